@@ -1,0 +1,67 @@
+#!/usr/bin/env bun
+// caliban-images: data to stdout, messages to stderr. A user's mistake is
+// `error: ...` and exit 2 with no stack trace; exit 1 means a bug of ours.
+
+import { cac } from "cac";
+import { CalibanError, formatDiagnostic } from "../core/errors.ts";
+import { runCommand, COMMANDS, emitterHelpRequest, type Io } from "./commands.ts";
+import packageJson from "../package.json" with { type: "json" };
+
+export const EXIT_USAGE = 2;
+export const EXIT_BUG = 1;
+
+export async function main(argv: readonly string[], io: Io): Promise<number> {
+  const cli = cac("caliban-images");
+  for (const spec of COMMANDS) {
+    const command = cli.command(spec.usage, spec.description);
+    for (const [flags, description, config] of spec.options) command.option(flags, description, config);
+    for (const example of spec.examples) command.example(example);
+  }
+  cli.help();
+  cli.version(packageJson.version);
+
+  try {
+    const helpFor = emitterHelpRequest(argv);
+    if (helpFor) return await runCommand("emit-help", [helpFor.name], helpFor.options, io);
+    const parsed = cli.parse(["bun", "caliban-images", ...argv], { run: false });
+    if (parsed.options.help || parsed.options.version) return 0;
+    const command = cli.matchedCommand;
+    if (!command) {
+      if (parsed.args.length > 0) {
+        throw new CalibanError({ code: "USAGE", message: `unknown command "${parsed.args[0]}"`, hint: `commands: ${COMMANDS.map((c) => c.name).join(", ")}; see caliban-images --help` });
+      }
+      cli.outputHelp();
+      return 0;
+    }
+    command.checkUnknownOptions();
+    command.checkOptionValue();
+    command.checkRequiredArgs();
+    command.checkUnusedArgs();
+    return await runCommand(command.name, [...parsed.args], parsed.options, io);
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: Io): number {
+  if (error instanceof CalibanError) {
+    io.stderr(`${error.diagnostics.map(formatDiagnostic).join("\n")}\n`);
+    if (error.diagnostics.length > 1) io.stderr(`${error.diagnostics.length} problems\n`);
+    return EXIT_USAGE;
+  }
+  if (error instanceof Error && error.name === "CACError") {
+    io.stderr(`error: ${error.message}\n  hint: see caliban-images --help\n`);
+    return EXIT_USAGE;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr(`error: internal error in caliban-images (a bug: please report it with this output)\n${detail}\n`);
+  return EXIT_BUG;
+}
+
+if (import.meta.main) {
+  const io: Io = {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  };
+  process.exitCode = await main(process.argv.slice(2), io);
+}

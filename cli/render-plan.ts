@@ -1,0 +1,111 @@
+// `plan` for people: the supported combinations as a table (as Caliban's docs show
+// them: rows "no cuda" / cuda versions, columns python versions, one table per OS
+// base), then the build graph by stage.
+
+import { stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
+
+export function renderPlan(graph: BuildGraph, matrixLabel: string): string {
+  const lines: string[] = [];
+  lines.push(`matrix:     ${matrixLabel}`);
+  lines.push(`repository: ${graph.repository}`);
+  const byStage = stages(graph);
+  lines.push(`images:     ${graph.images.length} in ${byStage.length} stage${byStage.length === 1 ? "" : "s"}`);
+  lines.push("");
+  const tables = renderCombinationTables(graph);
+  if (tables.length > 0) lines.push(...tables, "");
+  lines.push(...renderStages(graph, byStage));
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The final images (those nothing builds FROM) laid out by axis: the last axis every
+ * final family spans makes the columns, the other shared axes one table each, and
+ * the remaining axes the rows ("no <axis>" where a family does not span it).
+ */
+function renderCombinationTables(graph: BuildGraph): string[] {
+  const usedAsBase = new Set(graph.families.map((f) => f.from).filter((f) => f !== null));
+  const finalFamilies = graph.families.filter((f) => !usedAsBase.has(f.name) && f.images.length > 0);
+  const axisOrder = graph.axes.map((a) => a.name);
+  const shared = axisOrder.filter((axis) => finalFamilies.length > 0 && finalFamilies.every((f) => f.axes.includes(axis)));
+  const columnAxis = shared.at(-1);
+  if (columnAxis === undefined) return [];
+  const pageAxes = shared.slice(0, -1);
+  const rowAxes = axisOrder.filter((axis) => !shared.includes(axis) && finalFamilies.some((f) => f.axes.includes(axis)));
+  const valueOrder = new Map(graph.axes.map((a) => [a.name, a.values]));
+  const finalNames = new Set(finalFamilies.map((f) => f.name));
+  const finalImages = graph.images.filter((image) => finalNames.has(image.family));
+
+  const pages = groupBy(finalImages, (image) => pageAxes.map((axis) => image.values[axis]!).join(" "));
+  const out: string[] = [];
+  for (const pageKey of sortedKeys(pages, pageAxes, valueOrder)) {
+    const images = pages.get(pageKey)!;
+    const title = pageAxes.length ? `${pageAxes.map((axis) => `${axis} ${images[0]!.values[axis]}`).join(", ")}: ` : "";
+    out.push(`${title}images by ${columnAxis} (columns)${rowAxes.length ? ` and ${rowAxes.join(", ")} (rows)` : ""}`);
+    const columns = valueOrder.get(columnAxis)!.filter((value) => images.some((image) => image.values[columnAxis] === value));
+    const rows = groupBy(images, (image) => rowAxes.map((axis) => image.values[axis] ?? "").join(" "));
+    const table: string[][] = [["", ...columns]];
+    for (const rowKey of sortedKeys(rows, rowAxes, valueOrder)) {
+      const rowImages = rows.get(rowKey)!;
+      const first = rowImages[0]!;
+      const label = rowAxes.map((axis) => first.values[axis] ?? `no ${axis}`).join(" ");
+      table.push([
+        label,
+        ...columns.map((column) =>
+          rowImages
+            .filter((image) => image.values[columnAxis] === column)
+            .map((image) => image.tag)
+            .join(", ") || "-",
+        ),
+      ]);
+    }
+    out.push(...alignColumns(table).map((line) => `  ${line}`), "");
+  }
+  out.pop();
+  return out;
+}
+
+function renderStages(graph: BuildGraph, byStage: ImageNode[][]): string[] {
+  const byId = new Map(graph.images.map((image) => [image.id, image]));
+  const out: string[] = [];
+  byStage.forEach((images, index) => {
+    const when = index === 0 ? "starts at once" : `waits for stage ${index}`;
+    out.push(`stage ${index + 1} (${images.length} image${images.length === 1 ? "" : "s"}, ${when})`);
+    for (const image of images) {
+      out.push(`  ${image.id}`);
+      out.push(`    image       ${image.reference}`);
+      if (image.from !== null) out.push(`    from        ${byId.get(image.from)!.id}`);
+      out.push(`    dockerfile  ${image.dockerfile}${image.context === "." ? "" : `  (context ${image.context})`}`);
+      image.args.forEach((arg, i) => out.push(`    ${i === 0 ? "args        " : "            "}${arg.name}=${arg.value}`));
+    }
+    out.push("");
+  });
+  out.pop();
+  return out;
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
+/** Group keys in axis declaration order, with "no value" (empty) before every value. */
+function sortedKeys(groups: Map<string, ImageNode[]>, axes: readonly string[], valueOrder: Map<string, readonly string[]>): string[] {
+  const rank = (image: ImageNode) => axes.map((axis) => (image.values[axis] === undefined ? -1 : valueOrder.get(axis)!.indexOf(image.values[axis]!)));
+  return [...groups.keys()].sort((a, b) => {
+    const ra = rank(groups.get(a)![0]!);
+    const rb = rank(groups.get(b)![0]!);
+    for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
+    return 0;
+  });
+}
+
+function alignColumns(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("   ").trimEnd());
+}

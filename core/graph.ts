@@ -1,0 +1,77 @@
+// The build graph: the one thing every emitter reads. Plain, readonly,
+// JSON-serialisable data (this is the shape `plan --json` prints), in a
+// deterministic order: every image after the image it builds FROM, otherwise in
+// the order the matrix declares families and their combinations.
+//
+// This file is public API: plugin emitters `import type` from it.
+
+export const GRAPH_FORMAT_VERSION = 1;
+
+export interface BuildArg {
+  readonly name: string;
+  readonly value: string;
+}
+
+export interface ImageNode {
+  /** Unique, stable, and a valid bake target name ([A-Za-z0-9_-]); derived from the tag. */
+  readonly id: string;
+  /** The family (an `[images.NAME]` table) the image belongs to. */
+  readonly family: string;
+  /** The image's value on each axis its family spans, in the family's axis order. */
+  readonly values: Readonly<Record<string, string>>;
+  readonly repository: string;
+  readonly tag: string;
+  /** `repository:tag`: what is built, pushed, and named in the FROM of dependants. */
+  readonly reference: string;
+  readonly dockerfile: string;
+  readonly context: string;
+  /** Build args in order; names are unique. */
+  readonly args: readonly BuildArg[];
+  /** The id of the image this one builds FROM, or null. */
+  readonly from: string | null;
+  /** The build arg that carries the base image's reference, when `from` is set. */
+  readonly fromArg: string | null;
+  /** 0 for images that build from nothing in the graph, else the base's level + 1. */
+  readonly level: number;
+}
+
+export interface FamilyNode {
+  readonly name: string;
+  readonly axes: readonly string[];
+  readonly dockerfile: string;
+  readonly context: string;
+  /** The family whose images this family's images build FROM, or null. */
+  readonly from: string | null;
+  /** Ids of the family's images, in graph order. */
+  readonly images: readonly string[];
+}
+
+export interface AxisNode {
+  readonly name: string;
+  readonly values: readonly string[];
+}
+
+export interface BuildGraph {
+  readonly version: typeof GRAPH_FORMAT_VERSION;
+  /** The repository images are pushed to (after any --base-url override). */
+  readonly repository: string;
+  readonly axes: readonly AxisNode[];
+  readonly families: readonly FamilyNode[];
+  readonly images: readonly ImageNode[];
+}
+
+/** Images grouped by level: stage 0 builds first; each stage waits only for earlier ones. */
+export function stages(graph: BuildGraph): ImageNode[][] {
+  const result: ImageNode[][] = [];
+  for (const image of graph.images) (result[image.level] ??= []).push(image);
+  return result;
+}
+
+export function imagesById(graph: BuildGraph): Map<string, ImageNode> {
+  return new Map(graph.images.map((image) => [image.id, image]));
+}
+
+/** The image an image builds FROM, if it is in the graph. */
+export function baseImage(byId: ReadonlyMap<string, ImageNode>, image: ImageNode): ImageNode | undefined {
+  return image.from === null ? undefined : byId.get(image.from);
+}

@@ -1,0 +1,32 @@
+// The one way in: TOML text → checked matrix → build graph, with every diagnostic
+// located at its line and column in the file.
+
+import { CalibanError } from "./errors.ts";
+import type { BuildGraph } from "./graph.ts";
+import { readMatrix, type Matrix } from "./matrix.ts";
+import { planMatrix, type PlanOptions } from "./plan.ts";
+import { locateDiagnostics, parseToml, type TomlDocument } from "./toml.ts";
+
+export interface LoadedMatrix {
+  readonly document: TomlDocument;
+  readonly matrix: Matrix;
+}
+
+export async function loadMatrix(text: string, file: string): Promise<LoadedMatrix> {
+  const document = await parseToml(text, file);
+  return { document, matrix: located(document, () => readMatrix(document.data, file)) };
+}
+
+export function planLoaded(loaded: LoadedMatrix, options: PlanOptions = {}): BuildGraph {
+  return located(loaded.document, () => planMatrix(loaded.matrix, options));
+}
+
+/** Runs `step`; a CalibanError it throws comes back with line and column filled in. */
+export function located<T>(document: TomlDocument, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof CalibanError) throw new CalibanError(locateDiagnostics(document, error.diagnostics));
+    throw error;
+  }
+}

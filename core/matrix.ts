@@ -1,0 +1,520 @@
+// The matrix file's model: what `matrix.toml` says, checked and typed, before any
+// combination is expanded. readMatrix collects every problem it finds and throws
+// them together, each with the key path it concerns.
+
+import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath } from "./errors.ts";
+import {
+  ARG_NAME_PATTERN,
+  ARG_NAME_RULE,
+  CONTROL_CHARACTER,
+  describeControlCharacter,
+  NAME_PATTERN,
+  NAME_RULE,
+  repositoryProblem,
+  VALUE_PATTERN,
+  VALUE_RULE,
+} from "./names.ts";
+import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } from "./template.ts";
+
+export interface AxisValue {
+  readonly name: string;
+  /** Attribute name → value, in declaration order; they become build args. */
+  readonly attributes: ReadonlyMap<string, string>;
+}
+
+export interface Axis {
+  readonly name: string;
+  readonly values: readonly AxisValue[];
+  readonly valuesByName: ReadonlyMap<string, AxisValue>;
+}
+
+/** Where a family's build args come from, in order; a later arg of the same name overrides an earlier one. */
+export type ArgSource =
+  | { readonly kind: "axis"; readonly axis: string; readonly keyPath: KeyPath }
+  | { readonly kind: "attribute"; readonly axis: string; readonly attribute: string; readonly keyPath: KeyPath }
+  | { readonly kind: "template"; readonly name: string; readonly template: Template; readonly keyPath: KeyPath };
+
+/** A combination of axis values: axis name → value name. */
+export type Combination = Readonly<Record<string, string>>;
+
+export interface Family {
+  readonly name: string;
+  readonly keyPath: KeyPath;
+  readonly description: string | undefined;
+  readonly dockerfile: Template;
+  readonly context: Template;
+  readonly tag: Template;
+  readonly axes: readonly string[];
+  /** Explicit combinations replacing the cross product, or undefined for the product. */
+  readonly combinations: readonly Combination[] | undefined;
+  readonly include: readonly Combination[];
+  readonly exclude: readonly Combination[];
+  readonly args: readonly ArgSource[];
+  readonly from: string | undefined;
+  readonly fromArg: string;
+  /** True when an arg template names {from}, so no automatic `fromArg` is added. */
+  readonly argsNameFrom: boolean;
+}
+
+export interface Matrix {
+  readonly file: string;
+  readonly repository: string;
+  readonly axes: ReadonlyMap<string, Axis>;
+  readonly families: readonly Family[];
+  /** Per-emitter settings from `[emit.NAME]`, checked against each emitter's options later. */
+  readonly emit: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly plugins: readonly string[];
+}
+
+const TOP_LEVEL_KEYS = ["repository", "axes", "images", "emit", "plugins"];
+const FAMILY_KEYS = [
+  "description",
+  "dockerfile",
+  "context",
+  "tag",
+  "matrix",
+  "combinations",
+  "include",
+  "exclude",
+  "args",
+  "from",
+  "from_arg",
+];
+export const DEFAULT_FROM_ARG = "BASE_IMAGE";
+
+export function readMatrix(data: Record<string, unknown>, file: string): Matrix {
+  const reader = new MatrixReader(file);
+  const matrix = reader.read(data);
+  if (reader.diagnostics.length > 0) throw new CalibanError(reader.diagnostics);
+  return matrix;
+}
+
+type Table = Record<string, unknown>;
+
+class MatrixReader {
+  readonly diagnostics: Diagnostic[] = [];
+
+  constructor(private readonly file: string) {}
+
+  read(data: Table): Matrix {
+    this.knownKeys(data, TOP_LEVEL_KEYS, []);
+    const repository = this.repository(data.repository);
+    const axes = this.axes(data.axes);
+    const families = this.families(data.images, axes);
+    const emit = this.emitSettings(data.emit);
+    const plugins = this.stringList(data.plugins, ["plugins"]) ?? [];
+    return { file: this.file, repository, axes, families, emit, plugins };
+  }
+
+  private report(code: ErrorCode, keyPath: KeyPath, message: string, hint?: string): void {
+    this.diagnostics.push({ code, file: this.file, keyPath, message, ...(hint ? { hint } : {}) });
+  }
+
+  private repository(value: unknown): string {
+    if (value === undefined) {
+      this.report("MISSING_KEY", [], "`repository` is missing", 'add repository = "gcr.io/my-project/images" at the top');
+      return "";
+    }
+    const repository = this.string(value, ["repository"]);
+    if (repository === undefined) return "";
+    const problem = repositoryProblem(repository);
+    if (problem) this.report("INVALID_VALUE", ["repository"], `"${repository}" ${problem}`);
+    return repository;
+  }
+
+  private axes(value: unknown): Map<string, Axis> {
+    const axes = new Map<string, Axis>();
+    if (value === undefined) return axes;
+    const table = this.table(value, ["axes"]);
+    if (!table) return axes;
+    for (const [axisName, axisValue] of Object.entries(table)) {
+      const path = ["axes", axisName];
+      this.name(axisName, path, "axis");
+      const valuesTable = this.table(axisValue, path, `[axes.${axisName}] must be a table of values, e.g. py37 = { PYTHON_VERSION = "3.7" }`);
+      if (!valuesTable) continue;
+      const values: AxisValue[] = [];
+      for (const [valueName, attributesValue] of Object.entries(valuesTable)) {
+        const valuePath = [...path, valueName];
+        if (!VALUE_PATTERN.test(valueName) || valueName.length > 128) {
+          this.report("INVALID_NAME", valuePath, `"${valueName}" is not a valid axis value name`, `use ${VALUE_RULE}`);
+        }
+        const attributeTable = this.table(
+          attributesValue,
+          valuePath,
+          `give the value its build args as a table: ${valueName} = { NAME = "value" }, or {} for none`,
+        );
+        const attributes = new Map<string, string>();
+        for (const [attributeName, attribute] of Object.entries(attributeTable ?? {})) {
+          const attributePath = [...valuePath, attributeName];
+          this.argName(attributeName, attributePath);
+          const text = this.argValue(attribute, attributePath);
+          if (text !== undefined) attributes.set(attributeName, text);
+        }
+        values.push({ name: valueName, attributes });
+      }
+      if (values.length === 0) this.report("EMPTY", path, `axis "${axisName}" has no values`);
+      axes.set(axisName, { name: axisName, values, valuesByName: new Map(values.map((v) => [v.name, v])) });
+    }
+    return axes;
+  }
+
+  private families(value: unknown, axes: ReadonlyMap<string, Axis>): Family[] {
+    if (value === undefined) {
+      this.report("EMPTY", [], "the matrix defines no images", "add an [images.NAME] table with at least a `tag`");
+      return [];
+    }
+    const table = this.table(value, ["images"]);
+    if (!table) return [];
+    const families: Family[] = [];
+    for (const [name, familyValue] of Object.entries(table)) {
+      const family = this.family(name, familyValue, axes);
+      if (family) families.push(family);
+    }
+    if (families.length === 0 && Object.keys(table).length === 0) {
+      this.report("EMPTY", ["images"], "the matrix defines no images", "add an [images.NAME] table with at least a `tag`");
+    }
+    this.checkFrom(families, new Set(Object.keys(table)));
+    return families;
+  }
+
+  private family(name: string, value: unknown, axes: ReadonlyMap<string, Axis>): Family | undefined {
+    const path = ["images", name];
+    this.name(name, path, "image family");
+    const table = this.table(value, path);
+    if (!table) return undefined;
+    this.knownKeys(table, FAMILY_KEYS, path);
+
+    const familyAxes = this.familyAxes(table.matrix, axes, [...path, "matrix"]);
+    const from = table.from === undefined ? undefined : this.string(table.from, [...path, "from"]);
+    const variables = new Set([...familyAxes, "family"]);
+    const templateIn = (key: string, fallback: string | undefined, allowFrom: boolean): Template =>
+      this.template(table[key], [...path, key], fallback, variables, axes, allowFrom && from !== undefined);
+
+    if (table.tag === undefined) {
+      const example = familyAxes.length > 0 ? `"${name}-${familyAxes.map((a) => `{${a}}`).join("-")}"` : `"${name}"`;
+      this.report("MISSING_KEY", path, `family "${name}" has no \`tag\``, `add tag = ${example}`);
+    }
+    const args = this.args(table.args, [...path, "args"], familyAxes, variables, axes, from !== undefined);
+    const fromArg = table.from_arg === undefined ? DEFAULT_FROM_ARG : this.string(table.from_arg, [...path, "from_arg"]);
+    if (fromArg !== undefined && table.from_arg !== undefined) this.argName(fromArg, [...path, "from_arg"]);
+    if (table.from_arg !== undefined && from === undefined) {
+      this.report("INVALID_VALUE", [...path, "from_arg"], "`from_arg` has no effect without `from`");
+    }
+
+    const combinations = table.combinations === undefined ? undefined : this.combinationList(table.combinations, [...path, "combinations"], familyAxes, axes, true);
+    const include = this.combinationList(table.include, [...path, "include"], familyAxes, axes, true) ?? [];
+    const exclude = this.combinationList(table.exclude, [...path, "exclude"], familyAxes, axes, false) ?? [];
+    if (combinations && (table.include !== undefined || table.exclude !== undefined)) {
+      this.report(
+        "INVALID_VALUE",
+        [...path, "combinations"],
+        "`combinations` lists every image explicitly; it cannot be combined with `include` or `exclude`",
+        "either list the combinations, or use include/exclude on the cross product of `matrix`",
+      );
+    }
+
+    return {
+      name,
+      keyPath: path,
+      description: table.description === undefined ? undefined : this.string(table.description, [...path, "description"]),
+      dockerfile: templateIn("dockerfile", "Dockerfile", false),
+      context: templateIn("context", ".", false),
+      tag: templateIn("tag", undefined, false),
+      axes: familyAxes,
+      combinations,
+      include,
+      exclude,
+      args: args.sources,
+      from,
+      fromArg: fromArg ?? DEFAULT_FROM_ARG,
+      argsNameFrom: args.nameFrom,
+    };
+  }
+
+  private familyAxes(value: unknown, axes: ReadonlyMap<string, Axis>, path: KeyPath): string[] {
+    const names = this.stringList(value, path) ?? [];
+    const seen = new Set<string>();
+    names.forEach((axis, index) => {
+      if (!axes.has(axis)) {
+        this.report("UNKNOWN_REFERENCE", [...path, index], `unknown axis "${axis}"`, didYouMean(axis, axes.keys()) ?? "declare it as an [axes.NAME] table");
+      } else if (seen.has(axis)) {
+        this.report("DUPLICATE", [...path, index], `axis "${axis}" is listed twice`);
+      }
+      seen.add(axis);
+    });
+    return [...seen].filter((axis) => axes.has(axis));
+  }
+
+  private template(
+    value: unknown,
+    path: KeyPath,
+    fallback: string | undefined,
+    variables: ReadonlySet<string>,
+    axes: ReadonlyMap<string, Axis>,
+    allowFrom: boolean,
+  ): Template {
+    const source = value === undefined ? fallback : this.string(value, path);
+    if (source === undefined) return [];
+    if (CONTROL_CHARACTER.test(source)) {
+      this.report("INVALID_VALUE", path, `contains ${describeControlCharacter(source)}, which no build tool can carry`);
+      return [];
+    }
+    try {
+      const template = parseTemplate(source);
+      for (const variable of templateVariables(template)) {
+        this.templateVariable(variable.name, variable.attribute, path, variables, axes, allowFrom);
+      }
+      return template;
+    } catch (error) {
+      if (!(error instanceof TemplateSyntaxError)) throw error;
+      this.report("INVALID_VALUE", path, `invalid template "${source}": ${error.message}`);
+      return [];
+    }
+  }
+
+  private templateVariable(
+    name: string,
+    attribute: string | undefined,
+    path: KeyPath,
+    variables: ReadonlySet<string>,
+    axes: ReadonlyMap<string, Axis>,
+    allowFrom: boolean,
+  ): void {
+    if (name === "from") {
+      if (!allowFrom) this.report("UNKNOWN_REFERENCE", path, "{from} is only defined in the build args of a family with `from`");
+      else if (attribute) this.report("INVALID_VALUE", path, "{from} has no attributes");
+      return;
+    }
+    if (!variables.has(name)) {
+      const hint = axes.has(name)
+        ? `add "${name}" to this family's \`matrix\``
+        : didYouMean(name, [...variables, ...(allowFrom ? ["from"] : [])]);
+      this.report("UNKNOWN_REFERENCE", path, `the template names {${name}${attribute ? `.${attribute}` : ""}}, which is not an axis of this family`, hint);
+      return;
+    }
+    if (attribute && name === "family") this.report("INVALID_VALUE", path, "{family} has no attributes");
+  }
+
+  private args(
+    value: unknown,
+    path: KeyPath,
+    familyAxes: readonly string[],
+    variables: ReadonlySet<string>,
+    axes: ReadonlyMap<string, Axis>,
+    hasFrom: boolean,
+  ): { sources: ArgSource[]; nameFrom: boolean } {
+    // Without `args`, an image gets every attribute of every axis it spans.
+    if (value === undefined) return { sources: familyAxes.map((axis) => ({ kind: "axis", axis, keyPath: path })), nameFrom: false };
+    if (!Array.isArray(value)) {
+      this.wrongType(value, path, "an array", 'args = ["python", { BASE_IMAGE = "ubuntu:18.04" }]');
+      return { sources: [], nameFrom: false };
+    }
+    const sources: ArgSource[] = [];
+    let nameFrom = false;
+    value.forEach((item, index) => {
+      const itemPath = [...path, index];
+      if (typeof item === "string") {
+        const [axis, attribute, ...rest] = item.split(".");
+        if (rest.length > 0 || !axis) {
+          this.report("INVALID_VALUE", itemPath, `"${item}" is not an axis or axis.ATTRIBUTE`);
+        } else if (!familyAxes.includes(axis)) {
+          const hint = axes.has(axis) ? `add "${axis}" to this family's \`matrix\`` : didYouMean(axis, familyAxes);
+          this.report("UNKNOWN_REFERENCE", itemPath, `"${axis}" is not an axis of this family`, hint);
+        } else if (attribute !== undefined) {
+          sources.push({ kind: "attribute", axis, attribute, keyPath: itemPath });
+        } else {
+          sources.push({ kind: "axis", axis, keyPath: itemPath });
+        }
+      } else if (isTable(item)) {
+        for (const [name, template] of Object.entries(item)) {
+          const argPath = [...itemPath, name];
+          this.argName(name, argPath);
+          const parsed = this.template(template, argPath, undefined, variables, axes, hasFrom);
+          if (templateVariables(parsed).some((v) => v.name === "from")) nameFrom = true;
+          sources.push({ kind: "template", name, template: parsed, keyPath: argPath });
+        }
+      } else {
+        this.wrongType(item, itemPath, 'an axis name ("python"), "axis.ATTRIBUTE", or a table { NAME = "value" }');
+      }
+    });
+    return { sources, nameFrom };
+  }
+
+  private combinationList(
+    value: unknown,
+    path: KeyPath,
+    familyAxes: readonly string[],
+    axes: ReadonlyMap<string, Axis>,
+    complete: boolean,
+  ): Combination[] | undefined {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) {
+      this.wrongType(value, path, "an array of tables", `[{ ${familyAxes.map((a) => `${a} = "..."`).join(", ")} }]`);
+      return undefined;
+    }
+    const list: Combination[] = [];
+    value.forEach((item, index) => {
+      const itemPath = [...path, index];
+      const table = this.table(item, itemPath);
+      if (!table) return;
+      const combination: Record<string, string> = {};
+      for (const [axisName, axisValue] of Object.entries(table)) {
+        const valuePath = [...itemPath, axisName];
+        const axis = axes.get(axisName);
+        if (!familyAxes.includes(axisName)) {
+          this.report("UNKNOWN_REFERENCE", valuePath, `"${axisName}" is not an axis of this family`, didYouMean(axisName, familyAxes));
+          continue;
+        }
+        const text = this.string(axisValue, valuePath);
+        if (text === undefined || !axis) continue;
+        if (!axis.valuesByName.has(text)) {
+          this.report("UNKNOWN_REFERENCE", valuePath, `axis "${axisName}" has no value "${text}"`, didYouMean(text, axis.valuesByName.keys()));
+          continue;
+        }
+        combination[axisName] = text;
+      }
+      const missing = familyAxes.filter((axis) => !(axis in table));
+      if (complete && missing.length > 0) {
+        this.report("MISSING_KEY", itemPath, `the combination does not give a value for ${missing.map((a) => `"${a}"`).join(", ")}`, "an included combination names a value for every axis in `matrix`");
+      }
+      // Keep the family's axis order, whatever order the table was written in.
+      const ordered: Record<string, string> = {};
+      for (const axis of familyAxes) if (axis in combination) ordered[axis] = combination[axis]!;
+      list.push(ordered);
+    });
+    return list;
+  }
+
+  /** `from` must name another family, the base's axes must be a subset of ours, and there is no loop. */
+  private checkFrom(families: readonly Family[], declared: ReadonlySet<string>): void {
+    const byName = new Map(families.map((f) => [f.name, f]));
+    for (const family of families) {
+      if (family.from === undefined) continue;
+      const path = [...family.keyPath, "from"];
+      const base = byName.get(family.from);
+      if (family.from === family.name) {
+        this.report("CYCLE", path, `family "${family.name}" builds FROM itself`);
+      } else if (!base) {
+        if (!declared.has(family.from)) {
+          this.report("UNKNOWN_REFERENCE", path, `no image family named "${family.from}"`, didYouMean(family.from, byName.keys()) ?? "`from` names another [images.NAME] table");
+        }
+      } else {
+        const extra = base.axes.filter((axis) => !family.axes.includes(axis));
+        if (extra.length > 0) {
+          this.report(
+            "INVALID_VALUE",
+            path,
+            `"${base.name}" spans axis ${extra.map((a) => `"${a}"`).join(", ")}, which "${family.name}" does not, so no single base image matches`,
+            `add ${extra.map((a) => `"${a}"`).join(", ")} to the \`matrix\` of "${family.name}"`,
+          );
+        }
+      }
+    }
+    this.checkCycles(families, byName);
+  }
+
+  private checkCycles(families: readonly Family[], byName: ReadonlyMap<string, Family>): void {
+    const done = new Set<string>();
+    for (const start of families) {
+      const chain: string[] = [];
+      let current: Family | undefined = start;
+      while (current && !done.has(current.name)) {
+        const seenAt = chain.indexOf(current.name);
+        if (seenAt >= 0) {
+          const loop = [...chain.slice(seenAt), current.name];
+          if (loop.length > 2) {
+            this.report("CYCLE", [...byName.get(loop[0]!)!.keyPath, "from"], `families build FROM each other in a loop: ${loop.join(" → ")}`, "one family of the loop must build from an image outside it");
+          }
+          break;
+        }
+        chain.push(current.name);
+        current = current.from === undefined ? undefined : byName.get(current.from);
+      }
+      for (const name of chain) done.add(name);
+    }
+  }
+
+  private emitSettings(value: unknown): Record<string, Record<string, unknown>> {
+    if (value === undefined) return {};
+    const table = this.table(value, ["emit"]);
+    const settings: Record<string, Record<string, unknown>> = {};
+    for (const [name, options] of Object.entries(table ?? {})) {
+      const optionsTable = this.table(options, ["emit", name], `[emit.${name}] holds that emitter's options, e.g. timeout = "3600s"`);
+      if (optionsTable) settings[name] = optionsTable;
+    }
+    return settings;
+  }
+
+  // Small typed readers; each reports and returns undefined on a wrong type.
+
+  private knownKeys(table: Table, allowed: readonly string[], path: KeyPath): void {
+    for (const key of Object.keys(table)) {
+      if (!allowed.includes(key)) {
+        const where = path.length === 0 ? "at the top level" : "here";
+        this.report("UNKNOWN_KEY", [...path, key], `unknown key "${key}" ${where}`, didYouMean(key, allowed));
+      }
+    }
+  }
+
+  private name(name: string, path: KeyPath, what: string): void {
+    if (!NAME_PATTERN.test(name)) this.report("INVALID_NAME", path, `"${name}" is not a valid ${what} name`, `use ${NAME_RULE}`);
+  }
+
+  private argName(name: string, path: KeyPath): void {
+    if (!ARG_NAME_PATTERN.test(name)) this.report("INVALID_NAME", path, `"${name}" is not a valid build-arg name`, `use ${ARG_NAME_RULE}`);
+  }
+
+  private argValue(value: unknown, path: KeyPath): string | undefined {
+    const text = this.string(value, path);
+    if (text !== undefined && CONTROL_CHARACTER.test(text)) {
+      this.report("INVALID_VALUE", path, `the value contains ${describeControlCharacter(text)}, which no build tool can carry in a build arg`);
+      return undefined;
+    }
+    return text;
+  }
+
+  private string(value: unknown, path: KeyPath): string | undefined {
+    if (typeof value === "string") return value;
+    const hint = typeof value === "number" || typeof value === "boolean" ? `quote it: "${String(value)}"${typeof value === "number" ? " (TOML reads 10.0 as the number 10)" : ""}` : undefined;
+    this.wrongType(value, path, "a string", undefined, hint);
+    return undefined;
+  }
+
+  private stringList(value: unknown, path: KeyPath): string[] | undefined {
+    if (value === undefined) return undefined;
+    if (!Array.isArray(value)) {
+      this.wrongType(value, path, "an array of strings");
+      return undefined;
+    }
+    const out: string[] = [];
+    value.forEach((item, index) => {
+      const text = this.string(item, [...path, index]);
+      if (text !== undefined) out.push(text);
+    });
+    return out;
+  }
+
+  private table(value: unknown, path: KeyPath, hint?: string): Table | undefined {
+    if (isTable(value)) return value;
+    this.wrongType(value, path, "a table", undefined, hint);
+    return undefined;
+  }
+
+  private wrongType(value: unknown, path: KeyPath, expected: string, example?: string, hint?: string): void {
+    this.report("WRONG_TYPE", path, `expected ${expected}, found ${describeType(value)}`, hint ?? (example ? `for example: ${example}` : undefined));
+  }
+}
+
+function isTable(value: unknown): value is Table {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}
+
+function describeType(value: unknown): string {
+  if (Array.isArray(value)) return "an array";
+  if (value instanceof Date) return "a date";
+  if (value === null) return "nothing";
+  if (typeof value === "object") return "a table";
+  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (typeof value === "number") return `the number ${value}`;
+  return `${typeof value} ${String(value)}`;
+}

@@ -1,0 +1,80 @@
+// Reading TOML. Bun's built-in parser is several times faster than @iarna/toml and
+// passes more of the TOML test suite, but gives no position for a syntax error; so
+// @iarna/toml is loaded only when Bun's parser fails, to say where.
+
+import { CalibanError, type Diagnostic, type KeyPath } from "./errors.ts";
+import { locateKeys, positionOf, type Position } from "./toml-locate.ts";
+
+export interface TomlDocument {
+  readonly file: string;
+  readonly text: string;
+  readonly data: Record<string, unknown>;
+}
+
+export async function parseToml(text: string, file: string): Promise<TomlDocument> {
+  try {
+    return { file, text, data: Bun.TOML.parse(text) as Record<string, unknown> };
+  } catch (bunError) {
+    const iarna = await import("@iarna/toml");
+    try {
+      // Both parsers follow TOML 1.0; where only Bun's refuses a file, take @iarna's reading.
+      return { file, text, data: iarna.parse(text) as Record<string, unknown> };
+    } catch (error) {
+      throw new CalibanError(syntaxDiagnostic(text, file, error, bunError));
+    }
+  }
+}
+
+function syntaxDiagnostic(text: string, file: string, error: unknown, bunError: unknown): Diagnostic {
+  const e = error as { message?: string; line?: number; col?: number };
+  const firstLine = String(e.message ?? bunError).split("\n")[0]!;
+  const message = firstLine.replace(/ at row \d+, col \d+, pos \d+:?$/, "");
+  if (typeof e.line !== "number" || typeof e.col !== "number") {
+    return { code: "TOML_SYNTAX", file, message: `invalid TOML: ${message}` };
+  }
+  const line = e.line + 1;
+  const column = e.col + 1;
+  return {
+    code: "TOML_SYNTAX",
+    file,
+    line,
+    column,
+    message: `invalid TOML: ${lowerFirst(message)}`,
+    excerpt: caretExcerpt(text, line, column),
+    hint: syntaxHint(text, line),
+  };
+}
+
+/** The offending line with a caret under the column, as compilers print it. */
+export function caretExcerpt(text: string, line: number, column: number): string {
+  const source = (text.split("\n")[line - 1] ?? "").replace(/\r$/, "");
+  const gutter = `${line} | `;
+  const pad = " ".repeat(gutter.length - 2) + "| ";
+  // Keep tabs in the padding so the caret lines up under tab-indented text.
+  const lead = source.slice(0, column - 1).replace(/[^\t]/g, " ");
+  return `  ${gutter}${source}\n  ${pad}${lead}^`;
+}
+
+function syntaxHint(text: string, line: number): string | undefined {
+  const source = text.split("\n")[line - 1] ?? "";
+  if (/=\s*[A-Za-z_][\w.-]*\s*(#.*)?$/.test(source) && !/=\s*(true|false|inf|nan)\b/.test(source)) {
+    return "strings must be quoted: NAME = \"value\"";
+  }
+  if (/=\s*$/.test(source)) return "a value must follow '=' on the same line";
+  return undefined;
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
+}
+
+/** Fills in line and column for diagnostics that carry a key path into this document. */
+export function locateDiagnostics(document: TomlDocument, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  let positions: Map<string, Position> | undefined;
+  return diagnostics.map((d) => {
+    if (d.line !== undefined || !d.keyPath || d.file !== document.file) return d;
+    positions ??= locateKeys(document.text);
+    const position = positionOf(positions, d.keyPath as KeyPath);
+    return position ? { ...d, line: position.line, column: position.column } : d;
+  });
+}

@@ -1,0 +1,19 @@
+// The helpers every emitter gets through its context. `yaml` is loaded only when an
+// emitter first writes YAML: it costs start-up time that other commands need not pay.
+
+import type { EmitContext } from "./contract.ts";
+
+type YamlModule = typeof import("yaml");
+let yamlModule: YamlModule | undefined;
+
+export function createEmitContext(matrixFile: string): EmitContext {
+  return {
+    matrixFile,
+    json: (value) => `${JSON.stringify(value, null, 2)}\n`,
+    yaml: (value) => {
+      // A synchronous require keeps `emit` synchronous and still defers loading.
+      yamlModule ??= require("yaml") as YamlModule;
+      return yamlModule.stringify(value, { lineWidth: 0, aliasDuplicateObjects: false });
+    },
+  };
+}

@@ -1,0 +1,43 @@
+// The emitter contract: public API. Built-in emitters and users' plugins are the
+// same kind of plain object; a plugin author needs only `import type` from here and
+// from core/graph.ts.
+
+import type { BuildGraph } from "../core/graph.ts";
+
+export type { BuildArg, BuildGraph, FamilyNode, ImageNode } from "../core/graph.ts";
+
+export type OptionValue = string | number | boolean;
+
+export interface OptionSpec {
+  readonly type: "string" | "number" | "boolean";
+  readonly description: string;
+  readonly default?: OptionValue;
+  /** For strings: the only values allowed. */
+  readonly choices?: readonly string[];
+  /** Extra check for a well-typed value: returns what is wrong, or undefined. */
+  readonly check?: (value: OptionValue) => string | undefined;
+}
+
+export interface EmittedFile {
+  /** Relative path; `-o` decides where it goes (a single file may be renamed by `-o FILE`). */
+  readonly path: string;
+  readonly contents: string;
+}
+
+/** Runtime helpers handed to every emitter, so that plugins need no dependencies of their own. */
+export interface EmitContext {
+  /** The matrix file the graph came from, as the user named it (or "<embedded>"). */
+  readonly matrixFile: string;
+  /** Two-space-indented JSON with a final newline. */
+  json(value: unknown): string;
+  /** YAML 1.2 via the `yaml` package, loaded on first use; strings are quoted where YAML would read them otherwise. */
+  yaml(value: unknown): string;
+}
+
+export interface Emitter<Options extends Record<string, OptionValue> = Record<string, OptionValue>> {
+  readonly name: string;
+  readonly description: string;
+  readonly options: { readonly [K in keyof Options]-?: OptionSpec };
+  /** Pure: reads the graph and options, returns files; writes nothing itself. */
+  emit(graph: BuildGraph, options: Options, context: EmitContext): readonly EmittedFile[];
+}
