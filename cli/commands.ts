@@ -3,12 +3,12 @@
 import { didYouMean, fail } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { importLegacyConfig } from "../core/legacy-import.ts";
-import { loadMatrix, located, planLoaded, type LoadedMatrix } from "../core/load.ts";
+import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
 import { repositoryProblem } from "../core/names.ts";
 import type { Emitter } from "../emitters/contract.ts";
-import { createEmitContext } from "../emitters/context.ts";
 import { builtinEmitters } from "../emitters/index.ts";
-import { describeOptions, resolveOptions } from "../emitters/options.ts";
+import { describeOptions } from "../emitters/options.ts";
+import { runEmitter } from "../emitters/run.ts";
 import { readMatrixSource, readTextFile } from "./matrix-source.ts";
 import { writeOutputs } from "./output.ts";
 import { renderPlan } from "./render-plan.ts";
@@ -127,14 +127,7 @@ function findEmitter(name: string): Emitter<any> {
 async function emit(name: string, options: Options, io: Io): Promise<number> {
   const emitter = findEmitter(name);
   const { loaded, graph } = await loadGraph(options, io);
-  const fromMatrix = loaded.matrix.emit[emitter.name];
-  const resolved = located(loaded.document, () =>
-    resolveOptions(emitter, {
-      ...(fromMatrix ? { fromMatrix: { file: loaded.matrix.file, values: fromMatrix } } : {}),
-      fromCommandLine: stringList(options.option),
-    }),
-  );
-  const files = emitter.emit(graph, resolved, createEmitContext(loaded.matrix.file));
+  const files = runEmitter(emitter, loaded, graph, stringList(options.option));
   writeOutputs(files, optionalString(options.output, "-o"), io.stdout);
   return 0;
 }

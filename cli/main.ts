@@ -63,5 +63,8 @@ if (import.meta.main) {
     stdout: (text) => process.stdout.write(text),
     stderr: (text) => process.stderr.write(text),
   };
-  process.exitCode = await main(process.argv.slice(2), io);
+  // No top-level await: the compiled binary's bytecode is CommonJS.
+  void main(process.argv.slice(2), io).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -20,7 +20,8 @@ export function renderPlan(graph: BuildGraph, matrixLabel: string): string {
 /**
  * The final images (those nothing builds FROM) laid out by axis: the last axis every
  * final family spans makes the columns, the other shared axes one table each, and
- * the remaining axes the rows ("no <axis>" where a family does not span it).
+ * the remaining axes the rows ("no <axis>" where a family does not span it; the
+ * innermost shared axis when no other is left).
  */
 function renderCombinationTables(graph: BuildGraph): string[] {
   const usedAsBase = new Set(graph.families.map((f) => f.from).filter((f) => f !== null));
@@ -31,6 +32,8 @@ function renderCombinationTables(graph: BuildGraph): string[] {
   if (columnAxis === undefined) return [];
   const pageAxes = shared.slice(0, -1);
   const rowAxes = axisOrder.filter((axis) => !shared.includes(axis) && finalFamilies.some((f) => f.axes.includes(axis)));
+  // With no axis left for the rows, the innermost table axis makes them instead.
+  if (rowAxes.length === 0 && pageAxes.length > 0) rowAxes.push(pageAxes.pop()!);
   const valueOrder = new Map(graph.axes.map((a) => [a.name, a.values]));
   const finalNames = new Set(finalFamilies.map((f) => f.name));
   const finalImages = graph.images.filter((image) => finalNames.has(image.family));

@@ -1,7 +1,7 @@
 // The one way in: TOML text → checked matrix → build graph, with every diagnostic
 // located at its line and column in the file.
 
-import { CalibanError } from "./errors.ts";
+import { CalibanError, type Diagnostic } from "./errors.ts";
 import type { BuildGraph } from "./graph.ts";
 import { readMatrix, type Matrix } from "./matrix.ts";
 import { planMatrix, type PlanOptions } from "./plan.ts";
@@ -26,7 +26,16 @@ export function located<T>(document: TomlDocument, step: () => T): T {
   try {
     return step();
   } catch (error) {
-    if (error instanceof CalibanError) throw new CalibanError(locateDiagnostics(document, error.diagnostics));
+    if (error instanceof CalibanError) throw new CalibanError(byPosition(locateDiagnostics(document, error.diagnostics)));
     throw error;
   }
+}
+
+/** Diagnostics in the order a reader meets them in the file; those with no line keep their order, last. */
+function byPosition(diagnostics: Diagnostic[]): Diagnostic[] {
+  const rank = (d: Diagnostic) => (d.line ?? Infinity) * 1e6 + (d.column ?? 0);
+  return diagnostics
+    .map((d, index) => ({ d, index }))
+    .sort((a, b) => rank(a.d) - rank(b.d) || a.index - b.index)
+    .map(({ d }) => d);
 }

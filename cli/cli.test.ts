@@ -1,0 +1,144 @@
+// The command line as a user meets it: a real process, its exit code, stdout and stderr.
+
+import { describe, expect, test } from "bun:test";
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "../fixtures/golden.ts";
+
+const MAIN = join(REPO_ROOT, "cli", "main.ts");
+const REFS = join(REPO_ROOT, "..", "shared", "refs", "caliban");
+
+function run(args: string[], cwd = mkdtempSync(join(tmpdir(), "cli-"))) {
+  const result = Bun.spawnSync([process.execPath, MAIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString(), cwd };
+}
+
+function expectCleanUsageError(result: ReturnType<typeof run>, message: string) {
+  expect(result.code).toBe(2);
+  expect(result.stderr).toContain(message);
+  expect(result.stderr).not.toMatch(/^\s+at /m); // no stack trace
+  expect(result.stdout).toBe("");
+}
+
+describe("matrix resolution", () => {
+  test("with no ./matrix.toml, the embedded default, said on stderr", () => {
+    const result = run(["plan"]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("using the embedded default matrix");
+    expect(result.stdout).toContain("gpu-cuda101-py38");
+    expect(result.stdout).toBe(readFileSync(join(REPO_ROOT, "fixtures/default/expected/plan.txt"), "utf8").replace("matrix:     matrix.toml", "matrix:     <embedded matrix.toml>"));
+  });
+
+  test("./matrix.toml when present; --matrix over both", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "matrix.toml"), 'repository = "r.io/here"\n[images.one]\ntag = "one"\n');
+    writeFileSync(join(cwd, "other.toml"), 'repository = "r.io/other"\n[images.two]\ntag = "two"\n');
+    const here = run(["plan", "--json"], cwd);
+    expect(here.stderr).toContain("using matrix ./matrix.toml");
+    expect(JSON.parse(here.stdout).images.map((i: { reference: string }) => i.reference)).toEqual(["r.io/here:one"]);
+    const other = run(["plan", "--json", "--matrix", "other.toml"], cwd);
+    expect(JSON.parse(other.stdout)).toMatchObject({ version: 1, repository: "r.io/other" });
+  });
+
+  test("a matrix that does not exist, or is a directory", () => {
+    expectCleanUsageError(run(["plan", "--matrix", "nope.toml"]), "error: matrix file nope.toml does not exist");
+    expectCleanUsageError(run(["plan", "--matrix", "."]), "error: matrix file . is a directory, not a file");
+  });
+});
+
+describe("errors", () => {
+  test("a TOML syntax error: file:line:col, the line, a caret", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "m.toml"), 'repository = "r.io/x"\n[axes.py]\npy37 = { V = 3.7 ]\n');
+    const result = run(["plan", "--matrix", "m.toml"], cwd);
+    expectCleanUsageError(result, "error: m.toml:3:18: invalid TOML");
+    expect(result.stderr).toContain("  3 | py37 = { V = 3.7 ]\n    |                  ^");
+  });
+
+  test("all semantic problems at once, with lines and hints, and a count", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "m.toml"), 'repository = "r.io/x"\n[axes.py]\npy37 = {}\n[images.a]\ntag = "a-{py}"\nmatrix = ["py"]\nfrom = "nope"\n[images.b]\ntagg = "b"\n');
+    const result = run(["plan", "--matrix", "m.toml"], cwd);
+    expectCleanUsageError(result, 'error: m.toml:7:1: images.a.from: no image family named "nope"');
+    expect(result.stderr).toContain('error: m.toml:8:1: images.b: family "b" has no `tag`\n  hint: add tag = "b"');
+    expect(result.stderr).toContain('error: m.toml:9:1: images.b.tagg: unknown key "tagg" here\n  hint: did you mean "tag"?');
+    expect(result.stderr).toContain("3 problems");
+  });
+
+  test("unknown commands, emitters, options and flags", () => {
+    expectCleanUsageError(run(["plna"]), 'error: unknown command "plna"');
+    expectCleanUsageError(run(["emit", "cloudbiuld"]), 'error: unknown emitter "cloudbiuld"\n  hint: did you mean "cloudbuild"?');
+    expectCleanUsageError(run(["plan", "--bogus"]), "error: Unknown option `--bogus`");
+    expectCleanUsageError(run(["emit", "cloudbuild", "--option", "timout=10s"]), 'error: --option timout: emitter "cloudbuild" has no option "timout"\n  hint: did you mean "timeout"?');
+    expectCleanUsageError(run(["emit", "cloudbuild", "--option", "timeout=90000s"]), "Cloud Build allows at most 86400s (24 hours)");
+    expectCleanUsageError(run(["emit", "cloudbuild", "--base-url", "gcr.io/Bad:tag"]), 'error: --base-url "gcr.io/Bad:tag"');
+  });
+
+  test("an emitter option in the matrix is checked and located", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "m.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n[emit.cloudbuild]\ntimeout = 3600\n');
+    expectCleanUsageError(run(["emit", "cloudbuild", "--matrix", "m.toml"], cwd), 'error: m.toml:5:1: emit.cloudbuild.timeout: option "timeout" of emitter "cloudbuild": expected a string, found 3600');
+  });
+});
+
+describe("output files are replaced whole or not at all", () => {
+  test("-o writes the file; an error leaves an existing file exactly as it was", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const ok = run(["emit", "cloudbuild", "-o", "cloudbuild.json"], cwd);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toBe("");
+    expect(JSON.parse(readFileSync(join(cwd, "cloudbuild.json"), "utf8")).steps).toHaveLength(16);
+    writeFileSync(join(cwd, "cloudbuild.json"), "precious");
+    writeFileSync(join(cwd, "matrix.toml"), "broken = \n");
+    expect(run(["emit", "cloudbuild", "-o", "cloudbuild.json"], cwd).code).toBe(2);
+    expect(readFileSync(join(cwd, "cloudbuild.json"), "utf8")).toBe("precious");
+    expect(readdirSync(cwd).sort()).toEqual(["cloudbuild.json", "matrix.toml"]);
+  });
+
+  test("an unwritable output path is a clear error, and leaves no temporary file", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "file"), "");
+    const result = run(["emit", "cloudbuild", "-o", "file/sub/out.json"], cwd);
+    expectCleanUsageError(result, "error: cannot write");
+    expect(result.stderr).toContain("hint: nothing was written");
+    const readOnly = mkdtempSync(join(tmpdir(), "cli-ro-"));
+    chmodSync(readOnly, 0o500);
+    // As root, permissions do not stop a write; the ENOTDIR case above covers this machine.
+    if (process.getuid?.() !== 0) expect(run(["emit", "cloudbuild", "-o", join(readOnly, "x.json")], cwd).code).toBe(2);
+    expect(readdirSync(cwd)).toEqual(["file"]);
+  });
+});
+
+describe("import", () => {
+  test("writes a matrix that plans; -o writes it to a file", () => {
+    const result = run(["import", join(REFS, "2020-08", "cloudbuild_config.json")]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('[images.gpu-base]\ndockerfile = "dockerfiles/Dockerfile.gpu"');
+    expect(result.stderr).toContain("cuda110 not used by any image; left out");
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    expect(run(["import", join(REFS, "2020-06", "cloudbuild_config.json"), "-o", "matrix.toml"], cwd).code).toBe(0);
+    const planned = run(["plan", "--json"], cwd);
+    expect(JSON.parse(planned.stdout).images).toHaveLength(8);
+  });
+
+  test("a file that is not JSON, or a config the old generator would refuse", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "bad.json"), "{ nope");
+    expectCleanUsageError(run(["import", "bad.json"], cwd), "error: bad.json: invalid JSON");
+    writeFileSync(join(cwd, "refused.json"), '{"python_versions": {}, "gpu_versions": {}, "images": [{"python": "py37"}]}');
+    expectCleanUsageError(run(["import", "refused.json"], cwd), 'error: refused.json: images[0].python: "py37" is not in python_versions');
+  });
+});
+
+describe("help and version", () => {
+  test("--help for the program and each command; emit NAME --help lists options with defaults", () => {
+    expect(run(["--help"]).stdout).toContain("emit <emitter>");
+    expect(run(["plan", "--help"]).stdout).toContain("--json");
+    const emitHelp = run(["emit", "cloudbuild", "--help"]);
+    expect(emitHelp.code).toBe(0);
+    expect(emitHelp.stdout).toContain('timeout  <string>  timeout of the whole build, in seconds with an \'s\' (at most 86400s) (default: "86400s")');
+    expect(run(["--version"]).stdout).toContain(JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).version);
+    expect(run(["emitters"]).stdout).toContain("cloudbuild");
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { builtinEmitters } from "../emitters/index.ts";
+import { runEmitter } from "../emitters/run.ts";
+import { REPO_ROOT } from "../fixtures/golden.ts";
+import { cloudBuildGraph } from "../scripts/validators/cloudbuild.ts";
+import { CalibanError } from "./errors.ts";
+import { importLegacyConfig, pythonFloatRepr } from "./legacy-import.ts";
+import { loadMatrix, planLoaded } from "./load.ts";
+
+// Caliban's own configs and the files its generator wrote, read where CI has them.
+const REFS = join(REPO_ROOT, "..", "shared", "refs", "caliban");
+const cloudbuild = builtinEmitters.find((e) => e.name === "cloudbuild")!;
+
+async function importThenEmit(configText: string, repository?: string) {
+  const { toml, warnings } = importLegacyConfig(configText, "cloudbuild_config.json", repository);
+  const loaded = await loadMatrix(toml, "imported.toml");
+  const [file] = runEmitter(cloudbuild, loaded, planLoaded(loaded));
+  return { config: JSON.parse(file!.contents), toml, warnings };
+}
+
+describe("parity with Caliban's committed cloudbuild.json", () => {
+  const cases = [
+    { era: "2020-06", repository: "gcr.io/blueshift-playground/cloudbuild_test" },
+    { era: "2020-08", repository: undefined },
+  ];
+  for (const { era, repository } of cases) {
+    test(`${era}: import, then emit cloudbuild, gives the same graph`, async () => {
+      const legacy = readFileSync(join(REFS, era, "cloudbuild_config.json"), "utf8");
+      const expected = JSON.parse(readFileSync(join(REFS, era, "cloudbuild.json"), "utf8"));
+      const { config } = await importThenEmit(legacy, repository);
+      expect(cloudBuildGraph(config)).toEqual(cloudBuildGraph(expected));
+    });
+  }
+
+  test("2020-08: the hand-written fixture matrix gives the same graph too", async () => {
+    const path = "fixtures/caliban-2020-08/matrix.toml";
+    const loaded = await loadMatrix(readFileSync(join(REPO_ROOT, path), "utf8"), path);
+    const [file] = runEmitter(cloudbuild, loaded, planLoaded(loaded));
+    const expected = JSON.parse(readFileSync(join(REFS, "2020-08", "cloudbuild.json"), "utf8"));
+    expect(cloudBuildGraph(JSON.parse(file!.contents))).toEqual(cloudBuildGraph(expected));
+  });
+
+  test("2020-06: the embedded default matrix with --base-url is the committed file, byte for byte", async () => {
+    const loaded = await loadMatrix(readFileSync(join(REPO_ROOT, "matrix.toml"), "utf8"), "matrix.toml");
+    const [file] = runEmitter(cloudbuild, loaded, planLoaded(loaded, { repository: "gcr.io/blueshift-playground/cloudbuild_test" }));
+    const expected = readFileSync(join(REFS, "2020-06", "cloudbuild.json"), "utf8");
+    expect(file!.contents.trimEnd()).toBe(expected.trimEnd());
+  });
+});
+
+describe("the old generators' semantics", () => {
+  test("2020-06: a GPU base for every gpu_versions entry, used or not; BASE_IMAGE first", async () => {
+    const { config } = await importThenEmit(
+      JSON.stringify({
+        gpu_versions: { cuda100: ["CUDA=10.0"], cuda110: ["CUDA=11.0"] },
+        python_versions: { py38: ["PYTHON_VERSION=3.8"] },
+        images: [{ python: "py38", gpu: "cuda100" }],
+      }),
+    );
+    const ids = config.steps.map((s: { id: string }) => s.id);
+    expect(ids).toContain("gcr.io/blueshift-playground/blueshift:gpu-base-cuda110");
+    const gpu = config.steps.find((s: { id: string }) => s.id.endsWith(":gpu-cuda100-py38"));
+    expect(gpu.args.slice(5, 9)).toEqual(["--build-arg", "BASE_IMAGE=gcr.io/blueshift-playground/blueshift:gpu-base-cuda100", "--build-arg", "PYTHON_VERSION=3.8"]);
+    expect(gpu.waitFor).toEqual(["gcr.io/blueshift-playground/blueshift:gpu-base-cuda100"]);
+  });
+
+  test("2020-08: only used GPU bases; a python map's BASE_IMAGE is overridden in place", async () => {
+    const { config, warnings } = await importThenEmit(
+      JSON.stringify({
+        gpu_versions: { cuda101: { CUDA: "10.1", UBUNTU_VERSION: "ignored" }, cuda110: { CUDA: "11.0" } },
+        python_versions: { py38: { BASE_IMAGE: "overridden", PYTHON_VERSION: 3.8, CONDA: 4 } },
+        base_images: { u18: { BASE_IMAGE: "ubuntu:18.04", UBUNTU_VERSION: "18.04" }, u20: { BASE_IMAGE: "ubuntu:20.04" } },
+        images: [{ base_image: "u18", python: "py38" }, { base_image: "u18", python: "py38", gpu: "cuda101" }, { base_image: "u20", python: "py38" }],
+      }),
+    );
+    const step = (tag: string) => config.steps.find((s: { id: string }) => s.id === `gcr.io/blueshift-playground/blueshift:${tag}`);
+    expect(step("gpu-base-u18-cuda110")).toBeUndefined();
+    expect(warnings.join("\n")).toContain("cuda110");
+    expect(step("gpu-base-u18-cuda101").args).toContain("UBUNTU_VERSION=18.04");
+    // Python's str(3.8) and str(4); the map's own BASE_IMAGE keeps its place and takes the base's value.
+    expect(step("cpu-u20-py38").args.slice(5, 11)).toEqual(["--build-arg", "BASE_IMAGE=ubuntu:20.04", "--build-arg", "PYTHON_VERSION=3.8", "--build-arg", "CONDA=4"]);
+    expect(step("gpu-u18-py38-cuda101").args).toContain("BASE_IMAGE=gcr.io/blueshift-playground/blueshift:gpu-base-u18-cuda101");
+  });
+
+  test("JSON numbers are written as Python's str() writes them", () => {
+    // Raw JSON text: a JS literal would already have lost 10.0's ".0" and G's digits.
+    const json = '{"base_images": {"u": {"BASE_IMAGE": "b"}}, "python_versions": {"p": {"A": 10.0, "B": 1e16, "C": 0.0001, "D": 1e-5, "E": true, "F": null, "G": 12345678901234567890}}, "images": [{"base_image": "u", "python": "p"}]}';
+    const { toml } = importLegacyConfig(json, "c.json");
+    expect(toml).toContain('A = "10.0", B = "1e+16", C = "0.0001", D = "1e-05", E = "True", F = "None", G = "12345678901234567890"');
+    expect([1.5, 123456789012345680000, 0.1, -2.5e-7].map(pythonFloatRepr)).toEqual(["1.5", "1.2345678901234568e+20", "0.1", "-2.5e-07"]);
+  });
+
+  test("configs the old generators refuse are refused, each problem named", () => {
+    const refused = (config: unknown) => {
+      try {
+        importLegacyConfig(JSON.stringify(config), "c.json");
+      } catch (error) {
+        return (error as CalibanError).diagnostics.map((d) => d.message);
+      }
+      throw new Error("accepted");
+    };
+    expect(refused({ python_versions: {}, images: [] })).toEqual(['"gpu_versions" is missing']);
+    expect(refused({ gpu_versions: {}, python_versions: { py37: ["X=1"] }, images: [{ python: "py39" }, { gpu: "cuda100", python: "py37" }] })).toEqual([
+      '"py39" is not in python_versions',
+      '"cuda100" is not in gpu_versions',
+    ]);
+    expect(refused({ base_images: { u: { BASE_IMAGE: "x" } }, python_versions: { p: {} }, gpu_versions: { g: {} }, images: [{ base_image: "u", python: "p", gpu: "g" }] })).toEqual([
+      '"u" has no UBUNTU_VERSION, which its GPU base images need',
+      'the GPU image u/p/g has no CPU image with base_image "u" and python "p"; the legacy generator requires one',
+    ]);
+    expect(refused({ gpu_versions: {}, python_versions: { p: ["NOEQUALS"] }, images: [] })).toEqual(['expected "NAME=value", found "NOEQUALS"']);
+  });
+
+  test("a duplicated image is built once, with a warning", async () => {
+    const { config, warnings } = await importThenEmit(JSON.stringify({ gpu_versions: {}, python_versions: { p: ["A=1"] }, images: [{ python: "p" }, { python: "p" }] }));
+    expect(config.steps).toHaveLength(2);
+    expect(warnings).toEqual(["cpu image p is listed twice; it is built once"]);
+  });
+
+  test("import writes the shortest form: a product, a product with excludes, or a list", () => {
+    const gpus = { a: ["G=a"], b: ["G=b"], c: ["G=c"] };
+    const pythons = { x: ["P=x"], y: ["P=y"] };
+    const all = Object.keys(gpus).flatMap((gpu) => Object.keys(pythons).map((python) => ({ python, gpu })));
+    const cpu = [{ python: "x" }, { python: "y" }];
+    const full = importLegacyConfig(JSON.stringify({ gpu_versions: gpus, python_versions: pythons, images: [...cpu, ...all] }), "c.json").toml;
+    expect(full).not.toContain("exclude");
+    expect(full).not.toContain("combinations");
+    const minusOne = importLegacyConfig(JSON.stringify({ gpu_versions: gpus, python_versions: pythons, images: [...cpu, ...all.slice(1)] }), "c.json").toml;
+    expect(minusOne).toContain('exclude = [\n  { python = "x", gpu = "a" },\n]');
+    const two = importLegacyConfig(JSON.stringify({ gpu_versions: gpus, python_versions: pythons, images: [...cpu, all[0], all[5]] }), "c.json").toml;
+    expect(two).toContain("combinations = [");
+  });
+});

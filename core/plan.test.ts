@@ -1,0 +1,222 @@
+import { describe, expect, test } from "bun:test";
+import { CalibanError, type Diagnostic } from "./errors.ts";
+import { stages } from "./graph.ts";
+import { loadMatrix, planLoaded } from "./load.ts";
+
+async function plan(toml: string, repository?: string) {
+  const loaded = await loadMatrix(toml, "m.toml");
+  return planLoaded(loaded, repository ? { repository } : {});
+}
+
+async function problems(toml: string): Promise<Diagnostic[]> {
+  try {
+    await plan(toml);
+  } catch (error) {
+    if (error instanceof CalibanError) return [...error.diagnostics];
+    throw error;
+  }
+  throw new Error("the matrix was accepted");
+}
+
+const AXES = `
+repository = "r.io/p/img"
+[axes.python]
+py37 = { PYTHON_VERSION = "3.7" }
+py38 = { PYTHON_VERSION = "3.8" }
+[axes.cuda]
+c10 = { CUDA = "10.0" }
+c11 = { CUDA = "11.0" }
+`;
+
+describe("planMatrix", () => {
+  test("a product, first axis outermost; images after their base; declaration order otherwise", async () => {
+    const graph = await plan(`${AXES}
+[images.gpu]
+tag = "gpu-{cuda}-{python}"
+matrix = ["cuda", "python"]
+from = "base"
+[images.base]
+tag = "base-{cuda}"
+matrix = ["cuda"]
+`);
+    expect(graph.images.map((i) => i.id)).toEqual(["base-c10", "base-c11", "gpu-c10-py37", "gpu-c10-py38", "gpu-c11-py37", "gpu-c11-py38"]);
+    expect(graph.images.map((i) => i.level)).toEqual([0, 0, 1, 1, 1, 1]);
+    expect(graph.families.map((f) => f.name)).toEqual(["gpu", "base"]);
+    const gpu = graph.images[4]!;
+    expect(gpu.from).toBe("base-c11");
+    expect(gpu.reference).toBe("r.io/p/img:gpu-c11-py37");
+    // Default args: every attribute of every axis, then the base reference.
+    expect(gpu.args).toEqual([
+      { name: "CUDA", value: "11.0" },
+      { name: "PYTHON_VERSION", value: "3.7" },
+      { name: "BASE_IMAGE", value: "r.io/p/img:base-c11" },
+    ]);
+    expect(stages(graph).map((s) => s.length)).toEqual([2, 4]);
+  });
+
+  test("exclude removes partial matches; include adds whole combinations", async () => {
+    const graph = await plan(`${AXES}
+[images.x]
+tag = "x-{cuda}-{python}"
+matrix = ["cuda", "python"]
+exclude = [{ cuda = "c11" }, { python = "py38", cuda = "c10" }]
+include = [{ cuda = "c11", python = "py38" }]
+`);
+    expect(graph.images.map((i) => i.tag)).toEqual(["x-c10-py37", "x-c11-py38"]);
+  });
+
+  test("explicit combinations, in the order written", async () => {
+    const graph = await plan(`${AXES}
+[images.x]
+tag = "x-{cuda}-{python}"
+matrix = ["cuda", "python"]
+combinations = [{ python = "py38", cuda = "c11" }, { cuda = "c10", python = "py37" }]
+`);
+    expect(graph.images.map((i) => i.values)).toEqual([{ cuda: "c11", python: "py38" }, { cuda: "c10", python: "py37" }]);
+  });
+
+  test("args: axes, single attributes and templates, in order; a later arg of the same name wins in place", async () => {
+    const graph = await plan(`${AXES}
+[images.base]
+tag = "b-{cuda}"
+matrix = ["cuda"]
+[images.x]
+tag = "x-{cuda}-{python}"
+matrix = ["cuda", "python"]
+from = "base"
+args = [{ BASE_IMAGE = "{from}", PYTHON_VERSION = "first" }, "python", "cuda.CUDA", { NOTE = "{family}: py {python.PYTHON_VERSION} on {cuda}, {{literal}}" }]
+`);
+    const image = graph.images.find((i) => i.id === "x-c10-py38")!;
+    expect(image.args).toEqual([
+      { name: "BASE_IMAGE", value: "r.io/p/img:b-c10" },
+      { name: "PYTHON_VERSION", value: "3.8" },
+      { name: "CUDA", value: "10.0" },
+      { name: "NOTE", value: "x: py 3.8 on c10, {literal}" },
+    ]);
+  });
+
+  test("--base-url replaces the repository everywhere, base references included", async () => {
+    const graph = await plan(`${AXES}
+[images.base]
+tag = "b"
+[images.x]
+tag = "x"
+from = "base"
+`, "localhost:5000/test");
+    expect(graph.images.map((i) => i.reference)).toEqual(["localhost:5000/test:b", "localhost:5000/test:x"]);
+    expect(graph.images[1]!.args).toEqual([{ name: "BASE_IMAGE", value: "localhost:5000/test:b" }]);
+  });
+
+  test("ids are valid bake target names and unique", async () => {
+    const graph = await plan(`${AXES}
+[axes.v]
+"3.7" = {}
+"3-7" = {}
+[images.x]
+tag = "x-{v}"
+matrix = ["v"]
+`);
+    expect(graph.images.map((i) => i.id)).toEqual(["x-3-7", "x-3-7-2"]);
+  });
+
+  test("the same matrix plans to the same JSON every time", async () => {
+    const toml = `${AXES}\n[images.x]\ntag = "x-{cuda}-{python}"\nmatrix = ["python", "cuda"]\n`;
+    expect(JSON.stringify(await plan(toml))).toBe(JSON.stringify(await plan(toml)));
+  });
+});
+
+describe("mistakes are reported together, each at its line", () => {
+  test("unknown keys, axes, families and template variables", async () => {
+    const found = await problems(`${AXES}
+[images.x]
+tag = "x-{pyton}"
+matrx = ["python"]
+matrix = ["python", "gpu"]
+from = "bse"
+[images.base]
+tag = "b"
+`);
+    expect(found.map((d) => [d.code, d.line, d.column, d.message, d.hint])).toEqual([
+      ["UNKNOWN_REFERENCE", 11, 1, "the template names {pyton}, which is not an axis of this family", 'did you mean "python"?'],
+      ["UNKNOWN_KEY", 12, 1, 'unknown key "matrx" here', 'did you mean "matrix"?'],
+      ["UNKNOWN_REFERENCE", 13, 21, 'unknown axis "gpu"', 'expected one of: "python", "cuda"'],
+      ["UNKNOWN_REFERENCE", 14, 1, 'no image family named "bse"', 'did you mean "base"?'],
+    ]);
+    expect(found.every((d) => d.file === "m.toml")).toBe(true);
+  });
+
+  test("a number where a string belongs, with the hint that TOML drops .0", async () => {
+    const [problem] = await problems(`repository = "r.io/x"\n[axes.cuda]\nc10 = { CUDA = 10.0 }\n[images.x]\ntag = "x"\n`);
+    expect(problem).toMatchObject({ code: "WRONG_TYPE", line: 3, column: 9, message: "expected a string, found the number 10" });
+    expect(problem!.hint).toContain('quote it: "10"');
+  });
+
+  test("a from family with no matching image, a cycle, a duplicate reference, a bad tag", async () => {
+    const missing = await problems(`${AXES}
+[images.base]
+tag = "b-{cuda}"
+matrix = ["cuda"]
+exclude = [{ cuda = "c11" }]
+[images.x]
+tag = "x-{cuda}"
+matrix = ["cuda"]
+from = "base"
+`);
+    expect(missing.map((d) => [d.code, d.line, d.message])).toEqual([
+      ["NO_BASE_IMAGE", 17, '"base" has no image with cuda=c11, which cuda=c11 of "x" builds FROM'],
+    ]);
+    const cycle = await problems(`${AXES}\n[images.a]\ntag = "a"\nfrom = "b"\n[images.b]\ntag = "b"\nfrom = "a"\n`);
+    expect(cycle.map((d) => d.message)).toEqual(["families build FROM each other in a loop: a → b → a"]);
+    const duplicate = await problems(`${AXES}\n[images.a]\ntag = "same"\n[images.b]\ntag = "same"\n`);
+    expect(duplicate[0]!.message).toBe('two images would both be r.io/p/img:same: the single image of "a" and the single image of "b"');
+    const badTag = await problems(`${AXES}\n[images.a]\ntag = "-{python}"\nmatrix = ["python"]\n`);
+    expect(badTag[0]!.message).toBe('the tag "-py37" (for python=py37) is not a valid Docker tag');
+  });
+
+  test("base axes must be a subset; attributes must exist on the values used", async () => {
+    const found = await problems(`${AXES}
+[axes.os]
+u18 = { BASE_IMAGE = "ubuntu:18.04" }
+u20 = {}
+[images.base]
+tag = "b-{cuda}"
+matrix = ["cuda"]
+[images.x]
+tag = "x-{python}-{os}"
+matrix = ["python", "os"]
+from = "base"
+args = ["os.BASE_IMAGE"]
+`);
+    expect(found.map((d) => d.message)).toEqual(['"base" spans axis "cuda", which "x" does not, so no single base image matches']);
+    const attribute = await problems(`${AXES}
+[axes.os]
+u18 = { BASE_IMAGE = "ubuntu:18.04" }
+u20 = {}
+[images.x]
+tag = "x-{os}"
+matrix = ["os"]
+args = ["os.BASE_IMAGE"]
+`);
+    expect(attribute.map((d) => [d.line, d.message])).toEqual([[16, 'axis "os" value "u20" has no attribute BASE_IMAGE']]);
+  });
+
+  test("an empty matrix, an empty family, an invalid repository and names", async () => {
+    expect((await problems(`repository = "r.io/x"\n`)).map((d) => d.code)).toEqual(["EMPTY"]);
+    expect((await problems(`${AXES}[images.x]\ntag = "x-{cuda}"\nmatrix = ["cuda"]\nexclude = [{}]\n`)).map((d) => d.message)).toEqual(['family "x" produces no images']);
+    const names = await problems(`repository = "R.io/Upper:tag"\n[axes."bad axis"]\nv = {}\n[images.x]\ntag = "x"\n[axes.a]\n"bad value!" = { "bad-arg" = "v" }\n`);
+    expect(names.map((d) => d.code)).toEqual(["INVALID_VALUE", "INVALID_NAME", "INVALID_NAME", "INVALID_NAME"]);
+  });
+
+  test("a control character in a build-arg value is refused", async () => {
+    const [problem] = await problems(`repository = "r.io/x"\n[axes.a]\nv = { X = "line\\nbreak" }\n[images.x]\ntag = "x"\n`);
+    expect(problem!.message).toContain("contains a newline");
+  });
+});
+
+describe("TOML syntax errors", () => {
+  test("file:line:col, the line with a caret, and a hint", async () => {
+    const [problem] = await problems(`repository = "r.io/x"\n[axes.a]\nv = { X = unquoted }\n`);
+    expect(problem).toMatchObject({ code: "TOML_SYNTAX", file: "m.toml", line: 3, column: 11 });
+    expect(problem!.excerpt).toBe("  3 | v = { X = unquoted }\n    |           ^");
+  });
+});

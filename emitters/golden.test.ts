@@ -1,0 +1,45 @@
+// Every fixture matrix through the planner and every built-in emitter, compared with
+// the golden files; then every emitted Cloud Build config through Google's own loader.
+
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { renderPlan } from "../cli/render-plan.ts";
+import { fixtureCases, goldenDifferences, loadFixture } from "../fixtures/golden.ts";
+import { loadWithCloudBuild, waitForProblems } from "../scripts/validators/cloudbuild.ts";
+import { builtinEmitters } from "./index.ts";
+import { runEmitter } from "./run.ts";
+
+const emittedCloudBuild: { fixture: string; contents: string }[] = [];
+
+describe("golden outputs", () => {
+  for (const fixture of fixtureCases()) {
+    test(fixture.name, async () => {
+      const { loaded, graph } = await loadFixture(fixture);
+      const outputs: Record<string, string> = {
+        "plan.txt": renderPlan(graph, fixture.matrix),
+        "plan.json": `${JSON.stringify(graph, null, 2)}\n`,
+      };
+      for (const emitter of builtinEmitters) {
+        for (const file of runEmitter(emitter, loaded, graph)) {
+          outputs[`${emitter.name}__${file.path.replaceAll("/", "__")}`] = file.contents;
+          if (emitter.name === "cloudbuild") emittedCloudBuild.push({ fixture: fixture.name, contents: file.contents });
+        }
+      }
+      expect(goldenDifferences(fixture.expected, outputs)).toEqual([]);
+    });
+  }
+});
+
+test("Google's Cloud Build loader accepts every emitted config, and every waitFor names an earlier step", () => {
+  expect(emittedCloudBuild.length).toBe(fixtureCases().length);
+  const directory = mkdtempSync(join(tmpdir(), "cloudbuild-"));
+  const paths = emittedCloudBuild.map(({ fixture, contents }) => {
+    const path = join(directory, `${fixture}.json`);
+    writeFileSync(path, contents);
+    return path;
+  });
+  for (const verdict of loadWithCloudBuild(paths)) expect(verdict).toEqual({ path: verdict.path, ok: true });
+  for (const { contents } of emittedCloudBuild) expect(waitForProblems(JSON.parse(contents))).toEqual([]);
+});

@@ -1,0 +1,32 @@
+// The compiled binary, as a team drops it into CI: copied alone into an empty
+// directory, with no node_modules and no bun on PATH.
+
+import { expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+test("the compiled binary plans the embedded matrix from an empty directory, and locates a syntax error", () => {
+  const buildDirectory = mkdtempSync(join(tmpdir(), "build-"));
+  const built = Bun.spawnSync([process.execPath, join(import.meta.dir, "build.ts"), join(buildDirectory, "caliban-images")]);
+  expect(built.exitCode).toBe(0);
+
+  const empty = mkdtempSync(join(tmpdir(), "empty-"));
+  const binary = join(empty, "caliban-images");
+  copyFileSync(join(buildDirectory, "caliban-images"), binary);
+  const env = { PATH: "/usr/bin:/bin", HOME: empty };
+
+  const plan = Bun.spawnSync([binary, "plan"], { cwd: empty, env });
+  expect(plan.exitCode).toBe(0);
+  expect(plan.stdout.toString()).toContain("no cuda   cpu-py37           cpu-py38");
+  expect(plan.stderr.toString()).toContain("using the embedded default matrix");
+
+  const emitted = Bun.spawnSync([binary, "emit", "cloudbuild", "--base-url", "gcr.io/test"], { cwd: empty, env });
+  expect(JSON.parse(emitted.stdout.toString()).steps[0].id).toBe("gcr.io/test:gpu-base-cuda100");
+
+  // @iarna/toml is loaded only on this path: it must be inside the binary too.
+  writeFileSync(join(empty, "matrix.toml"), 'repository = "r.io/x"\nbroken = \n');
+  const broken = Bun.spawnSync([binary, "plan"], { cwd: empty, env });
+  expect(broken.exitCode).toBe(2);
+  expect(broken.stderr.toString()).toContain("error: matrix.toml:2:10: invalid TOML");
+}, 60_000);
