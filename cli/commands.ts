@@ -48,10 +48,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       BASE_URL_OPTION,
       ["-o, --output <path>", "write to this file (or directory) instead of stdout; replaced whole or not at all"],
       ["--option <key=value>", "set an emitter option (repeatable); see `caliban-images emit NAME --help`", { type: [String] }],
+      ["--format <format>", "short for --option format=FORMAT (e.g. emit github --format matrix)"],
     ],
     examples: [
       "caliban-images emit cloudbuild --base-url gcr.io/test -o cloudbuild.json",
       "caliban-images emit cloudbuild --option timeout=3600s",
+      "caliban-images emit github -o .github/workflows/build-images.yml",
+      "caliban-images emit github --format matrix >> \"$GITHUB_OUTPUT\"",
+      "caliban-images emit make -o Makefile && make -j4 push",
+      "caliban-images emit bake > docker-bake.hcl && docker buildx bake",
     ],
   },
   {
@@ -127,7 +132,9 @@ function findEmitter(name: string): Emitter<any> {
 async function emit(name: string, options: Options, io: Io): Promise<number> {
   const emitter = findEmitter(name);
   const { loaded, graph } = await loadGraph(options, io);
-  const files = runEmitter(emitter, loaded, graph, stringList(options.option));
+  const format = optionalString(options.format, "--format");
+  const commandLine = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
+  const files = runEmitter(emitter, loaded, graph, commandLine);
   writeOutputs(files, optionalString(options.output, "-o"), io.stdout);
   return 0;
 }

@@ -13,7 +13,10 @@ export interface BuildArg {
 }
 
 export interface ImageNode {
-  /** Unique, stable, and a valid bake target name ([A-Za-z0-9_-]); derived from the tag. */
+  /**
+   * Unique, stable, and a valid bake target name ([A-Za-z0-9_-]): the tag with other
+   * characters turned into '-'; never a family name or "default" ("-2" is added then).
+   */
   readonly id: string;
   /** The family (an `[images.NAME]` table) the image belongs to. */
   readonly family: string;
@@ -29,7 +32,7 @@ export interface ImageNode {
   readonly args: readonly BuildArg[];
   /** The id of the image this one builds FROM, or null. */
   readonly from: string | null;
-  /** The build arg that carries the base image's reference, when `from` is set. */
+  /** The build arg whose value is exactly the base image's reference (when `from` is set and one does). */
   readonly fromArg: string | null;
   /** 0 for images that build from nothing in the graph, else the base's level + 1. */
   readonly level: number;

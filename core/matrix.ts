@@ -54,6 +54,8 @@ export interface Family {
   readonly fromArg: string;
   /** True when an arg template names {from}, so no automatic `fromArg` is added. */
   readonly argsNameFrom: boolean;
+  /** The arg whose value is exactly the base image's reference: `fromArg`, or an arg written "{from}". */
+  readonly baseReferenceArg: string | undefined;
 }
 
 export interface Matrix {
@@ -228,6 +230,7 @@ class MatrixReader {
       from,
       fromArg: fromArg ?? DEFAULT_FROM_ARG,
       argsNameFrom: args.nameFrom,
+      baseReferenceArg: from === undefined ? undefined : args.nameFrom ? args.exactFromArg : (fromArg ?? DEFAULT_FROM_ARG),
     };
   }
 
@@ -302,7 +305,7 @@ class MatrixReader {
     variables: ReadonlySet<string>,
     axes: ReadonlyMap<string, Axis>,
     hasFrom: boolean,
-  ): { sources: ArgSource[]; nameFrom: boolean } {
+  ): { sources: ArgSource[]; nameFrom: boolean; exactFromArg?: string } {
     // Without `args`, an image gets every attribute of every axis it spans.
     if (value === undefined) return { sources: familyAxes.map((axis) => ({ kind: "axis", axis, keyPath: path })), nameFrom: false };
     if (!Array.isArray(value)) {
@@ -311,6 +314,7 @@ class MatrixReader {
     }
     const sources: ArgSource[] = [];
     let nameFrom = false;
+    let exactFromArg: string | undefined;
     value.forEach((item, index) => {
       const itemPath = [...path, index];
       if (typeof item === "string") {
@@ -331,13 +335,15 @@ class MatrixReader {
           this.argName(name, argPath);
           const parsed = this.template(template, argPath, undefined, variables, axes, hasFrom);
           if (templateVariables(parsed).some((v) => v.name === "from")) nameFrom = true;
+          const only = parsed.length === 1 ? parsed[0] : undefined;
+          if (only?.kind === "variable" && only.name === "from") exactFromArg = name;
           sources.push({ kind: "template", name, template: parsed, keyPath: argPath });
         }
       } else {
         this.wrongType(item, itemPath, 'an axis name ("python"), "axis.ATTRIBUTE", or a table { NAME = "value" }');
       }
     });
-    return { sources, nameFrom };
+    return { sources, nameFrom, ...(exactFromArg ? { exactFromArg } : {}) };
   }
 
   private combinationList(

@@ -72,14 +72,17 @@ class Planner {
   private readonly images: ImageNode[] = [];
   /** family name → (combination key over the family's axes → image). */
   private readonly byFamily = new Map<string, Map<string, ImageNode>>();
-  private readonly usedIds = new Set<string>();
+  /** Ids share a namespace with family names (bake targets and groups) and bake's "default" group. */
+  private readonly usedIds: Set<string>;
   private readonly missingAttributes = new Set<string>();
   private readonly byReference = new Map<string, { family: string; combination: Combination }>();
 
   constructor(
     private readonly matrix: Matrix,
     private readonly repository: string,
-  ) {}
+  ) {
+    this.usedIds = new Set(["default", ...matrix.families.map((f) => f.name)]);
+  }
 
   plan(): BuildGraph {
     const families: FamilyNode[] = [];
@@ -213,7 +216,7 @@ class Planner {
       context: expand(family.context, [...family.keyPath, "context"]),
       args: [...args].map(([name, value]): BuildArg => ({ name, value })),
       from: base ? base.id : null,
-      fromArg: base ? family.fromArg : null,
+      fromArg: base ? (family.baseReferenceArg ?? null) : null,
       level: base ? base.level + 1 : 0,
     };
   }

@@ -74,7 +74,7 @@ function pushStep(image: ImageNode, builder: string) {
 
 /** Cloud Build substitutes $NAME and ${NAME} in args; a literal '$' is written '$$'. */
 export function escapeSubstitutions(text: string): string {
-  return text.replaceAll("$", "$$$$");
+  return text.replace(/\$/g, () => "$$");
 }
 
 

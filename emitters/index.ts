@@ -1,6 +1,9 @@
 // Every built-in emitter, in one typed list. Plugins join the same list at run time.
 
+import { bake } from "./bake.ts";
 import { cloudbuild } from "./cloudbuild.ts";
 import type { Emitter } from "./contract.ts";
+import { github } from "./github.ts";
+import { make } from "./make.ts";
 
-export const builtinEmitters = [cloudbuild] as const satisfies readonly Emitter<any>[];
+export const builtinEmitters = [cloudbuild, github, make, bake] as const satisfies readonly Emitter<any>[];

