@@ -1,15 +1,16 @@
 // The commands, declared once: the list gives both the parser and --help.
 
-import { didYouMean, fail } from "../core/errors.ts";
+import { existsSync } from "node:fs";
+import { fail } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { importLegacyConfig } from "../core/legacy-import.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
 import { repositoryProblem } from "../core/names.ts";
-import type { Emitter } from "../emitters/contract.ts";
 import { builtinEmitters } from "../emitters/index.ts";
 import { describeOptions } from "../emitters/options.ts";
+import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
 import { runEmitter } from "../emitters/run.ts";
-import { readMatrixSource, readTextFile } from "./matrix-source.ts";
+import { readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { writeOutputs } from "./output.ts";
 import { renderPlan } from "./render-plan.ts";
 
@@ -30,6 +31,7 @@ interface CommandSpec {
 
 const MATRIX_OPTION = ["--matrix <file>", "matrix file (default: ./matrix.toml, else the embedded default)"] as const;
 const BASE_URL_OPTION = ["--base-url <repository>", "push images to this repository instead of the matrix's `repository`"] as const;
+const PLUGIN_OPTION: readonly [string, string, { type: unknown[] }] = ["--plugin <file>", "load emitters from this .ts or .js module (repeatable)", { type: [String] }];
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -49,6 +51,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ["-o, --output <path>", "write to this file (or directory) instead of stdout; replaced whole or not at all"],
       ["--option <key=value>", "set an emitter option (repeatable); see `caliban-images emit NAME --help`", { type: [String] }],
       ["--format <format>", "short for --option format=FORMAT (e.g. emit github --format matrix)"],
+      PLUGIN_OPTION,
     ],
     examples: [
       "caliban-images emit cloudbuild --base-url gcr.io/test -o cloudbuild.json",
@@ -72,9 +75,9 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "emitters",
     usage: "emitters",
-    description: "List the available emitters",
-    options: [],
-    examples: ["caliban-images emitters"],
+    description: "List the available emitters: built in, and from plugins",
+    options: [MATRIX_OPTION, PLUGIN_OPTION],
+    examples: ["caliban-images emitters", "caliban-images emitters --plugin ci/gitlab.ts"],
   },
 ];
 
@@ -85,24 +88,24 @@ export async function runCommand(name: string, args: string[], options: Options,
     case "emit":
       return emit(args[0]!, options, io);
     case "emit-help":
-      return emitHelp(args[0]!, io);
+      return emitHelp(args[0]!, options, io);
     case "import":
       return importLegacy(args[0]!, options, io);
     case "emitters":
-      return listEmitters(io);
+      return listEmitters(options, io);
     default:
       throw new Error(`command ${name} has no implementation`);
   }
 }
 
-/** `emit NAME --help` shows that emitter's options, which cac's help cannot know. */
-export function emitterHelpRequest(argv: readonly string[]): { name: string; options: Options } | undefined {
+/** `emit NAME --help` shows that emitter's options, which cac's help cannot know: the argv without the help flag. */
+export function emitterHelpRequest(argv: readonly string[]): string[] | undefined {
   if (argv[0] !== "emit" || !argv.some((a) => a === "--help" || a === "-h")) return undefined;
-  const name = argv.slice(1).find((a) => !a.startsWith("-"));
-  return name ? { name, options: {} } : undefined;
+  const rest = argv.filter((a) => a !== "--help" && a !== "-h");
+  return rest.slice(1).some((a) => !a.startsWith("-")) ? rest : undefined;
 }
 
-async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatrix; graph: BuildGraph }> {
+async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatrix; graph: BuildGraph; source: MatrixSource }> {
   const baseUrl = optionalString(options.baseUrl, "--base-url");
   if (baseUrl !== undefined) {
     const problem = repositoryProblem(baseUrl);
@@ -111,7 +114,7 @@ async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatr
   const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
   const loaded = await loadMatrix(source.text, source.file);
   const graph = planLoaded(loaded, baseUrl === undefined ? {} : { repository: baseUrl });
-  return { loaded, graph };
+  return { loaded, graph, source };
 }
 
 async function plan(options: Options, io: Io): Promise<number> {
@@ -120,30 +123,40 @@ async function plan(options: Options, io: Io): Promise<number> {
   return 0;
 }
 
-function findEmitter(name: string): Emitter<any> {
-  const emitters: readonly Emitter<any>[] = builtinEmitters;
-  const emitter = emitters.find((e) => e.name === name);
-  if (!emitter) {
-    fail("EMITTER", `unknown emitter "${name}"`, { hint: didYouMean(name, emitters.map((e) => e.name)) ?? "see caliban-images emitters" });
+/** Built-in emitters plus plugins from --plugin (relative to the cwd) and the matrix's `plugins` (relative to it). */
+async function emitterRegistry(options: Options, matrix: { source: MatrixSource; plugins: readonly string[] } | undefined): Promise<RegisteredEmitter[]> {
+  const references: PluginReference[] = stringList(options.plugin).map((path) => ({ path, base: process.cwd(), namedIn: "--plugin" }));
+  if (matrix && matrix.source.directory !== undefined) {
+    for (const path of matrix.plugins) references.push({ path, base: matrix.source.directory, namedIn: matrix.source.file });
   }
-  return emitter;
+  return registerEmitters(builtinEmitters, await loadPlugins(references));
 }
 
 async function emit(name: string, options: Options, io: Io): Promise<number> {
-  const emitter = findEmitter(name);
-  const { loaded, graph } = await loadGraph(options, io);
+  const { loaded, graph, source } = await loadGraph(options, io);
+  const registry = await emitterRegistry(options, { source, plugins: loaded.matrix.plugins });
+  const registered = findEmitter(registry, name);
+  for (const configured of Object.keys(loaded.matrix.emit)) {
+    if (!registry.some((r) => r.emitter.name === configured)) io.stderr(`warning: ${loaded.matrix.file}: [emit.${configured}] configures no known emitter\n`);
+  }
   const format = optionalString(options.format, "--format");
   const commandLine = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
-  const files = runEmitter(emitter, loaded, graph, commandLine);
+  const files = runEmitter(registered, loaded, graph, commandLine);
   writeOutputs(files, optionalString(options.output, "-o"), io.stdout);
   return 0;
 }
 
-function emitHelp(name: string, io: Io): number {
-  const emitter = findEmitter(name);
+async function emitHelp(name: string, options: Options, io: Io): Promise<number> {
+  let registry = await emitterRegistry(options, undefined);
+  if (!registry.some((r) => r.emitter.name === name)) {
+    // Perhaps a plugin the matrix names.
+    const { loaded, source } = await loadGraph(options, { ...io, stderr: () => {} });
+    registry = await emitterRegistry(options, { source, plugins: loaded.matrix.plugins });
+  }
+  const { emitter, source } = findEmitter(registry, name);
   io.stdout(
     [
-      `caliban-images emit ${emitter.name}: ${emitter.description}`,
+      `caliban-images emit ${emitter.name}: ${emitter.description}${source ? ` (plugin ${source})` : ""}`,
       "",
       "Usage:",
       `  $ caliban-images emit ${emitter.name} [--matrix FILE] [--base-url REPOSITORY] [-o PATH] [--option KEY=VALUE ...]`,
@@ -169,10 +182,16 @@ async function importLegacy(path: string, options: Options, io: Io): Promise<num
   return 0;
 }
 
-function listEmitters(io: Io): number {
-  const emitters: readonly Emitter<any>[] = builtinEmitters;
-  const width = Math.max(...emitters.map((e) => e.name.length));
-  io.stdout(`${emitters.map((e) => `${e.name.padEnd(width)}  ${e.description}`).join("\n")}\n`);
+async function listEmitters(options: Options, io: Io): Promise<number> {
+  let matrix: { source: MatrixSource; plugins: readonly string[] } | undefined;
+  if (options.matrix !== undefined || existsSync("matrix.toml")) {
+    const { loaded, source } = await loadGraph(options, io);
+    matrix = { source, plugins: loaded.matrix.plugins };
+  }
+  const registry = await emitterRegistry(options, matrix);
+  const width = Math.max(...registry.map((r) => r.emitter.name.length));
+  const lines = registry.map(({ emitter, source }) => `${emitter.name.padEnd(width)}  ${emitter.description}${source ? `  (plugin ${source})` : ""}`);
+  io.stdout(`${lines.join("\n")}\n`);
   return 0;
 }
 

@@ -21,9 +21,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   cli.version(packageJson.version);
 
   try {
-    const helpFor = emitterHelpRequest(argv);
-    if (helpFor) return await runCommand("emit-help", [helpFor.name], helpFor.options, io);
-    const parsed = cli.parse(["bun", "caliban-images", ...argv], { run: false });
+    const emitHelpArgv = emitterHelpRequest(argv);
+    const parsed = cli.parse(["bun", "caliban-images", ...(emitHelpArgv ?? argv)], { run: false });
     if (parsed.options.help || parsed.options.version) return 0;
     const command = cli.matchedCommand;
     if (!command) {
@@ -37,7 +36,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     command.checkOptionValue();
     command.checkRequiredArgs();
     command.checkUnusedArgs();
-    return await runCommand(command.name, [...parsed.args], parsed.options, io);
+    return await runCommand(emitHelpArgv ? "emit-help" : command.name, [...parsed.args], parsed.options, io);
   } catch (error) {
     return reportError(error, io);
   }

@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-test("the compiled binary plans the embedded matrix from an empty directory, and locates a syntax error", () => {
+test("the compiled binary plans the embedded matrix from an empty directory, runs a plugin, and locates a syntax error", () => {
   const buildDirectory = mkdtempSync(join(tmpdir(), "build-"));
   const built = Bun.spawnSync([process.execPath, join(import.meta.dir, "build.ts"), join(buildDirectory, "caliban-images")]);
   expect(built.exitCode).toBe(0);
@@ -23,6 +23,12 @@ test("the compiled binary plans the embedded matrix from an empty directory, and
 
   const emitted = Bun.spawnSync([binary, "emit", "cloudbuild", "--base-url", "gcr.io/test"], { cwd: empty, env });
   expect(JSON.parse(emitted.stdout.toString()).steps[0].id).toBe("gcr.io/test:gpu-base-cuda100");
+
+  // A plugin emitter, loaded at run time by the binary: no node_modules, no bun.
+  copyFileSync(join(import.meta.dir, "../fixtures/plugins/gitlab.ts"), join(empty, "gitlab.ts"));
+  const plugin = Bun.spawnSync([binary, "emit", "gitlab", "--plugin", "gitlab.ts"], { cwd: empty, env });
+  expect(plugin.stderr.toString()).not.toContain("error");
+  expect(plugin.stdout.toString()).toContain("build:gpu-cuda101-py38:\n  stage: stage2\n  needs:\n    - build:gpu-base-cuda101");
 
   // @iarna/toml is loaded only on this path: it must be inside the binary too.
   writeFileSync(join(empty, "matrix.toml"), 'repository = "r.io/x"\nbroken = \n');

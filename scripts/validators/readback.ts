@@ -186,10 +186,15 @@ export function bakeView(printed: { target: Record<string, { context: string; do
   return normalise(images, bases);
 }
 
-function normalise(images: ImageView[], bases: Record<string, readonly string[]>): OutputView {
+/** Images in reference order with args in name order, so that views compare with toEqual. */
+export function normaliseImages(images: readonly ImageView[]): ImageView[] {
   const sortedArgs = (args: Readonly<Record<string, string>>) => Object.fromEntries(Object.entries(args).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return images.map((i) => ({ ...i, args: sortedArgs(i.args) })).sort((a, b) => (a.reference < b.reference ? -1 : 1));
+}
+
+function normalise(images: ImageView[], bases: Record<string, readonly string[]>): OutputView {
   return {
-    images: images.map((i) => ({ ...i, args: sortedArgs(i.args) })).sort((a, b) => (a.reference < b.reference ? -1 : 1)),
+    images: normaliseImages(images),
     bases: Object.fromEntries(Object.entries(bases).sort(([a], [b]) => (a < b ? -1 : 1))),
   };
 }

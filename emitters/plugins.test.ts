@@ -1,0 +1,128 @@
+// Plugin emitters through the same door as a user's: the real CLI process, with
+// --plugin and with `plugins` in a matrix; every failure a clear error naming the file.
+
+import { describe, expect, test } from "bun:test";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { fixtureCases, goldenDifferences, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
+import { dockerBuildView, normaliseImages, planView } from "../scripts/validators/readback.ts";
+import { builtinEmitters } from "./index.ts";
+import { loadPlugins, registerEmitters } from "./plugins.ts";
+import { runEmitter } from "./run.ts";
+
+const MAIN = join(REPO_ROOT, "cli", "main.ts");
+const PLUGINS = join(REPO_ROOT, "fixtures", "plugins");
+const GITLAB = join(PLUGINS, "gitlab.ts");
+
+function run(args: string[], cwd = mkdtempSync(join(tmpdir(), "plugin-"))) {
+  const result = Bun.spawnSync([process.execPath, MAIN, ...args], { cwd });
+  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString(), cwd };
+}
+
+async function gitlab() {
+  const [registered] = (await loadPlugins([{ path: GITLAB, base: REPO_ROOT, namedIn: "--plugin" }])).filter((r) => r.emitter.name === "gitlab");
+  return registered!;
+}
+
+describe("the GitLab CI example plugin, tested like a built-in", () => {
+  for (const name of ["default", "three-level-chain", "hostile"]) {
+    test(`${name}: golden file; jobs, stages and needs match the plan; its scripts run docker with the plan's arguments`, async () => {
+      const fixture = fixtureCases().find((f) => f.name === name)!;
+      const { loaded, graph } = await loadFixture(fixture);
+      const [file] = runEmitter(await gitlab(), loaded, graph);
+      expect(goldenDifferences(join(PLUGINS, "expected", name), { "gitlab-ci.yml": file!.contents })).toEqual([]);
+
+      const pipeline = parseYaml(file!.contents);
+      const jobs = Object.entries(pipeline).filter(([key]) => key.startsWith("build:")) as [string, { stage: string; needs: string[]; script: string[] }][];
+      expect(jobs.map(([key]) => key)).toEqual(graph.images.map((i) => `build:${i.id}`));
+      const byId = new Map(graph.images.map((i) => [i.id, i]));
+      for (const [key, job] of jobs) {
+        const image = byId.get(key.slice("build:".length))!;
+        expect(job.stage).toBe(`stage${image.level + 1}`);
+        expect(pipeline.stages).toContain(job.stage);
+        expect(job.needs).toEqual(image.from === null ? [] : [`build:${image.from}`]);
+      }
+
+      // The shell is the consumer of `script`: run every line with a recording docker.
+      const directory = mkdtempSync(join(tmpdir(), "gitlab-"));
+      const log = join(directory, "log");
+      writeFileSync(join(directory, "docker"), `#!/usr/bin/env bash\nline=$(printf '%s\\037' "$@")\nprintf '%s\\036' "$line" >> ${JSON.stringify(log)}\n`);
+      chmodSync(join(directory, "docker"), 0o755);
+      writeFileSync(log, "");
+      const script = jobs.flatMap(([, job]) => job.script).join("\n");
+      const shell = Bun.spawnSync(["bash", "-e", "-c", script], { env: { PATH: `${directory}:/usr/bin:/bin` } });
+      expect(shell.exitCode).toBe(0);
+      const builds = readFileSync(log, "utf8").split("\x1e").filter(Boolean).map((line) => line.split("\x1f").slice(0, -1)).filter((call) => call[0] === "build");
+      expect(normaliseImages(builds.map((call) => dockerBuildView(call.slice(1))))).toEqual(normaliseImages(planView(graph).images));
+    });
+  }
+
+  test("from a matrix's `plugins` list, relative to the matrix file, with its [emit.NAME] options", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "plugin-"));
+    writeFileSync(join(cwd, "m.toml"), `repository = "r.io/x"\nplugins = [${JSON.stringify(GITLAB)}]\n[images.a]\ntag = "a"\n[emit.gitlab]\nimage = "docker:26"\n`);
+    const result = run(["emit", "gitlab", "--matrix", "m.toml"], cwd);
+    expect(result.stderr).not.toContain("error");
+    expect(parseYaml(result.stdout).default.image).toBe("docker:26");
+    const listed = run(["emitters", "--matrix", "m.toml"], cwd);
+    expect(listed.stdout).toContain(`gitlab      GitLab CI pipeline`);
+    const wrongOption = run(["emit", "gitlab", "--matrix", "m.toml", "--option", "imagee=x"], cwd);
+    expect(wrongOption.stderr).toContain('emitter "gitlab" has no option "imagee"\n  hint: did you mean "image"?');
+  });
+
+  test("a relative `plugins` path is resolved from the matrix's folder, not the working directory", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "plugin-"));
+    const sub = join(cwd, "ci");
+    Bun.spawnSync(["mkdir", "-p", sub]);
+    writeFileSync(join(sub, "gitlab.ts"), readFileSync(GITLAB, "utf8"));
+    writeFileSync(join(sub, "m.toml"), 'repository = "r.io/x"\nplugins = ["gitlab.ts"]\n[images.a]\ntag = "a"\n');
+    expect(run(["emit", "gitlab", "--matrix", "ci/m.toml"], cwd).code).toBe(0);
+  });
+});
+
+describe("a broken plugin is a clear error naming the file: exit 2, no output written", () => {
+  const cases: [string, string[], string][] = [
+    ["missing.ts", [], "error: plugin fixtures/plugins/broken/missing.ts: no such file (named in --plugin)"],
+    ["throws-on-import.js", [], "error: plugin fixtures/plugins/broken/throws-on-import.js: failed to load: configuration file ci.json not found"],
+    ["no-default-export.js", [], "has no default export\n  hint: end the module with `export default emitter`"],
+    ["no-name.js", [], "the default export has no `name`"],
+    ["no-emit.js", [], 'emitter "noemit" has no `emit` function'],
+    ["clashes-with-builtin.js", [], 'an emitter named "cloudbuild" is already built in'],
+    ["bad-option-spec.js", [], 'emitter "badspec", option "retries": `type` must be "string", "number" or "boolean"'],
+    ["emit-throws.js", ["throws"], "plugin fixtures/plugins/broken/emit-throws.js: emitter \"throws\" failed: TypeError: undefined is not an object"],
+    ["bad-output.js", ["badoutput"], 'emitter "badoutput" returned file "out.txt" whose `contents` is a number, not a string'],
+  ];
+  for (const [file, emitArgs, message] of cases) {
+    test(file, () => {
+      const cwd = mkdtempSync(join(tmpdir(), "plugin-"));
+      const args = ["emit", emitArgs[0] ?? "cloudbuild", "--plugin", join("fixtures/plugins/broken", file), "-o", join(cwd, "out")];
+      const result = run(args, REPO_ROOT);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(message);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(existsSync(join(cwd, "out"))).toBe(false);
+    });
+  }
+
+  test("two plugins with one name: the error names both files", async () => {
+    const plugins = await loadPlugins([
+      { path: GITLAB, base: REPO_ROOT, namedIn: "--plugin" },
+      { path: join(PLUGINS, "broken", "gitlab-again.js"), base: REPO_ROOT, namedIn: "--plugin" },
+    ]);
+    expect(() => registerEmitters(builtinEmitters, plugins)).toThrow(`an emitter named "gitlab" is already defined by plugin ${GITLAB}`);
+  });
+});
+
+test("the README's example plugin works as written", () => {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const example = /```ts\n(\/\/ ci\/buildkite\.ts\n[\s\S]*?)```/.exec(readme)![1]!;
+  const cwd = mkdtempSync(join(tmpdir(), "readme-plugin-"));
+  Bun.spawnSync(["mkdir", "-p", join(cwd, "ci")]);
+  writeFileSync(join(cwd, "ci", "buildkite.ts"), example);
+  const result = run(["emit", "buildkite", "--plugin", "ci/buildkite.ts", "--option", "agent=gpu"], cwd);
+  expect(result.stderr).not.toContain("error");
+  const pipeline = parseYaml(result.stdout);
+  expect(pipeline.steps).toHaveLength(8);
+  expect(pipeline.steps[4]).toMatchObject({ key: "gpu-cuda100-py37", depends_on: ["gpu-base-cuda100"], agents: { queue: "gpu" } });
+});
