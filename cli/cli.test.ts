@@ -110,6 +110,39 @@ describe("output files are replaced whole or not at all", () => {
   });
 });
 
+describe("multi-file output is all or nothing", () => {
+  const plugin = join(REPO_ROOT, "fixtures/plugins/two-files.js");
+
+  test("-o DIRECTORY writes every file; without -o it is a usage error", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    expect(run(["emit", "twofiles", "--plugin", plugin, "-o", "out"], cwd).code).toBe(0);
+    expect(readFileSync(join(cwd, "out/a.txt"), "utf8")).toBe("8 images\n");
+    expect(readFileSync(join(cwd, "out/sub/b.txt"), "utf8")).toBe("second\n");
+    expectCleanUsageError(run(["emit", "twofiles", "--plugin", plugin], cwd), "this output is 2 files; pass -o DIRECTORY to write them");
+  });
+
+  test("when one file cannot be written, none is, and existing files are unchanged", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    Bun.spawnSync(["mkdir", "-p", join(cwd, "out")]);
+    writeFileSync(join(cwd, "out/a.txt"), "old a");
+    writeFileSync(join(cwd, "out/sub"), "a file where a directory must go");
+    const result = run(["emit", "twofiles", "--plugin", plugin, "-o", "out"], cwd);
+    expectCleanUsageError(result, "error: cannot write");
+    expect(readFileSync(join(cwd, "out/a.txt"), "utf8")).toBe("old a");
+    expect(readdirSync(join(cwd, "out")).sort()).toEqual(["a.txt", "sub"]);
+  });
+
+  test("a target that is a directory stops the write before any file is replaced", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    Bun.spawnSync(["mkdir", "-p", join(cwd, "out/sub/b.txt")]);
+    writeFileSync(join(cwd, "out/a.txt"), "old a");
+    expectCleanUsageError(run(["emit", "twofiles", "--plugin", plugin, "-o", "out"], cwd), "is a directory");
+    expect(readFileSync(join(cwd, "out/a.txt"), "utf8")).toBe("old a");
+    expect(readdirSync(join(cwd, "out")).sort()).toEqual(["a.txt", "sub"]);
+    expect(readdirSync(join(cwd, "out/sub"))).toEqual(["b.txt"]);
+  });
+});
+
 describe("import", () => {
   test("writes a matrix that plans; -o writes it to a file", () => {
     const result = run(["import", join(REFS, "2020-08", "cloudbuild_config.json")]);

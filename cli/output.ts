@@ -22,6 +22,10 @@ export function writeOutputs(files: readonly EmittedFile[], target: string | und
       temporaries.push(temporary);
       writeFileSync(temporary, contents);
     }
+    // Check every target before the first rename, so a failing one cannot leave the others half done.
+    for (const { path } of placed) {
+      if (isDirectory(path)) throw Object.assign(new Error(`${path} is a directory`), { code: "EISDIR", path });
+    }
     placed.forEach(({ path }, index) => renameSync(temporaries[index]!, path));
   } catch (error) {
     for (const temporary of temporaries) rmSync(temporary, { force: true });

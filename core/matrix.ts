@@ -402,7 +402,8 @@ class MatrixReader {
         this.report("CYCLE", path, `family "${family.name}" builds FROM itself`);
       } else if (!base) {
         if (!declared.has(family.from)) {
-          this.report("UNKNOWN_REFERENCE", path, `no image family named "${family.from}"`, didYouMean(family.from, byName.keys()) ?? "`from` names another [images.NAME] table");
+          const others = [...byName.keys()].filter((name) => name !== family.name);
+          this.report("UNKNOWN_REFERENCE", path, `no image family named "${family.from}"`, didYouMean(family.from, others) ?? "`from` names another [images.NAME] table");
         }
       } else {
         const extra = base.axes.filter((axis) => !family.axes.includes(axis));
@@ -481,7 +482,7 @@ class MatrixReader {
 
   private string(value: unknown, path: KeyPath): string | undefined {
     if (typeof value === "string") return value;
-    const hint = typeof value === "number" || typeof value === "boolean" ? `quote it: "${String(value)}"${typeof value === "number" ? " (TOML reads 10.0 as the number 10)" : ""}` : undefined;
+    const hint = typeof value === "number" || typeof value === "boolean" ? `quote it: "${String(value)}"` : undefined;
     this.wrongType(value, path, "a string", undefined, hint);
     return undefined;
   }

@@ -148,7 +148,7 @@ tag = "b"
   test("a number where a string belongs, with the hint that TOML drops .0", async () => {
     const [problem] = await problems(`repository = "r.io/x"\n[axes.cuda]\nc10 = { CUDA = 10.0 }\n[images.x]\ntag = "x"\n`);
     expect(problem).toMatchObject({ code: "WRONG_TYPE", line: 3, column: 9, message: "expected a string, found the number 10" });
-    expect(problem!.hint).toContain('quote it: "10"');
+    expect(problem!.hint).toBe('quote it as written: "10.0" (TOML reads 10.0 as the number 10)');
   });
 
   test("a from family with no matching image, a cycle, a duplicate reference, a bad tag", async () => {

