@@ -170,7 +170,7 @@ describe("help and version", () => {
     expect(run(["plan", "--help"]).stdout).toContain("--json");
     const emitHelp = run(["emit", "cloudbuild", "--help"]);
     expect(emitHelp.code).toBe(0);
-    expect(emitHelp.stdout).toContain('timeout  <string>  timeout of the whole build, in seconds with an \'s\' (at most 86400s) (default: "86400s")');
+    expect(emitHelp.stdout).toContain('timeout         <string>  timeout of each build, in seconds with an \'s\' (at most 86400s) (default: "86400s")');
     expect(run(["--version"]).stdout).toContain(JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).version);
     expect(run(["emitters"]).stdout).toContain("cloudbuild");
   });

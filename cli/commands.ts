@@ -7,12 +7,13 @@ import { importLegacyConfig } from "../core/legacy-import.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
 import { repositoryProblem } from "../core/names.ts";
 import { builtinEmitters } from "../emitters/index.ts";
+import { chunks } from "../emitters/contract.ts";
 import { describeOptions } from "../emitters/options.ts";
 import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
 import { runEmitter } from "../emitters/run.ts";
 import { readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { writeOutputs } from "./output.ts";
-import { renderPlan } from "./render-plan.ts";
+import { graphJsonChunks, renderPlan } from "./render-plan.ts";
 
 export interface Io {
   stdout(text: string): void;
@@ -119,7 +120,8 @@ async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatr
 
 async function plan(options: Options, io: Io): Promise<number> {
   const { loaded, graph } = await loadGraph(options, io);
-  io.stdout(options.json ? `${JSON.stringify(graph, null, 2)}\n` : renderPlan(graph, loaded.matrix.file));
+  if (options.json) writeOutputs([{ path: "plan.json", contents: chunks(() => graphJsonChunks(graph)) }], undefined);
+  else io.stdout(renderPlan(graph, loaded.matrix.file));
   return 0;
 }
 
@@ -142,7 +144,7 @@ async function emit(name: string, options: Options, io: Io): Promise<number> {
   const format = optionalString(options.format, "--format");
   const commandLine = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
   const files = runEmitter(registered, loaded, graph, commandLine);
-  writeOutputs(files, optionalString(options.output, "-o"), io.stdout);
+  writeOutputs(files, optionalString(options.output, "-o"));
   return 0;
 }
 
@@ -178,7 +180,7 @@ async function importLegacy(path: string, options: Options, io: Io): Promise<num
   }
   const result = importLegacyConfig(source.text, path, baseUrl);
   for (const warning of result.warnings) io.stderr(`warning: ${path}: ${warning}\n`);
-  writeOutputs([{ path: "matrix.toml", contents: result.toml }], optionalString(options.output, "-o"), io.stdout);
+  writeOutputs([{ path: "matrix.toml", contents: result.toml }], optionalString(options.output, "-o"));
   return 0;
 }
 

@@ -1,16 +1,21 @@
-// Writing what an emitter returned. A file is replaced whole or not at all: each is
-// written to a temporary file beside its target and renamed into place, and a
-// multi-file output renames nothing until every file has been written.
+// Writing what an emitter returned, as it comes (an emitter may yield chunks, so a
+// large output is never one giant string). A file is replaced whole or not at all:
+// each is written to a temporary file beside its target and renamed into place, and
+// a multi-file output renames nothing until every file has been written and every
+// target checked.
 
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize } from "node:path";
-import { fail } from "../core/errors.ts";
+import { CalibanError, fail } from "../core/errors.ts";
 import type { EmittedFile } from "../emitters/contract.ts";
 
-export function writeOutputs(files: readonly EmittedFile[], target: string | undefined, stdout: (text: string) => void): void {
+/** stdout's file descriptor. */
+export const STDOUT = 1;
+
+export function writeOutputs(files: readonly EmittedFile[], target: string | undefined, stdoutFd = STDOUT): void {
   if (target === undefined) {
     if (files.length !== 1) fail("USAGE", `this output is ${files.length} files; pass -o DIRECTORY to write them`);
-    stdout(files[0]!.contents);
+    writeChunks(stdoutFd, files[0]!.contents);
     return;
   }
   const placed = placeFiles(files, target);
@@ -20,7 +25,12 @@ export function writeOutputs(files: readonly EmittedFile[], target: string | und
       mkdirSync(dirname(path), { recursive: true });
       const temporary = `${path}.tmp-${process.pid}`;
       temporaries.push(temporary);
-      writeFileSync(temporary, contents);
+      const fd = openSync(temporary, "w");
+      try {
+        writeChunks(fd, contents);
+      } finally {
+        closeSync(fd);
+      }
     }
     // Check every target before the first rename, so a failing one cannot leave the others half done.
     for (const { path } of placed) {
@@ -29,11 +39,34 @@ export function writeOutputs(files: readonly EmittedFile[], target: string | und
     placed.forEach(({ path }, index) => renameSync(temporaries[index]!, path));
   } catch (error) {
     for (const temporary of temporaries) rmSync(temporary, { force: true });
+    if (error instanceof CalibanError) throw error;
     const e = error as NodeJS.ErrnoException;
     fail("OUTPUT", `cannot write ${e.path ?? target}: ${e.code ?? ""} ${e.message.replace(/^[A-Z]+: /, "")}`.replace(/\s+/g, " "), {
       hint: "nothing was written; existing files are unchanged",
     });
   }
+}
+
+/** Writes text or chunks to a file descriptor in blocks of about 64 KiB. */
+function writeChunks(fd: number, contents: string | Iterable<string>): void {
+  if (typeof contents === "string") {
+    writeAll(fd, Buffer.from(contents));
+    return;
+  }
+  let pending = "";
+  for (const chunk of contents) {
+    if (typeof chunk !== "string") fail("PLUGIN", `an emitter yielded ${typeof chunk} where text belongs`);
+    pending += chunk;
+    if (pending.length >= 65536) {
+      writeAll(fd, Buffer.from(pending));
+      pending = "";
+    }
+  }
+  if (pending) writeAll(fd, Buffer.from(pending));
+}
+
+export function writeAll(fd: number, buffer: Buffer): void {
+  for (let offset = 0; offset < buffer.length; ) offset += writeSync(fd, buffer, offset);
 }
 
 /** Where each file goes: `-o FILE` for a single file, `-o DIRECTORY` (or a trailing '/') otherwise. */

@@ -4,6 +4,23 @@
 
 import { stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 
+/**
+ * `plan --json`: exactly JSON.stringify(graph, null, 2) and a newline, written an
+ * image at a time rather than as one string.
+ */
+export function* graphJsonChunks(graph: BuildGraph): Generator<string> {
+  const { images, ...rest } = graph;
+  const head = JSON.stringify({ ...rest, images: [] }, null, 2);
+  yield head.slice(0, head.lastIndexOf("[]"));
+  if (images.length === 0) {
+    yield "[]\n}\n";
+    return;
+  }
+  yield "[\n";
+  for (let i = 0; i < images.length; i++) yield `${i ? ",\n" : ""}    ${JSON.stringify(images[i], null, 2).replaceAll("\n", "\n    ")}`;
+  yield "\n  ]\n}\n";
+}
+
 export function renderPlan(graph: BuildGraph, matrixLabel: string): string {
   const lines: string[] = [];
   lines.push(`matrix:     ${matrixLabel}`);

@@ -8,6 +8,7 @@ import { cloudBuildGraph } from "../scripts/validators/cloudbuild.ts";
 import { CalibanError } from "./errors.ts";
 import { importLegacyConfig, pythonFloatRepr } from "./legacy-import.ts";
 import { loadMatrix, planLoaded } from "./load.ts";
+import { emittedText } from "../emitters/contract.ts";
 
 // Caliban's own configs and the files its generator wrote, read where CI has them.
 const REFS = join(REPO_ROOT, "..", "shared", "refs", "caliban");
@@ -17,7 +18,7 @@ async function importThenEmit(configText: string, repository?: string) {
   const { toml, warnings } = importLegacyConfig(configText, "cloudbuild_config.json", repository);
   const loaded = await loadMatrix(toml, "imported.toml");
   const [file] = runEmitter(cloudbuild, loaded, planLoaded(loaded));
-  return { config: JSON.parse(file!.contents), toml, warnings };
+  return { config: JSON.parse(emittedText(file!)), toml, warnings };
 }
 
 describe("parity with Caliban's committed cloudbuild.json", () => {
@@ -39,14 +40,14 @@ describe("parity with Caliban's committed cloudbuild.json", () => {
     const loaded = await loadMatrix(readFileSync(join(REPO_ROOT, path), "utf8"), path);
     const [file] = runEmitter(cloudbuild, loaded, planLoaded(loaded));
     const expected = JSON.parse(readFileSync(join(REFS, "2020-08", "cloudbuild.json"), "utf8"));
-    expect(cloudBuildGraph(JSON.parse(file!.contents))).toEqual(cloudBuildGraph(expected));
+    expect(cloudBuildGraph(JSON.parse(emittedText(file!)))).toEqual(cloudBuildGraph(expected));
   });
 
   test("2020-06: the embedded default matrix with --base-url is the committed file, byte for byte", async () => {
     const loaded = await loadMatrix(readFileSync(join(REPO_ROOT, "matrix.toml"), "utf8"), "matrix.toml");
     const [file] = runEmitter(cloudbuild, loaded, planLoaded(loaded, { repository: "gcr.io/blueshift-playground/cloudbuild_test" }));
     const expected = readFileSync(join(REFS, "2020-06", "cloudbuild.json"), "utf8");
-    expect(file!.contents.trimEnd()).toBe(expected.trimEnd());
+    expect(emittedText(file!).trimEnd()).toBe(expected.trimEnd());
   });
 });
 

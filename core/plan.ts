@@ -1,12 +1,16 @@
 // matrix → build graph. Expands every family's combinations, matches each image to
 // the image it builds FROM, and computes tags, references and build args. Runs once;
 // everything after it (every emitter) reads only the graph.
+//
+// It runs over every image of matrices of 100,000 images, so the per-image work is
+// kept to lookups: a combination is an array of value indices, templates are
+// compiled once per family, excludes and bases are found through hash maps.
 
 import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath } from "./errors.ts";
 import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "./graph.ts";
-import type { Combination, Family, Matrix } from "./matrix.ts";
+import type { ArgSource, Axis, AxisValue, Combination, Family, Matrix } from "./matrix.ts";
 import { TAG_PATTERN } from "./names.ts";
-import { expandTemplate, type Template } from "./template.ts";
+import type { Template } from "./template.ts";
 
 export interface PlanOptions {
   /** Replaces the matrix's `repository` (the CLI's --base-url). */
@@ -15,40 +19,6 @@ export interface PlanOptions {
 
 export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGraph {
   return new Planner(matrix, options.repository ?? matrix.repository).plan();
-}
-
-/** The combinations a family builds, in order: the product (first axis outermost), less excludes, plus includes. */
-export function familyCombinations(family: Family, matrix: Matrix): Combination[] {
-  if (family.combinations) return [...family.combinations];
-  let product: Record<string, string>[] = [{}];
-  for (const axisName of family.axes) {
-    const values = matrix.axes.get(axisName)!.values;
-    const next: Record<string, string>[] = [];
-    for (const partial of product) for (const value of values) next.push({ ...partial, [axisName]: value.name });
-    product = next;
-  }
-  const kept = product.filter((combination) => !family.exclude.some((pattern) => matches(combination, pattern)));
-  const keys = new Set(kept.map((c) => combinationKey(c, family.axes)));
-  for (const included of family.include) {
-    const key = combinationKey(included, family.axes);
-    if (!keys.has(key)) {
-      keys.add(key);
-      kept.push(included);
-    }
-  }
-  return kept;
-}
-
-function matches(combination: Combination, pattern: Combination): boolean {
-  for (const axis in pattern) if (combination[axis] !== pattern[axis]) return false;
-  return true;
-}
-
-/** A string key for a combination projected onto some axes. */
-function combinationKey(combination: Combination, axes: readonly string[]): string {
-  let key = "";
-  for (const axis of axes) key += `${combination[axis]}\u0000`;
-  return key;
 }
 
 /** Families ordered so that each comes after the family it builds FROM; otherwise declaration order. */
@@ -67,15 +37,84 @@ export function familyOrder(families: readonly Family[]): Family[] {
   return ordered;
 }
 
+/** A combination as the index of its value on each of the family's axes. */
+type Indices = readonly number[];
+
+/**
+ * The combinations a family builds, in order: the product (first axis outermost),
+ * less excludes, plus includes; or its explicit list.
+ */
+function familyCombinations(family: Family, axes: readonly Axis[]): Indices[] {
+  const toIndices = (combination: Combination) => axes.map((axis) => axis.values.findIndex((v) => v.name === combination[axis.name]));
+  if (family.combinations) return family.combinations.map(toIndices);
+  const excluded = new ExcludeSet(family.exclude, axes);
+  const kept: Indices[] = [];
+  const sizes = axes.map((axis) => axis.values.length);
+  if (sizes.every((size) => size > 0)) {
+    // An odometer over the axes, the last axis turning fastest.
+    const current = sizes.map(() => 0);
+    for (;;) {
+      if (!excluded.has(current)) kept.push([...current]);
+      let position = current.length - 1;
+      while (position >= 0 && ++current[position]! === sizes[position]) current[position--] = 0;
+      if (position < 0) break;
+    }
+  }
+  if (family.include.length > 0) {
+    const present = new Set(kept.map(indicesKey));
+    for (const included of family.include) {
+      const indices = toIndices(included);
+      if (!present.has(indicesKey(indices))) {
+        present.add(indicesKey(indices));
+        kept.push(indices);
+      }
+    }
+  }
+  return kept;
+}
+
+/** Exclude patterns grouped by the axes they name, each group a hash set: a lookup per group, not per pattern. */
+class ExcludeSet {
+  private readonly groups: { positions: number[]; keys: Set<string> }[] = [];
+
+  constructor(patterns: readonly Combination[], axes: readonly Axis[]) {
+    const byShape = new Map<string, { positions: number[]; keys: Set<string> }>();
+    for (const pattern of patterns) {
+      const positions = axes.map((axis, i) => (axis.name in pattern ? i : -1)).filter((i) => i >= 0);
+      const shape = positions.join(",");
+      let group = byShape.get(shape);
+      if (!group) byShape.set(shape, (group = { positions, keys: new Set() }));
+      group.keys.add(positions.map((i) => axes[i]!.values.findIndex((v) => v.name === pattern[axes[i]!.name])).join(","));
+    }
+    this.groups = [...byShape.values()];
+  }
+
+  has(indices: Indices): boolean {
+    for (const group of this.groups) {
+      let key = "";
+      for (let i = 0; i < group.positions.length; i++) key += (i ? "," : "") + indices[group.positions[i]!];
+      if (group.keys.has(key)) return true;
+    }
+    return false;
+  }
+}
+
+function indicesKey(indices: Indices): string {
+  return indices.join(",");
+}
+
+/** A template compiled against a family's axes: text parts, value names, attributes, {from}, {family}. */
+type CompiledPart = string | { readonly axis: number; readonly attribute?: string } | { readonly from: true };
+
 class Planner {
   private readonly diagnostics: Diagnostic[] = [];
   private readonly images: ImageNode[] = [];
-  /** family name → (combination key over the family's axes → image). */
-  private readonly byFamily = new Map<string, Map<string, ImageNode>>();
+  /** family name → its axes and its images by combination number (see comboNumber). */
+  private readonly byFamily = new Map<string, { axes: readonly string[]; strides: readonly number[]; images: Map<number | string, ImageNode> }>();
   /** Ids share a namespace with family names (bake targets and groups) and bake's "default" group. */
   private readonly usedIds: Set<string>;
+  private readonly byReference = new Map<string, ImageNode>();
   private readonly missingAttributes = new Set<string>();
-  private readonly byReference = new Map<string, { family: string; combination: Combination }>();
 
   constructor(
     private readonly matrix: Matrix,
@@ -85,14 +124,14 @@ class Planner {
   }
 
   plan(): BuildGraph {
-    const families: FamilyNode[] = [];
-    for (const family of familyOrder(this.matrix.families)) families.push(this.planFamily(family));
+    const nodes = new Map<string, FamilyNode>();
+    for (const family of familyOrder(this.matrix.families)) nodes.set(family.name, this.planFamily(family));
     if (this.diagnostics.length > 0) throw new CalibanError(this.diagnostics);
     return {
       version: GRAPH_FORMAT_VERSION,
       repository: this.repository,
       axes: [...this.matrix.axes.values()].map((axis) => ({ name: axis.name, values: axis.values.map((v) => v.name) })),
-      families: this.matrix.families.map((f) => families.find((node) => node.name === f.name)!),
+      families: this.matrix.families.map((f) => nodes.get(f.name)!),
       images: this.images,
     };
   }
@@ -102,45 +141,49 @@ class Planner {
   }
 
   private planFamily(family: Family): FamilyNode {
-    const combinations = familyCombinations(family, this.matrix);
+    const axes = family.axes.map((name) => this.matrix.axes.get(name)!);
+    const combinations = familyCombinations(family, axes);
     const ids: string[] = [];
-    const index = new Map<string, ImageNode>();
-    this.byFamily.set(family.name, index);
+    const index = new Map<number | string, ImageNode>();
+    const strides = comboStrides(axes);
+    this.byFamily.set(family.name, { axes: family.axes, strides, images: index });
     if (combinations.length === 0) {
       this.report("EMPTY", family.keyPath, `family "${family.name}" produces no images`, "its `exclude` removes every combination, or an axis it spans has no values");
     }
-    const baseIndex = family.from === undefined ? undefined : this.byFamily.get(family.from);
-    const baseAxes = family.from === undefined ? [] : (this.matrix.families.find((f) => f.name === family.from)?.axes ?? []);
-    const missingBases = new Set<string>();
-    const seenCombinations = new Set<string>();
+    const base = family.from === undefined ? undefined : this.byFamily.get(family.from);
+    const basePositions = base ? base.axes.map((name) => family.axes.indexOf(name)) : [];
+    const missingBases = new Set<number | string>();
+    const compiled = this.compileFamily(family, axes);
 
-    for (const combination of combinations) {
-      const key = combinationKey(combination, family.axes);
-      if (seenCombinations.has(key)) {
-        this.report("DUPLICATE", [...family.keyPath, "combinations"], `the combination ${describe(combination)} is listed twice`);
+    for (const indices of combinations) {
+      const values = indices.map((value, i) => axes[i]!.values[value]!);
+      const key = comboNumber(indices, strides);
+      // Only an explicit list or an include can repeat a combination; the product cannot.
+      if (index.has(key)) {
+        this.report("DUPLICATE", [...family.keyPath, "combinations"], `the combination ${describe(family.axes, values)} is listed twice`);
         continue;
       }
-      seenCombinations.add(key);
 
-      let base: ImageNode | undefined;
-      if (baseIndex) {
-        const baseKey = combinationKey(combination, baseAxes);
-        base = baseIndex.get(baseKey);
-        if (!base) {
+      let baseImage: ImageNode | undefined;
+      if (base) {
+        // Value indices are per axis, so the base family's number for these values is found directly.
+        const baseKey = comboNumber(basePositions.map((position) => indices[position]!), base.strides);
+        baseImage = base.images.get(baseKey);
+        if (!baseImage) {
+          const baseValues = basePositions.map((position) => values[position]!);
           if (!missingBases.has(baseKey)) {
             missingBases.add(baseKey);
-            const wanted = Object.fromEntries(baseAxes.map((a) => [a, combination[a]!]));
             this.report(
               "NO_BASE_IMAGE",
               [...family.keyPath, "from"],
-              `"${family.from}" has no image with ${describe(wanted)}, which ${describe(combination)} of "${family.name}" builds FROM`,
-              `add ${describe(wanted)} to the combinations of "${family.from}", or exclude it from "${family.name}"`,
+              `"${family.from}" has no image with ${describe(base.axes, baseValues)}, which ${describe(family.axes, values)} of "${family.name}" builds FROM`,
+              `add ${describe(base.axes, baseValues)} to the combinations of "${family.from}", or exclude it from "${family.name}"`,
             );
           }
           continue;
         }
       }
-      const image = this.image(family, combination, base);
+      const image = this.image(family, compiled, values, baseImage);
       if (!image) continue;
       index.set(key, image);
       this.images.push(image);
@@ -149,100 +192,124 @@ class Planner {
     return {
       name: family.name,
       axes: family.axes,
-      dockerfile: expandTemplate(family.dockerfile, (name) => (name === "family" ? family.name : `{${name}}`)),
-      context: expandTemplate(family.context, (name) => (name === "family" ? family.name : `{${name}}`)),
+      dockerfile: familyLevelText(family.dockerfile, family.name),
+      context: familyLevelText(family.context, family.name),
       from: family.from ?? null,
       images: ids,
     };
   }
 
-  private image(family: Family, combination: Combination, base: ImageNode | undefined): ImageNode | undefined {
-    let currentPath: KeyPath = family.keyPath;
-    const resolve = (name: string, attribute?: string): string => {
-      if (name === "from") return base!.reference;
-      if (name === "family") return family.name;
-      const valueName = combination[name]!;
-      return attribute === undefined ? valueName : this.attribute(name, valueName, attribute, currentPath);
+  /** Everything about a family that does not change from image to image, prepared once. */
+  private compileFamily(family: Family, axes: readonly Axis[]) {
+    const compile = (template: Template): CompiledPart[] =>
+      template.map((part) => {
+        if (part.kind === "text") return part.text;
+        if (part.name === "from") return { from: true as const };
+        if (part.name === "family") return family.name;
+        return part.attribute === undefined ? { axis: family.axes.indexOf(part.name) } : { axis: family.axes.indexOf(part.name), attribute: part.attribute };
+      });
+    const args = family.args.map((source: ArgSource) =>
+      source.kind === "template"
+        ? { kind: "template" as const, name: source.name, parts: compile(source.template), keyPath: source.keyPath }
+        : source.kind === "attribute"
+          ? { kind: "attribute" as const, axis: family.axes.indexOf(source.axis), attribute: source.attribute, keyPath: source.keyPath }
+          : { kind: "axis" as const, axis: family.axes.indexOf(source.axis) },
+    );
+    return {
+      axes,
+      tag: compile(family.tag),
+      dockerfile: compile(family.dockerfile),
+      context: compile(family.context),
+      args,
+      tagPath: [...family.keyPath, "tag"],
+      dockerfilePath: [...family.keyPath, "dockerfile"],
+      contextPath: [...family.keyPath, "context"],
     };
-    const expand = (template: Template, path: KeyPath) => {
-      currentPath = path;
-      return expandTemplate(template, resolve);
-    };
+  }
 
-    const tag = expand(family.tag, [...family.keyPath, "tag"]);
+  private expand(parts: readonly CompiledPart[], values: readonly AxisValue[], axes: readonly Axis[], base: ImageNode | undefined, keyPath: KeyPath): string {
+    let out = "";
+    for (const part of parts) {
+      if (typeof part === "string") out += part;
+      else if ("from" in part) out += base!.reference;
+      else if (part.attribute === undefined) out += values[part.axis]!.name;
+      else out += this.attribute(axes[part.axis]!, values[part.axis]!, part.attribute, keyPath);
+    }
+    return out;
+  }
+
+  private image(family: Family, compiled: ReturnType<Planner["compileFamily"]>, values: readonly AxisValue[], base: ImageNode | undefined): ImageNode | undefined {
+    const { axes } = compiled;
+    const tag = this.expand(compiled.tag, values, axes, base, compiled.tagPath);
     if (!TAG_PATTERN.test(tag)) {
       this.report(
         "INVALID_VALUE",
-        [...family.keyPath, "tag"],
-        `the tag "${tag}" (for ${describe(combination)}) is not a valid Docker tag`,
+        compiled.tagPath,
+        `the tag "${tag}" (for ${describe(family.axes, values)}) is not a valid Docker tag`,
         "a tag is 1 to 128 of letters, digits, '_', '.' and '-', not starting with '.' or '-'",
       );
       return undefined;
     }
     const reference = `${this.repository}:${tag}`;
+    const combination: Record<string, string> = {};
+    for (let i = 0; i < values.length; i++) combination[family.axes[i]!] = values[i]!.name;
     const clash = this.byReference.get(reference);
     if (clash) {
       this.report(
         "DUPLICATE",
-        [...family.keyPath, "tag"],
-        `two images would both be ${reference}: ${describe(clash.combination)} of "${clash.family}" and ${describe(combination)} of "${family.name}"`,
+        compiled.tagPath,
+        `two images would both be ${reference}: ${describeCombination(clash.values)} of "${clash.family}" and ${describeCombination(combination)} of "${family.name}"`,
         "make the tag templates include every axis that tells the images apart",
       );
       return undefined;
     }
-    this.byReference.set(reference, { family: family.name, combination });
 
-    const args = new Map<string, string>();
-    for (const source of family.args) {
-      if (source.kind === "template") {
-        args.set(source.name, expand(source.template, source.keyPath));
-      } else if (source.kind === "attribute") {
-        args.set(source.attribute, this.attribute(source.axis, combination[source.axis]!, source.attribute, source.keyPath));
-      } else {
-        const value = this.matrix.axes.get(source.axis)!.valuesByName.get(combination[source.axis]!)!;
-        for (const [name, attribute] of value.attributes) args.set(name, attribute);
-      }
+    const args: BuildArg[] = [];
+    for (const source of compiled.args) {
+      if (source.kind === "template") setArg(args, source.name, this.expand(source.parts, values, axes, base, source.keyPath));
+      else if (source.kind === "attribute") setArg(args, source.attribute, this.attribute(axes[source.axis]!, values[source.axis]!, source.attribute, source.keyPath));
+      else for (const [name, value] of values[source.axis]!.attributes) setArg(args, name, value);
     }
-    if (base && !family.argsNameFrom) args.set(family.fromArg, base.reference);
+    if (base && !family.argsNameFrom) setArg(args, family.fromArg, base.reference);
 
-    return {
+    const image: ImageNode = {
       id: this.uniqueId(tag),
       family: family.name,
-      values: { ...combination },
+      values: combination,
       repository: this.repository,
       tag,
       reference,
-      dockerfile: expand(family.dockerfile, [...family.keyPath, "dockerfile"]),
-      context: expand(family.context, [...family.keyPath, "context"]),
-      args: [...args].map(([name, value]): BuildArg => ({ name, value })),
+      dockerfile: this.expand(compiled.dockerfile, values, axes, base, compiled.dockerfilePath),
+      context: this.expand(compiled.context, values, axes, base, compiled.contextPath),
+      args,
       from: base ? base.id : null,
       fromArg: base ? (family.baseReferenceArg ?? null) : null,
       level: base ? base.level + 1 : 0,
     };
+    this.byReference.set(reference, image);
+    return image;
   }
 
   /** An attribute of an axis value; a value that lacks it is reported once. */
-  private attribute(axis: string, valueName: string, attribute: string, keyPath: KeyPath): string {
-    const value = this.matrix.axes.get(axis)!.valuesByName.get(valueName)!;
+  private attribute(axis: Axis, value: AxisValue, attribute: string, keyPath: KeyPath): string {
     const text = value.attributes.get(attribute);
     if (text !== undefined) return text;
-    const key = `${axis}\u0000${valueName}\u0000${attribute}`;
+    const key = `${axis.name}\u0000${value.name}\u0000${attribute}`;
     if (!this.missingAttributes.has(key)) {
       this.missingAttributes.add(key);
-      const known = [...value.attributes.keys()];
       this.report(
         "UNKNOWN_REFERENCE",
         keyPath,
-        `axis "${axis}" value "${valueName}" has no attribute ${attribute}`,
-        didYouMean(attribute, known) ?? `add ${attribute} to [axes.${axis}] ${valueName}`,
+        `axis "${axis.name}" value "${value.name}" has no attribute ${attribute}`,
+        didYouMean(attribute, [...value.attributes.keys()]) ?? `add ${attribute} to [axes.${axis.name}] ${value.name}`,
       );
     }
     return "";
   }
 
-  /** The tag with '.' turned into '-', so that it is a valid bake target and make target name. */
+  /** The tag with other characters than [A-Za-z0-9_-] turned into '-': a valid bake target and make target name. */
   private uniqueId(tag: string): string {
-    const stem = tag.replace(/[^A-Za-z0-9_-]/g, "-");
+    const stem = /^[A-Za-z0-9_-]+$/.test(tag) ? tag : tag.replace(/[^A-Za-z0-9_-]/g, "-");
     let id = stem;
     for (let n = 2; this.usedIds.has(id); n++) id = `${stem}-${n}`;
     this.usedIds.add(id);
@@ -250,7 +317,55 @@ class Planner {
   }
 }
 
-function describe(combination: Combination): string {
+/** A later arg of the same name replaces an earlier one's value, in its place. Args are few: a scan beats a map. */
+function setArg(args: BuildArg[], name: string, value: string): void {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i]!.name === name) {
+      args[i] = { name, value };
+      return;
+    }
+  }
+  args.push({ name, value });
+}
+
+/**
+ * A combination's number: its value indices read as digits in mixed radix (the axes'
+ * sizes). Exact while the product of the sizes stays within a double's integers;
+ * beyond that (absurd matrices), a string key.
+ */
+function comboStrides(axes: readonly Axis[]): number[] {
+  const strides: number[] = [];
+  let stride = 1;
+  for (let i = axes.length - 1; i >= 0; i--) {
+    strides[i] = stride;
+    stride *= Math.max(1, axes[i]!.values.length);
+  }
+  return stride <= Number.MAX_SAFE_INTEGER ? strides : [];
+}
+
+function comboNumber(indices: Indices, strides: readonly number[]): number | string {
+  if (strides.length !== indices.length) return indices.join(",");
+  let number = 0;
+  for (let i = 0; i < indices.length; i++) number += indices[i]! * strides[i]!;
+  return number;
+}
+
+/** Family-level dockerfile and context: per-image variables stay as written. */
+function familyLevelText(template: Template, family: string): string {
+  let out = "";
+  for (const part of template) {
+    if (part.kind === "text") out += part.text;
+    else if (part.name === "family") out += family;
+    else out += `{${part.name}${part.attribute ? `.${part.attribute}` : ""}}`;
+  }
+  return out;
+}
+
+function describe(axes: readonly string[], values: readonly AxisValue[]): string {
+  return axes.length === 0 ? "the single image" : axes.map((axis, i) => `${axis}=${values[i]!.name}`).join(", ");
+}
+
+function describeCombination(combination: Combination): string {
   const entries = Object.entries(combination);
   return entries.length === 0 ? "the single image" : entries.map(([axis, value]) => `${axis}=${value}`).join(", ");
 }

@@ -2,27 +2,37 @@
 // step (id = the image reference) and a push step (id = reference + "-push"). A build
 // step waits for its base's *build* step, not its push: all steps share one Docker
 // daemon, so the base is already there.
+//
+// Cloud Build runs at most 300 steps in one build. A larger graph is written as
+// several configs, numbered in dependency order, each within the limit: an image
+// whose base is built by an earlier config pulls it from the registry (that config
+// pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import type { ImageNode } from "../core/graph.ts";
-import type { Emitter } from "./contract.ts";
+import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import { CalibanError, type Diagnostic } from "../core/errors.ts";
+import { chunks, type EmittedFile, type Emitter } from "./contract.ts";
 
-export interface CloudBuildOptions extends Record<string, string> {
+export interface CloudBuildOptions extends Record<string, string | number> {
   timeout: string;
   builder: string;
   output: string;
+  "max-steps": number;
+  "max-arg-length": number;
 }
 
 /** Cloud Build's longest build. */
 const MAX_TIMEOUT_SECONDS = 24 * 60 * 60;
+/** Cloud Build's limit on the steps of one build. */
+export const MAX_STEPS = 300;
 
 export const cloudbuild: Emitter<CloudBuildOptions> = {
   name: "cloudbuild",
-  description: "Google Cloud Build config (cloudbuild.json), as Caliban's generator wrote it",
+  description: "Google Cloud Build config (cloudbuild.json), as Caliban's generator wrote it; split past 300 steps",
   options: {
     timeout: {
       type: "string",
       default: "86400s",
-      description: "timeout of the whole build, in seconds with an 's' (at most 86400s)",
+      description: "timeout of each build, in seconds with an 's' (at most 86400s)",
       check: (value) => {
         const match = /^(\d+)(\.\d{1,9})?s$/.exec(String(value));
         if (!match) return `"${value}" is not a duration such as "3600s"`;
@@ -30,46 +40,68 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
         return undefined;
       },
     },
-    builder: {
-      type: "string",
-      default: "gcr.io/cloud-builders/docker",
-      description: "the builder image each step runs",
+    builder: { type: "string", default: "gcr.io/cloud-builders/docker", description: "the builder image each step runs" },
+    output: { type: "string", default: "cloudbuild.json", description: "file name of the config (cloudbuild-01.json, ... when split)" },
+    "max-steps": {
+      type: "number",
+      default: MAX_STEPS,
+      description: "most steps in one config; more images are split across configs",
+      check: (value) => (Number.isInteger(value) && Number(value) >= 2 && Number(value) <= MAX_STEPS ? undefined : `must be a whole number from 2 to ${MAX_STEPS}, Cloud Build's limit`),
     },
-    output: {
-      type: "string",
-      default: "cloudbuild.json",
-      description: "file name of the config",
+    "max-arg-length": {
+      type: "number",
+      default: 10_000,
+      description: "longest single step arg, in characters; a longer one is an error",
+      check: (value) => (Number.isInteger(value) && Number(value) > 0 ? undefined : "must be a positive whole number"),
     },
   },
-  emit(graph, options, context) {
-    const byId = new Map(graph.images.map((image) => [image.id, image]));
-    const steps = graph.images.flatMap((image) => {
-      const base = image.from === null ? undefined : byId.get(image.from);
-      return [buildStep(image, base, options.builder), pushStep(image, options.builder)];
-    });
-    return [{ path: options.output, contents: context.json({ steps, timeout: options.timeout }) }];
+  emit(graph, options) {
+    checkArgLengths(graph, options["max-arg-length"]);
+    const perConfig = Math.floor(options["max-steps"] / 2);
+    if (graph.images.length <= perConfig) {
+      return [{ path: options.output, contents: chunks(() => configChunks(graph.images, graph, options)) }];
+    }
+    const parts: ImageNode[][] = [];
+    for (let start = 0; start < graph.images.length; start += perConfig) parts.push(graph.images.slice(start, start + perConfig));
+    const width = String(parts.length).length < 2 ? 2 : String(parts.length).length;
+    const stem = options.output.replace(/\.json$/, "");
+    const names = parts.map((_, i) => `${stem}-${String(i + 1).padStart(width, "0")}.json`);
+    const files: EmittedFile[] = parts.map((images, i) => ({ path: names[i]!, contents: chunks(() => configChunks(images, graph, options)) }));
+    files.push({ path: "submit.sh", contents: submitScript(names, graph.images.length) });
+    return files;
   },
 };
 
-function buildStep(image: ImageNode, base: ImageNode | undefined, builder: string) {
+/**
+ * One config as chunks, byte for byte what JSON.stringify(config, null, 2) would
+ * give, without holding every step of a large graph in memory at once.
+ */
+function* configChunks(images: readonly ImageNode[], graph: BuildGraph, options: CloudBuildOptions): Generator<string> {
+  const inThisConfig = new Set(images.map((image) => image.id));
+  const byId = new Map(graph.images.map((image) => [image.id, image]));
+  yield '{\n  "steps": [\n';
+  let first = true;
+  for (const image of images) {
+    const base = image.from === null ? undefined : byId.get(image.from);
+    // A base built by an earlier config was pushed by it: docker build pulls it, nothing to wait for.
+    const waitFor = base && inThisConfig.has(base.id) ? base.reference : "-";
+    for (const step of [buildStep(image, waitFor, options.builder), pushStep(image, options.builder)]) {
+      yield `${first ? "" : ",\n"}    ${JSON.stringify(step, null, 2).replaceAll("\n", "\n    ")}`;
+      first = false;
+    }
+  }
+  yield `\n  ],\n  "timeout": ${JSON.stringify(options.timeout)}\n}\n`;
+}
+
+function buildStep(image: ImageNode, waitFor: string, builder: string) {
   const args = ["build", "-t", image.reference, "-f", image.dockerfile];
   for (const arg of image.args) args.push("--build-arg", `${arg.name}=${arg.value}`);
   args.push(image.context);
-  return {
-    id: image.reference,
-    name: builder,
-    args: args.map(escapeSubstitutions),
-    waitFor: [base ? base.reference : "-"],
-  };
+  return { id: image.reference, name: builder, args: args.map(escapeSubstitutions), waitFor: [waitFor] };
 }
 
 function pushStep(image: ImageNode, builder: string) {
-  return {
-    id: `${image.reference}-push`,
-    name: builder,
-    args: ["push", image.reference].map(escapeSubstitutions),
-    waitFor: [image.reference],
-  };
+  return { id: `${image.reference}-push`, name: builder, args: ["push", image.reference].map(escapeSubstitutions), waitFor: [image.reference] };
 }
 
 /** Cloud Build substitutes $NAME and ${NAME} in args; a literal '$' is written '$$'. */
@@ -77,4 +109,34 @@ export function escapeSubstitutions(text: string): string {
   return text.replace(/\$/g, () => "$$");
 }
 
+function checkArgLengths(graph: BuildGraph, limit: number): void {
+  const diagnostics: Diagnostic[] = [];
+  for (const image of graph.images) {
+    for (const arg of image.args) {
+      const length = escapeSubstitutions(`${arg.name}=${arg.value}`).length;
+      if (length > limit) {
+        diagnostics.push({
+          code: "LIMIT",
+          message: `emit cloudbuild: image ${image.id}, build arg ${arg.name}: the step arg is ${length} characters, more than the ${limit} a Cloud Build step arg may hold`,
+          hint: "shorten the value (or raise --option max-arg-length if your Cloud Build accepts more)",
+        });
+      }
+    }
+  }
+  if (diagnostics.length > 0) throw new CalibanError(diagnostics);
+}
 
+function submitScript(configs: readonly string[], images: number): string {
+  const lines = [
+    "#!/usr/bin/env bash",
+    `# Generated by caliban-images: ${images} images need ${configs.length} Cloud Build configs (at most 300 steps each).`,
+    "# Submit them in this order, each after the one before has finished: a config pulls",
+    "# the base images that earlier ones pushed.",
+    "#",
+    "#   bash submit.sh [extra gcloud builds submit flags]   (run from the build context's root)",
+    "set -euo pipefail",
+    'here="$(cd "$(dirname "$0")" && pwd)"',
+    ...configs.map((config) => `gcloud builds submit --config "$here/${config}" "$@" .`),
+  ];
+  return `${lines.join("\n")}\n`;
+}

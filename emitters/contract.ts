@@ -21,7 +21,22 @@ export interface OptionSpec {
 export interface EmittedFile {
   /** Relative path; `-o` decides where it goes (a single file may be renamed by `-o FILE`). */
   readonly path: string;
-  readonly contents: string;
+  /**
+   * The text, whole or as chunks that are written as they come: a large output is
+   * then never held in memory as one string. Give chunks as `chunks(() => gen())`, an
+   * iterable that may be read more than once (a bare generator is used up by one read).
+   */
+  readonly contents: string | Iterable<string>;
+}
+
+/** Chunks that can be read any number of times: each read runs the generator anew. */
+export function chunks(generate: () => Iterator<string>): Iterable<string> {
+  return { [Symbol.iterator]: generate };
+}
+
+/** An emitted file's text as one string (for tests and small outputs). */
+export function emittedText(file: EmittedFile): string {
+  return typeof file.contents === "string" ? file.contents : [...file.contents].join("");
 }
 
 /** Runtime helpers handed to every emitter, so that plugins need no dependencies of their own. */

@@ -139,7 +139,8 @@ function outputProblem(files: unknown): string | undefined {
     if (typeof file !== "object" || file === null) return `${describeValue(file)} as file ${index + 1}`;
     const { path, contents } = file as Record<string, unknown>;
     if (typeof path !== "string" || path === "") return `a file ${index + 1} with no \`path\` string`;
-    if (typeof contents !== "string") return `file "${path}" whose \`contents\` is ${describeValue(contents)}, not a string`;
+    const iterable = typeof contents === "object" && contents !== null && Symbol.iterator in contents;
+    if (typeof contents !== "string" && !iterable) return `file "${path}" whose \`contents\` is ${describeValue(contents)}, not a string`;
     if (paths.has(path)) return `the path "${path}" twice`;
     paths.add(path);
   }

@@ -14,6 +14,7 @@ import { cloudbuildView, githubView, makeView, planView } from "../scripts/valid
 import { builtinEmitters } from "./index.ts";
 import { runEmitter } from "./run.ts";
 import { MAX_MATRIX_JOBS } from "./github.ts";
+import { emittedText } from "./contract.ts";
 
 const emitter = (name: string) => builtinEmitters.find((e) => e.name === name)!;
 const lint = await createLinter();
@@ -22,10 +23,17 @@ for (const fixture of fixtureCases()) {
   describe(fixture.name, async () => {
     const { loaded, graph } = await loadFixture(fixture);
     const plan = planView(graph);
-    const only = (name: string, options: string[] = []) => runEmitter(emitter(name), loaded, graph, options)[0]!.contents;
+    const only = (name: string, options: string[] = []) => emittedText(runEmitter(emitter(name), loaded, graph, options)[0]!);
 
-    test("cloudbuild reads back to the plan", () => {
-      const view = cloudbuildView(only("cloudbuild"));
+    test("cloudbuild reads back to the plan (split configs in their submission order)", () => {
+      const files = runEmitter(emitter("cloudbuild"), loaded, graph);
+      const configs = files.filter((f) => f.path.endsWith(".json"));
+      if (configs.length > 1) {
+        // submit.sh submits every config, in order.
+        const script = emittedText(files.find((f) => f.path === "submit.sh")!);
+        expect([...script.matchAll(/--config "\$here\/([^"]+)"/g)].map((m) => m[1])).toEqual(configs.map((f) => f.path));
+      }
+      const view = cloudbuildView(...configs.map(emittedText));
       expect(view.images).toEqual(plan.images);
       expect(view.bases).toEqual(plan.bases);
     });
@@ -73,7 +81,7 @@ for (const fixture of fixtureCases()) {
 test("the GitHub job cap fixture does split a stage", async () => {
   const fixture = fixtureCases().find((f) => f.name === "github-job-cap")!;
   const { loaded, graph } = await loadFixture(fixture);
-  const workflow = parseYaml(runEmitter(emitter("github"), loaded, graph)[0]!.contents);
+  const workflow = parseYaml(emittedText(runEmitter(emitter("github"), loaded, graph)[0]!));
   expect(Object.keys(workflow.jobs)).toEqual(["stage1", "stage2_part1", "stage2_part2"]);
   expect(workflow.jobs.stage2_part2.needs).toEqual(["stage1"]);
 });
@@ -84,7 +92,7 @@ test("the workflow's path filters name exactly the build's inputs", async () => 
   const fixture = fixtureCases().find((f) => f.name === "three-level-chain")!;
   const { loaded, graph } = await loadFixture(fixture);
   const [file] = runEmitter(emitter("github"), loaded, graph);
-  const paths = parseYaml(file!.contents).on.push.paths;
+  const paths = parseYaml(emittedText(file!)).on.push.paths;
   expect(paths).toEqual([
     "docker/cuda.Dockerfile",
     "docker/**",

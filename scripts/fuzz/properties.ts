@@ -11,6 +11,7 @@ import { builtinEmitters } from "../../emitters/index.ts";
 import { runEmitter } from "../../emitters/run.ts";
 import { cloudbuildView, githubView, makeView, planView } from "../validators/readback.ts";
 import { matrixToml, type MatrixModel } from "./arbitraries.ts";
+import { emittedText } from "../../emitters/contract.ts";
 
 const emitter = (name: string) => builtinEmitters.find((e) => e.name === name)!;
 let lint: Awaited<ReturnType<typeof createLinter>> | undefined;
@@ -29,12 +30,12 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
   const graph = planLoaded(loaded);
   const plan = planView(graph);
 
-  const cloudbuild = runEmitter(emitter("cloudbuild"), loaded, graph)[0]!.contents;
+  const cloudbuild = emittedText(runEmitter(emitter("cloudbuild"), loaded, graph)[0]!);
   const cloudbuildRead = cloudbuildView(cloudbuild);
   expect(cloudbuildRead.images).toEqual(plan.images);
   expect(cloudbuildRead.bases).toEqual(plan.bases);
 
-  const made = makeView(runEmitter(emitter("make"), loaded, graph)[0]!.contents, graph);
+  const made = makeView(emittedText(runEmitter(emitter("make"), loaded, graph)[0]!), graph);
   expect(made.images).toEqual(plan.images);
   expect(made.bases).toEqual(plan.bases);
   expect(made.stderr).toBe("");
@@ -42,7 +43,7 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
   const mangled = graph.images.some((image) => image.args.some((arg) => MANGLED_BY_BUILD_PUSH_ACTION(arg.value)));
   let workflow: string | undefined;
   try {
-    workflow = runEmitter(emitter("github"), loaded, graph)[0]!.contents;
+    workflow = emittedText(runEmitter(emitter("github"), loaded, graph)[0]!);
   } catch (error) {
     if (!(error instanceof CalibanError) || !mangled) throw error;
   }
@@ -53,7 +54,7 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
     expect(githubView(parseYaml(workflow)).images).toEqual(plan.images);
   }
 
-  const bake = runEmitter(emitter("bake"), loaded, graph)[0]!.contents;
+  const bake = emittedText(runEmitter(emitter("bake"), loaded, graph)[0]!);
   const parsed = (await parseHcl("docker-bake.hcl", bake)) as { target: Record<string, unknown> };
   expect(Object.keys(parsed.target).sort()).toEqual(graph.images.map((i) => i.id).sort());
   return cloudbuild;

@@ -35,18 +35,30 @@ export function planView(graph: BuildGraph): OutputView {
   );
 }
 
-/** Cloud Build: build steps' docker arguments, `$$` read back as Cloud Build reads it; waitFor. */
-export function cloudbuildView(text: string): OutputView {
-  const config = JSON.parse(text) as { steps: { id: string; args: string[]; waitFor: string[] }[] };
+/**
+ * Cloud Build, one config or several submitted in order: build steps' docker
+ * arguments, `$$` read back as Cloud Build reads it. Within a config an image waits
+ * for its base's build step; across configs it builds FROM an image an earlier
+ * config pushed (docker pulls it), named by one of its build args.
+ */
+export function cloudbuildView(...texts: string[]): OutputView {
   const images: ImageView[] = [];
   const bases: Record<string, string[]> = {};
-  const pushed = new Set(config.steps.filter((s) => s.args[0] === "push").map((s) => s.args[1]!.replaceAll("$$", "$")));
-  for (const step of config.steps) {
-    if (step.args[0] !== "build") continue;
-    const image = dockerBuildView(step.args.slice(1).map((a) => a.replaceAll("$$", "$")));
-    if (!pushed.has(image.reference)) throw new Error(`cloudbuild: ${image.reference} is built but never pushed`);
-    images.push(image);
-    bases[image.reference] = step.waitFor.filter((w) => w !== "-");
+  const pushedEarlier = new Set<string>();
+  for (const text of texts) {
+    const config = JSON.parse(text) as { steps: { id: string; args: string[]; waitFor: string[] }[] };
+    if (config.steps.length > 300) throw new Error(`cloudbuild: a config with ${config.steps.length} steps; Cloud Build runs at most 300`);
+    const pushed = config.steps.filter((s) => s.args[0] === "push").map((s) => s.args[1]!.replaceAll("$$", "$"));
+    for (const step of config.steps) {
+      if (step.args[0] !== "build") continue;
+      const image = dockerBuildView(step.args.slice(1).map((a) => a.replaceAll("$$", "$")));
+      if (!pushed.includes(image.reference)) throw new Error(`cloudbuild: ${image.reference} is built but never pushed`);
+      images.push(image);
+      const waited = step.waitFor.filter((w) => w !== "-");
+      const pulled = Object.values(image.args).filter((value) => pushedEarlier.has(value));
+      bases[image.reference] = [...waited, ...pulled];
+    }
+    for (const reference of pushed) pushedEarlier.add(reference);
   }
   return normalise(images, bases);
 }

@@ -1,0 +1,51 @@
+// Matrices of a given size and shape for the benchmark (and the scale tests):
+//   cross:    base images per distro, then distro × python × variant built FROM them;
+//   sparse:   the same product less about a tenth of it, by explicit excludes;
+//   explicit: the images as an explicit list of combinations;
+//   chain:    three levels: cuda base → python → framework.
+
+export type Shape = "cross" | "sparse" | "explicit" | "chain";
+export const SHAPES: readonly Shape[] = ["cross", "sparse", "explicit", "chain"];
+
+/** A matrix of about `images` images (within a few percent). */
+export function generateMatrix(shape: Shape, images: number): string {
+  const lines = ['repository = "registry.example.com/bench/images"', ""];
+  const axis = (name: string, count: number, attribute: string) => {
+    lines.push(`[axes.${name}]`);
+    for (let i = 0; i < count; i++) lines.push(`${name}${i} = { ${attribute} = "${attribute.toLowerCase()}-${i}", SHARED = "same" }`);
+    lines.push("");
+  };
+  if (shape === "chain") {
+    // cuda (c) → python (c×p) → framework (c×p×f): about c·p·f images at the last level.
+    const c = Math.max(1, Math.round(Math.cbrt(images / 4)));
+    const p = c;
+    const f = Math.max(1, Math.round(images / (c * p)) - 1);
+    axis("cuda", c, "CUDA");
+    axis("python", p, "PYTHON_VERSION");
+    axis("framework", f, "FRAMEWORK");
+    lines.push('[images.cuda]\ntag = "cuda-{cuda}"\nmatrix = ["cuda"]\n');
+    lines.push('[images.python]\ntag = "py-{cuda}-{python}"\nmatrix = ["cuda", "python"]\nfrom = "cuda"\n');
+    lines.push('[images.framework]\ntag = "fw-{cuda}-{python}-{framework}"\nmatrix = ["cuda", "python", "framework"]\nfrom = "python"\nargs = ["framework", "python", { LABEL = "{framework} on {python.PYTHON_VERSION}" }]\n');
+    return lines.join("\n");
+  }
+  // distro (d) × python (p) × variant (v), with d·p·v ≈ images.
+  const d = Math.max(1, Math.round(Math.cbrt(images / 2)));
+  const p = d;
+  const v = Math.max(1, Math.round(images / (d * p)) - (images >= 100 ? 1 : 0));
+  axis("distro", d, "DISTRO");
+  axis("python", p, "PYTHON_VERSION");
+  axis("variant", v, "VARIANT");
+  lines.push('[images.base]\ntag = "base-{distro}"\nmatrix = ["distro"]\nargs = ["distro"]\n');
+  lines.push('[images.app]\ntag = "app-{distro}-{python}-{variant}"\nmatrix = ["distro", "python", "variant"]\nfrom = "base"');
+  const combination = (i: number, j: number, k: number) => `{ distro = "distro${i}", python = "python${j}", variant = "variant${k}" }`;
+  if (shape === "sparse") {
+    const excludes: string[] = [];
+    for (let i = 0; i < d; i++) for (let j = 0; j < p; j++) for (let k = 0; k < v; k++) if ((i + j + k) % 10 === 0) excludes.push(combination(i, j, k));
+    lines.push(`exclude = [\n  ${excludes.join(",\n  ")},\n]`);
+  } else if (shape === "explicit") {
+    const all: string[] = [];
+    for (let i = 0; i < d; i++) for (let j = 0; j < p; j++) for (let k = 0; k < v; k++) all.push(combination(i, j, k));
+    lines.push(`combinations = [\n  ${all.join(",\n  ")},\n]`);
+  }
+  return `${lines.join("\n")}\n`;
+}
