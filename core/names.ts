@@ -33,11 +33,15 @@ export function repositoryProblem(repository: string): string | undefined {
   return "is not a valid Docker repository name (registry/path/name, lowercase)";
 }
 
-/** Characters no consumer can carry in a build-arg value or a path: newlines and other controls. */
-export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+/**
+ * Characters no consumer can carry in a build-arg value or a path: newlines and other
+ * C0 and C1 controls (YAML forbids them raw), and the invisible line and paragraph
+ * separators and byte-order mark, which some tools read as line breaks.
+ */
+export const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\ufeff]/;
 
 export function describeControlCharacter(value: string): string {
   const c = CONTROL_CHARACTER.exec(value)![0];
-  const named: Record<string, string> = { "\n": "a newline", "\r": "a carriage return", "\t": "a tab" };
+  const named: Record<string, string> = { "\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)", "\ufeff": "a byte-order mark (U+FEFF)" };
   return named[c] ?? `the control character U+${c.charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}`;
 }

@@ -210,6 +210,11 @@ args = ["os.BASE_IMAGE"]
   test("a control character in a build-arg value is refused", async () => {
     const [problem] = await problems(`repository = "r.io/x"\n[axes.a]\nv = { X = "line\\nbreak" }\n[images.x]\ntag = "x"\n`);
     expect(problem!.message).toContain("contains a newline");
+    const escapes: [string, string][] = [["\\u0085", "U+0085"], ["\\u2028", "a line separator (U+2028)"], ["\\t", "a tab"], ["\\u007F", "U+007F"]];
+    for (const [escape, named] of escapes) {
+      const [found] = await problems(`repository = "r.io/x"\n[axes.a]\nv = { X = "a${escape}b" }\n[images.x]\ntag = "x"\n`);
+      expect(found!.message).toContain(named);
+    }
   });
 });
 

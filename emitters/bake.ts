@@ -4,7 +4,7 @@
 
 import { posix } from "node:path";
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
-import type { Emitter } from "./contract.ts";
+import { chunks, type Emitter } from "./contract.ts";
 
 export interface BakeOptions extends Record<string, string> {
   output: string;
@@ -24,11 +24,11 @@ export const bake: Emitter<BakeOptions> = {
     },
   },
   emit(graph, options, context) {
-    return [{ path: options.output, contents: renderBake(graph, options.variable, context.matrixFile) }];
+    return [{ path: options.output, contents: chunks(() => bakeChunks(graph, options.variable, context.matrixFile)) }];
   },
 };
 
-function renderBake(graph: BuildGraph, variable: string, matrixFile: string): string {
+function* bakeChunks(graph: BuildGraph, variable: string, matrixFile: string): Generator<string> {
   const byId = new Map(graph.images.map((image) => [image.id, image]));
   const reference = (image: ImageNode) => `"\${${variable}}:${escapeTemplate(image.tag)}"`;
   const out: string[] = [
@@ -50,8 +50,10 @@ function renderBake(graph: BuildGraph, variable: string, matrixFile: string): st
     if (family.images.length === 0) continue;
     out.push("", `group ${hclString(family.name)} {`, `  targets = ${list(family.images)}`, "}");
   }
+  yield `${out.join("\n")}\n`;
   for (const image of graph.images) {
     const base = image.from === null ? undefined : byId.get(image.from);
+    const out: string[] = [];
     out.push("", `target ${hclString(image.id)} {`);
     out.push(`  context    = ${hclString(image.context)}`);
     // The graph's dockerfile is relative to where the build runs (as for `docker build -f`); bake's, to the context.
@@ -69,8 +71,8 @@ function renderBake(graph: BuildGraph, variable: string, matrixFile: string): st
       out.push("  contexts = {", `    ${reference(base)} = ${hclString(`target:${base.id}`)}`, "  }");
     }
     out.push("}");
+    yield `${out.join("\n")}\n`;
   }
-  return `${out.join("\n")}\n`;
 }
 
 function list(names: readonly string[]): string {

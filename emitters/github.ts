@@ -12,9 +12,15 @@ import type { EmitContext, Emitter } from "./contract.ts";
 
 /** GitHub's limit on the jobs one matrix may generate. */
 export const MAX_MATRIX_JOBS = 256;
+/** GitHub does not start a workflow from a file larger than 500 KB. */
+export const MAX_WORKFLOW_BYTES = 500 * 1000;
+/** A job's outputs may hold 1 MB, all of a run's 50 MB, "approximated based on UTF-16 encoding". */
+export const MAX_JOB_OUTPUT_BYTES = 1000 * 1000;
+export const MAX_RUN_OUTPUT_BYTES = 50 * 1000 * 1000;
 
 export interface GithubOptions extends Record<string, string | boolean> {
   format: string;
+  job: string;
   output: string;
   name: string;
   "runs-on": string;
@@ -29,6 +35,7 @@ export const github: Emitter<GithubOptions> = {
   description: "GitHub Actions workflow: a job per stage, a matrix of its images (or, --format matrix, the matrices only)",
   options: {
     format: { type: "string", choices: ["workflow", "matrix"], default: "workflow", description: "the whole workflow, or only each job's matrix as NAME=JSON lines" },
+    job: { type: "string", default: "", description: "with --format matrix: only this job's line (one plan job's outputs hold at most 1 MB)" },
     output: { type: "string", default: ".github/workflows/build-images.yml", description: "path of the workflow file" },
     name: { type: "string", default: "Build images", description: "the workflow's name" },
     "runs-on": { type: "string", default: "ubuntu-latest", description: "the runner every job runs on" },
@@ -45,11 +52,17 @@ export const github: Emitter<GithubOptions> = {
   emit(graph, options, context) {
     checkBuildArgsSurvive(graph);
     const jobs = stageJobs(graph);
-    if (options.format === "matrix") {
-      const lines = jobs.map((job) => `${job.name}=${JSON.stringify({ include: job.images.map(matrixEntry) })}`);
-      return [{ path: "matrix.txt", contents: `${lines.join("\n")}\n` }];
+    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(jobs, options.job) }];
+    const workflow = renderWorkflow(graph, jobs, options, context);
+    const bytes = Buffer.byteLength(workflow);
+    if (bytes > MAX_WORKFLOW_BYTES) {
+      throw new CalibanError({
+        code: "LIMIT",
+        message: `emit github: the workflow would be ${Math.ceil(bytes / 1000)} KB (${graph.images.length} images); GitHub does not start a workflow from a file larger than 500 KB`,
+        hint: "keep your own workflow and feed it the matrices: caliban-images emit github --format matrix (see the README)",
+      });
     }
-    return [{ path: options.output, contents: renderWorkflow(graph, jobs, options, context) }];
+    return [{ path: options.output, contents: workflow }];
   },
 };
 
@@ -79,27 +92,65 @@ export interface StageJob {
   readonly name: string;
   readonly stage: number;
   readonly images: readonly ImageNode[];
+  /** Each image's matrix entry as JSON, ready to write. */
+  readonly entries: readonly string[];
   readonly needs: readonly string[];
 }
 
-/** One job per stage, or per part of a stage with more images than a matrix may hold. */
+/**
+ * One job per stage, or per part of a stage: a part holds at most 256 images
+ * (GitHub's matrix cap) and a matrix of at most 1 MB, as GitHub counts job outputs.
+ */
 export function stageJobs(graph: BuildGraph): StageJob[] {
   const jobs: StageJob[] = [];
   let previous: string[] = [];
   stages(graph).forEach((images, index) => {
-    const parts = Math.ceil(images.length / MAX_MATRIX_JOBS);
-    const names: string[] = [];
-    for (let part = 0; part < parts; part++) {
-      const name = parts === 1 ? `stage${index + 1}` : `stage${index + 1}_part${part + 1}`;
-      names.push(name);
-      jobs.push({ name, stage: index + 1, images: images.slice(part * MAX_MATRIX_JOBS, (part + 1) * MAX_MATRIX_JOBS), needs: previous });
+    const parts: { images: ImageNode[]; entries: string[] }[] = [];
+    let current = { images: [] as ImageNode[], entries: [] as string[] };
+    let size = 0;
+    for (const image of images) {
+      const entry = JSON.stringify(literalEntry(matrixEntry(image)));
+      // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
+      const added = 2 * (entry.length + 1);
+      if (current.images.length > 0 && (current.images.length === MAX_MATRIX_JOBS || size + added + 128 > MAX_JOB_OUTPUT_BYTES)) {
+        parts.push(current);
+        current = { images: [], entries: [] };
+        size = 0;
+      }
+      if (added + 128 > MAX_JOB_OUTPUT_BYTES) {
+        throw new CalibanError({ code: "LIMIT", message: `emit github: the matrix entry of image ${image.id} alone is more than 1 MB, GitHub's limit on a job's outputs`, hint: "shorten its build args" });
+      }
+      current.images.push(image);
+      current.entries.push(entry);
+      size += added;
     }
+    parts.push(current);
+    const names = parts.map((_, part) => (parts.length === 1 ? `stage${index + 1}` : `stage${index + 1}_part${part + 1}`));
+    parts.forEach((part, i) => jobs.push({ name: names[i]!, stage: index + 1, images: part.images, entries: part.entries, needs: previous }));
     previous = names;
   });
   return jobs;
 }
 
-function matrixEntry(image: ImageNode) {
+/** `--format matrix`: a `NAME={"include":[...]}` line per job, for $GITHUB_OUTPUT. */
+function matrixLines(jobs: readonly StageJob[], only: string): string {
+  const chosen = only ? jobs.filter((job) => job.name === only) : jobs;
+  if (only && chosen.length === 0) {
+    throw new CalibanError({ code: "EMITTER", message: `emit github: no job named "${only}"`, hint: `the jobs: ${jobs.map((j) => j.name).join(", ")}` });
+  }
+  const lines = chosen.map((job) => `${job.name}={"include":[${job.entries.join(",")}]}`);
+  const total = 2 * lines.reduce((sum, line) => sum + line.length, 0);
+  if (total > MAX_RUN_OUTPUT_BYTES) {
+    throw new CalibanError({
+      code: "LIMIT",
+      message: `emit github: the matrices add up to ${Math.ceil(total / 1e6)} MB; a workflow run's job outputs may hold at most 50 MB`,
+      hint: "split the matrix into several matrix files, each with its own workflow",
+    });
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function matrixEntry(image: ImageNode): Record<string, string> {
   return {
     id: image.id,
     image: image.reference,
@@ -147,15 +198,22 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
           name: "${{ matrix.id }}",
           ...(job.needs.length > 0 ? { needs: [...job.needs] } : {}),
           "runs-on": options["runs-on"],
-          strategy: { "fail-fast": false, matrix: { include: job.images.map((image) => literalEntry(matrixEntry(image))) } },
+          strategy: { "fail-fast": false, matrix: { include: `${INCLUDE_PLACEHOLDER}${job.name}` } },
           steps,
         },
       ]),
     ),
   };
   const header = `# Generated by caliban-images from ${context.matrixFile}; regenerate with \`caliban-images emit github\`.\n`;
-  return header + context.yaml(workflow);
+  // The skeleton is written by the yaml package; each image's entry is a JSON object
+  // (JSON is YAML), one per line: as readable, and fast for thousands of images.
+  const entries = new Map(jobs.map((job) => [job.name, job.entries]));
+  return (header + context.yaml(workflow)).replace(new RegExp(`^( *)include: ${INCLUDE_PLACEHOLDER}(\\w+)$`, "gm"), (_, indent: string, name: string) =>
+    [`${indent}include:`, ...entries.get(name)!.map((entry) => `${indent}  - ${entry}`)].join("\n"),
+  );
 }
+
+const INCLUDE_PLACEHOLDER = "__caliban_images_include__";
 
 /**
  * GitHub evaluates `${{ ... }}` anywhere in a workflow's strings, matrix values

