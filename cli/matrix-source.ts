@@ -1,7 +1,7 @@
 // Which matrix a command reads: --matrix FILE, else ./matrix.toml, else the default
 // embedded in the binary. The choice is said on stderr, so a CI log shows it.
 
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { fail } from "../core/errors.ts";
 import embeddedMatrix from "../matrix.toml" with { type: "text" };
 
@@ -30,19 +30,16 @@ export async function readMatrixSource(flag: string | undefined, log: (line: str
 }
 
 export async function readTextFile(path: string, what: string): Promise<MatrixSource> {
-  let stats;
+  let text: string;
   try {
-    stats = statSync(path);
-  } catch {
-    fail("FILE_NOT_FOUND", `${what} ${path} does not exist`);
-  }
-  if (stats.isDirectory()) fail("FILE_UNREADABLE", `${what} ${path} is a directory, not a file`);
-  try {
-    const text = await Bun.file(path).text();
-    return { text, file: path, directory: path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : "." };
+    text = readFileSync(path, "utf8");
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") fail("FILE_NOT_FOUND", `${what} ${path} does not exist`);
+    if (code === "EISDIR") fail("FILE_UNREADABLE", `${what} ${path} is a directory, not a file`);
     fail("FILE_UNREADABLE", `cannot read ${what} ${path}: ${(error as Error).message}`);
   }
+  return { text, file: path, directory: path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : "." };
 }
 
 function isFile(path: string): boolean {

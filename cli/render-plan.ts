@@ -68,15 +68,8 @@ function renderCombinationTables(graph: BuildGraph): string[] {
       const rowImages = rows.get(rowKey)!;
       const first = rowImages[0]!;
       const label = rowAxes.map((axis) => first.values[axis] ?? `no ${axis}`).join(" ");
-      table.push([
-        label,
-        ...columns.map((column) =>
-          rowImages
-            .filter((image) => image.values[columnAxis] === column)
-            .map((image) => image.tag)
-            .join(", ") || "-",
-        ),
-      ]);
+      const byColumn = groupBy(rowImages, (image) => image.values[columnAxis]!);
+      table.push([label, ...columns.map((column) => byColumn.get(column)?.map((image) => image.tag).join(", ") || "-")]);
     }
     out.push(...alignColumns(table).map((line) => `  ${line}`), "");
   }
@@ -116,10 +109,11 @@ function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, 
 
 /** Group keys in axis declaration order, with "no value" (empty) before every value. */
 function sortedKeys(groups: Map<string, ImageNode[]>, axes: readonly string[], valueOrder: Map<string, readonly string[]>): string[] {
-  const rank = (image: ImageNode) => axes.map((axis) => (image.values[axis] === undefined ? -1 : valueOrder.get(axis)!.indexOf(image.values[axis]!)));
+  const positions = new Map(axes.map((axis) => [axis, new Map(valueOrder.get(axis)!.map((value, i) => [value, i]))]));
+  const ranks = new Map([...groups].map(([key, images]) => [key, axes.map((axis) => (images[0]!.values[axis] === undefined ? -1 : positions.get(axis)!.get(images[0]!.values[axis]!)!))]));
   return [...groups.keys()].sort((a, b) => {
-    const ra = rank(groups.get(a)![0]!);
-    const rb = rank(groups.get(b)![0]!);
+    const ra = ranks.get(a)!;
+    const rb = ranks.get(b)!;
     for (let i = 0; i < ra.length; i++) if (ra[i] !== rb[i]) return ra[i]! - rb[i]!;
     return 0;
   });

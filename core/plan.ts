@@ -215,8 +215,25 @@ class Planner {
           ? { kind: "attribute" as const, axis: family.axes.indexOf(source.axis), attribute: source.attribute, keyPath: source.keyPath }
           : { kind: "axis" as const, axis: family.axes.indexOf(source.axis) },
     );
+    // Whether any two arg sources can set the same name: if not, args are pushed without a scan.
+    const namesBySource = family.args.map((source) =>
+      source.kind === "template" ? [source.name] : source.kind === "attribute" ? [source.attribute] : [...new Set(this.matrix.axes.get(source.axis)!.values.flatMap((v) => [...v.attributes.keys()]))],
+    );
+    if (family.from !== undefined && !family.argsNameFrom) namesBySource.push([family.fromArg]);
+    const allNames = namesBySource.flat();
+    const argsMayCollide = new Set(allNames).size !== allNames.length;
+    // Whether every tag is already a valid id ([A-Za-z0-9_-]): then no image's id needs sanitizing.
+    const ID_SAFE = /^[A-Za-z0-9_-]*$/;
+    const tagIdSafe = family.tag.every((part) => {
+      if (part.kind === "text") return ID_SAFE.test(part.text);
+      if (part.name === "family") return ID_SAFE.test(family.name);
+      const axis = this.matrix.axes.get(part.name);
+      return axis !== undefined && axis.values.every((v) => ID_SAFE.test(part.attribute === undefined ? v.name : (v.attributes.get(part.attribute) ?? "")));
+    });
     return {
       axes,
+      argsMayCollide,
+      tagIdSafe,
       tag: compile(family.tag),
       dockerfile: compile(family.dockerfile),
       context: compile(family.context),
@@ -241,7 +258,9 @@ class Planner {
   private image(family: Family, compiled: ReturnType<Planner["compileFamily"]>, values: readonly AxisValue[], base: ImageNode | undefined): ImageNode | undefined {
     const { axes } = compiled;
     const tag = this.expand(compiled.tag, values, axes, base, compiled.tagPath);
-    if (!TAG_PATTERN.test(tag)) {
+    // An id-safe tag uses only tag characters: it is valid unless empty, too long or starting with '-'.
+    const validTag = compiled.tagIdSafe ? tag.length > 0 && tag.length <= 128 && tag[0] !== "-" : TAG_PATTERN.test(tag);
+    if (!validTag) {
       this.report(
         "INVALID_VALUE",
         compiled.tagPath,
@@ -265,15 +284,16 @@ class Planner {
     }
 
     const args: BuildArg[] = [];
+    const add = compiled.argsMayCollide ? setArg : pushArg;
     for (const source of compiled.args) {
-      if (source.kind === "template") setArg(args, source.name, this.expand(source.parts, values, axes, base, source.keyPath));
-      else if (source.kind === "attribute") setArg(args, source.attribute, this.attribute(axes[source.axis]!, values[source.axis]!, source.attribute, source.keyPath));
-      else for (const [name, value] of values[source.axis]!.attributes) setArg(args, name, value);
+      if (source.kind === "template") add(args, { name: source.name, value: this.expand(source.parts, values, axes, base, source.keyPath) });
+      else if (source.kind === "attribute") add(args, { name: source.attribute, value: this.attribute(axes[source.axis]!, values[source.axis]!, source.attribute, source.keyPath) });
+      else for (const arg of attributeArgs(values[source.axis]!)) add(args, arg);
     }
-    if (base && !family.argsNameFrom) setArg(args, family.fromArg, base.reference);
+    if (base && !family.argsNameFrom) add(args, { name: family.fromArg, value: base.reference });
 
     const image: ImageNode = {
-      id: this.uniqueId(tag),
+      id: this.uniqueId(tag, compiled.tagIdSafe),
       family: family.name,
       values: combination,
       repository: this.repository,
@@ -308,8 +328,8 @@ class Planner {
   }
 
   /** The tag with other characters than [A-Za-z0-9_-] turned into '-': a valid bake target and make target name. */
-  private uniqueId(tag: string): string {
-    const stem = /^[A-Za-z0-9_-]+$/.test(tag) ? tag : tag.replace(/[^A-Za-z0-9_-]/g, "-");
+  private uniqueId(tag: string, idSafe: boolean): string {
+    const stem = idSafe ? tag : tag.replace(/[^A-Za-z0-9_-]/g, "-");
     let id = stem;
     for (let n = 2; this.usedIds.has(id); n++) id = `${stem}-${n}`;
     this.usedIds.add(id);
@@ -318,14 +338,26 @@ class Planner {
 }
 
 /** A later arg of the same name replaces an earlier one's value, in its place. Args are few: a scan beats a map. */
-function setArg(args: BuildArg[], name: string, value: string): void {
+function setArg(args: BuildArg[], arg: BuildArg): void {
   for (let i = 0; i < args.length; i++) {
-    if (args[i]!.name === name) {
-      args[i] = { name, value };
+    if (args[i]!.name === arg.name) {
+      args[i] = arg;
       return;
     }
   }
-  args.push({ name, value });
+  args.push(arg);
+}
+
+function pushArg(args: BuildArg[], arg: BuildArg): void {
+  args.push(arg);
+}
+
+/** An axis value's attributes as build args, made once and shared by every image (the graph is readonly). */
+const attributeArgsCache = new WeakMap<AxisValue, readonly BuildArg[]>();
+function attributeArgs(value: AxisValue): readonly BuildArg[] {
+  let args = attributeArgsCache.get(value);
+  if (!args) attributeArgsCache.set(value, (args = [...value.attributes].map(([name, text]) => ({ name, value: text }))));
+  return args;
 }
 
 /**

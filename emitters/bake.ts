@@ -57,7 +57,7 @@ function* bakeChunks(graph: BuildGraph, variable: string, matrixFile: string): G
     out.push("", `target ${hclString(image.id)} {`);
     out.push(`  context    = ${hclString(image.context)}`);
     // The graph's dockerfile is relative to where the build runs (as for `docker build -f`); bake's, to the context.
-    out.push(`  dockerfile = ${hclString(posix.relative(image.context, image.dockerfile))}`);
+    out.push(`  dockerfile = ${hclString(relativeToContext(image))}`);
     out.push(`  tags       = [${reference(image)}]`);
     if (image.args.length > 0) {
       out.push("  args = {");
@@ -75,9 +75,22 @@ function* bakeChunks(graph: BuildGraph, variable: string, matrixFile: string): G
   }
 }
 
+/** bake reads `dockerfile` relative to the context; the graph's is relative to where the build runs. */
+const relativePaths = new Map<string, string>();
+function relativeToContext(image: ImageNode): string {
+  if (image.context === ".") return image.dockerfile;
+  const key = `${image.context}\u0000${image.dockerfile}`;
+  let path = relativePaths.get(key);
+  if (path === undefined) relativePaths.set(key, (path = posix.relative(image.context, image.dockerfile)));
+  return path;
+}
+
 function list(names: readonly string[]): string {
   return `[${names.map(hclString).join(", ")}]`;
 }
+
+const NEEDS_ESCAPE = /[\\"]|[$%]\{/;
+const ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "${": "$${", "%{": "%%{" };
 
 /** A quoted HCL string holding `text` literally. */
 export function hclString(text: string): string {
@@ -86,7 +99,7 @@ export function hclString(text: string): string {
 
 /** Escapes for inside an HCL quoted template: backslash, quote, and the `${` and `%{` introducers. */
 function escapeTemplate(text: string): string {
-  // Replacer functions: in a replacement string, "$$" would itself mean "$".
-  const escapes: Record<string, string> = { "\\": "\\\\", '"': '\\"', "${": "$${", "%{": "%%{" };
-  return text.replace(/\\|"|\$\{|%\{/g, (match) => escapes[match]!);
+  if (!NEEDS_ESCAPE.test(text)) return text;
+  // A replacer function: in a replacement string, "$$" would itself mean "$".
+  return text.replace(/\\|"|\$\{|%\{/g, (match) => ESCAPES[match]!);
 }

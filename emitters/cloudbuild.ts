@@ -58,15 +58,16 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
   emit(graph, options) {
     checkArgLengths(graph, options["max-arg-length"]);
     const perConfig = Math.floor(options["max-steps"] / 2);
+    const byId = new Map(graph.images.map((image) => [image.id, image]));
     if (graph.images.length <= perConfig) {
-      return [{ path: options.output, contents: chunks(() => configChunks(graph.images, graph, options)) }];
+      return [{ path: options.output, contents: chunks(() => configChunks(graph.images, byId, options)) }];
     }
     const parts: ImageNode[][] = [];
     for (let start = 0; start < graph.images.length; start += perConfig) parts.push(graph.images.slice(start, start + perConfig));
     const width = String(parts.length).length < 2 ? 2 : String(parts.length).length;
     const stem = options.output.replace(/\.json$/, "");
     const names = parts.map((_, i) => `${stem}-${String(i + 1).padStart(width, "0")}.json`);
-    const files: EmittedFile[] = parts.map((images, i) => ({ path: names[i]!, contents: chunks(() => configChunks(images, graph, options)) }));
+    const files: EmittedFile[] = parts.map((images, i) => ({ path: names[i]!, contents: chunks(() => configChunks(images, byId, options)) }));
     files.push({ path: "submit.sh", contents: submitScript(names, graph.images.length) });
     return files;
   },
@@ -76,37 +77,34 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
  * One config as chunks, byte for byte what JSON.stringify(config, null, 2) would
  * give, without holding every step of a large graph in memory at once.
  */
-function* configChunks(images: readonly ImageNode[], graph: BuildGraph, options: CloudBuildOptions): Generator<string> {
+function* configChunks(images: readonly ImageNode[], byId: ReadonlyMap<string, ImageNode>, options: CloudBuildOptions): Generator<string> {
   const inThisConfig = new Set(images.map((image) => image.id));
-  const byId = new Map(graph.images.map((image) => [image.id, image]));
+  const builder = JSON.stringify(options.builder);
   yield '{\n  "steps": [\n';
-  let first = true;
-  for (const image of images) {
+  for (let i = 0; i < images.length; i++) {
+    const image = images[i]!;
     const base = image.from === null ? undefined : byId.get(image.from);
     // A base built by an earlier config was pushed by it: docker build pulls it, nothing to wait for.
     const waitFor = base && inThisConfig.has(base.id) ? base.reference : "-";
-    for (const step of [buildStep(image, waitFor, options.builder), pushStep(image, options.builder)]) {
-      yield `${first ? "" : ",\n"}    ${JSON.stringify(step, null, 2).replaceAll("\n", "\n    ")}`;
-      first = false;
-    }
+    const args = ["build", "-t", image.reference, "-f", image.dockerfile];
+    for (const arg of image.args) args.push("--build-arg", `${arg.name}=${arg.value}`);
+    args.push(image.context);
+    const reference = JSON.stringify(image.reference);
+    yield `${i ? ",\n" : ""}${step(reference, builder, args, JSON.stringify(waitFor))},\n${step(JSON.stringify(`${image.reference}-push`), builder, ["push", image.reference], reference)}`;
   }
   yield `\n  ],\n  "timeout": ${JSON.stringify(options.timeout)}\n}\n`;
 }
 
-function buildStep(image: ImageNode, waitFor: string, builder: string) {
-  const args = ["build", "-t", image.reference, "-f", image.dockerfile];
-  for (const arg of image.args) args.push("--build-arg", `${arg.name}=${arg.value}`);
-  args.push(image.context);
-  return { id: image.reference, name: builder, args: args.map(escapeSubstitutions), waitFor: [waitFor] };
-}
-
-function pushStep(image: ImageNode, builder: string) {
-  return { id: `${image.reference}-push`, name: builder, args: ["push", image.reference].map(escapeSubstitutions), waitFor: [image.reference] };
+/** One step, laid out exactly as JSON.stringify(step, null, 2) would lay it out at this depth. */
+function step(id: string, builder: string, args: readonly string[], waitFor: string): string {
+  let out = `    {\n      "id": ${id},\n      "name": ${builder},\n      "args": [`;
+  for (let i = 0; i < args.length; i++) out += `${i ? "," : ""}\n        ${JSON.stringify(escapeSubstitutions(args[i]!))}`;
+  return `${out}\n      ],\n      "waitFor": [\n        ${waitFor}\n      ]\n    }`;
 }
 
 /** Cloud Build substitutes $NAME and ${NAME} in args; a literal '$' is written '$$'. */
 export function escapeSubstitutions(text: string): string {
-  return text.replace(/\$/g, () => "$$");
+  return text.includes("$") ? text.replace(/\$/g, () => "$$") : text;
 }
 
 function checkArgLengths(graph: BuildGraph, limit: number): void {

@@ -220,7 +220,7 @@ const INCLUDE_PLACEHOLDER = "__caliban_images_include__";
  * included; `${{ '${{' }}` is the expression whose value is the literal text.
  */
 function literalEntry(entry: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, value.replace(/\$\{\{/g, () => "${{ '${{' }}")]));
+  return Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, (value.includes("${{") ? value.replace(/\$\{\{/g, () => "${{ '${{' }}") : value)]));
 }
 
 /** The files whose change should rebuild the images: dockerfiles, non-root contexts, the matrix, this workflow. */

@@ -105,7 +105,7 @@ function reference(image: ImageNode): string {
  * becomes '\''), then every '$' doubled, because make expands the line first.
  */
 export function recipeWord(text: string): string {
-  return doubleDollars(`'${text.replaceAll("'", `'\\''`)}'`);
+  return doubleDollars(`'${text.includes("'") ? text.replaceAll("'", `'\\''`) : text}'`);
 }
 
 /** A variable's default value: make reads it literally but for '$' (and a '#' would start a comment). */
@@ -115,5 +115,5 @@ function makeLiteral(text: string): string {
 
 /** make reads "$$" as one "$". (A replacer function: in a replacement string "$$" would itself mean "$".) */
 function doubleDollars(text: string): string {
-  return text.replace(/\$/g, () => "$$");
+  return text.includes("$") ? text.replace(/\$/g, () => "$$") : text;
 }

@@ -1,0 +1,142 @@
+// npm run bench: the compiled binary, as CI runs it (a whole process), on matrices
+// of about 10, 1,000, 10,000 and 100,000 images of four shapes, for `plan` and each
+// built-in emitter: median and spread of wall time, and peak memory (RSS). An empty
+// compiled Bun program is measured the same way, as the floor, and every time is also
+// given as a ratio to it. Prints a table; writes bench/results.json and bench/results.md.
+//
+//   npm run bench                  everything (a few minutes)
+//   npm run bench -- --quick       up to 10,000 images
+//   npm run bench -- --readme      also put the table into README.md
+
+import { cpus, totalmem } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { generateMatrix, SHAPES } from "./generate.ts";
+
+const ROOT = join(import.meta.dir, "..", "..");
+const WORK = join(ROOT, ".cache", "bench");
+const quick = process.argv.includes("--quick");
+const SIZES = quick ? [10, 1000, 10000] : [10, 1000, 10000, 100000];
+
+interface Measurement {
+  readonly size: number;
+  readonly shape: string;
+  readonly images: number;
+  readonly command: string;
+  readonly runs: number;
+  readonly medianMs: number;
+  readonly minMs: number;
+  readonly maxMs: number;
+  readonly ratioToFloor: number;
+  readonly peakMiB: number;
+}
+
+function compile(entry: string, outfile: string): void {
+  const result = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", entry, "--outfile", outfile], { stderr: "pipe", stdout: "ignore" });
+  if (result.exitCode !== 0) throw new Error(`bun build ${entry}: ${result.stderr.toString()}`);
+}
+
+/** Runs a command `runs` times: wall time of each whole process; then its peak RSS, once, from a fresh parent. */
+function measure(argv: string[], runs: number): { times: number[]; peakBytes: number } {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const start = performance.now();
+    const result = Bun.spawnSync(argv, { stdout: "ignore", stderr: "pipe", cwd: WORK });
+    times.push(performance.now() - start);
+    if (result.exitCode !== 0) throw new Error(`${argv.join(" ")} failed: ${result.stderr.toString()}`);
+  }
+  const peak = Bun.spawnSync([process.execPath, join(import.meta.dir, "peak-rss.ts"), ...argv], { cwd: WORK });
+  if (peak.exitCode !== 0) throw new Error(`peak RSS of ${argv.join(" ")}: exit ${peak.exitCode}`);
+  return { times, peakBytes: Number(peak.stdout.toString().trim()) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+rmSync(WORK, { recursive: true, force: true });
+mkdirSync(join(WORK, "out"), { recursive: true });
+const binary = join(WORK, "caliban-images");
+const empty = join(WORK, "empty");
+compile(join(ROOT, "cli", "main.ts"), binary);
+writeFileSync(join(WORK, "empty.ts"), "");
+compile(join(WORK, "empty.ts"), empty);
+
+const floorRun = measure([empty], 21);
+const floor = median(floorRun.times);
+const floorMiB = floorRun.peakBytes / 2 ** 20;
+console.log(`empty compiled Bun program: ${floor.toFixed(1)} ms median, ${floorMiB.toFixed(1)} MiB peak\n`);
+
+// Caliban's own matrix (the embedded default): the case the 2x-of-floor target is about.
+const COMMANDS: [string, (matrix: string, images: number) => string[]][] = [
+  ["plan", (m) => ["plan", "--matrix", m]],
+  ["plan --json", (m) => ["plan", "--json", "--matrix", m]],
+  ["emit cloudbuild", (m) => ["emit", "cloudbuild", "--matrix", m, "-o", "out/"]],
+  // A workflow over 500 KB is refused (GitHub would not start it); large matrices use --format matrix.
+  ["emit github", (m, images) => ["emit", "github", "--matrix", m, ...(images > 1500 ? ["--format", "matrix"] : []), "-o", "out/github"]],
+  ["emit make", (m) => ["emit", "make", "--matrix", m, "-o", "out/Makefile"]],
+  ["emit bake", (m) => ["emit", "bake", "--matrix", m, "-o", "out/docker-bake.hcl"]],
+];
+
+const results: Measurement[] = [];
+const cases: { size: number; shape: string; file: string; images: number }[] = [];
+writeFileSync(join(WORK, "default.toml"), readFileSync(join(ROOT, "matrix.toml")));
+cases.push({ size: 8, shape: "caliban", file: "default.toml", images: 8 });
+for (const size of SIZES) {
+  for (const shape of SHAPES) {
+    const file = `${shape}-${size}.toml`;
+    writeFileSync(join(WORK, file), generateMatrix(shape, size));
+    const planned = Bun.spawnSync([binary, "plan", "--json", "--matrix", file], { cwd: WORK, stderr: "ignore" });
+    cases.push({ size, shape, file, images: JSON.parse(planned.stdout.toString()).images.length });
+  }
+}
+
+for (const { size, shape, file, images } of cases) {
+  for (const [command, argv] of COMMANDS) {
+    if (size >= 100000 && command === "emit github") continue; // its matrices pass GitHub's 50 MB of job outputs: refused
+    const runs = size >= 100000 ? 3 : size >= 10000 ? 5 : 11;
+    const { times, peakBytes } = measure([binary, ...argv(file, images)], runs);
+    const medianMs = median(times);
+    const row: Measurement = {
+      size,
+      shape,
+      images,
+      command: command === "emit github" && images > 1500 ? "emit github --format matrix" : command,
+      runs,
+      medianMs,
+      minMs: Math.min(...times),
+      maxMs: Math.max(...times),
+      ratioToFloor: medianMs / floor,
+      peakMiB: peakBytes / 2 ** 20,
+    };
+    results.push(row);
+    console.log(
+      `${String(images).padStart(6)} ${shape.padEnd(8)} ${row.command.padEnd(28)} ${medianMs.toFixed(1).padStart(8)} ms  (${row.minMs.toFixed(1)}–${row.maxMs.toFixed(1)})  ${row.ratioToFloor.toFixed(1).padStart(6)}x  ${row.peakMiB.toFixed(1).padStart(7)} MiB`,
+    );
+  }
+}
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}, Bun ${Bun.version}`;
+mkdirSync(join(ROOT, "bench"), { recursive: true });
+writeFileSync(join(ROOT, "bench", "results.json"), `${JSON.stringify({ machine, floor: { medianMs: floor, peakMiB: floorMiB }, results }, null, 2)}\n`);
+
+const table = [
+  `Measured on ${machine}. Floor: an empty compiled Bun program, ${floor.toFixed(1)} ms and ${floorMiB.toFixed(1)} MiB. Times are medians of whole processes (min–max in brackets).`,
+  "",
+  "| images | shape | command | median | min–max | × floor | peak RSS |",
+  "|---:|---|---|---:|---:|---:|---:|",
+  ...results.map((r) => `| ${r.images} | ${r.shape} | ${r.command} | ${r.medianMs.toFixed(1)} ms | ${r.minMs.toFixed(1)}–${r.maxMs.toFixed(1)} | ${r.ratioToFloor.toFixed(1)} | ${r.peakMiB.toFixed(0)} MiB |`),
+].join("\n");
+writeFileSync(join(ROOT, "bench", "results.md"), `${table}\n`);
+
+if (process.argv.includes("--readme")) {
+  const readmePath = join(ROOT, "README.md");
+  const readme = readFileSync(readmePath, "utf8");
+  const start = "<!-- bench:start -->";
+  const end = "<!-- bench:end -->";
+  if (!readme.includes(start)) throw new Error("README.md has no bench markers");
+  writeFileSync(readmePath, readme.slice(0, readme.indexOf(start) + start.length) + `\n${table}\n` + readme.slice(readme.indexOf(end)));
+}
+console.log("\nwritten: bench/results.json, bench/results.md");
