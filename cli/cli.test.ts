@@ -5,6 +5,7 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
+import { generateMatrix } from "../scripts/bench/generate.ts";
 
 const MAIN = join(REPO_ROOT, "cli", "main.ts");
 const REFS = join(REPO_ROOT, "..", "shared", "refs", "caliban");
@@ -175,3 +176,12 @@ describe("help and version", () => {
     expect(run(["emitters"]).stdout).toContain("cloudbuild");
   });
 });
+
+test("100,000 images: plan and every emitter finish (no argument-spread or stack limits on large graphs)", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "cli-large-"));
+  writeFileSync(join(cwd, "matrix.toml"), generateMatrix("chain", 100_000));
+  for (const args of [["plan"], ["plan", "--json"], ["emit", "cloudbuild", "-o", "cb/"], ["emit", "make", "-o", "Makefile"], ["emit", "bake", "-o", "bake.hcl"]]) {
+    const result = run(args, cwd);
+    expect({ args, code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ args, code: 0, stderr: "" });
+  }
+}, 120_000);

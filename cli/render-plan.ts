@@ -29,9 +29,9 @@ export function renderPlan(graph: BuildGraph, matrixLabel: string): string {
   lines.push(`images:     ${graph.images.length} in ${byStage.length} stage${byStage.length === 1 ? "" : "s"}`);
   lines.push("");
   const tables = renderCombinationTables(graph);
-  if (tables.length > 0) lines.push(...tables, "");
-  lines.push(...renderStages(graph, byStage));
-  return `${lines.join("\n")}\n`;
+  // No push(...spread): a large graph's lines would pass the engine's limit on call arguments.
+  const all = lines.concat(tables.length > 0 ? [...tables, ""] : [], renderStages(graph, byStage));
+  return `${all.join("\n")}\n`;
 }
 
 /**
@@ -71,7 +71,8 @@ function renderCombinationTables(graph: BuildGraph): string[] {
       const byColumn = groupBy(rowImages, (image) => image.values[columnAxis]!);
       table.push([label, ...columns.map((column) => byColumn.get(column)?.map((image) => image.tag).join(", ") || "-")]);
     }
-    out.push(...alignColumns(table).map((line) => `  ${line}`), "");
+    for (const line of alignColumns(table)) out.push(`  ${line}`);
+    out.push("");
   }
   out.pop();
   return out;
@@ -120,6 +121,6 @@ function sortedKeys(groups: Map<string, ImageNode[]>, axes: readonly string[], v
 }
 
 function alignColumns(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
+  const widths = rows[0]!.map((_, column) => rows.reduce((width, row) => Math.max(width, row[column]!.length), 0));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("   ").trimEnd());
 }

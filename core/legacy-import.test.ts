@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinEmitters } from "../emitters/index.ts";
@@ -132,5 +133,96 @@ describe("the old generators' semantics", () => {
     expect(minusOne).toContain('exclude = [\n  { python = "x", gpu = "a" },\n]');
     const two = importLegacyConfig(JSON.stringify({ gpu_versions: gpus, python_versions: pythons, images: [...cpu, all[0], all[5]] }), "c.json").toml;
     expect(two).toContain("combinations = [");
+    // A whole value missing is one partial exclude, not a list of combinations.
+    const noC = importLegacyConfig(JSON.stringify({ gpu_versions: gpus, python_versions: pythons, images: [...cpu, ...all.filter((i) => i.gpu !== "c")] }), "c.json").toml;
+    expect(noC).toContain('exclude = [\n  { gpu = "c" },\n]');
   });
+
+  test("2020-08: GPU images only on one OS base are the product less one partial exclude", () => {
+    const { toml } = importLegacyConfig(readFileSync(join(REFS, "2020-08", "cloudbuild_config.json"), "utf8"), "cloudbuild_config.json");
+    expect(toml).toContain('tag = "gpu-base-{base_image}-{gpu}"\nmatrix = ["base_image", "gpu"]\nargs = ["gpu", "base_image.UBUNTU_VERSION"]\nexclude = [\n  { base_image = "ubuntu2004" },\n]');
+    expect(toml).toContain('from = "gpu-base"\nargs = ["python"]\nexclude = [\n  { base_image = "ubuntu2004" },\n]');
+    expect(toml).not.toContain("combinations");
+  });
+});
+
+// An independent statement of the old generators' rules (../shared/refs/caliban/README.md),
+// as the oracle for random configs: reference → effective build args (docker: the last
+// of a name wins) and the reference it waits for.
+type Oracle = Map<string, { args: Record<string, string>; base: string | null }>;
+const URL = "gcr.io/blueshift-playground/blueshift";
+const lastWins = (pairs: string[]) => Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)]));
+
+function oracle06(config: { gpu_versions: Record<string, string[]>; python_versions: Record<string, string[]>; images: { python: string; gpu?: string }[] }): Oracle {
+  const out: Oracle = new Map();
+  for (const [gpu, args] of Object.entries(config.gpu_versions)) out.set(`${URL}:gpu-base-${gpu}`, { args: lastWins(args), base: null });
+  for (const image of config.images) {
+    const python = config.python_versions[image.python]!;
+    if (image.gpu === undefined) out.set(`${URL}:cpu-${image.python}`, { args: lastWins(["BASE_IMAGE=ubuntu:18.04", ...python]), base: null });
+    else {
+      const base = `${URL}:gpu-base-${image.gpu}`;
+      out.set(`${URL}:gpu-${image.gpu}-${image.python}`, { args: lastWins([`BASE_IMAGE=${base}`, ...python]), base });
+    }
+  }
+  return out;
+}
+
+function oracle08(config: { gpu_versions: Record<string, Record<string, string>>; python_versions: Record<string, Record<string, string>>; base_images: Record<string, Record<string, string>>; images: { base_image: string; python: string; gpu?: string }[] }): Oracle {
+  const out: Oracle = new Map();
+  for (const image of config.images) {
+    const cpuArgs = { ...config.python_versions[image.python], BASE_IMAGE: config.base_images[image.base_image]!.BASE_IMAGE! };
+    if (image.gpu === undefined) {
+      out.set(`${URL}:cpu-${image.base_image}-${image.python}`, { args: cpuArgs, base: null });
+      continue;
+    }
+    const base = `${URL}:gpu-base-${image.base_image}-${image.gpu}`;
+    out.set(base, { args: { ...config.gpu_versions[image.gpu], UBUNTU_VERSION: config.base_images[image.base_image]!.UBUNTU_VERSION! }, base: null });
+    out.set(`${URL}:gpu-${image.base_image}-${image.python}-${image.gpu}`, { args: { ...cpuArgs, BASE_IMAGE: base }, base });
+  }
+  return out;
+}
+
+/** The imported config's images; a config with none is refused (Cloud Build refuses a build with no steps). */
+async function imported(config: unknown): Promise<Oracle> {
+  let toml: string;
+  try {
+    toml = importLegacyConfig(JSON.stringify(config), "c.json").toml;
+  } catch (error) {
+    expect((error as CalibanError).diagnostics[0]!.message).toStartWith("the config builds no images");
+    return new Map();
+  }
+  const graph = planLoaded(await loadMatrix(toml, "imported.toml"));
+  const byId = new Map(graph.images.map((i) => [i.id, i]));
+  return new Map(graph.images.map((i) => [i.reference, { args: Object.fromEntries(i.args.map((a) => [a.name, a.value])), base: i.from === null ? null : byId.get(i.from)!.reference }]));
+}
+
+const names = (prefix: string) => fc.uniqueArray(fc.integer({ min: 0, max: 9 }), { minLength: 1, maxLength: 3 }).map((ns) => ns.map((n) => `${prefix}${n}`));
+const argValue = fc.stringMatching(/^[a-z0-9.:_-]{0,6}$/);
+const argNames = fc.constantFrom("CUDA", "PYTHON_VERSION", "X", "BASE_IMAGE", "UBUNTU_VERSION");
+const sorted = (o: Oracle) => [...o].sort(([a], [b]) => (a < b ? -1 : 1));
+
+test("any 2020-06 config the old generator accepts imports to the images it built", async () => {
+  const config06 = fc.tuple(names("py"), names("cuda")).chain(([pythons, gpus]) =>
+    fc.record({
+      python_versions: fc.record(Object.fromEntries(pythons.map((p) => [p, fc.array(fc.tuple(argNames, argValue).map(([k, v]) => `${k}=${v}`), { maxLength: 3 })]))),
+      gpu_versions: fc.record(Object.fromEntries(gpus.map((g) => [g, fc.array(fc.tuple(argNames, argValue).map(([k, v]) => `${k}=${v}`), { maxLength: 2 })]))),
+      images: fc.array(fc.record({ python: fc.constantFrom(...pythons), gpu: fc.option(fc.constantFrom(...gpus), { nil: undefined }) }, { requiredKeys: ["python"] }), { maxLength: 8 }),
+    }),
+  );
+  await fc.assert(fc.asyncProperty(config06, async (config) => expect(sorted(await imported(config))).toEqual(sorted(oracle06(config as never)))), { numRuns: 200 });
+});
+
+test("any 2020-08 config the old generator accepts imports to the images it built", async () => {
+  const config08 = fc.tuple(names("py"), names("cuda"), names("u")).chain(([pythons, gpus, bases]) =>
+    fc
+      .record({
+        python_versions: fc.record(Object.fromEntries(pythons.map((p) => [p, fc.dictionary(argNames, argValue, { maxKeys: 3 })]))),
+        gpu_versions: fc.record(Object.fromEntries(gpus.map((g) => [g, fc.dictionary(argNames, argValue, { maxKeys: 2 })]))),
+        base_images: fc.record(Object.fromEntries(bases.map((b) => [b, fc.record({ BASE_IMAGE: argValue, UBUNTU_VERSION: argValue })]))),
+        images: fc.array(fc.record({ base_image: fc.constantFrom(...bases), python: fc.constantFrom(...pythons), gpu: fc.option(fc.constantFrom(...gpus), { nil: undefined }) }, { requiredKeys: ["base_image", "python"] }), { maxLength: 10 }),
+      })
+      // The old generator requires a GPU image's CPU twin: add the twins, as a config it accepts would have them.
+      .map((config) => ({ ...config, images: [...config.images, ...config.images.filter((i) => i.gpu !== undefined).map((i) => ({ base_image: i.base_image, python: i.python }))] })),
+  );
+  await fc.assert(fc.asyncProperty(config08, async (config) => expect(sorted(await imported(config))).toEqual(sorted(oracle08(config as never)))), { numRuns: 200 });
 });

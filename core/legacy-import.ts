@@ -66,6 +66,9 @@ class LegacyImporter {
     const images = this.imageList(config.images);
     const form: LegacyForm = "base_images" in config || images.some((image) => "base_image" in image) ? "2020-08" : "2020-06";
     const draft = form === "2020-06" ? this.june(config, images, repository) : this.august(config, images, repository);
+    if (this.diagnostics.length === 0 && draft.images.length === 0) {
+      this.report(["images"], "the config builds no images: the old generator would write a build with no steps, which Cloud Build refuses", "list at least one image");
+    }
     return { toml: this.diagnostics.length ? "" : writeMatrix(draft), form, warnings: this.warnings };
   }
 
@@ -195,11 +198,12 @@ class LegacyImporter {
     if (unique.size === 0) return;
     const product = crossProduct(axes, domains);
     const excluded = product.filter((c) => !unique.has(axes.map((axis) => c[axis]).join("\u0000")));
+    const patterns = excluded.length === 0 ? [] : coverWithPatterns(axes, domains, excluded);
     const entry: FamilyDraft =
       excluded.length === 0
         ? { ...family, matrix: axes }
-        : excluded.length < unique.size
-          ? { ...family, matrix: axes, exclude: excluded }
+        : patterns.length < unique.size
+          ? { ...family, matrix: axes, exclude: patterns }
           : { ...family, matrix: axes, combinations: [...unique.values()] };
     families.push([name, entry]);
   }
@@ -288,6 +292,54 @@ class LegacyImporter {
     }
     return value;
   }
+}
+
+/**
+ * Few exclude patterns (partial combinations, as `exclude` reads them) that remove
+ * exactly `excluded` from the product: each candidate is a sub-combination of an
+ * excluded one that matches only excluded combinations; greedily take the one that
+ * removes the most not yet removed, fewer axes first.
+ */
+export function coverWithPatterns(axes: readonly string[], domains: Record<string, string[]>, excluded: readonly Record<string, string>[]): Record<string, string>[] {
+  const keyOf = (combination: Record<string, string>, subset: readonly string[]) => subset.map((axis) => `${axis}=${combination[axis]}`).join("\u0000");
+  const subsets: string[][] = [];
+  for (let mask = 1; mask < 1 << axes.length; mask++) subsets.push(axes.filter((_, i) => mask & (1 << i)));
+  subsets.sort((a, b) => a.length - b.length);
+  // A pattern is valid when every product combination it matches is excluded: compare counts.
+  const excludedCount = new Map<string, number>();
+  for (const combination of excluded) for (const subset of subsets) {
+    const key = keyOf(combination, subset);
+    excludedCount.set(key, (excludedCount.get(key) ?? 0) + 1);
+  }
+  const matched = (subset: readonly string[]) => axes.filter((axis) => !subset.includes(axis)).reduce((n, axis) => n * (domains[axis]?.length ?? 0), 1);
+  const candidates: { subset: string[]; key: string; pattern: Record<string, string> }[] = [];
+  const seen = new Set<string>();
+  for (const subset of subsets) {
+    for (const combination of excluded) {
+      const key = keyOf(combination, subset);
+      if (seen.has(key) || excludedCount.get(key) !== matched(subset)) continue;
+      seen.add(key);
+      candidates.push({ subset, key, pattern: Object.fromEntries(subset.map((axis) => [axis, combination[axis]!])) });
+    }
+  }
+  const remaining = new Set(excluded.map((c) => keyOf(c, axes)));
+  const chosen: Record<string, string>[] = [];
+  while (remaining.size > 0) {
+    let best: (typeof candidates)[number] | undefined;
+    let bestGain = 0;
+    for (const candidate of candidates) {
+      let gain = 0;
+      for (const combination of excluded) if (remaining.has(keyOf(combination, axes)) && keyOf(combination, candidate.subset) === candidate.key) gain++;
+      if (gain > bestGain || (gain === bestGain && gain > 0 && candidate.subset.length < best!.subset.length)) {
+        best = candidate;
+        bestGain = gain;
+      }
+    }
+    if (!best) break;
+    chosen.push(best.pattern);
+    for (const combination of excluded) if (keyOf(combination, best.subset) === best.key) remaining.delete(keyOf(combination, axes));
+  }
+  return chosen;
 }
 
 function crossProduct(axes: readonly string[], domains: Record<string, string[]>): Record<string, string>[] {

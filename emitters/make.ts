@@ -76,7 +76,7 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
     ...graph.images.map((i): [string, string] => [`build/${i.id}`, `build ${i.reference}`]),
     ...graph.images.map((i): [string, string] => [`push/${i.id}`, `push ${i.reference}`]),
   ];
-  const width = Math.max(...help.map(([target]) => target.length));
+  const width = help.reduce((max, [target]) => Math.max(max, target.length), 0);
   for (const [target, text] of help) lines.push(`\t@printf '%s\\n' ${recipeWord(`  ${target.padEnd(width)}  ${text}`)}`);
   yield `${lines.join("\n")}\n`;
 }
