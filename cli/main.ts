@@ -13,7 +13,9 @@ export const EXIT_BUG = 1;
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const cli = cac("caliban-images");
-  for (const spec of COMMANDS) {
+  // cac parses argv once per registered command: register only the one named, all for the program's help.
+  const named = COMMANDS.filter((spec) => spec.name === argv[0]);
+  for (const spec of named.length > 0 ? named : COMMANDS) {
     const command = cli.command(spec.usage, spec.description);
     for (const [flags, description, config] of spec.options) command.option(flags, description, config);
     for (const example of spec.examples) command.example(example);

@@ -47,25 +47,35 @@ export function writeOutputs(files: readonly EmittedFile[], target: string | und
   }
 }
 
-/** Writes text or chunks to a file descriptor in blocks of about 64 KiB. */
+/**
+ * Writes text or chunks to a file descriptor: each chunk is encoded straight into
+ * one reusable 1 MiB buffer, written when full (no joined strings, no per-chunk buffers).
+ */
 function writeChunks(fd: number, contents: string | Iterable<string>): void {
   if (typeof contents === "string") {
     writeAll(fd, Buffer.from(contents));
     return;
   }
-  let pending = "";
+  const encoder = new TextEncoder();
+  const buffer = new Uint8Array(1 << 20);
+  let used = 0;
   for (const chunk of contents) {
     if (typeof chunk !== "string") fail("PLUGIN", `an emitter yielded ${typeof chunk} where text belongs`);
-    pending += chunk;
-    if (pending.length >= 65536) {
-      writeAll(fd, Buffer.from(pending));
-      pending = "";
+    let rest = chunk;
+    for (;;) {
+      const { read, written } = encoder.encodeInto(rest, buffer.subarray(used));
+      used += written;
+      if (read === rest.length) break;
+      // The buffer is full: write it out and encode the rest of the chunk.
+      writeAll(fd, buffer.subarray(0, used));
+      used = 0;
+      rest = rest.slice(read);
     }
   }
-  if (pending) writeAll(fd, Buffer.from(pending));
+  if (used > 0) writeAll(fd, buffer.subarray(0, used));
 }
 
-export function writeAll(fd: number, buffer: Buffer): void {
+export function writeAll(fd: number, buffer: Uint8Array): void {
   for (let offset = 0; offset < buffer.length; ) offset += writeSync(fd, buffer, offset);
 }
 

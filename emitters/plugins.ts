@@ -6,7 +6,6 @@
 
 import { statSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { CalibanError, didYouMean, type Diagnostic } from "../core/errors.ts";
 import { NAME_PATTERN, NAME_RULE } from "../core/names.ts";
 import type { EmittedFile, Emitter, OptionSpec } from "./contract.ts";
@@ -55,6 +54,8 @@ async function loadPlugin(reference: PluginReference, file: string): Promise<Emi
 
   let module: Record<string, unknown>;
   try {
+    // node:url costs milliseconds to load: only when there is a plugin to import.
+    const { pathToFileURL } = await import("node:url");
     module = await import(pathToFileURL(file).href);
   } catch (error) {
     return fail(`failed to load: ${describeThrown(error)}`, "fix the module; it is run as it is imported");
