@@ -2,12 +2,12 @@
 // --plugin and with `plugins` in a matrix; every failure a clear error naming the file.
 
 import { describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { fixtureCases, goldenDifferences, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
-import { dockerBuildView, normaliseImages, planView } from "../scripts/validators/readback.ts";
+import { dockerBuildView, normaliseImages, planView, recordingDocker } from "../scripts/validators/readback.ts";
 import { builtinEmitters } from "./index.ts";
 import { loadPlugins, registerEmitters } from "./plugins.ts";
 import { runEmitter } from "./run.ts";
@@ -47,15 +47,11 @@ describe("the GitLab CI example plugin, tested like a built-in", () => {
       }
 
       // The shell is the consumer of `script`: run every line with a recording docker.
-      const directory = mkdtempSync(join(tmpdir(), "gitlab-"));
-      const log = join(directory, "log");
-      writeFileSync(join(directory, "docker"), `#!/usr/bin/env bash\nline=$(printf '%s\\037' "$@")\nprintf '%s\\036' "$line" >> ${JSON.stringify(log)}\n`);
-      chmodSync(join(directory, "docker"), 0o755);
-      writeFileSync(log, "");
+      const docker = recordingDocker();
       const script = jobs.flatMap(([, job]) => job.script).join("\n");
-      const shell = Bun.spawnSync(["bash", "-e", "-c", script], { env: { PATH: `${directory}:/usr/bin:/bin` } });
+      const shell = Bun.spawnSync(["bash", "-e", "-c", script], { env: { PATH: `${docker.directory}:/usr/bin:/bin` } });
       expect(shell.exitCode).toBe(0);
-      const builds = readFileSync(log, "utf8").split("\x1e").filter(Boolean).map((line) => line.split("\x1f").slice(0, -1)).filter((call) => call[0] === "build");
+      const builds = docker.calls().filter((call) => call[0] === "build");
       expect(normaliseImages(builds.map((call) => dockerBuildView(call.slice(1))))).toEqual(normaliseImages(planView(graph).images));
     });
   }

@@ -136,23 +136,37 @@ export function buildPushActionList(input: string): string[] {
 }
 
 /**
+ * A fake `docker` that records every call: `path` to put first on PATH or pass as
+ * DOCKER, `calls()` the argument lists, in order. One write per call (unit separator
+ * between arguments, record separator after), so parallel callers do not interleave.
+ */
+export function recordingDocker(): { path: string; directory: string; calls(): string[][] } {
+  const directory = mkdtempSync(join(tmpdir(), "docker-"));
+  const log = join(directory, "docker.log");
+  const path = join(directory, "docker");
+  writeFileSync(path, `#!/usr/bin/env bash\nline=$(printf '%s\\037' "$@")\nprintf '%s\\036' "$line" >> ${JSON.stringify(log)}\n`);
+  chmodSync(path, 0o755);
+  writeFileSync(log, "");
+  return {
+    path,
+    directory,
+    calls: () => readFileSync(log, "utf8").split("\x1e").filter(Boolean).map((line) => line.split("\x1f").slice(0, -1)),
+  };
+}
+
+/**
  * make: runs `make -j2 push` with a recording fake docker first, so every argument is
  * what the shell handed to docker after make's and the shell's own expansions; the
  * direct prerequisites of each build target come from make's own database (-p).
  */
 export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly string[] = []): OutputView & { readonly order: readonly string[]; readonly pushes: readonly string[]; readonly stderr: string } {
-  const directory = mkdtempSync(join(tmpdir(), "make-"));
+  const docker = recordingDocker();
+  const directory = docker.directory;
   writeFileSync(join(directory, "Makefile"), makefile);
-  const log = join(directory, "docker.log");
-  const fakeDocker = join(directory, "docker");
-  // One write per call (unit separator between arguments, record separator after), safe under -j2.
-  writeFileSync(fakeDocker, `#!/usr/bin/env bash\nline=$(printf '%s\\037' "$@")\nprintf '%s\\036' "$line" >> ${JSON.stringify(log)}\n`);
-  chmodSync(fakeDocker, 0o755);
-  writeFileSync(log, "");
-  const run = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${fakeDocker}`, ...makeArgs], { cwd: directory });
+  const run = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${docker.path}`, ...makeArgs], { cwd: directory });
   const stderr = run.stderr.toString();
   if (run.exitCode !== 0) throw new Error(`make failed (${run.exitCode}): ${stderr}`);
-  const calls = readFileSync(log, "utf8").split("\x1e").filter(Boolean).map((line) => line.split("\x1f").slice(0, -1));
+  const calls = docker.calls();
 
   const images: ImageView[] = [];
   const order: string[] = [];
