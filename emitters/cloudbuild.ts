@@ -10,6 +10,7 @@
 
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
+import { jsonString } from "../core/json.ts";
 import { chunks, type EmittedFile, type Emitter } from "./contract.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number> {
@@ -89,8 +90,8 @@ function* configChunks(images: readonly ImageNode[], byId: ReadonlyMap<string, I
     const args = ["build", "-t", image.reference, "-f", image.dockerfile];
     for (const arg of image.args) args.push("--build-arg", `${arg.name}=${arg.value}`);
     args.push(image.context);
-    const reference = JSON.stringify(image.reference);
-    yield `${i ? ",\n" : ""}${step(reference, builder, args, JSON.stringify(waitFor))},\n${step(JSON.stringify(`${image.reference}-push`), builder, ["push", image.reference], reference)}`;
+    const reference = jsonString(image.reference);
+    yield `${i ? ",\n" : ""}${step(reference, builder, args, jsonString(waitFor))},\n${step(jsonString(`${image.reference}-push`), builder, ["push", image.reference], reference)}`;
   }
   yield `\n  ],\n  "timeout": ${JSON.stringify(options.timeout)}\n}\n`;
 }
@@ -98,7 +99,7 @@ function* configChunks(images: readonly ImageNode[], byId: ReadonlyMap<string, I
 /** One step, laid out exactly as JSON.stringify(step, null, 2) would lay it out at this depth. */
 function step(id: string, builder: string, args: readonly string[], waitFor: string): string {
   let out = `    {\n      "id": ${id},\n      "name": ${builder},\n      "args": [`;
-  for (let i = 0; i < args.length; i++) out += `${i ? "," : ""}\n        ${JSON.stringify(escapeSubstitutions(args[i]!))}`;
+  for (let i = 0; i < args.length; i++) out += `${i ? "," : ""}\n        ${jsonString(escapeSubstitutions(args[i]!))}`;
   return `${out}\n      ],\n      "waitFor": [\n        ${waitFor}\n      ]\n    }`;
 }
 
