@@ -1,6 +1,5 @@
 // The commands, declared once: the list gives both the parser and --help.
 
-import { existsSync } from "node:fs";
 import { fail } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { importLegacyConfig } from "../core/legacy-import.ts";
@@ -11,7 +10,7 @@ import { chunks } from "../emitters/contract.ts";
 import { describeOptions } from "../emitters/options.ts";
 import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
 import { runEmitter } from "../emitters/run.ts";
-import { readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
+import { hasMatrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { writeOutputs } from "./output.ts";
 import { graphJsonChunks, renderPlan } from "./render-plan.ts";
 
@@ -106,12 +105,16 @@ export function emitterHelpRequest(argv: readonly string[]): string[] | undefine
   return rest.slice(1).some((a) => !a.startsWith("-")) ? rest : undefined;
 }
 
-async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatrix; graph: BuildGraph; source: MatrixSource }> {
+/** --base-url, checked against Docker's repository grammar. */
+function baseUrlOption(options: Options): string | undefined {
   const baseUrl = optionalString(options.baseUrl, "--base-url");
-  if (baseUrl !== undefined) {
-    const problem = repositoryProblem(baseUrl);
-    if (problem) fail("USAGE", `--base-url "${baseUrl}" ${problem}`);
-  }
+  const problem = baseUrl === undefined ? undefined : repositoryProblem(baseUrl);
+  if (problem) fail("USAGE", `--base-url "${baseUrl}" ${problem}`);
+  return baseUrl;
+}
+
+async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatrix; graph: BuildGraph; source: MatrixSource }> {
+  const baseUrl = baseUrlOption(options);
   const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
   const loaded = await loadMatrix(source.text, source.file);
   const graph = planLoaded(loaded, baseUrl === undefined ? {} : { repository: baseUrl });
@@ -173,12 +176,7 @@ async function emitHelp(name: string, options: Options, io: Io): Promise<number>
 
 async function importLegacy(path: string, options: Options, io: Io): Promise<number> {
   const source = await readTextFile(path, "legacy config");
-  const baseUrl = optionalString(options.baseUrl, "--base-url");
-  if (baseUrl !== undefined) {
-    const problem = repositoryProblem(baseUrl);
-    if (problem) fail("USAGE", `--base-url "${baseUrl}" ${problem}`);
-  }
-  const result = importLegacyConfig(source.text, path, baseUrl);
+  const result = importLegacyConfig(source.text, path, baseUrlOption(options));
   for (const warning of result.warnings) io.stderr(`warning: ${path}: ${warning}\n`);
   writeOutputs([{ path: "matrix.toml", contents: result.toml }], optionalString(options.output, "-o"));
   return 0;
@@ -186,7 +184,8 @@ async function importLegacy(path: string, options: Options, io: Io): Promise<num
 
 async function listEmitters(options: Options, io: Io): Promise<number> {
   let matrix: { source: MatrixSource; plugins: readonly string[] } | undefined;
-  if (options.matrix !== undefined || existsSync("matrix.toml")) {
+  // The embedded matrix names no plugins: read a matrix only when one would be chosen over it.
+  if (options.matrix !== undefined || hasMatrixHere()) {
     const { loaded, source } = await loadGraph(options, io);
     matrix = { source, plugins: loaded.matrix.plugins };
   }

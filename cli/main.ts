@@ -5,7 +5,7 @@
 import { cac } from "cac";
 import { CalibanError, formatDiagnostic } from "../core/errors.ts";
 import { runCommand, COMMANDS, emitterHelpRequest, type Io } from "./commands.ts";
-import { writeAll } from "./output.ts";
+import { STDOUT, writeAll } from "./output.ts";
 import packageJson from "../package.json" with { type: "json" };
 
 export const EXIT_USAGE = 2;
@@ -63,7 +63,7 @@ function reportError(error: unknown, io: Io): number {
 if (import.meta.main) {
   // Blocking writes, in order with what writeOutputs streams to the same descriptors.
   const io: Io = {
-    stdout: (text) => writeAll(1, Buffer.from(text)),
+    stdout: (text) => writeAll(STDOUT, Buffer.from(text)),
     stderr: (text) => writeAll(2, Buffer.from(text)),
   };
   // No top-level await: the compiled binary's bytecode is CommonJS.

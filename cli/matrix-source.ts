@@ -21,7 +21,7 @@ export async function readMatrixSource(flag: string | undefined, log: (line: str
     log(`using matrix ${flag}`);
     return source;
   }
-  if (isFile("matrix.toml")) {
+  if (hasMatrixHere()) {
     log("using matrix ./matrix.toml");
     return readTextFile("matrix.toml", "matrix file");
   }
@@ -42,9 +42,10 @@ export async function readTextFile(path: string, what: string): Promise<MatrixSo
   return { text, file: path, directory: path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : "." };
 }
 
-function isFile(path: string): boolean {
+/** Whether ./matrix.toml exists, and so would be read rather than the embedded default. */
+export function hasMatrixHere(): boolean {
   try {
-    return statSync(path).isFile();
+    return statSync("matrix.toml").isFile();
   } catch {
     return false;
   }

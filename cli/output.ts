@@ -12,10 +12,10 @@ import type { EmittedFile } from "../emitters/contract.ts";
 /** stdout's file descriptor. */
 export const STDOUT = 1;
 
-export function writeOutputs(files: readonly EmittedFile[], target: string | undefined, stdoutFd = STDOUT): void {
+export function writeOutputs(files: readonly EmittedFile[], target: string | undefined): void {
   if (target === undefined) {
     if (files.length !== 1) fail("USAGE", `this output is ${files.length} files; pass -o DIRECTORY to write them`);
-    writeChunks(stdoutFd, files[0]!.contents);
+    writeChunks(STDOUT, files[0]!.contents);
     return;
   }
   const placed = placeFiles(files, target);

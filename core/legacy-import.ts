@@ -5,6 +5,7 @@
 
 import { CalibanError, type Diagnostic, type KeyPath } from "./errors.ts";
 import { writeMatrix, type ArgDraft, type FamilyDraft, type MatrixDraft } from "./matrix-write.ts";
+import { ARG_NAME_PATTERN, CONTROL_CHARACTER, describeControlCharacter, VALUE_PATTERN } from "./names.ts";
 
 export const LEGACY_DEFAULT_REPOSITORY = "gcr.io/blueshift-playground/blueshift";
 const CPU_DOCKERFILE = "dockerfiles/Dockerfile";
@@ -232,7 +233,7 @@ class LegacyImporter {
       return table;
     }
     for (const [name, entry] of Object.entries(value)) {
-      if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
+      if (!VALUE_PATTERN.test(name)) {
         this.report([key, name], `"${name}" cannot be part of a Docker tag`, "use letters, digits, '.', '-' and '_'");
         continue;
       }
@@ -276,8 +277,8 @@ class LegacyImporter {
   }
 
   private setArg(args: Map<string, string>, name: string, value: string, path: KeyPath): void {
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) this.report(path, `"${name}" is not a valid build-arg name`);
-    else if (/[\u0000-\u001f\u007f]/.test(value)) this.report(path, "the value contains a newline or control character");
+    if (!ARG_NAME_PATTERN.test(name)) this.report(path, `"${name}" is not a valid build-arg name`);
+    else if (CONTROL_CHARACTER.test(value)) this.report(path, `the value contains ${describeControlCharacter(value)}, which no build tool can carry`);
     else args.set(name, value);
   }
 

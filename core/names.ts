@@ -8,8 +8,11 @@ export const NAME_RULE = "letters, digits, '-' and '_', starting with a letter o
 export const VALUE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 export const VALUE_RULE = "letters, digits, '.', '-' and '_', starting with a letter or digit";
 
+/** An identifier: letters, digits and '_', not starting with a digit (HCL variables, GitHub secrets). */
+export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
 /** Build-arg names, as a Dockerfile's ARG accepts them and a shell could export them. */
-export const ARG_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const ARG_NAME_PATTERN = IDENTIFIER_PATTERN;
 export const ARG_NAME_RULE = "letters, digits and '_', not starting with a digit";
 
 /** Docker's tag grammar. */

@@ -394,7 +394,7 @@ function familyLevelText(template: Template, family: string): string {
 }
 
 function describe(axes: readonly string[], values: readonly AxisValue[]): string {
-  return axes.length === 0 ? "the single image" : axes.map((axis, i) => `${axis}=${values[i]!.name}`).join(", ");
+  return describeCombination(Object.fromEntries(axes.map((axis, i) => [axis, values[i]!.name])));
 }
 
 function describeCombination(combination: Combination): string {

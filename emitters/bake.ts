@@ -4,6 +4,7 @@
 
 import { posix } from "node:path";
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import { chunks, type Emitter } from "./contract.ts";
 
 export interface BakeOptions extends Record<string, string> {
@@ -20,7 +21,7 @@ export const bake: Emitter<BakeOptions> = {
       type: "string",
       default: "REPOSITORY",
       description: "the bake variable holding the repository (override it from the environment)",
-      check: (value) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(value)) ? undefined : `"${value}" is not a valid HCL variable name`),
+      check: (value) => (IDENTIFIER_PATTERN.test(String(value)) ? undefined : `"${value}" is not a valid HCL variable name`),
     },
   },
   emit(graph, options, context) {

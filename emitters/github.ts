@@ -8,6 +8,7 @@
 
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import type { EmitContext, Emitter } from "./contract.ts";
 
 /** GitHub's limit on the jobs one matrix may generate. */
@@ -46,7 +47,7 @@ export const github: Emitter<GithubOptions> = {
       type: "string",
       default: "REGISTRY_PASSWORD",
       description: "name of the repository secret holding the registry password or token",
-      check: (value) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(String(value)) ? undefined : `"${value}" is not a valid secret name`),
+      check: (value) => (IDENTIFIER_PATTERN.test(String(value)) ? undefined : `"${value}" is not a valid secret name`),
     },
   },
   emit(graph, options, context) {
