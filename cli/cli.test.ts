@@ -48,6 +48,29 @@ describe("matrix resolution", () => {
   });
 });
 
+describe("reading and writing", () => {
+  test("a matrix from a pipe, an empty one, one with a byte order mark, one that cannot be read", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const text = 'repository = "r.io/piped"\n[images.one]\ntag = "one"\n';
+    // Process substitution and stdin cannot be mapped into memory: read another way, same result.
+    const piped = Bun.spawnSync([process.execPath, MAIN, "plan", "--json", "--matrix", "/dev/stdin"], { cwd, stdin: Buffer.from(text) });
+    expect(piped.exitCode).toBe(0);
+    expect(JSON.parse(piped.stdout.toString()).images[0].reference).toBe("r.io/piped:one");
+    writeFileSync(join(cwd, "empty.toml"), "");
+    expectCleanUsageError(run(["plan", "--matrix", "empty.toml"], cwd), "error: empty.toml: `repository` is missing");
+    writeFileSync(join(cwd, "bom.toml"), `\uFEFF${text}`);
+    expect(run(["plan", "--matrix", "bom.toml"], cwd).code).toBe(0);
+    expectCleanUsageError(run(["plan", "--matrix", "bom.toml/x.toml"], cwd), "error: cannot read matrix file bom.toml/x.toml: ENOTDIR");
+  });
+
+  test("a reader that stops early (| head) ends the run quietly, with the shell's SIGPIPE status", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "big.toml"), generateMatrix("cross", 20000));
+    const result = Bun.spawnSync(["bash", "-c", `"${process.execPath}" "${MAIN}" emit make --matrix big.toml | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}" >&2`], { cwd });
+    expect(result.stderr.toString()).toBe("using matrix big.toml\n141\n");
+  });
+});
+
 describe("errors", () => {
   test("a TOML syntax error: file:line:col, the line, a caret", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));

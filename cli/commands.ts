@@ -10,13 +10,16 @@ import { chunks } from "../emitters/contract.ts";
 import { describeOptions } from "../emitters/options.ts";
 import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
 import { runEmitter } from "../emitters/run.ts";
-import { hasMatrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
+import { matrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { writeOutputs } from "./output.ts";
 import { graphJsonChunks, renderPlan } from "./render-plan.ts";
 
+/** Where a command's text goes, in order (cli/output.ts's Terminal). */
 export interface Io {
   stdout(text: string): void;
   stderr(text: string): void;
+  /** Resolves when everything written so far is out. */
+  flushed(): Promise<unknown>;
 }
 
 type Options = Record<string, unknown>;
@@ -123,7 +126,7 @@ async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatr
 
 async function plan(options: Options, io: Io): Promise<number> {
   const { loaded, graph } = await loadGraph(options, io);
-  if (options.json) writeOutputs([{ path: "plan.json", contents: chunks(() => graphJsonChunks(graph)) }], undefined);
+  if (options.json) await writeOutputs([{ path: "plan.json", contents: chunks(() => graphJsonChunks(graph)) }], undefined, io);
   else io.stdout(renderPlan(graph, loaded.matrix.file));
   return 0;
 }
@@ -147,7 +150,7 @@ async function emit(name: string, options: Options, io: Io): Promise<number> {
   const format = optionalString(options.format, "--format");
   const commandLine = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
   const files = runEmitter(registered, loaded, graph, commandLine);
-  writeOutputs(files, optionalString(options.output, "-o"));
+  await writeOutputs(files, optionalString(options.output, "-o"), io);
   return 0;
 }
 
@@ -155,7 +158,7 @@ async function emitHelp(name: string, options: Options, io: Io): Promise<number>
   let registry = await emitterRegistry(options, undefined);
   if (!registry.some((r) => r.emitter.name === name)) {
     // Perhaps a plugin the matrix names.
-    const { loaded, source } = await loadGraph(options, { ...io, stderr: () => {} });
+    const { loaded, source } = await loadGraph(options, { stdout: (text) => io.stdout(text), stderr: () => {}, flushed: () => io.flushed() });
     registry = await emitterRegistry(options, { source, plugins: loaded.matrix.plugins });
   }
   const { emitter, source } = findEmitter(registry, name);
@@ -175,17 +178,17 @@ async function emitHelp(name: string, options: Options, io: Io): Promise<number>
 }
 
 async function importLegacy(path: string, options: Options, io: Io): Promise<number> {
-  const source = await readTextFile(path, "legacy config");
+  const source = readTextFile(path, "legacy config");
   const result = importLegacyConfig(source.text, path, baseUrlOption(options));
   for (const warning of result.warnings) io.stderr(`warning: ${path}: ${warning}\n`);
-  writeOutputs([{ path: "matrix.toml", contents: result.toml }], optionalString(options.output, "-o"));
+  await writeOutputs([{ path: "matrix.toml", contents: result.toml }], optionalString(options.output, "-o"), io);
   return 0;
 }
 
 async function listEmitters(options: Options, io: Io): Promise<number> {
   let matrix: { source: MatrixSource; plugins: readonly string[] } | undefined;
   // The embedded matrix names no plugins: read a matrix only when one would be chosen over it.
-  if (options.matrix !== undefined || hasMatrixHere()) {
+  if (options.matrix !== undefined || matrixHere()) {
     const { loaded, source } = await loadGraph(options, io);
     matrix = { source, plugins: loaded.matrix.plugins };
   }

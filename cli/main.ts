@@ -5,11 +5,13 @@
 import { cac } from "cac";
 import { CalibanError, formatDiagnostic } from "../core/errors.ts";
 import { runCommand, COMMANDS, emitterHelpRequest, type Io } from "./commands.ts";
-import { STDOUT, writeAll } from "./output.ts";
+import { Terminal } from "./output.ts";
 import packageJson from "../package.json" with { type: "json" };
 
 export const EXIT_USAGE = 2;
 export const EXIT_BUG = 1;
+/** What a shell reports for a program stopped by SIGPIPE: the reader of stdout went away (`| head`). */
+export const EXIT_PIPE_CLOSED = 141;
 
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   const cli = cac("caliban-images");
@@ -39,13 +41,16 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     command.checkOptionValue();
     command.checkRequiredArgs();
     command.checkUnusedArgs();
-    return await runCommand(emitHelpArgv ? "emit-help" : command.name, [...parsed.args], parsed.options, io);
+    const code = await runCommand(emitHelpArgv ? "emit-help" : command.name, [...parsed.args], parsed.options, io);
+    await io.flushed();
+    return code;
   } catch (error) {
     return reportError(error, io);
   }
 }
 
 function reportError(error: unknown, io: Io): number {
+  if ((error as NodeJS.ErrnoException | undefined)?.code === "EPIPE") return EXIT_PIPE_CLOSED;
   if (error instanceof CalibanError) {
     io.stderr(`${error.diagnostics.map(formatDiagnostic).join("\n")}\n`);
     if (error.diagnostics.length > 1) io.stderr(`${error.diagnostics.length} problems\n`);
@@ -61,13 +66,11 @@ function reportError(error: unknown, io: Io): number {
 }
 
 if (import.meta.main) {
-  // Blocking writes, in order with what writeOutputs streams to the same descriptors.
-  const io: Io = {
-    stdout: (text) => writeAll(STDOUT, Buffer.from(text)),
-    stderr: (text) => writeAll(2, Buffer.from(text)),
-  };
+  const io = new Terminal();
   // No top-level await: the compiled binary's bytecode is CommonJS.
-  void main(process.argv.slice(2), io).then((code) => {
+  void main(process.argv.slice(2), io).then(async (code) => {
+    // An error message is still queued; a stderr nobody reads cannot be helped.
+    await io.flushed().catch(() => {});
     process.exitCode = code;
   });
 }

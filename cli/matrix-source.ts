@@ -1,7 +1,6 @@
 // Which matrix a command reads: --matrix FILE, else ./matrix.toml, else the default
 // embedded in the binary. The choice is said on stderr, so a CI log shows it.
 
-import { readFileSync, statSync } from "node:fs";
 import { fail } from "../core/errors.ts";
 import embeddedMatrix from "../matrix.toml" with { type: "text" };
 
@@ -17,22 +16,23 @@ export const EMBEDDED_MATRIX_NAME = "<embedded matrix.toml>";
 
 export async function readMatrixSource(flag: string | undefined, log: (line: string) => void): Promise<MatrixSource> {
   if (flag !== undefined) {
-    const source = await readTextFile(flag, "matrix file");
+    const source = readTextFile(flag, "matrix file");
     log(`using matrix ${flag}`);
     return source;
   }
-  if (hasMatrixHere()) {
+  const here = matrixHere();
+  if (here) {
     log("using matrix ./matrix.toml");
-    return readTextFile("matrix.toml", "matrix file");
+    return here;
   }
   log("using the embedded default matrix (no ./matrix.toml here; pass --matrix FILE to choose one)");
   return { text: embeddedMatrix as unknown as string, file: EMBEDDED_MATRIX_NAME, directory: undefined };
 }
 
-export async function readTextFile(path: string, what: string): Promise<MatrixSource> {
+export function readTextFile(path: string, what: string): MatrixSource {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readText(path);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") fail("FILE_NOT_FOUND", `${what} ${path} does not exist`);
@@ -42,11 +42,34 @@ export async function readTextFile(path: string, what: string): Promise<MatrixSo
   return { text, file: path, directory: path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : "." };
 }
 
-/** Whether ./matrix.toml exists, and so would be read rather than the embedded default. */
-export function hasMatrixHere(): boolean {
+/** ./matrix.toml, read, if it is a file: it is then chosen over the embedded default. */
+export function matrixHere(): MatrixSource | undefined {
+  let text: string;
   try {
-    return statSync("matrix.toml").isFile();
-  } catch {
-    return false;
+    text = readText("matrix.toml");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EISDIR") return undefined;
+    return readTextFile("matrix.toml", "matrix file"); // reports why it cannot be read
   }
+  return { text, file: "matrix.toml", directory: "." };
+}
+
+// Not stripping a byte order mark, as node:fs does not: the TOML reader reports it.
+const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/**
+ * A file's text, as UTF-8. Mapped and decoded by Bun without node:fs, whose loading
+ * costs as much as the rest of a small run; empty files, pipes and any error the
+ * mapping cannot tell apart go through node:fs, for its reading and its error codes.
+ */
+function readText(path: string): string {
+  try {
+    return UTF8.decode(Bun.mmap(path, { shared: false }));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EISDIR") throw error;
+  }
+  const fs: typeof import("node:fs") = require("node:fs");
+  return fs.readFileSync(path, "utf8");
 }

@@ -3,15 +3,15 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chunks } from "../emitters/contract.ts";
-import { writeOutputs } from "./output.ts";
+import { Terminal, writeOutputs } from "./output.ts";
 
-test("chunks are written byte for byte, multi-byte characters split across buffer boundaries included", () => {
+test("chunks are written byte for byte, multi-byte characters split across buffer boundaries included", async () => {
   const directory = mkdtempSync(join(tmpdir(), "output-"));
   // Odd-sized pieces of 2-, 3- and 4-byte UTF-8 (a surrogate pair), some larger than the 1 MiB buffer.
   const pieces = ["é", "✓", "𝄞", "a"].map((c, i) => c.repeat(100_003 + i * 333_331));
   const expected = pieces.join("").repeat(3);
-  writeOutputs([{ path: "x", contents: chunks(function* () {
+  await writeOutputs([{ path: "x", contents: chunks(function* () {
     for (let round = 0; round < 3; round++) yield* pieces;
-  }) }], join(directory, "out.txt"));
+  }) }], join(directory, "out.txt"), new Terminal());
   expect(readFileSync(join(directory, "out.txt")).equals(Buffer.from(expected))).toBe(true);
 });

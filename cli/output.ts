@@ -3,42 +3,71 @@
 // each is written to a temporary file beside its target and renamed into place, and
 // a multi-file output renames nothing until every file has been written and every
 // target checked.
+//
+// Loading node:fs and node:path costs about a millisecond in the compiled binary (as
+// much as all our own code), so stdout goes through Bun.write, and node:fs is loaded
+// only to write files (-o), which needs rename.
 
-import { closeSync, mkdirSync, openSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
-import { dirname, isAbsolute, join, normalize } from "node:path";
 import { CalibanError, fail } from "../core/errors.ts";
 import type { EmittedFile } from "../emitters/contract.ts";
+import type { Io } from "./commands.ts";
 
-/** stdout's file descriptor. */
-export const STDOUT = 1;
+type NodeFs = typeof import("node:fs");
+type NodePath = typeof import("node:path");
 
-export function writeOutputs(files: readonly EmittedFile[], target: string | undefined): void {
+/** Text for stdout or stderr, written in the order given (each waits for the one before). */
+export class Terminal implements Io {
+  private queue: Promise<unknown> = Promise.resolve();
+
+  stdout(text: string): void {
+    this.enqueue(Bun.stdout, text);
+  }
+
+  stderr(text: string): void {
+    this.enqueue(Bun.stderr, text);
+  }
+
+  /** Resolves when everything written so far is out; rejects with the first failed write's error. */
+  flushed(): Promise<unknown> {
+    return this.queue;
+  }
+
+  private enqueue(destination: typeof Bun.stdout, text: string): void {
+    this.queue = this.queue.then(() => Bun.write(destination, text));
+  }
+}
+
+export async function writeOutputs(files: readonly EmittedFile[], target: string | undefined, io: Io): Promise<void> {
   if (target === undefined) {
     if (files.length !== 1) fail("USAGE", `this output is ${files.length} files; pass -o DIRECTORY to write them`);
-    writeChunks(STDOUT, files[0]!.contents);
+    // Messages already on stderr go out first, so a log reads in order.
+    await io.flushed();
+    for (const batch of batches(files[0]!.contents)) await Bun.write(Bun.stdout, batch);
     return;
   }
-  const placed = placeFiles(files, target);
+  const fs: NodeFs = require("node:fs");
+  const path: NodePath = require("node:path");
+  const placed = placeFiles(files, target, fs, path);
   const temporaries: string[] = [];
   try {
-    for (const { path, contents } of placed) {
-      mkdirSync(dirname(path), { recursive: true });
-      const temporary = `${path}.tmp-${process.pid}`;
+    for (const { path: destination, contents } of placed) {
+      fs.mkdirSync(path.dirname(destination), { recursive: true });
+      const temporary = `${destination}.tmp-${process.pid}`;
       temporaries.push(temporary);
-      const fd = openSync(temporary, "w");
+      const fd = fs.openSync(temporary, "w");
       try {
-        writeChunks(fd, contents);
+        for (const batch of batches(contents)) writeText(fs, fd, batch);
       } finally {
-        closeSync(fd);
+        fs.closeSync(fd);
       }
     }
     // Check every target before the first rename, so a failing one cannot leave the others half done.
-    for (const { path } of placed) {
-      if (isDirectory(path)) throw Object.assign(new Error(`${path} is a directory`), { code: "EISDIR", path });
+    for (const { path: destination } of placed) {
+      if (isDirectory(fs, destination)) throw Object.assign(new Error(`${destination} is a directory`), { code: "EISDIR", path: destination });
     }
-    placed.forEach(({ path }, index) => renameSync(temporaries[index]!, path));
+    placed.forEach(({ path: destination }, index) => fs.renameSync(temporaries[index]!, destination));
   } catch (error) {
-    for (const temporary of temporaries) rmSync(temporary, { force: true });
+    for (const temporary of temporaries) fs.rmSync(temporary, { force: true });
     if (error instanceof CalibanError) throw error;
     const e = error as NodeJS.ErrnoException;
     fail("OUTPUT", `cannot write ${e.path ?? target}: ${e.code ?? ""} ${e.message.replace(/^[A-Z]+: /, "")}`.replace(/\s+/g, " "), {
@@ -50,10 +79,10 @@ export function writeOutputs(files: readonly EmittedFile[], target: string | und
 /** Chunks are gathered into strings of about this many characters, then written. */
 const BATCH = 1 << 18;
 
-/** Writes text or chunks to a file descriptor, in batches: no string or buffer the size of the output. */
-function writeChunks(fd: number, contents: string | Iterable<string>): void {
+/** Text or chunks as strings of about BATCH characters: no string the size of the output. */
+function* batches(contents: string | Iterable<string>): Generator<string> {
   if (typeof contents === "string") {
-    writeText(fd, contents);
+    yield contents;
     return;
   }
   let pending = "";
@@ -61,40 +90,39 @@ function writeChunks(fd: number, contents: string | Iterable<string>): void {
     if (typeof chunk !== "string") fail("PLUGIN", `an emitter yielded ${typeof chunk} where text belongs`);
     pending += chunk;
     if (pending.length >= BATCH) {
-      writeText(fd, pending);
+      yield pending;
       pending = "";
     }
   }
-  if (pending) writeText(fd, pending);
+  if (pending) yield pending;
 }
 
 /** A string written as UTF-8 (measured fastest here); a partial write is finished from its bytes. */
-function writeText(fd: number, text: string): void {
-  const written = writeSync(fd, text);
+function writeText(fs: NodeFs, fd: number, text: string): void {
+  const written = fs.writeSync(fd, text);
   const bytes = Buffer.byteLength(text);
-  if (written < bytes) writeAll(fd, Buffer.from(text).subarray(written));
-}
-
-export function writeAll(fd: number, buffer: Uint8Array): void {
-  for (let offset = 0; offset < buffer.length; ) offset += writeSync(fd, buffer, offset);
+  if (written < bytes) {
+    const buffer = Buffer.from(text);
+    for (let offset = written; offset < buffer.length; ) offset += fs.writeSync(fd, buffer, offset);
+  }
 }
 
 /** Where each file goes: `-o FILE` for a single file, `-o DIRECTORY` (or a trailing '/') otherwise. */
-function placeFiles(files: readonly EmittedFile[], target: string): EmittedFile[] {
+function placeFiles(files: readonly EmittedFile[], target: string, fs: NodeFs, path: NodePath): EmittedFile[] {
   for (const file of files) {
-    const clean = normalize(file.path);
-    if (isAbsolute(file.path) || clean.startsWith("..") || clean === ".") {
+    const clean = path.normalize(file.path);
+    if (path.isAbsolute(file.path) || clean.startsWith("..") || clean === ".") {
       fail("PLUGIN", `an emitter returned the path "${file.path}", which is not inside the output directory`);
     }
   }
-  const intoDirectory = files.length > 1 || target.endsWith("/") || isDirectory(target);
+  const intoDirectory = files.length > 1 || target.endsWith("/") || isDirectory(fs, target);
   if (!intoDirectory) return [{ path: target, contents: files[0]!.contents }];
-  return files.map((file) => ({ path: join(target, file.path), contents: file.contents }));
+  return files.map((file) => ({ path: path.join(target, file.path), contents: file.contents }));
 }
 
-function isDirectory(path: string): boolean {
+function isDirectory(fs: NodeFs, path: string): boolean {
   try {
-    return statSync(path).isDirectory();
+    return fs.statSync(path).isDirectory();
   } catch {
     return false;
   }

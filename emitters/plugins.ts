@@ -4,8 +4,6 @@
 // and option spec are checked on load, its options before it runs, its output after.
 // Every way a plugin can fail is the user's to fix, and the error names the file.
 
-import { statSync } from "node:fs";
-import { isAbsolute, resolve } from "node:path";
 import { CalibanError, didYouMean, type Diagnostic } from "../core/errors.ts";
 import { NAME_PATTERN, NAME_RULE } from "../core/names.ts";
 import type { EmittedFile, Emitter, OptionSpec } from "./contract.ts";
@@ -29,6 +27,9 @@ const OPTION_TYPES = ["string", "number", "boolean"];
 
 export async function loadPlugins(references: readonly PluginReference[]): Promise<RegisteredEmitter[]> {
   const loaded: RegisteredEmitter[] = [];
+  if (references.length === 0) return loaded;
+  // Loaded only when there are plugins: node:path costs half a millisecond of every run.
+  const { isAbsolute, resolve }: typeof import("node:path") = require("node:path");
   const seen = new Set<string>();
   for (const reference of references) {
     const file = isAbsolute(reference.path) ? reference.path : resolve(reference.base, reference.path);
@@ -43,6 +44,7 @@ async function loadPlugin(reference: PluginReference, file: string): Promise<Emi
   const fail = (message: string, hint?: string): never => {
     throw new CalibanError({ code: "PLUGIN", message: `plugin ${reference.path}: ${message}`, ...(hint ? { hint } : {}) });
   };
+  const { statSync }: typeof import("node:fs") = require("node:fs");
   let stats;
   try {
     stats = statSync(file);
