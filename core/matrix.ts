@@ -358,36 +358,43 @@ class MatrixReader {
       this.wrongType(value, path, "an array of tables", `[{ ${familyAxes.map((a) => `${a} = "..."`).join(", ")} }]`);
       return undefined;
     }
+    // Lists of 100,000 combinations are read here: key paths are built only for a report.
+    const spanned = new Set(familyAxes);
     const list: Combination[] = [];
-    value.forEach((item, index) => {
-      const itemPath = [...path, index];
-      const table = this.table(item, itemPath);
-      if (!table) return;
+    for (let index = 0; index < value.length; index++) {
+      const item: unknown = value[index];
+      if (!isTable(item)) {
+        this.table(item, [...path, index]);
+        continue;
+      }
+      // Built in the family's axis order, whatever order the table was written in.
       const combination: Record<string, string> = {};
-      for (const [axisName, axisValue] of Object.entries(table)) {
-        const valuePath = [...itemPath, axisName];
-        const axis = axes.get(axisName);
-        if (!familyAxes.includes(axisName)) {
-          this.report("UNKNOWN_REFERENCE", valuePath, `"${axisName}" is not an axis of this family`, didYouMean(axisName, familyAxes));
-          continue;
+      let given = 0;
+      for (const axisName of familyAxes) {
+        if (!Object.hasOwn(item, axisName)) continue;
+        given++;
+        const text = item[axisName];
+        if (typeof text !== "string") {
+          this.string(text, [...path, index, axisName]);
+        } else if (!axes.get(axisName)!.valuesByName.has(text)) {
+          this.report("UNKNOWN_REFERENCE", [...path, index, axisName], `axis "${axisName}" has no value "${text}"`, didYouMean(text, axes.get(axisName)!.valuesByName.keys()));
+        } else {
+          combination[axisName] = text;
         }
-        const text = this.string(axisValue, valuePath);
-        if (text === undefined || !axis) continue;
-        if (!axis.valuesByName.has(text)) {
-          this.report("UNKNOWN_REFERENCE", valuePath, `axis "${axisName}" has no value "${text}"`, didYouMean(text, axis.valuesByName.keys()));
-          continue;
+      }
+      if (given !== Object.keys(item).length) {
+        for (const axisName of Object.keys(item)) {
+          if (!spanned.has(axisName)) {
+            this.report("UNKNOWN_REFERENCE", [...path, index, axisName], `"${axisName}" is not an axis of this family`, didYouMean(axisName, familyAxes));
+          }
         }
-        combination[axisName] = text;
       }
-      const missing = familyAxes.filter((axis) => !(axis in table));
-      if (complete && missing.length > 0) {
-        this.report("MISSING_KEY", itemPath, `the combination does not give a value for ${missing.map((a) => `"${a}"`).join(", ")}`, "an included combination names a value for every axis in `matrix`");
+      if (complete && given < familyAxes.length) {
+        const missing = familyAxes.filter((axis) => !Object.hasOwn(item, axis));
+        this.report("MISSING_KEY", [...path, index], `the combination does not give a value for ${missing.map((a) => `"${a}"`).join(", ")}`, "an included combination names a value for every axis in `matrix`");
       }
-      // Keep the family's axis order, whatever order the table was written in.
-      const ordered: Record<string, string> = {};
-      for (const axis of familyAxes) if (axis in combination) ordered[axis] = combination[axis]!;
-      list.push(ordered);
-    });
+      list.push(combination);
+    }
     return list;
   }
 

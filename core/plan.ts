@@ -45,9 +45,18 @@ type Indices = readonly number[];
  * less excludes, plus includes; or its explicit list.
  */
 function familyCombinations(family: Family, axes: readonly Axis[]): Indices[] {
-  const toIndices = (combination: Combination) => axes.map((axis) => axis.values.findIndex((v) => v.name === combination[axis.name]));
-  if (family.combinations) return family.combinations.map(toIndices);
-  const excluded = new ExcludeSet(family.exclude, axes);
+  const positions = axes.map((axis) => new Map(axis.values.map((v, i) => [v.name, i])));
+  const toIndices = (combination: Combination): number[] => {
+    const indices = new Array<number>(axes.length);
+    for (let i = 0; i < axes.length; i++) indices[i] = positions[i]!.get(combination[axes[i]!.name]!) ?? -1;
+    return indices;
+  };
+  if (family.combinations) {
+    const all: Indices[] = new Array(family.combinations.length);
+    for (let i = 0; i < all.length; i++) all[i] = toIndices(family.combinations[i]!);
+    return all;
+  }
+  const excluded = new ExcludeSet(family.exclude, axes, positions);
   const kept: Indices[] = [];
   const sizes = axes.map((axis) => axis.values.length);
   if (sizes.every((size) => size > 0)) {
@@ -77,14 +86,14 @@ function familyCombinations(family: Family, axes: readonly Axis[]): Indices[] {
 class ExcludeSet {
   private readonly groups: { positions: number[]; keys: Set<string> }[] = [];
 
-  constructor(patterns: readonly Combination[], axes: readonly Axis[]) {
+  constructor(patterns: readonly Combination[], axes: readonly Axis[], valueIndex: readonly ReadonlyMap<string, number>[]) {
     const byShape = new Map<string, { positions: number[]; keys: Set<string> }>();
     for (const pattern of patterns) {
       const positions = axes.map((axis, i) => (axis.name in pattern ? i : -1)).filter((i) => i >= 0);
       const shape = positions.join(",");
       let group = byShape.get(shape);
       if (!group) byShape.set(shape, (group = { positions, keys: new Set() }));
-      group.keys.add(positions.map((i) => axes[i]!.values.findIndex((v) => v.name === pattern[axes[i]!.name])).join(","));
+      group.keys.add(positions.map((i) => valueIndex[i]!.get(pattern[axes[i]!.name]!) ?? -1).join(","));
     }
     this.groups = [...byShape.values()];
   }
@@ -106,6 +115,8 @@ function indicesKey(indices: Indices): string {
 /** A template compiled against a family's axes: text parts, value names, attributes, {from}, {family}. */
 type CompiledPart = string | { readonly axis: number; readonly attribute?: string } | { readonly from: true };
 
+type CompiledFamily = ReturnType<Planner["compileFamily"]>;
+
 class Planner {
   private readonly diagnostics: Diagnostic[] = [];
   private readonly images: ImageNode[] = [];
@@ -113,7 +124,7 @@ class Planner {
   private readonly byFamily = new Map<string, { axes: readonly string[]; strides: readonly number[]; images: Map<number | string, ImageNode> }>();
   /** Ids share a namespace with family names (bake targets and groups) and bake's "default" group. */
   private readonly usedIds: Set<string>;
-  private readonly byReference = new Map<string, ImageNode>();
+  private readonly byTag = new Map<string, ImageNode>();
   private readonly missingAttributes = new Set<string>();
 
   constructor(
@@ -156,34 +167,34 @@ class Planner {
     const compiled = this.compileFamily(family, axes);
 
     for (const indices of combinations) {
-      const values = indices.map((value, i) => axes[i]!.values[value]!);
+      const values = () => indices.map((value, i) => axes[i]!.values[value]!);
       const key = comboNumber(indices, strides);
       // Only an explicit list or an include can repeat a combination; the product cannot.
       if (index.has(key)) {
-        this.report("DUPLICATE", [...family.keyPath, "combinations"], `the combination ${describe(family.axes, values)} is listed twice`);
+        this.report("DUPLICATE", [...family.keyPath, "combinations"], `the combination ${describe(family.axes, values())} is listed twice`);
         continue;
       }
 
       let baseImage: ImageNode | undefined;
       if (base) {
         // Value indices are per axis, so the base family's number for these values is found directly.
-        const baseKey = comboNumber(basePositions.map((position) => indices[position]!), base.strides);
+        const baseKey = comboNumberAt(indices, basePositions, base.strides);
         baseImage = base.images.get(baseKey);
         if (!baseImage) {
-          const baseValues = basePositions.map((position) => values[position]!);
+          const baseValues = basePositions.map((position) => values()[position]!);
           if (!missingBases.has(baseKey)) {
             missingBases.add(baseKey);
             this.report(
               "NO_BASE_IMAGE",
               [...family.keyPath, "from"],
-              `"${family.from}" has no image with ${describe(base.axes, baseValues)}, which ${describe(family.axes, values)} of "${family.name}" builds FROM`,
+              `"${family.from}" has no image with ${describe(base.axes, baseValues)}, which ${describe(family.axes, values())} of "${family.name}" builds FROM`,
               `add ${describe(base.axes, baseValues)} to the combinations of "${family.from}", or exclude it from "${family.name}"`,
             );
           }
           continue;
         }
       }
-      const image = this.image(family, compiled, values, baseImage);
+      const image = this.image(family, compiled, indices, baseImage);
       if (!image) continue;
       index.set(key, image);
       this.images.push(image);
@@ -208,13 +219,16 @@ class Planner {
         if (part.name === "family") return family.name;
         return part.attribute === undefined ? { axis: family.axes.indexOf(part.name) } : { axis: family.axes.indexOf(part.name), attribute: part.attribute };
       });
-    const args = family.args.map((source: ArgSource) =>
-      source.kind === "template"
-        ? { kind: "template" as const, name: source.name, parts: compile(source.template), keyPath: source.keyPath }
-        : source.kind === "attribute"
-          ? { kind: "attribute" as const, axis: family.axes.indexOf(source.axis), attribute: source.attribute, keyPath: source.keyPath }
-          : { kind: "axis" as const, axis: family.axes.indexOf(source.axis) },
-    );
+    // Per value index, what each arg source gives: attribute texts, and an axis's attributes as shared args.
+    const args = family.args.map((source: ArgSource) => {
+      if (source.kind === "template") return { kind: "template" as const, name: source.name, parts: compile(source.template), keyPath: source.keyPath };
+      const axis = family.axes.indexOf(source.axis);
+      if (source.kind === "attribute") {
+        const texts = axes[axis]!.values.map((v) => v.attributes.get(source.attribute));
+        return { kind: "attribute" as const, axis, attribute: source.attribute, texts, keyPath: source.keyPath };
+      }
+      return { kind: "axis" as const, axis, args: axes[axis]!.values.map(attributeArgs) };
+    });
     // Whether any two arg sources can set the same name: if not, args are pushed without a scan.
     const namesBySource = family.args.map((source) =>
       source.kind === "template" ? [source.name] : source.kind === "attribute" ? [source.attribute] : [...new Set(this.matrix.axes.get(source.axis)!.values.flatMap((v) => [...v.attributes.keys()]))],
@@ -230,13 +244,21 @@ class Planner {
       const axis = this.matrix.axes.get(part.name);
       return axis !== undefined && axis.values.every((v) => ID_SAFE.test(part.attribute === undefined ? v.name : (v.attributes.get(part.attribute) ?? "")));
     });
+    const fixedText = (template: CompiledPart[]) => (template.every((part) => typeof part === "string") ? template.join("") : undefined);
+    const dockerfile = compile(family.dockerfile);
+    const context = compile(family.context);
     return {
       axes,
+      /** Value names by axis position and value index. */
+      names: axes.map((axis) => axis.values.map((v) => v.name)),
       argsMayCollide,
       tagIdSafe,
       tag: compile(family.tag),
-      dockerfile: compile(family.dockerfile),
-      context: compile(family.context),
+      dockerfile,
+      context,
+      /** The dockerfile and context when no image's values change them. */
+      fixedDockerfile: fixedText(dockerfile),
+      fixedContext: fixedText(context),
       args,
       tagPath: [...family.keyPath, "tag"],
       dockerfilePath: [...family.keyPath, "dockerfile"],
@@ -244,40 +266,40 @@ class Planner {
     };
   }
 
-  private expand(parts: readonly CompiledPart[], values: readonly AxisValue[], axes: readonly Axis[], base: ImageNode | undefined, keyPath: KeyPath): string {
+  private expand(parts: readonly CompiledPart[], indices: Indices, compiled: CompiledFamily, base: ImageNode | undefined, keyPath: KeyPath): string {
     let out = "";
     for (const part of parts) {
       if (typeof part === "string") out += part;
       else if ("from" in part) out += base!.reference;
-      else if (part.attribute === undefined) out += values[part.axis]!.name;
-      else out += this.attribute(axes[part.axis]!, values[part.axis]!, part.attribute, keyPath);
+      else if (part.attribute === undefined) out += compiled.names[part.axis]![indices[part.axis]!]!;
+      else out += this.attribute(compiled.axes[part.axis]!, compiled.axes[part.axis]!.values[indices[part.axis]!]!, part.attribute, keyPath);
     }
     return out;
   }
 
-  private image(family: Family, compiled: ReturnType<Planner["compileFamily"]>, values: readonly AxisValue[], base: ImageNode | undefined): ImageNode | undefined {
-    const { axes } = compiled;
-    const tag = this.expand(compiled.tag, values, axes, base, compiled.tagPath);
+  private image(family: Family, compiled: CompiledFamily, indices: Indices, base: ImageNode | undefined): ImageNode | undefined {
+    const values = () => indices.map((value, i) => compiled.axes[i]!.values[value]!);
+    const tag = this.expand(compiled.tag, indices, compiled, base, compiled.tagPath);
     // An id-safe tag uses only tag characters: it is valid unless empty, too long or starting with '-'.
     const validTag = compiled.tagIdSafe ? tag.length > 0 && tag.length <= 128 && tag[0] !== "-" : TAG_PATTERN.test(tag);
     if (!validTag) {
       this.report(
         "INVALID_VALUE",
         compiled.tagPath,
-        `the tag "${tag}" (for ${describe(family.axes, values)}) is not a valid Docker tag`,
+        `the tag "${tag}" (for ${describe(family.axes, values())}) is not a valid Docker tag`,
         "a tag is 1 to 128 of letters, digits, '_', '.' and '-', not starting with '.' or '-'",
       );
       return undefined;
     }
-    const reference = `${this.repository}:${tag}`;
     const combination: Record<string, string> = {};
-    for (let i = 0; i < values.length; i++) combination[family.axes[i]!] = values[i]!.name;
-    const clash = this.byReference.get(reference);
+    for (let i = 0; i < indices.length; i++) combination[family.axes[i]!] = compiled.names[i]![indices[i]!]!;
+    // Every image has the same repository, so two references are equal exactly when their tags are.
+    const clash = this.byTag.get(tag);
     if (clash) {
       this.report(
         "DUPLICATE",
         compiled.tagPath,
-        `two images would both be ${reference}: ${describeCombination(clash.values)} of "${clash.family}" and ${describeCombination(combination)} of "${family.name}"`,
+        `two images would both be ${clash.reference}: ${describeCombination(clash.values)} of "${clash.family}" and ${describeCombination(combination)} of "${family.name}"`,
         "make the tag templates include every axis that tells the images apart",
       );
       return undefined;
@@ -286,9 +308,15 @@ class Planner {
     const args: BuildArg[] = [];
     const add = compiled.argsMayCollide ? setArg : pushArg;
     for (const source of compiled.args) {
-      if (source.kind === "template") add(args, { name: source.name, value: this.expand(source.parts, values, axes, base, source.keyPath) });
-      else if (source.kind === "attribute") add(args, { name: source.attribute, value: this.attribute(axes[source.axis]!, values[source.axis]!, source.attribute, source.keyPath) });
-      else for (const arg of attributeArgs(values[source.axis]!)) add(args, arg);
+      if (source.kind === "template") add(args, { name: source.name, value: this.expand(source.parts, indices, compiled, base, source.keyPath) });
+      else if (source.kind === "attribute") {
+        const value = indices[source.axis]!;
+        const text = source.texts[value] ?? this.attribute(compiled.axes[source.axis]!, compiled.axes[source.axis]!.values[value]!, source.attribute, source.keyPath);
+        add(args, { name: source.attribute, value: text });
+      } else {
+        const shared = source.args[indices[source.axis]!]!;
+        for (let i = 0; i < shared.length; i++) add(args, shared[i]!);
+      }
     }
     if (base && !family.argsNameFrom) add(args, { name: family.fromArg, value: base.reference });
 
@@ -298,15 +326,15 @@ class Planner {
       values: combination,
       repository: this.repository,
       tag,
-      reference,
-      dockerfile: this.expand(compiled.dockerfile, values, axes, base, compiled.dockerfilePath),
-      context: this.expand(compiled.context, values, axes, base, compiled.contextPath),
+      reference: `${this.repository}:${tag}`,
+      dockerfile: compiled.fixedDockerfile ?? this.expand(compiled.dockerfile, indices, compiled, base, compiled.dockerfilePath),
+      context: compiled.fixedContext ?? this.expand(compiled.context, indices, compiled, base, compiled.contextPath),
       args,
       from: base ? base.id : null,
       fromArg: base ? (family.baseReferenceArg ?? null) : null,
       level: base ? base.level + 1 : 0,
     };
-    this.byReference.set(reference, image);
+    this.byTag.set(tag, image);
     return image;
   }
 
@@ -352,12 +380,9 @@ function pushArg(args: BuildArg[], arg: BuildArg): void {
   args.push(arg);
 }
 
-/** An axis value's attributes as build args, made once and shared by every image (the graph is readonly). */
-const attributeArgsCache = new WeakMap<AxisValue, readonly BuildArg[]>();
+/** An axis value's attributes as build args, made once per family and shared by its images (the graph is readonly). */
 function attributeArgs(value: AxisValue): readonly BuildArg[] {
-  let args = attributeArgsCache.get(value);
-  if (!args) attributeArgsCache.set(value, (args = [...value.attributes].map(([name, text]) => ({ name, value: text }))));
-  return args;
+  return [...value.attributes].map(([name, text]) => ({ name, value: text }));
 }
 
 /**
@@ -379,6 +404,14 @@ function comboNumber(indices: Indices, strides: readonly number[]): number | str
   if (strides.length !== indices.length) return indices.join(",");
   let number = 0;
   for (let i = 0; i < indices.length; i++) number += indices[i]! * strides[i]!;
+  return number;
+}
+
+/** comboNumber of the values at `positions` of `indices`, without gathering them. */
+function comboNumberAt(indices: Indices, positions: readonly number[], strides: readonly number[]): number | string {
+  if (strides.length !== positions.length) return comboNumber(positions.map((position) => indices[position]!), strides);
+  let number = 0;
+  for (let i = 0; i < positions.length; i++) number += indices[positions[i]!]! * strides[i]!;
   return number;
 }
 

@@ -3,7 +3,7 @@
 // the graph allows. Targets use '/' (`build/ID`, `push/ID`, `build/family/NAME`),
 // which no id or family name contains, so no two targets can collide.
 
-import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import type { BuildArg, BuildGraph, ImageNode } from "../core/graph.ts";
 import { chunks, type Emitter } from "./contract.ts";
 
 export interface MakeOptions extends Record<string, string> {
@@ -54,18 +54,20 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
   yield `${lines.join("\n")}\n`;
   lines.length = 0;
 
+  const words = new RecipeWords();
   for (const image of graph.images) {
     const base = image.from === null ? undefined : byId.get(image.from);
-    const lines: string[] = [];
-    lines.push(`.PHONY: build/${image.id} push/${image.id}`);
-    lines.push(`build/${image.id}:${base ? ` build/${base.id}` : ""}`);
-    lines.push(`\t$(DOCKER) build $(BUILD_FLAGS) ${buildArguments(image, base)}`);
-    lines.push(`push/${image.id}: build/${image.id}`);
-    lines.push(`\t$(DOCKER) push ${reference(image)}`, "");
-    yield `${lines.join("\n")}\n`;
+    const ref = reference(image);
+    yield (
+      `.PHONY: build/${image.id} push/${image.id}\n` +
+      `build/${image.id}:${base ? ` build/${base.id}` : ""}\n` +
+      `\t$(DOCKER) build $(BUILD_FLAGS) ${buildArguments(image, base, ref, words)}\n` +
+      `push/${image.id}: build/${image.id}\n` +
+      `\t$(DOCKER) push ${ref}\n\n`
+    );
   }
 
-  lines.push("help:");
+  // The help lists every target: written a slice at a time, never as one string.
   const help: [string, string][] = [
     ["all", "build every image"],
     ["push", "build and push every image"],
@@ -73,26 +75,53 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
       [`build/family/${f.name}`, `build the ${f.images.length} image${f.images.length === 1 ? "" : "s"} of ${f.name}`],
       [`push/family/${f.name}`, `build and push them`],
     ]),
-    ...graph.images.map((i): [string, string] => [`build/${i.id}`, `build ${i.reference}`]),
-    ...graph.images.map((i): [string, string] => [`push/${i.id}`, `push ${i.reference}`]),
   ];
-  const width = help.reduce((max, [target]) => Math.max(max, target.length), 0);
-  for (const [target, text] of help) lines.push(`\t@printf '%s\\n' ${recipeWord(`  ${target.padEnd(width)}  ${text}`)}`);
-  yield `${lines.join("\n")}\n`;
+  let width = help.reduce((max, [target]) => Math.max(max, target.length), 0);
+  for (const image of graph.images) width = Math.max(width, `build/${image.id}`.length);
+  const helpLine = (target: string, text: string) => `\t@printf '%s\\n' ${recipeWord(`  ${target.padEnd(width)}  ${text}`)}\n`;
+  let out = "help:\n";
+  for (const [target, text] of help) out += helpLine(target, text);
+  for (const verb of ["build", "push"]) {
+    for (let i = 0; i < graph.images.length; i++) {
+      const image = graph.images[i]!;
+      out += helpLine(`${verb}/${image.id}`, `${verb} ${image.reference}`);
+      if (i % 512 === 511) {
+        yield out;
+        out = "";
+      }
+    }
+  }
+  yield out;
 }
 
 /** docker build's arguments; references to images of this graph follow $(REPOSITORY). */
-function buildArguments(image: ImageNode, base: ImageNode | undefined): string {
-  const words = ["-t", reference(image), "-f", recipeWord(image.dockerfile)];
+function buildArguments(image: ImageNode, base: ImageNode | undefined, ref: string, words: RecipeWords): string {
+  let out = `-t ${ref} -f ${words.text(image.dockerfile)}`;
   for (const arg of image.args) {
-    const value =
-      base && arg.name === image.fromArg
-        ? `${recipeWord(`${arg.name}=`)}${reference(base)}`
-        : recipeWord(`${arg.name}=${arg.value}`);
-    words.push("--build-arg", value);
+    out += base && arg.name === image.fromArg ? ` --build-arg ${recipeWord(`${arg.name}=`)}${reference(base)}` : ` --build-arg ${words.arg(arg)}`;
   }
-  words.push(recipeWord(image.context));
-  return words.join(" ");
+  return `${out} ${words.text(image.context)}`;
+}
+
+/**
+ * recipeWord, remembered: images share their dockerfile, context and the args an
+ * axis value gives (one BuildArg object for every image with that value).
+ */
+class RecipeWords {
+  private readonly texts = new Map<string, string>();
+  private readonly args = new Map<BuildArg, string>();
+
+  text(text: string): string {
+    let word = this.texts.get(text);
+    if (word === undefined) this.texts.set(text, (word = recipeWord(text)));
+    return word;
+  }
+
+  arg(arg: BuildArg): string {
+    let word = this.args.get(arg);
+    if (word === undefined) this.args.set(arg, (word = recipeWord(`${arg.name}=${arg.value}`)));
+    return word;
+  }
 }
 
 /** An image reference whose repository part make fills in, so REPOSITORY=... moves every image. */
@@ -105,8 +134,11 @@ function reference(image: ImageNode): string {
  * becomes '\''), then every '$' doubled, because make expands the line first.
  */
 export function recipeWord(text: string): string {
-  return doubleDollars(`'${text.includes("'") ? text.replaceAll("'", `'\\''`) : text}'`);
+  if (!QUOTE_OR_DOLLAR.test(text)) return `'${text}'`;
+  return doubleDollars(`'${text.replaceAll("'", `'\\''`)}'`);
 }
+
+const QUOTE_OR_DOLLAR = /['$]/;
 
 /** A variable's default value: make reads it literally but for '$' (and a '#' would start a comment). */
 function makeLiteral(text: string): string {
