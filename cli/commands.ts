@@ -4,6 +4,7 @@ import { fail } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { importLegacyConfig } from "../core/legacy-import.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
+import type { Matrix } from "../core/matrix.ts";
 import { repositoryProblem } from "../core/names.ts";
 import { builtinEmitters } from "../emitters/index.ts";
 import { chunks } from "../emitters/contract.ts";
@@ -120,8 +121,25 @@ async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatr
   const baseUrl = baseUrlOption(options);
   const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
   const loaded = await loadMatrix(source.text, source.file);
+  if (mostImages(loaded.matrix) > LARGE_MATRIX) Bun.unsafe.setJITPolicy(1);
   const graph = planLoaded(loaded, baseUrl === undefined ? {} : { repository: baseUrl });
   return { loaded, graph, source };
+}
+
+/**
+ * The binary starts with the JIT reluctant (scripts/build.ts): a small matrix runs its
+ * code a few times, and compiling it would cost more than it saves. A large one runs
+ * the planner and emitters thousands of times, so the normal policy comes back first.
+ */
+const LARGE_MATRIX = 500;
+
+/** At most how many images the matrix can make: each family's explicit list, or its product plus includes. */
+function mostImages(matrix: Matrix): number {
+  let total = 0;
+  for (const family of matrix.families) {
+    total += family.combinations?.length ?? family.axes.reduce((product, axis) => product * (matrix.axes.get(axis)?.values.length ?? 1), 1) + family.include.length;
+  }
+  return total;
 }
 
 async function plan(options: Options, io: Io): Promise<number> {

@@ -6,7 +6,7 @@ import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-test("the compiled binary plans the embedded matrix from an empty directory, runs a plugin, and locates a syntax error", () => {
+test("the compiled binary plans the embedded matrix from an empty directory, runs a plugin, ignores a .env, and locates a syntax error", () => {
   const buildDirectory = mkdtempSync(join(tmpdir(), "build-"));
   const built = Bun.spawnSync([process.execPath, join(import.meta.dir, "build.ts"), join(buildDirectory, "caliban-images")]);
   expect(built.exitCode).toBe(0);
@@ -29,6 +29,12 @@ test("the compiled binary plans the embedded matrix from an empty directory, run
   const plugin = Bun.spawnSync([binary, "emit", "gitlab", "--plugin", "gitlab.ts"], { cwd: empty, env });
   expect(plugin.stderr.toString()).not.toContain("error");
   expect(plugin.stdout.toString()).toContain("build:gpu-cuda101-py38:\n  stage: stage2\n  needs:\n    - build:gpu-base-cuda101");
+
+  // The user's .env is not ours to load: a plugin sees only the environment it was given.
+  writeFileSync(join(empty, ".env"), "CALIBAN_DOTENV_PROBE=loaded\n");
+  writeFileSync(join(empty, "env-probe.js"), 'export default { name: "probe", options: {}, emit: () => [{ path: "x", contents: String(process.env.CALIBAN_DOTENV_PROBE) }] };\n');
+  const probe = Bun.spawnSync([binary, "emit", "probe", "--plugin", "env-probe.js"], { cwd: empty, env });
+  expect(probe.stdout.toString()).toBe("undefined");
 
   // @iarna/toml is loaded only on this path: it must be inside the binary too.
   writeFileSync(join(empty, "matrix.toml"), 'repository = "r.io/x"\nbroken = \n');

@@ -11,6 +11,7 @@
 import { cpus, totalmem } from "node:os";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { COMPILE_FLAGS } from "../compile-flags.ts";
 import { generateMatrix, SHAPES } from "./generate.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -32,7 +33,7 @@ interface Measurement {
 }
 
 function compile(entry: string, outfile: string): void {
-  const result = Bun.spawnSync([process.execPath, "build", "--compile", "--minify", "--bytecode", entry, "--outfile", outfile], { stderr: "pipe", stdout: "ignore" });
+  const result = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, entry, "--outfile", outfile], { stderr: "pipe", stdout: "ignore" });
   if (result.exitCode !== 0) throw new Error(`bun build ${entry}: ${result.stderr.toString()}`);
 }
 
