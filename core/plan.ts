@@ -167,11 +167,10 @@ class Planner {
     const compiled = this.compileFamily(family, axes);
 
     for (const indices of combinations) {
-      const values = () => indices.map((value, i) => axes[i]!.values[value]!);
       const key = comboNumber(indices, strides);
       // Only an explicit list or an include can repeat a combination; the product cannot.
       if (index.has(key)) {
-        this.report("DUPLICATE", [...family.keyPath, "combinations"], `the combination ${describe(family.axes, values())} is listed twice`);
+        this.report("DUPLICATE", [...family.keyPath, "combinations"], `the combination ${describe(family.axes, valuesAt(axes, indices))} is listed twice`);
         continue;
       }
 
@@ -181,13 +180,14 @@ class Planner {
         const baseKey = comboNumberAt(indices, basePositions, base.strides);
         baseImage = base.images.get(baseKey);
         if (!baseImage) {
-          const baseValues = basePositions.map((position) => values()[position]!);
+          const values = valuesAt(axes, indices);
+          const baseValues = basePositions.map((position) => values[position]!);
           if (!missingBases.has(baseKey)) {
             missingBases.add(baseKey);
             this.report(
               "NO_BASE_IMAGE",
               [...family.keyPath, "from"],
-              `"${family.from}" has no image with ${describe(base.axes, baseValues)}, which ${describe(family.axes, values())} of "${family.name}" builds FROM`,
+              `"${family.from}" has no image with ${describe(base.axes, baseValues)}, which ${describe(family.axes, values)} of "${family.name}" builds FROM`,
               `add ${describe(base.axes, baseValues)} to the combinations of "${family.from}", or exclude it from "${family.name}"`,
             );
           }
@@ -278,7 +278,6 @@ class Planner {
   }
 
   private image(family: Family, compiled: CompiledFamily, indices: Indices, base: ImageNode | undefined): ImageNode | undefined {
-    const values = () => indices.map((value, i) => compiled.axes[i]!.values[value]!);
     const tag = this.expand(compiled.tag, indices, compiled, base, compiled.tagPath);
     // An id-safe tag uses only tag characters: it is valid unless empty, too long or starting with '-'.
     const validTag = compiled.tagIdSafe ? tag.length > 0 && tag.length <= 128 && tag[0] !== "-" : TAG_PATTERN.test(tag);
@@ -286,7 +285,7 @@ class Planner {
       this.report(
         "INVALID_VALUE",
         compiled.tagPath,
-        `the tag "${tag}" (for ${describe(family.axes, values())}) is not a valid Docker tag`,
+        `the tag "${tag}" (for ${describe(family.axes, valuesAt(compiled.axes, indices))}) is not a valid Docker tag`,
         "a tag is 1 to 128 of letters, digits, '_', '.' and '-', not starting with '.' or '-'",
       );
       return undefined;
@@ -405,6 +404,11 @@ function comboNumber(indices: Indices, strides: readonly number[]): number | str
   let number = 0;
   for (let i = 0; i < indices.length; i++) number += indices[i]! * strides[i]!;
   return number;
+}
+
+/** The axis values a combination's indices stand for (for messages: the hot path keeps indices). */
+function valuesAt(axes: readonly Axis[], indices: Indices): AxisValue[] {
+  return indices.map((value, i) => axes[i]!.values[value]!);
 }
 
 /** comboNumber of the values at `positions` of `indices`, without gathering them. */

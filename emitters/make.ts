@@ -52,7 +52,6 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
   }
 
   yield `${lines.join("\n")}\n`;
-  lines.length = 0;
 
   const words = new RecipeWords();
   for (const image of graph.images) {
@@ -77,7 +76,7 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
     ]),
   ];
   let width = help.reduce((max, [target]) => Math.max(max, target.length), 0);
-  for (const image of graph.images) width = Math.max(width, `build/${image.id}`.length);
+  for (const image of graph.images) width = Math.max(width, "build/".length + image.id.length);
   const helpLine = (target: string, text: string) => `\t@printf '%s\\n' ${recipeWord(`  ${target.padEnd(width)}  ${text}`)}\n`;
   let out = "help:\n";
   for (const [target, text] of help) out += helpLine(target, text);
