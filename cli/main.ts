@@ -67,7 +67,6 @@ function reportError(error: unknown, io: Io): number {
 
 if (import.meta.main) {
   const io = new Terminal();
-  // No top-level await: the compiled binary's bytecode is CommonJS.
   void main(process.argv.slice(2), io).then(async (code) => {
     // An error message is still queued; a stderr nobody reads cannot be helped.
     await io.flushed().catch(() => {});

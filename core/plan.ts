@@ -126,6 +126,8 @@ class Planner {
   private readonly usedIds: Set<string>;
   private readonly byTag = new Map<string, ImageNode>();
   private readonly missingAttributes = new Set<string>();
+  /** Arg name → base image → the arg giving that base's reference (see fromArg). */
+  private readonly fromArgs = new Map<string, Map<ImageNode, BuildArg>>();
 
   constructor(
     private readonly matrix: Matrix,
@@ -224,8 +226,12 @@ class Planner {
       if (source.kind === "template") return { kind: "template" as const, name: source.name, parts: compile(source.template), keyPath: source.keyPath };
       const axis = family.axes.indexOf(source.axis);
       if (source.kind === "attribute") {
-        const texts = axes[axis]!.values.map((v) => v.attributes.get(source.attribute));
-        return { kind: "attribute" as const, axis, attribute: source.attribute, texts, keyPath: source.keyPath };
+        // One arg object per value, shared by the images with that value (emitters remember their text by object).
+        const shared = axes[axis]!.values.map((v) => {
+          const text = v.attributes.get(source.attribute);
+          return text === undefined ? undefined : { name: source.attribute, value: text };
+        });
+        return { kind: "attribute" as const, axis, attribute: source.attribute, shared, keyPath: source.keyPath };
       }
       return { kind: "axis" as const, axis, args: axes[axis]!.values.map(attributeArgs) };
     });
@@ -310,14 +316,14 @@ class Planner {
       if (source.kind === "template") add(args, { name: source.name, value: this.expand(source.parts, indices, compiled, base, source.keyPath) });
       else if (source.kind === "attribute") {
         const value = indices[source.axis]!;
-        const text = source.texts[value] ?? this.attribute(compiled.axes[source.axis]!, compiled.axes[source.axis]!.values[value]!, source.attribute, source.keyPath);
-        add(args, { name: source.attribute, value: text });
+        const shared = source.shared[value];
+        add(args, shared ?? { name: source.attribute, value: this.attribute(compiled.axes[source.axis]!, compiled.axes[source.axis]!.values[value]!, source.attribute, source.keyPath) });
       } else {
         const shared = source.args[indices[source.axis]!]!;
         for (let i = 0; i < shared.length; i++) add(args, shared[i]!);
       }
     }
-    if (base && !family.argsNameFrom) add(args, { name: family.fromArg, value: base.reference });
+    if (base && !family.argsNameFrom) add(args, this.fromArg(family.fromArg, base));
 
     const image: ImageNode = {
       id: this.uniqueId(tag, compiled.tagIdSafe),
@@ -335,6 +341,15 @@ class Planner {
     };
     this.byTag.set(tag, image);
     return image;
+  }
+
+  /** The arg naming a base image's reference: one object per base, shared by the images built FROM it. */
+  private fromArg(name: string, base: ImageNode): BuildArg {
+    let byBase = this.fromArgs.get(name);
+    if (!byBase) this.fromArgs.set(name, (byBase = new Map()));
+    let arg = byBase.get(base);
+    if (!arg) byBase.set(base, (arg = { name, value: base.reference }));
+    return arg;
   }
 
   /** An attribute of an axis value; a value that lacks it is reported once. */

@@ -2,7 +2,7 @@
 // An image built FROM another links it with `contexts = { "<base ref>" = "target:<base>" }`,
 // so bake builds the whole chain locally without pushing the base first.
 
-import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import type { BuildArg, BuildGraph, ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import { chunks, type Emitter } from "./contract.ts";
 
@@ -51,28 +51,39 @@ function* bakeChunks(graph: BuildGraph, variable: string, matrixFile: string): G
     out.push("", `group ${hclString(family.name)} {`, `  targets = ${list(family.images)}`, "}");
   }
   yield `${out.join("\n")}\n`;
-  for (const image of graph.images) {
+  // Images share their context and the args an axis value gives (one BuildArg object
+  // for every image with that value): each line is escaped once.
+  const contexts = new Map<string, string>();
+  const argLines = new Map<BuildArg, string>();
+  let text = "";
+  for (let i = 0; i < graph.images.length; i++) {
+    const image = graph.images[i]!;
     const base = image.from === null ? undefined : byId.get(image.from);
-    const out: string[] = [];
-    out.push("", `target ${hclString(image.id)} {`);
-    out.push(`  context    = ${hclString(image.context)}`);
+    let context = contexts.get(image.context);
+    if (context === undefined) contexts.set(image.context, (context = hclString(image.context)));
+    text += `\ntarget ${hclString(image.id)} {\n  context    = ${context}\n`;
     // The graph's dockerfile is relative to where the build runs (as for `docker build -f`); bake's, to the context.
-    out.push(`  dockerfile = ${hclString(relativeToContext(image))}`);
-    out.push(`  tags       = [${reference(image)}]`);
+    text += `  dockerfile = ${hclString(relativeToContext(image))}\n  tags       = [${reference(image)}]\n`;
     if (image.args.length > 0) {
-      out.push("  args = {");
+      text += "  args = {\n";
       for (const arg of image.args) {
-        const value = base && arg.name === image.fromArg ? reference(base) : hclString(arg.value);
-        out.push(`    ${hclString(arg.name)} = ${value}`);
+        if (base && arg.name === image.fromArg) text += `    ${hclString(arg.name)} = ${reference(base)}\n`;
+        else {
+          let line = argLines.get(arg);
+          if (line === undefined) argLines.set(arg, (line = `    ${hclString(arg.name)} = ${hclString(arg.value)}\n`));
+          text += line;
+        }
       }
-      out.push("  }");
+      text += "  }\n";
     }
-    if (base) {
-      out.push("  contexts = {", `    ${reference(base)} = ${hclString(`target:${base.id}`)}`, "  }");
+    if (base) text += `  contexts = {\n    ${reference(base)} = ${hclString(`target:${base.id}`)}\n  }\n`;
+    text += "}\n";
+    if ((i & 63) === 63) {
+      yield text;
+      text = "";
     }
-    out.push("}");
-    yield `${out.join("\n")}\n`;
   }
+  yield text;
 }
 
 /** bake reads `dockerfile` relative to the context; the graph's is relative to where the build runs. */

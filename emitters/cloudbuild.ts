@@ -8,7 +8,7 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import type { BuildArg, BuildGraph, ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { jsonString } from "../core/json.ts";
 import { chunks, type EmittedFile, type Emitter } from "./contract.ts";
@@ -80,27 +80,54 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
  */
 function* configChunks(images: readonly ImageNode[], byId: ReadonlyMap<string, ImageNode>, options: CloudBuildOptions): Generator<string> {
   const inThisConfig = new Set(images.map((image) => image.id));
-  const builder = JSON.stringify(options.builder);
+  const name = `,\n      "name": ${JSON.stringify(options.builder)},\n      "args": [`;
+  const words = new StepWords();
   yield '{\n  "steps": [\n';
+  let out = "";
   for (let i = 0; i < images.length; i++) {
     const image = images[i]!;
     const base = image.from === null ? undefined : byId.get(image.from);
     // A base built by an earlier config was pushed by it: docker build pulls it, nothing to wait for.
-    const waitFor = base && inThisConfig.has(base.id) ? base.reference : "-";
-    const args = ["build", "-t", image.reference, "-f", image.dockerfile];
-    for (const arg of image.args) args.push("--build-arg", `${arg.name}=${arg.value}`);
-    args.push(image.context);
+    const waitFor = base && inThisConfig.has(base.id) ? jsonString(base.reference) : '"-"';
+    // Docker's grammar allows no '$' in a reference: as an arg it needs no escaping either.
     const reference = jsonString(image.reference);
-    yield `${i ? ",\n" : ""}${step(reference, builder, args, jsonString(waitFor))},\n${step(jsonString(`${image.reference}-push`), builder, ["push", image.reference], reference)}`;
+    out += `${i ? ",\n" : ""}    {\n      "id": ${reference}${name}${ARG}"build",${ARG}"-t",${ARG}${reference},${ARG}"-f",${ARG}${words.text(image.dockerfile)},`;
+    for (const arg of image.args) out += words.arg(arg);
+    out += `${ARG}${words.text(image.context)}${END_ARGS}${waitFor}${END_STEP},\n`;
+    out += `    {\n      "id": ${jsonString(`${image.reference}-push`)}${name}${ARG}"push",${ARG}${reference}${END_ARGS}${reference}${END_STEP}`;
+    if ((i & 63) === 63) {
+      yield out;
+      out = "";
+    }
   }
-  yield `\n  ],\n  "timeout": ${JSON.stringify(options.timeout)}\n}\n`;
+  yield `${out}\n  ],\n  "timeout": ${JSON.stringify(options.timeout)}\n}\n`;
 }
 
-/** One step, laid out exactly as JSON.stringify(step, null, 2) would lay it out at this depth. */
-function step(id: string, builder: string, args: readonly string[], waitFor: string): string {
-  let out = `    {\n      "id": ${id},\n      "name": ${builder},\n      "args": [`;
-  for (let i = 0; i < args.length; i++) out += `${i ? "," : ""}\n        ${jsonString(escapeSubstitutions(args[i]!))}`;
-  return `${out}\n      ],\n      "waitFor": [\n        ${waitFor}\n      ]\n    }`;
+/** Indentation of JSON.stringify(config, null, 2) at a step's args, waitFor and end. */
+const ARG = "\n        ";
+const END_ARGS = '\n      ],\n      "waitFor": [\n        ';
+const END_STEP = "\n      ]\n    }";
+
+/**
+ * Step args as JSON, remembered: images share their dockerfile, context, and the
+ * args an axis value gives (one BuildArg object for every image with that value).
+ */
+class StepWords {
+  private readonly texts = new Map<string, string>();
+  private readonly args = new Map<BuildArg, string>();
+
+  text(text: string): string {
+    let word = this.texts.get(text);
+    if (word === undefined) this.texts.set(text, (word = jsonString(escapeSubstitutions(text))));
+    return word;
+  }
+
+  /** `"--build-arg", "NAME=VALUE"`, each on its line, after a comma. */
+  arg(arg: BuildArg): string {
+    let words = this.args.get(arg);
+    if (words === undefined) this.args.set(arg, (words = `${ARG}"--build-arg",${ARG}${jsonString(escapeSubstitutions(`${arg.name}=${arg.value}`))},`));
+    return words;
+  }
 }
 
 /** Cloud Build substitutes $NAME and ${NAME} in args; a literal '$' is written '$$'. */
@@ -110,8 +137,12 @@ export function escapeSubstitutions(text: string): string {
 
 function checkArgLengths(graph: BuildGraph, limit: number): void {
   const diagnostics: Diagnostic[] = [];
+  // Images share arg objects (an axis value's args): each is measured once.
+  const measured = new Set<BuildArg>();
   for (const image of graph.images) {
     for (const arg of image.args) {
+      if (measured.has(arg)) continue;
+      measured.add(arg);
       const length = escapeSubstitutions(`${arg.name}=${arg.value}`).length;
       if (length > limit) {
         diagnostics.push({
