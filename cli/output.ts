@@ -49,9 +49,13 @@ export async function writeOutputs(files: readonly EmittedFile[], target: string
   const path: NodePath = require("node:path");
   const placed = placeFiles(files, target, fs, path);
   const temporaries: string[] = [];
+  const made = new Set<string>();
   try {
     for (const { path: destination, contents } of placed) {
-      fs.mkdirSync(path.dirname(destination), { recursive: true });
+      const directory = path.dirname(destination);
+      // Once per directory: a split Cloud Build config is dozens of files in one.
+      if (!made.has(directory)) fs.mkdirSync(directory, { recursive: true });
+      made.add(directory);
       const temporary = `${destination}.tmp-${process.pid}`;
       temporaries.push(temporary);
       const fd = fs.openSync(temporary, "w");

@@ -41,10 +41,11 @@ export function familyOrder(families: readonly Family[]): Family[] {
 type Indices = readonly number[];
 
 /**
- * The combinations a family builds, in order: the product (first axis outermost),
- * less excludes, plus includes; or its explicit list.
+ * Visits the combinations a family builds, in order: the product (first axis
+ * outermost), less excludes, plus includes; or its explicit list. `visit` may not
+ * keep the array it is given: the product reuses one (10,000 images, no 10,000 arrays).
  */
-function familyCombinations(family: Family, axes: readonly Axis[]): Indices[] {
+function forEachCombination(family: Family, axes: readonly Axis[], visit: (indices: Indices) => void): void {
   const positions = axes.map((axis) => new Map(axis.values.map((v, i) => [v.name, i])));
   const toIndices = (combination: Combination): number[] => {
     const indices = new Array<number>(axes.length);
@@ -52,34 +53,33 @@ function familyCombinations(family: Family, axes: readonly Axis[]): Indices[] {
     return indices;
   };
   if (family.combinations) {
-    const all: Indices[] = new Array(family.combinations.length);
-    for (let i = 0; i < all.length; i++) all[i] = toIndices(family.combinations[i]!);
-    return all;
+    for (const combination of family.combinations) visit(toIndices(combination));
+    return;
   }
   const excluded = new ExcludeSet(family.exclude, axes, positions);
-  const kept: Indices[] = [];
+  // An include the product already has is built once: the product's keys, kept only when there are includes.
+  const present = family.include.length > 0 ? new Set<string>() : undefined;
   const sizes = axes.map((axis) => axis.values.length);
   if (sizes.every((size) => size > 0)) {
     // An odometer over the axes, the last axis turning fastest.
     const current = sizes.map(() => 0);
     for (;;) {
-      if (!excluded.has(current)) kept.push([...current]);
+      if (!excluded.has(current)) {
+        present?.add(indicesKey(current));
+        visit(current);
+      }
       let position = current.length - 1;
       while (position >= 0 && ++current[position]! === sizes[position]) current[position--] = 0;
       if (position < 0) break;
     }
   }
-  if (family.include.length > 0) {
-    const present = new Set(kept.map(indicesKey));
-    for (const included of family.include) {
-      const indices = toIndices(included);
-      if (!present.has(indicesKey(indices))) {
-        present.add(indicesKey(indices));
-        kept.push(indices);
-      }
+  for (const included of family.include) {
+    const indices = toIndices(included);
+    if (!present!.has(indicesKey(indices))) {
+      present!.add(indicesKey(indices));
+      visit(indices);
     }
   }
-  return kept;
 }
 
 /** Exclude patterns grouped by the axes they name, each group a hash set: a lookup per group, not per pattern. */
@@ -155,25 +155,23 @@ class Planner {
 
   private planFamily(family: Family): FamilyNode {
     const axes = family.axes.map((name) => this.matrix.axes.get(name)!);
-    const combinations = familyCombinations(family, axes);
     const ids: string[] = [];
     const index = new Map<number | string, ImageNode>();
     const strides = comboStrides(axes);
     this.byFamily.set(family.name, { axes: family.axes, strides, images: index });
-    if (combinations.length === 0) {
-      this.report("EMPTY", family.keyPath, `family "${family.name}" produces no images`, "its `exclude` removes every combination, or an axis it spans has no values");
-    }
     const base = family.from === undefined ? undefined : this.byFamily.get(family.from);
     const basePositions = base ? base.axes.map((name) => family.axes.indexOf(name)) : [];
     const missingBases = new Set<number | string>();
     const compiled = this.compileFamily(family, axes);
 
-    for (const indices of combinations) {
+    let combinations = 0;
+    forEachCombination(family, axes, (indices) => {
+      combinations++;
       const key = comboNumber(indices, strides);
       // Only an explicit list or an include can repeat a combination; the product cannot.
       if (index.has(key)) {
         this.report("DUPLICATE", [...family.keyPath, "combinations"], `the combination ${describe(family.axes, valuesAt(axes, indices))} is listed twice`);
-        continue;
+        return;
       }
 
       let baseImage: ImageNode | undefined;
@@ -193,14 +191,17 @@ class Planner {
               `add ${describe(base.axes, baseValues)} to the combinations of "${family.from}", or exclude it from "${family.name}"`,
             );
           }
-          continue;
+          return;
         }
       }
       const image = this.image(family, compiled, indices, baseImage);
-      if (!image) continue;
+      if (!image) return;
       index.set(key, image);
       this.images.push(image);
       ids.push(image.id);
+    });
+    if (combinations === 0) {
+      this.report("EMPTY", family.keyPath, `family "${family.name}" produces no images`, "its `exclude` removes every combination, or an axis it spans has no values");
     }
     return {
       name: family.name,

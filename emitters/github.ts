@@ -7,7 +7,8 @@
 // that keep their own workflow: append them to $GITHUB_OUTPUT and use fromJSON().
 
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
-import { stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { stages, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { jsonString } from "../core/json.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import type { EmitContext, Emitter } from "./contract.ts";
 
@@ -74,8 +75,12 @@ export const github: Emitter<GithubOptions> = {
  */
 function checkBuildArgsSurvive(graph: BuildGraph): void {
   const diagnostics: Diagnostic[] = [];
+  // Images share arg objects (an axis value's args): each is checked once.
+  const checked = new Set<BuildArg>();
   for (const image of graph.images) {
     for (const arg of image.args) {
+      if (checked.has(arg)) continue;
+      checked.add(arg);
       const problem = /\s$/.test(arg.value) ? "ends in white space, which build-push-action trims" : arg.value.includes(',"') ? "holds ',\"', which build-push-action reads as a CSV quote" : undefined;
       if (problem) {
         diagnostics.push({
@@ -104,13 +109,14 @@ export interface StageJob {
  */
 export function stageJobs(graph: BuildGraph): StageJob[] {
   const jobs: StageJob[] = [];
+  const entries = new MatrixEntries();
   let previous: string[] = [];
   stages(graph).forEach((images, index) => {
     const parts: { images: ImageNode[]; entries: string[] }[] = [];
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const entry = JSON.stringify(literalEntry(matrixEntry(image)));
+      const entry = entries.entry(image);
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
       const added = 2 * (entry.length + 1);
       if (current.images.length > 0 && (current.images.length === MAX_MATRIX_JOBS || size + added + 128 > MAX_JOB_OUTPUT_BYTES)) {
@@ -151,14 +157,39 @@ function matrixLines(jobs: readonly StageJob[], only: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-function matrixEntry(image: ImageNode): Record<string, string> {
-  return {
-    id: image.id,
-    image: image.reference,
-    dockerfile: image.dockerfile,
-    context: image.context,
-    "build-args": image.args.map((arg) => `${arg.name}=${arg.value}`).join("\n"),
-  };
+/**
+ * An image's matrix entry as JSON: {"id","image","dockerfile","context","build-args"},
+ * byte for byte what JSON.stringify would give. Images share their dockerfile, context
+ * and the args an axis value gives (one BuildArg object for each value): each of those
+ * is made literal and quoted once.
+ */
+class MatrixEntries {
+  private readonly texts = new Map<string, string>();
+  private readonly args = new Map<BuildArg, string>();
+
+  entry(image: ImageNode): string {
+    // build-args: NAME=VALUE lines. Each line quoted alone, less its quotes, joined by an escaped newline, is
+    // the quoted whole: JSON escapes characters one by one, and `${{` cannot span a newline.
+    let buildArgs = "";
+    for (let i = 0; i < image.args.length; i++) {
+      const arg = image.args[i]!;
+      let text = this.args.get(arg);
+      if (text === undefined) this.args.set(arg, (text = quoted(`${arg.name}=${arg.value}`).slice(1, -1)));
+      buildArgs += i ? `\\n${text}` : text;
+    }
+    return `{"id":${quoted(image.id)},"image":${quoted(image.reference)},"dockerfile":${this.text(image.dockerfile)},"context":${this.text(image.context)},"build-args":"${buildArgs}"}`;
+  }
+
+  private text(text: string): string {
+    let json = this.texts.get(text);
+    if (json === undefined) this.texts.set(text, (json = quoted(text)));
+    return json;
+  }
+}
+
+/** A matrix value as a JSON string that GitHub reads literally (see literal). */
+function quoted(text: string): string {
+  return jsonString(literal(text));
 }
 
 /**
@@ -226,8 +257,8 @@ const RESERVED_SCALAR = /^(?:true|false|null|yes|no|on|off|y|n|\.inf|\.nan)$|:(?
  * GitHub evaluates `${{ ... }}` anywhere in a workflow's strings, matrix values
  * included; `${{ '${{' }}` is the expression whose value is the literal text.
  */
-function literalEntry(entry: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(entry).map(([key, value]) => [key, (value.includes("${{") ? value.replace(/\$\{\{/g, () => "${{ '${{' }}") : value)]));
+function literal(text: string): string {
+  return text.includes("${{") ? text.replace(/\$\{\{/g, () => "${{ '${{' }}") : text;
 }
 
 /** The files whose change should rebuild the images: dockerfiles, non-root contexts, the matrix, this workflow. */
