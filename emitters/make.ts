@@ -54,17 +54,27 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
   yield `${lines.join("\n")}\n`;
 
   const words = new RecipeWords();
-  for (const image of graph.images) {
+  // Each image's reference, made once: a base's is used again by every image built FROM it (bases come first).
+  const references = new Map<string, string>();
+  let text = "";
+  for (let i = 0; i < graph.images.length; i++) {
+    const image = graph.images[i]!;
     const base = image.from === null ? undefined : byId.get(image.from);
     const ref = reference(image);
-    yield (
+    references.set(image.id, ref);
+    const baseRef = base ? (references.get(base.id) ?? reference(base)) : undefined;
+    text +=
       `.PHONY: build/${image.id} push/${image.id}\n` +
       `build/${image.id}:${base ? ` build/${base.id}` : ""}\n` +
-      `\t$(DOCKER) build $(BUILD_FLAGS) ${buildArguments(image, base, ref, words)}\n` +
+      `\t$(DOCKER) build $(BUILD_FLAGS) ${buildArguments(image, baseRef, ref, words)}\n` +
       `push/${image.id}: build/${image.id}\n` +
-      `\t$(DOCKER) push ${ref}\n\n`
-    );
+      `\t$(DOCKER) push ${ref}\n\n`;
+    if ((i & 63) === 63) {
+      yield text;
+      text = "";
+    }
   }
+  yield text;
 
   // The help lists every target: written a slice at a time, never as one string.
   const help: [string, string][] = [
@@ -94,10 +104,10 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
 }
 
 /** docker build's arguments; references to images of this graph follow $(REPOSITORY). */
-function buildArguments(image: ImageNode, base: ImageNode | undefined, ref: string, words: RecipeWords): string {
+function buildArguments(image: ImageNode, baseRef: string | undefined, ref: string, words: RecipeWords): string {
   let out = `-t ${ref} -f ${words.text(image.dockerfile)}`;
   for (const arg of image.args) {
-    out += base && arg.name === image.fromArg ? ` --build-arg ${recipeWord(`${arg.name}=`)}${reference(base)}` : ` --build-arg ${words.arg(arg)}`;
+    out += baseRef !== undefined && arg.name === image.fromArg ? ` --build-arg ${recipeWord(`${arg.name}=`)}${baseRef}` : ` --build-arg ${words.arg(arg)}`;
   }
   return `${out} ${words.text(image.context)}`;
 }
