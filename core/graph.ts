@@ -28,7 +28,11 @@ export interface ImageNode {
   readonly reference: string;
   readonly dockerfile: string;
   readonly context: string;
-  /** Build args in order; names are unique. */
+  /**
+   * Build args in order; names are unique. Images with the same axis value (or the
+   * same base) share the BuildArg objects it gives, so an emitter may remember the
+   * text it makes of an arg by the object.
+   */
   readonly args: readonly BuildArg[];
   /** The id of the image this one builds FROM, or null. */
   readonly from: string | null;
