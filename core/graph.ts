@@ -82,3 +82,20 @@ export function imagesById(graph: BuildGraph): Map<string, ImageNode> {
 export function baseImage(byId: ReadonlyMap<string, ImageNode>, image: ImageNode): ImageNode | undefined {
   return image.from === null ? undefined : byId.get(image.from);
 }
+
+/**
+ * Each distinct BuildArg object once, with the first image that has it: images share
+ * an axis value's args, so a check on arg values runs once per value, not per image.
+ */
+export function distinctArgs(graph: BuildGraph): { image: ImageNode; arg: BuildArg }[] {
+  const seen = new Set<BuildArg>();
+  const result: { image: ImageNode; arg: BuildArg }[] = [];
+  for (const image of graph.images) {
+    for (const arg of image.args) {
+      if (seen.has(arg)) continue;
+      seen.add(arg);
+      result.push({ image, arg });
+    }
+  }
+  return result;
+}

@@ -8,7 +8,7 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import type { BuildArg, BuildGraph, ImageNode } from "../core/graph.ts";
+import { distinctArgs, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { jsonString } from "../core/json.ts";
 import { chunks, type EmittedFile, type Emitter } from "./contract.ts";
@@ -137,20 +137,14 @@ export function escapeSubstitutions(text: string): string {
 
 function checkArgLengths(graph: BuildGraph, limit: number): void {
   const diagnostics: Diagnostic[] = [];
-  // Images share arg objects (an axis value's args): each is measured once.
-  const measured = new Set<BuildArg>();
-  for (const image of graph.images) {
-    for (const arg of image.args) {
-      if (measured.has(arg)) continue;
-      measured.add(arg);
-      const length = escapeSubstitutions(`${arg.name}=${arg.value}`).length;
-      if (length > limit) {
-        diagnostics.push({
-          code: "LIMIT",
-          message: `emit cloudbuild: image ${image.id}, build arg ${arg.name}: the step arg is ${length} characters, more than the ${limit} a Cloud Build step arg may hold`,
-          hint: "shorten the value (or raise --option max-arg-length if your Cloud Build accepts more)",
-        });
-      }
+  for (const { image, arg } of distinctArgs(graph)) {
+    const length = escapeSubstitutions(`${arg.name}=${arg.value}`).length;
+    if (length > limit) {
+      diagnostics.push({
+        code: "LIMIT",
+        message: `emit cloudbuild: image ${image.id}, build arg ${arg.name}: the step arg is ${length} characters, more than the ${limit} a Cloud Build step arg may hold`,
+        hint: "shorten the value (or raise --option max-arg-length if your Cloud Build accepts more)",
+      });
     }
   }
   if (diagnostics.length > 0) throw new CalibanError(diagnostics);

@@ -7,7 +7,7 @@
 // that keep their own workflow: append them to $GITHUB_OUTPUT and use fromJSON().
 
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
-import { stages, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { distinctArgs, stages, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { jsonString } from "../core/json.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import type { EmitContext, Emitter } from "./contract.ts";
@@ -75,20 +75,14 @@ export const github: Emitter<GithubOptions> = {
  */
 function checkBuildArgsSurvive(graph: BuildGraph): void {
   const diagnostics: Diagnostic[] = [];
-  // Images share arg objects (an axis value's args): each is checked once.
-  const checked = new Set<BuildArg>();
-  for (const image of graph.images) {
-    for (const arg of image.args) {
-      if (checked.has(arg)) continue;
-      checked.add(arg);
-      const problem = /\s$/.test(arg.value) ? "ends in white space, which build-push-action trims" : arg.value.includes(',"') ? "holds ',\"', which build-push-action reads as a CSV quote" : undefined;
-      if (problem) {
-        diagnostics.push({
-          code: "INVALID_VALUE",
-          message: `emit github: image ${image.id}, build arg ${arg.name}: the value ${JSON.stringify(arg.value)} ${problem}`,
-          hint: "change the value, or use another emitter for this matrix",
-        });
-      }
+  for (const { image, arg } of distinctArgs(graph)) {
+    const problem = /\s$/.test(arg.value) ? "ends in white space, which build-push-action trims" : arg.value.includes(',"') ? "holds ',\"', which build-push-action reads as a CSV quote" : undefined;
+    if (problem) {
+      diagnostics.push({
+        code: "INVALID_VALUE",
+        message: `emit github: image ${image.id}, build arg ${arg.name}: the value ${JSON.stringify(arg.value)} ${problem}`,
+        hint: "change the value, or use another emitter for this matrix",
+      });
     }
   }
   if (diagnostics.length > 0) throw new CalibanError(diagnostics);
