@@ -3,6 +3,12 @@
 // deterministic order: every image after the image it builds FROM, otherwise in
 // the order the matrix declares families and their combinations.
 //
+// Ids, tags, repositories (so references too) and arg names are checked against
+// Docker's grammars and NAME_PATTERN/ARG_NAME_PATTERN (core/names.ts): ASCII letters,
+// digits and `_.-:/[]` only. No quote, backslash, '$', '%', '{', space or non-ASCII
+// character, so an emitter may write them into JSON, HCL, YAML or a shell word
+// without escaping. Dockerfiles, contexts and arg values may hold anything.
+//
 // This file is public API: plugin emitters `import type` from it.
 
 export const GRAPH_FORMAT_VERSION = 1;
