@@ -96,12 +96,17 @@ export function baseImage(byId: ReadonlyMap<string, ImageNode>, image: ImageNode
 export function distinctArgs(graph: BuildGraph): { image: ImageNode; arg: BuildArg }[] {
   const seen = new Set<BuildArg>();
   const result: { image: ImageNode; arg: BuildArg }[] = [];
+  // Consecutive images mostly have the same arg in the same place: a comparison, not a lookup.
+  let previous: readonly BuildArg[] = [];
   for (const image of graph.images) {
-    for (const arg of image.args) {
-      if (seen.has(arg)) continue;
+    const args = image.args;
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i]!;
+      if (arg === previous[i] || seen.has(arg)) continue;
       seen.add(arg);
       result.push({ image, arg });
     }
+    previous = args;
   }
   return result;
 }

@@ -81,20 +81,37 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
 function* configChunks(images: readonly ImageNode[], byId: ReadonlyMap<string, ImageNode>, options: CloudBuildOptions): Generator<string> {
   const inThisConfig = new Set(images.map((image) => image.id));
   const name = `,\n      "name": ${JSON.stringify(options.builder)},\n      "args": [`;
+  const build = `${name}${ARG}"build",${ARG}"-t",${ARG}`;
+  const push = `${name}${ARG}"push",${ARG}`;
   const words = new StepWords();
+  // What a base gives the steps built FROM it (their waitFor), made once per base.
+  const waitFors = new Map<ImageNode, string>();
   yield '{\n  "steps": [\n';
+  // Consecutive images nearly always share their dockerfile and context: compared with the last image's.
+  let dockerfile: string | undefined;
+  let context: string | undefined;
+  let dockerfileWord = "";
+  let contextWord = "";
   let out = "";
   for (let i = 0; i < images.length; i++) {
     const image = images[i]!;
-    const base = image.from === null ? undefined : byId.get(image.from);
-    // A base built by an earlier config was pushed by it: docker build pulls it, nothing to wait for.
-    const waitFor = base && inThisConfig.has(base.id) ? jsonString(base.reference) : '"-"';
-    // Docker's grammar allows no '$' in a reference: as an arg it needs no escaping either.
-    const reference = jsonString(image.reference);
-    out += `${i ? ",\n" : ""}    {\n      "id": ${reference}${name}${ARG}"build",${ARG}"-t",${ARG}${reference},${ARG}"-f",${ARG}${words.text(image.dockerfile)},`;
+    if (image.dockerfile !== dockerfile) dockerfileWord = words.text((dockerfile = image.dockerfile));
+    if (image.context !== context) contextWord = words.text((context = image.context));
+    let waitFor = '"-"';
+    if (image.from !== null) {
+      const base = byId.get(image.from)!;
+      let text = waitFors.get(base);
+      // A base built by an earlier config was pushed by it: docker build pulls it, nothing to wait for.
+      if (text === undefined) waitFors.set(base, (text = inThisConfig.has(base.id) ? `"${base.reference}"` : '"-"'));
+      waitFor = text;
+    }
+    // A reference needs no JSON escape, and Docker's grammar allows no '$' in it, so
+    // no substitution escape either (core/graph.ts): it is written as it is.
+    const reference = `"${image.reference}"`;
+    out += `${i ? ",\n" : ""}    {\n      "id": ${reference}${build}${reference},${ARG}"-f",${ARG}${dockerfileWord},`;
     for (const arg of image.args) out += words.arg(arg);
-    out += `${ARG}${words.text(image.context)}${END_ARGS}${waitFor}${END_STEP},\n`;
-    out += `    {\n      "id": ${jsonString(`${image.reference}-push`)}${name}${ARG}"push",${ARG}${reference}${END_ARGS}${reference}${END_STEP}`;
+    out += `${ARG}${contextWord}${END_ARGS}${waitFor}${END_STEP},\n`;
+    out += `    {\n      "id": "${image.reference}-push"${push}${reference}${END_ARGS}${reference}${END_STEP}`;
     if ((i & 63) === 63) {
       yield out;
       out = "";
