@@ -4,7 +4,9 @@
 // HashiCorp's own HCL parser checks its syntax.)
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { validateWorkflow } from "@action-validator/core";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { parse as parseYaml } from "yaml";
@@ -68,6 +70,26 @@ for (const fixture of fixtureCases()) {
         for (const base of bases) expect(view.order.indexOf(base)).toBeLessThan(view.order.indexOf(reference));
       }
       expect([...view.pushes].sort()).toEqual(plan.images.map((i) => i.reference));
+    });
+
+    test.skipIf(!hasMake)("make: `make help` lists every named target and every image with its reference, which follows REPOSITORY", () => {
+      const directory = mkdtempSync(join(tmpdir(), "caliban-make-help-"));
+      writeFileSync(join(directory, "Makefile"), only("make"));
+      const help = (...args: string[]) => {
+        const run = Bun.spawnSync(["make", "--no-print-directory", "help", ...args], { cwd: directory });
+        expect(run.stderr.toString()).toBe("");
+        return run.stdout.toString();
+      };
+      const named = ["all", "push", ...graph.families.filter((f) => f.images.length > 0).flatMap((f) => [`build/family/${f.name}`, `push/family/${f.name}`])];
+      const check = (lines: string[], repository: string) => {
+        expect(lines[0]).toBe("Targets:");
+        expect(lines.slice(1, 1 + named.length).map((line) => line.trim().split(/\s+/)[0])).toEqual(named);
+        expect(lines[1 + named.length]).toStartWith("Images");
+        expect(lines.slice(2 + named.length).map((line) => line.trim().split(/\s+/))).toEqual(graph.images.map((i) => [i.id, `${repository}:${i.tag}`]));
+      };
+      check(help().trimEnd().split("\n"), graph.repository);
+      check(help("REPOSITORY=localhost:5000/moved").trimEnd().split("\n"), "localhost:5000/moved");
+      rmSync(directory, { recursive: true });
     });
 
     test("bake: HashiCorp's HCL parser reads it; a target per image, a group per family", async () => {
