@@ -132,7 +132,9 @@ describe("the old generators' semantics", () => {
     const minusOne = importLegacyConfig(JSON.stringify({ gpu_versions: gpus, python_versions: pythons, images: [...cpu, ...all.slice(1)] }), "c.json").toml;
     expect(minusOne).toContain('exclude = [\n  { python = "x", gpu = "a" },\n]');
     const two = importLegacyConfig(JSON.stringify({ gpu_versions: gpus, python_versions: pythons, images: [...cpu, all[0], all[5]] }), "c.json").toml;
-    expect(two).toContain("combinations = [");
+    // Only a list fits: written as rows, one value per axis in `matrix` order, the columns named.
+    expect(two).toContain('matrix = ["python", "gpu"]');
+    expect(two).toContain('combinations = [ # python, gpu\n  ["x", "a"],\n  ["y", "c"],\n]');
     // A whole value missing is one partial exclude, not a list of combinations.
     const noC = importLegacyConfig(JSON.stringify({ gpu_versions: gpus, python_versions: pythons, images: [...cpu, ...all.filter((i) => i.gpu !== "c")] }), "c.json").toml;
     expect(noC).toContain('exclude = [\n  { gpu = "c" },\n]');

@@ -40,7 +40,7 @@ export function writeMatrix(draft: MatrixDraft): string {
     out.push(`matrix = [${family.matrix.map(tomlString).join(", ")}]`);
     if (family.from) out.push(`from = ${tomlString(family.from)}`);
     out.push(`args = [${family.args.map((arg) => (typeof arg === "string" ? tomlString(arg) : inlineTable(arg))).join(", ")}]`);
-    if (family.combinations) out.push(combinationList("combinations", family.combinations));
+    if (family.combinations) out.push(rowList(family.combinations, family.matrix));
     if (family.exclude) out.push(combinationList("exclude", family.exclude));
   }
   for (const [emitter, options] of Object.entries(draft.emit ?? {})) {
@@ -53,6 +53,12 @@ export function writeMatrix(draft: MatrixDraft): string {
 function combinationList(key: string, list: readonly Readonly<Record<string, string>>[]): string {
   const items = list.map((combination) => `  ${inlineTable(Object.entries(combination))},`);
   return `${key} = [\n${items.join("\n")}\n]`;
+}
+
+/** Whole combinations as rows, one value per axis in `matrix` order: half the text of tables. */
+function rowList(list: readonly Readonly<Record<string, string>>[], axes: readonly string[]): string {
+  const items = list.map((combination) => `  [${axes.map((axis) => tomlString(combination[axis]!)).join(", ")}],`);
+  return `combinations = [ # ${axes.join(", ")}\n${items.join("\n")}\n]`;
 }
 
 function inlineTable(entries: readonly (readonly [string, string])[]): string {

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { CalibanError, type Diagnostic } from "./errors.ts";
 import { stages } from "./graph.ts";
 import { loadMatrix, planLoaded } from "./load.ts";
+import { generateMatrix } from "../scripts/bench/generate.ts";
 
 async function plan(toml: string, repository?: string) {
   const loaded = await loadMatrix(toml, "m.toml");
@@ -73,6 +74,34 @@ matrix = ["cuda", "python"]
 combinations = [{ python = "py38", cuda = "c11" }, { cuda = "c10", python = "py37" }]
 `);
     expect(graph.images.map((i) => i.values)).toEqual([{ cuda: "c11", python: "py38" }, { cuda: "c10", python: "py37" }]);
+  });
+
+  test("combinations and include may be rows, one value per axis of `matrix` in its order: the same graph as tables", async () => {
+    const family = (list: string) => `${AXES}\n[images.x]\ntag = "x-{cuda}-{python}"\nmatrix = ["cuda", "python"]\n${list}\n`;
+    const rows = await plan(family(`combinations = [["c11", "py38"], { python = "py37", cuda = "c10" }, ["c10", "py38"]]`));
+    const tables = await plan(family(`combinations = [{ cuda = "c11", python = "py38" }, { cuda = "c10", python = "py37" }, { cuda = "c10", python = "py38" }]`));
+    expect(rows).toEqual(tables);
+    expect(rows.images.map((i) => i.tag)).toEqual(["x-c11-py38", "x-c10-py37", "x-c10-py38"]);
+    const included = await plan(family(`exclude = [{ cuda = "c11" }]\ninclude = [["c11", "py37"]]`));
+    expect(included.images.map((i) => i.tag)).toEqual(["x-c10-py37", "x-c10-py38", "x-c11-py37"]);
+
+    const found = await problems(family(`combinations = [\n  ["c11"],\n  ["c10", "py39"],\n  ["c10", 3.8],\n]\nexclude = [["c10", "py37"]]`));
+    expect(found.map((d) => [d.code, d.line, d.column, d.message])).toEqual([
+      ["INVALID_VALUE", 13, 1, "`combinations` lists every image explicitly; it cannot be combined with `include` or `exclude`"],
+      ["INVALID_VALUE", 14, 3, "the row has 1 value; a row gives one value per axis of `matrix`, in its order (cuda, python)"],
+      ["UNKNOWN_REFERENCE", 15, 11, 'axis "python" has no value "py39"'],
+      ["WRONG_TYPE", 16, 11, "expected a string, found the number 3.8"],
+      ["WRONG_TYPE", 18, 12, "expected a table, found an array"],
+    ]);
+    expect(found[1]!.hint).toBe('e.g. ["c10", "py37"]');
+    expect(found[4]!.hint).toBe('a pattern names the axes it matches: { cuda = "..." }');
+  });
+
+  test("the benchmark's 1,000-image product, written as rows and as tables, plans to the same graph as the product", async () => {
+    const graphs = await Promise.all((["cross", "explicit", "explicit-tables"] as const).map((shape) => plan(generateMatrix(shape, 1000))));
+    expect(graphs[0]!.images.length).toBeGreaterThan(900);
+    expect(graphs[1]).toEqual(graphs[0]!);
+    expect(graphs[2]).toEqual(graphs[0]!);
   });
 
   test("args: axes, single attributes and templates, in order; a later arg of the same name wins in place", async () => {

@@ -133,7 +133,7 @@ for (const { size, shape, file, images } of cases) {
     };
     results.push(row);
     console.log(
-      `${String(images).padStart(6)} ${shape.padEnd(8)} ${row.command.padEnd(28)} ${medianMs.toFixed(1).padStart(8)} ms  (${row.minMs.toFixed(1)}–${row.maxMs.toFixed(1)})  ${row.ratioToFloor.toFixed(1).padStart(6)}x  ${row.peakMiB.toFixed(1).padStart(7)} MiB`,
+      `${String(images).padStart(6)} ${shape.padEnd(15)} ${row.command.padEnd(28)} ${medianMs.toFixed(1).padStart(8)} ms  (${row.minMs.toFixed(1)}–${row.maxMs.toFixed(1)})  ${row.ratioToFloor.toFixed(1).padStart(6)}x  ${row.peakMiB.toFixed(1).padStart(7)} MiB`,
     );
   }
 }
