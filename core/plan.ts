@@ -57,6 +57,7 @@ function forEachCombination(family: Family, axes: readonly Axis[], visit: (indic
     return;
   }
   const excluded = new ExcludeSet(family.exclude, axes, positions);
+  const excluding = family.exclude.length > 0;
   // An include the product already has is built once: the product's keys, kept only when there are includes.
   const present = family.include.length > 0 ? new Set<string>() : undefined;
   const sizes = axes.map((axis) => axis.values.length);
@@ -64,7 +65,7 @@ function forEachCombination(family: Family, axes: readonly Axis[], visit: (indic
     // An odometer over the axes, the last axis turning fastest.
     const current = sizes.map(() => 0);
     for (;;) {
-      if (!excluded.has(current)) {
+      if (!excluding || !excluded.has(current)) {
         present?.add(indicesKey(current));
         visit(current);
       }
@@ -163,13 +164,17 @@ class Planner {
     const basePositions = base ? base.axes.map((name) => family.axes.indexOf(name)) : [];
     const missingBases = new Set<number | string>();
     const compiled = this.compileFamily(family, axes);
+    // The index finds a base image for the families built FROM this one, and a repeated
+    // combination, which only an explicit list or an include can give: the product cannot.
+    const isBase = this.matrix.families.some((f) => f.from === family.name);
+    const mayRepeat = family.combinations !== undefined || family.include.length > 0;
+    const indexed = isBase || mayRepeat;
 
     let combinations = 0;
     forEachCombination(family, axes, (indices) => {
       combinations++;
-      const key = comboNumber(indices, strides);
-      // Only an explicit list or an include can repeat a combination; the product cannot.
-      if (index.has(key)) {
+      const key = indexed ? comboNumber(indices, strides) : 0;
+      if (mayRepeat && index.has(key)) {
         this.report("DUPLICATE", [...family.keyPath, "combinations"], `the combination ${describe(family.axes, valuesAt(axes, indices))} is listed twice`);
         return;
       }
@@ -196,7 +201,7 @@ class Planner {
       }
       const image = this.image(family, compiled, indices, baseImage);
       if (!image) return;
-      index.set(key, image);
+      if (indexed) index.set(key, image);
       this.images.push(image);
       ids.push(image.id);
     });
@@ -313,7 +318,8 @@ class Planner {
 
     const args: BuildArg[] = [];
     const add = compiled.argsMayCollide ? setArg : pushArg;
-    for (const source of compiled.args) {
+    for (let s = 0; s < compiled.args.length; s++) {
+      const source = compiled.args[s]!;
       if (source.kind === "template") add(args, { name: source.name, value: this.expand(source.parts, indices, compiled, base, source.keyPath) });
       else if (source.kind === "attribute") {
         const value = indices[source.axis]!;
