@@ -71,6 +71,42 @@ describe("reading and writing", () => {
   });
 });
 
+describe("output redirected to a file", () => {
+  // Bun.write to stdout or stderr preallocates the file from offset 0 (fallocate), which
+  // an appending fd (`>> log`) turns into a block of NUL bytes (oven-sh/bun#41685).
+  test("`>>` and `2>>` append exactly what was printed, small and large outputs alike", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "big.toml"), generateMatrix("cross", 3000));
+    writeFileSync(join(cwd, "bad.toml"), 'repository = "r.io/x"\n[images.x]\ntagg = "x"\n');
+    const sh = (command: string) => Bun.spawnSync(["bash", "-c", command.replaceAll("CLI", `"${process.execPath}" "${MAIN}"`)], { cwd });
+    const plan = run(["plan"], cwd).stdout;
+    const makefile = run(["emit", "make", "--matrix", "big.toml"], cwd).stdout;
+    const error = run(["plan", "--matrix", "bad.toml"], cwd).stderr;
+    expect(makefile.length).toBeGreaterThan(1 << 20);
+    writeFileSync(join(cwd, "out.log"), "header\n");
+    writeFileSync(join(cwd, "err.log"), "header\n");
+    sh("CLI plan >> out.log 2>/dev/null; CLI emit make --matrix big.toml >> out.log 2>/dev/null; CLI plan >> out.log 2>/dev/null");
+    sh("CLI plan --matrix bad.toml 2>> err.log; CLI plan --matrix bad.toml 2>> err.log");
+    expect(readFileSync(join(cwd, "out.log"), "utf8")).toBe(`header\n${plan}${makefile}${plan}`);
+    expect(readFileSync(join(cwd, "err.log"), "utf8")).toBe(`header\n${error}${error}`);
+    // And `>` still replaces the file whole.
+    sh("CLI plan > out.log 2>/dev/null");
+    expect(readFileSync(join(cwd, "out.log"), "utf8")).toBe(plan);
+  });
+
+  test("a stdout that cannot be written is a clear error, exit 2: a full device, a file open for reading only", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "read-only.txt"), "");
+    for (const redirect of ["> /dev/full", "1< read-only.txt"]) {
+      for (const command of ["plan", "emit make"]) {
+        const result = Bun.spawnSync(["bash", "-c", `"${process.execPath}" "${MAIN}" ${command} ${redirect}`], { cwd });
+        expect(result.exitCode).toBe(2);
+        expect(result.stderr.toString()).toMatch(/\nerror: cannot write to stdout: (ENOSPC|EBADF) .+\n$/);
+      }
+    }
+  });
+});
+
 describe("errors", () => {
   test("a TOML syntax error: file:line:col, the line, a caret", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
