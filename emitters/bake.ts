@@ -113,8 +113,9 @@ function relativeToContext(image: ImageNode): string {
   return path;
 }
 
-function list(names: readonly string[]): string {
-  return `[${names.map(hclString).join(", ")}]`;
+/** Ids as an HCL list: one join, as ids need no escaping (core/graph.ts). */
+function list(ids: readonly string[]): string {
+  return ids.length === 0 ? "[]" : `["${ids.join('", "')}"]`;
 }
 
 const NEEDS_ESCAPE = /[\\"]|[$%]\{/;

@@ -43,11 +43,14 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
   const families = graph.families.filter((f) => f.images.length > 0);
   const phony = ["all", "push", "help", ...families.flatMap((f) => [`build/family/${f.name}`, `push/family/${f.name}`])];
   lines.push(`.PHONY: ${phony.join(" ")}`, "");
-  lines.push(`all: ${graph.images.map((i) => `build/${i.id}`).join(" ")}`, "");
-  lines.push(`push: ${graph.images.map((i) => `push/${i.id}`).join(" ")}`, "");
+  // Each list is one join with the next target's prefix as the separator: no string per id.
+  const ids = graph.images.map((image) => image.id);
+  const prerequisites = (verb: string, list: readonly string[]) => (list.length === 0 ? "" : ` ${verb}/${list.join(` ${verb}/`)}`);
+  lines.push(`all:${prerequisites("build", ids)}`, "");
+  lines.push(`push:${prerequisites("push", ids)}`, "");
   for (const family of families) {
-    lines.push(`build/family/${family.name}: ${family.images.map((id) => `build/${id}`).join(" ")}`);
-    lines.push(`push/family/${family.name}: ${family.images.map((id) => `push/${id}`).join(" ")}`, "");
+    lines.push(`build/family/${family.name}:${prerequisites("build", family.images)}`);
+    lines.push(`push/family/${family.name}:${prerequisites("push", family.images)}`, "");
   }
 
   yield `${lines.join("\n")}\n`;
