@@ -160,6 +160,10 @@ function matrixLines(jobs: readonly StageJob[], only: string): string {
 class MatrixEntries {
   private readonly texts = new Map<string, string>();
   private readonly args = new Map<BuildArg, string>();
+  private dockerfile: string | undefined;
+  private context: string | undefined;
+  private dockerfileJson = "";
+  private contextJson = "";
 
   entry(image: ImageNode): string {
     // build-args: NAME=VALUE lines. Each line quoted alone, less its quotes, joined by an escaped newline, is
@@ -171,7 +175,11 @@ class MatrixEntries {
       if (text === undefined) this.args.set(arg, (text = quoted(`${arg.name}=${arg.value}`).slice(1, -1)));
       buildArgs += i ? `\\n${text}` : text;
     }
-    return `{"id":${quoted(image.id)},"image":${quoted(image.reference)},"dockerfile":${this.text(image.dockerfile)},"context":${this.text(image.context)},"build-args":"${buildArgs}"}`;
+    // Consecutive images nearly always share their dockerfile and context: compared with the last image's.
+    if (image.dockerfile !== this.dockerfile) this.dockerfileJson = this.text((this.dockerfile = image.dockerfile));
+    if (image.context !== this.context) this.contextJson = this.text((this.context = image.context));
+    // Ids and references need neither JSON escapes nor `${{` literals (core/graph.ts).
+    return `{"id":"${image.id}","image":"${image.reference}","dockerfile":${this.dockerfileJson},"context":${this.contextJson},"build-args":"${buildArgs}"}`;
   }
 
   private text(text: string): string {
