@@ -34,8 +34,11 @@ export type ArgSource =
   | { readonly kind: "attribute"; readonly axis: string; readonly attribute: string; readonly keyPath: KeyPath }
   | { readonly kind: "template"; readonly name: string; readonly template: Template; readonly keyPath: KeyPath };
 
-/** A combination of axis values: axis name → value name. */
+/** A combination of axis values: axis name → value name (an exclude pattern may name some axes only). */
 export type Combination = Readonly<Record<string, string>>;
+
+/** A whole combination: one value name per axis of the family, in `matrix` order. */
+export type Row = readonly string[];
 
 export interface Family {
   readonly name: string;
@@ -46,8 +49,8 @@ export interface Family {
   readonly tag: Template;
   readonly axes: readonly string[];
   /** Explicit combinations replacing the cross product, or undefined for the product. */
-  readonly combinations: readonly Combination[] | undefined;
-  readonly include: readonly Combination[];
+  readonly combinations: readonly Row[] | undefined;
+  readonly include: readonly Row[];
   readonly exclude: readonly Combination[];
   readonly args: readonly ArgSource[];
   readonly from: string | undefined;
@@ -203,9 +206,9 @@ class MatrixReader {
       this.report("INVALID_VALUE", [...path, "from_arg"], "`from_arg` has no effect without `from`");
     }
 
-    const combinations = table.combinations === undefined ? undefined : this.combinationList(table.combinations, [...path, "combinations"], familyAxes, axes, true);
-    const include = this.combinationList(table.include, [...path, "include"], familyAxes, axes, true) ?? [];
-    const exclude = this.combinationList(table.exclude, [...path, "exclude"], familyAxes, axes, false) ?? [];
+    const combinations = table.combinations === undefined ? undefined : this.wholeCombinations(table.combinations, [...path, "combinations"], familyAxes, axes);
+    const include = this.wholeCombinations(table.include, [...path, "include"], familyAxes, axes) ?? [];
+    const exclude = this.excludePatterns(table.exclude, [...path, "exclude"], familyAxes, axes) ?? [];
     if (combinations && (table.include !== undefined || table.exclude !== undefined)) {
       this.report(
         "INVALID_VALUE",
@@ -346,95 +349,113 @@ class MatrixReader {
     return { sources, nameFrom, ...(exactFromArg ? { exactFromArg } : {}) };
   }
 
-  private combinationList(
-    value: unknown,
-    path: KeyPath,
-    familyAxes: readonly string[],
-    axes: ReadonlyMap<string, Axis>,
-    complete: boolean,
-  ): Combination[] | undefined {
-    if (value === undefined) return undefined;
-    if (!Array.isArray(value)) {
-      const table = `{ ${familyAxes.map((a) => `${a} = "..."`).join(", ")} }`;
-      this.wrongType(value, path, complete ? "an array of tables or rows" : "an array of tables", complete ? `[${table}] or [[${familyAxes.map(() => '"..."').join(", ")}]]` : `[${table}]`);
-      return undefined;
-    }
-    // Lists of 100,000 combinations are read here: key paths are built only for a report.
-    const spanned = new Set(familyAxes);
-    const list: Combination[] = [];
+  /**
+   * `combinations` or `include`: whole combinations, each a table naming every axis or a
+   * row giving one value per axis in `matrix` order. Lists of 100,000 are read here: a
+   * valid row is kept as it is, and key paths are built only for a report.
+   */
+  private wholeCombinations(value: unknown, path: KeyPath, familyAxes: readonly string[], axes: ReadonlyMap<string, Axis>): Row[] | undefined {
+    if (!this.isList(value, path, familyAxes, true)) return undefined;
+    const valueNames = familyAxes.map((axis) => axes.get(axis)!.valuesByName);
+    const list: Row[] = [];
     for (let index = 0; index < value.length; index++) {
       const item: unknown = value[index];
-      if (complete && Array.isArray(item)) {
-        const combination = this.row(item, path, index, familyAxes, axes);
-        if (combination) list.push(combination);
+      if (Array.isArray(item)) {
+        if (this.isRow(item, path, index, familyAxes, valueNames)) list.push(item);
         continue;
       }
-      if (!isTable(item)) {
-        // Only whole combinations can be rows: an exclude pattern may name some axes only.
-        this.table(item, [...path, index], Array.isArray(item) ? `a pattern names the axes it matches: { ${familyAxes[0] ?? "axis"} = "..." }` : undefined);
-        continue;
-      }
-      // Built in the family's axis order, whatever order the table was written in.
-      const combination: Record<string, string> = {};
-      let given = 0;
-      for (const axisName of familyAxes) {
-        if (!Object.hasOwn(item, axisName)) continue;
-        given++;
-        const text = item[axisName];
-        if (typeof text !== "string") {
-          this.string(text, [...path, index, axisName]);
-        } else if (!axes.get(axisName)!.valuesByName.has(text)) {
-          this.report("UNKNOWN_REFERENCE", [...path, index, axisName], `axis "${axisName}" has no value "${text}"`, didYouMean(text, axes.get(axisName)!.valuesByName.keys()));
-        } else {
-          combination[axisName] = text;
-        }
-      }
-      if (given !== Object.keys(item).length) {
-        for (const axisName of Object.keys(item)) {
-          if (!spanned.has(axisName)) {
-            this.report("UNKNOWN_REFERENCE", [...path, index, axisName], `"${axisName}" is not an axis of this family`, didYouMean(axisName, familyAxes));
-          }
-        }
-      }
-      if (complete && given < familyAxes.length) {
-        const missing = familyAxes.filter((axis) => !Object.hasOwn(item, axis));
+      const combination = this.tableCombination(item, path, index, familyAxes, axes);
+      if (!combination) continue;
+      const missing = familyAxes.filter((axis) => !Object.hasOwn(item as Table, axis));
+      if (missing.length > 0) {
         this.report("MISSING_KEY", [...path, index], `the combination does not give a value for ${missing.map((a) => `"${a}"`).join(", ")}`, "an included combination names a value for every axis in `matrix`");
       }
-      list.push(combination);
+      // A value that is missing or wrong was reported; the list is only used when nothing was.
+      list.push(familyAxes.map((axis) => combination[axis] ?? ""));
     }
     return list;
+  }
+
+  /** `exclude`: tables, each naming the values of some axes that the combinations it removes have. */
+  private excludePatterns(value: unknown, path: KeyPath, familyAxes: readonly string[], axes: ReadonlyMap<string, Axis>): Combination[] | undefined {
+    if (!this.isList(value, path, familyAxes, false)) return undefined;
+    const list: Combination[] = [];
+    for (let index = 0; index < value.length; index++) {
+      const combination = this.tableCombination(value[index], path, index, familyAxes, axes);
+      if (combination) list.push(combination);
+    }
+    return list;
+  }
+
+  private isList(value: unknown, path: KeyPath, familyAxes: readonly string[], rows: boolean): value is unknown[] {
+    if (value === undefined) return false;
+    if (Array.isArray(value)) return true;
+    const table = `{ ${familyAxes.map((a) => `${a} = "..."`).join(", ")} }`;
+    if (rows) this.wrongType(value, path, "an array of tables or rows", `[${table}] or [[${familyAxes.map(() => '"..."').join(", ")}]]`);
+    else this.wrongType(value, path, "an array of tables", `[${table}]`);
+    return false;
+  }
+
+  /**
+   * A combination written as a table: the values it names, in the family's axis order
+   * whatever order the table was written in; undefined when it is not a table.
+   */
+  private tableCombination(item: unknown, path: KeyPath, index: number, familyAxes: readonly string[], axes: ReadonlyMap<string, Axis>): Combination | undefined {
+    if (!isTable(item)) {
+      // Only whole combinations can be rows: an exclude pattern may name some axes only.
+      this.table(item, [...path, index], Array.isArray(item) ? `a pattern names the axes it matches: { ${familyAxes[0] ?? "axis"} = "..." }` : undefined);
+      return undefined;
+    }
+    const combination: Record<string, string> = {};
+    let given = 0;
+    for (const axisName of familyAxes) {
+      if (!Object.hasOwn(item, axisName)) continue;
+      given++;
+      const text = item[axisName];
+      if (typeof text !== "string") {
+        this.string(text, [...path, index, axisName]);
+      } else if (!axes.get(axisName)!.valuesByName.has(text)) {
+        this.report("UNKNOWN_REFERENCE", [...path, index, axisName], `axis "${axisName}" has no value "${text}"`, didYouMean(text, axes.get(axisName)!.valuesByName.keys()));
+      } else {
+        combination[axisName] = text;
+      }
+    }
+    if (given !== Object.keys(item).length) {
+      for (const axisName of Object.keys(item)) {
+        if (!familyAxes.includes(axisName)) {
+          this.report("UNKNOWN_REFERENCE", [...path, index, axisName], `"${axisName}" is not an axis of this family`, didYouMean(axisName, familyAxes));
+        }
+      }
+    }
+    return combination;
   }
 
   /**
    * A combination written as a row: one value per axis of `matrix`, in its order
    * (half the text of a table, and Bun parses arrays three times as fast as inline tables).
    */
-  private row(item: readonly unknown[], path: KeyPath, index: number, familyAxes: readonly string[], axes: ReadonlyMap<string, Axis>): Combination | undefined {
+  private isRow(item: readonly unknown[], path: KeyPath, index: number, familyAxes: readonly string[], valueNames: readonly ReadonlyMap<string, unknown>[]): item is string[] {
     if (item.length !== familyAxes.length) {
       this.report(
         "INVALID_VALUE",
         [...path, index],
         `the row has ${item.length} value${item.length === 1 ? "" : "s"}; a row gives one value per axis of \`matrix\`, in its order (${familyAxes.join(", ")})`,
-        `e.g. [${familyAxes.map((a) => `"${axes.get(a)?.values[0]?.name ?? a}"`).join(", ")}]`,
+        `e.g. [${valueNames.map((names, i) => `"${names.keys().next().value ?? familyAxes[i]}"`).join(", ")}]`,
       );
-      return undefined;
+      return false;
     }
-    const combination: Record<string, string> = {};
-    let complete = true;
-    for (let position = 0; position < familyAxes.length; position++) {
-      const axisName = familyAxes[position]!;
+    let valid = true;
+    for (let position = 0; position < item.length; position++) {
       const text = item[position];
       if (typeof text !== "string") {
         this.string(text, [...path, index, position]);
-        complete = false;
-      } else if (!axes.get(axisName)!.valuesByName.has(text)) {
-        this.report("UNKNOWN_REFERENCE", [...path, index, position], `axis "${axisName}" has no value "${text}"`, didYouMean(text, axes.get(axisName)!.valuesByName.keys()));
-        complete = false;
-      } else {
-        combination[axisName] = text;
+        valid = false;
+      } else if (!valueNames[position]!.has(text)) {
+        this.report("UNKNOWN_REFERENCE", [...path, index, position], `axis "${familyAxes[position]}" has no value "${text}"`, didYouMean(text, valueNames[position]!.keys()));
+        valid = false;
       }
     }
-    return complete ? combination : undefined;
+    return valid;
   }
 
   /** `from` must name another family, the base's axes must be a subset of ours, and there is no loop. */

@@ -8,7 +8,7 @@
 
 import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath } from "./errors.ts";
 import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "./graph.ts";
-import type { ArgSource, Axis, AxisValue, Combination, Family, Matrix } from "./matrix.ts";
+import type { ArgSource, Axis, AxisValue, Combination, Family, Matrix, Row } from "./matrix.ts";
 import { TAG_PATTERN } from "./names.ts";
 import type { Template } from "./template.ts";
 
@@ -47,13 +47,13 @@ type Indices = readonly number[];
  */
 function forEachCombination(family: Family, axes: readonly Axis[], visit: (indices: Indices) => void): void {
   const positions = axes.map((axis) => new Map(axis.values.map((v, i) => [v.name, i])));
-  const toIndices = (combination: Combination): number[] => {
+  const toIndices = (row: Row): number[] => {
     const indices = new Array<number>(axes.length);
-    for (let i = 0; i < axes.length; i++) indices[i] = positions[i]!.get(combination[axes[i]!.name]!) ?? -1;
+    for (let i = 0; i < axes.length; i++) indices[i] = positions[i]!.get(row[i]!) ?? -1;
     return indices;
   };
   if (family.combinations) {
-    for (const combination of family.combinations) visit(toIndices(combination));
+    for (const row of family.combinations) visit(toIndices(row));
     return;
   }
   const excluded = new ExcludeSet(family.exclude, axes, positions);
