@@ -77,6 +77,18 @@ describe("the workflow is written without a YAML library, so every user string i
     }), { numRuns: 2000 });
   });
 
+  test("plain exactly where the specification's regular expressions say (the emitter scans by hand)", () => {
+    const PLAIN = /^[A-Za-z_./$][\w./@+${}*:-]*(?: [\w./@+${}*:-]+)*$/;
+    const RESERVED = /^(?:true|false|null|yes|no|on|off|y|n|\.inf|\.nan)$|:(?: |$)/i;
+    const plainBySpec = (text: string) => PLAIN.test(text) && !RESERVED.test(text);
+    const check = (text: string) => expect(yamlScalar(text) === text).toBe(plainBySpec(text));
+    for (const text of tricky) check(text);
+    for (const text of ["TRUE", "Off", ".NaN", "Y", "yes please", "a:b", "a :b", "a: b", "a:", ":", "$", "_", "9lives", "x y  z", "x y ", "K\u212a"]) check(text);
+    // Strings over the characters that matter, where plain ones are common.
+    const unit = fc.constantFrom(..."aZy_./$9@+{}*:- #\"'éK".split(""), "true", "no", ".inf", "\u212a");
+    fc.assert(fc.property(fc.string({ unit, maxLength: 12 }), (text) => check(text)), { numRuns: 5000 });
+  });
+
   test("plain where the yaml package writes plain: what users see is unchanged", () => {
     for (const text of ["Build images", "ubuntu-latest", "${{ github.actor }}", ".github/workflows/build-images.yml", "docker/**", "gcr.io"]) expect(yamlScalar(text)).toBe(text);
   });
