@@ -1,5 +1,5 @@
 // npm run bench: the compiled binary, as CI runs it (a whole process), on matrices
-// of about 10, 1,000, 10,000 and 100,000 images of four shapes, for `plan` and each
+// of about 10, 1,000, 10,000 and 100,000 images of five shapes, for `plan` and each
 // built-in emitter: median and spread of wall time, and peak memory (RSS). An empty
 // compiled Bun program is measured the same way, as the floor, and every time is also
 // given as a ratio to it. Prints a table; writes bench/results.json and bench/results.md.
@@ -29,6 +29,8 @@ interface Measurement {
   readonly minMs: number;
   readonly maxMs: number;
   readonly ratioToFloor: number;
+  /** The floor's median the ratio is taken against. */
+  readonly floorMs: number;
   readonly peakMiB: number;
 }
 
@@ -42,19 +44,26 @@ function compile(entry: string, outfile: string): void {
  * from a fresh parent. With `stdoutFile`, stdout goes to that file, truncated before each
  * run as the shell's `>` would (opening it is not timed); otherwise to /dev/null.
  */
-function measure(argv: string[], runs: number, stdoutFile?: string): { times: number[]; peakBytes: number } {
+function measure(argv: string[], runs: number, stdoutFile?: string, floorArgv?: string[]): { times: number[]; floorTimes: number[]; peakBytes: number } {
   const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const fd = stdoutFile === undefined ? undefined : openSync(join(WORK, stdoutFile), "w");
+  const floorTimes: number[] = [];
+  const timed = (command: string[], outFile?: string): number => {
+    const fd = outFile === undefined ? undefined : openSync(join(WORK, outFile), "w");
     const start = performance.now();
-    const result = Bun.spawnSync(argv, { stdout: fd ?? "ignore", stderr: "pipe", cwd: WORK });
-    times.push(performance.now() - start);
+    const result = Bun.spawnSync(command, { stdout: fd ?? "ignore", stderr: "pipe", cwd: WORK });
+    const elapsed = performance.now() - start;
     if (fd !== undefined) closeSync(fd);
-    if (result.exitCode !== 0) throw new Error(`${argv.join(" ")} failed: ${result.stderr.toString()}`);
+    if (result.exitCode !== 0) throw new Error(`${command.join(" ")} failed: ${result.stderr.toString()}`);
+    return elapsed;
+  };
+  for (let i = 0; i < runs; i++) {
+    // The floor run in turn with the command's, so that both see the machine in the same state.
+    if (floorArgv) floorTimes.push(timed(floorArgv, stdoutFile === undefined ? undefined : "out/floor"));
+    times.push(timed(argv, stdoutFile));
   }
   const peak = Bun.spawnSync([process.execPath, join(import.meta.dir, "peak-rss.ts"), ...argv], { cwd: WORK });
   if (peak.exitCode !== 0) throw new Error(`peak RSS of ${argv.join(" ")}: exit ${peak.exitCode}`);
-  return { times, peakBytes: Number(peak.stdout.toString().trim()) };
+  return { times, floorTimes, peakBytes: Number(peak.stdout.toString().trim()) };
 }
 
 function median(values: number[]): number {
@@ -115,9 +124,11 @@ for (const { size, shape, file, images } of cases) {
   if (shape === "caliban") commands.push(...STDOUT_COMMANDS);
   for (const [command, argv, stdoutFile] of commands) {
     if (size >= 100000 && command.startsWith("emit github")) continue; // its matrices pass GitHub's 50 MB of job outputs: refused
-    // Caliban's matrix is what the 2x-of-floor target is about: more runs, for a steadier median.
-    const runs = size >= 100000 ? 3 : size >= 10000 ? 5 : shape === "caliban" ? 21 : 11;
-    const { times, peakBytes } = measure([binary, ...argv], runs, stdoutFile);
+    // Caliban's matrix is what the 2x-of-floor target is about: more runs, for a steadier
+    // median, each after a run of the floor, whose median is its ratio's denominator.
+    const caliban = shape === "caliban";
+    const runs = size >= 100000 ? 3 : size >= 10000 ? 5 : caliban ? 31 : 11;
+    const { times, floorTimes, peakBytes } = measure([binary, ...argv], runs, stdoutFile, caliban ? [empty] : undefined);
     const medianMs = median(times);
     const row: Measurement = {
       size,
@@ -128,7 +139,8 @@ for (const { size, shape, file, images } of cases) {
       medianMs,
       minMs: Math.min(...times),
       maxMs: Math.max(...times),
-      ratioToFloor: medianMs / floor,
+      ratioToFloor: medianMs / (caliban ? median(floorTimes) : floor),
+      floorMs: caliban ? median(floorTimes) : floor,
       peakMiB: peakBytes / 2 ** 20,
     };
     results.push(row);
@@ -143,7 +155,7 @@ mkdirSync(join(ROOT, "bench"), { recursive: true });
 writeFileSync(join(ROOT, "bench", "results.json"), `${JSON.stringify({ machine, floor: { medianMs: floor, peakMiB: floorMiB }, results }, null, 2)}\n`);
 
 const table = [
-  `Measured on ${machine}. Floor: an empty compiled Bun program, ${floor.toFixed(1)} ms and ${floorMiB.toFixed(1)} MiB. Times are medians of whole processes (min–max in brackets).`,
+  `Measured on ${machine}. Floor: an empty compiled Bun program, ${floor.toFixed(1)} ms and ${floorMiB.toFixed(1)} MiB. Times are medians of whole processes (min–max in brackets). On Caliban's matrix each run alternates with a run of the floor (its stdout going where the command's goes), and × floor is the ratio of the two medians.`,
   "",
   "| images | shape | command | median | min–max | × floor | peak RSS |",
   "|---:|---|---|---:|---:|---:|---:|",
