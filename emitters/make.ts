@@ -70,13 +70,13 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
     const { id } = image;
     if (image.dockerfile !== dockerfile) dockerfileWord = words.text((dockerfile = image.dockerfile));
     if (image.context !== context) contextWord = words.text((context = image.context));
-    const base = image.from === null ? undefined : indexOf.get(image.from)!;
+    const baseIndex = image.from === null ? undefined : indexOf.get(image.from)!;
     text +=
       `.PHONY: build/${id} push/${id}\n` +
-      `build/${id}:${base === undefined ? "" : ` build/${image.from}`}\n` +
+      `build/${id}:${image.from === null ? "" : ` build/${image.from}`}\n` +
       `\t$(DOCKER) build $(BUILD_FLAGS) -t ${references[i]} -f ${dockerfileWord}`;
     for (const arg of image.args) {
-      text += base !== undefined && arg.name === image.fromArg ? ` --build-arg ${words.text(`${arg.name}=`)}${references[base]}` : ` --build-arg ${words.arg(arg)}`;
+      text += baseIndex !== undefined && arg.name === image.fromArg ? ` --build-arg ${words.text(`${arg.name}=`)}${references[baseIndex]}` : ` --build-arg ${words.arg(arg)}`;
     }
     text += ` ${contextWord}\npush/${id}: build/${id}\n\t$(DOCKER) push ${references[i]}\n\n`;
     if ((i & 63) === 63) {
