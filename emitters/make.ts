@@ -40,17 +40,20 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
     "",
   ];
 
+  // The ids once, as a variable per family; IMAGES joins them in graph order (a family's
+  // images are consecutive there), and every list of targets is made from them by make.
   const families = graph.families.filter((f) => f.images.length > 0);
-  const phony = ["all", "push", "help", ...families.flatMap((f) => [`build/family/${f.name}`, `push/family/${f.name}`])];
-  lines.push(`.PHONY: ${phony.join(" ")}`, "");
-  // Each list is one join with the next target's prefix as the separator: no string per id.
-  const ids = graph.images.map((image) => image.id);
-  const prerequisites = (verb: string, list: readonly string[]) => (list.length === 0 ? "" : ` ${verb}/${list.join(` ${verb}/`)}`);
-  lines.push(`all:${prerequisites("build", ids)}`, "");
-  lines.push(`push:${prerequisites("push", ids)}`, "");
+  const inGraphOrder = [...new Set(graph.images.map((image) => image.family))];
+  lines.push("# Each family's images, by id: build/ID builds one (after its base), push/ID builds and pushes it.");
+  for (const family of families) lines.push(`family/${family.name} := ${family.images.join(" ")}`);
+  lines.push(`IMAGES := ${inGraphOrder.map((name) => `$(family/${name})`).join(" ")}`, "");
+  const familyTargets = families.flatMap((f) => [`build/family/${f.name}`, `push/family/${f.name}`]);
+  lines.push(`.PHONY: all push help $(addprefix build/,$(IMAGES)) $(addprefix push/,$(IMAGES)) ${familyTargets.join(" ")}`, "");
+  lines.push("all: $(addprefix build/,$(IMAGES))", "");
+  lines.push("push: $(addprefix push/,$(IMAGES))", "");
   for (const family of families) {
-    lines.push(`build/family/${family.name}:${prerequisites("build", family.images)}`);
-    lines.push(`push/family/${family.name}:${prerequisites("push", family.images)}`, "");
+    lines.push(`build/family/${family.name}: $(addprefix build/,$(family/${family.name}))`);
+    lines.push(`push/family/${family.name}: $(addprefix push/,$(family/${family.name}))`, "");
   }
 
   yield `${lines.join("\n")}\n`;
@@ -72,7 +75,6 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
     if (image.context !== context) contextWord = words.text((context = image.context));
     const baseIndex = image.from === null ? undefined : indexOf.get(image.from)!;
     text +=
-      `.PHONY: build/${id} push/${id}\n` +
       `build/${id}:${image.from === null ? "" : ` build/${image.from}`}\n` +
       `\t$(DOCKER) build $(BUILD_FLAGS) -t ${references[i]} -f ${dockerfileWord}`;
     for (const arg of image.args) {

@@ -4,7 +4,7 @@
 // HashiCorp's own HCL parser checks its syntax.)
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateWorkflow } from "@action-validator/core";
@@ -89,6 +89,24 @@ for (const fixture of fixtureCases()) {
       };
       check(help().trimEnd().split("\n"), graph.repository);
       check(help("REPOSITORY=localhost:5000/moved").trimEnd().split("\n"), "localhost:5000/moved");
+      rmSync(directory, { recursive: true });
+    });
+
+    test.skipIf(!hasMake)("make: every target is phony, so a file named like one does not stop it", () => {
+      const directory = mkdtempSync(join(tmpdir(), "caliban-make-phony-"));
+      writeFileSync(join(directory, "Makefile"), only("make"));
+      // The first image builds FROM nothing here: only .PHONY makes make run it when the file exists.
+      const image = graph.images[0]!;
+      const family = graph.families.find((f) => f.images.length > 0)!;
+      const targets = [`build/${image.id}`, `push/${image.id}`, `build/family/${family.name}`, `push/family/${family.name}`, "all"];
+      mkdirSync(join(directory, "build", "family"), { recursive: true });
+      mkdirSync(join(directory, "push", "family"), { recursive: true });
+      for (const target of targets) writeFileSync(join(directory, target), "");
+      for (const target of targets) {
+        const run = Bun.spawnSync(["make", "-n", target, "DOCKER=docker"], { cwd: directory });
+        expect(run.stderr.toString()).toBe("");
+        expect(run.stdout.toString()).toContain("docker ");
+      }
       rmSync(directory, { recursive: true });
     });
 
