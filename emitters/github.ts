@@ -254,8 +254,8 @@ export function yamlScalar(text: string): string {
 /**
  * /^[A-Za-z_./$][\w./@+${}*:-]*(?: [\w./@+${}*:-]+)*$/, less the words YAML reads as
  * a boolean, null or number and any ": " or final ':' (a mapping), written as a loop:
- * compiling the two regular expressions took 0.2 ms, a tenth of a small run's work.
- * github.test.ts checks it against them.
+ * compiling the two regular expressions took 0.16 to 0.19 ms in the compiled binary,
+ * on a run of about 4 ms of our own work. github.test.ts checks it against them.
  */
 function isPlainScalar(text: string): boolean {
   const last = text.length - 1;
