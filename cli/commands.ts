@@ -6,6 +6,7 @@ import { importLegacyConfig } from "../core/legacy-import.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { repositoryProblem } from "../core/names.ts";
+import { keepPerImageFromTopTier } from "../core/short-lived.ts";
 import { builtinEmitters } from "../emitters/index.ts";
 import { chunks } from "../emitters/contract.ts";
 import { describeOptions } from "../emitters/options.ts";
@@ -121,7 +122,10 @@ async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatr
   const baseUrl = baseUrlOption(options);
   const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
   const loaded = await loadMatrix(source.text, source.file);
-  if (mostImages(loaded.matrix) > LARGE_MATRIX) Bun.unsafe.setJITPolicy(1);
+  if (mostImages(loaded.matrix) > LARGE_MATRIX) {
+    Bun.unsafe.setJITPolicy(1);
+    keepPerImageFromTopTier();
+  }
   const graph = planLoaded(loaded, baseUrl === undefined ? {} : { repository: baseUrl });
   return { loaded, graph, source };
 }
@@ -129,7 +133,8 @@ async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatr
 /**
  * The binary starts with the JIT reluctant (scripts/build.ts): a small matrix runs its
  * code a few times, and compiling it would cost more than it saves. A large one runs
- * the planner and emitters thousands of times, so the normal policy comes back first.
+ * the planner and emitters thousands of times, so the normal policy comes back first,
+ * less the top tier for the per-image functions (core/short-lived.ts).
  */
 const LARGE_MATRIX = 500;
 

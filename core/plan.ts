@@ -10,6 +10,7 @@ import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath
 import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "./graph.ts";
 import type { ArgSource, Axis, AxisValue, Combination, Family, Matrix, Row } from "./matrix.ts";
 import { TAG_PATTERN } from "./names.ts";
+import { closureRunsPerImage, runsPerImage } from "./short-lived.ts";
 import type { Template } from "./template.ts";
 
 export interface PlanOptions {
@@ -52,6 +53,7 @@ function forEachCombination(family: Family, axes: readonly Axis[], visit: (indic
     for (let i = 0; i < axes.length; i++) indices[i] = positions[i]!.get(row[i]!) ?? -1;
     return indices;
   };
+  closureRunsPerImage(toIndices);
   if (family.combinations) {
     for (const row of family.combinations) visit(toIndices(row));
     return;
@@ -171,7 +173,7 @@ class Planner {
     const indexed = isBase || mayRepeat;
 
     let combinations = 0;
-    forEachCombination(family, axes, (indices) => {
+    const visit = (indices: Indices): void => {
       combinations++;
       const key = indexed ? comboNumber(indices, strides) : 0;
       if (mayRepeat && index.has(key)) {
@@ -204,7 +206,9 @@ class Planner {
       if (indexed) index.set(key, image);
       this.images.push(image);
       ids.push(image.id);
-    });
+    };
+    closureRunsPerImage(visit);
+    forEachCombination(family, axes, visit);
     if (combinations === 0) {
       this.report("EMPTY", family.keyPath, `family "${family.name}" produces no images`, "its `exclude` removes every combination, or an axis it spans has no values");
     }
@@ -383,6 +387,12 @@ class Planner {
     for (let n = 2; this.usedIds.has(id); n++) id = `${stem}-${n}`;
     this.usedIds.add(id);
     return id;
+  }
+
+  // What runs once per image (core/short-lived.ts).
+  static {
+    const planner = Planner.prototype;
+    runsPerImage(planner.image, planner.expand, planner.attribute, planner.fromArg, planner.uniqueId, setArg, pushArg, comboNumber, comboNumberAt);
   }
 }
 

@@ -11,6 +11,7 @@
 import { distinctArgs, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { jsonString } from "../core/json.ts";
+import { runsPerImage } from "../core/short-lived.ts";
 import { chunks, type EmittedFile, type Emitter } from "./contract.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number> {
@@ -144,6 +145,11 @@ class StepWords {
     let words = this.args.get(arg);
     if (words === undefined) this.args.set(arg, (words = `${ARG}"--build-arg",${ARG}${jsonString(escapeSubstitutions(`${arg.name}=${arg.value}`))},`));
     return words;
+  }
+
+  // Called once per image (core/short-lived.ts).
+  static {
+    runsPerImage(StepWords.prototype.text, StepWords.prototype.arg);
   }
 }
 

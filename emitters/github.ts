@@ -10,6 +10,7 @@ import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, stages, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { jsonString } from "../core/json.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
+import { runsPerImage } from "../core/short-lived.ts";
 import type { EmitContext, Emitter } from "./contract.ts";
 
 /** GitHub's limit on the jobs one matrix may generate. */
@@ -186,6 +187,11 @@ class MatrixEntries {
     let json = this.texts.get(text);
     if (json === undefined) this.texts.set(text, (json = quoted(text)));
     return json;
+  }
+
+  // Called once per image (core/short-lived.ts).
+  static {
+    runsPerImage(MatrixEntries.prototype.entry, MatrixEntries.prototype.text);
   }
 }
 

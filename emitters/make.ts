@@ -4,6 +4,7 @@
 // which no id or family name contains, so no two targets can collide.
 
 import type { BuildArg, BuildGraph } from "../core/graph.ts";
+import { closureRunsPerImage, runsPerImage } from "../core/short-lived.ts";
 import { chunks, type Emitter } from "./contract.ts";
 
 export interface MakeOptions extends Record<string, string> {
@@ -109,6 +110,7 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
     out += `${helpLines % HELP_LINES === 0 ? `${helpLines ? "\n" : ""}\t@printf '%s\\n'` : ""} \\\n\t  ${word}`;
     helpLines++;
   };
+  closureRunsPerImage(helpLine);
   helpLine("'Targets:'");
   for (const [target, text] of targets) helpLine(recipeWord(`  ${target.padEnd(targetWidth)}  ${text}`));
   helpLine("'Images (build/ID builds one, after its base; push/ID builds and pushes it):'");
@@ -146,6 +148,11 @@ class RecipeWords {
     let word = this.args.get(arg);
     if (word === undefined) this.args.set(arg, (word = recipeWord(`${arg.name}=${arg.value}`)));
     return word;
+  }
+
+  // Called once per image (core/short-lived.ts).
+  static {
+    runsPerImage(RecipeWords.prototype.text, RecipeWords.prototype.arg);
   }
 }
 
