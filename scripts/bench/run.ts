@@ -127,7 +127,7 @@ for (const { size, shape, file, images } of cases) {
     // Caliban's matrix is what the 2x-of-floor target is about: more runs, for a steadier
     // median, each after a run of the floor, whose median is its ratio's denominator.
     const caliban = shape === "caliban";
-    const runs = size >= 100000 ? 3 : size >= 10000 ? 5 : caliban ? 31 : 11;
+    const runs = size >= 100000 ? 5 : size >= 10000 ? 7 : caliban ? 31 : 11;
     const { times, floorTimes, peakBytes } = measure([binary, ...argv], runs, stdoutFile, caliban ? [empty] : undefined);
     const medianMs = median(times);
     const row: Measurement = {
