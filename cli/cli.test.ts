@@ -1,7 +1,7 @@
 // The command line as a user meets it: a real process, its exit code, stdout and stderr.
 
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
@@ -167,6 +167,57 @@ describe("output files are replaced whole or not at all", () => {
     // As root, permissions do not stop a write; the ENOTDIR case above covers this machine.
     if (process.getuid?.() !== 0) expect(run(["emit", "cloudbuild", "-o", join(readOnly, "x.json")], cwd).code).toBe(2);
     expect(readdirSync(cwd)).toEqual(["file"]);
+  });
+});
+
+describe("an output file that would not change is left as it is", () => {
+  const identity = (file: string) => {
+    const stat = statSync(file);
+    return { inode: stat.ino, modified: stat.mtimeMs };
+  };
+
+  test("a rerun replaces no file (same inode, same time stamp); a change replaces each file that changed", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
+    expect(run(["emit", "cloudbuild", "-o", "out/"], cwd).code).toBe(0);
+    const names = readdirSync(join(cwd, "out")).sort();
+    expect(names.length).toBeGreaterThan(3);
+    const before = Object.fromEntries(names.map((name) => [name, identity(join(cwd, "out", name))]));
+    expect(run(["emit", "cloudbuild", "-o", "out/"], cwd).code).toBe(0);
+    expect(Object.fromEntries(names.map((name) => [name, identity(join(cwd, "out", name))]))).toEqual(before);
+    expect(readdirSync(join(cwd, "out")).sort()).toEqual(names); // no temporary left behind
+
+    // Another repository changes every config (not submit.sh): those are replaced, and read as a fresh write does.
+    expect(run(["emit", "cloudbuild", "--base-url", "localhost:5000/moved", "-o", "out/"], cwd).code).toBe(0);
+    expect(run(["emit", "cloudbuild", "--base-url", "localhost:5000/moved", "-o", "fresh/"], cwd).code).toBe(0);
+    for (const name of names) {
+      expect(readFileSync(join(cwd, "out", name), "utf8")).toBe(readFileSync(join(cwd, "fresh", name), "utf8"));
+      if (name === "submit.sh") expect(identity(join(cwd, "out", name))).toEqual(before[name]!);
+      else expect(identity(join(cwd, "out", name)).inode).not.toBe(before[name]!.inode);
+    }
+  });
+
+  test("a file that differs late, is longer, or is shorter is replaced by exactly the output", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 3000));
+    expect(run(["emit", "make", "-o", "Makefile"], cwd).code).toBe(0);
+    const expected = readFileSync(join(cwd, "Makefile"), "utf8");
+    expect(expected.length).toBeGreaterThan(1 << 20); // several batches: the difference is far from the first
+    const near = expected.length - 1000;
+    for (const old of [`${expected.slice(0, near)}#${expected.slice(near + 1)}`, `${expected}extra`, expected.slice(0, -1), ""]) {
+      writeFileSync(join(cwd, "Makefile"), old);
+      expect(run(["emit", "make", "-o", "Makefile"], cwd).code).toBe(0);
+      expect(readFileSync(join(cwd, "Makefile"), "utf8")).toBe(expected);
+    }
+    expect(readdirSync(cwd).sort()).toEqual(["Makefile", "matrix.toml"]);
+  });
+
+  test("a FIFO at the output path is replaced without waiting for a writer", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    expect(Bun.spawnSync(["mkfifo", join(cwd, "out.json")]).exitCode).toBe(0);
+    const result = Bun.spawnSync(["timeout", "10", process.execPath, MAIN, "emit", "cloudbuild", "-o", "out.json"], { cwd });
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(join(cwd, "out.json"), "utf8")).steps).toHaveLength(16);
   });
 });
 

@@ -97,6 +97,7 @@ export async function writeOutputs(files: readonly EmittedFile[], target: string
   const path: NodePath = require("node:path");
   const placed = placeFiles(files, target, fs, path);
   const temporaries: string[] = [];
+  const replaced: { destination: string; temporary: string }[] = [];
   const made = new Set<string>();
   try {
     for (const { path: destination, contents } of placed) {
@@ -105,19 +106,13 @@ export async function writeOutputs(files: readonly EmittedFile[], target: string
       if (!made.has(directory)) fs.mkdirSync(directory, { recursive: true });
       made.add(directory);
       const temporary = `${destination}.tmp-${process.pid}`;
-      temporaries.push(temporary);
-      const fd = fs.openSync(temporary, "w");
-      try {
-        for (const batch of batches(contents)) writeText(fs, fd, batch);
-      } finally {
-        fs.closeSync(fd);
-      }
+      if (writeIfChanged(fs, destination, temporary, contents, () => temporaries.push(temporary))) replaced.push({ destination, temporary });
     }
     // Check every target before the first rename, so a failing one cannot leave the others half done.
-    for (const { path: destination } of placed) {
+    for (const { destination } of replaced) {
       if (isDirectory(fs, destination)) throw Object.assign(new Error(`${destination} is a directory`), { code: "EISDIR", path: destination });
     }
-    placed.forEach(({ path: destination }, index) => fs.renameSync(temporaries[index]!, destination));
+    for (const { destination, temporary } of replaced) fs.renameSync(temporary, destination);
   } catch (error) {
     for (const temporary of temporaries) fs.rmSync(temporary, { force: true });
     if (error instanceof CalibanError) throw error;
@@ -126,6 +121,102 @@ export async function writeOutputs(files: readonly EmittedFile[], target: string
       hint: "nothing was written; existing files are unchanged",
     });
   }
+}
+
+/**
+ * Writes `contents` to `temporary`, unless `destination` already holds exactly them:
+ * then nothing is written and the file is left as it is, its time stamp too (so a
+ * make or a CI cache that depends on it sees no change, and a rerun costs a read). The
+ * two are compared batch by batch as the text is made; at the first difference the
+ * part that matched is copied from the old file and the rest written as it comes.
+ * Returns whether `temporary` was written; `created` is called before it is.
+ */
+function writeIfChanged(fs: NodeFs, destination: string, temporary: string, contents: string | Iterable<string>, created: () => void): boolean {
+  const old = openRegularFile(fs, destination);
+  let out: number | undefined;
+  let matched = 0;
+  const startWriting = () => {
+    created();
+    out = fs.openSync(temporary, "w");
+    if (old !== undefined) copyBytes(fs, old, out, matched);
+  };
+  try {
+    if (old === undefined) startWriting();
+    for (const batch of batches(contents)) {
+      if (out !== undefined) {
+        writeText(fs, out, batch);
+        continue;
+      }
+      const bytes = utf8(batch);
+      if (sameBytes(fs, old!, matched, bytes)) {
+        matched += bytes.length;
+        continue;
+      }
+      startWriting();
+      writeBytes(fs, out!, bytes);
+    }
+    // Everything matched: the file is unchanged only if it has nothing more.
+    if (out === undefined && fs.fstatSync(old!).size !== matched) startWriting();
+    return out !== undefined;
+  } finally {
+    if (out !== undefined) fs.closeSync(out);
+    if (old !== undefined) fs.closeSync(old);
+  }
+}
+
+/** A descriptor of `path` for reading when it is a regular file (never waiting on a FIFO); otherwise undefined. */
+function openRegularFile(fs: NodeFs, path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  } catch {
+    return undefined; // absent or unreadable: it is replaced, as it would be anyway
+  }
+  if (fs.fstatSync(fd).isFile()) return fd;
+  fs.closeSync(fd);
+  return undefined;
+}
+
+const encoder = new TextEncoder();
+let encoded = new Uint8Array(1 << 20);
+const readBack = new Uint8Array(1 << 20);
+
+/** The UTF-8 of `text`, in a buffer reused by the next call. */
+function utf8(text: string): Uint8Array {
+  if (text.length * 3 > encoded.length) encoded = new Uint8Array(text.length * 3);
+  return encoded.subarray(0, encoder.encodeInto(text, encoded).written);
+}
+
+/** Whether the file holds exactly `bytes` from `offset` on: read and compared a slice at a time, to stop at a difference. */
+function sameBytes(fs: NodeFs, fd: number, offset: number, bytes: Uint8Array): boolean {
+  for (let start = 0; start < bytes.length; ) {
+    const length = Math.min(COMPARED_AT_ONCE, bytes.length - start);
+    let have = 0;
+    while (have < length) {
+      const read = fs.readSync(fd, readBack, have, length - have, offset + start + have);
+      if (read === 0) return false;
+      have += read;
+    }
+    if (Buffer.compare(bytes.subarray(start, start + length), readBack.subarray(0, length)) !== 0) return false;
+    start += length;
+  }
+  return true;
+}
+
+const COMPARED_AT_ONCE = 1 << 16;
+
+/** Copies the first `length` bytes of one file to another. */
+function copyBytes(fs: NodeFs, from: number, to: number, length: number): void {
+  for (let offset = 0; offset < length; ) {
+    const read = fs.readSync(from, readBack, 0, Math.min(readBack.length, length - offset), offset);
+    if (read === 0) throw Object.assign(new Error("the file changed while it was read"), { code: "EAGAIN" });
+    writeBytes(fs, to, readBack.subarray(0, read));
+    offset += read;
+  }
+}
+
+function writeBytes(fs: NodeFs, fd: number, bytes: Uint8Array): void {
+  for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset);
 }
 
 /** Chunks are gathered into strings of about this many characters, then written. */
