@@ -142,7 +142,7 @@ const LARGE_MATRIX = 500;
 function mostImages(matrix: Matrix): number {
   let total = 0;
   for (const family of matrix.families) {
-    total += family.combinations?.length ?? family.axes.reduce((product, axis) => product * (matrix.axes.get(axis)?.values.length ?? 1), 1) + family.include.length;
+    total += family.combinations?.count ?? family.axes.reduce((product, axis) => product * (matrix.axes.get(axis)?.values.length ?? 1), 1) + family.include.count;
   }
   return total;
 }

@@ -5,16 +5,17 @@ import { CalibanError, type Diagnostic } from "./errors.ts";
 import type { BuildGraph } from "./graph.ts";
 import { readMatrix, type Matrix } from "./matrix.ts";
 import { planMatrix, type PlanOptions } from "./plan.ts";
-import { locateDiagnostics, parseToml, type TomlDocument } from "./toml.ts";
+import { locateDiagnostics, parseToml, type TomlSource } from "./toml.ts";
 
 export interface LoadedMatrix {
-  readonly document: TomlDocument;
+  /** The text, for locating later diagnostics (the parsed data is not kept: only the matrix read from it). */
+  readonly document: TomlSource;
   readonly matrix: Matrix;
 }
 
 export async function loadMatrix(text: string, file: string): Promise<LoadedMatrix> {
-  const document = await parseToml(text, file);
-  return { document, matrix: located(document, () => readMatrix(document.data, file)) };
+  const { data, ...document } = await parseToml(text, file);
+  return { document, matrix: located(document, () => readMatrix(data, file)) };
 }
 
 export function planLoaded(loaded: LoadedMatrix, options: PlanOptions = {}): BuildGraph {
@@ -22,7 +23,7 @@ export function planLoaded(loaded: LoadedMatrix, options: PlanOptions = {}): Bui
 }
 
 /** Runs `step`; a CalibanError it throws comes back with line and column filled in. */
-export function located<T>(document: TomlDocument, step: () => T): T {
+export function located<T>(document: TomlSource, step: () => T): T {
   try {
     return step();
   } catch (error) {

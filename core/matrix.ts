@@ -37,8 +37,16 @@ export type ArgSource =
 /** A combination of axis values: axis name → value name (an exclude pattern may name some axes only). */
 export type Combination = Readonly<Record<string, string>>;
 
-/** A whole combination: one value name per axis of the family, in `matrix` order. */
-export type Row = readonly string[];
+/**
+ * Whole combinations (`combinations`, `include`), read: for each, the index of its
+ * value on each axis of `matrix`, in order; combination i is at [i * axes, (i + 1) *
+ * axes). One typed array rather than names per combination: a list of 100,000 would
+ * otherwise stay in memory as 400,000 objects, which every garbage collection visits.
+ */
+export interface ValueIndices {
+  readonly count: number;
+  readonly indices: Int32Array;
+}
 
 export interface Family {
   readonly name: string;
@@ -49,8 +57,8 @@ export interface Family {
   readonly tag: Template;
   readonly axes: readonly string[];
   /** Explicit combinations replacing the cross product, or undefined for the product. */
-  readonly combinations: readonly Row[] | undefined;
-  readonly include: readonly Row[];
+  readonly combinations: ValueIndices | undefined;
+  readonly include: ValueIndices;
   readonly exclude: readonly Combination[];
   readonly args: readonly ArgSource[];
   readonly from: string | undefined;
@@ -207,7 +215,7 @@ class MatrixReader {
     }
 
     const combinations = table.combinations === undefined ? undefined : this.wholeCombinations(table.combinations, [...path, "combinations"], familyAxes, axes);
-    const include = this.wholeCombinations(table.include, [...path, "include"], familyAxes, axes) ?? [];
+    const include = this.wholeCombinations(table.include, [...path, "include"], familyAxes, axes) ?? { count: 0, indices: new Int32Array(0) };
     const exclude = this.excludePatterns(table.exclude, [...path, "exclude"], familyAxes, axes) ?? [];
     if (combinations && (table.include !== undefined || table.exclude !== undefined)) {
       this.report(
@@ -352,16 +360,19 @@ class MatrixReader {
   /**
    * `combinations` or `include`: whole combinations, each a table naming every axis or a
    * row giving one value per axis in `matrix` order. Lists of 100,000 are read here: a
-   * valid row is kept as it is, and key paths are built only for a report.
+   * combination is read into value indices (ValueIndices), and key paths are built only
+   * for a report. A combination with a mistake is reported and left as zeros: a matrix
+   * with a mistake is never planned.
    */
-  private wholeCombinations(value: unknown, path: KeyPath, familyAxes: readonly string[], axes: ReadonlyMap<string, Axis>): Row[] | undefined {
+  private wholeCombinations(value: unknown, path: KeyPath, familyAxes: readonly string[], axes: ReadonlyMap<string, Axis>): ValueIndices | undefined {
     if (!this.isList(value, path, familyAxes, true)) return undefined;
-    const valueNames = familyAxes.map((axis) => axes.get(axis)!.valuesByName);
-    const list: Row[] = [];
+    const positions = familyAxes.map((axis) => new Map(axes.get(axis)!.values.map((v, i) => [v.name, i])));
+    const width = familyAxes.length;
+    const indices = new Int32Array(value.length * width);
     for (let index = 0; index < value.length; index++) {
       const item: unknown = value[index];
       if (Array.isArray(item)) {
-        if (this.isRow(item, path, index, familyAxes, valueNames)) list.push(item);
+        this.readRow(item, path, index, familyAxes, positions, indices);
         continue;
       }
       const combination = this.tableCombination(item, path, index, familyAxes, axes);
@@ -370,10 +381,9 @@ class MatrixReader {
       if (missing.length > 0) {
         this.report("MISSING_KEY", [...path, index], `the combination does not give a value for ${missing.map((a) => `"${a}"`).join(", ")}`, "an included combination names a value for every axis in `matrix`");
       }
-      // A value that is missing or wrong was reported; the list is only used when nothing was.
-      list.push(familyAxes.map((axis) => combination[axis] ?? ""));
+      for (let i = 0; i < width; i++) indices[index * width + i] = positions[i]!.get(combination[familyAxes[i]!] ?? "") ?? 0;
     }
-    return list;
+    return { count: value.length, indices };
   }
 
   /** `exclude`: tables, each naming the values of some axes that the combinations it removes have. */
@@ -432,30 +442,26 @@ class MatrixReader {
 
   /**
    * A combination written as a row: one value per axis of `matrix`, in its order
-   * (half the text of a table, and Bun parses arrays three times as fast as inline tables).
+   * (half the text of a table, and Bun parses arrays three times as fast as inline
+   * tables), read into `indices` at the combination's place.
    */
-  private isRow(item: readonly unknown[], path: KeyPath, index: number, familyAxes: readonly string[], valueNames: readonly ReadonlyMap<string, unknown>[]): item is string[] {
+  private readRow(item: readonly unknown[], path: KeyPath, index: number, familyAxes: readonly string[], positions: readonly ReadonlyMap<string, number>[], indices: Int32Array): void {
     if (item.length !== familyAxes.length) {
       this.report(
         "INVALID_VALUE",
         [...path, index],
         `the row has ${item.length} value${item.length === 1 ? "" : "s"}; a row gives one value per axis of \`matrix\`, in its order (${familyAxes.join(", ")})`,
-        `e.g. [${valueNames.map((names, i) => `"${names.keys().next().value ?? familyAxes[i]}"`).join(", ")}]`,
+        `e.g. [${positions.map((names, i) => `"${names.keys().next().value ?? familyAxes[i]}"`).join(", ")}]`,
       );
-      return false;
+      return;
     }
-    let valid = true;
     for (let position = 0; position < item.length; position++) {
       const text = item[position];
-      if (typeof text !== "string") {
-        this.string(text, [...path, index, position]);
-        valid = false;
-      } else if (!valueNames[position]!.has(text)) {
-        this.report("UNKNOWN_REFERENCE", [...path, index, position], `axis "${familyAxes[position]}" has no value "${text}"`, didYouMean(text, valueNames[position]!.keys()));
-        valid = false;
-      }
+      const valueIndex = typeof text === "string" ? positions[position]!.get(text) : undefined;
+      if (valueIndex !== undefined) indices[index * item.length + position] = valueIndex;
+      else if (typeof text !== "string") this.string(text, [...path, index, position]);
+      else this.report("UNKNOWN_REFERENCE", [...path, index, position], `axis "${familyAxes[position]}" has no value "${text}"`, didYouMean(text, positions[position]!.keys()));
     }
-    return valid;
   }
 
   /** `from` must name another family, the base's axes must be a subset of ours, and there is no loop. */

@@ -8,7 +8,7 @@
 
 import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath } from "./errors.ts";
 import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "./graph.ts";
-import type { ArgSource, Axis, AxisValue, Combination, Family, Matrix, Row } from "./matrix.ts";
+import type { ArgSource, Axis, AxisValue, Combination, Family, Matrix, ValueIndices } from "./matrix.ts";
 import { TAG_PATTERN } from "./names.ts";
 import { closureRunsPerImage, runsPerImage } from "./short-lived.ts";
 import type { Template } from "./template.ts";
@@ -47,21 +47,16 @@ type Indices = readonly number[];
  * keep the array it is given: the product reuses one (10,000 images, no 10,000 arrays).
  */
 function forEachCombination(family: Family, axes: readonly Axis[], visit: (indices: Indices) => void): void {
-  const positions = axes.map((axis) => new Map(axis.values.map((v, i) => [v.name, i])));
-  const toIndices = (row: Row): number[] => {
-    const indices = new Array<number>(axes.length);
-    for (let i = 0; i < axes.length; i++) indices[i] = positions[i]!.get(row[i]!) ?? -1;
-    return indices;
-  };
-  closureRunsPerImage(toIndices);
   if (family.combinations) {
-    for (const row of family.combinations) visit(toIndices(row));
+    const current = axes.map(() => 0);
+    for (let i = 0; i < family.combinations.count; i++) visit(combinationAt(family.combinations, i, current));
     return;
   }
+  const positions = axes.map((axis) => new Map(axis.values.map((v, i) => [v.name, i])));
   const excluded = new ExcludeSet(family.exclude, axes, positions);
   const excluding = family.exclude.length > 0;
   // An include the product already has is built once: the product's keys, kept only when there are includes.
-  const present = family.include.length > 0 ? new Set<string>() : undefined;
+  const present = family.include.count > 0 ? new Set<string>() : undefined;
   const sizes = axes.map((axis) => axis.values.length);
   if (sizes.every((size) => size > 0)) {
     // An odometer over the axes, the last axis turning fastest.
@@ -76,13 +71,21 @@ function forEachCombination(family: Family, axes: readonly Axis[], visit: (indic
       if (position < 0) break;
     }
   }
-  for (const included of family.include) {
-    const indices = toIndices(included);
-    if (!present!.has(indicesKey(indices))) {
-      present!.add(indicesKey(indices));
-      visit(indices);
+  const included = axes.map(() => 0);
+  for (let i = 0; i < family.include.count; i++) {
+    const key = indicesKey(combinationAt(family.include, i, included));
+    if (!present!.has(key)) {
+      present!.add(key);
+      visit(included);
     }
   }
+}
+
+/** The i-th combination of a list, copied into `into` (the matrix keeps its lists as one typed array). */
+function combinationAt(list: ValueIndices, i: number, into: number[]): number[] {
+  const start = i * into.length;
+  for (let a = 0; a < into.length; a++) into[a] = list.indices[start + a]!;
+  return into;
 }
 
 /** Exclude patterns grouped by the axes they name, each group a hash set: a lookup per group, not per pattern. */
@@ -169,7 +172,7 @@ class Planner {
     // The index finds a base image for the families built FROM this one, and a repeated
     // combination, which only an explicit list or an include can give: the product cannot.
     const isBase = this.matrix.families.some((f) => f.from === family.name);
-    const mayRepeat = family.combinations !== undefined || family.include.length > 0;
+    const mayRepeat = family.combinations !== undefined || family.include.count > 0;
     const indexed = isBase || mayRepeat;
 
     let combinations = 0;
@@ -392,7 +395,7 @@ class Planner {
   // What runs once per image (core/short-lived.ts).
   static {
     const planner = Planner.prototype;
-    runsPerImage(planner.image, planner.expand, planner.attribute, planner.fromArg, planner.uniqueId, setArg, pushArg, comboNumber, comboNumberAt);
+    runsPerImage(planner.image, planner.expand, planner.attribute, planner.fromArg, planner.uniqueId, setArg, pushArg, comboNumber, comboNumberAt, combinationAt);
   }
 }
 

@@ -5,9 +5,13 @@
 import { CalibanError, type Diagnostic, type KeyPath } from "./errors.ts";
 import { locateKeys, positionOf, type Position } from "./toml-locate.ts";
 
-export interface TomlDocument {
+/** A TOML file's text, which is all that locating a key path needs. */
+export interface TomlSource {
   readonly file: string;
   readonly text: string;
+}
+
+export interface TomlDocument extends TomlSource {
   readonly data: Record<string, unknown>;
 }
 
@@ -69,7 +73,7 @@ function lowerFirst(s: string): string {
 }
 
 /** Fills in line and column for diagnostics that carry a key path into this document. */
-export function locateDiagnostics(document: TomlDocument, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+export function locateDiagnostics(document: TomlSource, diagnostics: readonly Diagnostic[]): Diagnostic[] {
   let positions: Map<string, Position> | undefined;
   return diagnostics.map((d) => {
     if (d.line !== undefined || !d.keyPath || d.file !== document.file) return d;
