@@ -178,17 +178,19 @@ function openRegularFile(fs: NodeFs, path: string): number | undefined {
 }
 
 const encoder = new TextEncoder();
-let encoded = new Uint8Array(1 << 20);
-const readBack = new Uint8Array(1 << 20);
+// Made on first use, not at start-up: most runs write to stdout.
+let encoded = new Uint8Array(0);
+let readBack: Uint8Array | undefined;
 
 /** The UTF-8 of `text`, in a buffer reused by the next call. */
 function utf8(text: string): Uint8Array {
-  if (text.length * 3 > encoded.length) encoded = new Uint8Array(text.length * 3);
+  if (text.length * 3 > encoded.length) encoded = new Uint8Array(Math.max(text.length * 3, 1 << 20));
   return encoded.subarray(0, encoder.encodeInto(text, encoded).written);
 }
 
 /** Whether the file holds exactly `bytes` from `offset` on: read and compared a slice at a time, to stop at a difference. */
 function sameBytes(fs: NodeFs, fd: number, offset: number, bytes: Uint8Array): boolean {
+  const readBack = readBuffer();
   for (let start = 0; start < bytes.length; ) {
     const length = Math.min(COMPARED_AT_ONCE, bytes.length - start);
     let have = 0;
@@ -207,12 +209,17 @@ const COMPARED_AT_ONCE = 1 << 16;
 
 /** Copies the first `length` bytes of one file to another. */
 function copyBytes(fs: NodeFs, from: number, to: number, length: number): void {
+  const readBack = readBuffer();
   for (let offset = 0; offset < length; ) {
     const read = fs.readSync(from, readBack, 0, Math.min(readBack.length, length - offset), offset);
     if (read === 0) throw Object.assign(new Error("the file changed while it was read"), { code: "EAGAIN" });
     writeBytes(fs, to, readBack.subarray(0, read));
     offset += read;
   }
+}
+
+function readBuffer(): Uint8Array {
+  return (readBack ??= new Uint8Array(1 << 20));
 }
 
 function writeBytes(fs: NodeFs, fd: number, bytes: Uint8Array): void {

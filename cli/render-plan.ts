@@ -2,7 +2,7 @@
 // them: rows "no cuda" / cuda versions, columns python versions, one table per OS
 // base), then the build graph by stage.
 
-import { stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { jsonString } from "../core/json.ts";
 
 /**
@@ -102,7 +102,7 @@ function renderCombinationTables(graph: BuildGraph): string[] {
 }
 
 function renderStages(graph: BuildGraph, byStage: ImageNode[][]): string[] {
-  const byId = new Map(graph.images.map((image) => [image.id, image]));
+  const byId = imagesById(graph);
   const out: string[] = [];
   byStage.forEach((images, index) => {
     const when = index === 0 ? "starts at once" : `waits for stage ${index}`;

@@ -84,11 +84,6 @@ export function imagesById(graph: BuildGraph): Map<string, ImageNode> {
   return new Map(graph.images.map((image) => [image.id, image]));
 }
 
-/** The image an image builds FROM, if it is in the graph. */
-export function baseImage(byId: ReadonlyMap<string, ImageNode>, image: ImageNode): ImageNode | undefined {
-  return image.from === null ? undefined : byId.get(image.from);
-}
-
 /**
  * Each distinct BuildArg object once, with the first image that has it: images share
  * an axis value's args, so a check on arg values runs once per value, not per image.

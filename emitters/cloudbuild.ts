@@ -8,11 +8,11 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import { distinctArgs, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { distinctArgs, imagesById, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { jsonString } from "../core/json.ts";
-import { runsPerImage } from "../core/short-lived.ts";
 import { chunks, type EmittedFile, type Emitter } from "./contract.ts";
+import { Memo } from "./memo.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number> {
   timeout: string;
@@ -60,7 +60,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
   emit(graph, options) {
     checkArgLengths(graph, options["max-arg-length"]);
     const perConfig = Math.floor(options["max-steps"] / 2);
-    const byId = new Map(graph.images.map((image) => [image.id, image]));
+    const byId = imagesById(graph);
     if (graph.images.length <= perConfig) {
       return [{ path: options.output, contents: chunks(() => configChunks(graph.images, byId, options)) }];
     }
@@ -84,34 +84,24 @@ function* configChunks(images: readonly ImageNode[], byId: ReadonlyMap<string, I
   const name = `,\n      "name": ${JSON.stringify(options.builder)},\n      "args": [`;
   const build = `${name}${ARG}"build",${ARG}"-t",${ARG}`;
   const push = `${name}${ARG}"push",${ARG}`;
-  const words = new StepWords();
-  // What a base gives the steps built FROM it (their waitFor), made once per base.
-  const waitFors = new Map<ImageNode, string>();
+  // Step args as JSON, made once each (emitters/memo.ts).
+  const dockerfiles = new Memo(stepArg);
+  const contexts = new Memo(stepArg);
+  const args = new Memo((arg: BuildArg) => `${ARG}"--build-arg",${ARG}${stepArg(`${arg.name}=${arg.value}`)},`);
+  // What a base gives the steps built FROM it (their waitFor), made once per base. A base
+  // built by an earlier config was pushed by it: docker build pulls it, nothing to wait for.
+  const waitFors = new Memo((id: string) => (inThisConfig.has(id) ? `"${byId.get(id)!.reference}"` : '"-"'));
   yield '{\n  "steps": [\n';
-  // Consecutive images nearly always share their dockerfile and context: compared with the last image's.
-  let dockerfile: string | undefined;
-  let context: string | undefined;
-  let dockerfileWord = "";
-  let contextWord = "";
   let out = "";
   for (let i = 0; i < images.length; i++) {
     const image = images[i]!;
-    if (image.dockerfile !== dockerfile) dockerfileWord = words.text((dockerfile = image.dockerfile));
-    if (image.context !== context) contextWord = words.text((context = image.context));
-    let waitFor = '"-"';
-    if (image.from !== null) {
-      const base = byId.get(image.from)!;
-      let text = waitFors.get(base);
-      // A base built by an earlier config was pushed by it: docker build pulls it, nothing to wait for.
-      if (text === undefined) waitFors.set(base, (text = inThisConfig.has(base.id) ? `"${base.reference}"` : '"-"'));
-      waitFor = text;
-    }
+    const waitFor = image.from === null ? '"-"' : waitFors.of(image.from);
     // A reference needs no JSON escape, and Docker's grammar allows no '$' in it, so
     // no substitution escape either (core/graph.ts): it is written as it is.
     const reference = `"${image.reference}"`;
-    out += `${i ? ",\n" : ""}    {\n      "id": ${reference}${build}${reference},${ARG}"-f",${ARG}${dockerfileWord},`;
-    for (const arg of image.args) out += words.arg(arg);
-    out += `${ARG}${contextWord}${END_ARGS}${waitFor}${END_STEP},\n`;
+    out += `${i ? ",\n" : ""}    {\n      "id": ${reference}${build}${reference},${ARG}"-f",${ARG}${dockerfiles.of(image.dockerfile)},`;
+    for (const arg of image.args) out += args.of(arg);
+    out += `${ARG}${contexts.of(image.context)}${END_ARGS}${waitFor}${END_STEP},\n`;
     out += `    {\n      "id": "${image.reference}-push"${push}${reference}${END_ARGS}${reference}${END_STEP}`;
     if ((i & 63) === 63) {
       yield out;
@@ -126,31 +116,10 @@ const ARG = "\n        ";
 const END_ARGS = '\n      ],\n      "waitFor": [\n        ';
 const END_STEP = "\n      ]\n    }";
 
-/**
- * Step args as JSON, remembered: images share their dockerfile, context, and the
- * args an axis value gives (one BuildArg object for every image with that value).
- */
-class StepWords {
-  private readonly texts = new Map<string, string>();
-  private readonly args = new Map<BuildArg, string>();
 
-  text(text: string): string {
-    let word = this.texts.get(text);
-    if (word === undefined) this.texts.set(text, (word = jsonString(escapeSubstitutions(text))));
-    return word;
-  }
-
-  /** `"--build-arg", "NAME=VALUE"`, each on its line, after a comma. */
-  arg(arg: BuildArg): string {
-    let words = this.args.get(arg);
-    if (words === undefined) this.args.set(arg, (words = `${ARG}"--build-arg",${ARG}${jsonString(escapeSubstitutions(`${arg.name}=${arg.value}`))},`));
-    return words;
-  }
-
-  // Called once per image (core/short-lived.ts).
-  static {
-    runsPerImage(StepWords.prototype.text, StepWords.prototype.arg);
-  }
+/** A step arg as JSON, holding `text` literally. */
+function stepArg(text: string): string {
+  return jsonString(escapeSubstitutions(text));
 }
 
 /** Cloud Build substitutes $NAME and ${NAME} in args; a literal '$' is written '$$'. */

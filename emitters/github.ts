@@ -12,6 +12,7 @@ import { jsonString } from "../core/json.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import { runsPerImage } from "../core/short-lived.ts";
 import type { EmitContext, Emitter } from "./contract.ts";
+import { Memo } from "./memo.ts";
 
 /** GitHub's limit on the jobs one matrix may generate. */
 export const MAX_MATRIX_JOBS = 256;
@@ -159,39 +160,25 @@ function matrixLines(jobs: readonly StageJob[], only: string): string {
  * is made literal and quoted once.
  */
 class MatrixEntries {
-  private readonly texts = new Map<string, string>();
-  private readonly args = new Map<BuildArg, string>();
-  private dockerfile: string | undefined;
-  private context: string | undefined;
-  private dockerfileJson = "";
-  private contextJson = "";
+  private readonly dockerfiles = new Memo(quoted);
+  private readonly contexts = new Memo(quoted);
+  // build-args: NAME=VALUE lines. Each line quoted alone, less its quotes, joined by an escaped newline, is
+  // the quoted whole: JSON escapes characters one by one, and `${{` cannot span a newline.
+  private readonly args = new Memo((arg: BuildArg) => quoted(`${arg.name}=${arg.value}`).slice(1, -1));
 
   entry(image: ImageNode): string {
-    // build-args: NAME=VALUE lines. Each line quoted alone, less its quotes, joined by an escaped newline, is
-    // the quoted whole: JSON escapes characters one by one, and `${{` cannot span a newline.
     let buildArgs = "";
     for (let i = 0; i < image.args.length; i++) {
-      const arg = image.args[i]!;
-      let text = this.args.get(arg);
-      if (text === undefined) this.args.set(arg, (text = quoted(`${arg.name}=${arg.value}`).slice(1, -1)));
+      const text = this.args.of(image.args[i]!);
       buildArgs += i ? `\\n${text}` : text;
     }
-    // Consecutive images nearly always share their dockerfile and context: compared with the last image's.
-    if (image.dockerfile !== this.dockerfile) this.dockerfileJson = this.text((this.dockerfile = image.dockerfile));
-    if (image.context !== this.context) this.contextJson = this.text((this.context = image.context));
     // Ids and references need neither JSON escapes nor `${{` literals (core/graph.ts).
-    return `{"id":"${image.id}","image":"${image.reference}","dockerfile":${this.dockerfileJson},"context":${this.contextJson},"build-args":"${buildArgs}"}`;
-  }
-
-  private text(text: string): string {
-    let json = this.texts.get(text);
-    if (json === undefined) this.texts.set(text, (json = quoted(text)));
-    return json;
+    return `{"id":"${image.id}","image":"${image.reference}","dockerfile":${this.dockerfiles.of(image.dockerfile)},"context":${this.contexts.of(image.context)},"build-args":"${buildArgs}"}`;
   }
 
   // Called once per image (core/short-lived.ts).
   static {
-    runsPerImage(MatrixEntries.prototype.entry, MatrixEntries.prototype.text);
+    runsPerImage(MatrixEntries.prototype.entry);
   }
 }
 

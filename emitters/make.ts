@@ -4,8 +4,9 @@
 // which no id or family name contains, so no two targets can collide.
 
 import type { BuildArg, BuildGraph } from "../core/graph.ts";
-import { closureRunsPerImage, runsPerImage } from "../core/short-lived.ts";
+import { closureRunsPerImage } from "../core/short-lived.ts";
 import { chunks, type Emitter } from "./contract.ts";
+import { Memo } from "./memo.ts";
 
 export interface MakeOptions extends Record<string, string> {
   output: string;
@@ -59,29 +60,26 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
 
   yield `${lines.join("\n")}\n`;
 
-  const words = new RecipeWords();
+  // Shell words made once each (emitters/memo.ts).
+  const dockerfiles = new Memo(recipeWord);
+  const contexts = new Memo(recipeWord);
+  const args = new Memo((arg: BuildArg) => ` --build-arg ${recipeWord(`${arg.name}=${arg.value}`)}`);
+  const fromArgs = new Memo((name: string) => ` --build-arg ${recipeWord(`${name}=`)}`);
   // Each image's reference: a tag needs no quoting (core/graph.ts), and REPOSITORY=... moves every image.
   const references = graph.images.map((image) => `'$(REPOSITORY)':'${image.tag}'`);
   const indexOf = new Map(graph.images.map((image, i) => [image.id, i]));
-  // Consecutive images nearly always share their dockerfile and context: compared with the last image's.
-  let dockerfile: string | undefined;
-  let context: string | undefined;
-  let dockerfileWord = "";
-  let contextWord = "";
   let text = "";
   for (let i = 0; i < graph.images.length; i++) {
     const image = graph.images[i]!;
     const { id } = image;
-    if (image.dockerfile !== dockerfile) dockerfileWord = words.text((dockerfile = image.dockerfile));
-    if (image.context !== context) contextWord = words.text((context = image.context));
     const baseIndex = image.from === null ? undefined : indexOf.get(image.from)!;
     text +=
       `build/${id}:${image.from === null ? "" : ` build/${image.from}`}\n` +
-      `\t$(DOCKER) build $(BUILD_FLAGS) -t ${references[i]} -f ${dockerfileWord}`;
+      `\t$(DOCKER) build $(BUILD_FLAGS) -t ${references[i]} -f ${dockerfiles.of(image.dockerfile)}`;
     for (const arg of image.args) {
-      text += baseIndex !== undefined && arg.name === image.fromArg ? ` --build-arg ${words.text(`${arg.name}=`)}${references[baseIndex]}` : ` --build-arg ${words.arg(arg)}`;
+      text += baseIndex !== undefined && arg.name === image.fromArg ? `${fromArgs.of(arg.name)}${references[baseIndex]}` : args.of(arg);
     }
-    text += ` ${contextWord}\npush/${id}: build/${id}\n\t$(DOCKER) push ${references[i]}\n\n`;
+    text += ` ${contexts.of(image.context)}\npush/${id}: build/${id}\n\t$(DOCKER) push ${references[i]}\n\n`;
     if ((i & 63) === 63) {
       yield text;
       text = "";
@@ -130,31 +128,6 @@ function* makefileChunks(graph: BuildGraph, matrixFile: string): Generator<strin
 /** Help lines per printf: one shell for each, and far below the kernel's limit on one command. */
 const HELP_LINES = 64;
 
-/**
- * recipeWord, remembered: images share their dockerfile, context and the args an
- * axis value gives (one BuildArg object for every image with that value).
- */
-class RecipeWords {
-  private readonly texts = new Map<string, string>();
-  private readonly args = new Map<BuildArg, string>();
-
-  text(text: string): string {
-    let word = this.texts.get(text);
-    if (word === undefined) this.texts.set(text, (word = recipeWord(text)));
-    return word;
-  }
-
-  arg(arg: BuildArg): string {
-    let word = this.args.get(arg);
-    if (word === undefined) this.args.set(arg, (word = recipeWord(`${arg.name}=${arg.value}`)));
-    return word;
-  }
-
-  // Called once per image (core/short-lived.ts).
-  static {
-    runsPerImage(RecipeWords.prototype.text, RecipeWords.prototype.arg);
-  }
-}
 
 /**
  * One shell word in a recipe line: single-quoted for the shell (a quote inside

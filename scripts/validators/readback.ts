@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import type { BuildGraph } from "../../core/graph.ts";
+import { imagesById, type BuildGraph } from "../../core/graph.ts";
 
 export interface ImageView {
   readonly reference: string;
@@ -23,7 +23,7 @@ export interface OutputView {
 }
 
 export function planView(graph: BuildGraph): OutputView {
-  const byId = new Map(graph.images.map((i) => [i.id, i]));
+  const byId = imagesById(graph);
   return normalise(
     graph.images.map((image) => ({
       reference: image.reference,
