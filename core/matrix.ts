@@ -375,6 +375,8 @@ class MatrixReader {
         this.readRow(item, path, index, familyAxes, positions, indices);
         continue;
       }
+      if (readWholeTable(item, familyAxes, positions, indices, index * width)) continue;
+      // Not a table naming each axis once with a known value: read again to say what is wrong.
       const combination = this.tableCombination(item, path, index, familyAxes, axes);
       if (!combination) continue;
       const missing = familyAxes.filter((axis) => !Object.hasOwn(item as Table, axis));
@@ -583,6 +585,26 @@ class MatrixReader {
   private wrongType(value: unknown, path: KeyPath, expected: string, example?: string, hint?: string): void {
     this.report("WRONG_TYPE", path, `expected ${expected}, found ${describeType(value)}`, hint ?? (example ? `for example: ${example}` : undefined));
   }
+}
+
+/**
+ * A combination table that names every axis of the family with one of its values, and
+ * nothing else, read into `indices` at `at`; false for anything else (left for the
+ * careful reading, which reports it). The common case of a list of 10,000, so it only
+ * looks: no key paths, no copies.
+ */
+function readWholeTable(item: unknown, familyAxes: readonly string[], positions: readonly ReadonlyMap<string, number>[], indices: Int32Array, at: number): boolean {
+  if (!isTable(item)) return false;
+  for (let i = 0; i < familyAxes.length; i++) {
+    // An inherited property (an axis named "constructor") is not a string: the careful reading decides.
+    const text = item[familyAxes[i]!];
+    const valueIndex = typeof text === "string" ? positions[i]!.get(text) : undefined;
+    if (valueIndex === undefined) return false;
+    indices[at + i] = valueIndex;
+  }
+  let keys = 0;
+  for (const key in item) if (Object.hasOwn(item, key)) keys++;
+  return keys === familyAxes.length;
 }
 
 function isTable(value: unknown): value is Table {

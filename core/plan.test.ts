@@ -97,6 +97,35 @@ combinations = [{ python = "py38", cuda = "c11" }, { cuda = "c10", python = "py3
     expect(found[4]!.hint).toBe('a pattern names the axes it matches: { cuda = "..." }');
   });
 
+  test("a combination table with a mistake is reported where it is, in a list read mostly on the quick path", async () => {
+    const family = (list: string) => `${AXES}\n[images.x]\ntag = "x-{cuda}-{python}"\nmatrix = ["cuda", "python"]\n${list}\n`;
+    const found = await problems(
+      family(
+        [
+          "combinations = [",
+          '  { cuda = "c10", python = "py37" },',
+          '  { cuda = "c11" },',
+          '  { python = "py38", cuda = "c10", os = "x" },',
+          '  { cuda = "c11", python = "py39" },',
+          '  { cuda = "c11", python = 3 },',
+          '  { python = "py38", cuda = "c11" },',
+          "]",
+        ].join("\n"),
+      ),
+    );
+    expect(found.map((d) => [d.code, d.line, d.column, d.message])).toEqual([
+      ["MISSING_KEY", 15, 3, 'the combination does not give a value for "python"'],
+      ["UNKNOWN_REFERENCE", 16, 36, '"os" is not an axis of this family'],
+      ["UNKNOWN_REFERENCE", 17, 19, 'axis "python" has no value "py39"'],
+      ["WRONG_TYPE", 18, 19, "expected a string, found the number 3"],
+    ]);
+    // Axes named like Object.prototype's members: a table that leaves one out is missing it, not given it.
+    const inherited = `repository = "r.io/p/img"\n[axes.constructor]\na = {}\n[axes.toString]\nb = {}\n[images.x]\ntag = "x-{constructor}-{toString}"\nmatrix = ["constructor", "toString"]\n`;
+    expect((await plan(`${inherited}combinations = [{ constructor = "a", toString = "b" }]`)).images.map((i) => i.tag)).toEqual(["x-a-b"]);
+    const missing = await problems(`${inherited}combinations = [{ toString = "b" }]`);
+    expect(missing.map((d) => [d.code, d.message])).toEqual([["MISSING_KEY", 'the combination does not give a value for "constructor"']]);
+  });
+
   test("the benchmark's 1,000-image product, written as rows and as tables, plans to the same graph as the product", async () => {
     const graphs = await Promise.all((["cross", "explicit", "explicit-tables"] as const).map((shape) => plan(generateMatrix(shape, 1000))));
     expect(graphs[0]!.images.length).toBeGreaterThan(900);
