@@ -8,7 +8,7 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import { distinctArgs, imagesById, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { distinctArgs, type BuildArg, type BuildGraph } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { jsonString } from "../core/json.ts";
 import { chunks, type EmittedFile, type Emitter } from "./contract.ts";
@@ -60,16 +60,21 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
   emit(graph, options) {
     checkArgLengths(graph, options["max-arg-length"]);
     const perConfig = Math.floor(options["max-steps"] / 2);
-    const byId = imagesById(graph);
-    if (graph.images.length <= perConfig) {
-      return [{ path: options.output, contents: chunks(() => configChunks(graph.images, byId, options)) }];
+    const { images } = graph;
+    const indexById = new Map<string, number>();
+    for (let i = 0; i < images.length; i++) indexById.set(images[i]!.id, i);
+    if (images.length <= perConfig) {
+      return [{ path: options.output, contents: chunks(() => configChunks(graph, 0, images.length, indexById, options)) }];
     }
-    const parts: ImageNode[][] = [];
-    for (let start = 0; start < graph.images.length; start += perConfig) parts.push(graph.images.slice(start, start + perConfig));
-    const width = String(parts.length).length < 2 ? 2 : String(parts.length).length;
+    const starts: number[] = [];
+    for (let start = 0; start < images.length; start += perConfig) starts.push(start);
+    const width = String(starts.length).length < 2 ? 2 : String(starts.length).length;
     const stem = options.output.replace(/\.json$/, "");
-    const names = parts.map((_, i) => `${stem}-${String(i + 1).padStart(width, "0")}.json`);
-    const files: EmittedFile[] = parts.map((images, i) => ({ path: names[i]!, contents: chunks(() => configChunks(images, byId, options)) }));
+    const names = starts.map((_, i) => `${stem}-${String(i + 1).padStart(width, "0")}.json`);
+    const files: EmittedFile[] = starts.map((start, i) => ({
+      path: names[i]!,
+      contents: chunks(() => configChunks(graph, start, Math.min(start + perConfig, images.length), indexById, options)),
+    }));
     files.push({ path: "submit.sh", contents: submitScript(names, graph.images.length) });
     return files;
   },
@@ -79,8 +84,14 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
  * One config as chunks, byte for byte what JSON.stringify(config, null, 2) would
  * give, without holding every step of a large graph in memory at once.
  */
-function* configChunks(images: readonly ImageNode[], byId: ReadonlyMap<string, ImageNode>, options: CloudBuildOptions): Generator<string> {
-  const inThisConfig = new Set(images.map((image) => image.id));
+function* configChunks(
+  graph: BuildGraph,
+  start: number,
+  end: number,
+  indexById: ReadonlyMap<string, number>,
+  options: CloudBuildOptions,
+): Generator<string> {
+  const { images } = graph;
   const name = `,\n      "name": ${JSON.stringify(options.builder)},\n      "args": [`;
   const build = `${name}${ARG}"build",${ARG}"-t",${ARG}`;
   const push = `${name}${ARG}"push",${ARG}`;
@@ -90,20 +101,24 @@ function* configChunks(images: readonly ImageNode[], byId: ReadonlyMap<string, I
   const args = new Memo((arg: BuildArg) => `${ARG}"--build-arg",${ARG}${stepArg(`${arg.name}=${arg.value}`)},`);
   // What a base gives the steps built FROM it (their waitFor), made once per base. A base
   // built by an earlier config was pushed by it: docker build pulls it, nothing to wait for.
-  const waitFors = new Memo((id: string) => (inThisConfig.has(id) ? `"${byId.get(id)!.reference}"` : '"-"'));
+  // Images come after their bases, so a base in this config is at or after its start.
+  const waitFors = new Memo((id: string) => {
+    const at = indexById.get(id)!;
+    return at >= start ? `"${images[at]!.reference}"` : '"-"';
+  });
   yield '{\n  "steps": [\n';
   let out = "";
-  for (let i = 0; i < images.length; i++) {
+  for (let i = start; i < end; i++) {
     const image = images[i]!;
     const waitFor = image.from === null ? '"-"' : waitFors.of(image.from);
     // A reference needs no JSON escape, and Docker's grammar allows no '$' in it, so
     // no substitution escape either (core/graph.ts): it is written as it is.
     const reference = `"${image.reference}"`;
-    out += `${i ? ",\n" : ""}    {\n      "id": ${reference}${build}${reference},${ARG}"-f",${ARG}${dockerfiles.of(image.dockerfile)},`;
+    out += `${i > start ? ",\n" : ""}    {\n      "id": ${reference}${build}${reference},${ARG}"-f",${ARG}${dockerfiles.of(image.dockerfile)},`;
     for (const arg of image.args) out += args.of(arg);
     out += `${ARG}${contexts.of(image.context)}${END_ARGS}${waitFor}${END_STEP},\n`;
     out += `    {\n      "id": "${image.reference}-push"${push}${reference}${END_ARGS}${reference}${END_STEP}`;
-    if ((i & 63) === 63) {
+    if (((i - start) & 63) === 63) {
       yield out;
       out = "";
     }
