@@ -590,8 +590,8 @@ class MatrixReader {
 /**
  * A combination table that names every axis of the family with one of its values, and
  * nothing else, read into `indices` at `at`; false for anything else (left for the
- * careful reading, which reports it). The common case of a list of 10,000, so it only
- * looks: no key paths, no copies.
+ * careful reading, which reports it). Nearly every entry of a long list is like this,
+ * so it only looks: no key paths, no copies.
  */
 function readWholeTable(item: unknown, familyAxes: readonly string[], positions: readonly ReadonlyMap<string, number>[], indices: Int32Array, at: number): boolean {
   if (!isTable(item)) return false;

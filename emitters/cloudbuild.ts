@@ -101,10 +101,10 @@ function* configChunks(
   const args = new Memo((arg: BuildArg) => `${ARG}"--build-arg",${ARG}${stepArg(`${arg.name}=${arg.value}`)},`);
   // What a base gives the steps built FROM it (their waitFor), made once per base. A base
   // built by an earlier config was pushed by it: docker build pulls it, nothing to wait for.
-  // Images come after their bases, so a base in this config is at or after its start.
+  // A config is a range of the graph's images, which come after their bases (core/graph.ts).
   const waitFors = new Memo((id: string) => {
     const at = indexById.get(id)!;
-    return at >= start ? `"${images[at]!.reference}"` : '"-"';
+    return at >= start && at < end ? `"${images[at]!.reference}"` : '"-"';
   });
   yield '{\n  "steps": [\n';
   let out = "";
