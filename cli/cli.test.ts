@@ -71,6 +71,33 @@ describe("reading and writing", () => {
   });
 });
 
+/**
+ * A $GITHUB_OUTPUT file as the Actions runner reads it: `name=value` lines and
+ * `name<<DELIMITER` blocks; a key may not be empty.
+ */
+function runnerOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === "") continue;
+    const equals = line.indexOf("=");
+    const heredoc = line.indexOf("<<");
+    if (equals > 0 && (heredoc < 0 || equals < heredoc)) {
+      outputs[line.slice(0, equals)] = line.slice(equals + 1);
+      continue;
+    }
+    if (heredoc <= 0) throw new Error(`the runner refuses the line ${JSON.stringify(line.slice(0, 80))}`);
+    const delimiter = line.slice(heredoc + 2);
+    const end = lines.indexOf(delimiter, i + 1);
+    if (end < 0) throw new Error(`no end to the ${delimiter} block`);
+    outputs[line.slice(0, heredoc)] = lines.slice(i + 1, end).join("\n");
+    i = end;
+  }
+  return outputs;
+}
+
 describe("output redirected to a file", () => {
   // Bun.write to stdout or stderr preallocates the file from offset 0 (fallocate), which
   // an appending fd (`>> log`) turns into a block of NUL bytes (oven-sh/bun#41685).
@@ -92,6 +119,25 @@ describe("output redirected to a file", () => {
     // And `>` still replaces the file whole.
     sh("CLI plan > out.log 2>/dev/null");
     expect(readFileSync(join(cwd, "out.log"), "utf8")).toBe(plan);
+  });
+
+  test("the README's `>> \"$GITHUB_OUTPUT\"` step, run as written after an earlier output, leaves what GitHub's runner reads as the matrices", () => {
+    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+    const step = /run: (\.\/caliban-images emit github --format matrix >> "\$GITHUB_OUTPUT")\n/.exec(readme)?.[1];
+    expect(step).toBeDefined();
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "caliban-images"), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`, { mode: 0o755 });
+    const outputFile = join(cwd, "github-output");
+    writeFileSync(outputFile, "earlier=1\n");
+    const result = Bun.spawnSync(["bash", "-e", "-c", step!], { cwd, env: { ...process.env, GITHUB_OUTPUT: outputFile } });
+    expect(result.exitCode).toBe(0);
+    const printed = run(["emit", "github", "--format", "matrix"], cwd).stdout;
+    expect(printed.length).toBeGreaterThan(1024); // past the size at which Bun.write preallocates
+    const outputs = runnerOutputs(readFileSync(outputFile, "utf8"));
+    expect(outputs).toEqual({ earlier: "1", ...runnerOutputs(printed) });
+    const stages = Object.keys(outputs).filter((key) => key !== "earlier");
+    expect(stages.length).toBeGreaterThan(1);
+    for (const key of stages) expect(JSON.parse(outputs[key]!).include.length).toBeGreaterThan(0);
   });
 
   test("a stdout that cannot be written is a clear error, exit 2: a full device, a file open for reading only", () => {
