@@ -13,7 +13,7 @@ import { parse as parseYaml } from "yaml";
 import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
-import { cloudbuildView, githubView, makeView, planView } from "../scripts/validators/readback.ts";
+import { cloudbuildView, githubView, makeView, planView, runnerOutputs } from "../scripts/validators/readback.ts";
 import { builtinEmitters } from "./index.ts";
 import { runEmitter } from "./run.ts";
 import { MAX_MATRIX_JOBS } from "./github.ts";
@@ -52,9 +52,9 @@ for (const fixture of fixtureCases()) {
         expect(job.strategy.matrix.include.length).toBeLessThanOrEqual(MAX_MATRIX_JOBS);
       }
       // --format matrix: the same matrices, one NAME=JSON line per job, as $GITHUB_OUTPUT takes them.
-      const lines = only("github", ["format=matrix"]).trimEnd().split("\n");
-      expect(lines.map((line) => line.slice(0, line.indexOf("=")))).toEqual(Object.keys(workflow.jobs));
-      const fromLines = lines.map((line) => JSON.parse(line.slice(line.indexOf("=") + 1)).include);
+      const outputs = runnerOutputs(only("github", ["format=matrix"]));
+      expect(Object.keys(outputs)).toEqual(Object.keys(workflow.jobs));
+      const fromLines = Object.values(outputs).map((value) => JSON.parse(value).include);
       expect(githubView({ jobs: Object.fromEntries(fromLines.map((include, i) => [`j${i}`, { strategy: { matrix: { include } } }])) }).images).toEqual(plan.images);
     });
 

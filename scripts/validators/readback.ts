@@ -224,3 +224,31 @@ function normalise(images: ImageView[], bases: Record<string, readonly string[]>
     bases: Object.fromEntries(Object.entries(bases).sort(([a], [b]) => (a < b ? -1 : 1))),
   };
 }
+
+/**
+ * A $GITHUB_OUTPUT file as the Actions runner reads it: `name=value` lines and
+ * `name<<DELIMITER` blocks; a key may not be empty (actions/runner,
+ * src/Runner.Worker/FileCommandManager.cs).
+ */
+export function runnerOutputs(text: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = text.split("\n");
+  if (lines.at(-1) === "") lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === "") continue;
+    const equals = line.indexOf("=");
+    const heredoc = line.indexOf("<<");
+    if (equals > 0 && (heredoc < 0 || equals < heredoc)) {
+      outputs[line.slice(0, equals)] = line.slice(equals + 1);
+      continue;
+    }
+    if (heredoc <= 0) throw new Error(`the runner refuses the line ${JSON.stringify(line.slice(0, 80))}`);
+    const delimiter = line.slice(heredoc + 2);
+    const end = lines.indexOf(delimiter, i + 1);
+    if (end < 0) throw new Error(`no end to the ${delimiter} block`);
+    outputs[line.slice(0, heredoc)] = lines.slice(i + 1, end).join("\n");
+    i = end;
+  }
+  return outputs;
+}
