@@ -241,6 +241,50 @@ describe("an output file that would not change is left as it is", () => {
   });
 });
 
+describe("where Cloud Build's configs go", () => {
+  const listing = (directory: string) => readdirSync(directory).sort();
+
+  test("stdout and -o FILE get the one config; -o DIRECTORY gets it and submit.sh, which submits it", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const onStdout = run(["emit", "cloudbuild"], cwd);
+    expect(onStdout.code).toBe(0);
+    expect(JSON.parse(onStdout.stdout).steps).toHaveLength(16);
+    expect(run(["emit", "cloudbuild", "-o", "one.json"], cwd).code).toBe(0);
+    expect(readFileSync(join(cwd, "one.json"), "utf8")).toBe(onStdout.stdout);
+    expect(run(["emit", "cloudbuild", "-o", "ci/"], cwd).code).toBe(0);
+    expect(listing(join(cwd, "ci"))).toEqual(["cloudbuild.json", "submit.sh"]);
+    expect(readFileSync(join(cwd, "ci/cloudbuild.json"), "utf8")).toBe(onStdout.stdout);
+    expect(readFileSync(join(cwd, "ci/submit.sh"), "utf8")).toContain('gcloud builds submit --config "$here/cloudbuild.json" "$@" .');
+    expect(listing(cwd)).toEqual(["ci", "one.json"]);
+  });
+
+  test("-o FILE for a split config is refused before anything is written, with the directory to use", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
+    for (const [target, directory] of [["cloudbuild.json", "cloudbuild/"], ["ci/build.json", "ci/build/"]] as const) {
+      const result = run(["emit", "cloudbuild", "-o", target], cwd);
+      expectCleanUsageError(result, `error: -o ${target} names a file, but emit cloudbuild writes 4 files for this graph: cloudbuild-01.json, cloudbuild-02.json, cloudbuild-03.json, submit.sh`);
+      expect(result.stderr).toContain(`hint: pass a directory, such as -o ${directory}; nothing was written`);
+    }
+    writeFileSync(join(cwd, "notes"), "a file of the user's");
+    expectCleanUsageError(run(["emit", "cloudbuild", "-o", "notes"], cwd), "hint: pass a directory, such as -o DIRECTORY/");
+    expect(listing(cwd)).toEqual(["matrix.toml", "notes"]);
+    // A new name without an extension is a directory, as before.
+    expect(run(["emit", "cloudbuild", "-o", "generated"], cwd).code).toBe(0);
+    expect(listing(join(cwd, "generated"))).toEqual(["cloudbuild-01.json", "cloudbuild-02.json", "cloudbuild-03.json", "submit.sh"]);
+  });
+
+  test("when the graph shrinks to one config, the directory's submit.sh submits only it", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
+    expect(run(["emit", "cloudbuild", "-o", "ci/"], cwd).code).toBe(0);
+    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 10));
+    expect(run(["emit", "cloudbuild", "-o", "ci/"], cwd).code).toBe(0);
+    const submitted = readFileSync(join(cwd, "ci/submit.sh"), "utf8").split("\n").filter((line) => line.startsWith("gcloud"));
+    expect(submitted).toEqual(['gcloud builds submit --config "$here/cloudbuild.json" "$@" .']);
+  });
+});
+
 describe("multi-file output is all or nothing", () => {
   const plugin = join(REPO_ROOT, "fixtures/plugins/two-files.js");
 

@@ -87,10 +87,11 @@ async function writeTo(stream: Stream, text: string): Promise<void> {
 
 export async function writeOutputs(files: readonly EmittedFile[], target: string | undefined, io: Io): Promise<void> {
   if (target === undefined) {
-    if (files.length !== 1) fail("USAGE", `this output is ${files.length} files; pass -o DIRECTORY to write them`);
+    const main = mainFiles(files);
+    if (main.length !== 1) fail("USAGE", `this output is ${main.length} files; pass -o DIRECTORY to write them`);
     // Messages already on stderr go out first, so a log reads in order.
     await io.flushed();
-    for (const batch of batches(files[0]!.contents)) await writeTo(Bun.stdout, batch);
+    for (const batch of batches(main[0]!.contents)) await writeTo(Bun.stdout, batch);
     return;
   }
   const fs: NodeFs = require("node:fs");
@@ -257,6 +258,22 @@ function writeText(fs: NodeFs, fd: number, text: string): void {
   }
 }
 
+/**
+ * Whether `-o` names a file rather than a directory: an existing file, or a new path
+ * whose name has an extension (`cloudbuild.json`). A directory is an existing one, a
+ * path ending in '/', or a new name without an extension (`-o generated`).
+ */
+export function namesAFile(target: string): boolean {
+  if (target.endsWith("/")) return false;
+  const fs: NodeFs = require("node:fs");
+  try {
+    return !fs.statSync(target).isDirectory();
+  } catch {
+    const name = target.slice(target.lastIndexOf("/") + 1);
+    return name.lastIndexOf(".") > 0;
+  }
+}
+
 /** Where each file goes: `-o FILE` for a single file, `-o DIRECTORY` (or a trailing '/') otherwise. */
 function placeFiles(files: readonly EmittedFile[], target: string, fs: NodeFs, path: NodePath): EmittedFile[] {
   for (const file of files) {
@@ -265,9 +282,15 @@ function placeFiles(files: readonly EmittedFile[], target: string, fs: NodeFs, p
       fail("PLUGIN", `an emitter returned the path "${file.path}", which is not inside the output directory`);
     }
   }
-  const intoDirectory = files.length > 1 || target.endsWith("/") || isDirectory(fs, target);
-  if (!intoDirectory) return [{ path: target, contents: files[0]!.contents }];
+  const main = mainFiles(files);
+  const intoDirectory = main.length > 1 || target.endsWith("/") || isDirectory(fs, target);
+  if (!intoDirectory) return [{ path: target, contents: main[0]!.contents }];
   return files.map((file) => ({ path: path.join(target, file.path), contents: file.contents }));
+}
+
+/** The files written anywhere: all but the companions (emitters/contract.ts), which go only into a directory. */
+export function mainFiles(files: readonly EmittedFile[]): readonly EmittedFile[] {
+  return files.some((file) => file.companion) ? files.filter((file) => !file.companion) : files;
 }
 
 function isDirectory(fs: NodeFs, path: string): boolean {

@@ -27,6 +27,12 @@ export interface EmittedFile {
    * iterable that may be read more than once (a bare generator is used up by one read).
    */
   readonly contents: string | Iterable<string>;
+  /**
+   * Written only beside the others in a directory (`-o DIRECTORY`); left out on stdout
+   * and with `-o FILE`. Cloud Build's submit.sh is one: a pipeline that runs it works
+   * whether its graph needs one config or several.
+   */
+  readonly companion?: boolean;
 }
 
 /** Chunks that can be read any number of times: each read runs the generator anew. */

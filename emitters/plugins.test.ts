@@ -89,6 +89,8 @@ describe("a broken plugin is a clear error naming the file: exit 2, no output wr
     ["bad-option-spec.js", [], 'emitter "badspec", option "retries": `type` must be "string", "number" or "boolean"'],
     ["emit-throws.js", ["throws"], "plugin fixtures/plugins/broken/emit-throws.js: emitter \"throws\" failed: TypeError: undefined is not an object"],
     ["bad-output.js", ["badoutput"], 'emitter "badoutput" returned file "out.txt" whose `contents` is a number, not a string'],
+    ["bad-companion.js", ["badcompanion"], 'emitter "badcompanion" returned file "b.txt" whose `companion` is a string, not a boolean'],
+    ["only-companions.js", ["onlycompanions"], 'emitter "onlycompanions" returned only companion files: one at least must be written wherever the output goes'],
   ];
   for (const [file, emitArgs, message] of cases) {
     test(file, () => {

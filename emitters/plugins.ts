@@ -144,9 +144,12 @@ function outputProblem(files: unknown): string | undefined {
     if (typeof path !== "string" || path === "") return `a file ${index + 1} with no \`path\` string`;
     const iterable = typeof contents === "object" && contents !== null && Symbol.iterator in contents;
     if (typeof contents !== "string" && !iterable) return `file "${path}" whose \`contents\` is ${describeValue(contents)}, not a string`;
+    const { companion } = file as Record<string, unknown>;
+    if (companion !== undefined && typeof companion !== "boolean") return `file "${path}" whose \`companion\` is ${describeValue(companion)}, not a boolean`;
     if (paths.has(path)) return `the path "${path}" twice`;
     paths.add(path);
   }
+  if (files.every((file) => (file as { companion?: unknown }).companion === true)) return "only companion files: one at least must be written wherever the output goes";
   return undefined;
 }
 
