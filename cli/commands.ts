@@ -8,12 +8,12 @@ import type { Matrix } from "../core/matrix.ts";
 import { repositoryProblem } from "../core/names.ts";
 import { keepPerImageFromTopTier } from "../core/short-lived.ts";
 import { builtinEmitters } from "../emitters/index.ts";
-import { chunks, type EmittedFile } from "../emitters/contract.ts";
+import { chunks } from "../emitters/contract.ts";
 import { describeOptions } from "../emitters/options.ts";
 import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
 import { runEmitter } from "../emitters/run.ts";
 import { matrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
-import { mainFiles, namesAFile, writeOutputs } from "./output.ts";
+import { writeOutputs } from "./output.ts";
 import { graphJsonChunks, renderPlan } from "./render-plan.ts";
 
 /** Where a command's text goes, in order (cli/output.ts's Terminal). */
@@ -173,26 +173,8 @@ async function emit(name: string, options: Options, io: Io): Promise<number> {
   const format = optionalString(options.format, "--format");
   const commandLine = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
   const files = runEmitter(registered, loaded, graph, commandLine);
-  const target = optionalString(options.output, "-o");
-  if (target !== undefined && mainFiles(files).length > 1 && namesAFile(target)) refuseFileTarget(target, files, registered.emitter);
-  await writeOutputs(files, target, io);
+  await writeOutputs(files, optionalString(options.output, "-o"), io, `emit ${registered.emitter.name}`);
   return 0;
-}
-
-/**
- * Several files (a split Cloud Build config) for an `-o` that names one file: an error,
- * not a directory of that name. A pipeline that wrote `-o cloudbuild.json` and submits
- * that file must change when its graph outgrows one config, so it is told, not left
- * submitting a stale file or finding a directory where its file was.
- */
-function refuseFileTarget(target: string, files: readonly EmittedFile[], emitter: RegisteredEmitter["emitter"]): never {
-  const names = files.map((file) => file.path);
-  const listed = names.length > 4 ? [...names.slice(0, 2), "...", ...names.slice(-2)] : names;
-  // cloudbuild.json → cloudbuild/, as the README writes it.
-  const stem = target.replace(/(?<=[^/])\.[^./]*$/, "");
-  fail("USAGE", `-o ${target} names a file, but emit ${emitter.name} writes ${files.length} files for this graph: ${listed.join(", ")}`, {
-    hint: `pass a directory, such as -o ${stem === target ? "DIRECTORY" : stem}/; nothing was written`,
-  });
 }
 
 async function emitHelp(name: string, options: Options, io: Io): Promise<number> {

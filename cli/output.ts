@@ -85,7 +85,8 @@ async function writeTo(stream: Stream, text: string): Promise<void> {
   }
 }
 
-export async function writeOutputs(files: readonly EmittedFile[], target: string | undefined, io: Io): Promise<void> {
+/** `producer` names what made the files in a message about them ("emit cloudbuild"). */
+export async function writeOutputs(files: readonly EmittedFile[], target: string | undefined, io: Io, producer = "this command"): Promise<void> {
   if (target === undefined) {
     const main = mainFiles(files);
     if (main.length !== 1) fail("USAGE", `this output is ${main.length} files; pass -o DIRECTORY to write them`);
@@ -96,7 +97,7 @@ export async function writeOutputs(files: readonly EmittedFile[], target: string
   }
   const fs: NodeFs = require("node:fs");
   const path: NodePath = require("node:path");
-  const placed = placeFiles(files, target, fs, path);
+  const placed = placeFiles(files, target, producer, fs, path);
   const temporaries: string[] = [];
   const replaced: { destination: string; temporary: string }[] = [];
   const made = new Set<string>();
@@ -259,23 +260,11 @@ function writeText(fs: NodeFs, fd: number, text: string): void {
 }
 
 /**
- * Whether `-o` names a file rather than a directory: an existing file, or a new path
- * whose name has an extension (`cloudbuild.json`). A directory is an existing one, a
- * path ending in '/', or a new name without an extension (`-o generated`).
+ * Where each file goes: `-o FILE` for a single file, `-o DIRECTORY` otherwise. A
+ * directory is an existing one, a path ending in '/', or, for several files, a new
+ * name without an extension (`-o generated`).
  */
-export function namesAFile(target: string): boolean {
-  if (target.endsWith("/")) return false;
-  const fs: NodeFs = require("node:fs");
-  try {
-    return !fs.statSync(target).isDirectory();
-  } catch {
-    const name = target.slice(target.lastIndexOf("/") + 1);
-    return name.lastIndexOf(".") > 0;
-  }
-}
-
-/** Where each file goes: `-o FILE` for a single file, `-o DIRECTORY` (or a trailing '/') otherwise. */
-function placeFiles(files: readonly EmittedFile[], target: string, fs: NodeFs, path: NodePath): EmittedFile[] {
+function placeFiles(files: readonly EmittedFile[], target: string, producer: string, fs: NodeFs, path: NodePath): EmittedFile[] {
   for (const file of files) {
     const clean = path.normalize(file.path);
     if (path.isAbsolute(file.path) || clean.startsWith("..") || clean === ".") {
@@ -283,13 +272,30 @@ function placeFiles(files: readonly EmittedFile[], target: string, fs: NodeFs, p
     }
   }
   const main = mainFiles(files);
-  const intoDirectory = main.length > 1 || target.endsWith("/") || isDirectory(fs, target);
-  if (!intoDirectory) return [{ path: target, contents: main[0]!.contents }];
+  const intoDirectory = target.endsWith("/") || isDirectory(fs, target);
+  if (!intoDirectory && main.length === 1) return [{ path: target, contents: main[0]!.contents }];
+  if (!intoDirectory && (fs.existsSync(target) || path.extname(target) !== "")) refuseFileTarget(target, files, producer);
   return files.map((file) => ({ path: path.join(target, file.path), contents: file.contents }));
 }
 
+/**
+ * Several files (a split Cloud Build config) for an `-o` that names one file: an error,
+ * not a directory of that name. A pipeline that wrote `-o cloudbuild.json` and submits
+ * that file must change when its graph outgrows one config, so it is told, not left
+ * submitting a stale file or finding a directory where its file was.
+ */
+function refuseFileTarget(target: string, files: readonly EmittedFile[], producer: string): never {
+  const names = files.map((file) => file.path);
+  const listed = names.length > 4 ? [...names.slice(0, 2), "...", ...names.slice(-2)] : names;
+  // cloudbuild.json → cloudbuild/, as the README writes it.
+  const stem = target.replace(/(?<=[^/])\.[^./]*$/, "");
+  fail("USAGE", `-o ${target} names a file, but ${producer} writes ${files.length} files for this graph: ${listed.join(", ")}`, {
+    hint: `pass a directory, such as -o ${stem === target ? "DIRECTORY" : stem}/; nothing was written`,
+  });
+}
+
 /** The files written anywhere: all but the companions (emitters/contract.ts), which go only into a directory. */
-export function mainFiles(files: readonly EmittedFile[]): readonly EmittedFile[] {
+function mainFiles(files: readonly EmittedFile[]): readonly EmittedFile[] {
   return files.some((file) => file.companion) ? files.filter((file) => !file.companion) : files;
 }
 
