@@ -51,3 +51,27 @@ export function generateMatrix(shape: Shape, images: number): string {
   }
   return `${lines.join("\n")}\n`;
 }
+
+/**
+ * A legacy cloudbuild_config.json (Caliban's 2020-08 form) of about `images` images, for
+ * `import`: a CPU image per OS base × python, and GPU images for about half of base ×
+ * python × CUDA, scattered, so that import must search for its exclude patterns.
+ */
+export function generateLegacyConfig(images: number): string {
+  // n bases, n pythons, n CUDAs: n² CPU images and about n³/2 GPU images.
+  const n = Math.max(1, Math.round(Math.cbrt(images * 2)));
+  const table = (prefix: string, entry: (i: number) => Record<string, string>) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, entry(i)]));
+  const config = {
+    gpu_versions: table("cuda", (i) => ({ CUDA: `${i}.0` })),
+    python_versions: table("py", (i) => ({ PYTHON_VERSION: `3.${i}`, MINICONDA_VERSION: `py3${i}_4.8.2` })),
+    base_images: table("ubuntu", (i) => ({ BASE_IMAGE: `ubuntu:${i}.04`, UBUNTU_VERSION: `${i}.04` })),
+    images: [] as Record<string, string>[],
+  };
+  for (let b = 0; b < n; b++) {
+    for (let p = 0; p < n; p++) {
+      config.images.push({ base_image: `ubuntu${b}`, python: `py${p}` });
+      for (let g = 0; g < n; g++) if ((b * 7 + p * 13 + g * 5 + ((b * p * g) % 3)) % 2 === 0) config.images.push({ base_image: `ubuntu${b}`, python: `py${p}`, gpu: `cuda${g}` });
+    }
+  }
+  return `${JSON.stringify(config, null, 1)}\n`;
+}

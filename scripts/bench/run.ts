@@ -1,6 +1,7 @@
 // npm run bench: the compiled binary, as CI runs it (a whole process), on matrices
 // of about 10, 1,000, 10,000 and 100,000 images of five shapes, for `plan` and each
-// built-in emitter: median and spread of wall time, and peak memory (RSS). An empty
+// built-in emitter, and on legacy configs of those sizes for `import`: median and
+// spread of wall time, and peak memory (RSS). An empty
 // compiled Bun program is measured the same way, as the floor, and every time is also
 // given as a ratio to it. Prints a table; writes bench/results.json and bench/results.md.
 //
@@ -12,7 +13,7 @@ import { cpus, totalmem } from "node:os";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../compile-flags.ts";
-import { generateMatrix, SHAPES } from "./generate.ts";
+import { generateLegacyConfig, generateMatrix, SHAPES } from "./generate.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const WORK = join(ROOT, ".cache", "bench");
@@ -78,6 +79,24 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
+/** A row of the table: printed now, kept for results.json and results.md. */
+function record(run: { size: number; shape: string; images: number; command: string; runs: number; times: number[]; floorMs: number; peakBytes: number }): void {
+  const { times, peakBytes, ...rest } = run;
+  const medianMs = median(times);
+  const row: Measurement = {
+    ...rest,
+    medianMs,
+    minMs: Math.min(...times),
+    maxMs: Math.max(...times),
+    ratioToFloor: medianMs / run.floorMs,
+    peakMiB: peakBytes / 2 ** 20,
+  };
+  results.push(row);
+  console.log(
+    `${String(row.images).padStart(6)} ${row.shape.padEnd(15)} ${row.command.padEnd(28)} ${medianMs.toFixed(1).padStart(8)} ms  (${row.minMs.toFixed(1)}–${row.maxMs.toFixed(1)})  ${row.ratioToFloor.toFixed(1).padStart(6)}x  ${row.peakMiB.toFixed(1).padStart(7)} MiB`,
+  );
+}
+
 rmSync(WORK, { recursive: true, force: true });
 mkdirSync(join(WORK, "out"), { recursive: true });
 const binary = join(WORK, "caliban-images");
@@ -140,6 +159,14 @@ for (const size of SIZES) {
   }
 }
 
+/** `import` of a legacy config of each size: its exclude patterns are searched for (core/legacy-import.ts). */
+const legacyCases: { size: number; file: string; images: number }[] = [];
+for (const size of SIZES) {
+  const file = `legacy-${size}.json`;
+  writeFileSync(join(WORK, file), generateLegacyConfig(size));
+  legacyCases.push({ size, file, images: JSON.parse(readFileSync(join(WORK, file), "utf8")).images.length });
+}
+
 for (const { size, shape, file, images } of cases) {
   const commands: [string, string[], string?, boolean?, string[]?][] = COMMANDS.map(([command, argv]) => [command === "emit github" && images > 1500 ? "emit github --format matrix" : command, argv(file, images), undefined, argv(file, images).includes("-o")]);
   if (shape === "caliban" || (shape === "cross" && size === 10000)) {
@@ -157,25 +184,14 @@ for (const { size, shape, file, images } of cases) {
     const runs = size >= 100000 ? 5 : size >= 10000 ? 7 : caliban ? 31 : 11;
     const prepare = replacesChanged ? [binary, ...argv, ...ANOTHER_REPOSITORY] : clear;
     const { times, floorTimes, peakBytes } = measure([binary, ...argv], runs, stdoutFile, caliban ? [empty] : undefined, prepare);
-    const medianMs = median(times);
-    const row: Measurement = {
-      size,
-      shape,
-      images,
-      command,
-      runs,
-      medianMs,
-      minMs: Math.min(...times),
-      maxMs: Math.max(...times),
-      ratioToFloor: medianMs / (caliban ? median(floorTimes) : floor),
-      floorMs: caliban ? median(floorTimes) : floor,
-      peakMiB: peakBytes / 2 ** 20,
-    };
-    results.push(row);
-    console.log(
-      `${String(images).padStart(6)} ${shape.padEnd(15)} ${row.command.padEnd(28)} ${medianMs.toFixed(1).padStart(8)} ms  (${row.minMs.toFixed(1)}–${row.maxMs.toFixed(1)})  ${row.ratioToFloor.toFixed(1).padStart(6)}x  ${row.peakMiB.toFixed(1).padStart(7)} MiB`,
-    );
+    record({ size, shape, images, command, runs, times, floorMs: caliban ? median(floorTimes) : floor, peakBytes });
   }
+}
+
+for (const { size, file, images } of legacyCases) {
+  const runs = size >= 100000 ? 5 : size >= 10000 ? 7 : 11;
+  const { times, peakBytes } = measure([binary, "import", file, "-o", "out/imported.toml"], runs);
+  record({ size, shape: "legacy config", images, command: "import", runs, times, floorMs: floor, peakBytes });
 }
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}, Bun ${Bun.version}`;
