@@ -90,17 +90,18 @@ export function formatDiagnostic(d: Diagnostic): string {
 
 /** The closest candidate by edit distance, for "did you mean" hints; undefined when nothing is close. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
+  const lower = word.toLowerCase();
+  // Only a candidate closer than the best so far can replace it: the limit falls as one is found.
+  let limit = Math.max(1, Math.floor(word.length / 3));
   let best: string | undefined;
-  let bestDistance = Infinity;
   for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
+    const distance = editDistanceWithin(lower, candidate.toLowerCase(), limit);
+    if (distance > limit) continue;
+    best = candidate;
+    if (distance === 0) break;
+    limit = distance - 1;
   }
-  const allowed = Math.max(1, Math.floor(word.length / 3));
-  return bestDistance <= allowed ? best : undefined;
+  return best;
 }
 
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
@@ -111,15 +112,32 @@ export function didYouMean(word: string, candidates: Iterable<string>): string |
   return undefined;
 }
 
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+/**
+ * The edit distance of a and b when it is at most `limit`, else limit + 1: only the
+ * cells within `limit` of the diagonal are computed, and a row beyond the limit ends it.
+ * (Hints compare a word with every value of an axis, which can be thousands.)
+ */
+function editDistanceWithin(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  if (limit === 0) return a === b ? 0 : 1;
+  const beyond = limit + 1;
+  let previous = new Array<number>(b.length + 1);
+  let current = new Array<number>(b.length + 1);
+  for (let j = 0; j <= b.length; j++) previous[j] = j <= limit ? j : beyond;
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
+    const from = Math.max(1, i - limit);
+    const to = Math.min(b.length, i + limit);
+    current.fill(beyond);
+    current[0] = i <= limit ? i : beyond;
+    let rowMinimum = current[0]!;
+    for (let j = from; j <= to; j++) {
       const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
+      const cell = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution, beyond);
+      current[j] = cell;
+      if (cell < rowMinimum) rowMinimum = cell;
     }
-    previous = current;
+    if (rowMinimum > limit) return beyond;
+    [previous, current] = [current, previous];
   }
-  return previous[b.length]!;
+  return Math.min(previous[b.length]!, beyond);
 }

@@ -4,6 +4,7 @@
 // what, and which configs they refuse; not the order of their output.
 
 import { CalibanError, type Diagnostic, type KeyPath } from "./errors.ts";
+import { Heap } from "./heap.ts";
 import { writeMatrix, type ArgDraft, type FamilyDraft, type MatrixDraft } from "./matrix-write.ts";
 import { ARG_NAME_PATTERN, CONTROL_CHARACTER, describeControlCharacter, VALUE_PATTERN } from "./names.ts";
 
@@ -344,7 +345,7 @@ export function coverWithPatterns(axes: readonly string[], domains: Record<strin
   const gain = candidates.map((candidate) => candidate.members.length);
   // A heap entry is [candidate, its gain when pushed], the greater gain first, then the earlier
   // candidate. Gains only fall: an entry found stale is pushed again with its gain now.
-  const entries = new MaxHeap<[number, number]>(([a, ga], [b, gb]) => ga - gb || b - a);
+  const entries = new Heap<[number, number]>(([a, ga], [b, gb]) => ga - gb || b - a);
   candidates.forEach((_, c) => entries.push([c, gain[c]!]));
   const removed = new Uint8Array(excluded.length);
   let remaining = excluded.length;
@@ -367,42 +368,6 @@ export function coverWithPatterns(axes: readonly string[], domains: Record<strin
     }
   }
   return chosen;
-}
-
-/** A binary heap: pop gives the greatest by `compare`. */
-class MaxHeap<T> {
-  private readonly items: T[] = [];
-  constructor(private readonly compare: (a: T, b: T) => number) {}
-
-  push(item: T): void {
-    const items = this.items;
-    let i = items.push(item) - 1;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (this.compare(items[i]!, items[parent]!) <= 0) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
-      i = parent;
-    }
-  }
-
-  pop(): T | undefined {
-    const items = this.items;
-    const top = items[0];
-    const last = items.pop();
-    if (items.length === 0 || last === undefined) return top;
-    items[0] = last;
-    for (let i = 0; ; ) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let largest = i;
-      if (left < items.length && this.compare(items[left]!, items[largest]!) > 0) largest = left;
-      if (right < items.length && this.compare(items[right]!, items[largest]!) > 0) largest = right;
-      if (largest === i) break;
-      [items[i], items[largest]] = [items[largest]!, items[i]!];
-      i = largest;
-    }
-    return top;
-  }
 }
 
 function crossProduct(axes: readonly string[], domains: Record<string, string[]>): Record<string, string>[] {

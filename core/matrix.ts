@@ -104,8 +104,17 @@ export function readMatrix(data: Record<string, unknown>, file: string): Matrix 
 
 type Table = Record<string, unknown>;
 
+/**
+ * How many names all "did you mean" hints among names that may be many (an axis's
+ * values, the families) may compare with, per matrix. Each hint compares the word with
+ * every name, so ten thousand unknown values of an axis of ten thousand took 18 s;
+ * past the budget (a few hundredths of a second), such an error comes without its hint.
+ */
+const HINT_COMPARISONS = 200_000;
+
 class MatrixReader {
   readonly diagnostics: Diagnostic[] = [];
+  private hintBudget = HINT_COMPARISONS;
 
   constructor(private readonly file: string) {}
 
@@ -121,6 +130,18 @@ class MatrixReader {
 
   private report(code: ErrorCode, keyPath: KeyPath, message: string, hint?: string): void {
     this.diagnostics.push({ code, file: this.file, keyPath, message, ...(hint ? { hint } : {}) });
+  }
+
+  /** "Did you mean" for a value an axis does not have, within the budget above. */
+  private valueHint(text: string, values: ReadonlyMap<string, unknown>): string | undefined {
+    return this.hintAmong(text, values.size, () => values.keys());
+  }
+
+  /** "Did you mean" among `count` names, listed only when the budget above allows. */
+  private hintAmong(word: string, count: number, names: () => Iterable<string>): string | undefined {
+    if (count > this.hintBudget) return undefined;
+    this.hintBudget -= count;
+    return didYouMean(word, names());
   }
 
   private repository(value: unknown): string {
@@ -427,7 +448,7 @@ class MatrixReader {
       if (typeof text !== "string") {
         this.string(text, [...path, index, axisName]);
       } else if (!axes.get(axisName)!.valuesByName.has(text)) {
-        this.report("UNKNOWN_REFERENCE", [...path, index, axisName], `axis "${axisName}" has no value "${text}"`, didYouMean(text, axes.get(axisName)!.valuesByName.keys()));
+        this.report("UNKNOWN_REFERENCE", [...path, index, axisName], `axis "${axisName}" has no value "${text}"`, this.valueHint(text, axes.get(axisName)!.valuesByName));
       } else {
         combination[axisName] = text;
       }
@@ -462,7 +483,7 @@ class MatrixReader {
       const valueIndex = typeof text === "string" ? positions[position]!.get(text) : undefined;
       if (valueIndex !== undefined) indices[index * item.length + position] = valueIndex;
       else if (typeof text !== "string") this.string(text, [...path, index, position]);
-      else this.report("UNKNOWN_REFERENCE", [...path, index, position], `axis "${familyAxes[position]}" has no value "${text}"`, didYouMean(text, positions[position]!.keys()));
+      else this.report("UNKNOWN_REFERENCE", [...path, index, position], `axis "${familyAxes[position]}" has no value "${text}"`, this.valueHint(text, positions[position]!));
     }
   }
 
@@ -477,8 +498,8 @@ class MatrixReader {
         this.report("CYCLE", path, `family "${family.name}" builds FROM itself`);
       } else if (!base) {
         if (!declared.has(family.from)) {
-          const others = [...byName.keys()].filter((name) => name !== family.name);
-          this.report("UNKNOWN_REFERENCE", path, `no image family named "${family.from}"`, didYouMean(family.from, others) ?? "`from` names another [images.NAME] table");
+          const others = () => [...byName.keys()].filter((name) => name !== family.name);
+          this.report("UNKNOWN_REFERENCE", path, `no image family named "${family.from}"`, this.hintAmong(family.from, byName.size, others) ?? "`from` names another [images.NAME] table");
         }
       } else {
         const extra = base.axes.filter((axis) => !family.axes.includes(axis));
@@ -499,9 +520,10 @@ class MatrixReader {
     const done = new Set<string>();
     for (const start of families) {
       const chain: string[] = [];
+      const positions = new Map<string, number>();
       let current: Family | undefined = start;
       while (current && !done.has(current.name)) {
-        const seenAt = chain.indexOf(current.name);
+        const seenAt = positions.get(current.name) ?? -1;
         if (seenAt >= 0) {
           const loop = [...chain.slice(seenAt), current.name];
           if (loop.length > 2) {
@@ -509,7 +531,7 @@ class MatrixReader {
           }
           break;
         }
-        chain.push(current.name);
+        positions.set(current.name, chain.push(current.name) - 1);
         current = current.from === undefined ? undefined : byName.get(current.from);
       }
       for (const name of chain) done.add(name);

@@ -1,7 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import fc from "fast-check";
 import { CalibanError, type Diagnostic } from "./errors.ts";
 import { stages } from "./graph.ts";
 import { loadMatrix, planLoaded } from "./load.ts";
+import type { Family } from "./matrix.ts";
+import { familyOrder } from "./plan.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 
 async function plan(toml: string, repository?: string) {
@@ -282,4 +285,47 @@ describe("TOML syntax errors", () => {
     expect(problem).toMatchObject({ code: "TOML_SYNTAX", file: "m.toml", line: 3, column: 11 });
     expect(problem!.excerpt).toBe("  3 | v = { X = unquoted }\n    |           ^");
   });
+});
+
+test("family order: each family after its base, else as declared, loops included, as the plain statement of it", () => {
+  // The plain statement: again and again, the first-declared family whose base is placed
+  // (or that has none here); in a loop, the first-declared one left.
+  const plainOrder = (families: readonly Pick<Family, "name" | "from">[]) => {
+    const known = new Set(families.map((f) => f.name));
+    const placed = new Set<string>();
+    const remaining = [...families];
+    const ordered: string[] = [];
+    while (remaining.length > 0) {
+      const index = remaining.findIndex((f) => f.from === undefined || !known.has(f.from) || placed.has(f.from));
+      const [next] = remaining.splice(Math.max(index, 0), 1);
+      ordered.push(next!.name);
+      placed.add(next!.name);
+    }
+    return ordered;
+  };
+  const froms = fc.array(fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }), { minLength: 1, maxLength: 10 });
+  fc.assert(
+    fc.property(froms, (bases) => {
+      const families = bases.map((base, i) => ({ name: `f${i}`, from: base === undefined ? undefined : `f${base}` }));
+      expect(familyOrder(families as unknown as Family[]).map((f) => f.name)).toEqual(plainOrder(families));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test("thousands of mistakes: each reported at its line; hints among an axis's values stop at a budget, the errors do not", async () => {
+  const values = Array.from({ length: 1000 }, (_, i) => `v${i} = { X = "x${i}" }`);
+  // 300 unknown values, then 300 numbers where a value's name belongs.
+  const rows = [...Array.from({ length: 300 }, (_, i) => `  ["u${i}"],`), ...Array.from({ length: 300 }, (_, i) => `  [${i}],`)];
+  const toml = ['repository = "r.example.com/x"', "[axes.v]", ...values, "[images.a]", 'tag = "a-{v}"', 'matrix = ["v"]', "combinations = [", ...rows, "]"].join("\n");
+  const found = await problems(toml);
+  expect(found).toHaveLength(600);
+  const firstRowLine = toml.split("\n").indexOf(rows[0]!) + 1;
+  found.forEach((d, i) => expect(d.line).toBe(firstRowLine + i));
+  const unknown = found.slice(0, 300);
+  expect(unknown[0]!.hint).toBe('did you mean "v0"?');
+  // 200,000 comparisons, 1,000 values each: 200 hints.
+  expect(unknown.filter((d) => d.hint !== undefined)).toHaveLength(200);
+  expect(unknown[299]!.message).toBe('axis "v" has no value "u299"');
+  expect(found.slice(300).every((d) => d.hint?.startsWith("quote it"))).toBe(true);
 });

@@ -9,6 +9,7 @@
 import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath } from "./errors.ts";
 import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "./graph.ts";
 import type { ArgSource, Axis, AxisValue, Combination, Family, Matrix, ValueIndices } from "./matrix.ts";
+import { Heap } from "./heap.ts";
 import { TAG_PATTERN } from "./names.ts";
 import { closureRunsPerImage, runsPerImage } from "./short-lived.ts";
 import type { Template } from "./template.ts";
@@ -22,18 +23,37 @@ export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGrap
   return new Planner(matrix, options.repository ?? matrix.repository).plan();
 }
 
-/** Families ordered so that each comes after the family it builds FROM; otherwise declaration order. */
+/**
+ * Families ordered so that each comes after the family it builds FROM; otherwise
+ * declaration order: each step places the first-declared family whose base is placed
+ * (a heap of those, by declaration), or, in a loop (already reported by readMatrix),
+ * the first-declared family not yet placed.
+ */
 export function familyOrder(families: readonly Family[]): Family[] {
-  const ordered: Family[] = [];
-  const placed = new Set<string>();
-  const remaining = [...families];
   const known = new Set(families.map((f) => f.name));
-  while (remaining.length > 0) {
-    const index = remaining.findIndex((f) => f.from === undefined || !known.has(f.from) || placed.has(f.from));
-    // A loop was already reported by readMatrix; place the rest as declared.
-    const [next] = remaining.splice(index < 0 ? 0 : index, 1);
-    ordered.push(next!);
-    placed.add(next!.name);
+  const builtFrom = new Map<string, number[]>();
+  const ready = new Heap<number>((a, b) => b - a);
+  families.forEach((family, i) => {
+    if (family.from === undefined || !known.has(family.from)) ready.push(i);
+    else {
+      const children = builtFrom.get(family.from);
+      if (children) children.push(i);
+      else builtFrom.set(family.from, [i]);
+    }
+  });
+  const ordered: Family[] = [];
+  const placed = new Uint8Array(families.length);
+  let firstUnplaced = 0;
+  while (ordered.length < families.length) {
+    let next = ready.pop();
+    if (next === undefined) {
+      while (placed[firstUnplaced]) firstUnplaced++;
+      next = firstUnplaced;
+    }
+    if (placed[next]) continue;
+    placed[next] = 1;
+    ordered.push(families[next]!);
+    for (const child of builtFrom.get(families[next]!.name) ?? []) if (!placed[child]) ready.push(child);
   }
   return ordered;
 }
@@ -134,12 +154,15 @@ class Planner {
   private readonly missingAttributes = new Set<string>();
   /** Arg name → base image → the arg giving that base's reference (see fromArg). */
   private readonly fromArgs = new Map<string, Map<ImageNode, BuildArg>>();
+  /** The families another builds FROM. */
+  private readonly bases: ReadonlySet<string>;
 
   constructor(
     private readonly matrix: Matrix,
     private readonly repository: string,
   ) {
     this.usedIds = new Set(["default", ...matrix.families.map((f) => f.name)]);
+    this.bases = new Set(matrix.families.flatMap((f) => (f.from === undefined ? [] : [f.from])));
   }
 
   plan(): BuildGraph {
@@ -171,7 +194,7 @@ class Planner {
     const compiled = this.compileFamily(family, axes);
     // The index finds a base image for the families built FROM this one, and a repeated
     // combination, which only an explicit list or an include can give: the product cannot.
-    const isBase = this.matrix.families.some((f) => f.from === family.name);
+    const isBase = this.bases.has(family.name);
     const mayRepeat = family.combinations !== undefined || family.include.count > 0;
     const indexed = isBase || mayRepeat;
 

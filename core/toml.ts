@@ -75,13 +75,17 @@ function lowerFirst(s: string): string {
 /** Fills in line and column for diagnostics that carry a key path into this document. */
 export function locateDiagnostics(document: TomlSource, diagnostics: readonly Diagnostic[]): Diagnostic[] {
   let positions: Map<string, Position> | undefined;
+  // Split once for all the diagnostics: a matrix can have thousands of wrong values.
+  let lines: string[] | undefined;
   return diagnostics.map((d) => {
     if (d.line !== undefined || !d.keyPath || d.file !== document.file) return d;
     positions ??= locateKeys(document.text);
     const position = positionOf(positions, d.keyPath as KeyPath);
     if (!position) return d;
     const located = { ...d, line: position.line, column: position.column };
-    return d.code === "WRONG_TYPE" ? { ...located, ...numberAsWritten(document.text, located) } : located;
+    if (d.code !== "WRONG_TYPE") return located;
+    lines ??= document.text.split("\n");
+    return { ...located, ...numberAsWritten(lines[position.line - 1] ?? "", located) };
   });
 }
 
@@ -89,10 +93,9 @@ export function locateDiagnostics(document: TomlSource, diagnostics: readonly Di
  * "Quote it" must show the number as the user wrote it: TOML reads 3.10 as 3.1, and
  * "3.1" is exactly the wrong fix. The text is read from the source line at the key.
  */
-function numberAsWritten(text: string, d: Diagnostic): Partial<Diagnostic> {
+function numberAsWritten(line: string, d: Diagnostic): Partial<Diagnostic> {
   const found = /found the number (\S+)$/.exec(d.message);
   if (!found) return {};
-  const line = text.split("\n")[d.line! - 1] ?? "";
   const raw = /^[^=]*=\s*([-+0-9][-+0-9_.eE]*)/.exec(line.slice(d.column! - 1))?.[1];
   if (!raw) return {};
   const reading = raw === found[1] ? "" : ` (TOML reads ${raw} as the number ${found[1]})`;

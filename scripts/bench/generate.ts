@@ -75,3 +75,29 @@ export function generateLegacyConfig(images: number): string {
   }
   return `${JSON.stringify(config, null, 1)}\n`;
 }
+
+/**
+ * A matrix of about `images` combinations, two in three of them mistakes, for how long
+ * reporting them takes: a value the axis does not have (with a "did you mean"), or a
+ * number where a value's name belongs (with "quote it as written").
+ */
+export function generateMistakes(images: number): string {
+  // distro (d) × variant (v), d·v ≈ images, as an explicit list of rows.
+  const d = Math.max(1, Math.round(Math.sqrt(images / 4)));
+  const v = Math.max(1, Math.round(images / d));
+  const lines = ['repository = "registry.example.com/bench/images"', ""];
+  for (const [axis, count, attribute] of [["distro", d, "DISTRO"], ["variant", v, "VARIANT"]] as const) {
+    lines.push(`[axes.${axis}]`);
+    for (let i = 0; i < count; i++) lines.push(`${axis}${i} = { ${attribute} = "${attribute.toLowerCase()}-${i}" }`);
+    lines.push("");
+  }
+  const rows: string[] = [];
+  for (let i = 0; i < d; i++) {
+    for (let k = 0; k < v; k++) {
+      const kind = (i + k) % 3;
+      rows.push(kind === 0 ? `["distro${i}", "variant${k}"]` : kind === 1 ? `["distro${i}", "varaint${k}"]` : `["distro${i}", ${k}]`);
+    }
+  }
+  lines.push("[images.app]", 'tag = "app-{distro}-{variant}"', 'matrix = ["distro", "variant"]', 'args = ["distro", "variant"]', `combinations = [\n  ${rows.join(",\n  ")},\n]`);
+  return `${lines.join("\n")}\n`;
+}

@@ -13,7 +13,7 @@ import { cpus, totalmem } from "node:os";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../compile-flags.ts";
-import { generateLegacyConfig, generateMatrix, SHAPES } from "./generate.ts";
+import { generateLegacyConfig, generateMatrix, generateMistakes, SHAPES } from "./generate.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const WORK = join(ROOT, ".cache", "bench");
@@ -44,18 +44,19 @@ function compile(entry: string, outfile: string): void {
  * Runs a command `runs` times: wall time of each whole process; then its peak RSS, once,
  * from a fresh parent. With `stdoutFile`, stdout goes to that file, truncated before each
  * run as the shell's `>` would (opening it is not timed); otherwise to /dev/null. With
- * `prepareArgv`, that command runs (not timed) before each run.
+ * `prepareArgv`, that command runs (not timed) before each run. The command must exit
+ * with `exitCode` (2: a matrix with mistakes).
  */
-function measure(argv: string[], runs: number, stdoutFile?: string, floorArgv?: string[], prepareArgv?: string[]): { times: number[]; floorTimes: number[]; peakBytes: number } {
+function measure(argv: string[], runs: number, stdoutFile?: string, floorArgv?: string[], prepareArgv?: string[], exitCode = 0): { times: number[]; floorTimes: number[]; peakBytes: number } {
   const times: number[] = [];
   const floorTimes: number[] = [];
-  const timed = (command: string[], outFile?: string): number => {
+  const timed = (command: string[], outFile?: string, expectedExit = 0): number => {
     const fd = outFile === undefined ? undefined : openSync(join(WORK, outFile), "w");
     const start = performance.now();
     const result = Bun.spawnSync(command, { stdout: fd ?? "ignore", stderr: "pipe", cwd: WORK });
     const elapsed = performance.now() - start;
     if (fd !== undefined) closeSync(fd);
-    if (result.exitCode !== 0) throw new Error(`${command.join(" ")} failed: ${result.stderr.toString()}`);
+    if (result.exitCode !== expectedExit) throw new Error(`${command.join(" ")}: exit ${result.exitCode}: ${result.stderr.toString()}`);
     return elapsed;
   };
   for (let i = 0; i < runs; i++) {
@@ -66,10 +67,10 @@ function measure(argv: string[], runs: number, stdoutFile?: string, floorArgv?: 
       // What it wrote goes to the disk now, not during the timed run (at 100,000 images, 100 MB).
       Bun.spawnSync(["sync"]);
     }
-    times.push(timed(argv, stdoutFile));
+    times.push(timed(argv, stdoutFile, exitCode));
   }
   const peak = Bun.spawnSync([process.execPath, join(import.meta.dir, "peak-rss.ts"), ...argv], { cwd: WORK });
-  if (peak.exitCode !== 0) throw new Error(`peak RSS of ${argv.join(" ")}: exit ${peak.exitCode}`);
+  if (peak.exitCode !== exitCode) throw new Error(`peak RSS of ${argv.join(" ")}: exit ${peak.exitCode}`);
   return { times, floorTimes, peakBytes: Number(peak.stdout.toString().trim()) };
 }
 
@@ -167,6 +168,15 @@ for (const size of SIZES) {
   legacyCases.push({ size, file, images: JSON.parse(readFileSync(join(WORK, file), "utf8")).images.length });
 }
 
+/** `plan` of a matrix whose combinations are mostly mistakes: every one reported, located, with its hint. */
+const mistakeCases: { size: number; file: string; images: number }[] = [];
+for (const size of SIZES.filter((size) => size >= 1000)) {
+  const file = `mistakes-${size}.toml`;
+  writeFileSync(join(WORK, file), generateMistakes(size));
+  const rows = readFileSync(join(WORK, file), "utf8").match(/^ {2}\["distro/gm)!.length;
+  mistakeCases.push({ size, file, images: rows });
+}
+
 for (const { size, shape, file, images } of cases) {
   const commands: [string, string[], string?, boolean?, string[]?][] = COMMANDS.map(([command, argv]) => [command === "emit github" && images > 1500 ? "emit github --format matrix" : command, argv(file, images), undefined, argv(file, images).includes("-o")]);
   if (shape === "caliban" || (shape === "cross" && size === 10000)) {
@@ -192,6 +202,12 @@ for (const { size, file, images } of legacyCases) {
   const runs = size >= 100000 ? 5 : size >= 10000 ? 7 : 11;
   const { times, peakBytes } = measure([binary, "import", file, "-o", "out/imported.toml"], runs);
   record({ size, shape: "legacy config", images, command: "import", runs, times, floorMs: floor, peakBytes });
+}
+
+for (const { size, file, images } of mistakeCases) {
+  const runs = size >= 100000 ? 5 : size >= 10000 ? 7 : 11;
+  const { times, peakBytes } = measure([binary, "plan", "--matrix", file], runs, undefined, undefined, undefined, 2);
+  record({ size, shape: "mistakes", images, command: "plan (exit 2)", runs, times, floorMs: floor, peakBytes });
 }
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}, Bun ${Bun.version}`;
