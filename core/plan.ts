@@ -8,8 +8,8 @@
 
 import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath } from "./errors.ts";
 import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "./graph.ts";
-import type { ArgSource, Axis, AxisValue, Combination, Family, Matrix, ValueIndices } from "./matrix.ts";
 import { Heap } from "./heap.ts";
+import type { ArgSource, Axis, AxisValue, Combination, Family, Matrix, ValueIndices } from "./matrix.ts";
 import { TAG_PATTERN } from "./names.ts";
 import { closureRunsPerImage, runsPerImage } from "./short-lived.ts";
 import type { Template } from "./template.ts";
@@ -32,6 +32,7 @@ export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGrap
 export function familyOrder(families: readonly Family[]): Family[] {
   const known = new Set(families.map((f) => f.name));
   const builtFrom = new Map<string, number[]>();
+  // Families whose base is placed, by index: the first declared comes out first.
   const ready = new Heap<number>((a, b) => b - a);
   families.forEach((family, i) => {
     if (family.from === undefined || !known.has(family.from)) ready.push(i);
