@@ -25,7 +25,8 @@ export interface AxisValue {
 export interface Axis {
   readonly name: string;
   readonly values: readonly AxisValue[];
-  readonly valuesByName: ReadonlyMap<string, AxisValue>;
+  /** Value name → its index in `values` (combinations are read and planned as indices). */
+  readonly indexByName: ReadonlyMap<string, number>;
 }
 
 /** Where a family's build args come from, in order; a later arg of the same name overrides an earlier one. */
@@ -187,7 +188,7 @@ class MatrixReader {
         values.push({ name: valueName, attributes });
       }
       if (values.length === 0) this.report("EMPTY", path, `axis "${axisName}" has no values`);
-      axes.set(axisName, { name: axisName, values, valuesByName: new Map(values.map((v) => [v.name, v])) });
+      axes.set(axisName, { name: axisName, values, indexByName: new Map(values.map((v, i) => [v.name, i])) });
     }
     return axes;
   }
@@ -387,7 +388,7 @@ class MatrixReader {
    */
   private wholeCombinations(value: unknown, path: KeyPath, familyAxes: readonly string[], axes: ReadonlyMap<string, Axis>): ValueIndices | undefined {
     if (!this.isList(value, path, familyAxes, true)) return undefined;
-    const positions = familyAxes.map((axis) => new Map(axes.get(axis)!.values.map((v, i) => [v.name, i])));
+    const positions = familyAxes.map((axis) => axes.get(axis)!.indexByName);
     const width = familyAxes.length;
     const indices = new Int32Array(value.length * width);
     for (let index = 0; index < value.length; index++) {
@@ -447,8 +448,8 @@ class MatrixReader {
       const text = item[axisName];
       if (typeof text !== "string") {
         this.string(text, [...path, index, axisName]);
-      } else if (!axes.get(axisName)!.valuesByName.has(text)) {
-        this.report("UNKNOWN_REFERENCE", [...path, index, axisName], `axis "${axisName}" has no value "${text}"`, this.valueHint(text, axes.get(axisName)!.valuesByName));
+      } else if (!axes.get(axisName)!.indexByName.has(text)) {
+        this.report("UNKNOWN_REFERENCE", [...path, index, axisName], `axis "${axisName}" has no value "${text}"`, this.valueHint(text, axes.get(axisName)!.indexByName));
       } else {
         combination[axisName] = text;
       }

@@ -73,8 +73,7 @@ function forEachCombination(family: Family, axes: readonly Axis[], visit: (indic
     for (let i = 0; i < family.combinations.count; i++) visit(combinationAt(family.combinations, i, current));
     return;
   }
-  const positions = axes.map((axis) => new Map(axis.values.map((v, i) => [v.name, i])));
-  const excluded = new ExcludeSet(family.exclude, axes, positions);
+  const excluded = new ExcludeSet(family.exclude, axes);
   const excluding = family.exclude.length > 0;
   // An include the product already has is built once: the product's keys, kept only when there are includes.
   const present = family.include.count > 0 ? new Set<string>() : undefined;
@@ -113,14 +112,14 @@ function combinationAt(list: ValueIndices, i: number, into: number[]): number[] 
 class ExcludeSet {
   private readonly groups: { positions: number[]; keys: Set<string> }[] = [];
 
-  constructor(patterns: readonly Combination[], axes: readonly Axis[], valueIndex: readonly ReadonlyMap<string, number>[]) {
+  constructor(patterns: readonly Combination[], axes: readonly Axis[]) {
     const byShape = new Map<string, { positions: number[]; keys: Set<string> }>();
     for (const pattern of patterns) {
       const positions = axes.map((axis, i) => (axis.name in pattern ? i : -1)).filter((i) => i >= 0);
       const shape = positions.join(",");
       let group = byShape.get(shape);
       if (!group) byShape.set(shape, (group = { positions, keys: new Set() }));
-      group.keys.add(positions.map((i) => valueIndex[i]!.get(pattern[axes[i]!.name]!) ?? -1).join(","));
+      group.keys.add(positions.map((i) => axes[i]!.indexByName.get(pattern[axes[i]!.name]!) ?? -1).join(","));
     }
     this.groups = [...byShape.values()];
   }

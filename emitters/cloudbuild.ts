@@ -136,7 +136,6 @@ const ARG = "\n        ";
 const END_ARGS = '\n      ],\n      "waitFor": [\n        ';
 const END_STEP = "\n      ]\n    }";
 
-
 /** A step arg as JSON, holding `text` literally. */
 function stepArg(text: string): string {
   return jsonString(escapeSubstitutions(text));
