@@ -180,6 +180,31 @@ matrix = ["v"]
     expect(graph.images.map((i) => i.id)).toEqual(["x-3-7", "x-3-7-2"]);
   });
 
+  test("clashing ids get the first free suffix, as a search from -2 for each would give", async () => {
+    // Tags that differ only in '.' and '-' share a stem; some tags are themselves another's suffixed id.
+    const plainIds = (tags: readonly string[]) => {
+      const used = new Set(["default", "x"]);
+      return tags.map((tag) => {
+        const stem = tag.replace(/[^A-Za-z0-9_-]/g, "-");
+        let id = stem;
+        for (let n = 2; used.has(id); n++) id = `${stem}-${n}`;
+        used.add(id);
+        return id;
+      });
+    };
+    const name = fc.array(fc.constantFrom("1", "2"), { minLength: 1, maxLength: 3 });
+    const separators = fc.array(fc.constantFrom(".", "-"), { minLength: 2, maxLength: 2 });
+    const values = fc.uniqueArray(fc.tuple(name, separators).map(([parts, seps]) => parts.map((p, i) => (i === 0 ? p : `${seps[i - 1]}${p}`)).join("")), { minLength: 1, maxLength: 40 });
+    await fc.assert(
+      fc.asyncProperty(values, async (names) => {
+        const axis = names.map((v) => `"${v}" = {}`).join("\n");
+        const graph = await plan(`repository = "r.io/p/img"\n[axes.v]\n${axis}\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n`);
+        expect(graph.images.map((i) => i.id)).toEqual(plainIds(graph.images.map((i) => i.tag)));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   test("the same matrix plans to the same JSON every time", async () => {
     const toml = `${AXES}\n[images.x]\ntag = "x-{cuda}-{python}"\nmatrix = ["python", "cuda"]\n`;
     expect(JSON.stringify(await plan(toml))).toBe(JSON.stringify(await plan(toml)));

@@ -150,6 +150,8 @@ class Planner {
   private readonly byFamily = new Map<string, { axes: readonly string[]; strides: readonly number[]; images: Map<number | string, ImageNode> }>();
   /** Ids share a namespace with family names (bake targets and groups) and bake's "default" group. */
   private readonly usedIds: Set<string>;
+  /** Stem → the suffix its next clash tries first: ids are never freed, so every smaller suffix is taken. */
+  private readonly nextSuffix = new Map<string, number>();
   private readonly byTag = new Map<string, ImageNode>();
   private readonly missingAttributes = new Set<string>();
   /** Arg name → base image → the arg giving that base's reference (see fromArg). */
@@ -409,8 +411,15 @@ class Planner {
   /** The tag with other characters than [A-Za-z0-9_-] turned into '-': a valid bake target and make target name. */
   private uniqueId(tag: string, idSafe: boolean): string {
     const stem = idSafe ? tag : tag.replace(/[^A-Za-z0-9_-]/g, "-");
-    let id = stem;
-    for (let n = 2; this.usedIds.has(id); n++) id = `${stem}-${n}`;
+    if (!this.usedIds.has(stem)) {
+      this.usedIds.add(stem);
+      return stem;
+    }
+    // Resumed where the stem's last clash ended, not from 2: thousands of tags with one stem stay linear.
+    let n = this.nextSuffix.get(stem) ?? 2;
+    while (this.usedIds.has(`${stem}-${n}`)) n++;
+    const id = `${stem}-${n}`;
+    this.nextSuffix.set(stem, n + 1);
     this.usedIds.add(id);
     return id;
   }
