@@ -5,7 +5,7 @@ import { CalibanError, type Diagnostic } from "./errors.ts";
 import type { BuildGraph } from "./graph.ts";
 import { readMatrix, type Matrix } from "./matrix.ts";
 import { planMatrix, type PlanOptions } from "./plan.ts";
-import { locateDiagnostics, parseToml, type TomlSource } from "./toml.ts";
+import { keysAsWritten, locateDiagnostics, parseToml, type TomlSource } from "./toml.ts";
 
 export interface LoadedMatrix {
   /** The text, for locating later diagnostics (the parsed data is not kept: only the matrix read from it). */
@@ -15,7 +15,7 @@ export interface LoadedMatrix {
 
 export async function loadMatrix(text: string, file: string): Promise<LoadedMatrix> {
   const { data, ...document } = await parseToml(text, file);
-  return { document, matrix: located(document, () => readMatrix(data, file)) };
+  return { document, matrix: located(document, () => readMatrix(data, file, keysAsWritten(document))) };
 }
 
 export function planLoaded(loaded: LoadedMatrix, options: PlanOptions = {}): BuildGraph {

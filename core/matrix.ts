@@ -15,6 +15,7 @@ import {
   VALUE_RULE,
 } from "./names.ts";
 import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } from "./template.ts";
+import type { KeysAsWritten } from "./toml.ts";
 
 export interface AxisValue {
   readonly name: string;
@@ -96,8 +97,8 @@ const FAMILY_KEYS = [
 ];
 export const DEFAULT_FROM_ARG = "BASE_IMAGE";
 
-export function readMatrix(data: Record<string, unknown>, file: string): Matrix {
-  const reader = new MatrixReader(file);
+export function readMatrix(data: Record<string, unknown>, file: string, keysAsWritten: KeysAsWritten = (table) => Object.keys(table)): Matrix {
+  const reader = new MatrixReader(file, keysAsWritten);
   const matrix = reader.read(data);
   if (reader.diagnostics.length > 0) throw new CalibanError(reader.diagnostics);
   return matrix;
@@ -117,7 +118,11 @@ class MatrixReader {
   readonly diagnostics: Diagnostic[] = [];
   private hintBudget = HINT_COMPARISONS;
 
-  constructor(private readonly file: string) {}
+  constructor(
+    private readonly file: string,
+    /** Where order means something (axes, their values, families): the file's order, not the object's. */
+    private readonly keysAsWritten: KeysAsWritten,
+  ) {}
 
   read(data: Table): Matrix {
     this.knownKeys(data, TOP_LEVEL_KEYS, []);
@@ -162,13 +167,15 @@ class MatrixReader {
     if (value === undefined) return axes;
     const table = this.table(value, ["axes"]);
     if (!table) return axes;
-    for (const [axisName, axisValue] of Object.entries(table)) {
+    for (const axisName of this.keysAsWritten(table, ["axes"])) {
+      const axisValue = table[axisName];
       const path = ["axes", axisName];
       this.name(axisName, path, "axis");
       const valuesTable = this.table(axisValue, path, `[axes.${axisName}] must be a table of values, e.g. py37 = { PYTHON_VERSION = "3.7" }`);
       if (!valuesTable) continue;
       const values: AxisValue[] = [];
-      for (const [valueName, attributesValue] of Object.entries(valuesTable)) {
+      for (const valueName of this.keysAsWritten(valuesTable, path)) {
+        const attributesValue = valuesTable[valueName];
         const valuePath = [...path, valueName];
         if (!VALUE_PATTERN.test(valueName) || valueName.length > 128) {
           this.report("INVALID_NAME", valuePath, `"${valueName}" is not a valid axis value name`, `use ${VALUE_RULE}`);
@@ -201,8 +208,8 @@ class MatrixReader {
     const table = this.table(value, ["images"]);
     if (!table) return [];
     const families: Family[] = [];
-    for (const [name, familyValue] of Object.entries(table)) {
-      const family = this.family(name, familyValue, axes);
+    for (const name of this.keysAsWritten(table, ["images"])) {
+      const family = this.family(name, table[name], axes);
       if (family) families.push(family);
     }
     if (families.length === 0 && Object.keys(table).length === 0) {

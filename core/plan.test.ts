@@ -180,6 +180,34 @@ matrix = ["v"]
     expect(graph.images.map((i) => i.id)).toEqual(["x-3-7", "x-3-7-2"]);
   });
 
+  test("axes, their values and families keep the file's order, names that read as numbers included", async () => {
+    // A JavaScript object would list "10", "11" and "7" (and families "2", "1") first.
+    const graph = await plan(`repository = "r.io/p/img"
+[axes.cuda]
+"9.2" = {}
+"10" = {}
+cu8 = {}
+"7" = {}
+[axes.1]
+b = {}
+"0" = {}
+[images.z]
+tag = "z-{cuda}-{1}"
+matrix = ["cuda", "1"]
+[images.2]
+tag = "two-{cuda}"
+matrix = ["cuda"]
+[images.1]
+tag = "one-{cuda}"
+matrix = ["cuda"]
+`);
+    expect(graph.families.map((f) => f.name)).toEqual(["z", "2", "1"]);
+    expect(graph.images.filter((i) => i.family === "z").map((i) => i.tag)).toEqual(
+      ["9.2", "10", "cu8", "7"].flatMap((cuda) => [`z-${cuda}-b`, `z-${cuda}-0`]),
+    );
+    expect(graph.images.filter((i) => i.family === "1").map((i) => i.tag)).toEqual(["one-9.2", "one-10", "one-cu8", "one-7"]);
+  });
+
   test("clashing ids get the first free suffix, as a search from -2 for each would give", async () => {
     // Tags that differ only in '.' and '-' share a stem; some tags are themselves another's suffixed id.
     const plainIds = (tags: readonly string[]) => {

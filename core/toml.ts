@@ -2,7 +2,7 @@
 // passes more of the TOML test suite, but gives no position for a syntax error; so
 // @iarna/toml is loaded only when Bun's parser fails, to say where.
 
-import { CalibanError, type Diagnostic, type KeyPath } from "./errors.ts";
+import { CalibanError, formatKeyPath, type Diagnostic, type KeyPath } from "./errors.ts";
 import { locateKeys, positionOf, type Position } from "./toml-locate.ts";
 
 /** A TOML file's text, which is all that locating a key path needs. */
@@ -100,4 +100,32 @@ function numberAsWritten(line: string, d: Diagnostic): Partial<Diagnostic> {
   if (!raw) return {};
   const reading = raw === found[1] ? "" : ` (TOML reads ${raw} as the number ${found[1]})`;
   return { hint: `quote it as written: "${raw}"${reading}` };
+}
+
+/** A table's keys in the order the file gives them, given the table's key path. */
+export type KeysAsWritten = (table: object, path: KeyPath) => string[];
+
+/**
+ * Key order as written. A JavaScript object lists keys that read as array indices
+ * ("10", "11") before all others, whatever the file says, so an axis with values "9.2",
+ * "10" and "cu8" would come out as 10, 9.2, cu8. Only a table with such a key is
+ * placed by the text (scanned once, on first need); any other keeps the parser's
+ * order, which is the file's.
+ */
+export function keysAsWritten(document: TomlSource): KeysAsWritten {
+  let positions: Map<string, Position> | undefined;
+  return (table, path) => {
+    const keys = Object.keys(table);
+    if (!keys.some(isArrayIndex)) return keys;
+    positions ??= locateKeys(document.text);
+    const placed = keys.map((key) => ({ key, at: positions!.get(formatKeyPath([...path, key])) }));
+    // A key the scanner did not place (it stops at what it cannot read): the parser's order is all there is.
+    if (placed.some((p) => p.at === undefined)) return keys;
+    return placed.sort((a, b) => a.at!.line - b.at!.line || a.at!.column - b.at!.column).map((p) => p.key);
+  };
+}
+
+/** A key a JavaScript object lists first: a canonical integer below 2^32 - 1. */
+function isArrayIndex(key: string): boolean {
+  return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 2 ** 32 - 1;
 }
