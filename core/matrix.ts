@@ -97,7 +97,7 @@ const FAMILY_KEYS = [
 ];
 export const DEFAULT_FROM_ARG = "BASE_IMAGE";
 
-export function readMatrix(data: Record<string, unknown>, file: string, keysAsWritten: KeysAsWritten = (table) => Object.keys(table)): Matrix {
+export function readMatrix(data: Record<string, unknown>, file: string, keysAsWritten: KeysAsWritten): Matrix {
   const reader = new MatrixReader(file, keysAsWritten);
   const matrix = reader.read(data);
   if (reader.diagnostics.length > 0) throw new CalibanError(reader.diagnostics);

@@ -1,7 +1,8 @@
 // Where each key of a TOML document stands, so that a semantic error ("images.gpu.from:
 // family does not exist") can name a line and column. Bun's parser gives values only,
-// so this small scanner walks the text once, on the error path only. It assumes the
-// text already parsed; on anything unexpected it stops and keeps what it found.
+// so this small scanner walks the text once: on the error path, and to order a table
+// whose keys read as numbers (keysAsWritten, core/toml.ts). It assumes the text
+// already parsed; on anything unexpected it stops and keeps what it found.
 
 import { formatKeyPath, type KeyPath } from "./errors.ts";
 
