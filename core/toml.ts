@@ -72,15 +72,24 @@ function lowerFirst(s: string): string {
   return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
+/**
+ * Where each key of a document stands: scanned on first need (toml-locate), then kept,
+ * so ordering number-like keys and locating errors in the same document scan it once.
+ */
+const scanned = new WeakMap<TomlSource, Map<string, Position>>();
+function keyPositions(document: TomlSource): Map<string, Position> {
+  let positions = scanned.get(document);
+  if (!positions) scanned.set(document, (positions = locateKeys(document.text)));
+  return positions;
+}
+
 /** Fills in line and column for diagnostics that carry a key path into this document. */
 export function locateDiagnostics(document: TomlSource, diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  let positions: Map<string, Position> | undefined;
   // Split once for all the diagnostics: a matrix can have thousands of wrong values.
   let lines: string[] | undefined;
   return diagnostics.map((d) => {
     if (d.line !== undefined || !d.keyPath || d.file !== document.file) return d;
-    positions ??= locateKeys(document.text);
-    const position = positionOf(positions, d.keyPath as KeyPath);
+    const position = positionOf(keyPositions(document), d.keyPath as KeyPath);
     if (!position) return d;
     const located = { ...d, line: position.line, column: position.column };
     if (d.code !== "WRONG_TYPE") return located;
@@ -113,12 +122,11 @@ export type KeysAsWritten = (table: object, path: KeyPath) => string[];
  * order, which is the file's.
  */
 export function keysAsWritten(document: TomlSource): KeysAsWritten {
-  let positions: Map<string, Position> | undefined;
   return (table, path) => {
     const keys = Object.keys(table);
     if (!keys.some(isArrayIndex)) return keys;
-    positions ??= locateKeys(document.text);
-    const placed = keys.map((key) => ({ key, at: positions!.get(formatKeyPath([...path, key])) }));
+    const positions = keyPositions(document);
+    const placed = keys.map((key) => ({ key, at: positions.get(formatKeyPath([...path, key])) }));
     // A key the scanner did not place (it stops at what it cannot read): the parser's order is all there is.
     if (placed.some((p) => p.at === undefined)) return keys;
     return placed.sort((a, b) => a.at!.line - b.at!.line || a.at!.column - b.at!.column).map((p) => p.key);
