@@ -9,7 +9,7 @@ import { generateMatrix } from "../scripts/bench/generate.ts";
 import { runnerOutputs } from "../scripts/validators/readback.ts";
 
 const MAIN = join(REPO_ROOT, "cli", "main.ts");
-const REFS = join(REPO_ROOT, "..", "shared", "refs", "caliban");
+const REFS = join(REPO_ROOT, "fixtures", "caliban-legacy");
 
 function run(args: string[], cwd = mkdtempSync(join(tmpdir(), "cli-"))) {
   const result = Bun.spawnSync([process.execPath, MAIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });

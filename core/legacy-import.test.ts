@@ -13,7 +13,7 @@ import { loadMatrix, planLoaded } from "./load.ts";
 import { emittedText } from "../emitters/contract.ts";
 
 // Caliban's own configs and the files its generator wrote, read where CI has them.
-const REFS = join(REPO_ROOT, "..", "shared", "refs", "caliban");
+const REFS = join(REPO_ROOT, "fixtures", "caliban-legacy");
 const cloudbuild = builtinEmitters.find((e) => e.name === "cloudbuild")!;
 
 async function importThenEmit(configText: string, repository?: string) {

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { validateWorkflow } from "@action-validator/core";
+import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { parse as parseYaml } from "yaml";
 import { fixtureCases, loadFixture } from "../fixtures/golden.ts";

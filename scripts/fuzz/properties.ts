@@ -1,7 +1,7 @@
 // The properties, shared by `npm test` (a few hundred cases) and `npm run fuzz` (many more).
 
 import { expect } from "bun:test";
-import { validateWorkflow } from "@action-validator/core";
+import { validateWorkflow } from "../validators/action-validator.ts";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { parse as parseYaml } from "yaml";
 import { CalibanError } from "../../core/errors.ts";
