@@ -2,11 +2,9 @@
 
 import { fail } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
-import { importLegacyConfig } from "../core/legacy-import.ts";
+import { importLegacyConfig } from "../import/legacy-import.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
-import type { Matrix } from "../core/matrix.ts";
 import { repositoryProblem } from "../core/names.ts";
-import { keepPerImageFromTopTier } from "../core/short-lived.ts";
 import { builtinEmitters } from "../emitters/index.ts";
 import { chunks } from "../emitters/contract.ts";
 import { describeOptions } from "../emitters/options.ts";
@@ -14,7 +12,8 @@ import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type 
 import { runEmitter } from "../emitters/run.ts";
 import { matrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { writeOutputs } from "./output.ts";
-import { graphJsonChunks, renderPlan } from "./render-plan.ts";
+import { graphJsonChunks } from "../emitters/plan-json.ts";
+import { renderPlan } from "../emitters/plan-text.ts";
 
 /** Where a command's text goes, in order (cli/output.ts's Terminal). */
 export interface Io {
@@ -122,30 +121,17 @@ async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatr
   const baseUrl = baseUrlOption(options);
   const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
   const loaded = await loadMatrix(source.text, source.file);
-  if (mostImages(loaded.matrix) > LARGE_MATRIX) {
-    Bun.unsafe.setJITPolicy(1);
-    keepPerImageFromTopTier();
-  }
   const graph = planLoaded(loaded, baseUrl === undefined ? {} : { repository: baseUrl });
+  if (graph.images.length > LARGE_GRAPH) Bun.unsafe.setJITPolicy(1);
   return { loaded, graph, source };
 }
 
 /**
- * The binary starts with the JIT reluctant (scripts/build.ts): a small matrix runs its
- * code a few times, and compiling it would cost more than it saves. A large one runs
- * the planner and emitters thousands of times, so the normal policy comes back first,
- * less the top tier for the per-image functions (core/short-lived.ts).
+ * The binary starts with a reluctant JIT (scripts/compile-flags.ts): a small matrix's
+ * run is over before compiling would pay. Emitting a large graph runs the same code
+ * thousands of times, so the normal policy comes back before it.
  */
-const LARGE_MATRIX = 500;
-
-/** At most how many images the matrix can make: each family's explicit list, or its product plus includes. */
-function mostImages(matrix: Matrix): number {
-  let total = 0;
-  for (const family of matrix.families) {
-    total += family.combinations?.count ?? family.axes.reduce((product, axis) => product * (matrix.axes.get(axis)?.values.length ?? 1), 1) + family.include.count;
-  }
-  return total;
-}
+const LARGE_GRAPH = 500;
 
 async function plan(options: Options, io: Io): Promise<number> {
   const { loaded, graph } = await loadGraph(options, io);
@@ -233,3 +219,4 @@ function stringList(value: unknown): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).map(String);
 }
+

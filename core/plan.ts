@@ -11,7 +11,6 @@ import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type FamilyNode, 
 import { Heap } from "./heap.ts";
 import type { ArgSource, Axis, AxisValue, Combination, Family, Matrix, ValueIndices } from "./matrix.ts";
 import { TAG_PATTERN } from "./names.ts";
-import { closureRunsPerImage, runsPerImage } from "./short-lived.ts";
 import type { Template } from "./template.ts";
 
 export interface PlanOptions {
@@ -235,7 +234,6 @@ class Planner {
       this.images.push(image);
       ids.push(image.id);
     };
-    closureRunsPerImage(visit);
     forEachCombination(family, axes, visit);
     if (combinations === 0) {
       this.report("EMPTY", family.keyPath, `family "${family.name}" produces no images`, "its `exclude` removes every combination, or an axis it spans has no values");
@@ -422,12 +420,6 @@ class Planner {
     this.nextSuffix.set(stem, n + 1);
     this.usedIds.add(id);
     return id;
-  }
-
-  // What runs once per image (core/short-lived.ts).
-  static {
-    const planner = Planner.prototype;
-    runsPerImage(planner.image, planner.expand, planner.attribute, planner.fromArg, planner.uniqueId, setArg, pushArg, comboNumber, comboNumberAt, combinationAt);
   }
 }
 

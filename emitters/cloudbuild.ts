@@ -8,11 +8,10 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import { distinctArgs, type BuildArg, type BuildGraph } from "../core/graph.ts";
+import { distinctArgs, type BuildGraph } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
-import { jsonString } from "../core/json.ts";
-import { chunks, type EmittedFile, type Emitter } from "./contract.ts";
-import { Memo } from "./memo.ts";
+import type { EmittedFile, Emitter } from "./contract.ts";
+import { doubleDollars, writtenText } from "./text.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number> {
   timeout: string;
@@ -59,97 +58,59 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
   },
   emit(graph, options) {
     checkArgLengths(graph, options["max-arg-length"]);
-    const perConfig = Math.floor(options["max-steps"] / 2);
     const { images } = graph;
-    const indexById = new Map<string, number>();
-    for (let i = 0; i < images.length; i++) indexById.set(images[i]!.id, i);
-    if (images.length <= perConfig) {
-      return [
-        { path: options.output, contents: chunks(() => configChunks(graph, 0, images.length, indexById, options)) },
-        // In a directory, submit.sh is always there, so a pipeline that runs it never submits
-        // configs left from a larger graph, and needs no change when its graph grows.
-        { path: "submit.sh", contents: submitScript([options.output], images.length), companion: true },
-      ];
-    }
-    const starts: number[] = [];
-    for (let start = 0; start < images.length; start += perConfig) starts.push(start);
-    const width = String(starts.length).length < 2 ? 2 : String(starts.length).length;
-    const stem = options.output.replace(/\.json$/, "");
-    const names = starts.map((_, i) => `${stem}-${String(i + 1).padStart(width, "0")}.json`);
+    const perConfig = Math.floor(options["max-steps"] / 2);
+    const starts = Array.from({ length: Math.max(1, Math.ceil(images.length / perConfig)) }, (_, i) => i * perConfig);
+    const names = starts.length === 1 ? [options.output] : numberedNames(options.output, starts.length);
+    const indexById = new Map(images.map((image, i) => [image.id, i]));
     const files: EmittedFile[] = starts.map((start, i) => ({
       path: names[i]!,
-      contents: chunks(() => configChunks(graph, start, Math.min(start + perConfig, images.length), indexById, options)),
+      contents: writtenText((out) => out.line(JSON.stringify(config(graph, start, Math.min(start + perConfig, images.length), indexById, options), null, 2))),
     }));
-    files.push({ path: "submit.sh", contents: submitScript(names, graph.images.length) });
+    // With one config, submit.sh is written only into a directory: a pipeline that runs it never
+    // submits configs left from a larger graph, and needs no change when its graph grows.
+    files.push({ path: "submit.sh", contents: submitScript(names, images.length), ...(names.length === 1 ? { companion: true } : {}) });
     return files;
   },
 };
 
+/** cloudbuild-01.json, cloudbuild-02.json, ...: numbered from 1, at least two digits wide. */
+function numberedNames(output: string, count: number): string[] {
+  const width = Math.max(2, String(count).length);
+  const stem = output.replace(/\.json$/, "");
+  return Array.from({ length: count }, (_, i) => `${stem}-${String(i + 1).padStart(width, "0")}.json`);
+}
+
 /**
- * One config as chunks, byte for byte what JSON.stringify(config, null, 2) would
- * give, without holding every step of a large graph in memory at once.
+ * The config for images start to end (a range of the graph's images, which come after
+ * their bases). A base built by an earlier config was pushed by it: docker build pulls
+ * it, so there is nothing to wait for.
  */
-function* configChunks(
-  graph: BuildGraph,
-  start: number,
-  end: number,
-  indexById: ReadonlyMap<string, number>,
-  options: CloudBuildOptions,
-): Generator<string> {
-  const { images } = graph;
-  const name = `,\n      "name": ${JSON.stringify(options.builder)},\n      "args": [`;
-  const build = `${name}${ARG}"build",${ARG}"-t",${ARG}`;
-  const push = `${name}${ARG}"push",${ARG}`;
-  // Step args as JSON, made once each (emitters/memo.ts).
-  const dockerfiles = new Memo(stepArg);
-  const contexts = new Memo(stepArg);
-  const args = new Memo((arg: BuildArg) => `${ARG}"--build-arg",${ARG}${stepArg(`${arg.name}=${arg.value}`)},`);
-  // What a base gives the steps built FROM it (their waitFor), made once per base. A base
-  // built by an earlier config was pushed by it: docker build pulls it, nothing to wait for.
-  // A config is a range of the graph's images, which come after their bases (core/graph.ts).
-  const waitFors = new Memo((id: string) => {
-    const at = indexById.get(id)!;
-    return at >= start && at < end ? `"${images[at]!.reference}"` : '"-"';
-  });
-  yield '{\n  "steps": [\n';
-  let out = "";
+function config(graph: BuildGraph, start: number, end: number, indexById: ReadonlyMap<string, number>, options: CloudBuildOptions) {
+  const steps = [];
   for (let i = start; i < end; i++) {
-    const image = images[i]!;
-    const waitFor = image.from === null ? '"-"' : waitFors.of(image.from);
-    // A reference needs no JSON escape, and Docker's grammar allows no '$' in it, so
-    // no substitution escape either (core/graph.ts): it is written as it is.
-    const reference = `"${image.reference}"`;
-    out += `${i > start ? ",\n" : ""}    {\n      "id": ${reference}${build}${reference},${ARG}"-f",${ARG}${dockerfiles.of(image.dockerfile)},`;
-    for (const arg of image.args) out += args.of(arg);
-    out += `${ARG}${contexts.of(image.context)}${END_ARGS}${waitFor}${END_STEP},\n`;
-    out += `    {\n      "id": "${image.reference}-push"${push}${reference}${END_ARGS}${reference}${END_STEP}`;
-    if (((i - start) & 63) === 63) {
-      yield out;
-      out = "";
-    }
+    const image = graph.images[i]!;
+    // A reference holds no '$' (core/graph.ts): it is written as it is.
+    const args = ["build", "-t", image.reference, "-f", stepArg(image.dockerfile)];
+    for (const arg of image.args) args.push("--build-arg", stepArg(`${arg.name}=${arg.value}`));
+    args.push(stepArg(image.context));
+    const base = image.from === null ? undefined : indexById.get(image.from)!;
+    const waitFor = base !== undefined && base >= start ? graph.images[base]!.reference : "-";
+    steps.push(
+      { id: image.reference, name: options.builder, args, waitFor: [waitFor] },
+      { id: `${image.reference}-push`, name: options.builder, args: ["push", image.reference], waitFor: [image.reference] },
+    );
   }
-  yield `${out}\n  ],\n  "timeout": ${JSON.stringify(options.timeout)}\n}\n`;
+  return { steps, timeout: options.timeout };
 }
 
-/** Indentation of JSON.stringify(config, null, 2) at a step's args, waitFor and end. */
-const ARG = "\n        ";
-const END_ARGS = '\n      ],\n      "waitFor": [\n        ';
-const END_STEP = "\n      ]\n    }";
-
-/** A step arg as JSON, holding `text` literally. */
-function stepArg(text: string): string {
-  return jsonString(escapeSubstitutions(text));
-}
-
-/** Cloud Build substitutes $NAME and ${NAME} in args; a literal '$' is written '$$'. */
-export function escapeSubstitutions(text: string): string {
-  return text.includes("$") ? text.replace(/\$/g, () => "$$") : text;
-}
+/** A step arg holding `text` literally: Cloud Build substitutes $NAME and ${NAME} in args, and reads "$$" as '$'. */
+const stepArg = doubleDollars;
 
 function checkArgLengths(graph: BuildGraph, limit: number): void {
   const diagnostics: Diagnostic[] = [];
   for (const { image, arg } of distinctArgs(graph)) {
-    const length = escapeSubstitutions(`${arg.name}=${arg.value}`).length;
+    const length = stepArg(`${arg.name}=${arg.value}`).length;
     if (length > limit) {
       diagnostics.push({
         code: "LIMIT",

@@ -2,9 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { CalibanError } from "../core/errors.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
 import { buildPushActionList } from "../scripts/validators/readback.ts";
-import { github, yamlScalar } from "./github.ts";
-import fc from "fast-check";
-import { parse as parseYaml } from "yaml";
+import { github } from "./github.ts";
 import { runEmitter } from "./run.ts";
 import { emittedText } from "./contract.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
@@ -60,36 +58,5 @@ describe("GitHub's limits", () => {
     const one = emittedText(runEmitter(github, loaded, graph, ["format=matrix", "job=stage1_part2"])[0]!);
     expect(one).toStartWith("stage1_part2={");
     expect(() => runEmitter(github, loaded, graph, ["format=matrix", "job=stage9"])).toThrow('no job named "stage9"');
-  });
-});
-
-describe("the workflow is written without a YAML library, so every user string is checked as YAML reads it", () => {
-  const readBack = (text: string) => parseYaml(`key: ${yamlScalar(text)}\nlist:\n  - ${yamlScalar(text)}\n`);
-  const tricky = ["", "true", "No", "~", "null", "1.0", "0x1F", ".inf", "-x", "*alias", "&anchor", "!tag", "a: b", "a:", "a #b", "{x}", "[x]", "'q'", '"q"', "@x", "`x", "%x", "|", ">", "a  b", " lead", "trail ", "tab\there", "line\nbreak", "${{ github.actor }}", "docker/**", "registry.example.com:5000", "é ✓ 𝄞"];
-
-  test("tricky strings read back as themselves", () => {
-    for (const text of tricky) expect(readBack(text)).toEqual({ key: text, list: [text] });
-  });
-
-  test("any string reads back as itself", () => {
-    fc.assert(fc.property(fc.string({ unit: "binary" }), (text) => {
-      expect(readBack(text)).toEqual({ key: text, list: [text] });
-    }), { numRuns: 2000 });
-  });
-
-  test("plain exactly where the specification's regular expressions say (the emitter scans by hand)", () => {
-    const PLAIN = /^[A-Za-z_./$][\w./@+${}*:-]*(?: [\w./@+${}*:-]+)*$/;
-    const RESERVED = /^(?:true|false|null|yes|no|on|off|y|n|\.inf|\.nan)$|:(?: |$)/i;
-    const plainBySpec = (text: string) => PLAIN.test(text) && !RESERVED.test(text);
-    const check = (text: string) => expect(yamlScalar(text) === text).toBe(plainBySpec(text));
-    for (const text of tricky) check(text);
-    for (const text of ["TRUE", "Off", ".NaN", "Y", "yes please", "a:b", "a :b", "a: b", "a:", ":", "$", "_", "9lives", "x y  z", "x y ", "K\u212a"]) check(text);
-    // Strings over the characters that matter, where plain ones are common.
-    const unit = fc.constantFrom(..."aZy_./$9@+{}*:- #\"'éK".split(""), "true", "no", ".inf", "\u212a");
-    fc.assert(fc.property(fc.string({ unit, maxLength: 12 }), (text) => check(text)), { numRuns: 5000 });
-  });
-
-  test("plain where the yaml package writes plain: what users see is unchanged", () => {
-    for (const text of ["Build images", "ubuntu-latest", "${{ github.actor }}", ".github/workflows/build-images.yml", "docker/**", "gcr.io"]) expect(yamlScalar(text)).toBe(text);
   });
 });

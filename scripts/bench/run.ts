@@ -160,7 +160,7 @@ for (const size of SIZES) {
   }
 }
 
-/** `import` of a legacy config of each size: its exclude patterns are searched for (core/legacy-import.ts). */
+/** `import` of a legacy config of each size: its exclude patterns are searched for (import/legacy-import.ts). */
 const legacyCases: { size: number; file: string; images: number }[] = [];
 for (const size of SIZES) {
   const file = `legacy-${size}.json`;

@@ -1,12 +1,12 @@
 // Caliban's legacy `cloudbuild_config.json` → an equivalent matrix.toml. It
 // reproduces the semantics of the two historic generators (see
-// ../shared/refs/caliban/README.md): what images they build, with which args, FROM
+// fixtures/caliban-legacy/README.md): what images they build, with which args, FROM
 // what, and which configs they refuse; not the order of their output.
 
-import { CalibanError, type Diagnostic, type KeyPath } from "./errors.ts";
-import { Heap } from "./heap.ts";
+import { CalibanError, type Diagnostic, type KeyPath } from "../core/errors.ts";
+import { Heap } from "../core/heap.ts";
 import { writeMatrix, type ArgDraft, type FamilyDraft, type MatrixDraft } from "./matrix-write.ts";
-import { ARG_NAME_PATTERN, CONTROL_CHARACTER, describeControlCharacter, VALUE_PATTERN } from "./names.ts";
+import { ARG_NAME_PATTERN, CONTROL_CHARACTER, describeControlCharacter, VALUE_PATTERN } from "../core/names.ts";
 
 export const LEGACY_DEFAULT_REPOSITORY = "gcr.io/blueshift-playground/blueshift";
 const CPU_DOCKERFILE = "dockerfiles/Dockerfile";

@@ -1,48 +1,8 @@
-// `plan` for people: the supported combinations as a table (as Caliban's docs show
+// `plan` for people (the JSON form is plan-json.ts): the supported combinations as a table (as Caliban's docs show
 // them: rows "no cuda" / cuda versions, columns python versions, one table per OS
 // base), then the build graph by stage.
 
 import { imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
-import { jsonString } from "../core/json.ts";
-
-/**
- * `plan --json`: exactly JSON.stringify(graph, null, 2) and a newline, written an
- * image at a time rather than as one string.
- */
-export function* graphJsonChunks(graph: BuildGraph): Generator<string> {
-  const { images, ...rest } = graph;
-  const head = JSON.stringify({ ...rest, images: [] }, null, 2);
-  yield head.slice(0, head.lastIndexOf("[]"));
-  if (images.length === 0) {
-    yield "[]\n}\n";
-    return;
-  }
-  yield "[\n";
-  for (let i = 0; i < images.length; i++) yield `${i ? ",\n" : ""}${imageJson(images[i]!)}`;
-  yield "\n  ]\n}\n";
-}
-
-/**
- * One image laid out as JSON.stringify(graph, null, 2) lays it out inside `images`,
- * written directly: the generic indenting stringify was half of plan --json's time.
- * A test compares the whole output with JSON.stringify, fixture by fixture.
- */
-function imageJson(image: ImageNode): string {
-  const q = jsonString;
-  const entries = Object.entries(image.values);
-  const values = entries.length === 0 ? "{}" : `{\n${entries.map(([axis, value]) => `        ${q(axis)}: ${q(value)}`).join(",\n")}\n      }`;
-  const args =
-    image.args.length === 0
-      ? "[]"
-      : `[\n${image.args.map((arg) => `        {\n          "name": ${q(arg.name)},\n          "value": ${q(arg.value)}\n        }`).join(",\n")}\n      ]`;
-  return (
-    `    {\n      "id": ${q(image.id)},\n      "family": ${q(image.family)},\n      "values": ${values},\n` +
-    `      "repository": ${q(image.repository)},\n      "tag": ${q(image.tag)},\n      "reference": ${q(image.reference)},\n` +
-    `      "dockerfile": ${q(image.dockerfile)},\n      "context": ${q(image.context)},\n      "args": ${args},\n` +
-    `      "from": ${image.from === null ? "null" : q(image.from)},\n      "fromArg": ${image.fromArg === null ? "null" : q(image.fromArg)},\n` +
-    `      "level": ${image.level}\n    }`
-  );
-}
 
 export function renderPlan(graph: BuildGraph, matrixLabel: string): string {
   const lines: string[] = [];

@@ -6,10 +6,10 @@ import { builtinEmitters } from "../emitters/index.ts";
 import { runEmitter } from "../emitters/run.ts";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { cloudBuildGraph } from "../scripts/validators/cloudbuild.ts";
-import { CalibanError } from "./errors.ts";
+import { CalibanError } from "../core/errors.ts";
 import { coverWithPatterns, importLegacyConfig, pythonFloatRepr } from "./legacy-import.ts";
 import { generateLegacyConfig } from "../scripts/bench/generate.ts";
-import { loadMatrix, planLoaded } from "./load.ts";
+import { loadMatrix, planLoaded } from "../core/load.ts";
 import { emittedText } from "../emitters/contract.ts";
 
 // Caliban's own configs and the files its generator wrote, read where CI has them.
@@ -149,7 +149,7 @@ describe("the old generators' semantics", () => {
   });
 });
 
-// An independent statement of the old generators' rules (../shared/refs/caliban/README.md),
+// An independent statement of the old generators' rules (fixtures/caliban-legacy/README.md),
 // as the oracle for random configs: reference → effective build args (docker: the last
 // of a name wins) and the reference it waits for.
 type Oracle = Map<string, { args: Record<string, string>; base: string | null }>;
