@@ -9,19 +9,12 @@ import { builtinEmitters } from "../emitters/index.ts";
 import { chunks } from "../emitters/contract.ts";
 import { describeOptions } from "../emitters/options.ts";
 import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
-import { runEmitter } from "../emitters/run.ts";
+import { emitLoaded } from "./emit.ts";
 import { matrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { writeOutputs } from "./output.ts";
+import type { Io } from "./terminal.ts";
 import { graphJsonChunks } from "../emitters/plan-json.ts";
 import { renderPlan } from "../emitters/plan-text.ts";
-
-/** Where a command's text goes, in order (cli/output.ts's Terminal). */
-export interface Io {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  /** Resolves when everything written so far is out. */
-  flushed(): Promise<unknown>;
-}
 
 type Options = Record<string, unknown>;
 
@@ -158,7 +151,7 @@ async function emit(name: string, options: Options, io: Io): Promise<number> {
   }
   const format = optionalString(options.format, "--format");
   const commandLine = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
-  const files = runEmitter(registered, loaded, graph, commandLine);
+  const files = emitLoaded(registered, loaded, graph, commandLine);
   await writeOutputs(files, optionalString(options.output, "-o"), io, `emit ${registered.emitter.name}`);
   return 0;
 }

@@ -4,8 +4,8 @@
 
 import { cac } from "cac";
 import { CalibanError, formatDiagnostic } from "../core/errors.ts";
-import { runCommand, COMMANDS, emitterHelpRequest, type Io } from "./commands.ts";
-import { Terminal } from "./output.ts";
+import { runCommand, COMMANDS, emitterHelpRequest } from "./commands.ts";
+import { Terminal, type Io } from "./terminal.ts";
 import packageJson from "../package.json" with { type: "json" };
 
 export const EXIT_USAGE = 2;

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chunks } from "../emitters/contract.ts";
-import { Terminal, writeOutputs } from "./output.ts";
+import { writeOutputs } from "./output.ts";
+import { Terminal } from "./terminal.ts";
 
 test("chunks are written byte for byte, multi-byte characters split across buffer boundaries included", async () => {
   const directory = mkdtempSync(join(tmpdir(), "output-"));

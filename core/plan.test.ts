@@ -4,7 +4,7 @@ import { CalibanError, type Diagnostic } from "./errors.ts";
 import { stages } from "./graph.ts";
 import { loadMatrix, planLoaded } from "./load.ts";
 import type { Family } from "./matrix.ts";
-import { familyOrder } from "./plan.ts";
+import { familyOrder } from "./family-order.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 
 async function plan(toml: string, repository?: string) {

@@ -3,13 +3,13 @@ import { CalibanError } from "../core/errors.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
 import { buildPushActionList } from "../scripts/validators/readback.ts";
 import { github } from "./github.ts";
-import { runEmitter } from "./run.ts";
+import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 
 async function emitGithub(value: string) {
   const loaded = await loadMatrix(`repository = "r.io/x"\n[axes.a]\nv = { ARG = ${JSON.stringify(value)} }\n[images.x]\ntag = "x-{a}"\nmatrix = ["a"]\n`, "m.toml");
-  return runEmitter(github, loaded, planLoaded(loaded));
+  return emitLoaded(github, loaded, planLoaded(loaded));
 }
 
 test("build-push-action would change a value that ends in white space or holds ',\"'", () => {
@@ -35,14 +35,14 @@ describe("GitHub's limits", () => {
     const { loaded, graph } = await load(generateMatrix("cross", 3000));
     const error = (() => {
       try {
-        runEmitter(github, loaded, graph);
+        emitLoaded(github, loaded, graph);
       } catch (e) {
         return e as CalibanError;
       }
     })();
     expect(error?.diagnostics[0]?.code).toBe("LIMIT");
     expect(error?.diagnostics[0]?.message).toContain("GitHub does not start a workflow from a file larger than 500 KB");
-    const lines = emittedText(runEmitter(github, loaded, graph, ["format=matrix"])[0]!).trimEnd().split("\n");
+    const lines = emittedText(emitLoaded(github, loaded, graph, ["format=matrix"])[0]!).trimEnd().split("\n");
     expect(lines.length).toBeGreaterThan(1);
   });
 
@@ -50,13 +50,13 @@ describe("GitHub's limits", () => {
     const big = "x".repeat(5000);
     const values = Array.from({ length: 200 }, (_, i) => `v${i} = { BIG = "${big}" }`).join("\n");
     const { loaded, graph } = await load(`repository = "r.io/x"\n[axes.a]\n${values}\n[images.x]\ntag = "x-{a}"\nmatrix = ["a"]\n`);
-    const lines = emittedText(runEmitter(github, loaded, graph, ["format=matrix"])[0]!).trimEnd().split("\n");
+    const lines = emittedText(emitLoaded(github, loaded, graph, ["format=matrix"])[0]!).trimEnd().split("\n");
     expect(lines.map((line) => line.slice(0, line.indexOf("=")))).toEqual(["stage1_part1", "stage1_part2", "stage1_part3"]);
     for (const line of lines) expect(2 * line.length).toBeLessThanOrEqual(1_000_000);
     expect(lines.flatMap((line) => JSON.parse(line.slice(line.indexOf("=") + 1)).include).length).toBe(200);
     // One job's line alone, for a plan job per stage part.
-    const one = emittedText(runEmitter(github, loaded, graph, ["format=matrix", "job=stage1_part2"])[0]!);
+    const one = emittedText(emitLoaded(github, loaded, graph, ["format=matrix", "job=stage1_part2"])[0]!);
     expect(one).toStartWith("stage1_part2={");
-    expect(() => runEmitter(github, loaded, graph, ["format=matrix", "job=stage9"])).toThrow('no job named "stage9"');
+    expect(() => emitLoaded(github, loaded, graph, ["format=matrix", "job=stage9"])).toThrow('no job named "stage9"');
   });
 });

@@ -11,7 +11,7 @@ import { fixtureCases, goldenDifferences, loadFixture } from "../fixtures/golden
 import { loadWithCloudBuild, waitForProblems } from "../scripts/validators/cloudbuild.ts";
 import { hasCloudBuildLoader } from "../scripts/validators/tools.ts";
 import { builtinEmitters } from "./index.ts";
-import { runEmitter } from "./run.ts";
+import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 
 const emittedCloudBuild: { fixture: string; contents: string }[] = [];
@@ -25,7 +25,7 @@ describe("golden outputs", () => {
         "plan.json": [...graphJsonChunks(graph)].join(""),
       };
       for (const emitter of builtinEmitters) {
-        for (const file of runEmitter(emitter, loaded, graph)) {
+        for (const file of emitLoaded(emitter, loaded, graph)) {
           expect(emittedText(file)).toBe(emittedText(file)); // chunked contents can be read twice
           outputs[`${emitter.name}__${file.path.replaceAll("/", "__")}`] = emittedText(file);
           if (emitter.name === "cloudbuild" && file.path.endsWith(".json")) emittedCloudBuild.push({ fixture: `${fixture.name}-${file.path}`, contents: emittedText(file) });

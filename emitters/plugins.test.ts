@@ -10,7 +10,7 @@ import { fixtureCases, goldenDifferences, loadFixture, REPO_ROOT } from "../fixt
 import { dockerBuildView, normaliseImages, planView, recordingDocker } from "../scripts/validators/readback.ts";
 import { builtinEmitters } from "./index.ts";
 import { loadPlugins, registerEmitters } from "./plugins.ts";
-import { runEmitter } from "./run.ts";
+import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 
 const MAIN = join(REPO_ROOT, "cli", "main.ts");
@@ -32,7 +32,7 @@ describe("the GitLab CI example plugin, tested like a built-in", () => {
     test(`${name}: golden file; jobs, stages and needs match the plan; its scripts run docker with the plan's arguments`, async () => {
       const fixture = fixtureCases().find((f) => f.name === name)!;
       const { loaded, graph } = await loadFixture(fixture);
-      const [file] = runEmitter(await gitlab(), loaded, graph);
+      const [file] = emitLoaded(await gitlab(), loaded, graph);
       expect(goldenDifferences(join(PLUGINS, "expected", name), { "gitlab-ci.yml": emittedText(file!) })).toEqual([]);
 
       const pipeline = parseYaml(emittedText(file!));

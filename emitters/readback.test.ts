@@ -15,7 +15,7 @@ import { actionlint } from "../scripts/validators/actionlint.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { cloudbuildView, githubView, makeView, planView, runnerOutputs } from "../scripts/validators/readback.ts";
 import { builtinEmitters } from "./index.ts";
-import { runEmitter } from "./run.ts";
+import { emitLoaded } from "../cli/emit.ts";
 import { MAX_MATRIX_JOBS } from "./github.ts";
 import { emittedText } from "./contract.ts";
 
@@ -25,10 +25,10 @@ for (const fixture of fixtureCases()) {
   describe(fixture.name, async () => {
     const { loaded, graph } = await loadFixture(fixture);
     const plan = planView(graph);
-    const only = (name: string, options: string[] = []) => emittedText(runEmitter(emitter(name), loaded, graph, options)[0]!);
+    const only = (name: string, options: string[] = []) => emittedText(emitLoaded(emitter(name), loaded, graph, options)[0]!);
 
     test("cloudbuild reads back to the plan (split configs in their submission order)", () => {
-      const files = runEmitter(emitter("cloudbuild"), loaded, graph);
+      const files = emitLoaded(emitter("cloudbuild"), loaded, graph);
       const configs = files.filter((f) => f.path.endsWith(".json"));
       // submit.sh, run by bash from elsewhere with gcloud as a shim, submits every config in order, passing flags on.
       const directory = mkdtempSync(join(tmpdir(), "submit-"));
@@ -125,7 +125,7 @@ for (const fixture of fixtureCases()) {
 test("the GitHub job cap fixture does split a stage", async () => {
   const fixture = fixtureCases().find((f) => f.name === "github-job-cap")!;
   const { loaded, graph } = await loadFixture(fixture);
-  const workflow = parseYaml(emittedText(runEmitter(emitter("github"), loaded, graph)[0]!));
+  const workflow = parseYaml(emittedText(emitLoaded(emitter("github"), loaded, graph)[0]!));
   expect(Object.keys(workflow.jobs)).toEqual(["stage1", "stage2_part1", "stage2_part2"]);
   expect(workflow.jobs.stage2_part2.needs).toEqual(["stage1"]);
 });
@@ -135,7 +135,7 @@ test("the GitHub job cap fixture does split a stage", async () => {
 test("the workflow's path filters name exactly the build's inputs", async () => {
   const fixture = fixtureCases().find((f) => f.name === "three-level-chain")!;
   const { loaded, graph } = await loadFixture(fixture);
-  const [file] = runEmitter(emitter("github"), loaded, graph);
+  const [file] = emitLoaded(emitter("github"), loaded, graph);
   const paths = parseYaml(emittedText(file!)).on.push.paths;
   expect(paths).toEqual([
     "docker/cuda.Dockerfile",

@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { builtinEmitters } from "../emitters/index.ts";
-import { runEmitter } from "../emitters/run.ts";
+import { emitLoaded } from "../cli/emit.ts";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { cloudBuildGraph } from "../scripts/validators/cloudbuild.ts";
 import { CalibanError } from "../core/errors.ts";
@@ -19,7 +19,7 @@ const cloudbuild = builtinEmitters.find((e) => e.name === "cloudbuild")!;
 async function importThenEmit(configText: string, repository?: string) {
   const { toml, warnings } = importLegacyConfig(configText, "cloudbuild_config.json", repository);
   const loaded = await loadMatrix(toml, "imported.toml");
-  const [file] = runEmitter(cloudbuild, loaded, planLoaded(loaded));
+  const [file] = emitLoaded(cloudbuild, loaded, planLoaded(loaded));
   return { config: JSON.parse(emittedText(file!)), toml, warnings };
 }
 
@@ -40,14 +40,14 @@ describe("parity with Caliban's committed cloudbuild.json", () => {
   test("2020-08: the hand-written fixture matrix gives the same graph too", async () => {
     const path = "fixtures/caliban-2020-08/matrix.toml";
     const loaded = await loadMatrix(readFileSync(join(REPO_ROOT, path), "utf8"), path);
-    const [file] = runEmitter(cloudbuild, loaded, planLoaded(loaded));
+    const [file] = emitLoaded(cloudbuild, loaded, planLoaded(loaded));
     const expected = JSON.parse(readFileSync(join(REFS, "2020-08", "cloudbuild.json"), "utf8"));
     expect(cloudBuildGraph(JSON.parse(emittedText(file!)))).toEqual(cloudBuildGraph(expected));
   });
 
   test("2020-06: the embedded default matrix with --base-url is the committed file, byte for byte", async () => {
     const loaded = await loadMatrix(readFileSync(join(REPO_ROOT, "matrix.toml"), "utf8"), "matrix.toml");
-    const [file] = runEmitter(cloudbuild, loaded, planLoaded(loaded, { repository: "gcr.io/blueshift-playground/cloudbuild_test" }));
+    const [file] = emitLoaded(cloudbuild, loaded, planLoaded(loaded, { repository: "gcr.io/blueshift-playground/cloudbuild_test" }));
     const expected = readFileSync(join(REFS, "2020-06", "cloudbuild.json"), "utf8");
     expect(emittedText(file!).trimEnd()).toBe(expected.trimEnd());
   });

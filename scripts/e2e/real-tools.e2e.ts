@@ -9,7 +9,7 @@ import { copyFileSync, cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { builtinEmitters } from "../../emitters/index.ts";
-import { runEmitter } from "../../emitters/run.ts";
+import { emitLoaded } from "../../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../../fixtures/golden.ts";
 import { bakeView, planView } from "../validators/readback.ts";
 import { emittedText } from "../../emitters/contract.ts";
@@ -32,7 +32,7 @@ describe("docker buildx bake --print", () => {
   for (const fixture of fixtureCases()) {
     test(`${fixture.name}: resolves to exactly the plan's images, args, tags and links`, async () => {
       const { loaded, graph } = await loadFixture(fixture);
-      const printed = bakePrint(emittedText(runEmitter(emitter("bake"), loaded, graph)[0]!));
+      const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!));
       const view = bakeView(printed);
       const plan = planView(graph);
       expect(view.images).toEqual(plan.images);
@@ -44,7 +44,7 @@ describe("docker buildx bake --print", () => {
   test("the repository variable is overridable from the environment, links included", async () => {
     const fixture = fixtureCases().find((f) => f.name === "default")!;
     const { loaded, graph } = await loadFixture(fixture);
-    const printed = bakePrint(emittedText(runEmitter(emitter("bake"), loaded, graph)[0]!), { REPOSITORY: "localhost:5000/override" });
+    const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!), { REPOSITORY: "localhost:5000/override" });
     const target = printed.target["gpu-cuda100-py37"];
     expect(target.tags).toEqual(["localhost:5000/override:gpu-cuda100-py37"]);
     expect(target.args.BASE_IMAGE).toBe("localhost:5000/override:gpu-base-cuda100");
@@ -101,7 +101,7 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
     const work = join(scratch, "repo");
     cpSync(join(REPO_ROOT, "fixtures/real-build"), work, { recursive: true });
     copyFileSync("/bin/busybox", join(work, "docker/busybox"));
-    writeFileSync(join(work, "Makefile"), emittedText(runEmitter(emitter("make"), loaded, graph)[0]!));
+    writeFileSync(join(work, "Makefile"), emittedText(emitLoaded(emitter("make"), loaded, graph)[0]!));
 
     const repository = `127.0.0.1:${port}/e2e`;
     // Podman 4.3's layer cache (buildah 1.28) reuses a LABEL layer whatever the build-arg value: --no-cache.

@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { CalibanError } from "../../core/errors.ts";
 import { loadMatrix, planLoaded } from "../../core/load.ts";
 import { builtinEmitters } from "../../emitters/index.ts";
-import { runEmitter } from "../../emitters/run.ts";
+import { emitLoaded } from "../../cli/emit.ts";
 import { actionlint } from "../validators/actionlint.ts";
 import { hasMake } from "../validators/tools.ts";
 import { cloudbuildView, githubView, makeView, planView } from "../validators/readback.ts";
@@ -30,13 +30,13 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
   const graph = planLoaded(loaded);
   const plan = planView(graph);
 
-  const cloudbuild = emittedText(runEmitter(emitter("cloudbuild"), loaded, graph)[0]!);
+  const cloudbuild = emittedText(emitLoaded(emitter("cloudbuild"), loaded, graph)[0]!);
   const cloudbuildRead = cloudbuildView(cloudbuild);
   expect(cloudbuildRead.images).toEqual(plan.images);
   expect(cloudbuildRead.bases).toEqual(plan.bases);
 
   if (hasMake) {
-    const made = makeView(emittedText(runEmitter(emitter("make"), loaded, graph)[0]!), graph);
+    const made = makeView(emittedText(emitLoaded(emitter("make"), loaded, graph)[0]!), graph);
     expect(made.images).toEqual(plan.images);
     expect(made.bases).toEqual(plan.bases);
     expect(made.stderr).toBe("");
@@ -45,7 +45,7 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
   const mangled = graph.images.some((image) => image.args.some((arg) => MANGLED_BY_BUILD_PUSH_ACTION(arg.value)));
   let workflow: string | undefined;
   try {
-    workflow = emittedText(runEmitter(emitter("github"), loaded, graph)[0]!);
+    workflow = emittedText(emitLoaded(emitter("github"), loaded, graph)[0]!);
   } catch (error) {
     if (!(error instanceof CalibanError) || !mangled) throw error;
   }
@@ -56,7 +56,7 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
     expect(githubView(parseYaml(workflow)).images).toEqual(plan.images);
   }
 
-  const bake = emittedText(runEmitter(emitter("bake"), loaded, graph)[0]!);
+  const bake = emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!);
   const parsed = (await parseHcl("docker-bake.hcl", bake)) as { target: Record<string, unknown> };
   expect(Object.keys(parsed.target).sort()).toEqual(graph.images.map((i) => i.id).sort());
   return cloudbuild;
@@ -69,7 +69,7 @@ export async function checkNeverCrashes(text: string): Promise<void> {
     const graph = planLoaded(loaded);
     for (const e of builtinEmitters) {
       try {
-        runEmitter(e, loaded, graph);
+        emitLoaded(e, loaded, graph);
       } catch (error) {
         if (!(error instanceof CalibanError)) throw error;
       }

@@ -1,0 +1,194 @@
+// `[images.NAME]`: a family of images, one per combination of the axes in its
+// `matrix`, each built from `dockerfile` with the build args `args` gives, optionally
+// FROM an image of another family.
+
+import { didYouMean, type KeyPath } from "./errors.ts";
+import { readExcludePatterns, readWholeCombinations } from "./matrix-combinations.ts";
+import { checkFrom } from "./matrix-from.ts";
+import { DEFAULT_FROM_ARG, type ArgSource, type Axis, type Family } from "./matrix.ts";
+import { isTable, type MatrixReader, type Table } from "./matrix-reader.ts";
+import { CONTROL_CHARACTER, describeControlCharacter } from "./names.ts";
+import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } from "./template.ts";
+
+const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg"];
+
+export function readFamilies(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>): Family[] {
+  if (value === undefined) {
+    reader.report("EMPTY", [], "the matrix defines no images", "add an [images.NAME] table with at least a `tag`");
+    return [];
+  }
+  const table = reader.table(value, ["images"]);
+  if (!table) return [];
+  const families: Family[] = [];
+  for (const name of reader.keysAsWritten(table, ["images"])) {
+    const family = readFamily(reader, name, table[name], axes);
+    if (family) families.push(family);
+  }
+  if (families.length === 0 && Object.keys(table).length === 0) {
+    reader.report("EMPTY", ["images"], "the matrix defines no images", "add an [images.NAME] table with at least a `tag`");
+  }
+  checkFrom(reader, families, new Set(Object.keys(table)));
+  return families;
+}
+
+/** What a family's templates may name: its axes, {family}, and {from} in the args of a family with `from`. */
+interface TemplateScope {
+  readonly variables: ReadonlySet<string>;
+  readonly axes: ReadonlyMap<string, Axis>;
+  readonly hasFrom: boolean;
+}
+
+function readFamily(reader: MatrixReader, name: string, value: unknown, axes: ReadonlyMap<string, Axis>): Family | undefined {
+  const path = ["images", name];
+  reader.name(name, path, "image family");
+  const table = reader.table(value, path);
+  if (!table) return undefined;
+  reader.knownKeys(table, FAMILY_KEYS, path);
+
+  const familyAxes = readFamilyAxes(reader, table.matrix, axes, [...path, "matrix"]);
+  const from = table.from === undefined ? undefined : reader.string(table.from, [...path, "from"]);
+  const scope: TemplateScope = { variables: new Set([...familyAxes, "family"]), axes, hasFrom: from !== undefined };
+  const pathTemplate = (key: string, fallback: string | undefined) => readTemplate(reader, table[key], [...path, key], fallback, { ...scope, hasFrom: false });
+
+  if (table.tag === undefined) {
+    const example = familyAxes.length > 0 ? `"${name}-${familyAxes.map((a) => `{${a}}`).join("-")}"` : `"${name}"`;
+    reader.report("MISSING_KEY", path, `family "${name}" has no \`tag\``, `add tag = ${example}`);
+  }
+  const args = readArgs(reader, table.args, [...path, "args"], familyAxes, scope);
+  const fromArg = table.from_arg === undefined ? DEFAULT_FROM_ARG : reader.string(table.from_arg, [...path, "from_arg"]);
+  if (fromArg !== undefined && table.from_arg !== undefined) reader.argName(fromArg, [...path, "from_arg"]);
+  if (table.from_arg !== undefined && from === undefined) reader.report("INVALID_VALUE", [...path, "from_arg"], "`from_arg` has no effect without `from`");
+
+  const spanned = familyAxes.map((axis) => axes.get(axis)!);
+  const combinations = readWholeCombinations(reader, table.combinations, [...path, "combinations"], spanned);
+  const include = readWholeCombinations(reader, table.include, [...path, "include"], spanned) ?? { count: 0, indices: new Int32Array(0) };
+  const exclude = readExcludePatterns(reader, table.exclude, [...path, "exclude"], spanned) ?? { count: 0, indices: new Int32Array(0) };
+  if (combinations && (table.include !== undefined || table.exclude !== undefined)) {
+    reader.report(
+      "INVALID_VALUE",
+      [...path, "combinations"],
+      "`combinations` lists every image explicitly; it cannot be combined with `include` or `exclude`",
+      "either list the combinations, or use include/exclude on the cross product of `matrix`",
+    );
+  }
+
+  return {
+    name,
+    keyPath: path,
+    description: table.description === undefined ? undefined : reader.string(table.description, [...path, "description"]),
+    dockerfile: pathTemplate("dockerfile", "Dockerfile"),
+    context: pathTemplate("context", "."),
+    tag: pathTemplate("tag", undefined),
+    axes: familyAxes,
+    combinations,
+    include,
+    exclude,
+    args: args.sources,
+    from,
+    fromArg: fromArg ?? DEFAULT_FROM_ARG,
+    argsNameFrom: args.nameFrom,
+    baseReferenceArg: from === undefined ? undefined : args.nameFrom ? args.exactFromArg : (fromArg ?? DEFAULT_FROM_ARG),
+  };
+}
+
+function readFamilyAxes(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>, path: KeyPath): string[] {
+  const names = reader.stringList(value, path) ?? [];
+  const seen = new Set<string>();
+  names.forEach((axis, index) => {
+    if (!axes.has(axis)) {
+      reader.report("UNKNOWN_REFERENCE", [...path, index], `unknown axis "${axis}"`, didYouMean(axis, axes.keys()) ?? "declare it as an [axes.NAME] table");
+    } else if (seen.has(axis)) {
+      reader.report("DUPLICATE", [...path, index], `axis "${axis}" is listed twice`);
+    }
+    seen.add(axis);
+  });
+  return [...seen].filter((axis) => axes.has(axis));
+}
+
+function readTemplate(reader: MatrixReader, value: unknown, path: KeyPath, fallback: string | undefined, scope: TemplateScope): Template {
+  const source = value === undefined ? fallback : reader.string(value, path);
+  if (source === undefined) return [];
+  if (CONTROL_CHARACTER.test(source)) {
+    reader.report("INVALID_VALUE", path, `contains ${describeControlCharacter(source)}, which no build tool can carry`);
+    return [];
+  }
+  let template: Template;
+  try {
+    template = parseTemplate(source);
+  } catch (error) {
+    if (!(error instanceof TemplateSyntaxError)) throw error;
+    reader.report("INVALID_VALUE", path, `invalid template "${source}": ${error.message}`);
+    return [];
+  }
+  for (const { name, attribute } of templateVariables(template)) checkVariable(reader, name, attribute, path, scope);
+  return template;
+}
+
+function checkVariable(reader: MatrixReader, name: string, attribute: string | undefined, path: KeyPath, scope: TemplateScope): void {
+  if (name === "from") {
+    if (!scope.hasFrom) reader.report("UNKNOWN_REFERENCE", path, "{from} is only defined in the build args of a family with `from`");
+    else if (attribute) reader.report("INVALID_VALUE", path, "{from} has no attributes");
+    return;
+  }
+  if (!scope.variables.has(name)) {
+    const hint = scope.axes.has(name) ? `add "${name}" to this family's \`matrix\`` : didYouMean(name, [...scope.variables, ...(scope.hasFrom ? ["from"] : [])]);
+    reader.report("UNKNOWN_REFERENCE", path, `the template names {${name}${attribute ? `.${attribute}` : ""}}, which is not an axis of this family`, hint);
+    return;
+  }
+  if (attribute && name === "family") reader.report("INVALID_VALUE", path, "{family} has no attributes");
+}
+
+interface Args {
+  readonly sources: ArgSource[];
+  /** Whether an arg template names {from}: then no automatic `from_arg` is added. */
+  readonly nameFrom: boolean;
+  /** The arg written exactly "{from}", if any. */
+  readonly exactFromArg?: string;
+}
+
+/** `args`: axis names (every attribute), "axis.ATTRIBUTE", and tables of templates; without it, every attribute of every axis. */
+function readArgs(reader: MatrixReader, value: unknown, path: KeyPath, familyAxes: readonly string[], scope: TemplateScope): Args {
+  if (value === undefined) return { sources: familyAxes.map((axis) => ({ kind: "axis", axis, keyPath: path })), nameFrom: false };
+  if (!Array.isArray(value)) {
+    reader.wrongType(value, path, "an array", 'args = ["python", { BASE_IMAGE = "ubuntu:18.04" }]');
+    return { sources: [], nameFrom: false };
+  }
+  const sources: ArgSource[] = [];
+  let nameFrom = false;
+  let exactFromArg: string | undefined;
+  value.forEach((item, index) => {
+    const itemPath = [...path, index];
+    if (typeof item === "string") {
+      const source = readAxisArg(reader, item, itemPath, familyAxes, scope.axes);
+      if (source) sources.push(source);
+    } else if (isTable(item)) {
+      for (const [name, template] of Object.entries(item as Table)) {
+        const argPath = [...itemPath, name];
+        reader.argName(name, argPath);
+        const parsed = readTemplate(reader, template, argPath, undefined, scope);
+        if (templateVariables(parsed).some((v) => v.name === "from")) nameFrom = true;
+        const only = parsed.length === 1 ? parsed[0] : undefined;
+        if (only?.kind === "variable" && only.name === "from") exactFromArg = name;
+        sources.push({ kind: "template", name, template: parsed, keyPath: argPath });
+      }
+    } else {
+      reader.wrongType(item, itemPath, 'an axis name ("python"), "axis.ATTRIBUTE", or a table { NAME = "value" }');
+    }
+  });
+  return { sources, nameFrom, ...(exactFromArg ? { exactFromArg } : {}) };
+}
+
+/** "axis" (every attribute of its value) or "axis.ATTRIBUTE" (that one). */
+function readAxisArg(reader: MatrixReader, item: string, path: KeyPath, familyAxes: readonly string[], axes: ReadonlyMap<string, Axis>): ArgSource | undefined {
+  const [axis, attribute, ...rest] = item.split(".");
+  if (rest.length > 0 || !axis) {
+    reader.report("INVALID_VALUE", path, `"${item}" is not an axis or axis.ATTRIBUTE`);
+    return undefined;
+  }
+  if (!familyAxes.includes(axis)) {
+    const hint = axes.has(axis) ? `add "${axis}" to this family's \`matrix\`` : didYouMean(axis, familyAxes);
+    reader.report("UNKNOWN_REFERENCE", path, `"${axis}" is not an axis of this family`, hint);
+    return undefined;
+  }
+  return attribute !== undefined ? { kind: "attribute", axis, attribute, keyPath: path } : { kind: "axis", axis, keyPath: path };
+}
