@@ -5,16 +5,13 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
+import { MAIN, runCli } from "../fixtures/test-helpers.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 import { runnerOutputs } from "../scripts/validators/readback.ts";
 
-const MAIN = join(REPO_ROOT, "cli", "main.ts");
 const REFS = join(REPO_ROOT, "fixtures", "caliban-legacy");
 
-function run(args: string[], cwd = mkdtempSync(join(tmpdir(), "cli-"))) {
-  const result = Bun.spawnSync([process.execPath, MAIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
-  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString(), cwd };
-}
+const run = runCli;
 
 function expectCleanUsageError(result: ReturnType<typeof run>, message: string) {
   expect(result.code).toBe(2);

@@ -1,6 +1,6 @@
 // Templates in tags and build args: `gpu-{cuda}-{python}`, `{python.PYTHON_VERSION}`,
-// `{from}`. `{{` and `}}` stand for literal braces. Parsed once per family, then
-// expanded per image with no further parsing.
+// `{from}`. `{{` and `}}` stand for literal braces. Parsed once per family; the
+// planner compiles them against the family's axes (core/compile-family.ts).
 
 export type TemplatePart =
   | { readonly kind: "text"; readonly text: string }
@@ -45,11 +45,4 @@ export function parseTemplate(source: string): Template {
 
 export function templateVariables(template: Template): Extract<TemplatePart, { kind: "variable" }>[] {
   return template.filter((p): p is Extract<TemplatePart, { kind: "variable" }> => p.kind === "variable");
-}
-
-/** Expands a template; `resolve` returns the value of a variable (already checked to exist). */
-export function expandTemplate(template: Template, resolve: (name: string, attribute?: string) => string): string {
-  let out = "";
-  for (const part of template) out += part.kind === "text" ? part.text : resolve(part.name, part.attribute);
-  return out;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { CalibanError } from "../core/errors.ts";
-import { loadMatrix, planLoaded } from "../core/load.ts";
+import { planText } from "../fixtures/test-helpers.ts";
 import { buildPushActionList } from "../scripts/validators/readback.ts";
 import { github } from "./github.ts";
 import { emitLoaded } from "../cli/emit.ts";
@@ -8,8 +8,8 @@ import { emittedText } from "./contract.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 
 async function emitGithub(value: string) {
-  const loaded = await loadMatrix(`repository = "r.io/x"\n[axes.a]\nv = { ARG = ${JSON.stringify(value)} }\n[images.x]\ntag = "x-{a}"\nmatrix = ["a"]\n`, "m.toml");
-  return emitLoaded(github, loaded, planLoaded(loaded));
+  const { loaded, graph } = await planText(`repository = "r.io/x"\n[axes.a]\nv = { ARG = ${JSON.stringify(value)} }\n[images.x]\ntag = "x-{a}"\nmatrix = ["a"]\n`);
+  return emitLoaded(github, loaded, graph);
 }
 
 test("build-push-action would change a value that ends in white space or holds ',\"'", () => {
@@ -26,10 +26,7 @@ test("so emit github refuses such values, naming the image and the arg", async (
 });
 
 describe("GitHub's limits", () => {
-  const load = async (toml: string) => {
-    const loaded = await loadMatrix(toml, "m.toml");
-    return { loaded, graph: planLoaded(loaded) };
-  };
+  const load = planText;
 
   test("a workflow over 500 KB is refused, naming the limit; --format matrix still works", async () => {
     const { loaded, graph } = await load(generateMatrix("cross", 3000));

@@ -7,20 +7,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { fixtureCases, goldenDifferences, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
+import { runCli } from "../fixtures/test-helpers.ts";
 import { dockerBuildView, normaliseImages, planView, recordingDocker } from "../scripts/validators/readback.ts";
 import { builtinEmitters } from "./index.ts";
 import { loadPlugins, registerEmitters } from "./plugins.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 
-const MAIN = join(REPO_ROOT, "cli", "main.ts");
 const PLUGINS = join(REPO_ROOT, "fixtures", "plugins");
 const GITLAB = join(PLUGINS, "gitlab.ts");
 
-function run(args: string[], cwd = mkdtempSync(join(tmpdir(), "plugin-"))) {
-  const result = Bun.spawnSync([process.execPath, MAIN, ...args], { cwd });
-  return { code: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString(), cwd };
-}
+const run = runCli;
 
 async function gitlab() {
   const [registered] = (await loadPlugins([{ path: GITLAB, base: REPO_ROOT, namedIn: "--plugin" }])).filter((r) => r.emitter.name === "gitlab");

@@ -11,15 +11,15 @@ import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { parse as parseYaml } from "yaml";
 import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
+import { builtin } from "../fixtures/test-helpers.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { cloudbuildView, githubView, makeView, planView, runnerOutputs } from "../scripts/validators/readback.ts";
-import { builtinEmitters } from "./index.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { MAX_MATRIX_JOBS } from "./github.ts";
 import { emittedText } from "./contract.ts";
 
-const emitter = (name: string) => builtinEmitters.find((e) => e.name === name)!;
+const emitter = builtin;
 
 for (const fixture of fixtureCases()) {
   describe(fixture.name, async () => {

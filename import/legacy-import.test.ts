@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { builtinEmitters } from "../emitters/index.ts";
+import { builtin } from "../fixtures/test-helpers.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { cloudBuildGraph } from "../scripts/validators/cloudbuild.ts";
@@ -14,7 +14,7 @@ import { emittedText } from "../emitters/contract.ts";
 
 // Caliban's own configs and the files its generator wrote, read where CI has them.
 const REFS = join(REPO_ROOT, "fixtures", "caliban-legacy");
-const cloudbuild = builtinEmitters.find((e) => e.name === "cloudbuild")!;
+const cloudbuild = builtin("cloudbuild");
 
 async function importThenEmit(configText: string, repository?: string) {
   const { toml, warnings } = importLegacyConfig(configText, "cloudbuild_config.json", repository);

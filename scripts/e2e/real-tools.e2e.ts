@@ -8,14 +8,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, cpSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { builtinEmitters } from "../../emitters/index.ts";
+import { builtin } from "../../fixtures/test-helpers.ts";
 import { emitLoaded } from "../../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../../fixtures/golden.ts";
 import { bakeView, planView } from "../validators/readback.ts";
 import { emittedText } from "../../emitters/contract.ts";
 
 const DOCKER_CONFIG = process.env.DOCKER_CONFIG ?? join(REPO_ROOT, ".cache/e2e/docker-config");
-const emitter = (name: string) => builtinEmitters.find((e) => e.name === name)!;
+const emitter = builtin;
 
 function bakePrint(hcl: string, env: Record<string, string> = {}) {
   const directory = mkdtempSync(join(tmpdir(), "bake-"));

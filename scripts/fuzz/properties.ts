@@ -7,6 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { CalibanError } from "../../core/errors.ts";
 import { loadMatrix, planLoaded } from "../../core/load.ts";
 import { builtinEmitters } from "../../emitters/index.ts";
+import { builtin } from "../../fixtures/test-helpers.ts";
 import { emitLoaded } from "../../cli/emit.ts";
 import { actionlint } from "../validators/actionlint.ts";
 import { hasMake } from "../validators/tools.ts";
@@ -14,7 +15,7 @@ import { cloudbuildView, githubView, makeView, planView } from "../validators/re
 import { matrixToml, type MatrixModel } from "./arbitraries.ts";
 import { emittedText } from "../../emitters/contract.ts";
 
-const emitter = (name: string) => builtinEmitters.find((e) => e.name === name)!;
+const emitter = builtin;
 
 /** What build-push-action cannot carry unchanged; emit github must refuse exactly these. */
 const MANGLED_BY_BUILD_PUSH_ACTION = (value: string) => /\s$/.test(value) || value.includes(',"');
