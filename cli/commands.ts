@@ -4,6 +4,7 @@ import { fail } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { importLegacyConfig } from "../import/legacy-import.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
+import type { Matrix } from "../core/matrix.ts";
 import { repositoryProblem } from "../core/names.ts";
 import { builtinEmitters } from "../emitters/index.ts";
 import { chunks } from "../emitters/contract.ts";
@@ -114,17 +115,29 @@ async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatr
   const baseUrl = baseUrlOption(options);
   const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
   const loaded = await loadMatrix(source.text, source.file);
+  // Planning a large matrix is half the work: the JIT policy must be back before it (see below).
+  if (mostImages(loaded.matrix) > LARGE_MATRIX) Bun.unsafe.setJITPolicy(1);
   const graph = planLoaded(loaded, baseUrl === undefined ? {} : { repository: baseUrl });
-  if (graph.images.length > LARGE_GRAPH) Bun.unsafe.setJITPolicy(1);
   return { loaded, graph, source };
 }
 
 /**
- * The binary starts with a reluctant JIT (scripts/compile-flags.ts): a small matrix's
- * run is over before compiling would pay. Emitting a large graph runs the same code
- * thousands of times, so the normal policy comes back before it.
+ * The binary starts with a reluctant JIT (scripts/compile-flags.ts, Bun's documented
+ * use of it): a small matrix's run is over before compiling would pay. Planning and
+ * emitting a large one runs the same code thousands of times, so the normal policy
+ * comes back first.
  */
-const LARGE_GRAPH = 500;
+const LARGE_MATRIX = 500;
+
+/** At most how many images the matrix makes: each family's explicit list, or its product plus includes. */
+function mostImages(matrix: Matrix): number {
+  let total = 0;
+  for (const family of matrix.families) {
+    const product = family.axes.reduce((count, axis) => count * matrix.axes.get(axis)!.values.length, 1);
+    total += family.combinations?.count ?? product + family.include.count;
+  }
+  return total;
+}
 
 async function plan(options: Options, io: Io): Promise<number> {
   const { loaded, graph } = await loadGraph(options, io);

@@ -56,29 +56,24 @@ function* writeBakeFile(out: TextWriter, graph: BuildGraph, variable: string, ma
 function targetWriter(out: TextWriter, graph: BuildGraph, variable: string): (image: ImageNode) => void {
   const byId = imagesById(graph);
   const quote = remembered(hclString);
-  const argLine = remembered((arg: BuildArg) => `    "${arg.name}" = ${hclString(arg.value)}`);
+  const argLine = remembered((arg: BuildArg) => `    "${arg.name}" = ${hclString(arg.value)}\n`);
   // The repository comes from the variable, so that REPOSITORY=... moves every image.
   const reference = (image: ImageNode) => `"\${${variable}}:${image.tag}"`;
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
+    let args = "";
+    for (const arg of image.args) args += base && arg.name === image.fromArg ? `    "${arg.name}" = ${reference(base)}\n` : argLine(arg);
+    const argsBlock = args === "" ? "" : `  args = {\n${args}  }\n`;
+    // A base is built by its own target, not pulled: bake links the base's reference to that target.
+    const contextsBlock = base ? `  contexts = {\n    ${reference(base)} = "target:${base.id}"\n  }\n` : "";
     // Ids, tags and arg names never need escaping (core/graph.ts).
-    out.line("");
-    out.line(`target "${image.id}" {`);
-    out.line(`  context    = ${quote(image.context)}`);
-    out.line(`  dockerfile = ${quote(relativeToContext(image))}`);
-    out.line(`  tags       = [${reference(image)}]`);
-    if (image.args.length > 0) {
-      out.line("  args = {");
-      for (const arg of image.args) out.line(base && arg.name === image.fromArg ? `    "${arg.name}" = ${reference(base)}` : argLine(arg));
-      out.line("  }");
-    }
-    if (base) {
-      // The base is built by its own target, not pulled: bake links its reference to that target.
-      out.line("  contexts = {");
-      out.line(`    ${reference(base)} = "target:${base.id}"`);
-      out.line("  }");
-    }
-    out.line("}");
+    out.write(`
+target "${image.id}" {
+  context    = ${quote(image.context)}
+  dockerfile = ${quote(relativeToContext(image))}
+  tags       = [${reference(image)}]
+${argsBlock}${contextsBlock}}
+`);
   };
 }
 

@@ -65,7 +65,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     const indexById = new Map(images.map((image, i) => [image.id, i]));
     const files: EmittedFile[] = starts.map((start, i) => ({
       path: names[i]!,
-      contents: writtenText((out) => out.line(JSON.stringify(config(graph, start, Math.min(start + perConfig, images.length), indexById, options), null, 2))),
+      contents: writtenText((out) => out.line(JSON.stringify(config(graph, start, Math.min(start + perConfig, images.length), indexById, options), null, "  "))),
     }));
     // With one config, submit.sh is written only into a directory: a pipeline that runs it never
     // submits configs left from a larger graph, and needs no change when its graph grows.

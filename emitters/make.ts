@@ -79,11 +79,12 @@ function recipeWriter(out: TextWriter, graph: BuildGraph): (image: ImageNode) =>
       // The base's reference follows REPOSITORY=... as the image's own does.
       buildArgs += base && arg.name === image.fromArg ? ` --build-arg ${word(`${arg.name}=`)}${reference(base)}` : buildArg(arg);
     }
-    out.line(`build/${image.id}:${base ? ` build/${base.id}` : ""}`);
-    out.line(`\t$(DOCKER) build $(BUILD_FLAGS) -t ${reference(image)} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`);
-    out.line(`push/${image.id}: build/${image.id}`);
-    out.line(`\t$(DOCKER) push ${reference(image)}`);
-    out.line("");
+    out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
+\t$(DOCKER) build $(BUILD_FLAGS) -t ${reference(image)} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}
+push/${image.id}: build/${image.id}
+\t$(DOCKER) push ${reference(image)}
+
+`);
   };
 }
 

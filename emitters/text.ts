@@ -14,6 +14,11 @@ export class TextWriter {
     this.text += text === "" ? "\n" : `${this.indentation}${text}\n`;
   }
 
+  /** Text as it is: whole lines, written out in the shape they take in the file. */
+  write(text: string): void {
+    this.text += text;
+  }
+
   lines(lines: Iterable<string>): void {
     for (const line of lines) this.line(line);
   }
