@@ -73,7 +73,8 @@ class ExcludeSet {
   }
 
   has(indices: Indices): boolean {
-    for (const group of this.groups) {
+    for (let g = 0; g < this.groups.length; g++) {
+      const group = this.groups[g]!;
       let key = "";
       for (let i = 0; i < group.positions.length; i++) key += (i ? "," : "") + indices[group.positions[i]!];
       if (group.keys.has(key)) return true;

@@ -36,8 +36,8 @@ export interface ImageNode {
   readonly context: string;
   /**
    * Build args in order; names are unique. Images with the same axis value (or the
-   * same base) share the BuildArg objects it gives, so an emitter may remember the
-   * text it makes of an arg by the object.
+   * same base) mostly share the BuildArg objects it gives, so text remembered by arg
+   * (emitters/text.ts, remembered) is made once per value; nothing may depend on it.
    */
   readonly args: readonly BuildArg[];
   /** The id of the image this one builds FROM, or null. */
@@ -81,30 +81,22 @@ export function stages(graph: BuildGraph): ImageNode[][] {
 }
 
 export function imagesById(graph: BuildGraph): Map<string, ImageNode> {
-  // A loop, not new Map(pairs): no pair array per image (10,000 of them at scale).
-  const byId = new Map<string, ImageNode>();
-  for (const image of graph.images) byId.set(image.id, image);
-  return byId;
+  return new Map(graph.images.map((image) => [image.id, image]));
 }
 
 /**
  * Each distinct BuildArg object once, with the first image that has it: images share
- * an axis value's args, so a check on arg values runs once per value, not per image.
+ * an axis value's args, so a check on arg values runs about once per value, not per image.
  */
 export function distinctArgs(graph: BuildGraph): { image: ImageNode; arg: BuildArg }[] {
   const seen = new Set<BuildArg>();
   const result: { image: ImageNode; arg: BuildArg }[] = [];
-  // Consecutive images mostly have the same arg in the same place: a comparison, not a lookup.
-  let previous: readonly BuildArg[] = [];
   for (const image of graph.images) {
-    const args = image.args;
-    for (let i = 0; i < args.length; i++) {
-      const arg = args[i]!;
-      if (arg === previous[i] || seen.has(arg)) continue;
+    for (const arg of image.args) {
+      if (seen.has(arg)) continue;
       seen.add(arg);
       result.push({ image, arg });
     }
-    previous = args;
   }
   return result;
 }

@@ -78,12 +78,16 @@ class Planner {
     const basePositions = base ? base.axes.map((name) => family.axes.indexOf(name)) : [];
     const missingBases = new Set<number | string>();
     const ids: string[] = [];
+    // Images are found by combination number only where something looks for them: the
+    // families built FROM this one, and a repeat, which only an explicit list or an
+    // include can give (the product cannot).
+    const mayRepeat = family.combinations !== undefined || family.include.count > 0;
+    const indexed = mayRepeat || this.matrix.families.some((f) => f.from === family.name);
     let combinations = 0;
     forEachCombination(family, axes, (indices) => {
       combinations++;
-      const key = comboNumber(indices, planned.strides);
-      // Only an explicit list or an include can repeat a combination: the product cannot.
-      if (planned.images.has(key)) {
+      const key = indexed ? comboNumber(indices, planned.strides) : 0;
+      if (mayRepeat && planned.images.has(key)) {
         this.report("DUPLICATE", [...family.keyPath, "combinations"], `the combination ${describe(family.axes, valuesAt(axes, indices))} is listed twice`);
         return;
       }
@@ -102,7 +106,7 @@ class Planner {
       }
       const image = this.image(compiled, indices, baseImage);
       if (!image) return;
-      planned.images.set(key, image);
+      if (indexed) planned.images.set(key, image);
       this.images.push(image);
       ids.push(image.id);
     });
@@ -178,7 +182,8 @@ class Planner {
   /** Build args in order; a later arg of the same name replaces an earlier one's value, in its place. */
   private args(compiled: CompiledFamily, indices: Indices, base: ImageNode | undefined): BuildArg[] {
     const args: BuildArg[] = [];
-    for (const source of compiled.args) {
+    for (let s = 0; s < compiled.args.length; s++) {
+      const source = compiled.args[s]!;
       if (source.kind === "template") {
         setArg(args, { name: source.name, value: this.expand(source.parts, compiled, indices, base, source.keyPath) });
       } else if (source.kind === "attribute") {
@@ -186,7 +191,8 @@ class Planner {
         const axis = compiled.axes[source.axis]!;
         setArg(args, source.byValue[value] ?? { name: source.attribute, value: this.attribute(axis, axis.values[value]!, source.attribute, source.keyPath) });
       } else {
-        for (const arg of source.byValue[indices[source.axis]!]!) setArg(args, arg);
+        const byValue = source.byValue[indices[source.axis]!]!;
+        for (let i = 0; i < byValue.length; i++) setArg(args, byValue[i]!);
       }
     }
     if (base && !compiled.family.argsNameFrom) setArg(args, this.fromArg(compiled.family.fromArg, base));
@@ -195,7 +201,8 @@ class Planner {
 
   private expand(parts: readonly CompiledPart[], compiled: CompiledFamily, indices: Indices, base: ImageNode | undefined, keyPath: KeyPath): string {
     let out = "";
-    for (const part of parts) {
+    for (let p = 0; p < parts.length; p++) {
+      const part = parts[p]!;
       if (typeof part === "string") out += part;
       else if ("from" in part) out += base!.reference;
       else {
@@ -235,7 +242,7 @@ class Planner {
 
   /** The tag with other characters than [A-Za-z0-9_-] turned into '-': a valid bake target and make target name. */
   private uniqueId(tag: string): string {
-    const stem = tag.replace(/[^A-Za-z0-9_-]/g, "-");
+    const stem = ID_UNSAFE.test(tag) ? tag.replace(ID_UNSAFE_ALL, "-") : tag;
     if (!this.usedIds.has(stem)) {
       this.usedIds.add(stem);
       return stem;
@@ -249,6 +256,9 @@ class Planner {
     return id;
   }
 }
+
+const ID_UNSAFE = /[^A-Za-z0-9_-]/;
+const ID_UNSAFE_ALL = /[^A-Za-z0-9_-]/g;
 
 /** Sets an arg: a later arg of the same name replaces the earlier one, in its place. Args are few: a scan beats a map. */
 function setArg(args: BuildArg[], arg: BuildArg): void {

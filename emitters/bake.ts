@@ -62,7 +62,10 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string): (im
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
     let args = "";
-    for (const arg of image.args) args += base && arg.name === image.fromArg ? `    "${arg.name}" = ${reference(base)}\n` : argLine(arg);
+    for (let i = 0; i < image.args.length; i++) {
+      const arg = image.args[i]!;
+      args += base && arg.name === image.fromArg ? `    "${arg.name}" = ${reference(base)}\n` : argLine(arg);
+    }
     const argsBlock = args === "" ? "" : `  args = {\n${args}  }\n`;
     // A base is built by its own target, not pulled: bake links the base's reference to that target.
     const contextsBlock = base ? `  contexts = {\n    ${reference(base)} = "target:${base.id}"\n  }\n` : "";

@@ -92,7 +92,7 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
     const image = graph.images[i]!;
     // A reference holds no '$' (core/graph.ts): it is written as it is.
     const args = ["build", "-t", image.reference, "-f", stepArg(image.dockerfile)];
-    for (const arg of image.args) args.push("--build-arg", stepArg(`${arg.name}=${arg.value}`));
+    for (let a = 0; a < image.args.length; a++) args.push("--build-arg", stepArg(`${image.args[a]!.name}=${image.args[a]!.value}`));
     args.push(stepArg(image.context));
     const base = image.from === null ? undefined : indexById.get(image.from)!;
     const waitFor = base !== undefined && base >= start ? graph.images[base]!.reference : "-";

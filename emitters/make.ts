@@ -75,7 +75,8 @@ function recipeWriter(out: TextWriter, graph: BuildGraph): (image: ImageNode) =>
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
     let buildArgs = "";
-    for (const arg of image.args) {
+    for (let i = 0; i < image.args.length; i++) {
+      const arg = image.args[i]!;
       // The base's reference follows REPOSITORY=... as the image's own does.
       buildArgs += base && arg.name === image.fromArg ? ` --build-arg ${word(`${arg.name}=`)}${reference(base)}` : buildArg(arg);
     }
