@@ -251,7 +251,7 @@ describe("where Cloud Build's configs go", () => {
     expect(run(["emit", "cloudbuild", "-o", "ci/"], cwd).code).toBe(0);
     expect(listing(join(cwd, "ci"))).toEqual(["cloudbuild.json", "submit.sh"]);
     expect(readFileSync(join(cwd, "ci/cloudbuild.json"), "utf8")).toBe(onStdout.stdout);
-    expect(readFileSync(join(cwd, "ci/submit.sh"), "utf8")).toContain('gcloud builds submit --config "$here/cloudbuild.json" "$@" .');
+    expect(readFileSync(join(cwd, "ci/submit.sh"), "utf8")).toContain(`gcloud builds submit --config "$here"/'cloudbuild.json' "$@" .`);
     expect(listing(cwd)).toEqual(["ci", "one.json"]);
   });
 
@@ -278,7 +278,7 @@ describe("where Cloud Build's configs go", () => {
     writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 10));
     expect(run(["emit", "cloudbuild", "-o", "ci/"], cwd).code).toBe(0);
     const submitted = readFileSync(join(cwd, "ci/submit.sh"), "utf8").split("\n").filter((line) => line.startsWith("gcloud"));
-    expect(submitted).toEqual(['gcloud builds submit --config "$here/cloudbuild.json" "$@" .']);
+    expect(submitted).toEqual([`gcloud builds submit --config "$here"/'cloudbuild.json' "$@" .`]);
   });
 });
 

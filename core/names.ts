@@ -27,13 +27,38 @@ const REPOSITORY_PATTERN = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PA
 
 /** Why a repository name is not valid, or undefined when it is. */
 export function repositoryProblem(repository: string): string | undefined {
-  if (repository.length > 255) return "is longer than 255 characters";
-  if (REPOSITORY_PATTERN.test(repository)) return undefined;
+  if (REPOSITORY_PATTERN.test(repository)) {
+    // Docker's limit is on the path after the registry, as Docker reads it: a Docker Hub short name is library/NAME.
+    const { path } = splitRegistry(repository);
+    const counted = repository.includes("/") || path !== repository ? path : `library/${path}`;
+    return counted.length > 255 ? `has a path of ${counted.length} characters after the registry${counted === path ? "" : " (Docker counts library/ in a short name)"}; Docker allows 255` : undefined;
+  }
+  if (repository.includes("@")) return "must not contain a digest ('@'); the images are named by each family's `tag` template";
   if (repository.includes(":") && !/^[^/]+:[0-9]+\//.test(repository)) {
     return "must not contain a tag (':'); the tag comes from each family's `tag` template";
   }
   if (/[A-Z]/.test(repository.replace(/^[^/]*\//, ""))) return "must be lowercase after the registry host";
   return "is not a valid Docker repository name (registry/path/name, lowercase)";
+}
+
+/** The registry host and the path after it, as Docker splits a name: the first component is a host when it has '.' or ':', or is localhost. */
+function splitRegistry(repository: string): { registry: string | undefined; path: string } {
+  const slash = repository.indexOf("/");
+  const first = slash < 0 ? "" : repository.slice(0, slash);
+  const isHost = slash >= 0 && (/[.:]/.test(first) || first === "localhost" || first !== first.toLowerCase());
+  return isHost ? { registry: first, path: repository.slice(slash + 1) } : { registry: undefined, path: repository };
+}
+
+const DIGEST = /@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
+
+/** Why an image reference (repository, then :tag and @digest, each optional) is not valid, or undefined when it is. */
+export function imageReferenceProblem(reference: string): string | undefined {
+  const name = reference.replace(DIGEST, "");
+  const colon = name.lastIndexOf(":");
+  const hasTag = colon > name.lastIndexOf("/");
+  if (hasTag && !TAG_PATTERN.test(name.slice(colon + 1))) return `"${reference}" has an invalid tag`;
+  const problem = repositoryProblem(hasTag ? name.slice(0, colon) : name);
+  return problem ? `"${reference}" is not an image reference (registry/path/name, lowercase, then an optional :tag and @digest)` : undefined;
 }
 
 /**

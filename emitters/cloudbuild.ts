@@ -10,8 +10,11 @@
 
 import { distinctArgs, type BuildGraph } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
+import { imageReferenceProblem } from "../core/names.ts";
 import type { EmittedFile, Emitter } from "./contract.ts";
-import { doubleDollars, writtenText } from "./text.ts";
+import { outputPathProblem } from "./options.ts";
+import { doubleDollars, shellWord } from "./quoting.ts";
+import { writtenText } from "./text.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number> {
   timeout: string;
@@ -41,8 +44,13 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
         return undefined;
       },
     },
-    builder: { type: "string", default: "gcr.io/cloud-builders/docker", description: "the builder image each step runs" },
-    output: { type: "string", default: "cloudbuild.json", description: "file name of the config (cloudbuild-01.json, ... when split)" },
+    builder: { type: "string", default: "gcr.io/cloud-builders/docker", description: "the builder image each step runs", check: (value) => imageReferenceProblem(String(value)) },
+    output: {
+      type: "string",
+      default: "cloudbuild.json",
+      description: "file name of the config (cloudbuild-01.json, ... when split)",
+      check: (value) => outputPathProblem(value) ?? (value === "submit.sh" ? 'is the name of the script that submits the configs ("submit.sh")' : undefined),
+    },
     "max-steps": {
       type: "number",
       default: MAX_STEPS,
@@ -136,7 +144,7 @@ function submitScript(configs: readonly string[], images: number): string {
     "#   bash submit.sh [extra gcloud builds submit flags]   (run from the build context's root)",
     "set -euo pipefail",
     'here="$(cd "$(dirname "$0")" && pwd)"',
-    ...configs.map((config) => `gcloud builds submit --config "$here/${config}" "$@" .`),
+    ...configs.map((config) => `gcloud builds submit --config "$here"/${shellWord(config)} "$@" .`),
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -9,9 +9,10 @@
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
-import type { EmitContext, Emitter } from "./contract.ts";
+import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
+import { noExpressionProblem, outputPathProblem } from "./options.ts";
 import { TextWriter } from "./text.ts";
-import { yamlScalar } from "./yaml-scalar.ts";
+import { commentText, pathFilter, workflowLiteral, yamlScalar } from "./quoting.ts";
 
 /** GitHub's limit on the jobs one matrix may generate. */
 export const MAX_MATRIX_JOBS = 256;
@@ -39,11 +40,11 @@ export const github: Emitter<GithubOptions> = {
   options: {
     format: { type: "string", choices: ["workflow", "matrix"], default: "workflow", description: "the whole workflow, or only each job's matrix as NAME=JSON lines" },
     job: { type: "string", default: "", description: "with --format matrix: only this job's line (one plan job's outputs hold at most 1 MB)" },
-    output: { type: "string", default: ".github/workflows/build-images.yml", description: "path of the workflow file" },
-    name: { type: "string", default: "Build images", description: "the workflow's name" },
-    "runs-on": { type: "string", default: "ubuntu-latest", description: "the runner every job runs on" },
+    output: { type: "string", default: ".github/workflows/build-images.yml", description: "path of the workflow file", check: outputPathProblem },
+    name: { type: "string", default: "Build images", description: "the workflow's name", check: noExpressionProblem },
+    "runs-on": { type: "string", default: "ubuntu-latest", description: "the runner every job runs on", check: (value) => noExpressionProblem(value) ?? (String(value).trim() === "" ? "must name a runner" : undefined) },
     login: { type: "boolean", default: true, description: "log in to the registry before pushing (docker/login-action)" },
-    registry: { type: "string", default: "", description: "registry to log in to (default: the repository's host; Docker Hub when it has none)" },
+    registry: { type: "string", default: "", description: "registry to log in to (default: the repository's host; Docker Hub when it has none)", check: registryProblem },
     username: { type: "string", default: "${{ github.actor }}", description: "login user name (may be an expression, e.g. _json_key for gcr.io)" },
     "password-secret": {
       type: "string",
@@ -54,8 +55,9 @@ export const github: Emitter<GithubOptions> = {
   },
   emit(graph, options, context) {
     checkBuildArgsSurvive(graph);
-    const jobs = stageJobs(graph);
-    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(jobs, options.job) }];
+    // Matrices read with fromJSON are data, which GitHub does not evaluate: values as they are.
+    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData), options.job) }];
+    const jobs = stageJobs(graph, workflowLiteral);
     const workflow = renderWorkflow(graph, jobs, options, context);
     const bytes = Buffer.byteLength(workflow);
     if (bytes > MAX_WORKFLOW_BYTES) {
@@ -102,7 +104,7 @@ export interface StageJob {
  * One job per stage, or per part of a stage: a part holds at most 256 images
  * (GitHub's matrix cap) and a matrix of at most 1 MB, as GitHub counts job outputs.
  */
-export function stageJobs(graph: BuildGraph): StageJob[] {
+export function stageJobs(graph: BuildGraph, literal: (text: string) => string): StageJob[] {
   const jobs: StageJob[] = [];
   let previous: string[] = [];
   stages(graph).forEach((images, index) => {
@@ -110,7 +112,7 @@ export function stageJobs(graph: BuildGraph): StageJob[] {
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const entry = matrixEntry(image);
+      const entry = matrixEntry(image, literal);
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
       const added = 2 * (entry.length + 1);
       if (current.images.length > 0 && (current.images.length === MAX_MATRIX_JOBS || size + added + 128 > MAX_JOB_OUTPUT_BYTES)) {
@@ -151,8 +153,12 @@ function matrixLines(jobs: readonly StageJob[], only: string): string {
   return `${lines.join("\n")}\n`;
 }
 
-/** An image's matrix entry as JSON: {"id","image","dockerfile","context","build-args"}, each value read literally by GitHub (see literal). */
-function matrixEntry(image: ImageNode): string {
+/**
+ * An image's matrix entry as JSON: {"id","image","dockerfile","context","build-args"}.
+ * `literal` makes a value what GitHub reads literally where the entry is written (ids
+ * and references hold no `${{`: core/graph.ts).
+ */
+function matrixEntry(image: ImageNode, literal: (text: string) => string): string {
   return JSON.stringify({
     id: image.id,
     image: image.reference,
@@ -161,6 +167,11 @@ function matrixEntry(image: ImageNode): string {
     // NAME=VALUE lines, as build-push-action reads `build-args`.
     "build-args": literal(image.args.map((arg) => `${arg.name}=${arg.value}`).join("\n")),
   });
+}
+
+/** Text as data: what fromJSON gives a step is not evaluated. */
+function asData(text: string): string {
+  return text;
 }
 
 /**
@@ -174,7 +185,7 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   const registry = options.registry || registryHost(graph.repository);
   const out = new TextWriter();
   out.lines([
-    `# Generated by caliban-images from ${context.matrixFile}; regenerate with \`caliban-images emit github\`.`,
+    `# Generated by caliban-images from ${commentText(context.matrixFile)}; regenerate with \`caliban-images emit github\`.`,
     `name: ${yamlScalar(options.name)}`,
     "on:",
     "  push:",
@@ -218,24 +229,16 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
   ]);
 }
 
-/**
- * GitHub evaluates `${{ ... }}` anywhere in a workflow's strings, matrix values
- * included; `${{ '${{' }}` is the expression whose value is the literal text.
- */
-function literal(text: string): string {
-  return text.includes("${{") ? text.replace(/\$\{\{/g, () => "${{ '${{' }}") : text;
-}
-
 /** The files whose change should rebuild the images: dockerfiles, non-root contexts, the matrix, this workflow. */
 function triggerPaths(graph: BuildGraph, matrixFile: string, workflowPath: string): string[] {
   const paths = new Set<string>();
   for (const image of graph.images) {
-    paths.add(globLiteral(repoPath(image.dockerfile)));
-    if (image.context !== ".") paths.add(`${globLiteral(repoPath(image.context))}/**`);
+    paths.add(pathFilter(repoPath(image.dockerfile)));
+    if (image.context !== ".") paths.add(`${pathFilter(repoPath(image.context))}/**`);
   }
   const matrix = matrixFile.startsWith("<") ? "matrix.toml" : repoPath(matrixFile);
-  if (!matrix.startsWith("../") && !matrix.startsWith("/")) paths.add(globLiteral(matrix));
-  paths.add(globLiteral(workflowPath));
+  if (!matrix.startsWith("../") && !matrix.startsWith("/")) paths.add(pathFilter(matrix));
+  paths.add(pathFilter(workflowPath));
   return [...paths];
 }
 
@@ -243,9 +246,10 @@ function repoPath(path: string): string {
   return path.replace(/^(\.\/)+/, "");
 }
 
-/** A path as a filter pattern matching only itself: GitHub's pattern characters escaped. */
-function globLiteral(path: string): string {
-  return path.replace(/[*?+[\]!]/g, "\\$&");
+/** A registry to log in to: empty (the repository's), or a host[:port] as an image reference starts with it. */
+function registryProblem(value: OptionValue): string | undefined {
+  const registry = String(value);
+  return registry === "" || /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$/.test(registry) ? undefined : `"${registry}" is not a registry host (such as ghcr.io or registry.example.com:5000)`;
 }
 
 /** The registry a repository lives in: its first component when that is a host, else Docker Hub. */

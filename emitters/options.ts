@@ -87,3 +87,26 @@ export function describeOptions(emitter: Emitter<any>): string {
     })
     .join("\n");
 }
+
+/** A path segment of letters, digits, '.', '_' and '-', not "." or "..", not starting with '-'. */
+const SAFE_SEGMENT = String.raw`(?!\.\.?(?:/|$))[A-Za-z0-9._][A-Za-z0-9._-]*`;
+const SAFE_PATH = new RegExp(`^${SAFE_SEGMENT}(?:/${SAFE_SEGMENT})*$`);
+
+/**
+ * Check for an emitter's `output` option: a relative path of plain characters, so that
+ * a script (Cloud Build's submit.sh) and a `-o` directory can hold it as it is.
+ */
+export function outputPathProblem(value: OptionValue): string | undefined {
+  const path = String(value);
+  if (path === "") return "must not be empty";
+  if (!SAFE_PATH.test(path)) return `"${path}" is not a relative path of letters, digits, '.', '_' and '-' (no "..", no leading '-' or '/')`;
+  return undefined;
+}
+
+/**
+ * Check for text written into a workflow that GitHub must not evaluate as an
+ * expression: `${{` there would be (or would make the file invalid).
+ */
+export function noExpressionProblem(value: OptionValue): string | undefined {
+  return String(value).includes("${{") ? `"${value}" holds "\${{", which GitHub would evaluate here` : undefined;
+}

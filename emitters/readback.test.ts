@@ -59,7 +59,7 @@ for (const fixture of fixtureCases()) {
       const outputs = runnerOutputs(only("github", ["format=matrix"]));
       expect(Object.keys(outputs)).toEqual(Object.keys(workflow.jobs));
       const fromLines = Object.values(outputs).map((value) => JSON.parse(value).include);
-      expect(githubView({ jobs: Object.fromEntries(fromLines.map((include, i) => [`j${i}`, { strategy: { matrix: { include } } }])) }).images).toEqual(plan.images);
+      expect(githubView({ jobs: Object.fromEntries(fromLines.map((include, i) => [`j${i}`, { strategy: { matrix: { include } } }])) }, "data").images).toEqual(plan.images);
     });
 
     test.skipIf(!hasMake)("make: `make -j2 push` runs docker with the plan's arguments, each image after its base", () => {

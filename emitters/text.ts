@@ -1,6 +1,6 @@
 // What every emitter writes text with: lines at an indentation, handed on in chunks
 // as they fill, so that the file for 100,000 images streams instead of being built as
-// one string; and the one escape that two languages share.
+// one string. (Quoting for each language is in quoting.ts.)
 
 /** Text is handed on once this many characters are waiting. */
 const CHUNK = 1 << 16;
@@ -61,16 +61,6 @@ export function writtenText(write: (out: TextWriter) => Generator<string, void> 
       if (rest) yield rest;
     },
   };
-}
-
-/**
- * Every '$' written as "$$": how make (in a recipe or a variable) and Cloud Build (in a
- * step arg, where $NAME is a substitution) both read a literal '$'.
- */
-export function doubleDollars(text: string): string {
-  // A replacer function: in a replacement string, "$$" would itself mean "$". Most
-  // text has no '$', and a replace with a function costs even when nothing matches.
-  return text.includes("$") ? text.replace(/\$/g, () => "$$") : text;
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { CalibanError, type Diagnostic, type KeyPath } from "../core/errors.ts";
 import { Heap } from "../core/heap.ts";
-import { writeMatrix, type ArgDraft, type FamilyDraft, type MatrixDraft } from "./matrix-write.ts";
+import { tomlComment, writeMatrix, type ArgDraft, type FamilyDraft, type MatrixDraft } from "./matrix-write.ts";
 import { ARG_NAME_PATTERN, CONTROL_CHARACTER, describeControlCharacter, VALUE_PATTERN } from "../core/names.ts";
 
 export const LEGACY_DEFAULT_REPOSITORY = "gcr.io/blueshift-playground/blueshift";
@@ -212,7 +212,7 @@ class LegacyImporter {
 
   private draft(form: LegacyForm, repository: string, axes: [string, [string, Entries][]][], families: [string, FamilyDraft][]): MatrixDraft {
     return {
-      header: [`Imported from ${this.file} (Caliban's ${form} cloudbuild_config.json form) by \`caliban-images import\`.`],
+      header: [`Imported from ${tomlComment(this.file)} (Caliban's ${form} cloudbuild_config.json form) by \`caliban-images import\`.`],
       repository,
       axes: axes.filter(([, values]) => values.length > 0),
       images: families,

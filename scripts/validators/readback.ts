@@ -84,11 +84,32 @@ export function dockerBuildView(args: readonly string[]): ImageView {
 }
 
 /**
+ * A string of a workflow file as GitHub gives it to a step: every `${{ expression }}`
+ * evaluated. Our workflows hold one kind of expression, a string literal ('...', a
+ * quote inside written ''); any other is an error here, as it would be evaluated there.
+ */
+export function evaluateWorkflowString(text: string): string {
+  let out = "";
+  let at = 0;
+  for (;;) {
+    const start = text.indexOf("${{", at);
+    if (start < 0) return out + text.slice(at);
+    out += text.slice(at, start);
+    const literal = /^\s*'((?:[^']|'')*)'\s*\}\}/.exec(text.slice(start + 3));
+    if (!literal) throw new Error(`GitHub would evaluate the expression at ${JSON.stringify(text.slice(start, start + 40))}`);
+    out += literal[1]!.replaceAll("''", "'");
+    at = start + 3 + literal[0].length;
+  }
+}
+
+/**
  * GitHub Actions: each job's matrix entries as build-push-action receives them;
  * what an image waits for is every image in the jobs its job (transitively) needs.
+ * Entries read from the workflow file are evaluated as GitHub evaluates them; entries
+ * read with fromJSON (`--format matrix`) are data, which GitHub does not evaluate.
  */
-export function githubView(workflow: { jobs: Record<string, { needs?: string[]; strategy: { matrix: { include: Record<string, string>[] } } }> }): OutputView & { readonly after: Readonly<Record<string, ReadonlySet<string>>> } {
-  const literal = (text: string) => text.replaceAll("${{ '${{' }}", "${{");
+export function githubView(workflow: { jobs: Record<string, { needs?: string[]; strategy: { matrix: { include: Record<string, string>[] } } }> }, from: "workflow" | "data" = "workflow"): OutputView & { readonly after: Readonly<Record<string, ReadonlySet<string>>> } {
+  const literal = from === "workflow" ? evaluateWorkflowString : (text: string) => text;
   const images: ImageView[] = [];
   const jobImages = new Map<string, string[]>();
   for (const [name, job] of Object.entries(workflow.jobs)) {

@@ -1,0 +1,94 @@
+// One quoting function per output language. Every string a user controls that an
+// emitter writes (names, values, paths, options, file names) goes through one of these,
+// or is refused with a clear error before anything is written. The tests feed each
+// output to the tool that reads it (scripts/validators/), with hostile text in every
+// field (fixtures/hostile, scripts/fuzz).
+
+/**
+ * Text for a '#' comment, in any of the languages we write (make, HCL, YAML, TOML,
+ * bash): printable ASCII as it is; anything else as a JSON string in ASCII, so that no
+ * newline or control character can end the comment and start a line of code.
+ */
+export function commentText(text: string): string {
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  return JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
+/** A word for bash: single-quoted, a quote inside written '\''. */
+export function shellWord(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * One shell word in a make recipe line: a shell word, then every '$' doubled, because
+ * make expands the line before the shell reads it.
+ */
+export function recipeWord(text: string): string {
+  // Most words hold neither, and the replacing costs even when nothing matches.
+  return /['$]/.test(text) ? doubleDollars(shellWord(text)) : `'${text}'`;
+}
+
+/** A make variable's value: make reads it literally but for '$', and a '#' would start a comment. */
+export function makeValue(text: string): string {
+  return doubleDollars(text).replaceAll("#", "\\#");
+}
+
+/**
+ * Every '$' written as "$$": how make (in a recipe or a variable) and Cloud Build (in a
+ * step field, where $NAME is a substitution) both read a literal '$'.
+ */
+export function doubleDollars(text: string): string {
+  // A replacer function: in a replacement string, "$$" would itself mean "$".
+  return text.includes("$") ? text.replace(/\$/g, () => "$$") : text;
+}
+
+const HCL_NEEDS_ESCAPE = /[\\"]|[$%]\{/;
+const HCL_ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "${": "$${", "%{": "%%{" };
+
+/** A quoted HCL string holding `text` literally: backslash, quote, and the `${` and `%{` introducers escaped. */
+export function hclString(text: string): string {
+  // Most text needs no escape, and a replace with a function costs even when nothing matches.
+  return HCL_NEEDS_ESCAPE.test(text) ? `"${text.replace(/\\|"|\$\{|%\{/g, (match) => HCL_ESCAPES[match]!)}"` : `"${text}"`;
+}
+
+/** Words of characters that mean nothing to YAML, one space apart, not starting with an indicator (YAML 1.2, ns-plain). */
+const PLAIN_WORDS = /^[A-Za-z_./$][\w./@+${}*:-]*(?: [\w./@+${}*:-]+)*$/;
+
+/**
+ * Plain text YAML reads as something else: a word YAML 1.1 or 1.2 reads as a boolean,
+ * null or number (".5", ".5e3"; YAML 1.1 reads "." and ".." as floats too), or a
+ * mapping (": " or a final ':').
+ */
+const NOT_A_STRING = /^(?:true|false|null|yes|no|on|off|y|n|\.inf|\.nan)$|^\.(?:[0-9.]|$)|:(?: |$)/i;
+
+/**
+ * A string as a YAML scalar: plain when YAML reads the plain text back as that same
+ * string, so that `${{ github.actor }}` and `.github/workflows/x.yml` stay as written;
+ * otherwise JSON's double-quoted form, which YAML 1.2 reads as the same string.
+ */
+export function yamlScalar(text: string): string {
+  return PLAIN_WORDS.test(text) && !NOT_A_STRING.test(text) ? text : JSON.stringify(text);
+}
+
+/**
+ * Text a GitHub workflow file gives a step literally. GitHub evaluates `${{ ... }}`
+ * anywhere in a workflow's strings, matrix values included; `${{ '${{' }}` is the
+ * expression whose value is the literal text. (Data read with fromJSON is not
+ * evaluated: `--format matrix` writes values as they are.)
+ */
+export function workflowLiteral(text: string): string {
+  return text.includes("${{") ? text.replace(/\$\{\{/g, () => "${{ '${{' }}") : text;
+}
+
+/**
+ * A path as a GitHub path filter that matches it: the filter characters `*?+[]!` and
+ * the escape `\` escaped; `${{`, which a filter cannot hold (GitHub reads it as an
+ * expression), as `$*{` (`*`: any characters but '/'); white space at either end,
+ * which a filter must not have, as `*`. Each of those matches the path and little else.
+ */
+export function pathFilter(path: string): string {
+  return path
+    .replace(/[\\*?+[\]!]/g, "\\$&")
+    .replace(/\$\{\{/g, "$*{")
+    .replace(/^\s+|\s+$/g, "*");
+}
