@@ -83,12 +83,13 @@ export function workflowLiteral(text: string): string {
 /**
  * A path as a GitHub path filter that matches it: the filter characters `*?+[]!` and
  * the escape `\` escaped; `${{`, which a filter cannot hold (GitHub reads it as an
- * expression), as `$*{` (`*`: any characters but '/'); white space at either end,
- * which a filter must not have, as `*`. Each of those matches the path and little else.
+ * expression), as `$*{` (`*`: any characters but '/'); white space at either end, and
+ * a control character anywhere (a matrix file's name may hold one), which a filter must
+ * not have, as `*`. Each of those matches the path and little else.
  */
 export function pathFilter(path: string): string {
   return path
     .replace(/[\\*?+[\]!]/g, "\\$&")
     .replace(/\$\{\{/g, "$*{")
-    .replace(/^\s+|\s+$/g, "*");
+    .replace(/^\s+|\s+$|[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, "*");
 }
