@@ -229,12 +229,13 @@ describe("an output file that would not change is left as it is", () => {
     expect(readdirSync(cwd).sort()).toEqual(["Makefile", "matrix.toml"]);
   });
 
-  test("a FIFO at the output path is replaced without waiting for a writer", () => {
+  test("a FIFO at the output path is written into, for its reader, as `>` would; it stays a FIFO", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
     expect(Bun.spawnSync(["mkfifo", join(cwd, "out.json")]).exitCode).toBe(0);
-    const result = Bun.spawnSync(["timeout", "10", process.execPath, MAIN, "emit", "cloudbuild", "-o", "out.json"], { cwd });
+    const result = Bun.spawnSync(["bash", "-c", `cat out.json > read.json & timeout 10 "${process.execPath}" "${MAIN}" emit cloudbuild -o out.json; status=$?; wait; exit $status`], { cwd });
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(readFileSync(join(cwd, "out.json"), "utf8")).steps).toHaveLength(16);
+    expect(JSON.parse(readFileSync(join(cwd, "read.json"), "utf8")).steps).toHaveLength(16);
+    expect(statSync(join(cwd, "out.json")).isFIFO()).toBe(true);
   });
 });
 

@@ -6,6 +6,7 @@
 
 import { CalibanError, fail } from "../core/errors.ts";
 import type { EmittedFile } from "../emitters/contract.ts";
+import { batches, writeIfChanged } from "./replace-file.ts";
 import { writeTo, type Io } from "./terminal.ts";
 
 type NodeFs = typeof import("node:fs");
@@ -25,20 +26,37 @@ export async function writeOutputs(files: readonly EmittedFile[], target: string
   const path: NodePath = require("node:path");
   const placed = placeFiles(files, target, producer, fs, path);
   const temporaries: string[] = [];
-  const replaced: { destination: string; temporary: string }[] = [];
-  const made = new Set<string>();
+  const onSignal = (signal: keyof typeof SIGNAL_NUMBERS) => {
+    // Interrupted (Ctrl-C, a CI job cancelled): no temporary file is left behind, and no target was replaced.
+    for (const temporary of temporaries) fs.rmSync(temporary, { force: true });
+    process.exit(128 + SIGNAL_NUMBERS[signal]);
+  };
+  const signals = Object.keys(SIGNAL_NUMBERS) as (keyof typeof SIGNAL_NUMBERS)[];
   try {
-    for (const { path: destination, contents } of placed) {
+    const streamed = placed.length === 1 ? streamTarget(fs, placed[0]!.path) : undefined;
+    // Messages already on stderr go out first, so a log reads in order.
+    if (streamed !== undefined && !streamed.opened) await io.flushed();
+    if (streamed !== undefined) {
+      // -o /dev/null, -o /dev/stdout, a FIFO: written into as `>` would, never replaced by a regular file.
+      await writeStream(fs, streamed, placed[0]!.contents);
+      return;
+    }
+    const destinations = resolveDestinations(fs, path, placed, target);
+    for (const signal of signals) process.on(signal, onSignal);
+    const made = new Set<string>();
+    const replaced: { destination: string; temporary: string }[] = [];
+    for (const { destination, contents } of destinations) {
       const directory = path.dirname(destination);
       // Once per directory: a split Cloud Build config is dozens of files in one.
       if (!made.has(directory)) fs.mkdirSync(directory, { recursive: true });
       made.add(directory);
-      const temporary = `${destination}.tmp-${process.pid}`;
-      if (writeIfChanged(fs, destination, temporary, contents, () => temporaries.push(temporary))) replaced.push({ destination, temporary });
+      const temporary = await writeIfChanged(fs, path, destination, contents, temporaries);
+      if (temporary !== undefined) replaced.push({ destination, temporary });
     }
     // Check every target before the first rename, so a failing one cannot leave the others half done.
     for (const { destination } of replaced) {
-      if (isDirectory(fs, destination)) throw Object.assign(new Error(`${destination} is a directory`), { code: "EISDIR", path: destination });
+      const kind = existingKind(fs, destination);
+      if (kind !== undefined && kind !== "file") throw Object.assign(new Error(`${destination} is ${kind}, not a regular file`), { code: kind === "a directory" ? "EISDIR" : "EEXIST", path: destination });
     }
     for (const { destination, temporary } of replaced) fs.renameSync(temporary, destination);
   } catch (error) {
@@ -48,141 +66,118 @@ export async function writeOutputs(files: readonly EmittedFile[], target: string
     fail("OUTPUT", `cannot write ${e.path ?? target}: ${e.code ?? ""} ${e.message.replace(/^[A-Z]+: /, "")}`.replace(/\s+/g, " "), {
       hint: "nothing was written; existing files are unchanged",
     });
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal);
   }
+}
+
+/** The signals that stop a run with its files half written, and their numbers (the exit status is 128 + it, as a shell gives). */
+const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
+
+/** What is at `path`, following links: "file", "a directory", "a FIFO", ...; undefined when nothing is. */
+function existingKind(fs: NodeFs, path: string): string | undefined {
+  let stats;
+  try {
+    stats = fs.statSync(path);
+  } catch {
+    return undefined;
+  }
+  if (stats.isFile()) return "file";
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isCharacterDevice()) return "a device";
+  if (stats.isSocket()) return "a socket";
+  return "not a file";
 }
 
 /**
- * Writes `contents` to `temporary`, unless `destination` already holds exactly them:
- * then nothing is written and the file is left as it is, its time stamp too (so a
- * make or a CI cache that depends on it sees no change, and a rerun costs a read). The
- * two are compared batch by batch as the text is made; at the first difference the
- * part that matched is copied from the old file and the rest written as it comes.
- * Returns whether `temporary` was written; `created` is called before it is.
+ * A single file's target that is a stream, to be written into rather than replaced: a
+ * device or a FIFO, or this process's own stdout or stderr (/dev/stdout is a link to it,
+ * which may be a socket no path can open). Another socket is refused.
  */
-function writeIfChanged(fs: NodeFs, destination: string, temporary: string, contents: string | Iterable<string>, created: () => void): boolean {
-  const old = openRegularFile(fs, destination);
-  let out: number | undefined;
-  let matched = 0;
-  const startWriting = () => {
-    created();
-    out = fs.openSync(temporary, "w");
-    if (old !== undefined) copyBytes(fs, old, out, matched);
-  };
+function streamTarget(fs: NodeFs, path: string): { fd: number; opened: boolean } | undefined {
+  let stats;
   try {
-    if (old === undefined) startWriting();
-    for (const batch of batches(contents)) {
-      if (out !== undefined) {
-        writeText(fs, out, batch);
-        continue;
-      }
-      const bytes = utf8(batch);
-      if (sameBytes(fs, old!, matched, bytes)) {
-        matched += bytes.length;
-        continue;
-      }
-      startWriting();
-      writeBytes(fs, out!, bytes);
-    }
-    // Everything matched: the file is unchanged only if it has nothing more.
-    if (out === undefined && fs.fstatSync(old!).size !== matched) startWriting();
-    return out !== undefined;
-  } finally {
-    if (out !== undefined) fs.closeSync(out);
-    if (old !== undefined) fs.closeSync(old);
-  }
-}
-
-/** A descriptor of `path` for reading when it is a regular file (never waiting on a FIFO); otherwise undefined. */
-function openRegularFile(fs: NodeFs, path: string): number | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(path, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    stats = fs.statSync(path);
   } catch {
-    return undefined; // absent or unreadable: it is replaced, as it would be anyway
+    return undefined;
   }
-  if (fs.fstatSync(fd).isFile()) return fd;
-  fs.closeSync(fd);
-  return undefined;
-}
-
-const encoder = new TextEncoder();
-// Made on first use, not at start-up: most runs write to stdout.
-let encoded = new Uint8Array(0);
-let readBack: Uint8Array | undefined;
-
-/** The UTF-8 of `text`, in a buffer reused by the next call. */
-function utf8(text: string): Uint8Array {
-  if (text.length * 3 > encoded.length) encoded = new Uint8Array(Math.max(text.length * 3, 1 << 20));
-  return encoded.subarray(0, encoder.encodeInto(text, encoded).written);
-}
-
-/** Whether the file holds exactly `bytes` from `offset` on: read and compared a slice at a time, to stop at a difference. */
-function sameBytes(fs: NodeFs, fd: number, offset: number, bytes: Uint8Array): boolean {
-  const readBack = readBuffer();
-  for (let start = 0; start < bytes.length; ) {
-    const length = Math.min(COMPARED_AT_ONCE, bytes.length - start);
-    let have = 0;
-    while (have < length) {
-      const read = fs.readSync(fd, readBack, have, length - have, offset + start + have);
-      if (read === 0) return false;
-      have += read;
-    }
-    if (Buffer.compare(bytes.subarray(start, start + length), readBack.subarray(0, length)) !== 0) return false;
-    start += length;
+  if (stats.isFile() || stats.isDirectory()) return undefined;
+  for (const fd of [1, 2]) {
+    const own = fs.fstatSync(fd);
+    if (own.dev === stats.dev && own.ino === stats.ino) return { fd, opened: false };
   }
-  return true;
+  if (stats.isCharacterDevice() || stats.isFIFO()) return { fd: fs.openSync(path, fs.constants.O_WRONLY | fs.constants.O_APPEND), opened: true };
+  fail("OUTPUT", `cannot write ${path}: it is ${existingKind(fs, path)}, not a file, a device or a FIFO`, { hint: "nothing was written" });
 }
 
-const COMPARED_AT_ONCE = 1 << 16;
-
-/** Copies the first `length` bytes of one file to another. */
-function copyBytes(fs: NodeFs, from: number, to: number, length: number): void {
-  const readBack = readBuffer();
-  for (let offset = 0; offset < length; ) {
-    const read = fs.readSync(from, readBack, 0, Math.min(readBack.length, length - offset), offset);
-    if (read === 0) throw Object.assign(new Error("the file changed while it was read"), { code: "EAGAIN" });
-    writeBytes(fs, to, readBack.subarray(0, read));
-    offset += read;
+async function writeStream(fs: NodeFs, stream: { fd: number; opened: boolean }, contents: string | Iterable<string>): Promise<void> {
+  try {
+    for (const batch of batches(contents)) writeAll(fs, stream.fd, batch);
+  } finally {
+    if (stream.opened) fs.closeSync(stream.fd);
   }
 }
 
-function readBuffer(): Uint8Array {
-  return (readBack ??= new Uint8Array(1 << 20));
-}
-
-function writeBytes(fs: NodeFs, fd: number, bytes: Uint8Array): void {
+function writeAll(fs: NodeFs, fd: number, text: string): void {
+  const bytes = Buffer.from(text);
   for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset);
 }
 
-/** Chunks are gathered into strings of about this many characters, then written. */
-const BATCH = 1 << 18;
-
-/** Text or chunks as strings of about BATCH characters: no string the size of the output. */
-function* batches(contents: string | Iterable<string>): Generator<string> {
-  if (typeof contents === "string") {
-    yield contents;
-    return;
-  }
-  let pending = "";
-  for (const chunk of contents) {
-    if (typeof chunk !== "string") fail("PLUGIN", `an emitter yielded ${typeof chunk} where text belongs`);
-    pending += chunk;
-    if (pending.length >= BATCH) {
-      yield pending;
-      pending = "";
+/**
+ * Where each file lands: through links to their targets (the link is kept, the file it
+ * names replaced), so that `-o` into a linked file updates that file. Two paths that
+ * land on one file are an error, and so is a file that would land outside the `-o`
+ * directory through a link inside it.
+ */
+function resolveDestinations(fs: NodeFs, path: NodePath, placed: readonly PlacedFile[], target: string): { destination: string; contents: string | Iterable<string> }[] {
+  const root = placed.length === 1 && placed[0]!.path === target ? undefined : realPath(fs, path, target);
+  const seen = new Map<string, string>();
+  return placed.map((file) => {
+    const destination = realPath(fs, path, file.path);
+    if (root !== undefined && destination !== root && !destination.startsWith(root + path.sep)) {
+      fail("PLUGIN", `the output file ${file.name} would be written to ${destination}, outside ${target}, through a link`, { hint: "nothing was written" });
     }
-  }
-  if (pending) yield pending;
+    const other = seen.get(destination);
+    if (other !== undefined) fail("PLUGIN", `the output files ${other} and ${file.name} are the same file`, { hint: "nothing was written; an emitter must return each path once" });
+    seen.set(destination, file.name);
+    return { destination, contents: file.contents };
+  });
 }
 
-/** A string written as UTF-8 (measured fastest here); a partial write is finished from its bytes. */
-function writeText(fs: NodeFs, fd: number, text: string): void {
-  const written = fs.writeSync(fd, text);
-  const bytes = Buffer.byteLength(text);
-  if (written < bytes) {
-    const buffer = Buffer.from(text);
-    for (let offset = written; offset < buffer.length; ) offset += fs.writeSync(fd, buffer, offset);
+/** The absolute path `file` names once every link is followed, whether or not it (or its folders) exist yet. */
+function realPath(fs: NodeFs, path: NodePath, file: string): string {
+  let existing = path.resolve(file);
+  const rest: string[] = [];
+  for (let links = 0; ; ) {
+    try {
+      return path.join(fs.realpathSync(existing), ...rest);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    let link: string | undefined;
+    try {
+      link = fs.readlinkSync(existing);
+    } catch {
+      link = undefined;
+    }
+    if (link !== undefined && links++ < 40) {
+      // A link to a file not there yet: the file is made where it points.
+      existing = path.resolve(path.dirname(existing), link);
+      continue;
+    }
+    const parent = path.dirname(existing);
+    if (parent === existing) return path.join(existing, ...rest);
+    rest.unshift(path.basename(existing));
+    existing = parent;
   }
+}
+
+/** A file and where it goes: `name` is the emitter's path for it (or the -o FILE). */
+interface PlacedFile {
+  readonly path: string;
+  readonly name: string;
+  readonly contents: string | Iterable<string>;
 }
 
 /**
@@ -190,7 +185,7 @@ function writeText(fs: NodeFs, fd: number, text: string): void {
  * directory is an existing one, a path ending in '/', or, for several files, a new
  * name without an extension (`-o generated`).
  */
-function placeFiles(files: readonly EmittedFile[], target: string, producer: string, fs: NodeFs, path: NodePath): EmittedFile[] {
+function placeFiles(files: readonly EmittedFile[], target: string, producer: string, fs: NodeFs, path: NodePath): PlacedFile[] {
   for (const file of files) {
     const clean = path.normalize(file.path);
     if (path.isAbsolute(file.path) || clean.startsWith("..") || clean === ".") {
@@ -199,9 +194,9 @@ function placeFiles(files: readonly EmittedFile[], target: string, producer: str
   }
   const main = mainFiles(files);
   const intoDirectory = target.endsWith("/") || isDirectory(fs, target);
-  if (!intoDirectory && main.length === 1) return [{ path: target, contents: main[0]!.contents }];
+  if (!intoDirectory && main.length === 1) return [{ path: target, name: target, contents: main[0]!.contents }];
   if (!intoDirectory && (fs.existsSync(target) || path.extname(target) !== "")) refuseFileTarget(target, files, producer);
-  return files.map((file) => ({ path: path.join(target, file.path), contents: file.contents }));
+  return files.map((file) => ({ path: path.join(target, file.path), name: file.path, contents: file.contents }));
 }
 
 /**
