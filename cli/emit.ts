@@ -16,7 +16,7 @@ export function emitLoaded(
 ): readonly EmittedFile[] {
   const name = "emitter" in target ? target.emitter.name : target.name;
   const file = loaded.matrix.file;
-  const settings = loaded.matrix.emit[name];
+  const settings = Object.hasOwn(loaded.matrix.emit, name) ? loaded.matrix.emit[name] : undefined;
   return located(loaded.document, () =>
     runEmitter(target, graph, { matrixFile: file, fromCommandLine: commandLine, ...(settings ? { fromMatrix: { file, values: settings } } : {}) }),
   );

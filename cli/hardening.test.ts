@@ -7,7 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { parse as parseYaml } from "yaml";
-import { runCli } from "../fixtures/test-helpers.ts";
+import { builtin, planText, problemsOf, runCli } from "../fixtures/test-helpers.ts";
+import { emittedText } from "../emitters/contract.ts";
+import { emitLoaded } from "./emit.ts";
+import { makeView, planView } from "../scripts/validators/readback.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 
@@ -109,5 +112,112 @@ describe("a file name cannot become code", () => {
     expect(Object.keys(matrix).sort()).toEqual(["axes", "emit", "images", "repository"]);
     expect(runCli(["plan"], cwd).code).toBe(0);
     expect(readdirSync(cwd).sort()).toEqual([name, "matrix.toml"].sort());
+  });
+});
+
+describe("every emitter carries exactly the plan", () => {
+  // An attribute named BASE_IMAGE after { BASE_IMAGE = "{from}" } replaces it; {from} inside a longer value.
+  const OVERRIDE = `repository = "r.io/x"
+[axes.os]
+u20 = { BASE_IMAGE = "ubuntu:20.04" }
+[images.base]
+tag = "base"
+[images.app]
+tag = "app-{os}"
+matrix = ["os"]
+from = "base"
+args = [{ BASE_IMAGE = "{from}", SLIM = "{from}-slim", BOTH = "{from} and {from}" }, "os"]
+`;
+
+  test.skipIf(!hasMake)("make: the plan's args, with REPOSITORY=... moving every base reference {from} wrote", async () => {
+    const { graph, loaded } = await planText(OVERRIDE);
+    const app = graph.images.find((image) => image.family === "app")!;
+    expect(app.args).toEqual([
+      { name: "BASE_IMAGE", value: "ubuntu:20.04" },
+      { name: "SLIM", value: "r.io/x:base-slim" },
+      { name: "BOTH", value: "r.io/x:base and r.io/x:base" },
+    ]);
+    expect(app.fromArg).toBeNull();
+    const makefile = emittedText(emitLoaded(builtin("make"), loaded, graph)[0]!);
+    expect(makeView(makefile, graph).images).toEqual(planView(graph).images);
+    const moved = makeView(makefile, graph, ["REPOSITORY=localhost:5000/t"]).images.find((image) => image.reference === "localhost:5000/t:app-u20")!;
+    expect(moved.args).toEqual({ BASE_IMAGE: "ubuntu:20.04", SLIM: "localhost:5000/t:base-slim", BOTH: "localhost:5000/t:base and localhost:5000/t:base" });
+  });
+
+  test("bake: the same args, each base reference through the variable", async () => {
+    const { graph, loaded } = await planText(OVERRIDE);
+    const hcl = emittedText(emitLoaded(builtin("bake"), loaded, graph)[0]!);
+    const parsed = (await parseHcl("docker-bake.hcl", hcl)) as { target: Record<string, { args: Record<string, string> }[]> };
+    expect(parsed.target["app-u20"]![0]!.args).toEqual({ BASE_IMAGE: "ubuntu:20.04", SLIM: "${REPOSITORY}:base-slim", BOTH: "${REPOSITORY}:base and ${REPOSITORY}:base" });
+  });
+
+  test("bake's dockerfile, relative to the context, is the same from any directory; where it cannot be, an error", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
+    mkdirSync(join(cwd, "sub", "deeper"), { recursive: true });
+    writeFileSync(join(cwd, "sub", "m.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "ta"\ncontext = ".."\ndockerfile = "../docker/A"\n[images.b]\ntag = "tb"\ncontext = "/srv/ctx"\ndockerfile = "/srv/ctx/B"\n[images.c]\ntag = "tc"\ncontext = "https://github.com/x/y.git#main"\ndockerfile = "docker/C"\n');
+    const here = runCli(["emit", "bake", "--matrix", "sub/m.toml"], cwd);
+    const deeper = runCli(["emit", "bake", "--matrix", "../m.toml"], join(cwd, "sub", "deeper"));
+    expect(here.code).toBe(0);
+    expect(deeper.stdout.replace("../m.toml", "sub/m.toml")).toBe(here.stdout);
+    const targets = ((await parseHcl("docker-bake.hcl", here.stdout)) as { target: Record<string, { dockerfile: string }[]> }).target;
+    expect([targets.ta![0]!.dockerfile, targets.tb![0]!.dockerfile, targets.tc![0]!.dockerfile]).toEqual(["docker/A", "/srv/ctx/B", "docker/C"]);
+    expect(here.stdout).not.toContain(cwd);
+    writeFileSync(join(cwd, "up.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\ncontext = ".."\ndockerfile = "Dockerfile"\n');
+    const refused = runCli(["emit", "bake", "--matrix", "up.toml"], cwd);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("depends on the directory the build runs in");
+  });
+
+  test("a family named default is refused: bake's default group builds every image", async () => {
+    const found = await problemsOf('repository = "r.io/x"\n[images.default]\ntag = "d"\n[images.other]\ntag = "o"\n');
+    expect(found.map((d) => [d.code, d.line, d.message])).toEqual([["INVALID_NAME", 2, '"default" cannot name a family: it is the group of every image (docker buildx bake builds it)']]);
+  });
+});
+
+describe("a plugin's fault is the plugin's error, exit 2", () => {
+  const plugin = (cwd: string, body: string) => writeFileSync(join(cwd, "p.ts"), `export default { name: "p", description: "", ${body} };\n`);
+
+  test("a NUL in a path, a generator that throws while stdout is written, an option check that throws", () => {
+    const cases: [string, string[], string][] = [
+      ['options: {}, emit: () => [{ path: "a\\u0000b", contents: "x" }]', ["-o", "out/"], 'emitter "p" returned the path "a\\u0000b", which holds the control character U+0000'],
+      ['options: {}, emit: () => [{ path: "a", contents: { *[Symbol.iterator]() { yield "part"; throw new Error("boom"); } } }]', [], 'emitter "p" failed while its output was written: boom'],
+      ['options: { x: { type: "string", description: "", check: () => { throw new TypeError("bad check"); } } }, emit: () => [{ path: "a", contents: "x" }]', ["--option", "x=1"], `emitter "p": an option's check failed: TypeError: bad check`],
+    ];
+    for (const [body, args, message] of cases) {
+      const cwd = workspace();
+      plugin(cwd, body);
+      const result = runCli(["emit", "p", "--plugin", "p.ts", ...args], cwd);
+      expect(result.stderr).toContain(`error: plugin p.ts: ${message}`);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+      expect(result.code).toBe(2);
+    }
+  });
+});
+
+describe("options and flags", () => {
+  test("an option named like an Object.prototype member is unknown, not accepted", () => {
+    for (const name of ["toString", "constructor", "__proto__", "hasOwnProperty"]) {
+      const result = runCli(["emit", "bake", "--option", `${name}=1`], workspace());
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`emitter "bake" has no option "${name}"`);
+    }
+  });
+
+  test("a path that reads as a number is the path as written (-o 2024, --output=007)", () => {
+    const cwd = workspace();
+    mkdirSync(join(cwd, "2024"));
+    expect(runCli(["emit", "bake", "-o", "2024"], cwd).code).toBe(0);
+    expect(readdirSync(join(cwd, "2024"))).toEqual(["docker-bake.hcl"]);
+    expect(runCli(["emit", "bake", "--output=007.hcl"], cwd).code).toBe(0);
+    expect(existsSync(join(cwd, "007.hcl"))).toBe(true);
+  });
+
+  test("a mistyped table header is reported at its line; a date where a table belongs is not a table", async () => {
+    expect((await problemsOf('repository = "r.io/x"\n[image.gpu]\ntag = "x"\n[images.x]\ntag = "x"\n')).map((d) => [d.line, d.message])).toEqual([[2, 'unknown key "image" at the top level']]);
+    expect((await problemsOf('repository = "r.io/x"\naxes = 1979-05-27\n[images.x]\ntag = "x"\n')).map((d) => [d.line, d.message])).toEqual([[2, "expected a table, found a date or time"]]);
+  });
+
+  test("a repository with a digest gets its own message", async () => {
+    expect((await problemsOf(`repository = "r.io/x@sha256:${"a".repeat(64)}"\n[images.x]\ntag = "x"\n`))[0]!.message).toContain("must not contain a digest");
   });
 });

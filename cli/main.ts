@@ -41,13 +41,41 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     command.checkOptionValue();
     command.checkRequiredArgs();
     command.checkUnusedArgs();
-    const code = await runCommand(emitHelpArgv ? "emit-help" : command.name, [...parsed.args], parsed.options, io);
+    const options = { ...parsed.options, ...valuesAsWritten(emitHelpArgv ?? argv, parsed.options) };
+    const code = await runCommand(emitHelpArgv ? "emit-help" : command.name, [...parsed.args], options, io);
     await io.flushed();
     return code;
   } catch (error) {
     return reportError(error, io);
   }
 }
+
+/**
+ * cac's parser reads an option value that looks like a number as one (`-o 2024` gave
+ * 2024, `-o 007` gave 7): each such option's values as the command line wrote them.
+ */
+function valuesAsWritten(argv: readonly string[], parsed: Record<string, unknown>): Record<string, unknown> {
+  const written = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const flag = /^(?:--([A-Za-z][\w-]*)|-([A-Za-z]))(?:=(.*))?$/s.exec(argv[i]!);
+    if (!flag) continue;
+    const name = flag[1] ? flag[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) : SHORT_OPTIONS[flag[2]!];
+    const value = flag[3] ?? argv[i + 1];
+    if (name === undefined || value === undefined) continue;
+    if (flag[3] === undefined) i++;
+    written.set(name, [...(written.get(name) ?? []), value]);
+  }
+  const restored: Record<string, unknown> = {};
+  for (const [name, values] of written) {
+    const value = parsed[name];
+    const isNumber = (item: unknown) => typeof item === "number";
+    if (isNumber(value) || (Array.isArray(value) && value.some(isNumber))) restored[name] = Array.isArray(value) ? values : values[0];
+  }
+  return restored;
+}
+
+/** The one-letter flags, by the option they stand for. */
+const SHORT_OPTIONS: Record<string, string> = { o: "output" };
 
 function reportError(error: unknown, io: Io): number {
   if ((error as NodeJS.ErrnoException | undefined)?.code === "EPIPE") return EXIT_PIPE_CLOSED;

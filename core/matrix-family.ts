@@ -41,6 +41,8 @@ interface TemplateScope {
 function readFamily(reader: MatrixReader, name: string, value: unknown, axes: ReadonlyMap<string, Axis>): Family | undefined {
   const path = ["images", name];
   reader.name(name, path, "image family");
+  // Each family is a bake group, beside bake's own `default`, which builds every image.
+  if (name === "default") reader.report("INVALID_NAME", path, '"default" cannot name a family: it is the group of every image (docker buildx bake builds it)', "give the family another name");
   const table = reader.table(value, path);
   if (!table) return undefined;
   reader.knownKeys(table, FAMILY_KEYS, path);

@@ -94,13 +94,16 @@ export class MatrixReader {
   }
 }
 
+/** A TOML table: a plain object. Dates and times are objects too (Bun gives Temporal ones), but not tables. */
 export function isTable(value: unknown): value is Table {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
+  if (typeof value !== "object" || value === null) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
 }
 
 function describeType(value: unknown): string {
   if (Array.isArray(value)) return "an array";
-  if (value instanceof Date) return "a date";
+  if (value instanceof Date || /^Temporal\./.test(String((value as { [Symbol.toStringTag]?: unknown } | null)?.[Symbol.toStringTag] ?? ""))) return "a date or time";
   if (value === null) return "nothing";
   if (typeof value === "object") return "a table";
   if (typeof value === "string") return `the string ${JSON.stringify(value)}`;

@@ -172,7 +172,7 @@ class Planner {
       context: compiled.fixedContext ?? this.expand(compiled.context, compiled, indices, base, compiled.contextPath),
       args,
       from: base ? base.id : null,
-      fromArg: base ? (family.baseReferenceArg ?? null) : null,
+      fromArg: base ? exactBaseArg(args, family.baseReferenceArg, base) : null,
       level: base ? base.level + 1 : 0,
     };
     this.byTag.set(tag, image);
@@ -259,6 +259,12 @@ class Planner {
 
 const ID_UNSAFE = /[^A-Za-z0-9_-]/;
 const ID_UNSAFE_ALL = /[^A-Za-z0-9_-]/g;
+
+/** The arg that gives exactly the base's reference, if the one meant to still does (a later arg of its name may replace it). */
+function exactBaseArg(args: readonly BuildArg[], name: string | undefined, base: ImageNode): string | null {
+  const arg = name === undefined ? undefined : args.find((a) => a.name === name);
+  return arg !== undefined && arg.value === base.reference ? arg.name : null;
+}
 
 /** Sets an arg: a later arg of the same name replaces the earlier one, in its place. Args are few: a scan beats a map. */
 function setArg(args: BuildArg[], arg: BuildArg): void {

@@ -62,7 +62,8 @@ class Scanner {
         const keys = this.dottedKey();
         this.expect("]");
         table = this.resolveHeader(keys, false);
-        this.record(table, here);
+        // [image.gpu] also defines `image`: a mistake in it is placed at its first header.
+        for (let length = 1; length <= table.length; length++) this.record(table.slice(0, length), here);
       } else {
         this.keyValue(table);
       }

@@ -4,6 +4,7 @@
 
 import { posix } from "node:path";
 import { imagesById, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import type { Emitter } from "./contract.ts";
 import { outputPathProblem } from "./options.ts";
@@ -28,6 +29,7 @@ export const bake: Emitter<BakeOptions> = {
     },
   },
   emit(graph, options, context) {
+    checkDockerfiles(graph);
     return [{ path: options.output, contents: writtenText((out) => writeBakeFile(out, graph, options.variable, context.matrixFile)) }];
   },
 };
@@ -66,7 +68,8 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string): (im
     let args = "";
     for (let i = 0; i < image.args.length; i++) {
       const arg = image.args[i]!;
-      args += base && arg.name === image.fromArg ? `    "${arg.name}" = ${reference(base)}\n` : argLine(arg);
+      // Where {from} put the base's reference, it follows the variable as the image's own does.
+      args += base && arg.value.includes(base.reference) ? `    "${arg.name}" = "${arg.value.split(base.reference).map((part) => hclString(part).slice(1, -1)).join(reference(base).slice(1, -1))}"\n` : argLine(arg);
     }
     const argsBlock = args === "" ? "" : `  args = {\n${args}  }\n`;
     // A base is built by its own target, not pulled: bake links the base's reference to that target.
@@ -75,7 +78,7 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string): (im
     out.write(`
 target "${image.id}" {
   context    = ${quote(image.context)}
-  dockerfile = ${quote(relativeToContext(image))}
+  dockerfile = ${quote(relativeToContext(image.context, image.dockerfile)!)}
   tags       = [${reference(image)}]
 ${argsBlock}${contextsBlock}}
 `);
@@ -87,7 +90,48 @@ function writeGroup(out: TextWriter, name: string, ids: readonly string[]): void
   out.lines(["", `group ${hclString(name)} {`, `  targets = [${ids.map((id) => `"${id}"`).join(", ")}]`, "}"]);
 }
 
-/** bake reads `dockerfile` relative to the context; the graph's is relative to where the build runs (as for `docker build -f`). */
-function relativeToContext(image: ImageNode): string {
-  return image.context === "." ? image.dockerfile : posix.relative(image.context, image.dockerfile);
+/**
+ * The dockerfile as bake reads it, relative to the context (the graph's is relative to
+ * where the build runs, as for `docker build -f`), worked out from the two paths alone,
+ * so that the same matrix gives the same file in any directory. An absolute dockerfile,
+ * and one with a remote context (a git or https URL, where -f names a file in it), stay
+ * as they are. Undefined when the answer depends on the directory the build runs in.
+ */
+export function relativeToContext(context: string, dockerfile: string): string | undefined {
+  if (context === "." || posix.isAbsolute(dockerfile) || isRemoteContext(context)) return dockerfile;
+  if (posix.isAbsolute(context)) return undefined;
+  const from = segments(context);
+  const to = segments(dockerfile);
+  let common = 0;
+  while (common < from.length && common < to.length && from[common] === to[common]) common++;
+  const climb = from.slice(common);
+  // Out of a context above this directory, the way back down passes through its name.
+  if (climb.includes("..")) return undefined;
+  return [...climb.map(() => ".."), ...to.slice(common)].join("/");
+}
+
+function segments(path: string): string[] {
+  return posix.normalize(path).split("/").filter((segment) => segment !== "" && segment !== ".");
+}
+
+/** A context docker fetches: a URL, or a git remote (git@host:repo, github.com/...). */
+function isRemoteContext(context: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(context) || /^git@/.test(context) || /^github\.com\//.test(context);
+}
+
+/** Every image's dockerfile as bake reads it, or an error naming the images whose cannot be written. */
+function checkDockerfiles(graph: BuildGraph): void {
+  const diagnostics: Diagnostic[] = [];
+  const reported = new Set<string>();
+  for (const image of graph.images) {
+    const key = `${image.context}\u0000${image.dockerfile}`;
+    if (reported.has(key) || relativeToContext(image.context, image.dockerfile) !== undefined) continue;
+    reported.add(key);
+    diagnostics.push({
+      code: "INVALID_VALUE",
+      message: `emit bake: image ${image.id}: bake reads the dockerfile relative to the context, and from the context ${JSON.stringify(image.context)} the way to ${JSON.stringify(image.dockerfile)} depends on the directory the build runs in`,
+      hint: "give the dockerfile as an absolute path, or the context as one below this directory",
+    });
+  }
+  if (diagnostics.length > 0) throw new CalibanError(diagnostics);
 }

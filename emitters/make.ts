@@ -79,8 +79,8 @@ function recipeWriter(out: TextWriter, graph: BuildGraph): (image: ImageNode) =>
     let buildArgs = "";
     for (let i = 0; i < image.args.length; i++) {
       const arg = image.args[i]!;
-      // The base's reference follows REPOSITORY=... as the image's own does.
-      buildArgs += base && arg.name === image.fromArg ? ` --build-arg ${word(`${arg.name}=`)}${reference(base)}` : buildArg(arg);
+      // Where {from} put the base's reference, it follows REPOSITORY=... as the image's own does.
+      buildArgs += base && arg.value.includes(base.reference) ? ` --build-arg ${withReference(`${arg.name}=${arg.value}`, base)}` : buildArg(arg);
     }
     out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t$(DOCKER) build $(BUILD_FLAGS) -t ${reference(image)} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}
@@ -89,6 +89,12 @@ push/${image.id}: build/${image.id}
 
 `);
   };
+}
+
+/** A shell word holding `text`, with each occurrence of the base's reference written as reference(base). */
+function withReference(text: string, base: ImageNode): string {
+  const [first, ...rest] = text.split(base.reference);
+  return recipeWord(first!) + rest.map((part) => reference(base) + (part === "" ? "" : recipeWord(part))).join("");
 }
 
 /** An image's reference as a shell word: a tag needs no quoting (core/graph.ts), and REPOSITORY=... moves every image. */

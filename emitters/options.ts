@@ -26,7 +26,7 @@ export function resolveOptions(emitter: Emitter<any>, sources: OptionSources): R
   const matrix = sources.fromMatrix;
   for (const [name, raw] of Object.entries(matrix?.values ?? {})) {
     const keyPath = ["emit", emitter.name, name];
-    const spec = specs[name];
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) {
       diagnostics.push({ code: "EMITTER", file: matrix!.file, keyPath, message: unknown(name), hint: unknownHint(name) });
       continue;
@@ -44,7 +44,7 @@ export function resolveOptions(emitter: Emitter<any>, sources: OptionSources): R
     }
     const name = pair.slice(0, equals);
     const text = pair.slice(equals + 1);
-    const spec = specs[name];
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (!spec) {
       diagnostics.push({ code: "EMITTER", message: `--option ${name}: ${unknown(name)}`, hint: unknownHint(name) });
       continue;

@@ -5,7 +5,7 @@
 // Every way a plugin can fail is the user's to fix, and the error names the file.
 
 import { CalibanError, didYouMean, type Diagnostic } from "../core/errors.ts";
-import { NAME_PATTERN, NAME_RULE } from "../core/names.ts";
+import { CONTROL_CHARACTER, describeControlCharacter, NAME_PATTERN, NAME_RULE } from "../core/names.ts";
 import type { EmittedFile, Emitter, OptionSpec } from "./contract.ts";
 
 /** An emitter and where it came from: undefined for a built-in, else the plugin file. */
@@ -130,7 +130,22 @@ export function callEmit(registered: RegisteredEmitter, run: () => readonly Emit
   }
   const problem = outputProblem(files);
   if (problem) throw new CalibanError({ code: "PLUGIN", message: `${who} returned ${problem}`, hint: "emit must return an array of { path, contents } with string values" });
-  return files as EmittedFile[];
+  if (!registered.source) return files as EmittedFile[];
+  // A plugin's chunks are made as they are written: a throw then is the plugin's too.
+  return (files as EmittedFile[]).map((file) => (typeof file.contents === "string" ? file : { ...file, contents: guarded(file.contents, who) }));
+}
+
+function guarded(contents: Iterable<string>, who: string): Iterable<string> {
+  return {
+    *[Symbol.iterator]() {
+      try {
+        yield* contents;
+      } catch (error) {
+        if (error instanceof CalibanError) throw error;
+        throw new CalibanError({ code: "PLUGIN", message: `${who} failed while its output was written: ${describeThrown(error)}`, hint: "nothing was written to a file; stdout may hold part of the output" });
+      }
+    },
+  };
 }
 
 function outputProblem(files: unknown): string | undefined {
@@ -142,6 +157,7 @@ function outputProblem(files: unknown): string | undefined {
     if (typeof file !== "object" || file === null) return `${describeValue(file)} as file ${index + 1}`;
     const { path, contents } = file as Record<string, unknown>;
     if (typeof path !== "string" || path === "") return `a file ${index + 1} with no \`path\` string`;
+    if (CONTROL_CHARACTER.test(path)) return `the path ${JSON.stringify(path)}, which holds ${describeControlCharacter(path)}`;
     const iterable = typeof contents === "object" && contents !== null && Symbol.iterator in contents;
     if (typeof contents !== "string" && !iterable) return `file "${path}" whose \`contents\` is ${describeValue(contents)}, not a string`;
     const { companion } = file as Record<string, unknown>;
@@ -153,7 +169,7 @@ function outputProblem(files: unknown): string | undefined {
   return undefined;
 }
 
-function describeThrown(error: unknown): string {
+export function describeThrown(error: unknown): string {
   if (error instanceof Error) return `${error.name === "Error" ? "" : `${error.name}: `}${error.message}`;
   return String(error);
 }

@@ -2,11 +2,12 @@
 // matrix's [emit.NAME] table and the command line, checked before `emit` runs; the
 // output checked after (a plugin's throw or malformed output names its file).
 
+import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { createEmitContext } from "./context.ts";
 import type { EmittedFile, Emitter } from "./contract.ts";
 import { resolveOptions, type OptionSources } from "./options.ts";
-import { callEmit, type RegisteredEmitter } from "./plugins.ts";
+import { callEmit, describeThrown, type RegisteredEmitter } from "./plugins.ts";
 
 export interface EmitRequest extends OptionSources {
   /** The matrix file the graph came from, as the user named it. */
@@ -16,6 +17,13 @@ export interface EmitRequest extends OptionSources {
 export function runEmitter(target: Emitter<any> | RegisteredEmitter, graph: BuildGraph, request: EmitRequest): readonly EmittedFile[] {
   const registered: RegisteredEmitter = "emitter" in target ? target : { emitter: target, source: undefined };
   const { emitter } = registered;
-  const options = resolveOptions(emitter, request);
+  let options;
+  try {
+    options = resolveOptions(emitter, request);
+  } catch (error) {
+    // A plugin's option `check` that throws is the plugin's fault, not ours.
+    if (error instanceof CalibanError || !registered.source) throw error;
+    throw new CalibanError({ code: "PLUGIN", message: `plugin ${registered.source}: emitter "${emitter.name}": an option's check failed: ${describeThrown(error)}` });
+  }
   return callEmit(registered, () => emitter.emit(graph, options, createEmitContext(request.matrixFile)));
 }
