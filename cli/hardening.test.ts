@@ -221,3 +221,35 @@ describe("options and flags", () => {
     expect((await problemsOf(`repository = "r.io/x@sha256:${"a".repeat(64)}"\n[images.x]\ntag = "x"\n`))[0]!.message).toContain("must not contain a digest");
   });
 });
+
+describe("each consumer's limits, checked before anything is written", () => {
+  test.skipIf(!hasMake)("make: a docker build line over 128 KiB is refused (a shell cannot be given it); bake still takes it", () => {
+    // The limit is real: Linux refuses one argument of more than 128 KiB.
+    expect(() => Bun.spawnSync(["sh", "-c", `true ${"x".repeat(140_000)}`])).toThrow("E2BIG");
+    const cwd = workspace();
+    writeFileSync(join(cwd, "matrix.toml"), `repository = "r.io/x"\n[axes.v]\nbig = { BIG = "${"x".repeat(140_000)}" }\nsmall = { BIG = "x" }\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n`);
+    const make = runCli(["emit", "make", "-o", "Makefile"], cwd);
+    expect(make.code).toBe(2);
+    expect(make.stderr).toContain("error: emit make: image x-big: its docker build line is 140");
+    expect(existsSync(join(cwd, "Makefile"))).toBe(false);
+    expect(runCli(["emit", "bake"], cwd).code).toBe(0);
+  });
+});
+
+describe("input that is not what it seems", () => {
+  test("a matrix that is not UTF-8 is refused at the byte, not read with U+FFFD in a value", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
+    writeFileSync(join(cwd, "matrix.toml"), Buffer.concat([Buffer.from('repository = "r.io/x"\n[images.x]\ntag = "x"\ndescription = "caf'), Buffer.from([0xc3]), Buffer.from('"\n')]));
+    const result = runCli(["plan"], cwd);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error: matrix.toml:4:19: the file is not UTF-8 text: byte 0xC3 here cannot be read as a character");
+  });
+
+  test("a file TOML 1.0 forbids is refused, though the reader that locates errors would take it", () => {
+    const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
+    writeFileSync(join(cwd, "matrix.toml"), 'repository = "r.io/x"\n[images.x]\ntag = "x"\n[images]\nx.from_arg = "A"\n');
+    const result = runCli(["plan"], cwd);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("error: matrix.toml: invalid TOML:");
+  });
+});

@@ -1,7 +1,7 @@
 // Which matrix a command reads: --matrix FILE, else ./matrix.toml, else the default
 // embedded in the binary. The choice is said on stderr, so a CI log shows it.
 
-import { fail } from "../core/errors.ts";
+import { CalibanError, fail } from "../core/errors.ts";
 import embeddedMatrix from "../matrix.toml" with { type: "text" };
 
 export interface MatrixSource {
@@ -34,6 +34,7 @@ export function readTextFile(path: string, what: string): MatrixSource {
   try {
     text = readText(path);
   } catch (error) {
+    if (error instanceof CalibanError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT") fail("FILE_NOT_FOUND", `${what} ${path} does not exist`);
     if (code === "EISDIR") fail("FILE_UNREADABLE", `${what} ${path} is a directory, not a file`);
@@ -55,21 +56,67 @@ export function matrixHere(): MatrixSource | undefined {
   return { text, file: "matrix.toml", directory: "." };
 }
 
-// Not stripping a byte order mark, as node:fs does not: the TOML reader reports it.
-const UTF8 = new TextDecoder("utf-8", { ignoreBOM: true });
-
 /**
- * A file's text, as UTF-8. Mapped and decoded by Bun without node:fs, whose loading
- * costs as much as the rest of a small run; empty files, pipes and any error the
- * mapping cannot tell apart go through node:fs, for its reading and its error codes.
+ * A file's text, as UTF-8. Mapped by Bun without node:fs, whose loading costs as much
+ * as the rest of a small run; empty files, pipes and any error the mapping cannot tell
+ * apart go through node:fs, for its reading and its error codes.
  */
 function readText(path: string): string {
+  let bytes: Uint8Array | undefined;
   try {
-    return UTF8.decode(Bun.mmap(path, { shared: false }));
+    bytes = Bun.mmap(path, { shared: false });
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "EISDIR") throw error;
   }
-  const fs: typeof import("node:fs") = require("node:fs");
-  return fs.readFileSync(path, "utf8");
+  if (bytes === undefined) {
+    const fs: typeof import("node:fs") = require("node:fs");
+    bytes = fs.readFileSync(path);
+  }
+  return decodeUtf8(bytes, path);
+}
+
+/**
+ * Bytes as UTF-8 text, or an error at the first byte that is not UTF-8: a stray byte
+ * would otherwise become U+FFFD, silently, in a value. A byte order mark is kept (the
+ * TOML reader reports it).
+ */
+export function decodeUtf8(bytes: Uint8Array, file: string): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    // The longest prefix that decodes (a sequence cut at its end is not yet an error) ends at the bad byte.
+    let good = 0;
+    let bad = bytes.length;
+    while (good < bad) {
+      const middle = Math.ceil((good + bad) / 2);
+      try {
+        new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(0, middle), { stream: true });
+        good = middle;
+      } catch {
+        bad = middle - 1;
+      }
+    }
+    // A sequence the bad byte cut short starts the mistake.
+    const decodes = (end: number) => {
+      try {
+        new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(0, end));
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (good > 0 && !decodes(good)) good--;
+    const before = new TextDecoder("utf-8", { ignoreBOM: true }).decode(bytes.subarray(0, good));
+    const lineStart = before.lastIndexOf("\n") + 1;
+    const line = before.split("\n").length;
+    const column = [...before.slice(lineStart)].length + 1;
+    const byte = bytes[good] ?? 0;
+    fail("FILE_UNREADABLE", `the file is not UTF-8 text: byte 0x${byte.toString(16).padStart(2, "0").toUpperCase()} here cannot be read as a character`, {
+      file,
+      line,
+      column,
+      hint: "save the file as UTF-8",
+    });
+  }
 }

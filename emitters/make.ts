@@ -6,7 +6,8 @@
 import { imagesById, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 import type { Emitter } from "./contract.ts";
 import { outputPathProblem } from "./options.ts";
-import { commentText, makeValue, recipeWord } from "./quoting.ts";
+import { CalibanError, type Diagnostic } from "../core/errors.ts";
+import { commentText, makeValue, recipeWord, shellWord } from "./quoting.ts";
 import { remembered, TextWriter, writtenText } from "./text.ts";
 
 export interface MakeOptions extends Record<string, string> {
@@ -20,6 +21,7 @@ export const make: Emitter<MakeOptions> = {
     output: { type: "string", default: "Makefile", description: "file name, when -o names a directory", check: outputPathProblem },
   },
   emit(graph, options, context) {
+    checkRecipeLengths(graph);
     return [{ path: options.output, contents: writtenText((out) => writeMakefile(out, graph, context.matrixFile)) }];
   },
 };
@@ -89,6 +91,32 @@ push/${image.id}: build/${image.id}
 
 `);
   };
+}
+
+/**
+ * make hands each recipe line to the shell as one argument, and Linux takes at most
+ * 128 KiB in one (MAX_ARG_STRLEN): a longer `docker build` line could never run. 4 KiB
+ * of it are left for DOCKER, BUILD_FLAGS and REPOSITORY set on make's command line.
+ */
+const MAX_RECIPE_BYTES = 128 * 1024 - 4096;
+
+function checkRecipeLengths(graph: BuildGraph): void {
+  const diagnostics: Diagnostic[] = [];
+  // The shell word of a text, in bytes; a text shorter than the margin is counted as it is, plus its quotes.
+  const wordBytes = remembered((text: string) => (text.length < 4096 ? text.length * 4 + 2 : Buffer.byteLength(shellWord(text))));
+  for (const image of graph.images) {
+    let bytes = 64 + 2 * image.reference.length + wordBytes(image.dockerfile) + wordBytes(image.context);
+    for (let i = 0; i < image.args.length; i++) bytes += 13 + wordBytes(`${image.args[i]!.name}=${image.args[i]!.value}`);
+    if (bytes <= MAX_RECIPE_BYTES) continue;
+    const exact = Buffer.byteLength(`docker build -t ${image.reference} -f ${shellWord(image.dockerfile)}${image.args.map((arg) => ` --build-arg ${shellWord(`${arg.name}=${arg.value}`)}`).join("")} ${shellWord(image.context)}`);
+    if (exact <= MAX_RECIPE_BYTES) continue;
+    diagnostics.push({
+      code: "LIMIT",
+      message: `emit make: image ${image.id}: its docker build line is ${exact} bytes; a shell takes at most 128 KiB in one argument, which is how make runs a recipe line`,
+      hint: "shorten its build args (or use another emitter: bake and Cloud Build pass args another way)",
+    });
+  }
+  if (diagnostics.length > 0) throw new CalibanError(diagnostics);
 }
 
 /** A shell word holding `text`, with each occurrence of the base's reference written as reference(base). */
