@@ -253,3 +253,13 @@ describe("input that is not what it seems", () => {
     expect(result.stderr).toContain("error: matrix.toml: invalid TOML:");
   });
 });
+
+test("text options reach the workflow as written: name and runs-on read back exactly", () => {
+  const name = `it's "quoted": #not a comment, - a: b ${"$"}{x} \\ é`;
+  const runsOn = 'my runner: "gpu" #1';
+  const result = runCli(["emit", "github", "--option", `name=${name}`, "--option", `runs-on=${runsOn}`], workspace());
+  expect(result.code).toBe(0);
+  const workflow = parseYaml(result.stdout);
+  expect(workflow.name).toBe(name);
+  expect(Object.values(workflow.jobs as Record<string, { "runs-on": string }>).map((job) => job["runs-on"])).toEqual([runsOn, runsOn]);
+});

@@ -1,6 +1,7 @@
-// Generators for property-based tests: random valid matrices whose build-arg values
-// are hostile text (every character a shell, make, HCL, YAML, GitHub or Cloud Build
-// gives meaning to, plus arbitrary unicode), and random mutations of real matrix files.
+// Generators for property-based tests: random valid matrices in which every field a
+// user controls (names, paths, arg values, emitter options, the file's own name) holds
+// hostile text (every character a shell, make, HCL, YAML, GitHub or Cloud Build gives
+// meaning to, plus arbitrary unicode), and random mutations of real matrix files.
 
 import fc from "fast-check";
 import { tomlString } from "../../import/matrix-write.ts";
@@ -15,32 +16,69 @@ export const hostileText = fc
   .filter((text) => !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text));
 
 export interface FamilyModel {
+  readonly name: string;
   readonly axes: readonly number[];
   readonly from: number | undefined;
   /** undefined: the default (every attribute of every axis); else the items. */
   readonly args: readonly ({ axis: number } | { template: string })[] | undefined;
+  /** Literal text (written with the template's braces doubled); "." and "Dockerfile" are common. */
+  readonly dockerfile: string;
+  readonly context: string;
 }
 
 export interface MatrixModel {
-  readonly axes: readonly (readonly { readonly name: string; readonly attributes: readonly (readonly [string, string])[] }[])[];
+  /** The matrix file's name, as the user gave it: anything, a newline included. */
+  readonly file: string;
+  readonly axes: readonly { readonly name: string; readonly values: readonly { readonly name: string; readonly attributes: readonly (readonly [string, string])[] }[] }[];
   readonly families: readonly FamilyModel[];
+  /** [emit.NAME] settings with text the user controls. */
+  readonly emit: {
+    readonly github: { readonly name: string; readonly "runs-on": string; readonly username: string };
+    readonly bake: { readonly variable: string };
+    readonly cloudbuild: { readonly output: string };
+    readonly make: { readonly output: string };
+  };
 }
 
 const ARG_NAMES = ["X", "Y", "BASE_IMAGE", "PYTHON_VERSION", "_u"];
 
-const axisValues = fc.uniqueArray(fc.constantFrom("v0", "v1", "v2.1", "py3.10", "c_11", "x-y"), { minLength: 1, maxLength: 3 }).chain((names) =>
+/** Names as the format allows them: axis and family names, axis value names. */
+const axisName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,6}$/);
+const familyName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_-]{0,6}$/).filter((name) => name !== "default");
+const valueName = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,6}$/);
+/** A relative path of plain characters, as `output` options take them. */
+const outputPath = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9._-]{0,6}(\/[A-Za-z0-9_][A-Za-z0-9._-]{0,6}){0,2}$/).filter((path) => path !== "submit.sh");
+/** Text GitHub would not evaluate: hostile, less `${{`. */
+const notAnExpression = hostileText.filter((text) => !text.includes("${{"));
+
+const axisValues = fc.uniqueArray(valueName, { minLength: 1, maxLength: 3 }).chain((names) =>
   fc.tuple(...names.map((name) => fc.uniqueArray(fc.tuple(fc.constantFrom(...ARG_NAMES), hostileText), { maxLength: 3, selector: ([k]) => k }).map((attributes) => ({ name, attributes })))),
 );
 
+const path = fc.oneof(fc.constantFrom(".", "Dockerfile", "docker/x.Dockerfile"), hostileText.filter((text) => text !== ""));
+
 export const matrixModel: fc.Arbitrary<MatrixModel> = fc
-  .array(axisValues, { minLength: 1, maxLength: 3 })
-  .chain((axes) =>
+  .record({
+    file: fc.string({ minLength: 1, maxLength: 12 }),
+    axes: fc.uniqueArray(fc.record({ name: axisName, values: axisValues }), { minLength: 1, maxLength: 3, selector: (axis) => axis.name }),
+    names: fc.uniqueArray(familyName, { minLength: 3, maxLength: 3 }),
+    emit: fc.record({
+      // runs-on: labels actionlint knows (it reports any other as a self-hosted runner's it was not told of).
+      github: fc.record({ name: notAnExpression, "runs-on": fc.constantFrom("ubuntu-latest", "ubuntu-22.04", "self-hosted", "windows-latest", "macos-latest"), username: fc.oneof(notAnExpression, fc.constant("${{ github.actor }}")) }),
+      bake: fc.record({ variable: fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,8}$/) }),
+      cloudbuild: fc.record({ output: outputPath }),
+      make: fc.record({ output: outputPath }),
+    }),
+  })
+  .chain(({ file, axes, names, emit }) =>
     fc
       .array(
         fc.record({
           axes: fc.uniqueArray(fc.nat(axes.length - 1), { maxLength: axes.length }),
           from: fc.option(fc.nat(4), { nil: undefined }),
           args: fc.option(fc.array(fc.oneof(fc.record({ axis: fc.nat(axes.length - 1) }), fc.record({ template: hostileText })), { maxLength: 3 }), { nil: undefined }),
+          dockerfile: path,
+          context: path,
         }),
         { minLength: 1, maxLength: 3 },
       )
@@ -52,34 +90,41 @@ export const matrixModel: fc.Arbitrary<MatrixModel> = fc
           const span = new Set([...family.axes, ...(from === undefined ? [] : families[from]!.axes)]);
           const axesOfFamily = [...span].sort();
           const args = family.args?.filter((item) => !("axis" in item) || span.has(item.axis));
-          families.push({ axes: axesOfFamily, from, args });
+          families.push({ name: names[index]!, axes: axesOfFamily, from, args, dockerfile: family.dockerfile, context: family.context });
         });
-        return { axes, families };
+        return { file, axes, families, emit };
       }),
   );
+
+/** Literal text in a template: its braces doubled. */
+const literally = (text: string) => text.replaceAll("{", "{{").replaceAll("}", "}}");
 
 /** The model as a matrix.toml, as a person would write it. */
 export function matrixToml(model: MatrixModel): string {
   const lines = ['repository = "registry.example.com:5000/fuzz/images"'];
-  model.axes.forEach((values, axis) => {
-    lines.push("", `[axes.a${axis}]`);
-    for (const value of values) {
+  for (const axis of model.axes) {
+    lines.push("", `[axes.${axis.name}]`);
+    for (const value of axis.values) {
       const attributes = value.attributes.map(([name, text]) => `${name} = ${tomlString(text)}`).join(", ");
       lines.push(`${tomlString(value.name)} = { ${attributes} }`);
     }
-  });
-  model.families.forEach((family, index) => {
-    lines.push("", `[images.f${index}]`);
-    lines.push(`tag = ${tomlString([`f${index}`, ...family.axes.map((a) => `{a${a}}`)].join("-"))}`);
-    lines.push(`matrix = [${family.axes.map((a) => `"a${a}"`).join(", ")}]`);
-    if (family.from !== undefined) lines.push(`from = "f${family.from}"`);
+  }
+  for (const family of model.families) {
+    const axes = family.axes.map((a) => model.axes[a]!.name);
+    lines.push("", `[images.${family.name}]`);
+    lines.push(`tag = ${tomlString([family.name, ...axes.map((axis) => `{${axis}}`)].join("-"))}`);
+    lines.push(`matrix = [${axes.map((axis) => tomlString(axis)).join(", ")}]`);
+    lines.push(`dockerfile = ${tomlString(literally(family.dockerfile))}`, `context = ${tomlString(literally(family.context))}`);
+    if (family.from !== undefined) lines.push(`from = ${tomlString(model.families[family.from]!.name)}`);
     if (family.args) {
-      const items = family.args.map((item) =>
-        "axis" in item ? `"a${item.axis}"` : `{ LITERAL = ${tomlString(item.template.replaceAll("{", "{{").replaceAll("}", "}}"))} }`,
-      );
+      const items = family.args.map((item) => ("axis" in item ? tomlString(model.axes[item.axis]!.name) : `{ LITERAL = ${tomlString(literally(item.template))} }`));
       lines.push(`args = [${items.join(", ")}]`);
     }
-  });
+  }
+  for (const [emitter, options] of Object.entries(model.emit)) {
+    lines.push("", `[emit.${emitter}]`);
+    for (const [key, value] of Object.entries(options)) lines.push(`${tomlString(key)} = ${tomlString(value)}`);
+  }
   return `${lines.join("\n")}\n`;
 }
 
