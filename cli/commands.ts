@@ -165,7 +165,9 @@ async function emit(name: string, options: Options, io: Io): Promise<number> {
   const format = optionalString(options.format, "--format");
   const commandLine = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
   const files = emitLoaded(registered, loaded, graph, commandLine);
-  await writeOutputs(files, optionalString(options.output, "-o"), io, `emit ${registered.emitter.name}`);
+  // What made the files, as a message about them names it: a plugin's faults are the plugin's.
+  const producer = registered.source ? `plugin ${registered.source}: emitter "${registered.emitter.name}"` : `emit ${registered.emitter.name}`;
+  await writeOutputs(files, optionalString(options.output, "-o"), io, producer);
   return 0;
 }
 

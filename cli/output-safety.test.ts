@@ -129,7 +129,7 @@ describe("several files land where they were asked to, each once", () => {
     plugin(cwd, ["a.txt", "./a.txt"]);
     const result = runCli(["emit", "paths", "--plugin", "paths.ts", "-o", "out/"], cwd);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("error: the output files a.txt and ./a.txt are the same file");
+    expect(result.stderr).toContain('error: plugin paths.ts: emitter "paths": the output files a.txt and ./a.txt are the same file');
     expect(existsSync(join(cwd, "out"))).toBe(false);
   });
 
@@ -141,6 +141,7 @@ describe("several files land where they were asked to, each once", () => {
     plugin(cwd, ["ok.txt", "link/escaped.txt"]);
     const result = runCli(["emit", "paths", "--plugin", "paths.ts", "-o", "out/"], cwd);
     expect(result.code).toBe(2);
+    expect(result.stderr).toContain('error: plugin paths.ts: emitter "paths": the output file link/escaped.txt would be written to');
     expect(result.stderr).toContain("outside out/, through a link");
     expect(readdirSync(elsewhere)).toEqual([]);
     expect(readdirSync(join(cwd, "out"))).toEqual(["link"]);

@@ -41,7 +41,7 @@ export async function writeOutputs(files: readonly EmittedFile[], target: string
       await writeStream(fs, streamed, placed[0]!.contents);
       return;
     }
-    const destinations = resolveDestinations(fs, path, placed, target);
+    const destinations = resolveDestinations(fs, path, placed, target, producer);
     for (const signal of signals) process.on(signal, onSignal);
     const made = new Set<string>();
     const replaced: { destination: string; temporary: string }[] = [];
@@ -130,16 +130,16 @@ function writeAll(fs: NodeFs, fd: number, text: string): void {
  * land on one file are an error, and so is a file that would land outside the `-o`
  * directory through a link inside it.
  */
-function resolveDestinations(fs: NodeFs, path: NodePath, placed: readonly PlacedFile[], target: string): { destination: string; contents: string | Iterable<string> }[] {
+function resolveDestinations(fs: NodeFs, path: NodePath, placed: readonly PlacedFile[], target: string, producer: string): { destination: string; contents: string | Iterable<string> }[] {
   const root = placed.length === 1 && placed[0]!.path === target ? undefined : realPath(fs, path, target);
   const seen = new Map<string, string>();
   return placed.map((file) => {
     const destination = realPath(fs, path, file.path);
     if (root !== undefined && destination !== root && !destination.startsWith(root + path.sep)) {
-      fail("PLUGIN", `the output file ${file.name} would be written to ${destination}, outside ${target}, through a link`, { hint: "nothing was written" });
+      fail("PLUGIN", `${producer}: the output file ${file.name} would be written to ${destination}, outside ${target}, through a link`, { hint: "nothing was written" });
     }
     const other = seen.get(destination);
-    if (other !== undefined) fail("PLUGIN", `the output files ${other} and ${file.name} are the same file`, { hint: "nothing was written; an emitter must return each path once" });
+    if (other !== undefined) fail("PLUGIN", `${producer}: the output files ${other} and ${file.name} are the same file`, { hint: "nothing was written; an emitter must return each path once" });
     seen.set(destination, file.name);
     return { destination, contents: file.contents };
   });
@@ -189,7 +189,7 @@ function placeFiles(files: readonly EmittedFile[], target: string, producer: str
   for (const file of files) {
     const clean = path.normalize(file.path);
     if (path.isAbsolute(file.path) || clean.startsWith("..") || clean === ".") {
-      fail("PLUGIN", `an emitter returned the path "${file.path}", which is not inside the output directory`);
+      fail("PLUGIN", `${producer} returned the path "${file.path}", which is not inside the output directory`);
     }
   }
   const main = mainFiles(files);

@@ -12,7 +12,7 @@ import { checkMatrixOutputs, checkNeverCrashes } from "../scripts/fuzz/propertie
 import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
 import { hasCloudBuildLoader } from "../scripts/validators/tools.ts";
 
-const RUNS = Number(process.env.FUZZ_RUNS ?? 150);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 300);
 
 test(`random valid matrices with hostile values: every output reads back to the plan (${RUNS} cases)`, async () => {
   const cloudbuildConfigs: string[] = [];
