@@ -9,6 +9,20 @@ type NodeFs = typeof import("node:fs");
 type NodePath = typeof import("node:path");
 type Stats = import("node:fs").Stats;
 
+let lastYield = 0;
+
+/**
+ * A signal's handler runs only when the event loop does (cli/output.ts removes the
+ * temporary files then): between batches, at most every 20 ms, it is let in. (A turn
+ * of the loop per batch cost a tenth of a 10,000-image Cloud Build run, 66 files.)
+ */
+async function letSignalsIn(): Promise<void> {
+  const now = performance.now();
+  if (now - lastYield < 20) return;
+  lastYield = now;
+  await new Promise((resolve) => setImmediate(resolve));
+}
+
 /** 16 random hex digits, from the Web Crypto API (node:crypto would cost start-up time to load). */
 function unguessable(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
@@ -67,8 +81,7 @@ export async function writeIfChanged(fs: NodeFs, path: NodePath, destination: st
   try {
     if (old === undefined) startWriting();
     for (const batch of batches(contents)) {
-      // Between batches, a signal's handler may run (cli/output.ts removes the temporary files then).
-      await new Promise((resolve) => setImmediate(resolve));
+      await letSignalsIn();
       if (out !== undefined) {
         writeText(fs, out, batch);
         continue;

@@ -124,8 +124,9 @@ function checkDockerfiles(graph: BuildGraph): void {
   const diagnostics: Diagnostic[] = [];
   const reported = new Set<string>();
   for (const image of graph.images) {
+    if (relativeToContext(image.context, image.dockerfile) !== undefined) continue;
     const key = `${image.context}\u0000${image.dockerfile}`;
-    if (reported.has(key) || relativeToContext(image.context, image.dockerfile) !== undefined) continue;
+    if (reported.has(key)) continue;
     reported.add(key);
     diagnostics.push({
       code: "INVALID_VALUE",

@@ -76,13 +76,20 @@ function recipeWriter(out: TextWriter, graph: BuildGraph): (image: ImageNode) =>
   const byId = imagesById(graph);
   const word = remembered(recipeWord);
   const buildArg = remembered((arg: BuildArg) => ` --build-arg ${recipeWord(`${arg.name}=${arg.value}`)}`);
+  // An arg holding a base's reference goes with that base alone (the reference is in its value): remembered by the arg.
+  const withBase = new Map<BuildArg, string>();
+  const baseArg = (arg: BuildArg, base: ImageNode) => {
+    let word = withBase.get(arg);
+    if (word === undefined) withBase.set(arg, (word = ` --build-arg ${withReference(`${arg.name}=${arg.value}`, base)}`));
+    return word;
+  };
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
     let buildArgs = "";
     for (let i = 0; i < image.args.length; i++) {
       const arg = image.args[i]!;
       // Where {from} put the base's reference, it follows REPOSITORY=... as the image's own does.
-      buildArgs += base && arg.value.includes(base.reference) ? ` --build-arg ${withReference(`${arg.name}=${arg.value}`, base)}` : buildArg(arg);
+      buildArgs += base && arg.value.includes(base.reference) ? baseArg(arg, base) : buildArg(arg);
     }
     out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t$(DOCKER) build $(BUILD_FLAGS) -t ${reference(image)} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}
@@ -102,11 +109,12 @@ const MAX_RECIPE_BYTES = 128 * 1024 - 4096;
 
 function checkRecipeLengths(graph: BuildGraph): void {
   const diagnostics: Diagnostic[] = [];
-  // The shell word of a text, in bytes; a text shorter than the margin is counted as it is, plus its quotes.
+  // At most how many bytes a text's shell word takes (4 a character: UTF-8, or a quote written '\''); exact for a long one.
   const wordBytes = remembered((text: string) => (text.length < 4096 ? text.length * 4 + 2 : Buffer.byteLength(shellWord(text))));
+  const argBytes = remembered((arg: BuildArg) => 13 + wordBytes(`${arg.name}=${arg.value}`));
   for (const image of graph.images) {
     let bytes = 64 + 2 * image.reference.length + wordBytes(image.dockerfile) + wordBytes(image.context);
-    for (let i = 0; i < image.args.length; i++) bytes += 13 + wordBytes(`${image.args[i]!.name}=${image.args[i]!.value}`);
+    for (let i = 0; i < image.args.length; i++) bytes += argBytes(image.args[i]!);
     if (bytes <= MAX_RECIPE_BYTES) continue;
     const exact = Buffer.byteLength(`docker build -t ${image.reference} -f ${shellWord(image.dockerfile)}${image.args.map((arg) => ` --build-arg ${shellWord(`${arg.name}=${arg.value}`)}`).join("")} ${shellWord(image.context)}`);
     if (exact <= MAX_RECIPE_BYTES) continue;
