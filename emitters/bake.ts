@@ -63,13 +63,23 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string): (im
   const argLine = remembered((arg: BuildArg) => `    "${arg.name}" = ${hclString(arg.value)}\n`);
   // The repository comes from the variable, so that REPOSITORY=... moves every image.
   const reference = (image: ImageNode) => `"\${${variable}}:${image.tag}"`;
+  // Where {from} put a base's reference in an arg, it follows the variable as the image's own does.
+  // Such an arg goes with that base alone (the reference is in its value): remembered by the arg.
+  const withBase = new Map<BuildArg, string>();
+  const baseArgLine = (arg: BuildArg, base: ImageNode) => {
+    let line = withBase.get(arg);
+    if (line === undefined) {
+      const value = arg.value.split(base.reference).map((part) => hclString(part).slice(1, -1)).join(reference(base).slice(1, -1));
+      withBase.set(arg, (line = `    "${arg.name}" = "${value}"\n`));
+    }
+    return line;
+  };
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
     let args = "";
     for (let i = 0; i < image.args.length; i++) {
       const arg = image.args[i]!;
-      // Where {from} put the base's reference, it follows the variable as the image's own does.
-      args += base && arg.value.includes(base.reference) ? `    "${arg.name}" = "${arg.value.split(base.reference).map((part) => hclString(part).slice(1, -1)).join(reference(base).slice(1, -1))}"\n` : argLine(arg);
+      args += base && arg.value.includes(base.reference) ? baseArgLine(arg, base) : argLine(arg);
     }
     const argsBlock = args === "" ? "" : `  args = {\n${args}  }\n`;
     // A base is built by its own target, not pulled: bake links the base's reference to that target.

@@ -6,6 +6,7 @@
 //
 //   npm run bench:compare -- HEAD~3                 10,000 images, every shape
 //   npm run bench:compare -- HEAD~3 --sizes 10,100000
+//   npm run bench:compare -- HEAD~3 --shapes cross,chain --commands bake,make --runs 15
 
 import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -21,6 +22,8 @@ const flag = (name: string) => {
   return at < 0 ? undefined : process.argv[at + 1];
 };
 const SIZES = (flag("--sizes") ?? "10000").split(",").map(Number);
+const ONLY_SHAPES = flag("--shapes")?.split(",");
+const ONLY_COMMANDS = flag("--commands")?.split(",");
 const RUNS = Number(flag("--runs") ?? 9);
 
 function run(command: string[], cwd = ROOT): void {
@@ -48,7 +51,7 @@ const cases: { images: string; shape: string; file: string }[] = [];
 copyFileSync(join(ROOT, "fixtures", "caliban-2020-08", "matrix.toml"), join(WORK, "caliban.toml"));
 cases.push({ images: "8", shape: "caliban", file: "caliban.toml" });
 for (const size of SIZES) {
-  for (const shape of SHAPES) {
+  for (const shape of SHAPES.filter((shape) => !ONLY_SHAPES || ONLY_SHAPES.includes(shape))) {
     const file = `${shape}-${size}.toml`;
     writeFileSync(join(WORK, file), generateMatrix(shape, size));
     cases.push({ images: String(size), shape, file });
@@ -78,7 +81,7 @@ function timed(binary: string, argv: string[]): number {
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 console.log(`${"images".padStart(6)}  ${"shape".padEnd(16)}${"command".padEnd(32)}${"before".padStart(10)}${"after".padStart(10)}   ratio`);
 for (const { images, shape, file } of cases) {
-  for (const [name, argv] of COMMANDS) {
+  for (const [name, argv] of COMMANDS.filter(([name]) => !ONLY_COMMANDS || ONLY_COMMANDS.some((word) => name.includes(word)))) {
     const args = argv(file);
     const times = { before: [] as number[], after: [] as number[] };
     // One untimed run each, so that neither is the first to read the matrix from the disk.
