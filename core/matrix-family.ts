@@ -5,10 +5,13 @@
 import { didYouMean, type KeyPath } from "./errors.ts";
 import { readExcludePatterns, readWholeCombinations } from "./matrix-combinations.ts";
 import { checkFrom } from "./matrix-from.ts";
-import { DEFAULT_FROM_ARG, type ArgSource, type Axis, type Family } from "./matrix.ts";
+import type { ArgSource, Axis, Family } from "./matrix.ts";
 import { isTable, type MatrixReader, type Table } from "./matrix-reader.ts";
 import { CONTROL_CHARACTER, describeControlCharacter } from "./names.ts";
 import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } from "./template.ts";
+
+/** The build arg a family built FROM another is given the base's reference in, unless it says otherwise (`from_arg`). */
+export const DEFAULT_FROM_ARG = "BASE_IMAGE";
 
 const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg"];
 

@@ -74,7 +74,6 @@ export interface Matrix {
 }
 
 const TOP_LEVEL_KEYS = ["repository", "axes", "images", "emit", "plugins"];
-export const DEFAULT_FROM_ARG = "BASE_IMAGE";
 
 export function readMatrix(data: Record<string, unknown>, file: string, keysAsWritten: KeysAsWritten): Matrix {
   const reader = new MatrixReader(file, keysAsWritten);
