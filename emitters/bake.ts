@@ -3,13 +3,13 @@
 // so bake builds the whole chain locally without pushing the base first.
 
 import { posix } from "node:path";
-import { imagesById, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { imagesById, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import type { Emitter } from "./contract.ts";
 import { outputPathProblem } from "./options.ts";
 import { commentText, hclString } from "./quoting.ts";
-import { remembered, TextWriter, writtenText } from "./text.ts";
+import { argsText, remembered, TextWriter, writtenText } from "./text.ts";
 
 export interface BakeOptions extends Record<string, string> {
   output: string;
@@ -60,27 +60,17 @@ function* writeBakeFile(out: TextWriter, graph: BuildGraph, variable: string, ma
 function targetWriter(out: TextWriter, graph: BuildGraph, variable: string): (image: ImageNode) => void {
   const byId = imagesById(graph);
   const quote = remembered(hclString);
-  const argLine = remembered((arg: BuildArg) => `    "${arg.name}" = ${hclString(arg.value)}\n`);
+
   // The repository comes from the variable, so that REPOSITORY=... moves every image.
   const reference = (image: ImageNode) => `"\${${variable}}:${image.tag}"`;
   // Where {from} put a base's reference in an arg, it follows the variable as the image's own does.
-  // Such an arg goes with that base alone (the reference is in its value): remembered by the arg.
-  const withBase = new Map<BuildArg, string>();
-  const baseArgLine = (arg: BuildArg, base: ImageNode) => {
-    let line = withBase.get(arg);
-    if (line === undefined) {
-      const value = arg.value.split(base.reference).map((part) => hclString(part).slice(1, -1)).join(reference(base).slice(1, -1));
-      withBase.set(arg, (line = `    "${arg.name}" = "${value}"\n`));
-    }
-    return line;
-  };
+  const argLines = argsText(
+    (arg) => `    "${arg.name}" = ${hclString(arg.value)}\n`,
+    (arg, base) => `    "${arg.name}" = "${arg.value.split(base.reference).map((part) => hclString(part).slice(1, -1)).join(reference(base).slice(1, -1))}"\n`,
+  );
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
-    let args = "";
-    for (let i = 0; i < image.args.length; i++) {
-      const arg = image.args[i]!;
-      args += base && arg.value.includes(base.reference) ? baseArgLine(arg, base) : argLine(arg);
-    }
+    const args = argLines(image, base);
     const argsBlock = args === "" ? "" : `  args = {\n${args}  }\n`;
     // A base is built by its own target, not pulled: bake links the base's reference to that target.
     const contextsBlock = base ? `  contexts = {\n    ${reference(base)} = "target:${base.id}"\n  }\n` : "";

@@ -3,12 +3,12 @@
 // the graph allows. Targets use '/' (`build/ID`, `push/ID`, `build/family/NAME`),
 // which no id or family name contains, so no two targets can collide.
 
-import { imagesById, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
+import { imagesById, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 import type { Emitter } from "./contract.ts";
 import { outputPathProblem } from "./options.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { commentText, makeValue, recipeWord, shellWord } from "./quoting.ts";
-import { remembered, TextWriter, writtenText } from "./text.ts";
+import { argsText, remembered, TextWriter, writtenText } from "./text.ts";
 
 export interface MakeOptions extends Record<string, string> {
   output: string;
@@ -75,22 +75,14 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, matrixFile: string):
 function recipeWriter(out: TextWriter, graph: BuildGraph): (image: ImageNode) => void {
   const byId = imagesById(graph);
   const word = remembered(recipeWord);
-  const buildArg = remembered((arg: BuildArg) => ` --build-arg ${recipeWord(`${arg.name}=${arg.value}`)}`);
-  // An arg holding a base's reference goes with that base alone (the reference is in its value): remembered by the arg.
-  const withBase = new Map<BuildArg, string>();
-  const baseArg = (arg: BuildArg, base: ImageNode) => {
-    let word = withBase.get(arg);
-    if (word === undefined) withBase.set(arg, (word = ` --build-arg ${withReference(`${arg.name}=${arg.value}`, base)}`));
-    return word;
-  };
+  // Where {from} put the base's reference, it follows REPOSITORY=... as the image's own does.
+  const argWords = argsText(
+    (arg) => ` --build-arg ${recipeWord(`${arg.name}=${arg.value}`)}`,
+    (arg, base) => ` --build-arg ${withReference(`${arg.name}=${arg.value}`, base)}`,
+  );
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
-    let buildArgs = "";
-    for (let i = 0; i < image.args.length; i++) {
-      const arg = image.args[i]!;
-      // Where {from} put the base's reference, it follows REPOSITORY=... as the image's own does.
-      buildArgs += base && arg.value.includes(base.reference) ? baseArg(arg, base) : buildArg(arg);
-    }
+    const buildArgs = argWords(image, base);
     out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t$(DOCKER) build $(BUILD_FLAGS) -t ${reference(image)} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}
 push/${image.id}: build/${image.id}

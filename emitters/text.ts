@@ -2,6 +2,8 @@
 // as they fill, so that the file for 100,000 images streams instead of being built as
 // one string. (Quoting for each language is in quoting.ts.)
 
+import type { BuildArg, ImageNode } from "../core/graph.ts";
+
 /** Text is handed on once this many characters are waiting. */
 const CHUNK = 1 << 16;
 
@@ -72,6 +74,31 @@ export function remembered<Key, Text>(make: (key: Key) => Text): (key: Key) => T
   return (key) => {
     let text = made.get(key);
     if (text === undefined) made.set(key, (text = make(key)));
+    return text;
+  };
+}
+
+/**
+ * An image's build args as text, each arg's text made once: `plain(arg)`, or, for an arg
+ * holding its base's reference (where {from} put it), `withBase(arg, base)`, so that an
+ * emitter can write that reference the way it writes the image's own. Such an arg goes
+ * with that base alone (the reference is in its value), so it too is remembered by the arg.
+ */
+export function argsText(plain: (arg: BuildArg) => string, withBase: (arg: BuildArg, base: ImageNode) => string): (image: ImageNode, base: ImageNode | undefined) => string {
+  const plainText = remembered(plain);
+  const baseText = new Map<BuildArg, string>();
+  return (image, base) => {
+    let text = "";
+    for (let i = 0; i < image.args.length; i++) {
+      const arg = image.args[i]!;
+      if (base === undefined || !arg.value.includes(base.reference)) {
+        text += plainText(arg);
+        continue;
+      }
+      let made = baseText.get(arg);
+      if (made === undefined) baseText.set(arg, (made = withBase(arg, base)));
+      text += made;
+    }
     return text;
   };
 }
