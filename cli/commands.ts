@@ -1,6 +1,6 @@
 // The commands, declared once: the list gives both the parser and --help.
 
-import { fail } from "../core/errors.ts";
+import { displayName, fail } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { importLegacyConfig } from "../import/legacy-import.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
@@ -160,7 +160,7 @@ async function emit(name: string, options: Options, io: Io): Promise<number> {
   const registry = await emitterRegistry(options, { source, plugins: loaded.matrix.plugins });
   const registered = findEmitter(registry, name);
   for (const configured of Object.keys(loaded.matrix.emit)) {
-    if (!registry.some((r) => r.emitter.name === configured)) io.stderr(`warning: ${loaded.matrix.file}: [emit.${configured}] configures no known emitter\n`);
+    if (!registry.some((r) => r.emitter.name === configured)) io.stderr(`warning: ${displayName(loaded.matrix.file)}: [emit.${configured}] configures no known emitter\n`);
   }
   const format = optionalString(options.format, "--format");
   const commandLine = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
@@ -197,7 +197,7 @@ async function emitHelp(name: string, options: Options, io: Io): Promise<number>
 async function importLegacy(path: string, options: Options, io: Io): Promise<number> {
   const source = readTextFile(path, "legacy config");
   const result = importLegacyConfig(source.text, path, baseUrlOption(options));
-  for (const warning of result.warnings) io.stderr(`warning: ${path}: ${warning}\n`);
+  for (const warning of result.warnings) io.stderr(`warning: ${displayName(path)}: ${warning}\n`);
   await writeOutputs([{ path: "matrix.toml", contents: result.toml }], optionalString(options.output, "-o"), io);
   return 0;
 }

@@ -263,3 +263,15 @@ test("text options reach the workflow as written: name and runs-on read back exa
   expect(workflow.name).toBe(name);
   expect(Object.values(workflow.jobs as Record<string, { "runs-on": string }>).map((job) => job["runs-on"])).toEqual([runsOn, runsOn]);
 });
+
+test("a file name with a newline cannot forge a line of the log: messages quote it", () => {
+  const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
+  const name = "m.toml\nerror: forged";
+  writeFileSync(join(cwd, name), 'repository = "r.io/x"\n[images.x]\ntag = "bad tag"\n');
+  const result = runCli(["plan", "--matrix", name], cwd);
+  expect(result.code).toBe(2);
+  expect(result.stderr.split("\n").filter((line) => line.startsWith("error: forged"))).toEqual([]);
+  expect(result.stderr).toContain(`using matrix ${JSON.stringify(name)}`);
+  expect(result.stderr).toContain(`error: ${JSON.stringify(name)}:3:1: images.x.tag:`);
+  expect(runCli(["plan", "--matrix", "nope\nerror: forged"], cwd).stderr).toContain('error: matrix file "nope\\nerror: forged" does not exist');
+});

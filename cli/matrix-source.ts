@@ -1,7 +1,7 @@
 // Which matrix a command reads: --matrix FILE, else ./matrix.toml, else the default
 // embedded in the binary. The choice is said on stderr, so a CI log shows it.
 
-import { CalibanError, fail } from "../core/errors.ts";
+import { CalibanError, displayName, fail } from "../core/errors.ts";
 import embeddedMatrix from "../matrix.toml" with { type: "text" };
 
 export interface MatrixSource {
@@ -17,7 +17,7 @@ export const EMBEDDED_MATRIX_NAME = "<embedded matrix.toml>";
 export async function readMatrixSource(flag: string | undefined, log: (line: string) => void): Promise<MatrixSource> {
   if (flag !== undefined) {
     const source = readTextFile(flag, "matrix file");
-    log(`using matrix ${flag}`);
+    log(`using matrix ${displayName(flag)}`);
     return source;
   }
   const here = matrixHere();
@@ -36,9 +36,9 @@ export function readTextFile(path: string, what: string): MatrixSource {
   } catch (error) {
     if (error instanceof CalibanError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") fail("FILE_NOT_FOUND", `${what} ${path} does not exist`);
-    if (code === "EISDIR") fail("FILE_UNREADABLE", `${what} ${path} is a directory, not a file`);
-    fail("FILE_UNREADABLE", `cannot read ${what} ${path}: ${(error as Error).message}`);
+    if (code === "ENOENT") fail("FILE_NOT_FOUND", `${what} ${displayName(path)} does not exist`);
+    if (code === "EISDIR") fail("FILE_UNREADABLE", `${what} ${displayName(path)} is a directory, not a file`);
+    fail("FILE_UNREADABLE", `cannot read ${what} ${displayName(path)}: ${(error as Error).message}`);
   }
   return { text, file: path, directory: path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : "." };
 }

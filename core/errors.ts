@@ -72,11 +72,19 @@ export function formatKeyPath(path: KeyPath): string {
   return out;
 }
 
+/**
+ * A file's name in a message: as it is, unless it holds a control character (a newline
+ * in a name would split the message, or forge a line of a CI log): then JSON-quoted.
+ */
+export function displayName(file: string): string {
+  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(file) ? JSON.stringify(file) : file;
+}
+
 /** `error: file:line:col: key.path: message`, then the excerpt and the hint, each indented. */
 export function formatDiagnostic(d: Diagnostic): string {
   let where = "";
   if (d.file) {
-    where = d.file;
+    where = displayName(d.file);
     if (d.line !== undefined) where += `:${d.line}`;
     if (d.line !== undefined && d.column !== undefined) where += `:${d.column}`;
     where += ": ";
