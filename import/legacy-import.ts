@@ -4,8 +4,9 @@
 // what, and which configs they refuse; not the order of their output.
 
 import { CalibanError, type Diagnostic, type KeyPath } from "../core/errors.ts";
-import { Heap } from "../core/heap.ts";
+import { coverWithPatterns } from "./exclude-cover.ts";
 import { tomlComment, writeMatrix, type ArgDraft, type FamilyDraft, type MatrixDraft } from "./matrix-write.ts";
+import { isJsonNumber, pythonString, type JsonNumber } from "./python-scalars.ts";
 import { ARG_NAME_PATTERN, CONTROL_CHARACTER, describeControlCharacter, VALUE_PATTERN } from "../core/names.ts";
 
 export const LEGACY_DEFAULT_REPOSITORY = "gcr.io/blueshift-playground/blueshift";
@@ -21,12 +22,6 @@ export interface ImportResult {
   readonly form: LegacyForm;
   /** Things the user should know (dropped duplicates, unused entries). */
   readonly warnings: readonly string[];
-}
-
-/** A JSON number keeps its source text, so that a value is written as Python's str() would write it. */
-interface JsonNumber {
-  readonly number: number;
-  readonly source: string;
 }
 
 type Entries = [string, string][];
@@ -296,80 +291,6 @@ class LegacyImporter {
   }
 }
 
-/**
- * Few exclude patterns (partial combinations, as `exclude` reads them) that remove
- * exactly `excluded` from the product: each candidate is a sub-combination of an
- * excluded one that matches only excluded combinations; greedily take the one that
- * removes the most not yet removed, fewer axes first (then the first found).
- *
- * Near-linear in the excluded combinations (times the 2^axes sub-combinations of
- * each): every candidate keeps a count of the combinations it would still remove,
- * lowered as they are removed, and a heap gives the best. (Rescanning every candidate
- * against every combination for each pick took 30 s for a 1,000-image config.)
- */
-export function coverWithPatterns(axes: readonly string[], domains: Record<string, string[]>, excluded: readonly Record<string, string>[]): Record<string, string>[] {
-  const keyOf = (combination: Record<string, string>, subset: readonly string[]) => subset.map((axis) => `${axis}=${combination[axis]}`).join("\u0000");
-  const subsets: string[][] = [];
-  for (let mask = 1; mask < 1 << axes.length; mask++) subsets.push(axes.filter((_, i) => mask & (1 << i)));
-  subsets.sort((a, b) => a.length - b.length);
-  // Each excluded combination's key on every subset of the axes, computed once.
-  const keys = excluded.map((combination) => subsets.map((subset) => keyOf(combination, subset)));
-  // A pattern is valid when every product combination it matches is excluded: compare counts.
-  const excludedCount = new Map<string, number>();
-  for (const own of keys) for (const key of own) excludedCount.set(key, (excludedCount.get(key) ?? 0) + 1);
-  const matched = (subset: readonly string[]) => axes.filter((axis) => !subset.includes(axis)).reduce((n, axis) => n * (domains[axis]?.length ?? 0), 1);
-  // Candidates in the order the tie-break wants: fewer axes first, then as first met.
-  const candidates: { pattern: Record<string, string>; members: number[] }[] = [];
-  const candidateByKey = new Map<string, number>();
-  subsets.forEach((subset, s) => {
-    const size = matched(subset);
-    excluded.forEach((combination, e) => {
-      const key = keys[e]![s]!;
-      if (candidateByKey.has(key) || excludedCount.get(key) !== size) return;
-      candidateByKey.set(key, candidates.length);
-      candidates.push({ pattern: Object.fromEntries(subset.map((axis) => [axis, combination[axis]!])), members: [] });
-    });
-  });
-  // Which candidates remove each combination (at most one per subset).
-  const removedBy = keys.map((own, e) => {
-    const by: number[] = [];
-    for (const key of own) {
-      const c = candidateByKey.get(key);
-      if (c !== undefined) {
-        by.push(c);
-        candidates[c]!.members.push(e);
-      }
-    }
-    return by;
-  });
-  const gain = candidates.map((candidate) => candidate.members.length);
-  // A heap entry is [candidate, its gain when pushed], the greater gain first, then the earlier
-  // candidate. Gains only fall: an entry found stale is pushed again with its gain now.
-  const entries = new Heap<[number, number]>(([a, ga], [b, gb]) => ga - gb || b - a);
-  candidates.forEach((_, c) => entries.push([c, gain[c]!]));
-  const removed = new Uint8Array(excluded.length);
-  let remaining = excluded.length;
-  const chosen: Record<string, string>[] = [];
-  while (remaining > 0) {
-    const top = entries.pop();
-    if (top === undefined) break;
-    const [c, pushedGain] = top;
-    if (pushedGain !== gain[c]) {
-      if (gain[c]! > 0) entries.push([c, gain[c]!]);
-      continue;
-    }
-    if (pushedGain === 0) break;
-    chosen.push(candidates[c]!.pattern);
-    for (const e of candidates[c]!.members) {
-      if (removed[e]) continue;
-      removed[e] = 1;
-      remaining--;
-      for (const other of removedBy[e]!) gain[other]!--;
-    }
-  }
-  return chosen;
-}
-
 function crossProduct(axes: readonly string[], domains: Record<string, string[]>): Record<string, string>[] {
   let product: Record<string, string>[] = [{}];
   for (const axis of axes) product = product.flatMap((partial) => (domains[axis] ?? []).map((value) => ({ ...partial, [axis]: value })));
@@ -378,38 +299,4 @@ function crossProduct(axes: readonly string[], domains: Record<string, string[]>
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value) && !isJsonNumber(value);
-}
-
-function isJsonNumber(value: unknown): value is JsonNumber {
-  return typeof value === "object" && value !== null && "source" in value && "number" in value;
-}
-
-/** Python's str() of a JSON scalar: str, int, float (repr), True/False, None. */
-function pythonString(value: unknown): string | undefined {
-  if (typeof value === "string") return value;
-  if (value === true) return "True";
-  if (value === false) return "False";
-  if (value === null) return "None";
-  if (isJsonNumber(value)) return /^-?\d+$/.test(value.source) ? BigInt(value.source).toString() : pythonFloatRepr(value.number);
-  return undefined;
-}
-
-/** repr(float) in Python 3: the shortest round-trip digits, exponent form outside 1e-4 <= |x| < 1e16. */
-export function pythonFloatRepr(x: number): string {
-  if (Number.isNaN(x)) return "nan";
-  if (!Number.isFinite(x)) return x > 0 ? "inf" : "-inf";
-  if (x === 0) return Object.is(x, -0) ? "-0.0" : "0.0";
-  const [mantissa, exponentText] = Math.abs(x).toExponential().split("e");
-  const digits = mantissa!.replace(".", "");
-  const exponent = Number(exponentText);
-  const sign = x < 0 ? "-" : "";
-  const pointAt = exponent + 1;
-  if (pointAt > -4 && pointAt <= 16) {
-    if (pointAt <= 0) return `${sign}0.${"0".repeat(-pointAt)}${digits}`;
-    if (digits.length <= pointAt) return `${sign}${digits}${"0".repeat(pointAt - digits.length)}.0`;
-    return `${sign}${digits.slice(0, pointAt)}.${digits.slice(pointAt)}`;
-  }
-  const fraction = digits.length > 1 ? `.${digits.slice(1)}` : "";
-  const e = Math.abs(exponent).toString().padStart(2, "0");
-  return `${sign}${digits[0]}${fraction}e${exponent < 0 ? "-" : "+"}${e}`;
 }

@@ -1,5 +1,6 @@
 // Google Cloud Build's own config loader (from the gcloud SDK on this machine kind),
-// run on emitted files. See ../shared/VALIDATORS.md.
+// run on emitted files. It checks unknown fields, types and enums, offline; not that
+// a waitFor names an earlier step (waitForProblems does).
 
 import { existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
