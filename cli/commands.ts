@@ -1,6 +1,7 @@
 // The commands, declared once: the list gives both the parser and --help.
 
-import { displayName, fail } from "../core/errors.ts";
+import { fail } from "../core/errors.ts";
+import { displayName } from "../core/printable.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { importLegacyConfig } from "../import/legacy-import.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";

@@ -1,7 +1,8 @@
 // Which matrix a command reads: --matrix FILE, else ./matrix.toml, else the default
 // embedded in the binary. The choice is said on stderr, so a CI log shows it.
 
-import { CalibanError, displayName, fail } from "../core/errors.ts";
+import { CalibanError, fail } from "../core/errors.ts";
+import { displayName } from "../core/printable.ts";
 import embeddedMatrix from "../matrix.toml" with { type: "text" };
 
 export interface MatrixSource {

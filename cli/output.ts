@@ -6,7 +6,7 @@
 
 import { CalibanError, fail } from "../core/errors.ts";
 import type { EmittedFile } from "../emitters/contract.ts";
-import { batches, writeIfChanged } from "./replace-file.ts";
+import { batches, writeIfChanged, writeText } from "./replace-file.ts";
 import { writeTo, type Io } from "./terminal.ts";
 
 type NodeFs = typeof import("node:fs");
@@ -113,15 +113,10 @@ function streamTarget(fs: NodeFs, path: string): { fd: number; opened: boolean }
 
 async function writeStream(fs: NodeFs, stream: { fd: number; opened: boolean }, contents: string | Iterable<string>): Promise<void> {
   try {
-    for (const batch of batches(contents)) writeAll(fs, stream.fd, batch);
+    for (const batch of batches(contents)) writeText(fs, stream.fd, batch);
   } finally {
     if (stream.opened) fs.closeSync(stream.fd);
   }
-}
-
-function writeAll(fs: NodeFs, fd: number, text: string): void {
-  const bytes = Buffer.from(text);
-  for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset);
 }
 
 /**

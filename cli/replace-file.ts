@@ -187,7 +187,7 @@ export function* batches(contents: string | Iterable<string>): Generator<string>
 }
 
 /** A string written as UTF-8 (measured fastest here); a partial write is finished from its bytes. */
-function writeText(fs: NodeFs, fd: number, text: string): void {
+export function writeText(fs: NodeFs, fd: number, text: string): void {
   const written = fs.writeSync(fd, text);
   const bytes = Buffer.byteLength(text);
   if (written < bytes) {

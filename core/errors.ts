@@ -1,6 +1,8 @@
 // One error type for every mistake a user can make. A CalibanError carries one
 // or more diagnostics so that all problems in a matrix are reported together.
 
+import { displayName } from "./printable.ts";
+
 /** Every kind of diagnostic, declared once. The code is stable: scripts may match on it. */
 export const ERROR_CODES = {
   FILE_NOT_FOUND: "a file named on the command line or in the matrix does not exist",
@@ -70,14 +72,6 @@ export function formatKeyPath(path: KeyPath): string {
     else out += (out ? "." : "") + (BARE_KEY.test(segment) ? segment : JSON.stringify(segment));
   }
   return out;
-}
-
-/**
- * A file's name in a message: as it is, unless it holds a control character (a newline
- * in a name would split the message, or forge a line of a CI log): then JSON-quoted.
- */
-export function displayName(file: string): string {
-  return /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(file) ? JSON.stringify(file) : file;
 }
 
 /** `error: file:line:col: key.path: message`, then the excerpt and the hint, each indented. */

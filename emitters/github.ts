@@ -8,7 +8,7 @@
 
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
-import { IDENTIFIER_PATTERN } from "../core/names.ts";
+import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN } from "../core/names.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { noExpressionProblem, outputPathProblem } from "./options.ts";
 import { TextWriter } from "./text.ts";
@@ -249,7 +249,7 @@ function repoPath(path: string): string {
 /** A registry to log in to: empty (the repository's), or a host[:port] as an image reference starts with it. */
 function registryProblem(value: OptionValue): string | undefined {
   const registry = String(value);
-  return registry === "" || /^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]+)?$/.test(registry) ? undefined : `"${registry}" is not a registry host (such as ghcr.io or registry.example.com:5000)`;
+  return registry === "" || REGISTRY_HOST_PATTERN.test(registry) ? undefined : `"${registry}" is not a registry host (such as ghcr.io or registry.example.com:5000)`;
 }
 
 /** The registry a repository lives in: its first component when that is a host, else Docker Hub. */

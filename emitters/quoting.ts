@@ -4,15 +4,10 @@
 // output to the tool that reads it (scripts/validators/), with hostile text in every
 // field (fixtures/hostile, scripts/fuzz).
 
-/**
- * Text for a '#' comment, in any of the languages we write (make, HCL, YAML, TOML,
- * bash): printable ASCII as it is; anything else as a JSON string in ASCII, so that no
- * newline or control character can end the comment and start a line of code.
- */
-export function commentText(text: string): string {
-  if (/^[\x20-\x7e]*$/.test(text)) return text;
-  return JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
+import { CONTROL_CHARACTER } from "../core/names.ts";
+
+/** Text for a '#' comment (a file's name in a generated header): core/printable.ts, shared with import's TOML. */
+export { commentText } from "../core/printable.ts";
 
 /** A word for bash: single-quoted, a quote inside written '\''. */
 export function shellWord(text: string): string {
@@ -91,5 +86,7 @@ export function pathFilter(path: string): string {
   return path
     .replace(/[\\*?+[\]!]/g, "\\$&")
     .replace(/\$\{\{/g, "$*{")
-    .replace(/^\s+|\s+$|[\u0000-\u001f\u007f-\u009f\u2028\u2029]+/g, "*");
+    .replace(FILTER_UNSAFE, "*");
 }
+
+const FILTER_UNSAFE = new RegExp(`^\\s+|\\s+$|(?:${CONTROL_CHARACTER.source})+`, "g");

@@ -4,8 +4,9 @@
 // what, and which configs they refuse; not the order of their output.
 
 import { CalibanError, type Diagnostic, type KeyPath } from "../core/errors.ts";
+import { commentText } from "../core/printable.ts";
 import { coverWithPatterns } from "./exclude-cover.ts";
-import { tomlComment, writeMatrix, type ArgDraft, type FamilyDraft, type MatrixDraft } from "./matrix-write.ts";
+import { writeMatrix, type ArgDraft, type FamilyDraft, type MatrixDraft } from "./matrix-write.ts";
 import { isJsonNumber, pythonString, type JsonNumber } from "./python-scalars.ts";
 import { ARG_NAME_PATTERN, CONTROL_CHARACTER, describeControlCharacter, VALUE_PATTERN } from "../core/names.ts";
 
@@ -207,7 +208,7 @@ class LegacyImporter {
 
   private draft(form: LegacyForm, repository: string, axes: [string, [string, Entries][]][], families: [string, FamilyDraft][]): MatrixDraft {
     return {
-      header: [`Imported from ${tomlComment(this.file)} (Caliban's ${form} cloudbuild_config.json form) by \`caliban-images import\`.`],
+      header: [`Imported from ${commentText(this.file)} (Caliban's ${form} cloudbuild_config.json form) by \`caliban-images import\`.`],
       repository,
       axes: axes.filter(([, values]) => values.length > 0),
       images: families,

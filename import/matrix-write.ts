@@ -1,6 +1,8 @@
 // Writes a matrix as TOML a person would write: axes as one line per value, families
 // as tables, short lists inline. Used by `import`.
 
+import { commentText } from "../core/printable.ts";
+
 export type ArgDraft = string | readonly (readonly [string, string])[];
 
 export interface FamilyDraft {
@@ -24,12 +26,12 @@ export interface MatrixDraft {
 }
 
 export function writeMatrix(draft: MatrixDraft): string {
-  const out: string[] = [...draft.header.map((line) => (line ? `# ${tomlComment(line)}` : "#")), ""];
+  const out: string[] = [...draft.header.map((line) => (line ? `# ${commentText(line)}` : "#")), ""];
   out.push(`repository = ${tomlString(draft.repository)}`);
   for (const [axis, values] of draft.axes) {
     out.push("", `[axes.${tomlKey(axis)}]`);
     const comment = draft.axisComments?.[axis];
-    if (comment) out.push(`# ${tomlComment(comment)}`);
+    if (comment) out.push(`# ${commentText(comment)}`);
     for (const [value, attributes] of values) out.push(`${tomlKey(value)} = ${inlineTable(attributes)}`);
   }
   for (const [name, family] of draft.images) {
@@ -64,15 +66,6 @@ function rowList(list: readonly Readonly<Record<string, string>>[], axes: readon
 function inlineTable(entries: readonly (readonly [string, string])[]): string {
   if (entries.length === 0) return "{}";
   return `{ ${entries.map(([k, v]) => `${tomlKey(k)} = ${tomlString(v)}`).join(", ")} }`;
-}
-
-/**
- * A comment's text: printable ASCII as it is; anything else as a JSON string in ASCII,
- * so that no newline (a legacy file's name may hold one) can start a line of TOML.
- */
-export function tomlComment(text: string): string {
-  if (/^[\x20-\x7e]*$/.test(text)) return text;
-  return JSON.stringify(text).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
 /** A TOML basic string; JSON's escapes are a subset of TOML's. */
