@@ -210,6 +210,11 @@ describe("options and flags", () => {
     expect(readdirSync(join(cwd, "2024"))).toEqual(["docker-bake.hcl"]);
     expect(runCli(["emit", "bake", "--output=007.hcl"], cwd).code).toBe(0);
     expect(existsSync(join(cwd, "007.hcl"))).toBe(true);
+    // After a flag that takes no value, a number is still the next option's.
+    writeFileSync(join(cwd, "2025"), 'repository = "r.io/x"\n[images.x]\ntag = "x"\n');
+    const planned = runCli(["plan", "--json", "--matrix", "2025"], cwd);
+    expect(planned.code).toBe(0);
+    expect(JSON.parse(planned.stdout).repository).toBe("r.io/x");
   });
 
   test("a mistyped table header is reported at its line; a date where a table belongs is not a table", async () => {

@@ -60,7 +60,9 @@ function valuesAsWritten(argv: readonly string[], parsed: Record<string, unknown
     const flag = /^(?:--([A-Za-z][\w-]*)|-([A-Za-z]))(?:=(.*))?$/s.exec(argv[i]!);
     if (!flag) continue;
     const name = flag[1] ? flag[1].replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) : SHORT_OPTIONS[flag[2]!];
-    const value = flag[3] ?? argv[i + 1];
+    // As the parser reads it: a next word that starts with '-' is a flag, not this one's value.
+    const next = argv[i + 1];
+    const value = flag[3] ?? (next !== undefined && !next.startsWith("-") ? next : undefined);
     if (name === undefined || value === undefined) continue;
     if (flag[3] === undefined) i++;
     written.set(name, [...(written.get(name) ?? []), value]);
