@@ -44,12 +44,15 @@ class Planner {
   private readonly missingAttributes = new Set<string>();
   /** Arg name → base image → the arg giving that base's reference (see fromArg). */
   private readonly fromArgs = new Map<string, Map<ImageNode, BuildArg>>();
+  /** The families another builds FROM. */
+  private readonly bases: ReadonlySet<string>;
 
   constructor(
     private readonly matrix: Matrix,
     private readonly repository: string,
   ) {
     this.usedIds = new Set(["default", ...matrix.families.map((f) => f.name)]);
+    this.bases = new Set(matrix.families.flatMap((f) => (f.from === undefined ? [] : [f.from])));
   }
 
   plan(): BuildGraph {
@@ -82,7 +85,7 @@ class Planner {
     // families built FROM this one, and a repeat, which only an explicit list or an
     // include can give (the product cannot).
     const mayRepeat = family.combinations !== undefined || family.include.count > 0;
-    const indexed = mayRepeat || this.matrix.families.some((f) => f.from === family.name);
+    const indexed = mayRepeat || this.bases.has(family.name);
     let combinations = 0;
     forEachCombination(family, axes, (indices) => {
       combinations++;
