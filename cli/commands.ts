@@ -14,6 +14,8 @@ import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type 
 import { emitLoaded } from "./emit.ts";
 import { matrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { writeOutputs } from "./output.ts";
+import { WorkingTree } from "./working-tree.ts";
+import { NO_SOURCES } from "../core/inputs.ts";
 import type { Io } from "./terminal.ts";
 import { graphJsonChunks } from "../emitters/plan-json.ts";
 import { renderPlan } from "../emitters/plan-text.ts";
@@ -118,7 +120,9 @@ async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatr
   const loaded = await loadMatrix(source.text, source.file);
   // Planning a large matrix is half the work: the JIT policy must be back before it (see below).
   if (mostImages(loaded.matrix) > LARGE_MATRIX) Bun.unsafe.setJITPolicy(1);
-  const graph = planLoaded(loaded, baseUrl === undefined ? {} : { repository: baseUrl });
+  // The embedded matrix names no files of the folder it runs in: its images are digested with none.
+  const sources = source.directory === undefined ? NO_SOURCES : new WorkingTree(source.directory);
+  const graph = planLoaded(loaded, { sources, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
   return { loaded, graph, source };
 }
 

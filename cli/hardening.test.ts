@@ -1,6 +1,7 @@
 // Nothing a matrix, a file name or an option holds can run: each attempt tried as an
 // attacker would, through the CLI and the tool that reads the output.
 
+import { contentTag } from "../core/inputs.ts";
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -138,17 +139,27 @@ args = [{ BASE_IMAGE = "{from}", SLIM = "{from}-slim", BOTH = "{from} and {from}
       { name: "BOTH", value: "r.io/x:base and r.io/x:base" },
     ]);
     expect(app.fromArg).toBeNull();
+    const plain = emittedText(emitLoaded(builtin("make"), loaded, graph, ["content-tags=false"])[0]!);
+    expect(makeView(plain, graph).images).toEqual(planView(graph, false).images);
+    const moved = makeView(plain, graph, ["REPOSITORY=localhost:5000/t"]).images.find((image) => image.reference === "localhost:5000/t:app-u20")!;
+    expect(moved.args).toEqual({ BASE_IMAGE: "ubuntu:20.04", SLIM: "localhost:5000/t:base-slim", BOTH: "localhost:5000/t:base and localhost:5000/t:base" });
+    // With content tags, {from} names the base by its content reference, which REPOSITORY=... moves too.
     const makefile = emittedText(emitLoaded(builtin("make"), loaded, graph)[0]!);
     expect(makeView(makefile, graph).images).toEqual(planView(graph).images);
-    const moved = makeView(makefile, graph, ["REPOSITORY=localhost:5000/t"]).images.find((image) => image.reference === "localhost:5000/t:app-u20")!;
-    expect(moved.args).toEqual({ BASE_IMAGE: "ubuntu:20.04", SLIM: "localhost:5000/t:base-slim", BOTH: "localhost:5000/t:base and localhost:5000/t:base" });
+    const content = graph.images.find((image) => image.family === "base")!.contentReference.replace("r.io/x", "localhost:5000/t");
+    const movedContent = makeView(makefile, graph, ["REPOSITORY=localhost:5000/t"]).images.find((image) => image.reference === "localhost:5000/t:app-u20")!;
+    expect(movedContent.args).toEqual({ BASE_IMAGE: "ubuntu:20.04", SLIM: `${content}-slim`, BOTH: `${content} and ${content}` });
   });
 
   test("bake: the same args, each base reference through the variable", async () => {
     const { graph, loaded } = await planText(OVERRIDE);
-    const hcl = emittedText(emitLoaded(builtin("bake"), loaded, graph)[0]!);
-    const parsed = (await parseHcl("docker-bake.hcl", hcl)) as { target: Record<string, { args: Record<string, string> }[]> };
-    expect(parsed.target["app-u20"]![0]!.args).toEqual({ BASE_IMAGE: "ubuntu:20.04", SLIM: "${REPOSITORY}:base-slim", BOTH: "${REPOSITORY}:base and ${REPOSITORY}:base" });
+    const args = async (options: string[]) => {
+      const hcl = emittedText(emitLoaded(builtin("bake"), loaded, graph, options)[0]!);
+      return ((await parseHcl("docker-bake.hcl", hcl)) as { target: Record<string, { args: Record<string, string> }[]> }).target["app-u20"]![0]!.args;
+    };
+    expect(await args(["content-tags=false"])).toEqual({ BASE_IMAGE: "ubuntu:20.04", SLIM: "${REPOSITORY}:base-slim", BOTH: "${REPOSITORY}:base and ${REPOSITORY}:base" });
+    const content = `\${REPOSITORY}:${contentTag(graph.images.find((image) => image.family === "base")!.inputs)}`;
+    expect(await args([])).toEqual({ BASE_IMAGE: "ubuntu:20.04", SLIM: `${content}-slim`, BOTH: `${content} and ${content}` });
   });
 
   test("bake's dockerfile, relative to the context, is the same from any directory; where it cannot be, an error", async () => {
@@ -162,8 +173,8 @@ args = [{ BASE_IMAGE = "{from}", SLIM = "{from}-slim", BOTH = "{from} and {from}
     const targets = ((await parseHcl("docker-bake.hcl", here.stdout)) as { target: Record<string, { dockerfile: string }[]> }).target;
     expect([targets.ta![0]!.dockerfile, targets.tb![0]!.dockerfile, targets.tc![0]!.dockerfile]).toEqual(["docker/A", "/srv/ctx/B", "docker/C"]);
     expect(here.stdout).not.toContain(cwd);
-    writeFileSync(join(cwd, "up.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\ncontext = ".."\ndockerfile = "Dockerfile"\n');
-    const refused = runCli(["emit", "bake", "--matrix", "up.toml"], cwd);
+    writeFileSync(join(cwd, "sub", "deeper", "up.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\ncontext = ".."\ndockerfile = "Dockerfile"\n');
+    const refused = runCli(["emit", "bake", "--matrix", "up.toml"], join(cwd, "sub", "deeper"));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("depends on the directory the build runs in");
   });

@@ -46,6 +46,14 @@ export interface ImageNode {
   readonly fromArg: string | null;
   /** 0 for images that build from nothing in the graph, else the base's level + 1. */
   readonly level: number;
+  /**
+   * "sha256:" + 64 hex digits over everything that decides what the build produces: the
+   * Dockerfile's bytes, the context's files that docker sends, the build args, and the
+   * base's `inputs` (core/inputs.ts; README, "The inputs digest").
+   */
+  readonly inputs: string;
+  /** `repository:inputs-<hex>`: the image as pushed under its digest, which a pipeline looks for before building. */
+  readonly contentReference: string;
 }
 
 export interface FamilyNode {

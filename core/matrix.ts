@@ -71,9 +71,14 @@ export interface Matrix {
   /** Per-emitter settings from `[emit.NAME]`, checked against each emitter's options later. */
   readonly emit: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   readonly plugins: readonly string[];
+  /**
+   * `[outputs]`: emitter name → where `emit --all` writes its files, relative to the
+   * matrix file's directory, a directory when it ends in '/'. `check` compares them.
+   */
+  readonly outputs: Readonly<Record<string, string>>;
 }
 
-const TOP_LEVEL_KEYS = ["repository", "axes", "images", "emit", "plugins"];
+const TOP_LEVEL_KEYS = ["repository", "axes", "images", "emit", "plugins", "outputs"];
 
 export function readMatrix(data: Record<string, unknown>, file: string, keysAsWritten: KeysAsWritten): Matrix {
   const reader = new MatrixReader(file, keysAsWritten);
@@ -83,8 +88,51 @@ export function readMatrix(data: Record<string, unknown>, file: string, keysAsWr
   const families = readFamilies(reader, data.images, axes);
   const emit = readEmitSettings(reader, data.emit);
   const plugins = reader.stringList(data.plugins, ["plugins"]) ?? [];
+  const outputs = readOutputs(reader, data.outputs);
   if (reader.diagnostics.length > 0) throw new CalibanError(reader.diagnostics);
-  return { file, repository, axes, families, emit, plugins };
+  return { file, repository, axes, families, emit, plugins, outputs };
+}
+
+/** `[outputs]`: each a path below the matrix file's directory, so `emit --all` writes nothing elsewhere. */
+function readOutputs(reader: MatrixReader, value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  const table = reader.table(value, ["outputs"], '[outputs] maps an emitter to the path it is written to, e.g. make = "Makefile"');
+  const outputs: Record<string, string> = {};
+  const claimed = new Map<string, string>();
+  for (const [name, path] of Object.entries(table ?? {})) {
+    const text = reader.string(path, ["outputs", name]);
+    if (text === undefined) continue;
+    const problem = outputPathProblem(text);
+    if (problem) {
+      reader.report("INVALID_VALUE", ["outputs", name], `outputs.${name} = ${JSON.stringify(text)} ${problem}`, 'a path relative to the matrix file\'s directory, such as "Makefile" or "ci/cloudbuild/"');
+      continue;
+    }
+    const normal = normalOutputPath(text);
+    const other = claimed.get(normal);
+    if (other !== undefined) {
+      reader.report("DUPLICATE", ["outputs", name], `outputs.${name} and outputs.${other} are both ${JSON.stringify(text)}`, "give each emitter its own file");
+      continue;
+    }
+    claimed.set(normal, name);
+    outputs[name] = text;
+  }
+  return outputs;
+}
+
+function outputPathProblem(path: string): string | undefined {
+  const normal = normalOutputPath(path);
+  if (normal === "" || normal === "/") return "names no file";
+  if (path.startsWith("/")) return "is absolute";
+  if (path.split("/").includes("..")) return "leaves the matrix file's directory ('..')";
+  if (/[\u0000-\u001f\u007f\\]/.test(path)) return "holds a control character or a backslash";
+  return undefined;
+}
+
+/** An output path without './' segments or doubled slashes; a directory keeps its final '/'. */
+export function normalOutputPath(path: string): string {
+  const directory = path.endsWith("/");
+  const segments = path.split("/").filter((segment) => segment !== "" && segment !== ".");
+  return segments.join("/") + (directory ? "/" : "");
 }
 
 function readRepository(reader: MatrixReader, value: unknown): string {

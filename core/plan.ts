@@ -13,16 +13,21 @@ import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath
 import { familyOrder } from "./family-order.ts";
 import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "./graph.ts";
 import type { Axis, AxisValue, Family, Matrix } from "./matrix.ts";
+import { contentTag, InputsDigester, NO_SOURCES, type SourceTree } from "./inputs.ts";
 import { TAG_PATTERN } from "./names.ts";
 import type { Template } from "./template.ts";
 
 export interface PlanOptions {
   /** Replaces the matrix's `repository` (the CLI's --base-url). */
   readonly repository?: string;
+  /** Where Dockerfiles and contexts are read for `inputs` (default: none, every one missing). */
+  readonly sources?: SourceTree;
 }
 
 export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGraph {
-  return new Planner(matrix, options.repository ?? matrix.repository).plan();
+  // What caliban-images reads and writes describes builds; it is no input of one (core/inputs.ts).
+  const generated = [matrix.file.slice(matrix.file.lastIndexOf("/") + 1), ...Object.values(matrix.outputs)];
+  return new Planner(matrix, options.repository ?? matrix.repository, new InputsDigester(options.sources ?? NO_SOURCES, generated)).plan();
 }
 
 /** A planned family's images, found by combination number (combinations.ts): for the families built FROM it, and for repeats. */
@@ -50,6 +55,7 @@ class Planner {
   constructor(
     private readonly matrix: Matrix,
     private readonly repository: string,
+    private readonly digester: InputsDigester,
   ) {
     this.usedIds = new Set(["default", ...matrix.families.map((f) => f.name)]);
     this.bases = new Set(matrix.families.flatMap((f) => (f.from === undefined ? [] : [f.from])));
@@ -164,6 +170,9 @@ class Planner {
     }
     // Args before the dockerfile and context: a missing attribute is reported where it is first met.
     const args = this.args(compiled, indices, base);
+    const dockerfile = compiled.fixedDockerfile ?? this.expand(compiled.dockerfile, compiled, indices, base, compiled.dockerfilePath);
+    const context = compiled.fixedContext ?? this.expand(compiled.context, compiled, indices, base, compiled.contextPath);
+    const inputs = this.digester.image(dockerfile, context, args, base);
     const image: ImageNode = {
       id: this.uniqueId(tag),
       family: family.name,
@@ -171,12 +180,14 @@ class Planner {
       repository: this.repository,
       tag,
       reference: `${this.repository}:${tag}`,
-      dockerfile: compiled.fixedDockerfile ?? this.expand(compiled.dockerfile, compiled, indices, base, compiled.dockerfilePath),
-      context: compiled.fixedContext ?? this.expand(compiled.context, compiled, indices, base, compiled.contextPath),
+      dockerfile,
+      context,
       args,
       from: base ? base.id : null,
       fromArg: base ? exactBaseArg(args, family.baseReferenceArg, base) : null,
       level: base ? base.level + 1 : 0,
+      inputs,
+      contentReference: `${this.repository}:${contentTag(inputs)}`,
     };
     this.byTag.set(tag, image);
     return image;

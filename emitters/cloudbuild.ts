@@ -8,16 +8,17 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import { distinctArgs, type BuildGraph } from "../core/graph.ts";
+import { distinctArgs, imagesById, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { imageReferenceProblem } from "../core/names.ts";
 import type { EmittedFile, Emitter } from "./contract.ts";
-import { outputPathProblem } from "./options.ts";
+import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 import { writtenText } from "./text.ts";
 
-export interface CloudBuildOptions extends Record<string, string | number> {
+export interface CloudBuildOptions extends Record<string, string | number | boolean> {
   timeout: string;
+  "content-tags": boolean;
   builder: string;
   output: string;
   "max-steps": number;
@@ -63,11 +64,13 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
       description: "longest single step arg, in characters; a longer one is an error",
       check: (value) => (Number.isInteger(value) && Number(value) > 0 ? undefined : "must be a positive whole number"),
     },
+    "content-tags": CONTENT_TAGS_OPTION,
   },
   emit(graph, options) {
-    checkArgLengths(graph, options["max-arg-length"]);
+    checkArgLengths(graph, options["max-arg-length"], options["content-tags"]);
     const { images } = graph;
-    const perConfig = Math.floor(options["max-steps"] / 2);
+    // With content tags an image is one step (look up, then build and push, or retag); else a build step and a push step.
+    const perConfig = options["content-tags"] ? options["max-steps"] : Math.floor(options["max-steps"] / 2);
     const starts = Array.from({ length: Math.max(1, Math.ceil(images.length / perConfig)) }, (_, i) => i * perConfig);
     const names = starts.length === 1 ? [options.output] : numberedNames(options.output, starts.length);
     const indexById = new Map(images.map((image, i) => [image.id, i]));
@@ -98,12 +101,17 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
   const steps = [];
   for (let i = start; i < end; i++) {
     const image = graph.images[i]!;
+    const base = image.from === null ? undefined : indexById.get(image.from)!;
+    const waitFor = base !== undefined && base >= start ? graph.images[base]!.reference : "-";
+    if (options["content-tags"]) {
+      const script = stepScript(image, base === undefined ? undefined : graph.images[base]!);
+      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", stepArg(script)], waitFor: [waitFor] });
+      continue;
+    }
     // A reference holds no '$' (core/graph.ts): it is written as it is.
     const args = ["build", "-t", image.reference, "-f", stepArg(image.dockerfile)];
     for (let a = 0; a < image.args.length; a++) args.push("--build-arg", stepArg(`${image.args[a]!.name}=${image.args[a]!.value}`));
     args.push(stepArg(image.context));
-    const base = image.from === null ? undefined : indexById.get(image.from)!;
-    const waitFor = base !== undefined && base >= start ? graph.images[base]!.reference : "-";
     steps.push(
       { id: image.reference, name: options.builder, args, waitFor: [waitFor] },
       { id: `${image.reference}-push`, name: options.builder, args: ["push", image.reference], waitFor: [image.reference] },
@@ -112,11 +120,55 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
   return { steps, timeout: options.timeout };
 }
 
+/**
+ * An image's step with content tags, a bash script: when the registry has the image's
+ * content reference, the image is pulled and its tag pushed (the daemon is shared, so a
+ * later step building FROM it finds it); otherwise it is built FROM its base's content
+ * reference and pushed under both.
+ */
+function stepScript(image: ImageNode, base: ImageNode | undefined): string {
+  const content = image.contentReference;
+  const args = image.args.map((arg) => {
+    const value = base === undefined ? arg.value : arg.value.split(base.reference).join(base.contentReference);
+    return ` --build-arg ${shellWord(`${arg.name}=${value}`)}`;
+  });
+  // References need no quoting (core/graph.ts).
+  return [
+    "set -euo pipefail",
+    `if docker manifest inspect ${content} > /dev/null 2>&1; then`,
+    `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
+    `  docker pull ${content}`,
+    `  docker tag ${content} ${image.reference}`,
+    "else",
+    `  docker build -t ${image.reference} -t ${content} -f ${shellWord(image.dockerfile)}${args.join("")} ${shellWord(image.context)}`,
+    `  docker push ${content}`,
+    "fi",
+    `docker push ${image.reference}`,
+    "",
+  ].join("\n");
+}
+
 /** A step arg holding `text` literally: Cloud Build substitutes $NAME and ${NAME} in args, and reads "$$" as '$'. */
 const stepArg = doubleDollars;
 
-function checkArgLengths(graph: BuildGraph, limit: number): void {
+function checkArgLengths(graph: BuildGraph, limit: number, contentTags: boolean): void {
   const diagnostics: Diagnostic[] = [];
+  if (contentTags) {
+    // The whole script is one step arg.
+    const byId = imagesById(graph);
+    for (const image of graph.images) {
+      const length = stepArg(stepScript(image, image.from === null ? undefined : byId.get(image.from))).length;
+      if (length > limit) {
+        diagnostics.push({
+          code: "LIMIT",
+          message: `emit cloudbuild: image ${image.id}: its step's script is ${length} characters, more than the ${limit} a Cloud Build step arg may hold`,
+          hint: "shorten its build args, raise --option max-arg-length if your Cloud Build accepts more, or write plain steps with --option content-tags=false",
+        });
+      }
+    }
+    if (diagnostics.length > 0) throw new CalibanError(diagnostics);
+    return;
+  }
   for (const { image, arg } of distinctArgs(graph)) {
     const length = stepArg(`${arg.name}=${arg.value}`).length;
     if (length > limit) {

@@ -7,10 +7,10 @@
 // that keep their own workflow: append them to $GITHUB_OUTPUT and use fromJSON().
 
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
-import { distinctArgs, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN } from "../core/names.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
-import { noExpressionProblem, outputPathProblem } from "./options.ts";
+import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem } from "./options.ts";
 import { TextWriter } from "./text.ts";
 import { commentText, pathFilter, workflowLiteral, yamlScalar } from "./quoting.ts";
 
@@ -32,6 +32,7 @@ export interface GithubOptions extends Record<string, string | boolean> {
   registry: string;
   username: string;
   "password-secret": string;
+  "content-tags": boolean;
 }
 
 export const github: Emitter<GithubOptions> = {
@@ -52,12 +53,14 @@ export const github: Emitter<GithubOptions> = {
       description: "name of the repository secret holding the registry password or token",
       check: (value) => (IDENTIFIER_PATTERN.test(String(value)) ? undefined : `"${value}" is not a valid secret name`),
     },
+    "content-tags": CONTENT_TAGS_OPTION,
   },
   emit(graph, options, context) {
     checkBuildArgsSurvive(graph);
     // Matrices read with fromJSON are data, which GitHub does not evaluate: values as they are.
-    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData), options.job) }];
-    const jobs = stageJobs(graph, workflowLiteral);
+    const contentTags = options["content-tags"];
+    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags), options.job) }];
+    const jobs = stageJobs(graph, workflowLiteral, contentTags);
     const workflow = renderWorkflow(graph, jobs, options, context);
     const bytes = Buffer.byteLength(workflow);
     if (bytes > MAX_WORKFLOW_BYTES) {
@@ -104,7 +107,8 @@ export interface StageJob {
  * One job per stage, or per part of a stage: a part holds at most 256 images
  * (GitHub's matrix cap) and a matrix of at most 1 MB, as GitHub counts job outputs.
  */
-export function stageJobs(graph: BuildGraph, literal: (text: string) => string): StageJob[] {
+export function stageJobs(graph: BuildGraph, literal: (text: string) => string, contentTags = true): StageJob[] {
+  const byId = imagesById(graph);
   const jobs: StageJob[] = [];
   let previous: string[] = [];
   stages(graph).forEach((images, index) => {
@@ -112,7 +116,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string):
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const entry = matrixEntry(image, literal);
+      const entry = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), literal, contentTags);
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
       const added = 2 * (entry.length + 1);
       if (current.images.length > 0 && (current.images.length === MAX_MATRIX_JOBS || size + added + 128 > MAX_JOB_OUTPUT_BYTES)) {
@@ -154,18 +158,21 @@ function matrixLines(jobs: readonly StageJob[], only: string): string {
 }
 
 /**
- * An image's matrix entry as JSON: {"id","image","dockerfile","context","build-args"}.
+ * An image's matrix entry as JSON: {"id","image",("content"),"dockerfile","context","build-args"}.
  * `literal` makes a value what GitHub reads literally where the entry is written (ids
- * and references hold no `${{`: core/graph.ts).
+ * and references hold no `${{`: core/graph.ts). With content tags, a child's args name
+ * its base by the base's content reference.
  */
-function matrixEntry(image: ImageNode, literal: (text: string) => string): string {
+function matrixEntry(image: ImageNode, base: ImageNode | undefined, literal: (text: string) => string, contentTags: boolean): string {
+  const value = (text: string) => (contentTags && base !== undefined ? text.split(base.reference).join(base.contentReference) : text);
   return JSON.stringify({
     id: image.id,
     image: image.reference,
+    ...(contentTags ? { content: image.contentReference } : {}),
     dockerfile: literal(image.dockerfile),
     context: literal(image.context),
     // NAME=VALUE lines, as build-push-action reads `build-args`.
-    "build-args": literal(image.args.map((arg) => `${arg.name}=${arg.value}`).join("\n")),
+    "build-args": literal(image.args.map((arg) => `${arg.name}=${value(arg.value)}`).join("\n")),
   });
 }
 
@@ -218,13 +225,48 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
     if (registry !== "docker.io") out.line(`      registry: ${yamlScalar(registry)}`);
     out.lines([`      username: ${yamlScalar(options.username)}`, `      password: ${yamlScalar(`\${{ secrets.${options["password-secret"]} }}`)}`]);
   }
+  if (!options["content-tags"]) {
+    out.lines([
+      "  - uses: docker/build-push-action@v6",
+      "    with:",
+      "      context: ${{ matrix.context }}",
+      "      file: ${{ matrix.dockerfile }}",
+      "      build-args: ${{ matrix.build-args }}",
+      "      tags: ${{ matrix.image }}",
+      "      push: true",
+    ]);
+    return;
+  }
+  // The registry is asked for the image's content reference first: an image it has is
+  // not rebuilt, its tag is pointed at it. Matrix values reach the scripts as environment
+  // variables, never as text of the script.
   out.lines([
+    "  - name: Look for the image's inputs digest in the registry",
+    "    id: registry",
+    "    env:",
+    "      CONTENT: ${{ matrix.content }}",
+    "    run: |",
+    '      if docker manifest inspect "$CONTENT" > /dev/null 2>&1; then',
+    '        echo "has=true" >> "$GITHUB_OUTPUT"',
+    '        echo "$CONTENT is in the registry: not rebuilt"',
+    "      else",
+    '        echo "has=false" >> "$GITHUB_OUTPUT"',
+    "      fi",
+    "  - name: Point the tag at it",
+    "    if: steps.registry.outputs.has == 'true'",
+    "    env:",
+    "      CONTENT: ${{ matrix.content }}",
+    "      IMAGE: ${{ matrix.image }}",
+    '    run: docker buildx imagetools create --tag "$IMAGE" "$CONTENT"',
     "  - uses: docker/build-push-action@v6",
+    "    if: steps.registry.outputs.has != 'true'",
     "    with:",
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
     "      build-args: ${{ matrix.build-args }}",
-    "      tags: ${{ matrix.image }}",
+    "      tags: |",
+    "        ${{ matrix.image }}",
+    "        ${{ matrix.content }}",
     "      push: true",
   ]);
 }

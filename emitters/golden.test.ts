@@ -24,11 +24,14 @@ describe("golden outputs", () => {
         "plan.txt": renderPlan(graph, fixture.matrix),
         "plan.json": [...graphJsonChunks(graph)].join(""),
       };
-      for (const emitter of builtinEmitters) {
-        for (const file of emitLoaded(emitter, loaded, graph)) {
-          expect(emittedText(file)).toBe(emittedText(file)); // chunked contents can be read twice
-          outputs[`${emitter.name}__${file.path.replaceAll("/", "__")}`] = emittedText(file);
-          if (emitter.name === "cloudbuild" && file.path.endsWith(".json")) emittedCloudBuild.push({ fixture: `${fixture.name}-${file.path}`, contents: emittedText(file) });
+      // Each emitter's default (content tags), and its plain form, which Caliban's generator wrote.
+      for (const [prefix, options] of [["", []], ["plain__", ["content-tags=false"]]] as const) {
+        for (const emitter of builtinEmitters) {
+          for (const file of emitLoaded(emitter, loaded, graph, options)) {
+            expect(emittedText(file)).toBe(emittedText(file)); // chunked contents can be read twice
+            outputs[`${prefix}${emitter.name}__${file.path.replaceAll("/", "__")}`] = emittedText(file);
+            if (emitter.name === "cloudbuild" && file.path.endsWith(".json")) emittedCloudBuild.push({ fixture: `${fixture.name}-${prefix}${file.path}`, contents: emittedText(file) });
+          }
         }
       }
       expect(goldenDifferences(fixture.expected, outputs)).toEqual([]);

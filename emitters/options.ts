@@ -110,3 +110,16 @@ export function outputPathProblem(value: OptionValue): string | undefined {
 export function noExpressionProblem(value: OptionValue): string | undefined {
   return String(value).includes("${{") ? `"${value}" holds "\${{", which GitHub would evaluate here` : undefined;
 }
+
+/**
+ * Every built-in emitter's `content-tags` (README, "Only what changed gets built"): each
+ * image is also pushed under its inputs digest (`contentReference`), a child builds
+ * FROM its base's, and a pipeline skips an image whose digest the registry already has.
+ * false writes the pipeline as before: every image built and pushed under its tag only.
+ */
+export const CONTENT_TAGS_OPTION: OptionSpec = {
+  type: "boolean",
+  default: true,
+  description: "push each image under its inputs digest too and skip the images the registry has (false: build every image, tags only)",
+};
+

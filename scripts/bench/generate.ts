@@ -8,8 +8,13 @@
 export type Shape = "cross" | "sparse" | "explicit" | "explicit-tables" | "chain";
 export const SHAPES: readonly Shape[] = ["cross", "sparse", "explicit", "explicit-tables", "chain"];
 
-/** A matrix of about `images` images (within a few percent). */
-export function generateMatrix(shape: Shape, images: number): string {
+/**
+ * A matrix of about `images` images (within a few percent). Every family builds from
+ * `context` (default "docker", which need not exist): not the folder the matrix and the
+ * outputs are written to, whose files would be digested into every image's inputs.
+ */
+export function generateMatrix(shape: Shape, images: number, context = "docker"): string {
+  const files = `context = ${JSON.stringify(context)}\ndockerfile = ${JSON.stringify(`${context}/Dockerfile`)}\n`;
   const lines = ['repository = "registry.example.com/bench/images"', ""];
   const axis = (name: string, count: number, attribute: string) => {
     lines.push(`[axes.${name}]`);
@@ -24,9 +29,9 @@ export function generateMatrix(shape: Shape, images: number): string {
     axis("cuda", c, "CUDA");
     axis("python", p, "PYTHON_VERSION");
     axis("framework", f, "FRAMEWORK");
-    lines.push('[images.cuda]\ntag = "cuda-{cuda}"\nmatrix = ["cuda"]\n');
-    lines.push('[images.python]\ntag = "py-{cuda}-{python}"\nmatrix = ["cuda", "python"]\nfrom = "cuda"\n');
-    lines.push('[images.framework]\ntag = "fw-{cuda}-{python}-{framework}"\nmatrix = ["cuda", "python", "framework"]\nfrom = "python"\nargs = ["framework", "python", { LABEL = "{framework} on {python.PYTHON_VERSION}" }]\n');
+    lines.push(`[images.cuda]\n${files}tag = "cuda-{cuda}"\nmatrix = ["cuda"]\n`);
+    lines.push(`[images.python]\n${files}tag = "py-{cuda}-{python}"\nmatrix = ["cuda", "python"]\nfrom = "cuda"\n`);
+    lines.push(`[images.framework]\n${files}tag = "fw-{cuda}-{python}-{framework}"\nmatrix = ["cuda", "python", "framework"]\nfrom = "python"\nargs = ["framework", "python", { LABEL = "{framework} on {python.PYTHON_VERSION}" }]\n`);
     return lines.join("\n");
   }
   // distro (d) × python (p) × variant (v), with d·p·v ≈ images.
@@ -36,8 +41,8 @@ export function generateMatrix(shape: Shape, images: number): string {
   axis("distro", d, "DISTRO");
   axis("python", p, "PYTHON_VERSION");
   axis("variant", v, "VARIANT");
-  lines.push('[images.base]\ntag = "base-{distro}"\nmatrix = ["distro"]\nargs = ["distro"]\n');
-  lines.push('[images.app]\ntag = "app-{distro}-{python}-{variant}"\nmatrix = ["distro", "python", "variant"]\nfrom = "base"');
+  lines.push(`[images.base]\n${files}tag = "base-{distro}"\nmatrix = ["distro"]\nargs = ["distro"]\n`);
+  lines.push(`[images.app]\n${files}tag = "app-{distro}-{python}-{variant}"\nmatrix = ["distro", "python", "variant"]\nfrom = "base"`);
   const combination = (i: number, j: number, k: number) => `{ distro = "distro${i}", python = "python${j}", variant = "variant${k}" }`;
   if (shape === "sparse") {
     const excludes: string[] = [];

@@ -11,6 +11,8 @@ import { imagesById, type BuildGraph } from "../../core/graph.ts";
 
 export interface ImageView {
   readonly reference: string;
+  /** The content reference it is also tagged with (with content tags on). */
+  readonly content?: string;
   readonly dockerfile: string;
   readonly context: string;
   readonly args: Readonly<Record<string, string>>;
@@ -22,56 +24,121 @@ export interface OutputView {
   readonly bases: Readonly<Record<string, readonly string[]>>;
 }
 
-export function planView(graph: BuildGraph): OutputView {
+/**
+ * What the plan says each output builds. With content tags (every emitter's default)
+ * an image is also tagged with its content reference, and an arg that names its base
+ * names the base's content reference.
+ */
+export function planView(graph: BuildGraph, contentTags = true): OutputView {
   const byId = imagesById(graph);
   return normalise(
-    graph.images.map((image) => ({
-      reference: image.reference,
-      dockerfile: image.dockerfile,
-      context: image.context,
-      args: Object.fromEntries(image.args.map((a) => [a.name, a.value])),
-    })),
+    graph.images.map((image) => {
+      const base = image.from === null ? undefined : byId.get(image.from)!;
+      const value = (text: string) => (contentTags && base ? text.split(base.reference).join(base.contentReference) : text);
+      return {
+        reference: image.reference,
+        ...(contentTags ? { content: image.contentReference } : {}),
+        dockerfile: image.dockerfile,
+        context: image.context,
+        args: Object.fromEntries(image.args.map((a) => [a.name, value(a.value)])),
+      };
+    }),
     Object.fromEntries(graph.images.map((i) => [i.reference, i.from === null ? [] : [byId.get(i.from)!.reference]])),
   );
 }
 
 /**
- * Cloud Build, one config or several submitted in order: build steps' docker
- * arguments, `$$` read back as Cloud Build reads it. Within a config an image waits
- * for its base's build step; across configs it builds FROM an image an earlier
- * config pushed (docker pulls it), named by one of its build args.
+ * Cloud Build, one config or several submitted in order, `$$` read back as Cloud Build
+ * reads it. A plain step's args are docker's; a content-tags step is a bash script,
+ * which is run here by bash with a recording docker whose `manifest inspect` finds
+ * only the references in `existing`: what it ran is what the step builds and pushes.
+ * Within a config an image waits for its base's step; across configs it builds FROM an
+ * image an earlier config pushed (docker pulls it), named by one of its build args.
  */
-export function cloudbuildView(...texts: string[]): OutputView {
+export function cloudbuildView(texts: readonly string[], existing: readonly string[] = []): OutputView & { readonly calls: readonly string[][] } {
   const images: ImageView[] = [];
   const bases: Record<string, string[]> = {};
-  const pushedEarlier = new Set<string>();
+  const pushedEarlier = new Map<string, string>();
+  const allCalls: string[][] = [];
   for (const text of texts) {
-    const config = JSON.parse(text) as { steps: { id: string; args: string[]; waitFor: string[] }[] };
+    const config = JSON.parse(text) as { steps: { id: string; entrypoint?: string; args: string[]; waitFor: string[] }[] };
     if (config.steps.length > 300) throw new Error(`cloudbuild: a config with ${config.steps.length} steps; Cloud Build runs at most 300`);
-    const pushed = config.steps.filter((s) => s.args[0] === "push").map((s) => s.args[1]!.replaceAll("$$", "$"));
-    for (const step of config.steps) {
-      if (step.args[0] !== "build") continue;
-      const image = dockerBuildView(step.args.slice(1).map((a) => a.replaceAll("$$", "$")));
-      if (!pushed.includes(image.reference)) throw new Error(`cloudbuild: ${image.reference} is built but never pushed`);
+    const pushedHere: string[] = [];
+    const scripts = config.steps.map((step) => {
+      const args = step.args.map((a) => a.replaceAll("$$", "$"));
+      if (step.entrypoint === undefined) return undefined;
+      if (step.entrypoint === "bash" && args[0] === "-c" && args.length === 2) return args[1]!;
+      throw new Error(`cloudbuild: a step runs ${step.entrypoint} ${JSON.stringify(args)}`);
+    });
+    const ran = runScripts(scripts.filter((script) => script !== undefined), existing);
+    let next = 0;
+    config.steps.forEach((step, index) => {
+      const calls = scripts[index] === undefined ? [step.args.map((a) => a.replaceAll("$$", "$"))] : ran[next++]!;
+      allCalls.push(...calls);
+      pushedHere.push(...calls.filter((c) => c[0] === "push").map((c) => c[1]!));
+      const build = calls.find((c) => c[0] === "build");
+      if (!build) return;
+      const image = dockerBuildView(build.slice(1));
       images.push(image);
       const waited = step.waitFor.filter((w) => w !== "-");
-      const pulled = Object.values(image.args).filter((value) => pushedEarlier.has(value));
+      const pulled = Object.values(image.args).filter((value) => pushedEarlier.has(value)).map((value) => pushedEarlier.get(value)!);
       bases[image.reference] = [...waited, ...pulled];
+    });
+    for (const step of config.steps) {
+      const build = images.find((i) => i.reference === step.id);
+      if (!build) continue;
+      for (const reference of [build.reference, build.content]) {
+        if (reference === undefined) continue;
+        if (!pushedHere.includes(reference)) throw new Error(`cloudbuild: ${reference} is built but never pushed`);
+        pushedEarlier.set(reference, build.reference);
+      }
     }
-    for (const reference of pushed) pushedEarlier.add(reference);
   }
-  return normalise(images, bases);
+  return { ...normalise(images, bases), calls: allCalls };
+}
+
+/**
+ * Pipeline shell scripts, each run by `bash -c` as its step would run it, in order, with
+ * a recording docker (see recordingDocker): the calls each one made. One driving shell
+ * runs them all (a process per script is slow for 300 steps); a marker call between
+ * scripts tells their calls apart.
+ */
+export function runScripts(scripts: readonly string[], existing: readonly string[] = [], env: Record<string, string> = {}): string[][][] {
+  if (scripts.length === 0) return [];
+  const docker = recordingDocker(existing);
+  const files = scripts.map((script, i) => {
+    const file = join(docker.directory, `step-${i}.sh`);
+    writeFileSync(file, script);
+    return file;
+  });
+  // The recording docker as an exported bash function, which each `bash -c` inherits: the
+  // same log and answers as the script on PATH, without a process per call.
+  const log = JSON.stringify(join(docker.directory, "docker.log"));
+  const recorder =
+    `docker() { local line; printf -v line '%s\\037' "$@"; printf '%s\\036' "$line" >> ${log}; ` +
+    `if [ "$1 $2" = "manifest inspect" ]; then [[ "$REGISTRY_HAS" == *$'\\n'"$3"$'\\n'* ]]; return; fi; }\nexport -f docker\n`;
+  const driver = recorder + files.map((file) => `bash -c "$(cat ${JSON.stringify(file)})" || exit $?\ndocker --end-of-step\n`).join("");
+  const registryHas = `\n${existing.map((reference) => `${reference}\n`).join("")}`;
+  const run = Bun.spawnSync(["bash", "-c", driver], { cwd: docker.directory, env: { ...process.env, ...env, REGISTRY_HAS: registryHas, PATH: `${docker.directory}:${process.env.PATH}` } });
+  if (run.exitCode !== 0) throw new Error(`a script failed (${run.exitCode}): ${run.stderr.toString()}`);
+  const perScript: string[][][] = [[]];
+  for (const call of docker.calls()) {
+    if (call[0] === "--end-of-step") perScript.push([]);
+    else perScript.at(-1)!.push(call);
+  }
+  perScript.pop();
+  return perScript;
 }
 
 /** `docker build` arguments (after "build") → the image they build. */
 export function dockerBuildView(args: readonly string[]): ImageView {
-  let reference = "";
+  const tags: string[] = [];
   let dockerfile = "Dockerfile";
   const buildArgs: Record<string, string> = {};
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
-    if (arg === "-t") reference = args[++i]!;
+    if (arg === "-t") tags.push(args[++i]!);
     else if (arg === "-f") dockerfile = args[++i]!;
     else if (arg === "--build-arg") {
       const pair = args[++i]!;
@@ -80,7 +147,8 @@ export function dockerBuildView(args: readonly string[]): ImageView {
     } else rest.push(arg);
   }
   if (rest.length !== 1) throw new Error(`docker build: expected one context, found ${JSON.stringify(rest)}`);
-  return { reference, dockerfile, context: rest[0]!, args: buildArgs };
+  if (tags.length < 1 || tags.length > 2) throw new Error(`docker build: expected a tag and perhaps a content tag, found ${JSON.stringify(tags)}`);
+  return { reference: tags[0]!, ...(tags[1] === undefined ? {} : { content: tags[1] }), dockerfile, context: rest[0]!, args: buildArgs };
 }
 
 /**
@@ -121,7 +189,8 @@ export function githubView(workflow: { jobs: Record<string, { needs?: string[]; 
         args[line.slice(0, equals)] = line.slice(equals + 1);
       }
       const reference = literal(entry.image!);
-      images.push({ reference, dockerfile: literal(entry.dockerfile!), context: literal(entry.context!), args });
+      const content = entry.content === undefined ? {} : { content: literal(entry.content) };
+      images.push({ reference, ...content, dockerfile: literal(entry.dockerfile!), context: literal(entry.context!), args });
       references.push(reference);
     }
     jobImages.set(name, references);
@@ -160,12 +229,20 @@ export function buildPushActionList(input: string): string[] {
  * A fake `docker` that records every call: `path` to put first on PATH or pass as
  * DOCKER, `calls()` the argument lists, in order. One write per call (unit separator
  * between arguments, record separator after), so parallel callers do not interleave.
+ * `docker manifest inspect REF` succeeds exactly when REF is one of `existing`, as a
+ * registry holding those images would answer.
  */
-export function recordingDocker(): { path: string; directory: string; calls(): string[][] } {
+export function recordingDocker(existing: readonly string[] = []): { path: string; directory: string; calls(): string[][] } {
   const directory = mkdtempSync(join(tmpdir(), "docker-"));
   const log = join(directory, "docker.log");
   const path = join(directory, "docker");
-  writeFileSync(path, `#!/usr/bin/env bash\nline=$(printf '%s\\037' "$@")\nprintf '%s\\036' "$line" >> ${JSON.stringify(log)}\n`);
+  const registry = join(directory, "registry.txt");
+  writeFileSync(registry, existing.map((reference) => `${reference}\n`).join(""));
+  writeFileSync(
+    path,
+    `#!/usr/bin/env bash\nline=$(printf '%s\\037' "$@")\nprintf '%s\\036' "$line" >> ${JSON.stringify(log)}\n` +
+      `if [ "$1 $2" = "manifest inspect" ]; then grep -qxF -- "$3" ${JSON.stringify(registry)}; exit; fi\n`,
+  );
   chmodSync(path, 0o755);
   writeFileSync(log, "");
   return {
@@ -180,8 +257,8 @@ export function recordingDocker(): { path: string; directory: string; calls(): s
  * what the shell handed to docker after make's and the shell's own expansions; the
  * direct prerequisites of each build target come from make's own database (-p).
  */
-export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly string[] = []): OutputView & { readonly order: readonly string[]; readonly pushes: readonly string[]; readonly stderr: string } {
-  const docker = recordingDocker();
+export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly string[] = [], existing: readonly string[] = []): OutputView & { readonly order: readonly string[]; readonly pushes: readonly string[]; readonly retags: readonly string[][]; readonly stderr: string } {
+  const docker = recordingDocker(existing);
   const directory = docker.directory;
   writeFileSync(join(directory, "Makefile"), makefile);
   const run = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${docker.path}`, ...makeArgs], { cwd: directory });
@@ -192,13 +269,16 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
   const images: ImageView[] = [];
   const order: string[] = [];
   const pushes: string[] = [];
+  const retags: string[][] = [];
   for (const call of calls) {
     if (call[0] === "build") {
       const image = dockerBuildView(call.slice(1));
       images.push(image);
       order.push(image.reference);
     } else if (call[0] === "push") pushes.push(call[1]!);
-    else throw new Error(`make ran docker ${call[0]}`);
+    else if (call[0] === "manifest" && call[1] === "inspect") continue;
+    else if (call.slice(0, 4).join(" ") === "buildx imagetools create --tag") retags.push(call.slice(4));
+    else throw new Error(`make ran docker ${call.join(" ")}`);
   }
 
   // Targets are named by image id, by design; the plan says which reference each id is.
@@ -211,23 +291,26 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
     const prerequisites = match[2]!.trim().split(/\s+/).filter((p) => p.startsWith("build/"));
     bases[referenceOfId.get(match[1]!)!] = prerequisites.map((p) => referenceOfId.get(p.slice("build/".length)) ?? p);
   }
-  return { ...normalise(images, bases), order, pushes, stderr };
+  return { ...normalise(images, bases), order, pushes, retags, stderr };
 }
 
 /** bake: the JSON `docker buildx bake --print` resolves; a base is linked by `contexts = { ref = "target:id" }`. */
 export function bakeView(printed: { target: Record<string, { context: string; dockerfile: string; args?: Record<string, string>; tags: string[]; contexts?: Record<string, string> }> }): OutputView {
   const images: ImageView[] = [];
   const bases: Record<string, string[]> = {};
-  const referenceOf = (id: string) => printed.target[id]?.tags[0] ?? `?${id}`;
+  const tagsOf = (id: string) => printed.target[id]?.tags ?? [];
   for (const target of Object.values(printed.target)) {
-    if (target.tags.length !== 1) throw new Error(`bake: a target with ${target.tags.length} tags`);
+    if (target.tags.length < 1 || target.tags.length > 2) throw new Error(`bake: a target with ${target.tags.length} tags`);
     const reference = target.tags[0]!;
+    const content = target.tags[1] === undefined ? {} : { content: target.tags[1] };
     // bake's dockerfile is relative to the context; the plan's, to where the build runs.
-    images.push({ reference, dockerfile: posix.normalize(posix.join(target.context, target.dockerfile)), context: target.context, args: target.args ?? {} });
+    images.push({ reference, ...content, dockerfile: posix.normalize(posix.join(target.context, target.dockerfile)), context: target.context, args: target.args ?? {} });
+    // A base is linked by the name its child builds FROM: its reference, or its content reference.
     bases[reference] = Object.entries(target.contexts ?? {}).map(([name, link]) => {
       if (!link.startsWith("target:")) throw new Error(`bake: context ${name} is not a target link`);
-      if (referenceOf(link.slice("target:".length)) !== name) throw new Error(`bake: context ${name} links ${link}, which builds ${referenceOf(link.slice(7))}`);
-      return name;
+      const linked = tagsOf(link.slice("target:".length));
+      if (!linked.includes(name)) throw new Error(`bake: context ${name} links ${link}, which builds ${linked.join(", ")}`);
+      return linked[0]!;
     });
   }
   return normalise(images, bases);

@@ -1,0 +1,57 @@
+// The files on disk, as a SourceTree (core/inputs.ts): what a build run here would
+// send. Paths are relative to the matrix file's directory, which is what builds use.
+
+import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { isAbsolute, join } from "node:path";
+import { sha256, type SourceFile, type SourceTree } from "../core/inputs.ts";
+
+export class WorkingTree implements SourceTree {
+  constructor(private readonly root: string) {}
+
+  private resolve(path: string): string {
+    return isAbsolute(path) ? path : join(this.root, path);
+  }
+
+  readFile(path: string): Uint8Array | undefined {
+    try {
+      return readFileSync(this.resolve(path));
+    } catch {
+      return undefined;
+    }
+  }
+
+  listFiles(directory: string, skip: (relative: string) => boolean): SourceFile[] | undefined {
+    const top = this.resolve(directory);
+    try {
+      if (!statSync(top).isDirectory()) return undefined;
+    } catch {
+      return undefined;
+    }
+    const files: SourceFile[] = [];
+    const walk = (absolute: string, relative: string) => {
+      for (const entry of readdirSync(absolute, { withFileTypes: true })) {
+        if (entry.name === ".git") continue;
+        const path = relative === "" ? entry.name : `${relative}/${entry.name}`;
+        const full = join(absolute, entry.name);
+        if (entry.isDirectory()) {
+          if (!skip(path)) walk(full, path);
+        } else if (entry.isSymbolicLink()) {
+          files.push({ path, kind: "symlink" });
+        } else if (entry.isFile()) {
+          // git's rule for the executable bit: the owner's.
+          files.push({ path, kind: (lstatSync(full).mode & 0o100) !== 0 ? "executable" : "file" });
+        }
+      }
+    };
+    walk(top, "");
+    return files;
+  }
+
+  digests(directory: string, files: readonly SourceFile[]): string[] {
+    const top = this.resolve(directory);
+    return files.map((file) => {
+      const full = join(top, file.path);
+      return sha256(file.kind === "symlink" ? readlinkSync(full) : readFileSync(full));
+    });
+  }
+}

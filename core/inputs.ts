@@ -1,0 +1,236 @@
+// The digest of everything that decides what an image's build produces (README,
+// "The inputs digest"): its Dockerfile's bytes, the files of its build context that
+// docker would send, its build args, and its base image's digest. Two checkouts with
+// the same files give the same digests on any machine; an image is rebuilt exactly
+// when its digest is not yet in the registry.
+//
+// Files are read through a SourceTree: the working tree (cli/working-tree.ts) or a git
+// revision (cli/git-tree.ts), so that `affected --since REV` digests REV with the very
+// same code. Each context is listed and hashed once, however many images share it.
+
+import dockerignore from "@balena/dockerignore";
+import type { BuildArg } from "./graph.ts";
+
+/** A file of a directory, as docker would send it in a build context. */
+export interface SourceFile {
+  /** Relative to the listed directory, '/'-separated, never starting with '/' or holding '.' or '..'. */
+  readonly path: string;
+  /** A symlink is sent as a link: its digest is that of its target's text. */
+  readonly kind: "file" | "executable" | "symlink";
+}
+
+/** Where digests read files from. Every path is as the matrix gives it: relative to the matrix file's directory. */
+export interface SourceTree {
+  /** A file's bytes, or undefined when there is no such file. */
+  readFile(path: string): Uint8Array | undefined;
+  /**
+   * Every file under a directory (not `.git`), or undefined when it is not a directory.
+   * `skip(relative)` says that a directory need not be entered: nothing below it is sent.
+   */
+  listFiles(directory: string, skip: (relative: string) => boolean): SourceFile[] | undefined;
+  /** The sha256 (hex) of each file's content, in order: read together, so that a git revision is read in one call. */
+  digests(directory: string, files: readonly SourceFile[]): string[];
+}
+
+/** A tree with no files: every Dockerfile and context is missing (the embedded matrix, outside any project). */
+export const NO_SOURCES: SourceTree = {
+  readFile: () => undefined,
+  listFiles: () => undefined,
+  digests: () => [],
+};
+
+/** The files of a context that a build sends, with their digests: what `affected` compares to say why. */
+export interface ContextFiles {
+  /** The ignore file that chose them (`<Dockerfile>.dockerignore` or `<context>/.dockerignore`), if any. */
+  readonly ignoreFile: string | undefined;
+  /** path → "<kind> <sha256>", paths relative to the context. */
+  readonly files: ReadonlyMap<string, string>;
+}
+
+/** What an image's digest is made of, kept for `affected` to tell why an image changed. */
+export interface InputParts {
+  readonly dockerfile: string;
+  readonly context: string;
+  readonly args: readonly string[];
+  readonly base: string | null;
+}
+
+/** Computes `inputs` for images, remembering each Dockerfile's and context's digest. */
+export class InputsDigester {
+  private readonly dockerfiles = new Map<string, string>();
+  private readonly ignoreFiles = new Map<string, string | undefined>();
+  private readonly contexts = new Map<string, { digest: string; files: ContextFiles | undefined }>();
+
+  /** Paths relative to the matrix file's directory (a directory ends in '/') that no context digest covers. */
+  private readonly excluded: readonly string[];
+
+  /**
+   * `generated`: the matrix file and the files it says `emit --all` writes. A context
+   * holding them would send them, but they describe the build: were they digested, every
+   * emitted file would change the digests written in it, a loop with no fixed point.
+   */
+  constructor(
+    private readonly tree: SourceTree,
+    generated: readonly string[] = [],
+  ) {
+    this.excluded = generated.map((path) => normalPath(path) + (path.endsWith("/") ? "/" : ""));
+  }
+
+  /**
+   * An image's digest: "sha256:" and 64 hex digits. Where an arg's value holds the
+   * base's reference ({from} put it there), it is digested as `{from}`: the base's own
+   * digest stands for it, and the repository images are pushed to is no input.
+   */
+  image(dockerfile: string, context: string, args: readonly BuildArg[], base: { readonly reference: string; readonly inputs: string } | undefined): string {
+    return `sha256:${sha256(imageText(this.parts(dockerfile, context, args, base)))}`;
+  }
+
+  parts(dockerfile: string, context: string, args: readonly BuildArg[], base: { readonly reference: string; readonly inputs: string } | undefined): InputParts {
+    const argLines: string[] = [];
+    for (let i = 0; i < args.length; i++) {
+      const { name, value } = args[i]!;
+      const written = base !== undefined && value.includes(base.reference) ? value.split(base.reference).join("{from}") : value;
+      argLines.push(`arg ${netstring(name)} ${netstring(written)}`);
+    }
+    return {
+      dockerfile: this.dockerfileLine(dockerfile, context),
+      context: this.contextLine(context, dockerfile),
+      args: argLines,
+      base: base ? `base ${base.inputs}` : null,
+    };
+  }
+
+  /** The files a context sends for a Dockerfile (undefined for a URL context or a missing directory). */
+  contextFiles(context: string, dockerfile: string): ContextFiles | undefined {
+    if (isRemoteContext(context)) return undefined;
+    return this.context(context, this.ignoreFile(dockerfile, context)).files;
+  }
+
+  private dockerfileLine(dockerfile: string, context: string): string {
+    // With a remote context, -f names a file inside it: only its name is known here.
+    if (isRemoteContext(context)) return `dockerfile path ${netstring(dockerfile)}`;
+    let line = this.dockerfiles.get(dockerfile);
+    if (line === undefined) {
+      const bytes = this.tree.readFile(dockerfile);
+      line = `dockerfile ${bytes === undefined ? "missing" : sha256(bytes)}`;
+      this.dockerfiles.set(dockerfile, line);
+    }
+    return line;
+  }
+
+  private contextLine(context: string, dockerfile: string): string {
+    if (isRemoteContext(context)) return `context url ${netstring(context)}`;
+    return `context ${this.context(context, this.ignoreFile(dockerfile, context)).digest}`;
+  }
+
+  /** Whether a file of `context`, by its path in it, is one of the generated paths. */
+  private generatedIn(context: string): (path: string) => boolean {
+    if (this.excluded.length === 0 || context.startsWith("/")) return () => false;
+    const prefix = normalPath(context);
+    const inContext = prefix === "" ? this.excluded : this.excluded.filter((path) => path.startsWith(`${prefix}/`)).map((path) => path.slice(prefix.length + 1));
+    if (inContext.length === 0) return () => false;
+    return (path) => inContext.some((excluded) => (excluded.endsWith("/") ? path.startsWith(excluded) : path === excluded));
+  }
+
+  /** Docker's rule: `<Dockerfile>.dockerignore` beside the Dockerfile, when there is one, else `<context>/.dockerignore`. */
+  private ignoreFile(dockerfile: string, context: string): string | undefined {
+    const key = `${dockerfile}\u0000${context}`;
+    if (this.ignoreFiles.has(key)) return this.ignoreFiles.get(key);
+    const candidates = [`${dockerfile}.dockerignore`, joinPath(context, ".dockerignore")];
+    const found = candidates.find((path) => this.tree.readFile(path) !== undefined);
+    this.ignoreFiles.set(key, found);
+    return found;
+  }
+
+  private context(context: string, ignoreFile: string | undefined): { digest: string; files: ContextFiles | undefined } {
+    const key = `${context}\u0000${ignoreFile ?? ""}`;
+    let known = this.contexts.get(key);
+    if (known) return known;
+    const ignore = ignoreFile === undefined ? undefined : ignoreMatcher(this.tree.readFile(ignoreFile)!);
+    const listed = this.tree.listFiles(context, (relative) => ignore?.skipsDirectory(relative) ?? false);
+    if (listed === undefined) {
+      known = { digest: "missing", files: undefined };
+    } else {
+      const generated = this.generatedIn(context);
+      const sent = listed.filter((file) => !(ignore?.ignores(file.path) ?? false) && !generated(file.path));
+      sortByCodePoints(sent);
+      const digests = this.tree.digests(context, sent);
+      const files = new Map<string, string>();
+      let text = "caliban-images context 1\n";
+      sent.forEach((file, i) => {
+        files.set(file.path, `${file.kind} ${digests[i]}`);
+        text += `${file.kind} ${digests[i]} ${netstring(file.path)}\n`;
+      });
+      known = { digest: sha256(text), files: { ignoreFile, files } };
+    }
+    this.contexts.set(key, known);
+    return known;
+  }
+}
+
+/** The text an image's digest is the sha256 of (README, "The inputs digest"). */
+export function imageText(parts: InputParts): string {
+  return `caliban-images inputs 1\n${parts.dockerfile}\n${parts.context}\n${parts.args.map((line) => `${line}\n`).join("")}${parts.base === null ? "" : `${parts.base}\n`}`;
+}
+
+/** The tag an image is also pushed under: its digest's hex, so any tag grammar accepts it (71 characters). */
+export function contentTag(inputs: string): string {
+  return `inputs-${inputs.slice("sha256:".length)}`;
+}
+
+/** `<UTF-8 byte length>:<text>`: a field no text can run over into the next. */
+function netstring(text: string): string {
+  return `${Buffer.byteLength(text)}:${text}`;
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return new Bun.CryptoHasher("sha256").update(data).digest("hex");
+}
+
+/**
+ * Files in code point order, which is UTF-8 byte order. JavaScript's `<` compares UTF-16
+ * units, which agrees unless a path holds a character beyond U+FFFF.
+ */
+function sortByCodePoints(files: SourceFile[]): void {
+  if (!files.some((file) => /[\ud800-\udfff]/.test(file.path))) {
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    return;
+  }
+  const keys = new Map(files.map((file) => [file, Buffer.from(file.path)]));
+  files.sort((a, b) => Buffer.compare(keys.get(a)!, keys.get(b)!));
+}
+
+/** A relative path without '.' segments or doubled slashes ("" for the directory itself); '..' stays. */
+function normalPath(path: string): string {
+  return path.split("/").filter((segment) => segment !== "" && segment !== ".").join("/");
+}
+
+function joinPath(directory: string, name: string): string {
+  return directory === "." || directory === "" ? name : `${directory.replace(/\/+$/, "")}/${name}`;
+}
+
+/** A context docker fetches: a URL, or a git remote (git@host:repo, github.com/...). */
+export function isRemoteContext(context: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(context) || /^git@/.test(context) || /^github\.com\//.test(context);
+}
+
+interface IgnoreMatcher {
+  ignores(path: string): boolean;
+  /** A directory whose every file is ignored, whatever is below it: nothing to walk. */
+  skipsDirectory(path: string): boolean;
+}
+
+/**
+ * docker's matcher (moby/patternmatcher), through @balena/dockerignore: case-sensitive,
+ * as on Linux (the library folds case by default). With no `!` exception a directory
+ * that matches sends nothing below it, so it is not walked.
+ */
+function ignoreMatcher(bytes: Uint8Array): IgnoreMatcher {
+  const text = new TextDecoder().decode(bytes);
+  const matcher = dockerignore({ ignorecase: false }).add(text);
+  const hasExceptions = text.split(/\r?\n/).some((line) => line.trim().startsWith("!"));
+  return {
+    ignores: (path) => matcher.ignores(path),
+    skipsDirectory: (path) => !hasExceptions && matcher.ignores(path),
+  };
+}
