@@ -2,9 +2,8 @@
 
 import { fail } from "../core/errors.ts";
 import { displayName } from "../core/printable.ts";
-import type { BuildGraph } from "../core/graph.ts";
 import { importLegacyConfig } from "../import/legacy-import.ts";
-import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
+import { loadMatrix, planLoaded } from "../core/load.ts";
 import type { Matrix } from "../core/matrix.ts";
 import { repositoryProblem } from "../core/names.ts";
 import { builtinEmitters } from "../emitters/index.ts";
@@ -14,6 +13,8 @@ import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type 
 import { emitLoaded } from "./emit.ts";
 import { matrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { writeOutputs } from "./output.ts";
+import { affectedJson, findAffected, type Comparison, type Planned } from "./affected.ts";
+import { affectedSubgraph } from "../core/affected.ts";
 import { WorkingTree } from "./working-tree.ts";
 import { NO_SOURCES } from "../core/inputs.ts";
 import type { Io } from "./terminal.ts";
@@ -32,6 +33,8 @@ interface CommandSpec {
 
 const MATRIX_OPTION = ["--matrix <file>", "matrix file (default: ./matrix.toml, else the embedded default)"] as const;
 const BASE_URL_OPTION = ["--base-url <repository>", "push images to this repository instead of the matrix's `repository`"] as const;
+const SINCE_OPTION = ["--since <revision>", "only the images whose inputs differ from those at this git revision (see `caliban-images affected`)"] as const;
+const CHANGED_OPTION = ["--changed", "only the images the PATHs given after the command affect (changed files, relative to the repository's root)"] as const;
 const PLUGIN_OPTION: readonly [string, string, { type: unknown[] }] = ["--plugin <file>", "load emitters from this .ts or .js module (repeatable)", { type: [String] }];
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -43,8 +46,15 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ["caliban-images plan", "caliban-images plan --matrix images.toml --json"],
   },
   {
+    name: "affected",
+    usage: "affected [...paths]",
+    description: "List the images whose inputs changed since a git revision (--since), or that changed files affect (--changed PATH...)",
+    options: [MATRIX_OPTION, BASE_URL_OPTION, SINCE_OPTION, CHANGED_OPTION, ["--json", "print the graph's entries of the affected images, each with why"]],
+    examples: ["caliban-images affected --since origin/main", "caliban-images affected --since HEAD~1 --json", "caliban-images affected --changed docker/base.Dockerfile docker/app/main.py"],
+  },
+  {
     name: "emit",
-    usage: "emit <emitter>",
+    usage: "emit <emitter> [...paths]",
     description: "Write the build graph for a CI system or build tool (see `caliban-images emitters`)",
     options: [
       MATRIX_OPTION,
@@ -52,6 +62,8 @@ export const COMMANDS: readonly CommandSpec[] = [
       ["-o, --output <path>", "write to this file (or directory) instead of stdout; replaced whole or not at all"],
       ["--option <key=value>", "set an emitter option (repeatable); see `caliban-images emit NAME --help`", { type: [String] }],
       ["--format <format>", "short for --option format=FORMAT (e.g. emit github --format matrix)"],
+      SINCE_OPTION,
+      CHANGED_OPTION,
       PLUGIN_OPTION,
     ],
     examples: [
@@ -61,6 +73,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       "caliban-images emit github --format matrix >> \"$GITHUB_OUTPUT\"",
       "caliban-images emit make -o Makefile && make -j4 push",
       "caliban-images emit bake > docker-bake.hcl && docker buildx bake",
+      "caliban-images emit bake --since origin/main -o docker-bake.hcl   (only what changed)",
     ],
   },
   {
@@ -86,8 +99,10 @@ export async function runCommand(name: string, args: string[], options: Options,
   switch (name) {
     case "plan":
       return plan(options, io);
+    case "affected":
+      return affected(args, options, io);
     case "emit":
-      return emit(args[0]!, options, io);
+      return emit(args[0]!, args.slice(1), options, io);
     case "emit-help":
       return emitHelp(args[0]!, options, io);
     case "import":
@@ -114,7 +129,7 @@ function baseUrlOption(options: Options): string | undefined {
   return baseUrl;
 }
 
-async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatrix; graph: BuildGraph; source: MatrixSource }> {
+async function loadGraph(options: Options, io: Io): Promise<Planned> {
   const baseUrl = baseUrlOption(options);
   const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
   const loaded = await loadMatrix(source.text, source.file);
@@ -123,7 +138,7 @@ async function loadGraph(options: Options, io: Io): Promise<{ loaded: LoadedMatr
   // The embedded matrix names no files of the folder it runs in: its images are digested with none.
   const sources = source.directory === undefined ? NO_SOURCES : new WorkingTree(source.directory);
   const graph = planLoaded(loaded, { sources, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
-  return { loaded, graph, source };
+  return { loaded, graph, source, sources, repository: baseUrl };
 }
 
 /**
@@ -160,8 +175,41 @@ async function emitterRegistry(options: Options, matrix: { source: MatrixSource;
   return registerEmitters(builtinEmitters, await loadPlugins(references));
 }
 
-async function emit(name: string, options: Options, io: Io): Promise<number> {
-  const { loaded, graph, source } = await loadGraph(options, io);
+/** --since REV or --changed PATH..., or undefined for neither; both is a mistake. */
+function comparisonOption(options: Options, paths: readonly string[], required: boolean): Comparison | undefined {
+  const since = optionalString(options.since, "--since");
+  if (since !== undefined && options.changed) fail("USAGE", "give --since REVISION or --changed PATH..., not both");
+  if (options.changed) return { changed: paths };
+  if (paths.length > 0) fail("USAGE", `unexpected argument "${paths[0]}"`, { hint: "changed paths follow --changed" });
+  if (since !== undefined) return { since };
+  if (required) fail("USAGE", "affected needs --since REVISION or --changed PATH...", { hint: "e.g. caliban-images affected --since origin/main" });
+  return undefined;
+}
+
+async function affected(paths: string[], options: Options, io: Io): Promise<number> {
+  const comparison = comparisonOption(options, paths, true)!;
+  const planned = await loadGraph(options, io);
+  const images = await findAffected(planned, comparison, (line) => io.stderr(`warning: ${line}\n`));
+  io.stderr(`${images.length} of ${planned.graph.images.length} images affected${"since" in comparison ? ` since ${comparison.since}` : " by the changed paths"}\n`);
+  if (options.json) io.stdout(affectedJson(images, comparison));
+  else io.stdout(images.map(({ image }) => `${image.reference}\n`).join(""));
+  return 0;
+}
+
+async function emit(name: string, paths: string[], options: Options, io: Io): Promise<number> {
+  const comparison = comparisonOption(options, paths, false);
+  const planned = await loadGraph(options, io);
+  const { loaded, source } = planned;
+  let { graph } = planned;
+  if (comparison) {
+    const images = await findAffected(planned, comparison, (line) => io.stderr(`warning: ${line}\n`));
+    io.stderr(`${images.length} of ${graph.images.length} images affected${"since" in comparison ? ` since ${comparison.since}` : " by the changed paths"}\n`);
+    if (images.length === 0) {
+      io.stderr("nothing to build: nothing written\n");
+      return 0;
+    }
+    graph = affectedSubgraph(graph, new Set(images.map(({ image }) => image.id)));
+  }
   const registry = await emitterRegistry(options, { source, plugins: loaded.matrix.plugins });
   const registered = findEmitter(registry, name);
   for (const configured of Object.keys(loaded.matrix.emit)) {

@@ -6,6 +6,9 @@ import { isAbsolute, join } from "node:path";
 import { sha256, type SourceFile, type SourceTree } from "../core/inputs.ts";
 
 export class WorkingTree implements SourceTree {
+  /** Digests by full path: a file is read once, however often it is asked for. */
+  private readonly known = new Map<string, string>();
+
   constructor(private readonly root: string) {}
 
   private resolve(path: string): string {
@@ -51,7 +54,9 @@ export class WorkingTree implements SourceTree {
     const top = this.resolve(directory);
     return files.map((file) => {
       const full = join(top, file.path);
-      return sha256(file.kind === "symlink" ? readlinkSync(full) : readFileSync(full));
+      let digest = this.known.get(full);
+      if (digest === undefined) this.known.set(full, (digest = sha256(file.kind === "symlink" ? readlinkSync(full) : readFileSync(full))));
+      return digest;
     });
   }
 }

@@ -60,6 +60,7 @@ export class InputsDigester {
   private readonly dockerfiles = new Map<string, string>();
   private readonly ignoreFiles = new Map<string, string | undefined>();
   private readonly contexts = new Map<string, { digest: string; files: ContextFiles | undefined }>();
+  private readonly matchers = new Map<string, IgnoreMatcher>();
 
   /** Paths relative to the matrix file's directory (a directory ends in '/') that no context digest covers. */
   private readonly excluded: readonly string[];
@@ -106,6 +107,14 @@ export class InputsDigester {
     return this.context(context, this.ignoreFile(dockerfile, context)).files;
   }
 
+  /** Whether a build of `dockerfile` in `context` sends the file at `relative` (in the context), were it there. */
+  sends(context: string, dockerfile: string, relative: string): boolean {
+    if (isRemoteContext(context) || this.generatedIn(context)(relative)) return false;
+    const ignoreFile = this.ignoreFile(dockerfile, context);
+    if (ignoreFile === undefined) return true;
+    return !this.matcher(ignoreFile).ignores(relative);
+  }
+
   private dockerfileLine(dockerfile: string, context: string): string {
     // With a remote context, -f names a file inside it: only its name is known here.
     if (isRemoteContext(context)) return `dockerfile path ${netstring(dockerfile)}`;
@@ -121,6 +130,12 @@ export class InputsDigester {
   private contextLine(context: string, dockerfile: string): string {
     if (isRemoteContext(context)) return `context url ${netstring(context)}`;
     return `context ${this.context(context, this.ignoreFile(dockerfile, context)).digest}`;
+  }
+
+  private matcher(ignoreFile: string): IgnoreMatcher {
+    let matcher = this.matchers.get(ignoreFile);
+    if (!matcher) this.matchers.set(ignoreFile, (matcher = ignoreMatcher(this.tree.readFile(ignoreFile)!)));
+    return matcher;
   }
 
   /** Whether a file of `context`, by its path in it, is one of the generated paths. */
@@ -146,7 +161,7 @@ export class InputsDigester {
     const key = `${context}\u0000${ignoreFile ?? ""}`;
     let known = this.contexts.get(key);
     if (known) return known;
-    const ignore = ignoreFile === undefined ? undefined : ignoreMatcher(this.tree.readFile(ignoreFile)!);
+    const ignore = ignoreFile === undefined ? undefined : this.matcher(ignoreFile);
     const listed = this.tree.listFiles(context, (relative) => ignore?.skipsDirectory(relative) ?? false);
     if (listed === undefined) {
       known = { digest: "missing", files: undefined };

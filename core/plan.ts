@@ -25,9 +25,12 @@ export interface PlanOptions {
 }
 
 export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGraph {
-  // What caliban-images reads and writes describes builds; it is no input of one (core/inputs.ts).
-  const generated = [matrix.file.slice(matrix.file.lastIndexOf("/") + 1), ...Object.values(matrix.outputs)];
-  return new Planner(matrix, options.repository ?? matrix.repository, new InputsDigester(options.sources ?? NO_SOURCES, generated)).plan();
+  return new Planner(matrix, options.repository ?? matrix.repository, matrixDigester(matrix, options.sources ?? NO_SOURCES)).plan();
+}
+
+/** The digester a matrix's images are planned with: what caliban-images reads and writes describes builds, and is no input of one (core/inputs.ts). */
+export function matrixDigester(matrix: Matrix, sources: SourceTree): InputsDigester {
+  return new InputsDigester(sources, [matrix.file.slice(matrix.file.lastIndexOf("/") + 1), ...Object.values(matrix.outputs)]);
 }
 
 /** A planned family's images, found by combination number (combinations.ts): for the families built FROM it, and for repeats. */

@@ -1,0 +1,87 @@
+// `affected --since REV` and `--changed PATH...`, and the affected subgraph that
+// `emit --since` renders: the revision's matrix and files read through git, the
+// working tree's from disk, both digested by the same code (core/inputs.ts).
+
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { affectedByPaths, affectedSince, type AffectedImage, type PlannedSide, type Reason } from "../core/affected.ts";
+import { CalibanError, fail, formatDiagnostic } from "../core/errors.ts";
+import type { BuildGraph } from "../core/graph.ts";
+import type { SourceTree } from "../core/inputs.ts";
+import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
+import { matrixDigester } from "../core/plan.ts";
+import { displayName } from "../core/printable.ts";
+import type { MatrixSource } from "./matrix-source.ts";
+import { findRepository, GitTree, resolveRevision } from "./git-tree.ts";
+
+export interface Planned {
+  readonly loaded: LoadedMatrix;
+  readonly graph: BuildGraph;
+  readonly source: MatrixSource;
+  readonly sources: SourceTree;
+  readonly repository: string | undefined;
+}
+
+/** What to compare against: a revision, or the changed paths a CI system listed. */
+export type Comparison = { readonly since: string } | { readonly changed: readonly string[] };
+
+/** The images affected since a revision, or by changed paths, in plan order, each with why. */
+export async function findAffected(planned: Planned, comparison: Comparison, warn: (line: string) => void): Promise<AffectedImage[]> {
+  const { loaded, graph, source } = planned;
+  if (source.directory === undefined) {
+    fail("USAGE", "the embedded matrix has no files to compare", { hint: "run it where a matrix.toml is, or pass --matrix FILE" });
+  }
+  const now: PlannedSide = { graph, digester: matrixDigester(loaded.matrix, planned.sources) };
+  const repository = findRepository(source.directory);
+  if ("changed" in comparison) {
+    // Paths as CI systems give them: relative to the repository's root (else to this folder).
+    const base = repository?.root ?? process.cwd();
+    const matrixDirectory = resolve(source.directory);
+    const paths = comparison.changed.map((path) => relative(matrixDirectory, isAbsolute(path) ? path : join(base, path)).split("\\").join("/"));
+    const matrixName = source.file.slice(source.file.lastIndexOf("/") + 1);
+    return affectedByPaths(now, matrixName, paths);
+  }
+  if (!repository) fail("USAGE", `--since needs a git repository, and ${displayName(source.directory)} is in none`, { hint: "or give the changed files: --changed PATH..." });
+  const commit = resolveRevision(repository, comparison.since);
+  const tree = new GitTree(repository, commit, source.directory);
+  const matrixPath = join(repository.matrixDirectory, source.file.slice(source.file.lastIndexOf("/") + 1)).split("\\").join("/");
+  const text = tree.fileAt(matrixPath);
+  if (text === undefined) {
+    warn(`${matrixPath} does not exist at ${comparison.since}: every image is new`);
+    return affectedSince(now, undefined);
+  }
+  let then: PlannedSide;
+  try {
+    const old = await loadMatrix(new TextDecoder().decode(text), `${comparison.since}:${matrixPath}`);
+    then = { graph: planLoaded(old, { sources: tree }), digester: matrixDigester(old.matrix, tree) };
+  } catch (error) {
+    if (!(error instanceof CalibanError)) throw error;
+    warn(`the matrix at ${comparison.since} does not plan (${formatDiagnostic(error.diagnostics[0]!)}): every image counts as new`);
+    return affectedSince(now, undefined);
+  }
+  return affectedSince(now, then);
+}
+
+/** `affected --json`: the graph's entries, each with why. */
+export function affectedJson(affected: readonly AffectedImage[], comparison: Comparison): string {
+  const against = "since" in comparison ? { since: comparison.since } : { changed: comparison.changed };
+  return `${JSON.stringify({ version: 1, ...against, images: affected.map(({ image, why }) => ({ ...image, why })) }, null, 2)}\n`;
+}
+
+export function describeReason(reason: Reason): string {
+  switch (reason.kind) {
+    case "new":
+      return "new";
+    case "dockerfile":
+      return `dockerfile ${reason.path}`;
+    case "files":
+      return `files ${reason.paths.join(", ")}`;
+    case "context":
+      return `context ${reason.context}`;
+    case "args":
+      return `args ${reason.names.join(", ")}`;
+    case "base":
+      return `base ${reason.image}`;
+    case "matrix":
+      return `matrix ${reason.path}`;
+  }
+}
