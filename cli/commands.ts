@@ -1,6 +1,8 @@
 // The commands, declared once: the list gives both the parser and --help.
 
-import { fail } from "../core/errors.ts";
+import { CalibanError, fail } from "../core/errors.ts";
+import { located } from "../core/load.ts";
+import { normalOutputPath } from "../core/matrix.ts";
 import { displayName } from "../core/printable.ts";
 import { importLegacyConfig } from "../import/legacy-import.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
@@ -12,7 +14,7 @@ import { describeOptions } from "../emitters/options.ts";
 import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
 import { emitLoaded } from "./emit.ts";
 import { matrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
-import { writeOutputs } from "./output.ts";
+import { plannedOutputs, writeOutputs } from "./output.ts";
 import { affectedJson, findAffected, type Comparison, type Planned } from "./affected.ts";
 import { affectedSubgraph } from "../core/affected.ts";
 import { WorkingTree } from "./working-tree.ts";
@@ -54,12 +56,13 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: "emit",
-    usage: "emit <emitter> [...paths]",
+    usage: "emit [emitter] [...paths]",
     description: "Write the build graph for a CI system or build tool (see `caliban-images emitters`)",
     options: [
       MATRIX_OPTION,
       BASE_URL_OPTION,
       ["-o, --output <path>", "write to this file (or directory) instead of stdout; replaced whole or not at all"],
+      ["--all", "write every output the matrix's [outputs] lists, where it says"],
       ["--option <key=value>", "set an emitter option (repeatable); see `caliban-images emit NAME --help`", { type: [String] }],
       ["--format <format>", "short for --option format=FORMAT (e.g. emit github --format matrix)"],
       SINCE_OPTION,
@@ -74,7 +77,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       "caliban-images emit make -o Makefile && make -j4 push",
       "caliban-images emit bake > docker-bake.hcl && docker buildx bake",
       "caliban-images emit bake --since origin/main -o docker-bake.hcl   (only what changed)",
+      "caliban-images emit --all   (every file [outputs] lists)",
     ],
+  },
+  {
+    name: "check",
+    usage: "check",
+    description: "Exit 0 when every file the matrix's [outputs] lists is what `emit --all` would write; else list the stale and missing ones, exit 3",
+    options: [MATRIX_OPTION, PLUGIN_OPTION],
+    examples: ["caliban-images check", "caliban-images check || caliban-images emit --all"],
   },
   {
     name: "import",
@@ -102,7 +113,11 @@ export async function runCommand(name: string, args: string[], options: Options,
     case "affected":
       return affected(args, options, io);
     case "emit":
-      return emit(args[0]!, args.slice(1), options, io);
+      if (options.all) return emitAll(args, options, io, "write");
+      if (args[0] === undefined) fail("USAGE", "emit needs an emitter's name, or --all", { hint: "see caliban-images emitters" });
+      return emit(args[0], args.slice(1), options, io);
+    case "check":
+      return emitAll(args, options, io, "check");
     case "emit-help":
       return emitHelp(args[0]!, options, io);
     case "import":
@@ -222,6 +237,73 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
   const producer = registered.source ? `plugin ${registered.source}: emitter "${registered.emitter.name}"` : `emit ${registered.emitter.name}`;
   await writeOutputs(files, optionalString(options.output, "-o"), io, producer);
   return 0;
+}
+
+/** Exit status of `check` when an output is stale or missing (1 is a bug of ours, 2 bad input). */
+export const EXIT_STALE = 3;
+
+/**
+ * `emit --all` writes each output the matrix's [outputs] lists, relative to the matrix
+ * file's directory; `check` writes nothing and says which are not what it would write.
+ */
+async function emitAll(args: readonly string[], options: Options, io: Io, mode: "write" | "check"): Promise<number> {
+  const command = mode === "write" ? "emit --all" : "check";
+  if (args.length > 0) fail("USAGE", `${command} takes no emitter name: it writes what [outputs] lists`, { hint: `run caliban-images emit ${args[0]} for one emitter` });
+  for (const flag of ["output", "since", "changed", "option", "format"] as const) {
+    if (options[flag] !== undefined && options[flag] !== false) fail("USAGE", `${command} does not take --${flag === "output" ? "output (-o)" : flag}: [outputs] and [emit.NAME] say what it writes`);
+  }
+  const { loaded, graph, source } = await loadGraph(options, io);
+  const outputs = Object.entries(loaded.matrix.outputs);
+  if (source.directory === undefined || outputs.length === 0) {
+    fail("USAGE", `${displayName(loaded.matrix.file)} lists no [outputs]`, { hint: 'add, e.g., [outputs] with make = "Makefile" and github = ".github/workflows/images.yml"' });
+  }
+  const registry = await emitterRegistry(options, { source, plugins: loaded.matrix.plugins });
+  const stale: string[] = [];
+  let files = 0;
+  for (const [name, path] of outputs) {
+    const registered = located(loaded.document, () => {
+      try {
+        return findEmitter(registry, name);
+      } catch (error) {
+        if (!(error instanceof CalibanError)) throw error;
+        throw new CalibanError(error.diagnostics.map((d) => ({ ...d, file: loaded.matrix.file, keyPath: ["outputs", name] })));
+      }
+    });
+    // A workflow names its own path in its triggers: the path [outputs] gives it, unless [emit.NAME] sets one.
+    const ownPath = !path.endsWith("/") && "output" in registered.emitter.options && !(loaded.matrix.emit[name] && "output" in loaded.matrix.emit[name]!) ? [`output=${normalOutputPath(path)}`] : [];
+    const emitted = emitLoaded(registered, loaded, graph, ownPath);
+    const target = source.directory === "." ? path : `${source.directory}/${path}`;
+    const producer = registered.source ? `plugin ${registered.source}: emitter "${name}"` : `emit ${name}`;
+    if (mode === "write") {
+      await writeOutputs(emitted, target, io, producer);
+      continue;
+    }
+    for (const file of plannedOutputs(emitted, target, producer)) {
+      files++;
+      const expected = typeof file.contents === "string" ? file.contents : [...file.contents].join("");
+      const present = readIfFile(file.path);
+      if (present === undefined) stale.push(`missing  ${file.path}`);
+      else if (present !== expected) stale.push(`stale    ${file.path}`);
+    }
+  }
+  if (mode === "write") return 0;
+  if (stale.length === 0) {
+    io.stderr(`${files} output files are up to date\n`);
+    return 0;
+  }
+  io.stdout(stale.map((line) => `${line}\n`).join(""));
+  io.stderr(`${stale.length} of ${files} output files are not what \`caliban-images emit --all\` writes: run it, and commit what it writes\n`);
+  return EXIT_STALE;
+}
+
+/** A file's text, or undefined when there is no regular file there. */
+function readIfFile(path: string): string | undefined {
+  const fs: typeof import("node:fs") = require("node:fs");
+  try {
+    return fs.readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
 }
 
 async function emitHelp(name: string, options: Options, io: Io): Promise<number> {

@@ -74,6 +74,16 @@ export async function writeOutputs(files: readonly EmittedFile[], target: string
 /** The signals that stop a run with its files half written, and their numbers (the exit status is 128 + it, as a shell gives). */
 const SIGNAL_NUMBERS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const;
 
+/**
+ * Where `writeOutputs(files, target)` would put each file, with what: for `check`,
+ * which compares them with what is there and writes nothing.
+ */
+export function plannedOutputs(files: readonly EmittedFile[], target: string, producer: string): { path: string; contents: string | Iterable<string> }[] {
+  const fs: NodeFs = require("node:fs");
+  const path: NodePath = require("node:path");
+  return placeFiles(files, target, producer, fs, path).map(({ path, contents }) => ({ path, contents }));
+}
+
 /** What is at `path`, following links: "file", "a directory", "a FIFO", ...; undefined when nothing is. */
 function existingKind(fs: NodeFs, path: string): string | undefined {
   let stats;

@@ -1,0 +1,96 @@
+// The pipelines skip what the registry already has: each output's own scripts run, by
+// bash or make as their CI runs them, with a recording docker whose `manifest inspect`
+// answers from a list of the images a registry holds. (podman with a real registry
+// builds the same chain through make in scripts/e2e.)
+
+import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { emitLoaded } from "../cli/emit.ts";
+import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
+import { builtin } from "../fixtures/test-helpers.ts";
+import { cloudbuildView, evaluateWorkflowString, makeView, runScripts } from "../scripts/validators/readback.ts";
+import { hasMake } from "../scripts/validators/tools.ts";
+import { emittedText } from "./contract.ts";
+
+const { loaded, graph } = await loadFixture(fixtureCases().find((f) => f.name === "chain-build")!);
+const all = graph.images.map((image) => image.contentReference);
+// The registry has the cuda and python images (a run built them), not the rest.
+const pushedBefore = graph.images.filter((image) => image.family === "cuda" || image.family === "python");
+const missing = graph.images.filter((image) => !pushedBefore.includes(image));
+const emitted = (name: string) => emitLoaded(builtin(name), loaded, graph);
+
+describe("Cloud Build: each step asks the registry first", () => {
+  const configs = emitted("cloudbuild").filter((file) => file.path.endsWith(".json")).map(emittedText);
+
+  test("an empty registry: every image built FROM its base's content reference, pushed under both references", () => {
+    const view = cloudbuildView(configs, []);
+    expect(view.images.map((image) => image.reference).sort()).toEqual(graph.images.map((image) => image.reference).sort());
+    const pushes = view.calls.filter((call) => call[0] === "push").map((call) => call[1]);
+    expect(pushes.sort()).toEqual(graph.images.flatMap((image) => [image.reference, image.contentReference]).sort());
+  });
+
+  test("a registry holding some: only the others are built; the rest are pulled by digest and their tags pushed", () => {
+    const view = cloudbuildView(configs, pushedBefore.map((image) => image.contentReference));
+    expect(view.images.map((image) => image.reference).sort()).toEqual(missing.map((image) => image.reference).sort());
+    for (const image of pushedBefore) {
+      expect(view.calls).toContainEqual(["pull", image.contentReference]);
+      expect(view.calls).toContainEqual(["tag", image.contentReference, image.reference]);
+      expect(view.calls).toContainEqual(["push", image.reference]);
+    }
+    expect(cloudbuildView(configs, all).images).toEqual([]);
+  });
+});
+
+describe("GitHub: a job builds only when the registry lacks its content reference", () => {
+  const workflow = parseYaml(emittedText(emitted("github")[0]!));
+
+  test("the look-up step's answer decides: build-push-action, or the tag pointed at the image that is there", () => {
+    const jobs = Object.values(workflow.jobs) as { strategy: { matrix: { include: Record<string, string>[] } }; steps: { id?: string; name?: string; if?: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> }[] }[];
+    const built: string[] = [];
+    const retagged: string[][] = [];
+    for (const job of jobs) {
+      const lookUp = job.steps.find((step) => step.id === "registry")!;
+      const point = job.steps.find((step) => step.if === "steps.registry.outputs.has == 'true'")!;
+      const build = job.steps.find((step) => step.uses?.startsWith("docker/build-push-action"))!;
+      expect(build.if).toBe("steps.registry.outputs.has != 'true'");
+      for (const entry of job.strategy.matrix.include) {
+        // A step's env values, as the runner gives them: ${{ matrix.X }} is the entry's value.
+        const env = (step: { env?: Record<string, string> }) =>
+          Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, evaluateWorkflowString(value.replace(/\$\{\{ matrix\.([a-z-]+) \}\}/g, (_, key: string) => entry[key]!))]));
+        const outputFile = join(mkdtempSync(join(tmpdir(), "gh-output-")), "output");
+        writeFileSync(outputFile, "");
+        const [lookUpCalls] = runScripts([lookUp.run!], pushedBefore.map((image) => image.contentReference), { ...env(lookUp), GITHUB_OUTPUT: outputFile });
+        expect(lookUpCalls).toEqual([["manifest", "inspect", entry.content!]]);
+        const has = /^has=(true|false)$/m.exec(readFileSync(outputFile, "utf8"))![1];
+        if (has === "true") retagged.push(...runScripts([point.run!], [], env(point))[0]!);
+        else built.push(entry.image!);
+      }
+    }
+    expect(built.sort()).toEqual(missing.map((image) => image.reference).sort());
+    expect(retagged.sort()).toEqual(pushedBefore.map((image) => ["buildx", "imagetools", "create", "--tag", image.reference, image.contentReference]).sort());
+  });
+
+  test("build-push-action pushes both references, and a child's build args name its base's content reference", () => {
+    const build = (Object.values(workflow.jobs) as { steps: { uses?: string; with?: Record<string, string> }[] }[])[1]!.steps.find((step) => step.uses?.startsWith("docker/build-push-action"))!;
+    expect(build.with!.tags).toBe("${{ matrix.image }}\n${{ matrix.content }}\n");
+    const entry = (workflow.jobs.stage2.strategy.matrix.include as Record<string, string>[])[0]!;
+    const image = graph.images.find((i) => i.id === entry.id)!;
+    const base = graph.images.find((i) => i.id === image.from)!;
+    expect(entry["build-args"]).toContain(`BASE_IMAGE=${base.contentReference}`);
+  });
+});
+
+describe("make push", () => {
+  const makefile = emittedText(emitted("make")[0]!);
+
+  test.skipIf(!hasMake)("builds only what the registry lacks, each after its base; points the others' tags at what is there", () => {
+    const view = makeView(makefile, graph, [], pushedBefore.map((image) => image.contentReference));
+    expect([...view.order].sort()).toEqual(missing.map((image) => image.reference).sort());
+    expect([...view.retags].sort()).toEqual(pushedBefore.map((image) => [image.reference, image.contentReference]).sort());
+    expect([...view.pushes].sort()).toEqual(missing.flatMap((image) => [image.reference, image.contentReference]).sort());
+    expect(makeView(makefile, graph, [], all).order).toEqual([]);
+  });
+});
