@@ -3,7 +3,8 @@
 # ../shared/VALIDATORS.md), from Debian's archive only, into .cache/e2e where it can:
 #   - docker buildx (Debian 13's docker-buildx, whose binary runs on Debian 12),
 #     unpacked through a private apt configuration: the system's apt state is untouched;
-#   - podman, runc, busybox-static, docker-registry (Debian 12 packages, as root).
+#   - podman, runc, busybox-static, docker-registry, and skopeo, which the Makefile's
+#     `make push DOCKER=podman` asks the registry with (Debian 12 packages, as root).
 # Idempotent: a second run reuses what is there. Prints the environment to use.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -42,11 +43,11 @@ fi
 
 # --- podman and a registry, from the machine's own Debian release ----------------
 need=()
-for tool in podman runc busybox docker-registry; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+for tool in podman runc busybox docker-registry skopeo; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get -q update >/dev/null
-  apt-get -q install -y --no-install-recommends podman runc busybox-static docker-registry >/dev/null
+  apt-get -q install -y --no-install-recommends podman runc busybox-static docker-registry skopeo >/dev/null
 fi
 
 echo "DOCKER_CONFIG=$cache/docker-config"

@@ -5,10 +5,12 @@
 // every image of the plan.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, cpSync, mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { builtin } from "../../fixtures/test-helpers.ts";
+import { builtin, runCli } from "../../fixtures/test-helpers.ts";
+import { loadMatrix, planLoaded } from "../../core/load.ts";
+import { WorkingTree } from "../../cli/working-tree.ts";
 import { emitLoaded } from "../../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../../fixtures/golden.ts";
 import { bakeView, planView } from "../validators/readback.ts";
@@ -46,9 +48,12 @@ describe("docker buildx bake --print", () => {
     const { loaded, graph } = await loadFixture(fixture);
     const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!), { REPOSITORY: "localhost:5000/override" });
     const target = printed.target["gpu-cuda100-py37"];
-    expect(target.tags).toEqual(["localhost:5000/override:gpu-cuda100-py37"]);
-    expect(target.args.BASE_IMAGE).toBe("localhost:5000/override:gpu-base-cuda100");
-    expect(target.contexts).toEqual({ "localhost:5000/override:gpu-base-cuda100": "target:gpu-base-cuda100" });
+    const base = graph.images.find((image) => image.id === "gpu-base-cuda100")!;
+    const baseContent = `localhost:5000/override:${base.contentReference.split(":")[1]}`;
+    expect(target.tags).toEqual(["localhost:5000/override:gpu-cuda100-py37", `localhost:5000/override:${graph.images.find((i) => i.id === "gpu-cuda100-py37")!.contentReference.split(":")[1]}`]);
+    // The child builds FROM its base's content reference, linked to the base's target.
+    expect(target.args.BASE_IMAGE).toBe(baseContent);
+    expect(target.contexts).toEqual({ [baseContent]: "target:gpu-base-cuda100" });
   });
 });
 
@@ -117,7 +122,8 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
     const catalog = await (await fetch(`http://127.0.0.1:${port}/v2/_catalog`)).json();
     expect(catalog.repositories).toEqual(["e2e"]);
     const tags = await (await fetch(`http://127.0.0.1:${port}/v2/e2e/tags/list`)).json();
-    expect([...tags.tags].sort()).toEqual(graph.images.map((i) => i.tag).sort());
+    // Each image under its tag and its content tag.
+    expect([...tags.tags].sort()).toEqual(graph.images.flatMap((i) => [i.tag, i.contentReference.split(":")[1]!]).sort());
 
     // The build args arrived literally: quotes, '&' and '$' included.
     const inspect = Bun.spawnSync(["podman", "image", "inspect", `${repository}:app-fancy-quoted`, "--format", "{{json .Labels}}"], {
@@ -125,4 +131,88 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
     });
     expect(JSON.parse(inspect.stdout.toString())).toMatchObject({ "app.flavor": "fancy", "app.greeting": `it's "quoted" & $dollar`, flavor: "fancy" });
   }, 120_000);
+
+  // Issue 18's proof: a Caliban-shaped chain in a git repository, built and pushed by the
+  // generated Makefile with podman, counting the builds at each step; `affected --since`
+  // must list exactly the images that were built.
+  test("make push builds exactly what changed, and affected --since lists the same images, step by step", async () => {
+    const work = join(scratch, "chain");
+    mkdirSync(work);
+    const git = (...args: string[]) => {
+      const run = Bun.spawnSync(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: work });
+      if (run.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr.toString()}`);
+    };
+    git("init", "-q", "-b", "main");
+    writeFileSync(join(work, "README.md"), "images\n");
+    git("add", "-A");
+    git("commit", "-q", "-m", "start");
+    cpSync(join(REPO_ROOT, "fixtures/chain-build"), work, { recursive: true });
+    copyFileSync("/bin/busybox", join(work, "docker/busybox"));
+
+    // podman, with every build recorded: the count is podman's own, not make's.
+    const shims = join(scratch, "shims");
+    mkdirSync(shims);
+    const builds = join(scratch, "builds.log");
+    writeFileSync(builds, "");
+    const podman = Bun.which("podman")!;
+    writeFileSync(join(shims, "podman"), `#!/bin/sh\nif [ "$1" = build ]; then printf '%s\\n' "$*" >> ${JSON.stringify(builds)}; fi\nexec ${JSON.stringify(podman)} "$@"\n`, { mode: 0o755 });
+    const env = { ...process.env, ...podmanEnv, PATH: `${shims}:${process.env.PATH}` };
+    const repository = `127.0.0.1:${port}/chain`;
+
+    const step = () => {
+      const emitted = runCli(["emit", "make", "-o", "Makefile"], work);
+      expect(emitted.code).toBe(0);
+      const affected = runCli(["affected", "--since", "HEAD"], work);
+      expect(affected.code).toBe(0);
+      writeFileSync(builds, "");
+      // skopeo (which asks the registry for podman) reads the loopback registry's insecure entry only from --registries-conf.
+      const skopeo = `SKOPEO=skopeo --registries-conf ${podmanEnv.CONTAINERS_REGISTRIES_CONF}`;
+      const made = Bun.spawnSync(["make", "-j2", "push", "DOCKER=podman", `REPOSITORY=${repository}`, "BUILD_FLAGS=--no-cache", skopeo], { cwd: work, env });
+      expect({ exit: made.exitCode, stderr: made.exitCode === 0 ? "" : made.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
+      // Each build's first -t is the image's own tag.
+      const built = readFileSync(builds, "utf8").split("\n").filter(Boolean).map((line) => /-t '?[^ ']*:([^ ']+)/.exec(line.replace(/'/g, ""))![1]!);
+      git("add", "-A");
+      git("commit", "-q", "--allow-empty", "-m", "step");
+      return { built: built.sort(), affected: affected.stdout.split("\n").filter(Boolean).map((reference) => reference.split(":")[1]!).sort() };
+    };
+    const tags = (family: string) => graph.images.filter((image) => image.family === family).map((image) => image.tag);
+    const { graph } = await loadFixture(fixtureCases().find((f) => f.name === "chain-build")!);
+
+    // 1. The first push builds every image; each is new since the revision before it.
+    const first = step();
+    expect(first.built).toEqual(graph.images.map((image) => image.tag).sort());
+    expect(first.affected).toEqual(first.built);
+    // 2. Nothing changed: nothing built.
+    expect(step()).toEqual({ built: [], affected: [] });
+    // 3. The middle family's Dockerfile: it and the family built FROM it.
+    appendFileSync(join(work, "docker/python.Dockerfile"), "LABEL edited=yes\n");
+    const third = step();
+    expect(third.built).toEqual([...tags("python"), ...tags("torch")].sort());
+    expect(third.affected).toEqual(third.built);
+    // 4. A file .dockerignore leaves out: nothing.
+    appendFileSync(join(work, "docker/notes/README.md"), "more\n");
+    expect(step()).toEqual({ built: [], affected: [] });
+    // 5. One axis value's attribute: the images that use it, and their descendants.
+    writeFileSync(join(work, "matrix.toml"), readFileSync(join(work, "matrix.toml"), "utf8").replace('PYTHON_VERSION = "3.11"', 'PYTHON_VERSION = "3.11.9"'));
+    const fifth = step();
+    expect(fifth.built).toEqual(["cpu-py311", "py-cuda11-py311", "py-cuda12-py311", "torch-cuda11-py311", "torch-cuda12-py311"]);
+    expect(fifth.affected).toEqual(fifth.built);
+
+    // The registry has every image under its tag and its content tag; the tags name the last builds.
+    const listed = await (await fetch(`http://127.0.0.1:${port}/v2/chain/tags/list`)).json();
+    const final = planView(await loadFixturePlanned(work));
+    for (const image of final.images) {
+      expect(listed.tags).toContain(image.reference.split(":")[1]);
+      expect(listed.tags).toContain(image.content!.split(":")[1]);
+    }
+    const digest = async (tag: string) =>
+      (await fetch(`http://127.0.0.1:${port}/v2/chain/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } })).headers.get("docker-content-digest");
+    for (const image of final.images) expect(await digest(image.reference.split(":")[1]!)).toBe(await digest(image.content!.split(":")[1]!));
+  }, 600_000);
 });
+
+/** The chain as planned in a working copy (its files digested there). */
+async function loadFixturePlanned(directory: string) {
+  const loaded = await loadMatrix(readFileSync(join(directory, "matrix.toml"), "utf8"), "matrix.toml");
+  return planLoaded(loaded, { sources: new WorkingTree(directory) });
+}
