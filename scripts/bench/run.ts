@@ -210,6 +210,26 @@ for (const { size, file, images } of mistakeCases) {
   record({ size, shape: "mistakes", images, command: "plan (exit 2)", runs, times, floorMs: floor, peakBytes });
 }
 
+// Digesting contexts (issue 18): 1,000 images over one context of 10,000 files, against the
+// same matrix whose context does not exist; the difference is what hashing adds.
+const CONTEXT_FILES = 10_000;
+mkdirSync(join(WORK, "ctx-10k"), { recursive: true });
+for (let d = 0; d < 100; d++) {
+  mkdirSync(join(WORK, "ctx-10k", `dir${d}`), { recursive: true });
+  for (let f = 0; f < CONTEXT_FILES / 100; f++) writeFileSync(join(WORK, "ctx-10k", `dir${d}`, `file${f}.py`), `# file ${d}/${f}\n${"x = 1\n".repeat(40)}`);
+}
+writeFileSync(join(WORK, "ctx-10k", "Dockerfile"), "FROM scratch\nCOPY . /app\n");
+writeFileSync(join(WORK, "inputs-files.toml"), generateMatrix("cross", 1000, "ctx-10k"));
+writeFileSync(join(WORK, "inputs-none.toml"), generateMatrix("cross", 1000, "no-such-context"));
+const inputsImages = JSON.parse(Bun.spawnSync([binary, "plan", "--json", "--matrix", "inputs-none.toml"], { cwd: WORK, stderr: "ignore" }).stdout.toString()).images.length;
+const inputsMedians: number[] = [];
+for (const [shape, file] of [["no context files", "inputs-none.toml"], [`context of ${CONTEXT_FILES} files`, "inputs-files.toml"]] as const) {
+  const { times, peakBytes } = measure([binary, "plan", "--json", "--matrix", file], 11);
+  record({ size: 1000, shape, images: inputsImages, command: "plan --json", runs: 11, times, floorMs: floor, peakBytes });
+  inputsMedians.push(median(times));
+}
+console.log(`digesting a context of ${CONTEXT_FILES} files for ${inputsImages} images adds ${(inputsMedians[1]! - inputsMedians[0]!).toFixed(0)} ms`);
+
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}, Bun ${Bun.version}`;
 mkdirSync(join(ROOT, "bench"), { recursive: true });
 writeFileSync(join(ROOT, "bench", "results.json"), `${JSON.stringify({ machine, floor: { medianMs: floor, peakMiB: floorMiB }, results }, null, 2)}\n`);
