@@ -197,6 +197,23 @@ describe("emit --all and check", () => {
     expect(stale.stderr).toContain("run it, and commit what it writes");
   });
 
+  test("-o into a build context is warned of (each emit would change the digests in it); [outputs] leaves it out", () => {
+    const root = chainRepository();
+    const into = runCli(["emit", "make", "-o", "docker/Makefile"], root);
+    expect(into.code).toBe(0);
+    expect(into.stderr).toContain("warning: docker/Makefile is in the build context of 12 images");
+    const first = readFileSync(join(root, "docker/Makefile"), "utf8");
+    expect(runCli(["emit", "make", "-o", "docker/Makefile"], root).code).toBe(0);
+    expect(readFileSync(join(root, "docker/Makefile"), "utf8")).not.toBe(first); // the loop the warning is about
+    appendFileSync(join(root, "matrix.toml"), '\n[outputs]\nmake = "docker/Makefile"\n');
+    const listed = runCli(["emit", "make", "-o", "docker/Makefile"], root);
+    expect(listed.stderr).not.toContain("warning");
+    const settled = readFileSync(join(root, "docker/Makefile"), "utf8");
+    expect(runCli(["emit", "make", "-o", "docker/Makefile"], root).code).toBe(0);
+    expect(readFileSync(join(root, "docker/Makefile"), "utf8")).toBe(settled);
+    expect(runCli(["emit", "make", "-o", "Makefile"], root).stderr).not.toContain("warning");
+  });
+
   test("[outputs] mistakes are reported at their line: an unknown emitter, a path that leaves the folder, none listed", () => {
     const root = chainRepository();
     const text = readFileSync(join(root, "matrix.toml"), "utf8");

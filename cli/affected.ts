@@ -85,3 +85,40 @@ export function describeReason(reason: Reason): string {
       return `matrix ${reason.path}`;
   }
 }
+
+/**
+ * Output files (paths as -o placed them) that a context of the graph sends: each is then
+ * one of its images' inputs, and writing it changes the digests written in it, so that
+ * no rerun is ever the same. One warning per such file; [outputs] and .dockerignore
+ * leave a file out.
+ */
+export function outputsInContexts(planned: Planned, outputPaths: readonly string[]): string[] {
+  if (planned.source.directory === undefined) return [];
+  const digester = matrixDigester(planned.loaded.matrix, planned.sources);
+  const matrixDirectory = resolve(planned.source.directory);
+  const pairs = new Map<string, { context: string; dockerfile: string; images: number }>();
+  for (const image of planned.graph.images) {
+    const key = `${image.context}\u0000${image.dockerfile}`;
+    const pair = pairs.get(key);
+    if (pair) pair.images++;
+    else pairs.set(key, { context: image.context, dockerfile: image.dockerfile, images: 1 });
+  }
+  const warnings: string[] = [];
+  for (const output of outputPaths) {
+    const path = relative(matrixDirectory, resolve(output)).split("\\").join("/");
+    if (path.startsWith("../") || isAbsolute(path)) continue;
+    let images = 0;
+    for (const { context, dockerfile, images: count } of pairs.values()) {
+      if (isAbsolute(context)) continue;
+      const inContext = relative(resolve(matrixDirectory, context), resolve(matrixDirectory, path)).split("\\").join("/");
+      if (inContext.startsWith("../") || isAbsolute(inContext) || inContext === "") continue;
+      if (digester.sends(context, dockerfile, inContext)) images += count;
+    }
+    if (images > 0) {
+      warnings.push(
+        `${displayName(output)} is in the build context of ${images} image${images === 1 ? "" : "s"}: it is one of their inputs, so each emit into it changes the digests written in it; list it in the matrix's [outputs] (or in .dockerignore)`,
+      );
+    }
+  }
+  return warnings;
+}

@@ -339,7 +339,7 @@ describe("import", () => {
 
 describe("help and version", () => {
   test("--help for the program and each command; emit NAME --help lists options with defaults", () => {
-    expect(run(["--help"]).stdout).toContain("emit <emitter>");
+    expect(run(["--help"]).stdout).toContain("emit [emitter]");
     expect(run(["plan", "--help"]).stdout).toContain("--json");
     const emitHelp = run(["emit", "cloudbuild", "--help"]);
     expect(emitHelp.code).toBe(0);

@@ -15,7 +15,7 @@ import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type 
 import { emitLoaded } from "./emit.ts";
 import { matrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { plannedOutputs, writeOutputs } from "./output.ts";
-import { affectedJson, findAffected, type Comparison, type Planned } from "./affected.ts";
+import { affectedJson, findAffected, outputsInContexts, type Comparison, type Planned } from "./affected.ts";
 import { affectedSubgraph } from "../core/affected.ts";
 import { WorkingTree } from "./working-tree.ts";
 import { NO_SOURCES } from "../core/inputs.ts";
@@ -235,7 +235,11 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
   const files = emitLoaded(registered, loaded, graph, commandLine);
   // What made the files, as a message about them names it: a plugin's faults are the plugin's.
   const producer = registered.source ? `plugin ${registered.source}: emitter "${registered.emitter.name}"` : `emit ${registered.emitter.name}`;
-  await writeOutputs(files, optionalString(options.output, "-o"), io, producer);
+  const target = optionalString(options.output, "-o");
+  if (target !== undefined) {
+    for (const warning of outputsInContexts(planned, plannedOutputs(files, target, producer).map((file) => file.path))) io.stderr(`warning: ${warning}\n`);
+  }
+  await writeOutputs(files, target, io, producer);
   return 0;
 }
 
