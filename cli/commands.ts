@@ -15,8 +15,11 @@ import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type 
 import { emitLoaded } from "./emit.ts";
 import { matrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { plannedOutputs, writeOutputs } from "./output.ts";
-import { affectedJson, findAffected, outputsInContexts, type Comparison, type Planned } from "./affected.ts";
+import type { Comparison, Planned } from "./affected.ts";
 import { affectedSubgraph } from "../core/affected.ts";
+
+/** `affected` and `emit --since` read git and node:path: loaded when used, not at every start. */
+const affectedModule = () => import("./affected.ts");
 import { WorkingTree } from "./working-tree.ts";
 import { NO_SOURCES } from "../core/inputs.ts";
 import type { Io } from "./terminal.ts";
@@ -204,6 +207,7 @@ function comparisonOption(options: Options, paths: readonly string[], required: 
 async function affected(paths: string[], options: Options, io: Io): Promise<number> {
   const comparison = comparisonOption(options, paths, true)!;
   const planned = await loadGraph(options, io);
+  const { affectedJson, findAffected } = await affectedModule();
   const images = await findAffected(planned, comparison, (line) => io.stderr(`warning: ${line}\n`));
   io.stderr(`${images.length} of ${planned.graph.images.length} images affected${"since" in comparison ? ` since ${comparison.since}` : " by the changed paths"}\n`);
   if (options.json) io.stdout(affectedJson(images, comparison));
@@ -217,6 +221,7 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
   const { loaded, source } = planned;
   let { graph } = planned;
   if (comparison) {
+    const { findAffected } = await affectedModule();
     const images = await findAffected(planned, comparison, (line) => io.stderr(`warning: ${line}\n`));
     io.stderr(`${images.length} of ${graph.images.length} images affected${"since" in comparison ? ` since ${comparison.since}` : " by the changed paths"}\n`);
     if (images.length === 0) {
@@ -237,6 +242,7 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
   const producer = registered.source ? `plugin ${registered.source}: emitter "${registered.emitter.name}"` : `emit ${registered.emitter.name}`;
   const target = optionalString(options.output, "-o");
   if (target !== undefined) {
+    const { outputsInContexts } = await affectedModule();
     for (const warning of outputsInContexts(planned, plannedOutputs(files, target, producer).map((file) => file.path))) io.stderr(`warning: ${warning}\n`);
   }
   await writeOutputs(files, target, io, producer);

@@ -250,6 +250,19 @@ describe("each consumer's limits, checked before anything is written", () => {
     expect(existsSync(join(cwd, "Makefile"))).toBe(false);
     expect(runCli(["emit", "bake"], cwd).code).toBe(0);
   });
+
+  test("cloudbuild: a step arg over max-arg-length is refused, the whole script with content tags, the one arg without", () => {
+    const cwd = workspace();
+    writeFileSync(join(cwd, "matrix.toml"), `repository = "r.io/x"\n[axes.v]\nbig = { BIG = "${"x".repeat(6_000)}" }\nsmall = { BIG = "x" }\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n`);
+    const script = runCli(["emit", "cloudbuild", "--option", "max-arg-length=5000"], cwd);
+    expect(script.code).toBe(2);
+    expect(script.stderr).toContain("error: emit cloudbuild: image x-big: its step's script is 6");
+    expect(script.stderr).not.toContain("x-small");
+    const plain = runCli(["emit", "cloudbuild", "--option", "max-arg-length=5000", "--option", "content-tags=false"], cwd);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain("error: emit cloudbuild: image x-big, build arg BIG: the step arg is 6004 characters");
+    expect(runCli(["emit", "cloudbuild", "--option", "max-arg-length=7000"], cwd).code).toBe(0);
+  });
 });
 
 describe("input that is not what it seems", () => {

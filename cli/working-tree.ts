@@ -1,9 +1,17 @@
 // The files on disk, as a SourceTree (core/inputs.ts): what a build run here would
 // send. Paths are relative to the matrix file's directory, which is what builds use.
+// node:fs is loaded on first use: the embedded matrix reads no file.
 
-import { lstatSync, readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
 import { sha256, type SourceFile, type SourceTree } from "../core/inputs.ts";
+
+type NodeFs = typeof import("node:fs");
+let loaded: NodeFs | undefined;
+const fs = (): NodeFs => (loaded ??= require("node:fs") as NodeFs);
+
+/** Joins paths with '/' (node:path is not loaded for it: a millisecond of every start). */
+function join(directory: string, name: string): string {
+  return directory.endsWith("/") ? `${directory}${name}` : `${directory}/${name}`;
+}
 
 export class WorkingTree implements SourceTree {
   /** Digests by full path: a file is read once, however often it is asked for. */
@@ -12,12 +20,12 @@ export class WorkingTree implements SourceTree {
   constructor(private readonly root: string) {}
 
   private resolve(path: string): string {
-    return isAbsolute(path) ? path : join(this.root, path);
+    return path.startsWith("/") ? path : join(this.root, path);
   }
 
   readFile(path: string): Uint8Array | undefined {
     try {
-      return readFileSync(this.resolve(path));
+      return fs().readFileSync(this.resolve(path));
     } catch {
       return undefined;
     }
@@ -26,13 +34,13 @@ export class WorkingTree implements SourceTree {
   listFiles(directory: string, skip: (relative: string) => boolean): SourceFile[] | undefined {
     const top = this.resolve(directory);
     try {
-      if (!statSync(top).isDirectory()) return undefined;
+      if (!fs().statSync(top).isDirectory()) return undefined;
     } catch {
       return undefined;
     }
     const files: SourceFile[] = [];
     const walk = (absolute: string, relative: string) => {
-      for (const entry of readdirSync(absolute, { withFileTypes: true })) {
+      for (const entry of fs().readdirSync(absolute, { withFileTypes: true })) {
         if (entry.name === ".git") continue;
         const path = relative === "" ? entry.name : `${relative}/${entry.name}`;
         const full = join(absolute, entry.name);
@@ -42,7 +50,7 @@ export class WorkingTree implements SourceTree {
           files.push({ path, kind: "symlink" });
         } else if (entry.isFile()) {
           // git's rule for the executable bit: the owner's.
-          files.push({ path, kind: (lstatSync(full).mode & 0o100) !== 0 ? "executable" : "file" });
+          files.push({ path, kind: (fs().lstatSync(full).mode & 0o100) !== 0 ? "executable" : "file" });
         }
       }
     };
@@ -55,7 +63,7 @@ export class WorkingTree implements SourceTree {
     return files.map((file) => {
       const full = join(top, file.path);
       let digest = this.known.get(full);
-      if (digest === undefined) this.known.set(full, (digest = sha256(file.kind === "symlink" ? readlinkSync(full) : readFileSync(full))));
+      if (digest === undefined) this.known.set(full, (digest = sha256(file.kind === "symlink" ? fs().readlinkSync(full) : fs().readFileSync(full))));
       return digest;
     });
   }

@@ -8,7 +8,6 @@
 // revision (cli/git-tree.ts), so that `affected --since REV` digests REV with the very
 // same code. Each context is listed and hashed once, however many images share it.
 
-import dockerignore from "@balena/dockerignore";
 import type { BuildArg } from "./graph.ts";
 
 /** A file of a directory, as docker would send it in a build context. */
@@ -61,6 +60,10 @@ export class InputsDigester {
   private readonly ignoreFiles = new Map<string, string | undefined>();
   private readonly contexts = new Map<string, { digest: string; files: ContextFiles | undefined }>();
   private readonly matchers = new Map<string, IgnoreMatcher>();
+  private readonly argLines = new Map<BuildArg, string>();
+  private lastDockerfile: string | undefined;
+  private lastContext: string | undefined;
+  private lastHead = "";
 
   /** Paths relative to the matrix file's directory (a directory ends in '/') that no context digest covers. */
   private readonly excluded: readonly string[];
@@ -81,22 +84,38 @@ export class InputsDigester {
    * An image's digest: "sha256:" and 64 hex digits. Where an arg's value holds the
    * base's reference ({from} put it there), it is digested as `{from}`: the base's own
    * digest stands for it, and the repository images are pushed to is no input.
+   *
+   * It runs once per image of matrices of 100,000: the text's first lines are kept for
+   * the last Dockerfile and context (a family's images mostly share them), and an arg's
+   * line for its BuildArg object (images share those of an axis value). `parts` is the
+   * plain version, which `affected` reads and the tests compare with.
    */
   image(dockerfile: string, context: string, args: readonly BuildArg[], base: { readonly reference: string; readonly inputs: string } | undefined): string {
-    return `sha256:${sha256(imageText(this.parts(dockerfile, context, args, base)))}`;
+    if (dockerfile !== this.lastDockerfile || context !== this.lastContext) {
+      this.lastDockerfile = dockerfile;
+      this.lastContext = context;
+      this.lastHead = `caliban-images inputs 1\n${this.dockerfileLine(dockerfile, context)}\n${this.contextLine(context, dockerfile)}\n`;
+    }
+    let text = this.lastHead;
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i]!;
+      if (base !== undefined && arg.value.includes(base.reference)) {
+        text += `${argLine(arg.name, arg.value.split(base.reference).join("{from}"))}\n`;
+        continue;
+      }
+      let line = this.argLines.get(arg);
+      if (line === undefined) this.argLines.set(arg, (line = `${argLine(arg.name, arg.value)}\n`));
+      text += line;
+    }
+    if (base !== undefined) text += `base ${base.inputs}\n`;
+    return `sha256:${sha256(text)}`;
   }
 
   parts(dockerfile: string, context: string, args: readonly BuildArg[], base: { readonly reference: string; readonly inputs: string } | undefined): InputParts {
-    const argLines: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-      const { name, value } = args[i]!;
-      const written = base !== undefined && value.includes(base.reference) ? value.split(base.reference).join("{from}") : value;
-      argLines.push(`arg ${netstring(name)} ${netstring(written)}`);
-    }
     return {
       dockerfile: this.dockerfileLine(dockerfile, context),
       context: this.contextLine(context, dockerfile),
-      args: argLines,
+      args: args.map(({ name, value }) => argLine(name, base !== undefined && value.includes(base.reference) ? value.split(base.reference).join("{from}") : value)),
       base: base ? `base ${base.inputs}` : null,
     };
   }
@@ -193,13 +212,17 @@ export function contentTag(inputs: string): string {
   return `inputs-${inputs.slice("sha256:".length)}`;
 }
 
+function argLine(name: string, value: string): string {
+  return `arg ${netstring(name)} ${netstring(value)}`;
+}
+
 /** `<UTF-8 byte length>:<text>`: a field no text can run over into the next. */
 function netstring(text: string): string {
   return `${Buffer.byteLength(text)}:${text}`;
 }
 
 export function sha256(data: string | Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(data).digest("hex");
+  return Bun.SHA256.hash(data, "hex");
 }
 
 /**
@@ -242,6 +265,8 @@ interface IgnoreMatcher {
  */
 function ignoreMatcher(bytes: Uint8Array): IgnoreMatcher {
   const text = new TextDecoder().decode(bytes);
+  // Loaded when a matrix has an ignore file, not at every start (it loads node:path: a millisecond).
+  const dockerignore: typeof import("@balena/dockerignore").default = require("@balena/dockerignore");
   const matcher = dockerignore({ ignorecase: false }).add(text);
   const hasExceptions = text.split(/\r?\n/).some((line) => line.trim().startsWith("!"));
   return {

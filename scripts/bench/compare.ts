@@ -8,10 +8,10 @@
 //   npm run bench:compare -- HEAD~3 --sizes 10,100000
 //   npm run bench:compare -- HEAD~3 --shapes cross,chain --commands bake,make --runs 15
 
-import { copyFileSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../compile-flags.ts";
-import { generateMatrix, SHAPES } from "./generate.ts";
+import { generateMatrix, SHAPES, writeCalibanProject } from "./generate.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const WORK = join(ROOT, ".cache", "bench-compare");
@@ -48,8 +48,8 @@ try {
 }
 
 const cases: { images: string; shape: string; file: string }[] = [];
-copyFileSync(join(ROOT, "fixtures", "caliban-2020-08", "matrix.toml"), join(WORK, "caliban.toml"));
-cases.push({ images: "8", shape: "caliban", file: "caliban.toml" });
+writeCalibanProject(join(WORK, "caliban"), readFileSync(join(ROOT, "fixtures", "caliban-2020-08", "matrix.toml"), "utf8"));
+cases.push({ images: "8", shape: "caliban", file: "caliban/matrix.toml" });
 for (const size of SIZES) {
   for (const shape of SHAPES.filter((shape) => !ONLY_SHAPES || ONLY_SHAPES.includes(shape))) {
     const file = `${shape}-${size}.toml`;

@@ -106,3 +106,17 @@ export function generateMistakes(images: number): string {
   lines.push("[images.app]", 'tag = "app-{distro}-{variant}"', 'matrix = ["distro", "variant"]', 'args = ["distro", "variant"]', `combinations = [\n  ${rows.join(",\n  ")},\n]`);
   return `${lines.join("\n")}\n`;
 }
+
+/**
+ * Caliban's matrix as a project of its own: the matrix and the two Dockerfiles it names,
+ * in `directory`, which is its build context ("."). Not the bench's work folder, whose
+ * binaries and outputs would otherwise be digested as that context's files.
+ */
+export function writeCalibanProject(directory: string, matrix: string): string {
+  const { mkdirSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
+  mkdirSync(`${directory}/dockerfiles`, { recursive: true });
+  writeFileSync(`${directory}/matrix.toml`, matrix);
+  writeFileSync(`${directory}/dockerfiles/Dockerfile`, "ARG BASE_IMAGE=ubuntu:18.04\nFROM $BASE_IMAGE\nARG PYTHON_VERSION\nARG MINICONDA_VERSION\nRUN echo python $PYTHON_VERSION miniconda $MINICONDA_VERSION\n");
+  writeFileSync(`${directory}/dockerfiles/Dockerfile.gpu`, "ARG CUDA\nFROM nvidia/cuda:${CUDA}-cudnn7-devel-ubuntu18.04\n");
+  return `${directory}/matrix.toml`;
+}

@@ -13,7 +13,7 @@ import { cpus, totalmem } from "node:os";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../compile-flags.ts";
-import { generateLegacyConfig, generateMatrix, generateMistakes, SHAPES } from "./generate.ts";
+import { generateLegacyConfig, generateMatrix, generateMistakes, SHAPES, writeCalibanProject } from "./generate.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const WORK = join(ROOT, ".cache", "bench");
@@ -133,7 +133,7 @@ const COMMANDS: [string, (matrix: string, images: number) => string[]][] = [
  */
 const STDOUT_COMMANDS: [string, string[], string][] = ["cloudbuild", "github", "make", "bake"].map((name) => [
   `emit ${name} > file`,
-  ["emit", name, "--matrix", "default.toml"],
+  ["emit", name, "--matrix", "caliban/matrix.toml"],
   `out/stdout-${name}`,
 ]);
 
@@ -149,8 +149,8 @@ const ANOTHER_REPOSITORY = ["--base-url", "localhost:5000/previous"];
 
 const results: Measurement[] = [];
 const cases: { size: number; shape: string; file: string; images: number }[] = [];
-writeFileSync(join(WORK, "default.toml"), readFileSync(join(ROOT, "matrix.toml")));
-cases.push({ size: 8, shape: "caliban", file: "default.toml", images: 8 });
+writeCalibanProject(join(WORK, "caliban"), readFileSync(join(ROOT, "matrix.toml"), "utf8"));
+cases.push({ size: 8, shape: "caliban", file: "caliban/matrix.toml", images: 8 });
 for (const size of SIZES) {
   for (const shape of SHAPES) {
     const file = `${shape}-${size}.toml`;
