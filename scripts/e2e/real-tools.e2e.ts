@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { builtin, runCli } from "../../fixtures/test-helpers.ts";
 import { loadMatrix, planLoaded } from "../../core/load.ts";
 import { WorkingTree } from "../../cli/working-tree.ts";
+import { InputsDigester } from "../../core/inputs.ts";
 import { emitLoaded } from "../../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../../fixtures/golden.ts";
 import { bakeView, planView } from "../validators/readback.ts";
@@ -209,6 +210,47 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
       (await fetch(`http://127.0.0.1:${port}/v2/chain/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } })).headers.get("docker-content-digest");
     for (const image of final.images) expect(await digest(image.reference.split(":")[1]!)).toBe(await digest(image.content!.split(":")[1]!));
   }, 600_000);
+});
+
+describe(".dockerignore: the files digested are the files podman sends", () => {
+  // Each case: a .dockerignore and a tree; podman builds `COPY . /ctx/` and the image's
+  // files are read back through `podman image mount`.
+  const TREE = ["Dockerfile", "a/b/trace.log", "keep.log", "readme.md", "README.md", "build/out.o", "node_modules/x/i.js", "src/build/kept.txt", "src/app/main.py", "src/app/secret.key", "src/app/secret-ok", ".env", "docs/.hidden/x"];
+  const CASES = [
+    "/build\n**/*.log\n!keep.log\nREADME.md\nnode_modules\n",
+    "*\n!src\n!Dockerfile\n",
+    "**/secret*\n!**/secret-ok\n",
+    "src/**/*.py\n# a comment\n\n  docs  \n",
+    ".*\n!.dockerignore\n",
+    "./build/\nsrc/app/\n!src/app/main.py\n",
+  ];
+  const env = () => {
+    const scratch = mkdtempSync(join(tmpdir(), "ignore-"));
+    writeFileSync(join(scratch, "containers.conf"), '[engine]\nruntime = "runc"\n');
+    writeFileSync(join(scratch, "storage.conf"), `[storage]\ndriver = "vfs"\ngraphroot = "${join(scratch, "storage")}"\nrunroot = "${join(scratch, "run")}"\n`);
+    return { scratch, env: { ...process.env, DOCKER_CONFIG: undefined, CONTAINERS_CONF: join(scratch, "containers.conf"), CONTAINERS_STORAGE_CONF: join(scratch, "storage.conf") } };
+  };
+
+  test("docker's patterns, as podman applies them: exceptions, '**', a leading '/' or './', comments and spaces", () => {
+    const { scratch, env: podmanEnv } = env();
+    CASES.forEach((ignore, index) => {
+      const context = join(scratch, `case${index}`);
+      for (const path of TREE) {
+        mkdirSync(join(context, path, ".."), { recursive: true });
+        writeFileSync(join(context, path), path === "Dockerfile" ? "FROM scratch\nCOPY . /ctx/\n" : `${path}\n`);
+      }
+      writeFileSync(join(context, ".dockerignore"), ignore);
+      const tag = `localhost/ignore-case:${index}`;
+      const built = Bun.spawnSync(["podman", "build", "-q", "-t", tag, context], { env: podmanEnv });
+      expect({ exit: built.exitCode, stderr: built.exitCode === 0 ? "" : built.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
+      const mounted = Bun.spawnSync(["podman", "image", "mount", tag], { env: podmanEnv });
+      const root = mounted.stdout.toString().trim();
+      const sent = Bun.spawnSync(["find", ".", "-type", "f"], { cwd: join(root, "ctx") }).stdout.toString().split("\n").filter(Boolean).map((p) => p.slice(2)).sort();
+      Bun.spawnSync(["podman", "image", "unmount", tag], { env: podmanEnv });
+      const digested = [...new InputsDigester(new WorkingTree(context)).contextFiles(".", "Dockerfile")!.files.keys()].sort();
+      expect({ ignore, files: digested }).toEqual({ ignore, files: sent });
+    });
+  }, 120_000);
 });
 
 /** The chain as planned in a working copy (its files digested there). */
