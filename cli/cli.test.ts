@@ -1,7 +1,7 @@
 // The command line as a user meets it: a real process, its exit code, stdout and stderr.
 
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
@@ -27,6 +27,25 @@ describe("matrix resolution", () => {
     expect(result.stderr).toContain("using the embedded default matrix");
     expect(result.stdout).toContain("gpu-cuda101-py38");
     expect(result.stdout).toBe(readFileSync(join(REPO_ROOT, "fixtures/default/expected/plan.txt"), "utf8").replace("matrix:     matrix.toml", "matrix:     <embedded matrix.toml>"));
+  });
+
+  test("from a folder of a repository, the nearest matrix.toml above, up to the repository's root; outside one, not a parent's", () => {
+    const outer = mkdtempSync(join(tmpdir(), "cli-"));
+    writeFileSync(join(outer, "matrix.toml"), 'repository = "r.io/outside"\n[images.out]\ntag = "out"\n');
+    const project = join(outer, "project");
+    mkdirSync(join(project, "ci", "deep"), { recursive: true });
+    mkdirSync(join(project, ".git"));
+    writeFileSync(join(project, "matrix.toml"), 'repository = "r.io/project"\n[images.one]\ntag = "one"\n');
+    const deep = run(["plan"], join(project, "ci", "deep"));
+    expect(deep.stderr).toContain("using matrix ../../matrix.toml (the nearest above this folder, in this repository)");
+    expect(deep.stdout).toContain("r.io/project:one");
+    // Nothing in the repository: the matrix above its root is not the project's.
+    rmSync(join(project, "matrix.toml"));
+    expect(run(["plan"], join(project, "ci")).stderr).toContain("using the embedded default matrix");
+    // No repository at all: only this folder counts.
+    const lone = join(outer, "lone");
+    mkdirSync(lone);
+    expect(run(["plan"], lone).stderr).toContain("using the embedded default matrix");
   });
 
   test("./matrix.toml when present; --matrix over both", () => {

@@ -1,5 +1,6 @@
-// Which matrix a command reads: --matrix FILE, else ./matrix.toml, else the default
-// embedded in the binary. The choice is said on stderr, so a CI log shows it.
+// Which matrix a command reads: --matrix FILE, else ./matrix.toml, else the nearest
+// above in the repository, else the default embedded in the binary. The choice is said
+// on stderr, so a CI log shows it.
 
 import { CalibanError, fail } from "../core/errors.ts";
 import { displayName } from "../core/printable.ts";
@@ -23,10 +24,10 @@ export async function readMatrixSource(flag: string | undefined, log: (line: str
   }
   const here = matrixHere();
   if (here) {
-    log("using matrix ./matrix.toml");
+    log(here.directory === "." ? "using matrix ./matrix.toml" : `using matrix ${displayName(here.file)} (the nearest above this folder, in this repository)`);
     return here;
   }
-  log("using the embedded default matrix (no ./matrix.toml here; pass --matrix FILE to choose one)");
+  log("using the embedded default matrix (no matrix.toml here or above in this repository; pass --matrix FILE to choose one)");
   return { text: embeddedMatrix as unknown as string, file: EMBEDDED_MATRIX_NAME, directory: undefined };
 }
 
@@ -44,17 +45,42 @@ export function readTextFile(path: string, what: string): MatrixSource {
   return { text, file: path, directory: path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : "." };
 }
 
-/** ./matrix.toml, read, if it is a file: it is then chosen over the embedded default. */
+/**
+ * ./matrix.toml, else the nearest matrix.toml in a folder above, up to the repository's
+ * root (the folder holding .git), as git finds its repository: `affected` and `emit`
+ * work from any folder of a project. Outside a repository, only this folder's counts.
+ */
 export function matrixHere(): MatrixSource | undefined {
+  const here = matrixIn(".");
+  if (here) return here;
+  const fs: typeof import("node:fs") = require("node:fs");
+  const path: typeof import("node:path") = require("node:path");
+  const above: string[] = [];
+  for (let directory = "."; !fs.existsSync(path.join(directory, ".git")); ) {
+    const parent = directory === "." ? ".." : `${directory}/..`;
+    if (path.resolve(parent) === path.resolve(directory)) return undefined; // the file system's root: no repository
+    above.push(parent);
+    directory = parent;
+  }
+  for (const directory of above) {
+    const found = matrixIn(directory);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** DIRECTORY/matrix.toml, read, if it is a file. */
+function matrixIn(directory: string): MatrixSource | undefined {
+  const file = directory === "." ? "matrix.toml" : `${directory}/matrix.toml`;
   let text: string;
   try {
-    text = readText("matrix.toml");
+    text = readText(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "EISDIR") return undefined;
-    return readTextFile("matrix.toml", "matrix file"); // reports why it cannot be read
+    return readTextFile(file, "matrix file"); // reports why it cannot be read
   }
-  return { text, file: "matrix.toml", directory: "." };
+  return { text, file, directory };
 }
 
 /**
