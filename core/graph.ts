@@ -11,6 +11,10 @@
 //
 // This file is public API: plugin emitters `import type` from it.
 
+import type { Publish } from "./matrix-publish.ts";
+
+export type { Publish } from "./matrix-publish.ts";
+
 export const GRAPH_FORMAT_VERSION = 1;
 
 export interface BuildArg {
@@ -76,6 +80,8 @@ export interface BuildGraph {
   readonly version: typeof GRAPH_FORMAT_VERSION;
   /** The repository images are pushed to (after any --base-url override). */
   readonly repository: string;
+  /** When pipelines publish: the matrix's `[publish]`, defaults filled in. */
+  readonly publish: Publish;
   readonly axes: readonly AxisNode[];
   readonly families: readonly FamilyNode[];
   readonly images: readonly ImageNode[];

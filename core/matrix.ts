@@ -7,6 +7,7 @@ import { CalibanError, type KeyPath } from "./errors.ts";
 import { readAxes } from "./matrix-axes.ts";
 import { readFamilies } from "./matrix-family.ts";
 import { MatrixReader } from "./matrix-reader.ts";
+import { readPublish, type Publish } from "./matrix-publish.ts";
 import { repositoryProblem } from "./names.ts";
 import type { Template } from "./template.ts";
 import type { KeysAsWritten } from "./toml.ts";
@@ -76,9 +77,11 @@ export interface Matrix {
    * matrix file's directory, a directory when it ends in '/'. `check` compares them.
    */
   readonly outputs: Readonly<Record<string, string>>;
+  /** `[publish]`: when pipelines publish (core/matrix-publish.ts). */
+  readonly publish: Publish;
 }
 
-const TOP_LEVEL_KEYS = ["repository", "axes", "images", "emit", "plugins", "outputs"];
+const TOP_LEVEL_KEYS = ["repository", "axes", "images", "emit", "plugins", "outputs", "publish"];
 
 export function readMatrix(data: Record<string, unknown>, file: string, keysAsWritten: KeysAsWritten): Matrix {
   const reader = new MatrixReader(file, keysAsWritten);
@@ -89,8 +92,9 @@ export function readMatrix(data: Record<string, unknown>, file: string, keysAsWr
   const emit = readEmitSettings(reader, data.emit);
   const plugins = reader.stringList(data.plugins, ["plugins"]) ?? [];
   const outputs = readOutputs(reader, data.outputs);
+  const publish = readPublish(reader, data.publish);
   if (reader.diagnostics.length > 0) throw new CalibanError(reader.diagnostics);
-  return { file, repository, axes, families, emit, plugins, outputs };
+  return { file, repository, axes, families, emit, plugins, outputs, publish };
 }
 
 /** `[outputs]`: each a path below the matrix file's directory, so `emit --all` writes nothing elsewhere. */

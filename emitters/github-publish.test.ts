@@ -1,0 +1,115 @@
+// [publish] in the GitHub workflow: for each combination of settings and registry kind,
+// the workflow passes actionlint and action-validator, and the parsed workflow says
+// what runs on which event: the listed branches publish, never a tag push; a pull
+// request logs in nowhere, reads no secret and pushes nothing; a schedule and a manual
+// run publish.
+
+import { describe, expect, test } from "bun:test";
+import { parse as parseYaml } from "yaml";
+import { emitLoaded } from "../cli/emit.ts";
+import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
+import { validateWorkflow } from "../scripts/validators/action-validator.ts";
+import { actionlint } from "../scripts/validators/actionlint.ts";
+import { emittedText } from "./contract.ts";
+
+const PUBLISHING = "github.event_name != 'pull_request'";
+
+const SETTINGS = [
+  { name: "the defaults", toml: "", branches: ["main"], pullRequests: true, schedule: undefined },
+  { name: "release branches, no pull requests, a schedule", toml: '[publish]\nbranches = ["main", "release/**"]\npull_requests = false\nschedule = "0 4 * * 1"\n', branches: ["main", "release/**"], pullRequests: false, schedule: "0 4 * * 1" },
+  { name: "trunk, pull requests, a schedule", toml: '[publish]\nbranches = ["trunk"]\nschedule = "30 2 * * *"\n', branches: ["trunk"], pullRequests: true, schedule: "30 2 * * *" },
+] as const;
+
+const REGISTRIES = [
+  { repository: "ghcr.io/your-org/images", registry: "ghcr.io", secret: "GITHUB_TOKEN" },
+  { repository: "gcr.io/my-project/images", registry: "gcr.io", secret: "REGISTRY_PASSWORD" },
+  { repository: "yourorg/images", registry: undefined, secret: "REGISTRY_PASSWORD" },
+  { repository: "registry.example.com:5000/ml/images", registry: "registry.example.com:5000", secret: "REGISTRY_PASSWORD" },
+] as const;
+
+const chain = (repository: string, publish: string) => `repository = "${repository}"
+[axes.cuda]
+cuda12 = { CUDA = "12.4" }
+[axes.python]
+py311 = { PYTHON_VERSION = "3.11" }
+py312 = { PYTHON_VERSION = "3.12" }
+[images.cuda]
+tag = "cuda-{cuda}"
+matrix = ["cuda"]
+[images.python]
+tag = "py-{cuda}-{python}"
+matrix = ["cuda", "python"]
+from = "cuda"
+${publish}`;
+
+interface Step {
+  name?: string;
+  id?: string;
+  if?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+}
+
+for (const settings of SETTINGS) {
+  for (const registry of REGISTRIES) {
+    for (const contentTags of [true, false]) {
+      test(`${settings.name}, ${registry.repository}${contentTags ? "" : ", content-tags=false"}: what runs on which event`, async () => {
+        const { loaded, graph } = await planText(chain(registry.repository, settings.toml));
+        const text = emittedText(emitLoaded(builtin("github"), loaded, graph, contentTags ? [] : ["content-tags=false"])[0]!);
+        expect(await actionlint(text, "images.yml")).toEqual([]);
+        expect(validateWorkflow(text).errors).toEqual([]);
+        const workflow = parseYaml(text);
+
+        // Events: the listed branches (never tags), pull requests and a schedule as set, manual runs.
+        expect(workflow.on.push.branches).toEqual(settings.branches);
+        expect(Object.keys(workflow.on.push).sort()).toEqual(["branches", "paths"]);
+        expect(workflow.on.pull_request !== undefined).toBe(settings.pullRequests);
+        if (settings.pullRequests) expect(workflow.on.pull_request.paths).toEqual(workflow.on.push.paths);
+        expect(workflow.on.schedule).toEqual(settings.schedule ? [{ cron: settings.schedule }] : undefined);
+        expect(workflow.on.workflow_dispatch).toEqual({});
+        expect(workflow.concurrency.group).toBe("${{ github.workflow }}-${{ github.ref }}");
+
+        // The least permissions: packages for ghcr.io only.
+        expect(workflow.permissions).toEqual(registry.registry === "ghcr.io" ? { contents: "read", packages: "write" } : { contents: "read" });
+
+        for (const job of Object.values(workflow.jobs) as { steps: Step[] }[]) {
+          for (const step of job.steps) {
+            const written = JSON.stringify(step);
+            // A secret, a login, a push or a moved tag only where the event is not a pull request.
+            const publishes = written.includes("secrets.") || step.uses?.startsWith("docker/login-action") || step.run?.includes("imagetools create");
+            if (publishes) expect(step.if === PUBLISHING || step.if?.endsWith(`&& ${PUBLISHING}`)).toBe(true);
+            if (step.uses?.startsWith("docker/build-push-action")) expect(step.with!.push).toBe(`\${{ ${PUBLISHING} }}`);
+            // What only a pull request does (hand an image on as an artifact) never runs elsewhere.
+            if (step.uses?.startsWith("actions/upload-artifact") || step.uses?.startsWith("actions/download-artifact")) expect(step.if).toStartWith("github.event_name == 'pull_request'");
+          }
+          const login = job.steps.find((step) => step.uses?.startsWith("docker/login-action"))!;
+          expect(login.with!.registry).toBe(registry.registry);
+          expect(login.with!.password).toBe(`\${{ secrets.${registry.secret} }}`);
+          expect(job.steps.some((step) => step.uses?.startsWith("actions/upload-artifact"))).toBe(settings.pullRequests);
+        }
+
+        // Each entry names its base and whether others build FROM it, for a pull request's hand-over.
+        const entries = (Object.values(workflow.jobs) as { strategy: { matrix: { include: Record<string, unknown>[] } } }[]).flatMap((job) => job.strategy.matrix.include);
+        for (const entry of entries) {
+          const image = graph.images.find((i) => i.id === entry.id)!;
+          expect(entry.base).toBe(image.from ?? "");
+          expect(entry["is-base"]).toBe(graph.images.some((other) => other.from === image.id));
+        }
+      });
+    }
+  }
+}
+
+describe("[publish] mistakes are reported at their line", () => {
+  test("a branch that is no branch name, a schedule that is no cron, an unknown key, no branch at all", async () => {
+    const base = 'repository = "r.io/x"\n[images.a]\ntag = "a"\n';
+    const messages = async (publish: string) => (await problemsOf(`${base}[publish]\n${publish}`)).map((d) => `${d.line}: ${d.message}`);
+    expect(await messages('branches = ["main", "my branch"]\n')).toEqual(['5: "my branch" is not a branch name or pattern']);
+    expect(await messages('schedule = "every monday"\n')).toEqual(['5: "every monday" is not a cron expression of five fields']);
+    expect(await messages("schedul = \"0 4 * * 1\"\n")).toEqual(['5: unknown key "schedul" here']);
+    expect(await messages("branches = []\n")).toEqual(["5: no branch publishes"]);
+    expect(await messages('pull_requests = "yes"\n')).toEqual(['5: expected true or false, found the string "yes"']);
+  });
+});
