@@ -10,6 +10,7 @@ import { emitLoaded } from "../cli/emit.ts";
 import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
+import { runScripts } from "../scripts/validators/readback.ts";
 import { emittedText } from "./contract.ts";
 
 const PUBLISHING = "github.event_name != 'pull_request'";
@@ -88,6 +89,8 @@ for (const settings of SETTINGS) {
           expect(login.with!.registry).toBe(registry.registry);
           expect(login.with!.password).toBe(`\${{ secrets.${registry.secret} }}`);
           expect(job.steps.some((step) => step.uses?.startsWith("actions/upload-artifact"))).toBe(settings.pullRequests);
+          // A pull request's image built FROM another takes the base that run built, in both forms.
+          expect(job.steps.some((step) => step.uses?.startsWith("actions/download-artifact"))).toBe(settings.pullRequests);
         }
 
         // Each entry names its base and whether others build FROM it, for a pull request's hand-over.
@@ -101,6 +104,25 @@ for (const settings of SETTINGS) {
     }
   }
 }
+
+test("a pull request's hand-over, run by bash as the runner runs it: the base saved by its content reference, loaded by its child", async () => {
+  const { loaded, graph } = await planText(chain("ghcr.io/your-org/images", ""));
+  const workflow = parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph)[0]!));
+  const [stage1, stage2] = Object.values(workflow.jobs) as { steps: Step[]; strategy: { matrix: { include: Record<string, string>[] } } }[];
+  const base = stage1!.strategy.matrix.include[0]!;
+  const save = stage1!.steps.find((step) => step.name === "Hand the image to the jobs built FROM it")!;
+  const env = (step: Step, entry: Record<string, string>) => Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, value.replace(/\$\{\{ matrix\.([a-z-]+) \}\}/g, (_, key: string) => entry[key]!)]));
+  expect(runScripts([save.run!], [], { ...env(save, base), RUNNER_TEMP: "/runner/tmp" })[0]).toEqual([["save", "--output", "/runner/tmp/image.tar", base.content!]]);
+  const upload = stage1!.steps.find((step) => step.uses?.startsWith("actions/upload-artifact"))!;
+  expect(upload.with).toEqual({ name: "image-${{ matrix.id }}", path: "${{ runner.temp }}/image.tar", "retention-days": 1 });
+  const download = stage2!.steps.find((step) => step.uses?.startsWith("actions/download-artifact"))!;
+  expect(download.with).toEqual({ name: "image-${{ matrix.base }}", path: "${{ runner.temp }}/base" });
+  const child = stage2!.strategy.matrix.include[0]!;
+  expect(child.base).toBe(base.id);
+  expect(child["build-args"]).toContain(`BASE_IMAGE=${base.content}`);
+  const load = stage2!.steps.find((step) => step.name === "Load it")!;
+  expect(runScripts([load.run!], [], { RUNNER_TEMP: "/runner/tmp" })[0]).toEqual([["load", "--input", "/runner/tmp/base/image.tar"]]);
+});
 
 describe("[publish] mistakes are reported at their line", () => {
   test("a branch that is no branch name, a schedule that is no cron, an unknown key, no branch at all", async () => {

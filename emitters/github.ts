@@ -250,6 +250,7 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
     out.lines([`      username: ${yamlScalar(options.username)}`, `      password: ${yamlScalar(`\${{ secrets.${secret} }}`)}`]);
   }
   if (!options["content-tags"]) {
+    if (pullRequests) writeTakeBase(out);
     out.lines([
       "  - uses: docker/build-push-action@v6",
       "    with:",
@@ -285,21 +286,7 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
     "      IMAGE: ${{ matrix.image }}",
     '    run: docker buildx imagetools create --tag "$IMAGE" "$CONTENT"',
   ]);
-  if (pullRequests) {
-    out.lines([
-      "  - name: Take the base image this pull request built",
-      "    if: github.event_name == 'pull_request' && steps.registry.outputs.has != 'true' && matrix.base",
-      "    id: base",
-      "    uses: actions/download-artifact@v4",
-      "    continue-on-error: true",
-      "    with:",
-      "      name: image-${{ matrix.base }}",
-      "      path: ${{ runner.temp }}/base",
-      "  - name: Load it",
-      "    if: steps.base.outcome == 'success'",
-      '    run: docker load --input "$RUNNER_TEMP/base/image.tar"',
-    ]);
-  }
+  if (pullRequests) writeTakeBase(out, "steps.registry.outputs.has != 'true' && ");
   out.lines([
     "  - uses: docker/build-push-action@v6",
     "    if: steps.registry.outputs.has != 'true'",
@@ -314,6 +301,27 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
     ...(pullRequests ? ["      load: ${{ github.event_name == 'pull_request' }}"] : []),
   ]);
   if (pullRequests) writeHandOver(out, "${{ matrix.content }}", "steps.registry.outputs.has != 'true' && ");
+}
+
+/**
+ * On a pull request, an image whose base this run built (and did not push) loads it from
+ * the base job's artifact. A base the run did not build has no artifact: the image
+ * builds FROM the registry's, as on a push.
+ */
+function writeTakeBase(out: TextWriter, condition = ""): void {
+  out.lines([
+    "  - name: Take the base image this pull request built",
+    `    if: github.event_name == 'pull_request' && ${condition}matrix.base`,
+    "    id: base",
+    "    uses: actions/download-artifact@v4",
+    "    continue-on-error: true",
+    "    with:",
+    "      name: image-${{ matrix.base }}",
+    "      path: ${{ runner.temp }}/base",
+    "  - name: Load it",
+    "    if: steps.base.outcome == 'success'",
+    '    run: docker load --input "$RUNNER_TEMP/base/image.tar"',
+  ]);
 }
 
 /**
