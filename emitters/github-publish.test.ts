@@ -10,7 +10,10 @@ import { emitLoaded } from "../cli/emit.ts";
 import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
-import { runScripts } from "../scripts/validators/readback.ts";
+import { recordingDocker, runScripts } from "../scripts/validators/readback.ts";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { emittedText } from "./contract.ts";
 
 const PUBLISHING = "github.event_name != 'pull_request'";
@@ -122,6 +125,35 @@ test("a pull request's hand-over, run by bash as the runner runs it: the base sa
   expect(child["build-args"]).toContain(`BASE_IMAGE=${base.content}`);
   const load = stage2!.steps.find((step) => step.name === "Load it")!;
   expect(runScripts([load.run!], [], { RUNNER_TEMP: "/runner/tmp" })[0]).toEqual([["load", "--input", "/runner/tmp/base/image.tar"]]);
+});
+
+test("a failed image stops only the images built FROM it: later stages run anyway, and each image checks for its own base", async () => {
+  const { loaded, graph } = await planText(chain("ghcr.io/your-org/images", ""));
+  const jobsOf = (options: string[]) => Object.values(parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph, options)[0]!)).jobs) as { if?: string; needs?: string[]; steps: Step[]; strategy: { matrix: { include: Record<string, string>[] } } }[];
+  const [first, second] = jobsOf([]);
+  expect(first!.if).toBeUndefined();
+  expect(second!.if).toBe("${{ !cancelled() }}");
+  // The plain form cannot tell this run's base from an older one under the same tag: a failed stage stops the next.
+  expect(jobsOf(["content-tags=false"])[1]!.if).toBeUndefined();
+
+  const check = second!.steps.find((step) => step.name === "Check that its base image was built")!;
+  const entry = second!.strategy.matrix.include[0]!;
+  expect(entry["base-content"]).toBe(graph.images.find((image) => image.id === entry.base)!.contentReference);
+  const run = (existing: string[], artifact: boolean) => {
+    const docker = recordingDocker(existing);
+    const temp = mkdtempSync(join(tmpdir(), "runner-"));
+    if (artifact) {
+      mkdirSync(join(temp, "base"));
+      writeFileSync(join(temp, "base", "image.tar"), "");
+    }
+    const result = Bun.spawnSync(["bash", "-e", "-c", check.run!], { env: { ...process.env, PATH: `${docker.directory}:${process.env.PATH}`, BASE: entry["base-content"]!, RUNNER_TEMP: temp } });
+    return { exit: result.exitCode, out: result.stdout.toString() };
+  };
+  expect(run([entry["base-content"]!], false).exit).toBe(0); // pushed by its job in this run (or an earlier one: the same inputs)
+  expect(run([], true).exit).toBe(0); // a pull request: handed over as an artifact
+  const failed = run([], false);
+  expect(failed.exit).toBe(1);
+  expect(failed.out).toContain(`::error::its base ${entry["base-content"]} was not built in this run (its job failed): not building`);
 });
 
 describe("[publish] mistakes are reported at their line", () => {

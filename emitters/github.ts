@@ -173,6 +173,8 @@ function matrixEntry(image: ImageNode, base: ImageNode | undefined, isBase: bool
     // For a pull request, which pushes nothing: the base ("" for none), and whether others build FROM this one.
     base: base ? base.id : "",
     "is-base": isBase,
+    // What a child looks for before it builds: its base, as this run built (or found) it.
+    ...(contentTags ? { "base-content": base ? base.contentReference : "" } : {}),
     dockerfile: literal(image.dockerfile),
     context: literal(image.context),
     // NAME=VALUE lines, as build-push-action reads `build-args`.
@@ -233,6 +235,10 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
   const publishing = "github.event_name != 'pull_request'";
   out.line("name: ${{ matrix.id }}");
   if (job.needs.length > 0) out.lines(["needs:", ...job.needs.map((need) => `  - ${need}`)]);
+  // With content tags a failed image stops only the images built FROM it: a later stage
+  // runs though an entry of the one before failed, and each image first checks that its
+  // own base is there (by its content reference, which only a successful build makes).
+  if (job.needs.length > 0 && options["content-tags"]) out.line("if: ${{ !cancelled() }}");
   out.lines([`runs-on: ${yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   out.lines(["steps:", "  - uses: actions/checkout@v4"]);
@@ -287,6 +293,18 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
     '    run: docker buildx imagetools create --tag "$IMAGE" "$CONTENT"',
   ]);
   if (pullRequests) writeTakeBase(out, "steps.registry.outputs.has != 'true' && ");
+  if (job.needs.length > 0) {
+    out.lines([
+      "  - name: Check that its base image was built",
+      "    if: steps.registry.outputs.has != 'true' && matrix.base",
+      "    env:",
+      "      BASE: ${{ matrix.base-content }}",
+      "    run: |",
+      '      if [ -f "$RUNNER_TEMP/base/image.tar" ] || docker manifest inspect "$BASE" > /dev/null 2>&1; then exit 0; fi',
+      '      echo "::error::its base $BASE was not built in this run (its job failed): not building"',
+      "      exit 1",
+    ]);
+  }
   out.lines([
     "  - uses: docker/build-push-action@v6",
     "    if: steps.registry.outputs.has != 'true'",
