@@ -236,17 +236,54 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
     if (!registry.some((r) => r.emitter.name === configured)) io.stderr(`warning: ${displayName(loaded.matrix.file)}: [emit.${configured}] configures no known emitter\n`);
   }
   const format = optionalString(options.format, "--format");
-  const commandLine = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
+  const given = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
+  const target = optionalString(options.output, "-o");
+  const intoDirectory = target !== undefined && (target.endsWith("/") || isDirectory(target));
+  const commandLine = [...(await pipelineDefaults(registered, planned, given, intoDirectory ? target : undefined)), ...given];
   const files = emitLoaded(registered, loaded, graph, commandLine);
   // What made the files, as a message about them names it: a plugin's faults are the plugin's.
   const producer = registered.source ? `plugin ${registered.source}: emitter "${registered.emitter.name}"` : `emit ${registered.emitter.name}`;
-  const target = optionalString(options.output, "-o");
   if (target !== undefined) {
     const { outputsInContexts } = await affectedModule();
     for (const warning of outputsInContexts(planned, plannedOutputs(files, target, producer).map((file) => file.path))) io.stderr(`warning: ${warning}\n`);
   }
   await writeOutputs(files, target, io, producer);
   return 0;
+}
+
+/**
+ * Options a pipeline's files need from where they are and which repository holds them,
+ * for an emitter that has them and where neither the matrix nor the command line sets
+ * them (today Cloud Build's triggers, with [publish]): `github-repository` from git
+ * remote origin, and `directory`, the -o folder from the repository's root.
+ */
+async function pipelineDefaults(registered: RegisteredEmitter, planned: Pick<Planned, "loaded" | "graph" | "source">, given: readonly string[], directory: string | undefined): Promise<string[]> {
+  const { emitter } = registered;
+  if (!planned.graph.publish.declared || planned.source.directory === undefined) return [];
+  const set = (key: string) => given.some((option) => option.startsWith(`${key}=`)) || Object.hasOwn(planned.loaded.matrix.emit[emitter.name] ?? {}, key);
+  const { findRepository, githubRepositoryOf } = await import("./git-tree.ts");
+  const path: typeof import("node:path") = require("node:path");
+  const defaults: string[] = [];
+  if (Object.hasOwn(emitter.options, "github-repository") && !set("github-repository")) {
+    const repository = githubRepositoryOf(planned.source.directory);
+    if (repository) defaults.push(`github-repository=${repository}`);
+  }
+  if (Object.hasOwn(emitter.options, "directory") && !set("directory") && directory !== undefined) {
+    const root = findRepository(planned.source.directory)?.root ?? process.cwd();
+    const relative = path.relative(root, path.resolve(directory)).split(path.sep).join("/");
+    if (relative !== "" && !relative.startsWith("..")) defaults.push(`directory=${relative}`);
+  }
+  return defaults;
+}
+
+/** Whether a path is a directory that exists. */
+function isDirectory(path: string): boolean {
+  const fs: typeof import("node:fs") = require("node:fs");
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Exit status of `check` when an output is stale or missing (1 is a bug of ours, 2 bad input). */
@@ -281,7 +318,8 @@ async function emitAll(args: readonly string[], options: Options, io: Io, mode: 
     });
     // A workflow names its own path in its triggers: the path [outputs] gives it, unless [emit.NAME] sets one.
     const ownPath = !path.endsWith("/") && "output" in registered.emitter.options && !(loaded.matrix.emit[name] && "output" in loaded.matrix.emit[name]!) ? [`output=${normalOutputPath(path)}`] : [];
-    const emitted = emitLoaded(registered, loaded, graph, ownPath);
+    const defaults = await pipelineDefaults(registered, { loaded, graph, source } as Planned, ownPath, path.endsWith("/") ? (source.directory === "." ? path : `${source.directory}/${path}`) : undefined);
+    const emitted = emitLoaded(registered, loaded, graph, [...defaults, ...ownPath]);
     const target = source.directory === "." ? path : `${source.directory}/${path}`;
     const producer = registered.source ? `plugin ${registered.source}: emitter "${name}"` : `emit ${name}`;
     if (mode === "write") {

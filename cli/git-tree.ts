@@ -154,3 +154,10 @@ function git(args: readonly string[], cwd: string): Buffer | undefined {
     return undefined;
   }
 }
+
+/** OWNER/NAME of the GitHub repository git remote origin names, or undefined when it names none. */
+export function githubRepositoryOf(directory: string): string | undefined {
+  const url = git(["remote", "get-url", "origin"], directory)?.toString().trim();
+  const match = url === undefined ? null : /^(?:https:\/\/(?:[^@/]+@)?github\.com\/|git@github\.com:|ssh:\/\/git@github\.com\/)([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+?)(?:\.git)?\/?$/.exec(url);
+  return match ? `${match[1]}/${match[2]}` : undefined;
+}

@@ -11,9 +11,11 @@ export interface Publish {
   readonly pullRequests: boolean;
   /** A cron expression, in UTC, for scheduled runs; undefined for none. */
   readonly schedule: string | undefined;
+  /** Whether the matrix has a [publish] table: Cloud Build's triggers are written only then. */
+  readonly declared: boolean;
 }
 
-export const DEFAULT_PUBLISH: Publish = { branches: ["main"], pullRequests: true, schedule: undefined };
+export const DEFAULT_PUBLISH: Publish = { branches: ["main"], pullRequests: true, schedule: undefined, declared: false };
 
 const PUBLISH_KEYS = ["branches", "pull_requests", "schedule"];
 
@@ -51,5 +53,5 @@ export function readPublish(reader: MatrixReader, value: unknown): Publish {
       schedule = fields.join(" ");
     }
   }
-  return { branches, pullRequests, schedule };
+  return { branches, pullRequests, schedule, declared: true };
 }

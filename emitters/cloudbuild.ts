@@ -13,6 +13,7 @@ import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { imageReferenceProblem } from "../core/names.ts";
 import type { EmittedFile, Emitter } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
+import { inputPaths } from "./input-paths.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 import { writtenText } from "./text.ts";
 
@@ -23,7 +24,15 @@ export interface CloudBuildOptions extends Record<string, string | number | bool
   output: string;
   "max-steps": number;
   "max-arg-length": number;
+  "github-repository": string;
+  directory: string;
+  "trigger-name": string;
+  triggers: boolean;
 }
+
+const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
+/** Trigger names: letters, digits and '-'; room left for "-pull-request". */
+const TRIGGER_NAME = /^[A-Za-z][A-Za-z0-9-]{0,49}$/;
 
 /** Cloud Build's longest build. */
 const MAX_TIMEOUT_SECONDS = 24 * 60 * 60;
@@ -65,6 +74,25 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
       check: (value) => (Number.isInteger(value) && Number(value) > 0 ? undefined : "must be a positive whole number"),
     },
     "content-tags": CONTENT_TAGS_OPTION,
+    "github-repository": {
+      type: "string",
+      default: "",
+      description: "with [publish]: the GitHub repository (OWNER/NAME) the triggers watch; empty: git remote origin's",
+      check: (value) => (value === "" || GITHUB_REPOSITORY.test(String(value)) ? undefined : `"${value}" is not OWNER/NAME`),
+    },
+    directory: {
+      type: "string",
+      default: "",
+      description: "with [publish]: the folder the configs are committed in, from the repository's root, as triggers name them; empty: where -o writes them",
+      check: (value) => (value === "" ? undefined : outputPathProblem(value)),
+    },
+    triggers: { type: "boolean", default: true, description: "with [publish], also write build triggers into the -o folder (false: the configs only)" },
+    "trigger-name": {
+      type: "string",
+      default: "build-images",
+      description: "with [publish]: the triggers' names start with it (NAME-push, NAME-pull-request, NAME-schedule)",
+      check: (value) => (TRIGGER_NAME.test(String(value)) ? undefined : `"${value}" is not a trigger name (letters, digits and '-', starting with a letter, at most 50)`),
+    },
   },
   emit(graph, options) {
     checkArgLengths(graph, options["max-arg-length"], options["content-tags"]);
@@ -81,6 +109,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     // With one config, submit.sh is written only into a directory: a pipeline that runs it never
     // submits configs left from a larger graph, and needs no change when its graph grows.
     files.push({ path: "submit.sh", contents: submitScript(names, images.length), ...(names.length === 1 ? { companion: true } : {}) });
+    if (graph.publish.declared && options.triggers) files.push(...triggerFiles(graph, names, options));
     return files;
   },
 };
@@ -104,20 +133,21 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
     const base = image.from === null ? undefined : indexById.get(image.from)!;
     const waitFor = base !== undefined && base >= start ? graph.images[base]!.reference : "-";
     if (options["content-tags"]) {
-      const script = stepScript(image, base === undefined ? undefined : graph.images[base]!);
-      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", stepArg(script)], waitFor: [waitFor] });
+      const script = stepScript(image, base === undefined ? undefined : graph.images[base]!, graph.publish.declared);
+      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] });
       continue;
     }
     // A reference holds no '$' (core/graph.ts): it is written as it is.
     const args = ["build", "-t", image.reference, "-f", stepArg(image.dockerfile)];
     for (let a = 0; a < image.args.length; a++) args.push("--build-arg", stepArg(`${image.args[a]!.name}=${image.args[a]!.value}`));
     args.push(stepArg(image.context));
-    steps.push(
-      { id: image.reference, name: options.builder, args, waitFor: [waitFor] },
-      { id: `${image.reference}-push`, name: options.builder, args: ["push", image.reference], waitFor: [image.reference] },
-    );
+    // With [publish], a trigger says whether this build pushes ($_PUSH): a pull request's does not.
+    const push = graph.publish.declared
+      ? { entrypoint: "bash", args: ["-c", `if [ "$_PUSH" = true ]; then docker push ${image.reference}; fi`] }
+      : { args: ["push", image.reference] };
+    steps.push({ id: image.reference, name: options.builder, args, waitFor: [waitFor] }, { id: `${image.reference}-push`, name: options.builder, ...push, waitFor: [image.reference] });
   }
-  return { steps, timeout: options.timeout };
+  return { steps, timeout: options.timeout, ...(graph.publish.declared ? { substitutions: { _PUSH: "true" } } : {}) };
 }
 
 /**
@@ -126,26 +156,113 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
  * later step building FROM it finds it); otherwise it is built FROM its base's content
  * reference and pushed under both.
  */
-function stepScript(image: ImageNode, base: ImageNode | undefined): string {
+function stepScript(image: ImageNode, base: ImageNode | undefined, gated: boolean): string {
   const content = image.contentReference;
+  // Each word is a shell word with '$' doubled for Cloud Build; the script's own `$_PUSH` is the one substitution.
+  const word = (text: string) => stepArg(shellWord(text));
   const args = image.args.map((arg) => {
     const value = base === undefined ? arg.value : arg.value.split(base.reference).join(base.contentReference);
-    return ` --build-arg ${shellWord(`${arg.name}=${value}`)}`;
+    return ` --build-arg ${word(`${arg.name}=${value}`)}`;
   });
   // References need no quoting (core/graph.ts).
+  const retag = [`  docker pull ${content}`, `  docker tag ${content} ${image.reference}`, `  docker push ${image.reference}`];
+  const publish = [`  docker push ${content}`, `  docker push ${image.reference}`];
+  const when = (lines: string[]) => (gated ? ['  if [ "$_PUSH" = true ]; then', ...lines.map((line) => `  ${line}`), "  fi"] : lines);
   return [
     "set -euo pipefail",
     `if docker manifest inspect ${content} > /dev/null 2>&1; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
-    `  docker pull ${content}`,
-    `  docker tag ${content} ${image.reference}`,
+    ...when(retag),
     "else",
-    `  docker build -t ${image.reference} -t ${content} -f ${shellWord(image.dockerfile)}${args.join("")} ${shellWord(image.context)}`,
-    `  docker push ${content}`,
+    `  docker build -t ${image.reference} -t ${content} -f ${word(image.dockerfile)}${args.join("")} ${word(image.context)}`,
+    ...when(publish),
     "fi",
-    `docker push ${image.reference}`,
     "",
   ].join("\n");
+}
+
+/**
+ * With [publish]: trigger configs for `gcloud builds triggers import --source=FILE`. A
+ * push trigger on the branches, a pull-request trigger that builds and pushes nothing
+ * (`_PUSH=false`), and for a schedule a manual trigger that Cloud Scheduler runs (Cloud
+ * Build has no cron of its own; README, "Publishing"). Each watches the build's inputs.
+ * A graph split into several configs is run by a build that runs submit.sh.
+ */
+function triggerFiles(graph: BuildGraph, configs: readonly string[], options: CloudBuildOptions): EmittedFile[] {
+  const repository = options["github-repository"];
+  if (repository === "") {
+    throw new CalibanError({
+      code: "EMITTER",
+      message: "emit cloudbuild: [publish] writes build triggers, which need the GitHub repository they watch, and git remote origin names none",
+      hint: "pass --option github-repository=OWNER/NAME, or --option triggers=false for the configs only",
+    });
+  }
+  const [owner, name] = repository.split("/") as [string, string];
+  const negated = graph.publish.branches.find((branch) => branch.startsWith("!"));
+  if (negated) {
+    throw new CalibanError({ code: "EMITTER", message: `emit cloudbuild: a trigger's branch filter is one regular expression, which cannot leave out "${negated}"`, hint: "list the branches that publish" });
+  }
+  const inDirectory = (file: string) => (options.directory === "" ? file : `${options.directory.replace(/\/+$/, "")}/${file}`);
+  // One config: the trigger runs it. Several: a build runs submit.sh, which submits them in order.
+  const build =
+    configs.length === 1
+      ? { filename: inDirectory(configs[0]!) }
+      : {
+          build: {
+            steps: [{ name: "gcr.io/google.com/cloudsdktool/cloud-sdk", entrypoint: "bash", args: [inDirectory("submit.sh"), "--substitutions=_PUSH=$_PUSH"] }],
+            timeout: options.timeout,
+          },
+        };
+  const includedFiles = inputPaths(graph, "matrix.toml").map(({ path, folder }) => (folder ? `${globWord(path)}/**` : globWord(path)));
+  const branch = `^(${graph.publish.branches.map(branchRegex).join("|")})$`;
+  const trigger = (suffix: string, description: string, source: Record<string, unknown>, push: boolean, run: Record<string, unknown> = build): EmittedFile => ({
+    path: `trigger-${suffix}.json`,
+    companion: true,
+    contents: `${JSON.stringify({ name: `${options["trigger-name"]}-${suffix}`, description, ...source, ...run, substitutions: { _PUSH: String(push) } }, null, "  ")}\n`,
+  });
+  const files = [
+    trigger("push", "Build the images a push to the publishing branches changed, and push them (caliban-images)", { github: { owner, name, push: { branch } }, includedFiles }, true),
+  ];
+  if (graph.publish.pullRequests) {
+    files.push(
+      trigger(
+        "pull-request",
+        "Build the images a pull request changes; push nothing (caliban-images)",
+        { github: { owner, name, pullRequest: { branch, commentControl: "COMMENTS_ENABLED_FOR_EXTERNAL_CONTRIBUTORS_ONLY" } }, includedFiles },
+        false,
+      ),
+    );
+  }
+  if (graph.publish.schedule) {
+    const ref = `refs/heads/${graph.publish.branches[0]!.replace(/[*?[].*$/, "") || "main"}`;
+    const uri = `https://github.com/${owner}/${name}`;
+    const source = { sourceToBuild: { uri, ref, repoType: "GITHUB" } };
+    // A manual trigger names its config as a file of the repository at that ref.
+    const run = configs.length === 1 ? { gitFileSource: { path: inDirectory(configs[0]!), uri, revision: ref, repoType: "GITHUB" } } : build;
+    files.push(trigger("schedule", `Run by Cloud Scheduler on "${graph.publish.schedule}" (UTC): rebuild what changed upstream (caliban-images)`, source, true, run));
+  }
+  return files;
+}
+
+/** A path as Cloud Build's includedFiles glob reads it literally: its glob characters escaped. */
+function globWord(path: string): string {
+  return path.replace(/[\\*?[\]{}]/g, "\\$&");
+}
+
+/** A GitHub branch filter pattern as the RE2 regular expression a trigger takes. */
+function branchRegex(pattern: string): string {
+  let out = "";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === "*" && pattern[i + 1] === "*") {
+      out += ".*";
+      i++;
+    } else if (c === "*") out += "[^/]*";
+    else if (c === "?") out += "[^/]";
+    else if (c === "[" || c === "]") out += c;
+    else out += /[.+(){}|^$\\]/.test(c) ? `\\${c}` : c;
+  }
+  return out;
 }
 
 /** A step arg holding `text` literally: Cloud Build substitutes $NAME and ${NAME} in args, and reads "$$" as '$'. */
@@ -165,7 +282,7 @@ function checkArgLengths(graph: BuildGraph, limit: number, contentTags: boolean)
     if (most <= limit) return;
     const byId = imagesById(graph);
     for (const image of graph.images) {
-      const length = stepArg(stepScript(image, image.from === null ? undefined : byId.get(image.from))).length;
+      const length = stepScript(image, image.from === null ? undefined : byId.get(image.from), graph.publish.declared).length;
       if (length > limit) {
         diagnostics.push({
           code: "LIMIT",

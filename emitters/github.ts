@@ -12,6 +12,7 @@ import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN } from "../core/names.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem } from "./options.ts";
 import { TextWriter } from "./text.ts";
+import { inputPaths } from "./input-paths.ts";
 import { commentText, pathFilter, workflowLiteral, yamlScalar } from "./quoting.ts";
 
 /** GitHub's limit on the jobs one matrix may generate. */
@@ -364,19 +365,8 @@ function writeHandOver(out: TextWriter, reference: string, condition = ""): void
 
 /** The files whose change should rebuild the images: dockerfiles, non-root contexts, the matrix, this workflow. */
 function triggerPaths(graph: BuildGraph, matrixFile: string, workflowPath: string): string[] {
-  const paths = new Set<string>();
-  for (const image of graph.images) {
-    paths.add(pathFilter(repoPath(image.dockerfile)));
-    if (image.context !== ".") paths.add(`${pathFilter(repoPath(image.context))}/**`);
-  }
-  const matrix = matrixFile.startsWith("<") ? "matrix.toml" : repoPath(matrixFile);
-  if (!matrix.startsWith("../") && !matrix.startsWith("/")) paths.add(pathFilter(matrix));
-  paths.add(pathFilter(workflowPath));
-  return [...paths];
-}
-
-function repoPath(path: string): string {
-  return path.replace(/^(\.\/)+/, "");
+  const paths = inputPaths(graph, matrixFile).map(({ path, folder }) => (folder ? `${pathFilter(path)}/**` : pathFilter(path)));
+  return [...new Set([...paths, pathFilter(workflowPath)])];
 }
 
 /** A registry to log in to: empty (the repository's), or a host[:port] as an image reference starts with it. */

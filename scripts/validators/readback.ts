@@ -55,17 +55,19 @@ export function planView(graph: BuildGraph, contentTags = true): OutputView {
  * Within a config an image waits for its base's step; across configs it builds FROM an
  * image an earlier config pushed (docker pulls it), named by one of its build args.
  */
-export function cloudbuildView(texts: readonly string[], existing: readonly string[] = []): OutputView & { readonly calls: readonly string[][] } {
+export function cloudbuildView(texts: readonly string[], existing: readonly string[] = [], substitutions: Readonly<Record<string, string>> = {}): OutputView & { readonly calls: readonly string[][] } {
   const images: ImageView[] = [];
   const bases: Record<string, string[]> = {};
   const pushedEarlier = new Map<string, string>();
   const allCalls: string[][] = [];
   for (const text of texts) {
-    const config = JSON.parse(text) as { steps: { id: string; entrypoint?: string; args: string[]; waitFor: string[] }[] };
+    const config = JSON.parse(text) as { steps: { id: string; entrypoint?: string; args: string[]; waitFor: string[] }[]; substitutions?: Record<string, string> };
+    const values = { ...config.substitutions, ...substitutions };
+    const pushing = values._PUSH === undefined || values._PUSH === "true";
     if (config.steps.length > 300) throw new Error(`cloudbuild: a config with ${config.steps.length} steps; Cloud Build runs at most 300`);
     const pushedHere: string[] = [];
     const scripts = config.steps.map((step) => {
-      const args = step.args.map((a) => a.replaceAll("$$", "$"));
+      const args = step.args.map((a) => substitute(a, values));
       if (step.entrypoint === undefined) return undefined;
       if (step.entrypoint === "bash" && args[0] === "-c" && args.length === 2) return args[1]!;
       throw new Error(`cloudbuild: a step runs ${step.entrypoint} ${JSON.stringify(args)}`);
@@ -73,7 +75,7 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
     const ran = runScripts(scripts.filter((script) => script !== undefined), existing);
     let next = 0;
     config.steps.forEach((step, index) => {
-      const calls = scripts[index] === undefined ? [step.args.map((a) => a.replaceAll("$$", "$"))] : ran[next++]!;
+      const calls = scripts[index] === undefined ? [step.args.map((a) => substitute(a, values))] : ran[next++]!;
       allCalls.push(...calls);
       pushedHere.push(...calls.filter((c) => c[0] === "push").map((c) => c[1]!));
       const build = calls.find((c) => c[0] === "build");
@@ -89,7 +91,8 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
       if (!build) continue;
       for (const reference of [build.reference, build.content]) {
         if (reference === undefined) continue;
-        if (!pushedHere.includes(reference)) throw new Error(`cloudbuild: ${reference} is built but never pushed`);
+        if (pushing && !pushedHere.includes(reference)) throw new Error(`cloudbuild: ${reference} is built but never pushed`);
+        if (!pushing && pushedHere.includes(reference)) throw new Error(`cloudbuild: ${reference} is pushed though _PUSH is false`);
         pushedEarlier.set(reference, build.reference);
       }
     }
@@ -128,6 +131,16 @@ export function runScripts(scripts: readonly string[], existing: readonly string
   }
   perScript.pop();
   return perScript;
+}
+
+/** A step arg as Cloud Build reads it: `$$` is '$', `$_NAME` and `${_NAME}` the substitution's value. */
+export function substitute(text: string, values: Readonly<Record<string, string>>): string {
+  return text.replace(/\$\$|\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
+    if (whole === "$$") return "$";
+    const name = braced ?? bare!;
+    if (!(name in values)) throw new Error(`cloudbuild: $${name} has no value: Cloud Build would refuse the build`);
+    return values[name]!;
+  });
 }
 
 /** `docker build` arguments (after "build") → the image they build. */

@@ -1,0 +1,104 @@
+// [publish] on Cloud Build: trigger configs beside the build configs, accepted by the
+// loader `gcloud builds triggers import` runs; a pull request's trigger builds and pushes
+// nothing (_PUSH=false, the steps' scripts run by bash with a recording docker); the
+// GitHub repository read from git remote origin.
+
+import { describe, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { emitLoaded } from "../cli/emit.ts";
+import { REPO_ROOT } from "../fixtures/golden.ts";
+import { builtin, planText, runCli } from "../fixtures/test-helpers.ts";
+import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
+import { cloudbuildView } from "../scripts/validators/readback.ts";
+import { hasCloudBuildLoader } from "../scripts/validators/tools.ts";
+import { emittedText } from "./contract.ts";
+
+const CHAIN = readFileSync(join(REPO_ROOT, "fixtures/chain-build/matrix.toml"), "utf8");
+const PUBLISH = '\n[publish]\nbranches = ["main", "release/**"]\nschedule = "0 4 * * 1"\n';
+
+async function emitted(publish: string, options: string[] = []) {
+  const { loaded, graph } = await planText(CHAIN + publish);
+  const files = emitLoaded(builtin("cloudbuild"), loaded, graph, ["github-repository=acme/images", "directory=ci/cloudbuild", ...options]);
+  return { graph, files: Object.fromEntries(files.map((file) => [file.path, emittedText(file)])) };
+}
+
+describe("trigger configs", () => {
+  test("a push trigger on the branches, a pull-request trigger, a manual one for the schedule; each watching the inputs", async () => {
+    const { files } = await emitted(PUBLISH);
+    expect(Object.keys(files).sort()).toEqual(["cloudbuild.json", "submit.sh", "trigger-pull-request.json", "trigger-push.json", "trigger-schedule.json"]);
+    const push = JSON.parse(files["trigger-push.json"]!);
+    expect(push).toMatchObject({ name: "build-images-push", github: { owner: "acme", name: "images", push: { branch: "^(main|release/.*)$" } }, filename: "ci/cloudbuild/cloudbuild.json", substitutions: { _PUSH: "true" } });
+    expect(push.includedFiles).toEqual(["docker/cuda.Dockerfile", "docker/**", "docker/python.Dockerfile", "docker/torch.Dockerfile", "docker/cpu.Dockerfile", "matrix.toml"]);
+    const pullRequest = JSON.parse(files["trigger-pull-request.json"]!);
+    expect(pullRequest).toMatchObject({ github: { pullRequest: { branch: "^(main|release/.*)$", commentControl: "COMMENTS_ENABLED_FOR_EXTERNAL_CONTRIBUTORS_ONLY" } }, substitutions: { _PUSH: "false" } });
+    const schedule = JSON.parse(files["trigger-schedule.json"]!);
+    expect(schedule).toMatchObject({ sourceToBuild: { uri: "https://github.com/acme/images", ref: "refs/heads/main", repoType: "GITHUB" }, gitFileSource: { path: "ci/cloudbuild/cloudbuild.json" } });
+    // The branch patterns as RE2 reads them.
+    const branch = new RegExp(push.github.push.branch);
+    expect(["main", "release/1.0", "release/a/b"].every((name) => branch.test(name))).toBe(true);
+    expect(["mainline", "feature/x", "xmain"].some((name) => branch.test(name))).toBe(false);
+    // Without [publish], no trigger and the config is as before.
+    const without = await emitted("");
+    expect(Object.keys(without.files).sort()).toEqual(["cloudbuild.json", "submit.sh"]);
+    expect(JSON.parse(without.files["cloudbuild.json"]!).substitutions).toBeUndefined();
+  });
+
+  test("a pull request's build pushes nothing; a push's pushes every image under both references", async () => {
+    for (const options of [[], ["content-tags=false"]]) {
+      const { files, graph } = await emitted(PUBLISH, options);
+      const config = files["cloudbuild.json"]!;
+      expect(JSON.parse(config).substitutions).toEqual({ _PUSH: "true" });
+      const pulled = cloudbuildView([config], [], { _PUSH: "false" });
+      expect(pulled.images).toHaveLength(graph.images.length);
+      expect(pulled.calls.filter((call) => call[0] === "push")).toEqual([]);
+      const pushed = cloudbuildView([config], [], { _PUSH: "true" });
+      const expected = graph.images.flatMap((image) => (options.length === 0 ? [image.reference, image.contentReference] : [image.reference]));
+      expect(pushed.calls.filter((call) => call[0] === "push").map((call) => call[1]).sort()).toEqual(expected.sort());
+    }
+  });
+
+  test("a graph split over several configs is run from a trigger by a build that runs submit.sh", async () => {
+    const { files } = await emitted(PUBLISH, ["max-steps=4"]);
+    const push = JSON.parse(files["trigger-push.json"]!);
+    expect(push.filename).toBeUndefined();
+    expect(push.build.steps).toEqual([{ name: "gcr.io/google.com/cloudsdktool/cloud-sdk", entrypoint: "bash", args: ["ci/cloudbuild/submit.sh", "--substitutions=_PUSH=$_PUSH"] }]);
+  });
+
+  test.skipIf(!hasCloudBuildLoader)("Google's loaders accept every trigger and config", async () => {
+    const directory = mkdtempSync(join(tmpdir(), "triggers-"));
+    const paths: string[] = [];
+    for (const [index, options] of [[], ["content-tags=false"], ["max-steps=4"]].entries()) {
+      const { files } = await emitted(PUBLISH, options);
+      for (const [name, text] of Object.entries(files)) {
+        if (!name.endsWith(".json")) continue;
+        const path = join(directory, name.startsWith("trigger-") ? `${name.replace(".json", "")}-${index}.json` : `config-${index}-${name}`);
+        writeFileSync(path, text);
+        paths.push(path);
+      }
+    }
+    expect(paths.filter((path) => path.includes("trigger-")).length).toBe(9);
+    for (const verdict of loadWithCloudBuild(paths)) expect(verdict).toEqual({ path: verdict.path, ok: true });
+  });
+
+  test("mistakes: no GitHub repository, a branch pattern that leaves one out", async () => {
+    const { loaded, graph } = await planText(CHAIN + PUBLISH);
+    expect(() => emitLoaded(builtin("cloudbuild"), loaded, graph)).toThrow("need the GitHub repository they watch");
+    expect(emitLoaded(builtin("cloudbuild"), loaded, graph, ["triggers=false"]).map((file) => file.path)).toEqual(["cloudbuild.json", "submit.sh"]);
+    const negated = await planText(CHAIN + '\n[publish]\nbranches = ["main", "!main-old"]\n');
+    expect(() => emitLoaded(builtin("cloudbuild"), negated.loaded, negated.graph, ["github-repository=a/b"])).toThrow('cannot leave out "!main-old"');
+  });
+});
+
+test("the CLI reads the repository from git remote origin, and the triggers' paths from -o", () => {
+  const root = mkdtempSync(join(tmpdir(), "triggers-repo-"));
+  cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });
+  writeFileSync(join(root, "matrix.toml"), CHAIN + PUBLISH);
+  Bun.spawnSync(["git", "init", "-q"], { cwd: root });
+  Bun.spawnSync(["git", "remote", "add", "origin", "git@github.com:acme/images.git"], { cwd: root });
+  const run = runCli(["emit", "cloudbuild", "-o", "ci/cloudbuild/"], root);
+  expect(run.code).toBe(0);
+  expect(readdirSync(join(root, "ci/cloudbuild")).sort()).toEqual(["cloudbuild.json", "submit.sh", "trigger-pull-request.json", "trigger-push.json", "trigger-schedule.json"]);
+  expect(JSON.parse(readFileSync(join(root, "ci/cloudbuild/trigger-push.json"), "utf8"))).toMatchObject({ github: { owner: "acme", name: "images" }, filename: "ci/cloudbuild/cloudbuild.json" });
+});
