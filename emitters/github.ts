@@ -34,6 +34,7 @@ export interface GithubOptions extends Record<string, string | boolean> {
   username: string;
   "password-secret": string;
   "content-tags": boolean;
+  "free-disk": boolean;
 }
 
 export const github: Emitter<GithubOptions> = {
@@ -55,6 +56,11 @@ export const github: Emitter<GithubOptions> = {
       check: (value) => (value === "" || IDENTIFIER_PATTERN.test(String(value)) ? undefined : `"${value}" is not a valid secret name`),
     },
     "content-tags": CONTENT_TAGS_OPTION,
+    "free-disk": {
+      type: "boolean",
+      default: false,
+      description: "first remove the toolchains GitHub's hosted runners preinstall (about 14 GB free becomes about 40): a CUDA image needs more than 14",
+    },
   },
   emit(graph, options, context) {
     checkBuildArgsSurvive(graph);
@@ -243,6 +249,14 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
   out.lines([`runs-on: ${yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   out.lines(["steps:", "  - uses: actions/checkout@v4"]);
+  if (options["free-disk"]) {
+    out.lines([
+      "  - name: Free disk space",
+      "    run: |",
+      "      sudo rm -rf /usr/share/dotnet /usr/local/lib/android /opt/ghc /opt/hostedtoolcache/CodeQL",
+      "      df -h /",
+    ]);
+  }
   if (pullRequests) {
     // A pull request's images stay in the runner's docker (the docker driver builds FROM them); elsewhere, buildx's own builder.
     out.lines(["  - uses: docker/setup-buildx-action@v3", "    with:", "      driver: ${{ github.event_name == 'pull_request' && 'docker' || 'docker-container' }}"]);
