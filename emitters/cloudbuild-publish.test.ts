@@ -91,6 +91,19 @@ describe("trigger configs", () => {
   });
 });
 
+test.skipIf(!hasCloudBuildLoader)("machine type, disk, private pool and logging go into the config's options, which Google's loader accepts", async () => {
+  const { files } = await emitted("", ["machine-type=E2_HIGHCPU_32", "disk-size-gb=500", "pool=projects/my-project/locations/us-central1/workerPools/gpu-builds", "logging=CLOUD_LOGGING_ONLY"]);
+  const config = JSON.parse(files["cloudbuild.json"]!);
+  expect(config.options).toEqual({ machineType: "E2_HIGHCPU_32", diskSizeGb: "500", pool: { name: "projects/my-project/locations/us-central1/workerPools/gpu-builds" }, logging: "CLOUD_LOGGING_ONLY" });
+  const path = join(mkdtempSync(join(tmpdir(), "options-")), "cloudbuild.json");
+  writeFileSync(path, files["cloudbuild.json"]!);
+  expect(loadWithCloudBuild([path])).toEqual([{ path, ok: true }]);
+  expect(JSON.parse((await emitted("")).files["cloudbuild.json"]!).options).toBeUndefined();
+  const { loaded, graph } = await planText(CHAIN);
+  expect(() => emitLoaded(builtin("cloudbuild"), loaded, graph, ["pool=my-pool"])).toThrow("is not projects/PROJECT/locations/REGION/workerPools/NAME");
+  expect(() => emitLoaded(builtin("cloudbuild"), loaded, graph, ["machine-type=E2_HUGE"])).toThrow();
+});
+
 test("the CLI reads the repository from git remote origin, and the triggers' paths from -o", () => {
   const root = mkdtempSync(join(tmpdir(), "triggers-repo-"));
   cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });

@@ -28,6 +28,10 @@ export interface CloudBuildOptions extends Record<string, string | number | bool
   directory: string;
   "trigger-name": string;
   triggers: boolean;
+  "machine-type": string;
+  "disk-size-gb": number;
+  pool: string;
+  logging: string;
 }
 
 const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
@@ -85,6 +89,30 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
       default: "",
       description: "with [publish]: the folder the configs are committed in, from the repository's root, as triggers name them; empty: where -o writes them",
       check: (value) => (value === "" ? undefined : outputPathProblem(value)),
+    },
+    "machine-type": {
+      type: "string",
+      default: "",
+      choices: ["", "E2_MEDIUM", "E2_HIGHCPU_8", "E2_HIGHCPU_32", "N1_HIGHCPU_8", "N1_HIGHCPU_32"],
+      description: "the build's machine (options.machineType); empty: Cloud Build's default",
+    },
+    "disk-size-gb": {
+      type: "number",
+      default: 0,
+      description: "the build's disk, in GB (options.diskSizeGb; a CUDA chain needs more than the default 100); 0: Cloud Build's default",
+      check: (value) => (Number.isInteger(value) && Number(value) >= 0 && Number(value) <= 4000 ? undefined : "must be a whole number of GB, at most 4000"),
+    },
+    pool: {
+      type: "string",
+      default: "",
+      description: "a private worker pool, projects/PROJECT/locations/REGION/workerPools/NAME (options.pool)",
+      check: (value) => (value === "" || /^projects\/[a-z][a-z0-9-]{4,28}[a-z0-9]\/locations\/[a-z0-9-]+\/workerPools\/[A-Za-z0-9_-]+$/.test(String(value)) ? undefined : `"${value}" is not projects/PROJECT/locations/REGION/workerPools/NAME`),
+    },
+    logging: {
+      type: "string",
+      default: "",
+      choices: ["", "LEGACY", "GCS_ONLY", "CLOUD_LOGGING_ONLY", "NONE"],
+      description: "where the build's logs go (options.logging; a private pool needs CLOUD_LOGGING_ONLY or NONE without a logs bucket)",
     },
     triggers: { type: "boolean", default: true, description: "with [publish], also write build triggers into the -o folder (false: the configs only)" },
     "trigger-name": {
@@ -147,7 +175,7 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
       : { args: ["push", image.reference] };
     steps.push({ id: image.reference, name: options.builder, args, waitFor: [waitFor] }, { id: `${image.reference}-push`, name: options.builder, ...push, waitFor: [image.reference] });
   }
-  return { steps, timeout: options.timeout, ...(graph.publish.declared ? { substitutions: { _PUSH: "true" } } : {}) };
+  return { steps, timeout: options.timeout, ...(graph.publish.declared ? { substitutions: { _PUSH: "true" } } : {}), ...buildOptions(options) };
 }
 
 /**
@@ -263,6 +291,18 @@ function branchRegex(pattern: string): string {
     else out += /[.+(){}|^$\\]/.test(c) ? `\\${c}` : c;
   }
   return out;
+}
+
+/** The config's `options`, from the options set (none when none is: Caliban's config had none). */
+function buildOptions(options: CloudBuildOptions): { options?: Record<string, unknown> } {
+  const set = {
+    ...(options["machine-type"] ? { machineType: options["machine-type"] } : {}),
+    // An int64, which Cloud Build's JSON writes as a string.
+    ...(options["disk-size-gb"] > 0 ? { diskSizeGb: String(options["disk-size-gb"]) } : {}),
+    ...(options.pool ? { pool: { name: options.pool } } : {}),
+    ...(options.logging ? { logging: options.logging } : {}),
+  };
+  return Object.keys(set).length === 0 ? {} : { options: set };
 }
 
 /** A step arg holding `text` literally: Cloud Build substitutes $NAME and ${NAME} in args, and reads "$$" as '$'. */
