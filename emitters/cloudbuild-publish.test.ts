@@ -104,6 +104,25 @@ test.skipIf(!hasCloudBuildLoader)("machine type, disk, private pool and logging 
   expect(() => emitLoaded(builtin("cloudbuild"), loaded, graph, ["machine-type=E2_HUGE"])).toThrow();
 });
 
+test.skipIf(!hasCloudBuildLoader)("a registry outside Google: a login step first, its password from Secret Manager; every image waits for it", async () => {
+  const { loaded, graph } = await planText(CHAIN.replace('repository = "localhost/caliban-e2e/chain"', 'repository = "registry.example.com:5000/ml/images"'));
+  const secret = "projects/my-project/secrets/registry-password/versions/latest";
+  const [file] = emitLoaded(builtin("cloudbuild"), loaded, graph, [`login-secret=${secret}`, "login-user=ci-bot"]);
+  const config = JSON.parse(emittedText(file!));
+  expect(config.availableSecrets).toEqual({ secretManager: [{ versionName: secret, env: "REGISTRY_PASSWORD" }] });
+  const login = config.steps[0];
+  expect(login).toMatchObject({ id: "login", secretEnv: ["REGISTRY_PASSWORD"], waitFor: ["-"] });
+  for (const step of config.steps.slice(1)) expect(step.waitFor[0] === "login" || graph.images.some((image) => image.reference === step.waitFor[0])).toBe(true);
+  // Run as Cloud Build runs it: the secret in the step's environment, the password on docker's stdin, never on its command line.
+  const view = cloudbuildView([emittedText(file!)], [], {});
+  expect(view.calls[0]).toEqual(["login", "--username", "ci-bot", "--password-stdin", "registry.example.com:5000"]);
+  expect(view.images).toHaveLength(graph.images.length);
+  const path = join(mkdtempSync(join(tmpdir(), "login-")), "cloudbuild.json");
+  writeFileSync(path, emittedText(file!));
+  expect(loadWithCloudBuild([path])).toEqual([{ path, ok: true }]);
+  expect(() => emitLoaded(builtin("cloudbuild"), loaded, graph, [`login-secret=${secret}`])).toThrow("needs both");
+});
+
 test("the CLI reads the repository from git remote origin, and the triggers' paths from -o", () => {
   const root = mkdtempSync(join(tmpdir(), "triggers-repo-"));
   cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });

@@ -32,6 +32,8 @@ export interface CloudBuildOptions extends Record<string, string | number | bool
   "disk-size-gb": number;
   pool: string;
   logging: string;
+  "login-secret": string;
+  "login-user": string;
 }
 
 const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
@@ -114,6 +116,18 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
       choices: ["", "LEGACY", "GCS_ONLY", "CLOUD_LOGGING_ONLY", "NONE"],
       description: "where the build's logs go (options.logging; a private pool needs CLOUD_LOGGING_ONLY or NONE without a logs bucket)",
     },
+    "login-secret": {
+      type: "string",
+      default: "",
+      description: "a registry outside Google: log in first with the password in this Secret Manager version, projects/PROJECT/secrets/NAME/versions/VERSION",
+      check: (value) => (value === "" || /^projects\/[a-z0-9-]+\/secrets\/[A-Za-z0-9_-]+\/versions\/(?:latest|[0-9]+)$/.test(String(value)) ? undefined : `"${value}" is not projects/PROJECT/secrets/NAME/versions/VERSION`),
+    },
+    "login-user": {
+      type: "string",
+      default: "",
+      description: "with login-secret: the registry user",
+      check: (value) => (/^[A-Za-z0-9._@+-]*$/.test(String(value)) ? undefined : `"${value}" is not a registry user name (letters, digits and . _ @ + -)`),
+    },
     triggers: { type: "boolean", default: true, description: "with [publish], also write build triggers into the -o folder (false: the configs only)" },
     "trigger-name": {
       type: "string",
@@ -123,10 +137,15 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     },
   },
   emit(graph, options) {
+    if ((options["login-secret"] === "") !== (options["login-user"] === "")) {
+      throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: a registry login needs both login-secret and login-user", hint: "give both, or neither (Google's registries need no login)" });
+    }
     checkArgLengths(graph, options["max-arg-length"], options["content-tags"]);
     const { images } = graph;
     // With content tags an image is one step (look up, then build and push, or retag); else a build step and a push step.
-    const perConfig = options["content-tags"] ? options["max-steps"] : Math.floor(options["max-steps"] / 2);
+    // Each config logs in first when a login is set: one step fewer for images.
+    const room = options["max-steps"] - (options["login-secret"] ? 1 : 0);
+    const perConfig = options["content-tags"] ? room : Math.floor(room / 2);
     const starts = Array.from({ length: Math.max(1, Math.ceil(images.length / perConfig)) }, (_, i) => i * perConfig);
     const names = starts.length === 1 ? [options.output] : numberedNames(options.output, starts.length);
     const indexById = new Map(images.map((image, i) => [image.id, i]));
@@ -159,7 +178,7 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
   for (let i = start; i < end; i++) {
     const image = graph.images[i]!;
     const base = image.from === null ? undefined : indexById.get(image.from)!;
-    const waitFor = base !== undefined && base >= start ? graph.images[base]!.reference : "-";
+    const waitFor = base !== undefined && base >= start ? graph.images[base]!.reference : options["login-secret"] ? LOGIN_STEP : "-";
     if (options["content-tags"]) {
       const script = stepScript(image, base === undefined ? undefined : graph.images[base]!, graph.publish.declared);
       steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] });
@@ -175,7 +194,14 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
       : { args: ["push", image.reference] };
     steps.push({ id: image.reference, name: options.builder, args, waitFor: [waitFor] }, { id: `${image.reference}-push`, name: options.builder, ...push, waitFor: [image.reference] });
   }
-  return { steps, timeout: options.timeout, ...(graph.publish.declared ? { substitutions: { _PUSH: "true" } } : {}), ...buildOptions(options) };
+  if (options["login-secret"]) steps.unshift(loginStep(graph.repository, options));
+  return {
+    steps,
+    timeout: options.timeout,
+    ...(graph.publish.declared ? { substitutions: { _PUSH: "true" } } : {}),
+    ...buildOptions(options),
+    ...(options["login-secret"] ? { availableSecrets: { secretManager: [{ versionName: options["login-secret"], env: "REGISTRY_PASSWORD" }] } } : {}),
+  };
 }
 
 /**
@@ -291,6 +317,26 @@ function branchRegex(pattern: string): string {
     else out += /[.+(){}|^$\\]/.test(c) ? `\\${c}` : c;
   }
   return out;
+}
+
+const LOGIN_STEP = "login";
+
+/**
+ * The first step when a registry outside Google needs a login: the password comes from
+ * Secret Manager as an environment variable of this step only (`$$` keeps Cloud Build
+ * from reading it as a substitution); the steps share the docker config it writes.
+ */
+function loginStep(repository: string, options: CloudBuildOptions) {
+  const host = repository.split("/")[0]!;
+  const registry = repository.includes("/") && (host.includes(".") || host.includes(":") || host === "localhost") ? host : "docker.io";
+  return {
+    id: LOGIN_STEP,
+    name: options.builder,
+    entrypoint: "bash",
+    args: ["-c", `printf '%s' "$$REGISTRY_PASSWORD" | docker login --username ${shellWord(options["login-user"])} --password-stdin ${registry}`],
+    secretEnv: ["REGISTRY_PASSWORD"],
+    waitFor: ["-"],
+  };
 }
 
 /** The config's `options`, from the options set (none when none is: Caliban's config had none). */

@@ -82,7 +82,8 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
       if (!build) return;
       const image = dockerBuildView(build.slice(1));
       images.push(image);
-      const waited = step.waitFor.filter((w) => w !== "-");
+      // What it waits for among the images (a login step is no image).
+      const waited = step.waitFor.filter((w) => w !== "-" && config.steps.some((other) => other.id === w && other.id !== "login"));
       const pulled = Object.values(image.args).filter((value) => pushedEarlier.has(value)).map((value) => pushedEarlier.get(value)!);
       bases[image.reference] = [...waited, ...pulled];
     });
