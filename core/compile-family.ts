@@ -23,6 +23,7 @@ export interface CompiledFamily {
   /** The family's axes, in its order. */
   readonly axes: readonly Axis[];
   readonly tag: readonly CompiledPart[];
+  readonly test: readonly CompiledPart[] | undefined;
   readonly dockerfile: readonly CompiledPart[];
   readonly context: readonly CompiledPart[];
   /** The dockerfile and context when no image's values change them. */
@@ -31,6 +32,7 @@ export interface CompiledFamily {
   readonly args: readonly CompiledArg[];
   /** Where the tag, dockerfile and context are, for a report. */
   readonly tagPath: KeyPath;
+  readonly testPath: KeyPath;
   readonly dockerfilePath: KeyPath;
   readonly contextPath: KeyPath;
 }
@@ -61,12 +63,14 @@ export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFa
     family,
     axes,
     tag: compile(family.tag),
+    test: family.test === undefined ? undefined : compile(family.test),
     dockerfile,
     context,
     fixedDockerfile: fixedText(dockerfile),
     fixedContext: fixedText(context),
     args,
     tagPath: [...family.keyPath, "tag"],
+    testPath: [...family.keyPath, "test"],
     dockerfilePath: [...family.keyPath, "dockerfile"],
     contextPath: [...family.keyPath, "context"],
   };

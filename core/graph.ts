@@ -58,6 +58,8 @@ export interface ImageNode {
   readonly inputs: string;
   /** `repository:inputs-<hex>`: the image as pushed under its digest, which a pipeline looks for before building. */
   readonly contentReference: string;
+  /** The family's smoke test for this image, a shell command run in it before it is pushed (`sh -c TEST`); null for none. */
+  readonly test: string | null;
 }
 
 export interface FamilyNode {

@@ -13,7 +13,7 @@ import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } 
 /** The build arg a family built FROM another is given the base's reference in, unless it says otherwise (`from_arg`). */
 export const DEFAULT_FROM_ARG = "BASE_IMAGE";
 
-const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg"];
+const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg", "test"];
 
 export function readFamilies(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>): Family[] {
   if (value === undefined) {
@@ -84,6 +84,8 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     dockerfile: pathTemplate("dockerfile", "Dockerfile"),
     context: pathTemplate("context", "."),
     tag: pathTemplate("tag", undefined),
+    // A smoke test run in the built image before it is pushed: `sh -c TEST`.
+    test: table.test === undefined ? undefined : readTemplate(reader, table.test, [...path, "test"], undefined, { ...scope, hasFrom: false }),
     axes: familyAxes,
     combinations,
     include,

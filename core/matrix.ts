@@ -50,6 +50,8 @@ export interface Family {
   readonly dockerfile: Template;
   readonly context: Template;
   readonly tag: Template;
+  /** A smoke test (a shell command) run in each built image before it is pushed, or undefined. */
+  readonly test: Template | undefined;
   readonly axes: readonly string[];
   /** Explicit combinations replacing the cross product, or undefined for the product. */
   readonly combinations: ValueIndices | undefined;

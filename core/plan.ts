@@ -192,6 +192,7 @@ class Planner {
       level: base ? base.level + 1 : 0,
       inputs,
       contentReference: `${this.repository}:${contentTag(inputs)}`,
+      test: compiled.test === undefined ? null : this.expand(compiled.test, compiled, indices, base, compiled.testPath),
     };
     this.byTag.set(tag, image);
     return image;

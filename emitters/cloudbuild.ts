@@ -145,7 +145,9 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     // With content tags an image is one step (look up, then build and push, or retag); else a build step and a push step.
     // Each config logs in first when a login is set: one step fewer for images.
     const room = options["max-steps"] - (options["login-secret"] ? 1 : 0);
-    const perConfig = options["content-tags"] ? room : Math.floor(room / 2);
+    // Plain steps per image: build and push, and a test step between them when a family has a test.
+    const plainSteps = graph.images.some((image) => image.test !== null) ? 3 : 2;
+    const perConfig = options["content-tags"] ? room : Math.floor(room / plainSteps);
     const starts = Array.from({ length: Math.max(1, Math.ceil(images.length / perConfig)) }, (_, i) => i * perConfig);
     const names = starts.length === 1 ? [options.output] : numberedNames(options.output, starts.length);
     const indexById = new Map(images.map((image, i) => [image.id, i]));
@@ -178,7 +180,10 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
   for (let i = start; i < end; i++) {
     const image = graph.images[i]!;
     const base = image.from === null ? undefined : indexById.get(image.from)!;
-    const waitFor = base !== undefined && base >= start ? graph.images[base]!.reference : options["login-secret"] ? LOGIN_STEP : "-";
+    const baseImage = base === undefined ? undefined : graph.images[base]!;
+    // A plain step waits for its base's test, when the base has one: nothing builds on an image that failed it.
+    const baseStep = baseImage === undefined ? undefined : !options["content-tags"] && baseImage.test !== null ? `${baseImage.reference}-test` : baseImage.reference;
+    const waitFor = base !== undefined && base >= start ? baseStep! : options["login-secret"] ? LOGIN_STEP : "-";
     if (options["content-tags"]) {
       const script = stepScript(image, base === undefined ? undefined : graph.images[base]!, graph.publish.declared);
       steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] });
@@ -192,7 +197,10 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
     const push = graph.publish.declared
       ? { entrypoint: "bash", args: ["-c", `if [ "$_PUSH" = true ]; then docker push ${image.reference}; fi`] }
       : { args: ["push", image.reference] };
-    steps.push({ id: image.reference, name: options.builder, args, waitFor: [waitFor] }, { id: `${image.reference}-push`, name: options.builder, ...push, waitFor: [image.reference] });
+    steps.push({ id: image.reference, name: options.builder, args, waitFor: [waitFor] });
+    // The family's smoke test, in the built image: a failure stops the build before this image is pushed.
+    if (image.test !== null) steps.push({ id: `${image.reference}-test`, name: options.builder, args: ["run", "--rm", image.reference, "sh", "-c", stepArg(image.test)], waitFor: [image.reference] });
+    steps.push({ id: `${image.reference}-push`, name: options.builder, ...push, waitFor: [image.test === null ? image.reference : `${image.reference}-test`] });
   }
   if (options["login-secret"]) steps.unshift(loginStep(graph.repository, options));
   return {
@@ -229,6 +237,8 @@ function stepScript(image: ImageNode, base: ImageNode | undefined, gated: boolea
     ...when(retag),
     "else",
     `  docker build -t ${image.reference} -t ${content} -f ${word(image.dockerfile)}${args.join("")} ${word(image.context)}`,
+    // The family's smoke test, in the built image: with `set -e` a failure pushes nothing of it.
+    ...(image.test === null ? [] : [`  docker run --rm ${content} sh -c ${word(image.test)}`]),
     ...when(publish),
     "fi",
     "",

@@ -136,6 +136,7 @@ export interface StageJob {
  */
 export function stageJobs(graph: BuildGraph, literal: (text: string) => string, contentTags = true): StageJob[] {
   const byId = imagesById(graph);
+  const tested = hasTests(graph);
   const bases = new Set(graph.images.flatMap((image) => (image.from === null ? [] : [image.from])));
   const jobs: StageJob[] = [];
   let previous: string[] = [];
@@ -144,7 +145,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const entry = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags);
+      const entry = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags, tested);
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
       const added = 2 * (entry.length + 1);
       if (current.images.length > 0 && (current.images.length === MAX_MATRIX_JOBS || size + added + 128 > MAX_JOB_OUTPUT_BYTES)) {
@@ -191,7 +192,7 @@ function matrixLines(jobs: readonly StageJob[], only: string): string {
  * and references hold no `${{`: core/graph.ts). With content tags, a child's args name
  * its base by the base's content reference.
  */
-function matrixEntry(image: ImageNode, base: ImageNode | undefined, isBase: boolean, literal: (text: string) => string, contentTags: boolean): string {
+function matrixEntry(image: ImageNode, base: ImageNode | undefined, isBase: boolean, literal: (text: string) => string, contentTags: boolean, tested: boolean): string {
   const value = (text: string) => (contentTags && base !== undefined ? text.split(base.reference).join(base.contentReference) : text);
   return JSON.stringify({
     id: image.id,
@@ -206,7 +207,14 @@ function matrixEntry(image: ImageNode, base: ImageNode | undefined, isBase: bool
     context: literal(image.context),
     // NAME=VALUE lines, as build-push-action reads `build-args`.
     "build-args": literal(image.args.map((arg) => `${arg.name}=${value(arg.value)}`).join("\n")),
+    // The family's smoke test ("" for none), when a family has one: every entry has the same keys.
+    ...(tested ? { test: literal(image.test ?? "") } : {}),
   });
+}
+
+/** Whether any family has a smoke test: only then do the jobs build, test, then push. */
+function hasTests(graph: BuildGraph): boolean {
+  return graph.images.some((image) => image.test !== null);
 }
 
 /** Text as data: what fromJSON gives a step is not evaluated. */
@@ -224,6 +232,7 @@ function asData(text: string): string {
 function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: GithubOptions, context: EmitContext): string {
   const registry = options.registry || registryHost(graph.repository);
   const { publish } = graph;
+  const tested = hasTests(graph);
   const paths = triggerPaths(graph, context.matrixFile, options.output).map((path) => `      - ${yamlScalar(path)}`);
   const out = new TextWriter();
   out.lines([
@@ -253,15 +262,19 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   for (const job of jobs) {
     out.indented(() => {
       out.line(`${job.name}:`);
-      out.indented(() => writeJob(out, job, registry, options, publish.pullRequests));
+      out.indented(() => writeJob(out, job, registry, options, publish.pullRequests, tested));
     });
   }
   return out.take();
 }
 
 /** A job: its stage's matrix of images, each built and pushed by the same steps. */
-function writeJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, pullRequests: boolean): void {
+function writeJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, pullRequests: boolean, tested: boolean): void {
   const publishing = "github.event_name != 'pull_request'";
+  // With smoke tests, build-push-action pushes only an image without one; the others are loaded, tested, then pushed.
+  const push = tested ? `\${{ ${publishing} && matrix.test == '' }}` : `\${{ ${publishing} }}`;
+  const loads = [pullRequests ? "github.event_name == 'pull_request'" : "", tested ? "matrix.test != ''" : ""].filter(Boolean);
+  const load = loads.length === 0 ? [] : [`      load: \${{ ${loads.join(" || ")} }}`];
   out.line("name: ${{ matrix.id }}");
   if (job.needs.length > 0) out.lines(["needs:", ...job.needs.map((need) => `  - ${need}`)]);
   // With content tags a failed image stops only the images built FROM it: a later stage
@@ -318,9 +331,10 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
       "      file: ${{ matrix.dockerfile }}",
       "      build-args: ${{ matrix.build-args }}",
       "      tags: ${{ matrix.image }}",
-      `      push: \${{ ${publishing} }}`,
-      ...(pullRequests ? ["      load: ${{ github.event_name == 'pull_request' }}"] : []),
+      `      push: ${push}`,
+      ...load,
     ]);
+    if (tested) writeTestThenPush(out, "", ["IMAGE: ${{ matrix.image }}"], ['docker push "$IMAGE"'], "IMAGE");
     if (pullRequests) writeHandOver(out, "${{ matrix.image }}");
     return;
   }
@@ -369,10 +383,35 @@ function writeJob(out: TextWriter, job: StageJob, registry: string, options: Git
     "      tags: |",
     "        ${{ matrix.image }}",
     "        ${{ matrix.content }}",
-    `      push: \${{ ${publishing} }}`,
-    ...(pullRequests ? ["      load: ${{ github.event_name == 'pull_request' }}"] : []),
+    `      push: ${push}`,
+    ...load,
   ]);
+  if (tested) {
+    writeTestThenPush(out, "steps.registry.outputs.has != 'true' && ", ["CONTENT: ${{ matrix.content }}", "IMAGE: ${{ matrix.image }}"], ['docker push "$CONTENT"', 'docker push "$IMAGE"'], "CONTENT");
+  }
   if (pullRequests) writeHandOver(out, "${{ matrix.content }}", "steps.registry.outputs.has != 'true' && ");
+}
+
+/**
+ * The family's smoke test in the image just built (`sh -c TEST`, the test from the matrix
+ * entry as an environment variable), then its push: a failing test ends the job before
+ * the push, and the images built FROM it find no base (see the base check).
+ */
+function writeTestThenPush(out: TextWriter, condition: string, env: readonly string[], pushes: readonly string[], tested: string): void {
+  out.lines([
+    "  - name: Test the image",
+    `    if: ${condition}matrix.test != ''`,
+    "    env:",
+    ...env.map((line) => `      ${line}`),
+    "      TEST: ${{ matrix.test }}",
+    `    run: docker run --rm "$${tested}" sh -c "$TEST"`,
+    "  - name: Push it",
+    `    if: ${condition}matrix.test != '' && github.event_name != 'pull_request'`,
+    "    env:",
+    ...env.map((line) => `      ${line}`),
+    "    run: |",
+    ...pushes.map((line) => `      ${line}`),
+  ]);
 }
 
 /**

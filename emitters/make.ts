@@ -111,11 +111,13 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
     const buildArgs = argWords(image, base);
     const tags = contentTags ? `-t ${reference(image)} -t ${contentReference(image)}` : `-t ${reference(image)}`;
     const build = `$(DOCKER) build $(BUILD_FLAGS) ${tags} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
+    // The family's smoke test runs in the built image before it is pushed: a failure pushes nothing of it or of what builds FROM it.
+    const test = (ref: string) => (image.test === null ? "" : `$(DOCKER) run --rm ${ref} sh -c ${recipeWord(image.test)}`);
     if (!contentTags) {
       out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t${build}
-push/${image.id}: build/${image.id}
-\t$(DOCKER) push ${reference(image)}
+push/${image.id}: build/${image.id}${base && base.test !== null ? ` push/${base.id}` : ""}
+${image.test === null ? "" : `\t${test(reference(image))}\n`}\t$(DOCKER) push ${reference(image)}
 
 `);
       return;
@@ -129,7 +131,7 @@ push/${image.id}:${base ? ` push/${base.id}` : ""}
 \t  $(call POINT_TAG,${contentReference(image)},${reference(image)}); \\
 \telse \\
 \t  ${build} && \\
-\t  $(DOCKER) push ${contentReference(image)} && \\
+${image.test === null ? "" : `\t  ${test(contentReference(image))} && \\\n`}\t  $(DOCKER) push ${contentReference(image)} && \\
 \t  $(DOCKER) push ${reference(image)}; \\
 \tfi
 
@@ -150,7 +152,7 @@ function checkRecipeLengths(graph: BuildGraph): void {
   // (UTF-8, or a quote written '\'').
   let most = 0;
   for (const image of graph.images) {
-    let bound = 512 + 4 * image.reference.length + 4 * (image.dockerfile.length + image.context.length);
+    let bound = 512 + 4 * image.reference.length + 4 * (image.dockerfile.length + image.context.length + (image.test?.length ?? 0));
     for (let i = 0; i < image.args.length; i++) bound += 16 + 4 * (image.args[i]!.name.length + image.args[i]!.value.length);
     if (bound > most) most = bound;
   }

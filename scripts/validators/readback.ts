@@ -83,7 +83,12 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
       const image = dockerBuildView(build.slice(1));
       images.push(image);
       // What it waits for among the images (a login step is no image).
-      const waited = step.waitFor.filter((w) => w !== "-" && config.steps.some((other) => other.id === w && other.id !== "login"));
+      // A plain step may wait for its base's test step (`REF-test`), which follows the base's build.
+      const imageStep = (id: string) => config.steps.some((other) => other.id === id && other.args[0] === "build") || config.steps.some((other) => other.id === id && other.entrypoint === "bash" && other.id !== "login");
+      const waited = step.waitFor
+        .filter((w) => w !== "-")
+        .map((w) => (imageStep(w) ? w : w.endsWith("-test") && imageStep(w.slice(0, -"-test".length)) ? w.slice(0, -"-test".length) : undefined))
+        .filter((w): w is string => w !== undefined);
       const pulled = Object.values(image.args).filter((value) => pushedEarlier.has(value)).map((value) => pushedEarlier.get(value)!);
       bases[image.reference] = [...waited, ...pulled];
     });
@@ -246,16 +251,20 @@ export function buildPushActionList(input: string): string[] {
  * `docker manifest inspect REF` succeeds exactly when REF is one of `existing`, as a
  * registry holding those images would answer.
  */
-export function recordingDocker(existing: readonly string[] = []): { path: string; directory: string; calls(): string[][] } {
+export function recordingDocker(existing: readonly string[] = [], failingTests: readonly string[] = []): { path: string; directory: string; calls(): string[][] } {
   const directory = mkdtempSync(join(tmpdir(), "docker-"));
   const log = join(directory, "docker.log");
   const path = join(directory, "docker");
   const registry = join(directory, "registry.txt");
   writeFileSync(registry, existing.map((reference) => `${reference}\n`).join(""));
+  const failing = join(directory, "failing.txt");
+  writeFileSync(failing, failingTests.map((reference) => `${reference}\n`).join(""));
   writeFileSync(
     path,
     `#!/usr/bin/env bash\nline=$(printf '%s\\037' "$@")\nprintf '%s\\036' "$line" >> ${JSON.stringify(log)}\n` +
-      `if [ "$1 $2" = "manifest inspect" ]; then grep -qxF -- "$3" ${JSON.stringify(registry)}; exit; fi\n`,
+      `if [ "$1 $2" = "manifest inspect" ]; then grep -qxF -- "$3" ${JSON.stringify(registry)}; exit; fi\n` +
+      // `docker run --rm REF ...` (a smoke test) fails for the references in failingTests.
+      `if [ "$1 $2" = "run --rm" ]; then ! grep -qxF -- "$3" ${JSON.stringify(failing)}; exit; fi\n`,
   );
   chmodSync(path, 0o755);
   writeFileSync(log, "");
@@ -271,19 +280,21 @@ export function recordingDocker(existing: readonly string[] = []): { path: strin
  * what the shell handed to docker after make's and the shell's own expansions; the
  * direct prerequisites of each build target come from make's own database (-p).
  */
-export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly string[] = [], existing: readonly string[] = []): OutputView & { readonly order: readonly string[]; readonly pushes: readonly string[]; readonly retags: readonly string[][]; readonly stderr: string } {
-  const docker = recordingDocker(existing);
+export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly string[] = [], existing: readonly string[] = [], failingTests: readonly string[] = []): OutputView & { readonly order: readonly string[]; readonly pushes: readonly string[]; readonly retags: readonly string[][]; readonly tests: readonly string[]; readonly stderr: string } {
+  const docker = recordingDocker(existing, failingTests);
   const directory = docker.directory;
   writeFileSync(join(directory, "Makefile"), makefile);
-  const run = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${docker.path}`, ...makeArgs], { cwd: directory });
+  // With a failing test, -k: make goes on with every target that does not depend on the failed one.
+  const run = Bun.spawnSync(["make", "-j2", ...(failingTests.length > 0 ? ["-k"] : []), "push", `DOCKER=${docker.path}`, ...makeArgs], { cwd: directory });
   const stderr = run.stderr.toString();
-  if (run.exitCode !== 0) throw new Error(`make failed (${run.exitCode}): ${stderr}`);
+  if (run.exitCode !== 0 && failingTests.length === 0) throw new Error(`make failed (${run.exitCode}): ${stderr}`);
   const calls = docker.calls();
 
   const images: ImageView[] = [];
   const order: string[] = [];
   const pushes: string[] = [];
   const retags: string[][] = [];
+  const tests: string[] = [];
   for (const call of calls) {
     if (call[0] === "build") {
       const image = dockerBuildView(call.slice(1));
@@ -291,6 +302,7 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
       order.push(image.reference);
     } else if (call[0] === "push") pushes.push(call[1]!);
     else if (call[0] === "manifest" && call[1] === "inspect") continue;
+    else if (call[0] === "run" && call[1] === "--rm") tests.push(call[2]!);
     else if (call.slice(0, 4).join(" ") === "buildx imagetools create --tag") retags.push(call.slice(4));
     else throw new Error(`make ran docker ${call.join(" ")}`);
   }
@@ -305,7 +317,7 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
     const prerequisites = match[2]!.trim().split(/\s+/).filter((p) => p.startsWith("build/"));
     bases[referenceOfId.get(match[1]!)!] = prerequisites.map((p) => referenceOfId.get(p.slice("build/".length)) ?? p);
   }
-  return { ...normalise(images, bases), order, pushes, retags, stderr };
+  return { ...normalise(images, bases), order, pushes, retags, tests, stderr };
 }
 
 /** bake: the JSON `docker buildx bake --print` resolves; a base is linked by `contexts = { ref = "target:id" }`. */
