@@ -5,21 +5,12 @@
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { affectedByPaths, affectedSince, type AffectedImage, type PlannedSide, type Reason } from "../core/affected.ts";
 import { CalibanError, fail, formatDiagnostic } from "../core/errors.ts";
-import type { BuildGraph } from "../core/graph.ts";
-import type { SourceTree } from "../core/inputs.ts";
-import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
+import { loadMatrix, planLoaded } from "../core/load.ts";
 import { matrixDigester } from "../core/plan.ts";
 import { displayName } from "../core/printable.ts";
-import type { MatrixSource } from "./matrix-source.ts";
 import { findRepository, GitTree, resolveRevision } from "./git-tree.ts";
+import type { Planned } from "./load-graph.ts";
 
-export interface Planned {
-  readonly loaded: LoadedMatrix;
-  readonly graph: BuildGraph;
-  readonly source: MatrixSource;
-  readonly sources: SourceTree;
-  readonly repository: string | undefined;
-}
 
 /** What to compare against: a revision, or the changed paths a CI system listed. */
 export type Comparison = { readonly since: string } | { readonly changed: readonly string[] };

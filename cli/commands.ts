@@ -1,32 +1,24 @@
 // The commands, declared once: the list gives both the parser and --help.
 
-import { CalibanError, fail } from "../core/errors.ts";
-import { located } from "../core/load.ts";
-import { normalOutputPath } from "../core/matrix.ts";
+import { fail } from "../core/errors.ts";
 import { displayName } from "../core/printable.ts";
 import { importLegacyConfig } from "../import/legacy-import.ts";
-import { loadMatrix, planLoaded } from "../core/load.ts";
-import type { Matrix } from "../core/matrix.ts";
-import { repositoryProblem } from "../core/names.ts";
-import { builtinEmitters } from "../emitters/index.ts";
+import { affectedSubgraph } from "../core/affected.ts";
 import { chunks } from "../emitters/contract.ts";
 import { describeOptions } from "../emitters/options.ts";
-import { findEmitter, loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
-import { emitLoaded } from "./emit.ts";
-import { matrixHere, readMatrixSource, readTextFile, type MatrixSource } from "./matrix-source.ts";
+import { findEmitter } from "../emitters/plugins.ts";
+import { graphJsonChunks } from "../emitters/plan-json.ts";
+import { renderPlan } from "../emitters/plan-text.ts";
+import type { Comparison } from "./affected.ts";
+import { emitAll } from "./emit-all.ts";
+import { emitLoaded, isDirectory, pipelineDefaults } from "./emit.ts";
+import { baseUrlOption, emitterRegistry, loadGraph, optionalString, stringList, type Options } from "./load-graph.ts";
+import { matrixHere, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { plannedOutputs, writeOutputs } from "./output.ts";
-import type { Comparison, Planned } from "./affected.ts";
-import { affectedSubgraph } from "../core/affected.ts";
+import type { Io } from "./terminal.ts";
 
 /** `affected` and `emit --since` read git and node:path: loaded when used, not at every start. */
 const affectedModule = () => import("./affected.ts");
-import { WorkingTree } from "./working-tree.ts";
-import { NO_SOURCES } from "../core/inputs.ts";
-import type { Io } from "./terminal.ts";
-import { graphJsonChunks } from "../emitters/plan-json.ts";
-import { renderPlan } from "../emitters/plan-text.ts";
-
-type Options = Record<string, unknown>;
 
 interface CommandSpec {
   readonly name: string;
@@ -139,58 +131,11 @@ export function emitterHelpRequest(argv: readonly string[]): string[] | undefine
   return rest.slice(1).some((a) => !a.startsWith("-")) ? rest : undefined;
 }
 
-/** --base-url, checked against Docker's repository grammar. */
-function baseUrlOption(options: Options): string | undefined {
-  const baseUrl = optionalString(options.baseUrl, "--base-url");
-  const problem = baseUrl === undefined ? undefined : repositoryProblem(baseUrl);
-  if (problem) fail("USAGE", `--base-url "${baseUrl}" ${problem}`);
-  return baseUrl;
-}
-
-async function loadGraph(options: Options, io: Io): Promise<Planned> {
-  const baseUrl = baseUrlOption(options);
-  const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
-  const loaded = await loadMatrix(source.text, source.file);
-  // Planning a large matrix is half the work: the JIT policy must be back before it (see below).
-  if (mostImages(loaded.matrix) > LARGE_MATRIX) Bun.unsafe.setJITPolicy(1);
-  // The embedded matrix names no files of the folder it runs in: its images are digested with none.
-  const sources = source.directory === undefined ? NO_SOURCES : new WorkingTree(source.directory);
-  const graph = planLoaded(loaded, { sources, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
-  return { loaded, graph, source, sources, repository: baseUrl };
-}
-
-/**
- * The binary starts with a reluctant JIT (scripts/compile-flags.ts, Bun's documented
- * use of it): a small matrix's run is over before compiling would pay. Planning and
- * emitting a large one runs the same code thousands of times, so the normal policy
- * comes back first.
- */
-const LARGE_MATRIX = 500;
-
-/** At most how many images the matrix makes: each family's explicit list, or its product plus includes. */
-function mostImages(matrix: Matrix): number {
-  let total = 0;
-  for (const family of matrix.families) {
-    const product = family.axes.reduce((count, axis) => count * matrix.axes.get(axis)!.values.length, 1);
-    total += family.combinations?.count ?? product + family.include.count;
-  }
-  return total;
-}
-
 async function plan(options: Options, io: Io): Promise<number> {
   const { loaded, graph } = await loadGraph(options, io);
   if (options.json) await writeOutputs([{ path: "plan.json", contents: chunks(() => graphJsonChunks(graph)) }], undefined, io);
   else io.stdout(renderPlan(graph, loaded.matrix.file));
   return 0;
-}
-
-/** Built-in emitters plus plugins from --plugin (relative to the cwd) and the matrix's `plugins` (relative to it). */
-async function emitterRegistry(options: Options, matrix: { source: MatrixSource; plugins: readonly string[] } | undefined): Promise<RegisteredEmitter[]> {
-  const references: PluginReference[] = stringList(options.plugin).map((path) => ({ path, base: process.cwd(), namedIn: "--plugin" }));
-  if (matrix && matrix.source.directory !== undefined) {
-    for (const path of matrix.plugins) references.push({ path, base: matrix.source.directory, namedIn: matrix.source.file });
-  }
-  return registerEmitters(builtinEmitters, await loadPlugins(references));
 }
 
 /** --since REV or --changed PATH..., or undefined for neither; both is a mistake. */
@@ -251,109 +196,6 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
   return 0;
 }
 
-/**
- * Options a pipeline's files need from where they are and which repository holds them,
- * for an emitter that has them and where neither the matrix nor the command line sets
- * them (today Cloud Build's triggers, with [publish]): `github-repository` from git
- * remote origin, and `directory`, the -o folder from the repository's root.
- */
-async function pipelineDefaults(registered: RegisteredEmitter, planned: Pick<Planned, "loaded" | "graph" | "source">, given: readonly string[], directory: string | undefined): Promise<string[]> {
-  const { emitter } = registered;
-  if (!planned.graph.publish.declared || planned.source.directory === undefined) return [];
-  const set = (key: string) => given.some((option) => option.startsWith(`${key}=`)) || Object.hasOwn(planned.loaded.matrix.emit[emitter.name] ?? {}, key);
-  const { findRepository, githubRepositoryOf } = await import("./git-tree.ts");
-  const path: typeof import("node:path") = require("node:path");
-  const defaults: string[] = [];
-  if (Object.hasOwn(emitter.options, "github-repository") && !set("github-repository")) {
-    const repository = githubRepositoryOf(planned.source.directory);
-    if (repository) defaults.push(`github-repository=${repository}`);
-  }
-  if (Object.hasOwn(emitter.options, "directory") && !set("directory") && directory !== undefined) {
-    const root = findRepository(planned.source.directory)?.root ?? process.cwd();
-    const relative = path.relative(root, path.resolve(directory)).split(path.sep).join("/");
-    if (relative !== "" && !relative.startsWith("..")) defaults.push(`directory=${relative}`);
-  }
-  return defaults;
-}
-
-/** Whether a path is a directory that exists. */
-function isDirectory(path: string): boolean {
-  const fs: typeof import("node:fs") = require("node:fs");
-  try {
-    return fs.statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** Exit status of `check` when an output is stale or missing (1 is a bug of ours, 2 bad input). */
-export const EXIT_STALE = 3;
-
-/**
- * `emit --all` writes each output the matrix's [outputs] lists, relative to the matrix
- * file's directory; `check` writes nothing and says which are not what it would write.
- */
-async function emitAll(args: readonly string[], options: Options, io: Io, mode: "write" | "check"): Promise<number> {
-  const command = mode === "write" ? "emit --all" : "check";
-  if (args.length > 0) fail("USAGE", `${command} takes no emitter name: it writes what [outputs] lists`, { hint: `run caliban-images emit ${args[0]} for one emitter` });
-  for (const flag of ["output", "since", "changed", "option", "format"] as const) {
-    if (options[flag] !== undefined && options[flag] !== false) fail("USAGE", `${command} does not take --${flag === "output" ? "output (-o)" : flag}: [outputs] and [emit.NAME] say what it writes`);
-  }
-  const { loaded, graph, source } = await loadGraph(options, io);
-  const outputs = Object.entries(loaded.matrix.outputs);
-  if (source.directory === undefined || outputs.length === 0) {
-    fail("USAGE", `${displayName(loaded.matrix.file)} lists no [outputs]`, { hint: 'add, e.g., [outputs] with make = "Makefile" and github = ".github/workflows/images.yml"' });
-  }
-  const registry = await emitterRegistry(options, { source, plugins: loaded.matrix.plugins });
-  const stale: string[] = [];
-  let files = 0;
-  for (const [name, path] of outputs) {
-    const registered = located(loaded.document, () => {
-      try {
-        return findEmitter(registry, name);
-      } catch (error) {
-        if (!(error instanceof CalibanError)) throw error;
-        throw new CalibanError(error.diagnostics.map((d) => ({ ...d, file: loaded.matrix.file, keyPath: ["outputs", name] })));
-      }
-    });
-    // A workflow names its own path in its triggers: the path [outputs] gives it, unless [emit.NAME] sets one.
-    const ownPath = !path.endsWith("/") && "output" in registered.emitter.options && !(loaded.matrix.emit[name] && "output" in loaded.matrix.emit[name]!) ? [`output=${normalOutputPath(path)}`] : [];
-    const defaults = await pipelineDefaults(registered, { loaded, graph, source } as Planned, ownPath, path.endsWith("/") ? (source.directory === "." ? path : `${source.directory}/${path}`) : undefined);
-    const emitted = emitLoaded(registered, loaded, graph, [...defaults, ...ownPath]);
-    const target = source.directory === "." ? path : `${source.directory}/${path}`;
-    const producer = registered.source ? `plugin ${registered.source}: emitter "${name}"` : `emit ${name}`;
-    if (mode === "write") {
-      await writeOutputs(emitted, target, io, producer);
-      continue;
-    }
-    for (const file of plannedOutputs(emitted, target, producer)) {
-      files++;
-      const expected = typeof file.contents === "string" ? file.contents : [...file.contents].join("");
-      const present = readIfFile(file.path);
-      if (present === undefined) stale.push(`missing  ${file.path}`);
-      else if (present !== expected) stale.push(`stale    ${file.path}`);
-    }
-  }
-  if (mode === "write") return 0;
-  if (stale.length === 0) {
-    io.stderr(`${files} output files are up to date\n`);
-    return 0;
-  }
-  io.stdout(stale.map((line) => `${line}\n`).join(""));
-  io.stderr(`${stale.length} of ${files} output files are not what \`caliban-images emit --all\` writes: run it, and commit what it writes\n`);
-  return EXIT_STALE;
-}
-
-/** A file's text, or undefined when there is no regular file there. */
-function readIfFile(path: string): string | undefined {
-  const fs: typeof import("node:fs") = require("node:fs");
-  try {
-    return fs.readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
 async function emitHelp(name: string, options: Options, io: Io): Promise<number> {
   let registry = await emitterRegistry(options, undefined);
   if (!registry.some((r) => r.emitter.name === name)) {
@@ -397,17 +239,5 @@ async function listEmitters(options: Options, io: Io): Promise<number> {
   const lines = registry.map(({ emitter, source }) => `${emitter.name.padEnd(width)}  ${emitter.description}${source ? `  (plugin ${source})` : ""}`);
   io.stdout(`${lines.join("\n")}\n`);
   return 0;
-}
-
-function optionalString(value: unknown, flag: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (Array.isArray(value)) fail("USAGE", `${flag} is given more than once`);
-  if (typeof value !== "string" || value === "") fail("USAGE", `${flag} needs a value`);
-  return value;
-}
-
-function stringList(value: unknown): string[] {
-  if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).map(String);
 }
 

@@ -6,6 +6,7 @@ import type { BuildGraph } from "../core/graph.ts";
 import { located, type LoadedMatrix } from "../core/load.ts";
 import type { EmittedFile, Emitter } from "../emitters/contract.ts";
 import type { RegisteredEmitter } from "../emitters/plugins.ts";
+import type { Planned } from "./load-graph.ts";
 import { runEmitter } from "../emitters/run.ts";
 
 export function emitLoaded(
@@ -21,3 +22,39 @@ export function emitLoaded(
     runEmitter(target, graph, { matrixFile: file, fromCommandLine: commandLine, ...(settings ? { fromMatrix: { file, values: settings } } : {}) }),
   );
 }
+
+/**
+ * Options a pipeline's files need from where they are and which repository holds them,
+ * for an emitter that has them and where neither the matrix nor the command line sets
+ * them (today Cloud Build's triggers, with [publish]): `github-repository` from git
+ * remote origin, and `directory`, the -o folder from the repository's root.
+ */
+export async function pipelineDefaults(registered: RegisteredEmitter, planned: Pick<Planned, "loaded" | "graph" | "source">, given: readonly string[], directory: string | undefined): Promise<string[]> {
+  const { emitter } = registered;
+  if (!planned.graph.publish.declared || planned.source.directory === undefined) return [];
+  const set = (key: string) => given.some((option) => option.startsWith(`${key}=`)) || Object.hasOwn(planned.loaded.matrix.emit[emitter.name] ?? {}, key);
+  const { findRepository, githubRepositoryOf } = await import("./git-tree.ts");
+  const path: typeof import("node:path") = require("node:path");
+  const defaults: string[] = [];
+  if (Object.hasOwn(emitter.options, "github-repository") && !set("github-repository")) {
+    const repository = githubRepositoryOf(planned.source.directory);
+    if (repository) defaults.push(`github-repository=${repository}`);
+  }
+  if (Object.hasOwn(emitter.options, "directory") && !set("directory") && directory !== undefined) {
+    const root = findRepository(planned.source.directory)?.root ?? process.cwd();
+    const relative = path.relative(root, path.resolve(directory)).split(path.sep).join("/");
+    if (relative !== "" && !relative.startsWith("..")) defaults.push(`directory=${relative}`);
+  }
+  return defaults;
+}
+
+/** Whether a path is a directory that exists. */
+export function isDirectory(path: string): boolean {
+  const fs: typeof import("node:fs") = require("node:fs");
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+

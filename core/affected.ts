@@ -4,7 +4,7 @@
 // --since` renders, an unaffected base named by its content reference.
 
 import type { BuildArg, BuildGraph, FamilyNode, ImageNode } from "./graph.ts";
-import type { InputsDigester } from "./inputs.ts";
+import { normalPath, type InputsDigester } from "./inputs.ts";
 
 /** Why an image is affected. Paths are relative to the matrix file's directory. */
 export type Reason =
@@ -91,17 +91,17 @@ function changedArgs(then: readonly string[], now: readonly string[]): string[] 
  * descendants.
  */
 export function affectedByPaths(now: PlannedSide, matrixPath: string, changed: readonly string[]): AffectedImage[] {
-  const paths = [...new Set(changed.map(normal))];
-  const matrixChanged = paths.includes(normal(matrixPath));
+  const paths = [...new Set(changed.map(normalPath))];
+  const matrixChanged = paths.includes(normalPath(matrixPath));
   const affected = new Map<string, AffectedImage>();
   const result: AffectedImage[] = [];
   for (const image of now.graph.images) {
     const why: Reason[] = [];
     if (matrixChanged) why.push({ kind: "matrix", path: matrixPath });
-    if (paths.includes(normal(image.dockerfile))) why.push({ kind: "dockerfile", path: image.dockerfile });
-    const context = normal(image.context);
+    if (paths.includes(normalPath(image.dockerfile))) why.push({ kind: "dockerfile", path: image.dockerfile });
+    const context = normalPath(image.context);
     const sent = paths.filter((path) => {
-      if (path === normal(`${image.dockerfile}.dockerignore`)) return true;
+      if (path === normalPath(`${image.dockerfile}.dockerignore`)) return true;
       const relative = context === "" ? path : path.startsWith(`${context}/`) ? path.slice(context.length + 1) : undefined;
       return relative !== undefined && (relative === ".dockerignore" || now.digester.sends(image.context, image.dockerfile, relative));
     });
@@ -139,11 +139,8 @@ export function affectedSubgraph(graph: BuildGraph, ids: ReadonlySet<string>): B
   return { ...graph, families, images: [...kept.values()] };
 }
 
-function normal(path: string): string {
-  return path.split("/").filter((segment) => segment !== "" && segment !== ".").join("/");
-}
 
 function inContext(context: string, path: string): string {
-  const prefix = normal(context);
+  const prefix = normalPath(context);
   return prefix === "" ? path : `${prefix}/${path}`;
 }

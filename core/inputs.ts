@@ -239,7 +239,7 @@ function sortByCodePoints(files: SourceFile[]): void {
 }
 
 /** A relative path without '.' segments or doubled slashes ("" for the directory itself); '..' stays. */
-function normalPath(path: string): string {
+export function normalPath(path: string): string {
   return path.split("/").filter((segment) => segment !== "" && segment !== ".").join("/");
 }
 

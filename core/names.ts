@@ -75,3 +75,9 @@ export function describeControlCharacter(value: string): string {
   const named: Record<string, string> = { "\n": "a newline", "\r": "a carriage return", "\t": "a tab", "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)", "\ufeff": "a byte-order mark (U+FEFF)" };
   return named[c] ?? `the control character U+${c.charCodeAt(0).toString(16).padStart(4, "0").toUpperCase()}`;
 }
+
+/** The registry a repository lives in: its first component when that is a host, else Docker Hub. */
+export function registryHost(repository: string): string {
+  const first = repository.split("/")[0]!;
+  return repository.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
+}

@@ -1,0 +1,85 @@
+// A command's matrix, read and planned: --matrix or the matrix found here, --base-url,
+// its files digested from the working tree; and the emitters it can use (the built-ins
+// and plugins). Shared by the commands (commands.ts) and `emit --all` (emit-all.ts).
+
+import { fail } from "../core/errors.ts";
+import type { BuildGraph } from "../core/graph.ts";
+import { NO_SOURCES, type SourceTree } from "../core/inputs.ts";
+import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
+import type { Matrix } from "../core/matrix.ts";
+import { repositoryProblem } from "../core/names.ts";
+import { builtinEmitters } from "../emitters/index.ts";
+import { loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
+import { readMatrixSource, type MatrixSource } from "./matrix-source.ts";
+import type { Io } from "./terminal.ts";
+import { WorkingTree } from "./working-tree.ts";
+
+export type Options = Record<string, unknown>;
+
+export interface Planned {
+  readonly loaded: LoadedMatrix;
+  readonly graph: BuildGraph;
+  readonly source: MatrixSource;
+  readonly sources: SourceTree;
+  readonly repository: string | undefined;
+}
+
+/** --base-url, checked against Docker's repository grammar. */
+export function baseUrlOption(options: Options): string | undefined {
+  const baseUrl = optionalString(options.baseUrl, "--base-url");
+  const problem = baseUrl === undefined ? undefined : repositoryProblem(baseUrl);
+  if (problem) fail("USAGE", `--base-url "${baseUrl}" ${problem}`);
+  return baseUrl;
+}
+
+export async function loadGraph(options: Options, io: Io): Promise<Planned> {
+  const baseUrl = baseUrlOption(options);
+  const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
+  const loaded = await loadMatrix(source.text, source.file);
+  // Planning a large matrix is half the work: the JIT policy must be back before it (see below).
+  if (mostImages(loaded.matrix) > LARGE_MATRIX) Bun.unsafe.setJITPolicy(1);
+  // The embedded matrix names no files of the folder it runs in: its images are digested with none.
+  const sources = source.directory === undefined ? NO_SOURCES : new WorkingTree(source.directory);
+  const graph = planLoaded(loaded, { sources, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
+  return { loaded, graph, source, sources, repository: baseUrl };
+}
+
+/**
+ * The binary starts with a reluctant JIT (scripts/compile-flags.ts, Bun's documented
+ * use of it): a small matrix's run is over before compiling would pay. Planning and
+ * emitting a large one runs the same code thousands of times, so the normal policy
+ * comes back first.
+ */
+const LARGE_MATRIX = 500;
+
+/** At most how many images the matrix makes: each family's explicit list, or its product plus includes. */
+function mostImages(matrix: Matrix): number {
+  let total = 0;
+  for (const family of matrix.families) {
+    const product = family.axes.reduce((count, axis) => count * matrix.axes.get(axis)!.values.length, 1);
+    total += family.combinations?.count ?? product + family.include.count;
+  }
+  return total;
+}
+
+/** Built-in emitters plus plugins from --plugin (relative to the cwd) and the matrix's `plugins` (relative to it). */
+export async function emitterRegistry(options: Options, matrix: { source: MatrixSource; plugins: readonly string[] } | undefined): Promise<RegisteredEmitter[]> {
+  const references: PluginReference[] = stringList(options.plugin).map((path) => ({ path, base: process.cwd(), namedIn: "--plugin" }));
+  if (matrix && matrix.source.directory !== undefined) {
+    for (const path of matrix.plugins) references.push({ path, base: matrix.source.directory, namedIn: matrix.source.file });
+  }
+  return registerEmitters(builtinEmitters, await loadPlugins(references));
+}
+
+export function optionalString(value: unknown, flag: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) fail("USAGE", `${flag} is given more than once`);
+  if (typeof value !== "string" || value === "") fail("USAGE", `${flag} needs a value`);
+  return value;
+}
+
+export function stringList(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
+

@@ -1,0 +1,197 @@
+// A GitHub workflow job: its stage's matrix of images, each built by the same steps.
+// The registry is asked first (content tags), a pull request pushes nothing and hands
+// its images on as artifacts, a smoke test runs before the push, and an image checks
+// that its base was built. Every user value reaches a script as an environment
+// variable, never as the script's text.
+
+import type { GithubOptions, StageJob } from "./github.ts";
+import type { TextWriter } from "./text.ts";
+import { yamlScalar } from "./quoting.ts";
+
+/** A job: its stage's matrix of images, each built and pushed by the same steps. */
+export function writeJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, pullRequests: boolean, tested: boolean): void {
+  const publishing = "github.event_name != 'pull_request'";
+  // With smoke tests, build-push-action pushes only an image without one; the others are loaded, tested, then pushed.
+  const push = tested ? `\${{ ${publishing} && matrix.test == '' }}` : `\${{ ${publishing} }}`;
+  const loads = [pullRequests ? "github.event_name == 'pull_request'" : "", tested ? "matrix.test != ''" : ""].filter(Boolean);
+  const load = loads.length === 0 ? [] : [`      load: \${{ ${loads.join(" || ")} }}`];
+  out.line("name: ${{ matrix.id }}");
+  if (job.needs.length > 0) out.lines(["needs:", ...job.needs.map((need) => `  - ${need}`)]);
+  // With content tags a failed image stops only the images built FROM it: a later stage
+  // runs though an entry of the one before failed, and each image first checks that its
+  // own base is there (by its content reference, which only a successful build makes).
+  if (job.needs.length > 0 && options["content-tags"]) out.line("if: ${{ !cancelled() }}");
+  out.lines([`runs-on: ${yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
+  for (const entry of job.entries) out.line(`      - ${entry}`);
+  out.lines(["steps:", "  - uses: actions/checkout@v4"]);
+  if (options["free-disk"]) {
+    out.lines([
+      "  - name: Free disk space",
+      "    run: |",
+      "      sudo rm -rf /usr/share/dotnet /usr/local/lib/android /opt/ghc /opt/hostedtoolcache/CodeQL",
+      "      df -h /",
+    ]);
+  }
+  if (pullRequests) {
+    // A pull request's images stay in the runner's docker (the docker driver builds FROM them); elsewhere, buildx's own builder.
+    out.lines(["  - uses: docker/setup-buildx-action@v3", "    with:", "      driver: ${{ github.event_name == 'pull_request' && 'docker' || 'docker-container' }}"]);
+  } else {
+    out.line("  - uses: docker/setup-buildx-action@v3");
+  }
+  if (options.login && options["workload-identity-provider"]) {
+    // Google's registries without a stored key: an access token for the service account, by workload identity.
+    out.lines([
+      "  - uses: google-github-actions/auth@v2",
+      "    id: auth",
+      `    if: ${publishing}`,
+      "    with:",
+      `      workload_identity_provider: ${yamlScalar(options["workload-identity-provider"])}`,
+      `      service_account: ${yamlScalar(options["service-account"])}`,
+      "      token_format: access_token",
+      "  - uses: docker/login-action@v3",
+      `    if: ${publishing}`,
+      "    with:",
+      `      registry: ${yamlScalar(registry)}`,
+      "      username: oauth2accesstoken",
+      "      password: ${{ steps.auth.outputs.access_token }}",
+    ]);
+  } else if (options.login) {
+    // A pull request logs in nowhere and reads no secret: a fork's has none.
+    out.lines(["  - uses: docker/login-action@v3", `    if: ${publishing}`, "    with:"]);
+    if (registry !== "docker.io") out.line(`      registry: ${yamlScalar(registry)}`);
+    const secret = options["password-secret"] || (registry === "ghcr.io" ? "GITHUB_TOKEN" : "REGISTRY_PASSWORD");
+    out.lines([`      username: ${yamlScalar(options.username)}`, `      password: ${yamlScalar(`\${{ secrets.${secret} }}`)}`]);
+  }
+  if (!options["content-tags"]) {
+    if (pullRequests) writeTakeBase(out);
+    out.lines([
+      "  - uses: docker/build-push-action@v6",
+      "    with:",
+      "      context: ${{ matrix.context }}",
+      "      file: ${{ matrix.dockerfile }}",
+      "      build-args: ${{ matrix.build-args }}",
+      "      tags: ${{ matrix.image }}",
+      `      push: ${push}`,
+      ...load,
+    ]);
+    if (tested) writeTestThenPush(out, "", ["IMAGE: ${{ matrix.image }}"], ['docker push "$IMAGE"'], "IMAGE");
+    if (pullRequests) writeHandOver(out, "${{ matrix.image }}");
+    return;
+  }
+  // The registry is asked for the image's content reference first: an image it has is
+  // not rebuilt, its tag is pointed at it. Matrix values reach the scripts as environment
+  // variables, never as text of the script.
+  out.lines([
+    "  - name: Look for the image's inputs digest in the registry",
+    "    id: registry",
+    "    env:",
+    "      CONTENT: ${{ matrix.content }}",
+    "    run: |",
+    '      if docker manifest inspect "$CONTENT" > /dev/null 2>&1; then',
+    '        echo "has=true" >> "$GITHUB_OUTPUT"',
+    '        echo "$CONTENT is in the registry: not rebuilt"',
+    "      else",
+    '        echo "has=false" >> "$GITHUB_OUTPUT"',
+    "      fi",
+    "  - name: Point the tag at it",
+    `    if: steps.registry.outputs.has == 'true' && ${publishing}`,
+    "    env:",
+    "      CONTENT: ${{ matrix.content }}",
+    "      IMAGE: ${{ matrix.image }}",
+    '    run: docker buildx imagetools create --tag "$IMAGE" "$CONTENT"',
+  ]);
+  if (pullRequests) writeTakeBase(out, "steps.registry.outputs.has != 'true' && ");
+  if (job.needs.length > 0) {
+    out.lines([
+      "  - name: Check that its base image was built",
+      "    if: steps.registry.outputs.has != 'true' && matrix.base",
+      "    env:",
+      "      BASE: ${{ matrix.base-content }}",
+      "    run: |",
+      '      if [ -f "$RUNNER_TEMP/base/image.tar" ] || docker manifest inspect "$BASE" > /dev/null 2>&1; then exit 0; fi',
+      '      echo "::error::its base $BASE was not built in this run (its job failed): not building"',
+      "      exit 1",
+    ]);
+  }
+  out.lines([
+    "  - uses: docker/build-push-action@v6",
+    "    if: steps.registry.outputs.has != 'true'",
+    "    with:",
+    "      context: ${{ matrix.context }}",
+    "      file: ${{ matrix.dockerfile }}",
+    "      build-args: ${{ matrix.build-args }}",
+    "      tags: |",
+    "        ${{ matrix.image }}",
+    "        ${{ matrix.content }}",
+    `      push: ${push}`,
+    ...load,
+  ]);
+  if (tested) {
+    writeTestThenPush(out, "steps.registry.outputs.has != 'true' && ", ["CONTENT: ${{ matrix.content }}", "IMAGE: ${{ matrix.image }}"], ['docker push "$CONTENT"', 'docker push "$IMAGE"'], "CONTENT");
+  }
+  if (pullRequests) writeHandOver(out, "${{ matrix.content }}", "steps.registry.outputs.has != 'true' && ");
+}
+
+/**
+ * The family's smoke test in the image just built (`sh -c TEST`, the test from the matrix
+ * entry as an environment variable), then its push: a failing test ends the job before
+ * the push, and the images built FROM it find no base (see the base check).
+ */
+function writeTestThenPush(out: TextWriter, condition: string, env: readonly string[], pushes: readonly string[], tested: string): void {
+  out.lines([
+    "  - name: Test the image",
+    `    if: ${condition}matrix.test != ''`,
+    "    env:",
+    ...env.map((line) => `      ${line}`),
+    "      TEST: ${{ matrix.test }}",
+    `    run: docker run --rm "$${tested}" sh -c "$TEST"`,
+    "  - name: Push it",
+    `    if: ${condition}matrix.test != '' && github.event_name != 'pull_request'`,
+    "    env:",
+    ...env.map((line) => `      ${line}`),
+    "    run: |",
+    ...pushes.map((line) => `      ${line}`),
+  ]);
+}
+
+/**
+ * On a pull request, an image whose base this run built (and did not push) loads it from
+ * the base job's artifact. A base the run did not build has no artifact: the image
+ * builds FROM the registry's, as on a push.
+ */
+function writeTakeBase(out: TextWriter, condition = ""): void {
+  out.lines([
+    "  - name: Take the base image this pull request built",
+    `    if: github.event_name == 'pull_request' && ${condition}matrix.base`,
+    "    id: base",
+    "    uses: actions/download-artifact@v4",
+    "    continue-on-error: true",
+    "    with:",
+    "      name: image-${{ matrix.base }}",
+    "      path: ${{ runner.temp }}/base",
+    "  - name: Load it",
+    "    if: steps.base.outcome == 'success'",
+    '    run: docker load --input "$RUNNER_TEMP/base/image.tar"',
+  ]);
+}
+
+/**
+ * On a pull request nothing is pushed, so an image that others build FROM is handed to
+ * their jobs as an artifact (`docker save`), which they `docker load` (above).
+ */
+function writeHandOver(out: TextWriter, reference: string, condition = ""): void {
+  out.lines([
+    "  - name: Hand the image to the jobs built FROM it",
+    `    if: github.event_name == 'pull_request' && ${condition}matrix.is-base`,
+    "    env:",
+    `      IMAGE: ${reference}`,
+    '    run: docker save --output "$RUNNER_TEMP/image.tar" "$IMAGE"',
+    "  - uses: actions/upload-artifact@v4",
+    `    if: github.event_name == 'pull_request' && ${condition}matrix.is-base`,
+    "    with:",
+    "      name: image-${{ matrix.id }}",
+    "      path: ${{ runner.temp }}/image.tar",
+    "      retention-days: 1",
+  ]);
+}
+
