@@ -71,6 +71,8 @@ export interface FamilyNode {
   readonly from: string | null;
   /** Ids of the family's images, in graph order. */
   readonly images: readonly string[];
+  /** The labels of the CI runner its images build on (GitHub's `runs-on`), or null for the emitter's default. */
+  readonly runner: readonly string[] | null;
 }
 
 export interface AxisNode {

@@ -13,7 +13,7 @@ import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } 
 /** The build arg a family built FROM another is given the base's reference in, unless it says otherwise (`from_arg`). */
 export const DEFAULT_FROM_ARG = "BASE_IMAGE";
 
-const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg", "test"];
+const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg", "test", "runner"];
 
 export function readFamilies(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>): Family[] {
   if (value === undefined) {
@@ -86,6 +86,7 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     tag: pathTemplate("tag", undefined),
     // A smoke test run in the built image before it is pushed: `sh -c TEST`.
     test: table.test === undefined ? undefined : readTemplate(reader, table.test, [...path, "test"], undefined, { ...scope, hasFrom: false }),
+    runner: readRunner(reader, table.runner, [...path, "runner"]),
     axes: familyAxes,
     combinations,
     include,
@@ -96,6 +97,28 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     argsNameFrom: args.nameFrom,
     baseReferenceArg: from === undefined ? undefined : args.nameFrom ? args.exactFromArg : (fromArg ?? DEFAULT_FROM_ARG),
   };
+}
+
+/**
+ * `runner`: the CI machine the family's images build (and are tested) on, as GitHub's
+ * `runs-on` names it: one label, or labels that a runner must all have.
+ */
+function readRunner(reader: MatrixReader, value: unknown, path: KeyPath): string[] | undefined {
+  if (value === undefined) return undefined;
+  const labels = typeof value === "string" ? [value] : Array.isArray(value) ? reader.stringList(value, path) : undefined;
+  if (labels === undefined) {
+    reader.wrongType(value, path, "a runner label or a list of labels", 'runner = "gpu-large" or runner = ["self-hosted", "gpu"]');
+    return undefined;
+  }
+  const fixed = typeof value === "string" ? path : undefined;
+  labels.forEach((label, index) => {
+    const at = fixed ?? [...path, index];
+    if (label.trim() === "" || label !== label.trim()) reader.report("INVALID_VALUE", at, `the runner label ${JSON.stringify(label)} is empty or has white space at an end`);
+    else if (CONTROL_CHARACTER.test(label)) reader.report("INVALID_VALUE", at, `the runner label contains ${describeControlCharacter(label)}`);
+    else if (label.includes("${{")) reader.report("INVALID_VALUE", at, "a runner label cannot hold an expression (`${{`): it is written as text");
+  });
+  if (labels.length === 0) reader.report("INVALID_VALUE", path, "the list of runner labels is empty", "leave `runner` out for the emitter's default runner");
+  return labels;
 }
 
 function readFamilyAxes(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>, path: KeyPath): string[] {

@@ -52,6 +52,8 @@ export interface Family {
   readonly tag: Template;
   /** A smoke test (a shell command) run in each built image before it is pushed, or undefined. */
   readonly test: Template | undefined;
+  /** The CI runner's labels (GitHub's `runs-on`), or undefined for the emitter's default. */
+  readonly runner: readonly string[] | undefined;
   readonly axes: readonly string[];
   /** Explicit combinations replacing the cross product, or undefined for the product. */
   readonly combinations: ValueIndices | undefined;

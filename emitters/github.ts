@@ -48,7 +48,7 @@ export const github: Emitter<GithubOptions> = {
     job: { type: "string", default: "", description: "with --format matrix: only this job's line (one plan job's outputs hold at most 1 MB)" },
     output: { type: "string", default: ".github/workflows/build-images.yml", description: "path of the workflow file", check: outputPathProblem },
     name: { type: "string", default: "Build images", description: "the workflow's name", check: noExpressionProblem },
-    "runs-on": { type: "string", default: "ubuntu-latest", description: "the runner every job runs on", check: (value) => noExpressionProblem(value) ?? (String(value).trim() === "" ? "must name a runner" : undefined) },
+    "runs-on": { type: "string", default: "ubuntu-latest", description: "the runner every job runs on (a family's `runner` replaces it for its images)", check: (value) => noExpressionProblem(value) ?? (String(value).trim() === "" ? "must name a runner" : undefined) },
     login: { type: "boolean", default: true, description: "log in to the registry before pushing (docker/login-action)" },
     registry: { type: "string", default: "", description: "registry to log in to (default: the repository's host; Docker Hub when it has none)", check: registryProblem },
     username: { type: "string", default: "${{ github.actor }}", description: "login user name (may be an expression, e.g. _json_key for gcr.io)" },
@@ -87,8 +87,9 @@ export const github: Emitter<GithubOptions> = {
     }
     // Matrices read with fromJSON are data, which GitHub does not evaluate: values as they are.
     const contentTags = options["content-tags"];
-    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags), options.job) }];
-    const jobs = stageJobs(graph, workflowLiteral, contentTags);
+    const runner = options["runs-on"];
+    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags, runner), options.job) }];
+    const jobs = stageJobs(graph, workflowLiteral, contentTags, runner);
     const workflow = renderWorkflow(graph, jobs, options, context);
     const bytes = Buffer.byteLength(workflow);
     if (bytes > MAX_WORKFLOW_BYTES) {
@@ -129,15 +130,18 @@ export interface StageJob {
   /** Each image's matrix entry as JSON, ready to write. */
   readonly entries: readonly string[];
   readonly needs: readonly string[];
+  /** Whether its entries name their runner (some family has `runner`). */
+  readonly runners: boolean;
 }
 
 /**
  * One job per stage, or per part of a stage: a part holds at most 256 images
  * (GitHub's matrix cap) and a matrix of at most 1 MB, as GitHub counts job outputs.
  */
-export function stageJobs(graph: BuildGraph, literal: (text: string) => string, contentTags = true): StageJob[] {
+export function stageJobs(graph: BuildGraph, literal: (text: string) => string, contentTags = true, defaultRunner = "ubuntu-latest"): StageJob[] {
   const byId = imagesById(graph);
   const tested = hasTests(graph);
+  const runners = familyRunners(graph, defaultRunner);
   const bases = new Set(graph.images.flatMap((image) => (image.from === null ? [] : [image.from])));
   const jobs: StageJob[] = [];
   let previous: string[] = [];
@@ -146,7 +150,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const entry = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags, tested);
+      const entry = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags, tested, runners?.get(image.family));
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
       const added = 2 * (entry.length + 1);
       if (current.images.length > 0 && (current.images.length === MAX_MATRIX_JOBS || size + added + 128 > MAX_JOB_OUTPUT_BYTES)) {
@@ -163,7 +167,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
     }
     parts.push(current);
     const names = parts.map((_, part) => (parts.length === 1 ? `stage${index + 1}` : `stage${index + 1}_part${part + 1}`));
-    parts.forEach((part, i) => jobs.push({ name: names[i]!, stage: index + 1, images: part.images, entries: part.entries, needs: previous }));
+    parts.forEach((part, i) => jobs.push({ name: names[i]!, stage: index + 1, images: part.images, entries: part.entries, needs: previous, runners: runners !== undefined }));
     previous = names;
   });
   return jobs;
@@ -193,7 +197,15 @@ function matrixLines(jobs: readonly StageJob[], only: string): string {
  * and references hold no `${{`: core/graph.ts). With content tags, a child's args name
  * its base by the base's content reference.
  */
-function matrixEntry(image: ImageNode, base: ImageNode | undefined, isBase: boolean, literal: (text: string) => string, contentTags: boolean, tested: boolean): string {
+function matrixEntry(
+  image: ImageNode,
+  base: ImageNode | undefined,
+  isBase: boolean,
+  literal: (text: string) => string,
+  contentTags: boolean,
+  tested: boolean,
+  runner: readonly string[] | undefined,
+): string {
   const value = (text: string) => (contentTags && base !== undefined ? text.split(base.reference).join(base.contentReference) : text);
   return JSON.stringify({
     id: image.id,
@@ -210,7 +222,15 @@ function matrixEntry(image: ImageNode, base: ImageNode | undefined, isBase: bool
     "build-args": literal(image.args.map((arg) => `${arg.name}=${value(arg.value)}`).join("\n")),
     // The family's smoke test ("" for none), when a family has one: every entry has the same keys.
     ...(tested ? { test: literal(image.test ?? "") } : {}),
+    // The runner's labels, when a family names its own: the job's runs-on reads them.
+    ...(runner ? { "runs-on": runner.map(literal) } : {}),
   });
+}
+
+/** Each family's runner labels, when any family names one (else undefined: every job runs on the default). */
+export function familyRunners(graph: BuildGraph, defaultRunner: string): Map<string, readonly string[]> | undefined {
+  if (!graph.families.some((family) => family.runner !== null)) return undefined;
+  return new Map(graph.families.map((family) => [family.name, family.runner ?? [defaultRunner]]));
 }
 
 /** Whether any family has a smoke test: only then do the jobs build, test, then push. */
