@@ -72,6 +72,8 @@ export function describeReason(reason: Reason): string {
       return `args ${reason.names.join(", ")}`;
     case "base":
       return `base ${reason.image}`;
+    case "upstream":
+      return `upstream ${reason.images.join(", ")}`;
     case "matrix":
       return `matrix ${reason.path}`;
   }

@@ -83,6 +83,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ["caliban-images check", "caliban-images check || caliban-images emit --all"],
   },
   {
+    name: "lock",
+    usage: "lock",
+    description: "Ask the registries for the digest of every external base image the Dockerfiles build FROM, and write it to the lock file beside the matrix (matrix.lock)",
+    options: [
+      MATRIX_OPTION,
+      ["--check", "write nothing; exit 3 when an upstream image moved (or is not locked yet)"],
+      ["--insecure-registry <host>", "ask this registry over plain http (loopback hosts always are; repeatable)", { type: [String] }],
+    ],
+    examples: ["caliban-images lock", "caliban-images lock --check || echo 'an upstream base image moved'"],
+  },
+  {
     name: "import",
     usage: "import <legacy-config>",
     description: "Convert Caliban's legacy cloudbuild_config.json into a matrix.toml",
@@ -115,6 +126,8 @@ export async function runCommand(name: string, args: string[], options: Options,
       return emitAll(args, options, io, "check");
     case "emit-help":
       return emitHelp(args[0]!, options, io);
+    case "lock":
+      return (await import("./lock.ts")).lockCommand(options, io);
     case "import":
       return importLegacy(args[0]!, options, io);
     case "emitters":

@@ -32,7 +32,7 @@ export function baseUrlOption(options: Options): string | undefined {
   return baseUrl;
 }
 
-export async function loadGraph(options: Options, io: Io): Promise<Planned> {
+export async function loadGraph(options: Options, io: Io, planOptions: { readonly lock?: false } = {}): Promise<Planned> {
   const baseUrl = baseUrlOption(options);
   const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
   const loaded = await loadMatrix(source.text, source.file);
@@ -40,7 +40,11 @@ export async function loadGraph(options: Options, io: Io): Promise<Planned> {
   if (mostImages(loaded.matrix) > LARGE_MATRIX) Bun.unsafe.setJITPolicy(1);
   // The embedded matrix names no files of the folder it runs in: its images are digested with none.
   const sources = source.directory === undefined ? NO_SOURCES : new WorkingTree(source.directory);
-  const graph = planLoaded(loaded, { sources, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
+  const graph = planLoaded(loaded, { sources, ...planOptions, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
+  if (graph.lock !== null && graph.lock.unlocked.length > 0) {
+    const { unlocked, file } = graph.lock;
+    io.stderr(`warning: ${file} has no digest for ${unlocked.join(", ")}: builds pull ${unlocked.length === 1 ? "its tag" : "their tags"} (run caliban-images lock)\n`);
+  }
   return { loaded, graph, source, sources, repository: baseUrl };
 }
 

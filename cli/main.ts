@@ -10,6 +10,8 @@ import packageJson from "../package.json" with { type: "json" };
 
 export const EXIT_USAGE = 2;
 export const EXIT_BUG = 1;
+/** A registry could not be asked (`lock`): not the user's input, and worth a retry. */
+export const EXIT_REGISTRY = 4;
 /** What a shell reports for a program stopped by SIGPIPE: the reader of stdout went away (`| head`). */
 export const EXIT_PIPE_CLOSED = 141;
 
@@ -84,7 +86,7 @@ function reportError(error: unknown, io: Io): number {
   if (error instanceof CalibanError) {
     io.stderr(`${error.diagnostics.map(formatDiagnostic).join("\n")}\n`);
     if (error.diagnostics.length > 1) io.stderr(`${error.diagnostics.length} problems\n`);
-    return EXIT_USAGE;
+    return error.diagnostics.every((d) => d.code === "REGISTRY") ? EXIT_REGISTRY : EXIT_USAGE;
   }
   if (error instanceof Error && error.name === "CACError") {
     io.stderr(`error: ${error.message}\n  hint: see caliban-images --help\n`);

@@ -14,6 +14,7 @@ export type Reason =
   | { readonly kind: "context"; readonly context: string }
   | { readonly kind: "args"; readonly names: readonly string[] }
   | { readonly kind: "base"; readonly image: string }
+  | { readonly kind: "upstream"; readonly images: readonly string[] }
   | { readonly kind: "matrix"; readonly path: string };
 
 export interface AffectedImage {
@@ -42,8 +43,8 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
     if (old.inputs === image.inputs) continue;
     const base = image.from === null ? undefined : nowById.get(image.from)!;
     const oldBase = old.from === null ? undefined : thenById.get(old.from)!;
-    const a = then.digester.parts(old.dockerfile, old.context, old.args, oldBase);
-    const b = now.digester.parts(image.dockerfile, image.context, image.args, base);
+    const a = then.digester.parts(old.dockerfile, old.context, old.args, oldBase, old.upstream);
+    const b = now.digester.parts(image.dockerfile, image.context, image.args, base, image.upstream);
     const why: Reason[] = [];
     if (a.dockerfile !== b.dockerfile || old.dockerfile !== image.dockerfile) why.push({ kind: "dockerfile", path: image.dockerfile });
     if (a.context !== b.context) {
@@ -52,6 +53,7 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
     }
     const names = changedArgs(a.args, b.args);
     if (names.length > 0) why.push({ kind: "args", names });
+    if (a.upstream.join("\n") !== b.upstream.join("\n")) why.push({ kind: "upstream", images: image.upstream.filter((pinned) => !old.upstream.includes(pinned)) });
     if (a.base !== b.base) why.push({ kind: "base", image: base ? base.reference : "(none)" });
     result.push({ image, why });
   }
@@ -87,17 +89,19 @@ function changedArgs(then: readonly string[], now: readonly string[]): string[] 
 /**
  * The images a list of changed paths (relative to the matrix file's directory) affects:
  * a Dockerfile, an ignore file, or a file its context sends; the matrix file itself,
- * whose earlier text is unknown here, affects every image. A base's change reaches its
- * descendants.
+ * whose earlier text is unknown here, affects every image, and the lock file every image
+ * it pins. A base's change reaches its descendants.
  */
 export function affectedByPaths(now: PlannedSide, matrixPath: string, changed: readonly string[]): AffectedImage[] {
   const paths = [...new Set(changed.map(normalPath))];
   const matrixChanged = paths.includes(normalPath(matrixPath));
+  const lockChanged = now.graph.lock !== null && paths.includes(normalPath(now.graph.lock.file));
   const affected = new Map<string, AffectedImage>();
   const result: AffectedImage[] = [];
   for (const image of now.graph.images) {
     const why: Reason[] = [];
     if (matrixChanged) why.push({ kind: "matrix", path: matrixPath });
+    if (lockChanged && image.upstream.length > 0) why.push({ kind: "upstream", images: image.upstream });
     if (paths.includes(normalPath(image.dockerfile))) why.push({ kind: "dockerfile", path: image.dockerfile });
     const context = normalPath(image.context);
     const sent = paths.filter((path) => {

@@ -25,6 +25,8 @@ export const ERROR_CODES = {
   LIMIT: "the output would break a hard limit of the tool that reads it",
   OUTPUT: "an output file could not be written",
   LEGACY_CONFIG: "a legacy Caliban config the old generator would not accept",
+  LOCK: "the lock file beside the matrix is not one caliban-images wrote",
+  REGISTRY: "a registry could not tell an image's digest (unreachable, refused, no such image): exit 4, worth a retry",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

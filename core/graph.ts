@@ -60,6 +60,11 @@ export interface ImageNode {
   readonly contentReference: string;
   /** The family's smoke test for this image, a shell command run in it before it is pushed (`sh -c TEST`); null for none. */
   readonly test: string | null;
+  /**
+   * The external images its Dockerfile builds FROM, pinned by the lock file: `REF@sha256:...`,
+   * in FROM order. Part of `inputs`. Empty without a lock file (or for images it has no digest for).
+   */
+  readonly upstream: readonly string[];
 }
 
 export interface FamilyNode {
@@ -89,6 +94,11 @@ export interface BuildGraph {
   readonly axes: readonly AxisNode[];
   readonly families: readonly FamilyNode[];
   readonly images: readonly ImageNode[];
+  /**
+   * The lock file beside the matrix (`caliban-images lock`), relative to the matrix file's
+   * directory, and the external images the Dockerfiles name that it has no digest for; null without one.
+   */
+  readonly lock: { readonly file: string; readonly unlocked: readonly string[] } | null;
 }
 
 /** Images grouped by level: stage 0 builds first; each stage waits only for earlier ones. */

@@ -8,6 +8,7 @@
 // revision (cli/git-tree.ts), so that `affected --since REV` digests REV with the very
 // same code. Each context is listed and hashed once, however many images share it.
 
+import { parseDockerfile, type ParsedDockerfile } from "./dockerfile-from.ts";
 import type { BuildArg } from "./graph.ts";
 
 /** A file of a directory, as docker would send it in a build context. */
@@ -51,12 +52,15 @@ export interface InputParts {
   readonly dockerfile: string;
   readonly context: string;
   readonly args: readonly string[];
+  /** `upstream REF@sha256:...` lines: the locked external images it builds FROM. */
+  readonly upstream: readonly string[];
   readonly base: string | null;
 }
 
 /** Computes `inputs` for images, remembering each Dockerfile's and context's digest. */
 export class InputsDigester {
   private readonly dockerfiles = new Map<string, string>();
+  private readonly parsedDockerfiles = new Map<string, ParsedDockerfile | undefined>();
   private readonly ignoreFiles = new Map<string, string | undefined>();
   private readonly contexts = new Map<string, { digest: string; files: ContextFiles | undefined }>();
   private readonly matchers = new Map<string, IgnoreMatcher>();
@@ -90,7 +94,7 @@ export class InputsDigester {
    * line for its BuildArg object (images share those of an axis value). `parts` is the
    * plain version, which `affected` reads and the tests compare with.
    */
-  image(dockerfile: string, context: string, args: readonly BuildArg[], base: { readonly reference: string; readonly inputs: string } | undefined): string {
+  image(dockerfile: string, context: string, args: readonly BuildArg[], base: { readonly reference: string; readonly inputs: string } | undefined, upstream: readonly string[] = []): string {
     if (dockerfile !== this.lastDockerfile || context !== this.lastContext) {
       this.lastDockerfile = dockerfile;
       this.lastContext = context;
@@ -107,17 +111,29 @@ export class InputsDigester {
       if (line === undefined) this.argLines.set(arg, (line = `${argLine(arg.name, arg.value)}\n`));
       text += line;
     }
+    for (let i = 0; i < upstream.length; i++) text += `${upstreamLine(upstream[i]!)}\n`;
     if (base !== undefined) text += `base ${base.inputs}\n`;
     return `sha256:${sha256(text)}`;
   }
 
-  parts(dockerfile: string, context: string, args: readonly BuildArg[], base: { readonly reference: string; readonly inputs: string } | undefined): InputParts {
+  parts(dockerfile: string, context: string, args: readonly BuildArg[], base: { readonly reference: string; readonly inputs: string } | undefined, upstream: readonly string[] = []): InputParts {
     return {
       dockerfile: this.dockerfileLine(dockerfile, context),
       context: this.contextLine(context, dockerfile),
       args: args.map(({ name, value }) => argLine(name, base !== undefined && value.includes(base.reference) ? value.split(base.reference).join("{from}") : value)),
+      upstream: upstream.map(upstreamLine),
       base: base ? `base ${base.inputs}` : null,
     };
+  }
+
+  /** A Dockerfile's ARGs and FROM lines (core/dockerfile-from.ts), parsed once; undefined when it is missing or in a remote context. */
+  dockerfile(dockerfile: string, context: string): ParsedDockerfile | undefined {
+    if (isRemoteContext(context)) return undefined;
+    if (this.parsedDockerfiles.has(dockerfile)) return this.parsedDockerfiles.get(dockerfile);
+    const bytes = this.tree.readFile(dockerfile);
+    const parsed = bytes === undefined ? undefined : parseDockerfile(new TextDecoder().decode(bytes));
+    this.parsedDockerfiles.set(dockerfile, parsed);
+    return parsed;
   }
 
   /** The files a context sends for a Dockerfile (undefined for a URL context or a missing directory). */
@@ -204,12 +220,16 @@ export class InputsDigester {
 
 /** The text an image's digest is the sha256 of (README, "The inputs digest"). */
 export function imageText(parts: InputParts): string {
-  return `caliban-images inputs 1\n${parts.dockerfile}\n${parts.context}\n${parts.args.map((line) => `${line}\n`).join("")}${parts.base === null ? "" : `${parts.base}\n`}`;
+  return `caliban-images inputs 1\n${parts.dockerfile}\n${parts.context}\n${[...parts.args, ...parts.upstream].map((line) => `${line}\n`).join("")}${parts.base === null ? "" : `${parts.base}\n`}`;
 }
 
 /** The tag an image is also pushed under: its digest's hex, so any tag grammar accepts it (71 characters). */
 export function contentTag(inputs: string): string {
   return `inputs-${inputs.slice("sha256:".length)}`;
+}
+
+function upstreamLine(pinned: string): string {
+  return `upstream ${netstring(pinned)}`;
 }
 
 function argLine(name: string, value: string): string {

@@ -13,7 +13,9 @@ import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath
 import { familyOrder } from "./family-order.ts";
 import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "./graph.ts";
 import type { Axis, AxisValue, Family, Matrix } from "./matrix.ts";
+import { resolveFroms } from "./dockerfile-from.ts";
 import { contentTag, InputsDigester, NO_SOURCES, type SourceTree } from "./inputs.ts";
+import { isLockable, lockFileName, readLock, type Lock } from "./lock.ts";
 import { TAG_PATTERN } from "./names.ts";
 import type { Template } from "./template.ts";
 
@@ -22,16 +24,23 @@ export interface PlanOptions {
   readonly repository?: string;
   /** Where Dockerfiles and contexts are read for `inputs` (default: none, every one missing). */
   readonly sources?: SourceTree;
+  /** false: plan as if there were no lock file beside the matrix (what `lock` itself does). */
+  readonly lock?: false;
 }
 
 export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGraph {
-  return new Planner(matrix, options.repository ?? matrix.repository, matrixDigester(matrix, options.sources ?? NO_SOURCES)).plan();
+  const sources = options.sources ?? NO_SOURCES;
+  const lock = options.lock === false ? undefined : readLock(sources, matrix.file);
+  return new Planner(matrix, options.repository ?? matrix.repository, matrixDigester(matrix, sources), lock).plan();
 }
 
 /** The digester a matrix's images are planned with: what caliban-images reads and writes describes builds, and is no input of one (core/inputs.ts). */
 export function matrixDigester(matrix: Matrix, sources: SourceTree): InputsDigester {
-  return new InputsDigester(sources, [matrix.file.slice(matrix.file.lastIndexOf("/") + 1), ...Object.values(matrix.outputs)]);
+  return new InputsDigester(sources, [matrix.file.slice(matrix.file.lastIndexOf("/") + 1), lockFileName(matrix.file), ...Object.values(matrix.outputs)]);
 }
+
+/** An image with no locked upstream image: one array for all of them. */
+const NO_UPSTREAM: readonly string[] = [];
 
 /** A planned family's images, found by combination number (combinations.ts): for the families built FROM it, and for repeats. */
 interface PlannedFamily {
@@ -54,11 +63,16 @@ class Planner {
   private readonly fromArgs = new Map<string, Map<ImageNode, BuildArg>>();
   /** The families another builds FROM. */
   private readonly bases: ReadonlySet<string>;
+  /** External base images the Dockerfiles name that the lock has no digest for. */
+  private readonly unlocked = new Set<string>();
+  /** Pinned args by name and value, shared by the images that have them. */
+  private readonly pinnedArgs = new Map<string, BuildArg>();
 
   constructor(
     private readonly matrix: Matrix,
     private readonly repository: string,
     private readonly digester: InputsDigester,
+    private readonly lock: Lock | undefined,
   ) {
     this.usedIds = new Set(["default", ...matrix.families.map((f) => f.name)]);
     this.bases = new Set(matrix.families.flatMap((f) => (f.from === undefined ? [] : [f.from])));
@@ -75,6 +89,7 @@ class Planner {
       axes: [...this.matrix.axes.values()].map((axis) => ({ name: axis.name, values: axis.values.map((v) => v.name) })),
       families: this.matrix.families.map((f) => nodes.get(f.name)!),
       images: this.images,
+      lock: this.lock ? { file: this.lock.file, unlocked: [...this.unlocked].sort() } : null,
     };
   }
 
@@ -177,7 +192,8 @@ class Planner {
     const args = this.args(compiled, indices, base);
     const dockerfile = compiled.fixedDockerfile ?? this.expand(compiled.dockerfile, compiled, indices, base, compiled.dockerfilePath);
     const context = compiled.fixedContext ?? this.expand(compiled.context, compiled, indices, base, compiled.contextPath);
-    const inputs = this.digester.image(dockerfile, context, args, base);
+    const upstream = this.lock ? this.pinUpstream(dockerfile, context, args, base) : NO_UPSTREAM;
+    const inputs = this.digester.image(dockerfile, context, args, base, upstream);
     const image: ImageNode = {
       id: this.uniqueId(tag),
       family: family.name,
@@ -194,9 +210,41 @@ class Planner {
       inputs,
       contentReference: `${this.repository}:${contentTag(inputs)}`,
       test: compiled.test === undefined ? null : this.expand(compiled.test, compiled, indices, base, compiled.testPath),
+      upstream,
     };
     this.byTag.set(tag, image);
     return image;
+  }
+
+  /**
+   * The external images the image's Dockerfile builds FROM (not the graph's own), each
+   * as `REF@sha256:...` from the lock. Where a FROM is one build arg (`FROM $BASE`), that
+   * arg is set to the pinned reference, so the build pulls exactly the locked image.
+   */
+  private pinUpstream(dockerfile: string, context: string, args: BuildArg[], base: ImageNode | undefined): readonly string[] {
+    const parsed = this.digester.dockerfile(dockerfile, context);
+    if (parsed === undefined) return NO_UPSTREAM;
+    const upstream: string[] = [];
+    for (const from of resolveFroms(parsed, args)) {
+      const { reference } = from;
+      if (!isLockable(reference, base?.reference, this.repository)) continue;
+      const digest = this.lock!.digests.get(reference);
+      if (digest === undefined) {
+        this.unlocked.add(reference);
+        continue;
+      }
+      const pinned = `${reference}@${digest}`;
+      if (!upstream.includes(pinned)) upstream.push(pinned);
+      if (from.pinArg !== undefined) setArg(args, this.pinnedArg(from.pinArg, pinned));
+    }
+    return upstream.length === 0 ? NO_UPSTREAM : upstream;
+  }
+
+  private pinnedArg(name: string, value: string): BuildArg {
+    const key = `${name}\u0000${value}`;
+    let arg = this.pinnedArgs.get(key);
+    if (!arg) this.pinnedArgs.set(key, (arg = { name, value }));
+    return arg;
   }
 
   /** Build args in order; a later arg of the same name replaces an earlier one's value, in its place. */

@@ -140,3 +140,13 @@ export function keysAsWritten(document: TomlSource): KeysAsWritten {
 function isArrayIndex(key: string): boolean {
   return /^(?:0|[1-9][0-9]{0,9})$/.test(key) && Number(key) < 2 ** 32 - 1;
 }
+
+/** A TOML basic string; JSON's escapes are a subset of TOML's. */
+export function tomlString(value: string): string {
+  return JSON.stringify(value);
+}
+
+/** A key: bare when TOML allows, else quoted. */
+export function tomlKey(key: string): string {
+  return /^[A-Za-z0-9_-]+$/.test(key) ? key : tomlString(key);
+}

@@ -2,6 +2,7 @@
 // as tables, short lists inline. Used by `import`.
 
 import { commentText } from "../core/printable.ts";
+import { tomlKey, tomlString } from "../core/toml.ts";
 
 export type ArgDraft = string | readonly (readonly [string, string])[];
 
@@ -68,11 +69,3 @@ function inlineTable(entries: readonly (readonly [string, string])[]): string {
   return `{ ${entries.map(([k, v]) => `${tomlKey(k)} = ${tomlString(v)}`).join(", ")} }`;
 }
 
-/** A TOML basic string; JSON's escapes are a subset of TOML's. */
-export function tomlString(value: string): string {
-  return JSON.stringify(value);
-}
-
-export function tomlKey(key: string): string {
-  return /^[A-Za-z0-9_-]+$/.test(key) ? key : tomlString(key);
-}

@@ -1,0 +1,153 @@
+// `caliban-images lock` against a registry on loopback that speaks the distribution API
+// as Docker Hub does (a 401 naming a token service, an anonymous token, then the
+// manifest's digest), its image replaced between two runs: the lock moves, builds pull
+// the new digest, and exactly the images built FROM it get new inputs.
+// (scripts/e2e does the same with a real registry and a real image push.)
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "../fixtures/golden.ts";
+import { MAIN } from "../fixtures/test-helpers.ts";
+import { imageName } from "./registry.ts";
+
+const digestOf = (letter: string) => `sha256:${letter.repeat(64)}`;
+/** What the fake registry has: path:tag → digest. */
+const manifests = new Map<string, string>();
+const asked: string[] = [];
+let server: ReturnType<typeof Bun.serve>;
+let host = "";
+
+beforeAll(() => {
+  server = Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch(request) {
+      const url = new URL(request.url);
+      if (url.pathname === "/token") {
+        asked.push(`token ${url.searchParams.get("service")} ${url.searchParams.get("scope")}`);
+        return Response.json({ token: "anonymous" });
+      }
+      if (request.headers.get("authorization") !== "Bearer anonymous") {
+        return new Response("", { status: 401, headers: { "www-authenticate": `Bearer realm="http://${host}/token",service="fake-registry"` } });
+      }
+      const match = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+      const digest = match ? manifests.get(`${match[1]}:${match[2]}`) : undefined;
+      asked.push(`${request.method} ${url.pathname}`);
+      if (!digest) return new Response("", { status: 404 });
+      return new Response(null, { headers: { "docker-content-digest": digest, "content-type": "application/vnd.oci.image.index.v1+json" } });
+    },
+  });
+  host = `127.0.0.1:${server.port}`;
+});
+afterAll(() => server.stop(true));
+
+/** The CLI as a process, awaited, so that this process's registry answers it meanwhile. */
+async function run(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const child = Bun.spawn([process.execPath, MAIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", DOCKER_CONFIG: join(cwd, ".no-docker-config") }, stdout: "pipe", stderr: "pipe" });
+  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
+  return { code, stdout, stderr };
+}
+
+/** The chain fixture, its cuda family FROM an upstream image on the fake registry, the cpu family FROM another. */
+function project(): string {
+  const root = mkdtempSync(join(tmpdir(), "lock-"));
+  cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });
+  writeFileSync(join(root, "docker/cuda.Dockerfile"), `ARG BASE_IMAGE=${host}/nvidia/cuda:12.4.1-devel\nFROM $BASE_IMAGE\nARG CUDA\nLABEL cuda=$CUDA\n`);
+  writeFileSync(join(root, "docker/cpu.Dockerfile"), `FROM ${host}/ubuntu:22.04\nARG PYTHON_VERSION\nLABEL python=$PYTHON_VERSION\n`);
+  return root;
+}
+
+const plan = async (root: string) => JSON.parse((await run(root, "plan", "--json")).stdout) as { images: { id: string; family: string; inputs: string; upstream: string[]; args: { name: string; value: string }[] }[]; lock: unknown };
+
+test("lock, the upstream image replaced, lock again: the lock moves, builds pull its digest, only what builds FROM it changes", async () => {
+  const root = project();
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("a"));
+  manifests.set("ubuntu:22.04", digestOf("b"));
+  const unlocked = await plan(root);
+  expect(unlocked.lock).toBeNull();
+
+  const first = await run(root, "lock");
+  expect(first.code).toBe(0);
+  // An anonymous token for each repository, with pull scope, then the manifest by HEAD.
+  expect(asked).toContain(`token fake-registry repository:nvidia/cuda:pull`);
+  expect(asked).toContain("HEAD /v2/nvidia/cuda/manifests/12.4.1-devel");
+  // A FROM written out in the Dockerfile cannot be pinned by an arg: said so, at its line.
+  expect(first.stderr).toContain(`warning: docker/cpu.Dockerfile:1: FROM ${host}/ubuntu:22.04 is not one build arg, so builds pull its tag`);
+  const lockFile = readFileSync(join(root, "matrix.lock"), "utf8");
+  const entries = Bun.TOML.parse(lockFile) as { version: number; digests: Record<string, string> };
+  expect(entries).toEqual({ version: 1, digests: { [`${host}/nvidia/cuda:12.4.1-devel`]: digestOf("a"), [`${host}/ubuntu:22.04`]: digestOf("b") } });
+
+  const locked = await plan(root);
+  expect(locked.lock).toEqual({ file: "matrix.lock", unlocked: [] });
+  for (const image of locked.images.filter((image) => image.family === "cuda")) {
+    // The build arg the FROM is made of names the locked digest: the build pulls exactly it.
+    expect(image.args.find((arg) => arg.name === "BASE_IMAGE")!.value).toBe(`${host}/nvidia/cuda:12.4.1-devel@${digestOf("a")}`);
+    expect(image.upstream).toEqual([`${host}/nvidia/cuda:12.4.1-devel@${digestOf("a")}`]);
+  }
+  for (const image of locked.images.filter((image) => image.family === "cpu")) expect(image.upstream).toEqual([`${host}/ubuntu:22.04@${digestOf("b")}`]);
+  // The images built FROM the graph's own images name no upstream of their own.
+  for (const image of locked.images.filter((image) => image.family === "python" || image.family === "torch")) expect(image.upstream).toEqual([]);
+
+  // Nothing moved: lock --check says so; a second lock writes the same bytes.
+  expect((await run(root, "lock", "--check")).code).toBe(0);
+  expect((await run(root, "lock")).code).toBe(0);
+  expect(readFileSync(join(root, "matrix.lock"), "utf8")).toBe(lockFile);
+
+  // The upstream CUDA image is replaced under its tag.
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("c"));
+  const check = await run(root, "lock", "--check");
+  expect(check.code).toBe(3);
+  expect(check.stderr).toContain(`moved  ${host}/nvidia/cuda:12.4.1-devel: ${digestOf("a")} -> ${digestOf("c")}`);
+  expect(readFileSync(join(root, "matrix.lock"), "utf8")).toBe(lockFile);
+  expect((await run(root, "lock")).code).toBe(0);
+  const moved = await plan(root);
+  const changed = moved.images.filter((image, i) => image.inputs !== locked.images[i]!.inputs).map((image) => image.family);
+  // Every cuda image and everything built FROM them; the cpu images (FROM ubuntu) keep their inputs.
+  expect([...new Set(changed)]).toEqual(["cuda", "python", "torch"]);
+  expect(changed.length).toBe(moved.images.filter((image) => image.family !== "cpu").length);
+
+  // affected --changed matrix.lock, as a CI system lists a commit's files: the images it pins, and what builds FROM them.
+  const affected = await run(root, "affected", "--changed", "matrix.lock");
+  expect(affected.stdout.split("\n").filter(Boolean).map((reference) => reference.split(":")[1]!.split("-")[0])).toEqual(["cuda", "cuda", "py", "py", "py", "py", "torch", "torch", "torch", "torch", "cpu", "cpu"]);
+});
+
+test("an image the registry does not have: exit 4 (worth a retry, not bad input), at the Dockerfile's FROM line; nothing written", async () => {
+  const root = project();
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("a"));
+  manifests.delete("ubuntu:22.04");
+  const result = await run(root, "lock");
+  expect(result.code).toBe(4);
+  expect(result.stderr).toContain(`error: docker/cpu.Dockerfile:1:1: FROM ${host}/ubuntu:22.04: ${host} has no ubuntu:22.04`);
+  expect(() => readFileSync(join(root, "matrix.lock"))).toThrow();
+});
+
+test("a lock file that is not one: plan says so (exit 2); lock writes it anew", async () => {
+  const root = project();
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("a"));
+  manifests.set("ubuntu:22.04", digestOf("b"));
+  writeFileSync(join(root, "matrix.lock"), 'version = 1\n[digests]\n"ubuntu:22.04" = "latest"\n');
+  const planned = await run(root, "plan");
+  expect(planned.code).toBe(2);
+  expect(planned.stderr).toContain("error: matrix.lock:3:1: the digest of ubuntu:22.04 is not sha256: and 64 hex digits");
+  const locked = await run(root, "lock");
+  expect(locked.code).toBe(0);
+  expect(locked.stderr).toContain("writing it anew");
+  expect((await run(root, "plan")).code).toBe(0);
+});
+
+test("a base the lock has no digest for yet: plan warns and builds pull its tag", async () => {
+  const root = project();
+  writeFileSync(join(root, "matrix.lock"), "version = 1\n[digests]\n");
+  const planned = await run(root, "plan", "--json");
+  expect(planned.code).toBe(0);
+  expect(planned.stderr).toContain(`warning: matrix.lock has no digest for ${host}/nvidia/cuda:12.4.1-devel, ${host}/ubuntu:22.04: builds pull their tags (run caliban-images lock)`);
+});
+
+test("references as docker reads them: Docker Hub's library, a registry with a port, no tag", () => {
+  expect(imageName("ubuntu:22.04")).toEqual({ registry: "docker.io", path: "library/ubuntu", tag: "22.04" });
+  expect(imageName("nvidia/cuda:12.4.1-devel-ubuntu22.04")).toEqual({ registry: "docker.io", path: "nvidia/cuda", tag: "12.4.1-devel-ubuntu22.04" });
+  expect(imageName("localhost:5000/team/base")).toEqual({ registry: "localhost:5000", path: "team/base", tag: "latest" });
+  expect(imageName("quay.io/jupyter/base-notebook:2024-01-01")).toEqual({ registry: "quay.io", path: "jupyter/base-notebook", tag: "2024-01-01" });
+});
