@@ -85,11 +85,12 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "lock",
     usage: "lock",
-    description: "Ask the registries for the digest of every external base image the Dockerfiles build FROM, and write it to the lock file beside the matrix (matrix.lock)",
+    description: "Ask the registries for the digest of every external base image the Dockerfiles build FROM, write them to the lock file beside the matrix (matrix.lock), and the files [outputs] lists again",
     options: [
       MATRIX_OPTION,
       ["--check", "write nothing; exit 3 when an upstream image moved (or is not locked yet)"],
       ["--insecure-registry <host>", "ask this registry over plain http (loopback hosts always are; repeatable)", { type: [String] }],
+      PLUGIN_OPTION,
     ],
     examples: ["caliban-images lock", "caliban-images lock --check || echo 'an upstream base image moved'"],
   },

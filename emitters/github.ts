@@ -10,6 +10,7 @@ import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
 import { writeJob } from "./github-job.ts";
+import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem } from "./options.ts";
 import { TextWriter } from "./text.ts";
@@ -36,6 +37,7 @@ export interface GithubOptions extends Record<string, string | boolean> {
   "password-secret": string;
   "content-tags": boolean;
   "free-disk": boolean;
+  "install-command": string;
   "workload-identity-provider": string;
   "service-account": string;
 }
@@ -74,6 +76,12 @@ export const github: Emitter<GithubOptions> = {
       description: "with workload-identity-provider: the service account to act as (NAME@PROJECT.iam.gserviceaccount.com)",
       check: (value) => (value === "" || /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/.test(String(value)) ? undefined : `"${value}" is not a service account e-mail`),
     },
+    "install-command": {
+      type: "string",
+      default: "",
+      description: "with a [publish] schedule and a lock file: the shell command that puts caliban-images on the PATH of the job that runs `lock` (e.g. a curl of a release binary)",
+      check: noExpressionProblem,
+    },
     "free-disk": {
       type: "boolean",
       default: false,
@@ -87,6 +95,13 @@ export const github: Emitter<GithubOptions> = {
     }
     // Matrices read with fromJSON are data, which GitHub does not evaluate: values as they are.
     const contentTags = options["content-tags"];
+    if (hasLockJob(graph) && options.format === "workflow" && options["install-command"].trim() === "") {
+      throw new CalibanError({
+        code: "EMITTER",
+        message: `emit github: the schedule updates ${graph.lock!.file} with caliban-images lock, and the workflow needs a way to install it`,
+        hint: "give --option install-command='curl -fsSL https://.../caliban-images-linux-x64 -o /usr/local/bin/caliban-images && chmod +x /usr/local/bin/caliban-images' (or in [emit.github])",
+      });
+    }
     const runner = options["runs-on"];
     if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags, runner), options.job) }];
     const jobs = stageJobs(graph, workflowLiteral, contentTags, runner);
@@ -280,10 +295,12 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
     ...(options.login && options["workload-identity-provider"] ? ["  id-token: write"] : []),
     "jobs:",
   ]);
+  const lockJob = hasLockJob(graph);
+  if (lockJob) out.indented(() => writeLockJob(out, graph, options, context.matrixFile.startsWith("<") ? "matrix.toml" : context.matrixFile.replace(/^(\.\/)+/, "")));
   for (const job of jobs) {
     out.indented(() => {
       out.line(`${job.name}:`);
-      out.indented(() => writeJob(out, job, registry, options, publish.pullRequests, tested));
+      out.indented(() => writeJob(out, job, registry, options, publish.pullRequests, tested, lockJob));
     });
   }
   return out.take();

@@ -1,6 +1,6 @@
 // The files whose change should rebuild the images, as a CI's path filter names them:
 // each Dockerfile, each context but the matrix's own folder (which would match every
-// change), and the matrix file. Relative to the matrix file's folder, which is taken to
+// change), the matrix file and its lock file. Relative to the matrix file's folder, which is taken to
 // be the repository's root; each emitter writes them in its filter's own syntax.
 
 import type { BuildGraph } from "../core/graph.ts";
@@ -25,7 +25,11 @@ export function inputPaths(graph: BuildGraph, matrixFile: string): InputPath[] {
   }
   const matrix = matrixFile.startsWith("<") ? "matrix.toml" : repoPath(matrixFile);
   // A matrix outside the folder is no path of it; a name that is no file's ("./") names nothing.
-  if (matrix !== "" && !matrix.startsWith("../") && !matrix.startsWith("/")) add(matrix, false);
+  if (matrix !== "" && !matrix.startsWith("../") && !matrix.startsWith("/")) {
+    add(matrix, false);
+    // The lock file beside it: a moved upstream digest is a change to build.
+    if (graph.lock !== null) add(`${matrix.slice(0, matrix.lastIndexOf("/") + 1)}${graph.lock.file}`, false);
+  }
   return paths;
 }
 
