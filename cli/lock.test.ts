@@ -151,3 +151,18 @@ test("references as docker reads them: Docker Hub's library, a registry with a p
   expect(imageName("localhost:5000/team/base")).toEqual({ registry: "localhost:5000", path: "team/base", tag: "latest" });
   expect(imageName("quay.io/jupyter/base-notebook:2024-01-01")).toEqual({ registry: "quay.io", path: "jupyter/base-notebook", tag: "2024-01-01" });
 });
+
+test("lock writes the files [outputs] lists again, so that check still passes and the committed pipeline pulls the new digest", async () => {
+  const root = project();
+  writeFileSync(join(root, "matrix.toml"), `${readFileSync(join(root, "matrix.toml"), "utf8")}\n[outputs]\nmake = "Makefile"\n`);
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("a"));
+  manifests.set("ubuntu:22.04", digestOf("b"));
+  expect((await run(root, "lock")).code).toBe(0);
+  expect((await run(root, "check")).code).toBe(0);
+  expect(readFileSync(join(root, "Makefile"), "utf8")).toContain(`nvidia/cuda:12.4.1-devel@${digestOf("a")}`);
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("d"));
+  expect((await run(root, "check")).code).toBe(0); // check reads the lock, not the registry
+  expect((await run(root, "lock")).code).toBe(0);
+  expect((await run(root, "check")).code).toBe(0);
+  expect(readFileSync(join(root, "Makefile"), "utf8")).toContain(`nvidia/cuda:12.4.1-devel@${digestOf("d")}`);
+});

@@ -210,6 +210,85 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
       (await fetch(`http://127.0.0.1:${port}/v2/chain/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } })).headers.get("docker-content-digest");
     for (const image of final.images) expect(await digest(image.reference.split(":")[1]!)).toBe(await digest(image.content!.split(":")[1]!));
   }, 600_000);
+
+  // Issue 19's proof of `lock`: the upstream image the CUDA family builds FROM is pushed to
+  // the loopback registry, locked, built FROM; then replaced under the same tag. `lock`
+  // sees it move, and make push rebuilds exactly the images built FROM it, FROM the new one.
+  test("lock, the upstream image replaced under its tag, lock again: make push rebuilds exactly what builds FROM it, FROM the new digest", async () => {
+    const work = join(scratch, "locked");
+    mkdirSync(work);
+    const env = { ...process.env, ...podmanEnv };
+    const podman = (...args: string[]) => {
+      const run = Bun.spawnSync(["podman", ...args], { env });
+      if (run.exitCode !== 0) throw new Error(`podman ${args.join(" ")}: ${run.stderr.toString()}`);
+      return run.stdout.toString().trim();
+    };
+    const upstream = `127.0.0.1:${port}/upstream/cuda:12.4`;
+    const pushUpstream = (version: string) => {
+      const context = join(scratch, `upstream-${version}`);
+      mkdirSync(context);
+      copyFileSync("/bin/busybox", join(context, "busybox"));
+      writeFileSync(join(context, "Dockerfile"), `FROM scratch\nCOPY busybox /bin/busybox\nLABEL upstream=${version}\n`);
+      podman("build", "-q", "--no-cache", "-t", upstream, context);
+      podman("push", "-q", upstream);
+      podman("rmi", "-f", upstream);
+    };
+    const git = (...args: string[]) => {
+      const run = Bun.spawnSync(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: work });
+      if (run.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr.toString()}`);
+    };
+    const registryDigest = async () =>
+      (await fetch(`http://127.0.0.1:${port}/v2/upstream/cuda/manifests/12.4`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } })).headers.get("docker-content-digest");
+
+    cpSync(join(REPO_ROOT, "fixtures/chain-build"), work, { recursive: true });
+    copyFileSync("/bin/busybox", join(work, "docker/busybox"));
+    writeFileSync(join(work, "docker/cuda.Dockerfile"), `ARG BASE_IMAGE=${upstream}\nFROM $BASE_IMAGE\nARG CUDA\nLABEL cuda=$CUDA\n`);
+    pushUpstream("1");
+    git("init", "-q", "-b", "main");
+
+    const repository = `127.0.0.1:${port}/locked`;
+    const skopeo = `SKOPEO=skopeo --registries-conf ${podmanEnv.CONTAINERS_REGISTRIES_CONF}`;
+    const shims = join(scratch, "lock-shims");
+    mkdirSync(shims);
+    const builds = join(scratch, "lock-builds.log");
+    writeFileSync(join(shims, "podman"), `#!/bin/sh\nif [ "$1" = build ]; then printf '%s\\n' "$*" >> ${JSON.stringify(builds)}; fi\nexec ${JSON.stringify(Bun.which("podman")!)} "$@"\n`, { mode: 0o755 });
+    const step = () => {
+      expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
+      writeFileSync(builds, "");
+      const made = Bun.spawnSync(["make", "-j2", "push", "DOCKER=podman", `REPOSITORY=${repository}`, "BUILD_FLAGS=--no-cache", skopeo], { cwd: work, env: { ...env, PATH: `${shims}:${process.env.PATH}` } });
+      expect({ exit: made.exitCode, stderr: made.exitCode === 0 ? "" : made.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
+      git("add", "-A");
+      git("commit", "-q", "--allow-empty", "-m", "step");
+      return readFileSync(builds, "utf8").split("\n").filter(Boolean).map((line) => /-t '?[^ ']*:([^ ']+)/.exec(line.replace(/'/g, ""))![1]!).sort();
+    };
+    const lock = (...args: string[]) => runCli(["lock", ...args], work);
+
+    const first = lock();
+    expect(first.code).toBe(0);
+    const locked = Bun.TOML.parse(readFileSync(join(work, "matrix.lock"), "utf8")) as { digests: Record<string, string> };
+    expect(locked.digests).toEqual({ [upstream]: (await registryDigest())! });
+    const { graph } = await loadFixture(fixtureCases().find((f) => f.name === "chain-build")!);
+    expect(step()).toEqual(graph.images.map((image) => image.tag).sort());
+    expect(podman("image", "inspect", `${repository}:cuda-cuda11`, "--format", "{{index .Labels \"upstream\"}}")).toBe("1");
+    expect(lock("--check").code).toBe(0);
+    expect(step()).toEqual([]);
+
+    // The upstream image is replaced under its tag, as a security update does.
+    pushUpstream("2");
+    const check = lock("--check");
+    expect(check.code).toBe(3);
+    expect(check.stderr).toContain(`moved  ${upstream}: ${locked.digests[upstream]} -> ${await registryDigest()}`);
+    expect(lock().code).toBe(0);
+    const affected = runCli(["affected", "--since", "HEAD"], work);
+    const rebuilt = step();
+    const tags = (...families: string[]) => graph.images.filter((image) => families.includes(image.family)).map((image) => image.tag).sort();
+    expect(rebuilt).toEqual(tags("cuda", "python", "torch"));
+    expect(affected.stdout.split("\n").filter(Boolean).map((reference) => reference.split(":")[1]!).sort()).toEqual(rebuilt);
+    for (const tag of tags("cuda", "python", "torch")) expect(podman("image", "inspect", `${repository}:${tag}`, "--format", "{{index .Labels \"upstream\"}}")).toBe("2");
+    // Nothing else moved: nothing built.
+    expect(lock().code).toBe(0);
+    expect(step()).toEqual([]);
+  }, 600_000);
 });
 
 describe(".dockerignore: the files digested are the files podman sends", () => {
