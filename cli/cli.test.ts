@@ -377,3 +377,9 @@ test("100,000 images: plan and every emitter finish (no argument-spread or stack
     expect({ args, code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ args, code: 0, stderr: "" });
   }
 }, 120_000);
+
+test("the README's complete example is the publish-example fixture's matrix, word for word (its outputs are golden files, checked by their consumers)", () => {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const matrix = readFileSync(join(REPO_ROOT, "fixtures/publish-example/matrix.toml"), "utf8");
+  expect(readme).toContain("```toml\n" + matrix + "```");
+});

@@ -34,7 +34,9 @@ export function readLock(tree: SourceTree, matrixFile: string): Lock | undefined
   const file = lockFileName(matrixFile);
   const bytes = tree.readFile(file);
   if (bytes === undefined) return undefined;
-  return parseLock(new TextDecoder().decode(bytes), file);
+  // Messages name it as the matrix file is named: relative to where the command runs.
+  const shown = `${matrixFile.slice(0, matrixFile.lastIndexOf("/") + 1)}${file}`;
+  return { ...parseLock(new TextDecoder().decode(bytes), shown), file };
 }
 
 export function parseLock(text: string, file: string): Lock {

@@ -71,6 +71,7 @@ function renderStages(graph: BuildGraph, byStage: ImageNode[][]): string[] {
       out.push(`  ${image.id}`);
       out.push(`    image       ${image.reference}`);
       if (image.from !== null) out.push(`    from        ${byId.get(image.from)!.id}`);
+      image.upstream.forEach((pinned, i) => out.push(`    ${i === 0 ? "upstream    " : "            "}${pinned}`));
       out.push(`    dockerfile  ${image.dockerfile}${image.context === "." ? "" : `  (context ${image.context})`}`);
       image.args.forEach((arg, i) => out.push(`    ${i === 0 ? "args        " : "            "}${arg.name}=${arg.value}`));
     }

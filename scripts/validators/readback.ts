@@ -195,11 +195,13 @@ export function evaluateWorkflowString(text: string): string {
  * Entries read from the workflow file are evaluated as GitHub evaluates them; entries
  * read with fromJSON (`--format matrix`) are data, which GitHub does not evaluate.
  */
-export function githubView(workflow: { jobs: Record<string, { needs?: string[]; strategy: { matrix: { include: Record<string, string>[] } } }> }, from: "workflow" | "data" = "workflow"): OutputView & { readonly after: Readonly<Record<string, ReadonlySet<string>>> } {
+export function githubView(workflow: { jobs: Record<string, { needs?: string[]; strategy?: { matrix: { include: Record<string, string>[] } } }> }, from: "workflow" | "data" = "workflow"): OutputView & { readonly after: Readonly<Record<string, ReadonlySet<string>>> } {
   const literal = from === "workflow" ? evaluateWorkflowString : (text: string) => text;
   const images: ImageView[] = [];
   const jobImages = new Map<string, string[]>();
   for (const [name, job] of Object.entries(workflow.jobs)) {
+    // A job with no matrix builds no image (the schedule's update-lock job).
+    if (job.strategy === undefined) continue;
     const references: string[] = [];
     for (const entry of job.strategy.matrix.include) {
       const args: Record<string, string> = {};
