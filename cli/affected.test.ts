@@ -233,3 +233,16 @@ describe("emit --all and check", () => {
     expect(none.stderr).toContain("lists no [outputs]");
   });
 });
+
+test("a matrix at the repository's root with context \".\": nothing changed is nothing affected (the revision's matrix and lock are left out of its context, as the working tree's are)", () => {
+  const root = mkdtempSync(join(tmpdir(), "affected-root-"));
+  writeFileSync(join(root, "matrix.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n');
+  writeFileSync(join(root, "Dockerfile"), "FROM scratch\n");
+  writeFileSync(join(root, "matrix.lock"), "version = 1\n[digests]\n");
+  git(root, "init", "-q", "-b", "main");
+  git(root, "add", "-A");
+  git(root, "commit", "-q", "-m", "root");
+  const run = runCli(["affected", "--since", "HEAD"], root);
+  expect(run.code).toBe(0);
+  expect(run.stderr).toContain("0 of 1 images affected since HEAD");
+});

@@ -43,7 +43,9 @@ export async function findAffected(planned: Planned, comparison: Comparison, war
   let then: PlannedSide;
   try {
     const old = await loadMatrix(new TextDecoder().decode(text), `${comparison.since}:${matrixPath}`);
-    then = { graph: planLoaded(old, { sources: tree }), digester: matrixDigester(old.matrix, tree) };
+    // Its name, `REV:path`, is for messages: the tree's own name of it says which files are its lock and itself.
+    const matrixName = matrixPath.slice(matrixPath.lastIndexOf("/") + 1);
+    then = { graph: planLoaded(old, { sources: tree, matrixName }), digester: matrixDigester(old.matrix, tree, matrixName) };
   } catch (error) {
     if (!(error instanceof CalibanError)) throw error;
     warn(`the matrix at ${comparison.since} does not plan (${formatDiagnostic(error.diagnostics[0]!)}): every image counts as new`);

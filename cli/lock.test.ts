@@ -166,3 +166,27 @@ test("lock writes the files [outputs] lists again, so that check still passes an
   expect((await run(root, "check")).code).toBe(0);
   expect(readFileSync(join(root, "Makefile"), "utf8")).toContain(`nvidia/cuda:12.4.1-devel@${digestOf("d")}`);
 });
+
+test("affected --since the commit before a lock moved: the images it pins, why upstream (with the new pinned reference), and their descendants, why base", async () => {
+  const root = project();
+  const git = (...args: string[]) => {
+    const result = Bun.spawnSync(["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false", ...args], { cwd: root });
+    if (result.exitCode !== 0) throw new Error(result.stderr.toString());
+  };
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("a"));
+  manifests.set("ubuntu:22.04", digestOf("b"));
+  git("init", "-q", "-b", "main");
+  expect((await run(root, "lock")).code).toBe(0);
+  git("add", "-A");
+  git("commit", "-q", "-m", "locked");
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("e"));
+  expect((await run(root, "lock")).code).toBe(0);
+  const result = await run(root, "affected", "--since", "HEAD", "--json");
+  expect(result.code).toBe(0);
+  const images = (JSON.parse(result.stdout) as { images: { family: string; why: { kind: string; images?: string[] }[] }[] }).images;
+  expect([...new Set(images.map((image) => image.family))]).toEqual(["cuda", "python", "torch"]);
+  for (const image of images.filter((image) => image.family === "cuda")) {
+    expect(image.why).toContainEqual({ kind: "upstream", images: [`${host}/nvidia/cuda:12.4.1-devel@${digestOf("e")}`] });
+  }
+  for (const image of images.filter((image) => image.family !== "cuda")) expect(image.why.map((reason) => reason.kind)).toEqual(["base"]);
+});

@@ -29,13 +29,15 @@ export function lockFileName(matrixFile: string): string {
   return name.endsWith(".toml") ? `${name.slice(0, -".toml".length)}.lock` : `${name}.lock`;
 }
 
-/** The matrix's lock, read through the tree its files are read from; undefined when there is none. */
-export function readLock(tree: SourceTree, matrixFile: string): Lock | undefined {
+/**
+ * The matrix's lock, read through the tree its files are read from; undefined when there
+ * is none. Messages name it as `shownMatrix` names the matrix (where the command runs).
+ */
+export function readLock(tree: SourceTree, matrixFile: string, shownMatrix = matrixFile): Lock | undefined {
   const file = lockFileName(matrixFile);
   const bytes = tree.readFile(file);
   if (bytes === undefined) return undefined;
-  // Messages name it as the matrix file is named: relative to where the command runs.
-  const shown = `${matrixFile.slice(0, matrixFile.lastIndexOf("/") + 1)}${file}`;
+  const shown = `${shownMatrix.slice(0, shownMatrix.lastIndexOf("/") + 1)}${file}`;
   return { ...parseLock(new TextDecoder().decode(bytes), shown), file };
 }
 

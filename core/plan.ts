@@ -26,17 +26,23 @@ export interface PlanOptions {
   readonly sources?: SourceTree;
   /** false: plan as if there were no lock file beside the matrix (what `lock` itself does). */
   readonly lock?: false;
+  /** The matrix's file name in its folder of `sources`, when `matrix.file` is no path (`REV:matrix.toml`). */
+  readonly matrixName?: string;
 }
 
 export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGraph {
   const sources = options.sources ?? NO_SOURCES;
-  const lock = options.lock === false ? undefined : readLock(sources, matrix.file);
-  return new Planner(matrix, options.repository ?? matrix.repository, matrixDigester(matrix, sources), lock).plan();
+  const name = options.matrixName ?? matrix.file;
+  const lock = options.lock === false ? undefined : readLock(sources, name, matrix.file);
+  return new Planner(matrix, options.repository ?? matrix.repository, matrixDigester(matrix, sources, name), lock).plan();
 }
 
-/** The digester a matrix's images are planned with: what caliban-images reads and writes describes builds, and is no input of one (core/inputs.ts). */
-export function matrixDigester(matrix: Matrix, sources: SourceTree): InputsDigester {
-  return new InputsDigester(sources, [matrix.file.slice(matrix.file.lastIndexOf("/") + 1), lockFileName(matrix.file), ...Object.values(matrix.outputs)]);
+/**
+ * The digester a matrix's images are planned with: what caliban-images reads and writes
+ * describes builds, and is no input of one (core/inputs.ts). `matrixName` as in PlanOptions.
+ */
+export function matrixDigester(matrix: Matrix, sources: SourceTree, matrixName = matrix.file): InputsDigester {
+  return new InputsDigester(sources, [matrixName.slice(matrixName.lastIndexOf("/") + 1), lockFileName(matrixName), ...Object.values(matrix.outputs)]);
 }
 
 /** An image with no locked upstream image: one array for all of them. */
