@@ -1,5 +1,5 @@
 // `[publish]`: when the pipelines publish. Pushes to the listed branches publish; a pull
-// request builds without pushing; a schedule rebuilds what changed upstream. Read here,
+// request builds without pushing; a schedule updates the lock (GitHub) or rebuilds what the registry lacks. Read here,
 // carried by the graph, rendered by each CI's emitter in its own terms.
 
 import type { MatrixReader } from "./matrix-reader.ts";

@@ -65,7 +65,7 @@ export function triggerFiles(graph: BuildGraph, configs: readonly string[], opti
     const source = { sourceToBuild: { uri, ref, repoType: "GITHUB" } };
     // A manual trigger names its config as a file of the repository at that ref.
     const run = configs.length === 1 ? { gitFileSource: { path: inDirectory(configs[0]!), uri, revision: ref, repoType: "GITHUB" } } : build;
-    files.push(trigger("schedule", `Run by Cloud Scheduler on "${graph.publish.schedule}" (UTC): rebuild what changed upstream (caliban-images)`, source, true, run));
+    files.push(trigger("schedule", `Run by Cloud Scheduler on "${graph.publish.schedule}" (UTC): build what the registry lacks; updates of base images come in through the lock file (caliban-images)`, source, true, run));
   }
   return files;
 }
