@@ -74,6 +74,8 @@ export function describeReason(reason: Reason): string {
       return `args ${reason.names.join(", ")}`;
     case "base":
       return `base ${reason.image}`;
+    case "build":
+      return `build ${reason.changed.join(", ")}`;
     case "upstream":
       return `upstream ${reason.images.join(", ")}`;
     case "matrix":

@@ -15,6 +15,7 @@ export type Reason =
   | { readonly kind: "args"; readonly names: readonly string[] }
   | { readonly kind: "base"; readonly image: string }
   | { readonly kind: "upstream"; readonly images: readonly string[] }
+  | { readonly kind: "build"; readonly changed: readonly ("labels" | "platforms" | "target")[] }
   | { readonly kind: "matrix"; readonly path: string };
 
 export interface AffectedImage {
@@ -43,8 +44,8 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
     if (old.inputs === image.inputs) continue;
     const base = image.from === null ? undefined : nowById.get(image.from)!;
     const oldBase = old.from === null ? undefined : thenById.get(old.from)!;
-    const a = then.digester.parts(old.dockerfile, old.context, old.args, oldBase, old.upstream);
-    const b = now.digester.parts(image.dockerfile, image.context, image.args, base, image.upstream);
+    const a = then.digester.parts(old.dockerfile, old.context, old.args, oldBase, old.upstream, old);
+    const b = now.digester.parts(image.dockerfile, image.context, image.args, base, image.upstream, image);
     const why: Reason[] = [];
     if (a.dockerfile !== b.dockerfile || old.dockerfile !== image.dockerfile) why.push({ kind: "dockerfile", path: image.dockerfile });
     if (a.context !== b.context) {
@@ -53,11 +54,22 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
     }
     const names = changedArgs(a.args, b.args);
     if (names.length > 0) why.push({ kind: "args", names });
+    if (a.build.join("\n") !== b.build.join("\n")) why.push({ kind: "build", changed: changedBuildSettings(old, image) });
     if (a.upstream.join("\n") !== b.upstream.join("\n")) why.push({ kind: "upstream", images: image.upstream.filter((pinned) => !old.upstream.includes(pinned)) });
     if (a.base !== b.base) why.push({ kind: "base", image: base ? base.reference : "(none)" });
     result.push({ image, why });
   }
   return result;
+}
+
+/** Which of an image's labels, platforms and target differ between two plans of it. */
+function changedBuildSettings(old: ImageNode, image: ImageNode): ("labels" | "platforms" | "target")[] {
+  const labels = (node: ImageNode) => JSON.stringify(node.labels.filter((label) => !label.revision));
+  const changed: ("labels" | "platforms" | "target")[] = [];
+  if (labels(old) !== labels(image)) changed.push("labels");
+  if (old.platforms.join(",") !== image.platforms.join(",")) changed.push("platforms");
+  if (old.target !== image.target) changed.push("target");
+  return changed;
 }
 
 /** Paths (relative to the matrix's directory) that differ between two contexts' files, or undefined when one is not a folder. */

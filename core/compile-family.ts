@@ -30,6 +30,9 @@ export interface CompiledFamily {
   readonly fixedDockerfile: string | undefined;
   readonly fixedContext: string | undefined;
   readonly args: readonly CompiledArg[];
+  readonly aliases: readonly (readonly CompiledPart[])[];
+  readonly labels: readonly { readonly name: string; readonly parts: readonly CompiledPart[]; readonly revision: boolean; readonly keyPath: KeyPath }[];
+  readonly target: readonly CompiledPart[] | undefined;
   /** Where the tag, dockerfile and context are, for a report. */
   readonly tagPath: KeyPath;
   readonly testPath: KeyPath;
@@ -69,6 +72,9 @@ export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFa
     fixedDockerfile: fixedText(dockerfile),
     fixedContext: fixedText(context),
     args,
+    aliases: family.aliases.map(compile),
+    labels: family.labels.map((label) => ({ name: label.name, parts: compile(label.template), revision: label.revision, keyPath: label.keyPath })),
+    target: family.target === undefined ? undefined : compile(family.target),
     tagPath: [...family.keyPath, "tag"],
     testPath: [...family.keyPath, "test"],
     dockerfilePath: [...family.keyPath, "dockerfile"],

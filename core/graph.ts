@@ -22,6 +22,13 @@ export interface BuildArg {
   readonly value: string;
 }
 
+/** A label of the image. `revision`: its value is the commit the CI builds, set at build time (`value` is ""). */
+export interface BuildLabel {
+  readonly name: string;
+  readonly value: string;
+  readonly revision: boolean;
+}
+
 export interface ImageNode {
   /**
    * Unique, stable, and a valid bake target name ([A-Za-z0-9_-]): the tag with other
@@ -65,6 +72,14 @@ export interface ImageNode {
    * in FROM order. Part of `inputs`. Empty without a lock file (or for images it has no digest for).
    */
   readonly upstream: readonly string[];
+  /** More tags it is pushed under (the family's `aliases`), each unique in the graph. */
+  readonly aliases: readonly string[];
+  /** Labels, every image's (top-level `labels`) then its family's, names unique. */
+  readonly labels: readonly BuildLabel[];
+  /** os/arch[/variant] it is built for; empty for the builder's own platform. */
+  readonly platforms: readonly string[];
+  /** The Dockerfile stage to build, or null for the last. */
+  readonly target: string | null;
 }
 
 export interface FamilyNode {
@@ -98,6 +113,14 @@ export interface BuildGraph {
    * directory, and the external images the Dockerfiles name that it has no digest for; null without one.
    */
   readonly lock: { readonly file: string; readonly unlocked: readonly string[] } | null;
+  /**
+   * `[cache]`: the build cache every image uses, or null for none. `type` null: each
+   * emitter's natural default (GitHub: gha; the others: registry). A registry cache of an
+   * image is `cacheReference(graph, image)`.
+   */
+  readonly cache: { readonly type: "registry" | "gha" | "inline" | null; readonly repository: string | null } | null;
+  /** `[attest]`: provenance (buildx's min or max mode, or null) and SBOM attestations. */
+  readonly attest: { readonly provenance: "min" | "max" | null; readonly sbom: boolean };
   readonly images: readonly ImageNode[];
 }
 
@@ -127,4 +150,10 @@ export function distinctArgs(graph: BuildGraph): { image: ImageNode; arg: BuildA
     }
   }
   return result;
+}
+
+/** Where an image's registry build cache is kept: `[cache] repository`:TAG, else the image's own repository, tag `cache-TAG`. */
+export function cacheReference(graph: BuildGraph, image: ImageNode): string {
+  const repository = graph.cache?.repository ?? null;
+  return repository === null ? `${image.repository}:cache-${image.tag}` : `${repository}:${image.tag}`;
 }

@@ -194,7 +194,7 @@ function sha256(data: string | Buffer): string {
  * The README's algorithm ("The inputs digest"), written again from its text alone, for
  * images built from a folder on disk: the oracle the planner's digests must equal.
  */
-function readmeInputs(root: string, image: { dockerfile: string; context: string; args: readonly { name: string; value: string }[]; upstream: readonly string[] }, base: { reference: string; inputs: string } | undefined): string {
+function readmeInputs(root: string, image: { dockerfile: string; context: string; args: readonly { name: string; value: string }[]; upstream: readonly string[]; labels: readonly { name: string; value: string; revision: boolean }[]; platforms: readonly string[]; target: string | null }, base: { reference: string; inputs: string } | undefined): string {
   const field = (text: string) => `${Buffer.byteLength(text)}:${text}`;
   const dockerfile = sha256(readFileSync(join(root, image.dockerfile)));
   const ignoreFile = [`${image.dockerfile}.dockerignore`, `${image.context}/.dockerignore`].find((path) => {
@@ -227,6 +227,9 @@ function readmeInputs(root: string, image: { dockerfile: string; context: string
   }
   let text = `caliban-images inputs 1\ndockerfile ${dockerfile}\ncontext ${sha256(context)}\n`;
   for (const arg of image.args) text += `arg ${field(arg.name)} ${field(base ? arg.value.split(base.reference).join("{from}") : arg.value)}\n`;
+  for (const label of image.labels) if (!label.revision) text += `label ${field(label.name)} ${field(label.value)}\n`;
+  for (const platform of image.platforms) text += `platform ${field(platform)}\n`;
+  if (image.target !== null) text += `target ${field(image.target)}\n`;
   for (const pinned of image.upstream) text += `upstream ${field(pinned)}\n`;
   if (base) text += `base ${base.inputs}\n`;
   return `sha256:${sha256(text)}`;
@@ -253,6 +256,7 @@ test("with a lock file, the README's algorithm still gives the planner's digests
   const root = folder({
     ...FILES,
     "docker/base.Dockerfile": "ARG BASE_IMAGE=ubuntu:22.04\nFROM $BASE_IMAGE AS build\nFROM busybox:1.36\nCOPY --from=build /x /x\n",
+    "matrix.toml": CHAIN.replace('tag = "base"', 'tag = "base"\nlabels = { "org.opencontainers.image.revision" = "{revision}", "x.kind" = "base {family}" }\nplatforms = ["linux/amd64", "linux/arm64"]\ntarget = "final"'),
     "matrix.lock": `version = 1\n[digests]\n"ubuntu:22.04" = "${locked}"\n"busybox:1.36" = "sha256:${"2".repeat(64)}"\n`,
   });
   const graph = await plan(root);

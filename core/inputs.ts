@@ -52,6 +52,8 @@ export interface InputParts {
   readonly dockerfile: string;
   readonly context: string;
   readonly args: readonly string[];
+  /** `label`, `platform` and `target` lines: what the build is asked for beside its args. */
+  readonly build: readonly string[];
   /** `upstream REF@sha256:...` lines: the locked external images it builds FROM. */
   readonly upstream: readonly string[];
   readonly base: string | null;
@@ -94,7 +96,14 @@ export class InputsDigester {
    * line for its BuildArg object (images share those of an axis value). `parts` is the
    * plain version, which `affected` reads and the tests compare with.
    */
-  image(dockerfile: string, context: string, args: readonly BuildArg[], base: { readonly reference: string; readonly inputs: string } | undefined, upstream: readonly string[] = []): string {
+  image(
+    dockerfile: string,
+    context: string,
+    args: readonly BuildArg[],
+    base: { readonly reference: string; readonly inputs: string } | undefined,
+    upstream: readonly string[] = [],
+    settings?: BuildSettings,
+  ): string {
     if (dockerfile !== this.lastDockerfile || context !== this.lastContext) {
       this.lastDockerfile = dockerfile;
       this.lastContext = context;
@@ -111,16 +120,25 @@ export class InputsDigester {
       if (line === undefined) this.argLines.set(arg, (line = `${argLine(arg.name, arg.value)}\n`));
       text += line;
     }
+    if (settings !== undefined) for (const line of buildLines(settings)) text += `${line}\n`;
     for (let i = 0; i < upstream.length; i++) text += `${upstreamLine(upstream[i]!)}\n`;
     if (base !== undefined) text += `base ${base.inputs}\n`;
     return `sha256:${sha256(text)}`;
   }
 
-  parts(dockerfile: string, context: string, args: readonly BuildArg[], base: { readonly reference: string; readonly inputs: string } | undefined, upstream: readonly string[] = []): InputParts {
+  parts(
+    dockerfile: string,
+    context: string,
+    args: readonly BuildArg[],
+    base: { readonly reference: string; readonly inputs: string } | undefined,
+    upstream: readonly string[] = [],
+    settings?: BuildSettings,
+  ): InputParts {
     return {
       dockerfile: this.dockerfileLine(dockerfile, context),
       context: this.contextLine(context, dockerfile),
       args: args.map(({ name, value }) => argLine(name, base !== undefined && value.includes(base.reference) ? value.split(base.reference).join("{from}") : value)),
+      build: settings === undefined ? [] : buildLines(settings),
       upstream: upstream.map(upstreamLine),
       base: base ? `base ${base.inputs}` : null,
     };
@@ -220,12 +238,27 @@ export class InputsDigester {
 
 /** The text an image's digest is the sha256 of (README, "The inputs digest"). */
 export function imageText(parts: InputParts): string {
-  return `caliban-images inputs 1\n${parts.dockerfile}\n${parts.context}\n${[...parts.args, ...parts.upstream].map((line) => `${line}\n`).join("")}${parts.base === null ? "" : `${parts.base}\n`}`;
+  return `caliban-images inputs 1\n${parts.dockerfile}\n${parts.context}\n${[...parts.args, ...parts.build, ...parts.upstream].map((line) => `${line}\n`).join("")}${parts.base === null ? "" : `${parts.base}\n`}`;
 }
 
 /** The tag an image is also pushed under: its digest's hex, so any tag grammar accepts it (71 characters). */
 export function contentTag(inputs: string): string {
   return `inputs-${inputs.slice("sha256:".length)}`;
+}
+
+/** What a build is asked for beside its args: labels (not those the CI sets at build time), platforms, a target stage. */
+export interface BuildSettings {
+  readonly labels: readonly { readonly name: string; readonly value: string; readonly revision: boolean }[];
+  readonly platforms: readonly string[];
+  readonly target: string | null;
+}
+
+function buildLines(settings: BuildSettings): string[] {
+  const lines: string[] = [];
+  for (const label of settings.labels) if (!label.revision) lines.push(`label ${netstring(label.name)} ${netstring(label.value)}`);
+  for (const platform of settings.platforms) lines.push(`platform ${netstring(platform)}`);
+  if (settings.target !== null) lines.push(`target ${netstring(settings.target)}`);
+  return lines;
 }
 
 function upstreamLine(pinned: string): string {

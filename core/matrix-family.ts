@@ -5,7 +5,7 @@
 import { didYouMean, type KeyPath } from "./errors.ts";
 import { readExcludePatterns, readWholeCombinations } from "./matrix-combinations.ts";
 import { checkFrom } from "./matrix-from.ts";
-import type { ArgSource, Axis, Family } from "./matrix.ts";
+import type { ArgSource, Axis, Family, LabelSource } from "./matrix.ts";
 import { isTable, type MatrixReader, type Table } from "./matrix-reader.ts";
 import { CONTROL_CHARACTER, describeControlCharacter } from "./names.ts";
 import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } from "./template.ts";
@@ -13,7 +13,7 @@ import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } 
 /** The build arg a family built FROM another is given the base's reference in, unless it says otherwise (`from_arg`). */
 export const DEFAULT_FROM_ARG = "BASE_IMAGE";
 
-const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg", "test", "runner"];
+const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg", "test", "runner", "aliases", "labels", "platforms", "target"];
 
 export function readFamilies(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>): Family[] {
   if (value === undefined) {
@@ -35,10 +35,12 @@ export function readFamilies(reader: MatrixReader, value: unknown, axes: Readonl
 }
 
 /** What a family's templates may name: its axes, {family}, and {from} in the args of a family with `from`. */
-interface TemplateScope {
+export interface TemplateScope {
   readonly variables: ReadonlySet<string>;
   readonly axes: ReadonlyMap<string, Axis>;
   readonly hasFrom: boolean;
+  /** Labels: {revision} is the commit, and must be the whole value. */
+  readonly revision?: boolean;
 }
 
 function readFamily(reader: MatrixReader, name: string, value: unknown, axes: ReadonlyMap<string, Axis>): Family | undefined {
@@ -87,6 +89,11 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     // A smoke test run in the built image before it is pushed: `sh -c TEST`.
     test: table.test === undefined ? undefined : readTemplate(reader, table.test, [...path, "test"], undefined, { ...scope, hasFrom: false }),
     runner: readRunner(reader, table.runner, [...path, "runner"]),
+    aliases: readTemplateList(reader, table.aliases, [...path, "aliases"], scope),
+    labels: readLabels(reader, table.labels, [...path, "labels"], scope),
+    platforms: readPlatforms(reader, table.platforms, [...path, "platforms"]),
+    // A stage of a multi-stage Dockerfile (docker build --target).
+    target: table.target === undefined ? undefined : readTemplate(reader, table.target, [...path, "target"], undefined, { ...scope, hasFrom: false }),
     axes: familyAxes,
     combinations,
     include,
@@ -121,6 +128,59 @@ function readRunner(reader: MatrixReader, value: unknown, path: KeyPath): string
   return labels;
 }
 
+/** `aliases`: more tag templates, each checked per image like the tag. */
+function readTemplateList(reader: MatrixReader, value: unknown, path: KeyPath, scope: TemplateScope): Template[] {
+  const sources = reader.stringList(value, path) ?? [];
+  return sources.map((_, index) => readTemplate(reader, sources[index], [...path, index], undefined, { ...scope, hasFrom: false }));
+}
+
+/** A label's name: reverse-DNS style, as OCI's and docker's conventions write them. */
+export const LABEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._/-]*$/;
+
+/**
+ * `labels`: name → template, each value templated per image. `{revision}`, the whole
+ * value, is the commit the CI builds, set at build time: nothing that changes from run
+ * to run is written into an emitted file.
+ */
+export function readLabels(reader: MatrixReader, value: unknown, path: KeyPath, scope: TemplateScope): LabelSource[] {
+  if (value === undefined) return [];
+  const table = reader.table(value, path, 'labels = { "org.opencontainers.image.source" = "https://github.com/your-org/images" }');
+  if (!table) return [];
+  const labels: LabelSource[] = [];
+  for (const name of reader.keysAsWritten(table, path)) {
+    const at = [...path, name];
+    if (!LABEL_NAME_PATTERN.test(name)) {
+      reader.report("INVALID_NAME", at, `"${name}" is not a label name`, "letters, digits, '.', '-', '_' and '/', starting with a letter or digit (e.g. org.opencontainers.image.source)");
+      continue;
+    }
+    const source = reader.string(table[name], at);
+    if (source === undefined) continue;
+    if (/^\{\s*revision\s*\}$/.test(source)) {
+      labels.push({ name, template: [], revision: true, keyPath: at });
+      continue;
+    }
+    const template = readTemplate(reader, source, at, undefined, { ...scope, hasFrom: false, revision: true });
+    labels.push({ name, template, revision: false, keyPath: at });
+  }
+  return labels;
+}
+
+/** `platforms`: os/arch[/variant], as buildx and docker name them. */
+function readPlatforms(reader: MatrixReader, value: unknown, path: KeyPath): string[] {
+  const platforms = reader.stringList(value, path) ?? [];
+  const seen = new Set<string>();
+  platforms.forEach((platform, index) => {
+    if (!/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/.test(platform)) {
+      reader.report("INVALID_VALUE", [...path, index], `${JSON.stringify(platform)} is not a platform`, "os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64, linux/arm/v7");
+    } else if (seen.has(platform)) {
+      reader.report("DUPLICATE", [...path, index], `platform ${platform} is listed twice`);
+    }
+    seen.add(platform);
+  });
+  if (value !== undefined && platforms.length === 0) reader.report("INVALID_VALUE", path, "the list of platforms is empty", "leave `platforms` out for the builder's own platform");
+  return [...seen];
+}
+
 function readFamilyAxes(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>, path: KeyPath): string[] {
   const names = reader.stringList(value, path) ?? [];
   const seen = new Set<string>();
@@ -135,7 +195,7 @@ function readFamilyAxes(reader: MatrixReader, value: unknown, axes: ReadonlyMap<
   return [...seen].filter((axis) => axes.has(axis));
 }
 
-function readTemplate(reader: MatrixReader, value: unknown, path: KeyPath, fallback: string | undefined, scope: TemplateScope): Template {
+export function readTemplate(reader: MatrixReader, value: unknown, path: KeyPath, fallback: string | undefined, scope: TemplateScope): Template {
   const source = value === undefined ? fallback : reader.string(value, path);
   if (source === undefined) return [];
   if (CONTROL_CHARACTER.test(source)) {
@@ -155,6 +215,10 @@ function readTemplate(reader: MatrixReader, value: unknown, path: KeyPath, fallb
 }
 
 function checkVariable(reader: MatrixReader, name: string, attribute: string | undefined, path: KeyPath, scope: TemplateScope): void {
+  if (name === "revision" && scope.revision) {
+    reader.report("INVALID_VALUE", path, "{revision} is the commit the CI builds, set at build time: it must be the whole value", 'write the label as its own, e.g. "org.opencontainers.image.revision" = "{revision}"');
+    return;
+  }
   if (name === "from") {
     if (!scope.hasFrom) reader.report("UNKNOWN_REFERENCE", path, "{from} is only defined in the build args of a family with `from`");
     else if (attribute) reader.report("INVALID_VALUE", path, "{from} has no attributes");

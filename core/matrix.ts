@@ -3,6 +3,7 @@
 // matrix-family.ts, matrix-combinations.ts, matrix-from.ts), collects every problem it
 // finds and throws them together, each with the key path it concerns.
 
+import { readAttest, readCache, readTopLabels, type AttestSettings, type CacheSettings } from "./matrix-build-settings.ts";
 import { CalibanError, type KeyPath } from "./errors.ts";
 import { readAxes } from "./matrix-axes.ts";
 import { readFamilies } from "./matrix-family.ts";
@@ -43,6 +44,14 @@ export interface ValueIndices {
   readonly indices: Int32Array;
 }
 
+/** A label: its value a template, or (revision) the commit the CI builds, set at build time. */
+export interface LabelSource {
+  readonly name: string;
+  readonly template: Template;
+  readonly revision: boolean;
+  readonly keyPath: KeyPath;
+}
+
 export interface Family {
   readonly name: string;
   readonly keyPath: KeyPath;
@@ -54,6 +63,13 @@ export interface Family {
   readonly test: Template | undefined;
   /** The CI runner's labels (GitHub's `runs-on`), or undefined for the emitter's default. */
   readonly runner: readonly string[] | undefined;
+  /** More tag templates. */
+  readonly aliases: readonly Template[];
+  readonly labels: readonly LabelSource[];
+  /** os/arch[/variant]; empty for the builder's own. */
+  readonly platforms: readonly string[];
+  /** A stage of the Dockerfile to build (template), or undefined for the last. */
+  readonly target: Template | undefined;
   readonly axes: readonly string[];
   /** Explicit combinations replacing the cross product, or undefined for the product. */
   readonly combinations: ValueIndices | undefined;
@@ -83,22 +99,39 @@ export interface Matrix {
   readonly outputs: Readonly<Record<string, string>>;
   /** `[publish]`: when pipelines publish (core/matrix-publish.ts). */
   readonly publish: Publish;
+  /** `[cache]`, undefined for none (core/matrix-build-settings.ts). */
+  readonly cache: CacheSettings | undefined;
+  readonly attest: AttestSettings;
 }
 
-const TOP_LEVEL_KEYS = ["repository", "axes", "images", "emit", "plugins", "outputs", "publish"];
+const TOP_LEVEL_KEYS = ["repository", "axes", "images", "emit", "plugins", "outputs", "publish", "labels", "cache", "attest"];
 
 export function readMatrix(data: Record<string, unknown>, file: string, keysAsWritten: KeysAsWritten): Matrix {
   const reader = new MatrixReader(file, keysAsWritten);
   reader.knownKeys(data, TOP_LEVEL_KEYS, []);
   const repository = readRepository(reader, data.repository);
   const axes = readAxes(reader, data.axes);
-  const families = readFamilies(reader, data.images, axes);
+  const labels = readTopLabels(reader, data.labels);
+  const families = readFamilies(reader, data.images, axes).map((family) => (labels.length === 0 ? family : { ...family, labels: mergeLabels(labels, family.labels) }));
   const emit = readEmitSettings(reader, data.emit);
   const plugins = reader.stringList(data.plugins, ["plugins"]) ?? [];
   const outputs = readOutputs(reader, data.outputs);
   const publish = readPublish(reader, data.publish);
+  const cache = readCache(reader, data.cache);
+  const attest = readAttest(reader, data.attest);
   if (reader.diagnostics.length > 0) throw new CalibanError(reader.diagnostics);
-  return { file, repository, axes, families, emit, plugins, outputs, publish };
+  return { file, repository, axes, families, emit, plugins, outputs, publish, cache, attest };
+}
+
+/** Every image's labels, then the family's: a family's label of the same name replaces the other, in its place. */
+function mergeLabels(top: readonly LabelSource[], own: readonly LabelSource[]): LabelSource[] {
+  const merged = [...top];
+  for (const label of own) {
+    const at = merged.findIndex((other) => other.name === label.name);
+    if (at >= 0) merged[at] = label;
+    else merged.push(label);
+  }
+  return merged;
 }
 
 /** `[outputs]`: each a path below the matrix file's directory, so `emit --all` writes nothing elsewhere. */

@@ -11,7 +11,7 @@ import { comboNumber, comboNumberAt, comboStrides, forEachCombination, type Indi
 import { compileFamily, type CompiledFamily, type CompiledPart } from "./compile-family.ts";
 import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath } from "./errors.ts";
 import { familyOrder } from "./family-order.ts";
-import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "./graph.ts";
+import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type BuildLabel, type FamilyNode, type ImageNode } from "./graph.ts";
 import type { Axis, AxisValue, Family, Matrix } from "./matrix.ts";
 import { resolveFroms } from "./dockerfile-from.ts";
 import { contentTag, InputsDigester, NO_SOURCES, type SourceTree } from "./inputs.ts";
@@ -45,8 +45,12 @@ export function matrixDigester(matrix: Matrix, sources: SourceTree, matrixName =
   return new InputsDigester(sources, [matrixName.slice(matrixName.lastIndexOf("/") + 1), lockFileName(matrixName), ...Object.values(matrix.outputs)]);
 }
 
-/** An image with no locked upstream image: one array for all of them. */
+/** An image with no locked upstream image (no aliases, no labels): one array for all of them. */
 const NO_UPSTREAM: readonly string[] = [];
+const NO_TEXT: readonly string[] = [];
+const NO_LABELS: readonly BuildLabel[] = [];
+/** A Dockerfile stage name (`FROM ... AS name`), as `--target` takes it. */
+const STAGE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
 
 /** A planned family's images, found by combination number (combinations.ts): for the families built FROM it, and for repeats. */
 interface PlannedFamily {
@@ -71,6 +75,8 @@ class Planner {
   private readonly bases: ReadonlySet<string>;
   /** External base images the Dockerfiles name that the lock has no digest for. */
   private readonly unlocked = new Set<string>();
+  /** Alias templates already reported as giving an invalid tag (family, index). */
+  private readonly badAliases = new Set<string>();
   /** Pinned args by name and value, shared by the images that have them. */
   private readonly pinnedArgs = new Map<string, BuildArg>();
 
@@ -95,6 +101,8 @@ class Planner {
       axes: [...this.matrix.axes.values()].map((axis) => ({ name: axis.name, values: axis.values.map((v) => v.name) })),
       families: this.matrix.families.map((f) => nodes.get(f.name)!),
       lock: this.lock ? { file: this.lock.file, unlocked: [...this.unlocked].sort() } : null,
+      cache: this.matrix.cache ? { type: this.matrix.cache.type ?? null, repository: this.matrix.cache.repository ?? null } : null,
+      attest: { provenance: this.matrix.attest.provenance ?? null, sbom: this.matrix.attest.sbom },
       images: this.images,
     };
   }
@@ -189,17 +197,26 @@ class Planner {
       this.report(
         "DUPLICATE",
         tagPath,
-        `two images would both be ${clash.reference}: ${describeCombination(clash.values)} of "${clash.family}" and ${describeCombination(values)} of "${family.name}"`,
+        `two images would both be ${this.repository}:${tag}: ${describeCombination(clash.values)} of "${clash.family}"${clash.tag === tag ? "" : " (as an alias)"} and ${describeCombination(values)} of "${family.name}"`,
         "make the tag templates include every axis that tells the images apart",
       );
       return undefined;
     }
+    const aliases = compiled.aliases.length === 0 ? NO_TEXT : this.aliases(compiled, indices, base, tag, values);
+    if (aliases === undefined) return undefined;
     // Args before the dockerfile and context: a missing attribute is reported where it is first met.
     const args = this.args(compiled, indices, base);
     const dockerfile = compiled.fixedDockerfile ?? this.expand(compiled.dockerfile, compiled, indices, base, compiled.dockerfilePath);
     const context = compiled.fixedContext ?? this.expand(compiled.context, compiled, indices, base, compiled.contextPath);
     const upstream = this.lock ? this.pinUpstream(dockerfile, context, args, base) : NO_UPSTREAM;
-    const inputs = this.digester.image(dockerfile, context, args, base, upstream);
+    const labels = compiled.labels.length === 0 ? NO_LABELS : compiled.labels.map(({ name, parts, revision, keyPath }) => ({ name, value: revision ? "" : this.expand(parts, compiled, indices, base, keyPath), revision }));
+    const target = compiled.target === undefined ? null : this.expand(compiled.target, compiled, indices, base, [...family.keyPath, "target"]);
+    if (target !== null && !STAGE_PATTERN.test(target)) {
+      this.report("INVALID_VALUE", [...family.keyPath, "target"], `the target "${target}" (for ${describe(family.axes, valuesAt(compiled.axes, indices))}) is not a Dockerfile stage name`, "letters, digits, '.', '-' and '_', starting with a letter");
+      return undefined;
+    }
+    const settings = labels.length > 0 || family.platforms.length > 0 || target !== null ? { labels, platforms: family.platforms, target } : undefined;
+    const inputs = this.digester.image(dockerfile, context, args, base, upstream, settings);
     const image: ImageNode = {
       id: this.uniqueId(tag),
       family: family.name,
@@ -217,9 +234,39 @@ class Planner {
       contentReference: `${this.repository}:${contentTag(inputs)}`,
       test: compiled.test === undefined ? null : this.expand(compiled.test, compiled, indices, base, compiled.testPath),
       upstream,
+      aliases,
+      labels,
+      platforms: family.platforms,
+      target,
     };
     this.byTag.set(tag, image);
+    for (const alias of aliases) this.byTag.set(alias, image);
     return image;
+  }
+
+  /** The family's aliases for an image: each a valid tag, none another image's tag or alias (reported, then undefined). */
+  private aliases(compiled: CompiledFamily, indices: Indices, base: ImageNode | undefined, tag: string, values: Readonly<Record<string, string>>): string[] | undefined {
+    const { family } = compiled;
+    const aliases: string[] = [];
+    for (let i = 0; i < compiled.aliases.length; i++) {
+      const keyPath = [...family.keyPath, "aliases", i];
+      const alias = this.expand(compiled.aliases[i]!, compiled, indices, base, keyPath);
+      if (!TAG_PATTERN.test(alias)) {
+        // Once per template: the images after the first would repeat it.
+        if (this.badAliases.has(`${family.name}\u0000${i}`)) return undefined;
+        this.badAliases.add(`${family.name}\u0000${i}`);
+        this.report("INVALID_VALUE", keyPath, `the alias "${alias}" (for ${describeCombination(values)}) is not a valid Docker tag`, "a tag is 1 to 128 of letters, digits, '_', '.' and '-', not starting with '.' or '-'");
+        return undefined;
+      }
+      const clash = this.byTag.get(alias);
+      if (clash || alias === tag || aliases.includes(alias)) {
+        const other = clash ? `${describeCombination(clash.values)} of "${clash.family}"` : `${describeCombination(values)} of "${family.name}" itself`;
+        this.report("DUPLICATE", keyPath, `two images would both be ${this.repository}:${alias}: ${other} and ${describeCombination(values)} of "${family.name}" (as an alias)`, "make the alias templates include every axis that tells the images apart");
+        return undefined;
+      }
+      aliases.push(alias);
+    }
+    return aliases;
   }
 
   /**

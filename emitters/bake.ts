@@ -9,6 +9,7 @@ import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import type { Emitter } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
 import { contentTag, isRemoteContext } from "../core/inputs.ts";
+import { attestSpecs, cacheSpecs } from "./build-settings.ts";
 import { commentText, hclString } from "./quoting.ts";
 import { argsText, remembered, TextWriter, writtenText } from "./text.ts";
 
@@ -57,6 +58,10 @@ function* writeBakeFile(out: TextWriter, graph: BuildGraph, variable: string, ma
     `  default = ${hclString(graph.repository)}`,
     "}",
   ]);
+  // A label the CI sets at build time (the commit): REVISION=$(git rev-parse HEAD) docker buildx bake.
+  if (graph.images.some((image) => image.labels.some((label) => label.revision))) {
+    out.lines(["", "# The commit being built, for the labels that name it: REVISION=$(git rev-parse HEAD) docker buildx bake", 'variable "REVISION" {', '  default = ""', "}"]);
+  }
   writeGroup(out, "default", graph.images.map((image) => image.id));
   for (const family of graph.families) if (family.images.length > 0) writeGroup(out, family.name, family.images);
 
@@ -87,16 +92,35 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string, cont
     const argsBlock = args === "" ? "" : `  args = {\n${args}  }\n`;
     // A base is built by its own target, not pulled: bake links the base's reference to that target.
     const contextsBlock = base ? `  contexts = {\n    ${baseReference(base)} = "target:${base.id}"\n  }\n` : "";
-    const tags = contentTags ? `${reference(image)}, ${contentReference(image)}` : reference(image);
+    const aliases = image.aliases.map((alias) => `, "\${${variable}}:${alias}"`).join("");
+    const tags = `${contentTags ? `${reference(image)}, ${contentReference(image)}` : reference(image)}${aliases}`;
     // Ids, tags and arg names never need escaping (core/graph.ts).
     out.write(`
 target "${image.id}" {
   context    = ${quote(image.context)}
   dockerfile = ${quote(relativeToContext(image.context, image.dockerfile)!)}
   tags       = [${tags}]
-${argsBlock}${contextsBlock}}
+${settingsBlock(graph, image, variable)}${argsBlock}${contextsBlock}}
 `);
   };
+}
+
+/** Labels, platforms, target, cache and attestations, as bake's own attributes. */
+function settingsBlock(graph: BuildGraph, image: ImageNode, variable: string): string {
+  let out = "";
+  if (image.labels.length > 0) {
+    const lines = image.labels.map((label) => `    ${hclString(label.name)} = ${label.revision ? '"${REVISION}"' : hclString(label.value)}\n`);
+    out += `  labels = {\n${lines.join("")}  }\n`;
+  }
+  if (image.platforms.length > 0) out += `  platforms = [${image.platforms.map(hclString).join(", ")}]\n`;
+  if (image.target !== null) out += `  target = ${hclString(image.target)}\n`;
+  // The cache image follows the repository variable, as the image does.
+  const cacheImage = graph.cache?.repository === null ? `\${${variable}}:cache-${image.tag}` : undefined;
+  const cache = cacheSpecs(graph, image, "registry", `\${${variable}}:${image.tag}`, cacheImage);
+  if (cache.from.length > 0) out += `  cache-from = [${cache.from.map((spec) => `"${spec}"`).join(", ")}]\n  cache-to = [${cache.to.map((spec) => `"${spec}"`).join(", ")}]\n`;
+  const attest = attestSpecs(graph);
+  if (attest.length > 0) out += `  attest = [${attest.map(hclString).join(", ")}]\n`;
+  return out;
 }
 
 /** A group: ids need no escaping (core/graph.ts). */

@@ -14,6 +14,7 @@ import { imageReferenceProblem, registryHost } from "../core/names.ts";
 import type { EmittedFile, Emitter } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
 import { triggerFiles } from "./cloudbuild-triggers.ts";
+import { refuseUnrendered } from "./build-settings.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 import { writtenText } from "./text.ts";
 
@@ -140,13 +141,15 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     if ((options["login-secret"] === "") !== (options["login-user"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: a registry login needs both login-secret and login-user", hint: "give both, or neither (Google's registries need no login)" });
     }
+    refuseUnrendered(graph, "cloudbuild");
     checkArgLengths(graph, options["max-arg-length"], options["content-tags"]);
     const { images } = graph;
     // With content tags an image is one step (look up, then build and push, or retag); else a build step and a push step.
     // Each config logs in first when a login is set: one step fewer for images.
     const room = options["max-steps"] - (options["login-secret"] ? 1 : 0);
     // Plain steps per image: build and push, and a test step between them when a family has a test.
-    const plainSteps = graph.images.some((image) => image.test !== null) ? 3 : 2;
+    // An alias is pushed by a step of its own.
+    const plainSteps = (graph.images.some((image) => image.test !== null) ? 3 : 2) + Math.max(0, ...graph.images.map((image) => image.aliases.length));
     const perConfig = options["content-tags"] ? room : Math.floor(room / plainSteps);
     const starts = Array.from({ length: Math.max(1, Math.ceil(images.length / perConfig)) }, (_, i) => i * perConfig);
     const names = starts.length === 1 ? [options.output] : numberedNames(options.output, starts.length);
@@ -190,7 +193,7 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
       continue;
     }
     // A reference holds no '$' (core/graph.ts): it is written as it is.
-    const args = ["build", "-t", image.reference, "-f", stepArg(image.dockerfile)];
+    const args = ["build", "-t", image.reference, ...buildSettingArgs(image), "-f", stepArg(image.dockerfile)];
     for (let a = 0; a < image.args.length; a++) args.push("--build-arg", stepArg(`${image.args[a]!.name}=${image.args[a]!.value}`));
     args.push(stepArg(image.context));
     // With [publish], a trigger says whether this build pushes ($_PUSH): a pull request's does not.
@@ -201,6 +204,13 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
     // The family's smoke test, in the built image: a failure stops the build before this image is pushed.
     if (image.test !== null) steps.push({ id: `${image.reference}-test`, name: options.builder, args: ["run", "--rm", image.reference, "sh", "-c", stepArg(image.test)], waitFor: [image.reference] });
     steps.push({ id: `${image.reference}-push`, name: options.builder, ...push, waitFor: [image.test === null ? image.reference : `${image.reference}-test`] });
+    for (const alias of image.aliases) {
+      const aliasReference = `${image.repository}:${alias}`;
+      const pushAlias = graph.publish.declared
+        ? { entrypoint: "bash", args: ["-c", `if [ "$_PUSH" = true ]; then docker tag ${image.reference} ${aliasReference} && docker push ${aliasReference}; fi`] }
+        : { entrypoint: "bash", args: ["-c", `docker tag ${image.reference} ${aliasReference} && docker push ${aliasReference}`] };
+      steps.push({ id: `${aliasReference}-push`, name: options.builder, ...pushAlias, waitFor: [`${image.reference}-push`] });
+    }
   }
   if (options["login-secret"]) steps.unshift(loginStep(graph.repository, options));
   return {
@@ -227,8 +237,15 @@ function stepScript(image: ImageNode, base: ImageNode | undefined, gated: boolea
     return ` --build-arg ${word(`${arg.name}=${value}`)}`;
   });
   // References need no quoting (core/graph.ts).
-  const retag = [`  docker pull ${content}`, `  docker tag ${content} ${image.reference}`, `  docker push ${image.reference}`];
-  const publish = [`  docker push ${content}`, `  docker push ${image.reference}`];
+  const aliases = image.aliases.map((alias) => `${image.repository}:${alias}`);
+  const retag = [`  docker pull ${content}`, ...[image.reference, ...aliases].flatMap((reference) => [`  docker tag ${content} ${reference}`, `  docker push ${reference}`])];
+  const publish = [`  docker push ${content}`, `  docker push ${image.reference}`, ...aliases.map((reference) => `  docker push ${reference}`)];
+  // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
+  const settings = [
+    ...aliases.map((reference) => ` -t ${reference}`),
+    ...image.labels.map((label) => ` --label ${label.revision ? `${word(`${label.name}=`)}$COMMIT_SHA` : word(`${label.name}=${label.value}`)}`),
+    ...(image.target === null ? [] : [` --target ${word(image.target)}`]),
+  ].join("");
   const when = (lines: string[]) => (gated ? ['  if [ "$_PUSH" = true ]; then', ...lines.map((line) => `  ${line}`), "  fi"] : lines);
   return [
     "set -euo pipefail",
@@ -236,13 +253,26 @@ function stepScript(image: ImageNode, base: ImageNode | undefined, gated: boolea
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
     ...when(retag),
     "else",
-    `  docker build -t ${image.reference} -t ${content} -f ${word(image.dockerfile)}${args.join("")} ${word(image.context)}`,
+    `  docker build -t ${image.reference} -t ${content}${settings} -f ${word(image.dockerfile)}${args.join("")} ${word(image.context)}`,
     // The family's smoke test, in the built image: with `set -e` a failure pushes nothing of it.
     ...(image.test === null ? [] : [`  docker run --rm ${content} sh -c ${word(image.test)}`]),
     ...when(publish),
     "fi",
     "",
   ].join("\n");
+}
+
+/**
+ * An image's aliases (-t), labels (--label) and target (--target), as docker build's
+ * arguments of a plain step ('$' doubled for Cloud Build). A label the CI sets at build
+ * time takes the commit from Cloud Build's own $COMMIT_SHA.
+ */
+function buildSettingArgs(image: ImageNode): string[] {
+  const args: string[] = [];
+  for (const alias of image.aliases) args.push("-t", `${image.repository}:${alias}`);
+  for (const label of image.labels) args.push("--label", label.revision ? `${label.name}=$COMMIT_SHA` : stepArg(`${label.name}=${label.value}`));
+  if (image.target !== null) args.push("--target", stepArg(image.target));
+  return args;
 }
 
 const LOGIN_STEP = "login";

@@ -9,6 +9,7 @@ import { outputPathProblem } from "./options.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { commentText, makeValue, recipeWord, shellWord } from "./quoting.ts";
 import { CONTENT_TAGS_OPTION } from "./options.ts";
+import { refuseUnrendered } from "./build-settings.ts";
 import { contentTag } from "../core/inputs.ts";
 import { argsText, remembered, TextWriter, writtenText } from "./text.ts";
 
@@ -25,6 +26,7 @@ export const make: Emitter<MakeOptions> = {
     "content-tags": CONTENT_TAGS_OPTION,
   },
   emit(graph, options, context) {
+    refuseUnrendered(graph, "make");
     checkRecipeLengths(graph);
     return [{ path: options.output, contents: writtenText((out) => writeMakefile(out, graph, context.matrixFile, options["content-tags"])) }];
   },
@@ -44,6 +46,7 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, matrixFile: string, 
     `REPOSITORY ?= ${makeValue(graph.repository)}`,
     "# Extra flags for every build, e.g. --no-cache or --platform=linux/amd64.",
     "BUILD_FLAGS ?=",
+    ...(graph.images.some((image) => image.labels.some((label) => label.revision)) ? ["# The commit being built, for the labels that name it.", "REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)"] : []),
     "",
   ]);
   if (contentTags) {
@@ -109,8 +112,13 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
     const buildArgs = argWords(image, base);
-    const tags = contentTags ? `-t ${reference(image)} -t ${contentReference(image)}` : `-t ${reference(image)}`;
-    const build = `$(DOCKER) build $(BUILD_FLAGS) ${tags} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
+    const aliases = image.aliases.map((alias) => aliasReference(alias));
+    const tags = `${contentTags ? `-t ${reference(image)} -t ${contentReference(image)}` : `-t ${reference(image)}`}${aliases.map((alias) => ` -t ${alias}`).join("")}`;
+    // A label the CI sets at build time takes the commit from REVISION.
+    const labels = image.labels.map((label) => ` --label ${label.revision ? `${recipeWord(`${label.name}=`)}$(REVISION)` : recipeWord(`${label.name}=${label.value}`)}`).join("");
+    const target = image.target === null ? "" : ` --target ${recipeWord(image.target)}`;
+    const build = `$(DOCKER) build $(BUILD_FLAGS) ${tags}${labels}${target} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
+    const pushAliases = aliases.map((alias) => `\t$(DOCKER) push ${alias}\n`).join("");
     // The family's smoke test runs in the built image before it is pushed: a failure pushes nothing of it or of what builds FROM it.
     const test = (ref: string) => (image.test === null ? "" : `$(DOCKER) run --rm ${ref} sh -c ${recipeWord(image.test)}`);
     if (!contentTags) {
@@ -118,7 +126,7 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
 \t${build}
 push/${image.id}: build/${image.id}${base && base.test !== null ? ` push/${base.id}` : ""}
 ${image.test === null ? "" : `\t${test(reference(image))}\n`}\t$(DOCKER) push ${reference(image)}
-
+${pushAliases}
 `);
       return;
     }
@@ -128,11 +136,11 @@ ${image.test === null ? "" : `\t${test(reference(image))}\n`}\t$(DOCKER) push ${
 push/${image.id}:${base ? ` push/${base.id}` : ""}
 \tif $(call REGISTRY_HAS,${contentReference(image)}); then \\
 \t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'; \\
-\t  $(call POINT_TAG,${contentReference(image)},${reference(image)}); \\
+\t  $(call POINT_TAG,${contentReference(image)},${reference(image)})${aliases.map((alias) => ` && \\\n\t  $(call POINT_TAG,${contentReference(image)},${alias})`).join("")}; \\
 \telse \\
 \t  ${build} && \\
 ${image.test === null ? "" : `\t  ${test(contentReference(image))} && \\\n`}\t  $(DOCKER) push ${contentReference(image)} && \\
-\t  $(DOCKER) push ${reference(image)}; \\
+\t  $(DOCKER) push ${reference(image)}${aliases.map((alias) => ` && \\\n\t  $(DOCKER) push ${alias}`).join("")}; \\
 \tfi
 
 `);
@@ -179,6 +187,11 @@ function withReference(text: string, base: ImageNode, baseWord: string): string 
 /** An image's reference as a shell word: a tag needs no quoting (core/graph.ts), and REPOSITORY=... moves every image. */
 function reference(image: ImageNode): string {
   return `'$(REPOSITORY)':'${image.tag}'`;
+}
+
+/** An alias of the image, moved by REPOSITORY=... as its reference is (a tag needs no quoting). */
+function aliasReference(alias: string): string {
+  return `'$(REPOSITORY)':'${alias}'`;
 }
 
 /** The image's content reference, moved by REPOSITORY=... as its reference is. */

@@ -80,7 +80,8 @@ for (const fixture of fixtureCases()) {
         for (const [reference, bases] of Object.entries(plan.bases)) {
           for (const base of bases) expect(view.order.indexOf(base)).toBeLessThan(view.order.indexOf(reference));
         }
-        expect([...view.pushes].sort()).toEqual(plan.images.flatMap((i) => (i.content ? [i.reference, i.content] : [i.reference])).sort());
+        // Every reference is pushed: the tag, the content tag, each alias.
+        expect([...view.pushes].sort()).toEqual(plan.images.flatMap((i) => [i.reference, ...(i.content ? [i.content] : []), ...(i.settings?.aliases ?? [])]).sort());
       });
     }
 

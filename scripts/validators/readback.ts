@@ -7,7 +7,8 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import { imagesById, type BuildGraph } from "../../core/graph.ts";
+import { imagesById, type BuildGraph, type ImageNode } from "../../core/graph.ts";
+import { attestSpecs, cacheSpecs, type CacheKind } from "../../emitters/build-settings.ts";
 
 export interface ImageView {
   readonly reference: string;
@@ -16,7 +17,25 @@ export interface ImageView {
   readonly dockerfile: string;
   readonly context: string;
   readonly args: Readonly<Record<string, string>>;
+  /** Aliases, labels, platforms, target, cache and attestations, when the image has any (issue 20). */
+  readonly settings?: ImageSettings;
 }
+
+/** What an image's build is asked for beyond its args, as every output must say it. */
+export interface ImageSettings {
+  /** Every reference it is pushed under beside its tag and content tag, sorted. */
+  readonly aliases: readonly string[];
+  /** The commit label holds REVISION, the value the test gives the CI's variable. */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly platforms: readonly string[];
+  readonly target: string | null;
+  readonly cacheFrom: readonly string[];
+  readonly cacheTo: readonly string[];
+  readonly attest: readonly string[];
+}
+
+/** The commit a readback test says the CI builds: the value the revision label must get. */
+export const REVISION = "0123456789abcdef0123456789abcdef01234567";
 
 export interface OutputView {
   readonly images: readonly ImageView[];
@@ -29,22 +48,49 @@ export interface OutputView {
  * an image is also tagged with its content reference, and an arg that names its base
  * names the base's content reference.
  */
-export function planView(graph: BuildGraph, contentTags = true): OutputView {
+export function planView(graph: BuildGraph, contentTags = true, naturalCache: CacheKind = "registry"): OutputView {
   const byId = imagesById(graph);
   return normalise(
     graph.images.map((image) => {
       const base = image.from === null ? undefined : byId.get(image.from)!;
       const value = (text: string) => (contentTags && base ? text.split(base.reference).join(base.contentReference) : text);
+      const settings = planSettings(graph, image, naturalCache);
       return {
         reference: image.reference,
         ...(contentTags ? { content: image.contentReference } : {}),
         dockerfile: image.dockerfile,
         context: image.context,
         args: Object.fromEntries(image.args.map((a) => [a.name, value(a.value)])),
+        ...(settings ? { settings } : {}),
       };
     }),
     Object.fromEntries(graph.images.map((i) => [i.reference, i.from === null ? [] : [byId.get(i.from)!.reference]])),
   );
+}
+
+/** The plan's settings of an image, when it has any; the revision label holds REVISION. */
+function planSettings(graph: BuildGraph, image: ImageNode, naturalCache: CacheKind): ImageSettings | undefined {
+  const cache = cacheSpecs(graph, image, naturalCache);
+  const attest = attestSpecs(graph);
+  if (image.aliases.length === 0 && image.labels.length === 0 && image.platforms.length === 0 && image.target === null && cache.from.length === 0 && attest.length === 0) return undefined;
+  return settingsView({
+    aliases: image.aliases.map((alias) => `${image.repository}:${alias}`),
+    labels: Object.fromEntries(image.labels.map((label) => [label.name, label.revision ? REVISION : label.value])),
+    platforms: image.platforms,
+    target: image.target,
+    cacheFrom: cache.from,
+    cacheTo: cache.to,
+    attest,
+  });
+}
+
+/** Settings in a comparable order: aliases sorted, labels by name. */
+export function settingsView(settings: ImageSettings): ImageSettings {
+  return {
+    ...settings,
+    aliases: [...settings.aliases].sort(),
+    labels: Object.fromEntries(Object.entries(settings.labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))),
+  };
 }
 
 /**
@@ -62,7 +108,8 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
   const allCalls: string[][] = [];
   for (const text of texts) {
     const config = JSON.parse(text) as { steps: { id: string; entrypoint?: string; args: string[]; waitFor: string[] }[]; substitutions?: Record<string, string> };
-    const values = { ...config.substitutions, ...substitutions };
+    // COMMIT_SHA is Cloud Build's own, the commit a trigger builds.
+    const values: Record<string, string> = { COMMIT_SHA: REVISION, ...config.substitutions, ...substitutions };
     const pushing = values._PUSH === undefined || values._PUSH === "true";
     if (config.steps.length > 300) throw new Error(`cloudbuild: a config with ${config.steps.length} steps; Cloud Build runs at most 300`);
     const pushedHere: string[] = [];
@@ -95,7 +142,7 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
     for (const step of config.steps) {
       const build = images.find((i) => i.reference === step.id);
       if (!build) continue;
-      for (const reference of [build.reference, build.content]) {
+      for (const reference of [build.reference, build.content, ...(build.settings?.aliases ?? [])]) {
         if (reference === undefined) continue;
         if (pushing && !pushedHere.includes(reference)) throw new Error(`cloudbuild: ${reference} is built but never pushed`);
         if (!pushing && pushedHere.includes(reference)) throw new Error(`cloudbuild: ${reference} is pushed though _PUSH is false`);
@@ -154,20 +201,28 @@ export function dockerBuildView(args: readonly string[]): ImageView {
   const tags: string[] = [];
   let dockerfile = "Dockerfile";
   const buildArgs: Record<string, string> = {};
+  const labels: Record<string, string> = {};
+  let target: string | null = null;
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "-t") tags.push(args[++i]!);
     else if (arg === "-f") dockerfile = args[++i]!;
-    else if (arg === "--build-arg") {
+    else if (arg === "--target") target = args[++i]!;
+    else if (arg === "--build-arg" || arg === "--label") {
       const pair = args[++i]!;
       const equals = pair.indexOf("=");
-      buildArgs[pair.slice(0, equals)] = pair.slice(equals + 1);
+      (arg === "--label" ? labels : buildArgs)[pair.slice(0, equals)] = pair.slice(equals + 1);
     } else rest.push(arg);
   }
   if (rest.length !== 1) throw new Error(`docker build: expected one context, found ${JSON.stringify(rest)}`);
-  if (tags.length < 1 || tags.length > 2) throw new Error(`docker build: expected a tag and perhaps a content tag, found ${JSON.stringify(tags)}`);
-  return { reference: tags[0]!, ...(tags[1] === undefined ? {} : { content: tags[1] }), dockerfile, context: rest[0]!, args: buildArgs };
+  if (tags.length < 1) throw new Error("docker build: no tag");
+  // The tag, the content tag (inputs-<digest>) when there is one, then aliases.
+  const content = tags.slice(1).find((tag) => /:inputs-[0-9a-f]{64}$/.test(tag));
+  const aliases = tags.slice(1).filter((tag) => tag !== content);
+  const hasSettings = aliases.length > 0 || Object.keys(labels).length > 0 || target !== null;
+  const settings = hasSettings ? { settings: settingsView({ aliases, labels, platforms: [], target, cacheFrom: [], cacheTo: [], attest: [] }) } : {};
+  return { reference: tags[0]!, ...(content === undefined ? {} : { content }), dockerfile, context: rest[0]!, args: buildArgs, ...settings };
 }
 
 /**
@@ -287,7 +342,8 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
   const directory = docker.directory;
   writeFileSync(join(directory, "Makefile"), makefile);
   // With a failing test, -k: make goes on with every target that does not depend on the failed one.
-  const run = Bun.spawnSync(["make", "-j2", ...(failingTests.length > 0 ? ["-k"] : []), "push", `DOCKER=${docker.path}`, ...makeArgs], { cwd: directory });
+  // REVISION as a CI would set it (the Makefile's default asks git, which has no repository here).
+  const run = Bun.spawnSync(["make", "-j2", ...(failingTests.length > 0 ? ["-k"] : []), "push", `DOCKER=${docker.path}`, `REVISION=${REVISION}`, ...makeArgs], { cwd: directory });
   const stderr = run.stderr.toString();
   if (run.exitCode !== 0 && failingTests.length === 0) throw new Error(`make failed (${run.exitCode}): ${stderr}`);
   const calls = docker.calls();
@@ -323,16 +379,52 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
 }
 
 /** bake: the JSON `docker buildx bake --print` resolves; a base is linked by `contexts = { ref = "target:id" }`. */
-export function bakeView(printed: { target: Record<string, { context: string; dockerfile: string; args?: Record<string, string>; tags: string[]; contexts?: Record<string, string> }> }): OutputView {
+export function bakeView(
+  printed: {
+    target: Record<
+      string,
+      {
+        context: string;
+        dockerfile: string;
+        args?: Record<string, string>;
+        tags: string[];
+        contexts?: Record<string, string>;
+        labels?: Record<string, string>;
+        platforms?: string[];
+        target?: string;
+        "cache-from"?: string[];
+        "cache-to"?: string[];
+        attest?: string[];
+      }
+    >;
+  },
+  contentTags = true,
+): OutputView {
   const images: ImageView[] = [];
   const bases: Record<string, string[]> = {};
   const tagsOf = (id: string) => printed.target[id]?.tags ?? [];
   for (const target of Object.values(printed.target)) {
-    if (target.tags.length < 1 || target.tags.length > 2) throw new Error(`bake: a target with ${target.tags.length} tags`);
+    const own = contentTags ? 2 : 1;
+    if (target.tags.length < own) throw new Error(`bake: a target with ${target.tags.length} tags`);
     const reference = target.tags[0]!;
-    const content = target.tags[1] === undefined ? {} : { content: target.tags[1] };
+    const content = contentTags ? { content: target.tags[1]! } : {};
+    const aliases = target.tags.slice(own);
+    const hasSettings = aliases.length > 0 || target.labels || target.platforms || target.target || target["cache-from"] || target.attest;
+    const settings = hasSettings
+      ? {
+          settings: settingsView({
+            aliases,
+            labels: target.labels ?? {},
+            platforms: target.platforms ?? [],
+            target: target.target ?? null,
+            cacheFrom: target["cache-from"] ?? [],
+            cacheTo: target["cache-to"] ?? [],
+            attest: target.attest ?? [],
+          }),
+        }
+      : {};
     // bake's dockerfile is relative to the context; the plan's, to where the build runs.
-    images.push({ reference, ...content, dockerfile: posix.normalize(posix.join(target.context, target.dockerfile)), context: target.context, args: target.args ?? {} });
+    images.push({ reference, ...content, dockerfile: posix.normalize(posix.join(target.context, target.dockerfile)), context: target.context, args: target.args ?? {}, ...settings });
     // A base is linked by the name its child builds FROM: its reference, or its content reference.
     bases[reference] = Object.entries(target.contexts ?? {}).map(([name, link]) => {
       if (!link.startsWith("target:")) throw new Error(`bake: context ${name} is not a target link`);

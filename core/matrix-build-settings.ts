@@ -1,0 +1,69 @@
+// What every image's build sets, beside its family's own: labels for every image
+// (top-level `labels`), the build cache (`[cache]`) and attestations (`[attest]`).
+// Read here, carried by the graph, rendered by each emitter in its consumer's terms.
+
+import type { LabelSource } from "./matrix.ts";
+import { readLabels } from "./matrix-family.ts";
+import type { MatrixReader } from "./matrix-reader.ts";
+import { repositoryProblem } from "./names.ts";
+
+export type CacheType = "registry" | "gha" | "inline";
+
+export interface CacheSettings {
+  /** undefined: each emitter's natural default (GitHub: gha; the others: registry). */
+  readonly type: CacheType | undefined;
+  /** Where registry caches are pushed, `REPOSITORY:cache-TAG` by default. */
+  readonly repository: string | undefined;
+}
+
+export interface AttestSettings {
+  /** SLSA provenance, in buildx's min or max mode; undefined for none. */
+  readonly provenance: "min" | "max" | undefined;
+  readonly sbom: boolean;
+}
+
+export const NO_ATTESTATIONS: AttestSettings = { provenance: undefined, sbom: false };
+
+const CACHE_TYPES = ["registry", "gha", "inline", "none"];
+
+/** Top-level `labels`: every image's, before its family's (a family's label of the same name wins). */
+export function readTopLabels(reader: MatrixReader, value: unknown): LabelSource[] {
+  return readLabels(reader, value, ["labels"], { variables: new Set(["family"]), axes: new Map(), hasFrom: false });
+}
+
+/** `[cache]`: type = "registry" | "gha" | "inline" | "none", repository = "..."; undefined without the table (no cache). */
+export function readCache(reader: MatrixReader, value: unknown): CacheSettings | undefined {
+  if (value === undefined) return undefined;
+  const table = reader.table(value, ["cache"], '[cache] sets the build cache, e.g. type = "registry"');
+  if (!table) return undefined;
+  reader.knownKeys(table, ["type", "repository"], ["cache"]);
+  const type = table.type === undefined ? undefined : reader.string(table.type, ["cache", "type"]);
+  if (type !== undefined && !CACHE_TYPES.includes(type)) {
+    reader.report("INVALID_VALUE", ["cache", "type"], `${JSON.stringify(type)} is not a cache type`, `one of ${CACHE_TYPES.join(", ")}`);
+  }
+  const repository = table.repository === undefined ? undefined : reader.string(table.repository, ["cache", "repository"]);
+  const problem = repository === undefined ? undefined : repositoryProblem(repository);
+  if (problem) reader.report("INVALID_VALUE", ["cache", "repository"], `"${repository}" ${problem}`);
+  if (type === "none") return undefined;
+  return { type: type as CacheType | undefined, repository };
+}
+
+/** `[attest]`: provenance = "min" | "max" | true (max) | false, sbom = true | false. */
+export function readAttest(reader: MatrixReader, value: unknown): AttestSettings {
+  if (value === undefined) return NO_ATTESTATIONS;
+  const table = reader.table(value, ["attest"], "[attest] turns on attestations, e.g. provenance = \"max\" and sbom = true");
+  if (!table) return NO_ATTESTATIONS;
+  reader.knownKeys(table, ["provenance", "sbom"], ["attest"]);
+  let provenance: AttestSettings["provenance"];
+  if (table.provenance === true || table.provenance === "max") provenance = "max";
+  else if (table.provenance === "min") provenance = "min";
+  else if (table.provenance !== undefined && table.provenance !== false) {
+    reader.report("INVALID_VALUE", ["attest", "provenance"], `${JSON.stringify(table.provenance)} is not a provenance mode`, '"min", "max" (or true), or false');
+  }
+  let sbom = false;
+  if (table.sbom !== undefined) {
+    if (typeof table.sbom === "boolean") sbom = table.sbom;
+    else reader.wrongType(table.sbom, ["attest", "sbom"], "true or false");
+  }
+  return { provenance, sbom };
+}

@@ -1,0 +1,65 @@
+// The build cache and attestations of an image, in buildx's own terms (the CSV specs
+// `--cache-from`, `--cache-to` and `--attest` take, as bake's `cache-from`, `cache-to`
+// and `attest` do). Each emitter writes these strings in its language.
+
+import { CalibanError } from "../core/errors.ts";
+import { cacheReference, type BuildGraph, type ImageNode } from "../core/graph.ts";
+
+export type CacheKind = "registry" | "gha" | "inline";
+
+export interface CacheSpecs {
+  readonly from: readonly string[];
+  readonly to: readonly string[];
+}
+
+const NO_CACHE: CacheSpecs = { from: [], to: [] };
+
+/**
+ * The cache specs of an image: `[cache] type`, or the emitter's natural default when the
+ * matrix names none. `reference` and `cacheImage` are the image's and its cache image's
+ * references as the output writes them (bake and make write the repository as a variable).
+ * gha caches are scoped per image, so that images built side by side keep their own
+ * (moby/buildkit#2299); registry caches keep every layer (mode=max).
+ */
+export function cacheSpecs(graph: BuildGraph, image: ImageNode, natural: CacheKind, reference = image.reference, cacheImage = cacheReference(graph, image)): CacheSpecs {
+  if (graph.cache === null) return NO_CACHE;
+  switch (graph.cache.type ?? natural) {
+    case "registry":
+      return { from: [`type=registry,ref=${cacheImage}`], to: [`type=registry,ref=${cacheImage},mode=max`] };
+    case "gha":
+      return { from: [`type=gha,scope=${image.id}`], to: [`type=gha,scope=${image.id},mode=max`] };
+    case "inline":
+      return { from: [`type=registry,ref=${reference}`], to: ["type=inline"] };
+  }
+}
+
+/** buildx `--attest` specs: SLSA provenance in its mode, an SBOM. */
+export function attestSpecs(graph: BuildGraph): string[] {
+  const specs: string[] = [];
+  if (graph.attest.provenance !== null) specs.push(`type=provenance,mode=${graph.attest.provenance}`);
+  if (graph.attest.sbom) specs.push("type=sbom");
+  return specs;
+}
+
+/** Whether an image needs buildx (BuildKit) rather than a plain `docker build`: platforms, a cache or attestations. */
+export function needsBuildx(graph: BuildGraph, image: ImageNode): boolean {
+  return image.platforms.length > 0 || graph.cache !== null || graph.attest.provenance !== null || graph.attest.sbom;
+}
+
+/**
+ * An emitter that does not yet render platforms, a build cache or attestations refuses a
+ * graph that sets them, rather than build something else than the matrix says.
+ */
+export function refuseUnrendered(graph: BuildGraph, emitter: string): void {
+  const set: string[] = [];
+  const platforms = graph.images.find((image) => image.platforms.length > 0);
+  if (platforms) set.push(`platforms (family ${platforms.family})`);
+  if (graph.cache !== null) set.push("[cache]");
+  if (graph.attest.provenance !== null || graph.attest.sbom) set.push("[attest]");
+  if (set.length === 0) return;
+  throw new CalibanError({
+    code: "EMITTER",
+    message: `emit ${emitter}: the matrix sets ${set.join(", ")}, which emit ${emitter} does not render yet`,
+    hint: "emit bake renders them (docker buildx bake); or leave them out of the matrix for this emitter",
+  });
+}
