@@ -4,12 +4,18 @@
 // that its base was built. Every user value reaches a script as an environment
 // variable, never as the script's text.
 
-import type { GithubOptions, StageJob } from "./github.ts";
+import type { EntrySettings, GithubOptions, StageJob } from "./github.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 
 /** A job: its stage's matrix of images, each built and pushed by the same steps. */
-export function writeJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, pullRequests: boolean, tested: boolean, lockJob = false): void {
+export function writeJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, pullRequests: boolean, tested: boolean, lockJob = false, settings: EntrySettings = NO_ENTRY_SETTINGS): void {
+  // Aliases, labels (the commit's from github.sha) and target: inputs of build-push-action when some image has them.
+  const settingInputs = [
+    ...(settings.labels ? ["      labels: |", "        ${{ matrix.labels }}", "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}"] : []),
+    ...(settings.target ? ["      target: ${{ matrix.target }}"] : []),
+  ];
+  const aliasTag = settings.aliases ? ["        ${{ matrix.aliases }}"] : [];
   const publishing = "github.event_name != 'pull_request'";
   // With smoke tests, build-push-action pushes only an image without one; the others are loaded, tested, then pushed.
   const push = tested ? `\${{ ${publishing} && matrix.test == '' }}` : `\${{ ${publishing} }}`;
@@ -72,11 +78,12 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
       "      context: ${{ matrix.context }}",
       "      file: ${{ matrix.dockerfile }}",
       "      build-args: ${{ matrix.build-args }}",
-      "      tags: ${{ matrix.image }}",
+      ...(settings.aliases ? ["      tags: |", "        ${{ matrix.image }}", ...aliasTag] : ["      tags: ${{ matrix.image }}"]),
+      ...settingInputs,
       `      push: ${push}`,
       ...load,
     ]);
-    if (tested) writeTestThenPush(out, "", ["IMAGE: ${{ matrix.image }}"], ['docker push "$IMAGE"'], "IMAGE");
+    if (tested) writeTestThenPush(out, "", ["IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)], ['docker push "$IMAGE"', ...aliasPushes(settings)], "IMAGE");
     if (pullRequests) writeHandOver(out, "${{ matrix.image }}");
     return;
   }
@@ -100,7 +107,15 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
     "    env:",
     "      CONTENT: ${{ matrix.content }}",
     "      IMAGE: ${{ matrix.image }}",
-    '    run: docker buildx imagetools create --tag "$IMAGE" "$CONTENT"',
+    ...(settings.aliases
+      ? [
+          "      ALIASES: ${{ matrix.aliases }}",
+          "    run: |",
+          '      tags=(--tag "$IMAGE")',
+          '      while IFS= read -r alias; do [ -n "$alias" ] && tags+=(--tag "$alias"); done <<< "$ALIASES"',
+          '      docker buildx imagetools create "${tags[@]}" "$CONTENT"',
+        ]
+      : ['    run: docker buildx imagetools create --tag "$IMAGE" "$CONTENT"']),
   ]);
   if (pullRequests) writeTakeBase(out, "steps.registry.outputs.has != 'true' && ");
   if (job.needs.length > 0) {
@@ -125,13 +140,32 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
     "      tags: |",
     "        ${{ matrix.image }}",
     "        ${{ matrix.content }}",
+    ...aliasTag,
+    ...settingInputs,
     `      push: ${push}`,
     ...load,
   ]);
   if (tested) {
-    writeTestThenPush(out, "steps.registry.outputs.has != 'true' && ", ["CONTENT: ${{ matrix.content }}", "IMAGE: ${{ matrix.image }}"], ['docker push "$CONTENT"', 'docker push "$IMAGE"'], "CONTENT");
+    writeTestThenPush(
+      out,
+      "steps.registry.outputs.has != 'true' && ",
+      ["CONTENT: ${{ matrix.content }}", "IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)],
+      ['docker push "$CONTENT"', 'docker push "$IMAGE"', ...aliasPushes(settings)],
+      "CONTENT",
+    );
   }
   if (pullRequests) writeHandOver(out, "${{ matrix.content }}", "steps.registry.outputs.has != 'true' && ");
+}
+
+const NO_ENTRY_SETTINGS: EntrySettings = { aliases: false, labels: false, target: false };
+
+/** A tested image's aliases, pushed after it: from the entry's newline-separated list. */
+function aliasEnv(settings: EntrySettings): string[] {
+  return settings.aliases ? ["ALIASES: ${{ matrix.aliases }}"] : [];
+}
+
+function aliasPushes(settings: EntrySettings): string[] {
+  return settings.aliases ? ['while IFS= read -r alias; do [ -z "$alias" ] || docker push "$alias"; done <<< "$ALIASES"'] : [];
 }
 
 /**

@@ -10,6 +10,7 @@ import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
 import { writeJob } from "./github-job.ts";
+import { refuseUnrendered } from "./build-settings.ts";
 import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem } from "./options.ts";
@@ -89,6 +90,7 @@ export const github: Emitter<GithubOptions> = {
     },
   },
   emit(graph, options, context) {
+    refuseUnrendered(graph, "github");
     checkBuildArgsSurvive(graph);
     if ((options["workload-identity-provider"] === "") !== (options["service-account"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit github: workload identity needs both workload-identity-provider and service-account", hint: "give both, or neither (a user and a secret)" });
@@ -125,7 +127,9 @@ export const github: Emitter<GithubOptions> = {
  */
 function checkBuildArgsSurvive(graph: BuildGraph): void {
   const diagnostics: Diagnostic[] = [];
-  for (const { image, arg } of distinctArgs(graph)) {
+  // Labels are read the same way (build-push-action's `labels`).
+  const labels = graph.images.flatMap((image) => image.labels.filter((label) => !label.revision).map((label) => ({ image, arg: { name: `label ${label.name}`, value: label.value } })));
+  for (const { image, arg } of [...distinctArgs(graph), ...labels]) {
     const problem = /\s$/.test(arg.value) ? "ends in white space, which build-push-action trims" : arg.value.includes(',"') ? "holds ',\"', which build-push-action reads as a CSV quote" : undefined;
     if (problem) {
       diagnostics.push({
@@ -157,6 +161,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
   const byId = imagesById(graph);
   const tested = hasTests(graph);
   const runners = familyRunners(graph, defaultRunner);
+  const settings = entrySettings(graph);
   const bases = new Set(graph.images.flatMap((image) => (image.from === null ? [] : [image.from])));
   const jobs: StageJob[] = [];
   let previous: string[] = [];
@@ -165,7 +170,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const entry = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags, tested, runners?.get(image.family));
+      const entry = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags, tested, runners?.get(image.family), settings);
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
       const added = 2 * (entry.length + 1);
       if (current.images.length > 0 && (current.images.length === MAX_MATRIX_JOBS || size + added + 128 > MAX_JOB_OUTPUT_BYTES)) {
@@ -220,6 +225,7 @@ function matrixEntry(
   contentTags: boolean,
   tested: boolean,
   runner: readonly string[] | undefined,
+  settings: EntrySettings,
 ): string {
   const value = (text: string) => (contentTags && base !== undefined ? text.split(base.reference).join(base.contentReference) : text);
   return JSON.stringify({
@@ -239,7 +245,31 @@ function matrixEntry(
     ...(tested ? { test: literal(image.test ?? "") } : {}),
     // The runner's labels, when a family names its own: the job's runs-on reads them.
     ...(runner ? { "runs-on": runner.map(literal) } : {}),
+    // Aliases, labels and target, when the graph sets any: every entry has the same keys.
+    ...(settings.aliases ? { aliases: image.aliases.map((alias) => `${image.repository}:${alias}`).join("\n") } : {}),
+    ...(settings.labels
+      ? {
+          labels: literal(image.labels.filter((label) => !label.revision).map((label) => `${label.name}=${label.value}`).join("\n")),
+          "revision-label": image.labels.find((label) => label.revision)?.name ?? "",
+        }
+      : {}),
+    ...(settings.target ? { target: literal(image.target ?? "") } : {}),
   });
+}
+
+/** Which of aliases, labels and target some image of the graph has: each is then a key of every entry, and an input of build-push-action. */
+export interface EntrySettings {
+  readonly aliases: boolean;
+  readonly labels: boolean;
+  readonly target: boolean;
+}
+
+export function entrySettings(graph: BuildGraph): EntrySettings {
+  return {
+    aliases: graph.images.some((image) => image.aliases.length > 0),
+    labels: graph.images.some((image) => image.labels.length > 0),
+    target: graph.images.some((image) => image.target !== null),
+  };
 }
 
 /** Each family's runner labels, when any family names one (else undefined: every job runs on the default). */
@@ -296,11 +326,12 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
     "jobs:",
   ]);
   const lockJob = hasLockJob(graph);
+  const settings = entrySettings(graph);
   if (lockJob) out.indented(() => writeLockJob(out, graph, options, context.matrixFile.startsWith("<") ? "matrix.toml" : context.matrixFile.replace(/^(\.\/)+/, "")));
   for (const job of jobs) {
     out.indented(() => {
       out.line(`${job.name}:`);
-      out.indented(() => writeJob(out, job, registry, options, publish.pullRequests, tested, lockJob));
+      out.indented(() => writeJob(out, job, registry, options, publish.pullRequests, tested, lockJob, settings));
     });
   }
   return out.take();

@@ -112,7 +112,7 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
 
     const repository = `127.0.0.1:${port}/e2e`;
     // Podman 4.3's layer cache (buildah 1.28) reuses a LABEL layer whatever the build-arg value: --no-cache.
-    const made = Bun.spawnSync(["make", "-j2", "push", "DOCKER=podman", `REPOSITORY=${repository}`, "BUILD_FLAGS=--no-cache"], {
+    const made = Bun.spawnSync(["make", "-j2", "push", "DOCKER=podman", `REPOSITORY=${repository}`, "BUILD_FLAGS=--no-cache", `REVISION=${REVISION}`], {
       cwd: work,
       env: { ...process.env, ...podmanEnv },
     });
@@ -124,14 +124,26 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
     const catalog = await (await fetch(`http://127.0.0.1:${port}/v2/_catalog`)).json();
     expect(catalog.repositories).toEqual(["e2e"]);
     const tags = await (await fetch(`http://127.0.0.1:${port}/v2/e2e/tags/list`)).json();
-    // Each image under its tag and its content tag.
-    expect([...tags.tags].sort()).toEqual(graph.images.flatMap((i) => [i.tag, i.contentReference.split(":")[1]!]).sort());
+    // Each image under its tag, its content tag and its aliases.
+    expect([...tags.tags].sort()).toEqual(graph.images.flatMap((i) => [i.tag, i.contentReference.split(":")[1]!, ...i.aliases]).sort());
+    expect(graph.images.some((image) => image.aliases.length > 0)).toBe(true);
 
     // The build args arrived literally: quotes, '&' and '$' included.
     const inspect = Bun.spawnSync(["podman", "image", "inspect", `${repository}:app-fancy-quoted`, "--format", "{{json .Labels}}"], {
       env: { ...process.env, ...podmanEnv },
     });
-    expect(JSON.parse(inspect.stdout.toString())).toMatchObject({ "app.flavor": "fancy", "app.greeting": `it's "quoted" & $dollar`, flavor: "fancy" });
+    expect(JSON.parse(inspect.stdout.toString())).toMatchObject({
+      "app.flavor": "fancy",
+      "app.greeting": `it's "quoted" & $dollar`,
+      flavor: "fancy",
+      // The matrix's own labels, the commit from REVISION as a CI sets it.
+      "org.opencontainers.image.title": `app fancy: it's "quoted" & $dollar`,
+      "org.opencontainers.image.revision": REVISION,
+    });
+    // The alias names the same image in the registry.
+    const manifest = async (tag: string) =>
+      (await fetch(`http://127.0.0.1:${port}/v2/e2e/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } })).headers.get("docker-content-digest");
+    expect(await manifest("quoted-fancy")).toBe(await manifest("app-fancy-quoted"));
   }, 120_000);
 
   // Issue 18's proof: a Caliban-shaped chain in a git repository, built and pushed by the

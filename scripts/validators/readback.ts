@@ -266,7 +266,16 @@ export function githubView(workflow: { jobs: Record<string, { needs?: string[]; 
       }
       const reference = literal(entry.image!);
       const content = entry.content === undefined ? {} : { content: literal(entry.content) };
-      images.push({ reference, ...content, dockerfile: literal(entry.dockerfile!), context: literal(entry.context!), args });
+      // build-push-action's tags, labels and target, from the entry's keys (the step writes the
+      // revision label as `${{ matrix.revision-label }}=${{ github.sha }}`: github.sha is REVISION).
+      const aliases = buildPushActionList(literal(entry.aliases ?? ""));
+      const labels: Record<string, string> = {};
+      for (const line of buildPushActionList(literal(entry.labels ?? ""))) labels[line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
+      if (entry["revision-label"]) labels[entry["revision-label"]] = REVISION;
+      const target = entry.target ? literal(entry.target) : null;
+      const hasSettings = aliases.length > 0 || Object.keys(labels).length > 0 || target !== null;
+      const settings = hasSettings ? { settings: settingsView({ aliases, labels, platforms: [], target, cacheFrom: [], cacheTo: [], attest: [] }) } : {};
+      images.push({ reference, ...content, dockerfile: literal(entry.dockerfile!), context: literal(entry.context!), args, ...settings });
       references.push(reference);
     }
     jobImages.set(name, references);
