@@ -14,7 +14,8 @@ import { imageReferenceProblem, registryHost } from "../core/names.ts";
 import type { EmittedFile, Emitter } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
 import { triggerFiles } from "./cloudbuild-triggers.ts";
-import { refuseUnrendered } from "./build-settings.ts";
+import { needsBuildx } from "./build-settings.ts";
+import { BUILDX_STEP, buildxScript, buildxSetupStep } from "./cloudbuild-buildx.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 import { writtenText } from "./text.ts";
 
@@ -141,7 +142,6 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     if ((options["login-secret"] === "") !== (options["login-user"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: a registry login needs both login-secret and login-user", hint: "give both, or neither (Google's registries need no login)" });
     }
-    refuseUnrendered(graph, "cloudbuild");
     checkArgLengths(graph, options["max-arg-length"], options["content-tags"]);
     const { images } = graph;
     // With content tags an image is one step (look up, then build and push, or retag); else a build step and a push step.
@@ -180,13 +180,21 @@ function numberedNames(output: string, count: number): string[] {
  */
 function config(graph: BuildGraph, start: number, end: number, indexById: ReadonlyMap<string, number>, options: CloudBuildOptions) {
   const steps = [];
+  // One setup step makes buildx's builder, when an image of this config needs it.
+  const buildx = graph.images.slice(start, end).some((image) => needsBuildx(graph, image));
   for (let i = start; i < end; i++) {
     const image = graph.images[i]!;
     const base = image.from === null ? undefined : indexById.get(image.from)!;
     const baseImage = base === undefined ? undefined : graph.images[base]!;
     // A plain step waits for its base's test, when the base has one: nothing builds on an image that failed it.
     const baseStep = baseImage === undefined ? undefined : !options["content-tags"] && baseImage.test !== null ? `${baseImage.reference}-test` : baseImage.reference;
-    const waitFor = base !== undefined && base >= start ? baseStep! : options["login-secret"] ? LOGIN_STEP : "-";
+    const first = buildx ? BUILDX_STEP : options["login-secret"] ? LOGIN_STEP : "-";
+    const waitFor = base !== undefined && base >= start ? baseStep! : first;
+    if (needsBuildx(graph, image)) {
+      const script = buildxScript(graph, image, options["content-tags"], graph.publish.declared, scriptWord, settingWords(image), argWords(image, baseImage, options["content-tags"]));
+      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] });
+      continue;
+    }
     if (options["content-tags"]) {
       const script = stepScript(image, base === undefined ? undefined : graph.images[base]!, graph.publish.declared);
       steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] });
@@ -212,6 +220,7 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
       steps.push({ id: `${aliasReference}-push`, name: options.builder, ...pushAlias, waitFor: [`${image.reference}-push`] });
     }
   }
+  if (buildx) steps.unshift(buildxSetupStep(graph, options.builder, options["login-secret"] ? LOGIN_STEP : "-"));
   if (options["login-secret"]) steps.unshift(loginStep(graph.repository, options));
   return {
     steps,
@@ -228,24 +237,40 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
  * later step building FROM it finds it); otherwise it is built FROM its base's content
  * reference and pushed under both.
  */
+/** A shell word of a step's script, '$' doubled for Cloud Build: the script's own `$_PUSH` and `$COMMIT_SHA` are its substitutions. */
+function scriptWord(text: string): string {
+  return stepArg(shellWord(text));
+}
+
+/** The --build-arg words of a step's script; with content tags, a base is named by its content reference. */
+function argWords(image: ImageNode, base: ImageNode | undefined, contentTags: boolean): string {
+  return image.args
+    .map((arg) => {
+      const value = base === undefined || !contentTags ? arg.value : arg.value.split(base.reference).join(base.contentReference);
+      return ` --build-arg ${scriptWord(`${arg.name}=${value}`)}`;
+    })
+    .join("");
+}
+
+/** Aliases (-t), labels (--label, the commit from $COMMIT_SHA) and target (--target) as words of a step's script. */
+function settingWords(image: ImageNode): string {
+  return [
+    ...image.aliases.map((alias) => ` -t ${image.repository}:${alias}`),
+    ...image.labels.map((label) => ` --label ${label.revision ? `${scriptWord(`${label.name}=`)}$COMMIT_SHA` : scriptWord(`${label.name}=${label.value}`)}`),
+    ...(image.target === null ? [] : [` --target ${scriptWord(image.target)}`]),
+  ].join("");
+}
+
 function stepScript(image: ImageNode, base: ImageNode | undefined, gated: boolean): string {
   const content = image.contentReference;
-  // Each word is a shell word with '$' doubled for Cloud Build; the script's own `$_PUSH` is the one substitution.
-  const word = (text: string) => stepArg(shellWord(text));
-  const args = image.args.map((arg) => {
-    const value = base === undefined ? arg.value : arg.value.split(base.reference).join(base.contentReference);
-    return ` --build-arg ${word(`${arg.name}=${value}`)}`;
-  });
+  const word = scriptWord;
+  const args = [argWords(image, base, true)];
   // References need no quoting (core/graph.ts).
   const aliases = image.aliases.map((alias) => `${image.repository}:${alias}`);
   const retag = [`  docker pull ${content}`, ...[image.reference, ...aliases].flatMap((reference) => [`  docker tag ${content} ${reference}`, `  docker push ${reference}`])];
   const publish = [`  docker push ${content}`, `  docker push ${image.reference}`, ...aliases.map((reference) => `  docker push ${reference}`)];
   // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
-  const settings = [
-    ...aliases.map((reference) => ` -t ${reference}`),
-    ...image.labels.map((label) => ` --label ${label.revision ? `${word(`${label.name}=`)}$COMMIT_SHA` : word(`${label.name}=${label.value}`)}`),
-    ...(image.target === null ? [] : [` --target ${word(image.target)}`]),
-  ].join("");
+  const settings = settingWords(image);
   const when = (lines: string[]) => (gated ? ['  if [ "$_PUSH" = true ]; then', ...lines.map((line) => `  ${line}`), "  fi"] : lines);
   return [
     "set -euo pipefail",

@@ -17,6 +17,13 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
   ];
   const aliasTag = settings.aliases ? ["        ${{ matrix.aliases }}"] : [];
   const publishing = "github.event_name != 'pull_request'";
+  // What only a build that pushes gets: platforms, the cache and attestations. A loaded build
+  // (a pull request's, on buildx's docker driver, or a tested image's, before its test) is for
+  // the runner's own platform, exports no cache and has no attestations; a tested image is
+  // then pushed by a second build, which the cache makes short.
+  const loadedWhen = [pullRequests ? "github.event_name == 'pull_request'" : "", tested ? "matrix.test != ''" : ""].filter(Boolean).join(" || ");
+  const buildkitInputs = (pushing: boolean) => buildkitLines(settings, pushing ? "" : loadedWhen, pullRequests && !pushing);
+  settingInputs.push(...buildkitInputs(false));
   // With smoke tests, build-push-action pushes only an image without one; the others are loaded, tested, then pushed.
   const push = tested ? `\${{ ${publishing} && matrix.test == '' }}` : `\${{ ${publishing} }}`;
   const loads = [pullRequests ? "github.event_name == 'pull_request'" : "", tested ? "matrix.test != ''" : ""].filter(Boolean);
@@ -39,6 +46,10 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
       "      sudo rm -rf /usr/share/dotnet /usr/local/lib/android /opt/ghc /opt/hostedtoolcache/CodeQL",
       "      df -h /",
     ]);
+  }
+  if (settings.platforms) {
+    // Other platforms than the runner's are built under QEMU; a pull request builds the runner's only.
+    out.lines(["  - uses: docker/setup-qemu-action@v3", `    if: matrix.platforms != ''${pullRequests ? " && github.event_name != 'pull_request'" : ""}`]);
   }
   if (pullRequests) {
     // A pull request's images stay in the runner's docker (the docker driver builds FROM them); elsewhere, buildx's own builder.
@@ -83,7 +94,10 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
       `      push: ${push}`,
       ...load,
     ]);
-    if (tested) writeTestThenPush(out, "", ["IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)], ['docker push "$IMAGE"', ...aliasPushes(settings)], "IMAGE");
+    if (tested) {
+      const rebuild = pushBuild(settings, "", ["      tags: |", "        ${{ matrix.image }}", ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)]);
+      writeTestThenPush(out, "", ["IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)], ['docker push "$IMAGE"', ...aliasPushes(settings)], "IMAGE", rebuild);
+    }
     if (pullRequests) writeHandOver(out, "${{ matrix.image }}");
     return;
   }
@@ -146,18 +160,69 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
     ...load,
   ]);
   if (tested) {
+    const condition = "steps.registry.outputs.has != 'true' && ";
+    const rebuild = pushBuild(settings, condition, ["      tags: |", "        ${{ matrix.image }}", "        ${{ matrix.content }}", ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)]);
     writeTestThenPush(
       out,
-      "steps.registry.outputs.has != 'true' && ",
+      condition,
       ["CONTENT: ${{ matrix.content }}", "IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)],
       ['docker push "$CONTENT"', 'docker push "$IMAGE"', ...aliasPushes(settings)],
       "CONTENT",
+      rebuild,
     );
   }
   if (pullRequests) writeHandOver(out, "${{ matrix.content }}", "steps.registry.outputs.has != 'true' && ");
 }
 
-const NO_ENTRY_SETTINGS: EntrySettings = { aliases: false, labels: false, target: false };
+const NO_ENTRY_SETTINGS: EntrySettings = { aliases: false, labels: false, target: false, platforms: false, cache: false, provenance: null, sbom: false };
+
+/**
+ * build-push-action's platforms, cache-from, cache-to, provenance and sbom, when the graph
+ * sets them. `loaded`: the condition under which the build is loaded rather than pushed
+ * (then for the runner's platform only, with no cache export and no attestations); `""`
+ * for a build that always pushes. `pullRequests`: a pull request's docker driver reads no
+ * cache either.
+ */
+function buildkitLines(settings: EntrySettings, loaded: string, pullRequests: boolean): string[] {
+  // GitHub's `a && b || c` is b when a holds only if b is not empty: the pushed value comes first.
+  const unlessLoaded = (value: string, otherwise: string) => (loaded === "" ? (value.startsWith("matrix.") ? `\${{ ${value} }}` : value.slice(1, -1)) : `\${{ !(${loaded}) && ${value} || ${otherwise} }}`);
+  const lines: string[] = [];
+  if (settings.platforms) lines.push(`      platforms: ${unlessLoaded("matrix.platforms", "''")}`);
+  if (settings.cache) {
+    lines.push(`      cache-from: ${pullRequests ? "${{ github.event_name != 'pull_request' && matrix.cache-from || '' }}" : "${{ matrix.cache-from }}"}`);
+    lines.push(`      cache-to: ${unlessLoaded("matrix.cache-to", "''")}`);
+  }
+  if (settings.provenance !== null) lines.push(`      provenance: ${unlessLoaded(`'mode=${settings.provenance}'`, "'false'")}`);
+  if (settings.sbom) lines.push(`      sbom: ${unlessLoaded("'true'", "'false'")}`);
+  return lines;
+}
+
+const BUILDKIT_INPUTS = ["      platforms:", "      cache-from:", "      cache-to:", "      provenance:", "      sbom:"];
+
+function isBuildkitLine(line: string): boolean {
+  return BUILDKIT_INPUTS.some((start) => line.startsWith(start));
+}
+
+/**
+ * With platforms or attestations, a tested image is pushed by a second build-push-action
+ * (its layers in the builder's cache): a `docker push` of the loaded image would push one
+ * platform and no attestation. Undefined when a `docker push` pushes all there is.
+ */
+function pushBuild(settings: EntrySettings, condition: string, tags: readonly string[], inputs: readonly string[]): string[] | undefined {
+  if (!settings.platforms && settings.provenance === null && !settings.sbom) return undefined;
+  return [
+    "  - name: Push it",
+    `    if: ${condition}matrix.test != '' && github.event_name != 'pull_request'`,
+    "    uses: docker/build-push-action@v6",
+    "    with:",
+    "      context: ${{ matrix.context }}",
+    "      file: ${{ matrix.dockerfile }}",
+    "      build-args: ${{ matrix.build-args }}",
+    ...tags,
+    ...inputs,
+    "      push: true",
+  ];
+}
 
 /** A tested image's aliases, pushed after it: from the entry's newline-separated list. */
 function aliasEnv(settings: EntrySettings): string[] {
@@ -173,7 +238,7 @@ function aliasPushes(settings: EntrySettings): string[] {
  * entry as an environment variable), then its push: a failing test ends the job before
  * the push, and the images built FROM it find no base (see the base check).
  */
-function writeTestThenPush(out: TextWriter, condition: string, env: readonly string[], pushes: readonly string[], tested: string): void {
+function writeTestThenPush(out: TextWriter, condition: string, env: readonly string[], pushes: readonly string[], tested: string, rebuild?: readonly string[]): void {
   out.lines([
     "  - name: Test the image",
     `    if: ${condition}matrix.test != ''`,
@@ -181,6 +246,12 @@ function writeTestThenPush(out: TextWriter, condition: string, env: readonly str
     ...env.map((line) => `      ${line}`),
     "      TEST: ${{ matrix.test }}",
     `    run: docker run --rm "$${tested}" sh -c "$TEST"`,
+  ]);
+  if (rebuild) {
+    out.lines(rebuild);
+    return;
+  }
+  out.lines([
     "  - name: Push it",
     `    if: ${condition}matrix.test != '' && github.event_name != 'pull_request'`,
     "    env:",

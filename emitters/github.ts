@@ -10,7 +10,7 @@ import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
 import { writeJob } from "./github-job.ts";
-import { refuseUnrendered } from "./build-settings.ts";
+import { cacheSpecs, type CacheSpecs } from "./build-settings.ts";
 import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem } from "./options.ts";
@@ -90,7 +90,6 @@ export const github: Emitter<GithubOptions> = {
     },
   },
   emit(graph, options, context) {
-    refuseUnrendered(graph, "github");
     checkBuildArgsSurvive(graph);
     if ((options["workload-identity-provider"] === "") !== (options["service-account"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit github: workload identity needs both workload-identity-provider and service-account", hint: "give both, or neither (a user and a secret)" });
@@ -170,7 +169,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const entry = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags, tested, runners?.get(image.family), settings);
+      const entry = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags, tested, runners?.get(image.family), settings, settings.cache ? cacheSpecs(graph, image, "gha") : undefined);
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
       const added = 2 * (entry.length + 1);
       if (current.images.length > 0 && (current.images.length === MAX_MATRIX_JOBS || size + added + 128 > MAX_JOB_OUTPUT_BYTES)) {
@@ -226,6 +225,7 @@ function matrixEntry(
   tested: boolean,
   runner: readonly string[] | undefined,
   settings: EntrySettings,
+  cache: CacheSpecs | undefined,
 ): string {
   const value = (text: string) => (contentTags && base !== undefined ? text.split(base.reference).join(base.contentReference) : text);
   return JSON.stringify({
@@ -254,6 +254,9 @@ function matrixEntry(
         }
       : {}),
     ...(settings.target ? { target: literal(image.target ?? "") } : {}),
+    // What buildx is asked for beyond that (CSV and newline lists, as build-push-action reads them).
+    ...(settings.platforms ? { platforms: image.platforms.join(",") } : {}),
+    ...(settings.cache ? { "cache-from": cache!.from.join("\n"), "cache-to": cache!.to.join("\n") } : {}),
   });
 }
 
@@ -262,6 +265,10 @@ export interface EntrySettings {
   readonly aliases: boolean;
   readonly labels: boolean;
   readonly target: boolean;
+  readonly platforms: boolean;
+  readonly cache: boolean;
+  readonly provenance: "min" | "max" | null;
+  readonly sbom: boolean;
 }
 
 export function entrySettings(graph: BuildGraph): EntrySettings {
@@ -269,6 +276,10 @@ export function entrySettings(graph: BuildGraph): EntrySettings {
     aliases: graph.images.some((image) => image.aliases.length > 0),
     labels: graph.images.some((image) => image.labels.length > 0),
     target: graph.images.some((image) => image.target !== null),
+    platforms: graph.images.some((image) => image.platforms.length > 0),
+    cache: graph.cache !== null,
+    provenance: graph.attest.provenance,
+    sbom: graph.attest.sbom,
   };
 }
 

@@ -9,7 +9,7 @@ import { outputPathProblem } from "./options.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { commentText, makeValue, recipeWord, shellWord } from "./quoting.ts";
 import { CONTENT_TAGS_OPTION } from "./options.ts";
-import { refuseUnrendered } from "./build-settings.ts";
+import { attestSpecs, cacheSpecs, needsBuildx } from "./build-settings.ts";
 import { contentTag } from "../core/inputs.ts";
 import { argsText, remembered, TextWriter, writtenText } from "./text.ts";
 
@@ -26,7 +26,6 @@ export const make: Emitter<MakeOptions> = {
     "content-tags": CONTENT_TAGS_OPTION,
   },
   emit(graph, options, context) {
-    refuseUnrendered(graph, "make");
     checkRecipeLengths(graph);
     return [{ path: options.output, contents: writtenText((out) => writeMakefile(out, graph, context.matrixFile, options["content-tags"])) }];
   },
@@ -117,10 +116,15 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
     // A label the CI sets at build time takes the commit from REVISION.
     const labels = image.labels.map((label) => ` --label ${label.revision ? `${recipeWord(`${label.name}=`)}$(REVISION)` : recipeWord(`${label.name}=${label.value}`)}`).join("");
     const target = image.target === null ? "" : ` --target ${recipeWord(image.target)}`;
-    const build = `$(DOCKER) build $(BUILD_FLAGS) ${tags}${labels}${target} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
-    const pushAliases = aliases.map((alias) => `\t$(DOCKER) push ${alias}\n`).join("");
+    const rest = `${tags}${labels}${target} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
     // The family's smoke test runs in the built image before it is pushed: a failure pushes nothing of it or of what builds FROM it.
     const test = (ref: string) => (image.test === null ? "" : `$(DOCKER) run --rm ${ref} sh -c ${recipeWord(image.test)}`);
+    if (needsBuildx(graph, image)) {
+      writeBuildxRecipes(out, graph, image, base, rest, test, contentTags);
+      return;
+    }
+    const build = `$(DOCKER) build $(BUILD_FLAGS) ${rest}`;
+    const pushAliases = aliases.map((alias) => `\t$(DOCKER) push ${alias}\n`).join("");
     if (!contentTags) {
       out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t${build}
@@ -187,6 +191,49 @@ function withReference(text: string, base: ImageNode, baseWord: string): string 
 /** An image's reference as a shell word: a tag needs no quoting (core/graph.ts), and REPOSITORY=... moves every image. */
 function reference(image: ImageNode): string {
   return `'$(REPOSITORY)':'${image.tag}'`;
+}
+
+/**
+ * An image with platforms, a build cache or attestations is built by buildx (BuildKit):
+ * `push/ID` builds and pushes in one `buildx build --push` (every tag, the cache exported,
+ * the attestations attached, which a `docker push` of a loaded image would drop), after a
+ * native `--load` build for its test when it has one. `build/ID` loads a single-platform
+ * image, and builds a multi-platform one into the builder's cache only. buildx's builder
+ * pulls an image's base from the registry: `make push` pushes bases first.
+ */
+function writeBuildxRecipes(out: TextWriter, graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, rest: string, test: (ref: string) => string, contentTags: boolean): void {
+  const platforms = image.platforms.length === 0 ? "" : ` --platform ${image.platforms.join(",")}`;
+  // The cache image follows REPOSITORY=... when it is in the image's own repository.
+  const cacheImage = graph.cache?.repository ? undefined : `$(REPOSITORY):cache-${image.tag}`;
+  const cache = cacheSpecs(graph, image, "registry", `$(REPOSITORY):${image.tag}`, cacheImage);
+  // A spec is safe text around the REPOSITORY variable, which make expands.
+  const specWord = (spec: string) => spec.split("$(REPOSITORY)").map((part) => (part === "" ? "" : recipeWord(part))).join("'$(REPOSITORY)'");
+  const cacheFlags = [...cache.from.map((spec) => ` --cache-from ${specWord(spec)}`), ...cache.to.map((spec) => ` --cache-to ${specWord(spec)}`)].join("");
+  const attest = attestSpecs(graph).map((spec) => ` --attest ${recipeWord(spec)}`).join("");
+  // Attestations go with the push: an image loaded into docker keeps none.
+  const buildx = (output: string, withPlatforms = true) => `$(DOCKER) buildx build $(BUILD_FLAGS)${withPlatforms ? platforms : ""}${cacheFlags}${output === "--push" ? attest : ""} ${output} ${rest}`;
+  const local = image.platforms.length > 1 ? buildx("--output type=cacheonly") : buildx("--load");
+  const tested = image.test === null ? [] : [buildx("--load", false), test(contentTags ? contentReference(image) : reference(image))];
+  const publish = [...tested, buildx("--push")];
+  out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
+\t${local}
+`);
+  if (!contentTags) {
+    out.write(`push/${image.id}:${base ? ` push/${base.id}` : ""}
+${publish.map((line) => `\t${line}\n`).join("")}
+`);
+    return;
+  }
+  const aliases = image.aliases.map((alias) => aliasReference(alias));
+  out.write(`push/${image.id}:${base ? ` push/${base.id}` : ""}
+\tif $(call REGISTRY_HAS,${contentReference(image)}); then \\
+\t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'; \\
+\t  $(call POINT_TAG,${contentReference(image)},${reference(image)})${aliases.map((alias) => ` && \\\n\t  $(call POINT_TAG,${contentReference(image)},${alias})`).join("")}; \\
+\telse \\
+${publish.map((line) => `\t  ${line}`).join(" && \\\n")}; \\
+\tfi
+
+`);
 }
 
 /** An alias of the image, moved by REPOSITORY=... as its reference is (a tag needs no quoting). */

@@ -9,6 +9,7 @@ import { join, posix } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { imagesById, type BuildGraph, type ImageNode } from "../../core/graph.ts";
 import { attestSpecs, cacheSpecs, type CacheKind } from "../../emitters/build-settings.ts";
+import { evaluate, evaluateTemplate, truthy, type Context } from "./github-expressions.ts";
 
 export interface ImageView {
   readonly reference: string;
@@ -125,13 +126,16 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
       const calls = scripts[index] === undefined ? [step.args.map((a) => substitute(a, values))] : ran[next++]!;
       allCalls.push(...calls);
       pushedHere.push(...calls.filter((c) => c[0] === "push").map((c) => c[1]!));
-      const build = calls.find((c) => c[0] === "build");
+      // buildx builds and pushes in one call, every -t pushed (a plain `docker build` before it is for the test).
+      const buildx = calls.find((c) => c[0] === "buildx" && c[1] === "build" && c.includes("--push"));
+      if (buildx) for (let i = 2; i < buildx.length; i++) if (buildx[i] === "-t") pushedHere.push(buildx[i + 1]!);
+      const build = buildx ? buildx.slice(1) : calls.find((c) => c[0] === "build");
       if (!build) return;
       const image = dockerBuildView(build.slice(1));
       images.push(image);
       // What it waits for among the images (a login step is no image).
       // A plain step may wait for its base's test step (`REF-test`), which follows the base's build.
-      const imageStep = (id: string) => config.steps.some((other) => other.id === id && other.args[0] === "build") || config.steps.some((other) => other.id === id && other.entrypoint === "bash" && other.id !== "login");
+      const imageStep = (id: string) => config.steps.some((other) => other.id === id && other.args[0] === "build") || config.steps.some((other) => other.id === id && other.entrypoint === "bash" && other.id !== "login" && other.id !== "buildx");
       const waited = step.waitFor
         .filter((w) => w !== "-")
         .map((w) => (imageStep(w) ? w : w.endsWith("-test") && imageStep(w.slice(0, -"-test".length)) ? w.slice(0, -"-test".length) : undefined))
@@ -203,12 +207,24 @@ export function dockerBuildView(args: readonly string[]): ImageView {
   const buildArgs: Record<string, string> = {};
   const labels: Record<string, string> = {};
   let target: string | null = null;
+  let platforms: string[] = [];
+  const cacheFrom: string[] = [];
+  const cacheTo: string[] = [];
+  const attest: string[] = [];
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     if (arg === "-t") tags.push(args[++i]!);
     else if (arg === "-f") dockerfile = args[++i]!;
     else if (arg === "--target") target = args[++i]!;
+    // buildx's own (BuildKit): where the output goes is the caller's business.
+    else if (arg === "--platform") platforms = args[++i]!.split(",");
+    else if (arg === "--cache-from") cacheFrom.push(args[++i]!);
+    else if (arg === "--cache-to") cacheTo.push(args[++i]!);
+    else if (arg === "--attest") attest.push(args[++i]!);
+    else if (arg === "--push" || arg === "--load") continue;
+    else if (arg === "--builder") i++;
+    else if (arg === "--output") i++;
     else if (arg === "--build-arg" || arg === "--label") {
       const pair = args[++i]!;
       const equals = pair.indexOf("=");
@@ -220,8 +236,8 @@ export function dockerBuildView(args: readonly string[]): ImageView {
   // The tag, the content tag (inputs-<digest>) when there is one, then aliases.
   const content = tags.slice(1).find((tag) => /:inputs-[0-9a-f]{64}$/.test(tag));
   const aliases = tags.slice(1).filter((tag) => tag !== content);
-  const hasSettings = aliases.length > 0 || Object.keys(labels).length > 0 || target !== null;
-  const settings = hasSettings ? { settings: settingsView({ aliases, labels, platforms: [], target, cacheFrom: [], cacheTo: [], attest: [] }) } : {};
+  const hasSettings = aliases.length > 0 || Object.keys(labels).length > 0 || target !== null || platforms.length > 0 || cacheFrom.length > 0 || attest.length > 0;
+  const settings = hasSettings ? { settings: settingsView({ aliases, labels, platforms, target, cacheFrom, cacheTo, attest }) } : {};
   return { reference: tags[0]!, ...(content === undefined ? {} : { content }), dockerfile, context: rest[0]!, args: buildArgs, ...settings };
 }
 
@@ -250,7 +266,10 @@ export function evaluateWorkflowString(text: string): string {
  * Entries read from the workflow file are evaluated as GitHub evaluates them; entries
  * read with fromJSON (`--format matrix`) are data, which GitHub does not evaluate.
  */
-export function githubView(workflow: { jobs: Record<string, { needs?: string[]; strategy?: { matrix: { include: Record<string, string>[] } } }> }, from: "workflow" | "data" = "workflow"): OutputView & { readonly after: Readonly<Record<string, ReadonlySet<string>>> } {
+export function githubView(
+  workflow: { jobs: Record<string, { needs?: string[]; strategy?: { matrix: { include: Record<string, string>[] } }; steps?: WorkflowStep[] }> },
+  from: "workflow" | "data" = "workflow",
+): OutputView & { readonly after: Readonly<Record<string, ReadonlySet<string>>> } {
   const literal = from === "workflow" ? evaluateWorkflowString : (text: string) => text;
   const images: ImageView[] = [];
   const jobImages = new Map<string, string[]>();
@@ -258,25 +277,12 @@ export function githubView(workflow: { jobs: Record<string, { needs?: string[]; 
     // A job with no matrix builds no image (the schedule's update-lock job).
     if (job.strategy === undefined) continue;
     const references: string[] = [];
-    for (const entry of job.strategy.matrix.include) {
-      const args: Record<string, string> = {};
-      for (const line of buildPushActionList(literal(entry["build-args"] ?? ""))) {
-        const equals = line.indexOf("=");
-        args[line.slice(0, equals)] = line.slice(equals + 1);
-      }
-      const reference = literal(entry.image!);
-      const content = entry.content === undefined ? {} : { content: literal(entry.content) };
-      // build-push-action's tags, labels and target, from the entry's keys (the step writes the
-      // revision label as `${{ matrix.revision-label }}=${{ github.sha }}`: github.sha is REVISION).
-      const aliases = buildPushActionList(literal(entry.aliases ?? ""));
-      const labels: Record<string, string> = {};
-      for (const line of buildPushActionList(literal(entry.labels ?? ""))) labels[line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
-      if (entry["revision-label"]) labels[entry["revision-label"]] = REVISION;
-      const target = entry.target ? literal(entry.target) : null;
-      const hasSettings = aliases.length > 0 || Object.keys(labels).length > 0 || target !== null;
-      const settings = hasSettings ? { settings: settingsView({ aliases, labels, platforms: [], target, cacheFrom: [], cacheTo: [], attest: [] }) } : {};
-      images.push({ reference, ...content, dockerfile: literal(entry.dockerfile!), context: literal(entry.context!), args, ...settings });
-      references.push(reference);
+    for (const raw of job.strategy.matrix.include) {
+      // The entry as its steps see it: written in the file, GitHub evaluated it first.
+      const entry = Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, typeof value === "string" ? literal(value) : value])) as Record<string, string>;
+      const image = job.steps ? pushedImage(job.steps, entry) : entryImage(entry);
+      images.push(image);
+      references.push(image.reference);
     }
     jobImages.set(name, references);
   }
@@ -303,11 +309,69 @@ export function githubView(workflow: { jobs: Record<string, { needs?: string[]; 
  * (relaxQuotes) splits it into records, a record's fields are joined again with ',',
  * and every item is trimmed. Whatever this loses, the action loses.
  */
-export function buildPushActionList(input: string): string[] {
+export interface WorkflowStep {
+  readonly name?: string;
+  readonly uses?: string;
+  readonly if?: string;
+  readonly with?: Record<string, unknown>;
+}
+
+/**
+ * What a job's steps build for a matrix entry on a push to a publishing branch, when the
+ * registry lacks the image: the build-push-action step that runs and pushes (else the one
+ * that runs), its inputs evaluated as the runner evaluates them (scripts/validators/
+ * github-expressions.ts) and read as build-push-action reads them.
+ */
+function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>): ImageView {
+  const context: Context = { github: { event_name: "push", sha: REVISION }, matrix: entry, steps: { registry: { outputs: { has: "false" } }, base: { outcome: "skipped" } } };
+  const runs = steps.filter((step) => step.uses?.startsWith("docker/build-push-action") && (step.if === undefined || truthy(evaluate(step.if.replace(/^\$\{\{(.*)\}\}$/s, "$1"), context))));
+  const input = (step: WorkflowStep, name: string) => {
+    const value = step.with?.[name];
+    return value === undefined ? "" : String(evaluateTemplate(String(value), context) ?? "");
+  };
+  const step = runs.find((candidate) => truthy(evaluateTemplate(String(candidate.with?.push ?? "false"), context))) ?? runs[0];
+  if (!step) throw new Error(`github: no build-push-action step builds ${entry.id}`);
+  const args: Record<string, string> = {};
+  for (const line of buildPushActionList(input(step, "build-args"))) args[line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
+  const tags = buildPushActionList(input(step, "tags"), false);
+  const content = tags.slice(1).find((tag) => /:inputs-[0-9a-f]{64}$/.test(tag));
+  const aliases = tags.slice(1).filter((tag) => tag !== content);
+  const labels: Record<string, string> = {};
+  for (const line of buildPushActionList(input(step, "labels"))) labels[line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
+  const target = input(step, "target") || null;
+  const platforms = buildPushActionList(input(step, "platforms"), false);
+  const cacheFrom = buildPushActionList(input(step, "cache-from"));
+  const cacheTo = buildPushActionList(input(step, "cache-to"));
+  const provenance = input(step, "provenance");
+  const attest = [...(provenance !== "" && provenance !== "false" ? [`type=provenance,${provenance}`] : []), ...(input(step, "sbom") === "true" ? ["type=sbom"] : [])];
+  const hasSettings = aliases.length > 0 || Object.keys(labels).length > 0 || target !== null || platforms.length > 0 || cacheFrom.length > 0 || attest.length > 0;
+  return {
+    reference: tags[0]!,
+    ...(content === undefined ? {} : { content }),
+    dockerfile: input(step, "file"),
+    context: input(step, "context"),
+    args,
+    ...(hasSettings ? { settings: settingsView({ aliases, labels, platforms, target, cacheFrom, cacheTo, attest }) } : {}),
+  };
+}
+
+/** A matrix entry read alone (`--format matrix` with no steps): its image, args and content reference. */
+function entryImage(entry: Record<string, string>): ImageView {
+  const args: Record<string, string> = {};
+  for (const line of buildPushActionList(entry["build-args"] ?? "")) args[line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
+  return { reference: entry.image!, ...(entry.content === undefined ? {} : { content: entry.content }), dockerfile: entry.dockerfile!, context: entry.context!, args };
+}
+
+/**
+ * A list input as build-push-action reads it (@docker/actions-toolkit's Util.getInputList):
+ * CSV lines, quotes relaxed, each item trimmed, empty ones dropped; `ignoreComma` (build-args,
+ * labels, cache-from, cache-to) keeps a line whole, else (tags, platforms) a comma splits it.
+ */
+export function buildPushActionList(input: string, ignoreComma = true): string[] {
   const trimmed = input.trim();
   if (trimmed === "") return [];
   const records = parseCsv(trimmed, { columns: false, relaxQuotes: true, relaxColumnCount: true, skipEmptyLines: true }) as string[][];
-  return records.map((record) => record.join(",")).filter((item) => item).map((item) => item.trim());
+  return records.flatMap((record) => (ignoreComma ? [record.join(",")] : record)).filter((item) => item).map((item) => item.trim());
 }
 
 /**
@@ -367,6 +431,13 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
       const image = dockerBuildView(call.slice(1));
       images.push(image);
       order.push(image.reference);
+    } else if (call[0] === "buildx" && call[1] === "build") {
+      // A buildx image is built and pushed by one `--push` build (a `--load` one before it is for its test).
+      if (!call.includes("--push")) continue;
+      const image = dockerBuildView(call.slice(2));
+      images.push(image);
+      order.push(image.reference);
+      for (let i = 2; i < call.length; i++) if (call[i] === "-t") pushes.push(call[i + 1]!);
     } else if (call[0] === "push") pushes.push(call[1]!);
     else if (call[0] === "manifest" && call[1] === "inspect") continue;
     else if (call[0] === "run" && call[1] === "--rm") tests.push(call[2]!);

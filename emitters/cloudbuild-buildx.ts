@@ -1,0 +1,72 @@
+// Cloud Build steps for an image with platforms, a build cache or attestations: buildx
+// (BuildKit) in the docker builder image, with a builder of the docker-container driver
+// that one setup step makes (and QEMU, for other platforms than the worker's). Every step
+// of a build shares one daemon and /builder/home, so the builder made once serves all.
+//
+// BuildKit's builder pulls an image's base from the registry, which the base's own step
+// pushed (`--push`: every tag, the cache exported, the attestations attached). A build that
+// pushes nothing (`_PUSH=false`, a pull request's) builds with `docker build` instead, for
+// the worker's platform, into the shared daemon where the images built FROM it find it.
+
+import { cacheReference, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { attestSpecs, cacheSpecs } from "./build-settings.ts";
+
+export const BUILDX_STEP = "buildx";
+const BUILDER = "caliban-images";
+
+/** The setup step: QEMU's handlers when an image has other platforms, and the builder. */
+export function buildxSetupStep(graph: BuildGraph, builder: string, waitFor: string) {
+  const platforms = graph.images.some((image) => image.platforms.length > 0);
+  const script = [
+    "set -euo pipefail",
+    ...(platforms ? ["docker run --privileged --rm tonistiigi/binfmt --install all"] : []),
+    `docker buildx create --name ${BUILDER} --driver docker-container --use`,
+    "",
+  ].join("\n");
+  return { id: BUILDX_STEP, name: builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] };
+}
+
+/**
+ * The image's step script. `word` writes a shell word for a Cloud Build step (its '$'
+ * doubled); `settings` are its -t, --label and --target words; `args` its --build-arg words.
+ */
+export function buildxScript(
+  graph: BuildGraph,
+  image: ImageNode,
+  contentTags: boolean,
+  gated: boolean,
+  word: (text: string) => string,
+  settings: string,
+  args: string,
+): string {
+  const content = image.contentReference;
+  const aliases = image.aliases.map((alias) => `${image.repository}:${alias}`);
+  const tags = `-t ${image.reference}${contentTags ? ` -t ${content}` : ""}${settings}`;
+  const source = `-f ${word(image.dockerfile)}${args} ${word(image.context)}`;
+  const cache = cacheSpecs(graph, image, "registry", image.reference, cacheReference(graph, image));
+  const cacheFlags = [...cache.from.map((spec) => ` --cache-from ${spec}`), ...cache.to.map((spec) => ` --cache-to ${spec}`)].join("");
+  const attest = attestSpecs(graph).map((spec) => ` --attest ${spec}`).join("");
+  const platforms = image.platforms.length === 0 ? "" : ` --platform ${image.platforms.join(",")}`;
+  const tested = contentTags ? content : image.reference;
+  const test = image.test === null ? [] : [`docker run --rm ${tested} sh -c ${word(image.test)}`];
+  const push = [
+    ...(image.test === null ? [] : [`docker build ${tags} ${source}`, ...test]),
+    `docker buildx build --builder ${BUILDER}${platforms}${cacheFlags}${attest} --push ${tags} ${source}`,
+  ];
+  const local = [`docker build ${tags} ${source}`, ...test];
+  const indent = (lines: readonly string[], depth: number) => lines.map((line) => `${"  ".repeat(depth)}${line}`);
+  const build = (depth: number) => (gated ? [`${"  ".repeat(depth)}if [ "$_PUSH" = true ]; then`, ...indent(push, depth + 1), `${"  ".repeat(depth)}else`, ...indent(local, depth + 1), `${"  ".repeat(depth)}fi`] : indent(push, depth));
+  if (!contentTags) return ["set -euo pipefail", ...build(0), ""].join("\n");
+  // The registry has it: its tags (every platform's manifest) are pointed at it.
+  const retag = [`docker buildx imagetools create ${[image.reference, ...aliases].map((reference) => `--tag ${reference}`).join(" ")} ${content}`];
+  return [
+    "set -euo pipefail",
+    `if docker manifest inspect ${content} > /dev/null 2>&1; then`,
+    `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
+    ...(gated ? ['  if [ "$_PUSH" = true ]; then', ...indent(retag, 2), "  fi"] : indent(retag, 1)),
+    "else",
+    ...build(1),
+    "fi",
+    "",
+  ].join("\n");
+}
