@@ -2,7 +2,6 @@
 // `--cache-from`, `--cache-to` and `--attest` take, as bake's `cache-from`, `cache-to`
 // and `attest` do). Each emitter writes these strings in its language.
 
-import { CalibanError } from "../core/errors.ts";
 import { cacheReference, type BuildGraph, type ImageNode } from "../core/graph.ts";
 
 export type CacheKind = "registry" | "gha" | "inline";
@@ -44,22 +43,4 @@ export function attestSpecs(graph: BuildGraph): string[] {
 /** Whether an image needs buildx (BuildKit) rather than a plain `docker build`: platforms, a cache or attestations. */
 export function needsBuildx(graph: BuildGraph, image: ImageNode): boolean {
   return image.platforms.length > 0 || graph.cache !== null || graph.attest.provenance !== null || graph.attest.sbom;
-}
-
-/**
- * An emitter that does not yet render platforms, a build cache or attestations refuses a
- * graph that sets them, rather than build something else than the matrix says.
- */
-export function refuseUnrendered(graph: BuildGraph, emitter: string): void {
-  const set: string[] = [];
-  const platforms = graph.images.find((image) => image.platforms.length > 0);
-  if (platforms) set.push(`platforms (family ${platforms.family})`);
-  if (graph.cache !== null) set.push("[cache]");
-  if (graph.attest.provenance !== null || graph.attest.sbom) set.push("[attest]");
-  if (set.length === 0) return;
-  throw new CalibanError({
-    code: "EMITTER",
-    message: `emit ${emitter}: the matrix sets ${set.join(", ")}, which emit ${emitter} does not render yet`,
-    hint: "emit bake renders them (docker buildx bake); or leave them out of the matrix for this emitter",
-  });
 }

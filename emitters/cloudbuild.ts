@@ -142,6 +142,9 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     if ((options["login-secret"] === "") !== (options["login-user"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: a registry login needs both login-secret and login-user", hint: "give both, or neither (Google's registries need no login)" });
     }
+    if (graph.cache?.type === "gha") {
+      throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: [cache] type = \"gha\" is GitHub Actions' own cache, which a Cloud Build step cannot reach", hint: 'use type = "registry" (the default for Cloud Build when [cache] names no type)' });
+    }
     checkArgLengths(graph, options["max-arg-length"], options["content-tags"]);
     const { images } = graph;
     // With content tags an image is one step (look up, then build and push, or retag); else a build step and a push step.

@@ -1,0 +1,96 @@
+// Issue 20 beyond the readback (emitters/readback.test.ts compares every output's tags,
+// labels, platforms, target, cache and attestations with the plan, as a push builds them):
+// what a pull request's build gets, what `make all` builds, the limits of each CI.
+
+import { describe, expect, test } from "bun:test";
+import { parse as parseYaml } from "yaml";
+import { emitLoaded } from "../cli/emit.ts";
+import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
+import { builtin, planText } from "../fixtures/test-helpers.ts";
+import { evaluate, evaluateTemplate } from "../scripts/validators/github-expressions.ts";
+import { cloudbuildView, recordingDocker, REVISION } from "../scripts/validators/readback.ts";
+import { emittedText } from "./contract.ts";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const fixture = async () => loadFixture(fixtureCases().find((f) => f.name === "build-settings")!);
+
+describe("GitHub", () => {
+  test("a pull request's build is for the runner's platform, reads and writes no cache, has no attestation, and is loaded, not pushed", async () => {
+    const { loaded, graph } = await fixture();
+    const workflow = parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph)[0]!));
+    for (const job of Object.values(workflow.jobs) as { strategy: { matrix: { include: Record<string, string>[] } }; steps: { uses?: string; if?: string; with?: Record<string, unknown> }[] }[]) {
+      for (const entry of job.strategy.matrix.include) {
+        const context = { github: { event_name: "pull_request", sha: REVISION }, matrix: entry, steps: { registry: { outputs: { has: "false" } } } };
+        const builds = job.steps.filter((step) => step.uses?.startsWith("docker/build-push-action") && (step.if === undefined || evaluate(step.if, context) === true));
+        expect(builds).toHaveLength(1);
+        const input = (name: string) => evaluateTemplate(String(builds[0]!.with![name] ?? ""), context);
+        expect({ platforms: input("platforms"), from: input("cache-from"), to: input("cache-to"), provenance: input("provenance"), sbom: input("sbom"), push: input("push"), load: input("load") }).toEqual({
+          platforms: "",
+          from: "",
+          to: "",
+          provenance: "false",
+          sbom: "false",
+          push: false,
+          load: true,
+        });
+        // QEMU is not set up for it either.
+        const qemu = job.steps.find((step) => step.uses?.startsWith("docker/setup-qemu-action"))!;
+        expect(evaluate(qemu.if!, context)).toBe(false);
+      }
+    }
+  });
+});
+
+describe("Cloud Build", () => {
+  test("with _PUSH=false (a pull request's trigger) a buildx image is built by docker build into the shared daemon, and nothing is pushed", async () => {
+    // The fixture with [publish], whose triggers say whether a build pushes.
+    const { loaded, graph } = await planText(`${readFileSync(join(REPO_ROOT, "fixtures/build-settings/matrix.toml"), "utf8")}\n[publish]\n`);
+    const configs = emitLoaded(builtin("cloudbuild"), loaded, graph, ["triggers=false"]).filter((file) => file.path.endsWith(".json"));
+    expect(cloudbuildView(configs.map(emittedText)).calls.some((call) => call[0] === "buildx" && call.includes("--push"))).toBe(true);
+    const view = cloudbuildView(configs.map(emittedText), [], { _PUSH: "false" });
+    expect(view.calls.filter((call) => call[0] === "push" || call.includes("--push"))).toEqual([]);
+    expect(view.calls.filter((call) => call[0] === "build").length).toBe(graph.images.length);
+  });
+  test("[cache] type gha is GitHub's own: refused", async () => {
+    const { loaded, graph } = await planText('repository = "r.io/x"\n[images.a]\ntag = "a"\n[cache]\ntype = "gha"\n');
+    expect(() => emitLoaded(builtin("cloudbuild"), loaded, graph)).toThrow("a Cloud Build step cannot reach");
+  });
+});
+
+describe("make", () => {
+  test("make all: a multi-platform image is built into buildx's cache only, a single-platform one is loaded; nothing is pushed", async () => {
+    const { loaded, graph } = await planText(`repository = "r.io/x"
+[images.multi]
+tag = "multi"
+platforms = ["linux/amd64", "linux/arm64"]
+[images.single]
+tag = "single"
+[cache]
+`);
+    const docker = recordingDocker();
+    const directory = mkdtempSync(join(docker.directory, "make-"));
+    writeFileSync(join(directory, "Makefile"), emittedText(emitLoaded(builtin("make"), loaded, graph)[0]!));
+    const run = Bun.spawnSync(["make", "all", `DOCKER=${docker.path}`], { cwd: directory });
+    expect(run.exitCode).toBe(0);
+    const builds = docker.calls().map((call) => ({ platforms: call[call.indexOf("--platform") + 1], output: call.includes("--load") ? "load" : call.includes("--push") ? "push" : call[call.indexOf("--output") + 1] }));
+    expect(builds).toEqual([
+      { platforms: "linux/amd64,linux/arm64", output: "type=cacheonly" },
+      { platforms: "buildx", output: "load" },
+    ]);
+  });
+});
+
+describe("GitHub's expressions, as the readback evaluates them", () => {
+  test("&& and || return an operand; '' and false are falsy; string comparison ignores case; format", () => {
+    const context = { github: { event_name: "Push", sha: "abc" }, matrix: { empty: "", list: "a,b" } };
+    expect(evaluate("github.event_name == 'push'", context)).toBe(true);
+    expect(evaluate("matrix.list && 'x' || 'y'", context)).toBe("x");
+    expect(evaluate("matrix.empty && 'x' || 'y'", context)).toBe("y");
+    expect(evaluate("true && '' || 'fallback'", context)).toBe("fallback");
+    expect(evaluate("!(matrix.empty != '') && matrix.list || ''", context)).toBe("a,b");
+    expect(evaluate("format('{0}={1}', 'k', github.sha)", context)).toBe("k=abc");
+    expect(evaluateTemplate("x-${{ matrix.list }}-y", context)).toBe("x-a,b-y");
+    expect(evaluate("matrix.missing", context)).toBeNull();
+  });
+});
