@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { fixtureCases, goldenDifferences, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { runCli } from "../fixtures/test-helpers.ts";
-import { dockerBuildView, normaliseImages, planView, recordingDocker } from "../scripts/validators/readback.ts";
+import { dockerBuildView, normaliseImages, planView, recordingDocker, REVISION } from "../scripts/validators/readback.ts";
 import { builtinEmitters } from "./index.ts";
 import { loadPlugins, registerEmitters } from "./plugins.ts";
 import { emitLoaded } from "../cli/emit.ts";
@@ -46,7 +46,7 @@ describe("the GitLab CI example plugin, tested like a built-in", () => {
       // The shell is the consumer of `script`: run every line with a recording docker.
       const docker = recordingDocker();
       const script = jobs.flatMap(([, job]) => job.script).join("\n");
-      const shell = Bun.spawnSync(["bash", "-e", "-c", script], { env: { PATH: `${docker.directory}:/usr/bin:/bin` } });
+      const shell = Bun.spawnSync(["bash", "-e", "-c", script], { env: { PATH: `${docker.directory}:/usr/bin:/bin`, CI_COMMIT_SHA: REVISION } });
       expect(shell.exitCode).toBe(0);
       const builds = docker.calls().filter((call) => call[0] === "build");
       expect(normaliseImages(builds.map((call) => dockerBuildView(call.slice(1))))).toEqual(normaliseImages(planView(graph, false).images)); // the example writes no content tags
