@@ -34,6 +34,9 @@ export const bake: Emitter<BakeOptions> = {
   },
   emit(graph, options, context) {
     checkDockerfiles(graph);
+    if (options.variable === "REVISION" && hasRevisionLabels(graph)) {
+      throw new CalibanError({ code: "EMITTER", message: 'emit bake: the variable "REVISION" holds the commit the labels name; the repository needs another', hint: "--option variable=REPOSITORY (the default)" });
+    }
     return [{ path: options.output, contents: writtenText((out) => writeBakeFile(out, graph, options.variable, context.matrixFile, options["content-tags"])) }];
   },
 };
@@ -59,7 +62,7 @@ function* writeBakeFile(out: TextWriter, graph: BuildGraph, variable: string, ma
     "}",
   ]);
   // A label the CI sets at build time (the commit): REVISION=$(git rev-parse HEAD) docker buildx bake.
-  if (graph.images.some((image) => image.labels.some((label) => label.revision))) {
+  if (hasRevisionLabels(graph)) {
     out.lines(["", "# The commit being built, for the labels that name it: REVISION=$(git rev-parse HEAD) docker buildx bake", 'variable "REVISION" {', '  default = ""', "}"]);
   }
   writeGroup(out, "default", graph.images.map((image) => image.id));
@@ -103,6 +106,10 @@ target "${image.id}" {
 ${settingsBlock(graph, image, variable)}${argsBlock}${contextsBlock}}
 `);
   };
+}
+
+function hasRevisionLabels(graph: BuildGraph): boolean {
+  return graph.images.some((image) => image.labels.some((label) => label.revision));
 }
 
 /** Labels, platforms, target, cache and attestations, as bake's own attributes. */

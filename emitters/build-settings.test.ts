@@ -94,3 +94,9 @@ describe("GitHub's expressions, as the readback evaluates them", () => {
     expect(evaluate("matrix.missing", context)).toBeNull();
   });
 });
+
+test("bake: the commit's variable is REVISION, so a repository variable of that name is refused when a label names the commit (a fuzz case)", async () => {
+  const { loaded, graph } = await planText('labels = { "org.opencontainers.image.revision" = "{revision}" }\nrepository = "r.io/x"\n[images.a]\ntag = "a"\n');
+  expect(() => emitLoaded(builtin("bake"), loaded, graph, ["variable=REVISION"])).toThrow('the variable "REVISION" holds the commit');
+  expect(emittedText(emitLoaded(builtin("bake"), loaded, graph, ["variable=REPO"])[0]!)).toContain('variable "REVISION"');
+});

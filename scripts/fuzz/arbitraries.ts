@@ -24,6 +24,12 @@ export interface FamilyModel {
   /** Literal text (written with the template's braces doubled); "." and "Dockerfile" are common. */
   readonly dockerfile: string;
   readonly context: string;
+  /** Labels of hostile text (issue 20), the commit's among them when `revision`. */
+  readonly labels: readonly (readonly [string, string])[];
+  readonly revision: boolean;
+  /** An alias `al-...` (as unique as the tag) and a target stage. */
+  readonly alias: boolean;
+  readonly target: boolean;
 }
 
 export interface MatrixModel {
@@ -79,6 +85,10 @@ export const matrixModel: fc.Arbitrary<MatrixModel> = fc
           args: fc.option(fc.array(fc.oneof(fc.record({ axis: fc.nat(axes.length - 1) }), fc.record({ template: hostileText })), { maxLength: 3 }), { nil: undefined }),
           dockerfile: path,
           context: path,
+          labels: fc.uniqueArray(fc.tuple(fc.constantFrom("a.b", "org.opencontainers.image.title", "x/y", "z-1"), hostileText), { maxLength: 2, selector: ([name]) => name }),
+          revision: fc.boolean(),
+          alias: fc.boolean(),
+          target: fc.boolean(),
         }),
         { minLength: 1, maxLength: 3 },
       )
@@ -90,7 +100,18 @@ export const matrixModel: fc.Arbitrary<MatrixModel> = fc
           const span = new Set([...family.axes, ...(from === undefined ? [] : families[from]!.axes)]);
           const axesOfFamily = [...span].sort();
           const args = family.args?.filter((item) => !("axis" in item) || span.has(item.axis));
-          families.push({ name: names[index]!, axes: axesOfFamily, from, args, dockerfile: family.dockerfile, context: family.context });
+          families.push({
+            name: names[index]!,
+            axes: axesOfFamily,
+            from,
+            args,
+            dockerfile: family.dockerfile,
+            context: family.context,
+            labels: family.labels,
+            revision: family.revision,
+            alias: family.alias,
+            target: family.target,
+          });
         });
         return { file, axes, families, emit };
       }),
@@ -116,6 +137,10 @@ export function matrixToml(model: MatrixModel): string {
     lines.push(`matrix = [${axes.map((axis) => tomlString(axis)).join(", ")}]`);
     lines.push(`dockerfile = ${tomlString(literally(family.dockerfile))}`, `context = ${tomlString(literally(family.context))}`);
     if (family.from !== undefined) lines.push(`from = ${tomlString(model.families[family.from]!.name)}`);
+    const labels = [...family.labels.map(([name, text]) => `${tomlString(name)} = ${tomlString(literally(text))}`), ...(family.revision ? ['"org.opencontainers.image.revision" = "{revision}"'] : [])];
+    if (labels.length > 0) lines.push(`labels = { ${labels.join(", ")} }`);
+    if (family.alias) lines.push(`aliases = [${tomlString(["al", family.name, ...axes.map((axis) => `{${axis}}`)].join("-"))}]`);
+    if (family.target) lines.push('target = "final"');
     if (family.args) {
       const items = family.args.map((item) => ("axis" in item ? tomlString(model.axes[item.axis]!.name) : `{ LITERAL = ${tomlString(literally(item.template))} }`));
       lines.push(`args = [${items.join(", ")}]`);

@@ -47,7 +47,7 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
     expect(made.stderr).toBe("");
   }
 
-  const mangled = graph.images.some((image) => image.args.some((arg) => MANGLED_BY_BUILD_PUSH_ACTION(arg.value)));
+  const mangled = graph.images.some((image) => image.args.some((arg) => MANGLED_BY_BUILD_PUSH_ACTION(arg.value)) || image.labels.some((label) => !label.revision && MANGLED_BY_BUILD_PUSH_ACTION(label.value)));
   let workflow: string | undefined;
   try {
     workflow = emittedText(emitLoaded(emitter("github"), loaded, graph)[0]!);
@@ -68,11 +68,15 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
     expect(githubView(read).images).toEqual(plan.images);
     const lines = runnerOutputs(emittedText(emitLoaded(emitter("github"), loaded, graph, ["format=matrix"])[0]!));
     const include = Object.values(lines).flatMap((line) => JSON.parse(line).include);
-    expect(githubView({ jobs: { all: { strategy: { matrix: { include } } } } }, "data").images).toEqual(plan.images);
+    // The matrices as data, read by the same build step (every job's is the same).
+    const { steps } = Object.values(read.jobs)[0] as { steps: [] };
+    expect(githubView({ jobs: { all: { strategy: { matrix: { include } }, steps } } }, "data").images).toEqual(plan.images);
   }
 
   // bake reads a dockerfile relative to its context: where that depends on the directory, the emitter refuses.
-  const placeable = graph.images.every((image) => relativeToContext(image.context, image.dockerfile) !== undefined);
+  // The commit's variable is REVISION: a repository variable of that name is refused.
+  const revision = graph.images.some((image) => image.labels.some((label) => label.revision));
+  const placeable = graph.images.every((image) => relativeToContext(image.context, image.dockerfile) !== undefined) && !(revision && model.emit.bake.variable === "REVISION");
   let bake: string | undefined;
   try {
     bake = emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!);
@@ -83,7 +87,7 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
   if (bake !== undefined) {
     const parsed = (await parseHcl("docker-bake.hcl", bake)) as { target: Record<string, unknown>; variable: Record<string, unknown> };
     expect(Object.keys(parsed).sort()).toEqual(["group", "target", "variable"]);
-    expect(Object.keys(parsed.variable)).toEqual([model.emit.bake.variable]);
+    expect(Object.keys(parsed.variable).sort()).toEqual([model.emit.bake.variable, ...(revision ? ["REVISION"] : [])].sort());
     expect(Object.keys(parsed.target).sort()).toEqual(graph.images.map((i) => i.id).sort());
   }
   return cloudbuild;
