@@ -13,9 +13,10 @@ import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath
 import { familyOrder } from "./family-order.ts";
 import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type BuildLabel, type FamilyNode, type ImageNode } from "./graph.ts";
 import type { Axis, AxisValue, Family, Matrix } from "./matrix.ts";
-import { resolveFroms } from "./dockerfile-from.ts";
 import { contentTag, InputsDigester, NO_SOURCES, type SourceTree } from "./inputs.ts";
-import { isLockable, lockFileName, readLock, type Lock } from "./lock.ts";
+import { lockFileName, readLock, type Lock } from "./lock.ts";
+import { setArg } from "./build-args.ts";
+import { UpstreamPinner } from "./plan-upstream.ts";
 import { TAG_PATTERN } from "./names.ts";
 import type { Template } from "./template.ts";
 
@@ -73,19 +74,18 @@ class Planner {
   private readonly fromArgs = new Map<string, Map<ImageNode, BuildArg>>();
   /** The families another builds FROM. */
   private readonly bases: ReadonlySet<string>;
-  /** External base images the Dockerfiles name that the lock has no digest for. */
-  private readonly unlocked = new Set<string>();
+  /** With a lock file: pins each image's external bases (core/plan-upstream.ts). */
+  private readonly pinner: UpstreamPinner | undefined;
   /** Alias templates already reported as giving an invalid tag (family, index). */
   private readonly badAliases = new Set<string>();
-  /** Pinned args by name and value, shared by the images that have them. */
-  private readonly pinnedArgs = new Map<string, BuildArg>();
 
   constructor(
     private readonly matrix: Matrix,
     private readonly repository: string,
     private readonly digester: InputsDigester,
-    private readonly lock: Lock | undefined,
+    lock: Lock | undefined,
   ) {
+    this.pinner = lock === undefined ? undefined : new UpstreamPinner(lock, digester, repository);
     this.usedIds = new Set(["default", ...matrix.families.map((f) => f.name)]);
     this.bases = new Set(matrix.families.flatMap((f) => (f.from === undefined ? [] : [f.from])));
   }
@@ -100,7 +100,7 @@ class Planner {
       publish: this.matrix.publish,
       axes: [...this.matrix.axes.values()].map((axis) => ({ name: axis.name, values: axis.values.map((v) => v.name) })),
       families: this.matrix.families.map((f) => nodes.get(f.name)!),
-      lock: this.lock ? { file: this.lock.file, unlocked: [...this.unlocked].sort() } : null,
+      lock: this.pinner ? { file: this.pinner.lock.file, unlocked: [...this.pinner.unlocked].sort() } : null,
       cache: this.matrix.cache ? { type: this.matrix.cache.type ?? null, repository: this.matrix.cache.repository ?? null } : null,
       attest: { provenance: this.matrix.attest.provenance ?? null, sbom: this.matrix.attest.sbom },
       images: this.images,
@@ -208,7 +208,7 @@ class Planner {
     const args = this.args(compiled, indices, base);
     const dockerfile = compiled.fixedDockerfile ?? this.expand(compiled.dockerfile, compiled, indices, base, compiled.dockerfilePath);
     const context = compiled.fixedContext ?? this.expand(compiled.context, compiled, indices, base, compiled.contextPath);
-    const upstream = this.lock ? this.pinUpstream(dockerfile, context, args, base) : NO_UPSTREAM;
+    const upstream = this.pinner ? this.pinner.pin(dockerfile, context, args, base) : NO_UPSTREAM;
     const labels = compiled.labels.length === 0 ? NO_LABELS : compiled.labels.map(({ name, parts, revision, keyPath }) => ({ name, value: revision ? "" : this.expand(parts, compiled, indices, base, keyPath), revision }));
     const target = compiled.target === undefined ? null : this.expand(compiled.target, compiled, indices, base, [...family.keyPath, "target"]);
     if (target !== null && !STAGE_PATTERN.test(target)) {
@@ -267,37 +267,6 @@ class Planner {
       aliases.push(alias);
     }
     return aliases;
-  }
-
-  /**
-   * The external images the image's Dockerfile builds FROM (not the graph's own), each
-   * as `REF@sha256:...` from the lock. Where a FROM is one build arg (`FROM $BASE`), that
-   * arg is set to the pinned reference, so the build pulls exactly the locked image.
-   */
-  private pinUpstream(dockerfile: string, context: string, args: BuildArg[], base: ImageNode | undefined): readonly string[] {
-    const parsed = this.digester.dockerfile(dockerfile, context);
-    if (parsed === undefined) return NO_UPSTREAM;
-    const upstream: string[] = [];
-    for (const from of resolveFroms(parsed, args)) {
-      const { reference } = from;
-      if (!isLockable(reference, base?.reference, this.repository)) continue;
-      const digest = this.lock!.digests.get(reference);
-      if (digest === undefined) {
-        this.unlocked.add(reference);
-        continue;
-      }
-      const pinned = `${reference}@${digest}`;
-      if (!upstream.includes(pinned)) upstream.push(pinned);
-      if (from.pinArg !== undefined) setArg(args, this.pinnedArg(from.pinArg, pinned));
-    }
-    return upstream.length === 0 ? NO_UPSTREAM : upstream;
-  }
-
-  private pinnedArg(name: string, value: string): BuildArg {
-    const key = `${name}\u0000${value}`;
-    let arg = this.pinnedArgs.get(key);
-    if (!arg) this.pinnedArgs.set(key, (arg = { name, value }));
-    return arg;
   }
 
   /** Build args in order; a later arg of the same name replaces an earlier one's value, in its place. */
@@ -387,16 +356,6 @@ function exactBaseArg(args: readonly BuildArg[], name: string | undefined, base:
   return arg !== undefined && arg.value === base.reference ? arg.name : null;
 }
 
-/** Sets an arg: a later arg of the same name replaces the earlier one, in its place. Args are few: a scan beats a map. */
-function setArg(args: BuildArg[], arg: BuildArg): void {
-  for (let i = 0; i < args.length; i++) {
-    if (args[i]!.name === arg.name) {
-      args[i] = arg;
-      return;
-    }
-  }
-  args.push(arg);
-}
 
 /** The axis values a combination's indices stand for (for messages: the hot path keeps indices). */
 function valuesAt(axes: readonly Axis[], indices: Indices): AxisValue[] {

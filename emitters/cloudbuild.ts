@@ -8,7 +8,7 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import { distinctArgs, imagesById, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { distinctArgs, imagesById, type BuildGraph } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { imageReferenceProblem, registryHost } from "../core/names.ts";
 import type { EmittedFile, Emitter } from "./contract.ts";
@@ -16,7 +16,8 @@ import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
 import { triggerFiles } from "./cloudbuild-triggers.ts";
 import { needsBuildx } from "./build-settings.ts";
 import { BUILDX_STEP, buildxScript, buildxSetupStep } from "./cloudbuild-buildx.ts";
-import { doubleDollars, shellWord } from "./quoting.ts";
+import { argWords, buildSettingArgs, scriptWord, settingWords, stepArg, stepScript } from "./cloudbuild-steps.ts";
+import { shellWord } from "./quoting.ts";
 import { writtenText } from "./text.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number | boolean> {
@@ -234,75 +235,6 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
   };
 }
 
-/**
- * An image's step with content tags, a bash script: when the registry has the image's
- * content reference, the image is pulled and its tag pushed (the daemon is shared, so a
- * later step building FROM it finds it); otherwise it is built FROM its base's content
- * reference and pushed under both.
- */
-/** A shell word of a step's script, '$' doubled for Cloud Build: the script's own `$_PUSH` and `$COMMIT_SHA` are its substitutions. */
-function scriptWord(text: string): string {
-  return stepArg(shellWord(text));
-}
-
-/** The --build-arg words of a step's script; with content tags, a base is named by its content reference. */
-function argWords(image: ImageNode, base: ImageNode | undefined, contentTags: boolean): string {
-  return image.args
-    .map((arg) => {
-      const value = base === undefined || !contentTags ? arg.value : arg.value.split(base.reference).join(base.contentReference);
-      return ` --build-arg ${scriptWord(`${arg.name}=${value}`)}`;
-    })
-    .join("");
-}
-
-/** Aliases (-t), labels (--label, the commit from $COMMIT_SHA) and target (--target) as words of a step's script. */
-function settingWords(image: ImageNode): string {
-  return [
-    ...image.aliases.map((alias) => ` -t ${image.repository}:${alias}`),
-    ...image.labels.map((label) => ` --label ${label.revision ? `${scriptWord(`${label.name}=`)}$COMMIT_SHA` : scriptWord(`${label.name}=${label.value}`)}`),
-    ...(image.target === null ? [] : [` --target ${scriptWord(image.target)}`]),
-  ].join("");
-}
-
-function stepScript(image: ImageNode, base: ImageNode | undefined, gated: boolean): string {
-  const content = image.contentReference;
-  const word = scriptWord;
-  const args = [argWords(image, base, true)];
-  // References need no quoting (core/graph.ts).
-  const aliases = image.aliases.map((alias) => `${image.repository}:${alias}`);
-  const retag = [`  docker pull ${content}`, ...[image.reference, ...aliases].flatMap((reference) => [`  docker tag ${content} ${reference}`, `  docker push ${reference}`])];
-  const publish = [`  docker push ${content}`, `  docker push ${image.reference}`, ...aliases.map((reference) => `  docker push ${reference}`)];
-  // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
-  const settings = settingWords(image);
-  const when = (lines: string[]) => (gated ? ['  if [ "$_PUSH" = true ]; then', ...lines.map((line) => `  ${line}`), "  fi"] : lines);
-  return [
-    "set -euo pipefail",
-    `if docker manifest inspect ${content} > /dev/null 2>&1; then`,
-    `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
-    ...when(retag),
-    "else",
-    `  docker build -t ${image.reference} -t ${content}${settings} -f ${word(image.dockerfile)}${args.join("")} ${word(image.context)}`,
-    // The family's smoke test, in the built image: with `set -e` a failure pushes nothing of it.
-    ...(image.test === null ? [] : [`  docker run --rm ${content} sh -c ${word(image.test)}`]),
-    ...when(publish),
-    "fi",
-    "",
-  ].join("\n");
-}
-
-/**
- * An image's aliases (-t), labels (--label) and target (--target), as docker build's
- * arguments of a plain step ('$' doubled for Cloud Build). A label the CI sets at build
- * time takes the commit from Cloud Build's own $COMMIT_SHA.
- */
-function buildSettingArgs(image: ImageNode): string[] {
-  const args: string[] = [];
-  for (const alias of image.aliases) args.push("-t", `${image.repository}:${alias}`);
-  for (const label of image.labels) args.push("--label", label.revision ? `${label.name}=$COMMIT_SHA` : stepArg(`${label.name}=${label.value}`));
-  if (image.target !== null) args.push("--target", stepArg(image.target));
-  return args;
-}
-
 const LOGIN_STEP = "login";
 
 /**
@@ -334,8 +266,6 @@ function buildOptions(options: CloudBuildOptions): { options?: Record<string, un
   return Object.keys(set).length === 0 ? {} : { options: set };
 }
 
-/** A step arg holding `text` literally: Cloud Build substitutes $NAME and ${NAME} in args, and reads "$$" as '$'. */
-const stepArg = doubleDollars;
 
 function checkArgLengths(graph: BuildGraph, limit: number, contentTags: boolean): void {
   const diagnostics: Diagnostic[] = [];
