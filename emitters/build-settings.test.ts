@@ -8,7 +8,7 @@ import { emitLoaded } from "../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
 import { evaluate, evaluateTemplate } from "../scripts/validators/github-expressions.ts";
-import { cloudbuildView, recordingDocker, REVISION } from "../scripts/validators/readback.ts";
+import { cloudbuildView, makeView, recordingDocker, REVISION } from "../scripts/validators/readback.ts";
 import { emittedText } from "./contract.ts";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -99,4 +99,12 @@ test("bake: the commit's variable is REVISION, so a repository variable of that 
   const { loaded, graph } = await planText('labels = { "org.opencontainers.image.revision" = "{revision}" }\nrepository = "r.io/x"\n[images.a]\ntag = "a"\n');
   expect(() => emitLoaded(builtin("bake"), loaded, graph, ["variable=REVISION"])).toThrow('the variable "REVISION" holds the commit');
   expect(emittedText(emitLoaded(builtin("bake"), loaded, graph, ["variable=REPO"])[0]!)).toContain('variable "REVISION"');
+});
+
+test("an image the registry has: make points its tag and every alias at it, and builds nothing", async () => {
+  const { loaded, graph } = await planText('repository = "r.io/x"\n[axes.p]\na = {}\n[images.app]\ntag = "app-{p}"\naliases = ["{p}", "latest-{p}"]\nmatrix = ["p"]\n');
+  const image = graph.images[0]!;
+  const view = makeView(emittedText(emitLoaded(builtin("make"), loaded, graph)[0]!), graph, [], [image.contentReference]);
+  expect(view.images).toEqual([]);
+  expect([...view.retags].sort()).toEqual([image.reference, "r.io/x:a", "r.io/x:latest-a"].map((reference) => [reference, image.contentReference]).sort());
 });
