@@ -74,6 +74,10 @@ function renderStages(graph: BuildGraph, byStage: ImageNode[][]): string[] {
       image.upstream.forEach((pinned, i) => out.push(`    ${i === 0 ? "upstream    " : "            "}${pinned}`));
       out.push(`    dockerfile  ${image.dockerfile}${image.context === "." ? "" : `  (context ${image.context})`}`);
       image.args.forEach((arg, i) => out.push(`    ${i === 0 ? "args        " : "            "}${arg.name}=${arg.value}`));
+      if (image.aliases.length > 0) out.push(`    aliases     ${image.aliases.join(", ")}`);
+      image.labels.forEach((label, i) => out.push(`    ${i === 0 ? "labels      " : "            "}${label.name}=${label.revision ? "(the commit, at build time)" : label.value}`));
+      if (image.platforms.length > 0) out.push(`    platforms   ${image.platforms.join(", ")}`);
+      if (image.target !== null) out.push(`    target      ${image.target}`);
     }
     out.push("");
   });
