@@ -8,7 +8,10 @@ import { emitLoaded } from "../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
 import { evaluate, evaluateTemplate } from "../scripts/validators/github-expressions.ts";
-import { cloudbuildView, makeView, recordingDocker, REVISION } from "../scripts/validators/readback.ts";
+import { cloudbuildView, githubView, makeView, planView, recordingDocker, REVISION } from "../scripts/validators/readback.ts";
+import { actionlint } from "../scripts/validators/actionlint.ts";
+import { validateWorkflow } from "../scripts/validators/action-validator.ts";
+import { tmpdir } from "node:os";
 import { emittedText } from "./contract.ts";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -107,4 +110,88 @@ test("an image the registry has: make points its tag and every alias at it, and 
   const view = makeView(emittedText(emitLoaded(builtin("make"), loaded, graph)[0]!), graph, [], [image.contentReference]);
   expect(view.images).toEqual([]);
   expect([...view.retags].sort()).toEqual([image.reference, "r.io/x:a", "r.io/x:latest-a"].map((reference) => [reference, image.contentReference]).sort());
+});
+
+describe("GitHub: a multi-platform image on native runners (platform-runners)", () => {
+  const toml = `repository = "ghcr.io/your-org/images"
+[axes.python]
+py311 = { PYTHON_VERSION = "3.11" }
+[images.base]
+tag = "base"
+aliases = ["b"]
+platforms = ["linux/amd64", "linux/arm64"]
+labels = { "org.opencontainers.image.revision" = "{revision}", "x.kind" = "base" }
+[images.app]
+tag = "app-{python}"
+matrix = ["python"]
+from = "base"
+platforms = ["linux/amd64", "linux/arm64"]
+[images.tested]
+tag = "t-{python}"
+matrix = ["python"]
+from = "base"
+platforms = ["linux/amd64", "linux/arm64"]
+test = "true"
+[cache]
+[attest]
+provenance = "max"
+`;
+  const runners = "platform-runners=linux/amd64=ubuntu-latest,linux/arm64=ubuntu-24.04-arm";
+
+  test("a job per platform on its runner, pushed by digest, joined by a merge job; a tested image stays under QEMU; the workflow reads back to the plan", async () => {
+    const { loaded, graph } = await planText(toml);
+    for (const options of [[runners], [runners, "content-tags=false"]]) {
+      const text = emittedText(emitLoaded(builtin("github"), loaded, graph, options)[0]!);
+      expect(await actionlint(text, "images.yml")).toEqual([]);
+      expect(validateWorkflow(text).errors).toEqual([]);
+      const workflow = parseYaml(text);
+      expect(Object.keys(workflow.jobs)).toEqual(["stage1", "stage1_native", "stage1_merge", "stage2", "stage2_native", "stage2_merge"]);
+      expect(workflow.jobs.stage2.needs).toEqual(["stage1", "stage1_native", "stage1_merge"]);
+      const native = workflow.jobs.stage1_native.strategy.matrix.include as Record<string, unknown>[];
+      expect(native.map((entry) => [entry.platform, entry["runs-on"]])).toEqual([
+        ["linux/amd64", ["ubuntu-latest"]],
+        ["linux/arm64", ["ubuntu-24.04-arm"]],
+      ]);
+      // The tested image is built in its stage job (QEMU), not natively.
+      expect((workflow.jobs.stage2_native.strategy.matrix.include as Record<string, string>[]).map((entry) => entry.id)).toEqual(["app-py311", "app-py311"]);
+      const contentTags = !options.includes("content-tags=false");
+      const view = githubView(workflow);
+      const plan = planView(graph, contentTags, "gha", new Set(graph.images.filter((image) => image.test === null).map((image) => image.id)));
+      expect(view.images).toEqual(plan.images);
+    }
+  });
+
+  test("the digest hand-over and the join, run by bash: every platform's digest under every tag; a missing platform joins nothing", async () => {
+    const { loaded, graph } = await planText(toml);
+    const workflow = parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph, [runners])[0]!));
+    const exportStep = (workflow.jobs.stage1_native.steps as { name?: string; run?: string }[]).find((step) => step.name === "Hand the digest to the merge job")!;
+    const temp = mkdtempSync(join(tmpdir(), "runner-"));
+    for (const digest of ["a".repeat(64), "b".repeat(64)]) {
+      expect(Bun.spawnSync(["bash", "-e", "-c", exportStep.run!], { env: { ...process.env, DIGEST: `sha256:${digest}`, RUNNER_TEMP: temp } }).exitCode).toBe(0);
+    }
+    const join_ = (workflow.jobs.stage1_merge.steps as { name?: string; run?: string }[]).find((step) => step.name === "Join the platforms under every tag")!;
+    const entry = workflow.jobs.stage1_merge.strategy.matrix.include[0] as Record<string, string | number>;
+    const run = (platforms: number) => {
+      const docker = recordingDocker();
+      const result = Bun.spawnSync(["bash", "-e", "-c", join_.run!], {
+        env: { ...process.env, PATH: `${docker.directory}:${process.env.PATH}`, RUNNER_TEMP: temp, IMAGE: String(entry.image), CONTENT: String(entry.content), HAS: "false", REPOSITORY: String(entry.repository), ALIASES: String(entry.aliases), PLATFORMS: String(platforms) },
+      });
+      return { exit: result.exitCode, out: result.stdout.toString(), calls: docker.calls() };
+    };
+    const joined = run(2);
+    expect(joined.exit).toBe(0);
+    expect(joined.calls).toEqual([
+      ["buildx", "imagetools", "create", "--tag", "ghcr.io/your-org/images:base", "--tag", String(entry.content), "--tag", "ghcr.io/your-org/images:b", `ghcr.io/your-org/images@sha256:${"a".repeat(64)}`, `ghcr.io/your-org/images@sha256:${"b".repeat(64)}`],
+    ]);
+    const short = run(3);
+    expect(short.exit).toBe(1);
+    expect(short.calls).toEqual([]);
+    expect(short.out).toContain("2 of 3 platforms were built");
+  });
+
+  test("mistakes: not PLATFORM=RUNNER; with --format matrix, which has no merge job", async () => {
+    const { loaded, graph } = await planText(toml);
+    expect(() => emitLoaded(builtin("github"), loaded, graph, ["platform-runners=arm64"])).toThrow('"arm64" is not PLATFORM=RUNNER');
+    expect(() => emitLoaded(builtin("github"), loaded, graph, [runners, "format=matrix"])).toThrow("platform-runners needs the whole workflow");
+  });
 });

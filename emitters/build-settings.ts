@@ -44,3 +44,28 @@ export function attestSpecs(graph: BuildGraph): string[] {
 export function needsBuildx(graph: BuildGraph, image: ImageNode): boolean {
   return image.platforms.length > 0 || graph.cache !== null || graph.attest.provenance !== null || graph.attest.sbom;
 }
+
+/** A platform in a name: `linux/arm64` → `linux-arm64`. */
+export function platformSlug(platform: string): string {
+  return platform.replaceAll("/", "-");
+}
+
+/**
+ * The cache of one platform's build of an image, when each platform is built by a job of
+ * its own (GitHub's native runners): each keeps a cache of its own, which the other's
+ * job would otherwise overwrite. Registry caches get the platform in their tag.
+ */
+export function platformCacheSpecs(graph: BuildGraph, image: ImageNode, natural: CacheKind, platform: string): CacheSpecs {
+  if (graph.cache === null) return NO_CACHE;
+  const slug = platformSlug(platform);
+  switch (graph.cache.type ?? natural) {
+    case "registry": {
+      const cacheImage = `${cacheReference(graph, image)}-${slug}`;
+      return { from: [`type=registry,ref=${cacheImage}`], to: [`type=registry,ref=${cacheImage},mode=max`] };
+    }
+    case "gha":
+      return { from: [`type=gha,scope=${image.id}-${slug}`], to: [`type=gha,scope=${image.id}-${slug},mode=max`] };
+    case "inline":
+      return { from: [`type=registry,ref=${image.reference}`], to: ["type=inline"] };
+  }
+}

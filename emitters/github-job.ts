@@ -4,12 +4,24 @@
 // that its base was built. Every user value reaches a script as an environment
 // variable, never as the script's text.
 
+import type { BuildGraph } from "../core/graph.ts";
 import type { EntrySettings, GithubOptions, StageJob } from "./github.ts";
+import { writeMergeSteps, writeNativeSteps } from "./github-native.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 
 /** A job: its stage's matrix of images, each built and pushed by the same steps. */
-export function writeJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, pullRequests: boolean, tested: boolean, lockJob = false, settings: EntrySettings = NO_ENTRY_SETTINGS): void {
+export function writeJob(
+  out: TextWriter,
+  job: StageJob,
+  registry: string,
+  options: GithubOptions,
+  pullRequests: boolean,
+  tested: boolean,
+  lockJob = false,
+  settings: EntrySettings = NO_ENTRY_SETTINGS,
+  graph?: BuildGraph,
+): void {
   // Aliases, labels (the commit's from github.sha) and target: inputs of build-push-action when some image has them.
   const settingInputs = [
     ...(settings.labels ? ["      labels: |", "        ${{ matrix.labels }}", "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}"] : []),
@@ -17,6 +29,12 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
   ];
   const aliasTag = settings.aliases ? ["        ${{ matrix.aliases }}"] : [];
   const publishing = "github.event_name != 'pull_request'";
+  if (job.kind !== "build") {
+    writePlatformJob(out, job, registry, options, lockJob, graph!);
+    return;
+  }
+  // A native image (built a job per platform) is built here only for a pull request.
+  const notNative = job.anyNative ? " && (github.event_name == 'pull_request' || !matrix.native)" : "";
   // What only a build that pushes gets: platforms, the cache and attestations. A loaded build
   // (a pull request's, on buildx's docker driver, or a tested image's, before its test) is for
   // the runner's own platform, exports no cache and has no attestations; a tested image is
@@ -57,34 +75,12 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
   } else {
     out.line("  - uses: docker/setup-buildx-action@v3");
   }
-  if (options.login && options["workload-identity-provider"]) {
-    // Google's registries without a stored key: an access token for the service account, by workload identity.
-    out.lines([
-      "  - uses: google-github-actions/auth@v2",
-      "    id: auth",
-      `    if: ${publishing}`,
-      "    with:",
-      `      workload_identity_provider: ${yamlScalar(options["workload-identity-provider"])}`,
-      `      service_account: ${yamlScalar(options["service-account"])}`,
-      "      token_format: access_token",
-      "  - uses: docker/login-action@v3",
-      `    if: ${publishing}`,
-      "    with:",
-      `      registry: ${yamlScalar(registry)}`,
-      "      username: oauth2accesstoken",
-      "      password: ${{ steps.auth.outputs.access_token }}",
-    ]);
-  } else if (options.login) {
-    // A pull request logs in nowhere and reads no secret: a fork's has none.
-    out.lines(["  - uses: docker/login-action@v3", `    if: ${publishing}`, "    with:"]);
-    if (registry !== "docker.io") out.line(`      registry: ${yamlScalar(registry)}`);
-    const secret = options["password-secret"] || (registry === "ghcr.io" ? "GITHUB_TOKEN" : "REGISTRY_PASSWORD");
-    out.lines([`      username: ${yamlScalar(options.username)}`, `      password: ${yamlScalar(`\${{ secrets.${secret} }}`)}`]);
-  }
+  writeLogin(out, registry, options, publishing);
   if (!options["content-tags"]) {
     if (pullRequests) writeTakeBase(out);
     out.lines([
       "  - uses: docker/build-push-action@v6",
+      ...(job.anyNative ? ["    if: github.event_name == 'pull_request' || !matrix.native"] : []),
       "    with:",
       "      context: ${{ matrix.context }}",
       "      file: ${{ matrix.dockerfile }}",
@@ -117,7 +113,7 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
     '        echo "has=false" >> "$GITHUB_OUTPUT"',
     "      fi",
     "  - name: Point the tag at it",
-    `    if: steps.registry.outputs.has == 'true' && ${publishing}`,
+    `    if: steps.registry.outputs.has == 'true' && ${publishing}${job.anyNative ? " && !matrix.native" : ""}`,
     "    env:",
     "      CONTENT: ${{ matrix.content }}",
     "      IMAGE: ${{ matrix.image }}",
@@ -135,7 +131,7 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
   if (job.needs.length > 0) {
     out.lines([
       "  - name: Check that its base image was built",
-      "    if: steps.registry.outputs.has != 'true' && matrix.base",
+      `    if: steps.registry.outputs.has != 'true' && matrix.base${notNative}`,
       "    env:",
       "      BASE: ${{ matrix.base-content }}",
       "    run: |",
@@ -146,7 +142,7 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
   }
   out.lines([
     "  - uses: docker/build-push-action@v6",
-    "    if: steps.registry.outputs.has != 'true'",
+    `    if: steps.registry.outputs.has != 'true'${notNative}`,
     "    with:",
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
@@ -172,6 +168,53 @@ export function writeJob(out: TextWriter, job: StageJob, registry: string, optio
     );
   }
   if (pullRequests) writeHandOver(out, "${{ matrix.content }}", "steps.registry.outputs.has != 'true' && ");
+}
+
+/** The registry login: workload identity for Google's registries, else a user and a secret; `condition` ("" for none) keeps it off pull requests. */
+function writeLogin(out: TextWriter, registry: string, options: GithubOptions, condition: string): void {
+  const when = condition === "" ? [] : [`    if: ${condition}`];
+  if (options.login && options["workload-identity-provider"]) {
+    // Google's registries without a stored key: an access token for the service account, by workload identity.
+    out.lines([
+      "  - uses: google-github-actions/auth@v2",
+      "    id: auth",
+      ...when,
+      "    with:",
+      `      workload_identity_provider: ${yamlScalar(options["workload-identity-provider"])}`,
+      `      service_account: ${yamlScalar(options["service-account"])}`,
+      "      token_format: access_token",
+      "  - uses: docker/login-action@v3",
+      ...when,
+      "    with:",
+      `      registry: ${yamlScalar(registry)}`,
+      "      username: oauth2accesstoken",
+      "      password: ${{ steps.auth.outputs.access_token }}",
+    ]);
+  } else if (options.login) {
+    // A pull request logs in nowhere and reads no secret: a fork's has none.
+    out.lines(["  - uses: docker/login-action@v3", ...when, "    with:"]);
+    if (registry !== "docker.io") out.line(`      registry: ${yamlScalar(registry)}`);
+    const secret = options["password-secret"] || (registry === "ghcr.io" ? "GITHUB_TOKEN" : "REGISTRY_PASSWORD");
+    out.lines([`      username: ${yamlScalar(options.username)}`, `      password: ${yamlScalar(`\${{ secrets.${secret} }}`)}`]);
+  }
+}
+
+/**
+ * A stage's native job (one platform's build of each native image, on its runner) or its
+ * merge job (the platforms joined under every tag): on pushes, the schedule and manual
+ * runs only; a pull request builds these images in the stage job.
+ */
+function writePlatformJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, lockJob: boolean, graph: BuildGraph): void {
+  out.line(job.kind === "native" ? "name: ${{ matrix.id }} (${{ matrix.platform }})" : "name: ${{ matrix.id }} (all platforms)");
+  if (job.needs.length > 0) out.lines(["needs:", ...job.needs.map((need) => `  - ${need}`)]);
+  const conditions = [options["content-tags"] ? "!cancelled()" : "", "github.event_name != 'pull_request'", lockJob ? "github.event_name != 'schedule'" : ""].filter(Boolean);
+  out.line(`if: \${{ ${conditions.join(" && ")} }}`);
+  out.lines([`runs-on: ${job.kind === "native" ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
+  for (const entry of job.entries) out.line(`      - ${entry}`);
+  out.lines(["steps:", ...(job.kind === "native" ? ["  - uses: actions/checkout@v4"] : []), "  - uses: docker/setup-buildx-action@v3"]);
+  writeLogin(out, registry, options, "github.event_name != 'pull_request'");
+  if (job.kind === "native") writeNativeSteps(out, graph, options);
+  else writeMergeSteps(out, options);
 }
 
 const NO_ENTRY_SETTINGS: EntrySettings = { aliases: false, labels: false, target: false, platforms: false, cache: false, provenance: null, sbom: false };

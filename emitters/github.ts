@@ -12,6 +12,7 @@ import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core
 import { writeJob } from "./github-job.ts";
 import { cacheSpecs, type CacheSpecs } from "./build-settings.ts";
 import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
+import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRunners, platformRunnersProblem } from "./github-native.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem } from "./options.ts";
 import { TextWriter } from "./text.ts";
@@ -39,6 +40,7 @@ export interface GithubOptions extends Record<string, string | boolean> {
   "content-tags": boolean;
   "free-disk": boolean;
   "install-command": string;
+  "platform-runners": string;
   "workload-identity-provider": string;
   "service-account": string;
 }
@@ -83,6 +85,12 @@ export const github: Emitter<GithubOptions> = {
       description: "with a [publish] schedule and a lock file: the shell command that puts caliban-images on the PATH of the job that runs `lock` (e.g. a curl of a release binary)",
       check: noExpressionProblem,
     },
+    "platform-runners": {
+      type: "string",
+      default: "",
+      description: "runners per platform, PLATFORM=LABEL,... (e.g. linux/arm64=ubuntu-24.04-arm): an image whose every platform has one is built a job per platform, natively, and its digests joined; else under QEMU in one job",
+      check: platformRunnersProblem,
+    },
     "free-disk": {
       type: "boolean",
       default: false,
@@ -103,9 +111,10 @@ export const github: Emitter<GithubOptions> = {
         hint: "give --option install-command='curl -fsSL https://.../caliban-images-linux-x64 -o /usr/local/bin/caliban-images && chmod +x /usr/local/bin/caliban-images' (or in [emit.github])",
       });
     }
+    checkPlatformRunners(options);
     const runner = options["runs-on"];
     if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags, runner), options.job) }];
-    const jobs = stageJobs(graph, workflowLiteral, contentTags, runner);
+    const jobs = stageJobs(graph, workflowLiteral, contentTags, runner, platformRunners(options["platform-runners"]));
     const workflow = renderWorkflow(graph, jobs, options, context);
     const bytes = Buffer.byteLength(workflow);
     if (bytes > MAX_WORKFLOW_BYTES) {
@@ -150,14 +159,20 @@ export interface StageJob {
   readonly needs: readonly string[];
   /** Whether its entries name their runner (some family has `runner`). */
   readonly runners: boolean;
+  /** A stage's images (build), one platform's build of its native images each (native), or their join (merge). */
+  readonly kind: "build" | "native" | "merge";
+  /** Whether some image of the graph is built a job per platform: its stage-job entries then say `native`. */
+  readonly anyNative: boolean;
 }
 
 /**
  * One job per stage, or per part of a stage: a part holds at most 256 images
  * (GitHub's matrix cap) and a matrix of at most 1 MB, as GitHub counts job outputs.
  */
-export function stageJobs(graph: BuildGraph, literal: (text: string) => string, contentTags = true, defaultRunner = "ubuntu-latest"): StageJob[] {
+export function stageJobs(graph: BuildGraph, literal: (text: string) => string, contentTags = true, defaultRunner = "ubuntu-latest", perPlatform: ReadonlyMap<string, string> = new Map()): StageJob[] {
   const byId = imagesById(graph);
+  const native = nativeImages(graph, perPlatform);
+  const anyNative = native.size > 0;
   const tested = hasTests(graph);
   const runners = familyRunners(graph, defaultRunner);
   const settings = entrySettings(graph);
@@ -169,7 +184,9 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const entry = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags, tested, runners?.get(image.family), settings, settings.cache ? cacheSpecs(graph, image, "gha") : undefined);
+      const plain = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags, tested, runners?.get(image.family), settings, settings.cache ? cacheSpecs(graph, image, "gha") : undefined);
+      // With native images, every entry says whether it is one (its pushes are the native jobs').
+      const entry = anyNative ? `${plain.slice(0, -1)},"native":${native.has(image.id)}}` : plain;
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
       const added = 2 * (entry.length + 1);
       if (current.images.length > 0 && (current.images.length === MAX_MATRIX_JOBS || size + added + 128 > MAX_JOB_OUTPUT_BYTES)) {
@@ -186,8 +203,24 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
     }
     parts.push(current);
     const names = parts.map((_, part) => (parts.length === 1 ? `stage${index + 1}` : `stage${index + 1}_part${part + 1}`));
-    parts.forEach((part, i) => jobs.push({ name: names[i]!, stage: index + 1, images: part.images, entries: part.entries, needs: previous, runners: runners !== undefined }));
-    previous = names;
+    parts.forEach((part, i) => jobs.push({ name: names[i]!, stage: index + 1, images: part.images, entries: part.entries, needs: previous, runners: runners !== undefined, kind: "build", anyNative }));
+    const nativeHere = images.filter((image) => native.has(image.id));
+    if (nativeHere.length > 0) {
+      // One entry per platform of each native image, on that platform's runner; then one per image to join them.
+      const entries = nativeHere.flatMap((image) => {
+        const base = image.from === null ? undefined : byId.get(image.from);
+        const buildArgs = JSON.parse(matrixEntry(image, base, false, literal, contentTags, false, undefined, settings, cacheSpecs(graph, image, "gha")))["build-args"] as string;
+        return image.platforms.map((platform) => nativeEntry(image, platform, perPlatform.get(platform)!, buildArgs, graph, literal, contentTags, base));
+      });
+      if (entries.length > MAX_MATRIX_JOBS) throw new CalibanError({ code: "LIMIT", message: `emit github: stage ${index + 1} has ${entries.length} platform builds on native runners; one matrix may generate at most ${MAX_MATRIX_JOBS} jobs`, hint: "leave platform-runners out for this matrix (QEMU in one job per image)" });
+      const nativeName = `stage${index + 1}_native`;
+      const mergeName = `stage${index + 1}_merge`;
+      jobs.push({ name: nativeName, stage: index + 1, images: nativeHere, entries, needs: previous, runners: true, kind: "native", anyNative });
+      jobs.push({ name: mergeName, stage: index + 1, images: nativeHere, entries: nativeHere.map((image) => mergeEntry(image, contentTags)), needs: [nativeName], runners: false, kind: "merge", anyNative });
+      previous = [...names, nativeName, mergeName];
+    } else {
+      previous = names;
+    }
   });
   return jobs;
 }
@@ -342,7 +375,7 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   for (const job of jobs) {
     out.indented(() => {
       out.line(`${job.name}:`);
-      out.indented(() => writeJob(out, job, registry, options, publish.pullRequests, tested, lockJob, settings));
+      out.indented(() => writeJob(out, job, registry, options, publish.pullRequests, tested, lockJob, settings, graph));
     });
   }
   return out.take();

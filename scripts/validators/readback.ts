@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { imagesById, type BuildGraph, type ImageNode } from "../../core/graph.ts";
-import { attestSpecs, cacheSpecs, type CacheKind } from "../../emitters/build-settings.ts";
+import { attestSpecs, cacheSpecs, platformCacheSpecs, type CacheKind } from "../../emitters/build-settings.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "./github-expressions.ts";
 
 export interface ImageView {
@@ -49,13 +49,13 @@ export interface OutputView {
  * an image is also tagged with its content reference, and an arg that names its base
  * names the base's content reference.
  */
-export function planView(graph: BuildGraph, contentTags = true, naturalCache: CacheKind = "registry"): OutputView {
+export function planView(graph: BuildGraph, contentTags = true, naturalCache: CacheKind = "registry", perPlatform: ReadonlySet<string> = new Set()): OutputView {
   const byId = imagesById(graph);
   return normalise(
     graph.images.map((image) => {
       const base = image.from === null ? undefined : byId.get(image.from)!;
       const value = (text: string) => (contentTags && base ? text.split(base.reference).join(base.contentReference) : text);
-      const settings = planSettings(graph, image, naturalCache);
+      const settings = planSettings(graph, image, naturalCache, perPlatform.has(image.id));
       return {
         reference: image.reference,
         ...(contentTags ? { content: image.contentReference } : {}),
@@ -70,8 +70,10 @@ export function planView(graph: BuildGraph, contentTags = true, naturalCache: Ca
 }
 
 /** The plan's settings of an image, when it has any; the revision label holds REVISION. */
-function planSettings(graph: BuildGraph, image: ImageNode, naturalCache: CacheKind): ImageSettings | undefined {
-  const cache = cacheSpecs(graph, image, naturalCache);
+function planSettings(graph: BuildGraph, image: ImageNode, naturalCache: CacheKind, perPlatform: boolean): ImageSettings | undefined {
+  // Built a job per platform (GitHub's native runners), each platform keeps a cache of its own.
+  const specs = perPlatform ? image.platforms.map((platform) => platformCacheSpecs(graph, image, naturalCache, platform)) : [cacheSpecs(graph, image, naturalCache)];
+  const cache = { from: specs.flatMap((spec) => spec.from), to: specs.flatMap((spec) => spec.to) };
   const attest = attestSpecs(graph);
   if (image.aliases.length === 0 && image.labels.length === 0 && image.platforms.length === 0 && image.target === null && cache.from.length === 0 && attest.length === 0) return undefined;
   return settingsView({
@@ -273,18 +275,56 @@ export function githubView(
   const literal = from === "workflow" ? evaluateWorkflowString : (text: string) => text;
   const images: ImageView[] = [];
   const jobImages = new Map<string, string[]>();
+  const natives = new Map<string, ImageView[]>();
+  const merges = new Map<string, Record<string, string>>();
   for (const [name, job] of Object.entries(workflow.jobs)) {
     // A job with no matrix builds no image (the schedule's update-lock job).
     if (job.strategy === undefined) continue;
     const references: string[] = [];
-    for (const raw of job.strategy.matrix.include) {
+    const entries = job.strategy.matrix.include.map(
       // The entry as its steps see it: written in the file, GitHub evaluated it first.
-      const entry = Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, typeof value === "string" ? literal(value) : value])) as Record<string, string>;
-      const image = job.steps ? pushedImage(job.steps, entry) : entryImage(entry);
+      (raw) => Object.fromEntries(Object.entries(raw).map(([key, value]) => [key, typeof value === "string" ? literal(value) : value])) as Record<string, string>,
+    );
+    const kind = job.steps?.some((step) => String(step.with?.outputs ?? "").includes("push-by-digest=true")) ? "native" : job.steps?.some((step) => step.name === "Join the platforms under every tag") ? "merge" : "build";
+    for (const entry of entries) {
+      if (kind === "merge") {
+        merges.set(entry.id!, entry);
+        references.push(entry.image!);
+        continue;
+      }
+      if (kind === "native") {
+        const built = pushedImage(job.steps!, entry, [entry.image!]);
+        natives.set(entry.id!, [...(natives.get(entry.id!) ?? []), built]);
+        references.push(entry.image!);
+        continue;
+      }
+      // A native image's stage-job entry builds only for a pull request: on a push, no step runs.
+      const image = job.steps ? pushedImage(job.steps, entry, undefined, (entry as Record<string, unknown>).native === true) : entryImage(entry);
+      if (image === undefined) continue;
       images.push(image);
       references.push(image.reference);
     }
     jobImages.set(name, references);
+  }
+  // A native image: its platforms' builds (by digest), joined under the merge job's tags.
+  for (const [id, builds] of natives) {
+    const merge = merges.get(id);
+    if (!merge) throw new Error(`github: native image ${id} has no merge entry`);
+    if (Number(merge.platforms) !== builds.length) throw new Error(`github: ${id} joins ${merge.platforms} platforms, ${builds.length} are built`);
+    const first = builds[0]!;
+    const aliases = buildPushActionList(merge.aliases ?? "", false);
+    const all = builds.map((build) => build.settings!);
+    images.push({
+      ...first,
+      ...(merge.content === undefined ? {} : { content: merge.content }),
+      settings: settingsView({
+        ...first.settings!,
+        aliases,
+        platforms: all.flatMap((settings) => settings.platforms),
+        cacheFrom: all.flatMap((settings) => settings.cacheFrom),
+        cacheTo: all.flatMap((settings) => settings.cacheTo),
+      }),
+    });
   }
   const needed = (job: string, seen = new Set<string>()): Set<string> => {
     for (const need of workflow.jobs[job]!.needs ?? []) {
@@ -322,7 +362,9 @@ export interface WorkflowStep {
  * that runs), its inputs evaluated as the runner evaluates them (scripts/validators/
  * github-expressions.ts) and read as build-push-action reads them.
  */
-function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>): ImageView {
+function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>, tagsGiven?: readonly string[]): ImageView;
+function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>, tagsGiven: readonly string[] | undefined, mayBeNone: boolean): ImageView | undefined;
+function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>, tagsGiven?: readonly string[], mayBeNone = false): ImageView | undefined {
   const context: Context = { github: { event_name: "push", sha: REVISION }, matrix: entry, steps: { registry: { outputs: { has: "false" } }, base: { outcome: "skipped" } } };
   const runs = steps.filter((step) => step.uses?.startsWith("docker/build-push-action") && (step.if === undefined || truthy(evaluate(step.if.replace(/^\$\{\{(.*)\}\}$/s, "$1"), context))));
   const input = (step: WorkflowStep, name: string) => {
@@ -330,10 +372,11 @@ function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, strin
     return value === undefined ? "" : String(evaluateTemplate(String(value), context) ?? "");
   };
   const step = runs.find((candidate) => truthy(evaluateTemplate(String(candidate.with?.push ?? "false"), context))) ?? runs[0];
+  if (!step && mayBeNone) return undefined;
   if (!step) throw new Error(`github: no build-push-action step builds ${entry.id}`);
   const args: Record<string, string> = {};
   for (const line of buildPushActionList(input(step, "build-args"))) args[line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
-  const tags = buildPushActionList(input(step, "tags"), false);
+  const tags = tagsGiven ? [...tagsGiven] : buildPushActionList(input(step, "tags"), false);
   const content = tags.slice(1).find((tag) => /:inputs-[0-9a-f]{64}$/.test(tag));
   const aliases = tags.slice(1).filter((tag) => tag !== content);
   const labels: Record<string, string> = {};

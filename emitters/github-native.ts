@@ -1,0 +1,179 @@
+// Multi-platform images on native runners (the `platform-runners` option): an image whose
+// every platform has a runner is built by one job per platform on that runner, pushed by
+// digest, and a merge job joins the digests into one manifest list under every tag
+// (docker buildx imagetools create), as Docker's own guide does it. Pull requests are
+// unchanged: the stage job builds such an image for the runner's platform and pushes
+// nothing. An image with a test, or a platform without a runner, is built in one job
+// under QEMU, as without the option.
+
+import { CalibanError } from "../core/errors.ts";
+import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import { platformCacheSpecs, platformSlug } from "./build-settings.ts";
+import type { OptionValue } from "./contract.ts";
+import type { GithubOptions } from "./github.ts";
+import type { TextWriter } from "./text.ts";
+
+const PAIR = /^([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)=([^=,\s]+)$/;
+
+/** `linux/amd64=ubuntu-latest,linux/arm64=ubuntu-24.04-arm` → platform → runner label. */
+export function platformRunners(option: string): Map<string, string> {
+  const runners = new Map<string, string>();
+  for (const pair of option.split(",").filter((text) => text.trim() !== "")) runners.set(PAIR.exec(pair.trim())![1]!, PAIR.exec(pair.trim())![2]!);
+  return runners;
+}
+
+export function platformRunnersProblem(value: OptionValue): string | undefined {
+  const text = String(value);
+  if (text === "") return undefined;
+  if (text.includes("${{")) return "cannot hold an expression (`${{`)";
+  const bad = text.split(",").find((pair) => !PAIR.test(pair.trim()));
+  return bad === undefined ? undefined : `${JSON.stringify(bad)} is not PLATFORM=RUNNER (e.g. linux/arm64=ubuntu-24.04-arm)`;
+}
+
+/** The images built one job per platform: more than one platform, each with a runner, and no test. */
+export function nativeImages(graph: BuildGraph, runners: ReadonlyMap<string, string>): Set<string> {
+  if (runners.size === 0) return new Set();
+  return new Set(graph.images.filter((image) => image.platforms.length > 1 && image.test === null && image.platforms.every((platform) => runners.has(platform))).map((image) => image.id));
+}
+
+/** One platform's build of an image: its matrix entry in the stage's native job. */
+export function nativeEntry(image: ImageNode, platform: string, runner: string, buildArgs: string, graph: BuildGraph, literal: (text: string) => string, contentTags: boolean, base: ImageNode | undefined): string {
+  const cache = platformCacheSpecs(graph, image, "gha", platform);
+  return JSON.stringify({
+    id: image.id,
+    image: image.reference,
+    ...(contentTags ? { content: image.contentReference, "base-content": base ? base.contentReference : "" } : {}),
+    base: base ? base.id : "",
+    platform,
+    "platform-slug": platformSlug(platform),
+    "runs-on": [literal(runner)],
+    dockerfile: literal(image.dockerfile),
+    context: literal(image.context),
+    "build-args": buildArgs,
+    labels: literal(image.labels.filter((label) => !label.revision).map((label) => `${label.name}=${label.value}`).join("\n")),
+    "revision-label": image.labels.find((label) => label.revision)?.name ?? "",
+    target: literal(image.target ?? ""),
+    "cache-from": cache.from.join("\n"),
+    "cache-to": cache.to.join("\n"),
+  });
+}
+
+/** An image's entry in the merge job: the tags its manifest list gets, and how many platforms it joins. */
+export function mergeEntry(image: ImageNode, contentTags: boolean): string {
+  return JSON.stringify({
+    id: image.id,
+    image: image.reference,
+    ...(contentTags ? { content: image.contentReference } : {}),
+    repository: image.repository,
+    aliases: image.aliases.map((alias) => `${image.repository}:${alias}`).join("\n"),
+    platforms: image.platforms.length,
+  });
+}
+
+/** The native job's steps (after checkout, buildx and the login): look up, build one platform and push it by digest, hand the digest to the merge job. */
+export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: GithubOptions): void {
+  const contentTags = options["content-tags"];
+  const building = contentTags ? "steps.registry.outputs.has != 'true'" : "";
+  if (contentTags) {
+    out.lines([
+      "  - name: Look for the image's inputs digest in the registry",
+      "    id: registry",
+      "    env:",
+      "      CONTENT: ${{ matrix.content }}",
+      "    run: |",
+      '      if docker manifest inspect "$CONTENT" > /dev/null 2>&1; then echo "has=true" >> "$GITHUB_OUTPUT"; else echo "has=false" >> "$GITHUB_OUTPUT"; fi',
+      "  - name: Check that its base image was built",
+      `    if: ${building} && matrix.base`,
+      "    env:",
+      "      BASE: ${{ matrix.base-content }}",
+      "    run: |",
+      '      if docker manifest inspect "$BASE" > /dev/null 2>&1; then exit 0; fi',
+      '      echo "::error::its base $BASE was not built in this run (its job failed): not building"',
+      "      exit 1",
+    ]);
+  }
+  const attest = graph.attest;
+  out.lines([
+    "  - uses: docker/build-push-action@v6",
+    "    id: build",
+    ...(building ? [`    if: ${building}`] : []),
+    "    with:",
+    "      context: ${{ matrix.context }}",
+    "      file: ${{ matrix.dockerfile }}",
+    "      build-args: ${{ matrix.build-args }}",
+    "      platforms: ${{ matrix.platform }}",
+    "      labels: |",
+    "        ${{ matrix.labels }}",
+    "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}",
+    "      target: ${{ matrix.target }}",
+    ...(graph.cache ? ["      cache-from: ${{ matrix.cache-from }}", "      cache-to: ${{ matrix.cache-to }}"] : []),
+    ...(attest.provenance !== null ? [`      provenance: mode=${attest.provenance}`] : []),
+    ...(attest.sbom ? ["      sbom: true"] : []),
+    // By digest: the merge job gives the manifest list its tags.
+    "      outputs: type=image,name=${{ matrix.image }},push-by-digest=true,name-canonical=true,push=true",
+    "  - name: Hand the digest to the merge job",
+    ...(building ? [`    if: ${building}`] : []),
+    "    env:",
+    "      DIGEST: ${{ steps.build.outputs.digest }}",
+    "    run: |",
+    '      mkdir -p "$RUNNER_TEMP/digests"',
+    '      touch "$RUNNER_TEMP/digests/${DIGEST#sha256:}"',
+    "  - uses: actions/upload-artifact@v4",
+    ...(building ? [`    if: ${building}`] : []),
+    "    with:",
+    "      name: digests-${{ matrix.id }}-${{ matrix.platform-slug }}",
+    "      path: ${{ runner.temp }}/digests/*",
+    "      if-no-files-found: error",
+    "      retention-days: 1",
+  ]);
+}
+
+/** The merge job's steps: the registry has the image (point its tags at it), or the platforms' digests are joined under every tag. */
+export function writeMergeSteps(out: TextWriter, options: GithubOptions): void {
+  const contentTags = options["content-tags"];
+  if (contentTags) {
+    out.lines([
+      "  - name: Look for the image's inputs digest in the registry",
+      "    id: registry",
+      "    env:",
+      "      CONTENT: ${{ matrix.content }}",
+      "    run: |",
+      '      if docker manifest inspect "$CONTENT" > /dev/null 2>&1; then echo "has=true" >> "$GITHUB_OUTPUT"; else echo "has=false" >> "$GITHUB_OUTPUT"; fi',
+    ]);
+  }
+  const building = contentTags ? "steps.registry.outputs.has != 'true'" : "";
+  out.lines([
+    "  - uses: actions/download-artifact@v4",
+    ...(building ? [`    if: ${building}`] : []),
+    "    with:",
+    "      pattern: digests-${{ matrix.id }}-*",
+    "      path: ${{ runner.temp }}/digests",
+    "      merge-multiple: true",
+    "  - name: Join the platforms under every tag",
+    "    env:",
+    "      IMAGE: ${{ matrix.image }}",
+    ...(contentTags ? ["      CONTENT: ${{ matrix.content }}", "      HAS: ${{ steps.registry.outputs.has }}"] : []),
+    "      REPOSITORY: ${{ matrix.repository }}",
+    "      ALIASES: ${{ matrix.aliases }}",
+    "      PLATFORMS: ${{ matrix.platforms }}",
+    "    run: |",
+    '      tags=(--tag "$IMAGE")',
+    ...(contentTags ? ['      [ "$HAS" = true ] || tags+=(--tag "$CONTENT")'] : []),
+    '      while IFS= read -r alias; do [ -z "$alias" ] || tags+=(--tag "$alias"); done <<< "$ALIASES"',
+    ...(contentTags ? ['      if [ "$HAS" = true ]; then docker buildx imagetools create "${tags[@]}" "$CONTENT"; exit 0; fi'] : []),
+    '      cd "$RUNNER_TEMP/digests"',
+    "      digests=(*)",
+    '      if [ "${#digests[@]}" != "$PLATFORMS" ]; then',
+    '        echo "::error::$IMAGE: ${#digests[@]} of $PLATFORMS platforms were built (a platform\'s job failed): not joined"',
+    "        exit 1",
+    "      fi",
+    '      docker buildx imagetools create "${tags[@]}" $(printf "$REPOSITORY@sha256:%s " "${digests[@]}")',
+  ]);
+}
+
+/** Refuses what the native jobs cannot do: the matrix-only format, which has no merge job. */
+export function checkPlatformRunners(options: GithubOptions): void {
+  if (options["platform-runners"] !== "" && options.format === "matrix") {
+    throw new CalibanError({ code: "EMITTER", message: "emit github: platform-runners needs the whole workflow (its merge jobs); --format matrix writes none", hint: "leave platform-runners out, or emit the workflow" });
+  }
+}
