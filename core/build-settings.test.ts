@@ -93,3 +93,11 @@ describe("mistakes are reported at their line", () => {
     expect(await messages(gpu('[attest]\nprovenance = "full"\n'))).toEqual(['12: "full" is not a provenance mode']);
   });
 });
+
+test("a registry cache in the image's own repository is tagged cache-TAG, which must be a tag too", async () => {
+  const long = "t".repeat(125);
+  const messages = async (cache: string) => (await problemsOf(`repository = "r.io/x"\n[images.a]\ntag = "${long}"\n${cache}`)).map((d) => `${d.line}: ${d.message}`);
+  expect(await messages("[cache]\n")).toEqual([`3: the tag "${long}" is too long for its registry cache's tag, cache-${long} (at most 128 characters)`]);
+  // In a repository of its own, the cache is tagged as the image; gha has no tag.
+  for (const cache of ['[cache]\nrepository = "r.io/cache"\n', '[cache]\ntype = "gha"\n']) expect((await planText(`repository = "r.io/x"\n[images.a]\ntag = "${long}"\n${cache}`)).graph.images).toHaveLength(1);
+});

@@ -189,6 +189,12 @@ class Planner {
       );
       return undefined;
     }
+    // A registry cache in the image's own repository is tagged cache-TAG: that too must be a tag.
+    const cache = this.matrix.cache;
+    if (cache && cache.type !== "gha" && cache.type !== "inline" && cache.repository === undefined && !TAG_PATTERN.test(`cache-${tag}`)) {
+      this.report("INVALID_VALUE", tagPath, `the tag "${tag}" is too long for its registry cache's tag, cache-${tag} (at most 128 characters)`, "shorten the tag, or give [cache] a repository of its own (its cache images are tagged like the images)");
+      return undefined;
+    }
     const values: Record<string, string> = {};
     for (let i = 0; i < indices.length; i++) values[family.axes[i]!] = compiled.axes[i]!.values[indices[i]!]!.name;
     // Every image has the same repository, so two references are equal exactly when their tags are.

@@ -10,7 +10,7 @@ import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
 import { writeJob } from "./github-job.ts";
-import { cacheSpecs, type CacheSpecs } from "./build-settings.ts";
+import { cacheSpecs, platformCacheSpecs, type CacheSpecs } from "./build-settings.ts";
 import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
 import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRunners, platformRunnersProblem } from "./github-native.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
@@ -213,6 +213,12 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
         return image.platforms.map((platform) => nativeEntry(image, platform, perPlatform.get(platform)!, buildArgs, graph, literal, contentTags, base));
       });
       if (entries.length > MAX_MATRIX_JOBS) throw new CalibanError({ code: "LIMIT", message: `emit github: stage ${index + 1} has ${entries.length} platform builds on native runners; one matrix may generate at most ${MAX_MATRIX_JOBS} jobs`, hint: "leave platform-runners out for this matrix (QEMU in one job per image)" });
+      for (const image of nativeHere) {
+        for (const spec of image.platforms.flatMap((platform) => platformCacheSpecs(graph, image, "gha", platform).from)) {
+          const tag = /^type=registry,ref=[^,]*:([^:,]+)$/.exec(spec)?.[1];
+          if (tag !== undefined && tag.length > 128) throw new CalibanError({ code: "LIMIT", message: `emit github: image ${image.id}: its per-platform cache tag ${tag} is over 128 characters`, hint: "shorten the tag, or leave platform-runners out" });
+        }
+      }
       const nativeName = `stage${index + 1}_native`;
       const mergeName = `stage${index + 1}_merge`;
       jobs.push({ name: nativeName, stage: index + 1, images: nativeHere, entries, needs: previous, runners: true, kind: "native", anyNative });
