@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
-import { MAIN, runCli } from "../fixtures/test-helpers.ts";
+import { MAIN, problemsOf, runCli } from "../fixtures/test-helpers.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 import { runnerOutputs } from "../scripts/validators/readback.ts";
 
@@ -364,8 +364,30 @@ describe("help and version", () => {
     expect(emitHelp.code).toBe(0);
     // Names are padded to the longest; the rest of the line is as written.
     expect(emitHelp.stdout).toMatch(/\n {2}timeout +<string> {2}timeout of each build, in seconds with an 's' \(at most 86400s\) \(default: "86400s"\)\n/);
-    expect(run(["--version"]).stdout).toContain(JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).version);
     expect(run(["emitters"]).stdout).toContain("cloudbuild");
+  });
+
+  test("--version prints the name and the version alone, anywhere on the line; no command prints the help to stderr, exit 2", () => {
+    const version = JSON.parse(readFileSync(join(REPO_ROOT, "package.json"), "utf8")).version;
+    for (const args of [["--version"], ["-v"], ["plan", "--version"]]) expect(run(args)).toMatchObject({ code: 0, stdout: `caliban-images ${version}\n` });
+    const bare = run([]);
+    expect(bare.code).toBe(2);
+    expect(bare.stdout).toBe("");
+    expect(bare.stderr).toContain("Usage:");
+  });
+});
+
+describe("a repository that is not one, said plainly", () => {
+  test("a URL scheme is named, with the repository to write; a registry with no path is refused, in the matrix and in --base-url", async () => {
+    const messages = async (repository: string) => (await problemsOf(`repository = "${repository}"\n[images.a]\ntag = "a"\n`)).map((d) => d.message);
+    expect(await messages("https://ghcr.io/x")).toEqual(['"https://ghcr.io/x" names a URL scheme (https://): a repository is the registry host and path alone, e.g. "ghcr.io/x"']);
+    expect((await messages("ghcr.io"))[0]).toStartWith('"ghcr.io" is a registry host with no repository path: its images would be ghcr.io:TAG');
+    expect((await messages("localhost:5000"))[0]).toContain("no repository path");
+    const baseUrl = run(["plan", "--base-url", "gcr.io"]);
+    expect(baseUrl.code).toBe(2);
+    expect(baseUrl.stderr).toContain('error: --base-url "gcr.io" is a registry host with no repository path');
+    // A Docker Hub name with no host is still a repository.
+    expect(run(["plan", "--base-url", "myimages"]).code).toBe(0);
   });
 });
 

@@ -25,19 +25,30 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     for (const example of spec.examples) command.example(example);
   }
   cli.help();
-  cli.version(packageJson.version);
+  // The version alone (cac's would add the platform and a runtime version of its own).
+  if (argv.includes("--version") || argv[0] === "-v") {
+    io.stdout(`caliban-images ${packageJson.version}\n`);
+    return 0;
+  }
 
   try {
     const emitHelpArgv = emitterHelpRequest(argv);
     const parsed = cli.parse(["bun", "caliban-images", ...(emitHelpArgv ?? argv)], { run: false });
-    if (parsed.options.help || parsed.options.version) return 0;
+    if (parsed.options.help) return 0;
     const command = cli.matchedCommand;
     if (!command) {
       if (parsed.args.length > 0) {
         throw new CalibanError({ code: "USAGE", message: `unknown command "${parsed.args[0]}"`, hint: `commands: ${COMMANDS.map((c) => c.name).join(", ")}; see caliban-images --help` });
       }
-      cli.outputHelp();
-      return 0;
+      // No command is a usage mistake: the help goes to stderr, exit 2 (cac writes it with console.info).
+      const info = console.info;
+      console.info = (text: string) => io.stderr(`${text}\n`);
+      try {
+        cli.outputHelp();
+      } finally {
+        console.info = info;
+      }
+      return EXIT_USAGE;
     }
     command.checkUnknownOptions();
     command.checkOptionValue();

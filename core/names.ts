@@ -29,6 +29,12 @@ const REPOSITORY_PATTERN = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PA
 
 /** Why a repository name is not valid, or undefined when it is. */
 export function repositoryProblem(repository: string): string | undefined {
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(repository);
+  if (scheme) return `names a URL scheme (${scheme[1]}://): a repository is the registry host and path alone, e.g. ${JSON.stringify(repository.slice(scheme[0].length).replace(/\/+$/, ""))}`;
+  // A registry with no path: docker would read ghcr.io:TAG as the image "ghcr.io" on Docker Hub.
+  if (!repository.includes("/") && (/\./.test(repository) || repository === "localhost" || /^[^:]+:[0-9]+$/.test(repository))) {
+    return `is a registry host with no repository path: its images would be ${repository}:TAG, which docker reads as an image on Docker Hub; add the path, e.g. "${repository}/your-org/images"`;
+  }
   if (REPOSITORY_PATTERN.test(repository)) {
     // Docker's limit is on the path after the registry, as Docker reads it: a Docker Hub short name is library/NAME.
     const { path } = splitRegistry(repository);
