@@ -2,7 +2,7 @@
 // become build args). Order is the file's: it is the order images are planned in.
 
 import type { Axis, AxisValue } from "./matrix.ts";
-import type { MatrixReader } from "./matrix-reader.ts";
+import { isTable, type MatrixReader } from "./matrix-reader.ts";
 import { VALUE_PATTERN, VALUE_RULE } from "./names.ts";
 
 export function readAxes(reader: MatrixReader, value: unknown): Map<string, Axis> {
@@ -25,6 +25,12 @@ export function readAxes(reader: MatrixReader, value: unknown): Map<string, Axis
       const attributes = new Map<string, string>();
       for (const [attributeName, attribute] of Object.entries(attributeTable ?? {})) {
         const attributePath = [...valuePath, attributeName];
+        // `3.10 = { ... }` unquoted is TOML's dotted key: the value "3" with a table "10" in it.
+        if (isTable(attribute) && /^[0-9]+$/.test(attributeName)) {
+          const written = `${valueName}.${attributeName}`;
+          reader.report("INVALID_NAME", attributePath, `TOML reads the unquoted key ${written} as the dotted key ${valueName} → ${attributeName}, not as one value name`, `quote it: "${written}" = { ... }`);
+          continue;
+        }
         reader.argName(attributeName, attributePath);
         const text = reader.argValue(attribute, attributePath);
         if (text !== undefined) attributes.set(attributeName, text);

@@ -182,3 +182,8 @@ test("thousands of mistakes: each reported at its line; hints among an axis's va
   expect(unknown[299]!.message).toBe('axis "v" has no value "u299"');
   expect(found.slice(300).every((d) => d.hint?.startsWith("quote it"))).toBe(true);
 });
+
+test("an unquoted version as a value name (3.10 = {...}) is TOML's dotted key: said so, with the quoted form, once per value", async () => {
+  const messages = (await problemsOf('repository = "r.io/x"\n[axes.python]\n3.10 = { PYTHON_VERSION = "3.10" }\n[images.a]\ntag = "a-{python}"\nmatrix = ["python"]\n')).map((d) => `${d.line}: ${d.message} (${d.hint})`);
+  expect(messages).toEqual(['3: TOML reads the unquoted key 3.10 as the dotted key 3 → 10, not as one value name (quote it: "3.10" = { ... })']);
+});
