@@ -182,6 +182,11 @@ function readPlatforms(reader: MatrixReader, value: unknown, path: KeyPath): str
 }
 
 function readFamilyAxes(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>, path: KeyPath): string[] {
+  // One axis written as a string: said once, and read as the list it means, so that nothing else reports it again.
+  if (typeof value === "string") {
+    reader.wrongType(value, path, "an array of axis names", undefined, `write matrix = [${JSON.stringify(value)}]`);
+    return axes.has(value) ? [value] : [];
+  }
   const names = reader.stringList(value, path) ?? [];
   const seen = new Set<string>();
   names.forEach((axis, index) => {

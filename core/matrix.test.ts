@@ -187,3 +187,10 @@ test("an unquoted version as a value name (3.10 = {...}) is TOML's dotted key: s
   const messages = (await problemsOf('repository = "r.io/x"\n[axes.python]\n3.10 = { PYTHON_VERSION = "3.10" }\n[images.a]\ntag = "a-{python}"\nmatrix = ["python"]\n')).map((d) => `${d.line}: ${d.message} (${d.hint})`);
   expect(messages).toEqual(['3: TOML reads the unquoted key 3.10 as the dotted key 3 → 10, not as one value name (quote it: "3.10" = { ... })']);
 });
+
+test("one mistake, one error: a tag template that gives no valid tag is reported once for its family; matrix = \"python\" once, with the list it means", async () => {
+  const tag = (await problemsOf('repository = "r.io/x"\n[axes.python]\npy1 = {}\npy2 = {}\n[axes.cuda]\nc1 = {}\nc2 = {}\n[images.a]\ntag = "a {python}-{cuda}"\nmatrix = ["python", "cuda"]\n')).map((d) => `${d.line}: ${d.message}`);
+  expect(tag).toEqual(['9: the tag "a py1-c1" (for python=py1, cuda=c1) is not a valid Docker tag']);
+  const matrix = (await problemsOf('repository = "r.io/x"\n[axes.python]\npy1 = { V = "1" }\n[images.a]\ntag = "a-{python}"\nmatrix = "python"\n')).map((d) => `${d.line}: ${d.message} (${d.hint})`);
+  expect(matrix).toEqual(['6: expected an array of axis names, found the string "python" (write matrix = ["python"])']);
+});

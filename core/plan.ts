@@ -76,6 +76,8 @@ class Planner {
   private readonly bases: ReadonlySet<string>;
   /** With a lock file: pins each image's external bases (core/plan-upstream.ts). */
   private readonly pinner: UpstreamPinner | undefined;
+  /** Families whose tag template was reported as giving an invalid tag. */
+  private readonly badTags = new Set<string>();
   /** Alias templates already reported as giving an invalid tag (family, index). */
   private readonly badAliases = new Set<string>();
 
@@ -181,6 +183,9 @@ class Planner {
     const { tagPath } = compiled;
     const tag = this.expand(compiled.tag, compiled, indices, base, tagPath);
     if (!TAG_PATTERN.test(tag)) {
+      // Once per family: its other images would repeat the same mistake of the template.
+      if (this.badTags.has(family.name)) return undefined;
+      this.badTags.add(family.name);
       this.report(
         "INVALID_VALUE",
         tagPath,
