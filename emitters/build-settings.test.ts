@@ -195,3 +195,20 @@ provenance = "max"
     expect(() => emitLoaded(builtin("github"), loaded, graph, [runners, "format=matrix"])).toThrow("platform-runners needs the whole workflow");
   });
 });
+
+test("make: a tag names its image's targets too (build/py3.10 for the id py3-10), unless it is another image's id", async () => {
+  const { loaded, graph } = await planText('repository = "r.io/x"\n[axes.python]\n"3.10" = {}\n[images.a]\ntag = "py{python}"\nmatrix = ["python"]\n[images.b]\ntag = "py3-10"\n');
+  expect(graph.images.map((image) => [image.id, image.tag])).toEqual([["py3-10", "py3.10"], ["py3-10-2", "py3-10"]]);
+  const docker = recordingDocker();
+  const directory = mkdtempSync(join(docker.directory, "make-"));
+  writeFileSync(join(directory, "Makefile"), emittedText(emitLoaded(builtin("make"), loaded, graph)[0]!));
+  const built = (target: string) => {
+    writeFileSync(join(docker.directory, "docker.log"), "");
+    expect(Bun.spawnSync(["make", target, `DOCKER=${docker.path}`], { cwd: directory }).exitCode).toBe(0);
+    return docker.calls().map((call) => call[call.indexOf("-t") + 1]);
+  };
+  expect(built("build/py3.10")).toEqual(["r.io/x:py3.10"]);
+  // "py3-10" is the first image's id, so build/py3-10 stays that image's; the second is build/py3-10-2.
+  expect(built("build/py3-10")).toEqual(["r.io/x:py3.10"]);
+  expect(built("build/py3-10-2")).toEqual(["r.io/x:py3-10"]);
+});

@@ -95,6 +95,15 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, matrixFile: string, 
     if (out.hasChunk()) yield out.take();
   }
 
+  // Targets are named by id (the tag with other characters than [A-Za-z0-9_-] made '-'): the tag names them too, unless it is another image's id.
+  const ids = new Set(graph.images.map((image) => image.id));
+  const byTag = graph.images.filter((image) => image.tag !== image.id && !ids.has(image.tag));
+  if (byTag.length > 0) {
+    out.lines(["# The same targets by tag (a tag needs no quoting in a target's name: core/graph.ts).", `.PHONY: ${byTag.flatMap((image) => [`build/${image.tag}`, `push/${image.tag}`]).join(" ")}`]);
+    for (const image of byTag) out.lines([`build/${image.tag}: build/${image.id}`, `push/${image.tag}: push/${image.id}`]);
+    out.line("");
+  }
+
   yield* writeHelp(out, graph, families);
 }
 
@@ -265,7 +274,7 @@ function* writeHelp(out: TextWriter, graph: BuildGraph, families: readonly Famil
   const words = [
     "'Targets:'",
     ...targets.map(([target, text]) => recipeWord(`  ${target.padEnd(targetWidth)}  ${text}`)),
-    "'Images (build/ID builds one, after its base; push/ID builds and pushes it):'",
+    "'Images (build/ID builds one, after its base; push/ID builds and pushes it; build/TAG and push/TAG name them too):'",
     // Ids need no quoting (core/graph.ts); the quoted id runs on into the reference's quotes.
     ...graph.images.map((image) => `'  ${image.id.padEnd(idWidth)}  ${reference(image).slice(1)}`),
   ];
