@@ -405,3 +405,18 @@ test("the README's complete example is the publish-example fixture's matrix, wor
   const matrix = readFileSync(join(REPO_ROOT, "fixtures/publish-example/matrix.toml"), "utf8");
   expect(readme).toContain("```toml\n" + matrix + "```");
 });
+
+test("emit github -o FILE: the workflow's paths filter names FILE, relative to the repository's root, from any folder", () => {
+  const root = mkdtempSync(join(tmpdir(), "own-path-"));
+  Bun.spawnSync(["git", "init", "-q"], { cwd: root });
+  mkdirSync(join(root, "ci"));
+  writeFileSync(join(root, "matrix.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n');
+  const fromSubfolder = run(["emit", "github", "-o", "../.github/workflows/b.yml"], join(root, "ci"));
+  expect(fromSubfolder.code).toBe(0);
+  const workflow = readFileSync(join(root, ".github/workflows/b.yml"), "utf8");
+  expect(workflow).toContain("- .github/workflows/b.yml");
+  expect(workflow).not.toContain("build-images.yml");
+  // An output option says otherwise: it wins.
+  expect(run(["emit", "github", "-o", "w.yml", "--option", "output=x/y.yml"], root).code).toBe(0);
+  expect(readFileSync(join(root, "w.yml"), "utf8")).toContain("- x/y.yml");
+});

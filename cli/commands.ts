@@ -11,7 +11,7 @@ import { graphJsonChunks } from "../emitters/plan-json.ts";
 import { renderPlan } from "../emitters/plan-text.ts";
 import type { Comparison } from "./affected.ts";
 import { emitAll } from "./emit-all.ts";
-import { emitLoaded, isDirectory, pipelineDefaults } from "./emit.ts";
+import { emitLoaded, isDirectory, ownPathDefault, pipelineDefaults } from "./emit.ts";
 import { baseUrlOption, emitterRegistry, loadGraph, optionalString, stringList, type Options } from "./load-graph.ts";
 import { matrixHere, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { plannedOutputs, writeOutputs } from "./output.ts";
@@ -198,7 +198,7 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
   const given = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
   const target = optionalString(options.output, "-o");
   const intoDirectory = target !== undefined && (target.endsWith("/") || isDirectory(target));
-  const commandLine = [...(await pipelineDefaults(registered, planned, given, intoDirectory ? target : undefined)), ...given];
+  const commandLine = [...(await pipelineDefaults(registered, planned, given, intoDirectory ? target : undefined)), ...(await ownPathDefault(registered, planned, given, intoDirectory ? undefined : target)), ...given];
   const files = emitLoaded(registered, loaded, graph, commandLine);
   // What made the files, as a message about them names it: a plugin's faults are the plugin's.
   const producer = registered.source ? `plugin ${registered.source}: emitter "${registered.emitter.name}"` : `emit ${registered.emitter.name}`;

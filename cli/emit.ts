@@ -48,6 +48,22 @@ export async function pipelineDefaults(registered: RegisteredEmitter, planned: P
   return defaults;
 }
 
+/**
+ * The GitHub workflow names its own path in its `paths:` filter: with `-o FILE` (and no
+ * `output` option), that is FILE, relative to the repository's root (else to this folder),
+ * wherever the command runs. A FILE outside the repository keeps the default.
+ */
+export async function ownPathDefault(registered: RegisteredEmitter, planned: Pick<Planned, "loaded" | "source">, given: readonly string[], file: string | undefined): Promise<string[]> {
+  const { emitter } = registered;
+  if (file === undefined || registered.source !== undefined || emitter.name !== "github") return [];
+  if (given.some((option) => option.startsWith("output=")) || Object.hasOwn(planned.loaded.matrix.emit[emitter.name] ?? {}, "output")) return [];
+  const { findRepository } = await import("./git-tree.ts");
+  const path: typeof import("node:path") = require("node:path");
+  const root = (planned.source.directory === undefined ? undefined : findRepository(planned.source.directory)?.root) ?? process.cwd();
+  const relative = path.relative(root, path.resolve(file)).split(path.sep).join("/");
+  return relative === "" || relative.startsWith("..") || path.isAbsolute(relative) ? [] : [`output=${relative}`];
+}
+
 /** Whether a path is a directory that exists. */
 export function isDirectory(path: string): boolean {
   const fs: typeof import("node:fs") = require("node:fs");
