@@ -3,7 +3,7 @@
 // for CI systems that give one). And the subgraph of the affected images that `emit
 // --since` renders, an unaffected base named by its content reference.
 
-import type { BuildArg, BuildGraph, FamilyNode, ImageNode } from "./graph.ts";
+import { withBaseContent, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "./graph.ts";
 import { normalPath, type InputsDigester } from "./inputs.ts";
 
 /** Why an image is affected. Paths are relative to the matrix file's directory. */
@@ -147,7 +147,7 @@ export function affectedSubgraph(graph: BuildGraph, ids: ReadonlySet<string>): B
       kept.set(image.id, { ...image, level: base ? kept.get(base.id)!.level + 1 : 0 });
       continue;
     }
-    const args: BuildArg[] = image.args.map((arg) => (arg.value.includes(base.reference) ? { name: arg.name, value: arg.value.split(base.reference).join(base.contentReference) } : arg));
+    const args: BuildArg[] = image.args.map((arg) => (arg.value.includes(base.reference) ? { name: arg.name, value: withBaseContent(arg.value, base) } : arg));
     kept.set(image.id, { ...image, args, from: null, fromArg: null, level: 0 });
   }
   const families: FamilyNode[] = graph.families.map((family) => ({ ...family, images: family.images.filter((id) => kept.has(id)) }));

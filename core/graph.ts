@@ -155,5 +155,15 @@ export function distinctArgs(graph: BuildGraph): { image: ImageNode; arg: BuildA
 /** Where an image's registry build cache is kept: `[cache] repository`:TAG, else the image's own repository, tag `cache-TAG`. */
 export function cacheReference(graph: BuildGraph, image: ImageNode): string {
   const repository = graph.cache?.repository ?? null;
-  return repository === null ? `${image.repository}:cache-${image.tag}` : `${repository}:${image.tag}`;
+  return repository === null ? `${image.repository}:${ownRepositoryCacheTag(image.tag)}` : `${repository}:${image.tag}`;
+}
+
+/** The tag of an image's registry cache kept in the image's own repository. */
+export function ownRepositoryCacheTag(tag: string): string {
+  return `cache-${tag}`;
+}
+
+/** Text naming a base by its content reference wherever it names the base's reference (an image built FROM the base's pushed digest). */
+export function withBaseContent(text: string, base: ImageNode): string {
+  return text.split(base.reference).join(base.contentReference);
 }

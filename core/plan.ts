@@ -11,14 +11,15 @@ import { comboNumber, comboNumberAt, comboStrides, forEachCombination, type Indi
 import { compileFamily, type CompiledFamily, type CompiledPart } from "./compile-family.ts";
 import { CalibanError, didYouMean, type Diagnostic, type ErrorCode, type KeyPath } from "./errors.ts";
 import { familyOrder } from "./family-order.ts";
-import { GRAPH_FORMAT_VERSION, type BuildArg, type BuildGraph, type BuildLabel, type FamilyNode, type ImageNode } from "./graph.ts";
+import { GRAPH_FORMAT_VERSION, ownRepositoryCacheTag, type BuildArg, type BuildGraph, type BuildLabel, type FamilyNode, type ImageNode } from "./graph.ts";
 import type { Axis, AxisValue, Family, Matrix } from "./matrix.ts";
 import { contentTag, InputsDigester, NO_SOURCES, type SourceTree } from "./inputs.ts";
 import { lockFileName, readLock, type Lock } from "./lock.ts";
 import { setArg } from "./build-args.ts";
+import { ImageIds } from "./image-ids.ts";
+import { describe, describeCombination, familyLevelText, valuesAt } from "./combination-text.ts";
 import { UpstreamPinner } from "./plan-upstream.ts";
 import { TAG_PATTERN } from "./names.ts";
-import type { Template } from "./template.ts";
 
 export interface PlanOptions {
   /** Replaces the matrix's `repository` (the CLI's --base-url). */
@@ -64,10 +65,7 @@ class Planner {
   private readonly diagnostics: Diagnostic[] = [];
   private readonly images: ImageNode[] = [];
   private readonly planned = new Map<string, PlannedFamily>();
-  /** Ids share a namespace with family names (bake targets and groups) and bake's "default" group. */
-  private readonly usedIds: Set<string>;
-  /** Stem → the suffix its next clash tries first: ids are never freed, so every smaller suffix is taken. */
-  private readonly nextSuffix = new Map<string, number>();
+  private readonly ids: ImageIds;
   private readonly byTag = new Map<string, ImageNode>();
   private readonly missingAttributes = new Set<string>();
   /** Arg name → base image → the arg giving that base's reference (see fromArg). */
@@ -88,7 +86,7 @@ class Planner {
     lock: Lock | undefined,
   ) {
     this.pinner = lock === undefined ? undefined : new UpstreamPinner(lock, digester, repository);
-    this.usedIds = new Set(["default", ...matrix.families.map((f) => f.name)]);
+    this.ids = new ImageIds(matrix.families.map((f) => f.name));
     this.bases = new Set(matrix.families.flatMap((f) => (f.from === undefined ? [] : [f.from])));
   }
 
@@ -196,8 +194,8 @@ class Planner {
     }
     // A registry cache in the image's own repository is tagged cache-TAG: that too must be a tag.
     const cache = this.matrix.cache;
-    if (cache && cache.type !== "gha" && cache.type !== "inline" && cache.repository === undefined && !TAG_PATTERN.test(`cache-${tag}`)) {
-      this.report("INVALID_VALUE", tagPath, `the tag "${tag}" is too long for its registry cache's tag, cache-${tag} (at most 128 characters)`, "shorten the tag, or give [cache] a repository of its own (its cache images are tagged like the images)");
+    if (cache && cache.type !== "gha" && cache.type !== "inline" && cache.repository === undefined && !TAG_PATTERN.test(ownRepositoryCacheTag(tag))) {
+      this.report("INVALID_VALUE", tagPath, `the tag "${tag}" is too long for its registry cache's tag, ${ownRepositoryCacheTag(tag)} (at most 128 characters)`, "shorten the tag, or give [cache] a repository of its own (its cache images are tagged like the images)");
       return undefined;
     }
     const values: Record<string, string> = {};
@@ -229,7 +227,7 @@ class Planner {
     const settings = labels.length > 0 || family.platforms.length > 0 || target !== null ? { labels, platforms: family.platforms, target } : undefined;
     const inputs = this.digester.image(dockerfile, context, args, base, upstream, settings);
     const image: ImageNode = {
-      id: this.uniqueId(tag),
+      id: this.ids.unique(tag),
       family: family.name,
       values,
       repository: this.repository,
@@ -340,55 +338,10 @@ class Planner {
     }
     return "";
   }
-
-  /** The tag with other characters than [A-Za-z0-9_-] turned into '-': a valid bake target and make target name. */
-  private uniqueId(tag: string): string {
-    const stem = ID_UNSAFE.test(tag) ? tag.replace(ID_UNSAFE_ALL, "-") : tag;
-    if (!this.usedIds.has(stem)) {
-      this.usedIds.add(stem);
-      return stem;
-    }
-    // Resumed where the stem's last clash ended, not from 2: thousands of tags with one stem stay linear.
-    let n = this.nextSuffix.get(stem) ?? 2;
-    while (this.usedIds.has(`${stem}-${n}`)) n++;
-    const id = `${stem}-${n}`;
-    this.nextSuffix.set(stem, n + 1);
-    this.usedIds.add(id);
-    return id;
-  }
 }
-
-const ID_UNSAFE = /[^A-Za-z0-9_-]/;
-const ID_UNSAFE_ALL = /[^A-Za-z0-9_-]/g;
 
 /** The arg that gives exactly the base's reference, if the one meant to still does (a later arg of its name may replace it). */
 function exactBaseArg(args: readonly BuildArg[], name: string | undefined, base: ImageNode): string | null {
   const arg = name === undefined ? undefined : args.find((a) => a.name === name);
   return arg !== undefined && arg.value === base.reference ? arg.name : null;
-}
-
-
-/** The axis values a combination's indices stand for (for messages: the hot path keeps indices). */
-function valuesAt(axes: readonly Axis[], indices: Indices): AxisValue[] {
-  return indices.map((value, i) => axes[i]!.values[value]!);
-}
-
-/** Family-level dockerfile and context: per-image variables stay as written. */
-function familyLevelText(template: Template, family: string): string {
-  let out = "";
-  for (const part of template) {
-    if (part.kind === "text") out += part.text;
-    else if (part.name === "family") out += family;
-    else out += `{${part.name}${part.attribute ? `.${part.attribute}` : ""}}`;
-  }
-  return out;
-}
-
-function describe(axes: readonly string[], values: readonly AxisValue[]): string {
-  return describeCombination(Object.fromEntries(axes.map((axis, i) => [axis, values[i]!.name])));
-}
-
-function describeCombination(combination: Readonly<Record<string, string>>): string {
-  const entries = Object.entries(combination);
-  return entries.length === 0 ? "the single image" : entries.map(([axis, value]) => `${axis}=${value}`).join(", ");
 }

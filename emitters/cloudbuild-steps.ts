@@ -1,7 +1,7 @@
 // The text of Cloud Build steps: a step arg holds text literally once its '$' is doubled
 // (Cloud Build substitutes $NAME), and a content-tags step is a bash script of shell words.
 
-import type { ImageNode } from "../core/graph.ts";
+import { withBaseContent, type ImageNode } from "../core/graph.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 
 /** A step arg holding `text` literally: Cloud Build substitutes $NAME and ${NAME} in args, and reads "$$" as '$'. */
@@ -22,7 +22,7 @@ export function scriptWord(text: string): string {
 export function argWords(image: ImageNode, base: ImageNode | undefined, contentTags: boolean): string {
   return image.args
     .map((arg) => {
-      const value = base === undefined || !contentTags ? arg.value : arg.value.split(base.reference).join(base.contentReference);
+      const value = base === undefined || !contentTags ? arg.value : withBaseContent(arg.value, base);
       return ` --build-arg ${scriptWord(`${arg.name}=${value}`)}`;
     })
     .join("");

@@ -18,9 +18,9 @@ export function writeJob(
   options: GithubOptions,
   pullRequests: boolean,
   tested: boolean,
-  lockJob = false,
-  settings: EntrySettings = NO_ENTRY_SETTINGS,
-  graph?: BuildGraph,
+  lockJob: boolean,
+  settings: EntrySettings,
+  graph: BuildGraph,
 ): void {
   // Aliases, labels (the commit's from github.sha) and target: inputs of build-push-action when some image has them.
   const settingInputs = [
@@ -30,7 +30,7 @@ export function writeJob(
   const aliasTag = settings.aliases ? ["        ${{ matrix.aliases }}"] : [];
   const publishing = "github.event_name != 'pull_request'";
   if (job.kind !== "build") {
-    writePlatformJob(out, job, registry, options, lockJob, graph!);
+    writePlatformJob(out, job, registry, options, lockJob, graph);
     return;
   }
   // A native image (built a job per platform) is built here only for a pull request.
@@ -217,8 +217,6 @@ function writePlatformJob(out: TextWriter, job: StageJob, registry: string, opti
   else writeMergeSteps(out, options);
 }
 
-const NO_ENTRY_SETTINGS: EntrySettings = { aliases: false, labels: false, target: false, platforms: false, cache: false, provenance: null, sbom: false };
-
 /**
  * build-push-action's platforms, cache-from, cache-to, provenance and sbom, when the graph
  * sets them. `loaded`: the condition under which the build is loaded rather than pushed
@@ -227,16 +225,17 @@ const NO_ENTRY_SETTINGS: EntrySettings = { aliases: false, labels: false, target
  * cache either.
  */
 function buildkitLines(settings: EntrySettings, loaded: string, pullRequests: boolean): string[] {
+  // An input's value: `always` when the build always pushes; else `pushed` (an expression) unless loaded.
   // GitHub's `a && b || c` is b when a holds only if b is not empty: the pushed value comes first.
-  const unlessLoaded = (value: string, otherwise: string) => (loaded === "" ? (value.startsWith("matrix.") ? `\${{ ${value} }}` : value.slice(1, -1)) : `\${{ !(${loaded}) && ${value} || ${otherwise} }}`);
+  const unlessLoaded = (pushed: string, always: string, otherwise: string) => (loaded === "" ? always : `\${{ !(${loaded}) && ${pushed} || ${otherwise} }}`);
   const lines: string[] = [];
-  if (settings.platforms) lines.push(`      platforms: ${unlessLoaded("matrix.platforms", "''")}`);
+  if (settings.platforms) lines.push(`      platforms: ${unlessLoaded("matrix.platforms", "${{ matrix.platforms }}", "''")}`);
   if (settings.cache) {
     lines.push(`      cache-from: ${pullRequests ? "${{ github.event_name != 'pull_request' && matrix.cache-from || '' }}" : "${{ matrix.cache-from }}"}`);
-    lines.push(`      cache-to: ${unlessLoaded("matrix.cache-to", "''")}`);
+    lines.push(`      cache-to: ${unlessLoaded("matrix.cache-to", "${{ matrix.cache-to }}", "''")}`);
   }
-  if (settings.provenance !== null) lines.push(`      provenance: ${unlessLoaded(`'mode=${settings.provenance}'`, "'false'")}`);
-  if (settings.sbom) lines.push(`      sbom: ${unlessLoaded("'true'", "'false'")}`);
+  if (settings.provenance !== null) lines.push(`      provenance: ${unlessLoaded(`'mode=${settings.provenance}'`, `mode=${settings.provenance}`, "'false'")}`);
+  if (settings.sbom) lines.push(`      sbom: ${unlessLoaded("'true'", "true", "'false'")}`);
   return lines;
 }
 

@@ -11,6 +11,7 @@ import type { BuildGraph, ImageNode } from "../core/graph.ts";
 import { platformCacheSpecs, platformSlug } from "./build-settings.ts";
 import type { OptionValue } from "./contract.ts";
 import type { GithubOptions } from "./github.ts";
+import { buildArgLines, labelFields } from "./github-entry.ts";
 import type { TextWriter } from "./text.ts";
 
 const PAIR = /^([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)=([^=,\s]+)$/;
@@ -37,7 +38,7 @@ export function nativeImages(graph: BuildGraph, runners: ReadonlyMap<string, str
 }
 
 /** One platform's build of an image: its matrix entry in the stage's native job. */
-export function nativeEntry(image: ImageNode, platform: string, runner: string, buildArgs: string, graph: BuildGraph, literal: (text: string) => string, contentTags: boolean, base: ImageNode | undefined): string {
+export function nativeEntry(image: ImageNode, platform: string, runner: string, graph: BuildGraph, literal: (text: string) => string, contentTags: boolean, base: ImageNode | undefined): string {
   const cache = platformCacheSpecs(graph, image, "gha", platform);
   return JSON.stringify({
     id: image.id,
@@ -49,9 +50,8 @@ export function nativeEntry(image: ImageNode, platform: string, runner: string, 
     "runs-on": [literal(runner)],
     dockerfile: literal(image.dockerfile),
     context: literal(image.context),
-    "build-args": buildArgs,
-    labels: literal(image.labels.filter((label) => !label.revision).map((label) => `${label.name}=${label.value}`).join("\n")),
-    "revision-label": image.labels.find((label) => label.revision)?.name ?? "",
+    "build-args": buildArgLines(image, base, literal, contentTags),
+    ...labelFields(image, literal),
     target: literal(image.target ?? ""),
     "cache-from": cache.from.join("\n"),
     "cache-to": cache.to.join("\n"),

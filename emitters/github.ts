@@ -10,7 +10,8 @@ import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
 import { writeJob } from "./github-job.ts";
-import { cacheSpecs, platformCacheSpecs, type CacheSpecs } from "./build-settings.ts";
+import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
+import { entrySettings, familyRunners, matrixEntry, type EntrySettings } from "./github-entry.ts";
 import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
 import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRunners, platformRunnersProblem } from "./github-native.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
@@ -150,6 +151,8 @@ function checkBuildArgsSurvive(graph: BuildGraph): void {
   if (diagnostics.length > 0) throw new CalibanError(diagnostics);
 }
 
+export type { EntrySettings };
+
 export interface StageJob {
   readonly name: string;
   readonly stage: number;
@@ -209,8 +212,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
       // One entry per platform of each native image, on that platform's runner; then one per image to join them.
       const entries = nativeHere.flatMap((image) => {
         const base = image.from === null ? undefined : byId.get(image.from);
-        const buildArgs = JSON.parse(matrixEntry(image, base, false, literal, contentTags, false, undefined, settings, cacheSpecs(graph, image, "gha")))["build-args"] as string;
-        return image.platforms.map((platform) => nativeEntry(image, platform, perPlatform.get(platform)!, buildArgs, graph, literal, contentTags, base));
+        return image.platforms.map((platform) => nativeEntry(image, platform, perPlatform.get(platform)!, graph, literal, contentTags, base));
       });
       if (entries.length > MAX_MATRIX_JOBS) throw new CalibanError({ code: "LIMIT", message: `emit github: stage ${index + 1} has ${entries.length} platform builds on native runners; one matrix may generate at most ${MAX_MATRIX_JOBS} jobs`, hint: "leave platform-runners out for this matrix (QEMU in one job per image)" });
       for (const image of nativeHere) {
@@ -247,85 +249,6 @@ function matrixLines(jobs: readonly StageJob[], only: string): string {
     });
   }
   return `${lines.join("\n")}\n`;
-}
-
-/**
- * An image's matrix entry as JSON: {"id","image",("content"),"dockerfile","context","build-args"}.
- * `literal` makes a value what GitHub reads literally where the entry is written (ids
- * and references hold no `${{`: core/graph.ts). With content tags, a child's args name
- * its base by the base's content reference.
- */
-function matrixEntry(
-  image: ImageNode,
-  base: ImageNode | undefined,
-  isBase: boolean,
-  literal: (text: string) => string,
-  contentTags: boolean,
-  tested: boolean,
-  runner: readonly string[] | undefined,
-  settings: EntrySettings,
-  cache: CacheSpecs | undefined,
-): string {
-  const value = (text: string) => (contentTags && base !== undefined ? text.split(base.reference).join(base.contentReference) : text);
-  return JSON.stringify({
-    id: image.id,
-    image: image.reference,
-    ...(contentTags ? { content: image.contentReference } : {}),
-    // For a pull request, which pushes nothing: the base ("" for none), and whether others build FROM this one.
-    base: base ? base.id : "",
-    "is-base": isBase,
-    // What a child looks for before it builds: its base, as this run built (or found) it.
-    ...(contentTags ? { "base-content": base ? base.contentReference : "" } : {}),
-    dockerfile: literal(image.dockerfile),
-    context: literal(image.context),
-    // NAME=VALUE lines, as build-push-action reads `build-args`.
-    "build-args": literal(image.args.map((arg) => `${arg.name}=${value(arg.value)}`).join("\n")),
-    // The family's smoke test ("" for none), when a family has one: every entry has the same keys.
-    ...(tested ? { test: literal(image.test ?? "") } : {}),
-    // The runner's labels, when a family names its own: the job's runs-on reads them.
-    ...(runner ? { "runs-on": runner.map(literal) } : {}),
-    // Aliases, labels and target, when the graph sets any: every entry has the same keys.
-    ...(settings.aliases ? { aliases: image.aliases.map((alias) => `${image.repository}:${alias}`).join("\n") } : {}),
-    ...(settings.labels
-      ? {
-          labels: literal(image.labels.filter((label) => !label.revision).map((label) => `${label.name}=${label.value}`).join("\n")),
-          "revision-label": image.labels.find((label) => label.revision)?.name ?? "",
-        }
-      : {}),
-    ...(settings.target ? { target: literal(image.target ?? "") } : {}),
-    // What buildx is asked for beyond that (CSV and newline lists, as build-push-action reads them).
-    ...(settings.platforms ? { platforms: image.platforms.join(",") } : {}),
-    ...(settings.cache ? { "cache-from": cache!.from.join("\n"), "cache-to": cache!.to.join("\n") } : {}),
-  });
-}
-
-/** Which of aliases, labels and target some image of the graph has: each is then a key of every entry, and an input of build-push-action. */
-export interface EntrySettings {
-  readonly aliases: boolean;
-  readonly labels: boolean;
-  readonly target: boolean;
-  readonly platforms: boolean;
-  readonly cache: boolean;
-  readonly provenance: "min" | "max" | null;
-  readonly sbom: boolean;
-}
-
-export function entrySettings(graph: BuildGraph): EntrySettings {
-  return {
-    aliases: graph.images.some((image) => image.aliases.length > 0),
-    labels: graph.images.some((image) => image.labels.length > 0),
-    target: graph.images.some((image) => image.target !== null),
-    platforms: graph.images.some((image) => image.platforms.length > 0),
-    cache: graph.cache !== null,
-    provenance: graph.attest.provenance,
-    sbom: graph.attest.sbom,
-  };
-}
-
-/** Each family's runner labels, when any family names one (else undefined: every job runs on the default). */
-export function familyRunners(graph: BuildGraph, defaultRunner: string): Map<string, readonly string[]> | undefined {
-  if (!graph.families.some((family) => family.runner !== null)) return undefined;
-  return new Map(graph.families.map((family) => [family.name, family.runner ?? [defaultRunner]]));
 }
 
 /** Whether any family has a smoke test: only then do the jobs build, test, then push. */

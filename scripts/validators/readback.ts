@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import { imagesById, type BuildGraph, type ImageNode } from "../../core/graph.ts";
+import { imagesById, withBaseContent, type BuildGraph, type ImageNode } from "../../core/graph.ts";
 import { attestSpecs, cacheSpecs, platformCacheSpecs, type CacheKind } from "../../emitters/build-settings.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "./github-expressions.ts";
 
@@ -54,7 +54,7 @@ export function planView(graph: BuildGraph, contentTags = true, naturalCache: Ca
   return normalise(
     graph.images.map((image) => {
       const base = image.from === null ? undefined : byId.get(image.from)!;
-      const value = (text: string) => (contentTags && base ? text.split(base.reference).join(base.contentReference) : text);
+      const value = (text: string) => (contentTags && base ? withBaseContent(text, base) : text);
       const settings = planSettings(graph, image, naturalCache, perPlatform.has(image.id));
       return {
         reference: image.reference,

@@ -1,0 +1,90 @@
+// A GitHub workflow's matrix entries: what each job of a stage reads of its image, as
+// JSON, every entry with the same keys. github-native.ts writes its entries of the same parts.
+
+import { withBaseContent, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import type { CacheSpecs } from "./build-settings.ts";
+
+/**
+ * An image's matrix entry as JSON: {"id","image",("content"),"dockerfile","context","build-args"}.
+ * `literal` makes a value what GitHub reads literally where the entry is written (ids
+ * and references hold no `${{`: core/graph.ts). With content tags, a child's args name
+ * its base by the base's content reference.
+ */
+export function matrixEntry(
+  image: ImageNode,
+  base: ImageNode | undefined,
+  isBase: boolean,
+  literal: (text: string) => string,
+  contentTags: boolean,
+  tested: boolean,
+  runner: readonly string[] | undefined,
+  settings: EntrySettings,
+  cache: CacheSpecs | undefined,
+): string {
+  return JSON.stringify({
+    id: image.id,
+    image: image.reference,
+    ...(contentTags ? { content: image.contentReference } : {}),
+    // For a pull request, which pushes nothing: the base ("" for none), and whether others build FROM this one.
+    base: base ? base.id : "",
+    "is-base": isBase,
+    // What a child looks for before it builds: its base, as this run built (or found) it.
+    ...(contentTags ? { "base-content": base ? base.contentReference : "" } : {}),
+    dockerfile: literal(image.dockerfile),
+    context: literal(image.context),
+    "build-args": buildArgLines(image, base, literal, contentTags),
+    // The family's smoke test ("" for none), when a family has one: every entry has the same keys.
+    ...(tested ? { test: literal(image.test ?? "") } : {}),
+    // The runner's labels, when a family names its own: the job's runs-on reads them.
+    ...(runner ? { "runs-on": runner.map(literal) } : {}),
+    // Aliases, labels and target, when the graph sets any: every entry has the same keys.
+    ...(settings.aliases ? { aliases: image.aliases.map((alias) => `${image.repository}:${alias}`).join("\n") } : {}),
+    ...(settings.labels ? labelFields(image, literal) : {}),
+    ...(settings.target ? { target: literal(image.target ?? "") } : {}),
+    // What buildx is asked for beyond that (CSV and newline lists, as build-push-action reads them).
+    ...(settings.platforms ? { platforms: image.platforms.join(",") } : {}),
+    ...(settings.cache ? { "cache-from": cache!.from.join("\n"), "cache-to": cache!.to.join("\n") } : {}),
+  });
+}
+
+/** Which of aliases, labels and target some image of the graph has: each is then a key of every entry, and an input of build-push-action. */
+export interface EntrySettings {
+  readonly aliases: boolean;
+  readonly labels: boolean;
+  readonly target: boolean;
+  readonly platforms: boolean;
+  readonly cache: boolean;
+  readonly provenance: "min" | "max" | null;
+  readonly sbom: boolean;
+}
+
+export function entrySettings(graph: BuildGraph): EntrySettings {
+  return {
+    aliases: graph.images.some((image) => image.aliases.length > 0),
+    labels: graph.images.some((image) => image.labels.length > 0),
+    target: graph.images.some((image) => image.target !== null),
+    platforms: graph.images.some((image) => image.platforms.length > 0),
+    cache: graph.cache !== null,
+    provenance: graph.attest.provenance,
+    sbom: graph.attest.sbom,
+  };
+}
+
+/** Each family's runner labels, when any family names one (else undefined: every job runs on the default). */
+export function familyRunners(graph: BuildGraph, defaultRunner: string): Map<string, readonly string[]> | undefined {
+  if (!graph.families.some((family) => family.runner !== null)) return undefined;
+  return new Map(graph.families.map((family) => [family.name, family.runner ?? [defaultRunner]]));
+}
+
+/** NAME=VALUE lines, as build-push-action reads `build-args`; with content tags, the base named by its content reference. */
+export function buildArgLines(image: ImageNode, base: ImageNode | undefined, literal: (text: string) => string, contentTags: boolean): string {
+  return literal(image.args.map((arg) => `${arg.name}=${contentTags && base !== undefined ? withBaseContent(arg.value, base) : arg.value}`).join("\n"));
+}
+
+/** build-push-action's labels as lines, and the name of the label the step sets to the commit ("" for none). */
+export function labelFields(image: ImageNode, literal: (text: string) => string): { labels: string; "revision-label": string } {
+  return {
+    labels: literal(image.labels.filter((label) => !label.revision).map((label) => `${label.name}=${label.value}`).join("\n")),
+    "revision-label": image.labels.find((label) => label.revision)?.name ?? "",
+  };
+}
