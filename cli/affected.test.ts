@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { REPO_ROOT } from "../fixtures/golden.ts";
-import { runCli } from "../fixtures/test-helpers.ts";
+import { runCli, writeMatrix } from "../fixtures/test-helpers.ts";
 
 function git(cwd: string, ...args: string[]): string {
   const result = Bun.spawnSync(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], { cwd });
@@ -89,7 +89,7 @@ describe("affected --since, step by step", () => {
   });
 
   test("one axis value's attribute: exactly the images that use it and their descendants", () => {
-    writeFileSync(join(root, "matrix.toml"), readFileSync(join(root, "matrix.toml"), "utf8").replace('PYTHON_VERSION = "3.11"', 'PYTHON_VERSION = "3.11.9"'));
+    writeMatrix(join(root, "matrix.toml"), readFileSync(join(root, "matrix.toml"), "utf8").replace('PYTHON_VERSION = "3.11"', 'PYTHON_VERSION = "3.11.9"'));
     expect(listed(affected("--since", "HEAD").stdout)).toEqual(["py-cuda11-py311", "py-cuda12-py311", "torch-cuda11-py311", "torch-cuda12-py311", "cpu-py311"]);
     const json = JSON.parse(affected("--since", "HEAD", "--json").stdout);
     expect(json.images[0].why).toEqual([{ kind: "args", names: ["PYTHON_VERSION"] }]);
@@ -98,7 +98,7 @@ describe("affected --since, step by step", () => {
 
   test("an image new since REV is affected; one removed is not listed", () => {
     const text = readFileSync(join(root, "matrix.toml"), "utf8");
-    writeFileSync(join(root, "matrix.toml"), text.replace('py311 = { PYTHON_VERSION = "3.11.9" }', 'py312 = { PYTHON_VERSION = "3.12" }'));
+    writeMatrix(join(root, "matrix.toml"), text.replace('py311 = { PYTHON_VERSION = "3.11.9" }', 'py312 = { PYTHON_VERSION = "3.12" }'));
     const json = JSON.parse(affected("--since", "HEAD", "--json").stdout);
     expect(json.images.map((i: { tag: string }) => i.tag)).toEqual(["py-cuda11-py312", "py-cuda12-py312", "torch-cuda11-py312", "torch-cuda12-py312", "cpu-py312"]);
     expect(json.images.every((i: { why: unknown[] }) => JSON.stringify(i.why) === '[{"kind":"new"}]')).toBe(true);
@@ -218,16 +218,16 @@ describe("emit --all and check", () => {
     const root = chainRepository();
     const text = readFileSync(join(root, "matrix.toml"), "utf8");
     const lines = text.split("\n").length;
-    writeFileSync(join(root, "matrix.toml"), `${text}\n[outputs]\nmakefile = "Makefile"\nbake = "../x.hcl"\n`);
+    writeMatrix(join(root, "matrix.toml"), `${text}\n[outputs]\nmakefile = "Makefile"\nbake = "../x.hcl"\n`);
     const run = runCli(["check"], root);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`matrix.toml:${lines + 3}:`);
     expect(run.stderr).toContain("leaves the matrix file's directory");
-    writeFileSync(join(root, "matrix.toml"), `${text}\n[outputs]\nmakefile = "Makefile"\n`);
+    writeMatrix(join(root, "matrix.toml"), `${text}\n[outputs]\nmakefile = "Makefile"\n`);
     const unknown = runCli(["emit", "--all"], root);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain(`matrix.toml:${lines + 2}:`);
-    writeFileSync(join(root, "matrix.toml"), text);
+    writeMatrix(join(root, "matrix.toml"), text);
     const none = runCli(["check"], root);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain("lists no [outputs]");
@@ -236,7 +236,7 @@ describe("emit --all and check", () => {
 
 test("a matrix at the repository's root with context \".\": nothing changed is nothing affected (the revision's matrix and lock are left out of its context, as the working tree's are)", () => {
   const root = mkdtempSync(join(tmpdir(), "affected-root-"));
-  writeFileSync(join(root, "matrix.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n');
+  writeMatrix(join(root, "matrix.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n');
   writeFileSync(join(root, "Dockerfile"), "FROM scratch\n");
   writeFileSync(join(root, "matrix.lock"), "version = 1\n[digests]\n");
   git(root, "init", "-q", "-b", "main");

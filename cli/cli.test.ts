@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, s
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
-import { MAIN, problemsOf, runCli } from "../fixtures/test-helpers.ts";
+import { MAIN, problemsOf, runCli, writeMatrix } from "../fixtures/test-helpers.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 import { runnerOutputs } from "../scripts/validators/readback.ts";
 
@@ -31,11 +31,11 @@ describe("matrix resolution", () => {
 
   test("from a folder of a repository, the nearest matrix.toml above, up to the repository's root; outside one, not a parent's", () => {
     const outer = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(outer, "matrix.toml"), 'repository = "r.io/outside"\n[images.out]\ntag = "out"\n');
+    writeMatrix(join(outer, "matrix.toml"), 'repository = "r.io/outside"\n[images.out]\ntag = "out"\n');
     const project = join(outer, "project");
     mkdirSync(join(project, "ci", "deep"), { recursive: true });
     mkdirSync(join(project, ".git"));
-    writeFileSync(join(project, "matrix.toml"), 'repository = "r.io/project"\n[images.one]\ntag = "one"\n');
+    writeMatrix(join(project, "matrix.toml"), 'repository = "r.io/project"\n[images.one]\ntag = "one"\n');
     const deep = run(["plan"], join(project, "ci", "deep"));
     expect(deep.stderr).toContain("using matrix ../../matrix.toml (the nearest above this folder, in this repository)");
     expect(deep.stdout).toContain("r.io/project:one");
@@ -50,8 +50,8 @@ describe("matrix resolution", () => {
 
   test("./matrix.toml when present; --matrix over both", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(cwd, "matrix.toml"), 'repository = "r.io/here"\n[images.one]\ntag = "one"\n');
-    writeFileSync(join(cwd, "other.toml"), 'repository = "r.io/other"\n[images.two]\ntag = "two"\n');
+    writeMatrix(join(cwd, "matrix.toml"), 'repository = "r.io/here"\n[images.one]\ntag = "one"\n');
+    writeMatrix(join(cwd, "other.toml"), 'repository = "r.io/other"\n[images.two]\ntag = "two"\n');
     const here = run(["plan", "--json"], cwd);
     expect(here.stderr).toContain("using matrix ./matrix.toml");
     expect(JSON.parse(here.stdout).images.map((i: { reference: string }) => i.reference)).toEqual(["r.io/here:one"]);
@@ -70,19 +70,21 @@ describe("reading and writing", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
     const text = 'repository = "r.io/piped"\n[images.one]\ntag = "one"\n';
     // Process substitution and stdin cannot be mapped into memory: read another way, same result.
+    // A piped matrix's paths are relative to the current folder (not to /dev).
+    writeFileSync(join(cwd, "Dockerfile"), "FROM scratch\n");
     const piped = Bun.spawnSync([process.execPath, MAIN, "plan", "--json", "--matrix", "/dev/stdin"], { cwd, stdin: Buffer.from(text) });
     expect(piped.exitCode).toBe(0);
     expect(JSON.parse(piped.stdout.toString()).images[0].reference).toBe("r.io/piped:one");
-    writeFileSync(join(cwd, "empty.toml"), "");
+    writeMatrix(join(cwd, "empty.toml"), "");
     expectCleanUsageError(run(["plan", "--matrix", "empty.toml"], cwd), "error: empty.toml: `repository` is missing");
-    writeFileSync(join(cwd, "bom.toml"), `\uFEFF${text}`);
+    writeMatrix(join(cwd, "bom.toml"), `\uFEFF${text}`);
     expect(run(["plan", "--matrix", "bom.toml"], cwd).code).toBe(0);
     expectCleanUsageError(run(["plan", "--matrix", "bom.toml/x.toml"], cwd), "error: cannot read matrix file bom.toml/x.toml: ENOTDIR");
   });
 
   test("a reader that stops early (| head) ends the run quietly, with the shell's SIGPIPE status", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(cwd, "big.toml"), generateMatrix("cross", 20000));
+    writeMatrix(join(cwd, "big.toml"), generateMatrix("cross", 20000));
     const result = Bun.spawnSync(["bash", "-c", `"${process.execPath}" "${MAIN}" emit make --matrix big.toml | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}" >&2`], { cwd });
     expect(result.stderr.toString()).toBe("using matrix big.toml\n141\n");
   });
@@ -93,8 +95,8 @@ describe("output redirected to a file", () => {
   // an appending fd (`>> log`) turns into a block of NUL bytes (oven-sh/bun#41685).
   test("`>>` and `2>>` append exactly what was printed, small and large outputs alike", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(cwd, "big.toml"), generateMatrix("cross", 3000));
-    writeFileSync(join(cwd, "bad.toml"), 'repository = "r.io/x"\n[images.x]\ntagg = "x"\n');
+    writeMatrix(join(cwd, "big.toml"), generateMatrix("cross", 3000));
+    writeMatrix(join(cwd, "bad.toml"), 'repository = "r.io/x"\n[images.x]\ntagg = "x"\n');
     const sh = (command: string) => Bun.spawnSync(["bash", "-c", command.replaceAll("CLI", `"${process.execPath}" "${MAIN}"`)], { cwd });
     const plan = run(["plan"], cwd).stdout;
     const makefile = run(["emit", "make", "--matrix", "big.toml"], cwd).stdout;
@@ -146,7 +148,7 @@ describe("output redirected to a file", () => {
 describe("errors", () => {
   test("a TOML syntax error: file:line:col, the line, a caret", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(cwd, "m.toml"), 'repository = "r.io/x"\n[axes.py]\npy37 = { V = 3.7 ]\n');
+    writeMatrix(join(cwd, "m.toml"), 'repository = "r.io/x"\n[axes.py]\npy37 = { V = 3.7 ]\n');
     const result = run(["plan", "--matrix", "m.toml"], cwd);
     expectCleanUsageError(result, "error: m.toml:3:18: invalid TOML");
     expect(result.stderr).toContain("  3 | py37 = { V = 3.7 ]\n    |                  ^");
@@ -154,7 +156,7 @@ describe("errors", () => {
 
   test("all semantic problems at once, with lines and hints, and a count", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(cwd, "m.toml"), 'repository = "r.io/x"\n[axes.py]\npy37 = {}\n[images.a]\ntag = "a-{py}"\nmatrix = ["py"]\nfrom = "nope"\n[images.b]\ntagg = "b"\n');
+    writeMatrix(join(cwd, "m.toml"), 'repository = "r.io/x"\n[axes.py]\npy37 = {}\n[images.a]\ntag = "a-{py}"\nmatrix = ["py"]\nfrom = "nope"\n[images.b]\ntagg = "b"\n');
     const result = run(["plan", "--matrix", "m.toml"], cwd);
     expectCleanUsageError(result, 'error: m.toml:7:1: images.a.from: no image family named "nope"');
     expect(result.stderr).toContain('error: m.toml:8:1: images.b: family "b" has no `tag`\n  hint: add tag = "b"');
@@ -173,7 +175,7 @@ describe("errors", () => {
 
   test("an emitter option in the matrix is checked and located", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(cwd, "m.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n[emit.cloudbuild]\ntimeout = 3600\n');
+    writeMatrix(join(cwd, "m.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n[emit.cloudbuild]\ntimeout = 3600\n');
     expectCleanUsageError(run(["emit", "cloudbuild", "--matrix", "m.toml"], cwd), 'error: m.toml:5:1: emit.cloudbuild.timeout: option "timeout" of emitter "cloudbuild": expected a string, found 3600');
   });
 });
@@ -186,7 +188,7 @@ describe("output files are replaced whole or not at all", () => {
     expect(ok.stdout).toBe("");
     expect(JSON.parse(readFileSync(join(cwd, "cloudbuild.json"), "utf8")).steps).toHaveLength(8); // a step per image of the embedded matrix
     writeFileSync(join(cwd, "cloudbuild.json"), "precious");
-    writeFileSync(join(cwd, "matrix.toml"), "broken = \n");
+    writeMatrix(join(cwd, "matrix.toml"), "broken = \n");
     expect(run(["emit", "cloudbuild", "-o", "cloudbuild.json"], cwd).code).toBe(2);
     expect(readFileSync(join(cwd, "cloudbuild.json"), "utf8")).toBe("precious");
     expect(readdirSync(cwd).sort()).toEqual(["cloudbuild.json", "matrix.toml"]);
@@ -214,7 +216,7 @@ describe("an output file that would not change is left as it is", () => {
 
   test("a rerun replaces no file (same inode, same time stamp); a change replaces each file that changed", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 700));
+    writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 700));
     expect(run(["emit", "cloudbuild", "-o", "out/"], cwd).code).toBe(0);
     const names = readdirSync(join(cwd, "out")).sort();
     expect(names.length).toBeGreaterThan(3);
@@ -235,7 +237,7 @@ describe("an output file that would not change is left as it is", () => {
 
   test("a file that differs late, is longer, or is shorter is replaced by exactly the output", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 3000));
+    writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 3000));
     expect(run(["emit", "make", "-o", "Makefile"], cwd).code).toBe(0);
     const expected = readFileSync(join(cwd, "Makefile"), "utf8");
     expect(expected.length).toBeGreaterThan(1 << 20); // several batches: the difference is far from the first
@@ -245,7 +247,7 @@ describe("an output file that would not change is left as it is", () => {
       expect(run(["emit", "make", "-o", "Makefile"], cwd).code).toBe(0);
       expect(readFileSync(join(cwd, "Makefile"), "utf8")).toBe(expected);
     }
-    expect(readdirSync(cwd).sort()).toEqual(["Makefile", "matrix.toml"]);
+    expect(readdirSync(cwd).sort()).toEqual(["Makefile", "docker", "matrix.toml"]);
   });
 
   test("a FIFO at the output path is written into, for its reader, as `>` would; it stays a FIFO", () => {
@@ -277,7 +279,7 @@ describe("where Cloud Build's configs go", () => {
 
   test("-o FILE for a split config is refused before anything is written, with the directory to use", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
+    writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
     for (const [target, directory] of [["cloudbuild.json", "cloudbuild/"], ["ci/build.json", "ci/build/"]] as const) {
       const result = run(["emit", "cloudbuild", "-o", target], cwd);
       expectCleanUsageError(result, `error: -o ${target} names a file, but emit cloudbuild writes 3 files for this graph: cloudbuild-01.json, cloudbuild-02.json, submit.sh`);
@@ -285,7 +287,7 @@ describe("where Cloud Build's configs go", () => {
     }
     writeFileSync(join(cwd, "notes"), "a file of the user's");
     expectCleanUsageError(run(["emit", "cloudbuild", "-o", "notes"], cwd), "hint: pass a directory, such as -o DIRECTORY/");
-    expect(listing(cwd)).toEqual(["matrix.toml", "notes"]);
+    expect(listing(cwd)).toEqual(["docker", "matrix.toml", "notes"]);
     // A new name without an extension is a directory, as before.
     expect(run(["emit", "cloudbuild", "-o", "generated"], cwd).code).toBe(0);
     expect(listing(join(cwd, "generated"))).toEqual(["cloudbuild-01.json", "cloudbuild-02.json", "submit.sh"]);
@@ -293,9 +295,9 @@ describe("where Cloud Build's configs go", () => {
 
   test("when the graph shrinks to one config, the directory's submit.sh submits only it", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
-    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
+    writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
     expect(run(["emit", "cloudbuild", "-o", "ci/"], cwd).code).toBe(0);
-    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 10));
+    writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 10));
     expect(run(["emit", "cloudbuild", "-o", "ci/"], cwd).code).toBe(0);
     const submitted = readFileSync(join(cwd, "ci/submit.sh"), "utf8").split("\n").filter((line) => line.startsWith("gcloud"));
     expect(submitted).toEqual([`gcloud builds submit --config "$here"/'cloudbuild.json' "$@" .`]);
@@ -343,6 +345,10 @@ describe("import", () => {
     expect(result.stderr).toContain("cuda110 not used by any image; left out");
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
     expect(run(["import", join(REFS, "2020-06", "cloudbuild_config.json"), "-o", "matrix.toml"], cwd).code).toBe(0);
+    // A matrix imported into a project with Caliban's Dockerfiles plans there.
+    expect(run(["plan", "--json"], cwd).stderr).toContain('the dockerfile "dockerfiles/Dockerfile.gpu" is not there');
+    mkdirSync(join(cwd, "dockerfiles"));
+    for (const name of ["Dockerfile", "Dockerfile.gpu"]) writeFileSync(join(cwd, "dockerfiles", name), "FROM scratch\n");
     const planned = run(["plan", "--json"], cwd);
     expect(JSON.parse(planned.stdout).images).toHaveLength(8);
   });
@@ -393,7 +399,7 @@ describe("a repository that is not one, said plainly", () => {
 
 test("100,000 images: plan and every emitter finish (no argument-spread or stack limits on large graphs)", () => {
   const cwd = mkdtempSync(join(tmpdir(), "cli-large-"));
-  writeFileSync(join(cwd, "matrix.toml"), generateMatrix("chain", 100_000));
+  writeMatrix(join(cwd, "matrix.toml"), generateMatrix("chain", 100_000));
   for (const args of [["plan"], ["plan", "--json"], ["emit", "cloudbuild", "-o", "cb/"], ["emit", "make", "-o", "Makefile"], ["emit", "bake", "-o", "bake.hcl"]]) {
     const result = run(args, cwd);
     expect({ args, code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ args, code: 0, stderr: "" });
@@ -410,7 +416,7 @@ test("emit github -o FILE: the workflow's paths filter names FILE, relative to t
   const root = mkdtempSync(join(tmpdir(), "own-path-"));
   Bun.spawnSync(["git", "init", "-q"], { cwd: root });
   mkdirSync(join(root, "ci"));
-  writeFileSync(join(root, "matrix.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n');
+  writeMatrix(join(root, "matrix.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n');
   const fromSubfolder = run(["emit", "github", "-o", "../.github/workflows/b.yml"], join(root, "ci"));
   expect(fromSubfolder.code).toBe(0);
   const workflow = readFileSync(join(root, ".github/workflows/b.yml"), "utf8");

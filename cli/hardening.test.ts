@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { parse as parseYaml } from "yaml";
-import { builtin, planText, problemsOf, runCli } from "../fixtures/test-helpers.ts";
+import { builtin, planText, problemsOf, runCli, writeMatrix } from "../fixtures/test-helpers.ts";
 import { emittedText } from "../emitters/contract.ts";
 import { emitLoaded } from "./emit.ts";
 import { makeView, planView } from "../scripts/validators/readback.ts";
@@ -19,7 +19,7 @@ const MATRIX = 'repository = "r.io/x"\n[axes.v]\na = { X = "1" }\n[images.base]\
 
 function workspace(): string {
   const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
-  writeFileSync(join(cwd, "matrix.toml"), MATRIX);
+  writeMatrix(join(cwd, "matrix.toml"), MATRIX);
   return cwd;
 }
 
@@ -35,7 +35,7 @@ describe("an option cannot become code", () => {
     }
     // The same from the matrix's [emit.cloudbuild], located at its line.
     const cwd = workspace();
-    writeFileSync(join(cwd, "matrix.toml"), `${MATRIX}[emit.cloudbuild]\noutput = "$(touch PWNED).json"\n`);
+    writeMatrix(join(cwd, "matrix.toml"), `${MATRIX}[emit.cloudbuild]\noutput = "$(touch PWNED).json"\n`);
     const result = runCli(["emit", "cloudbuild", "-o", "out/"], cwd);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("error: matrix.toml:11:1: emit.cloudbuild.output:");
@@ -111,8 +111,10 @@ describe("a file name cannot become code", () => {
     expect(result.code).toBe(0);
     const matrix = Bun.TOML.parse(readFileSync(join(cwd, "matrix.toml"), "utf8")) as Record<string, unknown>;
     expect(Object.keys(matrix).sort()).toEqual(["axes", "emit", "images", "repository"]);
+    mkdirSync(join(cwd, "dockerfiles"));
+    for (const file of ["Dockerfile", "Dockerfile.gpu"]) writeFileSync(join(cwd, "dockerfiles", file), "FROM scratch\n");
     expect(runCli(["plan"], cwd).code).toBe(0);
-    expect(readdirSync(cwd).sort()).toEqual([name, "matrix.toml"].sort());
+    expect(readdirSync(cwd).sort()).toEqual([name, "dockerfiles", "matrix.toml"].sort());
   });
 });
 
@@ -165,15 +167,17 @@ args = [{ BASE_IMAGE = "{from}", SLIM = "{from}-slim", BOTH = "{from} and {from}
   test("bake's dockerfile, relative to the context, is the same from any directory; where it cannot be, an error", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
     mkdirSync(join(cwd, "sub", "deeper"), { recursive: true });
-    writeFileSync(join(cwd, "sub", "m.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "ta"\ncontext = ".."\ndockerfile = "../docker/A"\n[images.b]\ntag = "tb"\ncontext = "/srv/ctx"\ndockerfile = "/srv/ctx/B"\n[images.c]\ntag = "tc"\ncontext = "https://github.com/x/y.git#main"\ndockerfile = "docker/C"\n');
+    // An absolute context of another folder (it must exist: the CLI checks that it does).
+    const elsewhere = mkdtempSync(join(tmpdir(), "absolute-"));
+    writeMatrix(join(cwd, "sub", "m.toml"), `repository = "r.io/x"\n[images.a]\ntag = "ta"\ncontext = ".."\ndockerfile = "../docker/A"\n[images.b]\ntag = "tb"\ncontext = "${elsewhere}"\ndockerfile = "${elsewhere}/B"\n[images.c]\ntag = "tc"\ncontext = "https://github.com/x/y.git#main"\ndockerfile = "docker/C"\n`);
     const here = runCli(["emit", "bake", "--matrix", "sub/m.toml"], cwd);
     const deeper = runCli(["emit", "bake", "--matrix", "../m.toml"], join(cwd, "sub", "deeper"));
     expect(here.code).toBe(0);
     expect(deeper.stdout.replace("../m.toml", "sub/m.toml")).toBe(here.stdout);
     const targets = ((await parseHcl("docker-bake.hcl", here.stdout)) as { target: Record<string, { dockerfile: string }[]> }).target;
-    expect([targets.ta![0]!.dockerfile, targets.tb![0]!.dockerfile, targets.tc![0]!.dockerfile]).toEqual(["docker/A", "/srv/ctx/B", "docker/C"]);
+    expect([targets.ta![0]!.dockerfile, targets.tb![0]!.dockerfile, targets.tc![0]!.dockerfile]).toEqual(["docker/A", `${elsewhere}/B`, "docker/C"]);
     expect(here.stdout).not.toContain(cwd);
-    writeFileSync(join(cwd, "sub", "deeper", "up.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\ncontext = ".."\ndockerfile = "Dockerfile"\n');
+    writeMatrix(join(cwd, "sub", "deeper", "up.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\ncontext = ".."\ndockerfile = "Dockerfile"\n');
     const refused = runCli(["emit", "bake", "--matrix", "up.toml"], join(cwd, "sub", "deeper"));
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain("depends on the directory the build runs in");
@@ -243,7 +247,7 @@ describe("each consumer's limits, checked before anything is written", () => {
     // The limit is real: Linux refuses one argument of more than 128 KiB.
     expect(() => Bun.spawnSync(["sh", "-c", `true ${"x".repeat(140_000)}`])).toThrow("E2BIG");
     const cwd = workspace();
-    writeFileSync(join(cwd, "matrix.toml"), `repository = "r.io/x"\n[axes.v]\nbig = { BIG = "${"x".repeat(140_000)}" }\nsmall = { BIG = "x" }\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n`);
+    writeMatrix(join(cwd, "matrix.toml"), `repository = "r.io/x"\n[axes.v]\nbig = { BIG = "${"x".repeat(140_000)}" }\nsmall = { BIG = "x" }\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n`);
     const make = runCli(["emit", "make", "-o", "Makefile"], cwd);
     expect(make.code).toBe(2);
     expect(make.stderr).toContain("error: emit make: image x-big: its docker build line is 140");
@@ -253,7 +257,7 @@ describe("each consumer's limits, checked before anything is written", () => {
 
   test("cloudbuild: a step arg over max-arg-length is refused, the whole script with content tags, the one arg without", () => {
     const cwd = workspace();
-    writeFileSync(join(cwd, "matrix.toml"), `repository = "r.io/x"\n[axes.v]\nbig = { BIG = "${"x".repeat(6_000)}" }\nsmall = { BIG = "x" }\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n`);
+    writeMatrix(join(cwd, "matrix.toml"), `repository = "r.io/x"\n[axes.v]\nbig = { BIG = "${"x".repeat(6_000)}" }\nsmall = { BIG = "x" }\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n`);
     const script = runCli(["emit", "cloudbuild", "--option", "max-arg-length=5000"], cwd);
     expect(script.code).toBe(2);
     expect(script.stderr).toContain("error: emit cloudbuild: image x-big: its step's script is 6");
@@ -268,7 +272,7 @@ describe("each consumer's limits, checked before anything is written", () => {
 describe("input that is not what it seems", () => {
   test("a matrix that is not UTF-8 is refused at the byte, not read with U+FFFD in a value", () => {
     const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
-    writeFileSync(join(cwd, "matrix.toml"), Buffer.concat([Buffer.from('repository = "r.io/x"\n[images.x]\ntag = "x"\ndescription = "caf'), Buffer.from([0xc3]), Buffer.from('"\n')]));
+    writeMatrix(join(cwd, "matrix.toml"), Buffer.concat([Buffer.from('repository = "r.io/x"\n[images.x]\ntag = "x"\ndescription = "caf'), Buffer.from([0xc3]), Buffer.from('"\n')]));
     const result = runCli(["plan"], cwd);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("error: matrix.toml:4:19: the file is not UTF-8 text: byte 0xC3 here cannot be read as a character");
@@ -276,7 +280,7 @@ describe("input that is not what it seems", () => {
 
   test("a file TOML 1.0 forbids is refused, though the reader that locates errors would take it", () => {
     const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
-    writeFileSync(join(cwd, "matrix.toml"), 'repository = "r.io/x"\n[images.x]\ntag = "x"\n[images]\nx.from_arg = "A"\n');
+    writeMatrix(join(cwd, "matrix.toml"), 'repository = "r.io/x"\n[images.x]\ntag = "x"\n[images]\nx.from_arg = "A"\n');
     const result = runCli(["plan"], cwd);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("error: matrix.toml: invalid TOML:");

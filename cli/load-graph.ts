@@ -39,8 +39,9 @@ export async function loadGraph(options: Options, io: Io, planOptions: { readonl
   // Planning a large matrix is half the work: the JIT policy must be back before it (see below).
   if (mostImages(loaded.matrix) > LARGE_MATRIX) Bun.unsafe.setJITPolicy(1);
   // The embedded matrix names no files of the folder it runs in: its images are digested with none.
-  const sources = source.directory === undefined ? NO_SOURCES : new WorkingTree(source.directory);
-  const graph = planLoaded(loaded, { sources, ...planOptions, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
+  const tree = source.directory === undefined ? undefined : new WorkingTree(source.directory);
+  const sources = tree ?? NO_SOURCES;
+  const graph = planLoaded(loaded, { sources, ...(tree ? { checkPaths: tree } : {}), ...planOptions, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
   if (graph.lock !== null && graph.lock.unlocked.length > 0) {
     const { unlocked, file } = graph.lock;
     io.stderr(`warning: ${file} has no digest for ${unlocked.join(", ")}: builds pull ${unlocked.length === 1 ? "its tag" : "their tags"} (run caliban-images lock)\n`);

@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
-import { MAIN } from "../fixtures/test-helpers.ts";
+import { MAIN, writeMatrix } from "../fixtures/test-helpers.ts";
 import { imageName } from "./registry.ts";
 
 const digestOf = (letter: string) => `sha256:${letter.repeat(64)}`;
@@ -154,7 +154,7 @@ test("references as docker reads them: Docker Hub's library, a registry with a p
 
 test("lock writes the files [outputs] lists again, so that check still passes and the committed pipeline pulls the new digest", async () => {
   const root = project();
-  writeFileSync(join(root, "matrix.toml"), `${readFileSync(join(root, "matrix.toml"), "utf8")}\n[outputs]\nmake = "Makefile"\n`);
+  writeMatrix(join(root, "matrix.toml"), `${readFileSync(join(root, "matrix.toml"), "utf8")}\n[outputs]\nmake = "Makefile"\n`);
   manifests.set("nvidia/cuda:12.4.1-devel", digestOf("a"));
   manifests.set("ubuntu:22.04", digestOf("b"));
   expect((await run(root, "lock")).code).toBe(0);

@@ -42,7 +42,21 @@ export function readTextFile(path: string, what: string): MatrixSource {
     if (code === "EISDIR") fail("FILE_UNREADABLE", `${what} ${displayName(path)} is a directory, not a file`);
     fail("FILE_UNREADABLE", `cannot read ${what} ${displayName(path)}: ${(error as Error).message}`);
   }
-  return { text, file: path, directory: path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : "." };
+  return { text, file: path, directory: isRegularFile(path) ? directoryOf(path) : "." };
+}
+
+function directoryOf(path: string): string {
+  return path.includes("/") ? path.slice(0, path.lastIndexOf("/")) || "/" : ".";
+}
+
+/** A matrix from a pipe (/dev/stdin, <(...), /proc/self/fd/N) lives in no folder: its paths are relative to the current one. */
+function isRegularFile(path: string): boolean {
+  if (/^\/(dev|proc)\//.test(path)) return false;
+  try {
+    return (require("node:fs") as typeof import("node:fs")).statSync(path).isFile();
+  } catch {
+    return true;
+  }
 }
 
 /**

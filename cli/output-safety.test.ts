@@ -8,14 +8,14 @@ import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, re
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateMatrix } from "../scripts/bench/generate.ts";
-import { MAIN, runCli } from "../fixtures/test-helpers.ts";
+import { MAIN, runCli, writeMatrix } from "../fixtures/test-helpers.ts";
 
 const MATRIX = (repository: string) => `repository = "${repository}"\n[axes.v]\na = {}\nb = {}\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n`;
 const isRoot = process.getuid?.() === 0;
 
 function workspace(): string {
   const cwd = mkdtempSync(join(tmpdir(), "output-"));
-  writeFileSync(join(cwd, "matrix.toml"), MATRIX("r.io/x"));
+  writeMatrix(join(cwd, "matrix.toml"), MATRIX("r.io/x"));
   return cwd;
 }
 
@@ -44,7 +44,7 @@ describe("a target that is not a regular file", () => {
 
   test("in a directory of outputs, a FIFO where a file goes is refused, and nothing is written", () => {
     const cwd = workspace();
-    writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
+    writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
     mkdirSync(join(cwd, "out"));
     expect(Bun.spawnSync(["mkfifo", join(cwd, "out", "cloudbuild-02.json")]).exitCode).toBe(0);
     const result = runCli(["emit", "cloudbuild", "-o", "out/"], cwd);
@@ -67,8 +67,8 @@ describe("the temporary file", () => {
 
   test.skipIf(!isRoot || Bun.which("unshare") === null)("two writers with the same process id (each PID 1 of its own namespace) never put a mixed file in place", async () => {
     const cwd = workspace();
-    writeFileSync(join(cwd, "one.toml"), generateMatrix("cross", 2000).replace("registry.example.com/bench/images", "r.io/one"));
-    writeFileSync(join(cwd, "two.toml"), generateMatrix("cross", 2000).replace("registry.example.com/bench/images", "r.io/two"));
+    writeMatrix(join(cwd, "one.toml"), generateMatrix("cross", 2000).replace("registry.example.com/bench/images", "r.io/one"));
+    writeMatrix(join(cwd, "two.toml"), generateMatrix("cross", 2000).replace("registry.example.com/bench/images", "r.io/two"));
     const expected = ["one", "two"].map((name) => runCli(["emit", "bake", "--matrix", `${name}.toml`], cwd).stdout);
     for (let round = 0; round < 6; round++) {
       const writers = ["one", "two"].map((name) =>
@@ -150,7 +150,7 @@ describe("several files land where they were asked to, each once", () => {
 
 test("SIGTERM while a large file is written: exit 143, no temporary file left, the old file as it was", async () => {
   const cwd = workspace();
-  writeFileSync(join(cwd, "matrix.toml"), generateMatrix("cross", 100_000));
+  writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 100_000));
   writeFileSync(join(cwd, "Makefile"), "old\n");
   const writer = Bun.spawn([process.execPath, MAIN, "emit", "make", "-o", "Makefile"], { cwd, stdout: "ignore", stderr: "ignore" });
   // Wait until the temporary file exists: the write is under way.

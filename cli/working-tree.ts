@@ -3,6 +3,7 @@
 // node:fs is loaded on first use: the embedded matrix reads no file.
 
 import { sha256, type SourceFile, type SourceTree } from "../core/inputs.ts";
+import type { DirectoryEntries } from "../core/plan-paths.ts";
 
 type NodeFs = typeof import("node:fs");
 let loaded: NodeFs | undefined;
@@ -13,7 +14,7 @@ function join(directory: string, name: string): string {
   return directory.endsWith("/") ? `${directory}${name}` : `${directory}/${name}`;
 }
 
-export class WorkingTree implements SourceTree {
+export class WorkingTree implements SourceTree, DirectoryEntries {
   /** Digests by full path: a file is read once, however often it is asked for. */
   private readonly known = new Map<string, string>();
 
@@ -26,6 +27,17 @@ export class WorkingTree implements SourceTree {
   readFile(path: string): Uint8Array | undefined {
     try {
       return fs().readFileSync(this.resolve(path));
+    } catch {
+      return undefined;
+    }
+  }
+
+  entries(directory: string): { name: string; directory: boolean }[] | undefined {
+    try {
+      // A symlink counts as what it points to, as docker follows it for -f and the context.
+      return fs()
+        .readdirSync(this.resolve(directory), { withFileTypes: true })
+        .map((entry) => ({ name: entry.name, directory: entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(this.resolve(directory), entry.name))) }));
     } catch {
       return undefined;
     }
@@ -66,5 +78,13 @@ export class WorkingTree implements SourceTree {
       if (digest === undefined) this.known.set(full, (digest = sha256(file.kind === "symlink" ? fs().readlinkSync(full) : fs().readFileSync(full))));
       return digest;
     });
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return fs().statSync(path).isDirectory();
+  } catch {
+    return false;
   }
 }

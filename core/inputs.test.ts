@@ -11,6 +11,7 @@ import { WorkingTree } from "../cli/working-tree.ts";
 import { loadMatrix, planLoaded } from "./load.ts";
 import type { BuildGraph } from "./graph.ts";
 import { InputsDigester, type SourceTree } from "./inputs.ts";
+import { writeMatrix } from "../fixtures/test-helpers.ts";
 
 /** A folder with these files (path → text; a function of the folder for more). */
 function folder(files: Record<string, string>): string {
@@ -91,7 +92,7 @@ describe("what changes an image's inputs", () => {
     expect(after.base).toBe(before.base!);
     expect(after["app-a"]).not.toBe(before["app-a"]);
     expect(after["app-b"]).not.toBe(before["app-b"]);
-    writeFileSync(join(root, "matrix.toml"), CHAIN.replace('b = { V = "2" }', 'b = { V = "3" }'));
+    writeMatrix(join(root, "matrix.toml"), CHAIN.replace('b = { V = "2" }', 'b = { V = "3" }'));
     const changedArg = inputsOf(await plan(root));
     expect(changedArg.base).toBe(after.base!);
     expect(changedArg["app-a"]).toBe(after["app-a"]!);
@@ -153,7 +154,7 @@ describe("what changes an image's inputs", () => {
     writeFileSync(join(root, "Makefile"), "all:\n");
     mkdirSync(join(root, "ci"));
     writeFileSync(join(root, "ci/cloudbuild.json"), "{}\n");
-    writeFileSync(join(root, "matrix.toml"), `${readFileSync(join(root, "matrix.toml"), "utf8")}# a comment\n`);
+    writeMatrix(join(root, "matrix.toml"), `${readFileSync(join(root, "matrix.toml"), "utf8")}# a comment\n`);
     expect(inputsOf(await plan(root))).toEqual(before);
     writeFileSync(join(root, "other.txt"), "");
     expect(inputsOf(await plan(root)).base).not.toBe(before.base);

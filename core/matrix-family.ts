@@ -13,7 +13,7 @@ import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } 
 /** The build arg a family built FROM another is given the base's reference in, unless it says otherwise (`from_arg`). */
 export const DEFAULT_FROM_ARG = "BASE_IMAGE";
 
-const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg", "test", "runner", "aliases", "labels", "platforms", "target"];
+const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg", "skip_without_base", "test", "runner", "aliases", "labels", "platforms", "target"];
 
 export function readFamilies(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>): Family[] {
   if (value === undefined) {
@@ -65,6 +65,8 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
   const fromArg = table.from_arg === undefined ? DEFAULT_FROM_ARG : reader.string(table.from_arg, [...path, "from_arg"]);
   if (fromArg !== undefined && table.from_arg !== undefined) reader.argName(fromArg, [...path, "from_arg"]);
   if (table.from_arg !== undefined && from === undefined) reader.report("INVALID_VALUE", [...path, "from_arg"], "`from_arg` has no effect without `from`");
+  const skipWithoutBase = table.skip_without_base === undefined ? false : reader.boolean(table.skip_without_base, [...path, "skip_without_base"]);
+  if (skipWithoutBase && from === undefined) reader.report("INVALID_VALUE", [...path, "skip_without_base"], "`skip_without_base` has no effect without `from`");
 
   const spanned = familyAxes.map((axis) => axes.get(axis)!);
   const combinations = readWholeCombinations(reader, table.combinations, [...path, "combinations"], spanned);
@@ -101,6 +103,7 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     args: args.sources,
     from,
     fromArg: fromArg ?? DEFAULT_FROM_ARG,
+    skipWithoutBase: skipWithoutBase ?? false,
     argsNameFrom: args.nameFrom,
     baseReferenceArg: from === undefined ? undefined : args.nameFrom ? args.exactFromArg : (fromArg ?? DEFAULT_FROM_ARG),
   };

@@ -69,6 +69,12 @@ export class MatrixReader {
     return undefined;
   }
 
+  boolean(value: unknown, path: KeyPath): boolean | undefined {
+    if (typeof value === "boolean") return value;
+    this.wrongType(value, path, "true or false", undefined, value === "true" || value === "false" ? `write it unquoted: ${value}` : undefined);
+    return undefined;
+  }
+
   stringList(value: unknown, path: KeyPath): string[] | undefined {
     if (value === undefined) return undefined;
     if (!Array.isArray(value)) {

@@ -78,6 +78,8 @@ export interface Family {
   readonly args: readonly ArgSource[];
   readonly from: string | undefined;
   readonly fromArg: string;
+  /** Build only the combinations whose base image exists (`skip_without_base`), instead of reporting the others. */
+  readonly skipWithoutBase: boolean;
   /** True when an arg template names {from}, so no automatic `fromArg` is added. */
   readonly argsNameFrom: boolean;
   /** The arg whose value is exactly the base image's reference: `fromArg`, or an arg written "{from}". */

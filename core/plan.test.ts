@@ -159,6 +159,30 @@ from = "base"
     expect(missing.map((d) => [d.code, d.line, d.message])).toEqual([
       ["NO_BASE_IMAGE", 17, '"base" has no image with cuda=c11, which cuda=c11 of "x" builds FROM'],
     ]);
+    // skip_without_base: the combinations with no base are left out, not reported; with none left, the family is empty.
+    const skipping = `${AXES}
+[images.base]
+tag = "b-{cuda}-{python}"
+matrix = ["cuda", "python"]
+exclude = [{ cuda = "c11", python = "py38" }]
+[images.x]
+tag = "x-{cuda}-{python}"
+matrix = ["python", "cuda"]
+from = "base"
+skip_without_base = true
+`;
+    expect((await plan(skipping)).images.filter((i) => i.family === "x").map((i) => [i.tag, i.from])).toEqual([
+      ["x-c10-py37", "b-c10-py37"],
+      ["x-c11-py37", "b-c11-py37"],
+      ["x-c10-py38", "b-c10-py38"],
+    ]);
+    const noneLeft = await problems(skipping.replace('exclude = [{ cuda = "c11", python = "py38" }]', 'exclude = [{ cuda = "c10" }, { cuda = "c11" }]'));
+    expect(noneLeft.map((d) => [d.code, d.message, d.hint])).toContainEqual(["EMPTY", 'family "x" produces no images', 'none of its combinations has a base image in "base" (skip_without_base)']);
+    const misplaced = await problems(`${AXES}\n[images.a]\ntag = "a"\nskip_without_base = "true"\n[images.b]\ntag = "b"\nskip_without_base = true\n`);
+    expect(misplaced.map((d) => [d.line, d.message, d.hint])).toEqual([
+      [12, 'expected true or false, found the string "true"', "write it unquoted: true"],
+      [15, "`skip_without_base` has no effect without `from`", undefined],
+    ]);
     const cycle = await problems(`${AXES}\n[images.a]\ntag = "a"\nfrom = "b"\n[images.b]\ntag = "b"\nfrom = "a"\n`);
     expect(cycle.map((d) => d.message)).toEqual(["families build FROM each other in a loop: a → b → a"]);
     const duplicate = await problems(`${AXES}\n[images.a]\ntag = "same"\n[images.b]\ntag = "same"\n`);

@@ -20,6 +20,7 @@ import { ImageIds } from "./image-ids.ts";
 import { describe, describeCombination, familyLevelText, valuesAt } from "./combination-text.ts";
 import { UpstreamPinner } from "./plan-upstream.ts";
 import { TAG_PATTERN } from "./names.ts";
+import { PathChecker, type DirectoryEntries } from "./plan-paths.ts";
 
 export interface PlanOptions {
   /** Replaces the matrix's `repository` (the CLI's --base-url). */
@@ -30,13 +31,20 @@ export interface PlanOptions {
   readonly lock?: false;
   /** The matrix's file name in its folder of `sources`, when `matrix.file` is no path (`REV:matrix.toml`). */
   readonly matrixName?: string;
+  /**
+   * Check that each image's dockerfile and context are there, in this tree (the working
+   * tree's folder of the matrix). Not for the embedded matrix, which names no files of
+   * the folder it runs in, nor for a revision `affected` compares with.
+   */
+  readonly checkPaths?: DirectoryEntries;
 }
 
 export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGraph {
   const sources = options.sources ?? NO_SOURCES;
   const name = options.matrixName ?? matrix.file;
   const lock = options.lock === false ? undefined : readLock(sources, name, matrix.file);
-  return new Planner(matrix, options.repository ?? matrix.repository, matrixDigester(matrix, sources, name), lock).plan();
+  const paths = options.checkPaths === undefined ? undefined : new PathChecker(options.checkPaths, matrix.file);
+  return new Planner(matrix, options.repository ?? matrix.repository, matrixDigester(matrix, sources, name), lock, paths).plan();
 }
 
 /**
@@ -84,6 +92,7 @@ class Planner {
     private readonly repository: string,
     private readonly digester: InputsDigester,
     lock: Lock | undefined,
+    private readonly paths: PathChecker | undefined,
   ) {
     this.pinner = lock === undefined ? undefined : new UpstreamPinner(lock, digester, repository);
     this.ids = new ImageIds(matrix.families.map((f) => f.name));
@@ -139,6 +148,10 @@ class Planner {
         const baseKey = comboNumberAt(indices, basePositions, base.strides);
         baseImage = base.images.get(baseKey);
         if (!baseImage) {
+          if (family.skipWithoutBase) {
+            combinations--;
+            return;
+          }
           if (!missingBases.has(baseKey)) {
             missingBases.add(baseKey);
             this.reportMissingBase(family, base, valuesAt(axes, indices), basePositions);
@@ -153,7 +166,8 @@ class Planner {
       ids.push(image.id);
     });
     if (combinations === 0) {
-      this.report("EMPTY", family.keyPath, `family "${family.name}" produces no images`, "its `exclude` removes every combination, or an axis it spans has no values");
+      const why = family.skipWithoutBase ? `none of its combinations has a base image in "${family.from}" (skip_without_base)` : "its `exclude` removes every combination, or an axis it spans has no values";
+      this.report("EMPTY", family.keyPath, `family "${family.name}" produces no images`, why);
     }
     return {
       name: family.name,
@@ -172,7 +186,7 @@ class Planner {
       "NO_BASE_IMAGE",
       [...family.keyPath, "from"],
       `"${family.from}" has no image with ${describe(base.axes, baseValues)}, which ${describe(family.axes, values)} of "${family.name}" builds FROM`,
-      `add ${describe(base.axes, baseValues)} to the combinations of "${family.from}", or exclude it from "${family.name}"`,
+      `add ${describe(base.axes, baseValues)} to the combinations of "${family.from}", exclude it from "${family.name}", or set skip_without_base = true in [images.${family.name}]`,
     );
   }
 
@@ -217,6 +231,7 @@ class Planner {
     const args = this.args(compiled, indices, base);
     const dockerfile = compiled.fixedDockerfile ?? this.expand(compiled.dockerfile, compiled, indices, base, compiled.dockerfilePath);
     const context = compiled.fixedContext ?? this.expand(compiled.context, compiled, indices, base, compiled.contextPath);
+    if (this.paths) for (const problem of this.paths.check(dockerfile, context, family.keyPath)) this.report("FILE_NOT_FOUND", problem.keyPath, problem.message, problem.hint);
     const upstream = this.pinner ? this.pinner.pin(dockerfile, context, args, base) : NO_UPSTREAM;
     const labels = compiled.labels.length === 0 ? NO_LABELS : compiled.labels.map(({ name, parts, revision, keyPath }) => ({ name, value: revision ? "" : this.expand(parts, compiled, indices, base, keyPath), revision }));
     const target = compiled.target === undefined ? null : this.expand(compiled.target, compiled, indices, base, [...family.keyPath, "target"]);

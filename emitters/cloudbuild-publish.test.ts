@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emitLoaded } from "../cli/emit.ts";
 import { REPO_ROOT } from "../fixtures/golden.ts";
-import { builtin, planText, runCli } from "../fixtures/test-helpers.ts";
+import { builtin, planText, runCli, writeMatrix } from "../fixtures/test-helpers.ts";
 import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
 import { cloudbuildView } from "../scripts/validators/readback.ts";
 import { hasCloudBuildLoader } from "../scripts/validators/tools.ts";
@@ -126,7 +126,7 @@ test.skipIf(!hasCloudBuildLoader)("a registry outside Google: a login step first
 test("the CLI reads the repository from git remote origin, and the triggers' paths from -o", () => {
   const root = mkdtempSync(join(tmpdir(), "triggers-repo-"));
   cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });
-  writeFileSync(join(root, "matrix.toml"), CHAIN + PUBLISH);
+  writeMatrix(join(root, "matrix.toml"), CHAIN + PUBLISH);
   Bun.spawnSync(["git", "init", "-q"], { cwd: root });
   Bun.spawnSync(["git", "remote", "add", "origin", "git@github.com:acme/images.git"], { cwd: root });
   const run = runCli(["emit", "cloudbuild", "-o", "ci/cloudbuild/"], root);

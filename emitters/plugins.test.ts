@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { fixtureCases, goldenDifferences, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
-import { runCli } from "../fixtures/test-helpers.ts";
+import { runCli, writeMatrix } from "../fixtures/test-helpers.ts";
 import { dockerBuildView, normaliseImages, planView, recordingDocker, REVISION } from "../scripts/validators/readback.ts";
 import { builtinEmitters } from "./index.ts";
 import { loadPlugins, registerEmitters } from "./plugins.ts";
@@ -55,7 +55,7 @@ describe("the GitLab CI example plugin, tested like a built-in", () => {
 
   test("from a matrix's `plugins` list, relative to the matrix file, with its [emit.NAME] options", () => {
     const cwd = mkdtempSync(join(tmpdir(), "plugin-"));
-    writeFileSync(join(cwd, "m.toml"), `repository = "r.io/x"\nplugins = [${JSON.stringify(GITLAB)}]\n[images.a]\ntag = "a"\n[emit.gitlab]\nimage = "docker:26"\n`);
+    writeMatrix(join(cwd, "m.toml"), `repository = "r.io/x"\nplugins = [${JSON.stringify(GITLAB)}]\n[images.a]\ntag = "a"\n[emit.gitlab]\nimage = "docker:26"\n`);
     const result = run(["emit", "gitlab", "--matrix", "m.toml"], cwd);
     expect(result.stderr).not.toContain("error");
     expect(parseYaml(result.stdout).default.image).toBe("docker:26");
@@ -70,7 +70,7 @@ describe("the GitLab CI example plugin, tested like a built-in", () => {
     const sub = join(cwd, "ci");
     Bun.spawnSync(["mkdir", "-p", sub]);
     writeFileSync(join(sub, "gitlab.ts"), readFileSync(GITLAB, "utf8"));
-    writeFileSync(join(sub, "m.toml"), 'repository = "r.io/x"\nplugins = ["gitlab.ts"]\n[images.a]\ntag = "a"\n');
+    writeMatrix(join(sub, "m.toml"), 'repository = "r.io/x"\nplugins = ["gitlab.ts"]\n[images.a]\ntag = "a"\n');
     expect(run(["emit", "gitlab", "--matrix", "ci/m.toml"], cwd).code).toBe(0);
   });
 });
