@@ -1,6 +1,7 @@
 // The commands, declared once: the list gives both the parser and --help.
 
 import { fail } from "../core/errors.ts";
+import { matrixSchema } from "../core/matrix-schema.ts";
 import { displayName } from "../core/printable.ts";
 import { importLegacyConfig } from "../import/legacy-import.ts";
 import { affectedSubgraph } from "../core/affected.ts";
@@ -105,6 +106,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ["caliban-images import scripts/cloudbuild_config.json -o matrix.toml"],
   },
   {
+    name: "schema",
+    usage: "schema",
+    description: "Print the JSON Schema of matrix.toml, for editors: taplo and Even Better TOML read it from a `#:schema FILE` first line",
+    options: [["-o, --output <file>", "write the schema to this file instead of stdout"]],
+    examples: ["caliban-images schema -o matrix.schema.json"],
+  },
+  {
     name: "emitters",
     usage: "emitters",
     description: "List the available emitters: built in, and from plugins",
@@ -131,6 +139,9 @@ export async function runCommand(name: string, args: string[], options: Options,
       return (await import("./lock.ts")).lockCommand(options, io);
     case "import":
       return importLegacy(args[0]!, options, io);
+    case "schema":
+      await writeOutputs([{ path: "matrix.schema.json", contents: `${JSON.stringify(matrixSchema(), null, 2)}\n` }], optionalString(options.output, "-o"), io);
+      return 0;
     case "emitters":
       return listEmitters(options, io);
     default:

@@ -5,6 +5,7 @@
 import type { LabelSource } from "./matrix.ts";
 import { readLabels } from "./matrix-family.ts";
 import type { MatrixReader } from "./matrix-reader.ts";
+import { ATTEST_SECTION, CACHE_SECTION, CACHE_TYPES, keysOf } from "./matrix-schema.ts";
 import { repositoryProblem } from "./names.ts";
 
 export type CacheType = "registry" | "gha" | "inline";
@@ -24,7 +25,6 @@ export interface AttestSettings {
 
 export const NO_ATTESTATIONS: AttestSettings = { provenance: undefined, sbom: false };
 
-const CACHE_TYPES = ["registry", "gha", "inline", "none"];
 
 /** Top-level `labels`: every image's, before its family's (a family's label of the same name wins). */
 export function readTopLabels(reader: MatrixReader, value: unknown): LabelSource[] {
@@ -36,9 +36,9 @@ export function readCache(reader: MatrixReader, value: unknown): CacheSettings |
   if (value === undefined) return undefined;
   const table = reader.table(value, ["cache"], '[cache] sets the build cache, e.g. type = "registry"');
   if (!table) return undefined;
-  reader.knownKeys(table, ["type", "repository"], ["cache"]);
+  reader.knownKeys(table, keysOf(CACHE_SECTION), ["cache"]);
   const type = table.type === undefined ? undefined : reader.string(table.type, ["cache", "type"]);
-  if (type !== undefined && !CACHE_TYPES.includes(type)) {
+  if (type !== undefined && !(CACHE_TYPES as readonly string[]).includes(type)) {
     reader.report("INVALID_VALUE", ["cache", "type"], `${JSON.stringify(type)} is not a cache type`, `one of ${CACHE_TYPES.join(", ")}`);
   }
   const repository = table.repository === undefined ? undefined : reader.string(table.repository, ["cache", "repository"]);
@@ -53,7 +53,7 @@ export function readAttest(reader: MatrixReader, value: unknown): AttestSettings
   if (value === undefined) return NO_ATTESTATIONS;
   const table = reader.table(value, ["attest"], "[attest] turns on attestations, e.g. provenance = \"max\" and sbom = true");
   if (!table) return NO_ATTESTATIONS;
-  reader.knownKeys(table, ["provenance", "sbom"], ["attest"]);
+  reader.knownKeys(table, keysOf(ATTEST_SECTION), ["attest"]);
   let provenance: AttestSettings["provenance"];
   if (table.provenance === true || table.provenance === "max") provenance = "max";
   else if (table.provenance === "min") provenance = "min";

@@ -7,13 +7,14 @@ import { readExcludePatterns, readWholeCombinations } from "./matrix-combination
 import { checkFrom } from "./matrix-from.ts";
 import type { ArgSource, Axis, Family, LabelSource } from "./matrix.ts";
 import { isTable, type MatrixReader, type Table } from "./matrix-reader.ts";
+import { FAMILY_SECTION, keysOf } from "./matrix-schema.ts";
 import { CONTROL_CHARACTER, describeControlCharacter } from "./names.ts";
 import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } from "./template.ts";
 
 /** The build arg a family built FROM another is given the base's reference in, unless it says otherwise (`from_arg`). */
 export const DEFAULT_FROM_ARG = "BASE_IMAGE";
 
-const FAMILY_KEYS = ["description", "dockerfile", "context", "tag", "matrix", "combinations", "include", "exclude", "args", "from", "from_arg", "skip_without_base", "test", "runner", "aliases", "labels", "platforms", "target"];
+const FAMILY_KEYS = keysOf(FAMILY_SECTION);
 
 export function readFamilies(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>): Family[] {
   if (value === undefined) {

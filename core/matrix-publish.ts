@@ -3,6 +3,7 @@
 // carried by the graph, rendered by each CI's emitter in its own terms.
 
 import type { MatrixReader } from "./matrix-reader.ts";
+import { keysOf, PUBLISH_SECTION } from "./matrix-schema.ts";
 
 export interface Publish {
   /** Branches whose pushes publish: names or GitHub's filter patterns (`release/**`). */
@@ -17,7 +18,7 @@ export interface Publish {
 
 export const DEFAULT_PUBLISH: Publish = { branches: ["main"], pullRequests: true, schedule: undefined, declared: false };
 
-const PUBLISH_KEYS = ["branches", "pull_requests", "schedule"];
+const PUBLISH_KEYS = keysOf(PUBLISH_SECTION);
 
 /** A branch name or pattern: what git allows in a branch, and GitHub's `*`, `?`, `[...]` and a leading `!`. */
 const BRANCH_PATTERN = /^!?[A-Za-z0-9._/*?+\-[\]]+$/;

@@ -8,6 +8,7 @@ import { CalibanError, type KeyPath } from "./errors.ts";
 import { readAxes } from "./matrix-axes.ts";
 import { readFamilies } from "./matrix-family.ts";
 import { MatrixReader } from "./matrix-reader.ts";
+import { keysOf, TOP_LEVEL_SECTION } from "./matrix-schema.ts";
 import { readPublish, type Publish } from "./matrix-publish.ts";
 import { repositoryProblem } from "./names.ts";
 import type { Template } from "./template.ts";
@@ -106,7 +107,7 @@ export interface Matrix {
   readonly attest: AttestSettings;
 }
 
-const TOP_LEVEL_KEYS = ["repository", "axes", "images", "emit", "plugins", "outputs", "publish", "labels", "cache", "attest"];
+const TOP_LEVEL_KEYS = keysOf(TOP_LEVEL_SECTION);
 
 export function readMatrix(data: Record<string, unknown>, file: string, keysAsWritten: KeysAsWritten): Matrix {
   const reader = new MatrixReader(file, keysAsWritten);
