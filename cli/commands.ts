@@ -106,6 +106,16 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ["caliban-images import scripts/cloudbuild_config.json -o matrix.toml"],
   },
   {
+    name: "init",
+    usage: "init [dir]",
+    description: "Write a starting point into DIR (default: here): a commented matrix.toml for python × CUDA, its Dockerfiles and .dockerignore, the schema for editors, and the CI files --ci asks for; never overwrites a file",
+    options: [
+      ["--ci <names>", "also write these CI files, from the matrix: github, cloudbuild, make, bake (comma-separated or repeated)", { type: [String] }],
+      ["--repository <repository>", `where the images go (default: ${"ghcr.io/your-org/images"})`],
+    ],
+    examples: ["caliban-images init", "caliban-images init images --ci github", "caliban-images init --ci github,make --repository ghcr.io/acme/ml-images"],
+  },
+  {
     name: "schema",
     usage: "schema",
     description: "Print the JSON Schema of matrix.toml, for editors: taplo and Even Better TOML read it from a `#:schema FILE` first line",
@@ -139,6 +149,8 @@ export async function runCommand(name: string, args: string[], options: Options,
       return (await import("./lock.ts")).lockCommand(options, io);
     case "import":
       return importLegacy(args[0]!, options, io);
+    case "init":
+      return (await import("./init.ts")).initCommand(args[0], options, io);
     case "schema":
       await writeOutputs([{ path: "matrix.schema.json", contents: `${JSON.stringify(matrixSchema(), null, 2)}\n` }], optionalString(options.output, "-o"), io);
       return 0;

@@ -1,0 +1,135 @@
+// `caliban-images init`: what it writes is fixtures/init (golden, so every fixture test
+// reads it too: each emitter's golden files, its consumers, the schema), it plans and
+// checks clean where it was written, each CI file passes its consumer's own check, and
+// it never overwrites a file.
+
+import { describe, expect, test } from "bun:test";
+import { parse as parseHcl } from "@cdktf/hcl2json";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { WorkingTree } from "./working-tree.ts";
+import { loadMatrix, planLoaded } from "../core/load.ts";
+import { FIXTURES, UPDATING } from "../fixtures/golden.ts";
+import { runCli } from "../fixtures/test-helpers.ts";
+import { validateWorkflow } from "../scripts/validators/action-validator.ts";
+import { actionlint } from "../scripts/validators/actionlint.ts";
+import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
+import { cloudbuildView, githubView, makeView, planView } from "../scripts/validators/readback.ts";
+import { hasCloudBuildLoader, hasMake } from "../scripts/validators/tools.ts";
+
+const GOLDEN = join(FIXTURES, "init");
+
+/** Every file under a folder (not .git, not the fixture's expected/), relative to it, sorted. */
+function filesUnder(root: string, directory = root): string[] {
+  return readdirSync(directory, { withFileTypes: true })
+    .flatMap((entry) => {
+      const path = join(directory, entry.name);
+      if (entry.name === ".git" || (directory === root && entry.name === "expected")) return [];
+      return entry.isDirectory() ? filesUnder(root, path) : [relative(root, path)];
+    })
+    .sort();
+}
+
+/** A new git repository with no remote: where a team runs init first. */
+function freshRepository(): string {
+  const root = mkdtempSync(join(tmpdir(), "init-"));
+  expect(Bun.spawnSync(["git", "init", "-q"], { cwd: root }).exitCode).toBe(0);
+  return root;
+}
+
+const root = freshRepository();
+const initialised = runCli(["init", "--ci", "github,cloudbuild,make,bake"], root);
+const written = filesUnder(root);
+
+test("init --ci github,cloudbuild,make,bake writes fixtures/init, file for file", () => {
+  expect(initialised.code).toBe(0);
+  expect(initialised.stdout).toBe("");
+  expect(initialised.stderr).toStartWith("wrote matrix.toml, matrix.schema.json, docker/cuda.Dockerfile, docker/python.Dockerfile, docker/.dockerignore, .github/workflows/build-images.yml, cloudbuild/, Makefile, docker-bake.hcl\nnext:\n");
+  if (UPDATING) {
+    for (const file of filesUnder(GOLDEN)) rmSync(join(GOLDEN, file));
+    for (const file of written) {
+      mkdirSync(join(GOLDEN, file, ".."), { recursive: true });
+      writeFileSync(join(GOLDEN, file), readFileSync(join(root, file)));
+    }
+  }
+  expect(written).toEqual(filesUnder(GOLDEN));
+  for (const file of written) expect(`${file}:\n${readFileSync(join(root, file), "utf8")}`).toBe(`${file}:\n${readFileSync(join(GOLDEN, file), "utf8")}`);
+});
+
+test("where it was written, plan has no complaint and check finds every file up to date", () => {
+  const planned = runCli(["plan"], root);
+  expect(planned.code).toBe(0);
+  expect(planned.stderr).toBe("using matrix ./matrix.toml\n");
+  expect(planned.stdout).toContain("images:     8 in 2 stages");
+  const checked = runCli(["check"], root);
+  expect(checked.stderr).toBe("using matrix ./matrix.toml\n7 output files are up to date\n");
+  expect(checked.code).toBe(0);
+});
+
+describe("each CI file passes its consumer's check and reads back to the plan", async () => {
+  const loaded = await loadMatrix(readFileSync(join(root, "matrix.toml"), "utf8"), "matrix.toml");
+  const graph = planLoaded(loaded, { sources: new WorkingTree(root) });
+  const read = (file: string) => readFileSync(join(root, file), "utf8");
+
+  test("github: actionlint, action-validator, and the workflow's matrices", async () => {
+    const workflow = read(".github/workflows/build-images.yml");
+    expect(await actionlint(workflow, "build-images.yml")).toEqual([]);
+    expect(validateWorkflow(workflow).errors).toEqual([]);
+    expect(githubView(parseYaml(workflow)).images).toEqual(planView(graph, true, "gha").images);
+  });
+
+  test.skipIf(!hasCloudBuildLoader)("cloudbuild: Google's own loader takes the config and both triggers", () => {
+    const files = readdirSync(join(root, "cloudbuild")).filter((file) => file.endsWith(".json")).sort();
+    expect(files).toEqual(["cloudbuild.json", "trigger-pull-request.json", "trigger-push.json"]);
+    for (const verdict of loadWithCloudBuild(files.map((file) => join(root, "cloudbuild", file)))) expect(verdict).toEqual({ path: verdict.path, ok: true });
+    expect(cloudbuildView([read("cloudbuild/cloudbuild.json")]).images).toEqual(planView(graph).images);
+  });
+
+  test.skipIf(!hasMake)("make: make -j2 push runs the plan's builds, each after its base", () => {
+    expect(makeView(read("Makefile"), graph).images).toEqual(planView(graph).images);
+  });
+
+  test("bake: HashiCorp's HCL parser reads every target (buildx bake --print reads it in the e2e suite, as a fixture)", async () => {
+    const parsed = (await parseHcl("docker-bake.hcl", read("docker-bake.hcl"))) as { target: Record<string, unknown> };
+    expect(Object.keys(parsed.target).length).toBe(graph.images.length);
+  });
+});
+
+describe("init never overwrites a file", () => {
+  test("run again, it refuses, names what is there, and leaves every file as it was", () => {
+    const before = written.map((file) => [file, statSync(join(root, file)).mtimeMs, readFileSync(join(root, file), "utf8")]);
+    const again = runCli(["init", "--ci", "make"], root);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain("error: init writes no file that is already there, and matrix.toml, matrix.schema.json, docker/cuda.Dockerfile, docker/python.Dockerfile, docker/.dockerignore, Makefile are");
+    expect(again.stderr).toContain("hint: nothing was written");
+    expect(written.map((file) => [file, statSync(join(root, file)).mtimeMs, readFileSync(join(root, file), "utf8")])).toEqual(before);
+  });
+
+  test("one file of the user's in the way: nothing is written", () => {
+    const cwd = freshRepository();
+    writeFileSync(join(cwd, "Makefile"), "all:\n\techo mine\n");
+    const result = runCli(["init", "--ci", "make,github"], cwd);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("and Makefile is");
+    expect(filesUnder(cwd)).toEqual(["Makefile"]);
+    expect(readFileSync(join(cwd, "Makefile"), "utf8")).toBe("all:\n\techo mine\n");
+  });
+
+  test("into a new folder, with --ci asked twice and a repository of the user's; a CI it does not know", () => {
+    const cwd = freshRepository();
+    const result = runCli(["init", "images", "--ci", "make", "--ci", "bake", "--repository", "ghcr.io/acme/ml"], cwd);
+    expect(result.code).toBe(0);
+    expect(filesUnder(join(cwd, "images"))).toEqual(["Makefile", "docker-bake.hcl", "docker/.dockerignore", "docker/cuda.Dockerfile", "docker/python.Dockerfile", "matrix.schema.json", "matrix.toml"]);
+    expect(readFileSync(join(cwd, "images", "matrix.toml"), "utf8")).toContain('repository = "ghcr.io/acme/ml"');
+    expect(result.stderr).toContain("caliban-images plan --matrix images/matrix.toml");
+    expect(runCli(["check", "--matrix", "images/matrix.toml"], cwd).code).toBe(0);
+    const unknown = runCli(["init", "--ci", "gitlab"], freshRepository());
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("error: --ci gitlab: init writes files for github, cloudbuild, make, bake");
+    const bare = freshRepository();
+    expect(runCli(["init", "--repository", "ghcr.io"], bare).stderr).toContain('--repository "ghcr.io"');
+    expect(existsSync(join(bare, "matrix.toml"))).toBe(false);
+  });
+});

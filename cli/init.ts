@@ -1,0 +1,132 @@
+// `caliban-images init [DIR]`: a working starting point. A matrix for a python × CUDA
+// chain with comments that teach the format, its Dockerfiles and .dockerignore, the
+// schema for editors, and the CI files asked for (--ci), written by `emit --all` from
+// that matrix, so `plan` and `check` pass on it unchanged. It never overwrites a file:
+// when any of them is there, it writes nothing.
+
+import { didYouMean, fail } from "../core/errors.ts";
+import { matrixSchema } from "../core/matrix-schema.ts";
+import { repositoryProblem } from "../core/names.ts";
+import { displayName } from "../core/printable.ts";
+import { emitAll } from "./emit-all.ts";
+import { optionalString, stringList, type Options } from "./load-graph.ts";
+import type { Io } from "./terminal.ts";
+import matrixTemplate from "./init/matrix.toml" with { type: "text" };
+import cudaDockerfile from "./init/cuda.Dockerfile.txt" with { type: "text" };
+import pythonDockerfile from "./init/python.Dockerfile.txt" with { type: "text" };
+import dockerignore from "./init/dockerignore.txt" with { type: "text" };
+
+/** Where each CI's files go, as the matrix's [outputs] lists them. */
+export const INIT_OUTPUTS = {
+  github: ".github/workflows/build-images.yml",
+  cloudbuild: "cloudbuild/",
+  make: "Makefile",
+  bake: "docker-bake.hcl",
+} as const;
+
+type Ci = keyof typeof INIT_OUTPUTS;
+
+export const DEFAULT_INIT_REPOSITORY = "ghcr.io/your-org/images";
+/** Cloud Build's triggers' repository, when git remote origin names none on GitHub. */
+export const DEFAULT_GITHUB_REPOSITORY = "your-org/images";
+
+/** The files init writes itself (the CI files come from `emit --all`), relative to DIR. */
+export function initFiles(repository: string, ci: readonly Ci[], githubRepository = DEFAULT_GITHUB_REPOSITORY): Record<string, string> {
+  let outputs = ci.length === 0 ? "" : `\n# Where \`caliban-images emit --all\` writes each CI's files, and \`check\` compares them.\n[outputs]\n${ci.map((name) => `${name} = ${JSON.stringify(INIT_OUTPUTS[name])}\n`).join("")}`;
+  if (ci.includes("cloudbuild")) {
+    outputs += `\n# Cloud Build's triggers (one per [publish] event) watch this GitHub repository.\n[emit.cloudbuild]\ngithub-repository = ${JSON.stringify(githubRepository)}\n`;
+  }
+  return {
+    "matrix.toml": `#:schema ./matrix.schema.json\n${text(matrixTemplate).replace('"{{repository}}"', JSON.stringify(repository))}${outputs}`,
+    "matrix.schema.json": `${JSON.stringify(matrixSchema(), null, 2)}\n`,
+    "docker/cuda.Dockerfile": text(cudaDockerfile),
+    "docker/python.Dockerfile": text(pythonDockerfile),
+    "docker/.dockerignore": text(dockerignore),
+  };
+}
+
+/** A text import (Bun gives a string). */
+function text(module: unknown): string {
+  return module as string;
+}
+
+export async function initCommand(directoryArgument: string | undefined, options: Options, io: Io): Promise<number> {
+  const fs: typeof import("node:fs") = require("node:fs");
+  const path: typeof import("node:path") = require("node:path");
+  const directory = directoryArgument ?? ".";
+  const ci = ciOption(options.ci);
+  const repository = optionalString(options.repository, "--repository") ?? DEFAULT_INIT_REPOSITORY;
+  const problem = repositoryProblem(repository);
+  if (problem) fail("USAGE", `--repository "${repository}" ${problem}`);
+
+  fs.mkdirSync(directory, { recursive: true });
+  const origin = ci.includes("cloudbuild") ? (await import("./git-tree.ts")).githubRepositoryOf(directory) : undefined;
+  const files = initFiles(repository, ci, origin);
+  const planned = [...Object.keys(files), ...ci.map((name) => INIT_OUTPUTS[name])];
+  const present = planned.filter((file) => exists(path.join(directory, file)));
+  if (present.length > 0) {
+    fail("USAGE", `init writes no file that is already there, and ${present.map((file) => displayName(path.join(directory, file))).join(", ")} ${present.length === 1 ? "is" : "are"}`, {
+      hint: "nothing was written: init another folder (caliban-images init DIR), or move them away",
+    });
+  }
+  // What init makes, to take back if a step fails: nothing of the user's was there.
+  const made: string[] = [];
+  try {
+    for (const [file, contents] of Object.entries(files)) {
+      const target = path.join(directory, file);
+      for (let parent = path.dirname(target); !exists(parent); parent = path.dirname(parent)) made.push(parent);
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      // "wx": created here or not at all, even if a file appeared since the check.
+      fs.writeFileSync(target, contents, { flag: "wx" });
+      made.push(target);
+    }
+    if (ci.length > 0) {
+      for (const name of ci) for (let at = path.join(directory, INIT_OUTPUTS[name]); !exists(at); at = path.dirname(at)) made.push(at);
+      const quiet: Io = { stdout: (t) => io.stdout(t), stderr: (t) => (t.startsWith("using matrix ") ? undefined : io.stderr(t)), flushed: () => io.flushed() };
+      await emitAll([], { matrix: path.join(directory, "matrix.toml") }, quiet, "write");
+    }
+  } catch (error) {
+    // Files before their folders, deepest first.
+    for (const path_ of [...new Set(made)].sort((a, b) => b.length - a.length)) fs.rmSync(path_, { recursive: true, force: true });
+    throw error;
+  }
+  const matrix = path.join(directory, "matrix.toml");
+  const shown = (file: string) => displayName(path.join(directory, file));
+  const matrixOption = directory === "." ? "" : ` --matrix ${displayName(matrix)}`;
+  const steps: [string, string][] = [
+    [`caliban-images plan${matrixOption}`, "what it builds"],
+    ci.length > 0 ? [`caliban-images emit --all${matrixOption}`, "after each change to the matrix; commit what it writes"] : [`caliban-images emit github${matrixOption} -o .github/workflows/build-images.yml`, "a CI's files (or cloudbuild, make, bake)"],
+  ];
+  const width = Math.max(...steps.map(([command]) => command.length));
+  io.stderr(
+    [
+      `wrote ${[...Object.keys(files), ...ci.map((name) => INIT_OUTPUTS[name])].map(shown).join(", ")}`,
+      "next:",
+      `  set repository in ${shown("matrix.toml")} to where your images go (now ${repository})`,
+      ...steps.map(([command, why]) => `  ${command.padEnd(width)}  # ${why}`),
+      "",
+    ].join("\n"),
+  );
+  return 0;
+}
+
+/** --ci github --ci make, or --ci github,make. */
+function ciOption(value: unknown): Ci[] {
+  const names = stringList(value).flatMap((item) => item.split(",")).map((name) => name.trim()).filter((name) => name !== "");
+  const known = Object.keys(INIT_OUTPUTS);
+  for (const name of names) {
+    if (!known.includes(name)) fail("USAGE", `--ci ${name}: init writes files for ${known.join(", ")}`, { hint: didYouMean(name, known) ?? "" });
+  }
+  // In a fixed order, each once: the same files whatever order they were asked in.
+  return (known as Ci[]).filter((name) => names.includes(name));
+}
+
+function exists(path: string): boolean {
+  const fs: typeof import("node:fs") = require("node:fs");
+  try {
+    fs.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
