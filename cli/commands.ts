@@ -1,6 +1,6 @@
 // The commands, declared once: the list gives both the parser and --help.
 
-import { fail } from "../core/errors.ts";
+import { didYouMean, fail } from "../core/errors.ts";
 import { matrixSchema } from "../core/matrix-schema.ts";
 import { displayName } from "../core/printable.ts";
 import { importLegacyConfig } from "../import/legacy-import.ts";
@@ -10,6 +10,7 @@ import { describeOptions } from "../emitters/options.ts";
 import { findEmitter } from "../emitters/plugins.ts";
 import { graphJsonChunks } from "../emitters/plan-json.ts";
 import { renderPlan } from "../emitters/plan-text.ts";
+import { mermaidTooLarge, renderDot, renderMermaid } from "../emitters/plan-graph.ts";
 import type { Comparison } from "./affected.ts";
 import { emitAll } from "./emit-all.ts";
 import { emitLoaded, isDirectory, ownPathDefault, pipelineDefaults } from "./emit.ts";
@@ -40,8 +41,13 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "plan",
     usage: "plan",
     description: "Show the supported combinations and the build graph, stage by stage",
-    options: [MATRIX_OPTION, BASE_URL_OPTION, ["--json", "print the build graph as JSON (format: README, \"plan --json\")"]],
-    examples: ["caliban-images plan", "caliban-images plan --matrix images.toml --json"],
+    options: [
+      MATRIX_OPTION,
+      BASE_URL_OPTION,
+      ["--json", "print the build graph as JSON (format: README, \"plan --json\"); short for --format json"],
+      ["--format <format>", "text (default), json, mermaid (a diagram GitHub renders in Markdown) or dot (Graphviz)"],
+    ],
+    examples: ["caliban-images plan", "caliban-images plan --matrix images.toml --json", "caliban-images plan --format mermaid", "caliban-images plan --format dot | dot -Tsvg > images.svg"],
   },
   {
     name: "affected",
@@ -168,9 +174,21 @@ export function emitterHelpRequest(argv: readonly string[]): string[] | undefine
   return rest.slice(1).some((a) => !a.startsWith("-")) ? rest : undefined;
 }
 
+const PLAN_FORMATS = ["text", "json", "mermaid", "dot"];
+
 async function plan(options: Options, io: Io): Promise<number> {
+  const given = optionalString(options.format, "--format");
+  if (given !== undefined && !PLAN_FORMATS.includes(given)) fail("USAGE", `--format ${given}: plan prints ${PLAN_FORMATS.join(", ")}`, { hint: didYouMean(given, PLAN_FORMATS) });
+  if (given !== undefined && given !== "json" && options.json) fail("USAGE", `--json is --format json, not --format ${given}: give one`);
+  const format = options.json ? "json" : (given ?? "text");
   const { loaded, graph } = await loadGraph(options, io);
-  if (options.json) await writeOutputs([{ path: "plan.json", contents: chunks(() => graphJsonChunks(graph)) }], undefined, io);
+  if (format === "json") await writeOutputs([{ path: "plan.json", contents: chunks(() => graphJsonChunks(graph)) }], undefined, io);
+  else if (format === "mermaid") {
+    const text = renderMermaid(graph);
+    const tooLarge = mermaidTooLarge(text, graph);
+    if (tooLarge) io.stderr(`warning: ${tooLarge}: it will not render on GitHub (plan --format dot has no such limit)\n`);
+    io.stdout(text);
+  } else if (format === "dot") io.stdout(renderDot(graph));
   else io.stdout(renderPlan(graph, loaded.matrix.file));
   return 0;
 }

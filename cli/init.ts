@@ -115,7 +115,7 @@ function ciOption(value: unknown): Ci[] {
   const names = stringList(value).flatMap((item) => item.split(",")).map((name) => name.trim()).filter((name) => name !== "");
   const known = Object.keys(INIT_OUTPUTS);
   for (const name of names) {
-    if (!known.includes(name)) fail("USAGE", `--ci ${name}: init writes files for ${known.join(", ")}`, { hint: didYouMean(name, known) ?? "" });
+    if (!known.includes(name)) fail("USAGE", `--ci ${name}: init writes files for ${known.join(", ")}`, { hint: didYouMean(name, known) });
   }
   // In a fixed order, each once: the same files whatever order they were asked in.
   return (known as Ci[]).filter((name) => names.includes(name));
