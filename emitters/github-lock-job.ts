@@ -9,6 +9,7 @@ import type { BuildGraph } from "../core/graph.ts";
 import type { GithubOptions } from "./github.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
+import { installStep } from "./github-install.ts";
 
 export const LOCK_JOB = "update-lock";
 
@@ -36,8 +37,7 @@ export function writeLockJob(out: TextWriter, graph: BuildGraph, options: Github
     `    WORKFLOW_FILE: ${yamlScalar(workflowFile)}`,
     "  steps:",
     "    - uses: actions/checkout@v4",
-    "    - name: Install caliban-images",
-    `      run: ${yamlScalar(options["install-command"])}`,
+    ...installStep(options).map((line) => `    ${line}`),
     "    - name: Ask the registries for the base images' digests",
     '      run: caliban-images lock --matrix "$MATRIX"',
     "    - name: Commit the moved digests and build what they change",

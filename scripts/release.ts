@@ -1,0 +1,59 @@
+// `npm run release`: the standalone binary for each platform a team's CI or laptop runs,
+// compiled with the same flags as `npm run build` (bun build --compile --target), each
+// named for its platform, and SHA256SUMS beside them (sha256sum's format: `sha256sum
+// --check` reads it). .github/workflows/release.yml attaches them to the GitHub release
+// of a v* tag; the emitted workflows download them (emitters/github-install.ts).
+//
+//   bun scripts/release.ts [--out DIR] [--platforms linux-x64,darwin-arm64,...]
+
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { COMPILE_FLAGS } from "./compile-flags.ts";
+
+/** Platform name (in the file name) → Bun's compile target. */
+export const RELEASE_PLATFORMS: Readonly<Record<string, string>> = {
+  "linux-x64": "bun-linux-x64",
+  "linux-arm64": "bun-linux-arm64",
+  "darwin-x64": "bun-darwin-x64",
+  "darwin-arm64": "bun-darwin-arm64",
+  "windows-x64": "bun-windows-x64",
+};
+
+export function binaryName(platform: string): string {
+  return `caliban-images-${platform}${platform.startsWith("windows-") ? ".exe" : ""}`;
+}
+
+/** SHA256SUMS: `HEX  NAME` per file, in name order, as sha256sum writes it. */
+export function checksums(directory: string, names: readonly string[]): string {
+  return [...names]
+    .sort()
+    .map((name) => `${new Bun.CryptoHasher("sha256").update(readFileSync(join(directory, name))).digest("hex")}  ${name}\n`)
+    .join("");
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { out: { type: "string" }, platforms: { type: "string" } } });
+  const out = values.out ?? join(import.meta.dir, "..", "dist", "release");
+  const platforms = values.platforms === undefined ? Object.keys(RELEASE_PLATFORMS) : values.platforms.split(",");
+  for (const platform of platforms) {
+    if (!(platform in RELEASE_PLATFORMS)) {
+      console.error(`error: no release platform ${platform}: ${Object.keys(RELEASE_PLATFORMS).join(", ")}`);
+      process.exit(2);
+    }
+  }
+  // A folder of this release only: no binary of an earlier one is listed in its SHA256SUMS.
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  for (const platform of platforms) {
+    const target = RELEASE_PLATFORMS[platform]!;
+    const result = Bun.spawnSync(
+      [process.execPath, "build", ...COMPILE_FLAGS, "--sourcemap=none", `--target=${target}`, join(import.meta.dir, "..", "cli", "main.ts"), "--outfile", join(out, binaryName(platform))],
+      { stdout: "inherit", stderr: "inherit" },
+    );
+    if (result.exitCode !== 0) process.exit(result.exitCode ?? 1);
+  }
+  const names = readdirSync(out).filter((name) => name.startsWith("caliban-images-"));
+  writeFileSync(join(out, "SHA256SUMS"), checksums(out, names));
+  console.error(`wrote ${names.length} binaries and SHA256SUMS to ${out}`);
+}
