@@ -15,7 +15,7 @@ import type { Comparison } from "./affected.ts";
 import { emitAll } from "./emit-all.ts";
 import { emitLoaded, isDirectory, ownPathDefault, pipelineDefaults } from "./emit.ts";
 import { baseUrlOption, emitterRegistry, loadGraph, optionalString, stringList, type Options } from "./load-graph.ts";
-import { matrixHere, readTextFile, type MatrixSource } from "./matrix-source.ts";
+import { matrixHere, matrixPathOf, readTextFile, type MatrixSource } from "./matrix-source.ts";
 import { plannedOutputs, writeOutputs } from "./output.ts";
 import type { Io } from "./terminal.ts";
 
@@ -240,7 +240,7 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
   const target = optionalString(options.output, "-o");
   const intoDirectory = target !== undefined && (target.endsWith("/") || isDirectory(target));
   const commandLine = [...(await pipelineDefaults(registered, planned, given, intoDirectory ? target : undefined)), ...(await ownPathDefault(registered, planned, given, intoDirectory ? undefined : target)), ...given];
-  const files = emitLoaded(registered, loaded, graph, commandLine);
+  const files = emitLoaded(registered, loaded, graph, commandLine, matrixPathOf(source));
   // What made the files, as a message about them names it: a plugin's faults are the plugin's.
   const producer = registered.source ? `plugin ${registered.source}: emitter "${registered.emitter.name}"` : `emit ${registered.emitter.name}`;
   if (target !== undefined) {

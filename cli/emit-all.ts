@@ -8,6 +8,7 @@ import { displayName } from "../core/printable.ts";
 import { findEmitter } from "../emitters/plugins.ts";
 import { emitLoaded, pipelineDefaults } from "./emit.ts";
 import { emitterRegistry, loadGraph, type Options } from "./load-graph.ts";
+import { matrixPathOf } from "./matrix-source.ts";
 import { plannedOutputs, writeOutputs } from "./output.ts";
 import type { Io } from "./terminal.ts";
 
@@ -44,7 +45,7 @@ export async function emitAll(args: readonly string[], options: Options, io: Io,
     // A workflow names its own path in its triggers: the path [outputs] gives it, unless [emit.NAME] sets one.
     const ownPath = !path.endsWith("/") && "output" in registered.emitter.options && !(loaded.matrix.emit[name] && "output" in loaded.matrix.emit[name]!) ? [`output=${normalOutputPath(path)}`] : [];
     const defaults = await pipelineDefaults(registered, { loaded, graph, source }, ownPath, path.endsWith("/") ? (source.directory === "." ? path : `${source.directory}/${path}`) : undefined);
-    const emitted = emitLoaded(registered, loaded, graph, [...defaults, ...ownPath]);
+    const emitted = emitLoaded(registered, loaded, graph, [...defaults, ...ownPath], matrixPathOf(source));
     const target = source.directory === "." ? path : `${source.directory}/${path}`;
     const producer = registered.source ? `plugin ${registered.source}: emitter "${name}"` : `emit ${name}`;
     if (mode === "write") {

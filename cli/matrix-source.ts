@@ -161,3 +161,19 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
     });
   }
 }
+
+/**
+ * The matrix file's path from the root of its repository (the nearest folder above it
+ * holding .git, as git finds it), '/'-separated: EmitContext.matrixPath. Outside a
+ * repository, its name; undefined for the embedded matrix and a piped one.
+ */
+export function matrixPathOf(source: MatrixSource): string | undefined {
+  if (source.directory === undefined || !isRegularFile(source.file)) return undefined;
+  const fs: typeof import("node:fs") = require("node:fs");
+  const path: typeof import("node:path") = require("node:path");
+  const file = fs.realpathSync(source.file);
+  for (let directory = path.dirname(file); ; directory = path.dirname(directory)) {
+    if (fs.existsSync(path.join(directory, ".git"))) return path.relative(directory, file).split(path.sep).join("/");
+    if (path.dirname(directory) === directory) return path.basename(file);
+  }
+}

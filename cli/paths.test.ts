@@ -76,3 +76,25 @@ test("the embedded default names no file of the folder it runs in; in this repos
   expect(here.code).toBe(0);
   expect(here.stderr).toBe("using matrix ./matrix.toml\n");
 });
+
+test("path filters name the files from the repository's root, wherever the matrix is and wherever the command runs", () => {
+  const root = project({
+    "ci/matrix.toml": 'repository = "r.io/p/img"\n[publish]\nbranches = ["main"]\n[images.base]\ntag = "base"\ndockerfile = "docker/base.Dockerfile"\ncontext = "docker"\n[images.app]\ntag = "app"\nfrom = "base"\ndockerfile = "app/Dockerfile"\ncontext = ".."\n',
+    "ci/docker/base.Dockerfile": "",
+    "ci/app/Dockerfile": "",
+    ".git/HEAD": "ref: refs/heads/main\n",
+  });
+  const fromRoot = runCli(["emit", "github", "--matrix", "ci/matrix.toml"], root);
+  expect(fromRoot.code).toBe(0);
+  const fromCi = runCli(["emit", "github", "--matrix", "matrix.toml"], join(root, "ci"));
+  const paths = (text: string) => text.slice(text.indexOf("    paths:\n"), text.indexOf("\n  pull_request:")).split("\n").slice(1);
+  expect(paths(fromRoot.stdout)).toEqual(["      - ci/docker/base.Dockerfile", "      - ci/docker/**", "      - ci/app/Dockerfile", "      - ci/matrix.toml", "      - .github/workflows/build-images.yml"]);
+  expect(paths(fromCi.stdout)).toEqual(paths(fromRoot.stdout));
+  const triggers = runCli(["emit", "cloudbuild", "--matrix", "ci/matrix.toml", "-o", "out/", "--option", "github-repository=o/r"], root);
+  expect(triggers.code).toBe(0);
+  const push = JSON.parse(require("node:fs").readFileSync(join(root, "out", "trigger-push.json"), "utf8"));
+  expect(push.includedFiles).toEqual(["ci/docker/base.Dockerfile", "ci/docker/**", "ci/app/Dockerfile", "ci/matrix.toml"]);
+  // Outside a repository, the matrix's folder is the root.
+  const alone = project({ "matrix.toml": 'repository = "r.io/p/img"\n[images.base]\ntag = "base"\ndockerfile = "docker/base.Dockerfile"\n', "docker/base.Dockerfile": "" });
+  expect(paths(runCli(["emit", "github"], alone).stdout)).toEqual(["      - docker/base.Dockerfile", "      - matrix.toml", "      - .github/workflows/build-images.yml"]);
+});

@@ -14,7 +14,7 @@ import { inputPaths } from "./input-paths.ts";
  * Build has no cron of its own; README, "Publishing"). Each watches the build's inputs.
  * A graph split into several configs is run by a build that runs submit.sh.
  */
-export function triggerFiles(graph: BuildGraph, configs: readonly string[], options: CloudBuildOptions): EmittedFile[] {
+export function triggerFiles(graph: BuildGraph, configs: readonly string[], options: CloudBuildOptions, matrixPath: string | undefined): EmittedFile[] {
   const repository = options["github-repository"];
   if (repository === "") {
     throw new CalibanError({
@@ -39,7 +39,8 @@ export function triggerFiles(graph: BuildGraph, configs: readonly string[], opti
             timeout: options.timeout,
           },
         };
-  const includedFiles = inputPaths(graph, "matrix.toml").map(({ path, folder }) => (folder ? `${globWord(path)}/**` : globWord(path)));
+  // Paths from the repository's root; without the matrix's place in it, its folder is taken to be the root.
+  const includedFiles = inputPaths(graph, { matrixFile: "matrix.toml", ...(matrixPath === undefined ? {} : { matrixPath }) }).map(({ path, folder }) => (folder ? `${globWord(path)}/**` : globWord(path)));
   const branch = `^(${graph.publish.branches.map(branchRegex).join("|")})$`;
   const trigger = (suffix: string, description: string, source: Record<string, unknown>, push: boolean, run: Record<string, unknown> = build): EmittedFile => ({
     path: `trigger-${suffix}.json`,

@@ -139,7 +139,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
       check: (value) => (TRIGGER_NAME.test(String(value)) ? undefined : `"${value}" is not a trigger name (letters, digits and '-', starting with a letter, at most 50)`),
     },
   },
-  emit(graph, options) {
+  emit(graph, options, context) {
     if ((options["login-secret"] === "") !== (options["login-user"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: a registry login needs both login-secret and login-user", hint: "give both, or neither (Google's registries need no login)" });
     }
@@ -165,7 +165,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     // With one config, submit.sh is written only into a directory: a pipeline that runs it never
     // submits configs left from a larger graph, and needs no change when its graph grows.
     files.push({ path: "submit.sh", contents: submitScript(names, images.length), ...(names.length === 1 ? { companion: true } : {}) });
-    if (graph.publish.declared && options.triggers) files.push(...triggerFiles(graph, names, options));
+    if (graph.publish.declared && options.triggers) files.push(...triggerFiles(graph, names, options, context.matrixPath));
     return files;
   },
 };

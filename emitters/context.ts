@@ -6,9 +6,10 @@ import type { EmitContext } from "./contract.ts";
 type YamlModule = typeof import("yaml");
 let yamlModule: YamlModule | undefined;
 
-export function createEmitContext(matrixFile: string): EmitContext {
+export function createEmitContext(matrixFile: string, matrixPath?: string): EmitContext {
   return {
     matrixFile,
+    ...(matrixPath === undefined ? {} : { matrixPath }),
     json: (value) => `${JSON.stringify(value, null, 2)}\n`,
     yaml: (value) => {
       // A synchronous require keeps `emit` synchronous and still defers loading.

@@ -49,6 +49,13 @@ export function emittedText(file: EmittedFile): string {
 export interface EmitContext {
   /** The matrix file the graph came from, as the user named it (or "<embedded>"). */
   readonly matrixFile: string;
+  /**
+   * The matrix file's path from the root of the repository it is in ("ci/matrix.toml"),
+   * '/'-separated: what a CI job, which runs at the root, names it by, and what path
+   * filters name its Dockerfiles and contexts from. Outside a repository, its name (its
+   * folder is taken as the root); undefined for the embedded matrix, or when not known.
+   */
+  readonly matrixPath?: string;
   /** Two-space-indented JSON with a final newline. */
   json(value: unknown): string;
   /** YAML 1.2 via the `yaml` package, loaded on first use; strings are quoted where YAML would read them otherwise. */

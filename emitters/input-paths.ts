@@ -1,9 +1,12 @@
 // The files whose change should rebuild the images, as a CI's path filter names them:
-// each Dockerfile, each context but the matrix's own folder (which would match every
-// change), the matrix file and its lock file. Relative to the matrix file's folder, which is taken to
-// be the repository's root; each emitter writes them in its filter's own syntax.
+// each Dockerfile, each context but the matrix's own folder when that is the
+// repository's root (which would match every change), the matrix file and its lock
+// file. Relative to the repository's root: the matrix's folder within it
+// (EmitContext.matrixPath) leads each path. Without it, the matrix's folder is taken to
+// be the root. Each emitter writes them in its filter's own syntax.
 
 import type { BuildGraph } from "../core/graph.ts";
+import type { EmitContext } from "./contract.ts";
 
 export interface InputPath {
   readonly path: string;
@@ -11,28 +14,39 @@ export interface InputPath {
   readonly folder: boolean;
 }
 
-export function inputPaths(graph: BuildGraph, matrixFile: string): InputPath[] {
+export function inputPaths(graph: BuildGraph, context: Pick<EmitContext, "matrixFile" | "matrixPath">): InputPath[] {
   const seen = new Set<string>();
   const paths: InputPath[] = [];
-  const add = (path: string, folder: boolean) => {
+  const add = (path: string | undefined, folder: boolean) => {
+    // A path outside the repository is no path of it; one that names nothing ("./") neither.
+    if (path === undefined || path === "" || path === ".." || path.startsWith("../") || path.startsWith("/")) return;
     const key = `${folder}\u0000${path}`;
     if (!seen.has(key)) paths.push({ path, folder });
     seen.add(key);
   };
+  const matrixPath = context.matrixPath;
+  const folder = matrixPath === undefined ? "" : matrixPath.slice(0, matrixPath.lastIndexOf("/") + 1);
+  const fromRoot = (path: string) => (path.startsWith("/") ? path : normal(`${folder}${path}`));
   for (const image of graph.images) {
-    add(repoPath(image.dockerfile), false);
-    if (image.context !== ".") add(repoPath(image.context), true);
+    add(fromRoot(image.dockerfile), false);
+    const context = fromRoot(image.context);
+    // The root itself as a folder would match every change.
+    if (context !== "") add(context, true);
   }
-  const matrix = matrixFile.startsWith("<") ? "matrix.toml" : repoPath(matrixFile);
-  // A matrix outside the folder is no path of it; a name that is no file's ("./") names nothing.
-  if (matrix !== "" && !matrix.startsWith("../") && !matrix.startsWith("/")) {
-    add(matrix, false);
-    // The lock file beside it: a moved upstream digest is a change to build.
-    if (graph.lock !== null) add(`${matrix.slice(0, matrix.lastIndexOf("/") + 1)}${graph.lock.file}`, false);
-  }
+  const matrix = matrixPath ?? (context.matrixFile.startsWith("<") ? "matrix.toml" : normal(context.matrixFile));
+  add(matrix, false);
+  // The lock file beside it: a moved upstream digest is a change to build.
+  if (graph.lock !== null && matrix !== "" && !matrix.startsWith("../")) add(`${matrix.slice(0, matrix.lastIndexOf("/") + 1)}${graph.lock.file}`, false);
   return paths;
 }
 
-function repoPath(path: string): string {
-  return path.replace(/^(\.\/)+/, "");
+/** A relative path without '.' segments, with each 'x/..' resolved; "" for the folder itself. */
+function normal(path: string): string {
+  const out: string[] = [];
+  for (const segment of path.split("/")) {
+    if (segment === "" || segment === ".") continue;
+    if (segment === ".." && out.length > 0 && out.at(-1) !== "..") out.pop();
+    else out.push(segment);
+  }
+  return out.join("/");
 }

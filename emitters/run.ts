@@ -12,6 +12,8 @@ import { callEmit, describeThrown, type RegisteredEmitter } from "./plugins.ts";
 export interface EmitRequest extends OptionSources {
   /** The matrix file the graph came from, as the user named it. */
   readonly matrixFile: string;
+  /** EmitContext.matrixPath. */
+  readonly matrixPath?: string;
 }
 
 export function runEmitter(target: Emitter<any> | RegisteredEmitter, graph: BuildGraph, request: EmitRequest): readonly EmittedFile[] {
@@ -25,5 +27,5 @@ export function runEmitter(target: Emitter<any> | RegisteredEmitter, graph: Buil
     if (error instanceof CalibanError || !registered.source) throw error;
     throw new CalibanError({ code: "PLUGIN", message: `plugin ${registered.source}: emitter "${emitter.name}": an option's check failed: ${describeThrown(error)}` });
   }
-  return callEmit(registered, () => emitter.emit(graph, options, createEmitContext(request.matrixFile)));
+  return callEmit(registered, () => emitter.emit(graph, options, createEmitContext(request.matrixFile, request.matrixPath)));
 }
