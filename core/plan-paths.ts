@@ -17,6 +17,8 @@ export type PathProblem = { readonly keyPath: KeyPath; readonly message: string;
 export class PathChecker {
   /** "dockerfile\0path" and "context\0path" already looked at. */
   private readonly checked = new Set<string>();
+  /** Each directory's entries, read once: a family's Dockerfiles are mostly in one folder. */
+  private readonly listed = new Map<string, ReadonlyMap<string, boolean> | undefined>();
 
   constructor(
     private readonly tree: DirectoryEntries,
@@ -55,23 +57,31 @@ export class PathChecker {
         directory = join(directory, name);
         continue;
       }
-      const entries = this.tree.entries(directory);
+      const entries = this.entries(directory);
       if (entries === undefined) return { message: `is not there ${where}` };
-      const entry = entries.find((e) => e.name === name);
-      if (entry === undefined) {
+      const isDirectory = entries.get(name);
+      if (isDirectory === undefined) {
         // Near names of the kind that fits here: a directory on the way, the kind asked for at the end.
-        const wanted = entries.filter((e) => (last ? e.directory === (kind === "directory") : e.directory)).map((e) => e.name);
+        const wanted = [...entries].filter(([, folder]) => (last ? folder === (kind === "directory") : folder)).map(([entryName]) => entryName).sort(); // sorted: the same hint whatever order the file system lists
         const guess = closest(name, wanted);
         const what = names.length === 1 ? "is not there" : `is not there: ${directory === "." ? "the folder" : `"${directory}"`} has no "${name}"`;
         const hint = guess === undefined ? undefined : `did you mean "${[...(absolute ? [""] : []), ...names.slice(0, i), guess, ...names.slice(i + 1)].join("/")}"?`;
         return { message: `${what} ${where}`, ...(hint ? { hint } : {}) };
       }
-      if (!last && !entry.directory) return { message: `is not there: "${join(directory, name)}" is a file, not a folder` };
-      if (last && entry.directory !== (kind === "directory")) return { message: kind === "file" ? "is a folder, not a file" : "is a file, not a folder" };
+      if (!last && !isDirectory) return { message: `is not there: "${join(directory, name)}" is a file, not a folder` };
+      if (last && isDirectory !== (kind === "directory")) return { message: kind === "file" ? "is a folder, not a file" : "is a file, not a folder" };
       directory = join(directory, name);
     }
     if (names.length === 0 && kind === "file") return { message: "names no file" };
     return undefined;
+  }
+
+  private entries(directory: string): ReadonlyMap<string, boolean> | undefined {
+    if (!this.listed.has(directory)) {
+      const entries = this.tree.entries(directory);
+      this.listed.set(directory, entries && new Map(entries.map((entry) => [entry.name, entry.directory])));
+    }
+    return this.listed.get(directory);
   }
 }
 
