@@ -117,6 +117,16 @@ describe("init never overwrites a file", () => {
     expect(readFileSync(join(cwd, "Makefile"), "utf8")).toBe("all:\n\techo mine\n");
   });
 
+  test("a step that fails takes back everything init made, and nothing else", () => {
+    const cwd = freshRepository();
+    // A file where the workflow's folder goes: the check passes (nothing is at the workflow's path), the write fails.
+    writeFileSync(join(cwd, ".github"), "a file of the user's\n");
+    const inPlace = runCli(["init", "--ci", "make,github"], cwd);
+    expect(inPlace.code).not.toBe(0);
+    expect(filesUnder(cwd)).toEqual([".github"]);
+    expect(readFileSync(join(cwd, ".github"), "utf8")).toBe("a file of the user's\n");
+  });
+
   test("into a new folder, with --ci asked twice and a repository of the user's; a CI it does not know", () => {
     const cwd = freshRepository();
     const result = runCli(["init", "images", "--ci", "make", "--ci", "bake", "--repository", "ghcr.io/acme/ml"], cwd);

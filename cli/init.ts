@@ -59,8 +59,9 @@ export async function initCommand(directoryArgument: string | undefined, options
   const problem = repositoryProblem(repository);
   if (problem) fail("USAGE", `--repository "${repository}" ${problem}`);
 
-  fs.mkdirSync(directory, { recursive: true });
-  const origin = ci.includes("cloudbuild") ? (await import("./git-tree.ts")).githubRepositoryOf(directory) : undefined;
+  let existing = path.resolve(directory);
+  while (!exists(existing)) existing = path.dirname(existing);
+  const origin = ci.includes("cloudbuild") ? (await import("./git-tree.ts")).githubRepositoryOf(existing) : undefined;
   const files = initFiles(repository, ci, origin);
   const planned = [...Object.keys(files), ...ci.map((name) => INIT_OUTPUTS[name])];
   const present = planned.filter((file) => exists(path.join(directory, file)));
@@ -71,7 +72,9 @@ export async function initCommand(directoryArgument: string | undefined, options
   }
   // What init makes, to take back if a step fails: nothing of the user's was there.
   const made: string[] = [];
+  for (let at = path.resolve(directory); at !== existing; at = path.dirname(at)) made.push(at);
   try {
+    fs.mkdirSync(directory, { recursive: true });
     for (const [file, contents] of Object.entries(files)) {
       const target = path.join(directory, file);
       for (let parent = path.dirname(target); !exists(parent); parent = path.dirname(parent)) made.push(parent);
@@ -87,7 +90,10 @@ export async function initCommand(directoryArgument: string | undefined, options
     }
   } catch (error) {
     // Files before their folders, deepest first.
-    for (const path_ of [...new Set(made)].sort((a, b) => b.length - a.length)) fs.rmSync(path_, { recursive: true, force: true });
+    for (const at of [...new Set(made.map((p) => path.resolve(p)))].sort((a, b) => b.length - a.length)) {
+      // What the failed step never made is not there (or is below a file of the user's): nothing to take back.
+      if (exists(at)) fs.rmSync(at, { recursive: true, force: true });
+    }
     throw error;
   }
   const matrix = path.join(directory, "matrix.toml");

@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../compile-flags.ts";
-import { generateMatrix, SHAPES, writeCalibanProject } from "./generate.ts";
+import { generateMatrix, SHAPES, writeCalibanProject, writeGeneratedContext } from "./generate.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const WORK = join(ROOT, ".cache", "bench-compare");
@@ -37,6 +37,7 @@ function compile(tree: string, outfile: string): void {
 
 rmSync(WORK, { recursive: true, force: true });
 mkdirSync(join(WORK, "out"), { recursive: true });
+writeGeneratedContext(WORK);
 const tree = join(WORK, "tree");
 run(["git", "worktree", "add", "--detach", "--force", tree, revision]);
 try {

@@ -10,8 +10,9 @@ export const SHAPES: readonly Shape[] = ["cross", "sparse", "explicit", "explici
 
 /**
  * A matrix of about `images` images (within a few percent). Every family builds from
- * `context` (default "docker", which need not exist): not the folder the matrix and the
- * outputs are written to, whose files would be digested into every image's inputs.
+ * `context` (default "docker"): not the folder the matrix and the outputs are written
+ * to, whose files would be digested into every image's inputs. The CLI wants the context
+ * and `CONTEXT/Dockerfile` to be there: writeGeneratedContext makes them.
  */
 export function generateMatrix(shape: Shape, images: number, context = "docker"): string {
   const files = `context = ${JSON.stringify(context)}\ndockerfile = ${JSON.stringify(`${context}/Dockerfile`)}\n`;
@@ -119,4 +120,11 @@ export function writeCalibanProject(directory: string, matrix: string): string {
   writeFileSync(`${directory}/dockerfiles/Dockerfile`, "ARG BASE_IMAGE=ubuntu:18.04\nFROM $BASE_IMAGE\nARG PYTHON_VERSION\nARG MINICONDA_VERSION\nRUN echo python $PYTHON_VERSION miniconda $MINICONDA_VERSION\n");
   writeFileSync(`${directory}/dockerfiles/Dockerfile.gpu`, "ARG CUDA\nFROM nvidia/cuda:${CUDA}-cudnn7-devel-ubuntu18.04\n");
   return `${directory}/matrix.toml`;
+}
+
+/** The folder and Dockerfile generateMatrix's families build from, beside the matrix in `directory`. */
+export function writeGeneratedContext(directory: string, context = "docker"): void {
+  const { mkdirSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
+  mkdirSync(`${directory}/${context}`, { recursive: true });
+  writeFileSync(`${directory}/${context}/Dockerfile`, "FROM scratch\n");
 }
