@@ -66,6 +66,10 @@ test("paths are relative to the matrix file's folder, from wherever it is run; a
   const fixed = project({ "ci/matrix.toml": 'repository = "r.io/p/img"\n[images.a]\ntag = "a"\ndockerfile = "../docker/Dockerfile"\ncontext = ".."\n', "docker/Dockerfile": "" });
   expect(runCli(["plan", "--matrix", "ci/matrix.toml"], fixed).code).toBe(0);
   expect(runCli(["plan", "--matrix", "../ci/matrix.toml"], join(fixed, "docker")).code).toBe(0);
+  // A family without the key builds "Dockerfile": the hint says how to name another.
+  const unnamed = runCli(["plan"], project({ "matrix.toml": 'repository = "r.io/p/img"\n\n[images.a]\ntag = "a"\n' }));
+  expect(unnamed.stderr).toContain('error: matrix.toml:3:1: images.a.dockerfile: the dockerfile "Dockerfile" is not there');
+  expect(unnamed.stderr).toContain('hint: name the family\'s Dockerfile: dockerfile = "docker/app.Dockerfile" (without the key, it is "Dockerfile")');
 });
 
 test("the embedded default names no file of the folder it runs in; in this repository, its Dockerfiles are there", () => {

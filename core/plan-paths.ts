@@ -30,7 +30,11 @@ export class PathChecker {
     if (isRemoteContext(context)) return [];
     const problems: PathProblem[] = [];
     const dockerfileProblem = this.once("dockerfile", dockerfile, () => this.problem(dockerfile, "file"));
-    if (dockerfileProblem) problems.push({ keyPath: [...familyPath, "dockerfile"], ...dockerfileProblem });
+    if (dockerfileProblem) {
+      // "Dockerfile" is also what a family without the key builds: say how to name another.
+      const hint = dockerfileProblem.hint ?? (dockerfile === "Dockerfile" ? `name the family's Dockerfile: dockerfile = "docker/app.Dockerfile" (without the key, it is "Dockerfile")` : undefined);
+      problems.push({ keyPath: [...familyPath, "dockerfile"], message: dockerfileProblem.message, ...(hint ? { hint } : {}) });
+    }
     const contextProblem = this.once("context", context, () => this.problem(context, "directory"));
     if (contextProblem) problems.push({ keyPath: [...familyPath, "context"], ...contextProblem });
     return problems;

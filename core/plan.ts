@@ -15,7 +15,7 @@ import { GRAPH_FORMAT_VERSION, ownRepositoryCacheTag, type BuildArg, type BuildG
 import type { Axis, AxisValue, Family, Matrix } from "./matrix.ts";
 import { contentTag, InputsDigester, NO_SOURCES, type SourceTree } from "./inputs.ts";
 import { lockFileName, readLock, type Lock } from "./lock.ts";
-import { setArg } from "./build-args.ts";
+import { exactBaseArg, setArg } from "./build-args.ts";
 import { ImageIds } from "./image-ids.ts";
 import { describe, describeCombination, familyLevelText, valuesAt } from "./combination-text.ts";
 import { UpstreamPinner } from "./plan-upstream.ts";
@@ -353,10 +353,4 @@ class Planner {
     }
     return "";
   }
-}
-
-/** The arg that gives exactly the base's reference, if the one meant to still does (a later arg of its name may replace it). */
-function exactBaseArg(args: readonly BuildArg[], name: string | undefined, base: ImageNode): string | null {
-  const arg = name === undefined ? undefined : args.find((a) => a.name === name);
-  return arg !== undefined && arg.value === base.reference ? arg.name : null;
 }
