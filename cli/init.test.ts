@@ -135,6 +135,11 @@ describe("init never overwrites a file", () => {
     expect(readFileSync(join(cwd, "images", "matrix.toml"), "utf8")).toContain('repository = "ghcr.io/acme/ml"');
     expect(result.stderr).toContain("caliban-images plan --matrix images/matrix.toml");
     expect(runCli(["check", "--matrix", "images/matrix.toml"], cwd).code).toBe(0);
+    expect(result.stderr).not.toContain("warning");
+    // A workflow below the repository's root never runs: said, not refused.
+    const sub = runCli(["init", "sub", "--ci", "github"], cwd);
+    expect(sub.code).toBe(0);
+    expect(sub.stderr).toContain("warning: GitHub runs workflows only from .github/workflows/, the repository's root: sub/.github/workflows/build-images.yml will not run there");
     const unknown = runCli(["init", "--ci", "gitlab"], freshRepository());
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("error: --ci gitlab: init writes files for github, cloudbuild, make, bake");

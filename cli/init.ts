@@ -97,6 +97,12 @@ export async function initCommand(directoryArgument: string | undefined, options
     throw error;
   }
   const matrix = path.join(directory, "matrix.toml");
+  if (ci.includes("github")) {
+    const root = repositoryRoot(path.resolve(directory));
+    if (root !== undefined && root !== fs.realpathSync(directory)) {
+      io.stderr(`warning: GitHub runs workflows only from ${displayName(path.join(path.relative(process.cwd(), root) || ".", ".github", "workflows"))}/, the repository's root: ${displayName(path.join(directory, INIT_OUTPUTS.github))} will not run there (init the root, or emit github -o .github/workflows/build-images.yml from it)\n`);
+    }
+  }
   const shown = (file: string) => displayName(path.join(directory, file));
   const matrixOption = directory === "." ? "" : ` --matrix ${displayName(matrix)}`;
   const steps: [string, string][] = [
@@ -134,5 +140,15 @@ function exists(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The folder holding .git at or above `directory`, as git finds it; undefined outside a repository. */
+function repositoryRoot(directory: string): string | undefined {
+  const fs: typeof import("node:fs") = require("node:fs");
+  const path: typeof import("node:path") = require("node:path");
+  for (let at = fs.realpathSync(directory); ; at = path.dirname(at)) {
+    if (exists(path.join(at, ".git"))) return at;
+    if (path.dirname(at) === at) return undefined;
   }
 }
