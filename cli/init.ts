@@ -10,6 +10,7 @@ import { repositoryProblem } from "../core/names.ts";
 import { displayName } from "../core/printable.ts";
 import { emitAll } from "./emit-all.ts";
 import { optionalString, stringList, type Options } from "./load-graph.ts";
+import { repositoryRoot } from "./matrix-source.ts";
 import type { Io } from "./terminal.ts";
 import matrixTemplate from "./init/matrix.toml" with { type: "text" };
 import cudaDockerfile from "./init/cuda.Dockerfile.txt" with { type: "text" };
@@ -59,41 +60,34 @@ export async function initCommand(directoryArgument: string | undefined, options
   const problem = repositoryProblem(repository);
   if (problem) fail("USAGE", `--repository "${repository}" ${problem}`);
 
-  let existing = path.resolve(directory);
-  while (!exists(existing)) existing = path.dirname(existing);
+  // git is asked in the nearest folder that is there: DIR may be new.
+  const missing = notThere(path.resolve(directory));
+  const existing = missing.length === 0 ? path.resolve(directory) : path.dirname(missing.at(-1)!);
   const origin = ci.includes("cloudbuild") ? (await import("./git-tree.ts")).githubRepositoryOf(existing) : undefined;
   const files = initFiles(repository, ci, origin);
-  const planned = [...Object.keys(files), ...ci.map((name) => INIT_OUTPUTS[name])];
-  const present = planned.filter((file) => exists(path.join(directory, file)));
+  const planned = [...Object.keys(files), ...ci.map((name) => INIT_OUTPUTS[name])].map((file) => path.join(directory, file));
+  const present = planned.filter(exists);
   if (present.length > 0) {
-    fail("USAGE", `init writes no file that is already there, and ${present.map((file) => displayName(path.join(directory, file))).join(", ")} ${present.length === 1 ? "is" : "are"}`, {
+    fail("USAGE", `init writes no file that is already there, and ${present.map(displayName).join(", ")} ${present.length === 1 ? "is" : "are"}`, {
       hint: "nothing was written: init another folder (caliban-images init DIR), or move them away",
     });
   }
-  // What init makes, to take back if a step fails: nothing of the user's was there.
-  const made: string[] = [];
-  for (let at = path.resolve(directory); at !== existing; at = path.dirname(at)) made.push(at);
+  // What init makes, to take back if a step fails: each file and the folders above it that are not there yet.
+  const made = new Set(planned.flatMap((file) => notThere(path.resolve(file))));
   try {
-    fs.mkdirSync(directory, { recursive: true });
     for (const [file, contents] of Object.entries(files)) {
       const target = path.join(directory, file);
-      for (let parent = path.dirname(target); !exists(parent); parent = path.dirname(parent)) made.push(parent);
       fs.mkdirSync(path.dirname(target), { recursive: true });
       // "wx": created here or not at all, even if a file appeared since the check.
       fs.writeFileSync(target, contents, { flag: "wx" });
-      made.push(target);
     }
     if (ci.length > 0) {
-      for (const name of ci) for (let at = path.join(directory, INIT_OUTPUTS[name]); !exists(at); at = path.dirname(at)) made.push(at);
       const quiet: Io = { stdout: (t) => io.stdout(t), stderr: (t) => (t.startsWith("using matrix ") ? undefined : io.stderr(t)), flushed: () => io.flushed() };
       await emitAll([], { matrix: path.join(directory, "matrix.toml") }, quiet, "write");
     }
   } catch (error) {
-    // Files before their folders, deepest first.
-    for (const at of [...new Set(made.map((p) => path.resolve(p)))].sort((a, b) => b.length - a.length)) {
-      // What the failed step never made is not there (or is below a file of the user's): nothing to take back.
-      if (exists(at)) fs.rmSync(at, { recursive: true, force: true });
-    }
+    // Files before their folders, deepest first. What the failed step never made is not there, or is below a file of the user's.
+    for (const at of [...made].sort((a, b) => b.length - a.length)) if (exists(at)) fs.rmSync(at, { recursive: true, force: true });
     throw error;
   }
   const matrix = path.join(directory, "matrix.toml");
@@ -133,6 +127,14 @@ function ciOption(value: unknown): Ci[] {
   return (known as Ci[]).filter((name) => names.includes(name));
 }
 
+/** `path` and each folder above it that is not there yet, deepest first: what writing it makes. */
+function notThere(path: string): string[] {
+  const dirname = (require("node:path") as typeof import("node:path")).dirname;
+  const missing: string[] = [];
+  for (let at = path; !exists(at); at = dirname(at)) missing.push(at);
+  return missing;
+}
+
 function exists(path: string): boolean {
   const fs: typeof import("node:fs") = require("node:fs");
   try {
@@ -140,15 +142,5 @@ function exists(path: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-/** The folder holding .git at or above `directory`, as git finds it; undefined outside a repository. */
-function repositoryRoot(directory: string): string | undefined {
-  const fs: typeof import("node:fs") = require("node:fs");
-  const path: typeof import("node:path") = require("node:path");
-  for (let at = fs.realpathSync(directory); ; at = path.dirname(at)) {
-    if (exists(path.join(at, ".git"))) return at;
-    if (path.dirname(at) === at) return undefined;
   }
 }

@@ -169,11 +169,18 @@ export function decodeUtf8(bytes: Uint8Array, file: string): string {
  */
 export function matrixPathOf(source: MatrixSource): string | undefined {
   if (source.directory === undefined || !isRegularFile(source.file)) return undefined;
+  const path: typeof import("node:path") = require("node:path");
+  const file = (require("node:fs") as typeof import("node:fs")).realpathSync(source.file);
+  const root = repositoryRoot(path.dirname(file));
+  return root === undefined ? path.basename(file) : path.relative(root, file).split(path.sep).join("/");
+}
+
+/** The folder holding .git at or above `directory` (its real path), as git finds it; undefined outside a repository. */
+export function repositoryRoot(directory: string): string | undefined {
   const fs: typeof import("node:fs") = require("node:fs");
   const path: typeof import("node:path") = require("node:path");
-  const file = fs.realpathSync(source.file);
-  for (let directory = path.dirname(file); ; directory = path.dirname(directory)) {
-    if (fs.existsSync(path.join(directory, ".git"))) return path.relative(directory, file).split(path.sep).join("/");
-    if (path.dirname(directory) === directory) return path.basename(file);
+  for (let at = fs.realpathSync(directory); ; at = path.dirname(at)) {
+    if (fs.existsSync(path.join(at, ".git"))) return at;
+    if (path.dirname(at) === at) return undefined;
   }
 }

@@ -296,7 +296,7 @@ export function normalPath(path: string): string {
   return path.split("/").filter((segment) => segment !== "" && segment !== ".").join("/");
 }
 
-function joinPath(directory: string, name: string): string {
+export function joinPath(directory: string, name: string): string {
   return directory === "." || directory === "" ? name : `${directory.replace(/\/+$/, "")}/${name}`;
 }
 

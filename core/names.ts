@@ -17,6 +17,7 @@ export const ARG_NAME_RULE = "letters, digits and '_', not starting with a digit
 
 /** Docker's tag grammar. */
 export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+export const TAG_RULE = "a tag is 1 to 128 of letters, digits, '_', '.' and '-', not starting with '.' or '-'";
 
 // Docker's reference grammar (distribution/reference): an optional registry host[:port],
 // then lowercase path components separated by '/'.

@@ -4,7 +4,7 @@
 // remote context (git, https) is docker's to fetch, and the Dockerfile in it too.
 
 import { closest, type KeyPath } from "./errors.ts";
-import { isRemoteContext } from "./inputs.ts";
+import { isRemoteContext, joinPath } from "./inputs.ts";
 
 /** A folder's entries, for the check and its hints. */
 export interface DirectoryEntries {
@@ -58,7 +58,7 @@ export class PathChecker {
       const name = names[i]!;
       const last = i === names.length - 1;
       if (name === "..") {
-        directory = join(directory, name);
+        directory = joinPath(directory, name);
         continue;
       }
       const entries = this.entries(directory);
@@ -72,9 +72,9 @@ export class PathChecker {
         const hint = guess === undefined ? undefined : `did you mean "${[...(absolute ? [""] : []), ...names.slice(0, i), guess, ...names.slice(i + 1)].join("/")}"?`;
         return { message: `${what} ${where}`, ...(hint ? { hint } : {}) };
       }
-      if (!last && !isDirectory) return { message: `is not there: "${join(directory, name)}" is a file, not a folder` };
+      if (!last && !isDirectory) return { message: `is not there: "${joinPath(directory, name)}" is a file, not a folder` };
       if (last && isDirectory !== (kind === "directory")) return { message: kind === "file" ? "is a folder, not a file" : "is a file, not a folder" };
-      directory = join(directory, name);
+      directory = joinPath(directory, name);
     }
     if (names.length === 0 && kind === "file") return { message: "names no file" };
     return undefined;
@@ -87,9 +87,4 @@ export class PathChecker {
     }
     return this.listed.get(directory);
   }
-}
-
-function join(directory: string, name: string): string {
-  if (directory === ".") return name;
-  return directory.endsWith("/") ? `${directory}${name}` : `${directory}/${name}`;
 }

@@ -19,7 +19,7 @@ import { exactBaseArg, setArg } from "./build-args.ts";
 import { ImageIds } from "./image-ids.ts";
 import { describe, describeCombination, familyLevelText, valuesAt } from "./combination-text.ts";
 import { UpstreamPinner } from "./plan-upstream.ts";
-import { TAG_PATTERN } from "./names.ts";
+import { TAG_PATTERN, TAG_RULE } from "./names.ts";
 import { PathChecker, type DirectoryEntries } from "./plan-paths.ts";
 
 export interface PlanOptions {
@@ -82,10 +82,8 @@ class Planner {
   private readonly bases: ReadonlySet<string>;
   /** With a lock file: pins each image's external bases (core/plan-upstream.ts). */
   private readonly pinner: UpstreamPinner | undefined;
-  /** Families whose tag template was reported as giving an invalid tag. */
-  private readonly badTags = new Set<string>();
-  /** Alias templates already reported as giving an invalid tag (family, index). */
-  private readonly badAliases = new Set<string>();
+  /** Tag and alias templates already reported as giving an invalid tag: each once, not once per image. */
+  private readonly badTemplates = new Set<string>();
 
   constructor(
     private readonly matrix: Matrix,
@@ -114,6 +112,13 @@ class Planner {
       attest: { provenance: this.matrix.attest.provenance ?? null, sbom: this.matrix.attest.sbom },
       images: this.images,
     };
+  }
+
+  /** Whether a template's mistake is met for the first time: the family's other images would repeat it. */
+  private firstReport(template: string): boolean {
+    if (this.badTemplates.has(template)) return false;
+    this.badTemplates.add(template);
+    return true;
   }
 
   private report(code: ErrorCode, keyPath: KeyPath, message: string, hint?: string): void {
@@ -195,15 +200,7 @@ class Planner {
     const { tagPath } = compiled;
     const tag = this.expand(compiled.tag, compiled, indices, base, tagPath);
     if (!TAG_PATTERN.test(tag)) {
-      // Once per family: its other images would repeat the same mistake of the template.
-      if (this.badTags.has(family.name)) return undefined;
-      this.badTags.add(family.name);
-      this.report(
-        "INVALID_VALUE",
-        tagPath,
-        `the tag "${tag}" (for ${describe(family.axes, valuesAt(compiled.axes, indices))}) is not a valid Docker tag`,
-        "a tag is 1 to 128 of letters, digits, '_', '.' and '-', not starting with '.' or '-'",
-      );
+      if (this.firstReport(`${family.name}\u0000tag`)) this.report("INVALID_VALUE", tagPath, `the tag "${tag}" (for ${describe(family.axes, valuesAt(compiled.axes, indices))}) is not a valid Docker tag`, TAG_RULE);
       return undefined;
     }
     // A registry cache in the image's own repository is tagged cache-TAG: that too must be a tag.
@@ -276,10 +273,7 @@ class Planner {
       const keyPath = [...family.keyPath, "aliases", i];
       const alias = this.expand(compiled.aliases[i]!, compiled, indices, base, keyPath);
       if (!TAG_PATTERN.test(alias)) {
-        // Once per template: the images after the first would repeat it.
-        if (this.badAliases.has(`${family.name}\u0000${i}`)) return undefined;
-        this.badAliases.add(`${family.name}\u0000${i}`);
-        this.report("INVALID_VALUE", keyPath, `the alias "${alias}" (for ${describeCombination(values)}) is not a valid Docker tag`, "a tag is 1 to 128 of letters, digits, '_', '.' and '-', not starting with '.' or '-'");
+        if (this.firstReport(`${family.name}\u0000${i}`)) this.report("INVALID_VALUE", keyPath, `the alias "${alias}" (for ${describeCombination(values)}) is not a valid Docker tag`, TAG_RULE);
         return undefined;
       }
       const clash = this.byTag.get(alias);

@@ -19,7 +19,7 @@ import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRu
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem } from "./options.ts";
 import { TextWriter } from "./text.ts";
-import { inputPaths } from "./input-paths.ts";
+import { inputPaths, matrixFromRoot } from "./input-paths.ts";
 import { commentText, pathFilter, workflowLiteral, yamlScalar } from "./quoting.ts";
 
 /** GitHub's limit on the jobs one matrix may generate. */
@@ -296,7 +296,7 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   const lockJob = hasLockJob(graph);
   const settings = entrySettings(graph);
   // Jobs run at the repository's root: the matrix by its path from there.
-  const matrixFile = context.matrixPath ?? (context.matrixFile.startsWith("<") ? "matrix.toml" : context.matrixFile.replace(/^(\.\/)+/, ""));
+  const matrixFile = matrixFromRoot(context);
   if (options["check-outputs"]) out.indented(() => writeCheckJob(out, options, matrixFile));
   if (lockJob) out.indented(() => writeLockJob(out, graph, options, matrixFile));
   for (const job of jobs) {

@@ -5,6 +5,7 @@
 // (EmitContext.matrixPath) leads each path. Without it, the matrix's folder is taken to
 // be the root. Each emitter writes them in its filter's own syntax.
 
+import { posix } from "node:path";
 import type { BuildGraph } from "../core/graph.ts";
 import type { EmitContext } from "./contract.ts";
 
@@ -33,20 +34,20 @@ export function inputPaths(graph: BuildGraph, context: Pick<EmitContext, "matrix
     // The root itself as a folder would match every change.
     if (context !== "") add(context, true);
   }
-  const matrix = matrixPath ?? (context.matrixFile.startsWith("<") ? "matrix.toml" : normal(context.matrixFile));
+  const matrix = matrixFromRoot(context);
   add(matrix, false);
   // The lock file beside it: a moved upstream digest is a change to build.
   if (graph.lock !== null && matrix !== "" && !matrix.startsWith("../")) add(`${matrix.slice(0, matrix.lastIndexOf("/") + 1)}${graph.lock.file}`, false);
   return paths;
 }
 
-/** A relative path without '.' segments, with each 'x/..' resolved; "" for the folder itself. */
+/** The matrix file as a job at the repository's root names it (EmitContext.matrixPath, else as the user named it). */
+export function matrixFromRoot(context: Pick<EmitContext, "matrixFile" | "matrixPath">): string {
+  return context.matrixPath ?? (context.matrixFile.startsWith("<") ? "matrix.toml" : normal(context.matrixFile));
+}
+
+/** A relative path without '.' segments, each 'x/..' resolved, no final '/'; "" for the folder itself. */
 function normal(path: string): string {
-  const out: string[] = [];
-  for (const segment of path.split("/")) {
-    if (segment === "" || segment === ".") continue;
-    if (segment === ".." && out.length > 0 && out.at(-1) !== "..") out.pop();
-    else out.push(segment);
-  }
-  return out.join("/");
+  const normalized = posix.normalize(path).replace(/\/$/, "");
+  return normalized === "." ? "" : normalized;
 }
