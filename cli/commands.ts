@@ -3,6 +3,7 @@
 import { didYouMean, fail } from "../core/errors.ts";
 import { matrixSchema } from "../core/matrix-schema.ts";
 import { displayName } from "../core/printable.ts";
+import { graphShape } from "../core/graph-shape.ts";
 import { importLegacyConfig } from "../import/legacy-import.ts";
 import { affectedSubgraph } from "../core/affected.ts";
 import { chunks } from "../emitters/contract.ts";
@@ -90,6 +91,22 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ["caliban-images check", "caliban-images check || caliban-images emit --all"],
   },
   {
+    name: "resolve",
+    usage: "resolve",
+    description: "What a pipeline runs first, in the tree it checked out: every image's inputs digest from that tree, a check that the matrix still gives the graph its file was emitted for (--shape; exit 3 when stale), and with --registry which images the registry has (exit 4 when it cannot say)",
+    options: [
+      MATRIX_OPTION,
+      BASE_URL_OPTION,
+      ["--shape <hex>", "the shape the pipeline's file was emitted for (it names it): a matrix that gives another graph is stale, exit 3"],
+      ["--for <file>", "the pipeline's file, named in the message when it is stale"],
+      ["--registry <repository>", "ask this repository for each image's content tag (REPOSITORY:inputs-HEX): present, absent, or exit 4"],
+      ["--retries <n>", "ask a registry that did not answer (5xx, rate limit, network) again this many times, after 1, 2, 4, ... s (default 4)"],
+      ["--insecure-registry <host>", "ask this registry over plain http (loopback hosts always are; repeatable)", { type: [String] }],
+      ["--format <format>", "json (default) or make (one line of make assignments: inputs/ID=HEX, present/ID=1)"],
+    ],
+    examples: ["caliban-images resolve", "caliban-images resolve --registry ghcr.io/acme/images --format json"],
+  },
+  {
     name: "lock",
     usage: "lock",
     description: "Ask the registries for the digest of every external base image the Dockerfiles build FROM, write them to the lock file beside the matrix (matrix.lock), and the files [outputs] lists again",
@@ -153,6 +170,8 @@ export async function runCommand(name: string, args: string[], options: Options,
       return emitHelp(args[0]!, options, io);
     case "lock":
       return (await import("./lock.ts")).lockCommand(options, io);
+    case "resolve":
+      return (await import("./resolve.ts")).resolveCommand(options, io);
     case "import":
       return importLegacy(args[0]!, options, io);
     case "init":
@@ -220,6 +239,8 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
   const planned = await loadGraph(options, io);
   const { loaded, source } = planned;
   let { graph } = planned;
+  // A part of the graph is emitted for the whole one's shape: its pipeline checks the matrix against it when it runs.
+  const shape = comparison ? graphShape(graph) : undefined;
   if (comparison) {
     const { findAffected } = await affectedModule();
     const images = await findAffected(planned, comparison, (line) => io.stderr(`warning: ${line}\n`));
@@ -240,7 +261,7 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
   const target = optionalString(options.output, "-o");
   const intoDirectory = target !== undefined && (target.endsWith("/") || isDirectory(target));
   const commandLine = [...(await pipelineDefaults(registered, planned, given, intoDirectory ? target : undefined)), ...(await ownPathDefault(registered, planned, given, intoDirectory ? undefined : target)), ...given];
-  const files = emitLoaded(registered, loaded, graph, commandLine, matrixPathOf(source));
+  const files = emitLoaded(registered, loaded, graph, commandLine, matrixPathOf(source), shape);
   // What made the files, as a message about them names it: a plugin's faults are the plugin's.
   const producer = registered.source ? `plugin ${registered.source}: emitter "${registered.emitter.name}"` : `emit ${registered.emitter.name}`;
   if (target !== undefined) {

@@ -15,12 +15,13 @@ export function emitLoaded(
   graph: BuildGraph,
   commandLine: readonly string[] = [],
   matrixPath?: string,
+  shape?: string,
 ): readonly EmittedFile[] {
   const name = "emitter" in target ? target.emitter.name : target.name;
   const file = loaded.matrix.file;
   const settings = Object.hasOwn(loaded.matrix.emit, name) ? loaded.matrix.emit[name] : undefined;
   return located(loaded.document, () =>
-    runEmitter(target, graph, { matrixFile: file, ...(matrixPath === undefined ? {} : { matrixPath }), fromCommandLine: commandLine, ...(settings ? { fromMatrix: { file, values: settings } } : {}) }),
+    runEmitter(target, graph, { matrixFile: file, ...(matrixPath === undefined ? {} : { matrixPath }), ...(shape === undefined ? {} : { shape }), fromCommandLine: commandLine, ...(settings ? { fromMatrix: { file, values: settings } } : {}) }),
   );
 }
 

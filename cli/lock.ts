@@ -67,7 +67,7 @@ async function resolveAll(externals: readonly ExternalImage[], registry: Registr
         results[index] = await registry.digest(external.reference);
       } catch (error) {
         if (!(error instanceof CalibanError)) throw error;
-        failures.push(...error.diagnostics.map((d) => ({ ...d, file: external.dockerfile, line: external.line, column: 1 })));
+        failures.push(...error.diagnostics.map((d) => ({ ...d, message: `FROM ${d.message}`, file: external.dockerfile, line: external.line, column: 1 })));
       }
     }
   };

@@ -50,7 +50,15 @@ export interface RegistryOptions {
   /** docker's config.json, for logins (default: $DOCKER_CONFIG/config.json, else ~/.docker/config.json). */
   readonly dockerConfig?: string;
   readonly fetch?: typeof fetch;
+  /** The waits before each retry of a question the registry could not answer (default: 1, 2, 4 and 8 s). */
+  readonly retryDelays?: readonly number[];
 }
+
+/** A registry's answer to "do you have this manifest?": a definite one, never a guess. */
+export type Lookup = { readonly present: true; readonly digest: string } | { readonly present: false };
+
+/** Could not ask: the network, a 5xx, a rate limit. Asked again; a refusal (401/403) or a malformed answer is not. */
+class Unanswered extends Error {}
 
 export class Registry {
   private readonly fetch: typeof fetch;
@@ -61,8 +69,33 @@ export class Registry {
     this.fetch = options.fetch ?? fetch;
   }
 
-  /** The digest ("sha256:<hex>") the registry gives the reference's tag now. */
+  /** The digest ("sha256:<hex>") the registry gives the reference's tag now; no such image is an error. */
   async digest(reference: string): Promise<string> {
+    const found = await this.lookup(reference);
+    if (found.present) return found.digest;
+    const name = imageName(reference);
+    throw problem(reference, `${name.registry} has no ${name.path}:${name.tag}`, "check the name and the tag, or that the image is pushed");
+  }
+
+  /**
+   * Present (with its digest) or absent (404: no such manifest, or no such repository yet).
+   * Anything else is no answer: a 5xx, a rate limit or the network is asked again, with
+   * backoff; then, or at once for a refusal, a REGISTRY error with the registry's words.
+   */
+  async lookup(reference: string): Promise<Lookup> {
+    const delays = this.options.retryDelays ?? [1000, 2000, 4000, 8000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.ask(reference);
+      } catch (error) {
+        if (!(error instanceof Unanswered)) throw error;
+        if (attempt >= delays.length) throw problem(reference, `${error.message} (asked ${attempt + 1} times)`, "the registry did not answer: nothing was built or pushed; run it again");
+        await Bun.sleep(delays[attempt]!);
+      }
+    }
+  }
+
+  private async ask(reference: string): Promise<Lookup> {
     const name = imageName(reference);
     const url = `${this.base(name.registry)}/v2/${name.path}/manifests/${encodeURIComponent(name.tag)}`;
     let response = await this.request("HEAD", url, name, reference);
@@ -70,23 +103,30 @@ export class Registry {
       // A registry that answers no HEAD, or no digest to one: the manifest's own bytes tell it.
       response = await this.request("GET", url, name, reference);
       if (response.ok && !response.headers.get("docker-content-digest")) {
-        return `sha256:${new Bun.CryptoHasher("sha256").update(new Uint8Array(await response.arrayBuffer())).digest("hex")}`;
+        return { present: true, digest: `sha256:${new Bun.CryptoHasher("sha256").update(new Uint8Array(await response.arrayBuffer())).digest("hex")}` };
       }
     }
-    if (response.status === 404) throw problem(reference, `${name.registry} has no ${name.path}:${name.tag}`, "check the name and the tag, or that the image is pushed");
-    if (response.status === 401 || response.status === 403) {
-      throw problem(reference, `${name.registry} refused to show ${name.path} (HTTP ${response.status})`, `log in first (docker login ${name.registry}): lock reads docker's config.json`);
+    if (response.status === 404) return { present: false };
+    // A HEAD's answer has no body: an error is asked again by GET, for the registry's own words.
+    if (!response.ok && response.status !== 405) {
+      const got = await this.request("GET", url, name, reference);
+      if (got.status === response.status) response = got;
     }
-    if (!response.ok) throw problem(reference, `${name.registry} answered HTTP ${response.status} for ${name.path}:${name.tag}`);
+    if (response.status === 401 || response.status === 403) {
+      throw problem(reference, `${name.registry} refused to show ${name.path} (HTTP ${response.status}${await said(response)})`, `log in first (docker login ${name.registry}): caliban-images reads docker's config.json, or podman's auth.json`);
+    }
+    if (response.status === 429 || response.status >= 500) throw new Unanswered(`${name.registry} answered HTTP ${response.status} for ${name.path}:${name.tag}${await said(response)}`);
+    if (!response.ok) throw problem(reference, `${name.registry} answered HTTP ${response.status} for ${name.path}:${name.tag}${await said(response)}`);
     const digest = response.headers.get("docker-content-digest") ?? "";
     if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw problem(reference, `${name.registry} gave no sha256 digest for ${name.path}:${name.tag} (it gave ${JSON.stringify(digest)})`);
-    return digest;
+    return { present: true, digest };
   }
 
   private base(registry: string): string {
     const host = registry === "docker.io" ? "registry-1.docker.io" : registry;
     const hostname = host.replace(/:[0-9]+$/, "");
-    const plain = hostname === "localhost" || /^127\./.test(hostname) || hostname === "[::1]" || (this.options.insecure ?? []).includes(registry);
+    // Loopback by address, never by a name that starts like one (127.attacker.example).
+    const plain = hostname === "localhost" || /^127(\.[0-9]{1,3}){3}$/.test(hostname) || hostname === "[::1]" || (this.options.insecure ?? []).includes(registry);
     return `${plain ? "http" : "https"}://${host}`;
   }
 
@@ -96,7 +136,7 @@ export class Registry {
     const headers: Record<string, string> = { accept: MANIFEST_TYPES };
     const token = this.tokens.get(key);
     if (token !== undefined) headers.authorization = token;
-    let response = await this.send(method, url, headers, reference, name.registry);
+    let response = await this.send(method, url, headers, name.registry);
     if (response.status !== 401 || token !== undefined) return response;
     const challenge = response.headers.get("www-authenticate") ?? "";
     const login = this.login(name.registry);
@@ -106,7 +146,7 @@ export class Registry {
     if (authorization === undefined) return response;
     this.tokens.set(key, authorization);
     headers.authorization = authorization;
-    response = await this.send(method, url, headers, reference, name.registry);
+    response = await this.send(method, url, headers, name.registry);
     return response;
   }
 
@@ -118,7 +158,8 @@ export class Registry {
     const url = new URL(realm);
     if (parameters.has("service")) url.searchParams.set("service", parameters.get("service")!);
     url.searchParams.set("scope", `repository:${name.path}:pull`);
-    const response = await this.send("GET", url.href, login === undefined ? {} : { authorization: `Basic ${login}` }, reference, name.registry);
+    const response = await this.send("GET", url.href, login === undefined ? {} : { authorization: `Basic ${login}` }, name.registry);
+    if (response.status === 429 || response.status >= 500) throw new Unanswered(`${name.registry}'s token service (${url.origin}) answered HTTP ${response.status}`);
     if (!response.ok) throw problem(reference, `${name.registry}'s token service (${url.origin}) answered HTTP ${response.status}`, login === undefined ? `log in first (docker login ${name.registry})` : undefined);
     const body = (await response.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
     const token = typeof body.token === "string" ? body.token : typeof body.access_token === "string" ? body.access_token : undefined;
@@ -126,22 +167,27 @@ export class Registry {
     return `Bearer ${token}`;
   }
 
-  private async send(method: string, url: string, headers: Record<string, string>, reference: string, registry: string): Promise<Response> {
+  private async send(method: string, url: string, headers: Record<string, string>, registry: string): Promise<Response> {
     try {
       return await this.fetch(url, { method, headers, redirect: "follow", signal: AbortSignal.timeout(TIMEOUT_MS) });
     } catch (error) {
-      throw problem(reference, `cannot reach ${registry}: ${(error as Error).message}`, "check the network; lock exits 4, so a CI step can retry it");
+      throw new Unanswered(`cannot reach ${registry}: ${(error as Error).message}`);
     }
   }
 
   /** The base64 user:password docker's config.json keeps for a registry, if any (credential helpers are not asked). */
   private login(registry: string): string | undefined {
     if (this.logins === undefined) {
-      const path = this.options.dockerConfig ?? join(process.env.DOCKER_CONFIG ?? join(homedir(), ".docker"), "config.json");
-      try {
-        this.logins = (JSON.parse(readFileSync(path, "utf8")) as { auths?: Record<string, { auth?: string }> }).auths ?? {};
-      } catch {
-        this.logins = {};
+      const docker = this.options.dockerConfig ?? join(process.env.DOCKER_CONFIG ?? join(homedir(), ".docker"), "config.json");
+      // podman's logins (`podman login`): REGISTRY_AUTH_FILE, else its runtime folder's auth.json; docker's win.
+      const podman = this.options.dockerConfig !== undefined ? [] : [process.env.REGISTRY_AUTH_FILE, process.env.XDG_RUNTIME_DIR && join(process.env.XDG_RUNTIME_DIR, "containers/auth.json")];
+      this.logins = {};
+      for (const path of [...podman, docker].filter((p): p is string => !!p)) {
+        try {
+          Object.assign(this.logins, (JSON.parse(readFileSync(path, "utf8")) as { auths?: Record<string, { auth?: string }> }).auths ?? {});
+        } catch {
+          // No such file, or not one: no login from it.
+        }
       }
     }
     const keys = registry === "docker.io" ? ["https://index.docker.io/v1/", "docker.io", "index.docker.io"] : [registry, `https://${registry}`, `http://${registry}`];
@@ -153,6 +199,14 @@ export class Registry {
   }
 }
 
+/** The first line of what a registry said with an error, if it said anything: its own words, for the log. */
+async function said(response: Response): Promise<string> {
+  if (response.bodyUsed) return "";
+  const text = await response.text().catch(() => "");
+  const line = text.slice(0, 300).split("\n")[0]!.trim();
+  return line === "" ? "" : `: ${line}`;
+}
+
 function problem(reference: string, message: string, hint?: string): CalibanError {
-  return new CalibanError({ code: "REGISTRY", message: `FROM ${reference}: ${message}`, ...(hint ? { hint } : {}) });
+  return new CalibanError({ code: "REGISTRY", message: `${reference}: ${message}`, ...(hint ? { hint } : {}) });
 }

@@ -15,7 +15,7 @@ export type Reason =
   | { readonly kind: "args"; readonly names: readonly string[] }
   | { readonly kind: "base"; readonly image: string }
   | { readonly kind: "upstream"; readonly images: readonly string[] }
-  | { readonly kind: "build"; readonly changed: readonly ("labels" | "platforms" | "target")[] }
+  | { readonly kind: "build"; readonly changed: readonly ("labels" | "platforms" | "target" | "runner")[] }
   | { readonly kind: "matrix"; readonly path: string };
 
 export interface AffectedImage {
@@ -44,8 +44,8 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
     if (old.inputs === image.inputs) continue;
     const base = image.from === null ? undefined : nowById.get(image.from)!;
     const oldBase = old.from === null ? undefined : thenById.get(old.from)!;
-    const a = then.digester.parts(old.dockerfile, old.context, old.args, oldBase, old.upstream, old);
-    const b = now.digester.parts(image.dockerfile, image.context, image.args, base, image.upstream, image);
+    const a = then.digester.parts(old.dockerfile, old.context, old.args, oldBase, old.upstream, { ...old, runner: runnerOf(then.graph, old) });
+    const b = now.digester.parts(image.dockerfile, image.context, image.args, base, image.upstream, { ...image, runner: runnerOf(now.graph, image) });
     const why: Reason[] = [];
     if (a.dockerfile !== b.dockerfile || old.dockerfile !== image.dockerfile) why.push({ kind: "dockerfile", path: image.dockerfile });
     if (a.context !== b.context) {
@@ -54,7 +54,7 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
     }
     const names = changedArgs(a.args, b.args);
     if (names.length > 0) why.push({ kind: "args", names });
-    if (a.build.join("\n") !== b.build.join("\n")) why.push({ kind: "build", changed: changedBuildSettings(old, image) });
+    if (a.build.join("\n") !== b.build.join("\n")) why.push({ kind: "build", changed: changedBuildSettings(then.graph, old, now.graph, image) });
     if (a.upstream.join("\n") !== b.upstream.join("\n")) why.push({ kind: "upstream", images: image.upstream.filter((pinned) => !old.upstream.includes(pinned)) });
     if (a.base !== b.base) why.push({ kind: "base", image: base ? base.reference : "(none)" });
     result.push({ image, why });
@@ -62,13 +62,19 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
   return result;
 }
 
-/** Which of an image's labels, platforms and target differ between two plans of it. */
-function changedBuildSettings(old: ImageNode, image: ImageNode): ("labels" | "platforms" | "target")[] {
+/** The runner labels of an image's family, a line of its inputs. */
+function runnerOf(graph: BuildGraph, image: ImageNode): readonly string[] | null {
+  return graph.families.find((family) => family.name === image.family)?.runner ?? null;
+}
+
+/** Which of an image's labels, platforms, target and runner differ between two plans of it. */
+function changedBuildSettings(then: BuildGraph, old: ImageNode, now: BuildGraph, image: ImageNode): ("labels" | "platforms" | "target" | "runner")[] {
   const labels = (node: ImageNode) => JSON.stringify(node.labels.filter((label) => !label.revision));
-  const changed: ("labels" | "platforms" | "target")[] = [];
+  const changed: ("labels" | "platforms" | "target" | "runner")[] = [];
   if (labels(old) !== labels(image)) changed.push("labels");
   if (old.platforms.join(",") !== image.platforms.join(",")) changed.push("platforms");
   if (old.target !== image.target) changed.push("target");
+  if (JSON.stringify(runnerOf(then, old)) !== JSON.stringify(runnerOf(now, image))) changed.push("runner");
   return changed;
 }
 

@@ -246,11 +246,17 @@ export function contentTag(inputs: string): string {
   return `inputs-${inputs.slice("sha256:".length)}`;
 }
 
-/** What a build is asked for beside its args: labels (not those the CI sets at build time), platforms, a target stage. */
+/** What a build is asked for beside its args: labels (not those the CI sets at build time), platforms, a target stage, the runner. */
 export interface BuildSettings {
   readonly labels: readonly { readonly name: string; readonly value: string; readonly revision: boolean }[];
   readonly platforms: readonly string[];
   readonly target: string | null;
+  /**
+   * The CI runner's labels, when the family names one: with no platforms, the runner's
+   * machine decides the image's architecture (an x86 and an arm family split only by
+   * runner), so two such builds must never share a content reference.
+   */
+  readonly runner?: readonly string[] | null;
 }
 
 function buildLines(settings: BuildSettings): string[] {
@@ -258,6 +264,7 @@ function buildLines(settings: BuildSettings): string[] {
   for (const label of settings.labels) if (!label.revision) lines.push(`label ${netstring(label.name)} ${netstring(label.value)}`);
   for (const platform of settings.platforms) lines.push(`platform ${netstring(platform)}`);
   if (settings.target !== null) lines.push(`target ${netstring(settings.target)}`);
+  for (const label of settings.runner ?? []) lines.push(`runner ${netstring(label)}`);
   return lines;
 }
 

@@ -236,7 +236,7 @@ class Planner {
       this.report("INVALID_VALUE", [...family.keyPath, "target"], `the target "${target}" (for ${describe(family.axes, valuesAt(compiled.axes, indices))}) is not a Dockerfile stage name`, "letters, digits, '.', '-' and '_', starting with a letter");
       return undefined;
     }
-    const settings = labels.length > 0 || family.platforms.length > 0 || target !== null ? { labels, platforms: family.platforms, target } : undefined;
+    const settings = labels.length > 0 || family.platforms.length > 0 || target !== null || family.runner !== undefined ? { labels, platforms: family.platforms, target, runner: family.runner ?? null } : undefined;
     const inputs = this.digester.image(dockerfile, context, args, base, upstream, settings);
     const image: ImageNode = {
       id: this.ids.unique(tag),

@@ -8,7 +8,7 @@ import { emitLoaded } from "../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
 import { evaluate, evaluateTemplate } from "../scripts/validators/github-expressions.ts";
-import { cloudbuildView, githubView, makeView, planView, recordingDocker, REVISION } from "../scripts/validators/readback.ts";
+import { cloudbuildView, fakeResolve, githubView, makeView, planView, recordingDocker, REVISION } from "../scripts/validators/readback.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { tmpdir } from "node:os";
@@ -74,7 +74,7 @@ tag = "single"
     const docker = recordingDocker();
     const directory = mkdtempSync(join(docker.directory, "make-"));
     writeFileSync(join(directory, "Makefile"), emittedText(emitLoaded(builtin("make"), loaded, graph)[0]!));
-    const run = Bun.spawnSync(["make", "all", `DOCKER=${docker.path}`], { cwd: directory });
+    const run = Bun.spawnSync(["make", "all", `DOCKER=${docker.path}`, `CALIBAN_IMAGES=${fakeResolve(docker.directory, graph)}`], { cwd: directory });
     expect(run.exitCode).toBe(0);
     const builds = docker.calls().map((call) => ({ platforms: call[call.indexOf("--platform") + 1], output: call.includes("--load") ? "load" : call.includes("--push") ? "push" : call[call.indexOf("--output") + 1] }));
     expect(builds).toEqual([
@@ -204,7 +204,7 @@ test("make: a tag names its image's targets too (build/py3.10 for the id py3-10)
   writeFileSync(join(directory, "Makefile"), emittedText(emitLoaded(builtin("make"), loaded, graph)[0]!));
   const built = (target: string) => {
     writeFileSync(join(docker.directory, "docker.log"), "");
-    expect(Bun.spawnSync(["make", target, `DOCKER=${docker.path}`], { cwd: directory }).exitCode).toBe(0);
+    expect(Bun.spawnSync(["make", target, `DOCKER=${docker.path}`, `CALIBAN_IMAGES=${fakeResolve(docker.directory, graph)}`], { cwd: directory }).exitCode).toBe(0);
     return docker.calls().map((call) => call[call.indexOf("-t") + 1]);
   };
   expect(built("build/py3.10")).toEqual(["r.io/x:py3.10"]);

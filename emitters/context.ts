@@ -6,9 +6,10 @@ import type { EmitContext } from "./contract.ts";
 type YamlModule = typeof import("yaml");
 let yamlModule: YamlModule | undefined;
 
-export function createEmitContext(matrixFile: string, matrixPath?: string): EmitContext {
+export function createEmitContext(matrixFile: string, shape: string, matrixPath?: string): EmitContext {
   return {
     matrixFile,
+    shape,
     ...(matrixPath === undefined ? {} : { matrixPath }),
     json: (value) => `${JSON.stringify(value, null, 2)}\n`,
     yaml: (value) => {

@@ -56,6 +56,13 @@ export interface EmitContext {
    * folder is taken as the root); undefined for the embedded matrix, or when not known.
    */
   readonly matrixPath?: string;
+  /**
+   * The graph's shape (core/graph-shape.ts): the graph less its digests and repository. A
+   * pipeline that reads the digests from its checkout when it runs (`caliban-images resolve
+   * --shape`) stops when the matrix no longer gives this shape. For a part of the graph
+   * (`emit --since`), the whole graph's.
+   */
+  readonly shape: string;
   /** Two-space-indented JSON with a final newline. */
   json(value: unknown): string;
   /** YAML 1.2 via the `yaml` package, loaded on first use; strings are quoted where YAML would read them otherwise. */

@@ -23,9 +23,13 @@ export function recipeWord(text: string): string {
   return /['$]/.test(text) ? doubleDollars(shellWord(text)) : `'${text}'`;
 }
 
-/** A make variable's value: make reads it literally but for '$', and a '#' would start a comment. */
+/**
+ * A make variable's value: make reads it literally but for '$', and a '#' would start a
+ * comment. `\#` is a literal '#'; backslashes just before a '#' are doubled, as make reads
+ * `\\#` as one backslash and then a comment.
+ */
 export function makeValue(text: string): string {
-  return doubleDollars(text).replaceAll("#", "\\#");
+  return doubleDollars(text).replace(/(\\*)#/g, (_, backslashes: string) => `${backslashes}${backslashes}\\#`);
 }
 
 /**

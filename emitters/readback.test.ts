@@ -14,7 +14,7 @@ import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
 import { builtin } from "../fixtures/test-helpers.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
-import { cloudbuildView, githubView, makeView, planView, runnerOutputs } from "../scripts/validators/readback.ts";
+import { cloudbuildView, fakeResolve, githubView, makeView, planView, runnerOutputs } from "../scripts/validators/readback.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { MAX_MATRIX_JOBS } from "./github.ts";
 import { emittedText } from "./contract.ts";
@@ -120,7 +120,7 @@ for (const fixture of fixtureCases()) {
       mkdirSync(join(directory, "push", "family"), { recursive: true });
       for (const target of targets) writeFileSync(join(directory, target), "");
       for (const target of targets) {
-        const run = Bun.spawnSync(["make", "-n", target, "DOCKER=docker"], { cwd: directory });
+        const run = Bun.spawnSync(["make", "-n", target, "DOCKER=docker", `CALIBAN_IMAGES=${fakeResolve(directory, graph)}`], { cwd: directory });
         expect(run.stderr.toString()).toBe("");
         expect(run.stdout.toString()).toContain("docker ");
       }

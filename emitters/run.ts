@@ -4,6 +4,7 @@
 
 import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
+import { graphShape } from "../core/graph-shape.ts";
 import { createEmitContext } from "./context.ts";
 import type { EmittedFile, Emitter } from "./contract.ts";
 import { resolveOptions, type OptionSources } from "./options.ts";
@@ -14,6 +15,8 @@ export interface EmitRequest extends OptionSources {
   readonly matrixFile: string;
   /** EmitContext.matrixPath. */
   readonly matrixPath?: string;
+  /** EmitContext.shape: the whole graph's, when `graph` is a part of it (default: `graph`'s own). */
+  readonly shape?: string;
 }
 
 export function runEmitter(target: Emitter<any> | RegisteredEmitter, graph: BuildGraph, request: EmitRequest): readonly EmittedFile[] {
@@ -27,5 +30,5 @@ export function runEmitter(target: Emitter<any> | RegisteredEmitter, graph: Buil
     if (error instanceof CalibanError || !registered.source) throw error;
     throw new CalibanError({ code: "PLUGIN", message: `plugin ${registered.source}: emitter "${emitter.name}": an option's check failed: ${describeThrown(error)}` });
   }
-  return callEmit(registered, () => emitter.emit(graph, options, createEmitContext(request.matrixFile, request.matrixPath)));
+  return callEmit(registered, () => emitter.emit(graph, options, createEmitContext(request.matrixFile, request.shape ?? graphShape(graph), request.matrixPath)));
 }

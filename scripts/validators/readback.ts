@@ -449,6 +449,35 @@ export function recordingDocker(existing: readonly string[] = [], failingTests: 
 }
 
 /**
+ * A stand-in for `caliban-images resolve --format make` beside a recording docker, for the
+ * Makefile's readbacks in folders that hold no matrix: it prints the plan's own digests, and
+ * `present/ID=1` for each image whose content tag `existing` names, only when asked with
+ * --registry (as the real one asks the registry only then). It refuses a call without a
+ * shape. The real command is run by cli/resolve.test.ts and by the e2e tests, with the
+ * Makefile and a real registry.
+ */
+export function fakeResolve(directory: string, graph: BuildGraph, existing: readonly string[] = []): string {
+  const path = join(directory, "caliban-images");
+  const tags = new Set(existing.map((reference) => reference.slice(reference.lastIndexOf(":") + 1)));
+  const hex = (image: ImageNode) => image.inputs.slice("sha256:".length);
+  const words = (present: boolean) => graph.images.map((image) => `inputs/${image.id}=${hex(image)}${present && tags.has(`inputs-${hex(image)}`) ? ` present/${image.id}=1` : ""}`).join(" ");
+  writeFileSync(
+    path,
+    `#!/usr/bin/env bash
+[ "$1" = resolve ] || exit 9
+shape=; registry=
+while [ $# -gt 0 ]; do case "$1" in --shape) shape=$2;; --registry) registry=$2;; esac; shift; done
+` +
+      `[[ "$shape" =~ ^[0-9a-f]{64}$ ]] || { echo "fake resolve: no shape" >&2; exit 9; }
+` +
+      `if [ -n "$registry" ]; then echo ${JSON.stringify(words(true))}; else echo ${JSON.stringify(words(false))}; fi
+`,
+  );
+  chmodSync(path, 0o755);
+  return path;
+}
+
+/**
  * make: runs `make -j2 push` with a recording fake docker first, so every argument is
  * what the shell handed to docker after make's and the shell's own expansions; the
  * direct prerequisites of each build target come from make's own database (-p).
@@ -459,7 +488,8 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
   writeFileSync(join(directory, "Makefile"), makefile);
   // With a failing test, -k: make goes on with every target that does not depend on the failed one.
   // REVISION as a CI would set it (the Makefile's default asks git, which has no repository here).
-  const run = Bun.spawnSync(["make", "-j2", ...(failingTests.length > 0 ? ["-k"] : []), "push", `DOCKER=${docker.path}`, `REVISION=${REVISION}`, ...makeArgs], { cwd: directory });
+  const resolve = `CALIBAN_IMAGES=${fakeResolve(directory, graph, existing)}`;
+  const run = Bun.spawnSync(["make", "-j2", ...(failingTests.length > 0 ? ["-k"] : []), "push", `DOCKER=${docker.path}`, `REVISION=${REVISION}`, resolve, ...makeArgs], { cwd: directory });
   const stderr = run.stderr.toString();
   if (run.exitCode !== 0 && failingTests.length === 0) throw new Error(`make failed (${run.exitCode}): ${stderr}`);
   const calls = docker.calls();
@@ -482,7 +512,6 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
       order.push(image.reference);
       for (let i = 2; i < call.length; i++) if (call[i] === "-t") pushes.push(call[i + 1]!);
     } else if (call[0] === "push") pushes.push(call[1]!);
-    else if (call[0] === "manifest" && call[1] === "inspect") continue;
     else if (call[0] === "run" && call[1] === "--rm") tests.push(call[2]!);
     else if (call.slice(0, 4).join(" ") === "buildx imagetools create --tag") retags.push(call.slice(4));
     else throw new Error(`make ran docker ${call.join(" ")}`);
@@ -490,7 +519,7 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
 
   // Targets are named by image id, by design; the plan says which reference each id is.
   const referenceOfId = new Map(graph.images.map((i) => [i.id, images.find((v) => v.reference.endsWith(`:${i.tag}`))?.reference ?? `?${i.id}`]));
-  const database = Bun.spawnSync(["make", "-pnq", "all"], { cwd: directory }).stdout.toString();
+  const database = Bun.spawnSync(["make", "-pnq", "all", resolve], { cwd: directory }).stdout.toString();
   const bases: Record<string, string[]> = {};
   for (const line of database.split("\n")) {
     const match = /^build\/([A-Za-z0-9_-]+):(.*)$/.exec(line);

@@ -1,0 +1,110 @@
+// `caliban-images resolve`: what a pipeline runs first, in the tree it checked out. It
+// plans the matrix there, so every inputs digest is the checkout's own (a Dockerfile
+// edited without emitting again still ships), and checks that the matrix still gives
+// the graph the pipeline's file was emitted for (--shape): an image added or a
+// family's options changed stop the pipeline here, before anything is built. With
+// --registry it asks the registry for each image's content tag: present or absent,
+// and nothing else passes for an answer (a refusal, a 5xx, the network: exit 4).
+
+import { CalibanError, fail, formatDiagnostic, type Diagnostic } from "../core/errors.ts";
+import { graphShape, isShape } from "../core/graph-shape.ts";
+import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import { contentTag } from "../core/inputs.ts";
+import { normalOutputPath } from "../core/matrix.ts";
+import { repositoryProblem } from "../core/names.ts";
+import { displayName } from "../core/printable.ts";
+import { EXIT_STALE } from "./emit-all.ts";
+import { loadGraph, optionalString, stringList, type Options } from "./load-graph.ts";
+import { Registry } from "./registry.ts";
+import type { Io } from "./terminal.ts";
+
+export const RESOLVE_FORMATS = ["json", "make"] as const;
+
+/** Registry questions at once: a pipeline asks one per image, and registries limit rates. */
+const CONCURRENT_REQUESTS = 8;
+
+export async function resolveCommand(options: Options, io: Io): Promise<number> {
+  const format = optionalString(options.format, "--format") ?? "json";
+  if (!(RESOLVE_FORMATS as readonly string[]).includes(format)) fail("USAGE", `--format ${format}: resolve prints ${RESOLVE_FORMATS.join(" or ")}`);
+  const shape = optionalString(options.shape, "--shape");
+  if (shape !== undefined && !isShape(shape)) fail("USAGE", `--shape ${JSON.stringify(shape)} is not a shape (64 hex digits, as an emitted file gives it)`);
+  const repository = optionalString(options.registry, "--registry");
+  const problem = repository === undefined ? undefined : repositoryProblem(repository);
+  if (problem) fail("USAGE", `--registry "${repository}" ${problem}`);
+  const retries = retriesOption(options.retries);
+
+  const { graph, loaded } = await loadGraph(options, io);
+  if (shape !== undefined && graphShape(graph) !== shape) {
+    const file = optionalString(options.for, "--for") ?? "the pipeline's file";
+    const listed = Object.values(loaded.matrix.outputs).some((path) => normalOutputPath(path) === normalOutputPath(file) || (path.endsWith("/") && normalOutputPath(file).startsWith(normalOutputPath(path))));
+    io.stderr(
+      `${formatDiagnostic({
+        code: "USAGE",
+        message: `${file} is stale for ${displayName(loaded.matrix.file)}: run caliban-images ${listed ? "emit --all" : `emit NAME -o ${file}`}`,
+        hint: "the matrix no longer gives the images, settings or [publish] it was emitted for; nothing was built. (Editing a Dockerfile, a build context or a build arg's file never needs this: digests are read when the pipeline runs.)",
+      })}\n`,
+    );
+    return EXIT_STALE;
+  }
+
+  const present = repository === undefined ? undefined : await presentImages(graph, repository, new Registry({ insecure: stringList(options.insecureRegistry), retryDelays: backoff(retries) }));
+  if (present !== undefined) io.stderr(`${present.size} of ${graph.images.length} images are in ${repository} by their inputs digest; ${graph.images.length - present.size} to build\n`);
+  io.stdout(format === "make" ? makeWords(graph, present) : jsonText(graph, repository, present));
+  return 0;
+}
+
+/** One line of make assignments, one word each (ids and hex digits need no quoting): `inputs/ID=HEX`, and `present/ID=1` for what the registry has. */
+function makeWords(graph: BuildGraph, present: ReadonlySet<string> | undefined): string {
+  const words = graph.images.map((image) => `inputs/${image.id}=${hex(image)}${present?.has(image.id) ? ` present/${image.id}=1` : ""}`);
+  return `${words.join(" ")}\n`;
+}
+
+function jsonText(graph: BuildGraph, repository: string | undefined, present: ReadonlySet<string> | undefined): string {
+  const images: Record<string, unknown> = {};
+  for (const image of graph.images) {
+    images[image.id] = {
+      inputs: image.inputs,
+      content: `${repository ?? image.repository}:${contentTag(image.inputs)}`,
+      ...(present === undefined ? {} : { present: present.has(image.id) }),
+    };
+  }
+  return `${JSON.stringify({ version: 1, shape: graphShape(graph), images }, null, 2)}\n`;
+}
+
+function hex(image: ImageNode): string {
+  return image.inputs.slice("sha256:".length);
+}
+
+/** The ids of the images whose content tag the repository has; every question answered for certain, or a REGISTRY error naming each that was not. */
+async function presentImages(graph: BuildGraph, repository: string, registry: Registry): Promise<Set<string>> {
+  const present = new Set<string>();
+  const failures: Diagnostic[] = [];
+  let next = 0;
+  const worker = async () => {
+    // One question the registry could not answer stops the asking: the pipeline fails anyway.
+    while (next < graph.images.length && failures.length === 0) {
+      const image = graph.images[next++]!;
+      try {
+        if ((await registry.lookup(`${repository}:${contentTag(image.inputs)}`)).present) present.add(image.id);
+      } catch (error) {
+        if (!(error instanceof CalibanError)) throw error;
+        failures.push(...error.diagnostics.map((d) => ({ ...d, message: `${image.id}: ${d.message}` })));
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_REQUESTS, graph.images.length) }, worker));
+  if (failures.length > 0) throw new CalibanError(failures);
+  return present;
+}
+
+function retriesOption(value: unknown): number {
+  if (value === undefined) return 4;
+  const text = String(value);
+  if (!/^[0-9]+$/.test(text) || Number(text) > 10) fail("USAGE", `--retries ${text}: give a whole number from 0 to 10`);
+  return Number(text);
+}
+
+/** 1, 2, 4, ... seconds before each retry. */
+function backoff(retries: number): number[] {
+  return Array.from({ length: retries }, (_, i) => 1000 * 2 ** i);
+}
