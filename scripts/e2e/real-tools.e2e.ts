@@ -5,10 +5,10 @@
 // every image of the plan.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { builtin, runCli } from "../../fixtures/test-helpers.ts";
+import { builtin, CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { loadMatrix, planLoaded } from "../../core/load.ts";
 import { WorkingTree } from "../../cli/working-tree.ts";
 import { InputsDigester } from "../../core/inputs.ts";
@@ -112,7 +112,7 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
 
     const repository = `127.0.0.1:${port}/e2e`;
     // Podman 4.3's layer cache (buildah 1.28) reuses a LABEL layer whatever the build-arg value: --no-cache.
-    const made = Bun.spawnSync(["make", "-j2", "push", "DOCKER=podman", `REPOSITORY=${repository}`, "BUILD_FLAGS=--no-cache", `REVISION=${REVISION}`], {
+    const made = Bun.spawnSync(["make", "-j2", "push", "DOCKER=podman", `REPOSITORY=${repository}`, "BUILD_FLAGS=--no-cache", `REVISION=${REVISION}`, CLI_FOR_MAKE], {
       cwd: work,
       env: { ...process.env, ...podmanEnv },
     });
@@ -124,8 +124,9 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
     const catalog = await (await fetch(`http://127.0.0.1:${port}/v2/_catalog`)).json();
     expect(catalog.repositories).toEqual(["e2e"]);
     const tags = await (await fetch(`http://127.0.0.1:${port}/v2/e2e/tags/list`)).json();
-    // Each image under its tag, its content tag and its aliases.
-    expect([...tags.tags].sort()).toEqual(graph.images.flatMap((i) => [i.tag, i.contentReference.split(":")[1]!, ...i.aliases]).sort());
+    // Each image under its tag, its content tag and its aliases; the digests are the working copy's (busybox is in its context).
+    const built = await loadFixturePlanned(work);
+    expect([...tags.tags].sort()).toEqual(built.images.flatMap((i) => [i.tag, i.contentReference.split(":")[1]!, ...i.aliases]).sort());
     expect(graph.images.some((image) => image.aliases.length > 0)).toBe(true);
 
     // The build args arrived literally: quotes, '&' and '$' included.
@@ -146,82 +147,16 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
     expect(await manifest("quoted-fancy")).toBe(await manifest("app-fancy-quoted"));
   }, 120_000);
 
-  // Issue 18's proof: a Caliban-shaped chain in a git repository, built and pushed by the
-  // generated Makefile with podman, counting the builds at each step; `affected --since`
-  // must list exactly the images that were built.
-  test("make push builds exactly what changed, and affected --since lists the same images, step by step", async () => {
-    const work = join(scratch, "chain");
-    mkdirSync(work);
-    const git = (...args: string[]) => {
-      const run = Bun.spawnSync(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: work });
-      if (run.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr.toString()}`);
-    };
-    git("init", "-q", "-b", "main");
-    writeFileSync(join(work, "README.md"), "images\n");
-    git("add", "-A");
-    git("commit", "-q", "-m", "start");
-    cpSync(join(REPO_ROOT, "fixtures/chain-build"), work, { recursive: true });
-    copyFileSync("/bin/busybox", join(work, "docker/busybox"));
-
-    // podman, with every build recorded: the count is podman's own, not make's.
-    const shims = join(scratch, "shims");
-    mkdirSync(shims);
-    const builds = join(scratch, "builds.log");
-    writeFileSync(builds, "");
-    const podman = Bun.which("podman")!;
-    writeFileSync(join(shims, "podman"), `#!/bin/sh\nif [ "$1" = build ]; then printf '%s\\n' "$*" >> ${JSON.stringify(builds)}; fi\nexec ${JSON.stringify(podman)} "$@"\n`, { mode: 0o755 });
-    const env = { ...process.env, ...podmanEnv, PATH: `${shims}:${process.env.PATH}` };
-    const repository = `127.0.0.1:${port}/chain`;
-
-    const step = () => {
-      const emitted = runCli(["emit", "make", "-o", "Makefile"], work);
-      expect(emitted.code).toBe(0);
-      const affected = runCli(["affected", "--since", "HEAD"], work);
-      expect(affected.code).toBe(0);
-      writeFileSync(builds, "");
-      // skopeo (which asks the registry for podman) reads the loopback registry's insecure entry only from --registries-conf.
-      const skopeo = `SKOPEO=skopeo --registries-conf ${podmanEnv.CONTAINERS_REGISTRIES_CONF}`;
-      const made = Bun.spawnSync(["make", "-j2", "push", "DOCKER=podman", `REPOSITORY=${repository}`, "BUILD_FLAGS=--no-cache", skopeo], { cwd: work, env });
-      expect({ exit: made.exitCode, stderr: made.exitCode === 0 ? "" : made.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
-      // Each build's first -t is the image's own tag.
-      const built = readFileSync(builds, "utf8").split("\n").filter(Boolean).map((line) => /-t '?[^ ']*:([^ ']+)/.exec(line.replace(/'/g, ""))![1]!);
-      git("add", "-A");
-      git("commit", "-q", "--allow-empty", "-m", "step");
-      return { built: built.sort(), affected: affected.stdout.split("\n").filter(Boolean).map((reference) => reference.split(":")[1]!).sort() };
-    };
-    const tags = (family: string) => graph.images.filter((image) => image.family === family).map((image) => image.tag);
-    const { graph } = await loadFixture(fixtureCases().find((f) => f.name === "chain-build")!);
-
-    // 1. The first push builds every image; each is new since the revision before it.
-    const first = step();
-    expect(first.built).toEqual(graph.images.map((image) => image.tag).sort());
-    expect(first.affected).toEqual(first.built);
-    // 2. Nothing changed: nothing built.
-    expect(step()).toEqual({ built: [], affected: [] });
-    // 3. The middle family's Dockerfile: it and the family built FROM it.
-    appendFileSync(join(work, "docker/python.Dockerfile"), "LABEL edited=yes\n");
-    const third = step();
-    expect(third.built).toEqual([...tags("python"), ...tags("torch")].sort());
-    expect(third.affected).toEqual(third.built);
-    // 4. A file .dockerignore leaves out: nothing.
-    appendFileSync(join(work, "docker/notes/README.md"), "more\n");
-    expect(step()).toEqual({ built: [], affected: [] });
-    // 5. One axis value's attribute: the images that use it, and their descendants.
-    writeFileSync(join(work, "matrix.toml"), readFileSync(join(work, "matrix.toml"), "utf8").replace('PYTHON_VERSION = "3.11"', 'PYTHON_VERSION = "3.11.9"'));
-    const fifth = step();
-    expect(fifth.built).toEqual(["cpu-py311", "py-cuda11-py311", "py-cuda12-py311", "torch-cuda11-py311", "torch-cuda12-py311"]);
-    expect(fifth.affected).toEqual(fifth.built);
-
-    // The registry has every image under its tag and its content tag; the tags name the last builds.
-    const listed = await (await fetch(`http://127.0.0.1:${port}/v2/chain/tags/list`)).json();
-    const final = planView(await loadFixturePlanned(work));
-    for (const image of final.images) {
-      expect(listed.tags).toContain(image.reference.split(":")[1]);
-      expect(listed.tags).toContain(image.content!.split(":")[1]);
-    }
-    const digest = async (tag: string) =>
-      (await fetch(`http://127.0.0.1:${port}/v2/chain/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } })).headers.get("docker-content-digest");
-    for (const image of final.images) expect(await digest(image.reference.split(":")[1]!)).toBe(await digest(image.content!.split(":")[1]!));
+  // Issue 27's proof, with podman: the chain fixture committed with its Makefile, which is
+  // never emitted again while only files change. Every build and push is counted from the
+  // engine's own calls; `affected --since` must name exactly the images that were built.
+  test("podman: make push decides from the tree it runs in: an edit ships without a new Makefile, a stale one or a lost registry stops before anything is built", async () => {
+    await provesTheTree("podman", join(scratch, "tree-podman"), (port) => {
+      // podman and skopeo push to a plain-http registry only when its registries.conf says so.
+      const conf = join(scratch, `registries-${port}.conf`);
+      writeFileSync(conf, `[[registry]]\nlocation = "127.0.0.1:${port}"\ninsecure = true\n`);
+      return { env: { ...process.env, ...podmanEnv, CONTAINERS_REGISTRIES_CONF: conf }, makeArgs: [`SKOPEO=skopeo --registries-conf ${conf}`, "BUILD_FLAGS=--no-cache"] };
+    });
   }, 600_000);
 
   // Issue 19's proof of `lock`: the upstream image the CUDA family builds FROM is pushed to
@@ -268,7 +203,7 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
     const step = () => {
       expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
       writeFileSync(builds, "");
-      const made = Bun.spawnSync(["make", "-j2", "push", "DOCKER=podman", `REPOSITORY=${repository}`, "BUILD_FLAGS=--no-cache", skopeo], { cwd: work, env: { ...env, PATH: `${shims}:${process.env.PATH}` } });
+      const made = Bun.spawnSync(["make", "-j2", "push", "DOCKER=podman", `REPOSITORY=${repository}`, "BUILD_FLAGS=--no-cache", skopeo, CLI_FOR_MAKE], { cwd: work, env: { ...env, PATH: `${shims}:${process.env.PATH}` } });
       expect({ exit: made.exitCode, stderr: made.exitCode === 0 ? "" : made.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
       git("add", "-A");
       git("commit", "-q", "--allow-empty", "-m", "step");
@@ -349,4 +284,147 @@ describe(".dockerignore: the files digested are the files podman sends", () => {
 async function loadFixturePlanned(directory: string) {
   const loaded = await loadMatrix(readFileSync(join(directory, "matrix.toml"), "utf8"), "matrix.toml");
   return planLoaded(loaded, { sources: new WorkingTree(directory) });
+}
+
+/** A docker-registry on a free loopback port, its storage in `root`: stopped and started again on the same port and storage. */
+async function loopbackRegistry(root: string): Promise<{ port: number; stop(): Promise<void>; start(): Promise<void> }> {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, "registry.yml"), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(root, "storage")}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  let process: ReturnType<typeof Bun.spawn> | undefined;
+  const registry = {
+    port,
+    async start() {
+      process = Bun.spawn(["docker-registry", "serve", join(root, "registry.yml")], { stdout: "ignore", stderr: "ignore" });
+      for (let attempt = 0; attempt < 100; attempt++) {
+        if (await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok).catch(() => false)) return;
+        await Bun.sleep(100);
+      }
+      throw new Error("docker-registry did not start");
+    },
+    async stop() {
+      process?.kill();
+      await process?.exited;
+      process = undefined;
+    },
+  };
+  await registry.start();
+  return registry;
+}
+
+/**
+ * Issue 27, (a) to (d), with one engine: the chain fixture (three families in a chain and
+ * an independent one) committed with the Makefile emitted once.
+ *   (a) the middle family's Dockerfile edited and committed, no new Makefile: make push
+ *       builds exactly the affected images;
+ *   (b) an axis value added, no new Makefile: make stops before building, naming the file;
+ *   (c) the registry stopped: make stops, nothing built, nothing pushed;
+ *   (d) nothing changed: nothing built.
+ * The engine is wrapped to record its build and push calls; the registry is real.
+ */
+async function provesTheTree(
+  engine: "podman" | "docker",
+  work: string,
+  setup: (registryPort: number) => { env: Record<string, string | undefined>; makeArgs: readonly string[] },
+): Promise<void> {
+  const registry = await loopbackRegistry(join(work, "..", `${engine}-registry`));
+  const { env, makeArgs } = setup(registry.port);
+  mkdirSync(work, { recursive: true });
+  const git = (...args: string[]) => {
+    const run = Bun.spawnSync(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: work });
+    if (run.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr.toString()}`);
+  };
+  git("init", "-q", "-b", "main");
+  cpSync(join(REPO_ROOT, "fixtures/chain-build"), work, { recursive: true });
+  rmSync(join(work, "expected"), { recursive: true });
+  copyFileSync("/bin/busybox", join(work, "docker/busybox"));
+  expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
+  git("add", "-A");
+  git("commit", "-q", "-m", "images");
+
+  const shims = join(work, "..", `${engine}-shims`);
+  mkdirSync(shims, { recursive: true });
+  const calls = join(shims, "calls.log");
+  const real = Bun.which(engine, { PATH: env.PATH ?? process.env.PATH! })!;
+  writeFileSync(join(shims, engine), `#!/bin/sh\ncase "$1" in build|push) printf '%s\\n' "$*" >> ${JSON.stringify(calls)};; esac\nexec ${JSON.stringify(real)} "$@"\n`, { mode: 0o755 });
+  const repository = `127.0.0.1:${registry.port}/tree`;
+  const make = () => {
+    writeFileSync(calls, "");
+    const made = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${join(shims, engine)}`, `REPOSITORY=${repository}`, CLI_FOR_MAKE, ...makeArgs], { cwd: work, env });
+    const logged = readFileSync(calls, "utf8").split("\n").filter(Boolean);
+    // Each build's first -t is the image's own tag.
+    const built = logged.filter((line) => line.startsWith("build")).map((line) => /-t '?[^ ']*:([^ ']+)/.exec(line.replace(/'/g, ""))![1]!).sort();
+    return { exit: made.exitCode, stderr: made.stderr.toString(), built, pushes: logged.filter((line) => line.startsWith("push")).length };
+  };
+  const affected = () => runCli(["affected", "--since", "HEAD~1"], work).stdout.split("\n").filter(Boolean).map((reference) => reference.split(":")[1]!).sort();
+  const { graph } = await loadFixture(fixtureCases().find((f) => f.name === "chain-build")!);
+  const tags = (...families: string[]) => graph.images.filter((image) => families.includes(image.family)).map((image) => image.tag).sort();
+  const ok = (run: ReturnType<typeof make>) => expect({ exit: run.exit, stderr: run.exit === 0 ? "" : run.stderr }).toEqual({ exit: 0, stderr: "" });
+
+  try {
+    // The first push builds every image.
+    const first = make();
+    ok(first);
+    expect(first.built).toEqual(tags("cuda", "python", "torch", "cpu"));
+    // (d) Nothing changed: nothing built, nothing pushed but the tags pointed again.
+    const again = make();
+    ok(again);
+    expect(again.built).toEqual([]);
+
+    // (a) The middle family's Dockerfile, committed without emitting the Makefile again.
+    appendFileSync(join(work, "docker/python.Dockerfile"), "LABEL edited=yes\n");
+    git("commit", "-q", "-am", "edit the python image");
+    const edited = make();
+    ok(edited);
+    expect(edited.built).toEqual(tags("python", "torch"));
+    expect(affected()).toEqual(edited.built);
+    expect(readFileSync(join(work, "Makefile"), "utf8")).toBe(runCli(["emit", "make"], work).stdout);
+
+    // (c) The registry goes away: make stops before any build or push, and says why.
+    await registry.stop();
+    appendFileSync(join(work, "docker/cuda.Dockerfile"), "LABEL edited=yes\n");
+    git("commit", "-q", "-am", "edit the cuda image");
+    const unreachable = make();
+    expect(unreachable.exit).not.toBe(0);
+    expect({ built: unreachable.built, pushes: unreachable.pushes }).toEqual({ built: [], pushes: 0 });
+    expect(unreachable.stderr).toContain(`cannot reach 127.0.0.1:${registry.port}`);
+    expect(unreachable.stderr).toContain("no image built: caliban-images resolve failed (resolve-status=4)");
+    // Back, the same edit builds what it affects, and nothing else.
+    await registry.start();
+    const back = make();
+    ok(back);
+    expect(back.built).toEqual(tags("cuda", "python", "torch"));
+
+    // (b) An axis value added, the Makefile not emitted again: stopped before building, the file named.
+    writeFileSync(join(work, "matrix.toml"), readFileSync(join(work, "matrix.toml"), "utf8").replace('py311 = { PYTHON_VERSION = "3.11" }', 'py311 = { PYTHON_VERSION = "3.11" }\npy312 = { PYTHON_VERSION = "3.12" }'));
+    git("commit", "-q", "-am", "python 3.12");
+    const stale = make();
+    expect(stale.exit).not.toBe(0);
+    expect({ built: stale.built, pushes: stale.pushes }).toEqual({ built: [], pushes: 0 });
+    expect(stale.stderr).toContain("error: Makefile is stale for matrix.toml: run caliban-images emit NAME -o Makefile");
+    // Emitted again: the new images, and only they.
+    expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
+    git("commit", "-q", "-am", "emit");
+    const added = make();
+    ok(added);
+    expect(added.built).toEqual(["cpu-py312", "py-cuda11-py312", "py-cuda12-py312", "torch-cuda11-py312", "torch-cuda12-py312"]);
+    // (d) again.
+    const settled = make();
+    ok(settled);
+    expect(settled.built).toEqual([]);
+
+    // The registry has every image under its tag and its content tag, the tag naming the content tag's image.
+    const final = planView(await loadFixturePlanned(work));
+    const digest = async (tag: string) =>
+      (await fetch(`http://127.0.0.1:${registry.port}/v2/tree/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } })).headers.get("docker-content-digest");
+    for (const image of final.images) {
+      const own = await digest(image.reference.split(":")[1]!);
+      expect(own).not.toBeNull();
+      expect(own).toBe(await digest(image.content!.split(":")[1]!));
+    }
+  } finally {
+    await registry.stop();
+  }
 }
