@@ -16,7 +16,7 @@ import { runCli } from "../fixtures/test-helpers.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
-import { cloudbuildView, githubView, makeView, planView } from "../scripts/validators/readback.ts";
+import { cloudbuildView, githubView, makeView, planView, resolveOutputs } from "../scripts/validators/readback.ts";
 import { hasCloudBuildLoader, hasMake } from "../scripts/validators/tools.ts";
 
 const GOLDEN = join(FIXTURES, "init");
@@ -77,7 +77,7 @@ describe("each CI file passes its consumer's check and reads back to the plan", 
     const workflow = read(".github/workflows/build-images.yml");
     expect(await actionlint(workflow, "build-images.yml")).toEqual([]);
     expect(validateWorkflow(workflow).errors).toEqual([]);
-    expect(githubView(parseYaml(workflow)).images).toEqual(planView(graph, true, "gha").images);
+    expect(githubView(parseYaml(workflow), "workflow", resolveOutputs(graph)).images).toEqual(planView(graph, true, "gha").images);
   });
 
   test.skipIf(!hasCloudBuildLoader)("cloudbuild: Google's own loader takes the config and both triggers", () => {

@@ -13,12 +13,13 @@ import { contentTag } from "../core/inputs.ts";
 import { normalOutputPath } from "../core/matrix.ts";
 import { repositoryProblem } from "../core/names.ts";
 import { displayName } from "../core/printable.ts";
+import { runPublishes } from "../core/branch-patterns.ts";
 import { EXIT_STALE } from "./emit-all.ts";
 import { loadGraph, optionalString, stringList, type Options } from "./load-graph.ts";
 import { Registry } from "./registry.ts";
 import type { Io } from "./terminal.ts";
 
-export const RESOLVE_FORMATS = ["json", "make"] as const;
+export const RESOLVE_FORMATS = ["json", "make", "github"] as const;
 
 /** Registry questions at once: a pipeline asks one per image, and registries limit rates. */
 const CONCURRENT_REQUESTS = 8;
@@ -32,6 +33,9 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
   const problem = repository === undefined ? undefined : repositoryProblem(repository);
   if (problem) fail("USAGE", `--registry "${repository}" ${problem}`);
   const retries = retriesOption(options.retries);
+  const event = optionalString(options.event, "--event");
+  const ref = optionalString(options.ref, "--ref");
+  if ((event === undefined) !== (ref === undefined)) fail("USAGE", "--event and --ref go together: the run's event and the git ref it runs on", { hint: 'e.g. --event "$GITHUB_EVENT_NAME" --ref "$GITHUB_REF"' });
 
   const { graph, loaded } = await loadGraph(options, io);
   if (shape !== undefined && graphShape(graph) !== shape) {
@@ -47,9 +51,11 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
     return EXIT_STALE;
   }
 
+  const decision = event === undefined ? undefined : runPublishes(graph.publish, event, ref!);
+  if (decision !== undefined) io.stderr(`${decision.publishes ? "publishing" : "not publishing"}: ${decision.why}\n`);
   const present = repository === undefined ? undefined : await presentImages(graph, repository, new Registry({ insecure: stringList(options.insecureRegistry), retryDelays: backoff(retries) }));
   if (present !== undefined) io.stderr(`${present.size} of ${graph.images.length} images are in ${repository} by their inputs digest; ${graph.images.length - present.size} to build\n`);
-  io.stdout(format === "make" ? makeWords(graph, present) : jsonText(graph, repository, present));
+  io.stdout(format === "make" ? makeWords(graph, present) : format === "github" ? githubOutputs(graph, present, decision?.publishes) : jsonText(graph, repository, present, decision?.publishes));
   return 0;
 }
 
@@ -59,7 +65,21 @@ function makeWords(graph: BuildGraph, present: ReadonlySet<string> | undefined):
   return `${words.join(" ")}\n`;
 }
 
-function jsonText(graph: BuildGraph, repository: string | undefined, present: ReadonlySet<string> | undefined): string {
+/**
+ * Lines for $GITHUB_OUTPUT, which the workflow's jobs read with fromJSON: `inputs`, each
+ * image's digest (id → hex); with --registry, `present`, the ids whose content tag the
+ * registry has; with --event, `publish` (true or false).
+ */
+export function githubOutputs(graph: BuildGraph, present: ReadonlySet<string> | undefined, publishes?: boolean): string {
+  const inputs: Record<string, string> = {};
+  for (const image of graph.images) inputs[image.id] = hex(image);
+  const lines = [`inputs=${JSON.stringify(inputs)}`];
+  if (present !== undefined) lines.push(`present=${JSON.stringify(graph.images.filter((image) => present.has(image.id)).map((image) => image.id))}`);
+  if (publishes !== undefined) lines.push(`publish=${publishes}`);
+  return `${lines.join("\n")}\n`;
+}
+
+function jsonText(graph: BuildGraph, repository: string | undefined, present: ReadonlySet<string> | undefined, publishes: boolean | undefined): string {
   const images: Record<string, unknown> = {};
   for (const image of graph.images) {
     images[image.id] = {
@@ -68,7 +88,7 @@ function jsonText(graph: BuildGraph, repository: string | undefined, present: Re
       ...(present === undefined ? {} : { present: present.has(image.id) }),
     };
   }
-  return `${JSON.stringify({ version: 1, shape: graphShape(graph), images }, null, 2)}\n`;
+  return `${JSON.stringify({ version: 1, shape: graphShape(graph), ...(publishes === undefined ? {} : { publish: publishes }), images }, null, 2)}\n`;
 }
 
 function hex(image: ImageNode): string {

@@ -8,7 +8,7 @@ import { emitLoaded } from "../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
 import { evaluate, evaluateTemplate } from "../scripts/validators/github-expressions.ts";
-import { cloudbuildView, fakeResolve, githubView, makeView, planView, recordingDocker, REVISION } from "../scripts/validators/readback.ts";
+import { cloudbuildView, fakeResolve, githubView, jobEnv, makeView, needsResolve, planView, recordingDocker, resolveOutputs, REVISION } from "../scripts/validators/readback.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { tmpdir } from "node:os";
@@ -22,9 +22,12 @@ describe("GitHub", () => {
   test("a pull request's build is for the runner's platform, reads and writes no cache, has no attestation, and is loaded, not pushed", async () => {
     const { loaded, graph } = await fixture();
     const workflow = parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph)[0]!));
-    for (const job of Object.values(workflow.jobs) as { strategy: { matrix: { include: Record<string, string>[] } }; steps: { uses?: string; if?: string; with?: Record<string, unknown> }[] }[]) {
+    // A pull request's run: the resolve job says it publishes nothing.
+    const resolved = resolveOutputs(graph, [], false);
+    for (const job of Object.values(workflow.jobs) as { env?: Record<string, string>; strategy?: { matrix: { include: Record<string, string>[] } }; steps: { uses?: string; if?: string; with?: Record<string, unknown> }[] }[]) {
+      if (job.strategy === undefined) continue; // the resolve job
       for (const entry of job.strategy.matrix.include) {
-        const context = { github: { event_name: "pull_request", sha: REVISION }, matrix: entry, steps: { registry: { outputs: { has: "false" } } } };
+        const context = { github: { event_name: "pull_request", sha: REVISION }, matrix: entry, needs: needsResolve(resolved), env: jobEnv(job.env, entry, resolved), steps: { registry: { outputs: { has: "false" } } } };
         const builds = job.steps.filter((step) => step.uses?.startsWith("docker/build-push-action") && (step.if === undefined || evaluate(step.if, context) === true));
         expect(builds).toHaveLength(1);
         const input = (name: string) => evaluateTemplate(String(builds[0]!.with![name] ?? ""), context);
@@ -145,8 +148,11 @@ provenance = "max"
       expect(await actionlint(text, "images.yml")).toEqual([]);
       expect(validateWorkflow(text).errors).toEqual([]);
       const workflow = parseYaml(text);
-      expect(Object.keys(workflow.jobs)).toEqual(["stage1", "stage1_native", "stage1_merge", "stage2", "stage2_native", "stage2_merge"]);
-      expect(workflow.jobs.stage2.needs).toEqual(["stage1", "stage1_native", "stage1_merge"]);
+      const contentTags = !options.includes("content-tags=false");
+      // Every job needs the resolve job: whether the run publishes, and the digests.
+      const resolve = ["resolve"];
+      expect(Object.keys(workflow.jobs)).toEqual([...resolve, "stage1", "stage1_native", "stage1_merge", "stage2", "stage2_native", "stage2_merge"]);
+      expect(workflow.jobs.stage2.needs).toEqual([...resolve, "stage1", "stage1_native", "stage1_merge"]);
       const native = workflow.jobs.stage1_native.strategy.matrix.include as Record<string, unknown>[];
       expect(native.map((entry) => [entry.platform, entry["runs-on"]])).toEqual([
         ["linux/amd64", ["ubuntu-latest"]],
@@ -154,8 +160,7 @@ provenance = "max"
       ]);
       // The tested image is built in its stage job (QEMU), not natively.
       expect((workflow.jobs.stage2_native.strategy.matrix.include as Record<string, string>[]).map((entry) => entry.id)).toEqual(["app-py311", "app-py311"]);
-      const contentTags = !options.includes("content-tags=false");
-      const view = githubView(workflow);
+      const view = githubView(workflow, "workflow", resolveOutputs(graph));
       const plan = planView(graph, contentTags, "gha", new Set(graph.images.filter((image) => image.test === null).map((image) => image.id)));
       expect(view.images).toEqual(plan.images);
     }

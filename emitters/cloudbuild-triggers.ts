@@ -1,6 +1,7 @@
 // Cloud Build trigger configs, written beside the build configs when the matrix has a
 // [publish] table, in the form `gcloud builds triggers import --source=FILE` reads.
 
+import { branchPatternSource } from "../core/branch-patterns.ts";
 import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import type { CloudBuildOptions } from "./cloudbuild.ts";
@@ -41,7 +42,7 @@ export function triggerFiles(graph: BuildGraph, configs: readonly string[], opti
         };
   // Paths from the repository's root; without the matrix's place in it, its folder is taken to be the root.
   const includedFiles = inputPaths(graph, { matrixFile: "matrix.toml", ...(matrixPath === undefined ? {} : { matrixPath }) }).map(({ path, folder }) => (folder ? `${globWord(path)}/**` : globWord(path)));
-  const branch = `^(${graph.publish.branches.map(branchRegex).join("|")})$`;
+  const branch = `^(${graph.publish.branches.map(branchPatternSource).join("|")})$`;
   const trigger = (suffix: string, description: string, source: Record<string, unknown>, push: boolean, run: Record<string, unknown> = build): EmittedFile => ({
     path: `trigger-${suffix}.json`,
     companion: true,
@@ -75,20 +76,3 @@ export function triggerFiles(graph: BuildGraph, configs: readonly string[], opti
 function globWord(path: string): string {
   return path.replace(/[\\*?[\]{}]/g, "\\$&");
 }
-
-/** A GitHub branch filter pattern as the RE2 regular expression a trigger takes. */
-function branchRegex(pattern: string): string {
-  let out = "";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === "*" && pattern[i + 1] === "*") {
-      out += ".*";
-      i++;
-    } else if (c === "*") out += "[^/]*";
-    else if (c === "?") out += "[^/]";
-    else if (c === "[" || c === "]") out += c;
-    else out += /[.+(){}|^$\\]/.test(c) ? `\\${c}` : c;
-  }
-  return out;
-}
-

@@ -5,6 +5,14 @@ import { withBaseContent, type BuildGraph, type ImageNode } from "../core/graph.
 import type { CacheSpecs } from "./build-settings.ts";
 
 /**
+ * Where a workflow's content references come from: none (content-tags=false); written in
+ * each entry (`--format matrix`, which a plan job of the user's emits from the checkout at
+ * run time); or read at run time by the resolve job (the workflow: github-resolve.ts),
+ * the entries naming no digest.
+ */
+export type Digests = "none" | "static" | "runtime";
+
+/**
  * An image's matrix entry as JSON: {"id","image",("content"),"dockerfile","context","build-args"}.
  * `literal` makes a value what GitHub reads literally where the entry is written (ids
  * and references hold no `${{`: core/graph.ts). With content tags, a child's args name
@@ -15,7 +23,7 @@ export function matrixEntry(
   base: ImageNode | undefined,
   isBase: boolean,
   literal: (text: string) => string,
-  contentTags: boolean,
+  digests: Digests,
   tested: boolean,
   runner: readonly string[] | undefined,
   settings: EntrySettings,
@@ -24,15 +32,15 @@ export function matrixEntry(
   return JSON.stringify({
     id: image.id,
     image: image.reference,
-    ...(contentTags ? { content: image.contentReference } : {}),
+    ...(digests === "static" ? { content: image.contentReference } : {}),
     // For a pull request, which pushes nothing: the base ("" for none), and whether others build FROM this one.
     base: base ? base.id : "",
     "is-base": isBase,
     // What a child looks for before it builds: its base, as this run built (or found) it.
-    ...(contentTags ? { "base-content": base ? base.contentReference : "" } : {}),
+    ...(digests === "static" ? { "base-content": base ? base.contentReference : "" } : {}),
     dockerfile: literal(image.dockerfile),
     context: literal(image.context),
-    "build-args": buildArgLines(image, base, literal, contentTags),
+    "build-args": buildArgLines(image, base, literal, digests),
     // The family's smoke test ("" for none), when a family has one: every entry has the same keys.
     ...(tested ? { test: literal(image.test ?? "") } : {}),
     // The runner's labels, when a family names its own: the job's runs-on reads them.
@@ -76,9 +84,17 @@ export function familyRunners(graph: BuildGraph, defaultRunner: string): Map<str
   return new Map(graph.families.map((family) => [family.name, family.runner ?? [defaultRunner]]));
 }
 
-/** NAME=VALUE lines, as build-push-action reads `build-args`; with content tags, the base named by its content reference. */
-export function buildArgLines(image: ImageNode, base: ImageNode | undefined, literal: (text: string) => string, contentTags: boolean): string {
-  return literal(image.args.map((arg) => `${arg.name}=${contentTags && base !== undefined ? withBaseContent(arg.value, base) : arg.value}`).join("\n"));
+/**
+ * NAME=VALUE lines, as build-push-action reads `build-args`; with content tags, the base
+ * named by its content reference. At run time that reference is the resolve job's: the
+ * lines are a format() string (braces doubled) with {0} where it goes.
+ */
+export function buildArgLines(image: ImageNode, base: ImageNode | undefined, literal: (text: string) => string, digests: Digests): string {
+  if (digests === "runtime") {
+    const formatText = (text: string) => text.replace(/[{}]/g, (brace) => brace + brace);
+    return literal(image.args.map((arg) => `${formatText(arg.name)}=${base === undefined ? formatText(arg.value) : arg.value.split(base.reference).map(formatText).join("{0}")}`).join("\n"));
+  }
+  return literal(image.args.map((arg) => `${arg.name}=${digests === "static" && base !== undefined ? withBaseContent(arg.value, base) : arg.value}`).join("\n"));
 }
 
 /** build-push-action's labels as lines, and the name of the label the step sets to the commit ("" for none). */

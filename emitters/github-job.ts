@@ -9,6 +9,9 @@ import type { EntrySettings, GithubOptions, StageJob } from "./github.ts";
 import { writeMergeSteps, writeNativeSteps } from "./github-native.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
+import { digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
+
+const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
 
 /** A job: its stage's matrix of images, each built and pushed by the same steps. */
 export function writeJob(
@@ -28,7 +31,7 @@ export function writeJob(
     ...(settings.target ? ["      target: ${{ matrix.target }}"] : []),
   ];
   const aliasTag = settings.aliases ? ["        ${{ matrix.aliases }}"] : [];
-  const publishing = "github.event_name != 'pull_request'";
+  const publishing = PUBLISHING;
   if (job.kind !== "build") {
     writePlatformJob(out, job, registry, options, lockJob, graph);
     return;
@@ -47,15 +50,10 @@ export function writeJob(
   const loads = [pullRequests ? "github.event_name == 'pull_request'" : "", tested ? "matrix.test != ''" : ""].filter(Boolean);
   const load = loads.length === 0 ? [] : [`      load: \${{ ${loads.join(" || ")} }}`];
   out.line("name: ${{ matrix.id }}");
-  if (job.needs.length > 0) out.lines(["needs:", ...job.needs.map((need) => `  - ${need}`)]);
-  // With content tags a failed image stops only the images built FROM it: a later stage
-  // runs though an entry of the one before failed, and each image first checks that its
-  // own base is there (by its content reference, which only a successful build makes).
-  // With a lock, a scheduled run only updates it (the lock job): the build runs on the commit that job makes.
-  const conditions = [job.needs.length > 0 && options["content-tags"] ? "!cancelled()" : "", lockJob ? "github.event_name != 'schedule'" : ""].filter(Boolean);
-  if (conditions.length > 0) out.line(`if: \${{ ${conditions.join(" && ")} }}`);
+  writeNeeds(out, job, options, lockJob, pullRequests);
   out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
+  if (options["content-tags"]) out.lines(digestEnv(graph));
   out.lines(["steps:", "  - uses: actions/checkout@v4"]);
   if (options["free-disk"]) {
     out.lines([
@@ -67,7 +65,7 @@ export function writeJob(
   }
   if (settings.platforms) {
     // Other platforms than the runner's are built under QEMU; a pull request builds the runner's only.
-    out.lines(["  - uses: docker/setup-qemu-action@v3", `    if: matrix.platforms != ''${pullRequests ? " && github.event_name != 'pull_request'" : ""}`]);
+    out.lines(["  - uses: docker/setup-qemu-action@v3", `    if: matrix.platforms != ''${pullRequests ? ` && ${PUBLISHING}` : ""}`]);
   }
   if (pullRequests) {
     // A pull request's images stay in the runner's docker (the docker driver builds FROM them); elsewhere, buildx's own builder.
@@ -97,25 +95,15 @@ export function writeJob(
     if (pullRequests) writeHandOver(out, "${{ matrix.image }}");
     return;
   }
-  // The registry is asked for the image's content reference first: an image it has is
-  // not rebuilt, its tag is pointed at it. Matrix values reach the scripts as environment
+  // The resolve job asked the registry for the image's content reference: an image it has
+  // is not rebuilt, its tag is pointed at it. Matrix values reach the scripts as environment
   // variables, never as text of the script.
   out.lines([
-    "  - name: Look for the image's inputs digest in the registry",
-    "    id: registry",
-    "    env:",
-    "      CONTENT: ${{ matrix.content }}",
-    "    run: |",
-    '      if docker manifest inspect "$CONTENT" > /dev/null 2>&1; then',
-    '        echo "has=true" >> "$GITHUB_OUTPUT"',
-    '        echo "$CONTENT is in the registry: not rebuilt"',
-    "      else",
-    '        echo "has=false" >> "$GITHUB_OUTPUT"',
-    "      fi",
+    ...registryAnswerStep(),
     "  - name: Point the tag at it",
     `    if: steps.registry.outputs.has == 'true' && ${publishing}${job.anyNative ? " && !matrix.native" : ""}`,
     "    env:",
-    "      CONTENT: ${{ matrix.content }}",
+    `      CONTENT: ${CONTENT}`,
     "      IMAGE: ${{ matrix.image }}",
     ...(settings.aliases
       ? [
@@ -133,7 +121,7 @@ export function writeJob(
       "  - name: Check that its base image was built",
       `    if: steps.registry.outputs.has != 'true' && matrix.base${notNative}`,
       "    env:",
-      "      BASE: ${{ matrix.base-content }}",
+      `      BASE: ${BASE_CONTENT}`,
       "    run: |",
       '      if [ -f "$RUNNER_TEMP/base/image.tar" ] || docker manifest inspect "$BASE" > /dev/null 2>&1; then exit 0; fi',
       '      echo "::error::its base $BASE was not built in this run (its job failed): not building"',
@@ -146,10 +134,10 @@ export function writeJob(
     "    with:",
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
-    "      build-args: ${{ matrix.build-args }}",
+    `      build-args: ${BUILD_ARGS}`,
     "      tags: |",
     "        ${{ matrix.image }}",
-    "        ${{ matrix.content }}",
+    `        ${CONTENT}`,
     ...aliasTag,
     ...settingInputs,
     `      push: ${push}`,
@@ -157,21 +145,41 @@ export function writeJob(
   ]);
   if (tested) {
     const condition = "steps.registry.outputs.has != 'true' && ";
-    const rebuild = pushBuild(settings, condition, ["      tags: |", "        ${{ matrix.image }}", "        ${{ matrix.content }}", ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)]);
+    const rebuild = pushBuild(settings, condition, ["      tags: |", "        ${{ matrix.image }}", `        ${CONTENT}`, ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)], BUILD_ARGS);
     writeTestThenPush(
       out,
       condition,
-      ["CONTENT: ${{ matrix.content }}", "IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)],
+      [`CONTENT: ${CONTENT}`, "IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)],
       ['docker push "$CONTENT"', 'docker push "$IMAGE"', ...aliasPushes(settings)],
       "CONTENT",
       rebuild,
     );
   }
-  if (pullRequests) writeHandOver(out, "${{ matrix.content }}", "steps.registry.outputs.has != 'true' && ");
+  if (pullRequests) writeHandOver(out, CONTENT, "steps.registry.outputs.has != 'true' && ");
+}
+
+/**
+ * A job's needs and its condition. Every job needs the resolve job (the digests, and
+ * whether the run publishes) and runs only when it succeeded, and only on a run that
+ * publishes (or, `pullRequests`, a pull request's, which builds without pushing): a manual
+ * run on a branch [publish] does not list builds nothing. With content tags a failed
+ * image stops only the images built FROM it: a later stage runs though an entry of the
+ * one before failed, and each image first checks that its own base is there (by its
+ * content reference, which only a successful build makes). With a lock, a scheduled run
+ * only updates it (the lock job): the build runs on the commit that job makes.
+ */
+function writeNeeds(out: TextWriter, job: StageJob, options: GithubOptions, lockJob: boolean, pullRequests: boolean): void {
+  out.lines(["needs:", ...[RESOLVE_JOB, ...job.needs].map((need) => `  - ${need}`)]);
+  const conditions = [
+    ...(options["content-tags"] && job.needs.length > 0 ? ["!cancelled()", `needs.${RESOLVE_JOB}.result == 'success'`] : []),
+    pullRequests ? `(${PUBLISHING} || github.event_name == 'pull_request')` : PUBLISHING,
+    ...(lockJob ? ["github.event_name != 'schedule'"] : []),
+  ];
+  out.line(`if: \${{ ${conditions.join(" && ")} }}`);
 }
 
 /** The registry login: workload identity for Google's registries, else a user and a secret; `condition` ("" for none) keeps it off pull requests. */
-function writeLogin(out: TextWriter, registry: string, options: GithubOptions, condition: string): void {
+export function writeLogin(out: TextWriter, registry: string, options: GithubOptions, condition: string): void {
   const when = condition === "" ? [] : [`    if: ${condition}`];
   if (options.login && options["workload-identity-provider"]) {
     // Google's registries without a stored key: an access token for the service account, by workload identity.
@@ -206,13 +214,12 @@ function writeLogin(out: TextWriter, registry: string, options: GithubOptions, c
  */
 function writePlatformJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, lockJob: boolean, graph: BuildGraph): void {
   out.line(job.kind === "native" ? "name: ${{ matrix.id }} (${{ matrix.platform }})" : "name: ${{ matrix.id }} (all platforms)");
-  if (job.needs.length > 0) out.lines(["needs:", ...job.needs.map((need) => `  - ${need}`)]);
-  const conditions = [options["content-tags"] ? "!cancelled()" : "", "github.event_name != 'pull_request'", lockJob ? "github.event_name != 'schedule'" : ""].filter(Boolean);
-  out.line(`if: \${{ ${conditions.join(" && ")} }}`);
+  writeNeeds(out, job, options, lockJob, false);
   out.lines([`runs-on: ${job.kind === "native" ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
+  if (options["content-tags"]) out.lines(digestEnv(graph, job.kind === "native"));
   out.lines(["steps:", ...(job.kind === "native" ? ["  - uses: actions/checkout@v4"] : []), "  - uses: docker/setup-buildx-action@v3"]);
-  writeLogin(out, registry, options, "github.event_name != 'pull_request'");
+  writeLogin(out, registry, options, PUBLISHING);
   if (job.kind === "native") writeNativeSteps(out, graph, options);
   else writeMergeSteps(out, options);
 }
@@ -231,7 +238,7 @@ function buildkitLines(settings: EntrySettings, loaded: string, pullRequests: bo
   const lines: string[] = [];
   if (settings.platforms) lines.push(`      platforms: ${unlessLoaded("matrix.platforms", "${{ matrix.platforms }}", "''")}`);
   if (settings.cache) {
-    lines.push(`      cache-from: ${pullRequests ? "${{ github.event_name != 'pull_request' && matrix.cache-from || '' }}" : "${{ matrix.cache-from }}"}`);
+    lines.push(`      cache-from: ${pullRequests ? `\${{ ${PUBLISHING} && matrix.cache-from || '' }}` : "${{ matrix.cache-from }}"}`);
     lines.push(`      cache-to: ${unlessLoaded("matrix.cache-to", "${{ matrix.cache-to }}", "''")}`);
   }
   if (settings.provenance !== null) lines.push(`      provenance: ${unlessLoaded(`'mode=${settings.provenance}'`, `mode=${settings.provenance}`, "'false'")}`);
@@ -250,7 +257,7 @@ function isBuildkitLine(line: string): boolean {
  * (its layers in the builder's cache): a `docker push` of the loaded image would push one
  * platform and no attestation. Undefined when a `docker push` pushes all there is.
  */
-function pushBuild(settings: EntrySettings, condition: string, tags: readonly string[], inputs: readonly string[]): string[] | undefined {
+function pushBuild(settings: EntrySettings, condition: string, tags: readonly string[], inputs: readonly string[], buildArgs = "${{ matrix.build-args }}"): string[] | undefined {
   if (!settings.platforms && settings.provenance === null && !settings.sbom) return undefined;
   return [
     "  - name: Push it",
@@ -259,7 +266,7 @@ function pushBuild(settings: EntrySettings, condition: string, tags: readonly st
     "    with:",
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
-    "      build-args: ${{ matrix.build-args }}",
+    `      build-args: ${buildArgs}`,
     ...tags,
     ...inputs,
     "      push: true",

@@ -11,7 +11,8 @@ import type { BuildGraph, ImageNode } from "../core/graph.ts";
 import { platformCacheSpecs, platformSlug } from "./build-settings.ts";
 import type { OptionValue } from "./contract.ts";
 import type { GithubOptions } from "./github.ts";
-import { buildArgLines, labelFields } from "./github-entry.ts";
+import { buildArgLines, labelFields, type Digests } from "./github-entry.ts";
+import { registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import type { TextWriter } from "./text.ts";
 
 const PAIR = /^([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)=([^=,\s]+)$/;
@@ -38,19 +39,18 @@ export function nativeImages(graph: BuildGraph, runners: ReadonlyMap<string, str
 }
 
 /** One platform's build of an image: its matrix entry in the stage's native job. */
-export function nativeEntry(image: ImageNode, platform: string, runner: string, graph: BuildGraph, literal: (text: string) => string, contentTags: boolean, base: ImageNode | undefined): string {
+export function nativeEntry(image: ImageNode, platform: string, runner: string, graph: BuildGraph, literal: (text: string) => string, digests: Digests, base: ImageNode | undefined): string {
   const cache = platformCacheSpecs(graph, image, "gha", platform);
   return JSON.stringify({
     id: image.id,
     image: image.reference,
-    ...(contentTags ? { content: image.contentReference, "base-content": base ? base.contentReference : "" } : {}),
     base: base ? base.id : "",
     platform,
     "platform-slug": platformSlug(platform),
     "runs-on": [literal(runner)],
     dockerfile: literal(image.dockerfile),
     context: literal(image.context),
-    "build-args": buildArgLines(image, base, literal, contentTags),
+    "build-args": buildArgLines(image, base, literal, digests),
     ...labelFields(image, literal),
     target: literal(image.target ?? ""),
     "cache-from": cache.from.join("\n"),
@@ -59,11 +59,10 @@ export function nativeEntry(image: ImageNode, platform: string, runner: string, 
 }
 
 /** An image's entry in the merge job: the tags its manifest list gets, and how many platforms it joins. */
-export function mergeEntry(image: ImageNode, contentTags: boolean): string {
+export function mergeEntry(image: ImageNode): string {
   return JSON.stringify({
     id: image.id,
     image: image.reference,
-    ...(contentTags ? { content: image.contentReference } : {}),
     repository: image.repository,
     aliases: image.aliases.map((alias) => `${image.repository}:${alias}`).join("\n"),
     platforms: image.platforms.length,
@@ -76,16 +75,11 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
   const building = contentTags ? "steps.registry.outputs.has != 'true'" : "";
   if (contentTags) {
     out.lines([
-      "  - name: Look for the image's inputs digest in the registry",
-      "    id: registry",
-      "    env:",
-      "      CONTENT: ${{ matrix.content }}",
-      "    run: |",
-      '      if docker manifest inspect "$CONTENT" > /dev/null 2>&1; then echo "has=true" >> "$GITHUB_OUTPUT"; else echo "has=false" >> "$GITHUB_OUTPUT"; fi',
+      ...registryAnswerStep(),
       "  - name: Check that its base image was built",
       `    if: ${building} && matrix.base`,
       "    env:",
-      "      BASE: ${{ matrix.base-content }}",
+      `      BASE: ${RUNTIME_REFERENCES.baseContent}`,
       "    run: |",
       '      if docker manifest inspect "$BASE" > /dev/null 2>&1; then exit 0; fi',
       '      echo "::error::its base $BASE was not built in this run (its job failed): not building"',
@@ -100,7 +94,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
     "    with:",
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
-    "      build-args: ${{ matrix.build-args }}",
+    `      build-args: ${contentTags ? RUNTIME_REFERENCES.buildArgs : "${{ matrix.build-args }}"}`,
     "      platforms: ${{ matrix.platform }}",
     "      labels: |",
     "        ${{ matrix.labels }}",
@@ -131,16 +125,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
 /** The merge job's steps: the registry has the image (point its tags at it), or the platforms' digests are joined under every tag. */
 export function writeMergeSteps(out: TextWriter, options: GithubOptions): void {
   const contentTags = options["content-tags"];
-  if (contentTags) {
-    out.lines([
-      "  - name: Look for the image's inputs digest in the registry",
-      "    id: registry",
-      "    env:",
-      "      CONTENT: ${{ matrix.content }}",
-      "    run: |",
-      '      if docker manifest inspect "$CONTENT" > /dev/null 2>&1; then echo "has=true" >> "$GITHUB_OUTPUT"; else echo "has=false" >> "$GITHUB_OUTPUT"; fi',
-    ]);
-  }
+  if (contentTags) out.lines(registryAnswerStep());
   const building = contentTags ? "steps.registry.outputs.has != 'true'" : "";
   out.lines([
     "  - uses: actions/download-artifact@v4",
@@ -152,7 +137,7 @@ export function writeMergeSteps(out: TextWriter, options: GithubOptions): void {
     "  - name: Join the platforms under every tag",
     "    env:",
     "      IMAGE: ${{ matrix.image }}",
-    ...(contentTags ? ["      CONTENT: ${{ matrix.content }}", "      HAS: ${{ steps.registry.outputs.has }}"] : []),
+    ...(contentTags ? [`      CONTENT: ${RUNTIME_REFERENCES.content}`, "      HAS: ${{ steps.registry.outputs.has }}"] : []),
     "      REPOSITORY: ${{ matrix.repository }}",
     "      ALIASES: ${{ matrix.aliases }}",
     "      PLATFORMS: ${{ matrix.platforms }}",

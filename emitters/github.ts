@@ -9,9 +9,10 @@
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
-import { writeJob } from "./github-job.ts";
+import { writeJob, writeLogin } from "./github-job.ts";
 import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
-import { entrySettings, familyRunners, matrixEntry, type EntrySettings } from "./github-entry.ts";
+import { entrySettings, familyRunners, matrixEntry, type Digests, type EntrySettings } from "./github-entry.ts";
+import { RESOLVE_JOB, writeResolveJob } from "./github-resolve.ts";
 import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { writeCheckJob } from "./github-check-job.ts";
@@ -109,8 +110,10 @@ export const github: Emitter<GithubOptions> = {
     const contentTags = options["content-tags"];
     checkPlatformRunners(options);
     const runner = options["runs-on"];
-    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags, runner), options.job) }];
-    const jobs = stageJobs(graph, workflowLiteral, contentTags, runner, platformRunners(options["platform-runners"]));
+    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags ? "static" : "none", runner), options.job) }];
+    // The workflow's digests are read when it runs, from its checkout (the resolve job).
+    if (contentTags) checkResolveOutputs(graph);
+    const jobs = stageJobs(graph, workflowLiteral, contentTags ? "runtime" : "none", runner, platformRunners(options["platform-runners"]));
     const workflow = renderWorkflow(graph, jobs, options, context);
     const bytes = Buffer.byteLength(workflow);
     if (bytes > MAX_WORKFLOW_BYTES) {
@@ -167,7 +170,7 @@ export interface StageJob {
  * One job per stage, or per part of a stage: a part holds at most 256 images
  * (GitHub's matrix cap) and a matrix of at most 1 MB, as GitHub counts job outputs.
  */
-export function stageJobs(graph: BuildGraph, literal: (text: string) => string, contentTags = true, defaultRunner = "ubuntu-latest", perPlatform: ReadonlyMap<string, string> = new Map()): StageJob[] {
+export function stageJobs(graph: BuildGraph, literal: (text: string) => string, digests: Digests = "runtime", defaultRunner = "ubuntu-latest", perPlatform: ReadonlyMap<string, string> = new Map()): StageJob[] {
   const byId = imagesById(graph);
   const native = nativeImages(graph, perPlatform);
   const anyNative = native.size > 0;
@@ -182,7 +185,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const plain = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, contentTags, tested, runners?.get(image.family), settings, settings.cache ? cacheSpecs(graph, image, "gha") : undefined);
+      const plain = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, digests, tested, runners?.get(image.family), settings, settings.cache ? cacheSpecs(graph, image, "gha") : undefined);
       // With native images, every entry says whether it is one (its pushes are the native jobs').
       const entry = anyNative ? `${plain.slice(0, -1)},"native":${native.has(image.id)}}` : plain;
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
@@ -207,7 +210,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
       // One entry per platform of each native image, on that platform's runner; then one per image to join them.
       const entries = nativeHere.flatMap((image) => {
         const base = image.from === null ? undefined : byId.get(image.from);
-        return image.platforms.map((platform) => nativeEntry(image, platform, perPlatform.get(platform)!, graph, literal, contentTags, base));
+        return image.platforms.map((platform) => nativeEntry(image, platform, perPlatform.get(platform)!, graph, literal, digests, base));
       });
       if (entries.length > MAX_MATRIX_JOBS) throw new CalibanError({ code: "LIMIT", message: `emit github: stage ${index + 1} has ${entries.length} platform builds on native runners; one matrix may generate at most ${MAX_MATRIX_JOBS} jobs`, hint: "leave platform-runners out for this matrix (QEMU in one job per image)" });
       for (const image of nativeHere) {
@@ -219,7 +222,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
       const nativeName = `stage${index + 1}_native`;
       const mergeName = `stage${index + 1}_merge`;
       jobs.push({ name: nativeName, stage: index + 1, images: nativeHere, entries, needs: previous, runners: true, kind: "native", anyNative });
-      jobs.push({ name: mergeName, stage: index + 1, images: nativeHere, entries: nativeHere.map((image) => mergeEntry(image, contentTags)), needs: [nativeName], runners: false, kind: "merge", anyNative });
+      jobs.push({ name: mergeName, stage: index + 1, images: nativeHere, entries: nativeHere.map((image) => mergeEntry(image)), needs: [nativeName], runners: false, kind: "merge", anyNative });
       previous = [...names, nativeName, mergeName];
     } else {
       previous = names;
@@ -244,6 +247,21 @@ function matrixLines(jobs: readonly StageJob[], only: string): string {
     });
   }
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The resolve job's outputs, read by every build job: the digests, `"ID":"HEX",` per image,
+ * and the ids the registry has. A job's outputs hold at most 1 MB (as UTF-16).
+ */
+function checkResolveOutputs(graph: BuildGraph): void {
+  const units = graph.images.reduce((sum, image) => sum + 2 * image.id.length + 76, 64);
+  if (2 * units > MAX_JOB_OUTPUT_BYTES) {
+    throw new CalibanError({
+      code: "LIMIT",
+      message: `emit github: the resolve job's outputs would be about ${Math.ceil((2 * units) / 1000)} KB for ${graph.images.length} images; a job's outputs hold at most 1 MB`,
+      hint: "keep your own workflow and feed it the matrices: caliban-images emit github --format matrix (see the README)",
+    });
+  }
 }
 
 /** Whether any family has a smoke test: only then do the jobs build, test, then push. */
@@ -299,6 +317,10 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   const matrixFile = matrixFromRoot(context);
   if (options["check-outputs"]) out.indented(() => writeCheckJob(out, options, matrixFile));
   if (lockJob) out.indented(() => writeLockJob(out, graph, options, matrixFile));
+  // The resolve job logs in only when the run publishes (a private registry can then be asked); else it asks anonymously.
+  const login = new TextWriter();
+  writeLogin(login, registry, options, `steps.${RESOLVE_JOB}-publish.outputs.publish == 'true'`);
+  out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, login.take().split("\n").filter(Boolean), lockJob));
   for (const job of jobs) {
     out.indented(() => {
       out.line(`${job.name}:`);

@@ -14,7 +14,7 @@ import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
 import { builtin } from "../fixtures/test-helpers.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
-import { cloudbuildView, fakeResolve, githubView, makeView, planView, runnerOutputs } from "../scripts/validators/readback.ts";
+import { cloudbuildView, fakeResolve, githubView, makeView, planView, resolveOutputs, runnerOutputs } from "../scripts/validators/readback.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { MAX_MATRIX_JOBS } from "./github.ts";
 import { emittedText } from "./contract.ts";
@@ -55,7 +55,9 @@ for (const fixture of fixtureCases()) {
         expect(await actionlint(text, "build-images.yml")).toEqual([]);
         expect(validateWorkflow(text).errors).toEqual([]);
         const workflow = parseYaml(text);
-        const view = githubView(workflow);
+        // Its digests come from the resolve job, as `caliban-images resolve` prints them for this graph.
+        const resolved = resolveOutputs(graph);
+        const view = githubView(workflow, "workflow", resolved);
         // GitHub's natural build cache is its own (gha), scoped per image.
         const plan = planView(graph, contentTags, "gha");
         expect(view.images).toEqual(plan.images);
@@ -68,9 +70,9 @@ for (const fixture of fixtureCases()) {
         const outputs = runnerOutputs(only("github", ["format=matrix"]));
         expect(Object.keys(outputs)).toEqual(Object.keys(workflow.jobs).filter((name) => workflow.jobs[name].strategy !== undefined));
         const fromLines = Object.values(outputs).map((value) => JSON.parse(value).include);
-        // The lines are the data the same steps read: each job's steps with the matrix from its line.
+        // The lines are data for a workflow of the user's: each entry names its image, args and content reference itself.
         const jobNames = Object.keys(outputs);
-        expect(githubView({ jobs: Object.fromEntries(fromLines.map((include, i) => [jobNames[i]!, { ...workflow.jobs[jobNames[i]!], strategy: { matrix: { include } } }])) }, "data").images).toEqual(plan.images);
+        expect(githubView({ jobs: Object.fromEntries(fromLines.map((include, i) => [jobNames[i]!, { needs: workflow.jobs[jobNames[i]!].needs, strategy: { matrix: { include } } }])) }, "data").images).toEqual(planView(graph, contentTags).images.map(({ settings: _, ...image }) => image));
       });
 
       test.skipIf(!hasMake)(`make: \`make -j2 push\` runs docker with the plan's arguments, each image after its base${mode}`, () => {
@@ -139,8 +141,9 @@ test("the GitHub job cap fixture does split a stage", async () => {
   const fixture = fixtureCases().find((f) => f.name === "github-job-cap")!;
   const { loaded, graph } = await loadFixture(fixture);
   const workflow = parseYaml(emittedText(emitLoaded(emitter("github"), loaded, graph)[0]!));
-  expect(Object.keys(workflow.jobs)).toEqual(["stage1", "stage2_part1", "stage2_part2"]);
-  expect(workflow.jobs.stage2_part2.needs).toEqual(["stage1"]);
+  expect(Object.keys(workflow.jobs)).toEqual(["resolve", "stage1", "stage2_part1", "stage2_part2"]);
+  // Every job needs the resolve job directly: its digests are read from needs.resolve.outputs.
+  expect(workflow.jobs.stage2_part2.needs).toEqual(["resolve", "stage1"]);
 });
 
 // The npm build of action-validator does not check path globs (it says so); this does:

@@ -11,7 +11,8 @@ import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
 import { builtin } from "../fixtures/test-helpers.ts";
-import { cloudbuildView, evaluateWorkflowString, makeView, runScripts } from "../scripts/validators/readback.ts";
+import { cloudbuildView, jobEnv, makeView, needsResolve, resolveOutputs, REVISION, runScripts } from "../scripts/validators/readback.ts";
+import { evaluate, evaluateTemplate, truthy, type Context } from "../scripts/validators/github-expressions.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { emittedText } from "./contract.ts";
 
@@ -46,41 +47,49 @@ describe("Cloud Build: each step asks the registry first", () => {
 
 describe("GitHub: a job builds only when the registry lacks its content reference", () => {
   const workflow = parseYaml(emittedText(emitted("github")[0]!));
+  // What the resolve job hands on, as `caliban-images resolve` prints it: the registry has pushedBefore.
+  const resolved = resolveOutputs(graph, pushedBefore.map((image) => image.id));
+  type Step = { id?: string; name?: string; if?: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> };
+  const buildJobs = Object.values(workflow.jobs).filter((job) => (job as { strategy?: unknown }).strategy !== undefined) as { env: Record<string, string>; strategy: { matrix: { include: Record<string, string>[] } }; steps: Step[] }[];
+  /** The runner's context for an entry's steps on a push that publishes: the job's env evaluated first. */
+  const contextOf = (job: (typeof buildJobs)[number], entry: Record<string, string>) => ({ github: { event_name: "push", sha: REVISION }, matrix: entry, needs: needsResolve(resolved), env: jobEnv(job.env, entry, resolved) });
+  const stepEnv = (step: Step, context: Context) => Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, String(evaluateTemplate(value, context) ?? "")]));
 
-  test("the look-up step's answer decides: build-push-action, or the tag pointed at the image that is there", () => {
-    const jobs = Object.values(workflow.jobs) as { strategy: { matrix: { include: Record<string, string>[] } }; steps: { id?: string; name?: string; if?: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> }[] }[];
+  test("the resolve job's answer decides: build-push-action, or the tag pointed at the image that is there; no registry is asked in the job", () => {
     const built: string[] = [];
     const retagged: string[][] = [];
-    for (const job of jobs) {
-      const lookUp = job.steps.find((step) => step.id === "registry")!;
+    for (const job of buildJobs) {
+      const answer = job.steps.find((step) => step.id === "registry")!;
       const point = job.steps.find((step) => step.name === "Point the tag at it")!;
-      expect(point.if).toBe("steps.registry.outputs.has == 'true' && github.event_name != 'pull_request'");
       const build = job.steps.find((step) => step.uses?.startsWith("docker/build-push-action"))!;
-      expect(build.if).toBe("steps.registry.outputs.has != 'true'");
       for (const entry of job.strategy.matrix.include) {
-        // A step's env values, as the runner gives them: ${{ matrix.X }} is the entry's value.
-        const env = (step: { env?: Record<string, string> }) =>
-          Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, evaluateWorkflowString(value.replace(/\$\{\{ matrix\.([a-z-]+) \}\}/g, (_, key: string) => entry[key]!))]));
+        const context = contextOf(job, entry);
         const outputFile = join(mkdtempSync(join(tmpdir(), "gh-output-")), "output");
         writeFileSync(outputFile, "");
-        const [lookUpCalls] = runScripts([lookUp.run!], pushedBefore.map((image) => image.contentReference), { ...env(lookUp), GITHUB_OUTPUT: outputFile });
-        expect(lookUpCalls).toEqual([["manifest", "inspect", entry.content!]]);
-        const has = /^has=(true|false)$/m.exec(readFileSync(outputFile, "utf8"))![1];
-        if (has === "true") retagged.push(...runScripts([point.run!], [], env(point))[0]!);
-        else built.push(entry.image!);
+        // The step runs docker for nothing: the answer is the resolve job's.
+        const [answerCalls] = runScripts([answer.run!], [], { ...context.env, ...stepEnv(answer, context), GITHUB_OUTPUT: outputFile });
+        expect(answerCalls).toEqual([]);
+        const has = /^has=(true|false)$/m.exec(readFileSync(outputFile, "utf8"))![1]!;
+        const withHas = { ...context, steps: { registry: { outputs: { has } } } };
+        if (truthy(evaluate(point.if!, withHas))) retagged.push(...runScripts([point.run!], [], { ...context.env, ...stepEnv(point, withHas) })[0]!);
+        if (truthy(evaluate(build.if!, withHas))) built.push(entry.image!);
       }
     }
     expect(built.sort()).toEqual(missing.map((image) => image.reference).sort());
     expect(retagged.sort()).toEqual(pushedBefore.map((image) => ["buildx", "imagetools", "create", "--tag", image.reference, image.contentReference]).sort());
   });
 
-  test("build-push-action pushes both references, and a child's build args name its base's content reference", () => {
-    const build = (Object.values(workflow.jobs) as { steps: { uses?: string; with?: Record<string, string> }[] }[])[1]!.steps.find((step) => step.uses?.startsWith("docker/build-push-action"))!;
-    expect(build.with!.tags).toBe("${{ matrix.image }}\n${{ matrix.content }}\n");
-    const entry = (workflow.jobs.stage2.strategy.matrix.include as Record<string, string>[])[0]!;
+  test("build-push-action pushes both references, and a child's build args name its base's content reference, as this run's checkout gives them", () => {
+    const job = buildJobs[1]!;
+    const build = job.steps.find((step) => step.uses?.startsWith("docker/build-push-action"))!;
+    const entry = job.strategy.matrix.include[0]!;
+    const context = contextOf(job, entry);
     const image = graph.images.find((i) => i.id === entry.id)!;
     const base = graph.images.find((i) => i.id === image.from)!;
-    expect(entry["build-args"]).toContain(`BASE_IMAGE=${base.contentReference}`);
+    expect(evaluateTemplate(build.with!.tags!, context)).toBe(`${image.reference}\n${image.contentReference}\n`);
+    expect(String(evaluateTemplate(build.with!["build-args"]!, context)).split("\n")).toContain(`BASE_IMAGE=${base.contentReference}`);
+    // The entry itself names no digest: an edited Dockerfile needs no new workflow.
+    expect(JSON.stringify(entry)).not.toContain("inputs-");
   });
 });
 

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
-import { makeView, recordingDocker } from "../scripts/validators/readback.ts";
+import { jobEnv, makeView, recordingDocker, resolveOutputs } from "../scripts/validators/readback.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { emittedText } from "./contract.ts";
 
@@ -70,9 +70,9 @@ test("Cloud Build: the failing image's step fails before any push; its child's s
 
 test("GitHub: build-push-action pushes no tested image; the test step runs it, then the push step; a failure stops the job", () => {
   const workflow = parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph)[0]!));
-  const job = workflow.jobs.stage1 as { steps: { name?: string; uses?: string; if?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }[]; strategy: { matrix: { include: Record<string, string>[] } } };
+  const job = workflow.jobs.stage1 as { env: Record<string, string>; steps: { name?: string; uses?: string; if?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }[]; strategy: { matrix: { include: Record<string, string>[] } } };
   const build = job.steps.find((step) => step.uses?.startsWith("docker/build-push-action"))!;
-  expect(build.with!.push).toBe("${{ github.event_name != 'pull_request' && matrix.test == '' }}");
+  expect(build.with!.push).toBe("${{ needs.resolve.outputs.publish == 'true' && matrix.test == '' }}");
   expect(build.with!.load).toBe("${{ github.event_name == 'pull_request' || matrix.test != '' }}");
   const names = job.steps.map((step) => step.name ?? step.uses);
   expect(names.indexOf("Test the image")).toBe(names.indexOf(build.uses) + 1);
@@ -81,7 +81,10 @@ test("GitHub: build-push-action pushes no tested image; the test step runs it, t
   const entry = job.strategy.matrix.include.find((e) => e.id === failing.id)!;
   expect(entry.test).toBe(failing.test ?? "");
   const docker = recordingDocker([], [failing.contentReference]);
-  const run = Bun.spawnSync(["bash", "-e", "-c", testStep.run!], { env: { ...process.env, PATH: `${docker.directory}:${process.env.PATH}`, CONTENT: entry.content!, TEST: entry.test! } });
+  // The job's env as the runner gives it: CONTENT from the resolve job's digests.
+  const env = jobEnv(job.env, entry, resolveOutputs(graph));
+  expect(env.CONTENT).toBe(failing.contentReference);
+  const run = Bun.spawnSync(["bash", "-e", "-c", testStep.run!], { env: { ...process.env, PATH: `${docker.directory}:${process.env.PATH}`, CONTENT: env.CONTENT!, TEST: entry.test! } });
   expect(run.exitCode).not.toBe(0);
   expect(docker.calls()).toEqual([["run", "--rm", failing.contentReference, "sh", "-c", failing.test ?? ""]]);
 });

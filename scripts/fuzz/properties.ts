@@ -11,7 +11,7 @@ import { builtin } from "../../fixtures/test-helpers.ts";
 import { emitLoaded } from "../../cli/emit.ts";
 import { actionlint } from "../validators/actionlint.ts";
 import { hasMake } from "../validators/tools.ts";
-import { cloudbuildView, githubView, makeView, planView, runnerOutputs } from "../validators/readback.ts";
+import { cloudbuildView, githubView, makeView, planView, resolveOutputs, runnerOutputs } from "../validators/readback.ts";
 import { relativeToContext } from "../../emitters/bake.ts";
 import { matrixToml, type MatrixModel } from "./arbitraries.ts";
 import { emittedText } from "../../emitters/contract.ts";
@@ -65,12 +65,11 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
     expect(read.on.push.branches).toEqual(["main"]);
     expect(read.name).toBe(model.emit.github.name);
     for (const job of Object.values(read.jobs) as { "runs-on": string }[]) expect(job["runs-on"]).toBe(model.emit.github["runs-on"]);
-    expect(githubView(read).images).toEqual(plan.images);
+    expect(githubView(read, "workflow", resolveOutputs(graph)).images).toEqual(plan.images);
     const lines = runnerOutputs(emittedText(emitLoaded(emitter("github"), loaded, graph, ["format=matrix"])[0]!));
     const include = Object.values(lines).flatMap((line) => JSON.parse(line).include);
-    // The matrices as data, read by the same build step (every job's is the same).
-    const { steps } = Object.values(read.jobs)[0] as { steps: [] };
-    expect(githubView({ jobs: { all: { strategy: { matrix: { include } }, steps } } }, "data").images).toEqual(plan.images);
+    // The matrices as data, for a workflow of the user's: each entry names its image, args and content reference itself.
+    expect(githubView({ jobs: { all: { strategy: { matrix: { include } } } } }, "data").images).toEqual(plan.images.map(({ settings: _, ...image }) => image));
   }
 
   // bake reads a dockerfile relative to its context: where that depends on the directory, the emitter refuses.

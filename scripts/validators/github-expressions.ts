@@ -1,118 +1,62 @@
-// GitHub Actions expressions, as the runner evaluates them (docs: "Evaluate expressions in
-// workflows and actions"), for the forms a workflow of ours writes: literals, property
-// access (matrix.x, github.sha, steps.id.outputs.x), ! == != && || and parentheses,
-// format(). && and || return one of their operands, so `c && x || y` is y when x is empty.
-// Comparison of strings ignores case, as GitHub's does.
+// GitHub Actions expressions, evaluated by GitHub's own evaluator (@actions/expressions,
+// the parser and evaluator GitHub's language server uses): every form a workflow of ours
+// writes, fromJSON, contains, format (braces doubled to escape) and index access
+// included. The job status functions (success(), cancelled(), ...) are the runner's, not
+// the library's: here a run that has not failed and was not cancelled, unless the
+// context's `status` says otherwise.
 
-export type Value = string | number | boolean | null;
+import { Evaluator, Lexer, Parser, data } from "@actions/expressions";
+
+export type Value = string | number | boolean | null | readonly Value[] | { readonly [key: string]: Value };
 
 export interface Context {
   readonly [name: string]: Value | Context | undefined;
 }
 
+/** The job's state as the status functions see it. */
+export interface JobStatus {
+  readonly failed?: boolean;
+  readonly cancelled?: boolean;
+}
+
+const STATUS_FUNCTIONS = ["success", "failure", "cancelled", "always"] as const;
+
+/** The contexts a workflow may name (docs: "Contexts"); one the test does not give is empty. */
+const CONTEXTS = ["github", "env", "vars", "job", "jobs", "steps", "runner", "secrets", "strategy", "matrix", "needs", "inputs"];
+
+/** A function the evaluator is given (its FunctionDefinition, which the package does not export by name). */
+type FunctionDefinition = NonNullable<ConstructorParameters<typeof Evaluator>[2]> extends Map<string, infer Definition> ? Definition : never;
+
+function statusFunctions(status: JobStatus): Map<string, FunctionDefinition> {
+  const answer = { success: !status.failed && !status.cancelled, failure: !!status.failed, cancelled: !!status.cancelled, always: true };
+  return new Map(STATUS_FUNCTIONS.map((name) => [name, { name, minArgs: 0, maxArgs: 0, call: () => new data.BooleanData(answer[name]) }]));
+}
+
 /** Every `${{ ... }}` in a string evaluated and put in its place (a value alone keeps its type). */
-export function evaluateTemplate(text: string, context: Context): Value {
+export function evaluateTemplate(text: string, context: Context, status: JobStatus = {}): Value {
   const whole = /^\$\{\{(.*)\}\}$/s.exec(text.trim());
-  if (whole && !whole[1]!.includes("}}")) return evaluate(whole[1]!, context);
-  return text.replace(/\$\{\{(.*?)\}\}/gs, (_, expression: string) => toText(evaluate(expression, context)));
+  if (whole && !whole[1]!.includes("}}")) return evaluate(whole[1]!, context, status);
+  return text.replace(/\$\{\{(.*?)\}\}/gs, (_, expression: string) => asText(evaluate(expression, context, status)));
 }
 
-export function evaluate(expression: string, context: Context): Value {
-  const tokens = tokenize(expression);
-  let at = 0;
-  const peek = () => tokens[at];
-  const take = (expected?: string) => {
-    const token = tokens[at++];
-    if (expected !== undefined && token !== expected) throw new Error(`expression ${JSON.stringify(expression)}: expected ${expected}, found ${token}`);
-    return token!;
-  };
-  const or = (): Value => {
-    let left = and();
-    while (peek() === "||") {
-      take();
-      const right = and();
-      left = truthy(left) ? left : right;
-    }
-    return left;
-  };
-  const and = (): Value => {
-    let left = comparison();
-    while (peek() === "&&") {
-      take();
-      const right = comparison();
-      left = truthy(left) ? right : left;
-    }
-    return left;
-  };
-  const comparison = (): Value => {
-    const left = unary();
-    const operator = peek();
-    if (operator !== "==" && operator !== "!=") return left;
-    take();
-    const right = unary();
-    const equal = typeof left === "string" && typeof right === "string" ? left.toLowerCase() === right.toLowerCase() : left === right;
-    return operator === "==" ? equal : !equal;
-  };
-  const unary = (): Value => {
-    if (peek() === "!") {
-      take();
-      return !truthy(unary());
-    }
-    return primary();
-  };
-  const primary = (): Value => {
-    const token = take();
-    if (token === "(") {
-      const value = or();
-      take(")");
-      return value;
-    }
-    if (token.startsWith("'")) return token.slice(1, -1).replaceAll("''", "'");
-    if (/^[0-9]/.test(token)) return Number(token);
-    if (token === "true" || token === "false") return token === "true";
-    if (token === "null") return null;
-    if (token === "format" && peek() === "(") {
-      take("(");
-      const args: Value[] = [or()];
-      while (peek() === ",") {
-        take();
-        args.push(or());
-      }
-      take(")");
-      return toText(args[0]!).replace(/\{(\d+)\}/g, (_, index: string) => toText(args[Number(index) + 1] ?? ""));
-    }
-    let value: Value | Context | undefined = context[token];
-    while (peek() === ".") {
-      take();
-      const name = take();
-      value = typeof value === "object" && value !== null ? (value as Context)[name] : undefined;
-    }
-    return value === undefined || (typeof value === "object" && value !== null) ? null : value;
-  };
-  const value = or();
-  if (at !== tokens.length) throw new Error(`expression ${JSON.stringify(expression)}: unexpected ${tokens[at]}`);
-  return value;
-}
-
-function tokenize(expression: string): string[] {
-  const tokens: string[] = [];
-  const pattern = /\s*('(?:[^']|'')*'|&&|\|\||==|!=|[!().,]|[A-Za-z_][A-Za-z0-9_-]*|[0-9]+(?:\.[0-9]+)?)/y;
-  let at = 0;
-  while (at < expression.length) {
-    if (/^\s*$/.test(expression.slice(at))) break;
-    pattern.lastIndex = at;
-    const match = pattern.exec(expression);
-    if (!match) throw new Error(`expression ${JSON.stringify(expression)}: cannot read ${JSON.stringify(expression.slice(at))}`);
-    tokens.push(match[1]!);
-    at = pattern.lastIndex;
-  }
-  return tokens;
+/** One expression (without `${{ }}`; an `if:` may be given with them, as GitHub allows). */
+export function evaluate(expression: string, context: Context, status: JobStatus = {}): Value {
+  const bare = /^\s*\$\{\{(.*)\}\}\s*$/s.exec(expression)?.[1] ?? expression;
+  const lexed = new Lexer(bare).lex();
+  const functions = statusFunctions(status);
+  const parsed = new Parser(lexed.tokens, [...new Set([...CONTEXTS, ...Object.keys(context)])], [...functions.values()]).parse();
+  const contextData = JSON.parse(JSON.stringify({ ...Object.fromEntries(CONTEXTS.map((name) => [name, {}])), ...context }), data.reviver) as data.Dictionary;
+  const result = new Evaluator(parsed, contextData, functions).evaluate();
+  return JSON.parse(JSON.stringify(result, data.replacer) ?? "null") as Value;
 }
 
 export function truthy(value: Value): boolean {
   return value !== false && value !== 0 && value !== "" && value !== null;
 }
 
-function toText(value: Value): string {
-  return value === null ? "" : String(value);
+/** A value as GitHub puts it into a string: objects and arrays as JSON (toJSON), null as empty. */
+function asText(value: Value): string {
+  if (value === null) return "";
+  if (typeof value === "object") return JSON.stringify(value, null, 2);
+  return String(value);
 }

@@ -10,6 +10,7 @@ import { parse as parseCsv } from "csv-parse/sync";
 import { imagesById, withBaseContent, type BuildGraph, type ImageNode } from "../../core/graph.ts";
 import { attestSpecs, cacheSpecs, platformCacheSpecs, type CacheKind } from "../../emitters/build-settings.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "./github-expressions.ts";
+import { githubOutputs } from "../../cli/resolve.ts";
 
 export interface ImageView {
   readonly reference: string;
@@ -269,10 +270,12 @@ export function evaluateWorkflowString(text: string): string {
  * read with fromJSON (`--format matrix`) are data, which GitHub does not evaluate.
  */
 export function githubView(
-  workflow: { jobs: Record<string, { needs?: string[]; strategy?: { matrix: { include: Record<string, string>[] } }; steps?: WorkflowStep[] }> },
+  workflow: { jobs: Record<string, { needs?: string[]; env?: Record<string, string>; strategy?: { matrix: { include: Record<string, string>[] } }; steps?: WorkflowStep[] }> },
   from: "workflow" | "data" = "workflow",
+  resolved?: ResolveOutputs,
 ): OutputView & { readonly after: Readonly<Record<string, ReadonlySet<string>>> } {
   const literal = from === "workflow" ? evaluateWorkflowString : (text: string) => text;
+  if (workflow.jobs.resolve !== undefined && resolved === undefined) throw new Error("github: the workflow reads its digests from the resolve job: give its outputs (resolveOutputs)");
   const images: ImageView[] = [];
   const jobImages = new Map<string, string[]>();
   const natives = new Map<string, ImageView[]>();
@@ -287,19 +290,20 @@ export function githubView(
     );
     const kind = job.steps?.some((step) => String(step.with?.outputs ?? "").includes("push-by-digest=true")) ? "native" : job.steps?.some((step) => step.name === "Join the platforms under every tag") ? "merge" : "build";
     for (const entry of entries) {
+      const env = jobEnv(job.env, entry, resolved);
       if (kind === "merge") {
-        merges.set(entry.id!, entry);
+        merges.set(entry.id!, { ...entry, ...(env.CONTENT === undefined ? {} : { content: env.CONTENT }) });
         references.push(entry.image!);
         continue;
       }
       if (kind === "native") {
-        const built = pushedImage(job.steps!, entry, [entry.image!]);
+        const built = pushedImage(job.steps!, entry, [entry.image!], false, env, resolved)!;
         natives.set(entry.id!, [...(natives.get(entry.id!) ?? []), built]);
         references.push(entry.image!);
         continue;
       }
       // A native image's stage-job entry builds only for a pull request: on a push, no step runs.
-      const image = job.steps ? pushedImage(job.steps, entry, undefined, (entry as Record<string, unknown>).native === true) : entryImage(entry);
+      const image = job.steps ? pushedImage(job.steps, entry, undefined, (entry as Record<string, unknown>).native === true, env, resolved) : entryImage(entry);
       if (image === undefined) continue;
       images.push(image);
       references.push(image.reference);
@@ -327,7 +331,7 @@ export function githubView(
     });
   }
   const needed = (job: string, seen = new Set<string>()): Set<string> => {
-    for (const need of workflow.jobs[job]!.needs ?? []) {
+    for (const need of workflow.jobs[job]?.needs ?? []) {
       if (!seen.has(need)) {
         seen.add(need);
         needed(need, seen);
@@ -362,10 +366,8 @@ export interface WorkflowStep {
  * that runs), its inputs evaluated as the runner evaluates them (scripts/validators/
  * github-expressions.ts) and read as build-push-action reads them.
  */
-function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>, tagsGiven?: readonly string[]): ImageView;
-function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>, tagsGiven: readonly string[] | undefined, mayBeNone: boolean): ImageView | undefined;
-function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>, tagsGiven?: readonly string[], mayBeNone = false): ImageView | undefined {
-  const context: Context = { github: { event_name: "push", sha: REVISION }, matrix: entry, steps: { registry: { outputs: { has: "false" } }, base: { outcome: "skipped" } } };
+function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>, tagsGiven: readonly string[] | undefined, mayBeNone: boolean, env: Record<string, string>, resolved: ResolveOutputs | undefined): ImageView | undefined {
+  const context: Context = { github: { event_name: "push", sha: REVISION }, matrix: entry, env, needs: needsResolve(resolved), steps: { registry: { outputs: { has: "false" } }, base: { outcome: "skipped" } } };
   const runs = steps.filter((step) => step.uses?.startsWith("docker/build-push-action") && (step.if === undefined || truthy(evaluate(step.if.replace(/^\$\{\{(.*)\}\}$/s, "$1"), context))));
   const input = (step: WorkflowStep, name: string) => {
     const value = step.with?.[name];
@@ -396,6 +398,31 @@ function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, strin
     args,
     ...(hasSettings ? { settings: settingsView({ aliases, labels, platforms, target, cacheFrom, cacheTo, attest }) } : {}),
   };
+}
+
+/** What the resolve job hands every build job (`caliban-images resolve --format github`): the digests by id, the ids the registry has; JSON text, as job outputs are. */
+export interface ResolveOutputs {
+  readonly inputs: string;
+  readonly present: string;
+  /** "true" or "false": whether the run publishes, as [publish] says for its event and branch. */
+  readonly publish: string;
+}
+
+/** The resolve job's outputs for a graph, as resolve prints them for $GITHUB_OUTPUT (its own function), the registry holding `present`. */
+export function resolveOutputs(graph: BuildGraph, present: readonly string[] = [], publishes = true): ResolveOutputs {
+  const lines = githubOutputs(graph, new Set(present), publishes).trim().split("\n");
+  const value = (name: string) => lines.find((line) => line.startsWith(`${name}=`))!.slice(name.length + 1);
+  return { inputs: value("inputs"), present: value("present"), publish: value("publish") };
+}
+
+export function needsResolve(resolved: ResolveOutputs | undefined): Context {
+  return resolved === undefined ? {} : { resolve: { result: "success", outputs: { inputs: resolved.inputs, present: resolved.present, publish: resolved.publish } } };
+}
+
+/** A job's `env:` as the runner gives it to the job's steps: each value evaluated with the entry and the needed jobs' outputs. */
+export function jobEnv(env: Record<string, string> | undefined, entry: Record<string, string>, resolved: ResolveOutputs | undefined): Record<string, string> {
+  const context: Context = { github: { event_name: "push", sha: REVISION }, matrix: entry, needs: needsResolve(resolved) };
+  return Object.fromEntries(Object.entries(env ?? {}).map(([name, value]) => [name, String(evaluateTemplate(value, context) ?? "")]));
 }
 
 /** A matrix entry read alone (`--format matrix` with no steps): its image, args and content reference. */

@@ -1,0 +1,84 @@
+// The workflow's first job: `caliban-images resolve` in the commit the run checked out.
+// It stops the run when the matrix no longer gives the graph this workflow was emitted
+// for; says whether the run publishes (`publish`: a push, schedule or manual run on a
+// branch [publish] lists; never a pull request or a tag); with content tags, reads every
+// image's inputs digest from that tree (so a Dockerfile edited without emitting the
+// workflow again is built all the same) and asks the registry which content tags it has:
+// present or absent, and a registry that cannot say fails the run. Every build job needs
+// it and reads its outputs: `publish`, the digests (`inputs`, id → hex) and the images
+// the registry has (`present`, ids).
+
+import type { BuildGraph } from "../core/graph.ts";
+import type { GithubOptions } from "./github.ts";
+import { installStep } from "./github-install.ts";
+import { yamlScalar } from "./quoting.ts";
+import type { TextWriter } from "./text.ts";
+
+export const RESOLVE_JOB = "resolve";
+
+/** The condition of every login, push and moved tag: the resolve job's word that this run publishes. */
+export const PUBLISHING = `needs.${RESOLVE_JOB}.outputs.publish == 'true'`;
+
+/** What a build job's steps name an image's content references by: job-level env, from the resolve job's digests. */
+export const RUNTIME_REFERENCES = {
+  content: "${{ env.CONTENT }}",
+  baseContent: "${{ env.BASE_CONTENT }}",
+  /** The entry's build args are a format() string whose {0} is the base's content reference. */
+  buildArgs: "${{ format(matrix.build-args, env.BASE_CONTENT) }}",
+} as const;
+
+/** A job's `env:` lines: the image's content reference and (`withBase`, for a job that builds) its base's, as this run's checkout gives them. */
+export function digestEnv(graph: BuildGraph, withBase = true): string[] {
+  // A repository holds no quote or brace (core/graph.ts): it is written into the format string as it is.
+  const reference = (id: string) => `format('${graph.repository}:inputs-{0}', fromJSON(needs.${RESOLVE_JOB}.outputs.inputs)[${id}])`;
+  return ["env:", `  CONTENT: \${{ ${reference("matrix.id")} }}`, ...(withBase ? [`  BASE_CONTENT: \${{ matrix.base != '' && ${reference("matrix.base")} || '' }}`] : [])];
+}
+
+/** A step that says whether the registry has the image, as the resolve job found it: steps.registry.outputs.has. */
+export function registryAnswerStep(): string[] {
+  return [
+    "  - name: Whether the registry has its inputs digest (the resolve job asked it)",
+    "    id: registry",
+    "    env:",
+    `      HAS: \${{ contains(fromJSON(needs.${RESOLVE_JOB}.outputs.present), matrix.id) }}`,
+    "    run: |",
+    '      echo "has=$HAS" >> "$GITHUB_OUTPUT"',
+    '      if [ "$HAS" = true ]; then echo "$CONTENT is in the registry: not rebuilt"; fi',
+  ];
+}
+
+/**
+ * The resolve job. `login`: the registry login steps, run when the first step says the run
+ * publishes, so that a private registry can be asked; any other run asks it anonymously.
+ */
+export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: GithubOptions, matrixFile: string, shape: string, login: readonly string[], lockJob: boolean): void {
+  const contentTags = options["content-tags"];
+  out.lines([
+    `${RESOLVE_JOB}:`,
+    "  name: Check the workflow, read the digests from this checkout",
+    // With a lock, a scheduled run only updates it (the lock job): the build runs on the commit that job makes.
+    ...(lockJob ? ["  if: github.event_name != 'schedule'"] : []),
+    `  runs-on: ${yamlScalar(options["runs-on"])}`,
+    "  outputs:",
+    `    publish: \${{ steps.${RESOLVE_JOB}-publish.outputs.publish }}`,
+    ...(contentTags ? [`    inputs: \${{ steps.${RESOLVE_JOB}.outputs.inputs }}`, `    present: \${{ steps.${RESOLVE_JOB}.outputs.present }}`] : []),
+    "  env:",
+    `    MATRIX: ${yamlScalar(matrixFile)}`,
+    `    WORKFLOW: ${yamlScalar(options.output)}`,
+    ...(contentTags ? [`    REPOSITORY: ${yamlScalar(graph.repository)}`] : []),
+    "  steps:",
+    "    - uses: actions/checkout@v4",
+    ...installStep(options).map((line) => `    ${line}`),
+    "    - name: Check that this workflow is what the matrix gives, and whether this run publishes",
+    `      id: ${RESOLVE_JOB}-publish`,
+    `      run: caliban-images resolve --matrix "$MATRIX" --for "$WORKFLOW" --shape ${shape} --event "$GITHUB_EVENT_NAME" --ref "$GITHUB_REF" --format github >> "$GITHUB_OUTPUT"`,
+    ...(contentTags
+      ? [
+          ...login.map((line) => `  ${line}`),
+          "    - name: Read every image's inputs digest, and ask the registry which it has",
+          `      id: ${RESOLVE_JOB}`,
+          `      run: caliban-images resolve --matrix "$MATRIX" --registry "$REPOSITORY" --format github >> "$GITHUB_OUTPUT"`,
+        ]
+      : []),
+  ]);
+}
