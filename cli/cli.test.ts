@@ -186,7 +186,7 @@ describe("output files are replaced whole or not at all", () => {
     const ok = run(["emit", "cloudbuild", "-o", "cloudbuild.json"], cwd);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe("");
-    expect(JSON.parse(readFileSync(join(cwd, "cloudbuild.json"), "utf8")).steps).toHaveLength(8); // a step per image of the embedded matrix
+    expect(JSON.parse(readFileSync(join(cwd, "cloudbuild.json"), "utf8")).steps).toHaveLength(9); // the resolve step, and a step per image of the embedded matrix
     writeFileSync(join(cwd, "cloudbuild.json"), "precious");
     writeMatrix(join(cwd, "matrix.toml"), "broken = \n");
     expect(run(["emit", "cloudbuild", "-o", "cloudbuild.json"], cwd).code).toBe(2);
@@ -255,7 +255,7 @@ describe("an output file that would not change is left as it is", () => {
     expect(Bun.spawnSync(["mkfifo", join(cwd, "out.json")]).exitCode).toBe(0);
     const result = Bun.spawnSync(["bash", "-c", `cat out.json > read.json & timeout 10 "${process.execPath}" "${MAIN}" emit cloudbuild -o out.json; status=$?; wait; exit $status`], { cwd });
     expect(result.exitCode).toBe(0);
-    expect(JSON.parse(readFileSync(join(cwd, "read.json"), "utf8")).steps).toHaveLength(8); // a step per image of the embedded matrix
+    expect(JSON.parse(readFileSync(join(cwd, "read.json"), "utf8")).steps).toHaveLength(9); // the resolve step, and a step per image of the embedded matrix
     expect(statSync(join(cwd, "out.json")).isFIFO()).toBe(true);
   });
 });
@@ -267,7 +267,7 @@ describe("where Cloud Build's configs go", () => {
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
     const onStdout = run(["emit", "cloudbuild"], cwd);
     expect(onStdout.code).toBe(0);
-    expect(JSON.parse(onStdout.stdout).steps).toHaveLength(8); // a step per image of the embedded matrix
+    expect(JSON.parse(onStdout.stdout).steps).toHaveLength(9); // the resolve step, and a step per image of the embedded matrix
     expect(run(["emit", "cloudbuild", "-o", "one.json"], cwd).code).toBe(0);
     expect(readFileSync(join(cwd, "one.json"), "utf8")).toBe(onStdout.stdout);
     expect(run(["emit", "cloudbuild", "-o", "ci/"], cwd).code).toBe(0);

@@ -104,7 +104,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ["--ref <ref>", "the git ref the run is on (refs/heads/BRANCH): only a [publish] branch publishes, never a pull request or a tag"],
       ["--retries <n>", "ask a registry that did not answer (5xx, rate limit, network) again this many times, after 1, 2, 4, ... s (default 4)"],
       ["--insecure-registry <host>", "ask this registry over plain http (loopback hosts always are; repeatable)", { type: [String] }],
-      ["--format <format>", "json (default), make (one line of make assignments: inputs/ID=HEX, present/ID=1) or github (inputs= and present= lines for $GITHUB_OUTPUT)"],
+      ["--format <format>", "json (default), make (one line of make assignments: inputs/ID=HEX, present/ID=1) github (inputs=, present= and publish= lines for $GITHUB_OUTPUT) or lines (ID HEX per line, for a shell)"],
     ],
     examples: ["caliban-images resolve", "caliban-images resolve --registry ghcr.io/acme/images --format json"],
   },

@@ -278,12 +278,13 @@ describe("each consumer's limits, checked before anything is written", () => {
     writeMatrix(join(cwd, "matrix.toml"), `repository = "r.io/x"\n[axes.v]\nbig = { BIG = "${"x".repeat(6_000)}" }\nsmall = { BIG = "x" }\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n`);
     const script = runCli(["emit", "cloudbuild", "--option", "max-arg-length=5000"], cwd);
     expect(script.code).toBe(2);
-    expect(script.stderr).toContain("error: emit cloudbuild: image x-big: its step's script is 6");
+    expect(script.stderr).toMatch(/error: emit cloudbuild: image x-big: its step's script is [67][0-9]{3} characters, more than the 5000/);
     expect(script.stderr).not.toContain("x-small");
     const plain = runCli(["emit", "cloudbuild", "--option", "max-arg-length=5000", "--option", "content-tags=false"], cwd);
     expect(plain.code).toBe(2);
     expect(plain.stderr).toContain("error: emit cloudbuild: image x-big, build arg BIG: the step arg is 6004 characters");
-    expect(runCli(["emit", "cloudbuild", "--option", "max-arg-length=7000"], cwd).code).toBe(0);
+    // The script holds the prelude that reads the digests (about 1 KB) beside the 6,000-character value.
+    expect(runCli(["emit", "cloudbuild", "--option", "max-arg-length=8000"], cwd).code).toBe(0);
   });
 });
 

@@ -84,7 +84,7 @@ describe("each CI file passes its consumer's check and reads back to the plan", 
     const files = readdirSync(join(root, "cloudbuild")).filter((file) => file.endsWith(".json")).sort();
     expect(files).toEqual(["cloudbuild.json", "trigger-pull-request.json", "trigger-push.json"]);
     for (const verdict of loadWithCloudBuild(files.map((file) => join(root, "cloudbuild", file)))) expect(verdict).toEqual({ path: verdict.path, ok: true });
-    expect(cloudbuildView([read("cloudbuild/cloudbuild.json")]).images).toEqual(planView(graph).images);
+    expect(cloudbuildView([read("cloudbuild/cloudbuild.json")], [], {}, graph).images).toEqual(planView(graph).images);
   });
 
   test.skipIf(!hasMake)("make: make -j2 push runs the plan's builds, each after its base", () => {

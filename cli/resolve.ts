@@ -19,7 +19,7 @@ import { loadGraph, optionalString, stringList, type Options } from "./load-grap
 import { Registry } from "./registry.ts";
 import type { Io } from "./terminal.ts";
 
-export const RESOLVE_FORMATS = ["json", "make", "github"] as const;
+export const RESOLVE_FORMATS = ["json", "make", "github", "lines"] as const;
 
 /** Registry questions at once: a pipeline asks one per image, and registries limit rates. */
 const CONCURRENT_REQUESTS = 8;
@@ -55,7 +55,8 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
   if (decision !== undefined) io.stderr(`${decision.publishes ? "publishing" : "not publishing"}: ${decision.why}\n`);
   const present = repository === undefined ? undefined : await presentImages(graph, repository, new Registry({ insecure: stringList(options.insecureRegistry), retryDelays: backoff(retries) }));
   if (present !== undefined) io.stderr(`${present.size} of ${graph.images.length} images are in ${repository} by their inputs digest; ${graph.images.length - present.size} to build\n`);
-  io.stdout(format === "make" ? makeWords(graph, present) : format === "github" ? githubOutputs(graph, present, decision?.publishes) : jsonText(graph, repository, present, decision?.publishes));
+  const text = { make: () => makeWords(graph, present), github: () => githubOutputs(graph, present, decision?.publishes), lines: () => digestLines(graph, present), json: () => jsonText(graph, repository, present, decision?.publishes) };
+  io.stdout(text[format as keyof typeof text]());
   return 0;
 }
 
@@ -77,6 +78,11 @@ export function githubOutputs(graph: BuildGraph, present: ReadonlySet<string> | 
   if (present !== undefined) lines.push(`present=${JSON.stringify(graph.images.filter((image) => present.has(image.id)).map((image) => image.id))}`);
   if (publishes !== undefined) lines.push(`publish=${publishes}`);
   return `${lines.join("\n")}\n`;
+}
+
+/** A line per image, for a shell to read (Cloud Build's steps): `ID HEX`, and ` present` when the registry has it. */
+export function digestLines(graph: BuildGraph, present: ReadonlySet<string> | undefined): string {
+  return graph.images.map((image) => `${image.id} ${hex(image)}${present?.has(image.id) ? " present" : ""}\n`).join("");
 }
 
 function jsonText(graph: BuildGraph, repository: string | undefined, present: ReadonlySet<string> | undefined, publishes: boolean | undefined): string {

@@ -53,8 +53,8 @@ describe("Cloud Build", () => {
     // The fixture with [publish], whose triggers say whether a build pushes.
     const { loaded, graph } = await planText(`${readFileSync(join(REPO_ROOT, "fixtures/build-settings/matrix.toml"), "utf8")}\n[publish]\n`);
     const configs = emitLoaded(builtin("cloudbuild"), loaded, graph, ["triggers=false"]).filter((file) => file.path.endsWith(".json"));
-    expect(cloudbuildView(configs.map(emittedText)).calls.some((call) => call[0] === "buildx" && call.includes("--push"))).toBe(true);
-    const view = cloudbuildView(configs.map(emittedText), [], { _PUSH: "false" });
+    expect(cloudbuildView(configs.map(emittedText), [], {}, graph).calls.some((call) => call[0] === "buildx" && call.includes("--push"))).toBe(true);
+    const view = cloudbuildView(configs.map(emittedText), [], { _PUSH: "false" }, graph);
     expect(view.calls.filter((call) => call[0] === "push" || call.includes("--push"))).toEqual([]);
     expect(view.calls.filter((call) => call[0] === "build").length).toBe(graph.images.length);
   });

@@ -10,6 +10,7 @@
 
 import { cacheReference, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { attestSpecs, cacheSpecs } from "./build-settings.ts";
+import { CONTENT_WORD, digestPrelude } from "./cloudbuild-resolve.ts";
 
 export const BUILDX_STEP = "buildx";
 const BUILDER = "caliban-images";
@@ -38,8 +39,9 @@ export function buildxScript(
   word: (text: string) => string,
   settings: string,
   args: string,
+  base: ImageNode | undefined,
 ): string {
-  const content = image.contentReference;
+  const content = CONTENT_WORD;
   const aliases = image.aliases.map((alias) => `${image.repository}:${alias}`);
   const tags = `-t ${image.reference}${contentTags ? ` -t ${content}` : ""}${settings}`;
   const source = `-f ${word(image.dockerfile)}${args} ${word(image.context)}`;
@@ -59,14 +61,13 @@ export function buildxScript(
   if (!contentTags) return ["set -euo pipefail", ...build(0), ""].join("\n");
   // The registry has it: its tags (every platform's manifest) are pointed at it.
   const retag = [`docker buildx imagetools create ${[image.reference, ...aliases].map((reference) => `--tag ${reference}`).join(" ")} ${content}`];
-  return [
-    "set -euo pipefail",
-    `if docker manifest inspect ${content} > /dev/null 2>&1; then`,
+  return `${digestPrelude(image, base)}${[
+    `if registry_has ${content}; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
     ...(gated ? ['  if [ "$_PUSH" = true ]; then', ...indent(retag, 2), "  fi"] : indent(retag, 1)),
     "else",
     ...build(1),
     "fi",
     "",
-  ].join("\n");
+  ].join("\n")}`;
 }

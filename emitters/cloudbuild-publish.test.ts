@@ -50,10 +50,10 @@ describe("trigger configs", () => {
       const { files, graph } = await emitted(PUBLISH, options);
       const config = files["cloudbuild.json"]!;
       expect(JSON.parse(config).substitutions).toEqual({ _PUSH: "true" });
-      const pulled = cloudbuildView([config], [], { _PUSH: "false" });
+      const pulled = cloudbuildView([config], [], { _PUSH: "false" }, graph);
       expect(pulled.images).toHaveLength(graph.images.length);
       expect(pulled.calls.filter((call) => call[0] === "push")).toEqual([]);
-      const pushed = cloudbuildView([config], [], { _PUSH: "true" });
+      const pushed = cloudbuildView([config], [], { _PUSH: "true" }, graph);
       const expected = graph.images.flatMap((image) => (options.length === 0 ? [image.reference, image.contentReference] : [image.reference]));
       expect(pushed.calls.filter((call) => call[0] === "push").map((call) => call[1]).sort()).toEqual(expected.sort());
     }
@@ -112,9 +112,10 @@ test.skipIf(!hasCloudBuildLoader)("a registry outside Google: a login step first
   expect(config.availableSecrets).toEqual({ secretManager: [{ versionName: secret, env: "REGISTRY_PASSWORD" }] });
   const login = config.steps[0];
   expect(login).toMatchObject({ id: "login", secretEnv: ["REGISTRY_PASSWORD"], waitFor: ["-"] });
-  for (const step of config.steps.slice(1)) expect(step.waitFor[0] === "login" || graph.images.some((image) => image.reference === step.waitFor[0])).toBe(true);
+  // Every image waits for the login (with the resolve step), or for its base, which did.
+  for (const step of config.steps.slice(1).filter((s: { id: string }) => s.id !== "resolve")) expect(step.waitFor.includes("login") || graph.images.some((image) => image.reference === step.waitFor[0])).toBe(true);
   // Run as Cloud Build runs it: the secret in the step's environment, the password on docker's stdin, never on its command line.
-  const view = cloudbuildView([emittedText(file!)], [], {});
+  const view = cloudbuildView([emittedText(file!)], [], {}, graph);
   expect(view.calls[0]).toEqual(["login", "--username", "ci-bot", "--password-stdin", "registry.example.com:5000"]);
   expect(view.images).toHaveLength(graph.images.length);
   const path = join(mkdtempSync(join(tmpdir(), "login-")), "cloudbuild.json");

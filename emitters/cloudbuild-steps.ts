@@ -1,7 +1,8 @@
 // The text of Cloud Build steps: a step arg holds text literally once its '$' is doubled
 // (Cloud Build substitutes $NAME), and a content-tags step is a bash script of shell words.
 
-import { withBaseContent, type ImageNode } from "../core/graph.ts";
+import type { ImageNode } from "../core/graph.ts";
+import { BASE_WORD, CONTENT_WORD, digestPrelude } from "./cloudbuild-resolve.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 
 /** A step arg holding `text` literally: Cloud Build substitutes $NAME and ${NAME} in args, and reads "$$" as '$'. */
@@ -18,12 +19,16 @@ export function scriptWord(text: string): string {
   return stepArg(shellWord(text));
 }
 
-/** The --build-arg words of a step's script; with content tags, a base is named by its content reference. */
+/**
+ * The --build-arg words of a step's script; with content tags, a base is named by its
+ * content reference: the `base` variable the step's prelude set from this build's tree.
+ */
 export function argWords(image: ImageNode, base: ImageNode | undefined, contentTags: boolean): string {
   return image.args
     .map((arg) => {
-      const value = base === undefined || !contentTags ? arg.value : withBaseContent(arg.value, base);
-      return ` --build-arg ${scriptWord(`${arg.name}=${value}`)}`;
+      const text = `${arg.name}=${arg.value}`;
+      if (base === undefined || !contentTags || !text.includes(base.reference)) return ` --build-arg ${scriptWord(text)}`;
+      return ` --build-arg ${text.split(base.reference).map((part) => (part === "" ? "" : scriptWord(part))).join(BASE_WORD)}`;
     })
     .join("");
 }
@@ -38,7 +43,7 @@ export function settingWords(image: ImageNode): string {
 }
 
 export function stepScript(image: ImageNode, base: ImageNode | undefined, gated: boolean): string {
-  const content = image.contentReference;
+  const content = CONTENT_WORD;
   const word = scriptWord;
   const args = [argWords(image, base, true)];
   // References need no quoting (core/graph.ts).
@@ -48,9 +53,8 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
   // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
   const settings = settingWords(image);
   const when = (lines: string[]) => (gated ? ['  if [ "$_PUSH" = true ]; then', ...lines.map((line) => `  ${line}`), "  fi"] : lines);
-  return [
-    "set -euo pipefail",
-    `if docker manifest inspect ${content} > /dev/null 2>&1; then`,
+  return `${digestPrelude(image, base)}${[
+    `if registry_has ${content}; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
     ...when(retag),
     "else",
@@ -60,7 +64,7 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
     ...when(publish),
     "fi",
     "",
-  ].join("\n");
+  ].join("\n")}`;
 }
 
 /**

@@ -11,7 +11,9 @@
 import { distinctArgs, imagesById, type BuildGraph } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { imageReferenceProblem, registryHost } from "../core/names.ts";
-import type { EmittedFile, Emitter } from "./contract.ts";
+import type { EmitContext, EmittedFile, Emitter } from "./contract.ts";
+import { RESOLVE_STEP, resolveStep } from "./cloudbuild-resolve.ts";
+import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
 import { triggerFiles } from "./cloudbuild-triggers.ts";
 import { needsBuildx } from "./build-settings.ts";
@@ -20,7 +22,7 @@ import { argWords, buildSettingArgs, scriptWord, settingWords, stepArg, stepScri
 import { shellWord } from "./quoting.ts";
 import { writtenText } from "./text.ts";
 
-export interface CloudBuildOptions extends Record<string, string | number | boolean> {
+export interface CloudBuildOptions extends Record<string, string | number | boolean>, InstallOptions {
   timeout: string;
   "content-tags": boolean;
   builder: string;
@@ -131,6 +133,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
       description: "with login-secret: the registry user",
       check: (value) => (/^[A-Za-z0-9._@+-]*$/.test(String(value)) ? undefined : `"${value}" is not a registry user name (letters, digits and . _ @ + -)`),
     },
+    ...INSTALL_OPTIONS,
     triggers: { type: "boolean", default: true, description: "with [publish], also write build triggers into the -o folder (false: the configs only)" },
     "trigger-name": {
       type: "string",
@@ -149,8 +152,10 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     checkArgLengths(graph, options["max-arg-length"], options["content-tags"]);
     const { images } = graph;
     // With content tags an image is one step (look up, then build and push, or retag); else a build step and a push step.
-    // Each config logs in first when a login is set: one step fewer for images.
-    const room = options["max-steps"] - (options["login-secret"] ? 1 : 0);
+    // Each config's setup steps count too: the login, the resolve step (content tags) and buildx's builder.
+    const setupSteps = (options["login-secret"] ? 1 : 0) + (options["content-tags"] ? 1 : 0) + (images.some((image) => needsBuildx(graph, image)) ? 1 : 0);
+    const room = options["max-steps"] - setupSteps;
+    if (room < 1) throw new CalibanError({ code: "EMITTER", message: `emit cloudbuild: max-steps ${options["max-steps"]} leaves no room for an image beside the ${setupSteps} setup steps of each config`, hint: `raise max-steps to at least ${setupSteps + 1}` });
     // Plain steps per image: build and push, and a test step between them when a family has a test.
     // An alias is pushed by a step of its own.
     const plainSteps = (graph.images.some((image) => image.test !== null) ? 3 : 2) + Math.max(0, ...graph.images.map((image) => image.aliases.length));
@@ -160,7 +165,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     const indexById = new Map(images.map((image, i) => [image.id, i]));
     const files: EmittedFile[] = starts.map((start, i) => ({
       path: names[i]!,
-      contents: writtenText((out) => out.line(JSON.stringify(config(graph, start, Math.min(start + perConfig, images.length), indexById, options), null, "  "))),
+      contents: writtenText((out) => out.line(JSON.stringify(config(graph, start, Math.min(start + perConfig, images.length), indexById, options, context, names[i]!), null, "  "))),
     }));
     // With one config, submit.sh is written only into a directory: a pipeline that runs it never
     // submits configs left from a larger graph, and needs no change when its graph grows.
@@ -182,26 +187,28 @@ function numberedNames(output: string, count: number): string[] {
  * their bases). A base built by an earlier config was pushed by it: docker build pulls
  * it, so there is nothing to wait for.
  */
-function config(graph: BuildGraph, start: number, end: number, indexById: ReadonlyMap<string, number>, options: CloudBuildOptions) {
+function config(graph: BuildGraph, start: number, end: number, indexById: ReadonlyMap<string, number>, options: CloudBuildOptions, context: EmitContext, name: string) {
   const steps = [];
   // One setup step makes buildx's builder, when an image of this config needs it.
   const buildx = graph.images.slice(start, end).some((image) => needsBuildx(graph, image));
+  const contentTags = options["content-tags"];
+  // What an image with no base in this config waits for: every setup step.
+  const setup = [...(options["login-secret"] ? [LOGIN_STEP] : []), ...(contentTags ? [RESOLVE_STEP] : []), ...(buildx ? [BUILDX_STEP] : [])];
   for (let i = start; i < end; i++) {
     const image = graph.images[i]!;
     const base = image.from === null ? undefined : indexById.get(image.from)!;
     const baseImage = base === undefined ? undefined : graph.images[base]!;
     // A plain step waits for its base's test, when the base has one: nothing builds on an image that failed it.
     const baseStep = baseImage === undefined ? undefined : !options["content-tags"] && baseImage.test !== null ? `${baseImage.reference}-test` : baseImage.reference;
-    const first = buildx ? BUILDX_STEP : options["login-secret"] ? LOGIN_STEP : "-";
-    const waitFor = base !== undefined && base >= start ? baseStep! : first;
+    const waitFor = base !== undefined && base >= start ? [baseStep!] : setup.length > 0 ? setup : ["-"];
     if (needsBuildx(graph, image)) {
-      const script = buildxScript(graph, image, options["content-tags"], graph.publish.declared, scriptWord, settingWords(image), argWords(image, baseImage, options["content-tags"]));
-      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] });
+      const script = buildxScript(graph, image, options["content-tags"], graph.publish.declared, scriptWord, settingWords(image), argWords(image, baseImage, options["content-tags"]), baseImage);
+      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor });
       continue;
     }
     if (options["content-tags"]) {
       const script = stepScript(image, base === undefined ? undefined : graph.images[base]!, graph.publish.declared);
-      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] });
+      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor });
       continue;
     }
     // A reference holds no '$' (core/graph.ts): it is written as it is.
@@ -212,7 +219,7 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
     const push = graph.publish.declared
       ? { entrypoint: "bash", args: ["-c", `if [ "$_PUSH" = true ]; then docker push ${image.reference}; fi`] }
       : { args: ["push", image.reference] };
-    steps.push({ id: image.reference, name: options.builder, args, waitFor: [waitFor] });
+    steps.push({ id: image.reference, name: options.builder, args, waitFor });
     // The family's smoke test, in the built image: a failure stops the build before this image is pushed.
     if (image.test !== null) steps.push({ id: `${image.reference}-test`, name: options.builder, args: ["run", "--rm", image.reference, "sh", "-c", stepArg(image.test)], waitFor: [image.reference] });
     steps.push({ id: `${image.reference}-push`, name: options.builder, ...push, waitFor: [image.test === null ? image.reference : `${image.reference}-test`] });
@@ -225,6 +232,7 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
     }
   }
   if (buildx) steps.unshift(buildxSetupStep(graph, options.builder, options["login-secret"] ? LOGIN_STEP : "-"));
+  if (contentTags) steps.unshift(resolveStep(options, context, name, "-"));
   if (options["login-secret"]) steps.unshift(loginStep(graph.repository, options));
   return {
     steps,
@@ -274,7 +282,8 @@ function checkArgLengths(graph: BuildGraph, limit: number, contentTags: boolean)
     // 4 in a shell word, and '$' doubles): nearly every graph is far below the limit.
     let most = 0;
     for (const image of graph.images) {
-      let bound = 512 + 8 * image.reference.length + 4 * image.contentReference.length + 8 * (image.dockerfile.length + image.context.length);
+      // 2048: the prelude that reads the digests and asks the registry (cloudbuild-resolve.ts).
+      let bound = 2048 + 8 * image.reference.length + 4 * image.contentReference.length + 8 * (image.dockerfile.length + image.context.length);
       for (let a = 0; a < image.args.length; a++) bound += 16 + 8 * (image.args[a]!.name.length + image.args[a]!.value.length + image.contentReference.length);
       if (bound > most) most = bound;
     }

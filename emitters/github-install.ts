@@ -17,7 +17,7 @@ export const INSTALL_OPTIONS = {
   "install-command": {
     type: "string",
     default: "",
-    description: "the shell command that puts caliban-images on the PATH of a job that runs it (the lock job); default: the pinned release below, checksum-verified",
+    description: "the shell command that puts caliban-images on the PATH of a job or step that runs it (the resolve job or step, the lock job); default: the pinned release below, checksum-verified",
     check: noExpressionProblem,
   },
   "caliban-images-version": {
@@ -50,27 +50,36 @@ export interface InstallOptions {
 /** The step, as the lines of a job's `steps:` list (indented by the caller). */
 export function installStep(options: InstallOptions): string[] {
   if (options["install-command"].trim() !== "") return ["- name: Install caliban-images", `  run: ${yamlScalar(options["install-command"])}`];
-  const base = `${options["release-url"].replace(/\/+$/, "")}/v${options["caliban-images-version"]}`;
-  const pin = options["release-sha256sums"];
   return [
     `- name: Install caliban-images ${options["caliban-images-version"]}`,
     "  run: |",
-    ...[
-      `base=${shellWord(base)}`,
-      'case "$(uname -s)-$(uname -m)" in',
-      "  Linux-x86_64) binary=caliban-images-linux-x64 ;;",
-      "  Linux-aarch64 | Linux-arm64) binary=caliban-images-linux-arm64 ;;",
-      '  *) echo "::error::caliban-images has no release binary for $(uname -s) $(uname -m)"; exit 1 ;;',
-      "esac",
-      'mkdir -p "$RUNNER_TEMP/caliban-images"',
-      'cd "$RUNNER_TEMP/caliban-images"',
-      'curl -fsSL --retry 3 -o SHA256SUMS "$base/SHA256SUMS"',
-      ...(pin === "" ? [] : [`echo ${shellWord(`${pin}  SHA256SUMS`)} | sha256sum --check --strict`]),
-      'curl -fsSL --retry 3 -o "$binary" "$base/$binary"',
-      'grep -E "^[0-9a-f]{64}  $binary\\$" SHA256SUMS | sha256sum --check --strict',
-      'chmod +x "$binary"',
-      'mv "$binary" caliban-images',
-      'echo "$RUNNER_TEMP/caliban-images" >> "$GITHUB_PATH"',
-    ].map((line) => `    ${line}`),
+    ...[...installScript(options, '"$RUNNER_TEMP/caliban-images"'), 'echo "$RUNNER_TEMP/caliban-images" >> "$GITHUB_PATH"'].map((line) => `    ${line}`),
+  ];
+}
+
+/**
+ * Bash lines that download the pinned release's binary for this machine into `directory`
+ * (a shell word) as `caliban-images`, each file checked with sha256sum: the runner's
+ * binary against SHA256SUMS, SHA256SUMS against the pin when one is given. Every CI that
+ * runs caliban-images installs it so (GitHub's jobs, Cloud Build's resolve step).
+ */
+export function installScript(options: InstallOptions, directory: string): string[] {
+  const base = `${options["release-url"].replace(/\/+$/, "")}/v${options["caliban-images-version"]}`;
+  const pin = options["release-sha256sums"];
+  return [
+    `base=${shellWord(base)}`,
+    'case "$(uname -s)-$(uname -m)" in',
+    "  Linux-x86_64) binary=caliban-images-linux-x64 ;;",
+    "  Linux-aarch64 | Linux-arm64) binary=caliban-images-linux-arm64 ;;",
+    '  *) echo "::error::caliban-images has no release binary for $(uname -s) $(uname -m)"; exit 1 ;;',
+    "esac",
+    `mkdir -p ${directory}`,
+    `cd ${directory}`,
+    'curl -fsSL --retry 3 -o SHA256SUMS "$base/SHA256SUMS"',
+    ...(pin === "" ? [] : [`echo ${shellWord(`${pin}  SHA256SUMS`)} | sha256sum --check --strict`]),
+    'curl -fsSL --retry 3 -o "$binary" "$base/$binary"',
+    'grep -E "^[0-9a-f]{64}  $binary\\$" SHA256SUMS | sha256sum --check --strict',
+    'chmod +x "$binary"',
+    'mv "$binary" caliban-images',
   ];
 }

@@ -4,13 +4,14 @@
 // builds the same chain through make in scripts/e2e.)
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { digestLines } from "../cli/resolve.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
-import { builtin } from "../fixtures/test-helpers.ts";
+import { builtin, planText } from "../fixtures/test-helpers.ts";
 import { cloudbuildView, jobEnv, makeView, needsResolve, resolveOutputs, REVISION, runScripts } from "../scripts/validators/readback.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "../scripts/validators/github-expressions.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
@@ -27,21 +28,74 @@ describe("Cloud Build: each step asks the registry first", () => {
   const configs = emitted("cloudbuild").filter((file) => file.path.endsWith(".json")).map(emittedText);
 
   test("an empty registry: every image built FROM its base's content reference, pushed under both references", () => {
-    const view = cloudbuildView(configs, []);
+    const view = cloudbuildView(configs, [], {}, graph);
     expect(view.images.map((image) => image.reference).sort()).toEqual(graph.images.map((image) => image.reference).sort());
     const pushes = view.calls.filter((call) => call[0] === "push").map((call) => call[1]);
     expect(pushes.sort()).toEqual(graph.images.flatMap((image) => [image.reference, image.contentReference]).sort());
   });
 
   test("a registry holding some: only the others are built; the rest are pulled by digest and their tags pushed", () => {
-    const view = cloudbuildView(configs, pushedBefore.map((image) => image.contentReference));
+    const view = cloudbuildView(configs, pushedBefore.map((image) => image.contentReference), {}, graph);
     expect(view.images.map((image) => image.reference).sort()).toEqual(missing.map((image) => image.reference).sort());
     for (const image of pushedBefore) {
       expect(view.calls).toContainEqual(["pull", image.contentReference]);
       expect(view.calls).toContainEqual(["tag", image.contentReference, image.reference]);
       expect(view.calls).toContainEqual(["push", image.reference]);
     }
-    expect(cloudbuildView(configs, all).images).toEqual([]);
+    expect(cloudbuildView(configs, all, {}, graph).images).toEqual([]);
+  });
+});
+
+describe("Cloud Build: digests from the build's tree, and a registry that cannot answer", () => {
+  const config = JSON.parse(emittedText(emitted("cloudbuild")[0]!)) as { steps: { id: string; args: string[]; waitFor: string[] }[] };
+  const image = graph.images[0]!;
+  const step = config.steps.find((s) => s.id === image.reference)!;
+  /** The step's script run by bash as Cloud Build runs it ($$ is $), with the digests the resolve step left and a docker that answers as given. */
+  const runStep = (resolved: string, manifest: string) => {
+    const home = mkdtempSync(join(tmpdir(), "builder-home-"));
+    mkdirSync(join(home, ".caliban-images"));
+    writeFileSync(join(home, ".caliban-images", "resolved"), resolved);
+    const log = join(home, "docker.log");
+    const docker = `docker() { echo "$*" >> ${JSON.stringify(log)}; if [ "$1 $2" = "manifest inspect" ]; then ${manifest}; fi; }; sleep() { :; }; export -f docker sleep\n`;
+    const run = Bun.spawnSync(["bash", "-c", `${docker}bash -c "$SCRIPT"`], { env: { ...process.env, HOME: home, SCRIPT: step.args[1]!.replaceAll("$$", "$") } });
+    writeFileSync(log, "", { flag: "a" });
+    return { exit: run.exitCode, stderr: run.stderr.toString(), calls: readFileSync(log, "utf8").split("\n").filter(Boolean) };
+  };
+
+  test("the step builds under the content reference the resolve step read from the tree, not one written in the config", () => {
+    expect(/inputs-[0-9a-f]{64}/.test(JSON.stringify(config))).toBe(false);
+    const other = "f".repeat(64);
+    const ran = runStep(`${image.id} ${other}\n`, 'echo "no such manifest: $3" >&2; return 1');
+    expect(ran.exit).toBe(0);
+    expect(ran.calls[0]).toBe(`manifest inspect ${image.repository}:inputs-${other}`);
+    expect(ran.calls.some((call) => call.startsWith("build ") && call.includes(`-t ${image.repository}:inputs-${other}`))).toBe(true);
+  });
+
+  test("a registry that cannot answer is asked again, then the step fails with exit 4: nothing built, nothing pushed", () => {
+    const ran = runStep(digestLines(graph, undefined), 'echo "Get https://r/v2/: dial tcp: connection refused" >&2; return 1');
+    expect(ran.exit).toBe(4);
+    expect(ran.calls.filter((call) => call.startsWith("manifest inspect"))).toHaveLength(4);
+    expect(ran.calls.filter((call) => !call.startsWith("manifest inspect"))).toEqual([]);
+    expect(ran.stderr).toContain("connection refused");
+    expect(ran.stderr).toContain(`error: the registry did not answer for ${image.contentReference}: nothing was built or pushed`);
+  });
+
+  test("no digest from the resolve step: the step fails, builds nothing", () => {
+    const ran = runStep("", "return 1");
+    expect(ran.exit).not.toBe(0);
+    expect(ran.calls).toEqual([]);
+    expect(ran.stderr).toContain(`no digest for ${image.id}`);
+  });
+
+  test("a config never counts more than 300 steps, its setup steps included (login, resolve, buildx's builder)", async () => {
+    const big = await planText(`repository = "r.io/x"\n[axes.v]\n${Array.from({ length: 600 }, (_, i) => `v${i} = {}`).join("\n")}\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\nplatforms = ["linux/amd64", "linux/arm64"]\n`);
+    const files = emitLoaded(builtin("cloudbuild"), big.loaded, big.graph, ["login-secret=projects/p/secrets/s/versions/1", "login-user=u"]).filter((file) => file.path.endsWith(".json"));
+    const configs = files.map((file) => JSON.parse(emittedText(file)) as { steps: { id: string }[] });
+    for (const each of configs) {
+      expect(each.steps.length).toBeLessThanOrEqual(300);
+      expect(each.steps.slice(0, 3).map((s) => s.id)).toEqual(["login", "resolve", "buildx"]);
+    }
+    expect(configs.reduce((sum, each) => sum + each.steps.length - 3, 0)).toBe(600);
   });
 });
 

@@ -4,6 +4,9 @@
 // it, and through the Cloud Build and GitHub scripts as bash runs them.
 
 import { describe, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { digestLines } from "../cli/resolve.ts";
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
@@ -55,7 +58,10 @@ test("Cloud Build: the failing image's step fails before any push; its child's s
   const config = JSON.parse(emittedText(emitLoaded(builtin("cloudbuild"), loaded, graph)[0]!));
   const step = config.steps.find((s: { id: string }) => s.id === failing.reference);
   const docker = recordingDocker([], [failing.contentReference]);
-  const run = Bun.spawnSync(["bash", "-c", step.args[1].replaceAll("$$", "$")], { cwd: docker.directory, env: { ...process.env, PATH: `${docker.directory}:${process.env.PATH}` } });
+  // The digests the config's resolve step leaves in $HOME, as `caliban-images resolve --format lines` writes them.
+  mkdirSync(join(docker.directory, ".caliban-images"));
+  writeFileSync(join(docker.directory, ".caliban-images", "resolved"), digestLines(graph, undefined));
+  const run = Bun.spawnSync(["bash", "-c", step.args[1].replaceAll("$$", "$")], { cwd: docker.directory, env: { ...process.env, HOME: docker.directory, PATH: `${docker.directory}:${process.env.PATH}` } });
   expect(run.exitCode).not.toBe(0);
   const calls = docker.calls();
   expect(calls.some((call) => call[0] === "run")).toBe(true);

@@ -35,7 +35,7 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
   const [cloudbuildFile] = emitLoaded(emitter("cloudbuild"), loaded, graph);
   const cloudbuild = emittedText(cloudbuildFile!);
   if (graph.images.length <= 150) expect(cloudbuildFile!.path).toBe(model.emit.cloudbuild.output);
-  const cloudbuildRead = cloudbuildView([cloudbuild]);
+  const cloudbuildRead = cloudbuildView([cloudbuild], [], {}, graph);
   expect(cloudbuildRead.images).toEqual(plan.images);
   expect(cloudbuildRead.bases).toEqual(plan.bases);
 

@@ -3,14 +3,14 @@
 // Tests compare these views with the plan, so that all four outputs provably build
 // the same images in the same order.
 
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { imagesById, withBaseContent, type BuildGraph, type ImageNode } from "../../core/graph.ts";
 import { attestSpecs, cacheSpecs, platformCacheSpecs, type CacheKind } from "../../emitters/build-settings.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "./github-expressions.ts";
-import { githubOutputs } from "../../cli/resolve.ts";
+import { digestLines, githubOutputs } from "../../cli/resolve.ts";
 
 export interface ImageView {
   readonly reference: string;
@@ -105,8 +105,14 @@ export function settingsView(settings: ImageSettings): ImageSettings {
  * Within a config an image waits for its base's step; across configs it builds FROM an
  * image an earlier config pushed (docker pulls it), named by one of its build args.
  */
-export function cloudbuildView(texts: readonly string[], existing: readonly string[] = [], substitutions: Readonly<Record<string, string>> = {}): OutputView & { readonly calls: readonly string[][] } {
+export function cloudbuildView(texts: readonly string[], existing: readonly string[] = [], substitutions: Readonly<Record<string, string>> = {}, graph?: BuildGraph): OutputView & { readonly calls: readonly string[][] } {
   const images: ImageView[] = [];
+  // The resolve step's file, as `caliban-images resolve --format lines` writes it for the graph, in the $HOME every step shares.
+  const home = mkdtempSync(join(tmpdir(), "builder-home-"));
+  if (graph !== undefined) {
+    mkdirSync(join(home, ".caliban-images"));
+    writeFileSync(join(home, ".caliban-images", "resolved"), digestLines(graph, undefined));
+  }
   const bases: Record<string, string[]> = {};
   const pushedEarlier = new Map<string, string>();
   const allCalls: string[][] = [];
@@ -120,10 +126,16 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
     const scripts = config.steps.map((step) => {
       const args = step.args.map((a) => substitute(a, values));
       if (step.entrypoint === undefined) return undefined;
+      // The resolve step installs caliban-images and runs it: its file is written above (the e2e tests run it for real).
+      if (step.id === "resolve") {
+        if (graph === undefined) throw new Error("cloudbuild: the configs read their digests from the resolve step: give the graph");
+        if (!args[1]!.includes("caliban-images resolve")) throw new Error("cloudbuild: the resolve step runs no caliban-images resolve");
+        return "true";
+      }
       if (step.entrypoint === "bash" && args[0] === "-c" && args.length === 2) return args[1]!;
       throw new Error(`cloudbuild: a step runs ${step.entrypoint} ${JSON.stringify(args)}`);
     });
-    const ran = runScripts(scripts.filter((script) => script !== undefined), existing);
+    const ran = runScripts(scripts.filter((script) => script !== undefined), existing, { HOME: home });
     let next = 0;
     config.steps.forEach((step, index) => {
       const calls = scripts[index] === undefined ? [step.args.map((a) => substitute(a, values))] : ran[next++]!;
@@ -138,7 +150,7 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
       images.push(image);
       // What it waits for among the images (a login step is no image).
       // A plain step may wait for its base's test step (`REF-test`), which follows the base's build.
-      const imageStep = (id: string) => config.steps.some((other) => other.id === id && other.args[0] === "build") || config.steps.some((other) => other.id === id && other.entrypoint === "bash" && other.id !== "login" && other.id !== "buildx");
+      const imageStep = (id: string) => config.steps.some((other) => other.id === id && other.args[0] === "build") || config.steps.some((other) => other.id === id && other.entrypoint === "bash" && other.id !== "login" && other.id !== "buildx" && other.id !== "resolve");
       const waited = step.waitFor
         .filter((w) => w !== "-")
         .map((w) => (imageStep(w) ? w : w.endsWith("-test") && imageStep(w.slice(0, -"-test".length)) ? w.slice(0, -"-test".length) : undefined))
@@ -179,7 +191,7 @@ export function runScripts(scripts: readonly string[], existing: readonly string
   const log = JSON.stringify(join(docker.directory, "docker.log"));
   const recorder =
     `docker() { local line; printf -v line '%s\\037' "$@"; printf '%s\\036' "$line" >> ${log}; ` +
-    `if [ "$1 $2" = "manifest inspect" ]; then [[ "$REGISTRY_HAS" == *$'\\n'"$3"$'\\n'* ]]; return; fi; }\nexport -f docker\n`;
+    `if [ "$1 $2" = "manifest inspect" ]; then [[ "$REGISTRY_HAS" == *$'\\n'"$3"$'\\n'* ]] && return; echo "no such manifest: $3" >&2; return 1; fi; }\nexport -f docker\n`;
   const driver = recorder + files.map((file) => `bash -c "$(cat ${JSON.stringify(file)})" || exit $?\ndocker --end-of-step\n`).join("");
   const registryHas = `\n${existing.map((reference) => `${reference}\n`).join("")}`;
   const run = Bun.spawnSync(["bash", "-c", driver], { cwd: docker.directory, env: { ...process.env, ...env, REGISTRY_HAS: registryHas, PATH: `${docker.directory}:${process.env.PATH}` } });
@@ -462,7 +474,7 @@ export function recordingDocker(existing: readonly string[] = [], failingTests: 
   writeFileSync(
     path,
     `#!/usr/bin/env bash\nline=$(printf '%s\\037' "$@")\nprintf '%s\\036' "$line" >> ${JSON.stringify(log)}\n` +
-      `if [ "$1 $2" = "manifest inspect" ]; then grep -qxF -- "$3" ${JSON.stringify(registry)}; exit; fi\n` +
+      `if [ "$1 $2" = "manifest inspect" ]; then grep -qxF -- "$3" ${JSON.stringify(registry)} && exit 0; echo "no such manifest: $3" >&2; exit 1; fi\n` +
       // `docker run --rm REF ...` (a smoke test) fails for the references in failingTests.
       `if [ "$1 $2" = "run --rm" ]; then ! grep -qxF -- "$3" ${JSON.stringify(failing)}; exit; fi\n`,
   );

@@ -1,0 +1,59 @@
+// Cloud Build with content tags decides from the tree it builds: each config's first
+// step installs the pinned caliban-images and runs `caliban-images resolve` in
+// /workspace (the build's source), which stops the build when the matrix no longer gives
+// the graph the config was emitted for, and leaves every image's inputs digest in a file
+// under $HOME (/builder/home, which every step of a build shares, and which no build
+// context sends). Each image's step reads its own digest and its base's from that file,
+// so an edited Dockerfile is built without emitting the configs again, and asks the
+// registry for its content tag with three answers: present, absent ("no such manifest"),
+// or no answer (anything else, asked again with backoff, then exit 4: nothing built).
+
+import type { ImageNode } from "../core/graph.ts";
+import type { EmitContext } from "./contract.ts";
+import { installScript, type InstallOptions } from "./github-install.ts";
+import { doubleDollars, shellWord } from "./quoting.ts";
+
+export const RESOLVE_STEP = "resolve";
+
+/** The file the resolve step writes, `ID HEX` a line; $HOME is /builder/home in every step of a build. */
+const RESOLVED = '"$HOME/.caliban-images/resolved"';
+
+/** A step's script as Cloud Build is given it: every '$' doubled, so that Cloud Build substitutes none of its shell's. */
+function stepText(lines: readonly string[]): string {
+  return doubleDollars([...lines, ""].join("\n"));
+}
+
+/** The resolve step of a config (`config`: its file name, for the message when it is stale). */
+export function resolveStep(options: InstallOptions & { builder: string }, context: EmitContext, config: string, waitFor: string) {
+  // Steps start in /workspace, the folder the matrix is in (paths in the matrix are relative to it).
+  const matrix = context.matrixFile.startsWith("<") ? "" : ` --matrix ${shellWord(context.matrixFile.slice(context.matrixFile.lastIndexOf("/") + 1))}`;
+  const install = options["install-command"].trim() !== "" ? [options["install-command"]] : ["(", ...installScript(options, '"$HOME/.caliban-images/bin"').map((line) => `  ${line}`), ")", 'export PATH="$HOME/.caliban-images/bin:$PATH"'];
+  const script = stepText([
+    "set -euo pipefail",
+    ...install,
+    `caliban-images resolve${matrix} --for ${shellWord(config)} --shape ${context.shape} --format lines > "$HOME/.caliban-images/resolved.new"`,
+    'mv "$HOME/.caliban-images/resolved.new" "$HOME/.caliban-images/resolved"',
+  ]);
+  return { id: RESOLVE_STEP, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] };
+}
+
+/**
+ * The lines an image's step starts with: `inputs_of ID` reads a digest the resolve step
+ * left, `registry_has REF` asks the registry (0 present, 1 absent, exit 4 when it cannot
+ * say), and `content` (and `base`, for an image built FROM another in this graph) are the
+ * content references as this build's tree gives them. Written for Cloud Build ('$' doubled).
+ */
+export function digestPrelude(image: ImageNode, base: ImageNode | undefined): string {
+  return stepText([
+    "set -euo pipefail",
+    `inputs_of() { local id hex rest; while read -r id hex rest; do if [ "$id" = "$1" ]; then echo "$hex"; return 0; fi; done < ${RESOLVED}; echo "error: no digest for $1: the resolve step did not run" >&2; exit 2; }`,
+    'registry_has() { local out attempt; for attempt in 1 2 3 4; do if out=$(docker manifest inspect "$1" 2>&1 >/dev/null); then return 0; fi; case "$out" in "no such manifest"*) return 1 ;; esac; echo "cannot ask the registry for $1 (try $attempt): $out" >&2; sleep $((attempt * attempt)); done; echo "error: the registry did not answer for $1: nothing was built or pushed" >&2; exit 4; }',
+    // References hold no character a shell reads (core/graph.ts).
+    `content=${image.repository}:inputs-$(inputs_of ${image.id})`,
+    ...(base === undefined ? [] : [`base=${base.repository}:inputs-$(inputs_of ${base.id})`]),
+  ]);
+}
+
+/** The words a step's script names the content references by, as the prelude set them ('$' doubled). */
+export const CONTENT_WORD = '"$$content"';
+export const BASE_WORD = '"$$base"';
