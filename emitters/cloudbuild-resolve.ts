@@ -9,11 +9,15 @@
 // or no answer (anything else, asked again with backoff, then exit 4: nothing built).
 
 import type { ImageNode } from "../core/graph.ts";
+import { registryHost } from "../core/names.ts";
 import type { EmitContext } from "./contract.ts";
 import { installScript, type InstallOptions } from "./github-install.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 
 export const RESOLVE_STEP = "resolve";
+
+/** A registry host on this machine: localhost, or an IPv4 loopback address, with any port. */
+const LOOPBACK = /^(?:localhost|127(?:\.[0-9]{1,3}){3})(?::[0-9]+)?$/;
 
 /** The file the resolve step writes, `ID HEX` a line; $HOME is /builder/home in every step of a build. */
 const RESOLVED = '"$HOME/.caliban-images/resolved"';
@@ -31,6 +35,7 @@ export function resolveStep(options: InstallOptions & { builder: string }, conte
   const script = stepText([
     "set -euo pipefail",
     ...install,
+    'mkdir -p "$HOME/.caliban-images"',
     `caliban-images resolve${matrix} --for ${shellWord(config)} --shape ${context.shape} --format lines > "$HOME/.caliban-images/resolved.new"`,
     'mv "$HOME/.caliban-images/resolved.new" "$HOME/.caliban-images/resolved"',
   ]);
@@ -44,10 +49,12 @@ export function resolveStep(options: InstallOptions & { builder: string }, conte
  * content references as this build's tree gives them. Written for Cloud Build ('$' doubled).
  */
 export function digestPrelude(image: ImageNode, base: ImageNode | undefined): string {
+  // A registry on loopback is plain http: docker's manifest client asks it only with --insecure (else it says "no such manifest").
+  const insecure = LOOPBACK.test(registryHost(image.repository)) ? " --insecure" : "";
   return stepText([
     "set -euo pipefail",
     `inputs_of() { local id hex rest; while read -r id hex rest; do if [ "$id" = "$1" ]; then echo "$hex"; return 0; fi; done < ${RESOLVED}; echo "error: no digest for $1: the resolve step did not run" >&2; exit 2; }`,
-    'registry_has() { local out attempt; for attempt in 1 2 3 4; do if out=$(docker manifest inspect "$1" 2>&1 >/dev/null); then return 0; fi; case "$out" in "no such manifest"*) return 1 ;; esac; echo "cannot ask the registry for $1 (try $attempt): $out" >&2; sleep $((attempt * attempt)); done; echo "error: the registry did not answer for $1: nothing was built or pushed" >&2; exit 4; }',
+    `registry_has() { local out attempt; for attempt in 1 2 3 4; do if out=$(docker manifest inspect${insecure} "$1" 2>&1 >/dev/null); then return 0; fi; case "$out" in "no such manifest"*) return 1 ;; esac; echo "cannot ask the registry for $1 (try $attempt): $out" >&2; sleep $((attempt * attempt)); done; echo "error: the registry did not answer for $1: nothing was built or pushed" >&2; exit 4; }`,
     // References hold no character a shell reads (core/graph.ts).
     `content=${image.repository}:inputs-$(inputs_of ${image.id})`,
     ...(base === undefined ? [] : [`base=${base.repository}:inputs-$(inputs_of ${base.id})`]),

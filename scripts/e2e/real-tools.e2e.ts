@@ -5,7 +5,7 @@
 // every image of the plan.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { builtin, CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
@@ -15,6 +15,7 @@ import { InputsDigester } from "../../core/inputs.ts";
 import { emitLoaded } from "../../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../../fixtures/golden.ts";
 import { bakeView, planView, REVISION } from "../validators/readback.ts";
+import { provesTheTree } from "./pipeline-runs.ts";
 import { emittedText } from "../../emitters/contract.ts";
 
 const DOCKER_CONFIG = process.env.DOCKER_CONFIG ?? join(REPO_ROOT, ".cache/e2e/docker-config");
@@ -151,7 +152,7 @@ describe("a real build: make + podman + a registry on 127.0.0.1", () => {
   // never emitted again while only files change. Every build and push is counted from the
   // engine's own calls; `affected --since` must name exactly the images that were built.
   test("podman: make push decides from the tree it runs in: an edit ships without a new Makefile, a stale one or a lost registry stops before anything is built", async () => {
-    await provesTheTree("podman", join(scratch, "tree-podman"), (port) => {
+    await provesTheTree("podman", Bun.which("podman")!, join(scratch, "tree-podman"), (port) => {
       // podman and skopeo push to a plain-http registry only when its registries.conf says so.
       const conf = join(scratch, `registries-${port}.conf`);
       writeFileSync(conf, `[[registry]]\nlocation = "127.0.0.1:${port}"\ninsecure = true\n`);
@@ -284,147 +285,4 @@ describe(".dockerignore: the files digested are the files podman sends", () => {
 async function loadFixturePlanned(directory: string) {
   const loaded = await loadMatrix(readFileSync(join(directory, "matrix.toml"), "utf8"), "matrix.toml");
   return planLoaded(loaded, { sources: new WorkingTree(directory) });
-}
-
-/** A docker-registry on a free loopback port, its storage in `root`: stopped and started again on the same port and storage. */
-async function loopbackRegistry(root: string): Promise<{ port: number; stop(): Promise<void>; start(): Promise<void> }> {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, "registry.yml"), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(root, "storage")}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
-  let process: ReturnType<typeof Bun.spawn> | undefined;
-  const registry = {
-    port,
-    async start() {
-      process = Bun.spawn(["docker-registry", "serve", join(root, "registry.yml")], { stdout: "ignore", stderr: "ignore" });
-      for (let attempt = 0; attempt < 100; attempt++) {
-        if (await fetch(`http://127.0.0.1:${port}/v2/`).then((r) => r.ok).catch(() => false)) return;
-        await Bun.sleep(100);
-      }
-      throw new Error("docker-registry did not start");
-    },
-    async stop() {
-      process?.kill();
-      await process?.exited;
-      process = undefined;
-    },
-  };
-  await registry.start();
-  return registry;
-}
-
-/**
- * Issue 27, (a) to (d), with one engine: the chain fixture (three families in a chain and
- * an independent one) committed with the Makefile emitted once.
- *   (a) the middle family's Dockerfile edited and committed, no new Makefile: make push
- *       builds exactly the affected images;
- *   (b) an axis value added, no new Makefile: make stops before building, naming the file;
- *   (c) the registry stopped: make stops, nothing built, nothing pushed;
- *   (d) nothing changed: nothing built.
- * The engine is wrapped to record its build and push calls; the registry is real.
- */
-async function provesTheTree(
-  engine: "podman" | "docker",
-  work: string,
-  setup: (registryPort: number) => { env: Record<string, string | undefined>; makeArgs: readonly string[] },
-): Promise<void> {
-  const registry = await loopbackRegistry(join(work, "..", `${engine}-registry`));
-  const { env, makeArgs } = setup(registry.port);
-  mkdirSync(work, { recursive: true });
-  const git = (...args: string[]) => {
-    const run = Bun.spawnSync(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: work });
-    if (run.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr.toString()}`);
-  };
-  git("init", "-q", "-b", "main");
-  cpSync(join(REPO_ROOT, "fixtures/chain-build"), work, { recursive: true });
-  rmSync(join(work, "expected"), { recursive: true });
-  copyFileSync("/bin/busybox", join(work, "docker/busybox"));
-  expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
-  git("add", "-A");
-  git("commit", "-q", "-m", "images");
-
-  const shims = join(work, "..", `${engine}-shims`);
-  mkdirSync(shims, { recursive: true });
-  const calls = join(shims, "calls.log");
-  const real = Bun.which(engine, { PATH: env.PATH ?? process.env.PATH! })!;
-  writeFileSync(join(shims, engine), `#!/bin/sh\ncase "$1" in build|push) printf '%s\\n' "$*" >> ${JSON.stringify(calls)};; esac\nexec ${JSON.stringify(real)} "$@"\n`, { mode: 0o755 });
-  const repository = `127.0.0.1:${registry.port}/tree`;
-  const make = () => {
-    writeFileSync(calls, "");
-    const made = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${join(shims, engine)}`, `REPOSITORY=${repository}`, CLI_FOR_MAKE, ...makeArgs], { cwd: work, env });
-    const logged = readFileSync(calls, "utf8").split("\n").filter(Boolean);
-    // Each build's first -t is the image's own tag.
-    const built = logged.filter((line) => line.startsWith("build")).map((line) => /-t '?[^ ']*:([^ ']+)/.exec(line.replace(/'/g, ""))![1]!).sort();
-    return { exit: made.exitCode, stderr: made.stderr.toString(), built, pushes: logged.filter((line) => line.startsWith("push")).length };
-  };
-  const affected = () => runCli(["affected", "--since", "HEAD~1"], work).stdout.split("\n").filter(Boolean).map((reference) => reference.split(":")[1]!).sort();
-  const { graph } = await loadFixture(fixtureCases().find((f) => f.name === "chain-build")!);
-  const tags = (...families: string[]) => graph.images.filter((image) => families.includes(image.family)).map((image) => image.tag).sort();
-  const ok = (run: ReturnType<typeof make>) => expect({ exit: run.exit, stderr: run.exit === 0 ? "" : run.stderr }).toEqual({ exit: 0, stderr: "" });
-
-  try {
-    // The first push builds every image.
-    const first = make();
-    ok(first);
-    expect(first.built).toEqual(tags("cuda", "python", "torch", "cpu"));
-    // (d) Nothing changed: nothing built, nothing pushed but the tags pointed again.
-    const again = make();
-    ok(again);
-    expect(again.built).toEqual([]);
-
-    // (a) The middle family's Dockerfile, committed without emitting the Makefile again.
-    appendFileSync(join(work, "docker/python.Dockerfile"), "LABEL edited=yes\n");
-    git("commit", "-q", "-am", "edit the python image");
-    const edited = make();
-    ok(edited);
-    expect(edited.built).toEqual(tags("python", "torch"));
-    expect(affected()).toEqual(edited.built);
-    expect(readFileSync(join(work, "Makefile"), "utf8")).toBe(runCli(["emit", "make"], work).stdout);
-
-    // (c) The registry goes away: make stops before any build or push, and says why.
-    await registry.stop();
-    appendFileSync(join(work, "docker/cuda.Dockerfile"), "LABEL edited=yes\n");
-    git("commit", "-q", "-am", "edit the cuda image");
-    const unreachable = make();
-    expect(unreachable.exit).not.toBe(0);
-    expect({ built: unreachable.built, pushes: unreachable.pushes }).toEqual({ built: [], pushes: 0 });
-    expect(unreachable.stderr).toContain(`cannot reach 127.0.0.1:${registry.port}`);
-    expect(unreachable.stderr).toContain("no image built: caliban-images resolve failed (resolve-status=4)");
-    // Back, the same edit builds what it affects, and nothing else.
-    await registry.start();
-    const back = make();
-    ok(back);
-    expect(back.built).toEqual(tags("cuda", "python", "torch"));
-
-    // (b) An axis value added, the Makefile not emitted again: stopped before building, the file named.
-    writeFileSync(join(work, "matrix.toml"), readFileSync(join(work, "matrix.toml"), "utf8").replace('py311 = { PYTHON_VERSION = "3.11" }', 'py311 = { PYTHON_VERSION = "3.11" }\npy312 = { PYTHON_VERSION = "3.12" }'));
-    git("commit", "-q", "-am", "python 3.12");
-    const stale = make();
-    expect(stale.exit).not.toBe(0);
-    expect({ built: stale.built, pushes: stale.pushes }).toEqual({ built: [], pushes: 0 });
-    expect(stale.stderr).toContain("error: Makefile is stale for matrix.toml: run caliban-images emit NAME -o Makefile");
-    // Emitted again: the new images, and only they.
-    expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
-    git("commit", "-q", "-am", "emit");
-    const added = make();
-    ok(added);
-    expect(added.built).toEqual(["cpu-py312", "py-cuda11-py312", "py-cuda12-py312", "torch-cuda11-py312", "torch-cuda12-py312"]);
-    // (d) again.
-    const settled = make();
-    ok(settled);
-    expect(settled.built).toEqual([]);
-
-    // The registry has every image under its tag and its content tag, the tag naming the content tag's image.
-    const final = planView(await loadFixturePlanned(work));
-    const digest = async (tag: string) =>
-      (await fetch(`http://127.0.0.1:${registry.port}/v2/tree/manifests/${tag}`, { method: "HEAD", headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } })).headers.get("docker-content-digest");
-    for (const image of final.images) {
-      const own = await digest(image.reference.split(":")[1]!);
-      expect(own).not.toBeNull();
-      expect(own).toBe(await digest(image.content!.split(":")[1]!));
-    }
-  } finally {
-    await registry.stop();
-  }
 }
