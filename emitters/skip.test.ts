@@ -67,7 +67,8 @@ describe("Cloud Build: digests from the build's tree, and a registry that cannot
     const other = "f".repeat(64);
     const ran = runStep(`${image.id} ${other}\n`, 'echo "no such manifest: $3" >&2; return 1');
     expect(ran.exit).toBe(0);
-    expect(ran.calls[0]).toBe(`manifest inspect ${image.repository}:inputs-${other}`);
+    // --insecure: the fixture's registry is localhost, plain http.
+    expect(ran.calls[0]).toBe(`manifest inspect --insecure ${image.repository}:inputs-${other}`);
     expect(ran.calls.some((call) => call.startsWith("build ") && call.includes(`-t ${image.repository}:inputs-${other}`))).toBe(true);
   });
 

@@ -191,7 +191,8 @@ export function runScripts(scripts: readonly string[], existing: readonly string
   const log = JSON.stringify(join(docker.directory, "docker.log"));
   const recorder =
     `docker() { local line; printf -v line '%s\\037' "$@"; printf '%s\\036' "$line" >> ${log}; ` +
-    `if [ "$1 $2" = "manifest inspect" ]; then [[ "$REGISTRY_HAS" == *$'\\n'"$3"$'\\n'* ]] && return; echo "no such manifest: $3" >&2; return 1; fi; }\nexport -f docker\n`;
+    // The reference is the last word (after --insecure, for a loopback registry).
+    `if [ "$1 $2" = "manifest inspect" ]; then [[ "$REGISTRY_HAS" == *$'\\n'"\${@: -1}"$'\\n'* ]] && return; echo "no such manifest: \${@: -1}" >&2; return 1; fi; }\nexport -f docker\n`;
   const driver = recorder + files.map((file) => `bash -c "$(cat ${JSON.stringify(file)})" || exit $?\ndocker --end-of-step\n`).join("");
   const registryHas = `\n${existing.map((reference) => `${reference}\n`).join("")}`;
   const run = Bun.spawnSync(["bash", "-c", driver], { cwd: docker.directory, env: { ...process.env, ...env, REGISTRY_HAS: registryHas, PATH: `${docker.directory}:${process.env.PATH}` } });
@@ -474,7 +475,7 @@ export function recordingDocker(existing: readonly string[] = [], failingTests: 
   writeFileSync(
     path,
     `#!/usr/bin/env bash\nline=$(printf '%s\\037' "$@")\nprintf '%s\\036' "$line" >> ${JSON.stringify(log)}\n` +
-      `if [ "$1 $2" = "manifest inspect" ]; then grep -qxF -- "$3" ${JSON.stringify(registry)} && exit 0; echo "no such manifest: $3" >&2; exit 1; fi\n` +
+      `if [ "$1 $2" = "manifest inspect" ]; then grep -qxF -- "\${@: -1}" ${JSON.stringify(registry)} && exit 0; echo "no such manifest: \${@: -1}" >&2; exit 1; fi\n` +
       // `docker run --rm REF ...` (a smoke test) fails for the references in failingTests.
       `if [ "$1 $2" = "run --rm" ]; then ! grep -qxF -- "$3" ${JSON.stringify(failing)}; exit; fi\n`,
   );
