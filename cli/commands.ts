@@ -263,9 +263,9 @@ async function emit(name: string, paths: string[], options: Options, io: Io): Pr
   const target = optionalString(options.output, "-o");
   const intoDirectory = target !== undefined && (target.endsWith("/") || isDirectory(target));
   const commandLine = [...(await pipelineDefaults(registered, planned, given, intoDirectory ? target : undefined)), ...(await ownPathDefault(registered, planned, given, intoDirectory ? undefined : target)), ...given];
-  const files = emitLoaded(registered, loaded, graph, commandLine, matrixPathOf(source), shape);
   // What made the files, as a message about them names it: a plugin's faults are the plugin's.
   const producer = registered.source ? `plugin ${registered.source}: emitter "${registered.emitter.name}"` : `emit ${registered.emitter.name}`;
+  const files = emitLoaded(registered, loaded, graph, commandLine, matrixPathOf(source), shape, (message) => io.stderr(`warning: ${producer}: ${message}\n`));
   if (target !== undefined) {
     const { outputsInContexts } = await affectedModule();
     for (const warning of outputsInContexts(planned, plannedOutputs(files, target, producer).map((file) => file.path))) io.stderr(`warning: ${warning}\n`);

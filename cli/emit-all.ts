@@ -45,7 +45,9 @@ export async function emitAll(args: readonly string[], options: Options, io: Io,
     // A workflow names its own path in its triggers: the path [outputs] gives it, unless [emit.NAME] sets one.
     const ownPath = !path.endsWith("/") && "output" in registered.emitter.options && !(loaded.matrix.emit[name] && "output" in loaded.matrix.emit[name]!) ? [`output=${normalOutputPath(path)}`] : [];
     const defaults = await pipelineDefaults(registered, { loaded, graph, source }, ownPath, path.endsWith("/") ? (source.directory === "." ? path : `${source.directory}/${path}`) : undefined);
-    const emitted = emitLoaded(registered, loaded, graph, [...defaults, ...ownPath], matrixPathOf(source));
+    // check writes nothing and says only what is stale: the warnings are emit --all's.
+    const warn = mode === "write" ? (message: string) => io.stderr(`warning: emit ${name}: ${message}\n`) : undefined;
+    const emitted = emitLoaded(registered, loaded, graph, [...defaults, ...ownPath], matrixPathOf(source), undefined, warn);
     const target = source.directory === "." ? path : `${source.directory}/${path}`;
     const producer = registered.source ? `plugin ${registered.source}: emitter "${name}"` : `emit ${name}`;
     if (mode === "write") {

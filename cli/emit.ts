@@ -4,6 +4,7 @@
 
 import type { BuildGraph } from "../core/graph.ts";
 import { located, type LoadedMatrix } from "../core/load.ts";
+import { normalOutputPath } from "../core/matrix.ts";
 import type { EmittedFile, Emitter } from "../emitters/contract.ts";
 import type { RegisteredEmitter } from "../emitters/plugins.ts";
 import type { Planned } from "./load-graph.ts";
@@ -16,12 +17,16 @@ export function emitLoaded(
   commandLine: readonly string[] = [],
   matrixPath?: string,
   shape?: string,
+  warn?: (message: string) => void,
 ): readonly EmittedFile[] {
   const name = "emitter" in target ? target.emitter.name : target.name;
   const file = loaded.matrix.file;
   const settings = Object.hasOwn(loaded.matrix.emit, name) ? loaded.matrix.emit[name] : undefined;
+  // [outputs], from the repository's root as the matrix is: paths in the matrix are relative to its folder.
+  const folder = matrixPath === undefined ? "" : matrixPath.slice(0, matrixPath.lastIndexOf("/") + 1);
+  const outputs = Object.values(loaded.matrix.outputs).map((path) => `${folder}${normalOutputPath(path)}`);
   return located(loaded.document, () =>
-    runEmitter(target, graph, { matrixFile: file, ...(matrixPath === undefined ? {} : { matrixPath }), ...(shape === undefined ? {} : { shape }), fromCommandLine: commandLine, ...(settings ? { fromMatrix: { file, values: settings } } : {}) }),
+    runEmitter(target, graph, { matrixFile: file, ...(matrixPath === undefined ? {} : { matrixPath }), ...(shape === undefined ? {} : { shape }), ...(warn === undefined ? {} : { warn }), outputs, fromCommandLine: commandLine, ...(settings ? { fromMatrix: { file, values: settings } } : {}) }),
   );
 }
 

@@ -14,7 +14,7 @@ import { imageReferenceProblem, registryHost } from "../core/names.ts";
 import type { EmitContext, EmittedFile, Emitter } from "./contract.ts";
 import { RESOLVE_STEP, resolveStep } from "./cloudbuild-resolve.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
-import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
+import { CONTENT_TAGS_OPTION, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from "./options.ts";
 import { triggerFiles } from "./cloudbuild-triggers.ts";
 import { needsBuildx } from "./build-settings.ts";
 import { BUILDX_STEP, buildxScript, buildxSetupStep } from "./cloudbuild-buildx.ts";
@@ -171,6 +171,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     // submits configs left from a larger graph, and needs no change when its graph grows.
     files.push({ path: "submit.sh", contents: submitScript(names, images.length), ...(names.length === 1 ? { companion: true } : {}) });
     if (graph.publish.declared && options.triggers) files.push(...triggerFiles(graph, names, options, context.matrixPath));
+    if (graph.publish.declared && options.triggers && graph.publish.schedule !== undefined && graph.lock === null) context.warn(SCHEDULE_WITHOUT_LOCK);
     return files;
   },
 };

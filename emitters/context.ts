@@ -6,10 +6,12 @@ import type { EmitContext } from "./contract.ts";
 type YamlModule = typeof import("yaml");
 let yamlModule: YamlModule | undefined;
 
-export function createEmitContext(matrixFile: string, shape: string, matrixPath?: string): EmitContext {
+export function createEmitContext(matrixFile: string, shape: string, matrixPath?: string, warn: (message: string) => void = () => {}, outputs: readonly string[] = []): EmitContext {
   return {
     matrixFile,
     shape,
+    outputs,
+    warn,
     ...(matrixPath === undefined ? {} : { matrixPath }),
     json: (value) => `${JSON.stringify(value, null, 2)}\n`,
     yaml: (value) => {

@@ -63,6 +63,14 @@ export interface EmitContext {
    * (`emit --since`), the whole graph's.
    */
   readonly shape: string;
+  /**
+   * The files the matrix's `[outputs]` lists, each from the repository's root as
+   * `matrixPath` is (a directory ends in '/'); empty when it lists none. A workflow
+   * watches them too: a commit that edits only a generated file is checked.
+   */
+  readonly outputs: readonly string[];
+  /** Says something the user should know about the output (the CLI prints it on stderr as a warning); the emitter goes on. */
+  warn(message: string): void;
   /** Two-space-indented JSON with a final newline. */
   json(value: unknown): string;
   /** YAML 1.2 via the `yaml` package, loaded on first use; strings are quoted where YAML would read them otherwise. */

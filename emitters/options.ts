@@ -123,3 +123,6 @@ export const CONTENT_TAGS_OPTION: OptionSpec = {
   description: "push each image under its inputs digest too and skip the images the registry has (false: build every image, tags only)",
 };
 
+/** What a schedule does without a lock file, said when a workflow has one (Cloud Build's schedule trigger too). */
+export const SCHEDULE_WITHOUT_LOCK =
+  "[publish] schedule with no lock file: a scheduled run builds only what the registry lacks for the default branch, which is nothing unless a push failed; to rebuild when an upstream base image moves, lock them (caliban-images lock), and the schedule updates the lock and builds what moved";

@@ -99,7 +99,7 @@ for (const fixture of fixtureCases()) {
         expect(run.stderr.toString()).toBe("");
         return run.stdout.toString();
       };
-      const named = ["all", "push", ...graph.families.filter((f) => f.images.length > 0).flatMap((f) => [`build/family/${f.name}`, `push/family/${f.name}`])];
+      const named = ["all", "push", ...(graph.images.some((image) => image.test !== null) ? ["test"] : []), ...graph.families.filter((f) => f.images.length > 0).flatMap((f) => [`build/family/${f.name}`, `push/family/${f.name}`])];
       const check = (lines: string[], repository: string) => {
         expect(lines[0]).toBe("Targets:");
         expect(lines.slice(1, 1 + named.length).map((line) => line.trim().split(/\s+/)[0])).toEqual(named);

@@ -17,6 +17,10 @@ export interface EmitRequest extends OptionSources {
   readonly matrixPath?: string;
   /** EmitContext.shape: the whole graph's, when `graph` is a part of it (default: `graph`'s own). */
   readonly shape?: string;
+  /** EmitContext.outputs. */
+  readonly outputs?: readonly string[];
+  /** Where the emitter's warnings go (default: nowhere). */
+  readonly warn?: (message: string) => void;
 }
 
 export function runEmitter(target: Emitter<any> | RegisteredEmitter, graph: BuildGraph, request: EmitRequest): readonly EmittedFile[] {
@@ -30,5 +34,5 @@ export function runEmitter(target: Emitter<any> | RegisteredEmitter, graph: Buil
     if (error instanceof CalibanError || !registered.source) throw error;
     throw new CalibanError({ code: "PLUGIN", message: `plugin ${registered.source}: emitter "${emitter.name}": an option's check failed: ${describeThrown(error)}` });
   }
-  return callEmit(registered, () => emitter.emit(graph, options, createEmitContext(request.matrixFile, request.shape ?? graphShape(graph), request.matrixPath)));
+  return callEmit(registered, () => emitter.emit(graph, options, createEmitContext(request.matrixFile, request.shape ?? graphShape(graph), request.matrixPath, request.warn, request.outputs)));
 }

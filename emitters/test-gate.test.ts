@@ -10,7 +10,7 @@ import { digestLines } from "../cli/resolve.ts";
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
-import { jobEnv, makeView, recordingDocker, resolveOutputs } from "../scripts/validators/readback.ts";
+import { fakeResolve, jobEnv, makeView, recordingDocker, resolveOutputs } from "../scripts/validators/readback.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { emittedText } from "./contract.ts";
 
@@ -51,6 +51,29 @@ describe.each([[true], [false]])("make (content tags: %p)", (contentTags) => {
     for (const tag of ["base-py312", "app-py312"]) expect(pushed.has(byTag(tag).reference)).toBe(true);
     expect(view.tests).toContain(failingRef);
     expect(view.stderr).toContain("Error");
+  });
+});
+
+describe.each([[true], [false]])("make test (content tags: %p)", (contentTags) => {
+  test.skipIf(!hasMake)("builds every tested image, bases first, and runs each test; pushes nothing; a failing test fails make", () => {
+    const makefile = emittedText(emitLoaded(builtin("make"), loaded, graph, contentTags ? [] : ["content-tags=false"])[0]!);
+    const run = (failingTests: readonly string[]) => {
+      const docker = recordingDocker([], failingTests);
+      writeFileSync(join(docker.directory, "Makefile"), makefile);
+      const made = Bun.spawnSync(["make", "-k", "test", `DOCKER=${docker.path}`, `CALIBAN_IMAGES=${fakeResolve(docker.directory, graph)}`], { cwd: docker.directory });
+      return { exit: made.exitCode, calls: docker.calls() };
+    };
+    const passed = run([]);
+    expect(passed.exit).toBe(0);
+    expect(passed.calls.filter((call) => call[0] === "push")).toEqual([]);
+    expect(passed.calls.filter((call) => call[0] === "run").map((call) => call[2]).sort()).toEqual(graph.images.map((image) => image.reference).sort());
+    // Each image is built before its test runs, and a base before what builds FROM it.
+    const order = passed.calls.map((call) => (call[0] === "build" ? `build ${call[call.indexOf("-t") + 1]}` : call[0] === "run" ? `run ${call[2]}` : ""));
+    for (const image of graph.images) {
+      expect(order.indexOf(`build ${image.reference}`)).toBeLessThan(order.indexOf(`run ${image.reference}`));
+      if (image.from !== null) expect(order.indexOf(`build ${graph.images.find((i) => i.id === image.from)!.reference}`)).toBeLessThan(order.indexOf(`build ${image.reference}`));
+    }
+    expect(run([failing.reference]).exit).not.toBe(0);
   });
 });
 
