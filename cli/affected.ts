@@ -85,8 +85,8 @@ export function describeReason(reason: Reason): string {
 
 /**
  * Output files (paths as -o placed them) that a context of the graph sends: each is then
- * one of its images' inputs, and writing it changes the digests written in it, so that
- * no rerun is ever the same. One warning per such file; [outputs] and .dockerignore
+ * one of its images' inputs, and an output that names digests (github --format matrix,
+ * an --since output) changes them by being written, so that no rerun is ever the same. One warning per such file; [outputs] and .dockerignore
  * leave a file out.
  */
 export function outputsInContexts(planned: Planned, outputPaths: readonly string[]): string[] {
@@ -113,7 +113,7 @@ export function outputsInContexts(planned: Planned, outputPaths: readonly string
     }
     if (images > 0) {
       warnings.push(
-        `${displayName(output)} is in the build context of ${images} image${images === 1 ? "" : "s"}: it is one of their inputs, so each emit into it changes the digests written in it; list it in the matrix's [outputs] (or in .dockerignore)`,
+        `${displayName(output)} is in the build context of ${images} image${images === 1 ? "" : "s"}: it is one of their inputs, so each change to it rebuilds them (and an output that names digests, such as --format matrix's, changes with each emit into it); list it in the matrix's [outputs] (or in .dockerignore)`,
       );
     }
   }

@@ -101,6 +101,22 @@ describe("digests and shape from the tree it runs in", () => {
   });
 });
 
+test("--for a file that names its shape (docker-bake.hcl): no --shape needed; --format bake is the JSON bake's CALIBAN_INPUTS takes", async () => {
+  const root = project();
+  expect((await run(root, "emit", "bake", "-o", "docker-bake.hcl")).code).toBe(0);
+  const json = await resolved(root);
+  const bake = await run(root, "resolve", "--for", "docker-bake.hcl", "--format", "bake");
+  expect(bake.code).toBe(0);
+  expect(JSON.parse(bake.stdout)).toEqual(Object.fromEntries(Object.entries(json.images).map(([id, image]) => [id, image.inputs.slice(7)])));
+  writeFileSync(join(root, "matrix.toml"), readFileSync(join(root, "matrix.toml"), "utf8").replace('PYTHON_VERSION = "3.11"', 'PYTHON_VERSION = "3.11.9"'));
+  const stale = await run(root, "resolve", "--for", "docker-bake.hcl", "--format", "bake");
+  expect(stale.code).toBe(3);
+  expect(stale.stderr).toContain("error: docker-bake.hcl is stale for matrix.toml");
+  const none = await run(root, "resolve", "--for", "matrix.toml");
+  expect(none.code).toBe(2);
+  expect(none.stderr).toContain('matrix.toml names no shape ("caliban-images shape: HEX"): give --shape');
+});
+
 describe("--registry: present, absent, or no answer", () => {
   test("present and absent are told apart, each image asked by its content tag", async () => {
     const root = project();

@@ -19,7 +19,7 @@ import { loadGraph, optionalString, stringList, type Options } from "./load-grap
 import { Registry } from "./registry.ts";
 import type { Io } from "./terminal.ts";
 
-export const RESOLVE_FORMATS = ["json", "make", "github", "lines"] as const;
+export const RESOLVE_FORMATS = ["json", "make", "github", "lines", "bake"] as const;
 
 /** Registry questions at once: a pipeline asks one per image, and registries limit rates. */
 const CONCURRENT_REQUESTS = 8;
@@ -27,7 +27,9 @@ const CONCURRENT_REQUESTS = 8;
 export async function resolveCommand(options: Options, io: Io): Promise<number> {
   const format = optionalString(options.format, "--format") ?? "json";
   if (!(RESOLVE_FORMATS as readonly string[]).includes(format)) fail("USAGE", `--format ${format}: resolve prints ${RESOLVE_FORMATS.join(" or ")}`);
-  const shape = optionalString(options.shape, "--shape");
+  const forFile = optionalString(options.for, "--for");
+  // A file that names its own shape (docker-bake.hcl: "# caliban-images shape: HEX") needs no --shape.
+  const shape = optionalString(options.shape, "--shape") ?? (forFile === undefined ? undefined : shapeIn(forFile));
   if (shape !== undefined && !isShape(shape)) fail("USAGE", `--shape ${JSON.stringify(shape)} is not a shape (64 hex digits, as an emitted file gives it)`);
   const repository = optionalString(options.registry, "--registry");
   const problem = repository === undefined ? undefined : repositoryProblem(repository);
@@ -39,7 +41,7 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
 
   const { graph, loaded } = await loadGraph(options, io);
   if (shape !== undefined && graphShape(graph) !== shape) {
-    const file = optionalString(options.for, "--for") ?? "the pipeline's file";
+    const file = forFile ?? "the pipeline's file";
     const listed = Object.values(loaded.matrix.outputs).some((path) => normalOutputPath(path) === normalOutputPath(file) || (path.endsWith("/") && normalOutputPath(file).startsWith(normalOutputPath(path))));
     io.stderr(
       `${formatDiagnostic({
@@ -55,7 +57,13 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
   if (decision !== undefined) io.stderr(`${decision.publishes ? "publishing" : "not publishing"}: ${decision.why}\n`);
   const present = repository === undefined ? undefined : await presentImages(graph, repository, new Registry({ insecure: stringList(options.insecureRegistry), retryDelays: backoff(retries) }));
   if (present !== undefined) io.stderr(`${present.size} of ${graph.images.length} images are in ${repository} by their inputs digest; ${graph.images.length - present.size} to build\n`);
-  const text = { make: () => makeWords(graph, present), github: () => githubOutputs(graph, present, decision?.publishes), lines: () => digestLines(graph, present), json: () => jsonText(graph, repository, present, decision?.publishes) };
+  const text = {
+    make: () => makeWords(graph, present),
+    github: () => githubOutputs(graph, present, decision?.publishes),
+    lines: () => digestLines(graph, present),
+    bake: () => `${JSON.stringify(Object.fromEntries(graph.images.map((image) => [image.id, hex(image)])))}\n`,
+    json: () => jsonText(graph, repository, present, decision?.publishes),
+  };
   io.stdout(text[format as keyof typeof text]());
   return 0;
 }
@@ -95,6 +103,19 @@ function jsonText(graph: BuildGraph, repository: string | undefined, present: Re
     };
   }
   return `${JSON.stringify({ version: 1, shape: graphShape(graph), ...(publishes === undefined ? {} : { publish: publishes }), images }, null, 2)}\n`;
+}
+
+/** The shape a file names on a line of its own ("caliban-images shape: HEX"); a file that names none, or is not there, is an error. */
+function shapeIn(file: string): string {
+  let text: string;
+  try {
+    text = require("node:fs").readFileSync(file, "utf8") as string;
+  } catch {
+    fail("FILE_NOT_FOUND", `--for ${JSON.stringify(file)}: there is no such file to read its shape from`, { hint: "name the emitted file, or give --shape" });
+  }
+  const found = /caliban-images shape: ([0-9a-f]{64})\b/.exec(text)?.[1];
+  if (found === undefined) fail("USAGE", `${displayName(file)} names no shape ("caliban-images shape: HEX"): give --shape`, { hint: "emit it again with this version of caliban-images" });
+  return found;
 }
 
 function hex(image: ImageNode): string {

@@ -32,12 +32,18 @@ function bakePrint(hcl: string, env: Record<string, string> = {}) {
   return JSON.parse(result.stdout.toString());
 }
 
+/** Every image's digest, id to hex, as resolve prints it for bake. */
+function bakeInputs(graph: { images: readonly { id: string; inputs: string }[] }): string {
+  return JSON.stringify(Object.fromEntries(graph.images.map((image) => [image.id, image.inputs.slice("sha256:".length)])));
+}
+
 describe("docker buildx bake --print", () => {
   for (const fixture of fixtureCases()) {
     test(`${fixture.name}: resolves to exactly the plan's images, args, tags, links, labels, platforms, target, cache and attestations`, async () => {
       const { loaded, graph } = await loadFixture(fixture);
       // The commit the labels name comes from the environment, as a CI gives it.
-      const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!), { REVISION });
+      // The digests as `caliban-images resolve --format bake` gives them, in CALIBAN_INPUTS.
+      const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!), { REVISION, CALIBAN_INPUTS: bakeInputs(graph) });
       const view = bakeView(printed);
       const plan = planView(graph);
       expect(view.images).toEqual(plan.images);
@@ -46,10 +52,16 @@ describe("docker buildx bake --print", () => {
     });
   }
 
+  test("without CALIBAN_INPUTS (the digests resolve reads from the tree), bake stops: it never tags an image with a digest of another tree", async () => {
+    const fixture = fixtureCases().find((f) => f.name === "chain-build")!;
+    const { loaded, graph } = await loadFixture(fixture);
+    expect(() => bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!))).toThrow('Call to function "inputs" failed');
+  });
+
   test("the repository variable is overridable from the environment, links included", async () => {
     const fixture = fixtureCases().find((f) => f.name === "default")!;
     const { loaded, graph } = await loadFixture(fixture);
-    const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!), { REPOSITORY: "localhost:5000/override" });
+    const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!), { REPOSITORY: "localhost:5000/override", CALIBAN_INPUTS: bakeInputs(graph) });
     const target = printed.target["gpu-cuda100-py37"];
     const base = graph.images.find((image) => image.id === "gpu-base-cuda100")!;
     const baseContent = `localhost:5000/override:${base.contentReference.split(":")[1]}`;

@@ -75,7 +75,8 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
   // bake reads a dockerfile relative to its context: where that depends on the directory, the emitter refuses.
   // The commit's variable is REVISION: a repository variable of that name is refused.
   const revision = graph.images.some((image) => image.labels.some((label) => label.revision));
-  const placeable = graph.images.every((image) => relativeToContext(image.context, image.dockerfile) !== undefined) && !(revision && model.emit.bake.variable === "REVISION");
+  // CALIBAN_INPUTS holds the digests resolve reads: a repository variable of that name is refused too.
+  const placeable = graph.images.every((image) => relativeToContext(image.context, image.dockerfile) !== undefined) && !(revision && model.emit.bake.variable === "REVISION") && model.emit.bake.variable !== "CALIBAN_INPUTS";
   let bake: string | undefined;
   try {
     bake = emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!);
@@ -85,8 +86,8 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
   expect(bake !== undefined).toBe(placeable);
   if (bake !== undefined) {
     const parsed = (await parseHcl("docker-bake.hcl", bake)) as { target: Record<string, unknown>; variable: Record<string, unknown> };
-    expect(Object.keys(parsed).sort()).toEqual(["group", "target", "variable"]);
-    expect(Object.keys(parsed.variable).sort()).toEqual([model.emit.bake.variable, ...(revision ? ["REVISION"] : [])].sort());
+    expect(Object.keys(parsed).sort()).toEqual(["function", "group", "target", "variable"]);
+    expect(Object.keys(parsed.variable).sort()).toEqual([model.emit.bake.variable, "CALIBAN_INPUTS", ...(revision ? ["REVISION"] : [])].sort());
     expect(Object.keys(parsed.target).sort()).toEqual(graph.images.map((i) => i.id).sort());
   }
   return cloudbuild;
