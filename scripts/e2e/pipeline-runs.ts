@@ -45,24 +45,16 @@ export async function loopbackRegistry(root: string): Promise<{ port: number; st
   return registry;
 }
 
-/**
- * Issue 27, (a) to (d), with one engine: the chain fixture (three families in a chain and
- * an independent one) committed with the Makefile emitted once.
- *   (a) the middle family's Dockerfile edited and committed, no new Makefile: make push
- *       builds exactly the affected images;
- *   (b) an axis value added, no new Makefile: make stops before building, naming the file;
- *   (c) the registry stopped: make stops, nothing built, nothing pushed;
- *   (d) nothing changed: nothing built.
- * The engine is wrapped to record its build and push calls; the registry is real.
- */
-export async function provesTheTree(
-  engine: "podman" | "docker",
-  real: string,
-  work: string,
-  setup: (registryPort: number) => { env: Record<string, string | undefined>; makeArgs: readonly string[] },
-): Promise<void> {
-  const registry = await loopbackRegistry(join(work, "..", `${engine}-registry`));
-  const { env, makeArgs } = setup(registry.port);
+/** What one run of a pipeline did: its exit status and messages, the images it built (by tag) and how many pushes it made. */
+export interface PipelineRun {
+  readonly exit: number;
+  readonly stderr: string;
+  readonly built: readonly string[];
+  readonly pushes: number;
+}
+
+/** The chain fixture (three families in a chain and an independent one) in a new git repository, busybox in its context: its git. */
+export function chainRepository(work: string): (...args: string[]) => void {
   mkdirSync(work, { recursive: true });
   const git = (...args: string[]) => {
     const run = Bun.spawnSync(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: work });
@@ -72,83 +64,152 @@ export async function provesTheTree(
   cpSync(join(REPO_ROOT, "fixtures/chain-build"), work, { recursive: true });
   rmSync(join(work, "expected"), { recursive: true });
   copyFileSync("/bin/busybox", join(work, "docker/busybox"));
+  return git;
+}
+
+/** A shim for an engine's CLI that records its build and push calls in `calls`, one line each. */
+export function recordingShim(path: string, real: string, calls: string): void {
+  writeFileSync(path, `#!/bin/sh\ncase "$1" in build|push) printf '%s\\n' "$*" >> ${JSON.stringify(calls)};; esac\nexec ${JSON.stringify(real)} "$@"\n`, { mode: 0o755 });
+}
+
+/** The images the recorded calls built (each build's first -t is its own tag) and the number of pushes. */
+export function recorded(calls: string): { built: string[]; pushes: number } {
+  const logged = readFileSync(calls, "utf8").split("\n").filter(Boolean);
+  const built = logged.filter((line) => line.startsWith("build")).map((line) => /-t '?[^ ']*:([^ ']+)/.exec(line.replace(/'/g, ""))![1]!).sort();
+  return { built, pushes: logged.filter((line) => line.startsWith("push")).length };
+}
+
+/**
+ * Issue 27, (a) to (d), through one pipeline on the chain repository `work`, its files
+ * emitted once and committed by the caller:
+ *   (a) the middle family's Dockerfile edited and committed, nothing emitted again:
+ *       exactly the affected images are built;
+ *   (c) the registry stopped: the pipeline stops, nothing built, nothing pushed (`unreachable`
+ *       checks its message); back, the edit builds what it affects;
+ *   (b) an axis value added, nothing emitted again: the pipeline stops before building
+ *       (`stale` checks its message); emitted again (`emitAgain`), the new images, and only they;
+ *   (d) nothing changed: nothing built (at the start and the end).
+ * Then the registry has every image under its tag and its content tag, the tag naming
+ * the content tag's image.
+ */
+export async function throughTheFourCases(options: {
+  readonly work: string;
+  readonly git: (...args: string[]) => void;
+  readonly registry: { readonly port: number; stop(): Promise<void>; start(): Promise<void> };
+  readonly repository: string;
+  readonly run: () => PipelineRun;
+  readonly emitAgain: () => void;
+  readonly unreachable: (run: PipelineRun) => void;
+  readonly stale: (run: PipelineRun) => void;
+  /** More checks after (a), with what it built. */
+  readonly afterEdit?: (built: readonly string[]) => void;
+}): Promise<void> {
+  const { work, git, registry, run } = options;
+  const { graph } = await loadFixture(fixtureCases().find((f) => f.name === "chain-build")!);
+  const tags = (...families: string[]) => graph.images.filter((image) => families.includes(image.family)).map((image) => image.tag).sort();
+  const ok = (result: PipelineRun) => expect({ exit: result.exit, stderr: result.exit === 0 ? "" : result.stderr }).toEqual({ exit: 0, stderr: "" });
+  const nothing = (result: PipelineRun) => expect({ built: result.built, pushes: result.pushes }).toEqual({ built: [], pushes: 0 });
+
+  const first = run();
+  ok(first);
+  expect(first.built).toEqual(tags("cuda", "python", "torch", "cpu"));
+  // (d) Nothing changed: nothing built.
+  const again = run();
+  ok(again);
+  expect(again.built).toEqual([]);
+
+  // (a) The middle family's Dockerfile, committed without emitting again.
+  appendFileSync(join(work, "docker/python.Dockerfile"), "LABEL edited=yes\n");
+  git("commit", "-q", "-am", "edit the python image");
+  const edited = run();
+  ok(edited);
+  expect(edited.built).toEqual(tags("python", "torch"));
+  options.afterEdit?.(edited.built);
+
+  // (c) The registry goes away: the pipeline stops before any build or push, and says why.
+  await registry.stop();
+  appendFileSync(join(work, "docker/cuda.Dockerfile"), "LABEL edited=yes\n");
+  git("commit", "-q", "-am", "edit the cuda image");
+  const unreachable = run();
+  expect(unreachable.exit).not.toBe(0);
+  nothing(unreachable);
+  options.unreachable(unreachable);
+  // Back, the same edit builds what it affects, and nothing else.
+  await registry.start();
+  const back = run();
+  ok(back);
+  expect(back.built).toEqual(tags("cuda", "python", "torch"));
+
+  // (b) An axis value added, nothing emitted again: stopped before building, the file named.
+  writeFileSync(join(work, "matrix.toml"), readFileSync(join(work, "matrix.toml"), "utf8").replace('py311 = { PYTHON_VERSION = "3.11" }', 'py311 = { PYTHON_VERSION = "3.11" }\npy312 = { PYTHON_VERSION = "3.12" }'));
+  git("commit", "-q", "-am", "python 3.12");
+  const stale = run();
+  expect(stale.exit).not.toBe(0);
+  nothing(stale);
+  options.stale(stale);
+  // Emitted again: the new images, and only they.
+  options.emitAgain();
+  git("add", "-A");
+  git("commit", "-q", "-m", "emit");
+  const added = run();
+  ok(added);
+  expect(added.built).toEqual(["cpu-py312", "py-cuda11-py312", "py-cuda12-py312", "torch-cuda11-py312", "torch-cuda12-py312"]);
+  // (d) again.
+  const settled = run();
+  ok(settled);
+  expect(settled.built).toEqual([]);
+
+  const repositoryPath = options.repository.slice(options.repository.indexOf("/") + 1);
+  const final = planView(await plannedIn(work));
+  for (const image of final.images) expect(await sameImage(registry.port, repositoryPath, image.reference.split(":")[1]!, image.content!.split(":")[1]!)).toBe(true);
+}
+
+/**
+ * The four cases through the Makefile with one engine (podman or docker), wrapped to
+ * record its build and push calls; the registry is real.
+ */
+export async function provesTheTree(
+  engine: "podman" | "docker",
+  real: string,
+  work: string,
+  setup: (registryPort: number) => { env: Record<string, string | undefined>; makeArgs: readonly string[] },
+): Promise<void> {
+  const registry = await loopbackRegistry(join(work, "..", `${engine}-registry`));
+  const { env, makeArgs } = setup(registry.port);
+  const git = chainRepository(work);
   expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
   git("add", "-A");
   git("commit", "-q", "-m", "images");
-
   const shims = join(work, "..", `${engine}-shims`);
   mkdirSync(shims, { recursive: true });
   const calls = join(shims, "calls.log");
-  writeFileSync(join(shims, engine), `#!/bin/sh\ncase "$1" in build|push) printf '%s\\n' "$*" >> ${JSON.stringify(calls)};; esac\nexec ${JSON.stringify(real)} "$@"\n`, { mode: 0o755 });
+  recordingShim(join(shims, engine), real, calls);
   const repository = `127.0.0.1:${registry.port}/tree`;
-  const make = () => {
+  const make = (): PipelineRun => {
     writeFileSync(calls, "");
     const made = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${join(shims, engine)}`, `REPOSITORY=${repository}`, CLI_FOR_MAKE, ...makeArgs], { cwd: work, env });
-    const logged = readFileSync(calls, "utf8").split("\n").filter(Boolean);
-    // Each build's first -t is the image's own tag.
-    const built = logged.filter((line) => line.startsWith("build")).map((line) => /-t '?[^ ']*:([^ ']+)/.exec(line.replace(/'/g, ""))![1]!).sort();
-    return { exit: made.exitCode, stderr: made.stderr.toString(), built, pushes: logged.filter((line) => line.startsWith("push")).length };
+    return { exit: made.exitCode, stderr: made.stderr.toString(), ...recorded(calls) };
   };
-  const affected = () => runCli(["affected", "--since", "HEAD~1"], work).stdout.split("\n").filter(Boolean).map((reference) => reference.split(":")[1]!).sort();
-  const { graph } = await loadFixture(fixtureCases().find((f) => f.name === "chain-build")!);
-  const tags = (...families: string[]) => graph.images.filter((image) => families.includes(image.family)).map((image) => image.tag).sort();
-  const ok = (run: ReturnType<typeof make>) => expect({ exit: run.exit, stderr: run.exit === 0 ? "" : run.stderr }).toEqual({ exit: 0, stderr: "" });
-
   try {
-    // The first push builds every image.
-    const first = make();
-    ok(first);
-    expect(first.built).toEqual(tags("cuda", "python", "torch", "cpu"));
-    // (d) Nothing changed: nothing built, nothing pushed but the tags pointed again.
-    const again = make();
-    ok(again);
-    expect(again.built).toEqual([]);
-
-    // (a) The middle family's Dockerfile, committed without emitting the Makefile again.
-    appendFileSync(join(work, "docker/python.Dockerfile"), "LABEL edited=yes\n");
-    git("commit", "-q", "-am", "edit the python image");
-    const edited = make();
-    ok(edited);
-    expect(edited.built).toEqual(tags("python", "torch"));
-    expect(affected()).toEqual(edited.built);
-    expect(readFileSync(join(work, "Makefile"), "utf8")).toBe(runCli(["emit", "make"], work).stdout);
-
-    // (c) The registry goes away: make stops before any build or push, and says why.
-    await registry.stop();
-    appendFileSync(join(work, "docker/cuda.Dockerfile"), "LABEL edited=yes\n");
-    git("commit", "-q", "-am", "edit the cuda image");
-    const unreachable = make();
-    expect(unreachable.exit).not.toBe(0);
-    expect({ built: unreachable.built, pushes: unreachable.pushes }).toEqual({ built: [], pushes: 0 });
-    expect(unreachable.stderr).toContain(`cannot reach 127.0.0.1:${registry.port}`);
-    expect(unreachable.stderr).toContain("no image built: caliban-images resolve failed (resolve-status=4)");
-    // Back, the same edit builds what it affects, and nothing else.
-    await registry.start();
-    const back = make();
-    ok(back);
-    expect(back.built).toEqual(tags("cuda", "python", "torch"));
-
-    // (b) An axis value added, the Makefile not emitted again: stopped before building, the file named.
-    writeFileSync(join(work, "matrix.toml"), readFileSync(join(work, "matrix.toml"), "utf8").replace('py311 = { PYTHON_VERSION = "3.11" }', 'py311 = { PYTHON_VERSION = "3.11" }\npy312 = { PYTHON_VERSION = "3.12" }'));
-    git("commit", "-q", "-am", "python 3.12");
-    const stale = make();
-    expect(stale.exit).not.toBe(0);
-    expect({ built: stale.built, pushes: stale.pushes }).toEqual({ built: [], pushes: 0 });
-    expect(stale.stderr).toContain("error: Makefile is stale for matrix.toml: run caliban-images emit NAME -o Makefile");
-    // Emitted again: the new images, and only they.
-    expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
-    git("commit", "-q", "-am", "emit");
-    const added = make();
-    ok(added);
-    expect(added.built).toEqual(["cpu-py312", "py-cuda11-py312", "py-cuda12-py312", "torch-cuda11-py312", "torch-cuda12-py312"]);
-    // (d) again.
-    const settled = make();
-    ok(settled);
-    expect(settled.built).toEqual([]);
-
-    // The registry has every image under its tag and its content tag, the tag naming the content tag's image.
-    const final = planView(await plannedIn(work));
-    for (const image of final.images) expect(await sameImage(registry.port, "tree", image.reference.split(":")[1]!, image.content!.split(":")[1]!)).toBe(true);
+    await throughTheFourCases({
+      work,
+      git,
+      registry,
+      repository,
+      run: make,
+      emitAgain: () => expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0),
+      unreachable: (run) => {
+        expect(run.stderr).toContain(`cannot reach 127.0.0.1:${registry.port}`);
+        expect(run.stderr).toContain("no image built: caliban-images resolve failed (resolve-status=4)");
+      },
+      stale: (run) => expect(run.stderr).toContain("error: Makefile is stale for matrix.toml: run caliban-images emit NAME -o Makefile"),
+      afterEdit: (built) => {
+        // affected --since agrees, and the Makefile is what emit writes still: the edit changed no output.
+        const affected = runCli(["affected", "--since", "HEAD~1"], work).stdout.split("\n").filter(Boolean).map((reference) => reference.split(":")[1]!).sort();
+        expect(affected).toEqual([...built]);
+        expect(readFileSync(join(work, "Makefile"), "utf8")).toBe(runCli(["emit", "make"], work).stdout);
+      },
+    });
   } finally {
     await registry.stop();
   }
