@@ -9,7 +9,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
-import { MAIN, writeMatrix } from "../fixtures/test-helpers.ts";
+import { runCliAsync as run, writeMatrix } from "../fixtures/test-helpers.ts";
 import { imageName } from "./registry.ts";
 
 const digestOf = (letter: string) => `sha256:${letter.repeat(64)}`;
@@ -43,12 +43,6 @@ beforeAll(() => {
 });
 afterAll(() => server.stop(true));
 
-/** The CLI as a process, awaited, so that this process's registry answers it meanwhile. */
-async function run(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn([process.execPath, MAIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", DOCKER_CONFIG: join(cwd, ".no-docker-config") }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  return { code, stdout, stderr };
-}
 
 /** The chain fixture, its cuda family FROM an upstream image on the fake registry, the cpu family FROM another. */
 function project(): string {

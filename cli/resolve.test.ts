@@ -8,7 +8,7 @@ import { appendFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
-import { MAIN } from "../fixtures/test-helpers.ts";
+import { runCliAsync as run } from "../fixtures/test-helpers.ts";
 import { Registry } from "./registry.ts";
 
 /** tag → what the fake registry answers for REPOSITORY:tag (a status; 200 with a digest). */
@@ -36,11 +36,6 @@ beforeAll(() => {
 });
 afterAll(() => server.stop(true));
 
-async function run(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = Bun.spawn([process.execPath, MAIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1", DOCKER_CONFIG: join(cwd, ".no-docker-config") }, stdout: "pipe", stderr: "pipe" });
-  const [stdout, stderr, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited]);
-  return { code, stdout, stderr };
-}
 
 function project(): string {
   const root = mkdtempSync(join(tmpdir(), "resolve-"));
