@@ -141,7 +141,7 @@ provenance = "max"
 `;
   const runners = "platform-runners=linux/amd64=ubuntu-latest,linux/arm64=ubuntu-24.04-arm";
 
-  test("a job per platform on its runner, pushed by digest, joined by a merge job; a tested image stays under QEMU; the workflow reads back to the plan", async () => {
+  test("a job per platform on its runner, pushed by digest, joined by a merge job; a tested image is tested on each platform's runner first; the workflow reads back to the plan", async () => {
     const { loaded, graph } = await planText(toml);
     for (const options of [[runners], [runners, "content-tags=false"]]) {
       const text = emittedText(emitLoaded(builtin("github"), loaded, graph, options)[0]!);
@@ -158,10 +158,19 @@ provenance = "max"
         ["linux/amd64", ["ubuntu-latest"]],
         ["linux/arm64", ["ubuntu-24.04-arm"]],
       ]);
-      // The tested image is built in its stage job (QEMU), not natively.
-      expect((workflow.jobs.stage2_native.strategy.matrix.include as Record<string, string>[]).map((entry) => entry.id)).toEqual(["app-py311", "app-py311"]);
+      // The tested image too is built on each platform's runner, and tested there before its digest is pushed.
+      const natives = workflow.jobs.stage2_native.strategy.matrix.include as Record<string, string>[];
+      expect(natives.map((entry) => [entry.id, entry.test])).toEqual([["app-py311", ""], ["app-py311", ""], ["t-py311", "true"], ["t-py311", "true"]]);
+      const steps = workflow.jobs.stage2_native.steps as { name?: string; uses?: string; if?: string; with?: Record<string, unknown> }[];
+      const names = steps.map((step) => step.name ?? step.uses);
+      const testStep = names.indexOf("Test the image on this platform");
+      const pushBuild = steps.findIndex((step) => String(step.with?.outputs ?? "").includes("push-by-digest=true"));
+      expect(testStep).toBeGreaterThan(0);
+      expect(testStep).toBeLessThan(pushBuild);
+      expect(steps[testStep - 1]!.with).toMatchObject({ load: true, tags: "${{ matrix.image }}" });
+      expect(steps[testStep - 1]!.with!.platforms).toBeUndefined();
       const view = githubView(workflow, "workflow", resolveOutputs(graph));
-      const plan = planView(graph, contentTags, "gha", new Set(graph.images.filter((image) => image.test === null).map((image) => image.id)));
+      const plan = planView(graph, contentTags, "gha", new Set(graph.images.filter((image) => image.platforms.length > 1).map((image) => image.id)));
       expect(view.images).toEqual(plan.images);
     }
   });
@@ -175,18 +184,21 @@ provenance = "max"
       expect(Bun.spawnSync(["bash", "-e", "-c", exportStep.run!], { env: { ...process.env, DIGEST: `sha256:${digest}`, RUNNER_TEMP: temp } }).exitCode).toBe(0);
     }
     const join_ = (workflow.jobs.stage1_merge.steps as { name?: string; run?: string }[]).find((step) => step.name === "Join the platforms under every tag")!;
-    const entry = workflow.jobs.stage1_merge.strategy.matrix.include[0] as Record<string, string | number>;
+    const entry = workflow.jobs.stage1_merge.strategy.matrix.include[0] as Record<string, string>;
+    // The job's env as the runner gives it: CONTENT from the resolve job's digests.
+    const content = jobEnv(workflow.jobs.stage1_merge.env, entry, resolveOutputs(graph)).CONTENT!;
+    expect(content).toBe(graph.images.find((image) => image.id === entry.id)!.contentReference);
     const run = (platforms: number) => {
       const docker = recordingDocker();
       const result = Bun.spawnSync(["bash", "-e", "-c", join_.run!], {
-        env: { ...process.env, PATH: `${docker.directory}:${process.env.PATH}`, RUNNER_TEMP: temp, IMAGE: String(entry.image), CONTENT: String(entry.content), HAS: "false", REPOSITORY: String(entry.repository), ALIASES: String(entry.aliases), PLATFORMS: String(platforms) },
+        env: { ...process.env, PATH: `${docker.directory}:${process.env.PATH}`, RUNNER_TEMP: temp, IMAGE: String(entry.image), CONTENT: content, HAS: "false", REPOSITORY: String(entry.repository), ALIASES: String(entry.aliases), PLATFORMS: String(platforms) },
       });
       return { exit: result.exitCode, out: result.stdout.toString(), calls: docker.calls() };
     };
     const joined = run(2);
     expect(joined.exit).toBe(0);
     expect(joined.calls).toEqual([
-      ["buildx", "imagetools", "create", "--tag", "ghcr.io/your-org/images:base", "--tag", String(entry.content), "--tag", "ghcr.io/your-org/images:b", `ghcr.io/your-org/images@sha256:${"a".repeat(64)}`, `ghcr.io/your-org/images@sha256:${"b".repeat(64)}`],
+      ["buildx", "imagetools", "create", "--tag", "ghcr.io/your-org/images:base", "--tag", content, "--tag", "ghcr.io/your-org/images:b", `ghcr.io/your-org/images@sha256:${"a".repeat(64)}`, `ghcr.io/your-org/images@sha256:${"b".repeat(64)}`],
     ]);
     const short = run(3);
     expect(short.exit).toBe(1);

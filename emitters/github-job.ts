@@ -89,8 +89,10 @@ export function writeJob(
       ...load,
     ]);
     if (tested) {
-      const rebuild = pushBuild(settings, "", ["      tags: |", "        ${{ matrix.image }}", ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)]);
-      writeTestThenPush(out, "", ["IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)], ['docker push "$IMAGE"', ...aliasPushes(settings)], "IMAGE", rebuild);
+      // A native image (built and tested a job per platform) is tested here only for a pull request.
+      const plainCondition = job.anyNative ? "(github.event_name == 'pull_request' || !matrix.native) && " : "";
+      const rebuild = pushBuild(settings, plainCondition, ["      tags: |", "        ${{ matrix.image }}", ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)]);
+      writeTestThenPush(out, plainCondition, ["IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)], ['docker push "$IMAGE"', ...aliasPushes(settings)], "IMAGE", rebuild);
     }
     if (pullRequests) writeHandOver(out, "${{ matrix.image }}");
     return;
@@ -144,7 +146,8 @@ export function writeJob(
     ...load,
   ]);
   if (tested) {
-    const condition = "steps.registry.outputs.has != 'true' && ";
+    // A native image (built and tested a job per platform) is tested here only for a pull request.
+    const condition = `steps.registry.outputs.has != 'true'${notNative} && `;
     const rebuild = pushBuild(settings, condition, ["      tags: |", "        ${{ matrix.image }}", `        ${CONTENT}`, ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)], BUILD_ARGS);
     writeTestThenPush(
       out,

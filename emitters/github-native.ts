@@ -3,8 +3,9 @@
 // digest, and a merge job joins the digests into one manifest list under every tag
 // (docker buildx imagetools create), as Docker's own guide does it. Pull requests are
 // unchanged: the stage job builds such an image for the runner's platform and pushes
-// nothing. An image with a test, or a platform without a runner, is built in one job
-// under QEMU, as without the option.
+// nothing. A tested image is built and tested on each platform's runner before its digest
+// is handed on: the merge joins only platforms that passed. An image with a platform
+// without a runner is built in one job under QEMU, as without the option.
 
 import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
@@ -32,10 +33,10 @@ export function platformRunnersProblem(value: OptionValue): string | undefined {
   return bad === undefined ? undefined : `${JSON.stringify(bad)} is not PLATFORM=RUNNER (e.g. linux/arm64=ubuntu-24.04-arm)`;
 }
 
-/** The images built one job per platform: more than one platform, each with a runner, and no test. */
+/** The images built one job per platform: more than one platform, each with a runner. */
 export function nativeImages(graph: BuildGraph, runners: ReadonlyMap<string, string>): Set<string> {
   if (runners.size === 0) return new Set();
-  return new Set(graph.images.filter((image) => image.platforms.length > 1 && image.test === null && image.platforms.every((platform) => runners.has(platform))).map((image) => image.id));
+  return new Set(graph.images.filter((image) => image.platforms.length > 1 && image.platforms.every((platform) => runners.has(platform))).map((image) => image.id));
 }
 
 /** One platform's build of an image: its matrix entry in the stage's native job. */
@@ -53,6 +54,8 @@ export function nativeEntry(image: ImageNode, platform: string, runner: string, 
     "build-args": buildArgLines(image, base, literal, digests),
     ...labelFields(image, literal),
     target: literal(image.target ?? ""),
+    // The family's smoke test ("" for none), run on this platform's runner before the push.
+    test: literal(image.test ?? ""),
     "cache-from": cache.from.join("\n"),
     "cache-to": cache.to.join("\n"),
   });
@@ -87,19 +90,43 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
     ]);
   }
   const attest = graph.attest;
+  const inputs = [
+    "      context: ${{ matrix.context }}",
+    "      file: ${{ matrix.dockerfile }}",
+    `      build-args: ${contentTags ? RUNTIME_REFERENCES.buildArgs : "${{ matrix.build-args }}"}`,
+    "      labels: |",
+    "        ${{ matrix.labels }}",
+    "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}",
+    "      target: ${{ matrix.target }}",
+  ];
+  if (graph.images.some((image) => image.test !== null)) {
+    // A tested image: built for this runner's own platform, loaded and tested first; a failure
+    // ends the job before its digest is pushed, so the merge joins nothing of it.
+    const tested = `${building ? `${building} && ` : ""}matrix.test != ''`;
+    out.lines([
+      "  - uses: docker/build-push-action@v6",
+      `    if: ${tested}`,
+      "    with:",
+      ...inputs,
+      ...(graph.cache ? ["      cache-from: ${{ matrix.cache-from }}"] : []),
+      // Loaded into this runner's docker only: nothing is pushed by this build.
+      "      tags: ${{ matrix.image }}",
+      "      load: true",
+      "  - name: Test the image on this platform",
+      `    if: ${tested}`,
+      "    env:",
+      "      IMAGE: ${{ matrix.image }}",
+      "      TEST: ${{ matrix.test }}",
+      '    run: docker run --rm "$IMAGE" sh -c "$TEST"',
+    ]);
+  }
   out.lines([
     "  - uses: docker/build-push-action@v6",
     "    id: build",
     ...(building ? [`    if: ${building}`] : []),
     "    with:",
-    "      context: ${{ matrix.context }}",
-    "      file: ${{ matrix.dockerfile }}",
-    `      build-args: ${contentTags ? RUNTIME_REFERENCES.buildArgs : "${{ matrix.build-args }}"}`,
+    ...inputs,
     "      platforms: ${{ matrix.platform }}",
-    "      labels: |",
-    "        ${{ matrix.labels }}",
-    "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}",
-    "      target: ${{ matrix.target }}",
     ...(graph.cache ? ["      cache-from: ${{ matrix.cache-from }}", "      cache-to: ${{ matrix.cache-to }}"] : []),
     ...(attest.provenance !== null ? [`      provenance: mode=${attest.provenance}`] : []),
     ...(attest.sbom ? ["      sbom: true"] : []),

@@ -116,12 +116,6 @@ export const github: Emitter<GithubOptions> = {
     const perPlatform = platformRunners(options["platform-runners"]);
     const jobs = stageJobs(graph, workflowLiteral, contentTags ? "runtime" : "none", runner, perPlatform);
     if (graph.publish.schedule !== undefined && graph.lock === null) context.warn(SCHEDULE_WITHOUT_LOCK);
-    // A tested image is built and tested in one job, under QEMU for its other platforms: say which.
-    const tested = perPlatform.size === 0 ? [] : graph.images.filter((image) => image.test !== null && image.platforms.length > 1 && image.platforms.every((platform) => perPlatform.has(platform)));
-    if (tested.length > 0) {
-      const which = `${tested[0]!.id}${tested.length > 1 ? ` and ${tested.length - 1} more` : ""}`;
-      context.warn(`platform-runners: ${which} ${tested.length > 1 ? "have a test: each is" : "has a test: it is"} built and tested in one job, under QEMU for the platforms that are not the runner's, not on the platform runners`);
-    }
     const workflow = renderWorkflow(graph, jobs, options, context);
     const bytes = Buffer.byteLength(workflow);
     if (bytes > MAX_WORKFLOW_BYTES) {

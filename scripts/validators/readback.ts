@@ -386,7 +386,10 @@ function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, strin
     const value = step.with?.[name];
     return value === undefined ? "" : String(evaluateTemplate(String(value), context) ?? "");
   };
-  const step = runs.find((candidate) => truthy(evaluateTemplate(String(candidate.with?.push ?? "false"), context))) ?? runs[0];
+  // The build that pushes: by `push`, or by its outputs (a native job's push by digest); a loaded build before it is for a test.
+  // build-push-action reads `push` as a boolean: the text "false" is false.
+  const pushes = (candidate: WorkflowStep) => [true, "true"].includes(evaluateTemplate(String(candidate.with?.push ?? "false"), context) as boolean | string);
+  const step = runs.find((candidate) => pushes(candidate) || String(candidate.with?.outputs ?? "").includes("push=true")) ?? runs[0];
   if (!step && mayBeNone) return undefined;
   if (!step) throw new Error(`github: no build-push-action step builds ${entry.id}`);
   const args: Record<string, string> = {};
