@@ -68,6 +68,24 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
 }
 
 /**
+ * A step that carries an image an earlier config builds into this one, for the images
+ * built FROM it here: pulled by its content reference when the registry has it, else
+ * built into this build's daemon under it (a pull request's build pushes nothing for a
+ * later config to pull). It pushes nothing either way.
+ */
+export function carryScript(image: ImageNode, base: ImageNode | undefined): string {
+  return `${digestPrelude(image, base)}${[
+    `if registry_has ${CONTENT_WORD}; then`,
+    `  docker pull ${CONTENT_WORD}`,
+    "else",
+    `  echo '${image.reference}: not in the registry (this build pushes nothing): built here for the images built FROM it'`,
+    `  docker build -t ${CONTENT_WORD}${settingWords(image)} -f ${scriptWord(image.dockerfile)}${argWords(image, base, true)} ${scriptWord(image.context)}`,
+    "fi",
+    "",
+  ].join("\n")}`;
+}
+
+/**
  * An image's aliases (-t), labels (--label) and target (--target), as docker build's
  * arguments of a plain step ('$' doubled for Cloud Build). A label the CI sets at build
  * time takes the commit from Cloud Build's own $COMMIT_SHA.

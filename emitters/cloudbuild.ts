@@ -8,7 +8,7 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import { distinctArgs, imagesById, type BuildGraph } from "../core/graph.ts";
+import { distinctArgs, imagesById, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { imageReferenceProblem, registryHost } from "../core/names.ts";
 import type { EmitContext, EmittedFile, Emitter } from "./contract.ts";
@@ -18,7 +18,7 @@ import { CONTENT_TAGS_OPTION, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from ".
 import { triggerFiles } from "./cloudbuild-triggers.ts";
 import { needsBuildx } from "./build-settings.ts";
 import { BUILDX_STEP, buildxScript, buildxSetupStep } from "./cloudbuild-buildx.ts";
-import { argWords, buildSettingArgs, scriptWord, settingWords, stepArg, stepScript } from "./cloudbuild-steps.ts";
+import { argWords, buildSettingArgs, carryScript, scriptWord, settingWords, stepArg, stepScript } from "./cloudbuild-steps.ts";
 import { shellWord } from "./quoting.ts";
 import { writtenText } from "./text.ts";
 
@@ -160,12 +160,12 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     // An alias is pushed by a step of its own.
     const plainSteps = (graph.images.some((image) => image.test !== null) ? 3 : 2) + Math.max(0, ...graph.images.map((image) => image.aliases.length));
     const perConfig = options["content-tags"] ? room : Math.floor(room / plainSteps);
-    const starts = Array.from({ length: Math.max(1, Math.ceil(images.length / perConfig)) }, (_, i) => i * perConfig);
-    const names = starts.length === 1 ? [options.output] : numberedNames(options.output, starts.length);
     const indexById = new Map(images.map((image, i) => [image.id, i]));
-    const files: EmittedFile[] = starts.map((start, i) => ({
+    const parts = options["content-tags"] ? partsCarrying(graph, perConfig, indexById) : contiguousParts(images.length, perConfig);
+    const names = parts.length === 1 ? [options.output] : numberedNames(options.output, parts.length);
+    const files: EmittedFile[] = parts.map((part, i) => ({
       path: names[i]!,
-      contents: writtenText((out) => out.line(JSON.stringify(config(graph, start, Math.min(start + perConfig, images.length), indexById, options, context, names[i]!), null, "  "))),
+      contents: writtenText((out) => out.line(JSON.stringify(config(graph, part, indexById, options, context, names[i]!), null, "  "))),
     }));
     // With one config, submit.sh is written only into a directory: a pipeline that runs it never
     // submits configs left from a larger graph, and needs no change when its graph grows.
@@ -183,25 +183,82 @@ function numberedNames(output: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${stem}-${String(i + 1).padStart(width, "0")}.json`);
 }
 
+/** A config's share of the graph: its images, and the ancestors of theirs an earlier config builds, which it carries (indices, graph order). */
+interface ConfigPart {
+  readonly images: readonly number[];
+  readonly carried: readonly number[];
+}
+
+/** Caliban's form: ranges of the graph's order; an image whose base an earlier config pushed pulls it. */
+function contiguousParts(count: number, perConfig: number): ConfigPart[] {
+  return Array.from({ length: Math.max(1, Math.ceil(count / perConfig)) }, (_, i) => ({ images: Array.from({ length: Math.min(perConfig, count - i * perConfig) }, (_, j) => i * perConfig + j), carried: [] }));
+}
+
 /**
- * The config for images start to end (a range of the graph's images, which come after
- * their bases). A base built by an earlier config was pushed by it: docker build pulls
- * it, so there is nothing to wait for.
+ * With content tags, a config also carries each ancestor of its images that an earlier
+ * config builds: a step that pulls it by its content reference when the registry has it
+ * (the earlier config pushed it), and builds it (pushing nothing) when not, as in a pull
+ * request's build (_PUSH=false), which pushes nothing for a later config to pull. Carried
+ * steps count within the config's steps.
  */
-function config(graph: BuildGraph, start: number, end: number, indexById: ReadonlyMap<string, number>, options: CloudBuildOptions, context: EmitContext, name: string) {
+function partsCarrying(graph: BuildGraph, perConfig: number, indexById: ReadonlyMap<string, number>): ConfigPart[] {
+  const parts: { images: number[]; carried: number[] }[] = [];
+  let current = { images: [] as number[], carried: [] as number[] };
+  let here = new Set<number>();
+  const baseOf = (i: number) => (graph.images[i]!.from === null ? undefined : indexById.get(graph.images[i]!.from!)!);
+  const missing = (i: number) => {
+    const chain: number[] = [];
+    for (let base = baseOf(i); base !== undefined && !here.has(base); base = baseOf(base)) chain.unshift(base);
+    return chain;
+  };
+  for (let i = 0; i < graph.images.length; i++) {
+    let needed = missing(i);
+    if (current.images.length > 0 && current.images.length + current.carried.length + needed.length + 1 > perConfig) {
+      parts.push(current);
+      current = { images: [], carried: [] };
+      here = new Set();
+      needed = missing(i);
+    }
+    if (needed.length + 1 > perConfig) {
+      throw new CalibanError({ code: "LIMIT", message: `emit cloudbuild: image ${graph.images[i]!.id} builds FROM a chain of ${needed.length} images, which with it do not fit the ${perConfig} steps a config has room for`, hint: "raise max-steps" });
+    }
+    for (const base of needed) here.add(base);
+    current.carried.push(...needed);
+    current.images.push(i);
+    here.add(i);
+  }
+  parts.push(current);
+  return parts;
+}
+
+/**
+ * The config for a part of the graph (whose images come after their bases). With content
+ * tags a base an earlier config builds is carried (a step of this config); in Caliban's
+ * form that config pushed it, and docker build pulls it: there is nothing to wait for.
+ */
+function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<string, number>, options: CloudBuildOptions, context: EmitContext, name: string) {
   const steps = [];
   // One setup step makes buildx's builder, when an image of this config needs it.
-  const buildx = graph.images.slice(start, end).some((image) => needsBuildx(graph, image));
+  const buildx = part.images.some((i) => needsBuildx(graph, graph.images[i]!));
   const contentTags = options["content-tags"];
   // What an image with no base in this config waits for: every setup step.
   const setup = [...(options["login-secret"] ? [LOGIN_STEP] : []), ...(contentTags ? [RESOLVE_STEP] : []), ...(buildx ? [BUILDX_STEP] : [])];
-  for (let i = start; i < end; i++) {
+  const own = new Set(part.images);
+  const carried = new Set(part.carried);
+  const baseIndex = (i: number) => (graph.images[i]!.from === null ? undefined : indexById.get(graph.images[i]!.from!)!);
+  for (const i of part.carried) {
     const image = graph.images[i]!;
-    const base = image.from === null ? undefined : indexById.get(image.from)!;
+    const base = baseIndex(i);
+    const baseImage = base === undefined ? undefined : graph.images[base]!;
+    steps.push({ id: carriedStep(image), name: options.builder, entrypoint: "bash", args: ["-c", carryScript(image, baseImage)], waitFor: baseImage === undefined ? (setup.length > 0 ? setup : ["-"]) : [carriedStep(baseImage)] });
+  }
+  for (const i of part.images) {
+    const image = graph.images[i]!;
+    const base = baseIndex(i);
     const baseImage = base === undefined ? undefined : graph.images[base]!;
     // A plain step waits for its base's test, when the base has one: nothing builds on an image that failed it.
-    const baseStep = baseImage === undefined ? undefined : !options["content-tags"] && baseImage.test !== null ? `${baseImage.reference}-test` : baseImage.reference;
-    const waitFor = base !== undefined && base >= start ? [baseStep!] : setup.length > 0 ? setup : ["-"];
+    const baseStep = baseImage === undefined ? undefined : carried.has(base!) ? carriedStep(baseImage) : !options["content-tags"] && baseImage.test !== null ? `${baseImage.reference}-test` : baseImage.reference;
+    const waitFor = base !== undefined && (own.has(base) || carried.has(base)) ? [baseStep!] : setup.length > 0 ? setup : ["-"];
     if (needsBuildx(graph, image)) {
       const script = buildxScript(graph, image, options["content-tags"], graph.publish.declared, scriptWord, settingWords(image), argWords(image, baseImage, options["content-tags"]), baseImage);
       steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor });
@@ -245,6 +302,11 @@ function config(graph: BuildGraph, start: number, end: number, indexById: Readon
 }
 
 const LOGIN_STEP = "login";
+
+/** The id of the step that carries an image into a later config. */
+function carriedStep(image: ImageNode): string {
+  return `${image.reference}-carried`;
+}
 
 /**
  * The first step when a registry outside Google needs a login: the password comes from

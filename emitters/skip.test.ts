@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
-import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
+import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
 import { cloudbuildView, jobEnv, makeView, needsResolve, resolveOutputs, REVISION, runScripts } from "../scripts/validators/readback.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "../scripts/validators/github-expressions.ts";
@@ -86,6 +86,32 @@ describe("Cloud Build: digests from the build's tree, and a registry that cannot
     expect(ran.exit).not.toBe(0);
     expect(ran.calls).toEqual([]);
     expect(ran.stderr).toContain(`no digest for ${image.id}`);
+  });
+
+  test("a split graph in a pull request's build (_PUSH=false): a later config carries the bases an earlier one built, and pushes nothing", async () => {
+    // With [publish], the configs read _PUSH, which a pull request's trigger sets to false.
+    const published = await planText(`${readFileSync(join(REPO_ROOT, "fixtures/chain-build/matrix.toml"), "utf8")}\n[publish]\n`);
+    const graph = published.graph;
+    const split = emitLoaded(builtin("cloudbuild"), published.loaded, graph, ["max-steps=6", "triggers=false"]).filter((file) => file.path.endsWith(".json")).map(emittedText);
+    expect(split.length).toBeGreaterThan(2);
+    const configs = split.map((text) => JSON.parse(text) as { steps: { id: string; waitFor: string[] }[] });
+    for (const each of configs) expect(each.steps.length).toBeLessThanOrEqual(6);
+    // Each base an image of a later config builds FROM is built in that config, or carried into it.
+    for (const each of configs) {
+      const ids = new Set(each.steps.map((step) => step.id));
+      for (const image of graph.images.filter((i) => ids.has(i.reference) && i.from !== null)) {
+        const base = graph.images.find((i) => i.id === image.from)!;
+        expect(ids.has(base.reference) || ids.has(`${base.reference}-carried`)).toBe(true);
+      }
+    }
+    expect(configs.some((each) => each.steps.some((step) => step.id.endsWith("-carried")))).toBe(true);
+    // An empty registry and nothing pushed: every image is still built, each FROM its base's content reference.
+    const pullRequest = cloudbuildView(split, [], { _PUSH: "false" }, graph);
+    expect(pullRequest.images.map((image) => image.reference).sort()).toEqual(graph.images.map((image) => image.reference).sort());
+    expect(pullRequest.calls.filter((call) => call[0] === "push")).toEqual([]);
+    // A push's build: the carried bases are pulled from the registry the earlier config pushed them to.
+    const pushed = cloudbuildView(split, [], {}, graph);
+    expect(pushed.images.map((image) => image.reference).sort()).toEqual(graph.images.map((image) => image.reference).sort());
   });
 
   test("a config never counts more than 300 steps, its setup steps included (login, resolve, buildx's builder)", async () => {

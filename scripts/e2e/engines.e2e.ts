@@ -8,7 +8,7 @@
 // nothing built, nothing pushed; (d) nothing changed: nothing built.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAIN, runCli } from "../../fixtures/test-helpers.ts";
 import { substitute } from "../validators/readback.ts";
@@ -35,10 +35,12 @@ describe("Cloud Build's configs, run step by step with bash and the real docker 
     const registry = await loopbackRegistry(join(scratch, "cloudbuild-registry"));
     const work = join(scratch, "cloudbuild");
     const git = chainRepository(work);
+    // With [publish], the configs read _PUSH: a pull request's trigger sets it to false.
+    appendFileSync(join(work, "matrix.toml"), "\n[publish]\n");
     const repository = `127.0.0.1:${registry.port}/cb`;
     // Six steps a config: the resolve step and five images, so the twelve images take three configs.
     // install-command: this checkout's caliban-images is on the PATH the steps get (no release to download here).
-    const emit = () => expect(runCli(["emit", "cloudbuild", "--base-url", repository, "--option", "max-steps=6", "--option", "install-command=true", "-o", "ci/"], work).code).toBe(0);
+    const emit = () => expect(runCli(["emit", "cloudbuild", "--base-url", repository, "--option", "max-steps=6", "--option", "install-command=true", "--option", "triggers=false", "-o", "ci/"], work).code).toBe(0);
     emit();
     git("add", "-A");
     git("commit", "-q", "-m", "images");
@@ -51,7 +53,7 @@ describe("Cloud Build's configs, run step by step with bash and the real docker 
     writeFileSync(join(bin, "caliban-images"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} "$@"\n`, { mode: 0o755 });
 
     /** Each config a build of its own, in submit.sh's order: its steps in order, each waiting only for earlier ones; a failed step ends it. */
-    const submit = (): PipelineRun => {
+    const submit = (substitutions: Record<string, string> = {}): PipelineRun => {
       writeFileSync(calls, "");
       const configs = readdirSync(join(work, "ci")).filter((name) => name.endsWith(".json")).sort();
       const submitted = readFileSync(join(work, "ci/submit.sh"), "utf8");
@@ -64,7 +66,7 @@ describe("Cloud Build's configs, run step by step with bash and the real docker 
         expect(config.steps.length).toBeLessThanOrEqual(6);
         // A build's own home, which its steps share (/builder/home).
         const home = mkdtempSync(join(scratch, "builder-home-"));
-        const values = { COMMIT_SHA: "0".repeat(40), ...config.substitutions };
+        const values = { COMMIT_SHA: "0".repeat(40), ...config.substitutions, ...substitutions };
         const done = new Set<string>();
         for (const step of config.steps) {
           for (const wait of step.waitFor) expect(wait === "-" || done.has(wait)).toBe(true);
@@ -89,7 +91,7 @@ describe("Cloud Build's configs, run step by step with bash and the real docker 
         git,
         registry,
         repository,
-        run: submit,
+        run: () => submit(),
         emitAgain: emit,
         // The first image's step asks, gets no answer, and the build stops with exit 4.
         unreachable: (run) => {
@@ -102,6 +104,17 @@ describe("Cloud Build's configs, run step by step with bash and the real docker 
           expect(run.stderr).toContain("error: cloudbuild-01.json is stale for matrix.toml");
         },
       });
+      // A pull request's build of the split configs (_PUSH=false) that edits the root family: nothing of it
+      // is in the registry, and a later config builds the bases it needs itself (carried), pushing nothing.
+      appendFileSync(join(work, "docker/cuda.Dockerfile"), "LABEL pull-request=yes\n");
+      git("commit", "-q", "-am", "a pull request's edit");
+      const pullRequest = submit({ _PUSH: "false" });
+      expect({ exit: pullRequest.exit, stderr: pullRequest.exit === 0 ? "" : pullRequest.stderr }).toEqual({ exit: 0, stderr: "" });
+      expect(pullRequest.pushes).toBe(0);
+      // Every image of the chain is built, the independent family not; the bases a later config needs are
+      // built there again under their content reference only (carried: tagged inputs-HEX, never pushed).
+      expect(pullRequest.built.some((tag) => tag.startsWith("inputs-"))).toBe(true);
+      expect(pullRequest.built.filter((tag) => !tag.startsWith("inputs-"))).toEqual(["cuda-cuda11", "cuda-cuda12", "py-cuda11-py310", "py-cuda11-py311", "py-cuda11-py312", "py-cuda12-py310", "py-cuda12-py311", "py-cuda12-py312", "torch-cuda11-py310", "torch-cuda11-py311", "torch-cuda11-py312", "torch-cuda12-py310", "torch-cuda12-py311", "torch-cuda12-py312"]);
     } finally {
       await registry.stop();
     }

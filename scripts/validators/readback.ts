@@ -140,6 +140,11 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
     config.steps.forEach((step, index) => {
       const calls = scripts[index] === undefined ? [step.args.map((a) => substitute(a, values))] : ran[next++]!;
       allCalls.push(...calls);
+      // A step that carries an image an earlier config builds, for the images built FROM it here: it pushes nothing.
+      if (step.id.endsWith("-carried")) {
+        if (calls.some((c) => c[0] === "push" || (c[0] === "buildx" && c.includes("--push")))) throw new Error(`cloudbuild: ${step.id} pushes`);
+        return;
+      }
       pushedHere.push(...calls.filter((c) => c[0] === "push").map((c) => c[1]!));
       // buildx builds and pushes in one call, every -t pushed (a plain `docker build` before it is for the test).
       const buildx = calls.find((c) => c[0] === "buildx" && c[1] === "build" && c.includes("--push"));
@@ -150,13 +155,13 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
       images.push(image);
       // What it waits for among the images (a login step is no image).
       // A plain step may wait for its base's test step (`REF-test`), which follows the base's build.
-      const imageStep = (id: string) => config.steps.some((other) => other.id === id && other.args[0] === "build") || config.steps.some((other) => other.id === id && other.entrypoint === "bash" && other.id !== "login" && other.id !== "buildx" && other.id !== "resolve");
+      const imageStep = (id: string) => config.steps.some((other) => other.id === id && other.args[0] === "build") || config.steps.some((other) => other.id === id && other.entrypoint === "bash" && other.id !== "login" && other.id !== "buildx" && other.id !== "resolve" && !other.id.endsWith("-carried"));
       const waited = step.waitFor
         .filter((w) => w !== "-")
-        .map((w) => (imageStep(w) ? w : w.endsWith("-test") && imageStep(w.slice(0, -"-test".length)) ? w.slice(0, -"-test".length) : undefined))
+        .map((w) => (imageStep(w) ? w : w.endsWith("-test") && imageStep(w.slice(0, -"-test".length)) ? w.slice(0, -"-test".length) : w.endsWith("-carried") ? w.slice(0, -"-carried".length) : undefined))
         .filter((w): w is string => w !== undefined);
       const pulled = Object.values(image.args).filter((value) => pushedEarlier.has(value)).map((value) => pushedEarlier.get(value)!);
-      bases[image.reference] = [...waited, ...pulled];
+      bases[image.reference] = [...new Set([...waited, ...pulled])];
     });
     for (const step of config.steps) {
       const build = images.find((i) => i.reference === step.id);
