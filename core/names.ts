@@ -88,3 +88,6 @@ export function registryHost(repository: string): string {
   const first = repository.split("/")[0]!;
   return repository.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost") ? first : "docker.io";
 }
+
+/** A registry host on this machine: localhost, or an IPv4 loopback address, with any port (plain http, as docker reads it). */
+export const LOOPBACK = /^(?:localhost|127(?:\.[0-9]{1,3}){3})(?::[0-9]+)?$/;

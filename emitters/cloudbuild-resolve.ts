@@ -9,15 +9,13 @@
 // or no answer (anything else, asked again with backoff, then exit 4: nothing built).
 
 import type { ImageNode } from "../core/graph.ts";
-import { registryHost } from "../core/names.ts";
+import { LOOPBACK, registryHost } from "../core/names.ts";
 import type { EmitContext } from "./contract.ts";
 import { installScript, type InstallOptions } from "./github-install.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 
 export const RESOLVE_STEP = "resolve";
 
-/** A registry host on this machine: localhost, or an IPv4 loopback address, with any port. */
-const LOOPBACK = /^(?:localhost|127(?:\.[0-9]{1,3}){3})(?::[0-9]+)?$/;
 
 /** The file the resolve step writes, `ID HEX` a line; $HOME is /builder/home in every step of a build. */
 const RESOLVED = '"$HOME/.caliban-images/resolved"';

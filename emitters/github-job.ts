@@ -9,7 +9,7 @@ import type { EntrySettings, GithubOptions, StageJob } from "./github.ts";
 import { writeMergeSteps, writeNativeSteps } from "./github-native.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
-import { digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
+import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
 
@@ -125,9 +125,7 @@ export function writeJob(
       "    env:",
       `      BASE: ${BASE_CONTENT}`,
       "    run: |",
-      '      if [ -f "$RUNNER_TEMP/base/image.tar" ] || docker manifest inspect "$BASE" > /dev/null 2>&1; then exit 0; fi',
-      '      echo "::error::its base $BASE was not built in this run (its job failed): not building"',
-      "      exit 1",
+      ...baseCheckScript(graph, true).map((line) => `      ${line}`),
     ]);
   }
   out.lines([

@@ -13,7 +13,7 @@ import { platformCacheSpecs, platformSlug } from "./build-settings.ts";
 import type { OptionValue } from "./contract.ts";
 import type { GithubOptions } from "./github.ts";
 import { buildArgLines, labelFields, type Digests } from "./github-entry.ts";
-import { registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
+import { baseCheckScript, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import type { TextWriter } from "./text.ts";
 
 const PAIR = /^([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)=([^=,\s]+)$/;
@@ -84,9 +84,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
       "    env:",
       `      BASE: ${RUNTIME_REFERENCES.baseContent}`,
       "    run: |",
-      '      if docker manifest inspect "$BASE" > /dev/null 2>&1; then exit 0; fi',
-      '      echo "::error::its base $BASE was not built in this run (its job failed): not building"',
-      "      exit 1",
+      ...baseCheckScript(graph, false).map((line) => `      ${line}`),
     ]);
   }
   const attest = graph.attest;

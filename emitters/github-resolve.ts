@@ -9,6 +9,7 @@
 // the registry has (`present`, ids).
 
 import type { BuildGraph } from "../core/graph.ts";
+import { LOOPBACK, registryHost } from "../core/names.ts";
 import type { GithubOptions } from "./github.ts";
 import { installStep } from "./github-install.ts";
 import { yamlScalar } from "./quoting.ts";
@@ -32,6 +33,23 @@ export function digestEnv(graph: BuildGraph, withBase = true): string[] {
   // A repository holds no quote or brace (core/graph.ts): it is written into the format string as it is.
   const reference = (id: string) => `format('${graph.repository}:inputs-{0}', fromJSON(needs.${RESOLVE_JOB}.outputs.inputs)[${id}])`;
   return ["env:", `  CONTENT: \${{ ${reference("matrix.id")} }}`, ...(withBase ? [`  BASE_CONTENT: \${{ matrix.base != '' && ${reference("matrix.base")} || '' }}`] : [])];
+}
+
+/**
+ * The lines of a step's script that check the base is in the registry (or, `artifact`, handed
+ * over by this pull request's run), with the registry's three answers: there, not there
+ * ("no such manifest": its job failed, exit 1), or no answer (exit 4, its words). A loopback
+ * registry is plain http, which docker's manifest client asks only with --insecure.
+ */
+export function baseCheckScript(graph: BuildGraph, artifact: boolean): string[] {
+  const insecure = LOOPBACK.test(registryHost(graph.repository)) ? " --insecure" : "";
+  return [
+    ...(artifact ? ['if [ -f "$RUNNER_TEMP/base/image.tar" ]; then exit 0; fi'] : []),
+    `if out=$(docker manifest inspect${insecure} "$BASE" 2>&1 >/dev/null); then exit 0; fi`,
+    'case "$out" in "no such manifest"*) echo "::error::its base $BASE was not built in this run (its job failed): not building"; exit 1 ;; esac',
+    'echo "::error::cannot ask the registry for $BASE: $out"',
+    "exit 4",
+  ];
 }
 
 /** A step that says whether the registry has the image, as the resolve job found it: steps.registry.outputs.has. */

@@ -1,8 +1,9 @@
 // Issue 27's proof with a real docker engine (dockerd, started here, stopped at the end)
-// and a real registry on 127.0.0.1: the Makefile with DOCKER=docker, and Cloud Build's
+// and a real registry on 127.0.0.1: the Makefile with DOCKER=docker; GitHub's workflow,
+// its jobs run as a runner runs them (scripts/e2e/github-run.ts); and Cloud Build's
 // configs, their steps run by bash in waitFor order as Cloud Build runs them ($
-// substitutions applied as it applies them), the resolve step running this checkout's
-// caliban-images. Each goes through (a) an edited middle Dockerfile, committed without
+// substitutions applied as it applies them); the resolve job or step running this
+// checkout's caliban-images. Each goes through (a) an edited middle Dockerfile, committed without
 // emitting again: exactly the affected images are built; (b) an added axis value: the
 // pipeline stops before building, naming the stale file; (c) the registry gone: it stops,
 // nothing built, nothing pushed; (d) nothing changed: nothing built.
@@ -13,6 +14,7 @@ import { join } from "node:path";
 import { MAIN, runCli } from "../../fixtures/test-helpers.ts";
 import { substitute } from "../validators/readback.ts";
 import { startDockerEngine, type DockerEngine } from "./docker-engine.ts";
+import { runWorkflow } from "./github-run.ts";
 import { chainRepository, loopbackRegistry, provesTheTree, recorded, recordingShim, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
 
 let engine: DockerEngine;
@@ -29,6 +31,61 @@ afterAll(async () => {
 test("docker: make push decides from the tree it runs in: an edit ships without a new Makefile, a stale one or a lost registry stops before anything is built", async () => {
   await provesTheTree("docker", engine.docker, join(scratch, "tree-docker"), () => ({ env: { ...process.env, ...engine.env }, makeArgs: [] }));
 }, 600_000);
+
+describe("GitHub's workflow, its jobs run as a runner runs them against the real docker engine", () => {
+  test("the resolve job decides from the commit checked out: (a) to (d); a manual run on an unlisted branch builds and pushes nothing", async () => {
+    const registry = await loopbackRegistry(join(scratch, "github-registry"));
+    const work = join(scratch, "github");
+    const git = chainRepository(work);
+    const repository = `127.0.0.1:${registry.port}/gh`;
+    const workflow = ".github/workflows/build-images.yml";
+    // install-command: this checkout's caliban-images is on the PATH; login=false: a loopback registry needs none.
+    const emit = () => expect(runCli(["emit", "github", "--base-url", repository, "--option", "install-command=true", "--option", "login=false", "-o", workflow], work).code).toBe(0);
+    emit();
+    git("add", "-A");
+    git("commit", "-q", "-m", "images");
+    const bin = join(scratch, "github-bin");
+    mkdirSync(bin);
+    const calls = join(bin, "calls.log");
+    recordingShim(join(bin, "docker"), engine.docker, calls);
+    writeFileSync(join(bin, "caliban-images"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} "$@"\n`, { mode: 0o755 });
+    const env = { ...process.env, ...engine.env, PATH: `${bin}:${process.env.PATH}` };
+    const run = (event = "push", ref = "refs/heads/main"): PipelineRun & { ran: readonly string[] } => {
+      writeFileSync(calls, "");
+      const result = runWorkflow(readFileSync(join(work, workflow), "utf8"), { cwd: work, event, ref, docker: join(bin, "docker"), env });
+      return { exit: result.exit, stderr: result.stderr, ran: result.ran, ...recorded(calls) };
+    };
+    try {
+      await throughTheFourCases({
+        work,
+        git,
+        registry,
+        repository,
+        run: () => run(),
+        emitAgain: emit,
+        unreachable: (result) => {
+          expect(result.exit).toBe(4);
+          expect(result.stderr).toContain(`cannot reach 127.0.0.1:${registry.port}`);
+        },
+        stale: (result) => {
+          expect(result.exit).toBe(3);
+          expect(result.stderr).toContain(`error: ${workflow} is stale for matrix.toml: run caliban-images emit NAME -o ${workflow}`);
+        },
+      });
+      // A manual run on a branch [publish] does not list, after an edit: the resolve job runs, nothing is built or pushed.
+      appendFileSync(join(work, "docker/torch.Dockerfile"), "LABEL edited=yes\n");
+      git("commit", "-q", "-am", "edit the torch image");
+      const unlisted = run("workflow_dispatch", "refs/heads/feature/x");
+      expect({ exit: unlisted.exit, built: unlisted.built, pushes: unlisted.pushes }).toEqual({ exit: 0, built: [], pushes: 0 });
+      expect(unlisted.ran.every((step) => step.startsWith("resolve: "))).toBe(true);
+      // The same manual run on main publishes what the edit changed.
+      const listed = run("workflow_dispatch", "refs/heads/main");
+      expect({ exit: listed.exit, built: listed.built }).toEqual({ exit: 0, built: ["torch-cuda11-py310", "torch-cuda11-py311", "torch-cuda11-py312", "torch-cuda12-py310", "torch-cuda12-py311", "torch-cuda12-py312"] });
+    } finally {
+      await registry.stop();
+    }
+  }, 600_000);
+});
 
 describe("Cloud Build's configs, run step by step with bash and the real docker engine", () => {
   test("split configs decide from the tree they build: (a) to (d)", async () => {
