@@ -8,11 +8,12 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import { distinctArgs, imagesById, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { distinctArgs, imagesById, type BuildGraph } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { imageReferenceProblem, registryHost } from "../core/names.ts";
 import type { EmitContext, EmittedFile, Emitter } from "./contract.ts";
 import { RESOLVE_STEP, resolveStep } from "./cloudbuild-resolve.ts";
+import { carriedStep, contiguousParts, partsCarrying, type ConfigPart } from "./cloudbuild-split.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { CONTENT_TAGS_OPTION, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from "./options.ts";
 import { triggerFiles } from "./cloudbuild-triggers.ts";
@@ -183,54 +184,6 @@ function numberedNames(output: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${stem}-${String(i + 1).padStart(width, "0")}.json`);
 }
 
-/** A config's share of the graph: its images, and the ancestors of theirs an earlier config builds, which it carries (indices, graph order). */
-interface ConfigPart {
-  readonly images: readonly number[];
-  readonly carried: readonly number[];
-}
-
-/** Caliban's form: ranges of the graph's order; an image whose base an earlier config pushed pulls it. */
-function contiguousParts(count: number, perConfig: number): ConfigPart[] {
-  return Array.from({ length: Math.max(1, Math.ceil(count / perConfig)) }, (_, i) => ({ images: Array.from({ length: Math.min(perConfig, count - i * perConfig) }, (_, j) => i * perConfig + j), carried: [] }));
-}
-
-/**
- * With content tags, a config also carries each ancestor of its images that an earlier
- * config builds: a step that pulls it by its content reference when the registry has it
- * (the earlier config pushed it), and builds it (pushing nothing) when not, as in a pull
- * request's build (_PUSH=false), which pushes nothing for a later config to pull. Carried
- * steps count within the config's steps.
- */
-function partsCarrying(graph: BuildGraph, perConfig: number, indexById: ReadonlyMap<string, number>): ConfigPart[] {
-  const parts: { images: number[]; carried: number[] }[] = [];
-  let current = { images: [] as number[], carried: [] as number[] };
-  let here = new Set<number>();
-  const baseOf = (i: number) => (graph.images[i]!.from === null ? undefined : indexById.get(graph.images[i]!.from!)!);
-  const missing = (i: number) => {
-    const chain: number[] = [];
-    for (let base = baseOf(i); base !== undefined && !here.has(base); base = baseOf(base)) chain.unshift(base);
-    return chain;
-  };
-  for (let i = 0; i < graph.images.length; i++) {
-    let needed = missing(i);
-    if (current.images.length > 0 && current.images.length + current.carried.length + needed.length + 1 > perConfig) {
-      parts.push(current);
-      current = { images: [], carried: [] };
-      here = new Set();
-      needed = missing(i);
-    }
-    if (needed.length + 1 > perConfig) {
-      throw new CalibanError({ code: "LIMIT", message: `emit cloudbuild: image ${graph.images[i]!.id} builds FROM a chain of ${needed.length} images, which with it do not fit the ${perConfig} steps a config has room for`, hint: "raise max-steps" });
-    }
-    for (const base of needed) here.add(base);
-    current.carried.push(...needed);
-    current.images.push(i);
-    here.add(i);
-  }
-  parts.push(current);
-  return parts;
-}
-
 /**
  * The config for a part of the graph (whose images come after their bases). With content
  * tags a base an earlier config builds is carried (a step of this config); in Caliban's
@@ -303,10 +256,6 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
 
 const LOGIN_STEP = "login";
 
-/** The id of the step that carries an image into a later config. */
-function carriedStep(image: ImageNode): string {
-  return `${image.reference}-carried`;
-}
 
 /**
  * The first step when a registry outside Google needs a login: the password comes from

@@ -9,6 +9,7 @@ import type { EntrySettings, GithubOptions, StageJob } from "./github.ts";
 import { writeMergeSteps, writeNativeSteps } from "./github-native.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
+import { writeLogin } from "./github-login.ts";
 import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
@@ -177,35 +178,6 @@ function writeNeeds(out: TextWriter, job: StageJob, options: GithubOptions, lock
     ...(lockJob ? ["github.event_name != 'schedule'"] : []),
   ];
   out.line(`if: \${{ ${conditions.join(" && ")} }}`);
-}
-
-/** The registry login: workload identity for Google's registries, else a user and a secret; `condition` ("" for none) keeps it off pull requests. */
-export function writeLogin(out: TextWriter, registry: string, options: GithubOptions, condition: string): void {
-  const when = condition === "" ? [] : [`    if: ${condition}`];
-  if (options.login && options["workload-identity-provider"]) {
-    // Google's registries without a stored key: an access token for the service account, by workload identity.
-    out.lines([
-      "  - uses: google-github-actions/auth@v2",
-      "    id: auth",
-      ...when,
-      "    with:",
-      `      workload_identity_provider: ${yamlScalar(options["workload-identity-provider"])}`,
-      `      service_account: ${yamlScalar(options["service-account"])}`,
-      "      token_format: access_token",
-      "  - uses: docker/login-action@v3",
-      ...when,
-      "    with:",
-      `      registry: ${yamlScalar(registry)}`,
-      "      username: oauth2accesstoken",
-      "      password: ${{ steps.auth.outputs.access_token }}",
-    ]);
-  } else if (options.login) {
-    // A pull request logs in nowhere and reads no secret: a fork's has none.
-    out.lines(["  - uses: docker/login-action@v3", ...when, "    with:"]);
-    if (registry !== "docker.io") out.line(`      registry: ${yamlScalar(registry)}`);
-    const secret = options["password-secret"] || (registry === "ghcr.io" ? "GITHUB_TOKEN" : "REGISTRY_PASSWORD");
-    out.lines([`      username: ${yamlScalar(options.username)}`, `      password: ${yamlScalar(`\${{ secrets.${secret} }}`)}`]);
-  }
 }
 
 /**

@@ -9,7 +9,8 @@
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
-import { writeJob, writeLogin } from "./github-job.ts";
+import { writeJob } from "./github-job.ts";
+import { writeLogin } from "./github-login.ts";
 import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
 import { entrySettings, familyRunners, matrixEntry, type Digests, type EntrySettings } from "./github-entry.ts";
 import { RESOLVE_JOB, writeResolveJob } from "./github-resolve.ts";

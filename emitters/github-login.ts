@@ -1,0 +1,35 @@
+// The workflow's registry login: workload identity for Google's registries, else a user
+// and a secret. Every job that logs in writes it through here, with its own condition.
+
+import type { GithubOptions } from "./github.ts";
+import { yamlScalar } from "./quoting.ts";
+import type { TextWriter } from "./text.ts";
+
+/** The registry login: workload identity for Google's registries, else a user and a secret; `condition` ("" for none) keeps it off pull requests. */
+export function writeLogin(out: TextWriter, registry: string, options: GithubOptions, condition: string): void {
+  const when = condition === "" ? [] : [`    if: ${condition}`];
+  if (options.login && options["workload-identity-provider"]) {
+    // Google's registries without a stored key: an access token for the service account, by workload identity.
+    out.lines([
+      "  - uses: google-github-actions/auth@v2",
+      "    id: auth",
+      ...when,
+      "    with:",
+      `      workload_identity_provider: ${yamlScalar(options["workload-identity-provider"])}`,
+      `      service_account: ${yamlScalar(options["service-account"])}`,
+      "      token_format: access_token",
+      "  - uses: docker/login-action@v3",
+      ...when,
+      "    with:",
+      `      registry: ${yamlScalar(registry)}`,
+      "      username: oauth2accesstoken",
+      "      password: ${{ steps.auth.outputs.access_token }}",
+    ]);
+  } else if (options.login) {
+    // A pull request logs in nowhere and reads no secret: a fork's has none.
+    out.lines(["  - uses: docker/login-action@v3", ...when, "    with:"]);
+    if (registry !== "docker.io") out.line(`      registry: ${yamlScalar(registry)}`);
+    const secret = options["password-secret"] || (registry === "ghcr.io" ? "GITHUB_TOKEN" : "REGISTRY_PASSWORD");
+    out.lines([`      username: ${yamlScalar(options.username)}`, `      password: ${yamlScalar(`\${{ secrets.${secret} }}`)}`]);
+  }
+}
