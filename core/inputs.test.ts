@@ -195,7 +195,12 @@ function sha256(data: string | Buffer): string {
  * The README's algorithm ("The inputs digest"), written again from its text alone, for
  * images built from a folder on disk: the oracle the planner's digests must equal.
  */
-function readmeInputs(root: string, image: { dockerfile: string; context: string; args: readonly { name: string; value: string }[]; upstream: readonly string[]; labels: readonly { name: string; value: string; revision: boolean }[]; platforms: readonly string[]; target: string | null }, base: { reference: string; inputs: string } | undefined): string {
+function readmeInputs(
+  root: string,
+  image: { dockerfile: string; context: string; args: readonly { name: string; value: string }[]; upstream: readonly string[]; labels: readonly { name: string; value: string; revision: boolean }[]; platforms: readonly string[]; target: string | null },
+  base: { reference: string; inputs: string } | undefined,
+  runner: readonly string[] | null = null,
+): string {
   const field = (text: string) => `${Buffer.byteLength(text)}:${text}`;
   const dockerfile = sha256(readFileSync(join(root, image.dockerfile)));
   const ignoreFile = [`${image.dockerfile}.dockerignore`, `${image.context}/.dockerignore`].find((path) => {
@@ -231,6 +236,7 @@ function readmeInputs(root: string, image: { dockerfile: string; context: string
   for (const label of image.labels) if (!label.revision) text += `label ${field(label.name)} ${field(label.value)}\n`;
   for (const platform of image.platforms) text += `platform ${field(platform)}\n`;
   if (image.target !== null) text += `target ${field(image.target)}\n`;
+  for (const label of runner ?? []) text += `runner ${field(label)}\n`;
   for (const pinned of image.upstream) text += `upstream ${field(pinned)}\n`;
   if (base) text += `base ${base.inputs}\n`;
   return `sha256:${sha256(text)}`;
@@ -273,4 +279,31 @@ test("with a lock file, the README's algorithm still gives the planner's digests
   // Only the digests count, not the lock file's other bytes.
   writeFileSync(join(root, "matrix.lock"), `version = 1\n[digests]\n"ubuntu:22.04" = "${locked}"\n"busybox:1.36" = "sha256:${"2".repeat(64)}"\n# a comment\n`);
   expect(inputsOf(await plan(root))).toEqual(inputsOf(graph));
+});
+
+test("two families split only by their runner (x86 and arm machines) never share a content reference; the README's algorithm gives both", async () => {
+  const split = `repository = "r.io/x"
+[images.x86]
+dockerfile = "docker/base.Dockerfile"
+context = "docker"
+tag = "base-amd64"
+runner = "ubuntu-latest"
+[images.arm]
+dockerfile = "docker/base.Dockerfile"
+context = "docker"
+tag = "base-arm64"
+runner = ["ubuntu-24.04-arm"]
+[images.anywhere]
+dockerfile = "docker/base.Dockerfile"
+context = "docker"
+tag = "base"
+`;
+  const root = folder({ ...FILES, "matrix.toml": split });
+  const graph = await plan(root);
+  const [x86, arm, anywhere] = graph.images;
+  expect(new Set([x86!.contentReference, arm!.contentReference, anywhere!.contentReference]).size).toBe(3);
+  const runnerOf = (family: string) => graph.families.find((f) => f.name === family)!.runner;
+  for (const image of graph.images) expect(image.inputs).toBe(readmeInputs(root, image, undefined, runnerOf(image.family)));
+  // Without a runner the line is not there: the digest is what it was before runners were digested.
+  expect(anywhere!.inputs).toBe(readmeInputs(root, anywhere!, undefined));
 });
