@@ -103,7 +103,7 @@ export class Registry {
       // A registry that answers no HEAD, or no digest to one: the manifest's own bytes tell it.
       response = await this.request("GET", url, name, reference);
       if (response.ok && !response.headers.get("docker-content-digest")) {
-        return { present: true, digest: `sha256:${new Bun.CryptoHasher("sha256").update(new Uint8Array(await response.arrayBuffer())).digest("hex")}` };
+        return { present: true, digest: `sha256:${new Bun.CryptoHasher("sha256").update(await boundedBytes(response, MAX_MANIFEST_BYTES, `${name.registry}'s manifest of ${name.path}:${name.tag}`, reference)).digest("hex")}` };
       }
     }
     if (response.status === 404) return { present: false };
@@ -155,13 +155,29 @@ export class Registry {
     for (const match of challenge.replace(/^bearer\s+/i, "").matchAll(/([A-Za-z]+)="([^"]*)"/g)) parameters.set(match[1]!.toLowerCase(), match[2]!);
     const realm = parameters.get("realm");
     if (realm === undefined) return undefined;
-    const url = new URL(realm);
+    let url: URL;
+    try {
+      url = new URL(realm);
+    } catch {
+      throw problem(reference, `${name.registry} named a token service that is no URL (${JSON.stringify(realm.slice(0, 200))})`);
+    }
+    // A login goes only where the registry itself is asked: https, or plain http for a registry asked so (loopback, --insecure-registry).
+    const plain = this.base(name.registry).startsWith("http:");
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && plain)) {
+      throw problem(reference, `${name.registry} named a token service at ${JSON.stringify(`${url.protocol}//${url.host}`)}, which is not https: no login or token is sent there`, "a registry's token service is https (plain http only for a registry on loopback or given with --insecure-registry)");
+    }
     if (parameters.has("service")) url.searchParams.set("service", parameters.get("service")!);
     url.searchParams.set("scope", `repository:${name.path}:pull`);
     const response = await this.send("GET", url.href, login === undefined ? {} : { authorization: `Basic ${login}` }, name.registry);
     if (response.status === 429 || response.status >= 500) throw new Unanswered(`${name.registry}'s token service (${url.origin}) answered HTTP ${response.status}`);
     if (!response.ok) throw problem(reference, `${name.registry}'s token service (${url.origin}) answered HTTP ${response.status}`, login === undefined ? `log in first (docker login ${name.registry})` : undefined);
-    const body = (await response.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown };
+    let body: { token?: unknown; access_token?: unknown } = {};
+    try {
+      body = JSON.parse(await boundedText(response, MAX_TOKEN_BYTES, `${name.registry}'s token service's answer`, reference)) as typeof body;
+    } catch (error) {
+      if (error instanceof Unanswered || error instanceof CalibanError) throw error;
+      // Not JSON: no token, said below.
+    }
     const token = typeof body.token === "string" ? body.token : typeof body.access_token === "string" ? body.access_token : undefined;
     if (token === undefined) throw problem(reference, `${name.registry}'s token service gave no token`);
     return `Bearer ${token}`;
@@ -199,10 +215,43 @@ export class Registry {
   }
 }
 
+/** A token service's answer holds a token of a few KB: more than this is refused, not read on. */
+const MAX_TOKEN_BYTES = 1 << 20;
+/** The distribution spec's limit on a manifest a registry must accept (4 MiB). */
+const MAX_MANIFEST_BYTES = 4 << 20;
+
+/** A body's bytes, at most `limit` of them (a larger one is an error, read no further); a stalled body is no answer. */
+async function boundedBytes(response: Response, limit: number, what: string, reference: string): Promise<Uint8Array> {
+  const declared = Number(response.headers.get("content-length") ?? "0");
+  if (declared > limit) throw problem(reference, `${what} is ${declared} bytes, more than the ${limit} caliban-images reads`);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    const reader = response.body?.getReader();
+    for (let read = await reader?.read(); read !== undefined && !read.done; read = await reader!.read()) {
+      const chunk = read.value;
+      total += chunk.byteLength;
+      if (total > limit) {
+        await response.body?.cancel().catch(() => {});
+        throw problem(reference, `${what} is more than the ${limit} bytes caliban-images reads`);
+      }
+      chunks.push(chunk);
+    }
+  } catch (error) {
+    if (error instanceof CalibanError) throw error;
+    throw new Unanswered(`${what} stopped before its end: ${(error as Error).message}`);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function boundedText(response: Response, limit: number, what: string, reference: string): Promise<string> {
+  return new TextDecoder().decode(await boundedBytes(response, limit, what, reference));
+}
+
 /** The first line of what a registry said with an error, if it said anything: its own words, for the log. */
 async function said(response: Response): Promise<string> {
   if (response.bodyUsed) return "";
-  const text = await response.text().catch(() => "");
+  const text = await boundedText(response, 1 << 16, "an error's text", "").catch(() => "");
   const line = text.slice(0, 300).split("\n")[0]!.trim();
   return line === "" ? "" : `: ${line}`;
 }
