@@ -8,6 +8,7 @@ import type { GithubOptions } from "./github.ts";
 import { installStep } from "./github-install.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
+import { ACTIONS } from "./github-actions.ts";
 
 export const CHECK_JOB = "check-outputs";
 
@@ -22,7 +23,7 @@ export function writeCheckJob(out: TextWriter, options: GithubOptions, matrixFil
     "  env:",
     `    MATRIX: ${yamlScalar(matrixFile)}`,
     "  steps:",
-    "    - uses: actions/checkout@v4",
+    `    - uses: ${ACTIONS.checkout}`,
     ...installStep(options).map((line) => `    ${line}`),
     "    - name: caliban-images check",
     '      run: caliban-images check --matrix "$MATRIX"',

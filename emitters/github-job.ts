@@ -11,6 +11,7 @@ import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 import { writeLogin } from "./github-login.ts";
 import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
+import { ACTIONS } from "./github-actions.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
 
@@ -55,7 +56,7 @@ export function writeJob(
   out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   if (options["content-tags"]) out.lines(digestEnv(graph));
-  out.lines(["steps:", "  - uses: actions/checkout@v4"]);
+  out.lines(["steps:", `  - uses: ${ACTIONS.checkout}`]);
   if (options["free-disk"]) {
     out.lines([
       "  - name: Free disk space",
@@ -66,19 +67,19 @@ export function writeJob(
   }
   if (settings.platforms) {
     // Other platforms than the runner's are built under QEMU; a pull request builds the runner's only.
-    out.lines(["  - uses: docker/setup-qemu-action@v3", `    if: matrix.platforms != ''${pullRequests ? ` && ${PUBLISHING}` : ""}`]);
+    out.lines([`  - uses: ${ACTIONS.setupQemu}`, `    if: matrix.platforms != ''${pullRequests ? ` && ${PUBLISHING}` : ""}`]);
   }
   if (pullRequests) {
     // A pull request's images stay in the runner's docker (the docker driver builds FROM them); elsewhere, buildx's own builder.
-    out.lines(["  - uses: docker/setup-buildx-action@v3", "    with:", "      driver: ${{ github.event_name == 'pull_request' && 'docker' || 'docker-container' }}"]);
+    out.lines([`  - uses: ${ACTIONS.setupBuildx}`, "    with:", "      driver: ${{ github.event_name == 'pull_request' && 'docker' || 'docker-container' }}"]);
   } else {
-    out.line("  - uses: docker/setup-buildx-action@v3");
+    out.line(`  - uses: ${ACTIONS.setupBuildx}`);
   }
   writeLogin(out, registry, options, publishing);
   if (!options["content-tags"]) {
     if (pullRequests) writeTakeBase(out);
     out.lines([
-      "  - uses: docker/build-push-action@v6",
+      `  - uses: ${ACTIONS.buildPush}`,
       ...(job.anyNative ? ["    if: github.event_name == 'pull_request' || !matrix.native"] : []),
       "    with:",
       "      context: ${{ matrix.context }}",
@@ -130,7 +131,7 @@ export function writeJob(
     ]);
   }
   out.lines([
-    "  - uses: docker/build-push-action@v6",
+    `  - uses: ${ACTIONS.buildPush}`,
     `    if: steps.registry.outputs.has != 'true'${notNative}`,
     "    with:",
     "      context: ${{ matrix.context }}",
@@ -191,7 +192,7 @@ function writePlatformJob(out: TextWriter, job: StageJob, registry: string, opti
   out.lines([`runs-on: ${job.kind === "native" ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   if (options["content-tags"]) out.lines(digestEnv(graph, job.kind === "native"));
-  out.lines(["steps:", ...(job.kind === "native" ? ["  - uses: actions/checkout@v4"] : []), "  - uses: docker/setup-buildx-action@v3"]);
+  out.lines(["steps:", ...(job.kind === "native" ? [`  - uses: ${ACTIONS.checkout}`] : []), `  - uses: ${ACTIONS.setupBuildx}`]);
   writeLogin(out, registry, options, PUBLISHING);
   if (job.kind === "native") writeNativeSteps(out, graph, options);
   else writeMergeSteps(out, options);
@@ -235,7 +236,7 @@ function pushBuild(settings: EntrySettings, condition: string, tags: readonly st
   return [
     "  - name: Push it",
     `    if: ${condition}matrix.test != '' && github.event_name != 'pull_request'`,
-    "    uses: docker/build-push-action@v6",
+    `    uses: ${ACTIONS.buildPush}`,
     "    with:",
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
@@ -293,7 +294,7 @@ function writeTakeBase(out: TextWriter, condition = ""): void {
     "  - name: Take the base image this pull request built",
     `    if: github.event_name == 'pull_request' && ${condition}matrix.base`,
     "    id: base",
-    "    uses: actions/download-artifact@v4",
+    `    uses: ${ACTIONS.downloadArtifact}`,
     "    continue-on-error: true",
     "    with:",
     "      name: image-${{ matrix.base }}",
@@ -315,7 +316,7 @@ function writeHandOver(out: TextWriter, reference: string, condition = ""): void
     "    env:",
     `      IMAGE: ${reference}`,
     '    run: docker save --output "$RUNNER_TEMP/image.tar" "$IMAGE"',
-    "  - uses: actions/upload-artifact@v4",
+    `  - uses: ${ACTIONS.uploadArtifact}`,
     `    if: github.event_name == 'pull_request' && ${condition}matrix.is-base`,
     "    with:",
     "      name: image-${{ matrix.id }}",

@@ -10,6 +10,7 @@ import type { GithubOptions } from "./github.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 import { installStep } from "./github-install.ts";
+import { ACTIONS } from "./github-actions.ts";
 
 export const LOCK_JOB = "update-lock";
 
@@ -36,7 +37,7 @@ export function writeLockJob(out: TextWriter, graph: BuildGraph, options: Github
     `    WORKFLOW: ${yamlScalar(options.output)}`,
     `    WORKFLOW_FILE: ${yamlScalar(workflowFile)}`,
     "  steps:",
-    "    - uses: actions/checkout@v4",
+    `    - uses: ${ACTIONS.checkout}`,
     ...installStep(options).map((line) => `    ${line}`),
     "    - name: Ask the registries for the base images' digests",
     '      run: caliban-images lock --matrix "$MATRIX"',

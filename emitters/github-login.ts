@@ -4,6 +4,7 @@
 import type { GithubOptions } from "./github.ts";
 import { yamlScalar } from "./quoting.ts";
 import type { TextWriter } from "./text.ts";
+import { ACTIONS } from "./github-actions.ts";
 
 /** The registry login: workload identity for Google's registries, else a user and a secret; `condition` ("" for none) keeps it off pull requests. */
 export function writeLogin(out: TextWriter, registry: string, options: GithubOptions, condition: string): void {
@@ -11,14 +12,14 @@ export function writeLogin(out: TextWriter, registry: string, options: GithubOpt
   if (options.login && options["workload-identity-provider"]) {
     // Google's registries without a stored key: an access token for the service account, by workload identity.
     out.lines([
-      "  - uses: google-github-actions/auth@v2",
+      `  - uses: ${ACTIONS.googleAuth}`,
       "    id: auth",
       ...when,
       "    with:",
       `      workload_identity_provider: ${yamlScalar(options["workload-identity-provider"])}`,
       `      service_account: ${yamlScalar(options["service-account"])}`,
       "      token_format: access_token",
-      "  - uses: docker/login-action@v3",
+      `  - uses: ${ACTIONS.login}`,
       ...when,
       "    with:",
       `      registry: ${yamlScalar(registry)}`,
@@ -27,7 +28,7 @@ export function writeLogin(out: TextWriter, registry: string, options: GithubOpt
     ]);
   } else if (options.login) {
     // A pull request logs in nowhere and reads no secret: a fork's has none.
-    out.lines(["  - uses: docker/login-action@v3", ...when, "    with:"]);
+    out.lines([`  - uses: ${ACTIONS.login}`, ...when, "    with:"]);
     if (registry !== "docker.io") out.line(`      registry: ${yamlScalar(registry)}`);
     const secret = options["password-secret"] || (registry === "ghcr.io" ? "GITHUB_TOKEN" : "REGISTRY_PASSWORD");
     out.lines([`      username: ${yamlScalar(options.username)}`, `      password: ${yamlScalar(`\${{ secrets.${secret} }}`)}`]);

@@ -15,6 +15,7 @@ import type { GithubOptions } from "./github.ts";
 import { buildArgLines, labelFields, type Digests } from "./github-entry.ts";
 import { baseCheckScript, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import type { TextWriter } from "./text.ts";
+import { ACTIONS } from "./github-actions.ts";
 
 const PAIR = /^([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)=([^=,\s]+)$/;
 
@@ -102,7 +103,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
     // ends the job before its digest is pushed, so the merge joins nothing of it.
     const tested = `${building ? `${building} && ` : ""}matrix.test != ''`;
     out.lines([
-      "  - uses: docker/build-push-action@v6",
+      `  - uses: ${ACTIONS.buildPush}`,
       `    if: ${tested}`,
       "    with:",
       ...inputs,
@@ -119,7 +120,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
     ]);
   }
   out.lines([
-    "  - uses: docker/build-push-action@v6",
+    `  - uses: ${ACTIONS.buildPush}`,
     "    id: build",
     ...(building ? [`    if: ${building}`] : []),
     "    with:",
@@ -137,7 +138,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
     "    run: |",
     '      mkdir -p "$RUNNER_TEMP/digests"',
     '      touch "$RUNNER_TEMP/digests/${DIGEST#sha256:}"',
-    "  - uses: actions/upload-artifact@v4",
+    `  - uses: ${ACTIONS.uploadArtifact}`,
     ...(building ? [`    if: ${building}`] : []),
     "    with:",
     "      name: digests-${{ matrix.id }}-${{ matrix.platform-slug }}",
@@ -153,7 +154,7 @@ export function writeMergeSteps(out: TextWriter, options: GithubOptions): void {
   if (contentTags) out.lines(registryAnswerStep());
   const building = contentTags ? "steps.registry.outputs.has != 'true'" : "";
   out.lines([
-    "  - uses: actions/download-artifact@v4",
+    `  - uses: ${ACTIONS.downloadArtifact}`,
     ...(building ? [`    if: ${building}`] : []),
     "    with:",
     "      pattern: digests-${{ matrix.id }}-*",

@@ -14,6 +14,7 @@ import type { GithubOptions } from "./github.ts";
 import { installStep } from "./github-install.ts";
 import { yamlScalar } from "./quoting.ts";
 import type { TextWriter } from "./text.ts";
+import { ACTIONS } from "./github-actions.ts";
 
 export const RESOLVE_JOB = "resolve";
 
@@ -85,7 +86,7 @@ export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: Git
     `    WORKFLOW: ${yamlScalar(options.output)}`,
     ...(contentTags ? [`    REPOSITORY: ${yamlScalar(graph.repository)}`] : []),
     "  steps:",
-    "    - uses: actions/checkout@v4",
+    `    - uses: ${ACTIONS.checkout}`,
     ...installStep(options).map((line) => `    ${line}`),
     "    - name: Check that this workflow is what the matrix gives, and whether this run publishes",
     `      id: ${RESOLVE_JOB}-publish`,
