@@ -15,6 +15,10 @@ import { installStep, RELEASES_URL, type InstallOptions } from "./github-install
 import { runEmitter } from "./run.ts";
 import { planText } from "../fixtures/test-helpers.ts";
 import { github } from "./github.ts";
+import { ACTIONS } from "./github-actions.ts";
+
+/** An action as YAML reads the `uses:` line: the pinned reference, its version comment gone. */
+const uses = (action: string) => action.split(" ")[0]!;
 
 const release = mkdtempSync(join(tmpdir(), "release-"));
 const binary = "#!/bin/sh\necho 'caliban-images 9.9.9'\n";
@@ -117,7 +121,7 @@ test("check-outputs (on with [outputs]): a job that installs caliban-images and 
   const job = parseYaml(emitted).jobs["check-outputs"];
   expect(job.if).toBe("github.event_name != 'schedule'");
   expect(job.permissions).toEqual({ contents: "read" });
-  expect(job.steps.map((step: { name?: string; uses?: string }) => step.name ?? step.uses)).toEqual(["actions/checkout@v4", `Install caliban-images ${packageJson.version}`, "caliban-images check"]);
+  expect(job.steps.map((step: { name?: string; uses?: string }) => step.name ?? step.uses)).toEqual([uses(ACTIONS.checkout), `Install caliban-images ${packageJson.version}`, "caliban-images check"]);
   expect(parseYaml(run(["emit", "github", "--option", "check-outputs=false"], root).stdout).jobs["check-outputs"]).toBeUndefined();
   // The check step, run by bash in the checkout, with caliban-images on the PATH.
   const bin = mkdtempSync(join(tmpdir(), "bin-"));

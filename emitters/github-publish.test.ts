@@ -19,6 +19,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emittedText } from "./contract.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
+import { ACTIONS } from "./github-actions.ts";
+
+/** An action as YAML reads the `uses:` line: the pinned reference, its version comment gone. */
+const uses = (action: string) => action.split(" ")[0]!;
 
 const PUBLISHING = "needs.resolve.outputs.publish == 'true'";
 
@@ -246,7 +250,7 @@ test("free-disk: every job first removes the runner's preinstalled toolchains; w
     // The build jobs (the resolve job builds nothing and needs no room).
     return (Object.entries(parseYaml(text).jobs) as [string, { steps: Step[] }][]).filter(([name]) => name !== "resolve").map(([, job]) => job.steps.map((step) => step.name ?? step.uses));
   };
-  for (const job of await steps(["free-disk=true"])) expect(job.slice(0, 2)).toEqual(["actions/checkout@v4", "Free disk space"]);
+  for (const job of await steps(["free-disk=true"])) expect(job.slice(0, 2)).toEqual([uses(ACTIONS.checkout), "Free disk space"]);
   for (const job of await steps([])) expect(job).not.toContain("Free disk space");
 });
 
@@ -264,7 +268,7 @@ test("Google's registries by workload identity: an access token for the service 
   for (const [name, job] of Object.entries(workflow.jobs) as [string, { steps: Step[] }][]) {
     // The resolve job logs in when its first step says the run publishes; a build job when the resolve job said so.
     const publishing = name === "resolve" ? "steps.resolve-publish.outputs.publish == 'true'" : PUBLISHING;
-    const auth = job.steps.find((step) => step.uses === "google-github-actions/auth@v2")!;
+    const auth = job.steps.find((step) => step.uses === uses(ACTIONS.googleAuth))!;
     expect(auth).toMatchObject({ id: "auth", if: publishing, with: { workload_identity_provider: provider, service_account: account, token_format: "access_token" } });
     const login = job.steps.find((step) => step.uses?.startsWith("docker/login-action"))!;
     expect(login).toMatchObject({ if: publishing, with: { registry: "us-central1-docker.pkg.dev", username: "oauth2accesstoken", password: "${{ steps.auth.outputs.access_token }}" } });

