@@ -53,14 +53,14 @@ export function buildxScript(
   const test = image.test === null ? [] : [`docker run --rm ${tested} sh -c ${word(image.test)}`];
   const push = [
     ...(image.test === null ? [] : [`docker build ${tags} ${source}`, ...test]),
-    `docker buildx build --builder ${BUILDER}${platforms}${cacheFlags}${attest} --push ${tags} ${source}`,
+    `${contentTags ? "retry " : ""}docker buildx build --builder ${BUILDER}${platforms}${cacheFlags}${attest} --push ${tags} ${source}`,
   ];
   const local = [`docker build ${tags} ${source}`, ...test];
   const indent = (lines: readonly string[], depth: number) => lines.map((line) => `${"  ".repeat(depth)}${line}`);
   const build = (depth: number) => (gated ? [`${"  ".repeat(depth)}if [ "$_PUSH" = true ]; then`, ...indent(push, depth + 1), `${"  ".repeat(depth)}else`, ...indent(local, depth + 1), `${"  ".repeat(depth)}fi`] : indent(push, depth));
   if (!contentTags) return ["set -euo pipefail", ...build(0), ""].join("\n");
   // The registry has it: its tags (every platform's manifest) are pointed at it.
-  const retag = [`docker buildx imagetools create ${[image.reference, ...aliases].map((reference) => `--tag ${reference}`).join(" ")} ${content}`];
+  const retag = [`retry docker buildx imagetools create ${[image.reference, ...aliases].map((reference) => `--tag ${reference}`).join(" ")} ${content}`];
   return `${digestPrelude(image, base)}${[
     `if registry_has ${content}; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,

@@ -54,6 +54,8 @@ export function digestPrelude(image: ImageNode, base: ImageNode | undefined): st
     `inputs_of() { local id hex rest; while read -r id hex rest; do if [ "$id" = "$1" ]; then echo "$hex"; return 0; fi; done < ${RESOLVED}; echo "error: no digest for $1: the resolve step did not run" >&2; exit 2; }`,
     `registry_has() { local out attempt; for attempt in 1 2 3 4; do if out=$(docker manifest inspect${insecure} "$1" 2>&1 >/dev/null); then return 0; fi; case "$out" in "no such manifest"*) return 1 ;; esac; echo "cannot ask the registry for $1 (try $attempt): $out" >&2; sleep $((attempt * attempt)); done; echo "error: the registry did not answer for $1: nothing was built or pushed" >&2; exit 4; }`,
     // References hold no character a shell reads (core/graph.ts).
+    // What talks to the registry is asked again on failure (a 5xx, "unknown blob", the network), 4 tries in all.
+    'retry() { local attempt; for attempt in 1 2 3; do if "$@"; then return 0; fi; echo "failed, asked again: $* (try $attempt)" >&2; sleep $((attempt * attempt * 5)); done; "$@"; }',
     `content=${image.repository}:inputs-$(inputs_of ${image.id})`,
     ...(base === undefined ? [] : [`base=${base.repository}:inputs-$(inputs_of ${base.id})`]),
   ]);

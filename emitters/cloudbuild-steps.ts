@@ -48,8 +48,8 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
   const args = [argWords(image, base, true)];
   // References need no quoting (core/graph.ts).
   const aliases = image.aliases.map((alias) => `${image.repository}:${alias}`);
-  const retag = [`  docker pull ${content}`, ...[image.reference, ...aliases].flatMap((reference) => [`  docker tag ${content} ${reference}`, `  docker push ${reference}`])];
-  const publish = [`  docker push ${content}`, `  docker push ${image.reference}`, ...aliases.map((reference) => `  docker push ${reference}`)];
+  const retag = [`  retry docker pull ${content}`, ...[image.reference, ...aliases].flatMap((reference) => [`  docker tag ${content} ${reference}`, `  retry docker push ${reference}`])];
+  const publish = [`  retry docker push ${content}`, `  retry docker push ${image.reference}`, ...aliases.map((reference) => `  retry docker push ${reference}`)];
   // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
   const settings = settingWords(image);
   const when = (lines: string[]) => (gated ? ['  if [ "$_PUSH" = true ]; then', ...lines.map((line) => `  ${line}`), "  fi"] : lines);
@@ -76,7 +76,7 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
 export function carryScript(image: ImageNode, base: ImageNode | undefined): string {
   return `${digestPrelude(image, base)}${[
     `if registry_has ${CONTENT_WORD}; then`,
-    `  docker pull ${CONTENT_WORD}`,
+    `  retry docker pull ${CONTENT_WORD}`,
     "else",
     `  echo '${image.reference}: not in the registry (this build pushes nothing): built here for the images built FROM it'`,
     `  docker build -t ${CONTENT_WORD}${settingWords(image)} -f ${scriptWord(image.dockerfile)}${argWords(image, base, true)} ${scriptWord(image.context)}`,

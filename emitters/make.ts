@@ -121,6 +121,8 @@ function writeResolve(out: TextWriter, context: EmitContext): void {
     "# DOCKER=podman, skopeo does (SKOPEO=\"skopeo --registries-conf FILE\" for a registry only such",
     "# a file allows). RESOLVE_FLAGS=--insecure-registry HOST for a plain-http registry not on loopback.",
     "CALIBAN_IMAGES ?= caliban-images",
+    "# A push the registry fails (a 5xx, \"unknown blob\", the network) is asked again, 4 tries in all.",
+    "PUSH = ( for try in 1 2 3; do $(DOCKER) push $(1) && exit 0; echo \"failed, asked again: push $(1) (try $$try)\" >&2; sleep $$((try * try * 5)); done; $(DOCKER) push $(1) )",
     "RESOLVE_FLAGS ?=",
     "SKOPEO ?= skopeo",
     "ifeq ($(notdir $(DOCKER)),podman)",
@@ -189,8 +191,8 @@ push/${image.id}:${base ? ` push/${base.id}` : ""}
 \t  $(call POINT_TAG,${contentReference(image)},${reference(image)})${aliases.map((alias) => ` && \\\n\t  $(call POINT_TAG,${contentReference(image)},${alias})`).join("")}; \\
 \telse \\
 \t  ${build} && \\
-${image.test === null ? "" : `\t  ${test(contentReference(image))} && \\\n`}\t  $(DOCKER) push ${contentReference(image)} && \\
-\t  $(DOCKER) push ${reference(image)}${aliases.map((alias) => ` && \\\n\t  $(DOCKER) push ${alias}`).join("")}; \\
+${image.test === null ? "" : `\t  ${test(contentReference(image))} && \\\n`}\t  $(call PUSH,${contentReference(image)}) && \\
+\t  $(call PUSH,${reference(image)})${aliases.map((alias) => ` && \\\n\t  $(call PUSH,${alias})`).join("")}; \\
 \tfi
 
 `);

@@ -12,7 +12,7 @@ import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
-import { cloudbuildView, jobEnv, makeView, needsResolve, resolveOutputs, REVISION, runScripts } from "../scripts/validators/readback.ts";
+import { cloudbuildView, fakeResolve, jobEnv, makeView, needsResolve, resolveOutputs, REVISION, runScripts } from "../scripts/validators/readback.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "../scripts/validators/github-expressions.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { emittedText } from "./contract.ts";
@@ -51,12 +51,12 @@ describe("Cloud Build: digests from the build's tree, and a registry that cannot
   const image = graph.images[0]!;
   const step = config.steps.find((s) => s.id === image.reference)!;
   /** The step's script run by bash as Cloud Build runs it ($$ is $), with the digests the resolve step left and a docker that answers as given. */
-  const runStep = (resolved: string, manifest: string) => {
+  const runStep = (resolved: string, manifest: string, others = "") => {
     const home = mkdtempSync(join(tmpdir(), "builder-home-"));
     mkdirSync(join(home, ".caliban-images"));
     writeFileSync(join(home, ".caliban-images", "resolved"), resolved);
     const log = join(home, "docker.log");
-    const docker = `docker() { echo "$*" >> ${JSON.stringify(log)}; if [ "$1 $2" = "manifest inspect" ]; then ${manifest}; fi; }; sleep() { :; }; export -f docker sleep\n`;
+    const docker = `docker() { echo "$*" >> ${JSON.stringify(log)}; if [ "$1 $2" = "manifest inspect" ]; then ${manifest}; fi; ${others} }; sleep() { :; }; export -f docker sleep\n`;
     const run = Bun.spawnSync(["bash", "-c", `${docker}bash -c "$SCRIPT"`], { env: { ...process.env, HOME: home, SCRIPT: step.args[1]!.replaceAll("$$", "$") } });
     writeFileSync(log, "", { flag: "a" });
     return { exit: run.exitCode, stderr: run.stderr.toString(), calls: readFileSync(log, "utf8").split("\n").filter(Boolean) };
@@ -79,6 +79,21 @@ describe("Cloud Build: digests from the build's tree, and a registry that cannot
     expect(ran.calls.filter((call) => !call.startsWith("manifest inspect"))).toEqual([]);
     expect(ran.stderr).toContain("connection refused");
     expect(ran.stderr).toContain(`error: the registry did not answer for ${image.contentReference}: nothing was built or pushed`);
+  });
+
+  test("a push the registry fails is asked again: it goes through on a later try; four failures fail the step", () => {
+    const absent = 'echo "no such manifest: $3" >&2; return 1';
+    // The first two pushes of the content reference fail, as a registry's 5xx or "unknown blob" does.
+    const counter = join(mkdtempSync(join(tmpdir(), "pushes-")), "count");
+    writeFileSync(counter, "");
+    const flaky = `if [ "$1" = push ] && [ "$(wc -c < ${JSON.stringify(counter)})" -lt 2 ]; then printf x >> ${JSON.stringify(counter)}; return 1; fi;`;
+    const recovered = runStep(digestLines(graph, undefined), absent, flaky);
+    expect(recovered.exit).toBe(0);
+    expect(recovered.calls.filter((call) => call === `push ${image.contentReference}`)).toHaveLength(3);
+    expect(recovered.stderr).toContain(`failed, asked again: docker push ${image.contentReference} (try 1)`);
+    const broken = runStep(digestLines(graph, undefined), absent, 'if [ "$1" = push ]; then return 1; fi;');
+    expect(broken.exit).not.toBe(0);
+    expect(broken.calls.filter((call) => call.startsWith("push "))).toEqual(Array(4).fill(`push ${image.contentReference}`));
   });
 
   test("no digest from the resolve step: the step fails, builds nothing", () => {
@@ -183,5 +198,24 @@ describe("make push", () => {
     expect([...view.retags].sort()).toEqual(pushedBefore.map((image) => [image.reference, image.contentReference]).sort());
     expect([...view.pushes].sort()).toEqual(missing.flatMap((image) => [image.reference, image.contentReference]).sort());
     expect(makeView(makefile, graph, [], all).order).toEqual([]);
+  });
+
+  test.skipIf(!hasMake)("a push the registry fails is asked again (4 tries): the first failure of each push is survived, the run goes on", () => {
+    // A docker whose first push of each reference fails, as a registry's 5xx does; sleep is instant.
+    const directory = mkdtempSync(join(tmpdir(), "flaky-push-"));
+    const log = join(directory, "calls.log");
+    writeFileSync(
+      join(directory, "docker"),
+      `#!/bin/sh\necho "$*" >> ${JSON.stringify(log)}\nif [ "$1" = push ]; then mark=${JSON.stringify(directory)}/pushed-$(echo "$2" | tr '/:' '__'); if [ ! -e "$mark" ]; then touch "$mark"; exit 1; fi; fi\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(directory, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    writeFileSync(join(directory, "Makefile"), makefile);
+    const made = Bun.spawnSync(["make", "push", `DOCKER=${join(directory, "docker")}`, `CALIBAN_IMAGES=${fakeResolve(directory, graph)}`], { cwd: directory, env: { ...process.env, PATH: `${directory}:${process.env.PATH}` } });
+    expect({ exit: made.exitCode, stderr: made.exitCode === 0 ? "" : made.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
+    const pushes = readFileSync(log, "utf8").split("\n").filter((line) => line.startsWith("push "));
+    // Each reference pushed twice: the failure, then the try that went through.
+    expect(pushes.length).toBe(2 * 2 * graph.images.length);
+    expect(new Set(pushes).size).toBe(2 * graph.images.length);
   });
 });
