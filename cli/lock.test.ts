@@ -4,52 +4,40 @@
 // the new digest, and exactly the images built FROM it get new inputs.
 // (scripts/e2e does the same with a real registry and a real image push.)
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
-import { runCliAsync as run, writeMatrix } from "../fixtures/test-helpers.ts";
+import { loopbackServer, runCliAsync as run, writeMatrix } from "../fixtures/test-helpers.ts";
 import { imageName } from "./registry.ts";
 
 const digestOf = (letter: string) => `sha256:${letter.repeat(64)}`;
 /** What the fake registry has: path:tag → digest. */
 const manifests = new Map<string, string>();
 const asked: string[] = [];
-let server: ReturnType<typeof Bun.serve>;
-let host = "";
-
-beforeAll(() => {
-  server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch(request) {
-      const url = new URL(request.url);
-      if (url.pathname === "/token") {
-        asked.push(`token ${url.searchParams.get("service")} ${url.searchParams.get("scope")}`);
-        return Response.json({ token: "anonymous" });
-      }
-      if (request.headers.get("authorization") !== "Bearer anonymous") {
-        return new Response("", { status: 401, headers: { "www-authenticate": `Bearer realm="http://${host}/token",service="fake-registry"` } });
-      }
-      const match = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
-      const digest = match ? manifests.get(`${match[1]}:${match[2]}`) : undefined;
-      asked.push(`${request.method} ${url.pathname}`);
-      if (!digest) return new Response("", { status: 404 });
-      return new Response(null, { headers: { "docker-content-digest": digest, "content-type": "application/vnd.oci.image.index.v1+json" } });
-    },
-  });
-  host = `127.0.0.1:${server.port}`;
+const server = loopbackServer((request, url) => {
+  if (url.pathname === "/token") {
+    asked.push(`token ${url.searchParams.get("service")} ${url.searchParams.get("scope")}`);
+    return Response.json({ token: "anonymous" });
+  }
+  if (request.headers.get("authorization") !== "Bearer anonymous") {
+    return new Response("", { status: 401, headers: { "www-authenticate": `Bearer realm="http://${server.host}/token",service="fake-registry"` } });
+  }
+  const match = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+  const digest = match ? manifests.get(`${match[1]}:${match[2]}`) : undefined;
+  asked.push(`${request.method} ${url.pathname}`);
+  if (!digest) return new Response("", { status: 404 });
+  return new Response(null, { headers: { "docker-content-digest": digest, "content-type": "application/vnd.oci.image.index.v1+json" } });
 });
-afterAll(() => server.stop(true));
 
 
 /** The chain fixture, its cuda family FROM an upstream image on the fake registry, the cpu family FROM another. */
 function project(): string {
   const root = mkdtempSync(join(tmpdir(), "lock-"));
   cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });
-  writeFileSync(join(root, "docker/cuda.Dockerfile"), `ARG BASE_IMAGE=${host}/nvidia/cuda:12.4.1-devel\nFROM $BASE_IMAGE\nARG CUDA\nLABEL cuda=$CUDA\n`);
-  writeFileSync(join(root, "docker/cpu.Dockerfile"), `FROM ${host}/ubuntu:22.04\nARG PYTHON_VERSION\nLABEL python=$PYTHON_VERSION\n`);
+  writeFileSync(join(root, "docker/cuda.Dockerfile"), `ARG BASE_IMAGE=${server.host}/nvidia/cuda:12.4.1-devel\nFROM $BASE_IMAGE\nARG CUDA\nLABEL cuda=$CUDA\n`);
+  writeFileSync(join(root, "docker/cpu.Dockerfile"), `FROM ${server.host}/ubuntu:22.04\nARG PYTHON_VERSION\nLABEL python=$PYTHON_VERSION\n`);
   return root;
 }
 
@@ -68,19 +56,19 @@ test("lock, the upstream image replaced, lock again: the lock moves, builds pull
   expect(asked).toContain(`token fake-registry repository:nvidia/cuda:pull`);
   expect(asked).toContain("HEAD /v2/nvidia/cuda/manifests/12.4.1-devel");
   // A FROM written out in the Dockerfile cannot be pinned by an arg: said so, at its line.
-  expect(first.stderr).toContain(`warning: docker/cpu.Dockerfile:1: FROM ${host}/ubuntu:22.04 is not one build arg, so builds pull its tag`);
+  expect(first.stderr).toContain(`warning: docker/cpu.Dockerfile:1: FROM ${server.host}/ubuntu:22.04 is not one build arg, so builds pull its tag`);
   const lockFile = readFileSync(join(root, "matrix.lock"), "utf8");
   const entries = Bun.TOML.parse(lockFile) as { version: number; digests: Record<string, string> };
-  expect(entries).toEqual({ version: 1, digests: { [`${host}/nvidia/cuda:12.4.1-devel`]: digestOf("a"), [`${host}/ubuntu:22.04`]: digestOf("b") } });
+  expect(entries).toEqual({ version: 1, digests: { [`${server.host}/nvidia/cuda:12.4.1-devel`]: digestOf("a"), [`${server.host}/ubuntu:22.04`]: digestOf("b") } });
 
   const locked = await plan(root);
   expect(locked.lock).toEqual({ file: "matrix.lock", unlocked: [] });
   for (const image of locked.images.filter((image) => image.family === "cuda")) {
     // The build arg the FROM is made of names the locked digest: the build pulls exactly it.
-    expect(image.args.find((arg) => arg.name === "BASE_IMAGE")!.value).toBe(`${host}/nvidia/cuda:12.4.1-devel@${digestOf("a")}`);
-    expect(image.upstream).toEqual([`${host}/nvidia/cuda:12.4.1-devel@${digestOf("a")}`]);
+    expect(image.args.find((arg) => arg.name === "BASE_IMAGE")!.value).toBe(`${server.host}/nvidia/cuda:12.4.1-devel@${digestOf("a")}`);
+    expect(image.upstream).toEqual([`${server.host}/nvidia/cuda:12.4.1-devel@${digestOf("a")}`]);
   }
-  for (const image of locked.images.filter((image) => image.family === "cpu")) expect(image.upstream).toEqual([`${host}/ubuntu:22.04@${digestOf("b")}`]);
+  for (const image of locked.images.filter((image) => image.family === "cpu")) expect(image.upstream).toEqual([`${server.host}/ubuntu:22.04@${digestOf("b")}`]);
   // The images built FROM the graph's own images name no upstream of their own.
   for (const image of locked.images.filter((image) => image.family === "python" || image.family === "torch")) expect(image.upstream).toEqual([]);
 
@@ -93,7 +81,7 @@ test("lock, the upstream image replaced, lock again: the lock moves, builds pull
   manifests.set("nvidia/cuda:12.4.1-devel", digestOf("c"));
   const check = await run(root, "lock", "--check");
   expect(check.code).toBe(3);
-  expect(check.stderr).toContain(`moved  ${host}/nvidia/cuda:12.4.1-devel: ${digestOf("a")} -> ${digestOf("c")}`);
+  expect(check.stderr).toContain(`moved  ${server.host}/nvidia/cuda:12.4.1-devel: ${digestOf("a")} -> ${digestOf("c")}`);
   expect(readFileSync(join(root, "matrix.lock"), "utf8")).toBe(lockFile);
   expect((await run(root, "lock")).code).toBe(0);
   const moved = await plan(root);
@@ -113,7 +101,7 @@ test("an image the registry does not have: exit 4 (worth a retry, not bad input)
   manifests.delete("ubuntu:22.04");
   const result = await run(root, "lock");
   expect(result.code).toBe(4);
-  expect(result.stderr).toContain(`error: docker/cpu.Dockerfile:1:1: FROM ${host}/ubuntu:22.04: ${host} has no ubuntu:22.04`);
+  expect(result.stderr).toContain(`error: docker/cpu.Dockerfile:1:1: FROM ${server.host}/ubuntu:22.04: ${server.host} has no ubuntu:22.04`);
   expect(() => readFileSync(join(root, "matrix.lock"))).toThrow();
 });
 
@@ -136,7 +124,7 @@ test("a base the lock has no digest for yet: plan warns and builds pull its tag"
   writeFileSync(join(root, "matrix.lock"), "version = 1\n[digests]\n");
   const planned = await run(root, "plan", "--json");
   expect(planned.code).toBe(0);
-  expect(planned.stderr).toContain(`warning: matrix.lock has no digest for ${host}/nvidia/cuda:12.4.1-devel, ${host}/ubuntu:22.04: builds pull their tags (run caliban-images lock)`);
+  expect(planned.stderr).toContain(`warning: matrix.lock has no digest for ${server.host}/nvidia/cuda:12.4.1-devel, ${server.host}/ubuntu:22.04: builds pull their tags (run caliban-images lock)`);
 });
 
 test("references as docker reads them: Docker Hub's library, a registry with a port, no tag", () => {
@@ -180,7 +168,7 @@ test("affected --since the commit before a lock moved: the images it pins, why u
   const images = (JSON.parse(result.stdout) as { images: { family: string; why: { kind: string; images?: string[] }[] }[] }).images;
   expect([...new Set(images.map((image) => image.family))]).toEqual(["cuda", "python", "torch"]);
   for (const image of images.filter((image) => image.family === "cuda")) {
-    expect(image.why).toContainEqual({ kind: "upstream", images: [`${host}/nvidia/cuda:12.4.1-devel@${digestOf("e")}`] });
+    expect(image.why).toContainEqual({ kind: "upstream", images: [`${server.host}/nvidia/cuda:12.4.1-devel@${digestOf("e")}`] });
   }
   for (const image of images.filter((image) => image.family !== "cuda")) expect(image.why.map((reason) => reason.kind)).toEqual(["base"]);
 });

@@ -3,32 +3,21 @@
 // is no URL. Each is a REGISTRY error (exit 4 from the CLI) with what the registry did,
 // never a stack trace, and no login goes where it should not.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CalibanError } from "../core/errors.ts";
 import { Registry } from "./registry.ts";
+import { loopbackServer } from "../fixtures/test-helpers.ts";
 
 /** What the fake registry does for the next request, by path. */
 let behave: (request: Request, url: URL) => Response | Promise<Response> = () => new Response("", { status: 404 });
 const seen: { url: string; authorization: string | null }[] = [];
-let server: ReturnType<typeof Bun.serve>;
-let host = "";
-
-beforeAll(() => {
-  server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch(request) {
-      const url = new URL(request.url);
-      seen.push({ url: url.pathname, authorization: request.headers.get("authorization") });
-      return behave(request, url);
-    },
-  });
-  host = `127.0.0.1:${server.port}`;
+const server = loopbackServer((request, url) => {
+  seen.push({ url: url.pathname, authorization: request.headers.get("authorization") });
+  return behave(request, url);
 });
-afterAll(() => server.stop(true));
 
 /** docker's config.json with a login for `registry`, so that a leak would show. */
 function dockerConfig(registry: string): string {
@@ -69,22 +58,22 @@ test("a token realm that is a local file, or not https for an https registry, ge
 });
 
 test("a loopback registry may name a plain-http token service: its own", async () => {
-  behave = (request, url) => (url.pathname === "/token" ? Response.json({ token: "t" }) : request.headers.get("authorization") === "Bearer t" ? new Response("", { status: 404 }) : challenge(`http://${host}/token`)());
-  expect(await new Registry({ retryDelays: [] }).lookup(`${host}/x:t`)).toEqual({ present: false });
+  behave = (request, url) => (url.pathname === "/token" ? Response.json({ token: "t" }) : request.headers.get("authorization") === "Bearer t" ? new Response("", { status: 404 }) : challenge(`http://${server.host}/token`)());
+  expect(await new Registry({ retryDelays: [] }).lookup(`${server.host}/x:t`)).toEqual({ present: false });
 });
 
 test("a realm that is no URL is an error that says so, not a crash", async () => {
   behave = challenge("::not a url::");
-  expect(await failure(new Registry({ retryDelays: [] }).lookup(`${host}/x:t`))).toContain("named a token service that is no URL");
+  expect(await failure(new Registry({ retryDelays: [] }).lookup(`${server.host}/x:t`))).toContain("named a token service that is no URL");
 });
 
 test("answers too large to read are refused before they are read whole: a token, a manifest", async () => {
   const big = "x".repeat(2 << 20);
-  behave = (_, url) => (url.pathname === "/token" ? new Response(`{"token":"${big}"}`) : challenge(`http://${host}/token`)());
-  expect(await failure(new Registry({ retryDelays: [] }).lookup(`${host}/x:t`))).toContain("token service's answer is");
+  behave = (_, url) => (url.pathname === "/token" ? new Response(`{"token":"${big}"}`) : challenge(`http://${server.host}/token`)());
+  expect(await failure(new Registry({ retryDelays: [] }).lookup(`${server.host}/x:t`))).toContain("token service's answer is");
   // A registry that gives no digest header: the manifest is read to hash it, at most 4 MiB of it.
   behave = () => new Response(new ReadableStream({ pull: (controller) => controller.enqueue(new Uint8Array(1 << 20)) }));
-  expect(await failure(new Registry({ retryDelays: [] }).lookup(`${host}/x:t`))).toContain("is more than the 4194304 bytes caliban-images reads");
+  expect(await failure(new Registry({ retryDelays: [] }).lookup(`${server.host}/x:t`))).toContain("is more than the 4194304 bytes caliban-images reads");
 });
 
 test("a body that stops before its end is no answer: asked again, then an error, never a stack trace", async () => {
@@ -102,7 +91,7 @@ test("a body that stops before its end is no answer: asked again, then an error,
       }),
     );
   };
-  const message = await failure(new Registry({ retryDelays: [0] }).lookup(`${host}/x:t`));
+  const message = await failure(new Registry({ retryDelays: [0] }).lookup(`${server.host}/x:t`));
   expect(message).toContain("stopped before its end");
   expect(message).toContain("(asked 2 times)");
   expect(requests).toBe(4); // HEAD and GET, twice

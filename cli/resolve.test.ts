@@ -3,39 +3,26 @@
 // answers (present, absent, could not ask) kept apart, against a registry on loopback
 // that answers as told. (scripts/e2e runs the Makefile with it against a real registry.)
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { appendFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
-import { runCliAsync as run } from "../fixtures/test-helpers.ts";
+import { loopbackServer, runCliAsync as run } from "../fixtures/test-helpers.ts";
 import { Registry } from "./registry.ts";
 
 /** tag → what the fake registry answers for REPOSITORY:tag (a status; 200 with a digest). */
 const answers = new Map<string, number>();
 let asked: string[] = [];
-let server: ReturnType<typeof Bun.serve>;
-let host = "";
-
-beforeAll(() => {
-  server = Bun.serve({
-    hostname: "127.0.0.1",
-    port: 0,
-    fetch(request) {
-      const url = new URL(request.url);
-      const match = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
-      if (!match) return new Response("", { status: 404 });
-      // Questions, not requests: an error's words are asked for again by GET.
-      if (request.method === "HEAD") asked.push(match[2]!);
-      const status = answers.get(match[2]!) ?? answers.get("*") ?? 404;
-      if (status === 200) return new Response(null, { headers: { "docker-content-digest": `sha256:${"d".repeat(64)}` } });
-      return new Response(status === 404 ? '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}' : `{"errors":[{"code":"UNAVAILABLE","message":"the registry said ${status}"}]}`, { status });
-    },
-  });
-  host = `127.0.0.1:${server.port}`;
+const server = loopbackServer((request, url) => {
+  const match = /^\/v2\/(.+)\/manifests\/([^/]+)$/.exec(url.pathname);
+  if (!match) return new Response("", { status: 404 });
+  // Questions, not requests: an error's words are asked for again by GET.
+  if (request.method === "HEAD") asked.push(match[2]!);
+  const status = answers.get(match[2]!) ?? answers.get("*") ?? 404;
+  if (status === 200) return new Response(null, { headers: { "docker-content-digest": `sha256:${"d".repeat(64)}` } });
+  return new Response(status === 404 ? '{"errors":[{"code":"MANIFEST_UNKNOWN"}]}' : `{"errors":[{"code":"UNAVAILABLE","message":"the registry said ${status}"}]}`, { status });
 });
-afterAll(() => server.stop(true));
-
 
 function project(): string {
   const root = mkdtempSync(join(tmpdir(), "resolve-"));
@@ -121,14 +108,14 @@ describe("--registry: present, absent, or no answer", () => {
     const have = ids.slice(0, 3);
     for (const id of have) answers.set(images[id]!.content.split(":")[1]!, 200);
     asked = [];
-    const withRegistry = await run(root, "resolve", "--registry", `${host}/chain`);
+    const withRegistry = await run(root, "resolve", "--registry", `${server.host}/chain`);
     expect(withRegistry.code).toBe(0);
     const result = JSON.parse(withRegistry.stdout) as Resolved;
     expect(Object.entries(result.images).filter(([, image]) => image.present).map(([id]) => id)).toEqual(have);
-    expect(result.images[ids[0]!]!.content).toBe(`${host}/chain:${images[ids[0]!]!.content.split(":")[1]}`);
+    expect(result.images[ids[0]!]!.content).toBe(`${server.host}/chain:${images[ids[0]!]!.content.split(":")[1]}`);
     expect(asked.sort()).toEqual(Object.values(images).map((image) => image.content.split(":")[1]!).sort());
-    expect(withRegistry.stderr).toContain(`3 of ${ids.length} images are in ${host}/chain by their inputs digest; ${ids.length - 3} to build`);
-    const make = await run(root, "resolve", "--registry", `${host}/chain`, "--format", "make");
+    expect(withRegistry.stderr).toContain(`3 of ${ids.length} images are in ${server.host}/chain by their inputs digest; ${ids.length - 3} to build`);
+    const make = await run(root, "resolve", "--registry", `${server.host}/chain`, "--format", "make");
     expect(make.stdout.split(" ").filter((word) => word.startsWith("present/"))).toEqual(have.map((id) => `present/${id}=1`));
   });
 
@@ -145,7 +132,7 @@ describe("--registry: present, absent, or no answer", () => {
       answers.clear();
       answers.set("*", status);
       asked = [];
-      const result = await run(root, "resolve", "--registry", `${host}/chain`, "--retries", "1", "--format", "make");
+      const result = await run(root, "resolve", "--registry", `${server.host}/chain`, "--retries", "1", "--format", "make");
       expect(result.code).toBe(4);
       expect(result.stdout).toBe("");
       expect(result.stderr).toContain(`HTTP ${status}`);

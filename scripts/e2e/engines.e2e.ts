@@ -11,11 +11,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { MAIN, runCli } from "../../fixtures/test-helpers.ts";
+import { runCli } from "../../fixtures/test-helpers.ts";
 import { substitute } from "../validators/readback.ts";
 import { startDockerEngine, type DockerEngine } from "./docker-engine.ts";
 import { runWorkflow } from "./github-run.ts";
-import { chainRepository, loopbackRegistry, provesTheTree, recorded, recordingShim, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
+import { chainRepository, cliShim, loopbackRegistry, provesTheTree, recorded, recordingShim, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
 
 let engine: DockerEngine;
 // Sockets need a short path.
@@ -48,7 +48,7 @@ describe("GitHub's workflow, its jobs run as a runner runs them against the real
     mkdirSync(bin);
     const calls = join(bin, "calls.log");
     recordingShim(join(bin, "docker"), engine.docker, calls);
-    writeFileSync(join(bin, "caliban-images"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} "$@"\n`, { mode: 0o755 });
+    cliShim(join(bin, "caliban-images"));
     const env = { ...process.env, ...engine.env, PATH: `${bin}:${process.env.PATH}` };
     const run = (event = "push", ref = "refs/heads/main"): PipelineRun & { ran: readonly string[] } => {
       writeFileSync(calls, "");
@@ -107,7 +107,7 @@ describe("Cloud Build's configs, run step by step with bash and the real docker 
     mkdirSync(bin);
     const calls = join(bin, "calls.log");
     recordingShim(join(bin, "docker"), engine.docker, calls);
-    writeFileSync(join(bin, "caliban-images"), `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} "$@"\n`, { mode: 0o755 });
+    cliShim(join(bin, "caliban-images"));
 
     /** Each config a build of its own, in submit.sh's order: its steps in order, each waiting only for earlier ones; a failed step ends it. */
     const submit = (substitutions: Record<string, string> = {}): PipelineRun => {

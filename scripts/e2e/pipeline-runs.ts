@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { WorkingTree } from "../../cli/working-tree.ts";
 import { loadMatrix, planLoaded } from "../../core/load.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../../fixtures/golden.ts";
-import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
+import { CLI_FOR_MAKE, MAIN, runCli } from "../../fixtures/test-helpers.ts";
 import { planView } from "../validators/readback.ts";
 
 /** The chain as planned in a working copy (its files digested there). */
@@ -70,6 +70,11 @@ export function chainRepository(work: string): (...args: string[]) => void {
 /** A shim for an engine's CLI that records its build and push calls in `calls`, one line each. */
 export function recordingShim(path: string, real: string, calls: string): void {
   writeFileSync(path, `#!/bin/sh\ncase "$1" in build|push) printf '%s\\n' "$*" >> ${JSON.stringify(calls)};; esac\nexec ${JSON.stringify(real)} "$@"\n`, { mode: 0o755 });
+}
+
+/** `caliban-images` as a pipeline finds it on its PATH: this checkout's CLI. */
+export function cliShim(path: string): void {
+  writeFileSync(path, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)} "$@"\n`, { mode: 0o755 });
 }
 
 /** The images the recorded calls built (each build's first -t is its own tag) and the number of pushes. */
