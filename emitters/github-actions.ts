@@ -21,6 +21,13 @@ export const ACTIONS = {
 } as const;
 
 /**
+ * A bash function for a step's script: what talks to a registry (a push, a moved tag) is
+ * asked again when it fails (a 5xx, "unknown blob", the network), 4 tries with 5, 20 and
+ * 45 s between them; the last failure fails the step with the registry's words.
+ */
+export const RETRY = 'retry() { for try in 1 2 3; do if "$@"; then return 0; fi; echo "::warning::failed, asked again: $* (try $try)"; sleep $((try * try * 5)); done; "$@"; }';
+
+/**
  * A checkout step, as lines of a job's `steps:` list. The job's token is not left in the
  * clone's git config (`persist-credentials: false`) unless the job pushes commits itself.
  */

@@ -11,7 +11,7 @@ import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 import { jobPermissions, writeLogin } from "./github-login.ts";
 import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
-import { ACTIONS, checkoutStep } from "./github-actions.ts";
+import { ACTIONS, checkoutStep, RETRY } from "./github-actions.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
 
@@ -94,7 +94,7 @@ export function writeJob(
       // A native image (built and tested a job per platform) is tested here only for a pull request.
       const plainCondition = job.anyNative ? "(github.event_name == 'pull_request' || !matrix.native) && " : "";
       const rebuild = pushBuild(settings, plainCondition, ["      tags: |", "        ${{ matrix.image }}", ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)]);
-      writeTestThenPush(out, plainCondition, ["IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)], ['docker push "$IMAGE"', ...aliasPushes(settings)], "IMAGE", rebuild);
+      writeTestThenPush(out, plainCondition, ["IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)], ['retry docker push "$IMAGE"', ...aliasPushes(settings)], "IMAGE", rebuild);
     }
     if (pullRequests) writeHandOver(out, "${{ matrix.image }}");
     return;
@@ -113,11 +113,12 @@ export function writeJob(
       ? [
           "      ALIASES: ${{ matrix.aliases }}",
           "    run: |",
+          `      ${RETRY}`,
           '      tags=(--tag "$IMAGE")',
           '      while IFS= read -r alias; do [ -n "$alias" ] && tags+=(--tag "$alias"); done <<< "$ALIASES"',
-          '      docker buildx imagetools create "${tags[@]}" "$CONTENT"',
+          '      retry docker buildx imagetools create "${tags[@]}" "$CONTENT"',
         ]
-      : ['    run: docker buildx imagetools create --tag "$IMAGE" "$CONTENT"']),
+      : ["    run: |", `      ${RETRY}`, '      retry docker buildx imagetools create --tag "$IMAGE" "$CONTENT"']),
   ]);
   if (pullRequests) writeTakeBase(out, "steps.registry.outputs.has != 'true' && ");
   if (job.needs.length > 0) {
@@ -153,7 +154,7 @@ export function writeJob(
       out,
       condition,
       [`CONTENT: ${CONTENT}`, "IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)],
-      ['docker push "$CONTENT"', 'docker push "$IMAGE"', ...aliasPushes(settings)],
+      ['retry docker push "$CONTENT"', 'retry docker push "$IMAGE"', ...aliasPushes(settings)],
       "CONTENT",
       rebuild,
     );
@@ -235,7 +236,7 @@ function pushBuild(settings: EntrySettings, condition: string, tags: readonly st
   if (!settings.platforms && settings.provenance === null && !settings.sbom) return undefined;
   return [
     "  - name: Push it",
-    `    if: ${condition}matrix.test != '' && github.event_name != 'pull_request'`,
+    `    if: ${condition}matrix.test != '' && ${PUBLISHING}`,
     `    uses: ${ACTIONS.buildPush}`,
     "    with:",
     "      context: ${{ matrix.context }}",
@@ -253,7 +254,7 @@ function aliasEnv(settings: EntrySettings): string[] {
 }
 
 function aliasPushes(settings: EntrySettings): string[] {
-  return settings.aliases ? ['while IFS= read -r alias; do [ -z "$alias" ] || docker push "$alias"; done <<< "$ALIASES"'] : [];
+  return settings.aliases ? ['while IFS= read -r alias; do [ -z "$alias" ] || retry docker push "$alias"; done <<< "$ALIASES"'] : [];
 }
 
 /**
@@ -276,11 +277,11 @@ function writeTestThenPush(out: TextWriter, condition: string, env: readonly str
   }
   out.lines([
     "  - name: Push it",
-    `    if: ${condition}matrix.test != '' && github.event_name != 'pull_request'`,
+    `    if: ${condition}matrix.test != '' && ${PUBLISHING}`,
     "    env:",
     ...env.map((line) => `      ${line}`),
     "    run: |",
-    ...pushes.map((line) => `      ${line}`),
+    ...[RETRY, ...pushes].map((line) => `      ${line}`),
   ]);
 }
 

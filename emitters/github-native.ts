@@ -15,7 +15,7 @@ import type { GithubOptions } from "./github.ts";
 import { buildArgLines, labelFields, type Digests } from "./github-entry.ts";
 import { baseCheckScript, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import type { TextWriter } from "./text.ts";
-import { ACTIONS } from "./github-actions.ts";
+import { ACTIONS, RETRY } from "./github-actions.ts";
 
 const PAIR = /^([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)=([^=,\s]+)$/;
 
@@ -168,17 +168,18 @@ export function writeMergeSteps(out: TextWriter, options: GithubOptions): void {
     "      ALIASES: ${{ matrix.aliases }}",
     "      PLATFORMS: ${{ matrix.platforms }}",
     "    run: |",
+    `      ${RETRY}`,
     '      tags=(--tag "$IMAGE")',
     ...(contentTags ? ['      [ "$HAS" = true ] || tags+=(--tag "$CONTENT")'] : []),
     '      while IFS= read -r alias; do [ -z "$alias" ] || tags+=(--tag "$alias"); done <<< "$ALIASES"',
-    ...(contentTags ? ['      if [ "$HAS" = true ]; then docker buildx imagetools create "${tags[@]}" "$CONTENT"; exit 0; fi'] : []),
+    ...(contentTags ? ['      if [ "$HAS" = true ]; then retry docker buildx imagetools create "${tags[@]}" "$CONTENT"; exit 0; fi'] : []),
     '      cd "$RUNNER_TEMP/digests"',
     "      digests=(*)",
     '      if [ "${#digests[@]}" != "$PLATFORMS" ]; then',
     '        echo "::error::$IMAGE: ${#digests[@]} of $PLATFORMS platforms were built (a platform\'s job failed): not joined"',
     "        exit 1",
     "      fi",
-    '      docker buildx imagetools create "${tags[@]}" $(printf "$REPOSITORY@sha256:%s " "${digests[@]}")',
+    '      retry docker buildx imagetools create "${tags[@]}" $(printf "$REPOSITORY@sha256:%s " "${digests[@]}")',
   ]);
 }
 

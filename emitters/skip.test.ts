@@ -175,6 +175,19 @@ describe("GitHub: a job builds only when the registry lacks its content referenc
     expect(retagged.sort()).toEqual(pushedBefore.map((image) => ["buildx", "imagetools", "create", "--tag", image.reference, image.contentReference]).sort());
   });
 
+  test("moving a tag the registry fails is asked again: the step goes through on a later try", () => {
+    const point = buildJobs[0]!.steps.find((step) => step.name === "Point the tag at it")!;
+    const directory = mkdtempSync(join(tmpdir(), "flaky-tag-"));
+    const log = join(directory, "calls.log");
+    // The first imagetools create fails, as a registry's 5xx does; sleep is instant.
+    writeFileSync(join(directory, "docker"), `#!/bin/sh\necho "$*" >> ${JSON.stringify(log)}\nif [ ! -e ${JSON.stringify(join(directory, "failed"))} ]; then touch ${JSON.stringify(join(directory, "failed"))}; exit 1; fi\n`, { mode: 0o755 });
+    writeFileSync(join(directory, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const run = Bun.spawnSync(["bash", "-e", "-c", point.run!], { env: { ...process.env, PATH: `${directory}:${process.env.PATH}`, IMAGE: "r.io/x:a", CONTENT: "r.io/x:inputs-1" } });
+    expect(run.exitCode).toBe(0);
+    expect(readFileSync(log, "utf8").trim().split("\n")).toEqual(["buildx imagetools create --tag r.io/x:a r.io/x:inputs-1", "buildx imagetools create --tag r.io/x:a r.io/x:inputs-1"]);
+    expect(run.stdout.toString()).toContain("::warning::failed, asked again: docker buildx imagetools create --tag r.io/x:a r.io/x:inputs-1 (try 1)");
+  });
+
   test("build-push-action pushes both references, and a child's build args name its base's content reference, as this run's checkout gives them", () => {
     const job = buildJobs[1]!;
     const build = job.steps.find((step) => step.uses?.startsWith("docker/build-push-action"))!;
