@@ -8,6 +8,7 @@
 // it and reads its outputs: `publish`, the digests (`inputs`, id → hex) and the images
 // the registry has (`present`, ids).
 
+import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { LOOPBACK, registryHost } from "../core/names.ts";
 import type { GithubOptions } from "./github.ts";
@@ -103,4 +104,19 @@ export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: Git
         ]
       : []),
   ]);
+}
+
+/**
+ * The resolve job's outputs, read by every build job: the digests, `"ID":"HEX",` per image,
+ * and the ids the registry has. A job's outputs hold at most `limit` bytes (1 MB, as UTF-16).
+ */
+export function checkResolveOutputs(graph: BuildGraph, limit: number): void {
+  const units = graph.images.reduce((sum, image) => sum + 2 * image.id.length + 76, 64);
+  if (2 * units > limit) {
+    throw new CalibanError({
+      code: "LIMIT",
+      message: `emit github: the resolve job's outputs would be about ${Math.ceil((2 * units) / 1000)} KB for ${graph.images.length} images; a job's outputs hold at most 1 MB`,
+      hint: "keep your own workflow and feed it the matrices: caliban-images emit github --format matrix (see the README)",
+    });
+  }
 }

@@ -13,7 +13,7 @@ import { writeJob } from "./github-job.ts";
 import { jobPermissions, writeLogin } from "./github-login.ts";
 import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
 import { entrySettings, familyRunners, matrixEntry, type Digests, type EntrySettings } from "./github-entry.ts";
-import { RESOLVE_JOB, writeResolveJob } from "./github-resolve.ts";
+import { checkResolveOutputs, RESOLVE_JOB, writeResolveJob } from "./github-resolve.ts";
 import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { writeCheckJob } from "./github-check-job.ts";
@@ -120,7 +120,7 @@ export const github: Emitter<GithubOptions> = {
     const runner = options["runs-on"];
     if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags ? "static" : "none", runner), options.job) }];
     // The workflow's digests are read when it runs, from its checkout (the resolve job).
-    if (contentTags) checkResolveOutputs(graph);
+    if (contentTags) checkResolveOutputs(graph, MAX_JOB_OUTPUT_BYTES);
     const perPlatform = platformRunners(options["platform-runners"]);
     const jobs = stageJobs(graph, workflowLiteral, contentTags ? "runtime" : "none", runner, perPlatform);
     if (graph.publish.schedule !== undefined && graph.lock === null) context.warn(SCHEDULE_WITHOUT_LOCK);
@@ -257,21 +257,6 @@ function matrixLines(jobs: readonly StageJob[], only: string): string {
     });
   }
   return `${lines.join("\n")}\n`;
-}
-
-/**
- * The resolve job's outputs, read by every build job: the digests, `"ID":"HEX",` per image,
- * and the ids the registry has. A job's outputs hold at most 1 MB (as UTF-16).
- */
-function checkResolveOutputs(graph: BuildGraph): void {
-  const units = graph.images.reduce((sum, image) => sum + 2 * image.id.length + 76, 64);
-  if (2 * units > MAX_JOB_OUTPUT_BYTES) {
-    throw new CalibanError({
-      code: "LIMIT",
-      message: `emit github: the resolve job's outputs would be about ${Math.ceil((2 * units) / 1000)} KB for ${graph.images.length} images; a job's outputs hold at most 1 MB`,
-      hint: "keep your own workflow and feed it the matrices: caliban-images emit github --format matrix (see the README)",
-    });
-  }
 }
 
 /** Whether any family has a smoke test: only then do the jobs build, test, then push. */
