@@ -3,7 +3,7 @@
 // (The real builds that must agree with these lists are in scripts/e2e.)
 
 import { beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
@@ -255,4 +255,33 @@ test("a matrix at the repository's root with context \".\": nothing changed is n
   const run = runCli(["affected", "--since", "HEAD"], root);
   expect(run.code).toBe(0);
   expect(run.stderr).toContain("0 of 1 images affected since HEAD");
+});
+
+test("a symlinked Dockerfile, a symlinked context and a submodule in a context: unchanged is unaffected, run after run; an edit in the submodule names its file", () => {
+  const library = mkdtempSync(join(tmpdir(), "affected-lib-"));
+  writeFileSync(join(library, "lib.py"), "x = 1\n");
+  git(library, "init", "-q", "-b", "main");
+  git(library, "add", "-A");
+  git(library, "commit", "-q", "-m", "lib");
+  const root = mkdtempSync(join(tmpdir(), "affected-links-"));
+  mkdirSync(join(root, "shared"));
+  writeFileSync(join(root, "shared/app.Dockerfile"), "FROM scratch\nCOPY . /app\n");
+  mkdirSync(join(root, "ctx"));
+  writeFileSync(join(root, "ctx/main.py"), "print('hi')\n");
+  symlinkSync("../shared/app.Dockerfile", join(root, "ctx/app.Dockerfile"));
+  symlinkSync("main.py", join(root, "ctx/entry.py"));
+  symlinkSync("ctx", join(root, "docker"));
+  writeMatrix(join(root, "matrix.toml"), 'repository = "r.io/x"\n[images.app]\ntag = "app"\ndockerfile = "docker/app.Dockerfile"\ncontext = "docker"\n');
+  git(root, "init", "-q", "-b", "main");
+  git(root, "-c", "protocol.file.allow=always", "submodule", "add", "-q", library, "ctx/vendor/lib");
+  git(root, "add", "-A");
+  git(root, "commit", "-q", "-m", "links and a submodule");
+  for (let run = 0; run < 2; run++) {
+    const unchanged = runCli(["affected", "--since", "HEAD"], root);
+    expect(unchanged.code).toBe(0);
+    expect(unchanged.stderr).toContain("0 of 1 images affected since HEAD");
+  }
+  appendFileSync(join(root, "ctx/vendor/lib/lib.py"), "x = 2\n");
+  const edited = runCli(["affected", "--since", "HEAD", "--json"], root);
+  expect(JSON.parse(edited.stdout).images[0].why).toEqual([{ kind: "files", paths: ["docker/vendor/lib/lib.py"] }]);
 });

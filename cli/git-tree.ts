@@ -1,18 +1,44 @@
-// A git revision's files, as a SourceTree (core/inputs.ts), read through git itself:
+// A git revision's files, as a SourceTree (core/source-tree.ts), read through git itself:
 // `git ls-tree` once for the whole revision, `git cat-file --batch` once per context
 // for the contents. Nothing is checked out. Paths are relative to the matrix file's
 // directory, as in the working tree; a path outside the repository is read from disk.
+//
+// It must read a revision as the working tree (cli/working-tree.ts) reads the same files
+// checked out, or `affected` calls an unchanged image changed on every run:
+// - A symlink on the way to a Dockerfile or a context is followed, in the revision's own
+//   tree (docker reads -f and the context folder through links); one inside a context
+//   is a file whose content is its target's text (docker sends it as a link).
+// - A submodule (a gitlink, mode 160000) holds no files in this repository's tree, but
+//   on disk it is a folder of files that docker sends like any other. So its files are
+//   read at the commit the revision records, from the submodule's own repository where
+//   it is checked out here. Not checked out, it is an empty folder on disk and sends
+//   nothing: the revision has none of its files either, and both sides agree. Checked out
+//   without that commit (not fetched), the revision's side has none of its files, so the
+//   images whose contexts send them count as affected: what cannot be told is rebuilt.
+//   Its commit id alone is not digested: a build sends the files as they are on disk,
+//   edited or not, and the digest must change when they do.
 
-import { realpathSync } from "node:fs";
-import { isAbsolute, join, relative } from "node:path";
+import { lstatSync, realpathSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fail } from "../core/errors.ts";
-import { sha256, type SourceFile, type SourceTree } from "../core/inputs.ts";
+import { sha256 } from "../core/inputs.ts";
+import type { SourceFile, SourceTree } from "../core/source-tree.ts";
 import { WorkingTree } from "./working-tree.ts";
 
 interface GitEntry {
   readonly mode: string;
   readonly oid: string;
+  /** The repository whose objects hold it: the root's, or a checked-out submodule's folder. */
+  readonly repository: string;
 }
+
+const SYMLINK = "120000";
+const GITLINK = "160000";
+/** Links followed on the way to one path before it counts as a loop (Linux's limit). */
+const MAX_LINKS = 40;
+
+/** A path of the revision's tree, or one outside the repository, read from disk. */
+type Located = { readonly inTree: string } | { readonly onDisk: string } | undefined;
 
 export interface Repository {
   /** The folder holding .git. */
@@ -40,6 +66,7 @@ export function resolveRevision(repository: Repository, revision: string): strin
 
 export class GitTree implements SourceTree {
   private entries: Map<string, GitEntry> | undefined;
+  private readonly linkTargets = new Map<string, string>();
   private readonly disk: WorkingTree;
 
   constructor(
@@ -50,11 +77,14 @@ export class GitTree implements SourceTree {
     this.disk = new WorkingTree(matrixDirectory);
   }
 
-  /** A file of the revision by its path in the repository, or undefined. */
+  /** A file of the revision by its path in the repository (symlinks followed), or undefined. */
   fileAt(repositoryPath: string): Uint8Array | undefined {
-    const entry = this.all().get(repositoryPath);
-    if (!entry || entry.mode === "160000" || entry.mode === "040000") return undefined;
-    return this.contents([entry.oid])[0];
+    const located = this.follow(repositoryPath);
+    if (located === undefined) return undefined;
+    if ("onDisk" in located) return this.disk.readFile(located.onDisk);
+    const entry = this.all().get(located.inTree);
+    if (!entry || entry.mode === GITLINK) return undefined;
+    return this.contents([entry])[0];
   }
 
   readFile(path: string): Uint8Array | undefined {
@@ -63,8 +93,10 @@ export class GitTree implements SourceTree {
   }
 
   listFiles(directory: string, skip: (relative: string) => boolean): SourceFile[] | undefined {
-    const prefix = this.inRepository(directory);
-    if (prefix === undefined) return this.disk.listFiles(directory, skip);
+    const located = this.locate(directory);
+    if (located === undefined) return undefined;
+    if ("onDisk" in located) return this.disk.listFiles(located.onDisk, skip);
+    const prefix = located.inTree;
     const start = prefix === "" ? "" : `${prefix}/`;
     const files: SourceFile[] = [];
     const skipped = new Map<string, boolean>();
@@ -79,26 +111,34 @@ export class GitTree implements SourceTree {
       }
       return known;
     };
-    let found = prefix === "";
+    // A submodule's folder is a folder, whether or not its files are here.
+    let found = prefix === "" || this.all().get(prefix)?.mode === GITLINK;
     for (const [path, entry] of this.all()) {
       if (!path.startsWith(start)) continue;
       found = true;
       const inside = path.slice(start.length);
       const slash = inside.lastIndexOf("/");
       if (slash >= 0 && isSkipped(inside.slice(0, slash))) continue;
-      // A submodule's files are not in this repository's tree: not digested (README).
-      if (entry.mode === "160000") continue;
-      files.push({ path: inside, kind: entry.mode === "120000" ? "symlink" : entry.mode === "100755" ? "executable" : "file" });
+      // Its files, where they could be read, are entries of their own (the comment above).
+      if (entry.mode === GITLINK) continue;
+      files.push({ path: inside, kind: entry.mode === SYMLINK ? "symlink" : entry.mode === "100755" ? "executable" : "file" });
     }
     return found ? files : undefined;
   }
 
   digests(directory: string, files: readonly SourceFile[]): string[] {
-    const prefix = this.inRepository(directory);
-    if (prefix === undefined) return this.disk.digests(directory, files);
-    const start = prefix === "" ? "" : `${prefix}/`;
+    const located = this.locate(directory);
+    if (located === undefined) return [];
+    if ("onDisk" in located) return this.disk.digests(located.onDisk, files);
+    const start = located.inTree === "" ? "" : `${located.inTree}/`;
     const entries = this.all();
-    return this.contents(files.map((file) => entries.get(start + file.path)!.oid)).map((bytes) => sha256(bytes));
+    return this.contents(files.map((file) => entries.get(start + file.path)!)).map((bytes) => sha256(bytes));
+  }
+
+  /** A path as the matrix gives it, in the revision's tree (symlinks followed) or on disk. */
+  private locate(path: string): Located {
+    const inRepo = this.inRepository(path);
+    return inRepo === undefined ? { onDisk: path } : this.follow(inRepo);
   }
 
   /** The path in the repository, or undefined when it is outside it (or absolute). */
@@ -109,46 +149,128 @@ export class GitTree implements SourceTree {
     return joined === "." ? "" : joined.replace(/\/$/, "");
   }
 
-  /** Every file of the revision: `git ls-tree -r -z`. */
+  /**
+   * A repository path with each symlink on it replaced by its target, one name at a time,
+   * as the kernel resolves a path: a link's `..` is taken from the link's folder. A target
+   * that leaves the repository is read from disk; a loop of links is no file.
+   */
+  private follow(repositoryPath: string): Located {
+    const pending = repositoryPath.split("/").filter((name) => name !== "" && name !== ".");
+    const done: string[] = [];
+    let links = 0;
+    while (pending.length > 0) {
+      const name = pending.shift()!;
+      if (name === "..") {
+        if (done.length === 0) return { onDisk: resolve(this.repository.root, "..", ...pending) };
+        done.pop();
+        continue;
+      }
+      done.push(name);
+      const entry = this.all().get(done.join("/"));
+      if (entry?.mode !== SYMLINK) continue;
+      if (++links > MAX_LINKS) return undefined;
+      done.pop();
+      let target = this.linkTarget(entry);
+      if (target.startsWith("/")) {
+        // An absolute link into the repository is still read in the revision, not as the file is now.
+        const inside = relative(this.repository.root, resolve(target)).split("\\").join("/");
+        if (inside === ".." || inside.startsWith("../") || isAbsolute(inside)) return { onDisk: resolve(target, ...pending) };
+        done.length = 0;
+        target = inside;
+      }
+      pending.unshift(...target.split("/").filter((part) => part !== "" && part !== "."));
+    }
+    return { inTree: done.join("/") };
+  }
+
+  private linkTarget(entry: GitEntry): string {
+    let target = this.linkTargets.get(entry.oid);
+    if (target === undefined) this.linkTargets.set(entry.oid, (target = new TextDecoder().decode(this.contents([entry])[0])));
+    return target;
+  }
+
+  /** Every file of the revision, and of the submodules checked out here at the commits it records. */
   private all(): Map<string, GitEntry> {
     if (this.entries) return this.entries;
-    const listing = git(["ls-tree", "-r", "-z", "--full-tree", this.commit], this.repository.root);
-    if (listing === undefined) fail("FILE_UNREADABLE", `git could not list the files of ${this.commit}`);
     this.entries = new Map();
+    if (!this.list(this.repository.root, this.commit, "")) fail("FILE_UNREADABLE", `git could not list the files of ${this.commit}`);
+    return this.entries;
+  }
+
+  /** Adds a commit's files under `prefix`: `git ls-tree -r -z`; false when git cannot list it. */
+  private list(repository: string, commit: string, prefix: string): boolean {
+    const listing = git(["ls-tree", "-r", "-z", "--full-tree", commit], repository, gitEnvironment(repository, this.repository.root));
+    if (listing === undefined) return false;
     for (const record of listing.toString().split("\0")) {
       if (record === "") continue;
       // <mode> SP <type> SP <object> TAB <path>
       const tab = record.indexOf("\t");
       const [mode, , oid] = record.slice(0, tab).split(" ");
-      this.entries.set(record.slice(tab + 1), { mode: mode!, oid: oid! });
+      const path = prefix + record.slice(tab + 1);
+      this.entries!.set(path, { mode: mode!, oid: oid!, repository });
+      const folder = join(this.repository.root, path);
+      if (mode === GITLINK && isCheckedOut(folder)) this.list(folder, oid!, `${path}/`);
     }
-    return this.entries;
+    return true;
   }
 
-  /** Blobs' contents, in order, from one `git cat-file --batch`. */
-  private contents(oids: readonly string[]): Uint8Array[] {
-    if (oids.length === 0) return [];
-    const result = Bun.spawnSync(["git", "cat-file", "--batch"], { cwd: this.repository.root, stdin: Buffer.from(oids.map((oid) => `${oid}\n`).join("")), stderr: "pipe" });
-    if (result.exitCode !== 0) fail("FILE_UNREADABLE", `git cat-file failed: ${result.stderr.toString().trim()}`);
-    const out = result.stdout;
-    const blobs: Uint8Array[] = [];
-    let at = 0;
-    for (let i = 0; i < oids.length; i++) {
-      const newline = out.indexOf(10, at);
-      const header = out.subarray(at, newline).toString();
-      const size = Number(header.split(" ")[2]);
-      if (!Number.isInteger(size)) fail("FILE_UNREADABLE", `git cat-file: ${header}`);
-      blobs.push(out.subarray(newline + 1, newline + 1 + size));
-      at = newline + 1 + size + 1;
+  /** Blobs' contents, in order: one `git cat-file --batch` per repository they are in. */
+  private contents(entries: readonly GitEntry[]): Uint8Array[] {
+    const blobs = new Array<Uint8Array>(entries.length);
+    const byRepository = new Map<string, number[]>();
+    entries.forEach((entry, i) => {
+      const indexes = byRepository.get(entry.repository);
+      if (indexes) indexes.push(i);
+      else byRepository.set(entry.repository, [i]);
+    });
+    for (const [repository, indexes] of byRepository) {
+      const read = catFile(repository, gitEnvironment(repository, this.repository.root), indexes.map((i) => entries[i]!.oid));
+      indexes.forEach((index, k) => (blobs[index] = read[k]!));
     }
     return blobs;
   }
 }
 
-/** git's stdout, or undefined when it fails (or is not installed). */
-function git(args: readonly string[], cwd: string): Buffer | undefined {
+/** Whether a submodule's folder holds its checkout: a `.git` file (or folder) of its own. */
+function isCheckedOut(folder: string): boolean {
   try {
-    const result = Bun.spawnSync(["git", ...args], { cwd, stdout: "pipe", stderr: "pipe" });
+    lstatSync(join(folder, ".git"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * git's environment for a command in `repository`: in a submodule's folder, git must not
+ * look above it (a broken checkout would find the enclosing repository instead).
+ */
+function gitEnvironment(repository: string, root: string): Record<string, string> | undefined {
+  return repository === root ? undefined : { ...(process.env as Record<string, string>), GIT_CEILING_DIRECTORIES: dirname(repository) };
+}
+
+function catFile(repository: string, env: Record<string, string> | undefined, oids: readonly string[]): Uint8Array[] {
+  if (oids.length === 0) return [];
+  const result = Bun.spawnSync(["git", "cat-file", "--batch"], { cwd: repository, ...(env ? { env } : {}), stdin: Buffer.from(oids.map((oid) => `${oid}\n`).join("")), stderr: "pipe" });
+  if (result.exitCode !== 0) fail("FILE_UNREADABLE", `git cat-file failed: ${result.stderr.toString().trim()}`);
+  const out = result.stdout;
+  const blobs: Uint8Array[] = [];
+  let at = 0;
+  for (let i = 0; i < oids.length; i++) {
+    const newline = out.indexOf(10, at);
+    const header = out.subarray(at, newline).toString();
+    const size = Number(header.split(" ")[2]);
+    if (!Number.isInteger(size)) fail("FILE_UNREADABLE", `git cat-file: ${header}`);
+    blobs.push(out.subarray(newline + 1, newline + 1 + size));
+    at = newline + 1 + size + 1;
+  }
+  return blobs;
+}
+
+/** git's stdout, or undefined when it fails (or is not installed). */
+function git(args: readonly string[], cwd: string, env?: Record<string, string>): Buffer | undefined {
+  try {
+    const result = Bun.spawnSync(["git", ...args], { cwd, stdout: "pipe", stderr: "pipe", ...(env ? { env } : {}) });
     return result.exitCode === 0 ? result.stdout : undefined;
   } catch {
     return undefined;

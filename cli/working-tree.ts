@@ -1,11 +1,19 @@
-// The files on disk, as a SourceTree (core/inputs.ts): what a build run here would
+// The files on disk, as a SourceTree (core/source-tree.ts): what a build run here would
 // send. Paths are relative to the matrix file's directory, which is what builds use.
 // node:fs is loaded on first use: the embedded matrix reads no file.
+//
+// A file is looked at (lstat, or stat through a link) before it is opened, and opened
+// without blocking: a FIFO, a socket or a device is refused by name, never read (a FIFO
+// would wait for a writer forever). A file that cannot be read, or that goes away while
+// a context is read, is a FILE_UNREADABLE error naming it: exit 2, not a crash.
 
-import { sha256, type SourceFile, type SourceTree } from "../core/inputs.ts";
+import { fail } from "../core/errors.ts";
+import { sha256 } from "../core/inputs.ts";
 import type { DirectoryEntries } from "../core/plan-paths.ts";
+import { specialName, type SourceFile, type SourceTree, type SpecialKind } from "../core/source-tree.ts";
 
 type NodeFs = typeof import("node:fs");
+type Stats = import("node:fs").Stats;
 let loaded: NodeFs | undefined;
 const fs = (): NodeFs => (loaded ??= require("node:fs") as NodeFs);
 
@@ -25,44 +33,41 @@ export class WorkingTree implements SourceTree, DirectoryEntries {
   }
 
   readFile(path: string): Uint8Array | undefined {
-    try {
-      return fs().readFileSync(this.resolve(path));
-    } catch {
-      return undefined;
-    }
+    // Through a symlink, as docker reads a Dockerfile given through one.
+    const stats = lookAt(() => fs().statSync(this.resolve(path)), path, "file");
+    if (stats === undefined || stats.isDirectory()) return undefined;
+    return readRegularFile(this.resolve(path), path, stats, false);
   }
 
   entries(directory: string): { name: string; directory: boolean }[] | undefined {
-    try {
-      // A symlink counts as what it points to, as docker follows it for -f and the context.
-      return fs()
-        .readdirSync(this.resolve(directory), { withFileTypes: true })
-        .map((entry) => ({ name: entry.name, directory: entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(this.resolve(directory), entry.name))) }));
-    } catch {
-      return undefined;
-    }
+    const absolute = this.resolve(directory);
+    const listed = lookAt(() => fs().readdirSync(absolute, { withFileTypes: true }), directory, "folder");
+    // A symlink counts as what it points to, as docker follows it for -f and the context.
+    return listed?.map((entry) => ({ name: entry.name, directory: entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(absolute, entry.name))) }));
   }
 
   listFiles(directory: string, skip: (relative: string) => boolean): SourceFile[] | undefined {
     const top = this.resolve(directory);
-    try {
-      if (!fs().statSync(top).isDirectory()) return undefined;
-    } catch {
-      return undefined;
-    }
+    if (!lookAt(() => fs().statSync(top), directory, "folder")?.isDirectory()) return undefined;
     const files: SourceFile[] = [];
     const walk = (absolute: string, relative: string) => {
-      for (const entry of fs().readdirSync(absolute, { withFileTypes: true })) {
-        if (entry.name === ".git") continue;
-        const path = relative === "" ? entry.name : `${relative}/${entry.name}`;
-        const full = join(absolute, entry.name);
-        if (entry.isDirectory()) {
+      const where = relative === "" ? directory : joinShown(directory, relative);
+      const entries = readOrFail(() => fs().readdirSync(absolute), where, "folder");
+      for (const name of entries) {
+        if (name === ".git") continue;
+        const path = relative === "" ? name : `${relative}/${name}`;
+        const full = join(absolute, name);
+        // lstat, not the listing's type: a file system may not give one, and the mode is needed anyway.
+        const stats = readOrFail(() => fs().lstatSync(full), joinShown(directory, path), "file", name.includes("\uFFFD"));
+        if (stats.isDirectory()) {
           if (!skip(path)) walk(full, path);
-        } else if (entry.isSymbolicLink()) {
+        } else if (stats.isSymbolicLink()) {
           files.push({ path, kind: "symlink" });
-        } else if (entry.isFile()) {
+        } else if (stats.isFile()) {
           // git's rule for the executable bit: the owner's.
-          files.push({ path, kind: (fs().lstatSync(full).mode & 0o100) !== 0 ? "executable" : "file" });
+          files.push({ path, kind: (stats.mode & 0o100) !== 0 ? "executable" : "file" });
+        } else {
+          files.push({ path, kind: specialKind(stats) });
         }
       }
     };
@@ -75,10 +80,96 @@ export class WorkingTree implements SourceTree, DirectoryEntries {
     return files.map((file) => {
       const full = join(top, file.path);
       let digest = this.known.get(full);
-      if (digest === undefined) this.known.set(full, (digest = sha256(file.kind === "symlink" ? fs().readlinkSync(full) : fs().readFileSync(full))));
+      if (digest === undefined) {
+        const shown = joinShown(directory, file.path);
+        // Listed as a link, read as one (its target's text); listed as a file, opened without following a link.
+        const content = file.kind === "symlink" ? readOrFail(() => fs().readlinkSync(full), shown, "file") : readRegularFile(full, shown, undefined, true);
+        this.known.set(full, (digest = sha256(content)));
+      }
       return digest;
     });
   }
+}
+
+/**
+ * A regular file's bytes: opened without blocking (a FIFO put there since it was looked
+ * at opens at once instead of waiting for a writer), and read only when the open file
+ * is a regular file. `noFollow`: a file of a context, which must not have become a link.
+ */
+function readRegularFile(absolute: string, shown: string, stats: Stats | undefined, noFollow: boolean): Uint8Array {
+  if (stats !== undefined && !stats.isFile()) refuseSpecial(shown, specialKind(stats));
+  const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs().constants;
+  const fd = readOrFail(() => fs().openSync(absolute, O_RDONLY | O_NONBLOCK | (noFollow ? O_NOFOLLOW : 0)), shown, "file");
+  try {
+    const opened = fs().fstatSync(fd);
+    if (opened.isDirectory()) changed(shown);
+    if (!opened.isFile()) refuseSpecial(shown, specialKind(opened));
+    return readOrFail(() => fs().readFileSync(fd), shown, "file");
+  } finally {
+    fs().closeSync(fd);
+  }
+}
+
+function specialKind(stats: Stats): SpecialKind {
+  return stats.isFIFO() ? "fifo" : stats.isSocket() ? "socket" : "device";
+}
+
+function refuseSpecial(shown: string, kind: SpecialKind): never {
+  fail("FILE_UNREADABLE", `cannot read: it is ${specialName(kind)}, not a file (refused unread)`, { file: shown, hint: "give a regular file" });
+}
+
+function changed(shown: string): never {
+  fail("FILE_UNREADABLE", "cannot read: it changed while it was being read", { file: shown, hint: "run the command again once nothing is writing in the folder" });
+}
+
+/** What `look` returns, or undefined when the path is not there; any other failure is an error naming it. */
+function lookAt<T>(look: () => T, shown: string, what: "file" | "folder"): T | undefined {
+  try {
+    return look();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    if (code === "ELOOP") fail("FILE_UNREADABLE", "cannot read: its symlinks point at each other in a loop", { file: shown });
+    return unreadable(error, shown, what);
+  }
+}
+
+/**
+ * What `read` returns, for a path that was there a moment ago: its absence now means it
+ * changed, unless its name was not UTF-8 (`maybeNotUtf8`: it was listed with U+FFFD in it),
+ * and so cannot be asked for by the name it was listed with.
+ */
+function readOrFail<T>(read: () => T, shown: string, what: "file" | "folder", maybeNotUtf8 = false): T {
+  try {
+    return read();
+  } catch (error) {
+    if (maybeNotUtf8 && (error as NodeJS.ErrnoException).code === "ENOENT") {
+      fail("FILE_UNREADABLE", "cannot read: its name is not UTF-8", { file: shown, hint: "rename it, or leave it out of the context in .dockerignore" });
+    }
+    return unreadable(error, shown, what);
+  }
+}
+
+function unreadable(error: unknown, shown: string, what: "file" | "folder"): never {
+  const code = (error as NodeJS.ErrnoException).code;
+  switch (code) {
+    case "EACCES":
+    case "EPERM":
+      return fail("FILE_UNREADABLE", `cannot read: permission denied (${code})`, { file: shown, hint: `let the user running caliban-images read the ${what} (a build could not either); in a build context, .dockerignore can leave it out` });
+    case "ENOENT":
+    case "ENOTDIR":
+    case "ELOOP":
+    case "EINVAL":
+      // Listed, then gone, replaced by a link (ELOOP: opened without following), or no longer a link (EINVAL).
+      return changed(shown);
+    default:
+      return fail("FILE_UNREADABLE", `cannot read: ${code ?? (error instanceof Error ? error.message : String(error))}`, { file: shown });
+  }
+}
+
+/** A path inside `directory` as messages show it: as the matrix gives the directory. */
+function joinShown(directory: string, relative: string): string {
+  return directory === "." || directory === "" ? relative : join(directory, relative);
 }
 
 function isDirectory(path: string): boolean {

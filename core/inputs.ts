@@ -4,40 +4,16 @@
 // the same files give the same digests on any machine; an image is rebuilt exactly
 // when its digest is not yet in the registry.
 //
-// Files are read through a SourceTree: the working tree (cli/working-tree.ts) or a git
-// revision (cli/git-tree.ts), so that `affected --since REV` digests REV with the very
-// same code. Each context is listed and hashed once, however many images share it.
+// Files are read through a SourceTree (core/source-tree.ts): the working tree or a git
+// revision, so that `affected --since REV` digests REV with the very same code. Each
+// context is listed and hashed once, however many images share it.
 
 import { parseDockerfile, type ParsedDockerfile } from "./dockerfile-from.ts";
+import { fail } from "./errors.ts";
 import type { BuildArg } from "./graph.ts";
+import { isSpecialKind, specialName, type SourceFile, type SourceTree } from "./source-tree.ts";
 
-/** A file of a directory, as docker would send it in a build context. */
-export interface SourceFile {
-  /** Relative to the listed directory, '/'-separated, never starting with '/' or holding '.' or '..'. */
-  readonly path: string;
-  /** A symlink is sent as a link: its digest is that of its target's text. */
-  readonly kind: "file" | "executable" | "symlink";
-}
-
-/** Where digests read files from. Every path is as the matrix gives it: relative to the matrix file's directory. */
-export interface SourceTree {
-  /** A file's bytes, or undefined when there is no such file. */
-  readFile(path: string): Uint8Array | undefined;
-  /**
-   * Every file under a directory (not `.git`), or undefined when it is not a directory.
-   * `skip(relative)` says that a directory need not be entered: nothing below it is sent.
-   */
-  listFiles(directory: string, skip: (relative: string) => boolean): SourceFile[] | undefined;
-  /** The sha256 (hex) of each file's content, in order: read together, so that a git revision is read in one call. */
-  digests(directory: string, files: readonly SourceFile[]): string[];
-}
-
-/** A tree with no files: every Dockerfile and context is missing (the embedded matrix, outside any project). */
-export const NO_SOURCES: SourceTree = {
-  readFile: () => undefined,
-  listFiles: () => undefined,
-  digests: () => [],
-};
+export { NO_SOURCES, type SourceFile, type SourceTree } from "./source-tree.ts";
 
 /** The files of a context that a build sends, with their digests: what `affected` compares to say why. */
 export interface ContextFiles {
@@ -222,6 +198,13 @@ export class InputsDigester {
       const generated = this.generatedIn(context);
       const sent = listed.filter((file) => !(ignore?.ignores(file.path) ?? false) && !generated(file.path));
       sortByCodePoints(sent);
+      for (const file of sent) {
+        if (!isSpecialKind(file.kind)) continue;
+        fail("FILE_UNREADABLE", `cannot read: it is ${specialName(file.kind)}, not a file: a build context cannot send it (refused unread)`, {
+          file: joinPath(context, file.path),
+          hint: `remove it, or leave it out of the context in ${ignoreFile ?? joinPath(context, ".dockerignore")}`,
+        });
+      }
       const digests = this.tree.digests(context, sent);
       const files = new Map<string, string>();
       let text = "caliban-images context 1\n";
