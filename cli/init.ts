@@ -2,13 +2,16 @@
 // chain with comments that teach the format, its Dockerfiles and .dockerignore, the
 // schema for editors, and the CI files asked for (--ci), written by `emit --all` from
 // that matrix, so `plan` and `check` pass on it unchanged. It never overwrites a file:
-// when any of them is there, it writes nothing.
+// when any of them is there, or a file is where it makes a folder, it writes nothing;
+// when a step fails (another init won a race), it takes back only what it made itself.
 
-import { didYouMean, fail } from "../core/errors.ts";
+import { CalibanError, didYouMean, fail } from "../core/errors.ts";
 import { matrixSchema } from "../core/matrix-schema.ts";
 import { repositoryProblem } from "../core/names.ts";
 import { displayName } from "../core/printable.ts";
 import { emitAll } from "./emit-all.ts";
+import { makeFolders, writeError } from "./file-set.ts";
+import { checkedDestination, repositoryOf } from "./output-targets.ts";
 import { optionalString, stringList, type Options } from "./load-graph.ts";
 import { repositoryRoot } from "./matrix-source.ts";
 import type { Io } from "./terminal.ts";
@@ -51,7 +54,12 @@ function text(module: unknown): string {
   return module as string;
 }
 
-export async function initCommand(directoryArgument: string | undefined, options: Options, io: Io): Promise<number> {
+/** Test seams: `afterFile` runs after each file init writes itself (another init's file can appear there). */
+export interface InitSeams {
+  readonly afterFile?: (file: string) => void;
+}
+
+export async function initCommand(directoryArgument: string | undefined, options: Options, io: Io, seams: InitSeams = {}): Promise<number> {
   const fs: typeof import("node:fs") = require("node:fs");
   const path: typeof import("node:path") = require("node:path");
   const directory = directoryArgument ?? ".";
@@ -63,32 +71,40 @@ export async function initCommand(directoryArgument: string | undefined, options
   // git is asked in the nearest folder that is there: DIR may be new.
   const missing = notThere(path.resolve(directory));
   const existing = missing.length === 0 ? path.resolve(directory) : path.dirname(missing.at(-1)!);
+  // Their names, relative to DIR (git's origin changes only what Cloud Build's files say).
+  const names = [...Object.keys(initFiles(repository, ci)), ...ci.map((name) => INIT_OUTPUTS[name])];
+  refuseFilesInTheWay(directory, existing, names);
+  // As for any output: no file is written through a link out of the repository, or into .git/.
+  const inRepository = repositoryOf(fs, path, existing);
+  for (const name of names) checkedDestination(fs, path, { path: path.join(directory, name), name, contents: "", producer: "init" }, inRepository);
   const origin = ci.includes("cloudbuild") ? (await import("./git-tree.ts")).githubRepositoryOf(existing) : undefined;
   const files = initFiles(repository, ci, origin);
-  const planned = [...Object.keys(files), ...ci.map((name) => INIT_OUTPUTS[name])].map((file) => path.join(directory, file));
+  const planned = names.map((file) => path.join(directory, file));
   const present = planned.filter(exists);
   if (present.length > 0) {
     fail("USAGE", `init writes no file that is already there, and ${present.map(displayName).join(", ")} ${present.length === 1 ? "is" : "are"}`, {
       hint: "nothing was written: init another folder (caliban-images init DIR), or move them away",
     });
   }
-  // What init makes, to take back if a step fails: each file and the folders above it that are not there yet.
-  const made = new Set(planned.flatMap((file) => notThere(path.resolve(file))));
+  // What this init made, in order, to take back if a step fails: only what it made itself,
+  // never a file or folder another init (or anyone) made meanwhile.
+  const made: string[] = [];
   try {
     for (const [file, contents] of Object.entries(files)) {
       const target = path.join(directory, file);
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      // "wx": created here or not at all, even if a file appeared since the check.
-      fs.writeFileSync(target, contents, { flag: "wx" });
+      makeFolders(fs, path, path.dirname(target), made);
+      createFile(fs, target, contents, made);
+      seams.afterFile?.(target);
     }
     if (ci.length > 0) {
       const quiet: Io = { stdout: (t) => io.stdout(t), stderr: (t) => (t.startsWith("using matrix ") ? undefined : io.stderr(t)), flushed: () => io.flushed() };
-      await emitAll([], { matrix: path.join(directory, "matrix.toml") }, quiet, "write");
+      // "create": a CI file that appeared since the check is an error, never replaced.
+      await emitAll([], { matrix: path.join(directory, "matrix.toml") }, quiet, "write", "create");
     }
   } catch (error) {
-    // Files before their folders, deepest first. What the failed step never made is not there, or is below a file of the user's.
-    for (const at of [...made].sort((a, b) => b.length - a.length)) if (exists(at)) fs.rmSync(at, { recursive: true, force: true });
-    throw error;
+    // Last made first: files before the folders they are in; a folder someone else put a file in stays.
+    for (const at of made.reverse()) removeOwn(fs, at);
+    throw writeError(error, undefined, "nothing was written: init took back what it had made; init another folder, or move what is in the way");
   }
   const matrix = path.join(directory, "matrix.toml");
   if (ci.includes("github")) {
@@ -125,6 +141,62 @@ function ciOption(value: unknown): Ci[] {
   }
   // In a fixed order, each once: the same files whatever order they were asked in.
   return (known as Ci[]).filter((name) => names.includes(name));
+}
+
+/**
+ * A file (or anything but a folder) where init makes a folder: DIR itself, or a folder a
+ * file goes in (`docker`, `.github/workflows`), or the nearest thing above a new DIR.
+ * Each is an error, before anything is written.
+ */
+function refuseFilesInTheWay(directory: string, existing: string, files: readonly string[]): void {
+  const path: typeof import("node:path") = require("node:path");
+  // Named as the user would: from here, unless that is up and out.
+  const shown = path.relative(process.cwd(), existing);
+  const folders = new Set([shown === "" || shown.startsWith("..") ? existing : shown, directory]);
+  for (const file of files) {
+    const segments = file.split("/").slice(0, -1);
+    for (let i = 1; i <= segments.length; i++) folders.add(path.join(directory, ...segments.slice(0, i)));
+  }
+  const inTheWay = [...folders].filter((folder) => exists(folder) && !isFolder(folder));
+  if (inTheWay.length === 0) return;
+  throw new CalibanError(
+    inTheWay.map((at) => ({
+      code: "USAGE" as const,
+      file: at,
+      message: "this is a file, where init makes a folder",
+      hint: "nothing was written: init another folder (caliban-images init DIR), or move it away",
+    })),
+  );
+}
+
+/** A new file, created here or not at all (O_EXCL: never one that appeared since the check, never through a link); added to `made` once it is. */
+function createFile(fs: typeof import("node:fs"), target: string, contents: string, made: string[]): void {
+  const fd = fs.openSync(target, "wx");
+  made.push(target);
+  try {
+    fs.writeFileSync(fd, contents);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Removes a file or an empty folder this init made; a folder that is not empty stays (someone else's file is in it). */
+function removeOwn(fs: typeof import("node:fs"), at: string): void {
+  try {
+    if (isFolder(at)) fs.rmdirSync(at);
+    else fs.unlinkSync(at);
+  } catch {
+    // Gone already, or not empty: left as it is.
+  }
+}
+
+function isFolder(path: string): boolean {
+  const fs: typeof import("node:fs") = require("node:fs");
+  try {
+    return fs.statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** `path` and each folder above it that is not there yet, deepest first: what writing it makes. */

@@ -5,7 +5,7 @@
 // (scripts/e2e does the same with a real registry and a real image push.)
 
 import { expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
@@ -147,6 +147,49 @@ test("lock writes the files [outputs] lists again, so that check still passes an
   expect((await run(root, "lock")).code).toBe(0);
   expect((await run(root, "check")).code).toBe(0);
   expect(readFileSync(join(root, "Makefile"), "utf8")).toContain(`nvidia/cuda:12.4.1-devel@${digestOf("d")}`);
+});
+
+test("lock and the outputs are one decision: when an output cannot be written, the lock file is not written either", async () => {
+  const root = project();
+  writeMatrix(join(root, "matrix.toml"), `${readFileSync(join(root, "matrix.toml"), "utf8")}\n[outputs]\nbake = "docker-bake.hcl"\nmake = "ci/Makefile"\n`);
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("a"));
+  manifests.set("ubuntu:22.04", digestOf("b"));
+  // A file where the Makefile's folder goes: the last file cannot be written.
+  writeFileSync(join(root, "ci"), "a file of the user's\n");
+  const failed = await run(root, "lock");
+  expect(failed.code).toBe(2);
+  expect(existsSync(join(root, "matrix.lock"))).toBe(false);
+  expect(existsSync(join(root, "docker-bake.hcl"))).toBe(false);
+  expect(failed.stderr).toContain(`error: cannot write ${join(root, "ci")}: ENOTDIR it is a file, where a folder goes`);
+  expect(failed.stderr).toContain("hint: nothing was written; existing files are unchanged");
+  // Out of the way: the lock and its outputs are written together, and check passes.
+  rmSync(join(root, "ci"));
+  expect((await run(root, "lock")).code).toBe(0);
+  expect((await run(root, "check")).code).toBe(0);
+});
+
+test("matrix.lock through a link out of the repository: refused, exit 2, the file it leads to untouched", async () => {
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("a"));
+  manifests.set("ubuntu:22.04", digestOf("b"));
+  const linked = project();
+  const outside = join(mkdtempSync(join(tmpdir(), "elsewhere-")), "victim");
+  writeFileSync(outside, "not ours\n");
+  symlinkSync(outside, join(linked, "matrix.lock"));
+  const refused = await run(linked, "lock");
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toContain(`error: matrix.lock: a link leads it out of the repository (${linked}), to ${outside}`);
+  expect(readFileSync(outside, "utf8")).toBe("not ours\n");
+});
+
+test("an output on the lock file: refused before either is written", async () => {
+  manifests.set("nvidia/cuda:12.4.1-devel", digestOf("a"));
+  manifests.set("ubuntu:22.04", digestOf("b"));
+  const shared = project();
+  writeMatrix(join(shared, "matrix.toml"), `${readFileSync(join(shared, "matrix.toml"), "utf8")}\n[outputs]\nmake = "matrix.lock"\n`);
+  const twice = await run(shared, "lock");
+  expect(twice.code).toBe(2);
+  expect(twice.stderr).toContain("error: matrix.lock: lock writes matrix.lock, and emit make writes matrix.lock: the same file");
+  expect(existsSync(join(shared, "matrix.lock"))).toBe(false);
 });
 
 test("affected --since the commit before a lock moved: the images it pins, why upstream (with the new pinned reference), and their descendants, why base", async () => {

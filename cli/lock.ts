@@ -9,11 +9,13 @@ import type { SourceTree } from "../core/inputs.ts";
 import { externalImages, lockFileName, lockText, readLock, type ExternalImage } from "../core/lock.ts";
 import { matrixDigester } from "../core/plan.ts";
 import { displayName } from "../core/printable.ts";
-import { emitAll, EXIT_STALE } from "./emit-all.ts";
-import { loadGraph, stringList, type Options } from "./load-graph.ts";
-import { writeOutputs } from "./output.ts";
+import { planLoaded } from "../core/load.ts";
+import { EXIT_STALE, outputGroups } from "./emit-all.ts";
+import { loadGraph, stringList, type Options, type Planned } from "./load-graph.ts";
+import { writeOutputGroups, type OutputGroup } from "./output.ts";
 import { Registry } from "./registry.ts";
 import type { Io } from "./terminal.ts";
+import { WorkingTree } from "./working-tree.ts";
 
 /** Registries asked at once: enough for a matrix's few bases, few enough for a registry's rate limits. */
 const CONCURRENT_REQUESTS = 8;
@@ -42,16 +44,31 @@ export async function lockCommand(options: Options, io: Io): Promise<number> {
     io.stderr(`${summary}: ${changes.length} to update (caliban-images lock writes them)\n`);
     return EXIT_STALE;
   }
-  await writeOutputs([{ path: file, contents: lockText(digests) }], path, io, "lock");
+  const text = lockText(digests);
+  const groups: OutputGroup[] = [{ files: [{ path: file, contents: text }], target: path, producer: "lock", exact: true }];
   const outputs = Object.keys(loaded.matrix.outputs).length > 0;
+  // The committed outputs name the locked digests: emitted from the new lock and written with it, all or none, `check` still passes.
+  if (outputs) groups.push(...(await outputGroups(withNewLock(planned, file, text), { plugin: options.plugin }, io)));
+  await writeOutputGroups(groups, io, { base: source.directory });
   io.stderr(
     changes.length === 0
       ? `${summary}: none moved\n`
       : `${summary}: ${changes.length} changed; the images built FROM them have new inputs${outputs ? "" : " (emit your pipeline's files again: they name the digests)"}\n`,
   );
-  // The committed outputs name the locked digests: rewritten with the lock, `check` still passes.
-  if (outputs) return emitAll([], { matrix: options.matrix, plugin: options.plugin }, io, "write");
   return 0;
+}
+
+/** The matrix planned as it will be once the lock file holds `text`: nothing is written for it. */
+function withNewLock(planned: Planned, file: string, text: string): Planned {
+  const bytes = new TextEncoder().encode(text);
+  const disk = planned.sources;
+  const sources: SourceTree = {
+    readFile: (path) => (path === file ? bytes : disk.readFile(path)),
+    listFiles: (directory, skip) => disk.listFiles(directory, skip),
+    digests: (directory, files) => disk.digests(directory, files),
+  };
+  const graph = planLoaded(planned.loaded, { sources, ...(disk instanceof WorkingTree ? { checkPaths: disk } : {}) });
+  return { ...planned, graph, sources };
 }
 
 /** Each reference's digest, asked CONCURRENT_REQUESTS at a time; every failure is reported, together. */

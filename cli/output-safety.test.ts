@@ -26,6 +26,8 @@ describe("a target that is not a regular file", () => {
     // Not /dev/null itself: a regression would replace the machine's.
     const cwd = workspace();
     expect(Bun.spawnSync(["mknod", "-m", "666", join(cwd, "null"), "c", "1", "3"]).exitCode).toBe(0);
+    // Out of the build context, which refuses a device (it is never read).
+    writeFileSync(join(cwd, ".dockerignore"), "null\n");
     const result = runCli(["emit", "bake", "-o", "null"], cwd);
     expect(result.code).toBe(0);
     expect(statSync(join(cwd, "null")).isCharacterDevice()).toBe(true);

@@ -24,7 +24,7 @@ async function letSignalsIn(): Promise<void> {
 }
 
 /** 16 random hex digits, from the Web Crypto API (node:crypto would cost start-up time to load). */
-function unguessable(): string {
+export function unguessable(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
 }
 
