@@ -6,10 +6,11 @@
 // made of) and each locked digest is part of the inputs of the images built FROM it:
 // a `lock` that finds an upstream image moved rebuilds exactly what builds FROM it.
 
-import { resolveFroms } from "./dockerfile-from.ts";
+import { quotedReference, resolveFroms } from "./dockerfile-from.ts";
 import { CalibanError } from "./errors.ts";
 import type { BuildGraph } from "./graph.ts";
 import type { InputsDigester, SourceTree } from "./inputs.ts";
+import { dockerReferenceProblem } from "./names.ts";
 import { tomlString } from "./toml.ts";
 
 export const LOCK_FORMAT_VERSION = 1;
@@ -56,6 +57,9 @@ export function parseLock(text: string, file: string): Lock {
   if (table.digests !== undefined) {
     if (typeof table.digests !== "object" || table.digests === null || Array.isArray(table.digests)) throw problem("[digests] must be a table", lineOf(text, "[digests]"));
     for (const [reference, digest] of Object.entries(table.digests)) {
+      // A reference is printed (lock's changes) and matched against FROM lines: Docker's grammar, as they are held to.
+      const invalid = dockerReferenceProblem(reference);
+      if (invalid) throw problem(`${quotedReference(reference)} ${invalid}, so it is no image a FROM can name`, lineOf(text, tomlString(reference)));
       if (typeof digest !== "string" || !DIGEST_PATTERN.test(digest)) throw problem(`the digest of ${reference} is not sha256: and 64 hex digits`, lineOf(text, tomlString(reference)));
       digests.set(reference, digest);
     }
@@ -106,7 +110,7 @@ export function externalImages(graph: BuildGraph, digester: InputsDigester): Ext
     const parsed = digester.dockerfile(image.dockerfile, image.context);
     if (parsed === undefined) continue;
     const base = image.from === null ? undefined : byId.get(image.from);
-    for (const from of resolveFroms(parsed, image.args)) {
+    for (const from of resolveFroms(parsed, image.args, image.dockerfile)) {
       const { reference } = from;
       if (!isLockable(reference, base?.reference, graph.repository)) continue;
       let external = byReference.get(reference);

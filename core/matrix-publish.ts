@@ -2,11 +2,12 @@
 // request builds without pushing; a schedule updates the lock (GitHub) or rebuilds what the registry lacks. Read here,
 // carried by the graph, rendered by each CI's emitter in its own terms.
 
+import { branchListProblems, branchPatternProblem } from "./branch-patterns.ts";
 import type { MatrixReader } from "./matrix-reader.ts";
 import { keysOf, PUBLISH_SECTION } from "./matrix-schema.ts";
 
 export interface Publish {
-  /** Branches whose pushes publish: names or GitHub's filter patterns (`release/**`). */
+  /** Branches whose pushes publish: names or GitHub's filter patterns (`release/**`), each one Cloud Build's trigger expression can say too. */
   readonly branches: readonly string[];
   /** Whether pull requests build the images (pushing nothing). */
   readonly pullRequests: boolean;
@@ -20,8 +21,6 @@ export const DEFAULT_PUBLISH: Publish = { branches: ["main"], pullRequests: true
 
 const PUBLISH_KEYS = keysOf(PUBLISH_SECTION);
 
-/** A branch name or pattern: what git allows in a branch, and GitHub's `*`, `?`, `[...]` and a leading `!`. */
-const BRANCH_PATTERN = /^!?[A-Za-z0-9._/*?+\-[\]]+$/;
 /** One field of a five-field cron expression. */
 const CRON_FIELD = /^[0-9A-Za-z*/,-]+$/;
 
@@ -31,11 +30,12 @@ export function readPublish(reader: MatrixReader, value: unknown): Publish {
   if (!table) return DEFAULT_PUBLISH;
   reader.knownKeys(table, PUBLISH_KEYS, ["publish"]);
   const branches = reader.stringList(table.branches, ["publish", "branches"]) ?? DEFAULT_PUBLISH.branches;
-  branches.forEach((branch, index) => {
-    if (!BRANCH_PATTERN.test(branch) || branch.startsWith("-") || branch.startsWith("/")) {
-      reader.report("INVALID_VALUE", ["publish", "branches", index], `${JSON.stringify(branch)} is not a branch name or pattern`, "letters, digits and . _ / - +, with * ? [ ] as patterns and a leading ! to leave a branch out");
-    }
-  });
+  // Each pattern must mean the same to GitHub and to Cloud Build's one trigger expression (core/branch-patterns.ts).
+  const problems = branches.map(branchPatternProblem);
+  problems.forEach((problem, index) => problem && reader.report("INVALID_VALUE", ["publish", "branches", index], problem.message, problem.hint));
+  if (problems.every((problem) => problem === undefined)) {
+    for (const { index, message, hint } of branchListProblems(branches)) reader.report("INVALID_VALUE", ["publish", "branches", index], message, hint);
+  }
   if (table.branches !== undefined && branches.length === 0) {
     reader.report("INVALID_VALUE", ["publish", "branches"], "no branch publishes", 'name one, e.g. branches = ["main"] (a pull request never publishes)');
   }

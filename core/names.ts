@@ -91,3 +91,32 @@ export function registryHost(repository: string): string {
 
 /** A registry host on this machine: localhost, or an IPv4 loopback address, with any port (plain http, as docker reads it). */
 export const LOOPBACK = /^(?:localhost|127(?:\.[0-9]{1,3}){3})(?::[0-9]+)?$/;
+
+// distribution/reference's grammar (regexp.go, ReferenceRegexp), as docker, buildx and
+// BuildKit parse a FROM: name [":" tag] ["@" digest], the name's path lowercase.
+const DOCKER_TAG = "[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}";
+const DOCKER_DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+const DOCKER_REFERENCE = new RegExp(`^((?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::${DOCKER_TAG})?(?:@${DOCKER_DIGEST})?$`);
+
+/**
+ * Why docker would refuse a reference (a FROM's, once its build args are in), or
+ * undefined: a control character, anything outside Docker's reference grammar, a path
+ * over 255 characters (a Docker Hub short name counted as library/NAME, as docker
+ * normalises it), or 64 hex digits as a name (docker reads those as an image ID). The
+ * phrase names no character of the reference, which the caller shows quoted.
+ */
+export function dockerReferenceProblem(reference: string): string | undefined {
+  if (reference === "") return "is empty";
+  if (CONTROL_CHARACTER.test(reference)) return `holds ${describeControlCharacter(reference)}`;
+  const match = DOCKER_REFERENCE.exec(reference);
+  if (!match) {
+    return DOCKER_REFERENCE.test(reference.toLowerCase())
+      ? "has capital letters in its repository path, which Docker's grammar refuses (only the registry host may have them)"
+      : "is not an image reference in Docker's grammar: [HOST[:PORT]/]PATH[:TAG][@ALGORITHM:HEX], the path lowercase letters, digits and . _ - separators";
+  }
+  if (/^[a-f0-9]{64}$/.test(reference)) return "is 64 hex digits, which docker reads as an image ID, not a repository";
+  const { registry, path } = splitRegistry(match[1]!);
+  const dockerHub = registry === undefined || registry === "docker.io" || registry === "index.docker.io";
+  const counted = dockerHub && !path.includes("/") ? `library/${path}` : path;
+  return counted.length > 255 ? `has a repository path of ${counted.length} characters${counted === path ? "" : " (docker counts library/ in a short name)"}; Docker allows 255` : undefined;
+}

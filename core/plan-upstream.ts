@@ -30,7 +30,7 @@ export class UpstreamPinner {
     const parsed = this.digester.dockerfile(dockerfile, context);
     if (parsed === undefined) return NO_UPSTREAM;
     const upstream: string[] = [];
-    for (const from of resolveFroms(parsed, args)) {
+    for (const from of resolveFroms(parsed, args, dockerfile)) {
       const { reference } = from;
       if (!isLockable(reference, base?.reference, this.repository)) continue;
       const digest = this.lock.digests.get(reference);
