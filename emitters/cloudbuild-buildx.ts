@@ -11,6 +11,7 @@
 import { cacheReference, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { attestSpecs, cacheSpecs } from "./build-settings.ts";
 import { CONTENT_WORD, digestPrelude } from "./cloudbuild-resolve.ts";
+import { IF_PUSHING, PUSH_SETTING } from "./cloudbuild-steps.ts";
 
 export const BUILDX_STEP = "buildx";
 const BUILDER = "caliban-images";
@@ -57,14 +58,16 @@ export function buildxScript(
   ];
   const local = [`docker build ${tags} ${source}`, ...test];
   const indent = (lines: readonly string[], depth: number) => lines.map((line) => `${"  ".repeat(depth)}${line}`);
-  const build = (depth: number) => (gated ? [`${"  ".repeat(depth)}if [ "$_PUSH" = true ]; then`, ...indent(push, depth + 1), `${"  ".repeat(depth)}else`, ...indent(local, depth + 1), `${"  ".repeat(depth)}fi`] : indent(push, depth));
-  if (!contentTags) return ["set -euo pipefail", ...build(0), ""].join("\n");
+  const build = (depth: number) => (gated ? [`${"  ".repeat(depth)}${IF_PUSHING}`, ...indent(push, depth + 1), `${"  ".repeat(depth)}else`, ...indent(local, depth + 1), `${"  ".repeat(depth)}fi`] : indent(push, depth));
+  const setting = gated ? [PUSH_SETTING] : [];
+  if (!contentTags) return ["set -euo pipefail", ...setting, ...build(0), ""].join("\n");
   // The registry has it: its tags (every platform's manifest) are pointed at it.
   const retag = [`retry docker buildx imagetools create ${[image.reference, ...aliases].map((reference) => `--tag ${reference}`).join(" ")} ${content}`];
   return `${digestPrelude(image, base)}${[
+    ...setting,
     `if registry_has ${content}; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
-    ...(gated ? ['  if [ "$_PUSH" = true ]; then', ...indent(retag, 2), "  fi"] : indent(retag, 1)),
+    ...(gated ? [`  ${IF_PUSHING}`, ...indent(retag, 2), "  fi"] : indent(retag, 1)),
     "else",
     ...build(1),
     "fi",

@@ -9,6 +9,14 @@ import { doubleDollars, shellWord } from "./quoting.ts";
 export const stepArg = doubleDollars;
 
 /**
+ * Whether a build pushes (with [publish]): Cloud Build pastes the trigger's `_PUSH` into
+ * the script's text once, as a quoted word the script then reads as data, so no test in
+ * it compares two constants ('$' doubled for Cloud Build where the shell's own).
+ */
+export const PUSH_SETTING = "push='$_PUSH'";
+export const IF_PUSHING = 'if [ "$$push" = true ]; then';
+
+/**
  * An image's step with content tags, a bash script: when the registry has the image's
  * content reference, the image is pulled and its tag pushed (the daemon is shared, so a
  * later step building FROM it finds it); otherwise it is built FROM its base's content
@@ -37,7 +45,7 @@ export function argWords(image: ImageNode, base: ImageNode | undefined, contentT
 export function settingWords(image: ImageNode): string {
   return [
     ...image.aliases.map((alias) => ` -t ${image.repository}:${alias}`),
-    ...image.labels.map((label) => ` --label ${label.revision ? `${scriptWord(`${label.name}=`)}$COMMIT_SHA` : scriptWord(`${label.name}=${label.value}`)}`),
+    ...image.labels.map((label) => ` --label ${label.revision ? `${scriptWord(`${label.name}=`)}"$COMMIT_SHA"` : scriptWord(`${label.name}=${label.value}`)}`),
     ...(image.target === null ? [] : [` --target ${scriptWord(image.target)}`]),
   ].join("");
 }
@@ -52,8 +60,9 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
   const publish = [`  retry docker push ${content}`, `  retry docker push ${image.reference}`, ...aliases.map((reference) => `  retry docker push ${reference}`)];
   // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
   const settings = settingWords(image);
-  const when = (lines: string[]) => (gated ? ['  if [ "$_PUSH" = true ]; then', ...lines.map((line) => `  ${line}`), "  fi"] : lines);
+  const when = (lines: string[]) => (gated ? [`  ${IF_PUSHING}`, ...lines.map((line) => `  ${line}`), "  fi"] : lines);
   return `${digestPrelude(image, base)}${[
+    ...(gated ? [PUSH_SETTING] : []),
     `if registry_has ${content}; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
     ...when(retag),

@@ -160,7 +160,7 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
     const aliases = image.aliases.map((alias) => aliasReference(alias));
     const tags = `${contentTags ? `-t ${reference(image)} -t ${contentReference(image)}` : `-t ${reference(image)}`}${aliases.map((alias) => ` -t ${alias}`).join("")}`;
     // A label the CI sets at build time takes the commit from REVISION.
-    const labels = image.labels.map((label) => ` --label ${label.revision ? `${recipeWord(`${label.name}=`)}$(REVISION)` : recipeWord(`${label.name}=${label.value}`)}`).join("");
+    const labels = image.labels.map((label) => ` --label ${label.revision ? `${recipeWord(`${label.name}=`)}'$(REVISION)'` : recipeWord(`${label.name}=${label.value}`)}`).join("");
     const target = image.target === null ? "" : ` --target ${recipeWord(image.target)}`;
     const rest = `${tags}${labels}${target} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
     // The family's smoke test runs in the built image before it is pushed: a failure pushes nothing of it or of what builds FROM it.
@@ -186,7 +186,7 @@ ${pushAliases}
     out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t${build}
 push/${image.id}:${base ? ` push/${base.id}` : ""}
-\tif [ '$(present/${image.id})' = 1 ]; then \\
+\t${present(image)} \\
 \t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'; \\
 \t  $(call POINT_TAG,${contentReference(image)},${reference(image)})${aliases.map((alias) => ` && \\\n\t  $(call POINT_TAG,${contentReference(image)},${alias})`).join("")}; \\
 \telse \\
@@ -276,7 +276,7 @@ ${publish.map((line) => `\t${line}\n`).join("")}
   }
   const aliases = image.aliases.map((alias) => aliasReference(alias));
   out.write(`push/${image.id}:${base ? ` push/${base.id}` : ""}
-\tif [ '$(present/${image.id})' = 1 ]; then \\
+\t${present(image)} \\
 \t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'; \\
 \t  $(call POINT_TAG,${contentReference(image)},${reference(image)})${aliases.map((alias) => ` && \\\n\t  $(call POINT_TAG,${contentReference(image)},${alias})`).join("")}; \\
 \telse \\
@@ -284,6 +284,11 @@ ${publish.map((line) => `\t  ${line}`).join(" && \\\n")}; \\
 \tfi
 
 `);
+}
+
+/** What resolve said of the image's content tag, as data the recipe reads (`present/ID` is 1 when the registry has it). */
+function present(image: ImageNode): string {
+  return `present='$(present/${image.id})'; if [ "$$present" = 1 ]; then`;
 }
 
 /** An alias of the image, moved by REPOSITORY=... as its reference is (a tag needs no quoting). */

@@ -9,13 +9,34 @@
 #     glibc 2.38: the engine uses Debian 12's runc from /usr/sbin, installed below.
 #     scripts/e2e/docker-engine.ts starts it (no system service, no iptables);
 #   - podman, runc, busybox-static, docker-registry, and skopeo, which the Makefile's
-#     `make push DOCKER=podman` asks the registry with (Debian 12 packages, as root).
+#     `make push DOCKER=podman` asks the registry with (Debian 12 packages, as root);
+#   - shellcheck, the machine's own release's package, unpacked into .cache/e2e/shellcheck
+#     (emitters/shellcheck.test.ts, part of npm test, finds it there). With the argument
+#     `shellcheck`, only it: .ci/run installs it so before npm test.
 # Idempotent: a second run reuses what is there. Prints, as its last line, the
 # environment to use: NAME=VALUE pairs for `eval "export $(... | tail -n 1)"`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 cache="$PWD/.cache/e2e"
 mkdir -p "$cache"
+only="${1:-}"
+case "$only" in "" | shellcheck) ;; *) echo "install-tools: no such tool group: $only (give none, or shellcheck)" >&2; exit 2 ;; esac
+
+# --- shellcheck ------------------------------------------------------------------
+# Its libraries (libgmp, libffi) are the release's own, so the release's package runs.
+shellcheck_dir="$cache/shellcheck"
+if ! command -v shellcheck >/dev/null 2>&1 && [ ! -x "$shellcheck_dir/usr/bin/shellcheck" ]; then
+  rm -rf "$shellcheck_dir"
+  mkdir -p "$shellcheck_dir/debs"
+  # A machine whose package lists were never fetched knows no package: fetch them (as root) once.
+  (cd "$shellcheck_dir/debs" && { apt-get -q download shellcheck >/dev/null 2>&1 || { apt-get -q update >/dev/null && apt-get -q download shellcheck >/dev/null; }; })
+  dpkg -x "$shellcheck_dir"/debs/shellcheck_*.deb "$shellcheck_dir"
+  "$shellcheck_dir/usr/bin/shellcheck" --version >/dev/null
+fi
+if [ "$only" = shellcheck ]; then
+  printf 'PATH=%q\n' "$PATH:$shellcheck_dir/usr/bin"
+  exit 0
+fi
 
 # --- a private apt configuration pointing at trixie ------------------------------
 apt_root="$cache/apt"
@@ -94,5 +115,6 @@ fi
 # engine's (appended); the e2e tests name the engine's dockerd and CLI by these paths.
 path="$PATH"
 case ":$path:" in *":$engine/bin:"*) ;; *) path="$path:$engine/bin" ;; esac
+[ ! -d "$shellcheck_dir/usr/bin" ] || path="$path:$shellcheck_dir/usr/bin"
 printf 'DOCKER_CONFIG=%q CALIBAN_E2E_DOCKERD=%q CALIBAN_E2E_DOCKER=%q PATH=%q\n' \
   "$cache/docker-config" "$engine/bin/dockerd" "$engine/bin/docker" "$path"

@@ -1,8 +1,10 @@
 // The system tools some checks feed our outputs to (Google's Cloud Build loader from
-// the gcloud SDK, GNU make). This project's machines and CI have both. On a machine
-// with only Node.js and npm, those checks are skipped (reported as skipped, with the
-// reason), never passed; under CI=true a missing tool fails the run instead.
+// the gcloud SDK, GNU make, shellcheck). This project's machines and CI have them. On a
+// machine with only Node.js and npm, those checks are skipped (reported as skipped, with
+// the reason), never passed; under CI=true a missing tool fails the run instead.
 
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { findCloudSdk } from "./cloudbuild.ts";
 
 function available(tool: string, present: boolean): boolean {
@@ -14,3 +16,8 @@ function available(tool: string, present: boolean): boolean {
 
 export const hasCloudBuildLoader = available("the gcloud SDK (Cloud Build's config loader)", findCloudSdk() !== undefined);
 export const hasMake = available("GNU make", Bun.which("make") !== null);
+/** Where `bash scripts/e2e/install-tools.sh shellcheck` unpacks Debian's package (.ci/run runs it before npm test). */
+const CACHED_SHELLCHECK = join(import.meta.dir, "..", "..", ".cache", "e2e", "shellcheck", "usr", "bin", "shellcheck");
+/** shellcheck: on PATH, else the one install-tools.sh unpacked. */
+export const shellcheckPath = Bun.which("shellcheck") ?? (existsSync(CACHED_SHELLCHECK) ? CACHED_SHELLCHECK : undefined);
+export const hasShellcheck = available("shellcheck (Debian's package `shellcheck`: `bash scripts/e2e/install-tools.sh shellcheck` unpacks it into .cache/e2e, or apt-get install shellcheck)", shellcheckPath !== undefined);

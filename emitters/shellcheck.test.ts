@@ -1,0 +1,102 @@
+// Every shell script our outputs hand a shell, through shellcheck (Debian's package), in
+// every fixture's golden outputs (golden.test.ts proves them what the emitters write): each
+// `run:` block of a workflow, each bash step of a Cloud Build config after Cloud Build's
+// substitutions (the config's own and each trigger's), submit.sh, and each recipe and
+// $(shell) of a Makefile as make hands it to /bin/sh. shellcheck finds nothing, or the
+// finding is allowed below with its reason; an allowance nothing needs any more fails too.
+
+import { describe, expect, test } from "bun:test";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
+import { hasMake, hasShellcheck, shellcheckPath } from "../scripts/validators/tools.ts";
+import { cloudbuildScripts, githubRunScripts, makeScripts, shellcheck, type ShellcheckFinding, type ShellScript } from "../scripts/validators/shellcheck.ts";
+
+interface Allowance {
+  readonly code: number;
+  /** Matches the finding's place: `fixture/output: step or recipe, line N`. */
+  readonly where: RegExp;
+  readonly reason: string;
+}
+
+/** Findings allowed, each with why; keep it small. */
+const ALLOWED: readonly Allowance[] = [];
+
+const allFindings: ShellcheckFinding[] = [];
+
+function unexplained(findings: readonly ShellcheckFinding[]): string[] {
+  allFindings.push(...findings);
+  return findings
+    .filter((finding) => !ALLOWED.some((allowed) => allowed.code === finding.code && allowed.where.test(finding.where)))
+    .map((finding) => `${finding.where}: SC${finding.code} (${finding.level}) ${finding.message}\n    ${finding.line}`);
+}
+
+/** Every fixture's golden outputs, by file name (the `plain__` ones are content-tags=false). */
+const goldens = fixtureCases().map((fixture) => ({
+  fixture,
+  files: Object.fromEntries(readdirSync(fixture.expected, { withFileTypes: true }).filter((entry) => entry.isFile()).map((entry) => [entry.name, readFileSync(join(fixture.expected, entry.name), "utf8")])),
+}));
+
+describe("shellcheck on every shell script we emit", () => {
+  test.skipIf(!hasShellcheck)("shellcheck answers as this test reads it: an unquoted $1 is SC2086 at its line; a runner's -e is read", async () => {
+    const findings = await shellcheck(shellcheckPath!, [
+      { where: "control", shell: "sh", text: "true\necho $1\n" },
+      // `bash -e FILE`: a cd that fails stops the script (no SC2164), and lines are the script's own.
+      { where: "with -e", shell: "bash", options: "set -e", text: 'cd /tmp\necho $1\n' },
+    ]);
+    expect(findings.map((finding) => `${finding.where}: SC${finding.code}`).sort()).toEqual(["control, line 2: SC2086", "with -e, line 2: SC2086"]);
+  });
+
+  test("github: no run block pastes a ${{ }} expression into its script (values reach a script through env:)", () => {
+    const pasted = goldens.flatMap(({ fixture, files }) =>
+      Object.entries(files)
+        .filter(([name]) => /^(plain__)?github__.*\.yml$/.test(name))
+        .flatMap(([name, text]) => githubRunScripts(text, `${fixture.name}/${name}`).expressions),
+    );
+    expect(pasted).toEqual([]);
+  });
+
+  test.skipIf(!hasShellcheck)("github: every run block, as the runner's bash -e runs it", async () => {
+    const scripts = goldens.flatMap(({ fixture, files }) =>
+      Object.entries(files)
+        .filter(([name]) => /^(plain__)?github__.*\.yml$/.test(name))
+        .flatMap(([name, text]) => githubRunScripts(text, `${fixture.name}/${name}`).scripts),
+    );
+    expect(scripts.length).toBeGreaterThan(goldens.length);
+    expect(unexplained(await shellcheck(shellcheckPath!, scripts))).toEqual([]);
+  });
+
+  /** Every Cloud Build shell script, with each set of values a build can run with (a trigger's substitutions override the config's own), and submit.sh. */
+  const cloudbuild = goldens.flatMap(({ fixture, files }) =>
+    ["", "plain__"].flatMap((prefix) => {
+      const own = (pattern: RegExp) => Object.entries(files).filter(([name]) => name.startsWith(`${prefix}cloudbuild__`) && pattern.test(name.slice(`${prefix}cloudbuild__`.length)));
+      const values = [{}, ...own(/^trigger-.*\.json$/).map(([, text]) => (JSON.parse(text) as { substitutions?: Record<string, string> }).substitutions ?? {})];
+      const configs = own(/^(?!trigger-).*\.json$/).flatMap(([name, text]) => values.map((set) => cloudbuildScripts(text, `${fixture.name}/${name}`, set)));
+      const submit: ShellScript[] = own(/^submit\.sh$/).map(([name, text]) => ({ where: `${fixture.name}/${name}`, shell: "bash", text }));
+      return [...configs, { scripts: submit, pasted: [] }];
+    }),
+  );
+
+  test("cloudbuild: no bash step pastes a substitution a pusher chooses (a branch or tag name) into its script", () => {
+    expect(cloudbuild.flatMap(({ pasted }) => pasted)).toEqual([]);
+  });
+
+  test.skipIf(!hasShellcheck)("cloudbuild: every bash step after Cloud Build's substitutions ($$, $_PUSH as the config and each trigger set it), and submit.sh", async () => {
+    const scripts = cloudbuild.flatMap(({ scripts }) => scripts);
+    expect(scripts.length).toBeGreaterThan(goldens.length);
+    expect(unexplained(await shellcheck(shellcheckPath!, scripts))).toEqual([]);
+  }, 120_000);
+
+  test.skipIf(!hasShellcheck || !hasMake)("make: every recipe and $(shell) of every Makefile, as make hands it to /bin/sh", async () => {
+    const scripts: ShellScript[] = [];
+    for (const { fixture, files } of goldens) {
+      const { graph } = await loadFixture(fixture);
+      for (const name of ["make__Makefile", "plain__make__Makefile"]) scripts.push(...makeScripts(files[name]!, graph, `${fixture.name}/${name}`));
+    }
+    expect(unexplained(await shellcheck(shellcheckPath!, scripts))).toEqual([]);
+  }, 120_000);
+
+  test.skipIf(!hasShellcheck || !hasMake)("every allowance is still needed", () => {
+    expect(ALLOWED.filter((allowed) => !allFindings.some((finding) => finding.code === allowed.code && allowed.where.test(finding.where))).map((allowed) => `SC${allowed.code} ${allowed.where}`)).toEqual([]);
+  });
+});
