@@ -314,8 +314,8 @@ test("text options reach the workflow as written: name and runs-on read back exa
   expect(result.code).toBe(0);
   const workflow = parseYaml(result.stdout);
   expect(workflow.name).toBe(name);
-  // The resolve job and the two stages.
-  expect(Object.values(workflow.jobs as Record<string, { "runs-on": string }>).map((job) => job["runs-on"])).toEqual([runsOn, runsOn, runsOn]);
+  // The resolve job and the two stages, and a pull request's twins of them.
+  expect(Object.values(workflow.jobs as Record<string, { "runs-on": string }>).map((job) => job["runs-on"])).toEqual([runsOn, runsOn, runsOn, runsOn, runsOn, runsOn]);
 });
 
 test("a file name with a newline cannot forge a line of the log: messages quote it", () => {

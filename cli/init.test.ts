@@ -5,14 +5,18 @@
 
 import { describe, expect, test } from "bun:test";
 import { parse as parseHcl } from "@cdktf/hcl2json";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { WorkingTree } from "./working-tree.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
 import { FIXTURES, UPDATING } from "../fixtures/golden.ts";
-import { runCli } from "../fixtures/test-helpers.ts";
+import { MAIN, runCli } from "../fixtures/test-helpers.ts";
+import { CalibanError } from "../core/errors.ts";
+import { initCommand } from "./init.ts";
+import type { Options } from "./load-graph.ts";
+import type { Io } from "./terminal.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
@@ -46,7 +50,9 @@ const written = filesUnder(root);
 test("init --ci github,cloudbuild,make,bake writes fixtures/init, file for file", () => {
   expect(initialised.code).toBe(0);
   expect(initialised.stdout).toBe("");
-  expect(initialised.stderr).toStartWith("wrote matrix.toml, matrix.schema.json, docker/cuda.Dockerfile, docker/python.Dockerfile, docker/.dockerignore, .github/workflows/build-images.yml, cloudbuild/, Makefile, docker-bake.hcl\nnext:\n");
+  // Cloud Build's pull-request trigger needs a service account that cannot push, which init cannot know: it says so.
+  expect(initialised.stderr).toStartWith("warning: emit cloudbuild: [publish] pull_requests: the pull-request trigger is not written");
+  expect(initialised.stderr.replace(/^warning: emit cloudbuild: \[publish\] pull_requests: the pull-request trigger is not written.*\n/, "")).toStartWith("wrote matrix.toml, matrix.schema.json, docker/cuda.Dockerfile, docker/python.Dockerfile, docker/.dockerignore, .github/workflows/build-images.yml, cloudbuild/, Makefile, docker-bake.hcl\nnext:\n");
   if (UPDATING) {
     for (const file of filesUnder(GOLDEN)) rmSync(join(GOLDEN, file));
     for (const file of written) {
@@ -64,7 +70,7 @@ test("where it was written, plan has no complaint and check finds every file up 
   expect(planned.stderr).toBe("using matrix ./matrix.toml\n");
   expect(planned.stdout).toContain("images:     8 in 2 stages");
   const checked = runCli(["check"], root);
-  expect(checked.stderr).toBe("using matrix ./matrix.toml\n7 output files are up to date\n");
+  expect(checked.stderr).toBe("using matrix ./matrix.toml\n6 output files are up to date\n");
   expect(checked.code).toBe(0);
 });
 
@@ -82,7 +88,7 @@ describe("each CI file passes its consumer's check and reads back to the plan", 
 
   test.skipIf(!hasCloudBuildLoader)("cloudbuild: Google's own loader takes the config and both triggers", () => {
     const files = readdirSync(join(root, "cloudbuild")).filter((file) => file.endsWith(".json")).sort();
-    expect(files).toEqual(["cloudbuild.json", "trigger-pull-request.json", "trigger-push.json"]);
+    expect(files).toEqual(["cloudbuild.json", "trigger-push.json"]);
     for (const verdict of loadWithCloudBuild(files.map((file) => join(root, "cloudbuild", file)))) expect(verdict).toEqual({ path: verdict.path, ok: true });
     expect(cloudbuildView([read("cloudbuild/cloudbuild.json")], [], {}, graph).images).toEqual(planView(graph).images);
   });
@@ -117,14 +123,32 @@ describe("init never overwrites a file", () => {
     expect(readFileSync(join(cwd, "Makefile"), "utf8")).toBe("all:\n\techo mine\n");
   });
 
-  test("a step that fails takes back everything init made, and nothing else", () => {
+  test("a file where init makes a folder (DIR itself, docker, .github): exit 2, each named, no stack trace, nothing written", () => {
     const cwd = freshRepository();
-    // A file where the workflow's folder goes: the check passes (nothing is at the workflow's path), the write fails.
+    writeFileSync(join(cwd, "notes"), "mine\n");
+    const intoFile = runCli(["init", "notes"], cwd);
+    expect({ code: intoFile.code, stderr: intoFile.stderr }).toEqual({ code: 2, stderr: expect.stringContaining("error: notes: this is a file, where init makes a folder") });
+    expect(runCli(["init", "notes/sub"], cwd).stderr).toContain("error: notes: this is a file, where init makes a folder");
+    writeFileSync(join(cwd, "docker"), "a file of the user's\n");
     writeFileSync(join(cwd, ".github"), "a file of the user's\n");
     const inPlace = runCli(["init", "--ci", "make,github"], cwd);
-    expect(inPlace.code).not.toBe(0);
-    expect(filesUnder(cwd)).toEqual([".github"]);
-    expect(readFileSync(join(cwd, ".github"), "utf8")).toBe("a file of the user's\n");
+    expect(inPlace.code).toBe(2);
+    expect(inPlace.stderr).toContain("error: docker: this is a file, where init makes a folder");
+    expect(inPlace.stderr).toContain("error: .github: this is a file, where init makes a folder");
+    for (const run of [intoFile, inPlace]) expect(run.stderr).not.toContain("internal error");
+    expect(filesUnder(cwd)).toEqual([".github", "docker", "notes"]);
+    expect(readFileSync(join(cwd, "docker"), "utf8")).toBe("a file of the user's\n");
+  });
+
+  test("a folder of init's that is a link out of the repository: refused, exit 2, nothing written there", () => {
+    const cwd = freshRepository();
+    const outside = mkdtempSync(join(tmpdir(), "elsewhere-"));
+    symlinkSync(outside, join(cwd, "docker"));
+    const result = runCli(["init"], cwd);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`error: docker/cuda.Dockerfile: a link leads it out of the repository (${cwd}), to ${join(outside, "cuda.Dockerfile")}`);
+    expect(readdirSync(outside)).toEqual([]);
+    expect(existsSync(join(cwd, "matrix.toml"))).toBe(false);
   });
 
   test("into a new folder, with --ci asked twice and a repository of the user's; a CI it does not know", () => {
@@ -146,5 +170,64 @@ describe("init never overwrites a file", () => {
     const bare = freshRepository();
     expect(runCli(["init", "--repository", "ghcr.io"], bare).stderr).toContain('--repository "ghcr.io"');
     expect(existsSync(join(bare, "matrix.toml"))).toBe(false);
+  });
+});
+
+describe("two inits at once: the loser takes back only what it made itself", () => {
+  const quiet: Io = { stdout: () => {}, stderr: () => {}, flushed: async () => {} };
+  /** initCommand in this process, another init's files made at `when` (after init wrote that file). */
+  async function initAgainst(directory: string, options: Options, when: string, winner: Record<string, string>): Promise<CalibanError> {
+    try {
+      await initCommand(directory, options, quiet, {
+        afterFile: (file) => {
+          if (!file.endsWith(when)) return;
+          for (const [name, text] of Object.entries(winner)) {
+            mkdirSync(join(directory, name, ".."), { recursive: true });
+            writeFileSync(join(directory, name), text, { flag: "wx" });
+          }
+        },
+      });
+    } catch (error) {
+      if (error instanceof CalibanError) return error;
+      throw error;
+    }
+    throw new Error("init succeeded where the other init's file was");
+  }
+
+  test("the other's Dockerfile (and its folder) appears after our matrix.toml: ours is removed, theirs stays", async () => {
+    const cwd = freshRepository();
+    const error = await initAgainst(cwd, {}, "matrix.toml", { "docker/cuda.Dockerfile": "the winner's\n" });
+    expect(error.code).toBe("OUTPUT");
+    expect(error.message).toContain(`cannot write ${join(cwd, "docker/cuda.Dockerfile")}: EEXIST`);
+    expect(filesUnder(cwd)).toEqual(["docker/cuda.Dockerfile"]);
+    expect(readFileSync(join(cwd, "docker/cuda.Dockerfile"), "utf8")).toBe("the winner's\n");
+  });
+
+  test("the other's Makefile appears before the CI files are written: it is not replaced; every file and folder of ours goes", async () => {
+    const cwd = freshRepository();
+    const error = await initAgainst(cwd, { ci: "make,bake" }, ".dockerignore", { Makefile: "the winner's\n" });
+    expect(error.message).toContain("Makefile: EEXIST it is there already");
+    expect(filesUnder(cwd)).toEqual(["Makefile"]);
+    expect(readFileSync(join(cwd, "Makefile"), "utf8")).toBe("the winner's\n");
+    expect(existsSync(join(cwd, "docker"))).toBe(false);
+  });
+
+  test("run as two processes at once, a bounded number of times: one wins whole, the other exits 2 and leaves the winner's files", async () => {
+    const reference = freshRepository();
+    expect(runCli(["init", "--ci", "make,cloudbuild"], reference).code).toBe(0);
+    const repositories = ["ghcr.io/one/images", "ghcr.io/two/images"];
+    for (let round = 0; round < 6; round++) {
+      const cwd = freshRepository();
+      const inits = repositories.map((repository) => Bun.spawn([process.execPath, MAIN, "init", "--ci", "make,cloudbuild", "--repository", repository], { cwd, stdout: "ignore", stderr: "pipe" }));
+      const codes = await Promise.all(inits.map((init) => init.exited));
+      const stderrs = await Promise.all(inits.map((init) => new Response(init.stderr).text()));
+      expect([...codes].sort()).toEqual([0, 2]);
+      for (const stderr of stderrs) expect(stderr).not.toContain("internal error");
+      // Every file is there, and each is the winner's: the loser's repository is in none.
+      const [winner, loser] = codes[0] === 0 ? repositories : [...repositories].reverse();
+      expect(filesUnder(cwd)).toEqual(filesUnder(reference));
+      for (const file of ["matrix.toml", "Makefile"]) expect(readFileSync(join(cwd, file), "utf8")).toContain(winner!);
+      for (const file of filesUnder(cwd)) expect(readFileSync(join(cwd, file), "utf8")).not.toContain(loser!);
+    }
   });
 });

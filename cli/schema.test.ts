@@ -77,7 +77,7 @@ function wrongValue(spec: JsonSchema): string {
   if (spec.enum) return '"no-such-choice"';
   const type = spec.type ?? "anyOf";
   if (type === "string" || type === "anyOf") return "42";
-  if (type === "boolean") return '"yes"';
+  if (type === "boolean" || type === "integer") return '"yes"';
   if (type === "array") return "42";
   if (type === "object") return spec.additionalProperties && (spec.additionalProperties as JsonSchema).type === "object" ? "{ x = 1 }" : "42";
   throw new Error(`no wrong value for ${JSON.stringify(spec)}`);

@@ -93,6 +93,8 @@ export interface FamilyNode {
   readonly images: readonly string[];
   /** The labels of the CI runner its images build on (GitHub's `runs-on`), or null for the emitter's default. */
   readonly runner: readonly string[] | null;
+  /** Minutes an image's build may run before the CI stops it, or null for the emitter's default. */
+  readonly timeout: number | null;
 }
 
 export interface AxisNode {

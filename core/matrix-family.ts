@@ -92,6 +92,7 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     // A smoke test run in the built image before it is pushed: `sh -c TEST`.
     test: table.test === undefined ? undefined : readTemplate(reader, table.test, [...path, "test"], undefined, { ...scope, hasFrom: false }),
     runner: readRunner(reader, table.runner, [...path, "runner"]),
+    timeout: readTimeout(reader, table.timeout, [...path, "timeout"]),
     aliases: readTemplateList(reader, table.aliases, [...path, "aliases"], scope),
     labels: readLabels(reader, table.labels, [...path, "labels"], scope),
     platforms: readPlatforms(reader, table.platforms, [...path, "platforms"]),
@@ -130,6 +131,20 @@ function readRunner(reader: MatrixReader, value: unknown, path: KeyPath): string
   });
   if (labels.length === 0) reader.report("INVALID_VALUE", path, "the list of runner labels is empty", "leave `runner` out for the emitter's default runner");
   return labels;
+}
+
+/** The longest a `timeout` may be, in minutes: Cloud Build's limit on a build (24 hours). */
+export const MAX_TIMEOUT_MINUTES = 24 * 60;
+
+/** `timeout`: whole minutes an image's build (its job, its step) may run, for a long CUDA build. */
+function readTimeout(reader: MatrixReader, value: unknown, path: KeyPath): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_MINUTES) {
+    const hint = typeof value === "string" && /^\d+$/.test(value) ? `write it unquoted: timeout = ${value}` : "timeout = 360 (minutes: six hours)";
+    reader.report("INVALID_VALUE", path, `timeout must be a whole number of minutes from 1 to ${MAX_TIMEOUT_MINUTES}, found ${JSON.stringify(value)}`, hint);
+    return undefined;
+  }
+  return value;
 }
 
 /** `aliases`: more tag templates, each checked per image like the tag. */

@@ -52,6 +52,10 @@ export const FAMILY_SECTION: Section = {
     description: 'the CI machine the images build and are tested on, as GitHub\'s runs-on: a label, or labels a runner must all have',
     schema: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] },
   },
+  timeout: {
+    description: "minutes an image's build may run before the CI stops it (a GitHub job's timeout-minutes, a Cloud Build step's timeout); default the emitter's",
+    schema: { type: "integer", minimum: 1, maximum: 1440 },
+  },
   aliases: stringList('more tags (templates), e.g. ["gpu-{python}"]'),
   labels: stringTable('the image\'s labels (templates), after the top-level ones; "{revision}" is the commit'),
   platforms: stringList('what the image is built for, e.g. ["linux/amd64", "linux/arm64"]; none: the builder\'s own'),

@@ -64,6 +64,8 @@ export interface Family {
   readonly test: Template | undefined;
   /** The CI runner's labels (GitHub's `runs-on`), or undefined for the emitter's default. */
   readonly runner: readonly string[] | undefined;
+  /** How many minutes an image's build may run before the CI stops it, or undefined for the emitter's default. */
+  readonly timeout: number | undefined;
   /** More tag templates. */
   readonly aliases: readonly Template[];
   readonly labels: readonly LabelSource[];

@@ -181,7 +181,9 @@ class Planner {
       context: familyLevelText(family.context, family.name),
       from: family.from ?? null,
       images: ids,
+      // What the CI runs its images on, and for how long at most.
       runner: family.runner ?? null,
+      timeout: family.timeout ?? null,
     };
   }
 
@@ -338,12 +340,8 @@ class Planner {
     const key = `${axis.name}\u0000${value.name}\u0000${attribute}`;
     if (!this.missingAttributes.has(key)) {
       this.missingAttributes.add(key);
-      this.report(
-        "UNKNOWN_REFERENCE",
-        keyPath,
-        `axis "${axis.name}" value "${value.name}" has no attribute ${attribute}`,
-        didYouMean(attribute, [...value.attributes.keys()]) ?? `add ${attribute} to [axes.${axis.name}] ${value.name}`,
-      );
+      const hint = didYouMean(attribute, [...value.attributes.keys()]) ?? `add ${attribute} to [axes.${axis.name}] ${value.name}`;
+      this.report("UNKNOWN_REFERENCE", keyPath, `axis "${axis.name}" value "${value.name}" has no attribute ${attribute}`, hint);
     }
     return "";
   }

@@ -8,7 +8,7 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import { distinctArgs, imagesById, type BuildGraph } from "../core/graph.ts";
+import { distinctArgs, imagesById, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { imageReferenceProblem, registryHost } from "../core/names.ts";
 import type { EmitContext, EmittedFile, Emitter } from "./contract.ts";
@@ -16,15 +16,17 @@ import { RESOLVE_STEP, resolveStep } from "./cloudbuild-resolve.ts";
 import { carriedStep, contiguousParts, partsCarrying, type ConfigPart } from "./cloudbuild-split.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { CONTENT_TAGS_OPTION, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from "./options.ts";
-import { triggerFiles } from "./cloudbuild-triggers.ts";
+import { TRIGGER_OPTIONS, triggerFiles, type TriggerOptions } from "./cloudbuild-triggers.ts";
 import { needsBuildx } from "./build-settings.ts";
 import { BUILDX_STEP, buildxScript, buildxSetupStep } from "./cloudbuild-buildx.ts";
-import { argWords, buildSettingArgs, carryScript, scriptWord, settingWords, stepArg, stepScript } from "./cloudbuild-steps.ts";
+import { argWords, buildSettingArgs, carryScript, IF_PUSHING, PUSH_SETTING, scriptWord, settingWords, stepArg, stepScript } from "./cloudbuild-steps.ts";
 import { shellWord } from "./quoting.ts";
+import { durationProblem, imageStepTimeout, SETUP_STEP_TIMEOUT, STEP_TIMEOUT_OPTION, timeoutsBeyondTheBuild } from "./cloudbuild-timeouts.ts";
 import { writtenText } from "./text.ts";
 
-export interface CloudBuildOptions extends Record<string, string | number | boolean>, InstallOptions {
+export interface CloudBuildOptions extends Record<string, string | number | boolean>, InstallOptions, TriggerOptions {
   timeout: string;
+  "step-timeout": string;
   "content-tags": boolean;
   builder: string;
   output: string;
@@ -32,8 +34,6 @@ export interface CloudBuildOptions extends Record<string, string | number | bool
   "max-arg-length": number;
   "github-repository": string;
   directory: string;
-  "trigger-name": string;
-  triggers: boolean;
   "machine-type": string;
   "disk-size-gb": number;
   pool: string;
@@ -43,11 +43,8 @@ export interface CloudBuildOptions extends Record<string, string | number | bool
 }
 
 const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
-/** Trigger names: letters, digits and '-'; room left for "-pull-request". */
-const TRIGGER_NAME = /^[A-Za-z][A-Za-z0-9-]{0,49}$/;
 
 /** Cloud Build's longest build. */
-const MAX_TIMEOUT_SECONDS = 24 * 60 * 60;
 /** Cloud Build's limit on the steps of one build. */
 export const MAX_STEPS = 300;
 
@@ -55,17 +52,8 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
   name: "cloudbuild",
   description: "Google Cloud Build config (cloudbuild.json), as Caliban's generator wrote it; split past 300 steps",
   options: {
-    timeout: {
-      type: "string",
-      default: "86400s",
-      description: "timeout of each build, in seconds with an 's' (at most 86400s)",
-      check: (value) => {
-        const match = /^(\d+)(\.\d{1,9})?s$/.exec(String(value));
-        if (!match) return `"${value}" is not a duration such as "3600s"`;
-        if (Number(match[1]) > MAX_TIMEOUT_SECONDS) return `Cloud Build allows at most ${MAX_TIMEOUT_SECONDS}s (24 hours)`;
-        return undefined;
-      },
-    },
+    timeout: { type: "string", default: "86400s", description: "timeout of each build, in seconds with an 's' (at most 86400s)", check: durationProblem },
+    "step-timeout": STEP_TIMEOUT_OPTION,
     builder: { type: "string", default: "gcr.io/cloud-builders/docker", description: "the builder image each step runs", check: (value) => imageReferenceProblem(String(value)) },
     output: {
       type: "string",
@@ -135,13 +123,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
       check: (value) => (/^[A-Za-z0-9._@+-]*$/.test(String(value)) ? undefined : `"${value}" is not a registry user name (letters, digits and . _ @ + -)`),
     },
     ...INSTALL_OPTIONS,
-    triggers: { type: "boolean", default: true, description: "with [publish], also write build triggers into the -o folder (false: the configs only)" },
-    "trigger-name": {
-      type: "string",
-      default: "build-images",
-      description: "with [publish]: the triggers' names start with it (NAME-push, NAME-pull-request, NAME-schedule)",
-      check: (value) => (TRIGGER_NAME.test(String(value)) ? undefined : `"${value}" is not a trigger name (letters, digits and '-', starting with a letter, at most 50)`),
-    },
+    ...TRIGGER_OPTIONS,
   },
   emit(graph, options, context) {
     if ((options["login-secret"] === "") !== (options["login-user"] === "")) {
@@ -171,8 +153,9 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     // With one config, submit.sh is written only into a directory: a pipeline that runs it never
     // submits configs left from a larger graph, and needs no change when its graph grows.
     files.push({ path: "submit.sh", contents: submitScript(names, images.length), ...(names.length === 1 ? { companion: true } : {}) });
-    if (graph.publish.declared && options.triggers) files.push(...triggerFiles(graph, names, options, context.matrixPath));
+    if (graph.publish.declared && options.triggers) files.push(...triggerFiles(graph, names, options, context));
     if (graph.publish.declared && options.triggers && graph.publish.schedule !== undefined && graph.lock === null) context.warn(SCHEDULE_WITHOUT_LOCK);
+    for (const warning of timeoutsBeyondTheBuild(graph, options.timeout)) context.warn(warning);
     return files;
   },
 };
@@ -190,7 +173,7 @@ function numberedNames(output: string, count: number): string[] {
  * form that config pushed it, and docker build pulls it: there is nothing to wait for.
  */
 function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<string, number>, options: CloudBuildOptions, context: EmitContext, name: string) {
-  const steps = [];
+  const steps: object[] = [];
   // One setup step makes buildx's builder, when an image of this config needs it.
   const buildx = part.images.some((i) => needsBuildx(graph, graph.images[i]!));
   const contentTags = options["content-tags"];
@@ -199,14 +182,21 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
   const own = new Set(part.images);
   const carried = new Set(part.carried);
   const baseIndex = (i: number) => (graph.images[i]!.from === null ? undefined : indexById.get(graph.images[i]!.from!)!);
+  // Each image's steps end within its timeout (emitters/cloudbuild-timeouts.ts).
+  const timed = (image: ImageNode, from: number) => {
+    const timeout = imageStepTimeout(graph, image, options["step-timeout"]);
+    if (timeout !== undefined) for (const step of steps.slice(from)) Object.assign(step, { timeout });
+  };
   for (const i of part.carried) {
     const image = graph.images[i]!;
+    timed(image, steps.length);
     const base = baseIndex(i);
     const baseImage = base === undefined ? undefined : graph.images[base]!;
     steps.push({ id: carriedStep(image), name: options.builder, entrypoint: "bash", args: ["-c", carryScript(image, baseImage)], waitFor: baseImage === undefined ? (setup.length > 0 ? setup : ["-"]) : [carriedStep(baseImage)] });
   }
   for (const i of part.images) {
     const image = graph.images[i]!;
+    const first = steps.length;
     const base = baseIndex(i);
     const baseImage = base === undefined ? undefined : graph.images[base]!;
     // A plain step waits for its base's test, when the base has one: nothing builds on an image that failed it.
@@ -215,11 +205,13 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     if (needsBuildx(graph, image)) {
       const script = buildxScript(graph, image, options["content-tags"], graph.publish.declared, scriptWord, settingWords(image), argWords(image, baseImage, options["content-tags"]), baseImage);
       steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor });
+      timed(image, first);
       continue;
     }
     if (options["content-tags"]) {
       const script = stepScript(image, base === undefined ? undefined : graph.images[base]!, graph.publish.declared);
       steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor });
+      timed(image, first);
       continue;
     }
     // A reference holds no '$' (core/graph.ts): it is written as it is.
@@ -228,7 +220,7 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     args.push(stepArg(image.context));
     // With [publish], a trigger says whether this build pushes ($_PUSH): a pull request's does not.
     const push = graph.publish.declared
-      ? { entrypoint: "bash", args: ["-c", `if [ "$_PUSH" = true ]; then docker push ${image.reference}; fi`] }
+      ? { entrypoint: "bash", args: ["-c", `${PUSH_SETTING}; ${IF_PUSHING} docker push ${image.reference}; fi`] }
       : { args: ["push", image.reference] };
     steps.push({ id: image.reference, name: options.builder, args, waitFor });
     // The family's smoke test, in the built image: a failure stops the build before this image is pushed.
@@ -237,14 +229,16 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     for (const alias of image.aliases) {
       const aliasReference = `${image.repository}:${alias}`;
       const pushAlias = graph.publish.declared
-        ? { entrypoint: "bash", args: ["-c", `if [ "$_PUSH" = true ]; then docker tag ${image.reference} ${aliasReference} && docker push ${aliasReference}; fi`] }
+        ? { entrypoint: "bash", args: ["-c", `${PUSH_SETTING}; ${IF_PUSHING} docker tag ${image.reference} ${aliasReference} && docker push ${aliasReference}; fi`] }
         : { entrypoint: "bash", args: ["-c", `docker tag ${image.reference} ${aliasReference} && docker push ${aliasReference}`] };
       steps.push({ id: `${aliasReference}-push`, name: options.builder, ...pushAlias, waitFor: [`${image.reference}-push`] });
     }
+    timed(image, first);
   }
   if (buildx) steps.unshift(buildxSetupStep(graph, options.builder, options["login-secret"] ? LOGIN_STEP : "-"));
   if (contentTags) steps.unshift(resolveStep(options, context, name, "-"));
   if (options["login-secret"]) steps.unshift(loginStep(graph.repository, options));
+  if (options["step-timeout"] !== "") for (const step of steps) if (!("timeout" in step)) Object.assign(step, { timeout: SETUP_STEP_TIMEOUT });
   return {
     steps,
     timeout: options.timeout,

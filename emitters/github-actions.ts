@@ -34,3 +34,46 @@ export const RETRY = 'retry() { for try in 1 2 3; do if "$@"; then return 0; fi;
 export function checkoutStep(pushesCommits = false): string[] {
   return [`- uses: ${ACTIONS.checkout}`, ...(pushesCommits ? [] : ["  with:", "    persist-credentials: false"])];
 }
+
+/** Seconds between a registry step's tries (a login, a build that pushes): 15, then 45. */
+const TRY_AGAIN_AFTER = [15, 45] as const;
+
+/**
+ * A step of an action that talks to a registry (login-action; build-push-action when it
+ * pushes), tried up to three times: an action has no retry of its own, so the first tries
+ * may fail (`continue-on-error`, only while `retried` holds) and a wait and the same step
+ * follow each failure; the last try fails the job with the registry's words. `step`: the
+ * step's lines (`  - uses: ...`, then its keys at four spaces, an `if:` among them or not);
+ * `id`: its id, the tries' `ID-2` and `ID-3` (a later step reads an output as
+ * `steps.ID.outputs.X || steps.ID-2.outputs.X || steps.ID-3.outputs.X`).
+ * A build that fails for itself, not for the registry, is tried again too: the builder's
+ * cache makes the tries short, and a publishing run builds what its pull request built.
+ */
+export function retriedStep(step: readonly string[], id: string, retried: string, what: string): string[] {
+  const [first, ...rest] = step;
+  const condition = rest.find((line) => line.startsWith("    if: "))?.slice("    if: ".length);
+  const keys = rest.filter((line) => !line.startsWith("    if: ") && !line.startsWith("    id: "));
+  const when = (extra: string) => `    if: ${condition === undefined ? extra : `${unwrapped(condition)} && ${extra}`}`;
+  const ids = [id, `${id}-2`, `${id}-3`];
+  const lines = [first!, `    id: ${id}`, ...(condition === undefined ? [] : [`    if: ${condition}`]), `    continue-on-error: \${{ ${retried} }}`, ...keys];
+  TRY_AGAIN_AFTER.forEach((seconds, index) => {
+    const failed = `steps.${ids[index]}.outcome == 'failure'`;
+    lines.push(
+      `  - name: ${what} failed; wait ${seconds} s and try again`,
+      when(failed),
+      `    run: echo "::warning::${what} failed (try ${index + 1} of 3); trying again in ${seconds} s" && sleep ${seconds}`,
+      first!,
+      `    id: ${ids[index + 1]}`,
+      when(failed),
+      ...(index === 0 ? [`    continue-on-error: true`] : []),
+      ...keys,
+    );
+  });
+  return lines;
+}
+
+/** An `if:` condition without its `${{ }}`, to be joined with another. */
+function unwrapped(condition: string): string {
+  const bare = /^\$\{\{(.*)\}\}$/s.exec(condition.trim())?.[1]?.trim() ?? condition;
+  return `(${bare})`;
+}

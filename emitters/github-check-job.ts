@@ -7,7 +7,7 @@
 import type { GithubOptions } from "./github.ts";
 import { installStep } from "./github-install.ts";
 import type { TextWriter } from "./text.ts";
-import { yamlScalar } from "./quoting.ts";
+import { workflowLiteral, yamlScalar } from "./quoting.ts";
 import { checkoutStep } from "./github-actions.ts";
 
 export const CHECK_JOB = "check-outputs";
@@ -22,7 +22,7 @@ export function writeCheckJob(out: TextWriter, options: GithubOptions, matrixFil
     "  permissions:",
     "    contents: read",
     "  env:",
-    `    MATRIX: ${yamlScalar(matrixFile)}`,
+    `    MATRIX: ${yamlScalar(workflowLiteral(matrixFile))}`,
     "  steps:",
     ...checkoutStep().map((line) => `    ${line}`),
     ...installStep(options).map((line) => `    ${line}`),

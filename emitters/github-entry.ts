@@ -28,6 +28,7 @@ export function matrixEntry(
   runner: readonly string[] | undefined,
   settings: EntrySettings,
   cache: CacheSpecs | undefined,
+  timeout: number | undefined,
 ): string {
   return JSON.stringify({
     id: image.id,
@@ -52,6 +53,8 @@ export function matrixEntry(
     // What buildx is asked for beyond that (CSV and newline lists, as build-push-action reads them).
     ...(settings.platforms ? { platforms: image.platforms.join(",") } : {}),
     ...(settings.cache ? { "cache-from": cache!.from.join("\n"), "cache-to": cache!.to.join("\n") } : {}),
+    // The family's timeout, when a family sets one: the job's timeout-minutes reads it.
+    ...(timeout === undefined ? {} : { "timeout-minutes": timeout }),
   });
 }
 
@@ -76,6 +79,17 @@ export function entrySettings(graph: BuildGraph): EntrySettings {
     provenance: graph.attest.provenance,
     sbom: graph.attest.sbom,
   };
+}
+
+/** Each family's minutes before GitHub stops an image's job, when any family sets `timeout` (else undefined: every job has the option's). */
+export function familyTimeouts(graph: BuildGraph, defaultMinutes: number): Map<string, number> | undefined {
+  if (!graph.families.some((family) => family.timeout !== null)) return undefined;
+  return new Map(graph.families.map((family) => [family.name, family.timeout ?? defaultMinutes]));
+}
+
+/** A build job's `timeout-minutes`: its entries' when a family sets `timeout`, else the option's. */
+export function jobTimeout(graph: BuildGraph, defaultMinutes: number): string {
+  return graph.families.some((family) => family.timeout !== null) ? "${{ matrix.timeout-minutes }}" : String(defaultMinutes);
 }
 
 /** Each family's runner labels, when any family names one (else undefined: every job runs on the default). */

@@ -1,7 +1,7 @@
 // A GitHub workflow job: its stage's matrix of images, each built by the same steps.
-// The registry is asked first (content tags), a pull request pushes nothing and hands
-// its images on as artifacts, a smoke test runs before the push, and an image checks
-// that its base was built. Every user value reaches a script as an environment
+// The registry is asked first (content tags), a smoke test runs before the push, and an
+// image checks that its base was built. These jobs run only on runs that publish; a pull
+// request runs their twins (github-pr-job.ts), which hold no write permission. Every user value reaches a script as an environment
 // variable, never as the script's text.
 
 import type { BuildGraph } from "../core/graph.ts";
@@ -11,7 +11,8 @@ import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 import { jobPermissions, writeLogin } from "./github-login.ts";
 import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
-import { ACTIONS, checkoutStep, RETRY } from "./github-actions.ts";
+import { ACTIONS, checkoutStep, RETRY, retriedStep } from "./github-actions.ts";
+import { jobTimeout } from "./github-entry.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
 
@@ -21,7 +22,6 @@ export function writeJob(
   job: StageJob,
   registry: string,
   options: GithubOptions,
-  pullRequests: boolean,
   tested: boolean,
   lockJob: boolean,
   settings: EntrySettings,
@@ -38,22 +38,22 @@ export function writeJob(
     writePlatformJob(out, job, registry, options, lockJob, graph);
     return;
   }
-  // A native image (built a job per platform) is built here only for a pull request.
-  const notNative = job.anyNative ? " && (github.event_name == 'pull_request' || !matrix.native)" : "";
+  // A native image is built a job per platform (the native jobs), not here.
+  const notNative = job.anyNative ? " && !matrix.native" : "";
   // What only a build that pushes gets: platforms, the cache and attestations. A loaded build
-  // (a pull request's, on buildx's docker driver, or a tested image's, before its test) is for
-  // the runner's own platform, exports no cache and has no attestations; a tested image is
-  // then pushed by a second build, which the cache makes short.
-  const loadedWhen = [pullRequests ? "github.event_name == 'pull_request'" : "", tested ? "matrix.test != ''" : ""].filter(Boolean).join(" || ");
-  const buildkitInputs = (pushing: boolean) => buildkitLines(settings, pushing ? "" : loadedWhen, pullRequests && !pushing);
+  // (a tested image's, before its test) is for the runner's own platform, exports no cache
+  // and has no attestations; a tested image is then pushed by a second build, which the
+  // cache makes short.
+  const loadedWhen = tested ? "matrix.test != ''" : "";
+  const buildkitInputs = (pushing: boolean) => buildkitLines(settings, pushing ? "" : loadedWhen);
   settingInputs.push(...buildkitInputs(false));
   // With smoke tests, build-push-action pushes only an image without one; the others are loaded, tested, then pushed.
-  const push = tested ? `\${{ ${publishing} && matrix.test == '' }}` : `\${{ ${publishing} }}`;
-  const loads = [pullRequests ? "github.event_name == 'pull_request'" : "", tested ? "matrix.test != ''" : ""].filter(Boolean);
-  const load = loads.length === 0 ? [] : [`      load: \${{ ${loads.join(" || ")} }}`];
+  const pushes = tested ? `${publishing} && matrix.test == ''` : publishing;
+  const push = `\${{ ${pushes} }}`;
+  const load = tested ? ["      load: ${{ matrix.test != '' }}"] : [];
   out.line("name: ${{ matrix.id }}");
-  writeNeeds(out, job, options, lockJob, pullRequests);
-  out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${options["timeout-minutes"]}`, ...jobPermissions(registry, options, "write"), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
+  writeNeeds(out, job, options, lockJob);
+  out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${jobTimeout(graph, options["timeout-minutes"])}`, ...jobPermissions(registry, options, "write"), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   if (options["content-tags"]) out.lines(digestEnv(graph));
   out.lines(["steps:", ...checkoutStep().map((line) => `  ${line}`)]);
@@ -66,21 +66,16 @@ export function writeJob(
     ]);
   }
   if (settings.platforms) {
-    // Other platforms than the runner's are built under QEMU; a pull request builds the runner's only.
-    out.lines([`  - uses: ${ACTIONS.setupQemu}`, `    if: matrix.platforms != ''${pullRequests ? ` && ${PUBLISHING}` : ""}`]);
+    // Other platforms than the runner's are built under QEMU.
+    out.lines([`  - uses: ${ACTIONS.setupQemu}`, "    if: matrix.platforms != ''"]);
   }
-  if (pullRequests) {
-    // A pull request's images stay in the runner's docker (the docker driver builds FROM them); elsewhere, buildx's own builder.
-    out.lines([`  - uses: ${ACTIONS.setupBuildx}`, "    with:", "      driver: ${{ github.event_name == 'pull_request' && 'docker' || 'docker-container' }}"]);
-  } else {
-    out.line(`  - uses: ${ACTIONS.setupBuildx}`);
-  }
+  out.line(`  - uses: ${ACTIONS.setupBuildx}`);
   writeLogin(out, registry, options, publishing);
   if (!options["content-tags"]) {
-    if (pullRequests) writeTakeBase(out);
-    out.lines([
+    // A build that pushes is tried again when the registry fails it.
+    out.lines(retriedStep([
       `  - uses: ${ACTIONS.buildPush}`,
-      ...(job.anyNative ? ["    if: github.event_name == 'pull_request' || !matrix.native"] : []),
+      ...(job.anyNative ? ["    if: ${{ !matrix.native }}"] : []),
       "    with:",
       "      context: ${{ matrix.context }}",
       "      file: ${{ matrix.dockerfile }}",
@@ -89,14 +84,13 @@ export function writeJob(
       ...settingInputs,
       `      push: ${push}`,
       ...load,
-    ]);
+    ], "build", pushes, "The build and push"));
     if (tested) {
-      // A native image (built and tested a job per platform) is tested here only for a pull request.
-      const plainCondition = job.anyNative ? "(github.event_name == 'pull_request' || !matrix.native) && " : "";
+      // A native image is built and tested a job per platform.
+      const plainCondition = job.anyNative ? "(!matrix.native) && " : "";
       const rebuild = pushBuild(settings, plainCondition, ["      tags: |", "        ${{ matrix.image }}", ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)]);
       writeTestThenPush(out, plainCondition, ["IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)], ['retry docker push "$IMAGE"', ...aliasPushes(settings)], "IMAGE", rebuild);
     }
-    if (pullRequests) writeHandOver(out, "${{ matrix.image }}");
     return;
   }
   // The resolve job asked the registry for the image's content reference: an image it has
@@ -120,7 +114,6 @@ export function writeJob(
         ]
       : ["    run: |", `      ${RETRY}`, '      retry docker buildx imagetools create --tag "$IMAGE" "$CONTENT"']),
   ]);
-  if (pullRequests) writeTakeBase(out, "steps.registry.outputs.has != 'true' && ");
   if (job.needs.length > 0) {
     out.lines([
       "  - name: Check that its base image was built",
@@ -128,10 +121,10 @@ export function writeJob(
       "    env:",
       `      BASE: ${BASE_CONTENT}`,
       "    run: |",
-      ...baseCheckScript(graph, true).map((line) => `      ${line}`),
+      ...baseCheckScript(graph, false).map((line) => `      ${line}`),
     ]);
   }
-  out.lines([
+  out.lines(retriedStep([
     `  - uses: ${ACTIONS.buildPush}`,
     `    if: steps.registry.outputs.has != 'true'${notNative}`,
     "    with:",
@@ -145,9 +138,8 @@ export function writeJob(
     ...settingInputs,
     `      push: ${push}`,
     ...load,
-  ]);
+  ], "build", pushes, "The build and push"));
   if (tested) {
-    // A native image (built and tested a job per platform) is tested here only for a pull request.
     const condition = `steps.registry.outputs.has != 'true'${notNative} && `;
     const rebuild = pushBuild(settings, condition, ["      tags: |", "        ${{ matrix.image }}", `        ${CONTENT}`, ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)], BUILD_ARGS);
     writeTestThenPush(
@@ -159,24 +151,22 @@ export function writeJob(
       rebuild,
     );
   }
-  if (pullRequests) writeHandOver(out, CONTENT, "steps.registry.outputs.has != 'true' && ");
 }
 
 /**
  * A job's needs and its condition. Every job needs the resolve job (the digests, and
  * whether the run publishes) and runs only when it succeeded, and only on a run that
- * publishes (or, `pullRequests`, a pull request's, which builds without pushing): a manual
- * run on a branch [publish] does not list builds nothing. With content tags a failed
+ * publishes: a manual run on a branch [publish] does not list builds nothing. With content tags a failed
  * image stops only the images built FROM it: a later stage runs though an entry of the
  * one before failed, and each image first checks that its own base is there (by its
  * content reference, which only a successful build makes). With a lock, a scheduled run
  * only updates it (the lock job): the build runs on the commit that job makes.
  */
-function writeNeeds(out: TextWriter, job: StageJob, options: GithubOptions, lockJob: boolean, pullRequests: boolean): void {
+function writeNeeds(out: TextWriter, job: StageJob, options: GithubOptions, lockJob: boolean): void {
   out.lines(["needs:", ...[RESOLVE_JOB, ...job.needs].map((need) => `  - ${need}`)]);
   const conditions = [
     ...(options["content-tags"] && job.needs.length > 0 ? ["!cancelled()", `needs.${RESOLVE_JOB}.result == 'success'`] : []),
-    pullRequests ? `(${PUBLISHING} || github.event_name == 'pull_request')` : PUBLISHING,
+    PUBLISHING,
     ...(lockJob ? ["github.event_name != 'schedule'"] : []),
   ];
   out.line(`if: \${{ ${conditions.join(" && ")} }}`);
@@ -185,12 +175,13 @@ function writeNeeds(out: TextWriter, job: StageJob, options: GithubOptions, lock
 /**
  * A stage's native job (one platform's build of each native image, on its runner) or its
  * merge job (the platforms joined under every tag): on pushes, the schedule and manual
- * runs only; a pull request builds these images in the stage job.
+ * runs only; a pull request builds these images in its own stage job.
  */
 function writePlatformJob(out: TextWriter, job: StageJob, registry: string, options: GithubOptions, lockJob: boolean, graph: BuildGraph): void {
   out.line(job.kind === "native" ? "name: ${{ matrix.id }} (${{ matrix.platform }})" : "name: ${{ matrix.id }} (all platforms)");
-  writeNeeds(out, job, options, lockJob, false);
-  out.lines([`runs-on: ${job.kind === "native" ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${options["timeout-minutes"]}`, ...jobPermissions(registry, options, "write"), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
+  writeNeeds(out, job, options, lockJob);
+  // A merge job only joins manifests: the option's time, whatever a family's build takes.
+  out.lines([`runs-on: ${job.kind === "native" ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${job.kind === "native" ? jobTimeout(graph, options["timeout-minutes"]) : options["timeout-minutes"]}`, ...jobPermissions(registry, options, "write"), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   if (options["content-tags"]) out.lines(digestEnv(graph, job.kind === "native"));
   out.lines(["steps:", ...(job.kind === "native" ? checkoutStep().map((line) => `  ${line}`) : []), `  - uses: ${ACTIONS.setupBuildx}`]);
@@ -203,17 +194,16 @@ function writePlatformJob(out: TextWriter, job: StageJob, registry: string, opti
  * build-push-action's platforms, cache-from, cache-to, provenance and sbom, when the graph
  * sets them. `loaded`: the condition under which the build is loaded rather than pushed
  * (then for the runner's platform only, with no cache export and no attestations); `""`
- * for a build that always pushes. `pullRequests`: a pull request's docker driver reads no
- * cache either.
+ * for a build that always pushes.
  */
-function buildkitLines(settings: EntrySettings, loaded: string, pullRequests: boolean): string[] {
+function buildkitLines(settings: EntrySettings, loaded: string): string[] {
   // An input's value: `always` when the build always pushes; else `pushed` (an expression) unless loaded.
   // GitHub's `a && b || c` is b when a holds only if b is not empty: the pushed value comes first.
   const unlessLoaded = (pushed: string, always: string, otherwise: string) => (loaded === "" ? always : `\${{ !(${loaded}) && ${pushed} || ${otherwise} }}`);
   const lines: string[] = [];
   if (settings.platforms) lines.push(`      platforms: ${unlessLoaded("matrix.platforms", "${{ matrix.platforms }}", "''")}`);
   if (settings.cache) {
-    lines.push(`      cache-from: ${pullRequests ? `\${{ ${PUBLISHING} && matrix.cache-from || '' }}` : "${{ matrix.cache-from }}"}`);
+    lines.push("      cache-from: ${{ matrix.cache-from }}");
     lines.push(`      cache-to: ${unlessLoaded("matrix.cache-to", "${{ matrix.cache-to }}", "''")}`);
   }
   if (settings.provenance !== null) lines.push(`      provenance: ${unlessLoaded(`'mode=${settings.provenance}'`, `mode=${settings.provenance}`, "'false'")}`);
@@ -234,10 +224,9 @@ function isBuildkitLine(line: string): boolean {
  */
 function pushBuild(settings: EntrySettings, condition: string, tags: readonly string[], inputs: readonly string[], buildArgs = "${{ matrix.build-args }}"): string[] | undefined {
   if (!settings.platforms && settings.provenance === null && !settings.sbom) return undefined;
-  return [
-    "  - name: Push it",
+  return retriedStep([
+    `  - uses: ${ACTIONS.buildPush}`,
     `    if: ${condition}matrix.test != '' && ${PUBLISHING}`,
-    `    uses: ${ACTIONS.buildPush}`,
     "    with:",
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
@@ -245,7 +234,7 @@ function pushBuild(settings: EntrySettings, condition: string, tags: readonly st
     ...tags,
     ...inputs,
     "      push: true",
-  ];
+  ], "push", "true", "The push");
 }
 
 /** A tested image's aliases, pushed after it: from the entry's newline-separated list. */
@@ -284,45 +273,3 @@ function writeTestThenPush(out: TextWriter, condition: string, env: readonly str
     ...[RETRY, ...pushes].map((line) => `      ${line}`),
   ]);
 }
-
-/**
- * On a pull request, an image whose base this run built (and did not push) loads it from
- * the base job's artifact. A base the run did not build has no artifact: the image
- * builds FROM the registry's, as on a push.
- */
-function writeTakeBase(out: TextWriter, condition = ""): void {
-  out.lines([
-    "  - name: Take the base image this pull request built",
-    `    if: github.event_name == 'pull_request' && ${condition}matrix.base`,
-    "    id: base",
-    `    uses: ${ACTIONS.downloadArtifact}`,
-    "    continue-on-error: true",
-    "    with:",
-    "      name: image-${{ matrix.base }}",
-    "      path: ${{ runner.temp }}/base",
-    "  - name: Load it",
-    "    if: steps.base.outcome == 'success'",
-    '    run: docker load --input "$RUNNER_TEMP/base/image.tar"',
-  ]);
-}
-
-/**
- * On a pull request nothing is pushed, so an image that others build FROM is handed to
- * their jobs as an artifact (`docker save`), which they `docker load` (above).
- */
-function writeHandOver(out: TextWriter, reference: string, condition = ""): void {
-  out.lines([
-    "  - name: Hand the image to the jobs built FROM it",
-    `    if: github.event_name == 'pull_request' && ${condition}matrix.is-base`,
-    "    env:",
-    `      IMAGE: ${reference}`,
-    '    run: docker save --output "$RUNNER_TEMP/image.tar" "$IMAGE"',
-    `  - uses: ${ACTIONS.uploadArtifact}`,
-    `    if: github.event_name == 'pull_request' && ${condition}matrix.is-base`,
-    "    with:",
-    "      name: image-${{ matrix.id }}",
-    "      path: ${{ runner.temp }}/image.tar",
-    "      retention-days: 1",
-  ]);
-}
-

@@ -4,7 +4,7 @@
 import type { GithubOptions } from "./github.ts";
 import { yamlScalar } from "./quoting.ts";
 import type { TextWriter } from "./text.ts";
-import { ACTIONS } from "./github-actions.ts";
+import { ACTIONS, retriedStep } from "./github-actions.ts";
 
 /**
  * A job's own permissions, beside the workflow's read-only ones: what its login uses
@@ -23,6 +23,8 @@ export function jobPermissions(registry: string, options: GithubOptions, access:
 /** The registry login: workload identity for Google's registries, else a user and a secret; `condition` ("" for none) keeps it off pull requests. */
 export function writeLogin(out: TextWriter, registry: string, options: GithubOptions, condition: string): void {
   const when = condition === "" ? [] : [`    if: ${condition}`];
+  // A login the registry fails (a 5xx, the network) is tried again (retriedStep).
+  const login = (lines: readonly string[]) => out.lines(retriedStep([`  - uses: ${ACTIONS.login}`, ...when, "    with:", ...lines], "login", "true", "The registry login"));
   if (options.login && options["workload-identity-provider"]) {
     // Google's registries without a stored key: an access token for the service account, by workload identity.
     out.lines([
@@ -33,18 +35,15 @@ export function writeLogin(out: TextWriter, registry: string, options: GithubOpt
       `      workload_identity_provider: ${yamlScalar(options["workload-identity-provider"])}`,
       `      service_account: ${yamlScalar(options["service-account"])}`,
       "      token_format: access_token",
-      `  - uses: ${ACTIONS.login}`,
-      ...when,
-      "    with:",
-      `      registry: ${yamlScalar(registry)}`,
-      "      username: oauth2accesstoken",
-      "      password: ${{ steps.auth.outputs.access_token }}",
     ]);
+    login([`      registry: ${yamlScalar(registry)}`, "      username: oauth2accesstoken", "      password: ${{ steps.auth.outputs.access_token }}"]);
   } else if (options.login) {
     // A pull request logs in nowhere and reads no secret: a fork's has none.
-    out.lines([`  - uses: ${ACTIONS.login}`, ...when, "    with:"]);
-    if (registry !== "docker.io") out.line(`      registry: ${yamlScalar(registry)}`);
     const secret = options["password-secret"] || (registry === "ghcr.io" ? "GITHUB_TOKEN" : "REGISTRY_PASSWORD");
-    out.lines([`      username: ${yamlScalar(options.username)}`, `      password: ${yamlScalar(`\${{ secrets.${secret} }}`)}`]);
+    login([
+      ...(registry !== "docker.io" ? [`      registry: ${yamlScalar(registry)}`] : []),
+      `      username: ${yamlScalar(options.username)}`,
+      `      password: ${yamlScalar(`\${{ secrets.${secret} }}`)}`,
+    ]);
   }
 }

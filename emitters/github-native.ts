@@ -15,7 +15,7 @@ import type { GithubOptions } from "./github.ts";
 import { buildArgLines, labelFields, type Digests } from "./github-entry.ts";
 import { baseCheckScript, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import type { TextWriter } from "./text.ts";
-import { ACTIONS, RETRY } from "./github-actions.ts";
+import { ACTIONS, RETRY, retriedStep } from "./github-actions.ts";
 
 const PAIR = /^([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)=([^=,\s]+)$/;
 
@@ -41,7 +41,7 @@ export function nativeImages(graph: BuildGraph, runners: ReadonlyMap<string, str
 }
 
 /** One platform's build of an image: its matrix entry in the stage's native job. */
-export function nativeEntry(image: ImageNode, platform: string, runner: string, graph: BuildGraph, literal: (text: string) => string, digests: Digests, base: ImageNode | undefined): string {
+export function nativeEntry(image: ImageNode, platform: string, runner: string, graph: BuildGraph, literal: (text: string) => string, digests: Digests, base: ImageNode | undefined, timeout: number | undefined): string {
   const cache = platformCacheSpecs(graph, image, "gha", platform);
   return JSON.stringify({
     id: image.id,
@@ -59,6 +59,7 @@ export function nativeEntry(image: ImageNode, platform: string, runner: string, 
     test: literal(image.test ?? ""),
     "cache-from": cache.from.join("\n"),
     "cache-to": cache.to.join("\n"),
+    ...(timeout === undefined ? {} : { "timeout-minutes": timeout }),
   });
 }
 
@@ -119,9 +120,9 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
       '    run: docker run --rm "$IMAGE" sh -c "$TEST"',
     ]);
   }
-  out.lines([
+  // Pushed by digest, tried again when the registry fails it (retriedStep).
+  out.lines(retriedStep([
     `  - uses: ${ACTIONS.buildPush}`,
-    "    id: build",
     ...(building ? [`    if: ${building}`] : []),
     "    with:",
     ...inputs,
@@ -131,10 +132,12 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
     ...(attest.sbom ? ["      sbom: true"] : []),
     // By digest: the merge job gives the manifest list its tags.
     "      outputs: type=image,name=${{ matrix.image }},push-by-digest=true,name-canonical=true,push=true",
+  ], "build", "true", "The build and push"));
+  out.lines([
     "  - name: Hand the digest to the merge job",
     ...(building ? [`    if: ${building}`] : []),
     "    env:",
-    "      DIGEST: ${{ steps.build.outputs.digest }}",
+    "      DIGEST: ${{ steps.build.outputs.digest || steps.build-2.outputs.digest || steps.build-3.outputs.digest }}",
     "    run: |",
     '      mkdir -p "$RUNNER_TEMP/digests"',
     '      touch "$RUNNER_TEMP/digests/${DIGEST#sha256:}"',

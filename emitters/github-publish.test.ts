@@ -5,7 +5,6 @@
 // run publish.
 
 import { describe, expect, test } from "bun:test";
-import packageJson from "../package.json" with { type: "json" };
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
@@ -14,7 +13,7 @@ import { actionlint } from "../scripts/validators/actionlint.ts";
 import { jobEnv, needsResolve, recordingDocker, resolveOutputs, REVISION, runScripts, type ResolveOutputs } from "../scripts/validators/readback.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "../scripts/validators/github-expressions.ts";
 import { runPublishes } from "../core/branch-patterns.ts";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emittedText } from "./contract.ts";
@@ -39,7 +38,7 @@ const REGISTRIES = [
   { repository: "registry.example.com:5000/ml/images", registry: "registry.example.com:5000", secret: "REGISTRY_PASSWORD" },
 ] as const;
 
-const chain = (repository: string, publish: string) => `repository = "${repository}"
+export const chain = (repository: string, publish: string) => `repository = "${repository}"
 [axes.cuda]
 cuda12 = { CUDA = "12.4" }
 [axes.python]
@@ -77,10 +76,10 @@ function runningSteps(workflow: { jobs: Record<string, Job> }, event: string, re
   const github = { event_name: event, ref, sha: REVISION };
   for (const [name, job] of Object.entries(workflow.jobs)) {
     for (const entry of job.strategy?.matrix.include ?? [{}]) {
-      const context: Context = { github, matrix: entry, needs: needsResolve(resolved) };
+      const context: Context = { github, matrix: entry, needs: needsResolve(resolved, event) };
       if (job.if !== undefined && !truthy(evaluate(job.if, context))) continue;
       const steps = { "resolve-publish": { outputs: { publish: resolved.publish } }, registry: { outputs: { has: "false" } }, base: { outcome: "skipped" } };
-      const inJob: Context = { ...context, env: jobEnv(job.env, entry, resolved), steps };
+      const inJob: Context = { ...context, env: jobEnv(job.env, entry, resolved, event), steps };
       for (const step of job.steps) {
         if (step.if !== undefined && !truthy(evaluate(step.if, inJob))) continue;
         const inputs = Object.fromEntries(Object.entries(step.with ?? {}).map(([key, value]) => [key, evaluateTemplate(String(value), inJob)]));
@@ -110,13 +109,14 @@ for (const settings of SETTINGS) {
         expect(workflow.on.workflow_dispatch).toEqual({});
         expect(workflow.concurrency.group).toBe("${{ github.workflow }}-${{ github.ref }}");
 
-        // The least permissions: the workflow reads; on ghcr.io, a job that pushes writes packages, the resolve job reads them; no other job has more.
+        // The least permissions: the workflow reads; on ghcr.io, a job that pushes writes packages, the resolve job reads them; a pull request's jobs (pr_*) have nothing more.
         expect(workflow.permissions).toEqual({ contents: "read" });
+        expect(Object.keys(workflow.jobs).some((name) => name.startsWith("pr_"))).toBe(settings.pullRequests);
         for (const [name, job] of Object.entries(workflow.jobs) as [string, { permissions?: Record<string, string>; "timeout-minutes"?: number; steps: Step[] }][]) {
-          const packages = registry.registry === "ghcr.io" ? (name === "resolve" ? "read" : "write") : undefined;
+          const packages = registry.registry === "ghcr.io" && !name.startsWith("pr_") ? (name === "resolve" ? "read" : "write") : undefined;
           expect(job.permissions).toEqual(packages === undefined ? undefined : { contents: "read", packages });
           // Every job ends within its time, and no checkout leaves the job's token in the clone.
-          expect(job["timeout-minutes"]).toBe(name === "resolve" ? 15 : 180);
+          expect(job["timeout-minutes"]).toBe(name.endsWith("resolve") ? 15 : 180);
           for (const step of job.steps.filter((s) => s.uses?.startsWith("actions/checkout"))) expect(step.with).toEqual({ "persist-credentials": false });
         }
 
@@ -138,11 +138,20 @@ for (const settings of SETTINGS) {
             const written = JSON.stringify(step);
             return written.includes("secrets.") || step.uses?.startsWith("docker/login-action") || step.uses?.startsWith("google-github-actions/auth") || step.run?.includes("imagetools create") || step.run?.includes("docker push") || inputs.push === true;
           });
-          const builds = ran.filter(({ job }) => job !== "resolve");
+          const resolveJob = event === "pull_request" && settings.pullRequests ? "pr_resolve" : "resolve";
+          const builds = ran.filter(({ job }) => job !== resolveJob);
+          // A pull request's run: no job that runs holds a permission beyond reading the repository, or names a secret.
+          if (event === "pull_request" && settings.pullRequests) {
+            for (const { job, step } of ran) {
+              expect(job).toStartWith("pr_");
+              expect((workflow.jobs[job] as { permissions?: unknown }).permissions).toBeUndefined();
+              expect(JSON.stringify(step)).not.toContain("secrets.");
+            }
+          }
           if (!publishes) expect(publishing.map(({ job, step }) => `${job}: ${step.name ?? step.uses}`)).toEqual([]);
           else {
             // Every build job logs in, and build-push-action pushes.
-            for (const job of Object.keys(workflow.jobs).filter((name) => name !== "resolve")) {
+            for (const job of Object.keys(workflow.jobs).filter((name) => name !== "resolve" && !name.startsWith("pr_"))) {
               expect(publishing.some((entry) => entry.job === job && entry.step.uses?.startsWith("docker/login-action"))).toBe(true);
               expect(publishing.some((entry) => entry.job === job && entry.step.uses?.startsWith("docker/build-push-action"))).toBe(true);
             }
@@ -151,11 +160,19 @@ for (const settings of SETTINGS) {
           if (!publishes && event !== "pull_request") expect(builds).toEqual([]);
           if (event === "pull_request") expect(builds.length > 0).toBe(settings.pullRequests);
           // The resolve job always runs: it checks that the workflow is what the matrix gives.
-          expect(ran.some(({ job, step }) => job === "resolve" && step.id === "resolve-publish")).toBe(true);
+          expect(ran.some(({ job, step }) => job === resolveJob && step.id === "resolve-publish")).toBe(true);
         }
 
         for (const [name, job] of Object.entries(workflow.jobs) as [string, { steps: Step[] }][]) {
           const login = job.steps.find((step) => step.uses?.startsWith("docker/login-action"));
+          if (name.startsWith("pr_")) {
+            // A pull request's jobs log in nowhere; its images built FROM another take the base that run built, in both forms.
+            expect(login).toBeUndefined();
+            if (name === "pr_resolve") continue;
+            expect(job.steps.some((step) => step.uses?.startsWith("actions/upload-artifact"))).toBe(true);
+            expect(job.steps.some((step) => step.uses?.startsWith("actions/download-artifact"))).toBe(true);
+            continue;
+          }
           if (name === "resolve" && !contentTags) {
             // Without content tags the resolve job asks no registry: it logs in nowhere.
             expect(login).toBeUndefined();
@@ -164,9 +181,8 @@ for (const settings of SETTINGS) {
           expect(login!.with!.registry).toBe(registry.registry);
           expect(login!.with!.password).toBe(`\${{ secrets.${registry.secret} }}`);
           if (name === "resolve") continue;
-          expect(job.steps.some((step) => step.uses?.startsWith("actions/upload-artifact"))).toBe(settings.pullRequests);
-          // A pull request's image built FROM another takes the base that run built, in both forms.
-          expect(job.steps.some((step) => step.uses?.startsWith("actions/download-artifact"))).toBe(settings.pullRequests);
+          // The jobs of runs that publish hand nothing over: their images are in the registry.
+          expect(job.steps.some((step) => step.uses?.startsWith("actions/upload-artifact") || step.uses?.startsWith("actions/download-artifact"))).toBe(false);
         }
 
         // Each entry names its base and whether others build FROM it, for a pull request's hand-over.
@@ -184,14 +200,14 @@ for (const settings of SETTINGS) {
 test("a pull request's hand-over, run by bash as the runner runs it: the base saved by its content reference, loaded by its child", async () => {
   const { loaded, graph } = await planText(chain("ghcr.io/your-org/images", ""));
   const workflow = parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph)[0]!));
-  const { stage1, stage2 } = workflow.jobs as Record<string, Job & { strategy: { matrix: { include: Record<string, string>[] } } }>;
+  const { pr_stage1: stage1, pr_stage2: stage2 } = workflow.jobs as Record<string, Job & { strategy: { matrix: { include: Record<string, string>[] } } }>;
   const base = stage1!.strategy.matrix.include[0]!;
   const baseImage = graph.images.find((image) => image.id === base.id)!;
   const save = stage1!.steps.find((step) => step.name === "Hand the image to the jobs built FROM it")!;
   // A pull request's run: the steps' env as the runner gives it, the digests from the resolve job.
   const resolved = resolveOutputs(graph, [], false);
   const env = (job: Job, step: Step, entry: Record<string, string>) => {
-    const context: Context = { github: { event_name: "pull_request" }, matrix: entry, needs: needsResolve(resolved), env: jobEnv(job.env, entry, resolved) };
+    const context: Context = { github: { event_name: "pull_request" }, matrix: entry, needs: needsResolve(resolved, "pull_request"), env: jobEnv(job.env, entry, resolved, "pull_request") };
     return Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, String(evaluateTemplate(value, context))]));
   };
   expect(runScripts([save.run!], [], { ...env(stage1!, save, base), RUNNER_TEMP: "/runner/tmp" })[0]).toEqual([["save", "--output", "/runner/tmp/image.tar", baseImage.contentReference]]);
@@ -202,7 +218,7 @@ test("a pull request's hand-over, run by bash as the runner runs it: the base sa
   const child = stage2!.strategy.matrix.include[0]!;
   expect(child.base).toBe(base.id);
   // The child builds FROM the content reference the base was saved under.
-  expect(jobEnv(stage2!.env, child, resolved).BASE_CONTENT).toBe(baseImage.contentReference);
+  expect(jobEnv(stage2!.env, child, resolved, "pull_request").BASE_CONTENT).toBe(baseImage.contentReference);
   const load = stage2!.steps.find((step) => step.name === "Load it")!;
   expect(runScripts([load.run!], [], { RUNNER_TEMP: "/runner/tmp" })[0]).toEqual([["load", "--input", "/runner/tmp/base/image.tar"]]);
 });
@@ -210,8 +226,9 @@ test("a pull request's hand-over, run by bash as the runner runs it: the base sa
 test("a failed image stops only the images built FROM it: later stages run anyway, and each image checks for its own base", async () => {
   const { loaded, graph } = await planText(chain("ghcr.io/your-org/images", ""));
   const jobsOf = (options: string[]) => parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph, options)[0]!)).jobs as Record<string, Job & { needs?: string[]; strategy: { matrix: { include: Record<string, string>[] } } }>;
-  const { stage1: first, stage2: second } = jobsOf([]);
-  const runs = "(needs.resolve.outputs.publish == 'true' || github.event_name == 'pull_request')";
+  const { stage1: first, stage2: second, pr_stage2: pullRequestSecond } = jobsOf([]);
+  const runs = "needs.resolve.outputs.publish == 'true'";
+  expect(pullRequestSecond!.if).toBe("${{ !cancelled() && needs.pr_resolve.result == 'success' && github.event_name == 'pull_request' }}");
   expect(first!.if).toBe(`\${{ ${runs} }}`);
   // The later stage runs though an image of the earlier one failed; never when the resolve job did.
   expect(second!.if).toBe(`\${{ !cancelled() && needs.resolve.result == 'success' && ${runs} }}`);
@@ -236,6 +253,9 @@ test("a failed image stops only the images built FROM it: later stages run anywa
     return { exit: result.exitCode, out: result.stdout.toString() };
   };
   expect(run([baseContent], false).exit).toBe(0); // pushed by its job in this run (or an earlier one: the same inputs)
+  const pullRequestCheck = pullRequestSecond!.steps.find((step) => step.name === "Check that its base image was built")!;
+  expect(pullRequestCheck.run).toBe(check.run!.replace("if out=", 'if [ -f "$RUNNER_TEMP/base/image.tar" ]; then exit 0; fi\nif out='));
+  check.run = pullRequestCheck.run;
   expect(run([], true).exit).toBe(0); // a pull request: handed over as an artifact
   const failed = run([], false);
   expect(failed.exit).toBe(1);
@@ -248,7 +268,7 @@ test("free-disk: every job first removes the runner's preinstalled toolchains; w
     const text = emittedText(emitLoaded(builtin("github"), loaded, graph, options)[0]!);
     expect(await actionlint(text, "images.yml")).toEqual([]);
     // The build jobs (the resolve job builds nothing and needs no room).
-    return (Object.entries(parseYaml(text).jobs) as [string, { steps: Step[] }][]).filter(([name]) => name !== "resolve").map(([, job]) => job.steps.map((step) => step.name ?? step.uses));
+    return (Object.entries(parseYaml(text).jobs) as [string, { steps: Step[] }][]).filter(([name]) => !name.endsWith("resolve")).map(([, job]) => job.steps.map((step) => step.name ?? step.uses));
   };
   for (const job of await steps(["free-disk=true"])) expect(job.slice(0, 2)).toEqual([uses(ACTIONS.checkout), "Free disk space"]);
   for (const job of await steps([])) expect(job).not.toContain("Free disk space");
@@ -264,8 +284,12 @@ test("Google's registries by workload identity: an access token for the service 
   const workflow = parseYaml(text);
   // Only the jobs that log in ask for an OIDC token.
   expect(workflow.permissions).toEqual({ contents: "read" });
-  for (const job of Object.values(workflow.jobs) as { permissions?: Record<string, string> }[]) expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
-  for (const [name, job] of Object.entries(workflow.jobs) as [string, { steps: Step[] }][]) {
+  // A pull request's jobs (pr_*) ask for nothing and log in nowhere.
+  for (const [name, job] of Object.entries(workflow.jobs) as [string, { permissions?: Record<string, string>; steps: Step[] }][]) {
+    expect(job.permissions).toEqual(name.startsWith("pr_") ? undefined : { contents: "read", "id-token": "write" });
+    if (name.startsWith("pr_")) expect(job.steps.some((step) => step.uses?.startsWith("docker/login-action") || step.uses?.startsWith("google-github-actions/auth"))).toBe(false);
+  }
+  for (const [name, job] of (Object.entries(workflow.jobs) as [string, { steps: Step[] }][]).filter(([name]) => !name.startsWith("pr_"))) {
     // The resolve job logs in when its first step says the run publishes; a build job when the resolve job said so.
     const publishing = name === "resolve" ? "steps.resolve-publish.outputs.publish == 'true'" : PUBLISHING;
     const auth = job.steps.find((step) => step.uses === uses(ACTIONS.googleAuth))!;
@@ -339,97 +363,6 @@ test("runner mistakes are reported at their line", async () => {
   expect(await messages("runner = []")).toEqual(["4: the list of runner labels is empty"]);
   expect(await messages('runner = ["gpu", " x"]')).toEqual(['4: the runner label " x" is empty or has white space at an end']);
   expect(await messages('runner = "${{ vars.RUNNER }}"')).toEqual(["4: a runner label cannot hold an expression (`${{`): it is written as text"]);
-});
-
-describe("a schedule with a lock file: the scheduled run updates the lock, commits it and starts the build on it", () => {
-  const schedule = '[publish]\nschedule = "0 4 * * 1"\n';
-  const lockedGraph = async () => {
-    const { loaded } = await planText(chain("ghcr.io/your-org/images", schedule));
-    const graph = planLoaded(loaded);
-    return { loaded, graph: { ...graph, lock: { file: "m.lock", unlocked: [] } } };
-  };
-  const install = "install-command=curl -fsSL https://example.com/caliban-images -o /usr/local/bin/caliban-images && chmod +x /usr/local/bin/caliban-images";
-
-  test("the jobs: update-lock only on the schedule, with contents and actions write; the builds never on it; lint-clean", async () => {
-    const { loaded, graph } = await lockedGraph();
-    // Without install-command, the job installs the pinned release (emitters/github-install.test.ts runs that step).
-    const released = emittedText(emitLoaded(builtin("github"), loaded, graph)[0]!);
-    expect(await actionlint(released, "images.yml")).toEqual([]);
-    expect(parseYaml(released).jobs["update-lock"].steps[1].name).toBe(`Install caliban-images ${packageJson.version}`);
-    const text = emittedText(emitLoaded(builtin("github"), loaded, graph, [install])[0]!);
-    expect(await actionlint(text, "images.yml")).toEqual([]);
-    expect(validateWorkflow(text).errors).toEqual([]);
-    const workflow = parseYaml(text);
-    expect(workflow.on.push.paths).toContain("m.lock");
-    const lockJob = workflow.jobs["update-lock"];
-    expect(lockJob.if).toBe("github.event_name == 'schedule'");
-    expect(lockJob.permissions).toEqual({ contents: "write", actions: "write" });
-    expect(lockJob.env).toEqual({ MATRIX: "m.toml", LOCK: "m.lock", WORKFLOW: ".github/workflows/build-images.yml", WORKFLOW_FILE: "build-images.yml" });
-    expect(lockJob.steps[1].run).toStartWith("curl -fsSL https://example.com/caliban-images");
-    for (const [name, job] of Object.entries(workflow.jobs) as [string, { if?: string }][]) {
-      if (name !== "update-lock") expect(job.if).toContain("github.event_name != 'schedule'");
-    }
-    // Without a schedule, or without a lock, there is no such job and the builds run as before.
-    const noSchedule = emittedText(emitLoaded(builtin("github"), loaded, { ...graph, publish: { ...graph.publish, schedule: undefined } })[0]!);
-    expect(parseYaml(noSchedule).jobs["update-lock"]).toBeUndefined();
-    expect(noSchedule).not.toContain("'schedule'");
-  });
-
-  test("its script, run by bash in a clone with a recording gh: nothing moved, moved with the workflow, moved without it", async () => {
-    const { loaded, graph } = await lockedGraph();
-    const job = parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph, [install])[0]!)).jobs["update-lock"];
-    const script = job.steps[3].run as string;
-    const git = (cwd: string, ...args: string[]) => {
-      const result = Bun.spawnSync(["git", "-c", "commit.gpgsign=false", ...args], { cwd, env: { ...process.env, GIT_AUTHOR_NAME: "t", GIT_AUTHOR_EMAIL: "t@t", GIT_COMMITTER_NAME: "t", GIT_COMMITTER_EMAIL: "t@t" } });
-      if (result.exitCode !== 0) throw new Error(result.stderr.toString());
-      return result.stdout.toString();
-    };
-    const setUp = () => {
-      const root = mkdtempSync(join(tmpdir(), "lock-job-"));
-      git(root, "init", "-q", "--bare", "-b", "main", "origin.git");
-      git(root, "clone", "-q", "origin.git", "clone");
-      const clone = join(root, "clone");
-      mkdirSync(join(clone, ".github/workflows"), { recursive: true });
-      writeFileSync(join(clone, "m.lock"), "version = 1\n");
-      writeFileSync(join(clone, ".github/workflows/build-images.yml"), "old\n");
-      git(clone, "add", "-A");
-      git(clone, "commit", "-q", "-m", "first");
-      git(clone, "push", "-q", "origin", "main");
-      const bin = join(root, "bin");
-      mkdirSync(bin);
-      writeFileSync(join(bin, "gh"), `#!/bin/sh\necho "$@" >> ${join(root, "gh.log")}\n`, { mode: 0o755 });
-      return { root, clone, bin };
-    };
-    const run = (where: ReturnType<typeof setUp>) => {
-      const result = Bun.spawnSync(["bash", "-e", "-c", script], { cwd: where.clone, env: { ...process.env, PATH: `${where.bin}:${process.env.PATH}`, ...job.env, GH_TOKEN: "t", GITHUB_REF_NAME: "main" } });
-      const gh = (() => {
-        try {
-          return readFileSync(join(where.root, "gh.log"), "utf8");
-        } catch {
-          return "";
-        }
-      })();
-      return { exit: result.exitCode, out: result.stdout.toString(), gh, pushed: git(join(where.root, "origin.git"), "log", "--format=%s", "main") };
-    };
-
-    const unchanged = setUp();
-    expect(run(unchanged)).toMatchObject({ exit: 0, gh: "", pushed: "first\n" });
-
-    const moved = setUp();
-    writeFileSync(join(moved.clone, "m.lock"), "version = 1\n# moved\n");
-    writeFileSync(join(moved.clone, ".github/workflows/build-images.yml"), "new\n");
-    const result = run(moved);
-    expect(result.exit).toBe(0);
-    expect(result.pushed).toBe("Update the base image digests (caliban-images lock)\nfirst\n");
-    expect(result.gh).toBe("workflow run build-images.yml --ref main\n");
-
-    const stale = setUp();
-    writeFileSync(join(stale.clone, "m.lock"), "version = 1\n# moved\n");
-    const refused = run(stale);
-    expect(refused.exit).toBe(1);
-    expect(refused.out).toContain("::error::m.lock changed, but .github/workflows/build-images.yml names the old digests");
-    expect(refused.pushed).toBe("first\n");
-  });
 });
 
 test("emit warns of what a setting will not do: a schedule with no lock file rebuilds nothing new", async () => {

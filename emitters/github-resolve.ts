@@ -13,11 +13,13 @@ import type { BuildGraph } from "../core/graph.ts";
 import { LOOPBACK, registryHost } from "../core/names.ts";
 import type { GithubOptions } from "./github.ts";
 import { installStep } from "./github-install.ts";
-import { yamlScalar } from "./quoting.ts";
+import { workflowLiteral, yamlScalar } from "./quoting.ts";
 import type { TextWriter } from "./text.ts";
 import { checkoutStep } from "./github-actions.ts";
 
 export const RESOLVE_JOB = "resolve";
+/** A pull request's resolve job: no login, no permission beyond reading the repository. */
+export const PR_RESOLVE_JOB = "pr_resolve";
 
 /** The condition of every login, push and moved tag: the resolve job's word that this run publishes. */
 export const PUBLISHING = `needs.${RESOLVE_JOB}.outputs.publish == 'true'`;
@@ -31,9 +33,9 @@ export const RUNTIME_REFERENCES = {
 } as const;
 
 /** A job's `env:` lines: the image's content reference and (`withBase`, for a job that builds) its base's, as this run's checkout gives them. */
-export function digestEnv(graph: BuildGraph, withBase = true): string[] {
+export function digestEnv(graph: BuildGraph, withBase = true, resolveJob = RESOLVE_JOB): string[] {
   // A repository holds no quote or brace (core/graph.ts): it is written into the format string as it is.
-  const reference = (id: string) => `format('${graph.repository}:inputs-{0}', fromJSON(needs.${RESOLVE_JOB}.outputs.inputs)[${id}])`;
+  const reference = (id: string) => `format('${graph.repository}:inputs-{0}', fromJSON(needs.${resolveJob}.outputs.inputs)[${id}])`;
   return ["env:", `  CONTENT: \${{ ${reference("matrix.id")} }}`, ...(withBase ? [`  BASE_CONTENT: \${{ matrix.base != '' && ${reference("matrix.base")} || '' }}`] : [])];
 }
 
@@ -55,12 +57,12 @@ export function baseCheckScript(graph: BuildGraph, artifact: boolean): string[] 
 }
 
 /** A step that says whether the registry has the image, as the resolve job found it: steps.registry.outputs.has. */
-export function registryAnswerStep(): string[] {
+export function registryAnswerStep(resolveJob = RESOLVE_JOB): string[] {
   return [
     "  - name: Whether the registry has its inputs digest (the resolve job asked it)",
     "    id: registry",
     "    env:",
-    `      HAS: \${{ contains(fromJSON(needs.${RESOLVE_JOB}.outputs.present), matrix.id) }}`,
+    `      HAS: \${{ contains(fromJSON(needs.${resolveJob}.outputs.present), matrix.id) }}`,
     "    run: |",
     '      echo "has=$HAS" >> "$GITHUB_OUTPUT"',
     '      if [ "$HAS" = true ]; then echo "$CONTENT is in the registry: not rebuilt"; fi',
@@ -68,16 +70,26 @@ export function registryAnswerStep(): string[] {
 }
 
 /**
+ * Which runs a resolve job serves: every run (a workflow without pull requests), the runs
+ * that may publish (beside a pull request's own), or a pull request's.
+ */
+export type ResolveRun = "every" | "publish" | "pull_request";
+
+/**
  * The resolve job. `login`: the registry login steps, run when the first step says the run
  * publishes, so that a private registry can be asked; any other run asks it anonymously.
  */
-export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: GithubOptions, matrixFile: string, shape: string, login: readonly string[], lockJob: boolean, permissions: readonly string[]): void {
+export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: GithubOptions, matrixFile: string, shape: string, login: readonly string[], lockJob: boolean, permissions: readonly string[], run: ResolveRun): void {
   const contentTags = options["content-tags"];
-  out.lines([
-    `${RESOLVE_JOB}:`,
-    "  name: Check the workflow, read the digests from this checkout",
+  const conditions = [
+    ...(run === "pull_request" ? ["github.event_name == 'pull_request'"] : run === "publish" ? ["github.event_name != 'pull_request'"] : []),
     // With a lock, a scheduled run only updates it (the lock job): the build runs on the commit that job makes.
-    ...(lockJob ? ["  if: github.event_name != 'schedule'"] : []),
+    ...(lockJob && run !== "pull_request" ? ["github.event_name != 'schedule'"] : []),
+  ];
+  out.lines([
+    `${run === "pull_request" ? PR_RESOLVE_JOB : RESOLVE_JOB}:`,
+    `  name: Check the workflow, read the digests from this checkout${run === "pull_request" ? " (pull request)" : ""}`,
+    ...(conditions.length > 0 ? [`  if: ${conditions.join(" && ")}`] : []),
     `  runs-on: ${yamlScalar(options["runs-on"])}`,
     "  timeout-minutes: 15",
     // It asks the registry, and pushes nothing.
@@ -86,8 +98,9 @@ export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: Git
     `    publish: \${{ steps.${RESOLVE_JOB}-publish.outputs.publish }}`,
     ...(contentTags ? [`    inputs: \${{ steps.${RESOLVE_JOB}.outputs.inputs }}`, `    present: \${{ steps.${RESOLVE_JOB}.outputs.present }}`] : []),
     "  env:",
-    `    MATRIX: ${yamlScalar(matrixFile)}`,
-    `    WORKFLOW: ${yamlScalar(options.output)}`,
+    // Env values are evaluated by GitHub: a path holding `${{` is written as the expression of its text.
+    `    MATRIX: ${yamlScalar(workflowLiteral(matrixFile))}`,
+    `    WORKFLOW: ${yamlScalar(workflowLiteral(options.output))}`,
     ...(contentTags ? [`    REPOSITORY: ${yamlScalar(graph.repository)}`] : []),
     "  steps:",
     ...checkoutStep().map((line) => `    ${line}`),

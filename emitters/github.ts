@@ -10,11 +10,12 @@ import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
 import { writeJob } from "./github-job.ts";
+import { writePullRequestJobs } from "./github-pr-job.ts";
 import { jobPermissions, writeLogin } from "./github-login.ts";
 import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
-import { entrySettings, familyRunners, matrixEntry, type Digests, type EntrySettings } from "./github-entry.ts";
+import { entrySettings, familyRunners, familyTimeouts, matrixEntry, type Digests, type EntrySettings } from "./github-entry.ts";
 import { checkResolveOutputs, RESOLVE_JOB, writeResolveJob } from "./github-resolve.ts";
-import { hasLockJob, writeLockJob } from "./github-lock-job.ts";
+import { hasLockJob, LOCK_OPTIONS, writeLockJob, type LockOptions } from "./github-lock-job.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { writeCheckJob } from "./github-check-job.ts";
 import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRunners, platformRunnersProblem } from "./github-native.ts";
@@ -32,7 +33,7 @@ export const MAX_WORKFLOW_BYTES = 500 * 1000;
 export const MAX_JOB_OUTPUT_BYTES = 1000 * 1000;
 export const MAX_RUN_OUTPUT_BYTES = 50 * 1000 * 1000;
 
-export interface GithubOptions extends Record<string, string | number | boolean>, InstallOptions {
+export interface GithubOptions extends Record<string, string | number | boolean>, InstallOptions, LockOptions {
   format: string;
   job: string;
   output: string;
@@ -86,6 +87,7 @@ export const github: Emitter<GithubOptions> = {
       check: (value) => (value === "" || /^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$/.test(String(value)) ? undefined : `"${value}" is not a service account e-mail`),
     },
     ...INSTALL_OPTIONS,
+    ...LOCK_OPTIONS,
     "check-outputs": {
       type: "boolean",
       default: true,
@@ -118,11 +120,11 @@ export const github: Emitter<GithubOptions> = {
     const contentTags = options["content-tags"];
     checkPlatformRunners(options);
     const runner = options["runs-on"];
-    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags ? "static" : "none", runner), options.job) }];
+    if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags ? "static" : "none", runner, new Map(), options["timeout-minutes"]), options.job) }];
     // The workflow's digests are read when it runs, from its checkout (the resolve job).
     if (contentTags) checkResolveOutputs(graph, MAX_JOB_OUTPUT_BYTES);
     const perPlatform = platformRunners(options["platform-runners"]);
-    const jobs = stageJobs(graph, workflowLiteral, contentTags ? "runtime" : "none", runner, perPlatform);
+    const jobs = stageJobs(graph, workflowLiteral, contentTags ? "runtime" : "none", runner, perPlatform, options["timeout-minutes"]);
     if (graph.publish.schedule !== undefined && graph.lock === null) context.warn(SCHEDULE_WITHOUT_LOCK);
     const workflow = renderWorkflow(graph, jobs, options, context);
     const bytes = Buffer.byteLength(workflow);
@@ -180,12 +182,13 @@ export interface StageJob {
  * One job per stage, or per part of a stage: a part holds at most 256 images
  * (GitHub's matrix cap) and a matrix of at most 1 MB, as GitHub counts job outputs.
  */
-export function stageJobs(graph: BuildGraph, literal: (text: string) => string, digests: Digests = "runtime", defaultRunner = "ubuntu-latest", perPlatform: ReadonlyMap<string, string> = new Map()): StageJob[] {
+export function stageJobs(graph: BuildGraph, literal: (text: string) => string, digests: Digests = "runtime", defaultRunner = "ubuntu-latest", perPlatform: ReadonlyMap<string, string> = new Map(), defaultMinutes = 180): StageJob[] {
   const byId = imagesById(graph);
   const native = nativeImages(graph, perPlatform);
   const anyNative = native.size > 0;
   const tested = hasTests(graph);
   const runners = familyRunners(graph, defaultRunner);
+  const timeouts = familyTimeouts(graph, defaultMinutes);
   const settings = entrySettings(graph);
   const bases = new Set(graph.images.flatMap((image) => (image.from === null ? [] : [image.from])));
   const jobs: StageJob[] = [];
@@ -195,7 +198,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const plain = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, digests, tested, runners?.get(image.family), settings, settings.cache ? cacheSpecs(graph, image, "gha") : undefined);
+      const plain = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, digests, tested, runners?.get(image.family), settings, settings.cache ? cacheSpecs(graph, image, "gha") : undefined, timeouts?.get(image.family));
       // With native images, every entry says whether it is one (its pushes are the native jobs').
       const entry = anyNative ? `${plain.slice(0, -1)},"native":${native.has(image.id)}}` : plain;
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
@@ -220,7 +223,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
       // One entry per platform of each native image, on that platform's runner; then one per image to join them.
       const entries = nativeHere.flatMap((image) => {
         const base = image.from === null ? undefined : byId.get(image.from);
-        return image.platforms.map((platform) => nativeEntry(image, platform, perPlatform.get(platform)!, graph, literal, digests, base));
+        return image.platforms.map((platform) => nativeEntry(image, platform, perPlatform.get(platform)!, graph, literal, digests, base, timeouts?.get(image.family)));
       });
       if (entries.length > MAX_MATRIX_JOBS) throw new CalibanError({ code: "LIMIT", message: `emit github: stage ${index + 1} has ${entries.length} platform builds on native runners; one matrix may generate at most ${MAX_MATRIX_JOBS} jobs`, hint: "leave platform-runners out for this matrix (QEMU in one job per image)" });
       for (const image of nativeHere) {
@@ -285,7 +288,7 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   out.lines([
     `# Generated by caliban-images from ${commentText(context.matrixFile)}; regenerate with \`caliban-images emit github\`.`,
     `name: ${yamlScalar(options.name)}`,
-    "# Pushes to the [publish] branches publish (never a tag push); a pull request builds and pushes nothing.",
+    "# Pushes to the [publish] branches publish (never a tag push); a pull request runs its own jobs (pr_*), which push nothing and hold no write permission.",
     "on:",
     "  push:",
     "    branches:",
@@ -299,7 +302,7 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
     "concurrency:",
     "  group: ${{ github.workflow }}-${{ github.ref }}",
     "  cancel-in-progress: ${{ github.event_name == 'pull_request' }}",
-    "# Read only; a job that pushes or logs in gets what it uses, itself.",
+    "# Read only; a job that pushes or logs in gets what it uses, itself (never a pull request's job).",
     "permissions:",
     "  contents: read",
     "jobs:",
@@ -313,12 +316,17 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   // The resolve job logs in only when the run publishes (a private registry can then be asked); else it asks anonymously.
   const login = new TextWriter();
   writeLogin(login, registry, options, `steps.${RESOLVE_JOB}-publish.outputs.publish == 'true'`);
-  out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, login.take().split("\n").filter(Boolean), lockJob, jobPermissions(registry, options, "read")));
+  out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, login.take().split("\n").filter(Boolean), lockJob, jobPermissions(registry, options, "read"), publish.pullRequests ? "publish" : "every"));
   for (const job of jobs) {
     out.indented(() => {
       out.line(`${job.name}:`);
-      out.indented(() => writeJob(out, job, registry, options, publish.pullRequests, tested, lockJob, settings, graph));
+      out.indented(() => writeJob(out, job, registry, options, tested, lockJob, settings, graph));
     });
+  }
+  if (publish.pullRequests) {
+    // A pull request's own jobs, which hold no write permission and no secret.
+    out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, [], false, [], "pull_request"));
+    writePullRequestJobs(out, jobs, options, settings, graph);
   }
   return out.take();
 }

@@ -70,9 +70,16 @@ for (const fixture of fixtureCases()) {
           if (job.strategy === undefined) continue; // the schedule's update-lock job
           expect(job.strategy.matrix.include.length).toBeLessThanOrEqual(MAX_MATRIX_JOBS);
         }
+        // A pull request runs its own jobs, which build the same images (each for the runner's platform) and push none.
+        if (graph.publish.pullRequests) {
+          const pulled = githubView(workflow, "workflow", resolveOutputs(graph, [], false), "pull_request");
+          expect(pulled.images.map(({ settings: _, ...image }) => image)).toEqual(plan.images.map(({ settings: _, ...image }) => image));
+        }
         // --format matrix: the same matrices, one NAME=JSON line per job, as $GITHUB_OUTPUT takes them.
         const outputs = runnerOutputs(only("github", ["format=matrix"]));
-        expect(Object.keys(outputs)).toEqual(Object.keys(workflow.jobs).filter((name) => workflow.jobs[name].strategy !== undefined));
+        const twins = Object.keys(workflow.jobs).filter((name) => name.startsWith("pr_") && name !== "pr_resolve");
+        for (const twin of twins) expect(workflow.jobs[twin].strategy).toEqual(workflow.jobs[twin.slice(3)].strategy);
+        expect(Object.keys(outputs)).toEqual(Object.keys(workflow.jobs).filter((name) => workflow.jobs[name].strategy !== undefined && !twins.includes(name)));
         const fromLines = Object.values(outputs).map((value) => JSON.parse(value).include);
         // The lines are data for a workflow of the user's: each entry names its image, args and content reference itself.
         const jobNames = Object.keys(outputs);
@@ -145,7 +152,7 @@ test("the GitHub job cap fixture does split a stage", async () => {
   const fixture = fixtureCases().find((f) => f.name === "github-job-cap")!;
   const { loaded, graph } = await loadFixture(fixture);
   const workflow = parseYaml(emittedText(emitLoaded(emitter("github"), loaded, graph)[0]!));
-  expect(Object.keys(workflow.jobs)).toEqual(["resolve", "stage1", "stage2_part1", "stage2_part2"]);
+  expect(Object.keys(workflow.jobs)).toEqual(["resolve", "stage1", "stage2_part1", "stage2_part2", "pr_resolve", "pr_stage1", "pr_stage2_part1", "pr_stage2_part2"]);
   // Every job needs the resolve job directly: its digests are read from needs.resolve.outputs.
   expect(workflow.jobs.stage2_part2.needs).toEqual(["resolve", "stage1"]);
 });

