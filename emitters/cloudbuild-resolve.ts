@@ -21,9 +21,12 @@ export const RESOLVE_STEP = "resolve";
 const RESOLVED = '"$HOME/.caliban-images/resolved"';
 
 /** A step's script as Cloud Build is given it: every '$' doubled, so that Cloud Build substitutes none of its shell's. */
-function stepText(lines: readonly string[]): string {
+export function stepText(lines: readonly string[]): string {
   return doubleDollars([...lines, ""].join("\n"));
 }
+
+/** What talks to the registry is asked again on failure (a 5xx, "unknown blob", the network), 4 tries in all, 5, 20 and 45 s apart. */
+export const RETRY_FUNCTION = 'retry() { local attempt; for attempt in 1 2 3; do if "$@"; then return 0; fi; echo "failed, asked again: $* (try $attempt)" >&2; sleep $((attempt * attempt * 5)); done; "$@"; }';
 
 /** The resolve step of a config (`config`: its file name, for the message when it is stale). */
 export function resolveStep(options: InstallOptions & { builder: string }, context: EmitContext, config: string, waitFor: string) {
@@ -54,8 +57,7 @@ export function digestPrelude(image: ImageNode, base: ImageNode | undefined): st
     `inputs_of() { local id hex rest; while read -r id hex rest; do if [ "$id" = "$1" ]; then echo "$hex"; return 0; fi; done < ${RESOLVED}; echo "error: no digest for $1: the resolve step did not run" >&2; exit 2; }`,
     `registry_has() { local out attempt; for attempt in 1 2 3 4; do if out=$(docker manifest inspect${insecure} "$1" 2>&1 >/dev/null); then return 0; fi; case "$out" in "no such manifest"*) return 1 ;; esac; echo "cannot ask the registry for $1 (try $attempt): $out" >&2; sleep $((attempt * attempt)); done; echo "error: the registry did not answer for $1: nothing was built or pushed" >&2; exit 4; }`,
     // References hold no character a shell reads (core/graph.ts).
-    // What talks to the registry is asked again on failure (a 5xx, "unknown blob", the network), 4 tries in all.
-    'retry() { local attempt; for attempt in 1 2 3; do if "$@"; then return 0; fi; echo "failed, asked again: $* (try $attempt)" >&2; sleep $((attempt * attempt * 5)); done; "$@"; }',
+    RETRY_FUNCTION,
     `content=${image.repository}:inputs-$(inputs_of ${image.id})`,
     ...(base === undefined ? [] : [`base=${base.repository}:inputs-$(inputs_of ${base.id})`]),
   ]);

@@ -12,7 +12,7 @@ import { distinctArgs, imagesById, type BuildGraph, type ImageNode } from "../co
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { imageReferenceProblem, registryHost } from "../core/names.ts";
 import type { EmitContext, EmittedFile, Emitter } from "./contract.ts";
-import { RESOLVE_STEP, resolveStep } from "./cloudbuild-resolve.ts";
+import { RESOLVE_STEP, resolveStep, RETRY_FUNCTION, stepText } from "./cloudbuild-resolve.ts";
 import { carriedStep, contiguousParts, partsCarrying, type ConfigPart } from "./cloudbuild-split.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { CONTENT_TAGS_OPTION, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from "./options.ts";
@@ -262,7 +262,8 @@ function loginStep(repository: string, options: CloudBuildOptions) {
     id: LOGIN_STEP,
     name: options.builder,
     entrypoint: "bash",
-    args: ["-c", `printf '%s' "$$REGISTRY_PASSWORD" | docker login --username ${shellWord(options["login-user"])} --password-stdin ${registry}`],
+    // Asked again when the registry fails it, as every push is.
+    args: ["-c", stepText([RETRY_FUNCTION, `login() { printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shellWord(options["login-user"])} --password-stdin ${registry}; }`, "retry login"])],
     secretEnv: ["REGISTRY_PASSWORD"],
     waitFor: ["-"],
   };

@@ -121,8 +121,9 @@ function writeResolve(out: TextWriter, context: EmitContext): void {
     "# DOCKER=podman, skopeo does (SKOPEO=\"skopeo --registries-conf FILE\" for a registry only such",
     "# a file allows). RESOLVE_FLAGS=--insecure-registry HOST for a plain-http registry not on loopback.",
     "CALIBAN_IMAGES ?= caliban-images",
-    "# A push the registry fails (a 5xx, \"unknown blob\", the network) is asked again, 4 tries in all.",
-    "PUSH = ( for try in 1 2 3; do $(DOCKER) push $(1) && exit 0; echo \"failed, asked again: push $(1) (try $$try)\" >&2; sleep $$((try * try * 5)); done; $(DOCKER) push $(1) )",
+    "# A push or a moved tag the registry fails (a 5xx, \"unknown blob\", the network) is asked again, 4 tries in all.",
+    "RETRY = ( for try in 1 2 3; do $(1) && exit 0; echo \"failed, asked again (try $$try)\" >&2; sleep $$((try * try * 5)); done; $(1) )",
+    "PUSH = $(call RETRY,$(DOCKER) push $(1))",
     "RESOLVE_FLAGS ?=",
     "SKOPEO ?= skopeo",
     "ifeq ($(notdir $(DOCKER)),podman)",
@@ -188,7 +189,7 @@ ${pushAliases}
 push/${image.id}:${base ? ` push/${base.id}` : ""}
 \t${present(image)} \\
 \t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'; \\
-\t  $(call POINT_TAG,${contentReference(image)},${reference(image)})${aliases.map((alias) => ` && \\\n\t  $(call POINT_TAG,${contentReference(image)},${alias})`).join("")}; \\
+\t  $(call RETRY,$(call POINT_TAG,${contentReference(image)},${reference(image)}))${aliases.map((alias) => ` && \\\n\t  $(call RETRY,$(call POINT_TAG,${contentReference(image)},${alias}))`).join("")}; \\
 \telse \\
 \t  ${build} && \\
 ${image.test === null ? "" : `\t  ${test(contentReference(image))} && \\\n`}\t  $(call PUSH,${contentReference(image)}) && \\
@@ -278,7 +279,7 @@ ${publish.map((line) => `\t${line}\n`).join("")}
   out.write(`push/${image.id}:${base ? ` push/${base.id}` : ""}
 \t${present(image)} \\
 \t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'; \\
-\t  $(call POINT_TAG,${contentReference(image)},${reference(image)})${aliases.map((alias) => ` && \\\n\t  $(call POINT_TAG,${contentReference(image)},${alias})`).join("")}; \\
+\t  $(call RETRY,$(call POINT_TAG,${contentReference(image)},${reference(image)}))${aliases.map((alias) => ` && \\\n\t  $(call RETRY,$(call POINT_TAG,${contentReference(image)},${alias}))`).join("")}; \\
 \telse \\
 ${publish.map((line) => `\t  ${line}`).join(" && \\\n")}; \\
 \tfi

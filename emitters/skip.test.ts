@@ -231,5 +231,24 @@ describe("make push", () => {
     // Each reference pushed twice: the failure, then the try that went through.
     expect(pushes.length).toBe(2 * 2 * graph.images.length);
     expect(new Set(pushes).size).toBe(2 * graph.images.length);
+    expect(made.stderr.toString()).toContain("failed, asked again (try 1)");
+  });
+
+  test.skipIf(!hasMake)("a tag the registry fails to move is asked again too: the first failure of each is survived", () => {
+    // The registry has some images; a docker whose first `buildx imagetools create` of each tag fails.
+    const directory = mkdtempSync(join(tmpdir(), "flaky-tag-"));
+    const log = join(directory, "calls.log");
+    writeFileSync(
+      join(directory, "docker"),
+      `#!/bin/sh\necho "$*" >> ${JSON.stringify(log)}\nif [ "$2" = imagetools ]; then mark=${JSON.stringify(directory)}/moved-$(echo "$5" | tr '/:' '__'); if [ ! -e "$mark" ]; then touch "$mark"; exit 1; fi; fi\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    writeFileSync(join(directory, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    writeFileSync(join(directory, "Makefile"), makefile);
+    const made = Bun.spawnSync(["make", "push", `DOCKER=${join(directory, "docker")}`, `CALIBAN_IMAGES=${fakeResolve(directory, graph, pushedBefore.map((image) => image.contentReference))}`], { cwd: directory, env: { ...process.env, PATH: `${directory}:${process.env.PATH}` } });
+    expect({ exit: made.exitCode, stderr: made.exitCode === 0 ? "" : made.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
+    const moves = readFileSync(log, "utf8").split("\n").filter((line) => line.startsWith("buildx imagetools create"));
+    expect(moves.length).toBe(2 * pushedBefore.length);
+    expect([...new Set(moves)].sort()).toEqual(pushedBefore.map((image) => `buildx imagetools create --tag ${image.reference} ${image.contentReference}`).sort());
   });
 });
