@@ -62,7 +62,8 @@ export function runWorkflow(workflow: string, options: { cwd: string; event: str
     const failedNeed = (job.needs ?? []).some((need) => results[need] !== "success");
     let result = "skipped";
     for (const entry of job.strategy?.matrix.include ?? [{}]) {
-      const context: Context = { github, matrix: entry as Context, needs };
+      // The job's temporary folder ($RUNNER_TEMP, runner.temp): one per job, shared by its steps.
+      const context: Context = { github, matrix: entry as Context, needs, runner: { temp: mkdtempSync(join(options.cwd, "..", "runner-temp-")) } };
       // A job's `if` without a status function is `success() && (...)`, as GitHub reads it.
       const condition = job.if ?? "success()";
       const status = { failed: failedNeed };
@@ -97,8 +98,8 @@ export function runWorkflow(workflow: string, options: { cwd: string; event: str
 function runStep(step: Step, context: Context, jobEnv: Record<string, string>, options: { cwd: string; docker: string; env: Record<string, string | undefined>; artifacts: string }): { exit: number; stderr: string; outputs: Record<string, string> } {
   const value = (text: unknown) => String(evaluateTemplate(String(text ?? ""), context) ?? "");
   const stepEnv = Object.fromEntries(Object.entries(step.env ?? {}).map(([key, text]) => [key, value(text)]));
-  const temp = mkdtempSync(join(options.cwd, "..", "runner-temp-"));
-  const outputFile = join(temp, "output");
+  const temp = String((context.runner as Context).temp);
+  const outputFile = join(mkdtempSync(join(options.cwd, "..", "step-output-")), "output");
   writeFileSync(outputFile, "");
   const env = { ...options.env, ...jobEnv, ...stepEnv, GITHUB_OUTPUT: outputFile, GITHUB_EVENT_NAME: String((context.github as Context).event_name), GITHUB_REF: String((context.github as Context).ref), RUNNER_TEMP: temp };
   const shell = (script: string) => {
