@@ -1,12 +1,12 @@
 // `affected --since REV` and `--changed PATH...`, and the affected subgraph that
 // `emit --since` renders: the revision's matrix and files read through git, the
-// working tree's from disk, both digested by the same code (core/inputs.ts).
+// working tree's from disk, both digested by the same code (core/changes/inputs.ts).
 
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { affectedByPaths, affectedSince, type AffectedImage, type PlannedSide, type Reason } from "../core/affected.ts";
+import { affectedByPaths, affectedSince, type AffectedImage, type PlannedSide, type Reason } from "../core/changes/affected.ts";
 import { CalibanError, fail, formatDiagnostic } from "../core/errors.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
-import { matrixDigester } from "../core/plan.ts";
+import { matrixDigester } from "../core/plan/plan.ts";
 import { displayName } from "../core/printable.ts";
 import { findRepository, GitTree, resolveRevision } from "./git-tree.ts";
 import type { Planned } from "./load-graph.ts";

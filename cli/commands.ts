@@ -1,11 +1,11 @@
 // The commands, declared once: the list gives both the parser and --help.
 
 import { didYouMean, fail } from "../core/errors.ts";
-import { matrixSchema } from "../core/matrix-schema.ts";
+import { matrixSchema } from "../core/matrix/matrix-schema.ts";
 import { displayName } from "../core/printable.ts";
-import { graphShape } from "../core/graph-shape.ts";
+import { graphShape } from "../core/changes/graph-shape.ts";
 import { importLegacyConfig } from "../import/legacy-import.ts";
-import { affectedSubgraph } from "../core/affected.ts";
+import { affectedSubgraph } from "../core/changes/affected.ts";
 import { chunks } from "../emitters/contract.ts";
 import { describeOptions } from "../emitters/options.ts";
 import { findEmitter } from "../emitters/plugins.ts";

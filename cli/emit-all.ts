@@ -3,7 +3,7 @@
 
 import { CalibanError, fail } from "../core/errors.ts";
 import { located } from "../core/load.ts";
-import { normalOutputPath } from "../core/matrix.ts";
+import { normalOutputPath } from "../core/matrix/matrix.ts";
 import { displayName } from "../core/printable.ts";
 import { findEmitter } from "../emitters/plugins.ts";
 import { emitLoaded, pipelineDefaults } from "./emit.ts";

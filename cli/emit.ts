@@ -4,7 +4,7 @@
 
 import type { BuildGraph } from "../core/graph.ts";
 import { located, type LoadedMatrix } from "../core/load.ts";
-import { normalOutputPath } from "../core/matrix.ts";
+import { normalOutputPath } from "../core/matrix/matrix.ts";
 import type { EmittedFile, Emitter } from "../emitters/contract.ts";
 import type { RegisteredEmitter } from "../emitters/plugins.ts";
 import type { Planned } from "./load-graph.ts";

@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { InputsDigester, sha256 } from "../core/inputs.ts";
+import { InputsDigester, sha256 } from "../core/changes/inputs.ts";
 import { findRepository, GitTree, resolveRevision } from "./git-tree.ts";
 import { WorkingTree } from "./working-tree.ts";
 

@@ -1,4 +1,4 @@
-// A git revision's files, as a SourceTree (core/source-tree.ts), read through git itself:
+// A git revision's files, as a SourceTree (core/changes/source-tree.ts), read through git itself:
 // `git ls-tree` once for the whole revision, `git cat-file --batch` once per context
 // for the contents. Nothing is checked out. Paths are relative to the matrix file's
 // directory, as in the working tree; a path outside the repository is read from disk.
@@ -21,8 +21,8 @@
 import { lstatSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fail } from "../core/errors.ts";
-import { sha256 } from "../core/inputs.ts";
-import type { SourceFile, SourceTree } from "../core/source-tree.ts";
+import { sha256 } from "../core/changes/inputs.ts";
+import type { SourceFile, SourceTree } from "../core/changes/source-tree.ts";
 import { WorkingTree } from "./working-tree.ts";
 
 interface GitEntry {

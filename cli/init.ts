@@ -6,7 +6,7 @@
 // when a step fails (another init won a race), it takes back only what it made itself.
 
 import { CalibanError, didYouMean, fail } from "../core/errors.ts";
-import { matrixSchema } from "../core/matrix-schema.ts";
+import { matrixSchema } from "../core/matrix/matrix-schema.ts";
 import { repositoryProblem } from "../core/names.ts";
 import { displayName } from "../core/printable.ts";
 import { emitAll } from "./emit-all.ts";

@@ -4,9 +4,9 @@
 
 import { fail } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
-import { NO_SOURCES, type SourceTree } from "../core/inputs.ts";
+import { NO_SOURCES, type SourceTree } from "../core/changes/inputs.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
-import type { Matrix } from "../core/matrix.ts";
+import type { Matrix } from "../core/matrix/matrix.ts";
 import { repositoryProblem } from "../core/names.ts";
 import { builtinEmitters } from "../emitters/index.ts";
 import { loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";

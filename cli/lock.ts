@@ -1,13 +1,13 @@
 // `caliban-images lock`: ask each external base image's registry for its digest now, and
-// write the lock file beside the matrix (core/lock.ts). Run on a schedule, it is what
+// write the lock file beside the matrix (core/changes/lock.ts). Run on a schedule, it is what
 // turns "the upstream image moved" into a changed file, and so into a rebuild of exactly
 // the images built FROM it.
 
 import { join } from "node:path";
 import { CalibanError, fail, formatDiagnostic, type Diagnostic } from "../core/errors.ts";
-import type { SourceTree } from "../core/inputs.ts";
-import { externalImages, lockFileName, lockText, readLock, type ExternalImage } from "../core/lock.ts";
-import { matrixDigester } from "../core/plan.ts";
+import type { SourceTree } from "../core/changes/inputs.ts";
+import { externalImages, lockFileName, lockText, readLock, type ExternalImage } from "../core/changes/lock.ts";
+import { matrixDigester } from "../core/plan/plan.ts";
 import { displayName } from "../core/printable.ts";
 import { planLoaded } from "../core/load.ts";
 import { EXIT_STALE, outputGroups } from "./emit-all.ts";

@@ -7,10 +7,10 @@
 // and nothing else passes for an answer (a refusal, a 5xx, the network: exit 4).
 
 import { CalibanError, fail, formatDiagnostic, type Diagnostic } from "../core/errors.ts";
-import { graphShape, isShape } from "../core/graph-shape.ts";
+import { graphShape, isShape } from "../core/changes/graph-shape.ts";
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
-import { contentTag } from "../core/inputs.ts";
-import { normalOutputPath } from "../core/matrix.ts";
+import { contentTag } from "../core/changes/inputs.ts";
+import { normalOutputPath } from "../core/matrix/matrix.ts";
 import { repositoryProblem } from "../core/names.ts";
 import { displayName } from "../core/printable.ts";
 import { runPublishes } from "../core/branch-patterns.ts";

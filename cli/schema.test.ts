@@ -1,6 +1,6 @@
 // `caliban-images schema`, read by a real JSON Schema validator (ajv) and by taplo, the
 // TOML toolkit behind Even Better TOML: every matrix the reader accepts validates, a
-// misspelled key fails in all three, and every key's type in core/matrix-schema.ts is
+// misspelled key fails in all three, and every key's type in core/matrix/matrix-schema.ts is
 // one whose wrong type the reader refuses too (the two cannot drift apart).
 
 import { describe, expect, test } from "bun:test";
@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtureCases, REPO_ROOT } from "../fixtures/golden.ts";
 import { problemsOf, runCli } from "../fixtures/test-helpers.ts";
-import { ATTEST_SECTION, CACHE_SECTION, FAMILY_SECTION, PUBLISH_SECTION, TOP_LEVEL_SECTION, type JsonSchema, type Section } from "../core/matrix-schema.ts";
+import { ATTEST_SECTION, CACHE_SECTION, FAMILY_SECTION, PUBLISH_SECTION, TOP_LEVEL_SECTION, type JsonSchema, type Section } from "../core/matrix/matrix-schema.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 
 const printed = runCli(["schema"]);

@@ -1,4 +1,4 @@
-// The files on disk, as a SourceTree (core/source-tree.ts): what a build run here would
+// The files on disk, as a SourceTree (core/changes/source-tree.ts): what a build run here would
 // send. Paths are relative to the matrix file's directory, which is what builds use.
 // node:fs is loaded on first use: the embedded matrix reads no file.
 //
@@ -8,9 +8,9 @@
 // a context is read, is a FILE_UNREADABLE error naming it: exit 2, not a crash.
 
 import { fail } from "../core/errors.ts";
-import { sha256 } from "../core/inputs.ts";
-import type { DirectoryEntries } from "../core/plan-paths.ts";
-import { specialName, type SourceFile, type SourceTree, type SpecialKind } from "../core/source-tree.ts";
+import { sha256 } from "../core/changes/inputs.ts";
+import type { DirectoryEntries } from "../core/plan/plan-paths.ts";
+import { specialName, type SourceFile, type SourceTree, type SpecialKind } from "../core/changes/source-tree.ts";
 
 type NodeFs = typeof import("node:fs");
 type Stats = import("node:fs").Stats;

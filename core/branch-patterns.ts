@@ -11,7 +11,7 @@
 // (`branchPatternProblem`, `branchListProblems`), so both publish from the same branches.
 
 import { CalibanError } from "./errors.ts";
-import type { Publish } from "./matrix-publish.ts";
+import type { Publish } from "./graph.ts";
 
 /** One character, one of a set, or a run of characters. */
 type Atom =

@@ -11,9 +11,7 @@
 //
 // This file is public API: plugin emitters `import type` from it.
 
-import type { Publish } from "./matrix-publish.ts";
 
-export type { Publish } from "./matrix-publish.ts";
 
 export const GRAPH_FORMAT_VERSION = 1;
 
@@ -60,7 +58,7 @@ export interface ImageNode {
   /**
    * "sha256:" + 64 hex digits over everything that decides what the build produces: the
    * Dockerfile's bytes, the context's files that docker sends, the build args, and the
-   * base's `inputs` (core/inputs.ts; README, "The inputs digest").
+   * base's `inputs` (core/changes/inputs.ts; README, "The inputs digest").
    */
   readonly inputs: string;
   /** `repository:inputs-<hex>`: the image as pushed under its digest, which a pipeline looks for before building. */
@@ -100,6 +98,18 @@ export interface FamilyNode {
 export interface AxisNode {
   readonly name: string;
   readonly values: readonly string[];
+}
+
+/** `[publish]`: when the pipelines publish (read by core/matrix/matrix-publish.ts). */
+export interface Publish {
+  /** Branches whose pushes publish: names or GitHub's filter patterns (`release/**`), each one Cloud Build's trigger expression can say too. */
+  readonly branches: readonly string[];
+  /** Whether pull requests build the images (pushing nothing). */
+  readonly pullRequests: boolean;
+  /** A cron expression, in UTC, for scheduled runs; undefined for none. */
+  readonly schedule: string | undefined;
+  /** Whether the matrix has a [publish] table: Cloud Build's triggers are written only then. */
+  readonly declared: boolean;
 }
 
 export interface BuildGraph {

@@ -3,9 +3,9 @@
 
 import { CalibanError, type Diagnostic } from "./errors.ts";
 import type { BuildGraph } from "./graph.ts";
-import { readMatrix, type Matrix } from "./matrix.ts";
-import { planMatrix, type PlanOptions } from "./plan.ts";
-import { keysAsWritten, locateDiagnostics, parseToml, type TomlSource } from "./toml.ts";
+import { readMatrix, type Matrix } from "./matrix/matrix.ts";
+import { planMatrix, type PlanOptions } from "./plan/plan.ts";
+import { keysAsWritten, locateDiagnostics, parseToml, type TomlSource } from "./matrix/toml.ts";
 
 export interface LoadedMatrix {
   /** The text, for locating later diagnostics (the parsed data is not kept: only the matrix read from it). */

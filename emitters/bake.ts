@@ -11,7 +11,7 @@ import type { EmitContext, Emitter } from "./contract.ts";
 /** The bake variable that holds every image's inputs digest, as `caliban-images resolve --format bake` prints it. */
 export const INPUTS_VARIABLE = "CALIBAN_INPUTS";
 import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
-import { isRemoteContext } from "../core/inputs.ts";
+import { isRemoteContext } from "../core/changes/inputs.ts";
 import { attestSpecs, cacheSpecs } from "./build-settings.ts";
 import { commentText, hclString } from "./quoting.ts";
 import { argsText, remembered, TextWriter, writtenText } from "./text.ts";

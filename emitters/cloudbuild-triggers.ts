@@ -4,7 +4,6 @@
 import { branchFilter, firstPlainBranch } from "../core/branch-patterns.ts";
 import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
-import type { CloudBuildOptions } from "./cloudbuild.ts";
 import type { EmitContext, EmittedFile, OptionSpec } from "./contract.ts";
 import { inputPaths } from "./input-paths.ts";
 
@@ -13,6 +12,9 @@ export interface TriggerOptions {
   "trigger-name": string;
   "pull-request-service-account": string;
 }
+
+/** What the triggers read of the emitter's options: their own, and the build's where they name it. */
+type TriggerInputs = TriggerOptions & { readonly timeout: string; readonly logging: string; readonly directory: string; readonly "github-repository": string };
 
 /** Trigger names: letters, digits and '-'; room left for "-pull-request". */
 const TRIGGER_NAME = /^[A-Za-z][A-Za-z0-9-]{0,49}$/;
@@ -58,7 +60,7 @@ const USER_ACCOUNT_LOGGING = ["CLOUD_LOGGING_ONLY", "NONE"];
  * README, "Publishing"). Each watches the build's inputs. A graph split into several
  * configs is run by a build that runs submit.sh.
  */
-export function triggerFiles(graph: BuildGraph, configs: readonly string[], options: CloudBuildOptions, context: Pick<EmitContext, "matrixPath" | "warn">): EmittedFile[] {
+export function triggerFiles(graph: BuildGraph, configs: readonly string[], options: TriggerInputs, context: Pick<EmitContext, "matrixPath" | "warn">): EmittedFile[] {
   const repository = options["github-repository"];
   if (repository === "") {
     throw new CalibanError({

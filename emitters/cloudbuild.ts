@@ -44,7 +44,6 @@ export interface CloudBuildOptions extends Record<string, string | number | bool
 
 const GITHUB_REPOSITORY = /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})\/[A-Za-z0-9._-]{1,100}$/;
 
-/** Cloud Build's longest build. */
 /** Cloud Build's limit on the steps of one build. */
 export const MAX_STEPS = 300;
 

@@ -57,7 +57,7 @@ export interface EmitContext {
    */
   readonly matrixPath?: string;
   /**
-   * The graph's shape (core/graph-shape.ts): the graph less its digests and repository. A
+   * The graph's shape (core/changes/graph-shape.ts): the graph less its digests and repository. A
    * pipeline that reads the digests from its checkout when it runs (`caliban-images resolve
    * --shape`) stops when the matrix no longer gives this shape. For a part of the graph
    * (`emit --since`), the whole graph's.

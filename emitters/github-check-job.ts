@@ -4,7 +4,7 @@
 // (emitters/github-install.ts). It gates nothing: a stale workflow still builds what it
 // says, and the failed check is the run's status on the pull request.
 
-import type { GithubOptions } from "./github.ts";
+import type { GithubOptions } from "./github-types.ts";
 import { installStep } from "./github-install.ts";
 import type { TextWriter } from "./text.ts";
 import { workflowLiteral, yamlScalar } from "./quoting.ts";

@@ -5,7 +5,8 @@
 // variable, never as the script's text.
 
 import type { BuildGraph } from "../core/graph.ts";
-import type { EntrySettings, GithubOptions, StageJob } from "./github.ts";
+import type { GithubOptions, StageJob } from "./github-types.ts";
+import type { EntrySettings } from "./github-entry.ts";
 import { writeMergeSteps, writeNativeSteps } from "./github-native.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";

@@ -13,7 +13,7 @@
 // contents and pull-requests write) that opens it as someone whose pull requests do.
 
 import type { BuildGraph } from "../core/graph.ts";
-import type { GithubOptions } from "./github.ts";
+import type { GithubOptions } from "./github-types.ts";
 import type { TextWriter } from "./text.ts";
 import { workflowLiteral, yamlScalar } from "./quoting.ts";
 import { installStep } from "./github-install.ts";
@@ -114,8 +114,3 @@ export const LOCK_OPTIONS = {
     check: (value: OptionValue) => (value === "" || IDENTIFIER_PATTERN.test(String(value)) ? undefined : `"${value}" is not a valid secret name`),
   },
 } satisfies Record<string, OptionSpec>;
-
-export interface LockOptions {
-  "lock-commit": string;
-  "lock-token-secret": string;
-}

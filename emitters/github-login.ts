@@ -1,7 +1,7 @@
 // The workflow's registry login: workload identity for Google's registries, else a user
 // and a secret. Every job that logs in writes it through here, with its own condition.
 
-import type { GithubOptions } from "./github.ts";
+import type { GithubOptions } from "./github-types.ts";
 import { yamlScalar } from "./quoting.ts";
 import type { TextWriter } from "./text.ts";
 import { ACTIONS, retriedStep } from "./github-actions.ts";

@@ -11,7 +11,7 @@ import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
 import { platformCacheSpecs, platformSlug } from "./build-settings.ts";
 import type { OptionValue } from "./contract.ts";
-import type { GithubOptions } from "./github.ts";
+import type { GithubOptions } from "./github-types.ts";
 import { buildArgLines, labelFields, type Digests } from "./github-entry.ts";
 import { baseCheckScript, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import type { TextWriter } from "./text.ts";

@@ -7,7 +7,8 @@
 // as an artifact.
 
 import type { BuildGraph } from "../core/graph.ts";
-import type { EntrySettings, GithubOptions, StageJob } from "./github.ts";
+import type { GithubOptions, StageJob } from "./github-types.ts";
+import type { EntrySettings } from "./github-entry.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 import { baseCheckScript, digestEnv, PR_RESOLVE_JOB, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";

@@ -11,7 +11,7 @@
 import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { LOOPBACK, registryHost } from "../core/names.ts";
-import type { GithubOptions } from "./github.ts";
+import type { GithubOptions } from "./github-types.ts";
 import { installStep } from "./github-install.ts";
 import { workflowLiteral, yamlScalar } from "./quoting.ts";
 import type { TextWriter } from "./text.ts";

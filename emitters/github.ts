@@ -13,10 +13,12 @@ import { writeJob } from "./github-job.ts";
 import { writePullRequestJobs } from "./github-pr-job.ts";
 import { jobPermissions, writeLogin } from "./github-login.ts";
 import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
-import { entrySettings, familyRunners, familyTimeouts, matrixEntry, type Digests, type EntrySettings } from "./github-entry.ts";
+import { entrySettings, familyRunners, familyTimeouts, matrixEntry, type Digests } from "./github-entry.ts";
 import { checkResolveOutputs, RESOLVE_JOB, writeResolveJob } from "./github-resolve.ts";
-import { hasLockJob, LOCK_OPTIONS, writeLockJob, type LockOptions } from "./github-lock-job.ts";
-import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
+import { hasLockJob, LOCK_OPTIONS, writeLockJob } from "./github-lock-job.ts";
+import type { GithubOptions, StageJob } from "./github-types.ts";
+export type { GithubOptions, StageJob } from "./github-types.ts";
+import { INSTALL_OPTIONS } from "./github-install.ts";
 import { writeCheckJob } from "./github-check-job.ts";
 import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRunners, platformRunnersProblem } from "./github-native.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
@@ -33,24 +35,6 @@ export const MAX_WORKFLOW_BYTES = 500 * 1000;
 export const MAX_JOB_OUTPUT_BYTES = 1000 * 1000;
 export const MAX_RUN_OUTPUT_BYTES = 50 * 1000 * 1000;
 
-export interface GithubOptions extends Record<string, string | number | boolean>, InstallOptions, LockOptions {
-  format: string;
-  job: string;
-  output: string;
-  name: string;
-  "runs-on": string;
-  login: boolean;
-  registry: string;
-  username: string;
-  "password-secret": string;
-  "content-tags": boolean;
-  "free-disk": boolean;
-  "check-outputs": boolean;
-  "timeout-minutes": number;
-  "platform-runners": string;
-  "workload-identity-provider": string;
-  "service-account": string;
-}
 
 export const github: Emitter<GithubOptions> = {
   name: "github",
@@ -161,22 +145,7 @@ function checkBuildArgsSurvive(graph: BuildGraph): void {
   if (diagnostics.length > 0) throw new CalibanError(diagnostics);
 }
 
-export type { EntrySettings };
 
-export interface StageJob {
-  readonly name: string;
-  readonly stage: number;
-  readonly images: readonly ImageNode[];
-  /** Each image's matrix entry as JSON, ready to write. */
-  readonly entries: readonly string[];
-  readonly needs: readonly string[];
-  /** Whether its entries name their runner (some family has `runner`). */
-  readonly runners: boolean;
-  /** A stage's images (build), one platform's build of its native images each (native), or their join (merge). */
-  readonly kind: "build" | "native" | "merge";
-  /** Whether some image of the graph is built a job per platform: its stage-job entries then say `native`. */
-  readonly anyNative: boolean;
-}
 
 /**
  * One job per stage, or per part of a stage: a part holds at most 256 images

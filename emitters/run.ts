@@ -4,7 +4,7 @@
 
 import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
-import { graphShape } from "../core/graph-shape.ts";
+import { graphShape } from "../core/changes/graph-shape.ts";
 import { createEmitContext } from "./context.ts";
 import type { EmittedFile, Emitter } from "./contract.ts";
 import { resolveOptions, type OptionSources } from "./options.ts";

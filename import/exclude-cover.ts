@@ -2,7 +2,7 @@
 // that remove exactly the legacy config's missing images from a family's product.
 // import/legacy-import.test.ts states the plain greedy search it must agree with.
 
-import { Heap } from "../core/heap.ts";
+import { Heap } from "../core/plan/heap.ts";
 
 /**
  * Few exclude patterns (partial combinations, as `exclude` reads them) that remove

@@ -2,7 +2,7 @@
 // as tables, short lists inline. Used by `import`.
 
 import { commentText } from "../core/printable.ts";
-import { tomlKey, tomlString } from "../core/toml.ts";
+import { tomlKey, tomlString } from "../core/matrix/toml.ts";
 
 export type ArgDraft = string | readonly (readonly [string, string])[];
 

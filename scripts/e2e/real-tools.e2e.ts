@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { builtin, CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { loadMatrix, planLoaded } from "../../core/load.ts";
 import { WorkingTree } from "../../cli/working-tree.ts";
-import { InputsDigester } from "../../core/inputs.ts";
+import { InputsDigester } from "../../core/changes/inputs.ts";
 import { emitLoaded } from "../../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../../fixtures/golden.ts";
 import { bakeView, planView, REVISION } from "../validators/readback.ts";

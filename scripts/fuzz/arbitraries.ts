@@ -4,7 +4,7 @@
 // meaning to, plus arbitrary unicode), and random mutations of real matrix files.
 
 import fc from "fast-check";
-import { tomlString } from "../../core/toml.ts";
+import { tomlString } from "../../core/matrix/toml.ts";
 
 /** Characters with a meaning somewhere in our outputs, and plain ones between them. */
 const HOSTILE = ["$", "{", "}", "%", "'", '"', "`", "\\", "#", ";", "(", ")", " ", ",", "=", "-", ":", "*", "&", "|", "<", ">", "!", "~", "[", "]", "@", "a", "Z", "0", "é", "✓", "${", "%{", "${{", "$$", "$(", "\\\\"];

@@ -1,0 +1,33 @@
+// The shape of a build graph: everything an emitted pipeline is made from except the
+// inputs digests. A pipeline reads the digests from the tree it checks out, when it
+// runs (`caliban-images resolve`), and compares this with the shape it was emitted
+// for: a Dockerfile edit changes digests only, so the committed file still holds; an
+// image added, a family's options or [publish] changed make it stale, and it stops
+// before it builds anything.
+//
+// The repository is no part of it either: `make push REPOSITORY=...` and `emit
+// --base-url` move every reference, and the digests (which never hold the repository,
+// README "The inputs digest") stay the same.
+
+import { imagesById, type BuildGraph } from "../graph.ts";
+
+/** 64 hex digits: the sha256 of the graph's JSON less its digests and repository, as one line per image. */
+export function graphShape(graph: BuildGraph): string {
+  const byId = imagesById(graph);
+  const { repository: _repository, images, ...rest } = graph;
+  const hasher = new Bun.CryptoHasher("sha256");
+  hasher.update(`caliban-images shape 1\n${JSON.stringify(rest)}\n`);
+  for (const image of images) {
+    const { repository: _r, reference: _ref, inputs: _i, contentReference: _c, args, ...kept } = image;
+    const base = image.from === null ? undefined : byId.get(image.from);
+    // An arg naming the base's reference names it as the digest does: {from}.
+    const named = base === undefined ? args : args.map((arg) => (arg.value.includes(base.reference) ? { name: arg.name, value: arg.value.split(base.reference).join("{from}") } : arg));
+    hasher.update(`${JSON.stringify({ ...kept, args: named })}\n`);
+  }
+  return hasher.digest("hex");
+}
+
+/** Whether text is a shape as graphShape writes it. */
+export function isShape(text: string): boolean {
+  return /^[0-9a-f]{64}$/.test(text);
+}

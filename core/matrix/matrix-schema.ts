@@ -1,0 +1,130 @@
+// What the matrix file's keys are, each with its type and one line saying what it is:
+// the reader takes each table's known keys from here (matrix.ts and its sections), and
+// `caliban-images schema` prints the JSON Schema made from it, for editors. One source,
+// so the two cannot drift; cli/schema.test.ts checks that every key's type here
+// is one the reader refuses the wrong type of.
+
+import { ARG_NAME_PATTERN, NAME_PATTERN, VALUE_PATTERN } from "../names.ts";
+
+/** A JSON Schema (draft-07), as plain data. */
+export type JsonSchema = { readonly [key: string]: unknown };
+
+export interface KeySpec {
+  readonly description: string;
+  readonly schema: JsonSchema;
+}
+
+export type Section = Readonly<Record<string, KeySpec>>;
+
+const string = (description: string, extra: JsonSchema = {}): KeySpec => ({ description, schema: { type: "string", ...extra } });
+const boolean = (description: string): KeySpec => ({ description, schema: { type: "boolean" } });
+const stringList = (description: string): KeySpec => ({ description, schema: { type: "array", items: { type: "string" } } });
+const stringTable = (description: string): KeySpec => ({ description, schema: { type: "object", additionalProperties: { type: "string" } } });
+const pattern = (regex: RegExp): string => regex.source;
+
+/** `[[...], ...]` or `[{ axis = "value" }, ...]`: combinations named by rows or by tables. */
+const combinationList: JsonSchema = {
+  type: "array",
+  items: { anyOf: [{ type: "object", additionalProperties: { type: "string" } }, { type: "array", items: { type: "string" } }] },
+};
+
+export const FAMILY_SECTION: Section = {
+  description: string("one line, shown in help texts"),
+  dockerfile: string('the Dockerfile (template), relative to the matrix file\'s folder; default "Dockerfile"'),
+  context: string('the build context (template), relative to the matrix file\'s folder, or a git or https URL; default "."'),
+  tag: string('the tag (template), e.g. "gpu-{cuda}-{python}": the image is repository:tag'),
+  matrix: stringList("the axes the family spans, first axis varied slowest; none: one image"),
+  combinations: { description: "the explicit list of combinations, instead of the product of `matrix` (not with include or exclude)", schema: combinationList },
+  include: { description: "whole combinations added to the product", schema: combinationList },
+  exclude: {
+    description: 'partial combinations removed from the product: [{ cuda = "cuda100", python = "py38" }]',
+    schema: { type: "array", items: { type: "object", additionalProperties: { type: "string" } } },
+  },
+  args: {
+    description: 'the build args, in order: an axis ("python", all its attributes), "axis.ATTRIBUTE", or { NAME = "template" }; default: every attribute of every axis',
+    schema: { type: "array", items: { anyOf: [{ type: "string" }, { type: "object", propertyNames: { pattern: pattern(ARG_NAME_PATTERN) }, additionalProperties: { type: "string" } }] } },
+  },
+  from: string("another family: each image builds FROM that family's image with the same values on its axes"),
+  from_arg: string('the build arg given the base image\'s reference; default "BASE_IMAGE"', { pattern: pattern(ARG_NAME_PATTERN) }),
+  skip_without_base: boolean("true: build only the combinations whose base exists, instead of reporting the others"),
+  test: string("a smoke test (template): sh -c TEST in each built image before it is pushed"),
+  runner: {
+    description: 'the CI machine the images build and are tested on, as GitHub\'s runs-on: a label, or labels a runner must all have',
+    schema: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] },
+  },
+  timeout: {
+    description: "minutes an image's build may run before the CI stops it (a GitHub job's timeout-minutes, a Cloud Build step's timeout); default the emitter's",
+    schema: { type: "integer", minimum: 1, maximum: 1440 },
+  },
+  aliases: stringList('more tags (templates), e.g. ["gpu-{python}"]'),
+  labels: stringTable('the image\'s labels (templates), after the top-level ones; "{revision}" is the commit'),
+  platforms: stringList('what the image is built for, e.g. ["linux/amd64", "linux/arm64"]; none: the builder\'s own'),
+  target: string("the Dockerfile stage to build (template)"),
+};
+
+export const PUBLISH_SECTION: Section = {
+  branches: stringList('branches whose pushes publish, names or patterns; default ["main"]'),
+  pull_requests: boolean("whether pull requests build the images (pushing nothing); default true"),
+  schedule: string('a cron expression of five fields, in UTC, e.g. "0 4 * * 1": scheduled runs'),
+};
+
+export const CACHE_TYPES = ["registry", "gha", "inline", "none"] as const;
+
+export const CACHE_SECTION: Section = {
+  type: string("the build cache: registry, gha, inline or none; default: gha on GitHub, registry elsewhere", { enum: CACHE_TYPES }),
+  repository: string("where registry caches are pushed; default REPOSITORY:cache-TAG"),
+};
+
+export const ATTEST_SECTION: Section = {
+  provenance: { description: 'SLSA provenance: "min", "max" (or true), or false', schema: { enum: ["min", "max", true, false] } },
+  sbom: boolean("an SBOM attestation"),
+};
+
+const tableOf = (section: Section, required: readonly string[] = []): JsonSchema => ({
+  type: "object",
+  properties: Object.fromEntries(Object.entries(section).map(([key, spec]) => [key, { description: spec.description, ...spec.schema }])),
+  additionalProperties: false,
+  ...(required.length > 0 ? { required } : {}),
+});
+
+export const TOP_LEVEL_SECTION: Section = {
+  repository: string('where every image is pushed, e.g. "gcr.io/my-project/images" (a registry host and a path)', { minLength: 1 }),
+  axes: {
+    description: 'the axes: [axes.NAME] tables of values, each a table of build args, e.g. py312 = { PYTHON_VERSION = "3.12" }',
+    schema: {
+      type: "object",
+      propertyNames: { pattern: pattern(NAME_PATTERN) },
+      additionalProperties: {
+        type: "object",
+        propertyNames: { pattern: pattern(VALUE_PATTERN) },
+        additionalProperties: { type: "object", propertyNames: { pattern: pattern(ARG_NAME_PATTERN) }, additionalProperties: { type: "string" } },
+      },
+    },
+  },
+  images: {
+    description: "the image families: [images.NAME], one image per combination of its matrix",
+    schema: { type: "object", propertyNames: { pattern: pattern(NAME_PATTERN) }, additionalProperties: tableOf(FAMILY_SECTION, ["tag"]) },
+  },
+  emit: { description: "[emit.NAME]: an emitter's options, e.g. [emit.cloudbuild] timeout = \"3600s\"", schema: { type: "object", additionalProperties: { type: "object" } } },
+  plugins: stringList("plugin emitter modules, relative to the matrix file"),
+  outputs: stringTable('emitter → the path emit --all writes and check compares, relative to the matrix file; a folder ends in "/"'),
+  publish: { description: "when the pipelines publish", schema: tableOf(PUBLISH_SECTION) },
+  labels: stringTable("every image's labels (templates); a family's label of the same name wins"),
+  cache: { description: "the build cache", schema: tableOf(CACHE_SECTION) },
+  attest: { description: "attestations", schema: tableOf(ATTEST_SECTION) },
+};
+
+/** A table's keys, in the order written here (the reader's "did you mean" lists them). */
+export function keysOf(section: Section): string[] {
+  return Object.keys(section);
+}
+
+/** The JSON Schema of matrix.toml. */
+export function matrixSchema(): JsonSchema {
+  return {
+    $schema: "http://json-schema.org/draft-07/schema#",
+    title: "caliban-images matrix.toml",
+    description: "One matrix of Docker images: axes of values, families of images built from them (README, \"The matrix file\").",
+    ...tableOf(TOP_LEVEL_SECTION, ["repository", "images"]),
+  };
+}

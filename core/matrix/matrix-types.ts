@@ -1,0 +1,117 @@
+// The matrix as read: plain data, the planner's input. Types only, so that readMatrix
+// and each reader of a section (matrix-axes.ts, matrix-family.ts, ...) share them
+// without importing one another.
+
+import type { KeyPath } from "../errors.ts";
+import type { Publish } from "../graph.ts";
+import type { Template } from "./template.ts";
+
+export type CacheType = "registry" | "gha" | "inline";
+
+export interface CacheSettings {
+  /** undefined: each emitter's natural default (GitHub: gha; the others: registry). */
+  readonly type: CacheType | undefined;
+  /** Where registry caches are pushed, `REPOSITORY:cache-TAG` by default. */
+  readonly repository: string | undefined;
+}
+
+export interface AttestSettings {
+  /** SLSA provenance, in buildx's min or max mode; undefined for none. */
+  readonly provenance: "min" | "max" | undefined;
+  readonly sbom: boolean;
+}
+
+export interface AxisValue {
+  readonly name: string;
+  /** Attribute name → value, in declaration order; they become build args. */
+  readonly attributes: ReadonlyMap<string, string>;
+}
+
+export interface Axis {
+  readonly name: string;
+  readonly values: readonly AxisValue[];
+  /** Value name → its index in `values` (combinations are read and planned as indices). */
+  readonly indexByName: ReadonlyMap<string, number>;
+}
+
+/** Where a family's build args come from, in order; a later arg of the same name overrides an earlier one. */
+export type ArgSource =
+  | { readonly kind: "axis"; readonly axis: string; readonly keyPath: KeyPath }
+  | { readonly kind: "attribute"; readonly axis: string; readonly attribute: string; readonly keyPath: KeyPath }
+  | { readonly kind: "template"; readonly name: string; readonly template: Template; readonly keyPath: KeyPath };
+
+/**
+ * A list of combinations (`combinations`, `include`, `exclude`), read: for each, the
+ * index of its value on each axis of `matrix`, in order (ANY_VALUE where an exclude
+ * pattern names none); combination i is at [i * axes, (i + 1) * axes). One typed array
+ * rather than names per combination: a list of 100,000 would otherwise stay in memory
+ * as 400,000 objects, which every garbage collection visits.
+ */
+export interface ValueIndices {
+  readonly count: number;
+  readonly indices: Int32Array;
+}
+
+/** A label: its value a template, or (revision) the commit the CI builds, set at build time. */
+export interface LabelSource {
+  readonly name: string;
+  readonly template: Template;
+  readonly revision: boolean;
+  readonly keyPath: KeyPath;
+}
+
+export interface Family {
+  readonly name: string;
+  readonly keyPath: KeyPath;
+  readonly description: string | undefined;
+  readonly dockerfile: Template;
+  readonly context: Template;
+  readonly tag: Template;
+  /** A smoke test (a shell command) run in each built image before it is pushed, or undefined. */
+  readonly test: Template | undefined;
+  /** The CI runner's labels (GitHub's `runs-on`), or undefined for the emitter's default. */
+  readonly runner: readonly string[] | undefined;
+  /** How many minutes an image's build may run before the CI stops it, or undefined for the emitter's default. */
+  readonly timeout: number | undefined;
+  /** More tag templates. */
+  readonly aliases: readonly Template[];
+  readonly labels: readonly LabelSource[];
+  /** os/arch[/variant]; empty for the builder's own. */
+  readonly platforms: readonly string[];
+  /** A stage of the Dockerfile to build (template), or undefined for the last. */
+  readonly target: Template | undefined;
+  readonly axes: readonly string[];
+  /** Explicit combinations replacing the cross product, or undefined for the product. */
+  readonly combinations: ValueIndices | undefined;
+  readonly include: ValueIndices;
+  readonly exclude: ValueIndices;
+  readonly args: readonly ArgSource[];
+  readonly from: string | undefined;
+  readonly fromArg: string;
+  /** Build only the combinations whose base image exists (`skip_without_base`), instead of reporting the others. */
+  readonly skipWithoutBase: boolean;
+  /** True when an arg template names {from}, so no automatic `fromArg` is added. */
+  readonly argsNameFrom: boolean;
+  /** The arg whose value is exactly the base image's reference: `fromArg`, or an arg written "{from}". */
+  readonly baseReferenceArg: string | undefined;
+}
+
+export interface Matrix {
+  readonly file: string;
+  readonly repository: string;
+  readonly axes: ReadonlyMap<string, Axis>;
+  readonly families: readonly Family[];
+  /** Per-emitter settings from `[emit.NAME]`, checked against each emitter's options later. */
+  readonly emit: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly plugins: readonly string[];
+  /**
+   * `[outputs]`: emitter name → where `emit --all` writes its files, relative to the
+   * matrix file's directory, a directory when it ends in '/'. `check` compares them.
+   */
+  readonly outputs: Readonly<Record<string, string>>;
+  /** `[publish]`: when pipelines publish (core/matrix-publish.ts). */
+  readonly publish: Publish;
+  /** `[cache]`, undefined for none (core/matrix/matrix-build-settings.ts). */
+  readonly cache: CacheSettings | undefined;
+  readonly attest: AttestSettings;
+}

@@ -1,0 +1,92 @@
+// Everything about a family that does not change from image to image, prepared once
+// before its images are planned: templates compiled against its axes, and the build
+// args each axis value gives, made once and shared by the images with that value.
+
+import type { KeyPath } from "../errors.ts";
+import type { BuildArg } from "../graph.ts";
+import type { Axis, AxisValue, Family } from "../matrix/matrix.ts";
+import type { Template } from "../matrix/template.ts";
+
+/** A template part: text, an axis's value name or attribute (by the axis's position in the family), or {from}. */
+export type CompiledPart = string | { readonly axis: number; readonly attribute?: string } | { readonly from: true };
+
+/** Where an image's build args come from, in order (a later arg of the same name replaces an earlier one). */
+export type CompiledArg =
+  | { readonly kind: "template"; readonly name: string; readonly parts: readonly CompiledPart[]; readonly keyPath: KeyPath }
+  /** One attribute of an axis's value: per value index, its arg, or undefined for a value without it. */
+  | { readonly kind: "attribute"; readonly axis: number; readonly attribute: string; readonly byValue: readonly (BuildArg | undefined)[]; readonly keyPath: KeyPath }
+  /** Every attribute of an axis's value: per value index, its args. */
+  | { readonly kind: "axis"; readonly axis: number; readonly byValue: readonly (readonly BuildArg[])[] };
+
+export interface CompiledFamily {
+  readonly family: Family;
+  /** The family's axes, in its order. */
+  readonly axes: readonly Axis[];
+  readonly tag: readonly CompiledPart[];
+  readonly test: readonly CompiledPart[] | undefined;
+  readonly dockerfile: readonly CompiledPart[];
+  readonly context: readonly CompiledPart[];
+  /** The dockerfile and context when no image's values change them. */
+  readonly fixedDockerfile: string | undefined;
+  readonly fixedContext: string | undefined;
+  readonly args: readonly CompiledArg[];
+  readonly aliases: readonly (readonly CompiledPart[])[];
+  readonly labels: readonly { readonly name: string; readonly parts: readonly CompiledPart[]; readonly revision: boolean; readonly keyPath: KeyPath }[];
+  readonly target: readonly CompiledPart[] | undefined;
+  /** Where the tag, dockerfile and context are, for a report. */
+  readonly tagPath: KeyPath;
+  readonly testPath: KeyPath;
+  readonly dockerfilePath: KeyPath;
+  readonly contextPath: KeyPath;
+}
+
+export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFamily {
+  const compile = (template: Template): CompiledPart[] =>
+    template.map((part) => {
+      if (part.kind === "text") return part.text;
+      if (part.name === "from") return { from: true as const };
+      if (part.name === "family") return family.name;
+      const axis = family.axes.indexOf(part.name);
+      return part.attribute === undefined ? { axis } : { axis, attribute: part.attribute };
+    });
+  const args = family.args.map((source): CompiledArg => {
+    if (source.kind === "template") return { kind: "template", name: source.name, parts: compile(source.template), keyPath: source.keyPath };
+    const axis = family.axes.indexOf(source.axis);
+    const values = axes[axis]!.values;
+    if (source.kind === "axis") return { kind: "axis", axis, byValue: values.map(attributeArgs) };
+    const byValue = values.map((value) => {
+      const text = value.attributes.get(source.attribute);
+      return text === undefined ? undefined : { name: source.attribute, value: text };
+    });
+    return { kind: "attribute", axis, attribute: source.attribute, byValue, keyPath: source.keyPath };
+  });
+  const dockerfile = compile(family.dockerfile);
+  const context = compile(family.context);
+  return {
+    family,
+    axes,
+    tag: compile(family.tag),
+    test: family.test === undefined ? undefined : compile(family.test),
+    dockerfile,
+    context,
+    fixedDockerfile: fixedText(dockerfile),
+    fixedContext: fixedText(context),
+    args,
+    aliases: family.aliases.map(compile),
+    labels: family.labels.map((label) => ({ name: label.name, parts: compile(label.template), revision: label.revision, keyPath: label.keyPath })),
+    target: family.target === undefined ? undefined : compile(family.target),
+    tagPath: [...family.keyPath, "tag"],
+    testPath: [...family.keyPath, "test"],
+    dockerfilePath: [...family.keyPath, "dockerfile"],
+    contextPath: [...family.keyPath, "context"],
+  };
+}
+
+function fixedText(parts: readonly CompiledPart[]): string | undefined {
+  return parts.every((part) => typeof part === "string") ? parts.join("") : undefined;
+}
+
+/** An axis value's attributes as build args. */
+function attributeArgs(value: AxisValue): readonly BuildArg[] {
+  return [...value.attributes].map(([name, text]) => ({ name, value: text }));
+}
