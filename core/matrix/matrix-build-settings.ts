@@ -4,7 +4,7 @@
 
 import type { AttestSettings, CacheSettings, CacheType, LabelSource } from "./matrix-types.ts";
 export type { AttestSettings, CacheSettings, CacheType };
-import { readLabels } from "./matrix-family.ts";
+import { readLabels } from "./matrix-settings.ts";
 import type { MatrixReader } from "./matrix-reader.ts";
 import { ATTEST_SECTION, CACHE_SECTION, CACHE_TYPES, keysOf } from "./matrix-schema.ts";
 import { repositoryProblem } from "../names.ts";
