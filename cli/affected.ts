@@ -6,7 +6,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { affectedByPaths, affectedSince, type AffectedImage, type PlannedSide, type Reason } from "../core/changes/affected.ts";
 import { CalibanError, fail, formatDiagnostic } from "../core/errors.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
-import { matrixDigester } from "../core/plan/plan.ts";
+import { matrixDigester } from "../core/changes/matrix-digester.ts";
 import { displayName } from "../core/printable.ts";
 import { findRepository, GitTree, resolveRevision } from "./git-tree.ts";
 import type { Planned } from "./load-graph.ts";

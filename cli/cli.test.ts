@@ -348,7 +348,7 @@ describe("import", () => {
     // A matrix imported into a project with Caliban's Dockerfiles plans there.
     expect(run(["plan", "--json"], cwd).stderr).toContain('the dockerfile "dockerfiles/Dockerfile.gpu" is not there');
     mkdirSync(join(cwd, "dockerfiles"));
-    for (const name of ["Dockerfile", "Dockerfile.gpu"]) writeFileSync(join(cwd, "dockerfiles", name), "FROM scratch\n");
+    for (const name of ["Dockerfile", "Dockerfile.gpu"]) writeFileSync(join(cwd, "dockerfiles", name), readFileSync(join(import.meta.dir, "..", "dockerfiles", name)));
     const planned = run(["plan", "--json"], cwd);
     expect(JSON.parse(planned.stdout).images).toHaveLength(8);
   });

@@ -10,8 +10,9 @@ import { chunks } from "../emitters/contract.ts";
 import { describeOptions } from "../emitters/options.ts";
 import { findEmitter } from "../emitters/plugins.ts";
 import { graphJsonChunks } from "../emitters/plan-json.ts";
-import { renderPlan } from "../emitters/plan-text.ts";
-import { mermaidTooLarge, renderDot, renderMermaid } from "../emitters/plan-graph.ts";
+import { renderPlan, selectFamilies } from "../emitters/plan-text.ts";
+import { renderSummary, SUMMARY_ABOVE } from "../emitters/plan-summary.ts";
+import { familiesPicture, mermaidTooLarge, renderDot, renderMermaid } from "../emitters/plan-graph.ts";
 import type { Comparison } from "./affected.ts";
 import { emitAll } from "./emit-all.ts";
 import { emitLoaded, isDirectory, ownPathDefault, pipelineDefaults } from "./emit.ts";
@@ -32,7 +33,7 @@ interface CommandSpec {
 }
 
 const MATRIX_OPTION = ["--matrix <file>", "matrix file (default: ./matrix.toml, else the embedded default)"] as const;
-const BASE_URL_OPTION = ["--base-url <repository>", "push images to this repository instead of the matrix's `repository`"] as const;
+const BASE_URL_OPTION = ["--base-url <repository>", "push images to this repository instead of the matrix's `repository` (a family's own repository moves only when written as {repository}/PATH)"] as const;
 const SINCE_OPTION = ["--since <revision>", "only the images whose inputs differ from those at this git revision (see `caliban-images affected`)"] as const;
 const CHANGED_OPTION = ["--changed", "only the images the PATHs given after the command affect (changed files, relative to the repository's root)"] as const;
 const PLUGIN_OPTION: readonly [string, string, { type: unknown[] }] = ["--plugin <file>", "load emitters from this .ts or .js module (repeatable)", { type: [String] }];
@@ -41,14 +42,16 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: "plan",
     usage: "plan",
-    description: "Show the supported combinations and the build graph, stage by stage",
+    description: `Show the supported combinations and the build graph, stage by stage; past ${SUMMARY_ABOVE} images, a summary per family`,
     options: [
       MATRIX_OPTION,
       BASE_URL_OPTION,
       ["--json", "print the build graph as JSON (format: README, \"plan --json\"); short for --format json"],
-      ["--format <format>", "text (default), json, mermaid (a diagram GitHub renders in Markdown) or dot (Graphviz)"],
+      ["--full", `list every image, however many (short for --format full); without it, past ${SUMMARY_ABOVE} images plan prints one entry per family`],
+      ["--format <format>", `text (default: full up to ${SUMMARY_ABOVE} images, else summary), full, summary, json, mermaid (a diagram GitHub renders in Markdown) or dot (Graphviz)`],
+      ["--family <names>", "show only these families' images (comma-separated or repeated); the diagrams draw their bases too; not with --json", { type: [String] }],
     ],
-    examples: ["caliban-images plan", "caliban-images plan --matrix images.toml --json", "caliban-images plan --format mermaid", "caliban-images plan --format dot | dot -Tsvg > images.svg"],
+    examples: ["caliban-images plan", "caliban-images plan --full --family gpu,gpu-base", "caliban-images plan --matrix images.toml --json", "caliban-images plan --format mermaid --family gpu", "caliban-images plan --format dot | dot -Tsvg > images.svg"],
   },
   {
     name: "affected",
@@ -99,7 +102,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       BASE_URL_OPTION,
       ["--shape <hex>", "the shape the pipeline's file was emitted for (it names it): a matrix that gives another graph is stale, exit 3"],
       ["--for <file>", "the pipeline's file, named in the message when it is stale; without --shape, the shape it names (docker-bake.hcl does)"],
-      ["--registry <repository>", "ask this repository for each image's content tag (REPOSITORY:inputs-HEX): present, absent, or exit 4"],
+      ["--registry <repository>", "ask this repository for each image's content tag (REPOSITORY:inputs-HEX): present, absent, or exit 4; it takes the top-level repository's place, as --base-url does, for families with their own"],
       ["--event <name>", "the run's event (push, pull_request, schedule, workflow_dispatch, ...): with --ref, say whether it publishes, as [publish] says"],
       ["--ref <ref>", "the git ref the run is on (refs/heads/BRANCH): only a [publish] branch publishes, never a pull request or a tag"],
       ["--retries <n>", "ask a registry that did not answer (5xx, rate limit, network) again this many times, after 1, 2, 4, ... s (default 4)"],
@@ -195,23 +198,45 @@ export function emitterHelpRequest(argv: readonly string[]): string[] | undefine
   return rest.slice(1).some((a) => !a.startsWith("-")) ? rest : undefined;
 }
 
-const PLAN_FORMATS = ["text", "json", "mermaid", "dot"];
+const PLAN_FORMATS = ["text", "json", "mermaid", "dot", "full", "summary"];
 
 async function plan(options: Options, io: Io): Promise<number> {
   const given = optionalString(options.format, "--format");
   if (given !== undefined && !PLAN_FORMATS.includes(given)) fail("USAGE", `--format ${given}: plan prints ${PLAN_FORMATS.join(", ")}`, { hint: didYouMean(given, PLAN_FORMATS) });
-  if (given !== undefined && given !== "json" && options.json) fail("USAGE", `--json is --format json, not --format ${given}: give one`);
-  const format = options.json ? "json" : (given ?? "text");
+  if (options.json && options.full) fail("USAGE", "--json is --format json and --full is --format full: give one");
+  for (const [flag, short] of [["json", options.json], ["full", options.full]] as const) {
+    if (short && given !== undefined && given !== flag) fail("USAGE", `--${flag} is --format ${flag}, not --format ${given}: give one`);
+  }
+  const format = options.json ? "json" : options.full ? "full" : (given ?? "text");
+  const families = familyOption(options.family);
+  // The build graph's JSON is whole or it is not the build graph (a base outside it, levels, the shape).
+  if (families !== undefined && format === "json") fail("USAGE", "--family filters the text and the diagrams, not --json: the build graph is printed whole", { hint: `select from it instead, e.g. plan --json | jq '.images[] | select(.family == "${families[0]}")'` });
   const { loaded, graph } = await loadGraph(options, io);
+  const known = graph.families.map((family) => family.name);
+  for (const name of families ?? []) if (!known.includes(name)) fail("USAGE", `--family ${name}: the matrix has no family "${name}"`, { hint: didYouMean(name, known) });
+  const pictured = families === undefined ? graph : familiesPicture(graph, families);
   if (format === "json") await writeOutputs([{ path: "plan.json", contents: chunks(() => graphJsonChunks(graph)) }], undefined, io);
   else if (format === "mermaid") {
-    const text = renderMermaid(graph);
-    const tooLarge = mermaidTooLarge(text, graph);
-    if (tooLarge) io.stderr(`warning: ${tooLarge}: it will not render on GitHub (plan --format dot has no such limit)\n`);
+    const text = renderMermaid(pictured);
+    const tooLarge = mermaidTooLarge(text, pictured);
+    if (tooLarge) io.stderr(`warning: ${tooLarge}: it will not render on GitHub (plan --format dot has no such limit${families === undefined ? "; --family draws a part" : ""})\n`);
     io.stdout(text);
-  } else if (format === "dot") io.stdout(renderDot(graph));
-  else io.stdout(renderPlan(graph, loaded.matrix.file));
+  } else if (format === "dot") io.stdout(renderDot(pictured));
+  else {
+    const selection = selectFamilies(graph, families);
+    const summary = format === "summary" || (format === "text" && selection.images.length > SUMMARY_ABOVE);
+    io.stdout((summary ? renderSummary : renderPlan)(graph, loaded.matrix.file, selection));
+  }
   return 0;
+}
+
+/** --family a --family b, or --family a,b: the names in order, each once; undefined without the option. */
+function familyOption(value: unknown): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = (Array.isArray(value) ? value : [value]).map((item) => (typeof item === "string" ? item : ""));
+  const names = items.flatMap((item) => item.split(",")).map((name) => name.trim());
+  if (names.some((name) => name === "")) fail("USAGE", "--family needs a family's name (or several, comma-separated)");
+  return [...new Set(names)];
 }
 
 /** --since REV or --changed PATH..., or undefined for neither; both is a mistake. */

@@ -130,7 +130,8 @@ describe("a file name cannot become code", () => {
     const matrix = Bun.TOML.parse(readFileSync(join(cwd, "matrix.toml"), "utf8")) as Record<string, unknown>;
     expect(Object.keys(matrix).sort()).toEqual(["axes", "emit", "images", "repository"]);
     mkdirSync(join(cwd, "dockerfiles"));
-    for (const file of ["Dockerfile", "Dockerfile.gpu"]) writeFileSync(join(cwd, "dockerfiles", file), "FROM scratch\n");
+    // Caliban's own Dockerfiles: the gpu images build FROM gpu-base through BASE_IMAGE, as the planner checks.
+    for (const file of ["Dockerfile", "Dockerfile.gpu"]) writeFileSync(join(cwd, "dockerfiles", file), readFileSync(join(import.meta.dir, "..", "dockerfiles", file)));
     expect(runCli(["plan"], cwd).code).toBe(0);
     expect(readdirSync(cwd).sort()).toEqual([name, "dockerfiles", "matrix.toml"].sort());
   });

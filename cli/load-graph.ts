@@ -3,7 +3,7 @@
 // and plugins). Shared by the commands (commands.ts) and `emit --all` (emit-all.ts).
 
 import { fail } from "../core/errors.ts";
-import type { BuildGraph } from "../core/graph.ts";
+import { unmovedFamilies, type BuildGraph } from "../core/graph.ts";
 import { NO_SOURCES, type SourceTree } from "../core/changes/inputs.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
 import type { Matrix } from "../core/matrix/matrix.ts";
@@ -42,6 +42,9 @@ export async function loadGraph(options: Options, io: Io, planOptions: { readonl
   const tree = source.directory === undefined ? undefined : new WorkingTree(source.directory);
   const sources = tree ?? NO_SOURCES;
   const graph = planLoaded(loaded, { sources, ...(tree ? { checkPaths: tree } : {}), ...planOptions, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
+  // A family with an absolute repository stays where it is: said, so that a test push cannot land in production unawares.
+  const unmoved = baseUrl === undefined ? [] : unmovedFamilies(graph);
+  if (unmoved.length > 0) io.stderr(`warning: --base-url moves no image of ${unmoved.join(", ")}: ${unmoved.length === 1 ? "its repository is" : "their repositories are"} absolute (write ${unmoved.length === 1 ? "it" : "them"} as {repository}/PATH to move with it)\n`);
   if (graph.lock !== null && graph.lock.unlocked.length > 0) {
     const { unlocked, file } = graph.lock;
     io.stderr(`warning: ${file} has no digest for ${unlocked.join(", ")}: builds pull ${unlocked.length === 1 ? "its tag" : "their tags"} (run caliban-images lock)\n`);

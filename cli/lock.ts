@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { CalibanError, fail, formatDiagnostic, type Diagnostic } from "../core/errors.ts";
 import type { SourceTree } from "../core/changes/inputs.ts";
 import { externalImages, lockFileName, lockText, readLock, type ExternalImage } from "../core/changes/lock.ts";
-import { matrixDigester } from "../core/plan/plan.ts";
+import { matrixDigester } from "../core/changes/matrix-digester.ts";
 import { displayName } from "../core/printable.ts";
 import { planLoaded } from "../core/load.ts";
 import { EXIT_STALE, outputGroups } from "./emit-all.ts";

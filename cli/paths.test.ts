@@ -85,7 +85,7 @@ test("path filters name the files from the repository's root, wherever the matri
   const root = project({
     "ci/matrix.toml": 'repository = "r.io/p/img"\n[publish]\nbranches = ["main"]\n[images.base]\ntag = "base"\ndockerfile = "docker/base.Dockerfile"\ncontext = "docker"\n[images.app]\ntag = "app"\nfrom = "base"\ndockerfile = "app/Dockerfile"\ncontext = ".."\n',
     "ci/docker/base.Dockerfile": "",
-    "ci/app/Dockerfile": "",
+    "ci/app/Dockerfile": "ARG BASE_IMAGE\nFROM $BASE_IMAGE\n",
     ".git/HEAD": "ref: refs/heads/main\n",
   });
   const fromRoot = runCli(["emit", "github", "--matrix", "ci/matrix.toml"], root);

@@ -5,10 +5,12 @@
 // family's options changed stop the pipeline here, before anything is built. With
 // --registry it asks the registry for each image's content tag: present or absent,
 // and nothing else passes for an answer (a refusal, a 5xx, the network: exit 4).
+// --registry takes the top-level repository's place, as --base-url does: each image is
+// asked for in its own repository, moved with it unless its family's is absolute.
 
 import { CalibanError, fail, formatDiagnostic, type Diagnostic } from "../core/errors.ts";
 import { graphShape, isShape } from "../core/changes/graph-shape.ts";
-import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import { hasOwnRepositories, movedRepository, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { contentTag } from "../core/changes/inputs.ts";
 import { normalOutputPath } from "../core/matrix/matrix.ts";
 import { repositoryProblem } from "../core/names.ts";
@@ -56,7 +58,7 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
   const decision = event === undefined ? undefined : runPublishes(graph.publish, event, ref!);
   if (decision !== undefined) io.stderr(`${decision.publishes ? "publishing" : "not publishing"}: ${decision.why}\n`);
   const present = repository === undefined ? undefined : await presentImages(graph, repository, new Registry({ insecure: stringList(options.insecureRegistry), retryDelays: backoff(retries) }));
-  if (present !== undefined) io.stderr(`${present.size} of ${graph.images.length} images are in ${repository} by their inputs digest; ${graph.images.length - present.size} to build\n`);
+  if (present !== undefined) io.stderr(`${present.size} of ${graph.images.length} images are in ${hasOwnRepositories(graph) ? "their repositories" : repository} by their inputs digest; ${graph.images.length - present.size} to build\n`);
   const text = {
     make: () => makeWords(graph, present),
     github: () => githubOutputs(graph, present, decision?.publishes),
@@ -98,7 +100,7 @@ function jsonText(graph: BuildGraph, repository: string | undefined, present: Re
   for (const image of graph.images) {
     images[image.id] = {
       inputs: image.inputs,
-      content: `${repository ?? image.repository}:${contentTag(image.inputs)}`,
+      content: `${repository === undefined ? image.repository : movedRepository(image, repository)}:${contentTag(image.inputs)}`,
       ...(present === undefined ? {} : { present: present.has(image.id) }),
     };
   }
@@ -122,7 +124,7 @@ function hex(image: ImageNode): string {
   return image.inputs.slice("sha256:".length);
 }
 
-/** The ids of the images whose content tag the repository has; every question answered for certain, or a REGISTRY error naming each that was not. */
+/** The ids of the images whose content tag is in their repository (`repository` in the top-level one's place); every question answered for certain, or a REGISTRY error naming each that was not. */
 async function presentImages(graph: BuildGraph, repository: string, registry: Registry): Promise<Set<string>> {
   const present = new Set<string>();
   const failures: Diagnostic[] = [];
@@ -132,7 +134,7 @@ async function presentImages(graph: BuildGraph, repository: string, registry: Re
     while (next < graph.images.length && failures.length === 0) {
       const image = graph.images[next++]!;
       try {
-        if ((await registry.lookup(`${repository}:${contentTag(image.inputs)}`)).present) present.add(image.id);
+        if ((await registry.lookup(`${movedRepository(image, repository)}:${contentTag(image.inputs)}`)).present) present.add(image.id);
       } catch (error) {
         if (!(error instanceof CalibanError)) throw error;
         failures.push(...error.diagnostics.map((d) => ({ ...d, message: `${image.id}: ${d.message}` })));

@@ -11,7 +11,7 @@
 //
 // This file is public API: plugin emitters `import type` from it.
 
-
+import { registryHost } from "./names.ts";
 
 export const GRAPH_FORMAT_VERSION = 1;
 
@@ -37,7 +37,16 @@ export interface ImageNode {
   readonly family: string;
   /** The image's value on each axis its family spans, in the family's axis order. */
   readonly values: Readonly<Record<string, string>>;
+  /** Where it is pushed: the graph's repository, or its family's own (`repository` in [images.NAME]). */
   readonly repository: string;
+  /**
+   * Only for an image whose family names a repository of its own: what `repository` has
+   * after the graph's, when the family wrote it after `{repository}` ("/base-notebook"),
+   * so that it moves with the graph's (--base-url, make's REPOSITORY, bake's variable,
+   * `resolve --registry`); null when the family's repository is absolute, which none of
+   * them moves (see movedRepository). Absent: the image is in the graph's repository.
+   */
+  readonly repositorySuffix?: string | null;
   readonly tag: string;
   /** `repository:tag`: what is built, pushed, and named in the FROM of dependants. */
   readonly reference: string;
@@ -114,7 +123,7 @@ export interface Publish {
 
 export interface BuildGraph {
   readonly version: typeof GRAPH_FORMAT_VERSION;
-  /** The repository images are pushed to (after any --base-url override). */
+  /** The matrix's top-level repository (after any --base-url override): every image's but those of families with a repository of their own. */
   readonly repository: string;
   /** When pipelines publish: the matrix's `[publish]`, defaults filled in. */
   readonly publish: Publish;
@@ -164,10 +173,41 @@ export function distinctArgs(graph: BuildGraph): { image: ImageNode; arg: BuildA
   return result;
 }
 
-/** Where an image's registry build cache is kept: `[cache] repository`:TAG, else the image's own repository, tag `cache-TAG`. */
+/**
+ * Where an image's registry build cache is kept: `[cache] repository`:TAG (:ID for an image of
+ * a family with a repository of its own, whose tag another repository's image may share),
+ * else the image's own repository, tag `cache-TAG`.
+ */
 export function cacheReference(graph: BuildGraph, image: ImageNode): string {
   const repository = graph.cache?.repository ?? null;
-  return repository === null ? `${image.repository}:${ownRepositoryCacheTag(image.tag)}` : `${repository}:${image.tag}`;
+  return repository === null ? `${image.repository}:${ownRepositoryCacheTag(image.tag)}` : `${repository}:${image.repositorySuffix === undefined ? image.tag : image.id}`;
+}
+
+/**
+ * The image's repository when the graph's is `repository` instead (--base-url's value,
+ * `resolve --registry`'s, or text such as make's `$(REPOSITORY)`): an image of the graph's
+ * repository, or of a family that wrote its own after `{repository}`, moves with it; an
+ * image of a family with an absolute repository stays where it is.
+ */
+export function movedRepository(image: ImageNode, repository: string): string {
+  const suffix = image.repositorySuffix;
+  return suffix === undefined ? repository : suffix === null ? image.repository : `${repository}${suffix}`;
+}
+
+/** Whether a family names a repository of its own: then the images are in several repositories, and each output names each image's. */
+export function hasOwnRepositories(graph: BuildGraph): boolean {
+  return graph.images.some((image) => image.repositorySuffix !== undefined);
+}
+
+/** The families whose repository is absolute, in graph order: --base-url, make's REPOSITORY and bake's variable move none of their images. */
+export function unmovedFamilies(graph: BuildGraph): string[] {
+  return [...new Set(graph.images.filter((image) => image.repositorySuffix === null).map((image) => image.family))];
+}
+
+/** The registry hosts the images are pushed to, each once, in graph order. */
+export function imageRegistries(graph: BuildGraph): string[] {
+  const repositories = new Set(graph.images.map((image) => image.repository));
+  return [...new Set([...repositories].map(registryHost))];
 }
 
 /** The tag of an image's registry cache kept in the image's own repository. */

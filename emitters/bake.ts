@@ -3,7 +3,7 @@
 // so bake builds the whole chain locally without pushing the base first.
 
 import { posix } from "node:path";
-import { imagesById, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { imagesById, movedRepository, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import type { EmitContext, Emitter } from "./contract.ts";
@@ -14,7 +14,7 @@ import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
 import { isRemoteContext } from "../core/changes/inputs.ts";
 import { attestSpecs, cacheSpecs } from "./build-settings.ts";
 import { commentText, hclString } from "./quoting.ts";
-import { argsText, remembered, TextWriter, writtenText } from "./text.ts";
+import { argsText, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
 
 export interface BakeOptions extends Record<string, string | boolean> {
   output: string;
@@ -72,6 +72,7 @@ function* writeBakeFile(out: TextWriter, graph: BuildGraph, variable: string, co
           "#   docker buildx bake gpu             one family (each family is a group)",
           `#   ${variable}=localhost:5000/test docker buildx bake --push`,
         ]),
+    ...unmovedComment(graph, variable),
     "",
     `variable ${hclString(variable)} {`,
     `  default = ${hclString(graph.repository)}`,
@@ -110,10 +111,11 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string, cont
   const byId = imagesById(graph);
   const quote = remembered(hclString);
 
-  // The repository comes from the variable, so that REPOSITORY=... moves every image.
-  const reference = (image: ImageNode) => `"\${${variable}}:${image.tag}"`;
+  // The repository comes from the variable, so that REPOSITORY=... moves every image (but those of a family with an absolute repository).
+  const repository = (image: ImageNode) => movedRepository(image, `\${${variable}}`);
+  const reference = (image: ImageNode) => `"${repository(image)}:${image.tag}"`;
   // The digest is the one resolve read from the tree bake runs in (the CALIBAN_INPUTS variable); ids need no quoting (core/graph.ts).
-  const contentReference = (image: ImageNode) => `"\${${variable}}:inputs-\${inputs("${image.id}")}"`;
+  const contentReference = (image: ImageNode) => `"${repository(image)}:inputs-\${inputs("${image.id}")}"`;
   const baseReference = contentTags ? contentReference : reference;
   // Where {from} put a base's reference in an arg, it follows the variable as the image's own does.
   const argLines = argsText(
@@ -126,7 +128,7 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string, cont
     const argsBlock = args === "" ? "" : `  args = {\n${args}  }\n`;
     // A base is built by its own target, not pulled: bake links the base's reference to that target.
     const contextsBlock = base ? `  contexts = {\n    ${baseReference(base)} = "target:${base.id}"\n  }\n` : "";
-    const aliases = image.aliases.map((alias) => `, "\${${variable}}:${alias}"`).join("");
+    const aliases = image.aliases.map((alias) => `, "${repository(image)}:${alias}"`).join("");
     const tags = `${contentTags ? `${reference(image)}, ${contentReference(image)}` : reference(image)}${aliases}`;
     // Ids, tags and arg names never need escaping (core/graph.ts).
     out.write(`
@@ -153,8 +155,9 @@ function settingsBlock(graph: BuildGraph, image: ImageNode, variable: string): s
   if (image.platforms.length > 0) out += `  platforms = [${image.platforms.map(hclString).join(", ")}]\n`;
   if (image.target !== null) out += `  target = ${hclString(image.target)}\n`;
   // The cache image follows the repository variable, as the image does.
-  const cacheImage = graph.cache?.repository === null ? `\${${variable}}:cache-${image.tag}` : undefined;
-  const cache = cacheSpecs(graph, image, "registry", `\${${variable}}:${image.tag}`, cacheImage);
+  const repository = movedRepository(image, `\${${variable}}`);
+  const cacheImage = graph.cache?.repository === null ? `${repository}:cache-${image.tag}` : undefined;
+  const cache = cacheSpecs(graph, image, "registry", `${repository}:${image.tag}`, cacheImage);
   if (cache.from.length > 0) out += `  cache-from = [${cache.from.map((spec) => `"${spec}"`).join(", ")}]\n  cache-to = [${cache.to.map((spec) => `"${spec}"`).join(", ")}]\n`;
   const attest = attestSpecs(graph);
   if (attest.length > 0) out += `  attest = [${attest.map(hclString).join(", ")}]\n`;

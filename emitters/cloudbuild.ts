@@ -10,7 +10,8 @@
 
 import { distinctArgs, imagesById, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
-import { imageReferenceProblem, registryHost } from "../core/names.ts";
+import { imageReferenceProblem } from "../core/names.ts";
+import { loginRegistry } from "./login-registry.ts";
 import type { EmitContext, EmittedFile, Emitter } from "./contract.ts";
 import { RESOLVE_STEP, resolveStep, RETRY_FUNCTION, stepText } from "./cloudbuild-resolve.ts";
 import { carriedStep, contiguousParts, partsCarrying, type ConfigPart } from "./cloudbuild-split.ts";
@@ -236,7 +237,7 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
   }
   if (buildx) steps.unshift(buildxSetupStep(graph, options.builder, options["login-secret"] ? LOGIN_STEP : "-"));
   if (contentTags) steps.unshift(resolveStep(options, context, name, "-"));
-  if (options["login-secret"]) steps.unshift(loginStep(graph.repository, options));
+  if (options["login-secret"]) steps.unshift(loginStep(loginRegistry(graph, "cloudbuild", "leave login-secret out where Cloud Build's own account may push to each (Google's registries)"), options));
   if (options["step-timeout"] !== "") for (const step of steps) if (!("timeout" in step)) Object.assign(step, { timeout: SETUP_STEP_TIMEOUT });
   return {
     steps,
@@ -255,8 +256,7 @@ const LOGIN_STEP = "login";
  * Secret Manager as an environment variable of this step only (`$$` keeps Cloud Build
  * from reading it as a substitution); the steps share the docker config it writes.
  */
-function loginStep(repository: string, options: CloudBuildOptions) {
-  const registry = registryHost(repository);
+function loginStep(registry: string, options: CloudBuildOptions) {
   return {
     id: LOGIN_STEP,
     name: options.builder,

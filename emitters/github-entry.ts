@@ -1,7 +1,7 @@
 // A GitHub workflow's matrix entries: what each job of a stage reads of its image, as
 // JSON, every entry with the same keys. github-native.ts writes its entries of the same parts.
 
-import { withBaseContent, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { hasOwnRepositories, withBaseContent, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import type { CacheSpecs } from "./build-settings.ts";
 
 /**
@@ -33,6 +33,8 @@ export function matrixEntry(
   return JSON.stringify({
     id: image.id,
     image: image.reference,
+    // In several repositories: the image's and its base's, which its content references are in.
+    ...(settings.repositories ? repositoryFields(image, base) : {}),
     ...(digests === "static" ? { content: image.contentReference } : {}),
     // For a pull request, which pushes nothing: the base ("" for none), and whether others build FROM this one.
     base: base ? base.id : "",
@@ -60,6 +62,8 @@ export function matrixEntry(
 
 /** Which of aliases, labels and target some image of the graph has: each is then a key of every entry, and an input of build-push-action. */
 export interface EntrySettings {
+  /** Whether a family names a repository of its own: every entry then names its image's repository and its base's. */
+  readonly repositories: boolean;
   readonly aliases: boolean;
   readonly labels: boolean;
   readonly target: boolean;
@@ -71,6 +75,7 @@ export interface EntrySettings {
 
 export function entrySettings(graph: BuildGraph): EntrySettings {
   return {
+    repositories: hasOwnRepositories(graph),
     aliases: graph.images.some((image) => image.aliases.length > 0),
     labels: graph.images.some((image) => image.labels.length > 0),
     target: graph.images.some((image) => image.target !== null),
@@ -79,6 +84,11 @@ export function entrySettings(graph: BuildGraph): EntrySettings {
     provenance: graph.attest.provenance,
     sbom: graph.attest.sbom,
   };
+}
+
+/** The repository an entry's image and its base are in ("" for none), for its content references (github-resolve.ts, digestEnv). */
+export function repositoryFields(image: ImageNode, base: ImageNode | undefined): { repository: string; "base-repository": string } {
+  return { repository: image.repository, "base-repository": base ? base.repository : "" };
 }
 
 /** Each family's minutes before GitHub stops an image's job, when any family sets `timeout` (else undefined: every job has the option's). */

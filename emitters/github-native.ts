@@ -8,11 +8,11 @@
 // without a runner is built in one job under QEMU, as without the option.
 
 import { CalibanError } from "../core/errors.ts";
-import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import { hasOwnRepositories, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { platformCacheSpecs, platformSlug } from "./build-settings.ts";
 import type { OptionValue } from "./contract.ts";
 import type { GithubOptions } from "./github-types.ts";
-import { buildArgLines, labelFields, type Digests } from "./github-entry.ts";
+import { buildArgLines, labelFields, repositoryFields, type Digests } from "./github-entry.ts";
 import { baseCheckScript, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import type { TextWriter } from "./text.ts";
 import { ACTIONS, RETRY, retriedStep } from "./github-actions.ts";
@@ -46,6 +46,7 @@ export function nativeEntry(image: ImageNode, platform: string, runner: string, 
   return JSON.stringify({
     id: image.id,
     image: image.reference,
+    ...(hasOwnRepositories(graph) ? repositoryFields(image, base) : {}),
     base: base ? base.id : "",
     platform,
     "platform-slug": platformSlug(platform),

@@ -9,8 +9,8 @@
 // the registry has (`present`, ids).
 
 import { CalibanError } from "../core/errors.ts";
-import type { BuildGraph } from "../core/graph.ts";
-import { LOOPBACK, registryHost } from "../core/names.ts";
+import { hasOwnRepositories, imageRegistries, type BuildGraph } from "../core/graph.ts";
+import { LOOPBACK } from "../core/names.ts";
 import type { GithubOptions } from "./github-types.ts";
 import { installStep } from "./github-install.ts";
 import { workflowLiteral, yamlScalar } from "./quoting.ts";
@@ -34,9 +34,12 @@ export const RUNTIME_REFERENCES = {
 
 /** A job's `env:` lines: the image's content reference and (`withBase`, for a job that builds) its base's, as this run's checkout gives them. */
 export function digestEnv(graph: BuildGraph, withBase = true, resolveJob = RESOLVE_JOB): string[] {
-  // A repository holds no quote or brace (core/graph.ts): it is written into the format string as it is.
-  const reference = (id: string) => `format('${graph.repository}:inputs-{0}', fromJSON(needs.${resolveJob}.outputs.inputs)[${id}])`;
-  return ["env:", `  CONTENT: \${{ ${reference("matrix.id")} }}`, ...(withBase ? [`  BASE_CONTENT: \${{ matrix.base != '' && ${reference("matrix.base")} || '' }}`] : [])];
+  const inputs = (id: string) => `fromJSON(needs.${resolveJob}.outputs.inputs)[${id}]`;
+  // A repository holds no quote or brace (core/graph.ts): it is written into the format string as it is. In several, each entry names its own.
+  const reference = hasOwnRepositories(graph)
+    ? (id: string, repository: string) => `format('{0}:inputs-{1}', ${repository}, ${inputs(id)})`
+    : (id: string) => `format('${graph.repository}:inputs-{0}', ${inputs(id)})`;
+  return ["env:", `  CONTENT: \${{ ${reference("matrix.id", "matrix.repository")} }}`, ...(withBase ? [`  BASE_CONTENT: \${{ matrix.base != '' && ${reference("matrix.base", "matrix.base-repository")} || '' }}`] : [])];
 }
 
 /**
@@ -46,7 +49,7 @@ export function digestEnv(graph: BuildGraph, withBase = true, resolveJob = RESOL
  * registry is plain http, which docker's manifest client asks only with --insecure.
  */
 export function baseCheckScript(graph: BuildGraph, artifact: boolean): string[] {
-  const insecure = LOOPBACK.test(registryHost(graph.repository)) ? " --insecure" : "";
+  const insecure = imageRegistries(graph).some((host) => LOOPBACK.test(host)) ? " --insecure" : "";
   return [
     ...(artifact ? ['if [ -f "$RUNNER_TEMP/base/image.tar" ]; then exit 0; fi'] : []),
     `if out=$(docker manifest inspect${insecure} "$BASE" 2>&1 >/dev/null); then exit 0; fi`,

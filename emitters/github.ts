@@ -12,6 +12,7 @@ import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core
 import { writeJob } from "./github-job.ts";
 import { writePullRequestJobs } from "./github-pr-job.ts";
 import { jobPermissions, writeLogin } from "./github-login.ts";
+import { loginRegistry } from "./login-registry.ts";
 import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
 import { entrySettings, familyRunners, familyTimeouts, matrixEntry, type Digests } from "./github-entry.ts";
 import { checkResolveOutputs, RESOLVE_JOB, writeResolveJob } from "./github-resolve.ts";
@@ -249,7 +250,7 @@ function asData(text: string): string {
  * image's matrix entry is a JSON object (JSON is YAML), one per line.
  */
 function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: GithubOptions, context: EmitContext): string {
-  const registry = options.registry || registryHost(graph.repository);
+  const registry = options.registry || (options.login ? loginRegistry(graph, "github", "name the one the jobs log in to with --option registry=HOST (the others' pushes then need the runner's own credentials)") : registryHost(graph.repository));
   const { publish } = graph;
   const tested = hasTests(graph);
   const paths = triggerPaths(graph, context, options.output).map((path) => `      - ${yamlScalar(path)}`);

@@ -3,7 +3,7 @@
 // the graph allows. Targets use '/' (`build/ID`, `push/ID`, `build/family/NAME`),
 // which no id or family name contains, so no two targets can collide.
 
-import { imagesById, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
+import { imagesById, movedRepository, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 import type { EmitContext, Emitter } from "./contract.ts";
 import { outputPathProblem } from "./options.ts";
 import { CalibanError, fail, type Diagnostic } from "../core/errors.ts";
@@ -11,7 +11,7 @@ import { CONTROL_CHARACTER } from "../core/names.ts";
 import { commentText, makeValue, recipeWord, shellWord } from "./quoting.ts";
 import { CONTENT_TAGS_OPTION } from "./options.ts";
 import { attestSpecs, cacheSpecs, needsBuildx } from "./build-settings.ts";
-import { argsText, remembered, TextWriter, writtenText } from "./text.ts";
+import { argsText, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
 
 export interface MakeOptions extends Record<string, string | boolean> {
   output: string;
@@ -40,6 +40,7 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
     "#   make help        list every target",
     "#",
     "# Override on the command line: make push DOCKER=podman REPOSITORY=localhost:5000/test",
+    ...unmovedComment(graph, "REPOSITORY"),
     "",
     "DOCKER ?= docker",
     `REPOSITORY ?= ${makeValue(graph.repository)}`,
@@ -86,7 +87,9 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
 
   // Targets are named by id (the tag with other characters than [A-Za-z0-9_-] made '-'): the tag names them too, unless it is another image's id.
   const ids = new Set(graph.images.map((image) => image.id));
-  const byTag = graph.images.filter((image) => image.tag !== image.id && !ids.has(image.tag));
+  // In several repositories a tag may name several images: such a tag names none.
+  const uses = graph.images.reduce((count, image) => count.set(image.tag, (count.get(image.tag) ?? 0) + 1), new Map<string, number>());
+  const byTag = graph.images.filter((image) => image.tag !== image.id && !ids.has(image.tag) && uses.get(image.tag) === 1);
   if (byTag.length > 0) {
     out.lines(["# The same targets by tag (a tag needs no quoting in a target's name: core/graph.ts).", `.PHONY: ${byTag.flatMap((image) => [`build/${image.tag}`, `push/${image.tag}`]).join(" ")}`]);
     for (const image of byTag) out.lines([`build/${image.tag}: build/${image.id}`, `push/${image.tag}: push/${image.id}`]);
@@ -158,7 +161,7 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
     const buildArgs = argWords(image, base);
-    const aliases = image.aliases.map((alias) => aliasReference(alias));
+    const aliases = image.aliases.map((alias) => aliasReference(image, alias));
     const tags = `${contentTags ? `-t ${reference(image)} -t ${contentReference(image)}` : `-t ${reference(image)}`}${aliases.map((alias) => ` -t ${alias}`).join("")}`;
     // A label the CI sets at build time takes the commit from REVISION.
     const labels = image.labels.map((label) => ` --label ${label.revision ? `${recipeWord(`${label.name}=`)}'$(REVISION)'` : recipeWord(`${label.name}=${label.value}`)}`).join("");
@@ -237,9 +240,9 @@ function withReference(text: string, base: ImageNode, baseWord: string): string 
   return recipeWord(first!) + rest.map((part) => baseWord + (part === "" ? "" : recipeWord(part))).join("");
 }
 
-/** An image's reference as a shell word: a tag needs no quoting (core/graph.ts), and REPOSITORY=... moves every image. */
+/** An image's reference as a shell word: a tag needs no quoting (core/graph.ts), and REPOSITORY=... moves it (unless its family's repository is absolute). */
 function reference(image: ImageNode): string {
-  return `'$(REPOSITORY)':'${image.tag}'`;
+  return `'${movedRepository(image, "$(REPOSITORY)")}':'${image.tag}'`;
 }
 
 /**
@@ -253,8 +256,9 @@ function reference(image: ImageNode): string {
 function writeBuildxRecipes(out: TextWriter, graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, rest: string, test: (ref: string) => string, contentTags: boolean): void {
   const platforms = image.platforms.length === 0 ? "" : ` --platform ${image.platforms.join(",")}`;
   // The cache image follows REPOSITORY=... when it is in the image's own repository.
-  const cacheImage = graph.cache?.repository ? undefined : `$(REPOSITORY):cache-${image.tag}`;
-  const cache = cacheSpecs(graph, image, "registry", `$(REPOSITORY):${image.tag}`, cacheImage);
+  const repository = movedRepository(image, "$(REPOSITORY)");
+  const cacheImage = graph.cache?.repository ? undefined : `${repository}:cache-${image.tag}`;
+  const cache = cacheSpecs(graph, image, "registry", `${repository}:${image.tag}`, cacheImage);
   // A spec is safe text around the REPOSITORY variable, which make expands.
   const specWord = (spec: string) => spec.split("$(REPOSITORY)").map((part) => (part === "" ? "" : recipeWord(part))).join("'$(REPOSITORY)'");
   const cacheFlags = [...cache.from.map((spec) => ` --cache-from ${specWord(spec)}`), ...cache.to.map((spec) => ` --cache-to ${specWord(spec)}`)].join("");
@@ -275,7 +279,7 @@ ${publish.map((line) => `\t${line}\n`).join("")}
 `);
     return;
   }
-  const aliases = image.aliases.map((alias) => aliasReference(alias));
+  const aliases = image.aliases.map((alias) => aliasReference(image, alias));
   out.write(`push/${image.id}:${base ? ` push/${base.id}` : ""}
 \t${present(image)} \\
 \t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'; \\
@@ -293,13 +297,13 @@ function present(image: ImageNode): string {
 }
 
 /** An alias of the image, moved by REPOSITORY=... as its reference is (a tag needs no quoting). */
-function aliasReference(alias: string): string {
-  return `'$(REPOSITORY)':'${alias}'`;
+function aliasReference(image: ImageNode, alias: string): string {
+  return `'${movedRepository(image, "$(REPOSITORY)")}':'${alias}'`;
 }
 
 /** The image's content reference, moved by REPOSITORY=... as its reference is; its digest is the one resolve read from the tree. */
 function contentReference(image: ImageNode): string {
-  return `'$(REPOSITORY)':'inputs-$(inputs/${image.id})'`;
+  return `'${movedRepository(image, "$(REPOSITORY)")}':'inputs-$(inputs/${image.id})'`;
 }
 
 /**

@@ -45,7 +45,8 @@ function readDot(text: string): Picture {
   // Graphviz's json output: every object (clusters, then nodes), each cluster with its nodes' indices.
   const laid = JSON.parse(graphviz.dot(text, "json")) as { objects: { name: string; label?: string; nodes?: number[] }[]; edges?: { tail: number; head: number }[] };
   const clusters = laid.objects.filter((o) => o.name.startsWith("cluster_"));
-  const name = (index: number) => laid.objects[index]!.name;
+  // A node's label is its name unless it has one of its own (an image whose tag another repository shares).
+  const name = (index: number) => (laid.objects[index]!.label && laid.objects[index]!.label !== "\\N" ? laid.objects[index]!.label! : laid.objects[index]!.name);
   return {
     families: Object.fromEntries(clusters.map((c) => [c.label!, (c.nodes ?? []).map(name)])),
     edges: (laid.edges ?? []).map((e) => `${name(e.tail)} -> ${name(e.head)}`).sort(),

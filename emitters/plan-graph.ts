@@ -4,7 +4,7 @@
 // `dot -Tsvg` renders the other. Each text goes through its language's one quoting function.
 
 import { fail } from "../core/errors.ts";
-import { imagesById, type BuildGraph } from "../core/graph.ts";
+import { imagesById, type BuildGraph, type ImageNode } from "../core/graph.ts";
 
 /** GitHub's Mermaid refuses a diagram past these (Mermaid's maxEdges and maxTextSize defaults). */
 export const MERMAID_LIMITS = { edges: 500, characters: 50_000 } as const;
@@ -40,16 +40,36 @@ export function renderMermaid(graph: BuildGraph): string {
 
 export function renderDot(graph: BuildGraph): string {
   const byId = imagesById(graph);
+  // A node is named by its tag; where two repositories share a tag, by its reference, labelled with the tag.
+  const uses = graph.images.reduce((count, image) => count.set(image.tag, (count.get(image.tag) ?? 0) + 1), new Map<string, number>());
+  const name = (image: ImageNode) => dotString(uses.get(image.tag) === 1 ? image.tag : image.reference);
   const lines = ["digraph images {", "  rankdir=LR;", "  node [shape=box];"];
   graph.families.forEach((family, index) => {
     if (family.images.length === 0) return;
     lines.push(`  subgraph cluster_${index} {`, `    label=${dotString(family.name)};`);
-    for (const id of family.images) lines.push(`    ${dotString(byId.get(id)!.tag)};`);
+    for (const image of family.images.map((id) => byId.get(id)!)) lines.push(`    ${name(image)}${uses.get(image.tag) === 1 ? "" : ` [label=${dotString(image.tag)}]`};`);
     lines.push("  }");
   });
-  for (const image of graph.images) if (image.from !== null) lines.push(`  ${dotString(byId.get(image.from)!.tag)} -> ${dotString(image.tag)};`);
+  for (const image of graph.images) if (image.from !== null) lines.push(`  ${name(byId.get(image.from)!)} -> ${name(image)};`);
   lines.push("}");
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The picture of some families (`plan --family`): their images, and the images those build
+ * FROM, so that every arrow into them keeps its tail (a base's own base is left out, and
+ * its arrow with it). For the pictures only: levels are not recomputed.
+ */
+export function familiesPicture(graph: BuildGraph, names: readonly string[]): BuildGraph {
+  const chosen = new Set(names);
+  const kept = new Set<string>();
+  for (const image of graph.images) {
+    if (!chosen.has(image.family)) continue;
+    kept.add(image.id);
+    if (image.from !== null) kept.add(image.from);
+  }
+  const images = graph.images.filter((image) => kept.has(image.id)).map((image) => (image.from === null || kept.has(image.from) ? image : { ...image, from: null, fromArg: null }));
+  return { ...graph, families: graph.families.map((family) => ({ ...family, images: family.images.filter((id) => kept.has(id)) })), images };
 }
 
 /** Why GitHub would not render a Mermaid text, or undefined when it would. */

@@ -1,20 +1,70 @@
 // `plan` for people (the JSON form is plan-json.ts): the supported combinations as a table (as Caliban's docs show
 // them: rows "no cuda" / cuda versions, columns python versions, one table per OS
-// base), then the build graph by stage.
+// base), then the build graph by stage. The CLI shows this listing up to SUMMARY_ABOVE
+// images and plan-summary.ts's summary by family past it (`plan --full` asks for this one).
+//
+// No line of it is wider than PLAN_WIDTH but one holding a single longer value (a tag, an
+// arg, a path), which is never cut: a table too wide is split into blocks of columns, a
+// list (aliases, platforms) wraps. A fixed width, not the terminal's: the same matrix
+// gives the same text in a terminal, a pipe and a CI log, and the goldens compare it.
 
-import { imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { imagesById, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 
-export function renderPlan(graph: BuildGraph, matrixLabel: string): string {
-  const lines: string[] = [];
-  lines.push(`matrix:     ${matrixLabel}`);
-  lines.push(`repository: ${graph.repository}`);
-  const byStage = stages(graph);
-  lines.push(`images:     ${graph.images.length} in ${byStage.length} stage${byStage.length === 1 ? "" : "s"}`);
+/** The widest line the text makes of more than one value. */
+export const PLAN_WIDTH = 100;
+
+/** The families `plan --family` names and their images (all of them without it), each image at its own stage of the whole graph. */
+export interface PlanSelection {
+  readonly families: readonly FamilyNode[];
+  readonly images: readonly ImageNode[];
+  /** The family names asked for, or undefined for the whole graph. */
+  readonly names: readonly string[] | undefined;
+}
+
+export function selectFamilies(graph: BuildGraph, names?: readonly string[]): PlanSelection {
+  if (names === undefined) return { families: graph.families, images: graph.images, names };
+  const chosen = new Set(names);
+  return { families: graph.families.filter((f) => chosen.has(f.name)), images: graph.images.filter((image) => chosen.has(image.family)), names };
+}
+
+/** The lines above the listing and the summary alike: the matrix, the repository, how many images in how many stages. */
+export function planHeader(graph: BuildGraph, selection: PlanSelection, matrixLabel: string): string[] {
+  const stageCount = (images: readonly ImageNode[]) => new Set(images.map((image) => image.level)).size;
+  const all = stageCount(graph.images);
+  const images =
+    selection.names === undefined
+      ? `${graph.images.length} in ${plural(all, "stage")}`
+      : `${selection.images.length} of ${graph.images.length} (${selection.families.length === 1 ? "family" : "families"} ${selection.families.map((f) => f.name).join(", ")}), in ${stageCount(selection.images)} of ${plural(all, "stage")}`;
+  return [`matrix:     ${matrixLabel}`, `repository: ${graph.repository}`, `images:     ${images}`];
+}
+
+export function renderPlan(graph: BuildGraph, matrixLabel: string, selection = selectFamilies(graph)): string {
+  const lines = planHeader(graph, selection, matrixLabel);
   lines.push("");
-  const tables = renderCombinationTables(graph);
+  const tables = renderCombinationTables({ ...graph, families: selection.families, images: selection.images });
   // No push(...spread): a large graph's lines would pass the engine's limit on call arguments.
-  const all = lines.concat(tables.length > 0 ? [...tables, ""] : [], renderStages(graph, byStage));
+  const all = lines.concat(tables.length > 0 ? [...tables, ""] : [], renderStages(graph, selection.images));
   return `${all.join("\n")}\n`;
+}
+
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** `lead` then the items joined by ", ", on as many lines as keep each within `width`; later lines indented to the first item. */
+export function wrapList(lead: string, items: readonly string[], width = PLAN_WIDTH): string[] {
+  const out: string[] = [];
+  let line = lead;
+  items.forEach((item, i) => {
+    const last = i === items.length - 1;
+    const piece = last ? item : `${item},`;
+    if (line.length > lead.length && line.length + 1 + piece.length > width) {
+      out.push(line);
+      line = `${" ".repeat(lead.length)}${piece}`;
+    } else line += `${line.length > lead.length ? " " : ""}${piece}`;
+  });
+  out.push(line);
+  return out;
 }
 
 /**
@@ -54,19 +104,21 @@ function renderCombinationTables(graph: BuildGraph): string[] {
       const byColumn = groupBy(rowImages, (image) => image.values[columnAxis]!);
       table.push([label, ...columns.map((column) => byColumn.get(column)?.map((image) => image.tag).join(", ") || "-")]);
     }
-    for (const line of alignColumns(table)) out.push(`  ${line}`);
+    for (const line of fitTable(table)) out.push(line);
     out.push("");
   }
   out.pop();
   return out;
 }
 
-function renderStages(graph: BuildGraph, byStage: ImageNode[][]): string[] {
+/** The shown images by stage; a stage none of them is in (`--family`) is left out, the others keep their numbers. */
+function renderStages(graph: BuildGraph, shown: readonly ImageNode[]): string[] {
   const byId = imagesById(graph);
   const out: string[] = [];
-  byStage.forEach((images, index) => {
+  // forEach skips the holes a stage with no shown image leaves.
+  stages({ ...graph, images: shown }).forEach((images, index) => {
     const when = index === 0 ? "starts at once" : `waits for stage ${index}`;
-    out.push(`stage ${index + 1} (${images.length} image${images.length === 1 ? "" : "s"}, ${when})`);
+    out.push(`stage ${index + 1} (${plural(images.length, "image")}, ${when})`);
     for (const image of images) {
       out.push(`  ${image.id}`);
       out.push(`    image       ${image.reference}`);
@@ -74,9 +126,9 @@ function renderStages(graph: BuildGraph, byStage: ImageNode[][]): string[] {
       image.upstream.forEach((pinned, i) => out.push(`    ${i === 0 ? "upstream    " : "            "}${pinned}`));
       out.push(`    dockerfile  ${image.dockerfile}${image.context === "." ? "" : `  (context ${image.context})`}`);
       image.args.forEach((arg, i) => out.push(`    ${i === 0 ? "args        " : "            "}${arg.name}=${arg.value}`));
-      if (image.aliases.length > 0) out.push(`    aliases     ${image.aliases.join(", ")}`);
+      if (image.aliases.length > 0) for (const line of wrapList("    aliases     ", image.aliases)) out.push(line);
       image.labels.forEach((label, i) => out.push(`    ${i === 0 ? "labels      " : "            "}${label.name}=${label.revision ? "(the commit, at build time)" : label.value}`));
-      if (image.platforms.length > 0) out.push(`    platforms   ${image.platforms.join(", ")}`);
+      if (image.platforms.length > 0) for (const line of wrapList("    platforms   ", image.platforms)) out.push(line);
       if (image.target !== null) out.push(`    target      ${image.target}`);
     }
     out.push("");
@@ -111,4 +163,40 @@ function sortedKeys(groups: Map<string, ImageNode[]>, axes: readonly string[], v
 function alignColumns(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, column) => rows.reduce((width, row) => Math.max(width, row[column]!.length), 0));
   return rows.map((row) => row.map((cell, column) => cell.padEnd(widths[column]!)).join("   ").trimEnd());
+}
+
+/**
+ * A table's lines, indented: as aligned columns when they fit PLAN_WIDTH; else each cell's
+ * tags one per line, and the columns in blocks that fit, each with the row labels and its
+ * own header row, one after another (as R and pandas print a wide table).
+ */
+function fitTable(table: string[][]): string[] {
+  const aligned = alignColumns(table).map((line) => `  ${line}`);
+  if (aligned.every((line) => line.length <= PLAN_WIDTH)) return aligned;
+  const cells = table.map((row, r) => row.map((cell, column) => (column === 0 || r === 0 ? [cell] : cell.split(", "))));
+  // No Math.max(...rows): a table of many rows would pass the engine's limit on call arguments.
+  const widths = table[0]!.map((_, column) => cells.reduce((width, row) => row[column]!.reduce((w, line) => Math.max(w, line.length), width), 0));
+  const blocks: number[][] = [];
+  let used = PLAN_WIDTH; // no block yet: the first column starts one
+  for (let column = 1; column < widths.length; column++) {
+    const width = 3 + widths[column]!;
+    if (used + width > PLAN_WIDTH) {
+      blocks.push([]);
+      used = 2 + widths[0]!;
+    }
+    blocks.at(-1)!.push(column);
+    used += width;
+  }
+  const out: string[] = [];
+  for (const block of blocks) {
+    if (out.length > 0) out.push("");
+    for (const row of cells) {
+      const height = Math.max(...block.map((column) => row[column]!.length));
+      for (let line = 0; line < height; line++) {
+        const parts = [line === 0 ? row[0]![0]! : "", ...block.map((column) => row[column]![line] ?? "")];
+        out.push(`  ${parts.map((part, i) => part.padEnd(widths[i === 0 ? 0 : block[i - 1]!]!)).join("   ")}`.trimEnd());
+      }
+    }
+  }
+  return out;
 }

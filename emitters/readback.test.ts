@@ -18,6 +18,7 @@ import { cloudbuildView, fakeResolve, githubView, makeView, planView, resolveOut
 import { emitLoaded } from "../cli/emit.ts";
 import { MAX_MATRIX_JOBS } from "./github.ts";
 import { emittedText } from "./contract.ts";
+import { movedRepository } from "../core/graph.ts";
 
 const emitter = builtin;
 
@@ -111,11 +112,12 @@ for (const fixture of fixtureCases()) {
         return run.stdout.toString();
       };
       const named = ["all", "push", ...(graph.images.some((image) => image.test !== null) ? ["test"] : []), ...graph.families.filter((f) => f.images.length > 0).flatMap((f) => [`build/family/${f.name}`, `push/family/${f.name}`])];
+      // Each image's reference follows REPOSITORY, unless its family's repository is absolute.
       const check = (lines: string[], repository: string) => {
         expect(lines[0]).toBe("Targets:");
         expect(lines.slice(1, 1 + named.length).map((line) => line.trim().split(/\s+/)[0])).toEqual(named);
         expect(lines[1 + named.length]).toStartWith("Images");
-        expect(lines.slice(2 + named.length).map((line) => line.trim().split(/\s+/))).toEqual(graph.images.map((i) => [i.id, `${repository}:${i.tag}`]));
+        expect(lines.slice(2 + named.length).map((line) => line.trim().split(/\s+/))).toEqual(graph.images.map((i) => [i.id, `${movedRepository(i, repository)}:${i.tag}`]));
       };
       check(help().trimEnd().split("\n"), graph.repository);
       check(help("REPOSITORY=localhost:5000/moved").trimEnd().split("\n"), "localhost:5000/moved");

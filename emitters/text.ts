@@ -2,7 +2,7 @@
 // as they fill, so that the file for 100,000 images streams instead of being built as
 // one string. (Quoting for each language is in quoting.ts.)
 
-import type { BuildArg, ImageNode } from "../core/graph.ts";
+import { unmovedFamilies, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
 
 /** Text is handed on once this many characters are waiting. */
 const CHUNK = 1 << 16;
@@ -101,4 +101,10 @@ export function argsText(plain: (arg: BuildArg) => string, withBase: (arg: Build
     }
     return text;
   };
+}
+
+/** A file's comment naming the families a repository variable does not move (their repositories are absolute); none when it moves every image. */
+export function unmovedComment(graph: BuildGraph, variable: string): string[] {
+  const families = unmovedFamilies(graph);
+  return families.length === 0 ? [] : [`# ${variable} moves every image but those of ${families.join(", ")}, whose ${families.length === 1 ? "repository is" : "repositories are"} absolute.`];
 }

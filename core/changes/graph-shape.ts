@@ -7,7 +7,8 @@
 //
 // The repository is no part of it either: `make push REPOSITORY=...` and `emit
 // --base-url` move every reference, and the digests (which never hold the repository,
-// README "The inputs digest") stay the same.
+// README "The inputs digest") stay the same. A family's own repository is, as they leave
+// it: what it adds after `{repository}`, or the whole of an absolute one.
 
 import { imagesById, type BuildGraph } from "../graph.ts";
 
@@ -18,11 +19,12 @@ export function graphShape(graph: BuildGraph): string {
   const hasher = new Bun.CryptoHasher("sha256");
   hasher.update(`caliban-images shape 1\n${JSON.stringify(rest)}\n`);
   for (const image of images) {
-    const { repository: _r, reference: _ref, inputs: _i, contentReference: _c, args, ...kept } = image;
+    const { repository, repositorySuffix, reference: _ref, inputs: _i, contentReference: _c, args, ...kept } = image;
     const base = image.from === null ? undefined : byId.get(image.from);
     // An arg naming the base's reference names it as the digest does: {from}.
     const named = base === undefined ? args : args.map((arg) => (arg.value.includes(base.reference) ? { name: arg.name, value: arg.value.split(base.reference).join("{from}") } : arg));
-    hasher.update(`${JSON.stringify({ ...kept, args: named })}\n`);
+    const own = repositorySuffix === undefined ? {} : { repository: repositorySuffix ?? repository };
+    hasher.update(`${JSON.stringify({ ...kept, args: named, ...own })}\n`);
   }
   return hasher.digest("hex");
 }

@@ -106,13 +106,14 @@ export interface ExternalImage {
 export function externalImages(graph: BuildGraph, digester: InputsDigester): ExternalImage[] {
   const byReference = new Map<string, ExternalImage>();
   const byId = new Map(graph.images.map((image) => [image.id, image]));
+  const repositories = new Set([graph.repository, ...graph.images.map((image) => image.repository)]);
   for (const image of graph.images) {
     const parsed = digester.dockerfile(image.dockerfile, image.context);
     if (parsed === undefined) continue;
     const base = image.from === null ? undefined : byId.get(image.from);
     for (const from of resolveFroms(parsed, image.args, image.dockerfile)) {
       const { reference } = from;
-      if (!isLockable(reference, base?.reference, graph.repository)) continue;
+      if (!isLockable(reference, base?.reference, repositories)) continue;
       let external = byReference.get(reference);
       if (!external) byReference.set(reference, (external = { reference, dockerfile: image.dockerfile, line: from.line, images: [], pinnable: true }));
       if (!external.images.includes(image.id)) external.images.push(image.id);
@@ -122,7 +123,9 @@ export function externalImages(graph: BuildGraph, digester: InputsDigester): Ext
   return [...byReference.values()];
 }
 
-/** Whether a FROM's reference is an external image that can move: not the image's base, not of the graph's repository, not already a digest. */
-export function isLockable(reference: string, baseReference: string | undefined, repository: string): boolean {
-  return reference !== baseReference && !reference.startsWith(`${repository}:`) && !reference.includes("@");
+/** Whether a FROM's reference is an external image that can move: not the image's base, not REPOSITORY:TAG of one of the graph's repositories, not already a digest. */
+export function isLockable(reference: string, baseReference: string | undefined, repositories: ReadonlySet<string>): boolean {
+  if (reference === baseReference || reference.includes("@")) return false;
+  const colon = reference.lastIndexOf(":");
+  return colon <= reference.lastIndexOf("/") || !repositories.has(reference.slice(0, colon));
 }

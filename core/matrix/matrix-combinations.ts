@@ -7,6 +7,7 @@
 import { didYouMean, type KeyPath } from "../errors.ts";
 import type { Axis, ValueIndices } from "./matrix-types.ts";
 import { isTable, type MatrixReader, type Table } from "./matrix-reader.ts";
+import { isRange, rangeIndices } from "./value-range.ts";
 
 /** In an exclude pattern, the index of an axis the pattern does not name. */
 export const ANY_VALUE = -1;
@@ -21,10 +22,34 @@ export function readWholeCombinations(reader: MatrixReader, value: unknown, path
 
 /** `exclude`: tables, each naming the values of some axes that the combinations it removes have. */
 export function readExcludePatterns(reader: MatrixReader, value: unknown, path: KeyPath, axes: readonly Axis[]): ValueIndices | undefined {
-  return readList(reader, value, path, axes, false);
+  if (!Array.isArray(value) || !value.some((item) => isTable(item) && Object.values(item).some((text) => typeof text === "string" && isRange(text)))) return readList(reader, value, path, axes, false);
+  // Patterns with ranges (">=cu125"): each read as the patterns of the values it names, a mistake reported at the pattern written.
+  const expanded: unknown[] = [];
+  const origin: number[] = [];
+  value.forEach((item, index) => {
+    for (const pattern of expandRanges(reader, item, [...path, index], axes)) {
+      expanded.push(pattern);
+      origin.push(index);
+    }
+  });
+  return readList(reader, expanded, path, axes, false, origin);
 }
 
-function readList(reader: MatrixReader, value: unknown, path: KeyPath, axes: readonly Axis[], whole: boolean): ValueIndices | undefined {
+/** A pattern whose values may be ranges, as patterns of single values (one per value of each range, in product). */
+function expandRanges(reader: MatrixReader, item: unknown, path: KeyPath, axes: readonly Axis[]): unknown[] {
+  if (!isTable(item)) return [item];
+  let patterns: Table[] = [{ ...(item as Table) }];
+  for (const axis of axes) {
+    const text = Object.hasOwn(item as Table, axis.name) ? (item as Table)[axis.name] : undefined;
+    if (typeof text !== "string" || !isRange(text)) continue;
+    const names = (rangeIndices(reader, axis, text, [...path, axis.name]) ?? []).map((index) => axis.values[index]!.name);
+    patterns = patterns.flatMap((pattern) => names.map((name) => ({ ...pattern, [axis.name]: name })));
+  }
+  return patterns;
+}
+
+/** `origin`: for a list expanded from ranges, the index each combination was written at (for a report). */
+function readList(reader: MatrixReader, value: unknown, path: KeyPath, axes: readonly Axis[], whole: boolean, origin?: readonly number[]): ValueIndices | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value)) {
     const table = `{ ${axes.map((a) => `${a.name} = "..."`).join(", ")} }`;
@@ -33,7 +58,7 @@ function readList(reader: MatrixReader, value: unknown, path: KeyPath, axes: rea
     return undefined;
   }
   const indices = new Int32Array(value.length * axes.length);
-  for (let index = 0; index < value.length; index++) readCombination(reader, value[index], path, index, axes, whole, indices);
+  for (let index = 0; index < value.length; index++) readCombination(reader, value[index], path, index, axes, whole, indices, origin?.[index] ?? index);
   return { count: value.length, indices };
 }
 
@@ -41,8 +66,8 @@ function readList(reader: MatrixReader, value: unknown, path: KeyPath, axes: rea
  * Combination `index` of a list, written into `indices` at its place: the index of its
  * value on each axis, ANY_VALUE where a pattern names no value. Reports every mistake.
  */
-function readCombination(reader: MatrixReader, item: unknown, path: KeyPath, index: number, axes: readonly Axis[], whole: boolean, indices: Int32Array): void {
-  const at = index * axes.length;
+function readCombination(reader: MatrixReader, item: unknown, path: KeyPath, position: number, axes: readonly Axis[], whole: boolean, indices: Int32Array, index: number): void {
+  const at = position * axes.length;
   const row = Array.isArray(item) ? item : undefined;
   if (row && !whole) {
     reader.wrongType(item, [...path, index], "a table", undefined, `a pattern names the axes it matches: { ${axes[0]?.name ?? "axis"} = "..." }`);

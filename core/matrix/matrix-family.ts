@@ -9,6 +9,8 @@ import type { Axis, Family } from "./matrix-types.ts";
 import type { MatrixReader } from "./matrix-reader.ts";
 import { FAMILY_SECTION, keysOf } from "./matrix-schema.ts";
 import { CONTROL_CHARACTER, describeControlCharacter } from "../names.ts";
+import { readWhen } from "./matrix-when.ts";
+import { readFamilyRepository } from "./matrix-repository.ts";
 import { readArgs, readLabels, readPlatforms, readTemplate, readTemplateList, type TemplateScope } from "./matrix-settings.ts";
 
 /** The build arg a family built FROM another is given the base's reference in, unless it says otherwise (`from_arg`). */
@@ -89,6 +91,8 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     platforms: readPlatforms(reader, table.platforms, [...path, "platforms"]),
     // A stage of a multi-stage Dockerfile (docker build --target).
     target: table.target === undefined ? undefined : readTemplate(reader, table.target, [...path, "target"], undefined, { ...scope, hasFrom: false }),
+    when: readWhen(reader, table.when, [...path, "when"], familyAxes, scope),
+    repository: readFamilyRepository(reader, table.repository, [...path, "repository"], scope),
     axes: familyAxes,
     combinations,
     include,

@@ -28,11 +28,20 @@ const combinationList: JsonSchema = {
   items: { anyOf: [{ type: "object", additionalProperties: { type: "string" } }, { type: "array", items: { type: "string" } }] },
 };
 
-export const FAMILY_SECTION: Section = {
+const tableOf = (section: Section, required: readonly string[] = []): JsonSchema => ({
+  type: "object",
+  properties: Object.fromEntries(Object.entries(section).map(([key, spec]) => [key, { description: spec.description, ...spec.schema }])),
+  additionalProperties: false,
+  ...(required.length > 0 ? { required } : {}),
+});
+
+/** A family's own keys; FAMILY_SECTION adds its `when` rules. */
+const FAMILY_KEYS: Section = {
   description: string("one line, shown in help texts"),
   dockerfile: string('the Dockerfile (template), relative to the matrix file\'s folder; default "Dockerfile"'),
   context: string('the build context (template), relative to the matrix file\'s folder, or a git or https URL; default "."'),
   tag: string('the tag (template), e.g. "gpu-{cuda}-{python}": the image is repository:tag'),
+  repository: string('where the images are pushed (template), e.g. "{repository}/base-notebook" (below the top-level repository, moved with it by --base-url) or a whole repository of its own; default the top-level one', { minLength: 1 }),
   matrix: stringList("the axes the family spans, first axis varied slowest; none: one image"),
   combinations: { description: "the explicit list of combinations, instead of the product of `matrix` (not with include or exclude)", schema: combinationList },
   include: { description: "whole combinations added to the product", schema: combinationList },
@@ -62,6 +71,26 @@ export const FAMILY_SECTION: Section = {
   target: string("the Dockerfile stage to build (template)"),
 };
 
+/** The settings a `when` rule may give the combinations it matches: the family's own, per image. */
+export const WHEN_SETTINGS = ["dockerfile", "context", "args", "aliases", "labels", "platforms", "target", "test"] as const;
+
+/** `[[images.NAME.when]]`: a `match` of axis values, and settings for the images it matches. */
+export const WHEN_SECTION: Section = {
+  match: {
+    description: 'the combinations the rule applies to: axis = value, or a list of values, e.g. { python = "py313" } or { cuda = ["cu124", "cu126"] }',
+    schema: { type: "object", propertyNames: { pattern: pattern(NAME_PATTERN) }, additionalProperties: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] } },
+  },
+  ...Object.fromEntries(WHEN_SETTINGS.map((key) => [key, FAMILY_KEYS[key]!])),
+};
+
+export const FAMILY_SECTION: Section = {
+  ...FAMILY_KEYS,
+  when: {
+    description: "settings per value or combination: [[images.NAME.when]] tables, each a `match` and the settings of the images it matches, in order (aliases, args and labels add up; the others: the last match wins)",
+    schema: { type: "array", items: tableOf(WHEN_SECTION, ["match"]) },
+  },
+};
+
 export const PUBLISH_SECTION: Section = {
   branches: stringList('branches whose pushes publish, names or patterns; default ["main"]'),
   pull_requests: boolean("whether pull requests build the images (pushing nothing); default true"),
@@ -80,13 +109,6 @@ export const ATTEST_SECTION: Section = {
   sbom: boolean("an SBOM attestation"),
 };
 
-const tableOf = (section: Section, required: readonly string[] = []): JsonSchema => ({
-  type: "object",
-  properties: Object.fromEntries(Object.entries(section).map(([key, spec]) => [key, { description: spec.description, ...spec.schema }])),
-  additionalProperties: false,
-  ...(required.length > 0 ? { required } : {}),
-});
-
 export const TOP_LEVEL_SECTION: Section = {
   repository: string('where every image is pushed, e.g. "gcr.io/my-project/images" (a registry host and a path)', { minLength: 1 }),
   axes: {
@@ -103,7 +125,11 @@ export const TOP_LEVEL_SECTION: Section = {
   },
   images: {
     description: "the image families: [images.NAME], one image per combination of its matrix",
-    schema: { type: "object", propertyNames: { pattern: pattern(NAME_PATTERN) }, additionalProperties: tableOf(FAMILY_SECTION, ["tag"]) },
+    schema: {
+      type: "object",
+      propertyNames: { pattern: pattern(NAME_PATTERN) },
+      additionalProperties: tableOf(FAMILY_SECTION, ["tag"]),
+    },
   },
   emit: { description: "[emit.NAME]: an emitter's options, e.g. [emit.cloudbuild] timeout = \"3600s\"", schema: { type: "object", additionalProperties: { type: "object" } } },
   plugins: stringList("plugin emitter modules, relative to the matrix file"),

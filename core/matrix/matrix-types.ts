@@ -60,9 +60,37 @@ export interface LabelSource {
   readonly keyPath: KeyPath;
 }
 
+/**
+ * A `when` rule of a family: settings for the combinations its `match` names, applied
+ * over the family's own in the order the rules are written. Aliases, args and labels add
+ * up (an arg or label of the same name replaces the earlier one); the others replace.
+ */
+export interface WhenRule {
+  readonly keyPath: KeyPath;
+  /** Per axis of the family, in its order: the value indices matched, or undefined for any value. */
+  readonly match: readonly (ReadonlySet<number> | undefined)[];
+  readonly dockerfile: Template | undefined;
+  readonly context: Template | undefined;
+  readonly test: Template | undefined;
+  readonly target: Template | undefined;
+  readonly platforms: readonly string[] | undefined;
+  readonly aliases: readonly Template[];
+  readonly labels: readonly LabelSource[];
+  readonly args: readonly ArgSource[];
+}
+
+/** A family's own `repository` (matrix-repository.ts): the template after `{repository}` when `relative`, else the whole of it. */
+export interface FamilyRepository {
+  readonly relative: boolean;
+  readonly template: Template;
+  readonly keyPath: KeyPath;
+}
+
 export interface Family {
   readonly name: string;
   readonly keyPath: KeyPath;
+  /** Where its images are pushed instead of the top-level repository, or undefined for that one. */
+  readonly repository?: FamilyRepository;
   readonly description: string | undefined;
   readonly dockerfile: Template;
   readonly context: Template;
@@ -80,6 +108,8 @@ export interface Family {
   readonly platforms: readonly string[];
   /** A stage of the Dockerfile to build (template), or undefined for the last. */
   readonly target: Template | undefined;
+  /** Settings per value or combination, in the order written. */
+  readonly when: readonly WhenRule[];
   readonly axes: readonly string[];
   /** Explicit combinations replacing the cross product, or undefined for the product. */
   readonly combinations: ValueIndices | undefined;

@@ -4,7 +4,7 @@
 
 import type { KeyPath } from "../errors.ts";
 import type { BuildArg } from "../graph.ts";
-import type { Axis, AxisValue, Family } from "../matrix/matrix.ts";
+import type { ArgSource, Axis, AxisValue, Family } from "../matrix/matrix.ts";
 import type { Template } from "../matrix/template.ts";
 
 /** A template part: text, an axis's value name or attribute (by the axis's position in the family), or {from}. */
@@ -33,24 +33,32 @@ export interface CompiledFamily {
   readonly aliases: readonly (readonly CompiledPart[])[];
   readonly labels: readonly { readonly name: string; readonly parts: readonly CompiledPart[]; readonly revision: boolean; readonly keyPath: KeyPath }[];
   readonly target: readonly CompiledPart[] | undefined;
-  /** Where the tag, dockerfile and context are, for a report. */
+  /** os/arch[/variant]; empty for the builder's own. */
+  readonly platforms: readonly string[];
+  /** Where the tag, dockerfile, context, each alias and the target are written, for a report. */
+  readonly aliasPaths: readonly KeyPath[];
+  readonly targetPath: KeyPath;
   readonly tagPath: KeyPath;
   readonly testPath: KeyPath;
   readonly dockerfilePath: KeyPath;
   readonly contextPath: KeyPath;
 }
 
-export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFamily {
-  const compile = (template: Template): CompiledPart[] =>
-    template.map((part) => {
-      if (part.kind === "text") return part.text;
-      if (part.name === "from") return { from: true as const };
-      if (part.name === "family") return family.name;
-      const axis = family.axes.indexOf(part.name);
-      return part.attribute === undefined ? { axis } : { axis, attribute: part.attribute };
-    });
-  const args = family.args.map((source): CompiledArg => {
-    if (source.kind === "template") return { kind: "template", name: source.name, parts: compile(source.template), keyPath: source.keyPath };
+/** A template compiled against a family's axes. */
+export function compileTemplate(family: Family, template: Template): CompiledPart[] {
+  return template.map((part) => {
+    if (part.kind === "text") return part.text;
+    if (part.name === "from") return { from: true as const };
+    if (part.name === "family") return family.name;
+    const axis = family.axes.indexOf(part.name);
+    return part.attribute === undefined ? { axis } : { axis, attribute: part.attribute };
+  });
+}
+
+/** Build-arg sources compiled against a family's axes (`axes`: its axes, in its order). */
+export function compileArgs(family: Family, axes: readonly Axis[], sources: readonly ArgSource[]): CompiledArg[] {
+  return sources.map((source): CompiledArg => {
+    if (source.kind === "template") return { kind: "template", name: source.name, parts: compileTemplate(family, source.template), keyPath: source.keyPath };
     const axis = family.axes.indexOf(source.axis);
     const values = axes[axis]!.values;
     if (source.kind === "axis") return { kind: "axis", axis, byValue: values.map(attributeArgs) };
@@ -60,6 +68,11 @@ export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFa
     });
     return { kind: "attribute", axis, attribute: source.attribute, byValue, keyPath: source.keyPath };
   });
+}
+
+export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFamily {
+  const compile = (template: Template): CompiledPart[] => compileTemplate(family, template);
+  const args = compileArgs(family, axes, family.args);
   const dockerfile = compile(family.dockerfile);
   const context = compile(family.context);
   return {
@@ -75,6 +88,9 @@ export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFa
     aliases: family.aliases.map(compile),
     labels: family.labels.map((label) => ({ name: label.name, parts: compile(label.template), revision: label.revision, keyPath: label.keyPath })),
     target: family.target === undefined ? undefined : compile(family.target),
+    platforms: family.platforms,
+    aliasPaths: family.aliases.map((_, index) => [...family.keyPath, "aliases", index]),
+    targetPath: [...family.keyPath, "target"],
     tagPath: [...family.keyPath, "tag"],
     testPath: [...family.keyPath, "test"],
     dockerfilePath: [...family.keyPath, "dockerfile"],
@@ -82,7 +98,7 @@ export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFa
   };
 }
 
-function fixedText(parts: readonly CompiledPart[]): string | undefined {
+export function fixedText(parts: readonly CompiledPart[]): string | undefined {
   return parts.every((part) => typeof part === "string") ? parts.join("") : undefined;
 }
 

@@ -78,11 +78,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
  * is refused at its place in `file`, the Dockerfile's path as messages name it.
  */
 export function resolveFroms(parsed: ParsedDockerfile, args: readonly BuildArg[], file: string): ResolvedFrom[] {
-  const value = (name: string): string | undefined => {
-    if (!parsed.globalArgs.has(name)) return undefined;
-    const given = args.find((arg) => arg.name === name);
-    return given !== undefined ? given.value : parsed.globalArgs.get(name);
-  };
+  const value = argValues(parsed, args);
   const stages = new Set<string>();
   const resolved: ResolvedFrom[] = [];
   const problems: Diagnostic[] = [];
@@ -99,6 +95,20 @@ export function resolveFroms(parsed: ParsedDockerfile, args: readonly BuildArg[]
   }
   if (problems.length > 0) throw new CalibanError(problems);
   return resolved;
+}
+
+/** A FROM line's image with these build args put in ("" where it names none that is set), stage names and `scratch` left as they are. */
+export function fromImage(parsed: ParsedDockerfile, from: FromLine, args: readonly BuildArg[]): string {
+  return expand(from.image, argValues(parsed, args));
+}
+
+/** What a FROM line sees of an arg: a build arg given, else its default, and only when declared before the first FROM. */
+function argValues(parsed: ParsedDockerfile, args: readonly BuildArg[]): (name: string) => string | undefined {
+  return (name) => {
+    if (!parsed.globalArgs.has(name)) return undefined;
+    const given = args.find((arg) => arg.name === name);
+    return given !== undefined ? given.value : parsed.globalArgs.get(name);
+  };
 }
 
 /** A reference in a message: JSON-quoted, in printable ASCII, since it may hold what would move a terminal's cursor or forge a log line. */

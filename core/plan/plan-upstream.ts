@@ -18,7 +18,8 @@ export class UpstreamPinner {
   constructor(
     readonly lock: Lock,
     private readonly digester: InputsDigester,
-    private readonly repository: string,
+    /** The graph's repositories (its images' so far): an image of them is no external one. */
+    private readonly repositories: ReadonlySet<string>,
   ) {}
 
   /**
@@ -32,7 +33,7 @@ export class UpstreamPinner {
     const upstream: string[] = [];
     for (const from of resolveFroms(parsed, args, dockerfile)) {
       const { reference } = from;
-      if (!isLockable(reference, base?.reference, this.repository)) continue;
+      if (!isLockable(reference, base?.reference, this.repositories)) continue;
       const digest = this.lock.digests.get(reference);
       if (digest === undefined) {
         this.unlocked.add(reference);

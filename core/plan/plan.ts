@@ -14,13 +14,17 @@ import { familyOrder } from "./family-order.ts";
 import { GRAPH_FORMAT_VERSION, ownRepositoryCacheTag, type BuildArg, type BuildGraph, type BuildLabel, type FamilyNode, type ImageNode } from "../graph.ts";
 import type { Axis, AxisValue, Family, Matrix } from "../matrix/matrix.ts";
 import { contentTag, InputsDigester, NO_SOURCES, type SourceTree } from "../changes/inputs.ts";
-import { lockFileName, readLock, type Lock } from "../changes/lock.ts";
+import { readLock, type Lock } from "../changes/lock.ts";
+import { matrixDigester } from "../changes/matrix-digester.ts";
 import { exactBaseArg, setArg } from "./build-args.ts";
 import { ImageIds } from "./image-ids.ts";
 import { describe, describeCombination, familyLevelText, valuesAt } from "./combination-text.ts";
 import { UpstreamPinner } from "./plan-upstream.ts";
+import { ImageRepositories } from "./image-repository.ts";
+import { viewFor } from "./plan-when.ts";
 import { TAG_PATTERN, TAG_RULE } from "../names.ts";
 import { PathChecker, type DirectoryEntries } from "./plan-paths.ts";
+import { DockerfileChecks, familyProblems } from "./plan-checks.ts";
 
 export interface PlanOptions {
   /** Replaces the matrix's `repository` (the CLI's --base-url). */
@@ -45,14 +49,6 @@ export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGrap
   const lock = options.lock === false ? undefined : readLock(sources, name, matrix.file);
   const paths = options.checkPaths === undefined ? undefined : new PathChecker(options.checkPaths, matrix.file);
   return new Planner(matrix, options.repository ?? matrix.repository, matrixDigester(matrix, sources, name), lock, paths).plan();
-}
-
-/**
- * The digester a matrix's images are planned with: what caliban-images reads and writes
- * describes builds, and is no input of one (core/changes/inputs.ts). `matrixName` as in PlanOptions.
- */
-export function matrixDigester(matrix: Matrix, sources: SourceTree, matrixName = matrix.file): InputsDigester {
-  return new InputsDigester(sources, [matrixName.slice(matrixName.lastIndexOf("/") + 1), lockFileName(matrixName), ...Object.values(matrix.outputs)]);
 }
 
 /** An image with no locked upstream image (no aliases, no labels): one array for all of them. */
@@ -82,8 +78,10 @@ class Planner {
   private readonly bases: ReadonlySet<string>;
   /** With a lock file: pins each image's external bases (core/plan/plan-upstream.ts). */
   private readonly pinner: UpstreamPinner | undefined;
+  private readonly repositories: ImageRepositories;
   /** Tag and alias templates already reported as giving an invalid tag: each once, not once per image. */
   private readonly badTemplates = new Set<string>();
+  private readonly checks = new DockerfileChecks();
 
   constructor(
     private readonly matrix: Matrix,
@@ -92,13 +90,15 @@ class Planner {
     lock: Lock | undefined,
     private readonly paths: PathChecker | undefined,
   ) {
-    this.pinner = lock === undefined ? undefined : new UpstreamPinner(lock, digester, repository);
+    this.repositories = new ImageRepositories(repository, (keyPath, message, hint) => this.report("INVALID_VALUE", keyPath, message, hint));
+    this.pinner = lock === undefined ? undefined : new UpstreamPinner(lock, digester, this.repositories.known);
     this.ids = new ImageIds(matrix.families.map((f) => f.name));
     this.bases = new Set(matrix.families.flatMap((f) => (f.from === undefined ? [] : [f.from])));
   }
 
   plan(): BuildGraph {
     const nodes = new Map<string, FamilyNode>();
+    for (const family of this.matrix.families) for (const p of familyProblems(family)) this.report(p.code, p.keyPath, p.message, p.hint);
     for (const family of familyOrder(this.matrix.families)) nodes.set(family.name, this.planFamily(family));
     if (this.diagnostics.length > 0) throw new CalibanError(this.diagnostics);
     return {
@@ -188,16 +188,14 @@ class Planner {
   }
 
   private reportMissingBase(family: Family, base: PlannedFamily, values: readonly AxisValue[], basePositions: readonly number[]): void {
-    const baseValues = basePositions.map((position) => values[position]!);
-    this.report(
-      "NO_BASE_IMAGE",
-      [...family.keyPath, "from"],
-      `"${family.from}" has no image with ${describe(base.axes, baseValues)}, which ${describe(family.axes, values)} of "${family.name}" builds FROM`,
-      `add ${describe(base.axes, baseValues)} to the combinations of "${family.from}", exclude it from "${family.name}", or set skip_without_base = true in [images.${family.name}]`,
-    );
+    const baseValues = describe(base.axes, basePositions.map((position) => values[position]!));
+    const hint = `add ${baseValues} to the combinations of "${family.from}", exclude it from "${family.name}", or set skip_without_base = true in [images.${family.name}]`;
+    this.report("NO_BASE_IMAGE", [...family.keyPath, "from"], `"${family.from}" has no image with ${baseValues}, which ${describe(family.axes, values)} of "${family.name}" builds FROM`, hint);
   }
 
-  private image(compiled: CompiledFamily, indices: Indices, base: ImageNode | undefined): ImageNode | undefined {
+  private image(familyCompiled: CompiledFamily, indices: Indices, base: ImageNode | undefined): ImageNode | undefined {
+    // The family as this combination sees it: its `when` rules that match, laid over it.
+    const compiled = viewFor(familyCompiled, indices);
     const { family } = compiled;
     const { tagPath } = compiled;
     const tag = this.expand(compiled.tag, compiled, indices, base, tagPath);
@@ -211,20 +209,16 @@ class Planner {
       this.report("INVALID_VALUE", tagPath, `the tag "${tag}" is too long for its registry cache's tag, ${ownRepositoryCacheTag(tag)} (at most 128 characters)`, "shorten the tag, or give [cache] a repository of its own (its cache images are tagged like the images)");
       return undefined;
     }
+    const place = family.repository === undefined ? this.repositories.top : this.repositories.place(family, (parts, keyPath) => this.expand(parts, compiled, indices, base, keyPath));
     const values: Record<string, string> = {};
     for (let i = 0; i < indices.length; i++) values[family.axes[i]!] = compiled.axes[i]!.values[indices[i]!]!.name;
-    // Every image has the same repository, so two references are equal exactly when their tags are.
-    const clash = this.byTag.get(tag);
+    const clash = this.byTag.get(`${place.repository}:${tag}`);
     if (clash) {
-      this.report(
-        "DUPLICATE",
-        tagPath,
-        `two images would both be ${this.repository}:${tag}: ${describeCombination(clash.values)} of "${clash.family}"${clash.tag === tag ? "" : " (as an alias)"} and ${describeCombination(values)} of "${family.name}"`,
-        "make the tag templates include every axis that tells the images apart",
-      );
+      const message = `two images would both be ${place.repository}:${tag}: ${describeCombination(clash.values)} of "${clash.family}"${clash.tag === tag ? "" : " (as an alias)"} and ${describeCombination(values)} of "${family.name}"`;
+      this.report("DUPLICATE", tagPath, message, "make the tag templates include every axis that tells the images apart");
       return undefined;
     }
-    const aliases = compiled.aliases.length === 0 ? NO_TEXT : this.aliases(compiled, indices, base, tag, values);
+    const aliases = compiled.aliases.length === 0 ? NO_TEXT : this.aliases(compiled, indices, base, tag, values, place.repository);
     if (aliases === undefined) return undefined;
     // Args before the dockerfile and context: a missing attribute is reported where it is first met.
     const args = this.args(compiled, indices, base);
@@ -233,20 +227,22 @@ class Planner {
     if (this.paths) for (const problem of this.paths.check(dockerfile, context, family.keyPath)) this.report("FILE_NOT_FOUND", problem.keyPath, problem.message, problem.hint);
     const upstream = this.pinner ? this.pinner.pin(dockerfile, context, args, base) : NO_UPSTREAM;
     const labels = compiled.labels.length === 0 ? NO_LABELS : compiled.labels.map(({ name, parts, revision, keyPath }) => ({ name, value: revision ? "" : this.expand(parts, compiled, indices, base, keyPath), revision }));
-    const target = compiled.target === undefined ? null : this.expand(compiled.target, compiled, indices, base, [...family.keyPath, "target"]);
+    const target = compiled.target === undefined ? null : this.expand(compiled.target, compiled, indices, base, compiled.targetPath);
     if (target !== null && !STAGE_PATTERN.test(target)) {
-      this.report("INVALID_VALUE", [...family.keyPath, "target"], `the target "${target}" (for ${describe(family.axes, valuesAt(compiled.axes, indices))}) is not a Dockerfile stage name`, "letters, digits, '.', '-' and '_', starting with a letter");
+      this.report("INVALID_VALUE", compiled.targetPath, `the target "${target}" (for ${describe(family.axes, valuesAt(compiled.axes, indices))}) is not a Dockerfile stage name`, "letters, digits, '.', '-' and '_', starting with a letter");
       return undefined;
     }
-    const settings = labels.length > 0 || family.platforms.length > 0 || target !== null || family.runner !== undefined ? { labels, platforms: family.platforms, target, runner: family.runner ?? null } : undefined;
+    if (this.paths) for (const p of this.checks.image(this.digester, { family, dockerfile, context, args, base, target, targetPath: compiled.targetPath })) this.report(p.code, p.keyPath, p.message, p.hint);
+    const settings = labels.length > 0 || compiled.platforms.length > 0 || target !== null || family.runner !== undefined ? { labels, platforms: compiled.platforms, target, runner: family.runner ?? null } : undefined;
     const inputs = this.digester.image(dockerfile, context, args, base, upstream, settings);
     const image: ImageNode = {
-      id: this.ids.unique(tag),
+      id: this.ids.unique(place.idPrefix + tag),
       family: family.name,
       values,
-      repository: this.repository,
+      repository: place.repository,
+      ...place.node,
       tag,
-      reference: `${this.repository}:${tag}`,
+      reference: `${place.repository}:${tag}`,
       dockerfile,
       context,
       args,
@@ -254,34 +250,36 @@ class Planner {
       fromArg: base ? exactBaseArg(args, family.baseReferenceArg, base) : null,
       level: base ? base.level + 1 : 0,
       inputs,
-      contentReference: `${this.repository}:${contentTag(inputs)}`,
+      contentReference: `${place.repository}:${contentTag(inputs)}`,
       test: compiled.test === undefined ? null : this.expand(compiled.test, compiled, indices, base, compiled.testPath),
       upstream,
       aliases,
       labels,
-      platforms: family.platforms,
+      platforms: compiled.platforms,
       target,
     };
-    this.byTag.set(tag, image);
-    for (const alias of aliases) this.byTag.set(alias, image);
+    this.byTag.set(image.reference, image);
+    for (const alias of aliases) this.byTag.set(`${place.repository}:${alias}`, image);
     return image;
   }
 
   /** The family's aliases for an image: each a valid tag, none another image's tag or alias (reported, then undefined). */
-  private aliases(compiled: CompiledFamily, indices: Indices, base: ImageNode | undefined, tag: string, values: Readonly<Record<string, string>>): string[] | undefined {
+  private aliases(compiled: CompiledFamily, indices: Indices, base: ImageNode | undefined, tag: string, values: Readonly<Record<string, string>>, repository: string): string[] | undefined {
     const { family } = compiled;
     const aliases: string[] = [];
     for (let i = 0; i < compiled.aliases.length; i++) {
-      const keyPath = [...family.keyPath, "aliases", i];
+      const keyPath = compiled.aliasPaths[i]!;
       const alias = this.expand(compiled.aliases[i]!, compiled, indices, base, keyPath);
       if (!TAG_PATTERN.test(alias)) {
-        if (this.firstReport(`${family.name}\u0000${i}`)) this.report("INVALID_VALUE", keyPath, `the alias "${alias}" (for ${describeCombination(values)}) is not a valid Docker tag`, TAG_RULE);
+        if (this.firstReport(`${family.name}\u0000${keyPath.join(".")}`)) this.report("INVALID_VALUE", keyPath, `the alias "${alias}" (for ${describeCombination(values)}) is not a valid Docker tag`, TAG_RULE);
         return undefined;
       }
-      const clash = this.byTag.get(alias);
-      if (clash || alias === tag || aliases.includes(alias)) {
-        const other = clash ? `${describeCombination(clash.values)} of "${clash.family}"` : `${describeCombination(values)} of "${family.name}" itself`;
-        this.report("DUPLICATE", keyPath, `two images would both be ${this.repository}:${alias}: ${other} and ${describeCombination(values)} of "${family.name}" (as an alias)`, "make the alias templates include every axis that tells the images apart");
+      const clash = this.byTag.get(`${repository}:${alias}`);
+      if (alias === tag || aliases.includes(alias)) {
+        this.report("DUPLICATE", keyPath, `the alias "${alias}" of ${describeCombination(values)} of "${family.name}" is ${alias === tag ? "its own tag" : "given to it twice"}`, "leave it out");
+        return undefined;
+      } else if (clash) {
+        this.report("DUPLICATE", keyPath, `two images would both be ${repository}:${alias}: ${describeCombination(clash.values)} of "${clash.family}" and ${describeCombination(values)} of "${family.name}" (as an alias)`, "make the alias templates include every axis that tells the images apart");
         return undefined;
       }
       aliases.push(alias);

@@ -7,7 +7,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "
 import { tmpdir } from "node:os";
 import { join, posix } from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
-import { imagesById, withBaseContent, type BuildGraph, type ImageNode } from "../../core/graph.ts";
+import { imagesById, movedRepository, withBaseContent, type BuildGraph, type ImageNode } from "../../core/graph.ts";
 import { attestSpecs, cacheSpecs, platformCacheSpecs, type CacheKind } from "../../emitters/build-settings.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "./github-expressions.ts";
 import { digestLines, githubOutputs } from "../../cli/resolve.ts";
@@ -574,8 +574,10 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
     else throw new Error(`make ran docker ${call.join(" ")}`);
   }
 
-  // Targets are named by image id, by design; the plan says which reference each id is.
-  const referenceOfId = new Map(graph.images.map((i) => [i.id, images.find((v) => v.reference.endsWith(`:${i.tag}`))?.reference ?? `?${i.id}`]));
+  // Targets are named by image id, by design; the plan says which reference each id is (REPOSITORY=... moving it, unless its repository is absolute).
+  const moved = makeArgs.find((arg) => arg.startsWith("REPOSITORY="))?.slice("REPOSITORY=".length);
+  const expected = (image: ImageNode) => (moved === undefined ? image.reference : `${movedRepository(image, moved)}:${image.tag}`);
+  const referenceOfId = new Map(graph.images.map((i) => [i.id, images.find((v) => v.reference === expected(i))?.reference ?? `?${i.id}`]));
   const database = Bun.spawnSync(["make", "-pnq", "all", resolve], { cwd: directory }).stdout.toString();
   const bases: Record<string, string[]> = {};
   for (const line of database.split("\n")) {
