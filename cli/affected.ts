@@ -42,7 +42,9 @@ export async function findAffected(planned: Planned, comparison: Comparison, war
   }
   let then: PlannedSide;
   try {
-    const old = await loadMatrix(new TextDecoder().decode(text), `${comparison.since}:${matrixPath}`);
+    // With this run's --var values: a variable the revision does not declare, none of its templates names.
+    const given = { values: new Map(loaded.matrix.variables.filter((v) => v.set).map((v) => [v.name, v.value])), undeclaredIgnored: true };
+    const old = await loadMatrix(new TextDecoder().decode(text), `${comparison.since}:${matrixPath}`, given);
     // Its name, `REV:path`, is for messages: the tree's own name of it says which files are its lock and itself.
     const matrixName = matrixPath.slice(matrixPath.lastIndexOf("/") + 1);
     then = { graph: planLoaded(old, { sources: tree, matrixName }), digester: matrixDigester(old.matrix, tree, matrixName) };

@@ -37,6 +37,7 @@ const BASE_URL_OPTION = ["--base-url <repository>", "push images to this reposit
 const SINCE_OPTION = ["--since <revision>", "only the images whose inputs differ from those at this git revision (see `caliban-images affected`)"] as const;
 const CHANGED_OPTION = ["--changed", "only the images the PATHs given after the command affect (changed files, relative to the repository's root)"] as const;
 const PLUGIN_OPTION: readonly [string, string, { type: unknown[] }] = ["--plugin <file>", "load emitters from this .ts or .js module (repeatable)", { type: [String] }];
+const VAR_OPTION: readonly [string, string, { type: unknown[] }] = ["--var <name=value>", "set a variable of the matrix's [vars] (repeatable); an emitted pipeline passes it on to the caliban-images it runs", { type: [String] }];
 
 export const COMMANDS: readonly CommandSpec[] = [
   {
@@ -44,7 +45,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "plan",
     description: `Show the supported combinations and the build graph, stage by stage; past ${SUMMARY_ABOVE} images, a summary per family`,
     options: [
-      MATRIX_OPTION,
+      MATRIX_OPTION, VAR_OPTION,
       BASE_URL_OPTION,
       ["--json", "print the build graph as JSON (format: README, \"plan --json\"); short for --format json"],
       ["--full", `list every image, however many (short for --format full); without it, past ${SUMMARY_ABOVE} images plan prints one entry per family`],
@@ -57,7 +58,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "affected",
     usage: "affected [...paths]",
     description: "List the images whose inputs changed since a git revision (--since), or that changed files affect (--changed PATH...)",
-    options: [MATRIX_OPTION, BASE_URL_OPTION, SINCE_OPTION, CHANGED_OPTION, ["--json", "print the graph's entries of the affected images, each with why"]],
+    options: [MATRIX_OPTION, VAR_OPTION, BASE_URL_OPTION, SINCE_OPTION, CHANGED_OPTION, ["--json", "print the graph's entries of the affected images, each with why"]],
     examples: ["caliban-images affected --since origin/main", "caliban-images affected --since HEAD~1 --json", "caliban-images affected --changed docker/base.Dockerfile docker/app/main.py"],
   },
   {
@@ -65,7 +66,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "emit [emitter] [...paths]",
     description: "Write the build graph for a CI system or build tool (see `caliban-images emitters`)",
     options: [
-      MATRIX_OPTION,
+      MATRIX_OPTION, VAR_OPTION,
       BASE_URL_OPTION,
       ["-o, --output <path>", "write to this file (or directory) instead of stdout; replaced whole or not at all"],
       ["--all", "write every output the matrix's [outputs] lists, where it says"],
@@ -90,7 +91,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "check",
     usage: "check",
     description: "Exit 0 when every file the matrix's [outputs] lists is what `emit --all` would write; else list the stale and missing ones, exit 3",
-    options: [MATRIX_OPTION, PLUGIN_OPTION],
+    options: [MATRIX_OPTION, VAR_OPTION, PLUGIN_OPTION],
     examples: ["caliban-images check", "caliban-images check || caliban-images emit --all"],
   },
   {
@@ -98,10 +99,10 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "resolve",
     description: "What a pipeline runs first, in the tree it checked out: every image's inputs digest from that tree, a check that the matrix still gives the graph its file was emitted for (--shape; exit 3 when stale), and with --registry which images the registry has (exit 4 when it cannot say)",
     options: [
-      MATRIX_OPTION,
+      MATRIX_OPTION, VAR_OPTION,
       BASE_URL_OPTION,
       ["--shape <hex>", "the shape the pipeline's file was emitted for (it names it): a matrix that gives another graph is stale, exit 3"],
-      ["--for <file>", "the pipeline's file, named in the message when it is stale; without --shape, the shape it names (docker-bake.hcl does)"],
+      ["--for <file>", "the pipeline's file, named in the message when it is stale; without --shape, the shape it names, and the --var values (docker-bake.hcl does)"],
       ["--registry <repository>", "ask this repository for each image's content tag (REPOSITORY:inputs-HEX): present, absent, or exit 4; it takes the top-level repository's place, as --base-url does, for families with their own"],
       ["--event <name>", "the run's event (push, pull_request, schedule, workflow_dispatch, ...): with --ref, say whether it publishes, as [publish] says"],
       ["--ref <ref>", "the git ref the run is on (refs/heads/BRANCH): only a [publish] branch publishes, never a pull request or a tag"],
@@ -116,7 +117,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "lock",
     description: "Ask the registries for the digest of every external base image the Dockerfiles build FROM, write them to the lock file beside the matrix (matrix.lock), and the files [outputs] lists again",
     options: [
-      MATRIX_OPTION,
+      MATRIX_OPTION, VAR_OPTION,
       ["--check", "write nothing; exit 3 when an upstream image moved (or is not locked yet)"],
       ["--insecure-registry <host>", "ask this registry over plain http (loopback hosts always are; repeatable)", { type: [String] }],
       PLUGIN_OPTION,
@@ -154,7 +155,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: "emitters",
     usage: "emitters",
     description: "List the available emitters: built in, and from plugins",
-    options: [MATRIX_OPTION, PLUGIN_OPTION],
+    options: [MATRIX_OPTION, VAR_OPTION, PLUGIN_OPTION],
     examples: ["caliban-images emitters", "caliban-images emitters --plugin ci/gitlab.ts"],
   },
 ];
@@ -312,7 +313,7 @@ async function emitHelp(name: string, options: Options, io: Io): Promise<number>
       `caliban-images emit ${emitter.name}: ${emitter.description}${source ? ` (plugin ${source})` : ""}`,
       "",
       "Usage:",
-      `  $ caliban-images emit ${emitter.name} [--matrix FILE] [--base-url REPOSITORY] [-o PATH] [--option KEY=VALUE ...]`,
+      `  $ caliban-images emit ${emitter.name} [--matrix FILE] [--var NAME=VALUE ...] [--base-url REPOSITORY] [-o PATH] [--option KEY=VALUE ...]`,
       "",
       `Options (--option KEY=VALUE, or in the matrix as [emit.${emitter.name}]):`,
       describeOptions(emitter),

@@ -51,7 +51,9 @@ export async function emitAll(args: readonly string[], options: Options, io: Io,
     return 0;
   }
   io.stdout(stale.map((line) => `${line}\n`).join(""));
-  io.stderr(`${stale.length} of ${files.length} output files are not what \`caliban-images emit --all\` writes: run it, and commit what it writes\n`);
+  // Outputs emitted with --var are compared with what those values write: check needs them too.
+  const values = loaded.matrix.variables.length > 0 ? " (with the --var values they were emitted with, given to check too)" : "";
+  io.stderr(`${stale.length} of ${files.length} output files are not what \`caliban-images emit --all\`${values} writes: run it, and commit what it writes\n`);
   return EXIT_STALE;
 }
 

@@ -25,8 +25,10 @@ export function emitLoaded(
   // [outputs], from the repository's root as the matrix is: paths in the matrix are relative to its folder.
   const folder = matrixPath === undefined ? "" : matrixPath.slice(0, matrixPath.lastIndexOf("/") + 1);
   const outputs = Object.values(loaded.matrix.outputs).map((path) => `${folder}${normalOutputPath(path)}`);
+  // [vars] as planned: the pipeline passes the values given with --var on to the caliban-images it runs.
+  const variables = loaded.matrix.variables.map(({ name, value, set }) => ({ name, value, set }));
   return located(loaded.document, () =>
-    runEmitter(target, graph, { matrixFile: file, ...(matrixPath === undefined ? {} : { matrixPath }), ...(shape === undefined ? {} : { shape }), ...(warn === undefined ? {} : { warn }), outputs, fromCommandLine: commandLine, ...(settings ? { fromMatrix: { file, values: settings } } : {}) }),
+    runEmitter(target, graph, { matrixFile: file, ...(matrixPath === undefined ? {} : { matrixPath }), ...(shape === undefined ? {} : { shape }), ...(warn === undefined ? {} : { warn }), outputs, variables, fromCommandLine: commandLine, ...(settings ? { fromMatrix: { file, values: settings } } : {}) }),
   );
 }
 

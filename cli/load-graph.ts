@@ -1,13 +1,13 @@
-// A command's matrix, read and planned: --matrix or the matrix found here, --base-url,
-// its files digested from the working tree; and the emitters it can use (the built-ins
+// A command's matrix, read and planned: --matrix or the matrix found here, --var,
+// --base-url, its files digested from the working tree; and the emitters it can use (the built-ins
 // and plugins). Shared by the commands (commands.ts) and `emit --all` (emit-all.ts).
 
 import { fail } from "../core/errors.ts";
 import { unmovedFamilies, type BuildGraph } from "../core/graph.ts";
 import { NO_SOURCES, type SourceTree } from "../core/changes/inputs.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
-import type { Matrix } from "../core/matrix/matrix.ts";
-import { repositoryProblem } from "../core/names.ts";
+import type { GivenVariables, Matrix } from "../core/matrix/matrix.ts";
+import { IDENTIFIER_PATTERN, repositoryProblem } from "../core/names.ts";
 import { builtinEmitters } from "../emitters/index.ts";
 import { loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
 import { readMatrixSource, type MatrixSource } from "./matrix-source.ts";
@@ -35,7 +35,7 @@ export function baseUrlOption(options: Options): string | undefined {
 export async function loadGraph(options: Options, io: Io, planOptions: { readonly lock?: false } = {}): Promise<Planned> {
   const baseUrl = baseUrlOption(options);
   const source = await readMatrixSource(optionalString(options.matrix, "--matrix"), (line) => io.stderr(`${line}\n`));
-  const loaded = await loadMatrix(source.text, source.file);
+  const loaded = await loadMatrix(source.text, source.file, variablesOption(options.var));
   // Planning a large matrix is half the work: the JIT policy must be back before it (see below).
   if (mostImages(loaded.matrix) > LARGE_MATRIX) Bun.unsafe.setJITPolicy(1);
   // The embedded matrix names no files of the folder it runs in: its images are digested with none.
@@ -77,6 +77,19 @@ export async function emitterRegistry(options: Options, matrix: { source: Matrix
     for (const path of matrix.plugins) references.push({ path, base: matrix.source.directory, namedIn: matrix.source.file });
   }
   return registerEmitters(builtinEmitters, await loadPlugins(references));
+}
+
+/** --var NAME=VALUE, repeatable: values of the matrix's [vars] to plan with (the matrix says which names there are). */
+export function variablesOption(value: unknown): GivenVariables {
+  const values = new Map<string, string>();
+  for (const item of stringList(value)) {
+    const equals = item.indexOf("=");
+    const name = equals < 0 ? item : item.slice(0, equals);
+    if (equals < 0 || !IDENTIFIER_PATTERN.test(name)) fail("USAGE", `--var ${JSON.stringify(item)}: give NAME=VALUE, a variable of the matrix's [vars] and its value`, { hint: "e.g. --var TAG_PREFIX=nightly-" });
+    if (values.has(name)) fail("USAGE", `--var ${name} is given twice`, { hint: "give each variable once" });
+    values.set(name, item.slice(equals + 1));
+  }
+  return { values };
 }
 
 export function optionalString(value: unknown, flag: string): string | undefined {

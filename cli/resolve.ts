@@ -17,7 +17,8 @@ import { repositoryProblem } from "../core/names.ts";
 import { displayName } from "../core/printable.ts";
 import { runPublishes } from "../core/branch-patterns.ts";
 import { EXIT_STALE } from "./emit-all.ts";
-import { loadGraph, optionalString, stringList, type Options } from "./load-graph.ts";
+import { loadGraph, optionalString, stringList, variablesOption, type Options } from "./load-graph.ts";
+import { varsIn } from "../emitters/pipeline-variables.ts";
 import { Registry } from "./registry.ts";
 import type { Io } from "./terminal.ts";
 
@@ -30,8 +31,10 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
   const format = optionalString(options.format, "--format") ?? "json";
   if (!(RESOLVE_FORMATS as readonly string[]).includes(format)) fail("USAGE", `--format ${format}: resolve prints ${RESOLVE_FORMATS.join(" or ")}`);
   const forFile = optionalString(options.for, "--for");
-  // A file that names its own shape (docker-bake.hcl: "# caliban-images shape: HEX") needs no --shape.
-  const shape = optionalString(options.shape, "--shape") ?? (forFile === undefined ? undefined : shapeIn(forFile));
+  // A file that names its own shape (docker-bake.hcl: "# caliban-images shape: HEX") needs no --shape; it names its --var values too.
+  const givenShape = optionalString(options.shape, "--shape");
+  const named = givenShape === undefined && forFile !== undefined ? namedIn(forFile) : undefined;
+  const shape = givenShape ?? named?.shape;
   if (shape !== undefined && !isShape(shape)) fail("USAGE", `--shape ${JSON.stringify(shape)} is not a shape (64 hex digits, as an emitted file gives it)`);
   const repository = optionalString(options.registry, "--registry");
   const problem = repository === undefined ? undefined : repositoryProblem(repository);
@@ -41,7 +44,9 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
   const ref = optionalString(options.ref, "--ref");
   if ((event === undefined) !== (ref === undefined)) fail("USAGE", "--event and --ref go together: the run's event and the git ref it runs on", { hint: 'e.g. --event "$GITHUB_EVENT_NAME" --ref "$GITHUB_REF"' });
 
-  const { graph, loaded } = await loadGraph(options, io);
+  // The file's values, each replaced by a --var of the command line.
+  const values = named === undefined ? undefined : new Map([...named.variables, ...variablesOption(options.var).values]);
+  const { graph, loaded } = await loadGraph(values === undefined ? options : { ...options, var: [...values].map(([name, value]) => `${name}=${value}`) }, io);
   if (shape !== undefined && graphShape(graph) !== shape) {
     const file = forFile ?? "the pipeline's file";
     const listed = Object.values(loaded.matrix.outputs).some((path) => normalOutputPath(path) === normalOutputPath(file) || (path.endsWith("/") && normalOutputPath(file).startsWith(normalOutputPath(path))));
@@ -49,7 +54,7 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
       `${formatDiagnostic({
         code: "USAGE",
         message: `${file} is stale for ${displayName(loaded.matrix.file)}: run caliban-images ${listed ? "emit --all" : `emit NAME -o ${file}`}`,
-        hint: "the matrix no longer gives the images, settings or [publish] it was emitted for; nothing was built. (Editing a Dockerfile, a build context or a build arg's file never needs this: digests are read when the pipeline runs.)",
+        hint: `the matrix no longer gives the images, settings or [publish] it was emitted for${loaded.matrix.variables.length > 0 ? ", with these values of [vars] (the file passes on the --var values it was emitted with)" : ""}; nothing was built. (Editing a Dockerfile, a build context or a build arg's file never needs this: digests are read when the pipeline runs.)`,
       })}\n`,
     );
     return EXIT_STALE;
@@ -107,8 +112,12 @@ function jsonText(graph: BuildGraph, repository: string | undefined, present: Re
   return `${JSON.stringify({ version: 1, shape: graphShape(graph), ...(publishes === undefined ? {} : { publish: publishes }), images }, null, 2)}\n`;
 }
 
-/** The shape a file names on a line of its own ("caliban-images shape: HEX"); a file that names none, or is not there, is an error. */
-function shapeIn(file: string): string {
+/**
+ * The shape a file names on a line of its own ("caliban-images shape: HEX"), and the values
+ * of [vars] it was emitted with ("caliban-images var: NAME=JSON", emitters/pipeline-variables.ts);
+ * a file that names no shape, or is not there, is an error.
+ */
+function namedIn(file: string): { shape: string; variables: ReadonlyMap<string, string> } {
   let text: string;
   try {
     text = require("node:fs").readFileSync(file, "utf8") as string;
@@ -117,7 +126,7 @@ function shapeIn(file: string): string {
   }
   const found = /caliban-images shape: ([0-9a-f]{64})\b/.exec(text)?.[1];
   if (found === undefined) fail("USAGE", `${displayName(file)} names no shape ("caliban-images shape: HEX"): give --shape`, { hint: "emit it again with this version of caliban-images" });
-  return found;
+  return { shape: found, variables: varsIn(text) };
 }
 
 function hex(image: ImageNode): string {

@@ -7,7 +7,10 @@
 // Docker's grammars and NAME_PATTERN/ARG_NAME_PATTERN (core/names.ts): ASCII letters,
 // digits and `_.-:/[]` only. No quote, backslash, '$', '%', '{', space or non-ASCII
 // character, so an emitter may write them into JSON, HCL, YAML or a shell word
-// without escaping. Dockerfiles, contexts and arg values may hold anything.
+// without escaping. Dockerfiles, contexts and arg values may hold anything. An alias
+// may also name values only the CI knows when it builds, written `{date}`, `{commit}`,
+// `{short_commit}` and `{branch}` (core/build-time.ts: buildTimeParts, namesBuildTime):
+// an emitter has its CI fill them in, never writes them as they are.
 //
 // This file is public API: plugin emitters `import type` from it.
 
@@ -79,7 +82,10 @@ export interface ImageNode {
    * in FROM order. Part of `inputs`. Empty without a lock file (or for images it has no digest for).
    */
   readonly upstream: readonly string[];
-  /** More tags it is pushed under (the family's `aliases`), each unique in the graph. */
+  /**
+   * More tags it is pushed under (the family's `aliases`), each unique in the graph. One
+   * naming a build-time value keeps it as written (`nightly.{date}`): the CI fills it in.
+   */
   readonly aliases: readonly string[];
   /** Labels, every image's (top-level `labels`) then its family's, names unique. */
   readonly labels: readonly BuildLabel[];

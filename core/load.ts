@@ -3,7 +3,7 @@
 
 import { CalibanError, type Diagnostic } from "./errors.ts";
 import type { BuildGraph } from "./graph.ts";
-import { readMatrix, type Matrix } from "./matrix/matrix.ts";
+import { readMatrix, type GivenVariables, type Matrix } from "./matrix/matrix.ts";
 import { planMatrix, type PlanOptions } from "./plan/plan.ts";
 import { keysAsWritten, locateDiagnostics, parseToml, type TomlSource } from "./matrix/toml.ts";
 
@@ -13,9 +13,10 @@ export interface LoadedMatrix {
   readonly matrix: Matrix;
 }
 
-export async function loadMatrix(text: string, file: string): Promise<LoadedMatrix> {
+/** `given`: the values of [vars] given from outside the file (`--var NAME=VALUE`). */
+export async function loadMatrix(text: string, file: string, given?: GivenVariables): Promise<LoadedMatrix> {
   const { data, ...document } = await parseToml(text, file);
-  return { document, matrix: located(document, () => readMatrix(data, file, keysAsWritten(document))) };
+  return { document, matrix: located(document, () => readMatrix(data, file, keysAsWritten(document), given)) };
 }
 
 export function planLoaded(loaded: LoadedMatrix, options: PlanOptions = {}): BuildGraph {

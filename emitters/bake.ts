@@ -14,6 +14,8 @@ import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
 import { isRemoteContext } from "../core/changes/inputs.ts";
 import { attestSpecs, cacheSpecs } from "./build-settings.ts";
 import { commentText, hclString } from "./quoting.ts";
+import { varLines } from "./pipeline-variables.ts";
+import { bakeAlias, buildTimeLines, buildTimeVariables } from "./bake-build-time.ts";
 import { argsText, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
 
 export interface BakeOptions extends Record<string, string | boolean> {
@@ -37,8 +39,9 @@ export const bake: Emitter<BakeOptions> = {
   },
   emit(graph, options, context) {
     checkDockerfiles(graph);
-    if (options.variable === "REVISION" && hasRevisionLabels(graph)) {
-      throw new CalibanError({ code: "EMITTER", message: 'emit bake: the variable "REVISION" holds the commit the labels name; the repository needs another', hint: "--option variable=REPOSITORY (the default)" });
+    if (buildTimeVariables(graph).includes(options.variable)) {
+      const holds = options.variable === "REVISION" ? "the commit the labels and aliases name" : "a build-time value of the aliases";
+      throw new CalibanError({ code: "EMITTER", message: `emit bake: the variable "${options.variable}" holds ${holds}; the repository needs another`, hint: "--option variable=REPOSITORY (the default)" });
     }
     if (options["content-tags"] && options.variable === INPUTS_VARIABLE) {
       throw new CalibanError({ code: "EMITTER", message: `emit bake: the variable "${INPUTS_VARIABLE}" holds the digests caliban-images resolve reads; the repository needs another`, hint: "--option variable=REPOSITORY (the default)" });
@@ -66,6 +69,7 @@ function* writeBakeFile(out: TextWriter, graph: BuildGraph, variable: string, co
           "# bake cannot ask the registry first: to build only what changed, bake the targets that",
           "# `caliban-images affected --since REV` lists, or emit with --since REV (README).",
           `# caliban-images shape: ${context.shape}`,
+          ...varLines(context.variables),
         ]
       : [
           "#   docker buildx bake                 every image, bases first",
@@ -92,10 +96,8 @@ function* writeBakeFile(out: TextWriter, graph: BuildGraph, variable: string, co
       "}",
     ]);
   }
-  // A label the CI sets at build time (the commit): REVISION=$(git rev-parse HEAD) docker buildx bake.
-  if (hasRevisionLabels(graph)) {
-    out.lines(["", "# The commit being built, for the labels that name it: REVISION=$(git rev-parse HEAD) docker buildx bake", 'variable "REVISION" {', '  default = ""', "}"]);
-  }
+  // The commit of the labels that name it, and the build-time values of aliases: from the environment.
+  out.lines(buildTimeLines(graph));
   writeGroup(out, "default", graph.images.map((image) => image.id));
   for (const family of graph.families) if (family.images.length > 0) writeGroup(out, family.name, family.images);
 
@@ -128,7 +130,7 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string, cont
     const argsBlock = args === "" ? "" : `  args = {\n${args}  }\n`;
     // A base is built by its own target, not pulled: bake links the base's reference to that target.
     const contextsBlock = base ? `  contexts = {\n    ${baseReference(base)} = "target:${base.id}"\n  }\n` : "";
-    const aliases = image.aliases.map((alias) => `, "${repository(image)}:${alias}"`).join("");
+    const aliases = image.aliases.map((alias) => `, "${repository(image)}:${bakeAlias(alias)}"`).join("");
     const tags = `${contentTags ? `${reference(image)}, ${contentReference(image)}` : reference(image)}${aliases}`;
     // Ids, tags and arg names never need escaping (core/graph.ts).
     out.write(`
@@ -139,10 +141,6 @@ target "${image.id}" {
 ${settingsBlock(graph, image, variable)}${argsBlock}${contextsBlock}}
 `);
   };
-}
-
-function hasRevisionLabels(graph: BuildGraph): boolean {
-  return graph.images.some((image) => image.labels.some((label) => label.revision));
 }
 
 /** Labels, platforms, target, cache and attestations, as bake's own attributes. */

@@ -12,6 +12,8 @@ import { cacheReference, type BuildGraph, type ImageNode } from "../core/graph.t
 import { attestSpecs, cacheSpecs } from "./build-settings.ts";
 import { CONTENT_WORD, digestPrelude } from "./cloudbuild-resolve.ts";
 import { IF_PUSHING, PUSH_SETTING } from "./cloudbuild-steps.ts";
+import { splitAliases } from "./build-time.ts";
+import { BUILD_TIME_CALL, stampedAliases } from "./cloudbuild-build-time.ts";
 
 export const BUILDX_STEP = "buildx";
 const BUILDER = "caliban-images";
@@ -43,7 +45,11 @@ export function buildxScript(
   base: ImageNode | undefined,
 ): string {
   const content = CONTENT_WORD;
-  const aliases = image.aliases.map((alias) => `${image.repository}:${alias}`);
+  const aliases = splitAliases(image).fixed.map((alias) => `${image.repository}:${alias}`);
+  // The aliases naming build-time values go with the push only, their values found then.
+  const stamped = stampedAliases(image);
+  const found = stamped.words.length > 0 ? [BUILD_TIME_CALL] : [];
+  const stampedTags = stamped.words.map((word) => ` -t ${word}`).join("");
   const tags = `-t ${image.reference}${contentTags ? ` -t ${content}` : ""}${settings}`;
   const source = `-f ${word(image.dockerfile)}${args} ${word(image.context)}`;
   const cache = cacheSpecs(graph, image, "registry", image.reference, cacheReference(graph, image));
@@ -54,16 +60,18 @@ export function buildxScript(
   const test = image.test === null ? [] : [`docker run --rm ${tested} sh -c ${word(image.test)}`];
   const push = [
     ...(image.test === null ? [] : [`docker build ${tags} ${source}`, ...test]),
-    `${contentTags ? "retry " : ""}docker buildx build --builder ${BUILDER}${platforms}${cacheFlags}${attest} --push ${tags} ${source}`,
+    ...found,
+    `${contentTags ? "retry " : ""}docker buildx build --builder ${BUILDER}${platforms}${cacheFlags}${attest} --push ${tags}${stampedTags} ${source}`,
   ];
   const local = [`docker build ${tags} ${source}`, ...test];
   const indent = (lines: readonly string[], depth: number) => lines.map((line) => `${"  ".repeat(depth)}${line}`);
   const build = (depth: number) => (gated ? [`${"  ".repeat(depth)}${IF_PUSHING}`, ...indent(push, depth + 1), `${"  ".repeat(depth)}else`, ...indent(local, depth + 1), `${"  ".repeat(depth)}fi`] : indent(push, depth));
   const setting = gated ? [PUSH_SETTING] : [];
-  if (!contentTags) return ["set -euo pipefail", ...setting, ...build(0), ""].join("\n");
+  if (!contentTags) return ["set -euo pipefail", ...stamped.define, ...setting, ...build(0), ""].join("\n");
   // The registry has it: its tags (every platform's manifest) are pointed at it.
-  const retag = [`retry docker buildx imagetools create ${[image.reference, ...aliases].map((reference) => `--tag ${reference}`).join(" ")} ${content}`];
+  const retag = [...found, `retry docker buildx imagetools create ${[image.reference, ...aliases, ...stamped.words].map((reference) => `--tag ${reference}`).join(" ")} ${content}`];
   return `${digestPrelude(image, base)}${[
+    ...stamped.define,
     ...setting,
     `if registry_has ${content}; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,

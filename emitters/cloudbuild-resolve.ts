@@ -13,6 +13,7 @@ import { LOOPBACK, registryHost } from "../core/names.ts";
 import type { EmitContext } from "./contract.ts";
 import { installScript, type InstallOptions } from "./github-install.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
+import { shellVarFlags } from "./pipeline-variables.ts";
 
 export const RESOLVE_STEP = "resolve";
 
@@ -37,7 +38,7 @@ export function resolveStep(options: InstallOptions & { builder: string }, conte
     "set -euo pipefail",
     ...install,
     'mkdir -p "$HOME/.caliban-images"',
-    `caliban-images resolve${matrix} --for ${shellWord(config)} --shape ${context.shape} --format lines > "$HOME/.caliban-images/resolved.new"`,
+    `caliban-images resolve${matrix}${shellVarFlags(context.variables)} --for ${shellWord(config)} --shape ${context.shape} --format lines > "$HOME/.caliban-images/resolved.new"`,
     'mv "$HOME/.caliban-images/resolved.new" "$HOME/.caliban-images/resolved"',
   ]);
   return { id: RESOLVE_STEP, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] };

@@ -4,6 +4,9 @@
 import type { ImageNode } from "../core/graph.ts";
 import { BASE_WORD, CONTENT_WORD, digestPrelude } from "./cloudbuild-resolve.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
+import { splitAliases } from "./build-time.ts";
+import { buildTimeEnv, pushStampedLines, stampedAliases } from "./cloudbuild-build-time.ts";
+import { namesBuildTime } from "../core/build-time.ts";
 
 /** A step arg holding `text` literally: Cloud Build substitutes $NAME and ${NAME} in args, and reads "$$" as '$'. */
 export const stepArg = doubleDollars;
@@ -41,10 +44,10 @@ export function argWords(image: ImageNode, base: ImageNode | undefined, contentT
     .join("");
 }
 
-/** Aliases (-t), labels (--label, the commit from $COMMIT_SHA) and target (--target) as words of a step's script. */
+/** Aliases (-t; not those naming build-time values, which only a push tags), labels (--label, the commit from $COMMIT_SHA) and target (--target) as words of a step's script. */
 export function settingWords(image: ImageNode): string {
   return [
-    ...image.aliases.map((alias) => ` -t ${image.repository}:${alias}`),
+    ...splitAliases(image).fixed.map((alias) => ` -t ${image.repository}:${alias}`),
     ...image.labels.map((label) => ` --label ${label.revision ? `${scriptWord(`${label.name}=`)}"$COMMIT_SHA"` : scriptWord(`${label.name}=${label.value}`)}`),
     ...(image.target === null ? [] : [` --target ${scriptWord(image.target)}`]),
   ].join("");
@@ -55,13 +58,17 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
   const word = scriptWord;
   const args = [argWords(image, base, true)];
   // References need no quoting (core/graph.ts).
-  const aliases = image.aliases.map((alias) => `${image.repository}:${alias}`);
-  const retag = [`  retry docker pull ${content}`, ...[image.reference, ...aliases].flatMap((reference) => [`  docker tag ${content} ${reference}`, `  retry docker push ${reference}`])];
-  const publish = [`  retry docker push ${content}`, `  retry docker push ${image.reference}`, ...aliases.map((reference) => `  retry docker push ${reference}`)];
+  const aliases = splitAliases(image).fixed.map((alias) => `${image.repository}:${alias}`);
+  // The aliases naming build-time values are tagged when the image is pushed, their values found then.
+  const stamped = stampedAliases(image);
+  const stampedPushes = pushStampedLines(stamped, content, true).map((line) => `  ${line}`);
+  const retag = [`  retry docker pull ${content}`, ...[image.reference, ...aliases].flatMap((reference) => [`  docker tag ${content} ${reference}`, `  retry docker push ${reference}`]), ...stampedPushes];
+  const publish = [`  retry docker push ${content}`, `  retry docker push ${image.reference}`, ...aliases.map((reference) => `  retry docker push ${reference}`), ...stampedPushes];
   // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
   const settings = settingWords(image);
   const when = (lines: string[]) => (gated ? [`  ${IF_PUSHING}`, ...lines.map((line) => `  ${line}`), "  fi"] : lines);
   return `${digestPrelude(image, base)}${[
+    ...stamped.define,
     ...(gated ? [PUSH_SETTING] : []),
     `if registry_has ${content}; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
@@ -95,13 +102,29 @@ export function carryScript(image: ImageNode, base: ImageNode | undefined): stri
 }
 
 /**
- * An image's aliases (-t), labels (--label) and target (--target), as docker build's
+ * A plain step that pushes one of the image's aliases, after the image's push: tagged from
+ * its reference. One naming build-time values finds them first (and reads the branch from
+ * the step's `env`); with [publish], only a build that pushes does either.
+ */
+export function aliasPushStep(image: ImageNode, alias: string, gated: boolean): { entrypoint: string; args: string[]; env?: string[] } {
+  if (!namesBuildTime(alias)) {
+    const aliasReference = `${image.repository}:${alias}`;
+    return { entrypoint: "bash", args: ["-c", gated ? `${PUSH_SETTING}; ${IF_PUSHING} docker tag ${image.reference} ${aliasReference} && docker push ${aliasReference}; fi` : `docker tag ${image.reference} ${aliasReference} && docker push ${aliasReference}`] };
+  }
+  const stamped = stampedAliases({ ...image, aliases: [alias] });
+  const pushes = pushStampedLines(stamped, image.reference, false);
+  const lines = ["set -euo pipefail", ...stamped.define, ...(gated ? [PUSH_SETTING, IF_PUSHING, ...pushes.map((line) => `  ${line}`), "fi"] : pushes), ""];
+  return { entrypoint: "bash", args: ["-c", lines.join("\n")], ...buildTimeEnv({ ...image, aliases: [alias] }) };
+}
+
+/**
+ * An image's aliases (-t; not those naming build-time values: see aliasPushStep), labels (--label) and target (--target), as docker build's
  * arguments of a plain step ('$' doubled for Cloud Build). A label the CI sets at build
  * time takes the commit from Cloud Build's own $COMMIT_SHA.
  */
 export function buildSettingArgs(image: ImageNode): string[] {
   const args: string[] = [];
-  for (const alias of image.aliases) args.push("-t", `${image.repository}:${alias}`);
+  for (const alias of splitAliases(image).fixed) args.push("-t", `${image.repository}:${alias}`);
   for (const label of image.labels) args.push("--label", label.revision ? `${label.name}=$COMMIT_SHA` : stepArg(`${label.name}=${label.value}`));
   if (image.target !== null) args.push("--target", stepArg(image.target));
   return args;

@@ -20,7 +20,8 @@ import { CONTENT_TAGS_OPTION, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from ".
 import { TRIGGER_OPTIONS, triggerFiles, type TriggerOptions } from "./cloudbuild-triggers.ts";
 import { needsBuildx } from "./build-settings.ts";
 import { BUILDX_STEP, buildxScript, buildxSetupStep } from "./cloudbuild-buildx.ts";
-import { argWords, buildSettingArgs, carryScript, IF_PUSHING, PUSH_SETTING, scriptWord, settingWords, stepArg, stepScript } from "./cloudbuild-steps.ts";
+import { aliasPushStep, argWords, buildSettingArgs, carryScript, IF_PUSHING, PUSH_SETTING, scriptWord, settingWords, stepArg, stepScript } from "./cloudbuild-steps.ts";
+import { buildTimeEnv } from "./cloudbuild-build-time.ts";
 import { shellWord } from "./quoting.ts";
 import { durationProblem, imageStepTimeout, SETUP_STEP_TIMEOUT, STEP_TIMEOUT_OPTION, timeoutsBeyondTheBuild } from "./cloudbuild-timeouts.ts";
 import { writtenText } from "./text.ts";
@@ -204,13 +205,13 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     const waitFor = base !== undefined && (own.has(base) || carried.has(base)) ? [baseStep!] : setup.length > 0 ? setup : ["-"];
     if (needsBuildx(graph, image)) {
       const script = buildxScript(graph, image, options["content-tags"], graph.publish.declared, scriptWord, settingWords(image), argWords(image, baseImage, options["content-tags"]), baseImage);
-      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor });
+      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], ...buildTimeEnv(image), waitFor });
       timed(image, first);
       continue;
     }
     if (options["content-tags"]) {
       const script = stepScript(image, base === undefined ? undefined : graph.images[base]!, graph.publish.declared);
-      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor });
+      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], ...buildTimeEnv(image), waitFor });
       timed(image, first);
       continue;
     }
@@ -226,13 +227,7 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     // The family's smoke test, in the built image: a failure stops the build before this image is pushed.
     if (image.test !== null) steps.push({ id: `${image.reference}-test`, name: options.builder, args: ["run", "--rm", image.reference, "sh", "-c", stepArg(image.test)], waitFor: [image.reference] });
     steps.push({ id: `${image.reference}-push`, name: options.builder, ...push, waitFor: [image.test === null ? image.reference : `${image.reference}-test`] });
-    for (const alias of image.aliases) {
-      const aliasReference = `${image.repository}:${alias}`;
-      const pushAlias = graph.publish.declared
-        ? { entrypoint: "bash", args: ["-c", `${PUSH_SETTING}; ${IF_PUSHING} docker tag ${image.reference} ${aliasReference} && docker push ${aliasReference}; fi`] }
-        : { entrypoint: "bash", args: ["-c", `docker tag ${image.reference} ${aliasReference} && docker push ${aliasReference}`] };
-      steps.push({ id: `${aliasReference}-push`, name: options.builder, ...pushAlias, waitFor: [`${image.reference}-push`] });
-    }
+    for (const alias of image.aliases) steps.push({ id: `${image.repository}:${alias}-push`, name: options.builder, ...aliasPushStep(image, alias, graph.publish.declared), waitFor: [`${image.reference}-push`] });
     timed(image, first);
   }
   if (buildx) steps.unshift(buildxSetupStep(graph, options.builder, options["login-secret"] ? LOGIN_STEP : "-"));
@@ -290,6 +285,8 @@ function checkArgLengths(graph: BuildGraph, limit: number, contentTags: boolean)
     for (const image of graph.images) {
       // 2048: the prelude that reads the digests and asks the registry (cloudbuild-resolve.ts).
       let bound = 2048 + 8 * image.reference.length + 4 * image.contentReference.length + 8 * (image.dockerfile.length + image.context.length);
+      // Each alias is tagged and pushed twice (the retag and the push); one naming build-time values adds the function that finds them.
+      for (const alias of image.aliases) bound += 2048 + 8 * (image.repository.length + alias.length);
       for (let a = 0; a < image.args.length; a++) bound += 16 + 8 * (image.args[a]!.name.length + image.args[a]!.value.length + image.contentReference.length);
       if (bound > most) most = bound;
     }

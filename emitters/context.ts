@@ -1,16 +1,17 @@
 // The helpers every emitter gets through its context. `yaml` is loaded only when an
 // emitter first writes YAML: it costs start-up time that other commands need not pay.
 
-import type { EmitContext } from "./contract.ts";
+import type { EmitContext, PipelineVariable } from "./contract.ts";
 
 type YamlModule = typeof import("yaml");
 let yamlModule: YamlModule | undefined;
 
-export function createEmitContext(matrixFile: string, shape: string, matrixPath?: string, warn: (message: string) => void = () => {}, outputs: readonly string[] = []): EmitContext {
+export function createEmitContext(matrixFile: string, shape: string, matrixPath?: string, warn: (message: string) => void = () => {}, outputs: readonly string[] = [], variables: readonly PipelineVariable[] = []): EmitContext {
   return {
     matrixFile,
     shape,
     outputs,
+    variables,
     warn,
     ...(matrixPath === undefined ? {} : { matrixPath }),
     json: (value) => `${JSON.stringify(value, null, 2)}\n`,

@@ -45,6 +45,13 @@ export function emittedText(file: EmittedFile): string {
   return typeof file.contents === "string" ? file.contents : [...file.contents].join("");
 }
 
+/** A variable of the matrix's [vars]: its value for this graph, and whether it was given with `--var` (else its default). */
+export interface PipelineVariable {
+  readonly name: string;
+  readonly value: string;
+  readonly set: boolean;
+}
+
 /** Runtime helpers handed to every emitter, so that plugins need no dependencies of their own. */
 export interface EmitContext {
   /** The matrix file the graph came from, as the user named it (or "<embedded>"). */
@@ -69,6 +76,14 @@ export interface EmitContext {
    * watches them too: a commit that edits only a generated file is checked.
    */
   readonly outputs: readonly string[];
+  /**
+   * The matrix's [vars], in the order declared, with the values the graph was planned
+   * with; `set`: given with `--var`. A pipeline that runs caliban-images (resolve, check,
+   * lock) passes each value given with --var on to it (`--var NAME=VALUE`), so that it
+   * plans the graph this file was emitted for (emitters/pipeline-variables.ts). Empty
+   * for a matrix without [vars].
+   */
+  readonly variables: readonly PipelineVariable[];
   /** Says something the user should know about the output (the CLI prints it on stderr as a warning); the emitter goes on. */
   warn(message: string): void;
   /** Two-space-indented JSON with a final newline. */

@@ -9,10 +9,13 @@ import { installStep } from "./github-install.ts";
 import type { TextWriter } from "./text.ts";
 import { workflowLiteral, yamlScalar } from "./quoting.ts";
 import { checkoutStep } from "./github-actions.ts";
+import type { PipelineVariable } from "./contract.ts";
+import { workflowVarEnv, workflowVarFlags } from "./pipeline-variables.ts";
 
 export const CHECK_JOB = "check-outputs";
 
-export function writeCheckJob(out: TextWriter, options: GithubOptions, matrixFile: string): void {
+/** `variables`: the values the workflow was emitted with (--var), which `emit --all` wrote every output with. */
+export function writeCheckJob(out: TextWriter, options: GithubOptions, matrixFile: string, variables: readonly PipelineVariable[]): void {
   out.lines([
     `${CHECK_JOB}:`,
     "  name: The committed outputs are what the matrix gives",
@@ -23,10 +26,11 @@ export function writeCheckJob(out: TextWriter, options: GithubOptions, matrixFil
     "    contents: read",
     "  env:",
     `    MATRIX: ${yamlScalar(workflowLiteral(matrixFile))}`,
+    ...workflowVarEnv(variables),
     "  steps:",
     ...checkoutStep().map((line) => `    ${line}`),
     ...installStep(options).map((line) => `    ${line}`),
     "    - name: caliban-images check",
-    '      run: caliban-images check --matrix "$MATRIX"',
+    `      run: caliban-images check --matrix "$MATRIX"${workflowVarFlags(variables)}`,
   ]);
 }

@@ -3,6 +3,7 @@
 
 import { hasOwnRepositories, withBaseContent, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import type { CacheSpecs } from "./build-settings.ts";
+import { buildTimeRooms, githubAlias } from "./github-build-time.ts";
 
 /**
  * Where a workflow's content references come from: none (content-tags=false); written in
@@ -49,7 +50,8 @@ export function matrixEntry(
     // The runner's labels, when a family names its own: the job's runs-on reads them.
     ...(runner ? { "runs-on": runner.map(literal) } : {}),
     // Aliases, labels and target, when the graph sets any: every entry has the same keys.
-    ...(settings.aliases ? { aliases: image.aliases.map((alias) => `${image.repository}:${alias}`).join("\n") } : {}),
+    // An alias naming build-time values is a format() string the job fills in (github-build-time.ts).
+    ...(settings.aliases ? { aliases: image.aliases.map((alias) => `${image.repository}:${settings.buildTime === null ? alias : githubAlias(alias, settings.buildTime)}`).join("\n") } : {}),
     ...(settings.labels ? labelFields(image, literal) : {}),
     ...(settings.target ? { target: literal(image.target ?? "") } : {}),
     // What buildx is asked for beyond that (CSV and newline lists, as build-push-action reads them).
@@ -65,6 +67,8 @@ export interface EntrySettings {
   /** Whether a family names a repository of its own: every entry then names its image's repository and its base's. */
   readonly repositories: boolean;
   readonly aliases: boolean;
+  /** The lengths the branch is cut to when an alias names build-time values and a resolve job fills them in (github-build-time.ts), else null. */
+  readonly buildTime: readonly number[] | null;
   readonly labels: boolean;
   readonly target: boolean;
   readonly platforms: boolean;
@@ -77,6 +81,7 @@ export function entrySettings(graph: BuildGraph): EntrySettings {
   return {
     repositories: hasOwnRepositories(graph),
     aliases: graph.images.some((image) => image.aliases.length > 0),
+    buildTime: buildTimeRooms(graph),
     labels: graph.images.some((image) => image.labels.length > 0),
     target: graph.images.some((image) => image.target !== null),
     platforms: graph.images.some((image) => image.platforms.length > 0),

@@ -14,6 +14,7 @@ import { jobPermissions, writeLogin } from "./github-login.ts";
 import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import { ACTIONS, checkoutStep, RETRY, retriedStep } from "./github-actions.ts";
 import { jobTimeout } from "./github-entry.ts";
+import { aliasesExpression, buildTimeRooms } from "./github-build-time.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
 
@@ -33,7 +34,7 @@ export function writeJob(
     ...(settings.labels ? ["      labels: |", "        ${{ matrix.labels }}", "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}"] : []),
     ...(settings.target ? ["      target: ${{ matrix.target }}"] : []),
   ];
-  const aliasTag = settings.aliases ? ["        ${{ matrix.aliases }}"] : [];
+  const aliasTag = settings.aliases ? [`        ${aliasesExpression(settings.buildTime, RESOLVE_JOB)}`] : [];
   const publishing = PUBLISHING;
   if (job.kind !== "build") {
     writePlatformJob(out, job, registry, options, lockJob, graph);
@@ -106,7 +107,7 @@ export function writeJob(
     "      IMAGE: ${{ matrix.image }}",
     ...(settings.aliases
       ? [
-          "      ALIASES: ${{ matrix.aliases }}",
+          `      ALIASES: ${aliasesExpression(settings.buildTime, RESOLVE_JOB)}`,
           "    run: |",
           `      ${RETRY}`,
           '      tags=(--tag "$IMAGE")',
@@ -188,7 +189,7 @@ function writePlatformJob(out: TextWriter, job: StageJob, registry: string, opti
   out.lines(["steps:", ...(job.kind === "native" ? checkoutStep().map((line) => `  ${line}`) : []), `  - uses: ${ACTIONS.setupBuildx}`]);
   writeLogin(out, registry, options, PUBLISHING);
   if (job.kind === "native") writeNativeSteps(out, graph, options);
-  else writeMergeSteps(out, options);
+  else writeMergeSteps(out, options, aliasesExpression(buildTimeRooms(graph), RESOLVE_JOB));
 }
 
 /**
@@ -240,7 +241,7 @@ function pushBuild(settings: EntrySettings, condition: string, tags: readonly st
 
 /** A tested image's aliases, pushed after it: from the entry's newline-separated list. */
 function aliasEnv(settings: EntrySettings): string[] {
-  return settings.aliases ? ["ALIASES: ${{ matrix.aliases }}"] : [];
+  return settings.aliases ? [`ALIASES: ${aliasesExpression(settings.buildTime, RESOLVE_JOB)}`] : [];
 }
 
 function aliasPushes(settings: EntrySettings): string[] {

@@ -18,7 +18,8 @@ import type { TextWriter } from "./text.ts";
 import { workflowLiteral, yamlScalar } from "./quoting.ts";
 import { installStep } from "./github-install.ts";
 import { checkoutStep } from "./github-actions.ts";
-import type { OptionSpec, OptionValue } from "./contract.ts";
+import type { OptionSpec, OptionValue, PipelineVariable } from "./contract.ts";
+import { workflowVarEnv, workflowVarFlags } from "./pipeline-variables.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
 
 export const LOCK_JOB = "update-lock";
@@ -28,7 +29,8 @@ export function hasLockJob(graph: BuildGraph): boolean {
   return graph.publish.schedule !== undefined && graph.lock !== null;
 }
 
-export function writeLockJob(out: TextWriter, graph: BuildGraph, options: GithubOptions, matrixFile: string): void {
+/** `variables`: the values the workflow was emitted with (--var): lock plans with them and writes [outputs] again with them. */
+export function writeLockJob(out: TextWriter, graph: BuildGraph, options: GithubOptions, matrixFile: string, variables: readonly PipelineVariable[]): void {
   const lockFile = `${matrixFile.slice(0, matrixFile.lastIndexOf("/") + 1)}${graph.lock!.file}`;
   const workflowFile = options.output.slice(options.output.lastIndexOf("/") + 1);
   const pullRequest = options["lock-commit"] === "pull-request";
@@ -49,13 +51,14 @@ export function writeLockJob(out: TextWriter, graph: BuildGraph, options: Github
     `    LOCK: ${yamlScalar(workflowLiteral(lockFile))}`,
     `    WORKFLOW: ${yamlScalar(workflowLiteral(options.output))}`,
     ...(pullRequest ? [] : [`    WORKFLOW_FILE: ${yamlScalar(workflowLiteral(workflowFile))}`]),
+    ...workflowVarEnv(variables),
     "  steps:",
     // This job pushes the commit it makes: the token stays in the clone.
     ...checkoutStep(true).map((line) => `    ${line}`),
     ...(secret === "" ? [] : ["      with:", `        token: ${token}`]),
     ...installStep(options).map((line) => `    ${line}`),
     "    - name: Ask the registries for the base images' digests",
-    '      run: caliban-images lock --matrix "$MATRIX"',
+    `      run: caliban-images lock --matrix "$MATRIX"${workflowVarFlags(variables)}`,
     `    - name: ${pullRequest ? "Propose the moved digests in a pull request" : "Commit the moved digests and build what they change"}`,
     "      env:",
     `        GH_TOKEN: ${token}`,

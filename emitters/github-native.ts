@@ -16,6 +16,7 @@ import { buildArgLines, labelFields, repositoryFields, type Digests } from "./gi
 import { baseCheckScript, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import type { TextWriter } from "./text.ts";
 import { ACTIONS, RETRY, retriedStep } from "./github-actions.ts";
+import { githubAlias } from "./github-build-time.ts";
 
 const PAIR = /^([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)=([^=,\s]+)$/;
 
@@ -65,12 +66,12 @@ export function nativeEntry(image: ImageNode, platform: string, runner: string, 
 }
 
 /** An image's entry in the merge job: the tags its manifest list gets, and how many platforms it joins. */
-export function mergeEntry(image: ImageNode): string {
+export function mergeEntry(image: ImageNode, buildTime: readonly number[] | null): string {
   return JSON.stringify({
     id: image.id,
     image: image.reference,
     repository: image.repository,
-    aliases: image.aliases.map((alias) => `${image.repository}:${alias}`).join("\n"),
+    aliases: image.aliases.map((alias) => `${image.repository}:${buildTime === null ? alias : githubAlias(alias, buildTime)}`).join("\n"),
     platforms: image.platforms.length,
   });
 }
@@ -153,7 +154,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
 }
 
 /** The merge job's steps: the registry has the image (point its tags at it), or the platforms' digests are joined under every tag. */
-export function writeMergeSteps(out: TextWriter, options: GithubOptions): void {
+export function writeMergeSteps(out: TextWriter, options: GithubOptions, aliases: string): void {
   const contentTags = options["content-tags"];
   if (contentTags) out.lines(registryAnswerStep());
   const building = contentTags ? "steps.registry.outputs.has != 'true'" : "";
@@ -169,7 +170,7 @@ export function writeMergeSteps(out: TextWriter, options: GithubOptions): void {
     "      IMAGE: ${{ matrix.image }}",
     ...(contentTags ? [`      CONTENT: ${RUNTIME_REFERENCES.content}`, "      HAS: ${{ steps.registry.outputs.has }}"] : []),
     "      REPOSITORY: ${{ matrix.repository }}",
-    "      ALIASES: ${{ matrix.aliases }}",
+    `      ALIASES: ${aliases}`,
     "      PLATFORMS: ${{ matrix.platforms }}",
     "    run: |",
     `      ${RETRY}`,

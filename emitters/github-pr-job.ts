@@ -14,6 +14,7 @@ import { yamlScalar } from "./quoting.ts";
 import { baseCheckScript, digestEnv, PR_RESOLVE_JOB, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import { ACTIONS, checkoutStep } from "./github-actions.ts";
 import { jobTimeout } from "./github-entry.ts";
+import { aliasesExpression } from "./github-build-time.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
 
@@ -97,7 +98,7 @@ function writePullRequestJob(out: TextWriter, job: StageJob, options: GithubOpti
     "      tags: |",
     "        ${{ matrix.image }}",
     ...(contentTags ? [`        ${CONTENT}`] : []),
-    ...(settings.aliases ? ["        ${{ matrix.aliases }}"] : []),
+    ...(settings.aliases ? [`        ${aliasesExpression(settings.buildTime, PR_RESOLVE_JOB)}`] : []),
     ...(settings.labels ? ["      labels: |", "        ${{ matrix.labels }}", "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}"] : []),
     ...(settings.target ? ["      target: ${{ matrix.target }}"] : []),
     // The runner's platform, no cache export and no attestations: the docker driver has none of them.

@@ -16,6 +16,9 @@ import { installStep } from "./github-install.ts";
 import { workflowLiteral, yamlScalar } from "./quoting.ts";
 import type { TextWriter } from "./text.ts";
 import { checkoutStep } from "./github-actions.ts";
+import { buildTimeOutputs, buildTimeRooms, buildTimeStep } from "./github-build-time.ts";
+import type { PipelineVariable } from "./contract.ts";
+import { workflowVarEnv, workflowVarFlags } from "./pipeline-variables.ts";
 
 export const RESOLVE_JOB = "resolve";
 /** A pull request's resolve job: no login, no permission beyond reading the repository. */
@@ -82,7 +85,9 @@ export type ResolveRun = "every" | "publish" | "pull_request";
  * The resolve job. `login`: the registry login steps, run when the first step says the run
  * publishes, so that a private registry can be asked; any other run asks it anonymously.
  */
-export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: GithubOptions, matrixFile: string, shape: string, login: readonly string[], lockJob: boolean, permissions: readonly string[], run: ResolveRun): void {
+export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: GithubOptions, matrixFile: string, shape: string, login: readonly string[], lockJob: boolean, permissions: readonly string[], run: ResolveRun, variables: readonly PipelineVariable[]): void {
+  // The values it was emitted with (--var): resolve plans the graph this workflow is for.
+  const vars = workflowVarFlags(variables);
   const contentTags = options["content-tags"];
   const conditions = [
     ...(run === "pull_request" ? ["github.event_name == 'pull_request'"] : run === "publish" ? ["github.event_name != 'pull_request'"] : []),
@@ -99,24 +104,28 @@ export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: Git
     ...permissions.map((line) => `  ${line}`),
     "  outputs:",
     `    publish: \${{ steps.${RESOLVE_JOB}-publish.outputs.publish }}`,
+    ...buildTimeOutputs(buildTimeRooms(graph)),
     ...(contentTags ? [`    inputs: \${{ steps.${RESOLVE_JOB}.outputs.inputs }}`, `    present: \${{ steps.${RESOLVE_JOB}.outputs.present }}`] : []),
     "  env:",
     // Env values are evaluated by GitHub: a path holding `${{` is written as the expression of its text.
     `    MATRIX: ${yamlScalar(workflowLiteral(matrixFile))}`,
     `    WORKFLOW: ${yamlScalar(workflowLiteral(options.output))}`,
     ...(contentTags ? [`    REPOSITORY: ${yamlScalar(graph.repository)}`] : []),
+    ...workflowVarEnv(variables),
     "  steps:",
+    // The date, the short commit and the branch of the aliases that name them: once for every job of the run.
+    ...buildTimeStep(buildTimeRooms(graph)),
     ...checkoutStep().map((line) => `    ${line}`),
     ...installStep(options).map((line) => `    ${line}`),
     "    - name: Check that this workflow is what the matrix gives, and whether this run publishes",
     `      id: ${RESOLVE_JOB}-publish`,
-    `      run: caliban-images resolve --matrix "$MATRIX" --for "$WORKFLOW" --shape ${shape} --event "$GITHUB_EVENT_NAME" --ref "$GITHUB_REF" --format github >> "$GITHUB_OUTPUT"`,
+    `      run: caliban-images resolve --matrix "$MATRIX"${vars} --for "$WORKFLOW" --shape ${shape} --event "$GITHUB_EVENT_NAME" --ref "$GITHUB_REF" --format github >> "$GITHUB_OUTPUT"`,
     ...(contentTags
       ? [
           ...login.map((line) => `  ${line}`),
           "    - name: Read every image's inputs digest, and ask the registry which it has",
           `      id: ${RESOLVE_JOB}`,
-          `      run: caliban-images resolve --matrix "$MATRIX" --registry "$REPOSITORY" --format github >> "$GITHUB_OUTPUT"`,
+          `      run: caliban-images resolve --matrix "$MATRIX"${vars} --registry "$REPOSITORY" --format github >> "$GITHUB_OUTPUT"`,
         ]
       : []),
   ]);

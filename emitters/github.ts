@@ -25,6 +25,7 @@ import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRu
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from "./options.ts";
 import { TextWriter } from "./text.ts";
+import { hasBuildTimeAliases } from "./build-time.ts";
 import { inputPaths, matrixFromRoot } from "./input-paths.ts";
 import { commentText, pathFilter, workflowLiteral, yamlScalar } from "./quoting.ts";
 
@@ -105,6 +106,8 @@ export const github: Emitter<GithubOptions> = {
     const contentTags = options["content-tags"];
     checkPlatformRunners(options);
     const runner = options["runs-on"];
+    // A user's workflow has no resolve job to find the build-time values: the entries keep them as the graph writes them.
+    if (options.format === "matrix" && hasBuildTimeAliases(graph)) context.warn("emit github --format matrix: some aliases name build-time values ({date}, {commit}, {short_commit}, {branch}), which the entries keep as written: your workflow fills them in (README, \"Build-time values\")");
     if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags ? "static" : "none", runner, new Map(), options["timeout-minutes"]), options.job) }];
     // The workflow's digests are read when it runs, from its checkout (the resolve job).
     if (contentTags) checkResolveOutputs(graph, MAX_JOB_OUTPUT_BYTES);
@@ -159,7 +162,8 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
   const tested = hasTests(graph);
   const runners = familyRunners(graph, defaultRunner);
   const timeouts = familyTimeouts(graph, defaultMinutes);
-  const settings = entrySettings(graph);
+  // Entries read as data (--format matrix) keep build-time values as the graph writes them: no resolve job of ours fills them in.
+  const settings = literal === asData ? { ...entrySettings(graph), buildTime: null } : entrySettings(graph);
   const bases = new Set(graph.images.flatMap((image) => (image.from === null ? [] : [image.from])));
   const jobs: StageJob[] = [];
   let previous: string[] = [];
@@ -205,7 +209,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
       const nativeName = `stage${index + 1}_native`;
       const mergeName = `stage${index + 1}_merge`;
       jobs.push({ name: nativeName, stage: index + 1, images: nativeHere, entries, needs: previous, runners: true, kind: "native", anyNative });
-      jobs.push({ name: mergeName, stage: index + 1, images: nativeHere, entries: nativeHere.map((image) => mergeEntry(image)), needs: [nativeName], runners: false, kind: "merge", anyNative });
+      jobs.push({ name: mergeName, stage: index + 1, images: nativeHere, entries: nativeHere.map((image) => mergeEntry(image, settings.buildTime)), needs: [nativeName], runners: false, kind: "merge", anyNative });
       previous = [...names, nativeName, mergeName];
     } else {
       previous = names;
@@ -281,12 +285,12 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   const settings = entrySettings(graph);
   // Jobs run at the repository's root: the matrix by its path from there.
   const matrixFile = matrixFromRoot(context);
-  if (options["check-outputs"] && context.outputs.length > 0) out.indented(() => writeCheckJob(out, options, matrixFile));
-  if (lockJob) out.indented(() => writeLockJob(out, graph, options, matrixFile));
+  if (options["check-outputs"] && context.outputs.length > 0) out.indented(() => writeCheckJob(out, options, matrixFile, context.variables));
+  if (lockJob) out.indented(() => writeLockJob(out, graph, options, matrixFile, context.variables));
   // The resolve job logs in only when the run publishes (a private registry can then be asked); else it asks anonymously.
   const login = new TextWriter();
   writeLogin(login, registry, options, `steps.${RESOLVE_JOB}-publish.outputs.publish == 'true'`);
-  out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, login.take().split("\n").filter(Boolean), lockJob, jobPermissions(registry, options, "read"), publish.pullRequests ? "publish" : "every"));
+  out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, login.take().split("\n").filter(Boolean), lockJob, jobPermissions(registry, options, "read"), publish.pullRequests ? "publish" : "every", context.variables));
   for (const job of jobs) {
     out.indented(() => {
       out.line(`${job.name}:`);
@@ -295,7 +299,7 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
   }
   if (publish.pullRequests) {
     // A pull request's own jobs, which hold no write permission and no secret.
-    out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, [], false, [], "pull_request"));
+    out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, [], false, [], "pull_request", context.variables));
     writePullRequestJobs(out, jobs, options, settings, graph);
   }
   return out.take();

@@ -9,8 +9,10 @@ import { outputPathProblem } from "./options.ts";
 import { CalibanError, fail, type Diagnostic } from "../core/errors.ts";
 import { CONTROL_CHARACTER } from "../core/names.ts";
 import { commentText, makeValue, recipeWord, shellWord } from "./quoting.ts";
+import { makeResolveVars, makeVarLines } from "./pipeline-variables.ts";
 import { CONTENT_TAGS_OPTION } from "./options.ts";
 import { attestSpecs, cacheSpecs, needsBuildx } from "./build-settings.ts";
+import { buildTimeLines, makeAlias } from "./make-build-time.ts";
 import { argsText, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
 
 export interface MakeOptions extends Record<string, string | boolean> {
@@ -41,12 +43,13 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
     "#",
     "# Override on the command line: make push DOCKER=podman REPOSITORY=localhost:5000/test",
     ...unmovedComment(graph, "REPOSITORY"),
+    ...makeVarLines(context.variables),
     "",
     "DOCKER ?= docker",
     `REPOSITORY ?= ${makeValue(graph.repository)}`,
     "# Extra flags for every build, e.g. --no-cache or --platform=linux/amd64.",
     "BUILD_FLAGS ?=",
-    ...(graph.images.some((image) => image.labels.some((label) => label.revision)) ? ["# The commit being built, for the labels that name it.", "REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)"] : []),
+    ...buildTimeLines(graph),
     "",
   ]);
   if (contentTags) writeResolve(out, context);
@@ -114,6 +117,7 @@ function writeResolve(out: TextWriter, context: EmitContext): void {
   if (name !== undefined && CONTROL_CHARACTER.test(name)) {
     fail("INVALID_NAME", `emit make: the matrix file's name ${JSON.stringify(name)} holds a control character, which a Makefile cannot hand to caliban-images resolve`, { hint: "rename the matrix file" });
   }
+  const vars = makeResolveVars(context.variables);
   out.lines([
     "# Each image is also pushed as REPOSITORY:inputs-<digest of its inputs>, and built FROM its",
     "# base's. The digests are the tree's that make runs in: caliban-images reads them (so an",
@@ -137,8 +141,9 @@ function writeResolve(out: TextWriter, context: EmitContext): void {
     "THIS_MAKEFILE := $(lastword $(MAKEFILE_LIST))",
     // A shell word, as a make variable holds it ('$' doubled, '#' escaped): no version of make reads it otherwise.
     ...(name === undefined ? [] : [`MATRIX_FILE := ${makeValue(shellWord(name))}`]),
+    ...vars.definition,
     "ifneq ($(filter-out help,$(or $(MAKECMDGOALS),all)),)",
-    `RESOLVED := $(shell $(CALIBAN_IMAGES) resolve${name === undefined ? "" : " --matrix $(MATRIX_FILE)"} --for '$(THIS_MAKEFILE)' --shape ${context.shape} --format make$(if $(filter push%,$(MAKECMDGOALS)), --registry '$(REPOSITORY)') $(RESOLVE_FLAGS); echo resolve-status=$$?)`,
+    `RESOLVED := $(shell $(CALIBAN_IMAGES) resolve${name === undefined ? "" : " --matrix $(MATRIX_FILE)"}${vars.reference} --for '$(THIS_MAKEFILE)' --shape ${context.shape} --format make$(if $(filter push%,$(MAKECMDGOALS)), --registry '$(REPOSITORY)') $(RESOLVE_FLAGS); echo resolve-status=$$?)`,
     "ifneq ($(lastword $(RESOLVED)),resolve-status=0)",
     "$(error no image built: caliban-images resolve failed ($(lastword $(RESOLVED))), see its message above. This Makefile reads each image's inputs digest with it: install caliban-images, or name it with CALIBAN_IMAGES=PATH)",
     "endif",
@@ -296,9 +301,9 @@ function present(image: ImageNode): string {
   return `present='$(present/${image.id})'; if [ "$$present" = 1 ]; then`;
 }
 
-/** An alias of the image, moved by REPOSITORY=... as its reference is (a tag needs no quoting). */
+/** An alias of the image, moved by REPOSITORY=... as its reference is (a tag needs no quoting; its build-time values are make's). */
 function aliasReference(image: ImageNode, alias: string): string {
-  return `'${movedRepository(image, "$(REPOSITORY)")}':'${alias}'`;
+  return `'${movedRepository(image, "$(REPOSITORY)")}':'${makeAlias(alias)}'`;
 }
 
 /** The image's content reference, moved by REPOSITORY=... as its reference is; its digest is the one resolve read from the tree. */

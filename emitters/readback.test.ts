@@ -14,7 +14,7 @@ import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
 import { builtin } from "../fixtures/test-helpers.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
-import { cloudbuildView, fakeResolve, githubView, makeView, planView, resolveOutputs, runnerOutputs } from "../scripts/validators/readback.ts";
+import { cloudbuildView, fakeResolve, githubView, makeView, planView, resolveOutputs, REVISION, runnerOutputs } from "../scripts/validators/readback.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { MAX_MATRIX_JOBS } from "./github.ts";
 import { emittedText } from "./contract.ts";
@@ -135,7 +135,8 @@ for (const fixture of fixtureCases()) {
       mkdirSync(join(directory, "push", "family"), { recursive: true });
       for (const target of targets) writeFileSync(join(directory, target), "");
       for (const target of targets) {
-        const run = Bun.spawnSync(["make", "-n", target, "DOCKER=docker", `CALIBAN_IMAGES=${fakeResolve(directory, graph)}`], { cwd: directory });
+        // The commit and branch as a CI gives them: aliases that name them need them (this folder is no git repository).
+        const run = Bun.spawnSync(["make", "-n", target, "DOCKER=docker", `CALIBAN_IMAGES=${fakeResolve(directory, graph)}`, `REVISION=${REVISION}`, "BRANCH=main"], { cwd: directory });
         expect(run.stderr.toString()).toBe("");
         expect(run.stdout.toString()).toContain("docker ");
       }

@@ -6,7 +6,7 @@ import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { graphShape } from "../core/changes/graph-shape.ts";
 import { createEmitContext } from "./context.ts";
-import type { EmittedFile, Emitter } from "./contract.ts";
+import type { EmittedFile, Emitter, PipelineVariable } from "./contract.ts";
 import { resolveOptions, type OptionSources } from "./options.ts";
 import { callEmit, describeThrown, type RegisteredEmitter } from "./plugins.ts";
 
@@ -19,6 +19,8 @@ export interface EmitRequest extends OptionSources {
   readonly shape?: string;
   /** EmitContext.outputs. */
   readonly outputs?: readonly string[];
+  /** EmitContext.variables. */
+  readonly variables?: readonly PipelineVariable[];
   /** Where the emitter's warnings go (default: nowhere). */
   readonly warn?: (message: string) => void;
 }
@@ -34,5 +36,5 @@ export function runEmitter(target: Emitter<any> | RegisteredEmitter, graph: Buil
     if (error instanceof CalibanError || !registered.source) throw error;
     throw new CalibanError({ code: "PLUGIN", message: `plugin ${registered.source}: emitter "${emitter.name}": an option's check failed: ${describeThrown(error)}` });
   }
-  return callEmit(registered, () => emitter.emit(graph, options, createEmitContext(request.matrixFile, request.shape ?? graphShape(graph), request.matrixPath, request.warn, request.outputs)));
+  return callEmit(registered, () => emitter.emit(graph, options, createEmitContext(request.matrixFile, request.shape ?? graphShape(graph), request.matrixPath, request.warn, request.outputs, request.variables)));
 }

@@ -20,7 +20,13 @@ interface Allowance {
 }
 
 /** Findings allowed, each with why; keep it small. */
-const ALLOWED: readonly Allowance[] = [];
+const ALLOWED: readonly Allowance[] = [
+  {
+    code: 2016,
+    where: /^variables\/(?:make__Makefile: reading it, script "[^"]*caliban-images resolve|cloudbuild__cloudbuild\.json: step "resolve")/,
+    reason: "the fixture's --var value holds '$USER' and ${y} as text, single-quoted on purpose (shellWord) for caliban-images resolve, which takes it as written; shellcheck's info cannot know that (it exempts docker's args, not ours)",
+  },
+];
 
 const allFindings: ShellcheckFinding[] = [];
 

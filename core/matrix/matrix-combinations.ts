@@ -8,6 +8,7 @@ import { didYouMean, type KeyPath } from "../errors.ts";
 import type { Axis, ValueIndices } from "./matrix-types.ts";
 import { isTable, type MatrixReader, type Table } from "./matrix-reader.ts";
 import { isRange, rangeIndices } from "./value-range.ts";
+import { setPatterns, type CombinationSets } from "./matrix-sets.ts";
 
 /** In an exclude pattern, the index of an axis the pattern does not name. */
 export const ANY_VALUE = -1;
@@ -21,13 +22,16 @@ export function readWholeCombinations(reader: MatrixReader, value: unknown, path
 }
 
 /** `exclude`: tables, each naming the values of some axes that the combinations it removes have. */
-export function readExcludePatterns(reader: MatrixReader, value: unknown, path: KeyPath, axes: readonly Axis[]): ValueIndices | undefined {
-  if (!Array.isArray(value) || !value.some((item) => isTable(item) && Object.values(item).some((text) => typeof text === "string" && isRange(text)))) return readList(reader, value, path, axes, false);
-  // Patterns with ranges (">=cu125"): each read as the patterns of the values it names, a mistake reported at the pattern written.
+export function readExcludePatterns(reader: MatrixReader, value: unknown, path: KeyPath, axes: readonly Axis[], sets: CombinationSets = new Map()): ValueIndices | undefined {
+  const plain = (item: unknown) => isTable(item) && Object.values(item).every((text) => typeof text !== "string" || !isRange(text)) && !Object.values(item).some(Array.isArray);
+  if (!Array.isArray(value) || value.every(plain)) return readList(reader, value, path, axes, false);
+  // A set's name, ranges (">=cu125") or lists of values: each read as the patterns of single values it
+  // names, a mistake reported at the pattern written.
   const expanded: unknown[] = [];
   const origin: number[] = [];
   value.forEach((item, index) => {
-    for (const pattern of expandRanges(reader, item, [...path, index], axes)) {
+    const written = typeof item === "string" ? setPatterns(reader, sets, item, [...path, index], axes.map((axis) => axis.name)) ?? [] : [item];
+    for (const pattern of written.flatMap((one) => expandPattern(reader, one, [...path, index], axes))) {
       expanded.push(pattern);
       origin.push(index);
     }
@@ -35,14 +39,15 @@ export function readExcludePatterns(reader: MatrixReader, value: unknown, path: 
   return readList(reader, expanded, path, axes, false, origin);
 }
 
-/** A pattern whose values may be ranges, as patterns of single values (one per value of each range, in product). */
-function expandRanges(reader: MatrixReader, item: unknown, path: KeyPath, axes: readonly Axis[]): unknown[] {
+/** A pattern whose values may be ranges or lists, as patterns of single values (in product). */
+export function expandPattern(reader: MatrixReader, item: unknown, path: KeyPath, axes: readonly Axis[]): unknown[] {
   if (!isTable(item)) return [item];
   let patterns: Table[] = [{ ...(item as Table) }];
   for (const axis of axes) {
     const text = Object.hasOwn(item as Table, axis.name) ? (item as Table)[axis.name] : undefined;
-    if (typeof text !== "string" || !isRange(text)) continue;
-    const names = (rangeIndices(reader, axis, text, [...path, axis.name]) ?? []).map((index) => axis.values[index]!.name);
+    const texts = typeof text === "string" ? [text] : Array.isArray(text) ? text : undefined;
+    if (texts === undefined || (typeof text === "string" && !isRange(text))) continue;
+    const names = texts.flatMap((one) => (typeof one === "string" && isRange(one) ? (rangeIndices(reader, axis, one, [...path, axis.name]) ?? []).map((index) => axis.values[index]!.name) : [one]));
     patterns = patterns.flatMap((pattern) => names.map((name) => ({ ...pattern, [axis.name]: name })));
   }
   return patterns;

@@ -10,6 +10,7 @@ import type { MatrixReader } from "./matrix-reader.ts";
 import { FAMILY_SECTION, keysOf } from "./matrix-schema.ts";
 import { CONTROL_CHARACTER, describeControlCharacter } from "../names.ts";
 import { readWhen } from "./matrix-when.ts";
+import type { CombinationSets } from "./matrix-sets.ts";
 import { readFamilyRepository } from "./matrix-repository.ts";
 import { readArgs, readLabels, readPlatforms, readTemplate, readTemplateList, type TemplateScope } from "./matrix-settings.ts";
 
@@ -18,7 +19,7 @@ export const DEFAULT_FROM_ARG = "BASE_IMAGE";
 
 const FAMILY_KEYS = keysOf(FAMILY_SECTION);
 
-export function readFamilies(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>): Family[] {
+export function readFamilies(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>, sets: CombinationSets = new Map()): Family[] {
   if (value === undefined) {
     reader.report("EMPTY", [], "the matrix defines no images", "add an [images.NAME] table with at least a `tag`");
     return [];
@@ -27,7 +28,7 @@ export function readFamilies(reader: MatrixReader, value: unknown, axes: Readonl
   if (!table) return [];
   const families: Family[] = [];
   for (const name of reader.keysAsWritten(table, ["images"])) {
-    const family = readFamily(reader, name, table[name], axes);
+    const family = readFamily(reader, name, table[name], axes, sets);
     if (family) families.push(family);
   }
   if (families.length === 0 && Object.keys(table).length === 0) {
@@ -37,7 +38,7 @@ export function readFamilies(reader: MatrixReader, value: unknown, axes: Readonl
   return families;
 }
 
-function readFamily(reader: MatrixReader, name: string, value: unknown, axes: ReadonlyMap<string, Axis>): Family | undefined {
+function readFamily(reader: MatrixReader, name: string, value: unknown, axes: ReadonlyMap<string, Axis>, sets: CombinationSets): Family | undefined {
   const path = ["images", name];
   reader.name(name, path, "image family");
   // Each family is a bake group, beside bake's own `default`, which builds every image.
@@ -65,7 +66,7 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
   const spanned = familyAxes.map((axis) => axes.get(axis)!);
   const combinations = readWholeCombinations(reader, table.combinations, [...path, "combinations"], spanned);
   const include = readWholeCombinations(reader, table.include, [...path, "include"], spanned) ?? { count: 0, indices: new Int32Array(0) };
-  const exclude = readExcludePatterns(reader, table.exclude, [...path, "exclude"], spanned) ?? { count: 0, indices: new Int32Array(0) };
+  const exclude = readExcludePatterns(reader, table.exclude, [...path, "exclude"], spanned, sets) ?? { count: 0, indices: new Int32Array(0) };
   if (combinations && (table.include !== undefined || table.exclude !== undefined)) {
     reader.report(
       "INVALID_VALUE",
@@ -91,7 +92,7 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     platforms: readPlatforms(reader, table.platforms, [...path, "platforms"]),
     // A stage of a multi-stage Dockerfile (docker build --target).
     target: table.target === undefined ? undefined : readTemplate(reader, table.target, [...path, "target"], undefined, { ...scope, hasFrom: false }),
-    when: readWhen(reader, table.when, [...path, "when"], familyAxes, scope),
+    when: readWhen(reader, table.when, [...path, "when"], familyAxes, scope, sets),
     repository: readFamilyRepository(reader, table.repository, [...path, "repository"], scope),
     axes: familyAxes,
     combinations,

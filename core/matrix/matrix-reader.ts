@@ -17,6 +17,8 @@ const HINT_COMPARISONS = 200_000;
 
 export class MatrixReader {
   readonly diagnostics: Diagnostic[] = [];
+  /** The values of [vars] (matrix-vars.ts), read first: readTemplate fills them into every template. */
+  variables: ReadonlyMap<string, string> = new Map();
   private hintBudget = HINT_COMPARISONS;
 
   constructor(

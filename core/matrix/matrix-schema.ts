@@ -40,17 +40,17 @@ const FAMILY_KEYS: Section = {
   description: string("one line, shown in help texts"),
   dockerfile: string('the Dockerfile (template), relative to the matrix file\'s folder; default "Dockerfile"'),
   context: string('the build context (template), relative to the matrix file\'s folder, or a git or https URL; default "."'),
-  tag: string('the tag (template), e.g. "gpu-{cuda}-{python}": the image is repository:tag'),
+  tag: string('the tag (template), e.g. "gpu-{cuda}-{python}": the image is repository:tag; known when the plan is made (build-time values go in aliases)'),
   repository: string('where the images are pushed (template), e.g. "{repository}/base-notebook" (below the top-level repository, moved with it by --base-url) or a whole repository of its own; default the top-level one', { minLength: 1 }),
   matrix: stringList("the axes the family spans, first axis varied slowest; none: one image"),
   combinations: { description: "the explicit list of combinations, instead of the product of `matrix` (not with include or exclude)", schema: combinationList },
   include: { description: "whole combinations added to the product", schema: combinationList },
   exclude: {
-    description: 'partial combinations removed from the product: [{ cuda = "cuda100", python = "py38" }]',
-    schema: { type: "array", items: { type: "object", additionalProperties: { type: "string" } } },
+    description: 'partial combinations removed from the product: [{ cuda = "cuda100", python = "py38" }]; a value may be a list or a range (">=cu125"), and a string names a [sets] set',
+    schema: { type: "array", items: { anyOf: [{ type: "string" }, { type: "object", additionalProperties: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] } }] } },
   },
   args: {
-    description: 'the build args, in order: an axis ("python", all its attributes), "axis.ATTRIBUTE", or { NAME = "template" }; default: every attribute of every axis',
+    description: 'the build args, in order: an axis ("python", all its attributes but its name_only ones), "axis.ATTRIBUTE", or { NAME = "template" }; default: every axis in `matrix`',
     schema: { type: "array", items: { anyOf: [{ type: "string" }, { type: "object", propertyNames: { pattern: pattern(ARG_NAME_PATTERN) }, additionalProperties: { type: "string" } }] } },
   },
   from: string("another family: each image builds FROM that family's image with the same values on its axes"),
@@ -65,7 +65,7 @@ const FAMILY_KEYS: Section = {
     description: "minutes an image's build may run before the CI stops it (a GitHub job's timeout-minutes, a Cloud Build step's timeout); default the emitter's",
     schema: { type: "integer", minimum: 1, maximum: 1440 },
   },
-  aliases: stringList('more tags (templates), e.g. ["gpu-{python}"]'),
+  aliases: stringList('more tags (templates), e.g. ["gpu-{python}"]; an alias may name values the CI fills in when it builds: {date} (UTC, YYYYMMDD), {commit}, {short_commit} (its first 7 characters) and {branch} (made a tag), e.g. "nightly.{date}.{short_commit}"'),
   labels: stringTable('the image\'s labels (templates), after the top-level ones; "{revision}" is the commit'),
   platforms: stringList('what the image is built for, e.g. ["linux/amd64", "linux/arm64"]; none: the builder\'s own'),
   target: string("the Dockerfile stage to build (template)"),
@@ -77,8 +77,8 @@ export const WHEN_SETTINGS = ["dockerfile", "context", "args", "aliases", "label
 /** `[[images.NAME.when]]`: a `match` of axis values, and settings for the images it matches. */
 export const WHEN_SECTION: Section = {
   match: {
-    description: 'the combinations the rule applies to: axis = value, or a list of values, e.g. { python = "py313" } or { cuda = ["cu124", "cu126"] }',
-    schema: { type: "object", propertyNames: { pattern: pattern(NAME_PATTERN) }, additionalProperties: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] } },
+    description: 'the combinations the rule applies to: axis = value, a list of values or a range, e.g. { python = "py313" } or { cuda = ">=cu125" }; or the name of a [sets] set',
+    schema: { anyOf: [{ type: "string" }, { type: "object", propertyNames: { pattern: pattern(NAME_PATTERN) }, additionalProperties: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] } }] },
   },
   ...Object.fromEntries(WHEN_SETTINGS.map((key) => [key, FAMILY_KEYS[key]!])),
 };
@@ -90,6 +90,14 @@ export const FAMILY_SECTION: Section = {
     schema: { type: "array", items: tableOf(WHEN_SECTION, ["match"]) },
   },
 };
+
+/** An axis's keys that are no value (matrix-axes.ts): a value is a table, these are not. */
+export const AXIS_SECTION = {
+  name_only: {
+    description: 'attributes of the values that only name images: read by templates (tag, aliases, labels...), never build args, e.g. ["NAME"]',
+    schema: { type: "array", items: { type: "string", pattern: pattern(ARG_NAME_PATTERN) } },
+  },
+} satisfies Section;
 
 export const PUBLISH_SECTION: Section = {
   branches: stringList('branches whose pushes publish, names or patterns; default ["main"]'),
@@ -112,12 +120,13 @@ export const ATTEST_SECTION: Section = {
 export const TOP_LEVEL_SECTION: Section = {
   repository: string('where every image is pushed, e.g. "gcr.io/my-project/images" (a registry host and a path)', { minLength: 1 }),
   axes: {
-    description: 'the axes: [axes.NAME] tables of values, each a table of build args, e.g. py312 = { PYTHON_VERSION = "3.12" }',
+    description: 'the axes: [axes.NAME] tables of values, each a table of attributes (build args but the name_only ones), e.g. py312 = { PYTHON_VERSION = "3.12" }',
     schema: {
       type: "object",
       propertyNames: { pattern: pattern(NAME_PATTERN) },
       additionalProperties: {
         type: "object",
+        properties: tableOf(AXIS_SECTION).properties,
         propertyNames: { pattern: pattern(VALUE_PATTERN) },
         additionalProperties: { type: "object", propertyNames: { pattern: pattern(ARG_NAME_PATTERN) }, additionalProperties: { type: "string" } },
       },
@@ -136,6 +145,18 @@ export const TOP_LEVEL_SECTION: Section = {
   outputs: stringTable('emitter → the path emit --all writes and check compares, relative to the matrix file; a folder ends in "/"'),
   publish: { description: "when the pipelines publish", schema: tableOf(PUBLISH_SECTION) },
   labels: stringTable("every image's labels (templates); a family's label of the same name wins"),
+  vars: {
+    description: 'variables with their defaults, e.g. TAG_PREFIX = "": a template names one as {$TAG_PREFIX}; --var TAG_PREFIX=VALUE sets it when a command plans',
+    schema: { type: "object", propertyNames: { pattern: pattern(ARG_NAME_PATTERN) }, additionalProperties: { type: "string" } },
+  },
+  sets: {
+    description: 'named sets of combinations, used by several families: NAME = [{ cuda = "<cu124" }, ...]; a family names one in `exclude` or as a `when` rule\'s match',
+    schema: {
+      type: "object",
+      propertyNames: { pattern: pattern(NAME_PATTERN) },
+      additionalProperties: { type: "array", minItems: 1, items: { type: "object", additionalProperties: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" } }] } } },
+    },
+  },
   cache: { description: "the build cache", schema: tableOf(CACHE_SECTION) },
   attest: { description: "attestations", schema: tableOf(ATTEST_SECTION) },
 };

@@ -7,6 +7,8 @@ import type { ArgSource, Axis, LabelSource } from "./matrix-types.ts";
 import { isTable, type MatrixReader, type Table } from "./matrix-reader.ts";
 import { CONTROL_CHARACTER, describeControlCharacter } from "../names.ts";
 import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } from "./template.ts";
+import { checkTemplateVariable, fillVariables, variableHint } from "./matrix-vars.ts";
+import { isBuildTimeValue } from "../build-time.ts";
 
 /** What a family's templates may name: its axes, {family}, and {from} in the args of a family with `from`. */
 export interface TemplateScope {
@@ -15,12 +17,14 @@ export interface TemplateScope {
   readonly hasFrom: boolean;
   /** Labels: {revision} is the commit, and must be the whole value. */
   readonly revision?: boolean;
+  /** Aliases: they may name build-time values ({date}, {commit}, {short_commit}, {branch}; core/build-time.ts). */
+  readonly buildTime?: boolean;
 }
 
 /** `aliases`: more tag templates, each checked per image like the tag. */
 export function readTemplateList(reader: MatrixReader, value: unknown, path: KeyPath, scope: TemplateScope): Template[] {
   const sources = reader.stringList(value, path) ?? [];
-  return sources.map((_, index) => readTemplate(reader, sources[index], [...path, index], undefined, { ...scope, hasFrom: false }));
+  return sources.map((_, index) => readTemplate(reader, sources[index], [...path, index], undefined, { ...scope, hasFrom: false, buildTime: true }));
 }
 
 /** A label's name: reverse-DNS style, as OCI's and docker's conventions write them. */
@@ -86,10 +90,11 @@ export function readTemplate(reader: MatrixReader, value: unknown, path: KeyPath
     return [];
   }
   for (const { name, attribute } of templateVariables(template)) checkVariable(reader, name, attribute, path, scope);
-  return template;
+  return fillVariables(template, reader.variables);
 }
 
 function checkVariable(reader: MatrixReader, name: string, attribute: string | undefined, path: KeyPath, scope: TemplateScope): void {
+  if (name.startsWith("$")) return checkTemplateVariable(reader, name.slice(1), attribute, path);
   if (name === "revision" && scope.revision) {
     reader.report("INVALID_VALUE", path, "{revision} is the commit the CI builds, set at build time: it must be the whole value", 'write the label as its own, e.g. "org.opencontainers.image.revision" = "{revision}"');
     return;
@@ -99,12 +104,28 @@ function checkVariable(reader: MatrixReader, name: string, attribute: string | u
     else if (attribute) reader.report("INVALID_VALUE", path, "{from} has no attributes");
     return;
   }
+  if (isBuildTimeValue(name) && !scope.variables.has(name)) return checkBuildTimeValue(reader, name, attribute, path, scope);
   if (!scope.variables.has(name)) {
-    const hint = scope.axes.has(name) ? `add "${name}" to this family's \`matrix\`` : didYouMean(name, [...scope.variables, ...(scope.hasFrom ? ["from"] : [])]);
+    const hint = scope.axes.has(name) ? `add "${name}" to this family's \`matrix\`` : variableHint(reader, name, attribute) ?? didYouMean(name, [...scope.variables, ...(scope.hasFrom ? ["from"] : [])]);
     reader.report("UNKNOWN_REFERENCE", path, `the template names {${name}${attribute ? `.${attribute}` : ""}}, which is not an axis of this family`, hint);
     return;
   }
   if (attribute && name === "family") reader.report("INVALID_VALUE", path, "{family} has no attributes");
+}
+
+/**
+ * A build-time value (an axis of the family of that name wins): an alias may name it; any
+ * other template is known when the plan is made, as the image's id and inputs digest are.
+ */
+function checkBuildTimeValue(reader: MatrixReader, name: string, attribute: string | undefined, path: KeyPath, scope: TemplateScope): void {
+  if (scope.buildTime) {
+    if (attribute) reader.report("INVALID_VALUE", path, `{${name}} has no attributes`);
+    return;
+  }
+  const hint = name === "commit" && scope.revision
+    ? 'a label that is the commit is written "{revision}", the whole value'
+    : `keep the tag fixed and add this as an alias, e.g. aliases = ["nightly.{${name}}"]: the tag, args, dockerfile, context, labels, target, test and repository are known when the plan is made`;
+  reader.report("INVALID_VALUE", path, `{${name}} is known only when the CI builds: only an alias may name it`, hint);
 }
 
 export interface Args {
@@ -115,7 +136,7 @@ export interface Args {
   readonly exactFromArg?: string;
 }
 
-/** `args`: axis names (every attribute), "axis.ATTRIBUTE", and tables of templates; without it, every attribute of every axis. */
+/** `args`: axis names (every attribute but the axis's name-only ones), "axis.ATTRIBUTE", and tables of templates; without it, every axis in `matrix`. */
 export function readArgs(reader: MatrixReader, value: unknown, path: KeyPath, familyAxes: readonly string[], scope: TemplateScope): Args {
   if (value === undefined) return { sources: familyAxes.map((axis) => ({ kind: "axis", axis, keyPath: path })), nameFrom: false };
   if (!Array.isArray(value)) {
@@ -157,6 +178,12 @@ function readAxisArg(reader: MatrixReader, item: string, path: KeyPath, familyAx
   if (!familyAxes.includes(axis)) {
     const hint = axes.has(axis) ? `add "${axis}" to this family's \`matrix\`` : didYouMean(axis, familyAxes);
     reader.report("UNKNOWN_REFERENCE", path, `"${axis}" is not an axis of this family`, hint);
+    return undefined;
+  }
+  // The axis says the attribute only names: passing it as it is contradicts that (a leftover, most
+  // likely). A family that does want its value in a build says so with a template arg of its own.
+  if (attribute !== undefined && axes.get(axis)?.nameOnly.has(attribute)) {
+    reader.report("INVALID_VALUE", path, `${item} is name-only ([axes.${axis}] name_only): it names images and is never a build arg`, `to pass it to this family's builds anyway, write { ${attribute} = "{${item}}" }; or take it out of name_only`);
     return undefined;
   }
   return attribute !== undefined ? { kind: "attribute", axis, attribute, keyPath: path } : { kind: "axis", axis, keyPath: path };

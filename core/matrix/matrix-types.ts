@@ -23,7 +23,7 @@ export interface AttestSettings {
 
 export interface AxisValue {
   readonly name: string;
-  /** Attribute name → value, in declaration order; they become build args. */
+  /** Attribute name → value, in declaration order; all are read by templates, and those not in the axis's `nameOnly` become build args. */
   readonly attributes: ReadonlyMap<string, string>;
 }
 
@@ -32,6 +32,8 @@ export interface Axis {
   readonly values: readonly AxisValue[];
   /** Value name → its index in `values` (combinations are read and planned as indices). */
   readonly indexByName: ReadonlyMap<string, number>;
+  /** `name_only`: attributes that only name (templates read them) and are never build args. */
+  readonly nameOnly: ReadonlySet<string>;
 }
 
 /** Where a family's build args come from, in order; a later arg of the same name overrides an earlier one. */
@@ -67,8 +69,11 @@ export interface LabelSource {
  */
 export interface WhenRule {
   readonly keyPath: KeyPath;
-  /** Per axis of the family, in its order: the value indices matched, or undefined for any value. */
-  readonly match: readonly (ReadonlySet<number> | undefined)[];
+  /**
+   * The patterns it matches, any of them (one, or a named set's): per axis of the family,
+   * in its order, the value indices matched, or undefined for any value.
+   */
+  readonly match: readonly (readonly (ReadonlySet<number> | undefined)[])[];
   readonly dockerfile: Template | undefined;
   readonly context: Template | undefined;
   readonly test: Template | undefined;
@@ -144,4 +149,14 @@ export interface Matrix {
   /** `[cache]`, undefined for none (core/matrix/matrix-build-settings.ts). */
   readonly cache: CacheSettings | undefined;
   readonly attest: AttestSettings;
+  /** `[vars]`, in the order written, with the values this matrix was read with (core/matrix/matrix-vars.ts). */
+  readonly variables: readonly Variable[];
+}
+
+/** A variable of [vars]: its value as templates were filled in, its default or (`set`) the one given with --var. */
+export interface Variable {
+  readonly name: string;
+  readonly value: string;
+  readonly set: boolean;
+  readonly keyPath: KeyPath;
 }

@@ -10,13 +10,14 @@ import type { Axis, WhenRule } from "./matrix-types.ts";
 import { isTable, type MatrixReader } from "./matrix-reader.ts";
 import { FAMILY_SECTION, keysOf, WHEN_SECTION, WHEN_SETTINGS } from "./matrix-schema.ts";
 import { isRange, rangeIndices } from "./value-range.ts";
+import { setPatterns, type CombinationSets } from "./matrix-sets.ts";
 import { readArgs, readLabels, readPlatforms, readTemplate, readTemplateList, type TemplateScope } from "./matrix-settings.ts";
 
 const WHEN_KEYS = keysOf(WHEN_SECTION);
 const FAMILY_KEYS = new Set(keysOf(FAMILY_SECTION));
 
 /** A family's `when` rules; `familyAxes` in the family's order. */
-export function readWhen(reader: MatrixReader, value: unknown, path: KeyPath, familyAxes: readonly string[], scope: TemplateScope): WhenRule[] {
+export function readWhen(reader: MatrixReader, value: unknown, path: KeyPath, familyAxes: readonly string[], scope: TemplateScope, sets: CombinationSets = new Map()): WhenRule[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
     reader.wrongType(value, path, "an array of tables", `[[${path.join(".")}]] tables, each with a match, e.g. match = { ${familyAxes[0] ?? "axis"} = "..." }`);
@@ -31,14 +32,17 @@ export function readWhen(reader: MatrixReader, value: unknown, path: KeyPath, fa
     const familyOnly = Object.keys(table).filter((key) => FAMILY_KEYS.has(key) && !WHEN_KEYS.includes(key));
     for (const key of familyOnly) reader.report("INVALID_VALUE", [...at, key], `\`${key}\` is the family's, for all its images: a \`when\` rule cannot set it`, `rules set ${WHEN_SETTINGS.join(", ")}`);
     reader.knownKeys(Object.fromEntries(Object.entries(table).filter(([key]) => !familyOnly.includes(key))), WHEN_KEYS, at);
-    const match = readMatch(reader, table.match, [...at, "match"], familyAxes, scope.axes);
+    // A set's name: any of its patterns.
+    const matchPath = [...at, "match"];
+    const patterns = typeof table.match === "string" ? setPatterns(reader, sets, table.match, matchPath, familyAxes) : [table.match];
+    const match = patterns?.map((pattern) => readMatch(reader, pattern, matchPath, familyAxes, scope.axes));
     if (Object.keys(table).every((key) => key === "match")) {
       reader.report("INVALID_VALUE", at, "this `when` rule sets nothing", `give the matched images one of: ${WHEN_SETTINGS.join(", ")}`);
     }
     const template = (key: string) => (table[key] === undefined ? undefined : readTemplate(reader, table[key], [...at, key], undefined, { ...scope, hasFrom: false }));
     rules.push({
       keyPath: at,
-      match: match ?? familyAxes.map(() => undefined),
+      match: match?.every((pattern) => pattern !== undefined) ? match : [familyAxes.map(() => undefined)],
       dockerfile: template("dockerfile"),
       context: template("context"),
       test: template("test"),

@@ -7,24 +7,29 @@ import { readAttest, readCache, readTopLabels } from "./matrix-build-settings.ts
 import { CalibanError } from "../errors.ts";
 import { readAxes } from "./matrix-axes.ts";
 import { readFamilies } from "./matrix-family.ts";
+import { readSets } from "./matrix-sets.ts";
 import { MatrixReader } from "./matrix-reader.ts";
 import { keysOf, TOP_LEVEL_SECTION } from "./matrix-schema.ts";
 import { readPublish } from "./matrix-publish.ts";
+import { NO_VARIABLES, readVars, type GivenVariables } from "./matrix-vars.ts";
 import { repositoryProblem } from "../names.ts";
 import type { KeysAsWritten } from "./toml.ts";
 
-export type { ArgSource, Axis, AxisValue, AttestSettings, CacheSettings, Family, LabelSource, Matrix, ValueIndices } from "./matrix-types.ts";
+export type { ArgSource, Axis, AxisValue, AttestSettings, CacheSettings, Family, LabelSource, Matrix, ValueIndices, Variable } from "./matrix-types.ts";
+export type { GivenVariables } from "./matrix-vars.ts";
 import type { LabelSource, Matrix } from "./matrix-types.ts";
 
 const TOP_LEVEL_KEYS = keysOf(TOP_LEVEL_SECTION);
 
-export function readMatrix(data: Record<string, unknown>, file: string, keysAsWritten: KeysAsWritten): Matrix {
+export function readMatrix(data: Record<string, unknown>, file: string, keysAsWritten: KeysAsWritten, given: GivenVariables = NO_VARIABLES): Matrix {
   const reader = new MatrixReader(file, keysAsWritten);
   reader.knownKeys(data, TOP_LEVEL_KEYS, []);
   const repository = readRepository(reader, data.repository);
+  // First: every template is filled in with their values as it is read.
+  const variables = readVars(reader, data.vars, given);
   const axes = readAxes(reader, data.axes);
   const labels = readTopLabels(reader, data.labels);
-  const families = readFamilies(reader, data.images, axes).map((family) => (labels.length === 0 ? family : { ...family, labels: mergeLabels(labels, family.labels) }));
+  const families = readFamilies(reader, data.images, axes, readSets(reader, data.sets, axes)).map((family) => (labels.length === 0 ? family : { ...family, labels: mergeLabels(labels, family.labels) }));
   const emit = readEmitSettings(reader, data.emit);
   const plugins = reader.stringList(data.plugins, ["plugins"]) ?? [];
   const outputs = readOutputs(reader, data.outputs);
@@ -32,7 +37,7 @@ export function readMatrix(data: Record<string, unknown>, file: string, keysAsWr
   const cache = readCache(reader, data.cache);
   const attest = readAttest(reader, data.attest);
   if (reader.diagnostics.length > 0) throw new CalibanError(reader.diagnostics);
-  return { file, repository, axes, families, emit, plugins, outputs, publish, cache, attest };
+  return { file, repository, axes, families, emit, plugins, outputs, publish, cache, attest, variables };
 }
 
 /** Every image's labels, then the family's: a family's label of the same name replaces the other, in its place. */

@@ -1,6 +1,8 @@
 // Templates in tags and build args: `gpu-{cuda}-{python}`, `{python.PYTHON_VERSION}`,
-// `{from}`. `{{` and `}}` stand for literal braces. Parsed once per family; the
-// planner compiles them against the family's axes (core/plan/compile-family.ts).
+// `{from}`, `{$TAG_PREFIX}` (a variable of [vars]: its name keeps the '$', which no axis
+// name holds). `{{` and `}}` stand for literal braces. Parsed once per family; the
+// reader fills in the variables (core/matrix/matrix-vars.ts), the planner compiles the
+// rest against the family's axes (core/plan/compile-family.ts).
 
 export type TemplatePart =
   | { readonly kind: "text"; readonly text: string }
@@ -10,7 +12,7 @@ export type Template = readonly TemplatePart[];
 
 export class TemplateSyntaxError extends Error {}
 
-const VARIABLE = /^([A-Za-z0-9_-]+)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$/;
+const VARIABLE = /^([A-Za-z0-9_-]+|\$[A-Za-z_][A-Za-z0-9_]*)(?:\.([A-Za-z_][A-Za-z0-9_]*))?$/;
 
 export function parseTemplate(source: string): Template {
   const parts: TemplatePart[] = [];
@@ -28,7 +30,7 @@ export function parseTemplate(source: string): Template {
       if (end < 0) throw new TemplateSyntaxError(`unclosed "{" at character ${i + 1}`);
       const inner = source.slice(i + 1, end).trim();
       const match = VARIABLE.exec(inner);
-      if (!match) throw new TemplateSyntaxError(`"{${inner}}" is not a variable: write {axis}, {axis.ATTRIBUTE} or {from}`);
+      if (!match) throw new TemplateSyntaxError(`"{${inner}}" is not a variable: write {axis}, {axis.ATTRIBUTE}, {from} or {$VARIABLE}`);
       if (text) parts.push({ kind: "text", text });
       text = "";
       parts.push(match[2] ? { kind: "variable", name: match[1]!, attribute: match[2] } : { kind: "variable", name: match[1]! });

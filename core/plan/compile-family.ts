@@ -6,6 +6,7 @@ import type { KeyPath } from "../errors.ts";
 import type { BuildArg } from "../graph.ts";
 import type { ArgSource, Axis, AxisValue, Family } from "../matrix/matrix.ts";
 import type { Template } from "../matrix/template.ts";
+import { isBuildTimeValue } from "../build-time.ts";
 
 /** A template part: text, an axis's value name or attribute (by the axis's position in the family), or {from}. */
 export type CompiledPart = string | { readonly axis: number; readonly attribute?: string } | { readonly from: true };
@@ -15,7 +16,7 @@ export type CompiledArg =
   | { readonly kind: "template"; readonly name: string; readonly parts: readonly CompiledPart[]; readonly keyPath: KeyPath }
   /** One attribute of an axis's value: per value index, its arg, or undefined for a value without it. */
   | { readonly kind: "attribute"; readonly axis: number; readonly attribute: string; readonly byValue: readonly (BuildArg | undefined)[]; readonly keyPath: KeyPath }
-  /** Every attribute of an axis's value: per value index, its args. */
+  /** Every attribute of an axis's value but its name-only ones: per value index, its args. */
   | { readonly kind: "axis"; readonly axis: number; readonly byValue: readonly (readonly BuildArg[])[] };
 
 export interface CompiledFamily {
@@ -51,6 +52,8 @@ export function compileTemplate(family: Family, template: Template): CompiledPar
     if (part.name === "from") return { from: true as const };
     if (part.name === "family") return family.name;
     const axis = family.axes.indexOf(part.name);
+    // A value the CI fills in when it builds stays as written (an alias's: core/build-time.ts).
+    if (axis < 0 && isBuildTimeValue(part.name)) return `{${part.name}}`;
     return part.attribute === undefined ? { axis } : { axis, attribute: part.attribute };
   });
 }
@@ -60,8 +63,8 @@ export function compileArgs(family: Family, axes: readonly Axis[], sources: read
   return sources.map((source): CompiledArg => {
     if (source.kind === "template") return { kind: "template", name: source.name, parts: compileTemplate(family, source.template), keyPath: source.keyPath };
     const axis = family.axes.indexOf(source.axis);
-    const values = axes[axis]!.values;
-    if (source.kind === "axis") return { kind: "axis", axis, byValue: values.map(attributeArgs) };
+    const { values, nameOnly } = axes[axis]!;
+    if (source.kind === "axis") return { kind: "axis", axis, byValue: values.map((value) => attributeArgs(value, nameOnly)) };
     const byValue = values.map((value) => {
       const text = value.attributes.get(source.attribute);
       return text === undefined ? undefined : { name: source.attribute, value: text };
@@ -102,7 +105,9 @@ export function fixedText(parts: readonly CompiledPart[]): string | undefined {
   return parts.every((part) => typeof part === "string") ? parts.join("") : undefined;
 }
 
-/** An axis value's attributes as build args. */
-function attributeArgs(value: AxisValue): readonly BuildArg[] {
-  return [...value.attributes].map(([name, text]) => ({ name, value: text }));
+/** An axis value's attributes as build args, but those that only name (its axis's `name_only`). */
+function attributeArgs(value: AxisValue, nameOnly: ReadonlySet<string>): readonly BuildArg[] {
+  const args: BuildArg[] = [];
+  for (const [name, text] of value.attributes) if (!nameOnly.has(name)) args.push({ name, value: text });
+  return args;
 }

@@ -32,11 +32,13 @@ export function viewFor(compiled: CompiledFamily, indices: Indices): CompiledFam
 }
 
 function matches(rule: WhenRule, indices: Indices): boolean {
-  for (let axis = 0; axis < rule.match.length; axis++) {
-    const wanted = rule.match[axis];
-    if (wanted !== undefined && !wanted.has(indices[axis]!)) return false;
-  }
-  return true;
+  return rule.match.some((pattern) => {
+    for (let axis = 0; axis < pattern.length; axis++) {
+      const wanted = pattern[axis];
+      if (wanted !== undefined && !wanted.has(indices[axis]!)) return false;
+    }
+    return true;
+  });
 }
 
 /** `view` with `rule`'s settings laid over it. */

@@ -23,6 +23,7 @@ import { UpstreamPinner } from "./plan-upstream.ts";
 import { ImageRepositories } from "./image-repository.ts";
 import { viewFor } from "./plan-when.ts";
 import { TAG_PATTERN, TAG_RULE } from "../names.ts";
+import { aliasProblem } from "../build-time.ts";
 import { PathChecker, type DirectoryEntries } from "./plan-paths.ts";
 import { DockerfileChecks, familyProblems } from "./plan-checks.ts";
 
@@ -270,8 +271,10 @@ class Planner {
     for (let i = 0; i < compiled.aliases.length; i++) {
       const keyPath = compiled.aliasPaths[i]!;
       const alias = this.expand(compiled.aliases[i]!, compiled, indices, base, keyPath);
-      if (!TAG_PATTERN.test(alias)) {
-        if (this.firstReport(`${family.name}\u0000${keyPath.join(".")}`)) this.report("INVALID_VALUE", keyPath, `the alias "${alias}" (for ${describeCombination(values)}) is not a valid Docker tag`, TAG_RULE);
+      // An alias may name build-time values, filled in by the CI: then it must be a tag for every value they take.
+      const problem = aliasProblem(alias);
+      if (problem) {
+        if (this.firstReport(`${family.name}\u0000${keyPath.join(".")}`)) this.report("INVALID_VALUE", keyPath, `the alias "${alias}" (for ${describeCombination(values)}) ${problem.message}`, problem.hint);
         return undefined;
       }
       const clash = this.byTag.get(`${repository}:${alias}`);

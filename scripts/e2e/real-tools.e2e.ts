@@ -15,6 +15,7 @@ import { InputsDigester } from "../../core/changes/inputs.ts";
 import { emitLoaded } from "../../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../../fixtures/golden.ts";
 import { bakeView, planView, REVISION } from "../validators/readback.ts";
+import { BUILD_TIME } from "../validators/build-time-readback.ts";
 import { provesTheTree } from "./pipeline-runs.ts";
 import { emittedText } from "../../emitters/contract.ts";
 
@@ -43,7 +44,8 @@ describe("docker buildx bake --print", () => {
       const { loaded, graph } = await loadFixture(fixture);
       // The commit the labels name comes from the environment, as a CI gives it.
       // The digests as `caliban-images resolve --format bake` gives them, in CALIBAN_INPUTS.
-      const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!), { REVISION, CALIBAN_INPUTS: bakeInputs(graph) });
+      // The build-time values of aliases too: the date, the commit (REVISION) and the branch, from the environment.
+      const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!), { REVISION, BRANCH: BUILD_TIME.branch, BUILD_DATE: BUILD_TIME.date, CALIBAN_INPUTS: bakeInputs(graph) });
       const view = bakeView(printed);
       const plan = planView(graph);
       expect(view.images).toEqual(plan.images);
@@ -56,6 +58,20 @@ describe("docker buildx bake --print", () => {
     const fixture = fixtureCases().find((f) => f.name === "chain-build")!;
     const { loaded, graph } = await loadFixture(fixture);
     expect(() => bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!))).toThrow('Call to function "inputs" failed');
+  });
+
+  test("build-time values: BUILD_DATE is the day bake runs (UTC) unless given; without the commit or the branch an alias names, bake stops", async () => {
+    const fixture = fixtureCases().find((f) => f.name === "build-time-tags")!;
+    const { loaded, graph } = await loadFixture(fixture);
+    const hcl = emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!);
+    const today = () => new Date().toISOString().slice(0, 10).replaceAll("-", "");
+    const before = today();
+    const printed = bakePrint(hcl, { REVISION, BRANCH: "main", CALIBAN_INPUTS: bakeInputs(graph) });
+    const dated = (printed.target["nightly-py311-cu124"].tags as string[]).find((tag) => tag.includes(":nightly."))!;
+    expect([before, today()]).toContain(/:nightly\.(\d{8})\./.exec(dated)![1]!);
+    expect(printed.target["nightly-py311-cu124"].tags).toContain("ghcr.io/your-org/nightly:py311-cu124-main");
+    expect(() => bakePrint(hcl, { REVISION, CALIBAN_INPUTS: bakeInputs(graph) })).toThrow('Call to function "tag_value" failed');
+    expect(() => bakePrint(hcl, { BRANCH: "main", CALIBAN_INPUTS: bakeInputs(graph) })).toThrow('Call to function "tag_value" failed');
   });
 
   test("the repository variable is overridable from the environment, links included", async () => {

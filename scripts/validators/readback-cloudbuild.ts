@@ -1,0 +1,150 @@
+// Cloud Build read back (readback.ts): every config's steps as Cloud Build runs them,
+// substitutions made, each bash step run by bash with a recording docker.
+
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { BuildGraph } from "../../core/graph.ts";
+import { digestLines } from "../../cli/resolve.ts";
+import { BUILD_TIME, fakeDate, stepEnvExports } from "./build-time-readback.ts";
+import { dockerBuildView, normalise, recordingDocker, settingsView, type ImageView, type OutputView } from "./readback-view.ts";
+
+/**
+ * Cloud Build, one config or several submitted in order, `$$` read back as Cloud Build
+ * reads it. A plain step's args are docker's; a content-tags step is a bash script,
+ * which is run here by bash with a recording docker whose `manifest inspect` finds
+ * only the references in `existing`: what it ran is what the step builds and pushes.
+ * Within a config an image waits for its base's step; across configs it builds FROM an
+ * image an earlier config pushed (docker pulls it), named by one of its build args.
+ */
+export function cloudbuildView(texts: readonly string[], existing: readonly string[] = [], substitutions: Readonly<Record<string, string>> = {}, graph?: BuildGraph): OutputView & { readonly calls: readonly string[][] } {
+  const images: ImageView[] = [];
+  // The resolve step's file, as `caliban-images resolve --format lines` writes it for the graph, in the $HOME every step shares.
+  const home = mkdtempSync(join(tmpdir(), "builder-home-"));
+  if (graph !== undefined) {
+    mkdirSync(join(home, ".caliban-images"));
+    writeFileSync(join(home, ".caliban-images", "resolved"), digestLines(graph, undefined));
+  }
+  const bases: Record<string, string[]> = {};
+  const pushedEarlier = new Map<string, string>();
+  const allCalls: string[][] = [];
+  for (const text of texts) {
+    const config = JSON.parse(text) as { steps: { id: string; entrypoint?: string; args: string[]; env?: string[]; waitFor: string[] }[]; substitutions?: Record<string, string> };
+    // COMMIT_SHA and BRANCH_NAME are Cloud Build's own, the commit and branch a trigger builds.
+    const values: Record<string, string> = { COMMIT_SHA: BUILD_TIME.commit, SHORT_SHA: BUILD_TIME.commit.slice(0, 7), BRANCH_NAME: BUILD_TIME.branch, ...config.substitutions, ...substitutions };
+    const pushing = values._PUSH === undefined || values._PUSH === "true";
+    if (config.steps.length > 300) throw new Error(`cloudbuild: a config with ${config.steps.length} steps; Cloud Build runs at most 300`);
+    const pushedHere: string[] = [];
+    const scripts = config.steps.map((step) => {
+      const args = step.args.map((a) => substitute(a, values));
+      if (step.entrypoint === undefined) return undefined;
+      // The resolve step installs caliban-images and runs it: its file is written above (the e2e tests run it for real).
+      if (step.id === "resolve") {
+        if (graph === undefined) throw new Error("cloudbuild: the configs read their digests from the resolve step: give the graph");
+        if (!args[1]!.includes("caliban-images resolve")) throw new Error("cloudbuild: the resolve step runs no caliban-images resolve");
+        return "true";
+      }
+      // Cloud Build gives the step its `env` (substitutions made), which its script reads as data.
+      if (step.entrypoint === "bash" && args[0] === "-c" && args.length === 2) return stepEnvExports(step.env, (entry) => substitute(entry, values)) + args[1]!;
+      throw new Error(`cloudbuild: a step runs ${step.entrypoint} ${JSON.stringify(args)}`);
+    });
+    const ran = runScripts(scripts.filter((script) => script !== undefined), existing, { HOME: home });
+    let next = 0;
+    config.steps.forEach((step, index) => {
+      const calls = scripts[index] === undefined ? [step.args.map((a) => substitute(a, values))] : ran[next++]!;
+      allCalls.push(...calls);
+      // A step that carries an image an earlier config builds, for the images built FROM it here: it pushes nothing.
+      if (step.id.endsWith("-carried")) {
+        if (calls.some((c) => c[0] === "push" || (c[0] === "buildx" && c.includes("--push")))) throw new Error(`cloudbuild: ${step.id} pushes`);
+        return;
+      }
+      pushedHere.push(...calls.filter((c) => c[0] === "push").map((c) => c[1]!));
+      // buildx builds and pushes in one call, every -t pushed (a plain `docker build` before it is for the test).
+      const buildx = calls.find((c) => c[0] === "buildx" && c[1] === "build" && c.includes("--push"));
+      if (buildx) for (let i = 2; i < buildx.length; i++) if (buildx[i] === "-t") pushedHere.push(buildx[i + 1]!);
+      const build = buildx ? buildx.slice(1) : calls.find((c) => c[0] === "build");
+      if (!build) return;
+      const image = dockerBuildView(build.slice(1));
+      images.push(image);
+      // What it waits for among the images (a login step is no image).
+      // A plain step may wait for its base's test step (`REF-test`), which follows the base's build.
+      const imageStep = (id: string) => config.steps.some((other) => other.id === id && other.args[0] === "build") || config.steps.some((other) => other.id === id && other.entrypoint === "bash" && other.id !== "login" && other.id !== "buildx" && other.id !== "resolve" && !other.id.endsWith("-carried"));
+      const waited = step.waitFor
+        .filter((w) => w !== "-")
+        .map((w) => (imageStep(w) ? w : w.endsWith("-test") && imageStep(w.slice(0, -"-test".length)) ? w.slice(0, -"-test".length) : w.endsWith("-carried") ? w.slice(0, -"-carried".length) : undefined))
+        .filter((w): w is string => w !== undefined);
+      const pulled = Object.values(image.args).filter((value) => pushedEarlier.has(value)).map((value) => pushedEarlier.get(value)!);
+      bases[image.reference] = [...new Set([...waited, ...pulled])];
+    });
+    // An alias a step tags the image with after its build (`docker tag REF ALIAS`, as one naming build-time values is) is one of its references too.
+    tagAliases(images, allCalls);
+    for (const step of config.steps) {
+      const build = images.find((i) => i.reference === step.id);
+      if (!build) continue;
+      for (const reference of [build.reference, build.content, ...(build.settings?.aliases ?? [])]) {
+        if (reference === undefined) continue;
+        if (pushing && !pushedHere.includes(reference)) throw new Error(`cloudbuild: ${reference} is built but never pushed`);
+        if (!pushing && pushedHere.includes(reference)) throw new Error(`cloudbuild: ${reference} is pushed though _PUSH is false`);
+        pushedEarlier.set(reference, build.reference);
+      }
+    }
+  }
+  return { ...normalise(images, bases), calls: allCalls };
+}
+
+/**
+ * Pipeline shell scripts, each run by `bash -c` as its step would run it, in order, with
+ * a recording docker (see recordingDocker): the calls each one made. One driving shell
+ * runs them all (a process per script is slow for 300 steps); a marker call between
+ * scripts tells their calls apart.
+ */
+export function runScripts(scripts: readonly string[], existing: readonly string[] = [], env: Record<string, string> = {}): string[][][] {
+  if (scripts.length === 0) return [];
+  const docker = recordingDocker(existing);
+  // `date -u +%Y%m%d` is the test's day (build-time values).
+  fakeDate(docker.directory);
+  const files = scripts.map((script, i) => {
+    const file = join(docker.directory, `step-${i}.sh`);
+    writeFileSync(file, script);
+    return file;
+  });
+  // The recording docker as an exported bash function, which each `bash -c` inherits: the
+  // same log and answers as the script on PATH, without a process per call.
+  const log = JSON.stringify(join(docker.directory, "docker.log"));
+  const recorder =
+    `docker() { local line; printf -v line '%s\\037' "$@"; printf '%s\\036' "$line" >> ${log}; ` +
+    // The reference is the last word (after --insecure, for a loopback registry).
+    `if [ "$1 $2" = "manifest inspect" ]; then [[ "$REGISTRY_HAS" == *$'\\n'"\${@: -1}"$'\\n'* ]] && return; echo "no such manifest: \${@: -1}" >&2; return 1; fi; }\nexport -f docker\n`;
+  const driver = recorder + files.map((file) => `bash -c "$(cat ${JSON.stringify(file)})" || exit $?\ndocker --end-of-step\n`).join("");
+  const registryHas = `\n${existing.map((reference) => `${reference}\n`).join("")}`;
+  const run = Bun.spawnSync(["bash", "-c", driver], { cwd: docker.directory, env: { ...process.env, ...env, REGISTRY_HAS: registryHas, PATH: `${docker.directory}:${process.env.PATH}` } });
+  if (run.exitCode !== 0) throw new Error(`a script failed (${run.exitCode}): ${run.stderr.toString()}`);
+  const perScript: string[][][] = [[]];
+  for (const call of docker.calls()) {
+    if (call[0] === "--end-of-step") perScript.push([]);
+    else perScript.at(-1)!.push(call);
+  }
+  perScript.pop();
+  return perScript;
+}
+
+/** Each image with the aliases `docker tag SOURCE ALIAS` calls gave it (SOURCE its reference or content reference), once each. */
+function tagAliases(images: ImageView[], calls: readonly string[][]): void {
+  images.forEach((image, index) => {
+    const own = [image.reference, image.content];
+    const tagged = calls.filter((call) => call[0] === "tag" && own.includes(call[1]) && !own.includes(call[2])).map((call) => call[2]!);
+    const settings = image.settings ?? { aliases: [], labels: {}, platforms: [], target: null, cacheFrom: [], cacheTo: [], attest: [] };
+    const added = [...new Set(tagged)].filter((alias) => !settings.aliases.includes(alias));
+    if (added.length > 0) images[index] = { ...image, settings: settingsView({ ...settings, aliases: [...settings.aliases, ...added] }) };
+  });
+}
+
+/** A step arg as Cloud Build reads it: `$$` is '$', `$_NAME` and `${_NAME}` the substitution's value. */
+export function substitute(text: string, values: Readonly<Record<string, string>>): string {
+  return text.replace(/\$\$|\$\{(\w+)\}|\$(\w+)/g, (whole, braced: string | undefined, bare: string | undefined) => {
+    if (whole === "$$") return "$";
+    const name = braced ?? bare!;
+    if (!(name in values)) throw new Error(`cloudbuild: $${name} has no value: Cloud Build would refuse the build`);
+    return values[name]!;
+  });
+}
