@@ -7,7 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
-import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
+import { builtin, chain, planText, problemsOf } from "../fixtures/test-helpers.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { jobEnv, needsResolve, recordingDocker, resolveOutputs, REVISION, runScripts, type ResolveOutputs } from "../scripts/validators/readback.ts";
@@ -18,12 +18,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { emittedText } from "./contract.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
-import { ACTIONS } from "./github-actions.ts";
-
-/** An action as YAML reads the `uses:` line: the pinned reference, its version comment gone. */
-const uses = (action: string) => action.split(" ")[0]!;
-
-const PUBLISHING = "needs.resolve.outputs.publish == 'true'";
 
 const SETTINGS = [
   { name: "the defaults", toml: "", branches: ["main"], pullRequests: true, schedule: undefined },
@@ -37,21 +31,6 @@ const REGISTRIES = [
   { repository: "yourorg/images", registry: undefined, secret: "REGISTRY_PASSWORD" },
   { repository: "registry.example.com:5000/ml/images", registry: "registry.example.com:5000", secret: "REGISTRY_PASSWORD" },
 ] as const;
-
-export const chain = (repository: string, publish: string) => `repository = "${repository}"
-[axes.cuda]
-cuda12 = { CUDA = "12.4" }
-[axes.python]
-py311 = { PYTHON_VERSION = "3.11" }
-py312 = { PYTHON_VERSION = "3.12" }
-[images.cuda]
-tag = "cuda-{cuda}"
-matrix = ["cuda"]
-[images.python]
-tag = "py-{cuda}-{python}"
-matrix = ["cuda", "python"]
-from = "cuda"
-${publish}`;
 
 interface Step {
   name?: string;
@@ -260,46 +239,6 @@ test("a failed image stops only the images built FROM it: later stages run anywa
   const failed = run([], false);
   expect(failed.exit).toBe(1);
   expect(failed.out).toContain(`::error::its base ${baseContent} was not built in this run (its job failed): not building`);
-});
-
-test("free-disk: every job first removes the runner's preinstalled toolchains; without it, no such step", async () => {
-  const { loaded, graph } = await planText(chain("ghcr.io/your-org/images", ""));
-  const steps = async (options: string[]) => {
-    const text = emittedText(emitLoaded(builtin("github"), loaded, graph, options)[0]!);
-    expect(await actionlint(text, "images.yml")).toEqual([]);
-    // The build jobs (the resolve job builds nothing and needs no room).
-    return (Object.entries(parseYaml(text).jobs) as [string, { steps: Step[] }][]).filter(([name]) => !name.endsWith("resolve")).map(([, job]) => job.steps.map((step) => step.name ?? step.uses));
-  };
-  for (const job of await steps(["free-disk=true"])) expect(job.slice(0, 2)).toEqual([uses(ACTIONS.checkout), "Free disk space"]);
-  for (const job of await steps([])) expect(job).not.toContain("Free disk space");
-});
-
-test("Google's registries by workload identity: an access token for the service account, id-token: write, nothing on a pull request", async () => {
-  const { loaded, graph } = await planText(chain("us-central1-docker.pkg.dev/my-project/images", ""));
-  const provider = "projects/123456789/locations/global/workloadIdentityPools/github/providers/my-repo";
-  const account = "image-pusher@my-project.iam.gserviceaccount.com";
-  const text = emittedText(emitLoaded(builtin("github"), loaded, graph, [`workload-identity-provider=${provider}`, `service-account=${account}`])[0]!);
-  expect(await actionlint(text, "images.yml")).toEqual([]);
-  expect(validateWorkflow(text).errors).toEqual([]);
-  const workflow = parseYaml(text);
-  // Only the jobs that log in ask for an OIDC token.
-  expect(workflow.permissions).toEqual({ contents: "read" });
-  // A pull request's jobs (pr_*) ask for nothing and log in nowhere.
-  for (const [name, job] of Object.entries(workflow.jobs) as [string, { permissions?: Record<string, string>; steps: Step[] }][]) {
-    expect(job.permissions).toEqual(name.startsWith("pr_") ? undefined : { contents: "read", "id-token": "write" });
-    if (name.startsWith("pr_")) expect(job.steps.some((step) => step.uses?.startsWith("docker/login-action") || step.uses?.startsWith("google-github-actions/auth"))).toBe(false);
-  }
-  for (const [name, job] of (Object.entries(workflow.jobs) as [string, { steps: Step[] }][]).filter(([name]) => !name.startsWith("pr_"))) {
-    // The resolve job logs in when its first step says the run publishes; a build job when the resolve job said so.
-    const publishing = name === "resolve" ? "steps.resolve-publish.outputs.publish == 'true'" : PUBLISHING;
-    const auth = job.steps.find((step) => step.uses === uses(ACTIONS.googleAuth))!;
-    expect(auth).toMatchObject({ id: "auth", if: publishing, with: { workload_identity_provider: provider, service_account: account, token_format: "access_token" } });
-    const login = job.steps.find((step) => step.uses?.startsWith("docker/login-action"))!;
-    expect(login).toMatchObject({ if: publishing, with: { registry: "us-central1-docker.pkg.dev", username: "oauth2accesstoken", password: "${{ steps.auth.outputs.access_token }}" } });
-    expect(JSON.stringify(job.steps)).not.toContain("secrets.");
-  }
-  expect(() => emitLoaded(builtin("github"), loaded, graph, [`workload-identity-provider=${provider}`])).toThrow("needs both");
-  expect(() => emitLoaded(builtin("github"), loaded, graph, ["service-account=nope"])).toThrow("is not a service account e-mail");
 });
 
 describe("[publish] mistakes are reported at their line", () => {
