@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import packageJson from "../package.json" with { type: "json" };
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
-import { builtin, planText } from "../fixtures/test-helpers.ts";
+import { builtin, chain, planText } from "../fixtures/test-helpers.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -16,19 +16,7 @@ import { join } from "node:path";
 import { emittedText } from "./contract.ts";
 import { planLoaded } from "../core/load.ts";
 
-const CHAIN = `repository = "ghcr.io/your-org/images"
-[axes.cuda]
-cuda12 = { CUDA = "12.4" }
-[images.cuda]
-tag = "cuda-{cuda}"
-matrix = ["cuda"]
-[images.python]
-tag = "py-{cuda}"
-matrix = ["cuda"]
-from = "cuda"
-[publish]
-schedule = "0 4 * * 1"
-`;
+const CHAIN = chain("ghcr.io/your-org/images", '[publish]\nschedule = "0 4 * * 1"\n');
 
 const lockedGraph = async () => {
   const { loaded } = await planText(CHAIN);
