@@ -8,7 +8,7 @@
 // list (aliases, platforms) wraps. A fixed width, not the terminal's: the same matrix
 // gives the same text in a terminal, a pipe and a CI log, and the goldens compare it.
 
-import { imagesById, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
+import { hasOwnRepositories, imagesById, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 
 /** The widest line the text makes of more than one value. */
 export const PLAN_WIDTH = 100;
@@ -35,7 +35,15 @@ export function planHeader(graph: BuildGraph, selection: PlanSelection, matrixLa
     selection.names === undefined
       ? `${graph.images.length} in ${plural(all, "stage")}`
       : `${selection.images.length} of ${graph.images.length} (${selection.families.length === 1 ? "family" : "families"} ${selection.families.map((f) => f.name).join(", ")}), in ${stageCount(selection.images)} of ${plural(all, "stage")}`;
-  return [`matrix:     ${matrixLabel}`, `repository: ${graph.repository}`, `images:     ${images}`];
+  return [`matrix:     ${matrixLabel}`, `repository: ${repositoryLine(graph)}`, `images:     ${images}`];
+}
+
+/** The top-level repository; with families of their own, where the images are, the first five named. */
+function repositoryLine(graph: BuildGraph): string {
+  if (!hasOwnRepositories(graph)) return graph.repository;
+  const repositories = [...new Set(graph.images.map((image) => image.repository))];
+  const named = repositories.slice(0, 5).join(", ");
+  return `${graph.repository} (the default); the images are in ${named}${repositories.length > 5 ? ` and ${repositories.length - 5} more` : ""}`;
 }
 
 export function renderPlan(graph: BuildGraph, matrixLabel: string, selection = selectFamilies(graph)): string {
