@@ -233,12 +233,27 @@ test("a failed image stops only the images built FROM it: later stages run anywa
   };
   expect(run([baseContent], false).exit).toBe(0); // pushed by its job in this run (or an earlier one: the same inputs)
   const pullRequestCheck = pullRequestSecond!.steps.find((step) => step.name === "Check that its base image was built")!;
-  expect(pullRequestCheck.run).toBe(check.run!.replace("if out=", 'if [ -f "$RUNNER_TEMP/base/image.tar" ]; then exit 0; fi\nif out='));
+  expect(pullRequestCheck.run).toBe(`if [ -f "$RUNNER_TEMP/base/image.tar" ]; then exit 0; fi\n${check.run!}`);
   check.run = pullRequestCheck.run;
   expect(run([], true).exit).toBe(0); // a pull request: handed over as an artifact
   const failed = run([], false);
   expect(failed.exit).toBe(1);
   expect(failed.out).toContain(`::error::its base ${baseContent} was not built in this run (its job failed): not building`);
+  // A registry that does not answer is asked again (4 tries), then the step fails with exit 4 and its words.
+  const flaky = (failures: number) => {
+    const bin = mkdtempSync(join(tmpdir(), "flaky-manifest-"));
+    writeFileSync(join(bin, "left"), String(failures));
+    writeFileSync(join(bin, "docker"), `#!/bin/sh\nleft=$(cat ${bin}/left)\nif [ "$left" -gt 0 ]; then echo $((left - 1)) > ${bin}/left; echo "received unexpected HTTP status: 503 Service Unavailable" >&2; exit 1; fi\nexit 0\n`, { mode: 0o755 });
+    writeFileSync(join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    const result = Bun.spawnSync(["bash", "-e", "-c", check.run!], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, BASE: baseContent, RUNNER_TEMP: bin } });
+    return { exit: result.exitCode, out: result.stdout.toString() };
+  };
+  const recovered = flaky(3);
+  expect(recovered.exit).toBe(0);
+  expect(recovered.out).toContain("(try 3): received unexpected HTTP status: 503");
+  const lost = flaky(4);
+  expect(lost.exit).toBe(4);
+  expect(lost.out).toContain(`::error::cannot ask the registry for ${baseContent}: received unexpected HTTP status: 503 Service Unavailable`);
 });
 
 describe("[publish] mistakes are reported at their line", () => {

@@ -48,15 +48,20 @@ export function digestEnv(graph: BuildGraph, withBase = true, resolveJob = RESOL
 /**
  * The lines of a step's script that check the base is in the registry (or, `artifact`, handed
  * over by this pull request's run), with the registry's three answers: there, not there
- * ("no such manifest": its job failed, exit 1), or no answer (exit 4, its words). A loopback
+ * ("no such manifest": its job failed, exit 1), or no answer (asked again, 4 tries, then exit 4 with its words). A loopback
  * registry is plain http, which docker's manifest client asks only with --insecure.
  */
 export function baseCheckScript(graph: BuildGraph, artifact: boolean): string[] {
   const insecure = imageRegistries(graph).some((host) => LOOPBACK.test(host)) ? " --insecure" : "";
   return [
     ...(artifact ? ['if [ -f "$RUNNER_TEMP/base/image.tar" ]; then exit 0; fi'] : []),
-    `if out=$(docker manifest inspect${insecure} "$BASE" 2>&1 >/dev/null); then exit 0; fi`,
-    'case "$out" in "no such manifest"*) echo "::error::its base $BASE was not built in this run (its job failed): not building"; exit 1 ;; esac',
+    // No answer (a 5xx, the network) is asked again, 4 tries in all; "no such manifest" is an answer.
+    "for try in 1 2 3 4; do",
+    `  if out=$(docker manifest inspect${insecure} "$BASE" 2>&1 >/dev/null); then exit 0; fi`,
+    '  case "$out" in "no such manifest"*) echo "::error::its base $BASE was not built in this run (its job failed): not building"; exit 1 ;; esac',
+    '  echo "::warning::cannot ask the registry for $BASE (try $try): $out"',
+    '  if [ "$try" -lt 4 ]; then sleep $((try * try * 5)); fi',
+    "done",
     'echo "::error::cannot ask the registry for $BASE: $out"',
     "exit 4",
   ];
