@@ -264,11 +264,11 @@ test("a symlinked Dockerfile, a symlinked context and a submodule in a context: 
   git(library, "add", "-A");
   git(library, "commit", "-q", "-m", "lib");
   const root = mkdtempSync(join(tmpdir(), "affected-links-"));
-  mkdirSync(join(root, "shared"));
-  writeFileSync(join(root, "shared/app.Dockerfile"), "FROM scratch\nCOPY . /app\n");
+  mkdirSync(join(root, "common"));
+  writeFileSync(join(root, "common/app.Dockerfile"), "FROM scratch\nCOPY . /app\n");
   mkdirSync(join(root, "ctx"));
   writeFileSync(join(root, "ctx/main.py"), "print('hi')\n");
-  symlinkSync("../shared/app.Dockerfile", join(root, "ctx/app.Dockerfile"));
+  symlinkSync("../common/app.Dockerfile", join(root, "ctx/app.Dockerfile"));
   symlinkSync("main.py", join(root, "ctx/entry.py"));
   symlinkSync("ctx", join(root, "docker"));
   writeMatrix(join(root, "matrix.toml"), 'repository = "r.io/x"\n[images.app]\ntag = "app"\ndockerfile = "docker/app.Dockerfile"\ncontext = "docker"\n');
