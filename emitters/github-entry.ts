@@ -133,3 +133,11 @@ export function labelFields(image: ImageNode, literal: (text: string) => string)
     "revision-label": image.labels.find((label) => label.revision)?.name ?? "",
   };
 }
+
+/** build-push-action's `labels` (the commit's from github.sha) and `target` inputs, when some image has them. */
+export function labelAndTargetInputs(settings: EntrySettings): string[] {
+  return [
+    ...(settings.labels ? ["      labels: |", "        ${{ matrix.labels }}", "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}"] : []),
+    ...(settings.target ? ["      target: ${{ matrix.target }}"] : []),
+  ];
+}

@@ -13,7 +13,7 @@ import { yamlScalar } from "./quoting.ts";
 import { jobPermissions, writeLogin } from "./github-login.ts";
 import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import { ACTIONS, checkoutStep, RETRY, retriedStep } from "./github-actions.ts";
-import { jobTimeout } from "./github-entry.ts";
+import { jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
 import { aliasesExpression, buildTimeRooms } from "./github-build-time.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
@@ -31,8 +31,7 @@ export function writeJob(
 ): void {
   // Aliases, labels (the commit's from github.sha) and target: inputs of build-push-action when some image has them.
   const settingInputs = [
-    ...(settings.labels ? ["      labels: |", "        ${{ matrix.labels }}", "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}"] : []),
-    ...(settings.target ? ["      target: ${{ matrix.target }}"] : []),
+    ...labelAndTargetInputs(settings),
   ];
   const aliasTag = settings.aliases ? [`        ${aliasesExpression(settings.buildTime, RESOLVE_JOB)}`] : [];
   const publishing = PUBLISHING;

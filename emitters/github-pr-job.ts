@@ -13,7 +13,7 @@ import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 import { baseCheckScript, digestEnv, PR_RESOLVE_JOB, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
 import { ACTIONS, checkoutStep } from "./github-actions.ts";
-import { jobTimeout } from "./github-entry.ts";
+import { jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
 import { aliasesExpression } from "./github-build-time.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
@@ -99,8 +99,7 @@ function writePullRequestJob(out: TextWriter, job: StageJob, options: GithubOpti
     "        ${{ matrix.image }}",
     ...(contentTags ? [`        ${CONTENT}`] : []),
     ...(settings.aliases ? [`        ${aliasesExpression(settings.buildTime, PR_RESOLVE_JOB)}`] : []),
-    ...(settings.labels ? ["      labels: |", "        ${{ matrix.labels }}", "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}"] : []),
-    ...(settings.target ? ["      target: ${{ matrix.target }}"] : []),
+    ...labelAndTargetInputs(settings),
     // The runner's platform, no cache export and no attestations: the docker driver has none of them.
     ...(settings.provenance !== null ? ["      provenance: false"] : []),
     ...(settings.sbom ? ["      sbom: false"] : []),
