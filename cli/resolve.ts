@@ -63,7 +63,8 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
   const decision = event === undefined ? undefined : runPublishes(graph.publish, event, ref!);
   if (decision !== undefined) io.stderr(`${decision.publishes ? "publishing" : "not publishing"}: ${decision.why}\n`);
   const present = repository === undefined ? undefined : await presentImages(graph, repository, new Registry({ insecure: stringList(options.insecureRegistry), retryDelays: backoff(retries) }));
-  if (present !== undefined) io.stderr(`${present.size} of ${graph.images.length} images are in ${hasOwnRepositories(graph) ? "their repositories" : repository} by their inputs digest; ${graph.images.length - present.size} to build\n`);
+  const always = graph.images.filter((image) => image.rebuild === "always").length;
+  if (present !== undefined) io.stderr(`${present.size} of ${graph.images.length} images are in ${hasOwnRepositories(graph) ? "their repositories" : repository} by their inputs digest; ${graph.images.length - present.size} to build${always > 0 ? ` (${always} rebuilt every run, rebuild = "always": not asked for)` : ""}\n`);
   const text = {
     make: () => makeWords(graph, present),
     github: () => githubOutputs(graph, present, decision?.publishes),
@@ -133,15 +134,19 @@ function hex(image: ImageNode): string {
   return image.inputs.slice("sha256:".length);
 }
 
-/** The ids of the images whose content tag is in their repository (`repository` in the top-level one's place); every question answered for certain, or a REGISTRY error naming each that was not. */
+/**
+ * The ids of the images whose content tag is in their repository (`repository` in the top-level one's place); every question answered for certain, or a REGISTRY error naming each that was not.
+ * An image rebuilt every run (rebuild = "always") is not asked for: no pipeline skips it, whatever the registry has.
+ */
 async function presentImages(graph: BuildGraph, repository: string, registry: Registry): Promise<Set<string>> {
   const present = new Set<string>();
   const failures: Diagnostic[] = [];
+  const asked = graph.images.filter((image) => image.rebuild !== "always");
   let next = 0;
   const worker = async () => {
     // One question the registry could not answer stops the asking: the pipeline fails anyway.
-    while (next < graph.images.length && failures.length === 0) {
-      const image = graph.images[next++]!;
+    while (next < asked.length && failures.length === 0) {
+      const image = asked[next++]!;
       try {
         if ((await registry.lookup(`${movedRepository(image, repository)}:${contentTag(image.inputs)}`)).present) present.add(image.id);
       } catch (error) {
@@ -150,7 +155,7 @@ async function presentImages(graph: BuildGraph, repository: string, registry: Re
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENT_REQUESTS, graph.images.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_REQUESTS, asked.length) }, worker));
   if (failures.length > 0) throw new CalibanError(failures);
   return present;
 }

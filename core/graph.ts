@@ -23,6 +23,9 @@ export interface BuildArg {
   readonly value: string;
 }
 
+/** A part of a base image's reference, `repository:tag`, that a build arg may hold alone ({from.repository}, {from.tag}). */
+export type BasePart = "repository" | "tag";
+
 /** A label of the image. `revision`: its value is the commit the CI builds, set at build time (`value` is ""). */
 export interface BuildLabel {
   readonly name: string;
@@ -65,6 +68,13 @@ export interface ImageNode {
   readonly from: string | null;
   /** The build arg whose value is exactly the base image's reference (when `from` is set and one does). */
   readonly fromArg: string | null;
+  /**
+   * Only for an image whose build args give its base as parts (`{from.repository}`,
+   * `{from.tag}`; core/base-parts.ts): arg name → the part that arg's value is. A pipeline
+   * that builds FROM the base's content reference gives a "tag" arg the base's content tag,
+   * as it gives an arg holding the whole reference the content reference. Absent: none.
+   */
+  readonly fromParts?: Readonly<Record<string, BasePart>>;
   /** 0 for images that build from nothing in the graph, else the base's level + 1. */
   readonly level: number;
   /**
@@ -89,10 +99,32 @@ export interface ImageNode {
   readonly aliases: readonly string[];
   /** Labels, every image's (top-level `labels`) then its family's, names unique. */
   readonly labels: readonly BuildLabel[];
-  /** os/arch[/variant] it is built for; empty for the builder's own platform. */
+  /**
+   * Tags it shares with other images (`shared_tags`), each pushed as one manifest list over
+   * every image naming it (sharedTags): their platforms do not overlap. Absent: none.
+   */
+  readonly sharedTags?: readonly string[];
+  /** os/arch[/variant] it is built for (as buildx takes them); empty for the builder's own platform. */
   readonly platforms: readonly string[];
+  /** The Windows release a Windows image is built for (the matrix's `windows(10.0.26100)/amd64`), its manifest's os.version. Absent: none named. */
+  readonly osVersion?: string;
+  /**
+   * The runner labels and the minutes of a build, when a `when` rule gives this image other
+   * ones than its family's (FamilyNode.runner, .timeout): read them with imageRunner and
+   * imageTimeout. Absent: the family's.
+   */
+  readonly runner?: readonly string[] | null;
+  readonly timeout?: number | null;
   /** The Dockerfile stage to build, or null for the last. */
   readonly target: string | null;
+  /**
+   * false (`published = false`): an internal image, handed only to the images built FROM it.
+   * A pipeline pushes it under its `contentReference` alone, never `reference` (it has no
+   * aliases or shared tags); one without content references cannot push it. Absent: published.
+   */
+  readonly published?: false;
+  /** "always" (`rebuild = "always"`): no pipeline skips it for finding its `contentReference` in the registry. Absent: "changed". */
+  readonly rebuild?: "always";
 }
 
 export interface FamilyNode {
@@ -149,6 +181,40 @@ export interface BuildGraph {
   /** `[attest]`: provenance (buildx's min or max mode, or null) and SBOM attestations. */
   readonly attest: { readonly provenance: "min" | "max" | null; readonly sbom: boolean };
   readonly images: readonly ImageNode[];
+}
+
+/** A tag several images share: one manifest list over them (ImageNode.sharedTags). */
+export interface SharedTag {
+  readonly repository: string;
+  readonly tag: string;
+  /** `repository:tag`. */
+  readonly reference: string;
+  /** Its images, in graph order. */
+  readonly images: readonly ImageNode[];
+}
+
+/** The graph's shared tags, in the order their first image comes. */
+export function sharedTags(graph: BuildGraph): SharedTag[] {
+  const byReference = new Map<string, { repository: string; tag: string; reference: string; images: ImageNode[] }>();
+  for (const image of graph.images) {
+    for (const tag of image.sharedTags ?? []) {
+      const reference = `${image.repository}:${tag}`;
+      let shared = byReference.get(reference);
+      if (!shared) byReference.set(reference, (shared = { repository: image.repository, tag, reference, images: [] }));
+      shared.images.push(image);
+    }
+  }
+  return [...byReference.values()];
+}
+
+/** The runner labels an image builds on: its own when a `when` rule gives it some, else its family's (null: the emitter's default). */
+export function imageRunner(family: FamilyNode, image: ImageNode): readonly string[] | null {
+  return image.runner !== undefined ? image.runner : family.runner;
+}
+
+/** The minutes an image's build may take: its own when a `when` rule gives it some, else its family's (null: the emitter's default). */
+export function imageTimeout(family: FamilyNode, image: ImageNode): number | null {
+  return image.timeout !== undefined ? image.timeout : family.timeout;
 }
 
 /** Images grouped by level: stage 0 builds first; each stage waits only for earlier ones. */

@@ -3,7 +3,7 @@
 // so bake builds the whole chain locally without pushing the base first.
 
 import { posix } from "node:path";
-import { imagesById, movedRepository, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { imagesById, movedRepository, type BasePart, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import type { EmitContext, Emitter } from "./contract.ts";
@@ -17,6 +17,8 @@ import { commentText, hclString } from "./quoting.ts";
 import { varLines } from "./pipeline-variables.ts";
 import { bakeAlias, buildTimeLines, buildTimeVariables } from "./bake-build-time.ts";
 import { argsText, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
+import { checkInternalImages } from "./image-policy.ts";
+import { sharedTagComment, sharedTagWarnings } from "./bake-shared-tags.ts";
 
 export interface BakeOptions extends Record<string, string | boolean> {
   output: string;
@@ -38,6 +40,7 @@ export const bake: Emitter<BakeOptions> = {
     "content-tags": CONTENT_TAGS_OPTION,
   },
   emit(graph, options, context) {
+    checkInternalImages(graph, "bake", options["content-tags"]);
     checkDockerfiles(graph);
     if (buildTimeVariables(graph).includes(options.variable)) {
       const holds = options.variable === "REVISION" ? "the commit the labels and aliases name" : "a build-time value of the aliases";
@@ -46,6 +49,7 @@ export const bake: Emitter<BakeOptions> = {
     if (options["content-tags"] && options.variable === INPUTS_VARIABLE) {
       throw new CalibanError({ code: "EMITTER", message: `emit bake: the variable "${INPUTS_VARIABLE}" holds the digests caliban-images resolve reads; the repository needs another`, hint: "--option variable=REPOSITORY (the default)" });
     }
+    for (const warning of sharedTagWarnings(graph, options.variable)) context.warn(warning);
     return [{ path: options.output, contents: writtenText((out) => writeBakeFile(out, graph, options.variable, context, options["content-tags"])) }];
   },
 };
@@ -77,6 +81,7 @@ function* writeBakeFile(out: TextWriter, graph: BuildGraph, variable: string, co
           `#   ${variable}=localhost:5000/test docker buildx bake --push`,
         ]),
     ...unmovedComment(graph, variable),
+    ...sharedTagComment(graph, variable),
     "",
     `variable ${hclString(variable)} {`,
     `  default = ${hclString(graph.repository)}`,
@@ -119,10 +124,11 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string, cont
   // The digest is the one resolve read from the tree bake runs in (the CALIBAN_INPUTS variable); ids need no quoting (core/graph.ts).
   const contentReference = (image: ImageNode) => `"${repository(image)}:inputs-\${inputs("${image.id}")}"`;
   const baseReference = contentTags ? contentReference : reference;
-  // Where {from} put a base's reference in an arg, it follows the variable as the image's own does.
+  // Where {from} put a base's reference in an arg, it follows the variable as the image's own does; so do the parts {from.repository} and {from.tag} gave.
+  const basePart = (base: ImageNode, part: BasePart) => (part === "repository" ? repository(base) : contentTags ? `inputs-\${inputs("${base.id}")}` : base.tag);
   const argLines = argsText(
     (arg) => `    "${arg.name}" = ${hclString(arg.value)}\n`,
-    (arg, base) => `    "${arg.name}" = "${arg.value.split(base.reference).map((part) => hclString(part).slice(1, -1)).join(baseReference(base).slice(1, -1))}"\n`,
+    (arg, base, part) => `    "${arg.name}" = "${part !== undefined ? basePart(base, part) : arg.value.split(base.reference).map((text) => hclString(text).slice(1, -1)).join(baseReference(base).slice(1, -1))}"\n`,
   );
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
@@ -131,7 +137,8 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string, cont
     // A base is built by its own target, not pulled: bake links the base's reference to that target.
     const contextsBlock = base ? `  contexts = {\n    ${baseReference(base)} = "target:${base.id}"\n  }\n` : "";
     const aliases = image.aliases.map((alias) => `, "${repository(image)}:${bakeAlias(alias)}"`).join("");
-    const tags = `${contentTags ? `${reference(image)}, ${contentReference(image)}` : reference(image)}${aliases}`;
+    // An internal image (published = false) is tagged with its content reference alone.
+    const tags = `${contentTags ? `${image.published === false ? "" : `${reference(image)}, `}${contentReference(image)}` : reference(image)}${aliases}`;
     // Ids, tags and arg names never need escaping (core/graph.ts).
     out.write(`
 target "${image.id}" {

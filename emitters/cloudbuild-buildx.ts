@@ -50,7 +50,8 @@ export function buildxScript(
   const stamped = stampedAliases(image);
   const found = stamped.words.length > 0 ? [BUILD_TIME_CALL] : [];
   const stampedTags = stamped.words.map((word) => ` -t ${word}`).join("");
-  const tags = `-t ${image.reference}${contentTags ? ` -t ${content}` : ""}${settings}`;
+  // An internal image (published = false) is tagged with its content reference alone.
+  const tags = `${image.published === false ? `-t ${content}` : `-t ${image.reference}${contentTags ? ` -t ${content}` : ""}`}${settings}`;
   const source = `-f ${word(image.dockerfile)}${args} ${word(image.context)}`;
   const cache = cacheSpecs(graph, image, "registry", image.reference, cacheReference(graph, image));
   const cacheFlags = [...cache.from.map((spec) => ` --cache-from ${spec}`), ...cache.to.map((spec) => ` --cache-to ${spec}`)].join("");
@@ -68,14 +69,16 @@ export function buildxScript(
   const build = (depth: number) => (gated ? [`${"  ".repeat(depth)}${IF_PUSHING}`, ...indent(push, depth + 1), `${"  ".repeat(depth)}else`, ...indent(local, depth + 1), `${"  ".repeat(depth)}fi`] : indent(push, depth));
   const setting = gated ? [PUSH_SETTING] : [];
   if (!contentTags) return ["set -euo pipefail", ...stamped.define, ...setting, ...build(0), ""].join("\n");
-  // The registry has it: its tags (every platform's manifest) are pointed at it.
-  const retag = [...found, `retry docker buildx imagetools create ${[image.reference, ...aliases, ...stamped.words].map((reference) => `--tag ${reference}`).join(" ")} ${content}`];
+  // rebuild = "always": built whatever the registry has, so it is not asked.
+  if (image.rebuild === "always") return `${digestPrelude(image, base)}${[...stamped.define, ...setting, `echo '${image.reference}: rebuilt every run (rebuild = "always")'`, ...build(0), ""].join("\n")}`;
+  // The registry has it: its tags (every platform's manifest) are pointed at it; an internal image has none.
+  const retag = image.published === false ? [] : [...found, `retry docker buildx imagetools create ${[image.reference, ...aliases, ...stamped.words].map((reference) => `--tag ${reference}`).join(" ")} ${content}`];
   return `${digestPrelude(image, base)}${[
     ...stamped.define,
     ...setting,
     `if registry_has ${content}; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
-    ...(gated ? [`  ${IF_PUSHING}`, ...indent(retag, 2), "  fi"] : indent(retag, 1)),
+    ...(retag.length === 0 ? [] : gated ? [`  ${IF_PUSHING}`, ...indent(retag, 2), "  fi"] : indent(retag, 1)),
     "else",
     ...build(1),
     "fi",

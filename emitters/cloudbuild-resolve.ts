@@ -26,6 +26,9 @@ export function stepText(lines: readonly string[]): string {
   return doubleDollars([...lines, ""].join("\n"));
 }
 
+/** `inputs_of ID`: the image's inputs digest, as the resolve step left it (exit 2 when it did not run). */
+export const INPUTS_OF_FUNCTION = `inputs_of() { local id hex rest; while read -r id hex rest; do if [ "$id" = "$1" ]; then echo "$hex"; return 0; fi; done < ${RESOLVED}; echo "error: no digest for $1: the resolve step did not run" >&2; exit 2; }`;
+
 /** What talks to the registry is asked again on failure (a 5xx, "unknown blob", the network), 4 tries in all, 5, 20 and 45 s apart. */
 export const RETRY_FUNCTION = 'retry() { local attempt; for attempt in 1 2 3; do if "$@"; then return 0; fi; echo "failed, asked again: $* (try $attempt)" >&2; sleep $((attempt * attempt * 5)); done; "$@"; }';
 
@@ -55,7 +58,7 @@ export function digestPrelude(image: ImageNode, base: ImageNode | undefined): st
   const insecure = LOOPBACK.test(registryHost(image.repository)) ? " --insecure" : "";
   return stepText([
     "set -euo pipefail",
-    `inputs_of() { local id hex rest; while read -r id hex rest; do if [ "$id" = "$1" ]; then echo "$hex"; return 0; fi; done < ${RESOLVED}; echo "error: no digest for $1: the resolve step did not run" >&2; exit 2; }`,
+    INPUTS_OF_FUNCTION,
     `registry_has() { local out attempt; for attempt in 1 2 3 4; do if out=$(docker manifest inspect${insecure} "$1" 2>&1 >/dev/null); then return 0; fi; case "$out" in "no such manifest"*) return 1 ;; esac; echo "cannot ask the registry for $1 (try $attempt): $out" >&2; sleep $((attempt * attempt)); done; echo "error: the registry did not answer for $1: nothing was built or pushed" >&2; exit 4; }`,
     // References hold no character a shell reads (core/graph.ts).
     RETRY_FUNCTION,
@@ -67,3 +70,5 @@ export function digestPrelude(image: ImageNode, base: ImageNode | undefined): st
 /** The words a step's script names the content references by, as the prelude set them ('$' doubled). */
 export const CONTENT_WORD = '"$$content"';
 export const BASE_WORD = '"$$base"';
+/** The tag of the base's content reference (`inputs-<hex>`: all after its last ':'), for an arg holding {from.tag}. */
+export const BASE_TAG_WORD = '"$${base##*:}"';

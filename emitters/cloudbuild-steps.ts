@@ -2,7 +2,7 @@
 // (Cloud Build substitutes $NAME), and a content-tags step is a bash script of shell words.
 
 import type { ImageNode } from "../core/graph.ts";
-import { BASE_WORD, CONTENT_WORD, digestPrelude } from "./cloudbuild-resolve.ts";
+import { BASE_TAG_WORD, BASE_WORD, CONTENT_WORD, digestPrelude } from "./cloudbuild-resolve.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 import { splitAliases } from "./build-time.ts";
 import { buildTimeEnv, pushStampedLines, stampedAliases } from "./cloudbuild-build-time.ts";
@@ -32,12 +32,14 @@ export function scriptWord(text: string): string {
 
 /**
  * The --build-arg words of a step's script; with content tags, a base is named by its
- * content reference: the `base` variable the step's prelude set from this build's tree.
+ * content reference: the `base` variable the step's prelude set from this build's tree
+ * (and an arg holding the base's tag, {from.tag}, gets that reference's tag).
  */
 export function argWords(image: ImageNode, base: ImageNode | undefined, contentTags: boolean): string {
   return image.args
     .map((arg) => {
       const text = `${arg.name}=${arg.value}`;
+      if (base !== undefined && contentTags && image.fromParts?.[arg.name] === "tag") return ` --build-arg ${scriptWord(`${arg.name}=`)}${BASE_TAG_WORD}`;
       if (base === undefined || !contentTags || !text.includes(base.reference)) return ` --build-arg ${scriptWord(text)}`;
       return ` --build-arg ${text.split(base.reference).map((part) => (part === "" ? "" : scriptWord(part))).join(BASE_WORD)}`;
     })
@@ -62,23 +64,26 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
   // The aliases naming build-time values are tagged when the image is pushed, their values found then.
   const stamped = stampedAliases(image);
   const stampedPushes = pushStampedLines(stamped, content, true).map((line) => `  ${line}`);
-  const retag = [`  retry docker pull ${content}`, ...[image.reference, ...aliases].flatMap((reference) => [`  docker tag ${content} ${reference}`, `  retry docker push ${reference}`]), ...stampedPushes];
-  const publish = [`  retry docker push ${content}`, `  retry docker push ${image.reference}`, ...aliases.map((reference) => `  retry docker push ${reference}`), ...stampedPushes];
+  // An internal image (published = false) has no tag of its own: it is pushed under its content reference alone.
+  const named = image.published === false ? [] : [image.reference, ...aliases];
+  const retag = [`  retry docker pull ${content}`, ...named.flatMap((reference) => [`  docker tag ${content} ${reference}`, `  retry docker push ${reference}`]), ...stampedPushes];
+  const publish = [`  retry docker push ${content}`, ...named.map((reference) => `  retry docker push ${reference}`), ...stampedPushes];
   // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
   const settings = settingWords(image);
   const when = (lines: string[]) => (gated ? [`  ${IF_PUSHING}`, ...lines.map((line) => `  ${line}`), "  fi"] : lines);
-  return `${digestPrelude(image, base)}${[
-    ...stamped.define,
-    ...(gated ? [PUSH_SETTING] : []),
-    `if registry_has ${content}; then`,
-    `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
-    ...when(retag),
-    "else",
-    `  docker build -t ${image.reference} -t ${content}${settings} -f ${word(image.dockerfile)}${args.join("")} ${word(image.context)}`,
+  const build = [
+    `  docker build${image.published === false ? "" : ` -t ${image.reference}`} -t ${content}${settings} -f ${word(image.dockerfile)}${args.join("")} ${word(image.context)}`,
     // The family's smoke test, in the built image: with `set -e` a failure pushes nothing of it.
     ...(image.test === null ? [] : [`  docker run --rm ${content} sh -c ${word(image.test)}`]),
     ...when(publish),
-    "fi",
+  ];
+  return `${digestPrelude(image, base)}${[
+    ...stamped.define,
+    ...(gated ? [PUSH_SETTING] : []),
+    // rebuild = "always": built whatever the registry has, so it is not asked.
+    ...(image.rebuild === "always"
+      ? [`echo '${image.reference}: rebuilt every run (rebuild = "always")'`, ...build.map((line) => line.slice(2))]
+      : [`if registry_has ${content}; then`, `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`, ...when(retag), "else", ...build, "fi"]),
     "",
   ].join("\n")}`;
 }

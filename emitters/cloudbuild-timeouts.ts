@@ -4,7 +4,7 @@
 // `timeout` or the emitter's `step-timeout`; the setup steps (login, resolve, buildx's
 // builder) get 15 minutes, as the GitHub workflow's resolve job does.
 
-import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import { imageTimeout, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import type { OptionSpec, OptionValue } from "./contract.ts";
 
 /** A setup step's timeout. */
@@ -28,14 +28,18 @@ export const STEP_TIMEOUT_OPTION = {
   check: (value) => (value === "" ? undefined : durationProblem(value)),
 } satisfies OptionSpec;
 
-/** An image's steps' timeout: its family's `timeout`, else the option's; undefined for none. */
+/** An image's steps' timeout: its own `timeout` (a `when` rule's, else its family's), else the option's; undefined for none. */
 export function imageStepTimeout(graph: BuildGraph, image: ImageNode, stepTimeout: string): string | undefined {
-  const minutes = graph.families.find((family) => family.name === image.family)?.timeout ?? null;
+  const family = graph.families.find((f) => f.name === image.family);
+  const minutes = family === undefined ? null : imageTimeout(family, image);
   return minutes !== null ? `${minutes * 60}s` : stepTimeout === "" ? undefined : stepTimeout;
 }
 
-/** The families whose `timeout` is longer than the build's own, which stops them first: said as a warning. */
+/** The families (and `when` rules' images) whose `timeout` is longer than the build's own, which stops them first: said as a warning. */
 export function timeoutsBeyondTheBuild(graph: BuildGraph, buildTimeout: string): string[] {
   const seconds = Number(/^(\d+)/.exec(buildTimeout)![1]);
-  return graph.families.filter((family) => family.timeout !== null && family.timeout * 60 > seconds).map((family) => `family ${family.name}: its timeout (${family.timeout} minutes) is longer than the build's (${buildTimeout}), which stops it first; raise the emitter's timeout option`);
+  const beyond = (minutes: number | null | undefined) => minutes !== null && minutes !== undefined && minutes * 60 > seconds;
+  const families = graph.families.filter((family) => beyond(family.timeout)).map((family) => `family ${family.name}: its timeout (${family.timeout} minutes) is longer than the build's (${buildTimeout}), which stops it first; raise the emitter's timeout option`);
+  const images = graph.images.filter((image) => beyond(image.timeout)).map((image) => `image ${image.id}: its timeout (${image.timeout} minutes) is longer than the build's (${buildTimeout}), which stops it first; raise the emitter's timeout option`);
+  return [...families, ...images];
 }

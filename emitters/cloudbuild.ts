@@ -20,11 +20,13 @@ import { CONTENT_TAGS_OPTION, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from ".
 import { TRIGGER_OPTIONS, triggerFiles, type TriggerOptions } from "./cloudbuild-triggers.ts";
 import { needsBuildx } from "./build-settings.ts";
 import { BUILDX_STEP, buildxScript, buildxSetupStep } from "./cloudbuild-buildx.ts";
+import { hasSharedTags, sharedTagsSteps } from "./cloudbuild-shared-tags.ts";
 import { aliasPushStep, argWords, buildSettingArgs, carryScript, IF_PUSHING, PUSH_SETTING, scriptWord, settingWords, stepArg, stepScript } from "./cloudbuild-steps.ts";
 import { buildTimeEnv } from "./cloudbuild-build-time.ts";
 import { shellWord } from "./quoting.ts";
 import { durationProblem, imageStepTimeout, SETUP_STEP_TIMEOUT, STEP_TIMEOUT_OPTION, timeoutsBeyondTheBuild } from "./cloudbuild-timeouts.ts";
 import { writtenText } from "./text.ts";
+import { checkInternalImages } from "./image-policy.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number | boolean>, InstallOptions, TriggerOptions {
   timeout: string;
@@ -133,17 +135,19 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     if (graph.cache?.type === "gha") {
       throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: [cache] type = \"gha\" is GitHub Actions' own cache, which a Cloud Build step cannot reach", hint: 'use type = "registry" (the default for Cloud Build when [cache] names no type)' });
     }
+    checkInternalImages(graph, "cloudbuild", options["content-tags"]);
     checkArgLengths(graph, options["max-arg-length"], options["content-tags"]);
     const { images } = graph;
     // With content tags an image is one step (look up, then build and push, or retag); else a build step and a push step.
-    // Each config's setup steps count too: the login, the resolve step (content tags) and buildx's builder.
-    const setupSteps = (options["login-secret"] ? 1 : 0) + (options["content-tags"] ? 1 : 0) + (images.some((image) => needsBuildx(graph, image)) ? 1 : 0);
+    // Each config's setup steps count too: the login, the resolve step (content tags), buildx's builder, and the shared tags' push.
+    const setupSteps = (options["login-secret"] ? 1 : 0) + (options["content-tags"] ? 1 : 0) + (images.some((image) => needsBuildx(graph, image)) ? 1 : 0) + (hasSharedTags(graph) ? 1 : 0);
     const room = options["max-steps"] - setupSteps;
     if (room < 1) throw new CalibanError({ code: "EMITTER", message: `emit cloudbuild: max-steps ${options["max-steps"]} leaves no room for an image beside the ${setupSteps} setup steps of each config`, hint: `raise max-steps to at least ${setupSteps + 1}` });
     // Plain steps per image: build and push, and a test step between them when a family has a test.
     // An alias is pushed by a step of its own.
     const plainSteps = (graph.images.some((image) => image.test !== null) ? 3 : 2) + Math.max(0, ...graph.images.map((image) => image.aliases.length));
     const perConfig = options["content-tags"] ? room : Math.floor(room / plainSteps);
+    if (perConfig < 1) throw new CalibanError({ code: "EMITTER", message: `emit cloudbuild: max-steps ${options["max-steps"]} leaves no room for an image's ${plainSteps} steps beside the ${setupSteps} setup steps of each config`, hint: `raise max-steps to at least ${setupSteps + plainSteps}` });
     const indexById = new Map(images.map((image, i) => [image.id, i]));
     const parts = options["content-tags"] ? partsCarrying(graph, perConfig, indexById) : contiguousParts(images.length, perConfig);
     const names = parts.length === 1 ? [options.output] : numberedNames(options.output, parts.length);
@@ -230,6 +234,7 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     for (const alias of image.aliases) steps.push({ id: `${image.repository}:${alias}-push`, name: options.builder, ...aliasPushStep(image, alias, graph.publish.declared), waitFor: [`${image.reference}-push`] });
     timed(image, first);
   }
+  steps.push(...sharedTagsSteps(graph, part.images, indexById, options.builder, contentTags, graph.publish.declared));
   if (buildx) steps.unshift(buildxSetupStep(graph, options.builder, options["login-secret"] ? LOGIN_STEP : "-"));
   if (contentTags) steps.unshift(resolveStep(options, context, name, "-"));
   if (options["login-secret"]) steps.unshift(loginStep(loginRegistry(graph, "cloudbuild", "leave login-secret out where Cloud Build's own account may push to each (Google's registries)"), options));

@@ -1,7 +1,8 @@
 // A GitHub workflow's matrix entries: what each job of a stage reads of its image, as
 // JSON, every entry with the same keys. github-native.ts writes its entries of the same parts.
 
-import { hasOwnRepositories, withBaseContent, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { hasOwnRepositories, imageRunner, imageTimeout, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { withBaseContentArg } from "../core/base-parts.ts";
 import type { CacheSpecs } from "./build-settings.ts";
 import { buildTimeRooms, githubAlias } from "./github-build-time.ts";
 
@@ -51,6 +52,8 @@ export function matrixEntry(
     ...(runner ? { "runs-on": runner.map(literal) } : {}),
     // Aliases, labels and target, when the graph sets any: every entry has the same keys.
     // An alias naming build-time values is a format() string the job fills in (github-build-time.ts).
+    // Whether the job pushes its tag, when some image is internal (published = false: its content reference alone).
+    ...(settings.internal ? { published: image.published !== false } : {}),
     ...(settings.aliases ? { aliases: image.aliases.map((alias) => `${image.repository}:${settings.buildTime === null ? alias : githubAlias(alias, settings.buildTime)}`).join("\n") } : {}),
     ...(settings.labels ? labelFields(image, literal) : {}),
     ...(settings.target ? { target: literal(image.target ?? "") } : {}),
@@ -66,6 +69,8 @@ export function matrixEntry(
 export interface EntrySettings {
   /** Whether a family names a repository of its own: every entry then names its image's repository and its base's. */
   readonly repositories: boolean;
+  /** Whether an image is internal (published = false): every entry then says whether its image is published. */
+  readonly internal: boolean;
   readonly aliases: boolean;
   /** The lengths the branch is cut to when an alias names build-time values and a resolve job fills them in (github-build-time.ts), else null. */
   readonly buildTime: readonly number[] | null;
@@ -80,6 +85,7 @@ export interface EntrySettings {
 export function entrySettings(graph: BuildGraph): EntrySettings {
   return {
     repositories: hasOwnRepositories(graph),
+    internal: graph.images.some((image) => image.published === false),
     aliases: graph.images.some((image) => image.aliases.length > 0),
     buildTime: buildTimeRooms(graph),
     labels: graph.images.some((image) => image.labels.length > 0),
@@ -96,34 +102,43 @@ export function repositoryFields(image: ImageNode, base: ImageNode | undefined):
   return { repository: image.repository, "base-repository": base ? base.repository : "" };
 }
 
-/** Each family's minutes before GitHub stops an image's job, when any family sets `timeout` (else undefined: every job has the option's). */
-export function familyTimeouts(graph: BuildGraph, defaultMinutes: number): Map<string, number> | undefined {
-  if (!graph.families.some((family) => family.timeout !== null)) return undefined;
-  return new Map(graph.families.map((family) => [family.name, family.timeout ?? defaultMinutes]));
+/** Whether any image has a timeout of its own (its family's `timeout`, or a `when` rule's). */
+function anyTimeout(graph: BuildGraph): boolean {
+  return graph.families.some((family) => family.timeout !== null) || graph.images.some((image) => image.timeout !== undefined);
 }
 
-/** A build job's `timeout-minutes`: its entries' when a family sets `timeout`, else the option's. */
+/** Each image's minutes before GitHub stops its job, when any image has its own (else undefined: every job has the option's). */
+export function imageTimeouts(graph: BuildGraph, defaultMinutes: number): ((image: ImageNode) => number) | undefined {
+  if (!anyTimeout(graph)) return undefined;
+  const families = new Map(graph.families.map((family) => [family.name, family]));
+  return (image) => imageTimeout(families.get(image.family)!, image) ?? defaultMinutes;
+}
+
+/** A build job's `timeout-minutes`: its entries' when any image has its own, else the option's. */
 export function jobTimeout(graph: BuildGraph, defaultMinutes: number): string {
-  return graph.families.some((family) => family.timeout !== null) ? "${{ matrix.timeout-minutes }}" : String(defaultMinutes);
+  return anyTimeout(graph) ? "${{ matrix.timeout-minutes }}" : String(defaultMinutes);
 }
 
-/** Each family's runner labels, when any family names one (else undefined: every job runs on the default). */
-export function familyRunners(graph: BuildGraph, defaultRunner: string): Map<string, readonly string[]> | undefined {
-  if (!graph.families.some((family) => family.runner !== null)) return undefined;
-  return new Map(graph.families.map((family) => [family.name, family.runner ?? [defaultRunner]]));
+/** Each image's runner labels (its family's, or a `when` rule's), when any names one (else undefined: every job runs on the default). */
+export function imageRunners(graph: BuildGraph, defaultRunner: string): ((image: ImageNode) => readonly string[]) | undefined {
+  if (!graph.families.some((family) => family.runner !== null) && !graph.images.some((image) => image.runner !== undefined)) return undefined;
+  const families = new Map(graph.families.map((family) => [family.name, family]));
+  return (image) => imageRunner(families.get(image.family)!, image) ?? [defaultRunner];
 }
 
 /**
  * NAME=VALUE lines, as build-push-action reads `build-args`; with content tags, the base
- * named by its content reference. At run time that reference is the resolve job's: the
- * lines are a format() string (braces doubled) with {0} where it goes.
+ * named by its content reference (an arg holding its tag, {from.tag}, by that reference's
+ * tag). At run time that reference is the resolve job's: the lines are a format() string
+ * (braces doubled) with {0} where it goes, and {1} where its tag goes (runtimeBuildArgs).
  */
 export function buildArgLines(image: ImageNode, base: ImageNode | undefined, literal: (text: string) => string, digests: Digests): string {
   if (digests === "runtime") {
     const formatText = (text: string) => text.replace(/[{}]/g, (brace) => brace + brace);
-    return literal(image.args.map((arg) => `${formatText(arg.name)}=${base === undefined ? formatText(arg.value) : arg.value.split(base.reference).map(formatText).join("{0}")}`).join("\n"));
+    const value = (arg: BuildArg) => (base === undefined ? formatText(arg.value) : image.fromParts?.[arg.name] === "tag" ? "{1}" : arg.value.split(base.reference).map(formatText).join("{0}"));
+    return literal(image.args.map((arg) => `${formatText(arg.name)}=${value(arg)}`).join("\n"));
   }
-  return literal(image.args.map((arg) => `${arg.name}=${digests === "static" && base !== undefined ? withBaseContent(arg.value, base) : arg.value}`).join("\n"));
+  return literal(image.args.map((arg) => `${arg.name}=${digests === "static" && base !== undefined ? withBaseContentArg(image, arg, base) : arg.value}`).join("\n"));
 }
 
 /** build-push-action's labels as lines, and the name of the label the step sets to the commit ("" for none). */
@@ -140,4 +155,9 @@ export function labelAndTargetInputs(settings: EntrySettings): string[] {
     ...(settings.labels ? ["      labels: |", "        ${{ matrix.labels }}", "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}"] : []),
     ...(settings.target ? ["      target: ${{ matrix.target }}"] : []),
   ];
+}
+
+/** The image's own tag as build-push-action's `tags` line or a step's IMAGE: empty for an internal image (an empty line is no tag), when the graph has one. */
+export function imageTag(settings: EntrySettings): string {
+  return settings.internal ? "${{ matrix.published && matrix.image || '' }}" : "${{ matrix.image }}";
 }

@@ -11,12 +11,12 @@ import { writeMergeSteps, writeNativeSteps } from "./github-native.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 import { jobPermissions, writeLogin } from "./github-login.ts";
-import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES } from "./github-resolve.ts";
+import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES, runtimeBuildArgs } from "./github-resolve.ts";
 import { ACTIONS, checkoutStep, RETRY, retriedStep } from "./github-actions.ts";
-import { jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
+import { imageTag, jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
 import { aliasesExpression, buildTimeRooms } from "./github-build-time.ts";
 
-const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
+const { content: CONTENT, baseContent: BASE_CONTENT } = RUNTIME_REFERENCES;
 
 /** A job: its stage's matrix of images, each built and pushed by the same steps. */
 export function writeJob(
@@ -100,7 +100,8 @@ export function writeJob(
   out.lines([
     ...registryAnswerStep(),
     "  - name: Point the tag at it",
-    `    if: steps.registry.outputs.has == 'true' && ${publishing}${job.anyNative ? " && !matrix.native" : ""}`,
+    // An internal image (published = false) has no tag to point: its content reference is all there is.
+    `    if: steps.registry.outputs.has == 'true' && ${publishing}${job.anyNative ? " && !matrix.native" : ""}${settings.internal ? " && matrix.published" : ""}`,
     "    env:",
     `      CONTENT: ${CONTENT}`,
     "      IMAGE: ${{ matrix.image }}",
@@ -131,9 +132,9 @@ export function writeJob(
     "    with:",
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
-    `      build-args: ${BUILD_ARGS}`,
+    `      build-args: ${runtimeBuildArgs(graph)}`,
     "      tags: |",
-    "        ${{ matrix.image }}",
+    `        ${imageTag(settings)}`,
     `        ${CONTENT}`,
     ...aliasTag,
     ...settingInputs,
@@ -142,12 +143,12 @@ export function writeJob(
   ], "build", pushes, "The build and push"));
   if (tested) {
     const condition = `steps.registry.outputs.has != 'true'${notNative} && `;
-    const rebuild = pushBuild(settings, condition, ["      tags: |", "        ${{ matrix.image }}", `        ${CONTENT}`, ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)], BUILD_ARGS);
+    const rebuild = pushBuild(settings, condition, ["      tags: |", `        ${imageTag(settings)}`, `        ${CONTENT}`, ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)], runtimeBuildArgs(graph));
     writeTestThenPush(
       out,
       condition,
-      [`CONTENT: ${CONTENT}`, "IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)],
-      ['retry docker push "$CONTENT"', 'retry docker push "$IMAGE"', ...aliasPushes(settings)],
+      [`CONTENT: ${CONTENT}`, `IMAGE: ${imageTag(settings)}`, ...aliasEnv(settings)],
+      ['retry docker push "$CONTENT"', settings.internal ? '[ -z "$IMAGE" ] || retry docker push "$IMAGE"' : 'retry docker push "$IMAGE"', ...aliasPushes(settings)],
       "CONTENT",
       rebuild,
     );
@@ -163,7 +164,7 @@ export function writeJob(
  * content reference, which only a successful build makes). With a lock, a scheduled run
  * only updates it (the lock job): the build runs on the commit that job makes.
  */
-function writeNeeds(out: TextWriter, job: StageJob, options: GithubOptions, lockJob: boolean): void {
+export function writeNeeds(out: TextWriter, job: Pick<StageJob, "needs">, options: GithubOptions, lockJob: boolean): void {
   out.lines(["needs:", ...[RESOLVE_JOB, ...job.needs].map((need) => `  - ${need}`)]);
   const conditions = [
     ...(options["content-tags"] && job.needs.length > 0 ? ["!cancelled()", `needs.${RESOLVE_JOB}.result == 'success'`] : []),
@@ -188,7 +189,7 @@ function writePlatformJob(out: TextWriter, job: StageJob, registry: string, opti
   out.lines(["steps:", ...(job.kind === "native" ? checkoutStep().map((line) => `  ${line}`) : []), `  - uses: ${ACTIONS.setupBuildx}`]);
   writeLogin(out, registry, options, PUBLISHING);
   if (job.kind === "native") writeNativeSteps(out, graph, options);
-  else writeMergeSteps(out, options, aliasesExpression(buildTimeRooms(graph), RESOLVE_JOB));
+  else writeMergeSteps(out, options, aliasesExpression(buildTimeRooms(graph), RESOLVE_JOB), graph.images.some((image) => image.published === false));
 }
 
 /**

@@ -13,7 +13,7 @@ import { platformCacheSpecs, platformSlug } from "./build-settings.ts";
 import type { OptionValue } from "./contract.ts";
 import type { GithubOptions } from "./github-types.ts";
 import { buildArgLines, labelFields, repositoryFields, type Digests } from "./github-entry.ts";
-import { baseCheckScript, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
+import { baseCheckScript, registryAnswerStep, RUNTIME_REFERENCES, runtimeBuildArgs } from "./github-resolve.ts";
 import type { TextWriter } from "./text.ts";
 import { ACTIONS, RETRY, retriedStep } from "./github-actions.ts";
 import { githubAlias } from "./github-build-time.ts";
@@ -66,10 +66,12 @@ export function nativeEntry(image: ImageNode, platform: string, runner: string, 
 }
 
 /** An image's entry in the merge job: the tags its manifest list gets, and how many platforms it joins. */
-export function mergeEntry(image: ImageNode, buildTime: readonly number[] | null): string {
+export function mergeEntry(image: ImageNode, buildTime: readonly number[] | null, internal = false): string {
   return JSON.stringify({
     id: image.id,
     image: image.reference,
+    // When some image is internal (published = false): whether this one's tag is pushed.
+    ...(internal ? { published: image.published !== false } : {}),
     repository: image.repository,
     aliases: image.aliases.map((alias) => `${image.repository}:${buildTime === null ? alias : githubAlias(alias, buildTime)}`).join("\n"),
     platforms: image.platforms.length,
@@ -95,7 +97,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
   const inputs = [
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
-    `      build-args: ${contentTags ? RUNTIME_REFERENCES.buildArgs : "${{ matrix.build-args }}"}`,
+    `      build-args: ${contentTags ? runtimeBuildArgs(graph) : "${{ matrix.build-args }}"}`,
     "      labels: |",
     "        ${{ matrix.labels }}",
     "        ${{ matrix.revision-label && format('{0}={1}', matrix.revision-label, github.sha) || '' }}",
@@ -154,7 +156,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
 }
 
 /** The merge job's steps: the registry has the image (point its tags at it), or the platforms' digests are joined under every tag. */
-export function writeMergeSteps(out: TextWriter, options: GithubOptions, aliases: string): void {
+export function writeMergeSteps(out: TextWriter, options: GithubOptions, aliases: string, internal = false): void {
   const contentTags = options["content-tags"];
   if (contentTags) out.lines(registryAnswerStep());
   const building = contentTags ? "steps.registry.outputs.has != 'true'" : "";
@@ -168,16 +170,18 @@ export function writeMergeSteps(out: TextWriter, options: GithubOptions, aliases
     "  - name: Join the platforms under every tag",
     "    env:",
     "      IMAGE: ${{ matrix.image }}",
+    ...(internal ? ["      PUBLISHED: ${{ matrix.published }}"] : []),
     ...(contentTags ? [`      CONTENT: ${RUNTIME_REFERENCES.content}`, "      HAS: ${{ steps.registry.outputs.has }}"] : []),
     "      REPOSITORY: ${{ matrix.repository }}",
     `      ALIASES: ${aliases}`,
     "      PLATFORMS: ${{ matrix.platforms }}",
     "    run: |",
     `      ${RETRY}`,
-    '      tags=(--tag "$IMAGE")',
+    // An internal image's (published = false) platforms are joined under its content reference alone.
+    ...(internal ? ["      tags=()", '      [ "$PUBLISHED" = false ] || tags+=(--tag "$IMAGE")'] : ['      tags=(--tag "$IMAGE")']),
     ...(contentTags ? ['      [ "$HAS" = true ] || tags+=(--tag "$CONTENT")'] : []),
     '      while IFS= read -r alias; do [ -z "$alias" ] || tags+=(--tag "$alias"); done <<< "$ALIASES"',
-    ...(contentTags ? ['      if [ "$HAS" = true ]; then retry docker buildx imagetools create "${tags[@]}" "$CONTENT"; exit 0; fi'] : []),
+    ...(contentTags ? [`      if [ "$HAS" = true ]; then ${internal ? '[ "${#tags[@]}" = 0 ] || ' : ""}retry docker buildx imagetools create "\${tags[@]}" "$CONTENT"; exit 0; fi`] : []),
     '      cd "$RUNNER_TEMP/digests"',
     "      digests=(*)",
     '      if [ "${#digests[@]}" != "$PLATFORMS" ]; then',

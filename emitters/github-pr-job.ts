@@ -11,12 +11,12 @@ import type { GithubOptions, StageJob } from "./github-types.ts";
 import type { EntrySettings } from "./github-entry.ts";
 import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
-import { baseCheckScript, digestEnv, PR_RESOLVE_JOB, registryAnswerStep, RUNTIME_REFERENCES } from "./github-resolve.ts";
+import { baseCheckScript, digestEnv, PR_RESOLVE_JOB, registryAnswerStep, RUNTIME_REFERENCES, runtimeBuildArgs } from "./github-resolve.ts";
 import { ACTIONS, checkoutStep } from "./github-actions.ts";
 import { jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
 import { aliasesExpression } from "./github-build-time.ts";
 
-const { content: CONTENT, baseContent: BASE_CONTENT, buildArgs: BUILD_ARGS } = RUNTIME_REFERENCES;
+const { content: CONTENT, baseContent: BASE_CONTENT } = RUNTIME_REFERENCES;
 
 /** The pull-request twin of a job's name. */
 export function pullRequestJob(name: string): string {
@@ -94,7 +94,7 @@ function writePullRequestJob(out: TextWriter, job: StageJob, options: GithubOpti
     "    with:",
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
-    `      build-args: ${contentTags ? BUILD_ARGS : "${{ matrix.build-args }}"}`,
+    `      build-args: ${contentTags ? runtimeBuildArgs(graph) : "${{ matrix.build-args }}"}`,
     "      tags: |",
     "        ${{ matrix.image }}",
     ...(contentTags ? [`        ${CONTENT}`] : []),

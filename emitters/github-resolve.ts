@@ -35,6 +35,16 @@ export const RUNTIME_REFERENCES = {
   buildArgs: "${{ format(matrix.build-args, env.BASE_CONTENT) }}",
 } as const;
 
+/** Whether an image of the graph gives its base's tag in an arg ({from.tag}: core/base-parts.ts), which a job then gives the base's content tag. */
+function givesBaseTag(graph: BuildGraph): boolean {
+  return graph.images.some((image) => image.fromParts !== undefined && Object.values(image.fromParts).includes("tag"));
+}
+
+/** A job's build args with content tags: the entry's format() string, {0} the base's content reference, and {1} its tag when an arg holds the base's tag (buildArgLines). */
+export function runtimeBuildArgs(graph: BuildGraph): string {
+  return givesBaseTag(graph) ? "${{ format(matrix.build-args, env.BASE_CONTENT, env.BASE_CONTENT_TAG) }}" : RUNTIME_REFERENCES.buildArgs;
+}
+
 /** A job's `env:` lines: the image's content reference and (`withBase`, for a job that builds) its base's, as this run's checkout gives them. */
 export function digestEnv(graph: BuildGraph, withBase = true, resolveJob = RESOLVE_JOB): string[] {
   const inputs = (id: string) => `fromJSON(needs.${resolveJob}.outputs.inputs)[${id}]`;
@@ -42,7 +52,9 @@ export function digestEnv(graph: BuildGraph, withBase = true, resolveJob = RESOL
   const reference = hasOwnRepositories(graph)
     ? (id: string, repository: string) => `format('{0}:inputs-{1}', ${repository}, ${inputs(id)})`
     : (id: string) => `format('${graph.repository}:inputs-{0}', ${inputs(id)})`;
-  return ["env:", `  CONTENT: \${{ ${reference("matrix.id", "matrix.repository")} }}`, ...(withBase ? [`  BASE_CONTENT: \${{ matrix.base != '' && ${reference("matrix.base", "matrix.base-repository")} || '' }}`] : [])];
+  // The tag of the base's content reference, for an arg holding the base's tag: only a graph with one has it.
+  const baseTag = withBase && givesBaseTag(graph) ? [`  BASE_CONTENT_TAG: \${{ matrix.base != '' && format('inputs-{0}', ${inputs("matrix.base")}) || '' }}`] : [];
+  return ["env:", `  CONTENT: \${{ ${reference("matrix.id", "matrix.repository")} }}`, ...(withBase ? [`  BASE_CONTENT: \${{ matrix.base != '' && ${reference("matrix.base", "matrix.base-repository")} || '' }}`] : []), ...baseTag];
 }
 
 /**

@@ -14,17 +14,19 @@ import { writePullRequestJobs } from "./github-pr-job.ts";
 import { jobPermissions, writeLogin } from "./github-login.ts";
 import { loginRegistry } from "./login-registry.ts";
 import { cacheSpecs, platformCacheSpecs } from "./build-settings.ts";
-import { entrySettings, familyRunners, familyTimeouts, matrixEntry, type Digests } from "./github-entry.ts";
+import { entrySettings, imageRunners, imageTimeouts, matrixEntry, type Digests } from "./github-entry.ts";
 import { checkResolveOutputs, RESOLVE_JOB, writeResolveJob } from "./github-resolve.ts";
 import { hasLockJob, LOCK_OPTIONS, writeLockJob } from "./github-lock-job.ts";
 import type { GithubOptions, StageJob } from "./github-types.ts";
 export type { GithubOptions, StageJob } from "./github-types.ts";
 import { INSTALL_OPTIONS } from "./github-install.ts";
 import { writeCheckJob } from "./github-check-job.ts";
+import { sharedTagsMatrixWarning, writeSharedTagsJob } from "./github-shared-tags.ts";
 import { checkPlatformRunners, mergeEntry, nativeEntry, nativeImages, platformRunners, platformRunnersProblem } from "./github-native.ts";
 import type { EmitContext, Emitter, OptionValue } from "./contract.ts";
 import { CONTENT_TAGS_OPTION, noExpressionProblem, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from "./options.ts";
 import { TextWriter } from "./text.ts";
+import { checkInternalImages } from "./image-policy.ts";
 import { hasBuildTimeAliases } from "./build-time.ts";
 import { inputPaths, matrixFromRoot } from "./input-paths.ts";
 import { commentText, pathFilter, workflowLiteral, yamlScalar } from "./quoting.ts";
@@ -99,6 +101,7 @@ export const github: Emitter<GithubOptions> = {
   },
   emit(graph, options, context) {
     checkBuildArgsSurvive(graph);
+    checkInternalImages(graph, "github", options["content-tags"]);
     if ((options["workload-identity-provider"] === "") !== (options["service-account"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit github: workload identity needs both workload-identity-provider and service-account", hint: "give both, or neither (a user and a secret)" });
     }
@@ -108,6 +111,7 @@ export const github: Emitter<GithubOptions> = {
     const runner = options["runs-on"];
     // A user's workflow has no resolve job to find the build-time values: the entries keep them as the graph writes them.
     if (options.format === "matrix" && hasBuildTimeAliases(graph)) context.warn("emit github --format matrix: some aliases name build-time values ({date}, {commit}, {short_commit}, {branch}), which the entries keep as written: your workflow fills them in (README, \"Build-time values\")");
+    if (options.format === "matrix" && sharedTagsMatrixWarning(graph)) context.warn(sharedTagsMatrixWarning(graph)!);
     if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags ? "static" : "none", runner, new Map(), options["timeout-minutes"]), options.job) }];
     // The workflow's digests are read when it runs, from its checkout (the resolve job).
     if (contentTags) checkResolveOutputs(graph, MAX_JOB_OUTPUT_BYTES);
@@ -160,8 +164,8 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
   const native = nativeImages(graph, perPlatform);
   const anyNative = native.size > 0;
   const tested = hasTests(graph);
-  const runners = familyRunners(graph, defaultRunner);
-  const timeouts = familyTimeouts(graph, defaultMinutes);
+  const runners = imageRunners(graph, defaultRunner);
+  const timeouts = imageTimeouts(graph, defaultMinutes);
   // Entries read as data (--format matrix) keep build-time values as the graph writes them: no resolve job of ours fills them in.
   const settings = literal === asData ? { ...entrySettings(graph), buildTime: null } : entrySettings(graph);
   const bases = new Set(graph.images.flatMap((image) => (image.from === null ? [] : [image.from])));
@@ -172,7 +176,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
     let current = { images: [] as ImageNode[], entries: [] as string[] };
     let size = 0;
     for (const image of images) {
-      const plain = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, digests, tested, runners?.get(image.family), settings, settings.cache ? cacheSpecs(graph, image, "gha") : undefined, timeouts?.get(image.family));
+      const plain = matrixEntry(image, image.from === null ? undefined : byId.get(image.from), bases.has(image.id), literal, digests, tested, runners?.(image), settings, settings.cache ? cacheSpecs(graph, image, "gha") : undefined, timeouts?.(image));
       // With native images, every entry says whether it is one (its pushes are the native jobs').
       const entry = anyNative ? `${plain.slice(0, -1)},"native":${native.has(image.id)}}` : plain;
       // A line is `NAME={"include":[e1,e2,...]}`; 64 units cover the name and brackets. UTF-16: 2 bytes a unit.
@@ -197,7 +201,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
       // One entry per platform of each native image, on that platform's runner; then one per image to join them.
       const entries = nativeHere.flatMap((image) => {
         const base = image.from === null ? undefined : byId.get(image.from);
-        return image.platforms.map((platform) => nativeEntry(image, platform, perPlatform.get(platform)!, graph, literal, digests, base, timeouts?.get(image.family)));
+        return image.platforms.map((platform) => nativeEntry(image, platform, perPlatform.get(platform)!, graph, literal, digests, base, timeouts?.(image)));
       });
       if (entries.length > MAX_MATRIX_JOBS) throw new CalibanError({ code: "LIMIT", message: `emit github: stage ${index + 1} has ${entries.length} platform builds on native runners; one matrix may generate at most ${MAX_MATRIX_JOBS} jobs`, hint: "leave platform-runners out for this matrix (QEMU in one job per image)" });
       for (const image of nativeHere) {
@@ -209,7 +213,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
       const nativeName = `stage${index + 1}_native`;
       const mergeName = `stage${index + 1}_merge`;
       jobs.push({ name: nativeName, stage: index + 1, images: nativeHere, entries, needs: previous, runners: true, kind: "native", anyNative });
-      jobs.push({ name: mergeName, stage: index + 1, images: nativeHere, entries: nativeHere.map((image) => mergeEntry(image, settings.buildTime)), needs: [nativeName], runners: false, kind: "merge", anyNative });
+      jobs.push({ name: mergeName, stage: index + 1, images: nativeHere, entries: nativeHere.map((image) => mergeEntry(image, settings.buildTime, settings.internal)), needs: [nativeName], runners: false, kind: "merge", anyNative });
       previous = [...names, nativeName, mergeName];
     } else {
       previous = names;
@@ -297,6 +301,7 @@ function renderWorkflow(graph: BuildGraph, jobs: readonly StageJob[], options: G
       out.indented(() => writeJob(out, job, registry, options, tested, lockJob, settings, graph));
     });
   }
+  out.indented(() => writeSharedTagsJob(out, graph, jobs, registry, options, lockJob));
   if (publish.pullRequests) {
     // A pull request's own jobs, which hold no write permission and no secret.
     out.indented(() => writeResolveJob(out, graph, options, matrixFile, context.shape, [], false, [], "pull_request", context.variables));

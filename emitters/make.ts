@@ -3,7 +3,7 @@
 // the graph allows. Targets use '/' (`build/ID`, `push/ID`, `build/family/NAME`),
 // which no id or family name contains, so no two targets can collide.
 
-import { imagesById, movedRepository, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
+import { imagesById, movedRepository, type BasePart, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 import type { EmitContext, Emitter } from "./contract.ts";
 import { outputPathProblem } from "./options.ts";
 import { CalibanError, fail, type Diagnostic } from "../core/errors.ts";
@@ -14,6 +14,9 @@ import { CONTENT_TAGS_OPTION } from "./options.ts";
 import { attestSpecs, cacheSpecs, needsBuildx } from "./build-settings.ts";
 import { buildTimeLines, makeAlias } from "./make-build-time.ts";
 import { argsText, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
+import { writeSharedTagTargets } from "./make-shared-tags.ts";
+import { contentPushRecipe } from "./make-push.ts";
+import { checkInternalImages } from "./image-policy.ts";
 
 export interface MakeOptions extends Record<string, string | boolean> {
   output: string;
@@ -28,6 +31,7 @@ export const make: Emitter<MakeOptions> = {
     "content-tags": CONTENT_TAGS_OPTION,
   },
   emit(graph, options, context) {
+    checkInternalImages(graph, "make", options["content-tags"]);
     checkRecipeLengths(graph);
     return [{ path: options.output, contents: writtenText((out) => writeMakefile(out, graph, context, options["content-tags"])) }];
   },
@@ -87,6 +91,7 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
     recipes(image);
     if (out.hasChunk()) yield out.take();
   }
+  writeSharedTagTargets(out, graph, contentTags ? contentReference : reference, (shared) => aliasReference(shared.images[0]!, shared.tag), contentTags);
 
   // Targets are named by id (the tag with other characters than [A-Za-z0-9_-] made '-'): the tag names them too, unless it is another image's id.
   const ids = new Set(graph.images.map((image) => image.id));
@@ -158,16 +163,17 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
   const byId = imagesById(graph);
   const word = remembered(recipeWord);
   const baseWord = contentTags ? contentReference : reference;
-  // Where {from} put the base's reference, it follows REPOSITORY=... as the image's own does.
+  // Where {from} put the base's reference, it follows REPOSITORY=... as the image's own does; so do the parts {from.repository} and {from.tag} gave.
   const argWords = argsText(
     (arg) => ` --build-arg ${recipeWord(`${arg.name}=${arg.value}`)}`,
-    (arg, base) => ` --build-arg ${withReference(`${arg.name}=${arg.value}`, base, baseWord(base))}`,
+    (arg, base, part) => ` --build-arg ${part === undefined ? withReference(`${arg.name}=${arg.value}`, base, baseWord(base)) : recipeWord(`${arg.name}=`) + basePartWord(base, part, contentTags)}`,
   );
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
     const buildArgs = argWords(image, base);
     const aliases = image.aliases.map((alias) => aliasReference(image, alias));
-    const tags = `${contentTags ? `-t ${reference(image)} -t ${contentReference(image)}` : `-t ${reference(image)}`}${aliases.map((alias) => ` -t ${alias}`).join("")}`;
+    // An internal image (published = false) is tagged with its content reference alone.
+    const tags = `${contentTags ? `${image.published === false ? "" : `-t ${reference(image)} `}-t ${contentReference(image)}` : `-t ${reference(image)}`}${aliases.map((alias) => ` -t ${alias}`).join("")}`;
     // A label the CI sets at build time takes the commit from REVISION.
     const labels = image.labels.map((label) => ` --label ${label.revision ? `${recipeWord(`${label.name}=`)}'$(REVISION)'` : recipeWord(`${label.name}=${label.value}`)}`).join("");
     const target = image.target === null ? "" : ` --target ${recipeWord(image.target)}`;
@@ -179,7 +185,7 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
       return;
     }
     // test/ID: its smoke test in the image build/ID made, pushing nothing (a merge request's target: make test).
-    if (image.test !== null) out.write(`test/${image.id}: build/${image.id}\n\t${test(reference(image))}\n`);
+    if (image.test !== null) out.write(`test/${image.id}: build/${image.id}\n\t${test(image.published === false ? contentReference(image) : reference(image))}\n`);
     const build = `$(DOCKER) build $(BUILD_FLAGS) ${rest}`;
     const pushAliases = aliases.map((alias) => `\t$(DOCKER) push ${alias}\n`).join("");
     if (!contentTags) {
@@ -191,20 +197,10 @@ ${pushAliases}
 `);
       return;
     }
-    // push/ID builds for itself (after its base is pushed, which it builds FROM), unless the registry has it.
-    out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
-\t${build}
-push/${image.id}:${base ? ` push/${base.id}` : ""}
-\t${present(image)} \\
-\t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'; \\
-\t  $(call RETRY,$(call POINT_TAG,${contentReference(image)},${reference(image)}))${aliases.map((alias) => ` && \\\n\t  $(call RETRY,$(call POINT_TAG,${contentReference(image)},${alias}))`).join("")}; \\
-\telse \\
-\t  ${build} && \\
-${image.test === null ? "" : `\t  ${test(contentReference(image))} && \\\n`}\t  $(call PUSH,${contentReference(image)}) && \\
-\t  $(call PUSH,${reference(image)})${aliases.map((alias) => ` && \\\n\t  $(call PUSH,${alias})`).join("")}; \\
-\tfi
-
-`);
+    // push/ID builds for itself (after its base is pushed, which it builds FROM), unless the registry has it (make-push.ts).
+    const named = [...(image.published === false ? [] : [reference(image)]), ...aliases];
+    const commands = [build, ...(image.test === null ? [] : [test(contentReference(image))]), ...[contentReference(image), ...named].map((ref) => `$(call PUSH,${ref})`)];
+    out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}\n\t${build}\n${contentPushRecipe(image, base, contentReference(image), named, commands)}`);
   };
 }
 
@@ -243,6 +239,11 @@ function checkRecipeLengths(graph: BuildGraph): void {
 function withReference(text: string, base: ImageNode, baseWord: string): string {
   const [first, ...rest] = text.split(base.reference);
   return recipeWord(first!) + rest.map((part) => baseWord + (part === "" ? "" : recipeWord(part))).join("");
+}
+
+/** A part of a base's reference as a shell word: its repository, moved by REPOSITORY=...; its tag, or with content tags its content tag (its digest the one resolve read from the tree). */
+function basePartWord(base: ImageNode, part: BasePart, contentTags: boolean): string {
+  return part === "repository" ? `'${movedRepository(base, "$(REPOSITORY)")}'` : contentTags ? `'inputs-$(inputs/${base.id})'` : `'${base.tag}'`;
 }
 
 /** An image's reference as a shell word: a tag needs no quoting (core/graph.ts), and REPOSITORY=... moves it (unless its family's repository is absolute). */
@@ -285,20 +286,7 @@ ${publish.map((line) => `\t${line}\n`).join("")}
     return;
   }
   const aliases = image.aliases.map((alias) => aliasReference(image, alias));
-  out.write(`push/${image.id}:${base ? ` push/${base.id}` : ""}
-\t${present(image)} \\
-\t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'; \\
-\t  $(call RETRY,$(call POINT_TAG,${contentReference(image)},${reference(image)}))${aliases.map((alias) => ` && \\\n\t  $(call RETRY,$(call POINT_TAG,${contentReference(image)},${alias}))`).join("")}; \\
-\telse \\
-${publish.map((line) => `\t  ${line}`).join(" && \\\n")}; \\
-\tfi
-
-`);
-}
-
-/** What resolve said of the image's content tag, as data the recipe reads (`present/ID` is 1 when the registry has it). */
-function present(image: ImageNode): string {
-  return `present='$(present/${image.id})'; if [ "$$present" = 1 ]; then`;
+  out.write(contentPushRecipe(image, base, contentReference(image), [...(image.published === false ? [] : [reference(image)]), ...aliases], publish));
 }
 
 /** An alias of the image, moved by REPOSITORY=... as its reference is (a tag needs no quoting; its build-time values are make's). */

@@ -68,7 +68,8 @@ export function familiesPicture(graph: BuildGraph, names: readonly string[]): Bu
     kept.add(image.id);
     if (image.from !== null) kept.add(image.from);
   }
-  const images = graph.images.filter((image) => kept.has(image.id)).map((image) => (image.from === null || kept.has(image.from) ? image : { ...image, from: null, fromArg: null }));
+  const unlinked = ({ fromParts: _, ...image }: ImageNode): ImageNode => ({ ...image, from: null, fromArg: null });
+  const images = graph.images.filter((image) => kept.has(image.id)).map((image) => (image.from === null || kept.has(image.from) ? image : unlinked(image)));
   return { ...graph, families: graph.families.map((family) => ({ ...family, images: family.images.filter((id) => kept.has(id)) })), images };
 }
 

@@ -63,6 +63,12 @@ function familyLines(graph: BuildGraph, family: FamilyNode, images: readonly Ima
   });
   const tags = images.map((image) => image.tag);
   out.push(`  tags        ${tags.length <= 2 ? tags.join(", ") : `${tags[0]} ... ${tags.at(-1)}`}`);
+  // published = false and rebuild = "always", which a `when` rule may give some of its images.
+  const some = (n: number) => (n === images.length ? "every image" : `${n} of ${plural(images.length, "image")}`);
+  const internal = images.filter((image) => image.published === false).length;
+  if (internal > 0) out.push(`  internal    ${some(internal)}: pushed as repository:inputs-<digest> only`);
+  const always = images.filter((image) => image.rebuild === "always").length;
+  if (always > 0) out.push(`  rebuild     ${some(always)} rebuilt every run`);
   const repositories = distinct(images.map((image) => image.repository));
   if (repositories.length !== 1 || repositories[0] !== graph.repository) out.push(...several("  repository  ", repositories, "repositories"));
   out.push(...several("  dockerfile  ", distinct(images.map(dockerfileText)), "Dockerfiles"));

@@ -64,6 +64,15 @@ describe("the full listing", () => {
     );
   });
 
+  test("an image's shared tags show under its aliases; an image without shows none", async () => {
+    const { graph } = await planText(
+      `repository = "r.io/a"\n[axes.arch]\nx86_64 = {}\naarch64 = {}\n[images.app]\ntag = "{arch}-latest"\nmatrix = ["arch"]\naliases = ["{arch}"]\nshared_tags = ["latest", "stable"]\n[[images.app.when]]\nmatch = { arch = "x86_64" }\nplatforms = ["linux/amd64"]\n[[images.app.when]]\nmatch = { arch = "aarch64" }\nplatforms = ["linux/arm64"]\n[images.tool]\ntag = "tool"\n`,
+    );
+    const text = renderPlan(graph, "m.toml");
+    expect(text).toContain(["  x86_64-latest", "    image       r.io/a:x86_64-latest", "    dockerfile  Dockerfile", "    aliases     x86_64", "    shared tags latest, stable", "    platforms   linux/amd64"].join("\n"));
+    expect(text.split("\n").filter((line) => line.startsWith("    shared tags"))).toHaveLength(2);
+  });
+
   test("wrapList: a list that fits is the items joined by commas; one item longer than the page stays whole", () => {
     expect(wrapList("  x  ", ["a", "b", "c"])).toEqual(["  x  a, b, c"]);
     expect(wrapList("  x  ", ["a".repeat(120), "b"])).toEqual([`  x  ${"a".repeat(120)},`, "     b"]);

@@ -130,11 +130,16 @@ function renderStages(graph: BuildGraph, shown: readonly ImageNode[]): string[] 
     for (const image of images) {
       out.push(`  ${image.id}`);
       out.push(`    image       ${image.reference}`);
+      // What a pipeline does otherwise than build it when the registry lacks it and push it under its tag (published, rebuild).
+      if (image.published === false) out.push(`    internal    pushed as ${image.repository}:inputs-<digest> only, for the images built FROM it`);
+      if (image.rebuild === "always") out.push("    rebuild     rebuilt every run, even when the registry has its inputs digest");
       if (image.from !== null) out.push(`    from        ${byId.get(image.from)!.id}`);
       image.upstream.forEach((pinned, i) => out.push(`    ${i === 0 ? "upstream    " : "            "}${pinned}`));
       out.push(`    dockerfile  ${image.dockerfile}${image.context === "." ? "" : `  (context ${image.context})`}`);
       image.args.forEach((arg, i) => out.push(`    ${i === 0 ? "args        " : "            "}${arg.name}=${arg.value}`));
       if (image.aliases.length > 0) for (const line of wrapList("    aliases     ", image.aliases)) out.push(line);
+      // A tag it shares with other images: one manifest list over them all (sharedTags).
+      if (image.sharedTags !== undefined && image.sharedTags.length > 0) for (const line of wrapList("    shared tags ", image.sharedTags)) out.push(line);
       image.labels.forEach((label, i) => out.push(`    ${i === 0 ? "labels      " : "            "}${label.name}=${label.revision ? "(the commit, at build time)" : label.value}`));
       if (image.platforms.length > 0) for (const line of wrapList("    platforms   ", image.platforms)) out.push(line);
       if (image.target !== null) out.push(`    target      ${image.target}`);

@@ -18,7 +18,13 @@ import { cloudbuildView, fakeResolve, githubView, makeView, planView, resolveOut
 import { emitLoaded } from "../cli/emit.ts";
 import { MAX_MATRIX_JOBS } from "./github.ts";
 import { emittedText } from "./contract.ts";
-import { movedRepository } from "../core/graph.ts";
+import { movedRepository, sharedTags } from "../core/graph.ts";
+import { createdSharedTags, githubPushingJobs, githubSharedTags, lastPush, planSharedTags, type SharedTagView } from "../scripts/validators/readback-shared-tags.ts";
+import { runScripts } from "../scripts/validators/readback-cloudbuild.ts";
+import { SHARED_TAGS_JOB } from "./github-shared-tags.ts";
+
+/** Shared tags in an order that compares with toEqual (outputs push them in an order of their own). */
+const byReference = (tags: readonly SharedTagView[]) => tags.map(({ reference, sources }) => ({ reference, sources })).sort((a, b) => (a.reference < b.reference ? -1 : 1));
 
 const emitter = builtin;
 
@@ -49,6 +55,27 @@ for (const fixture of fixtureCases()) {
         const view = cloudbuildView(configs.map(emittedText), [], {}, graph);
         expect(view.images).toEqual(plan.images);
         expect(view.bases).toEqual(plan.bases);
+        // Each shared tag: one manifest list over its images as they were pushed, by a step after their pushes (a step it waits for, or an earlier config).
+        const shared = planSharedTags(graph, contentTags);
+        const references = shared.map((tag) => tag.reference);
+        expect(byReference(createdSharedTags(view.calls, references))).toEqual(byReference(shared));
+        for (const tag of shared) {
+          const step = view.steps.find((s) => createdSharedTags(s.calls, [tag.reference]).length > 0)!;
+          const waited = new Set<string>();
+          const visit = (ids: readonly string[]) => {
+            for (const id of ids.filter((w) => !waited.has(w))) {
+              waited.add(id);
+              visit(view.steps.find((s) => s.config === step.config && s.id === id)?.waitFor ?? []);
+            }
+          };
+          visit(step.waitFor);
+          for (const source of tag.sources) {
+            const pusher = view.steps.find((s) => s !== step && lastPush(s.calls, source) >= 0)!;
+            expect(pusher.config < step.config || (pusher.config === step.config && waited.has(pusher.id))).toBe(true);
+          }
+        }
+        // A build that pushes nothing (a pull request's: _PUSH=false) pushes no shared tag either.
+        if (shared.length > 0 && graph.publish.declared) expect(createdSharedTags(cloudbuildView(configs.map(emittedText), [], { _PUSH: "false" }, graph).calls, references)).toEqual([]);
       });
 
       test(`github: actionlint and action-validator find nothing; the matrices read back to the plan${mode}`, async () => {
@@ -84,6 +111,17 @@ for (const fixture of fixtureCases()) {
         const fromLines = Object.values(outputs).map((value) => JSON.parse(value).include);
         // The lines are data for a workflow of the user's: each entry names its image, args and content reference itself.
         const jobNames = Object.keys(outputs);
+        // The shared tags: one job after every job that pushes one of their images, on publishing runs only; each step creates one over its images as pushed.
+        const shared = planSharedTags(graph, contentTags);
+        const sharedJob = githubSharedTags(workflow, SHARED_TAGS_JOB, resolved);
+        if (shared.length === 0) expect(sharedJob).toBeUndefined();
+        else {
+          expect(sharedJob!.runs).toBe(true);
+          expect(byReference(sharedJob!.created)).toEqual(byReference(shared));
+          for (const image of sharedTags(graph).flatMap((tag) => tag.images)) for (const job of githubPushingJobs(workflow, resolved, image.id)) expect([image.id, job, sharedJob!.after.has(job)]).toEqual([image.id, job, true]);
+          expect(githubSharedTags(workflow, SHARED_TAGS_JOB, resolveOutputs(graph, [], false))!.runs).toBe(false);
+          if (graph.publish.pullRequests) expect(githubSharedTags(workflow, SHARED_TAGS_JOB, resolveOutputs(graph, [], false), "pull_request")!.runs).toBe(false);
+        }
         expect(githubView({ jobs: Object.fromEntries(fromLines.map((include, i) => [jobNames[i]!, { needs: workflow.jobs[jobNames[i]!].needs, strategy: { matrix: { include } } }])) }, "data").images).toEqual(planView(graph, contentTags).images.map(({ settings: _, ...image }) => image));
       });
 
@@ -100,6 +138,15 @@ for (const fixture of fixtureCases()) {
         }
         // Every reference is pushed: the tag, the content tag, each alias.
         expect([...view.pushes].sort()).toEqual(plan.images.flatMap((i) => [i.reference, ...(i.content ? [i.content] : []), ...(i.settings?.aliases ?? [])]).sort());
+        // Each shared tag: one manifest list over its images as pushed, after their pushes; REPOSITORY=... moves it with them.
+        const shared = planSharedTags(graph, contentTags);
+        const checkShared = (calls: readonly string[][], planned: readonly SharedTagView[]) => {
+          const created = createdSharedTags(calls, planned.map((tag) => tag.reference));
+          expect(byReference(created)).toEqual(byReference(planned));
+          for (const tag of created) for (const source of tag.sources) expect([source, lastPush(calls, source) >= 0 && lastPush(calls, source) < tag.index]).toEqual([source, true]);
+        };
+        checkShared(view.calls, shared);
+        if (shared.length > 0) checkShared(makeView(only("make"), graph, ["REPOSITORY=localhost:5000/moved"]).calls, planSharedTags(graph, contentTags, "localhost:5000/moved"));
       });
     }
 
@@ -147,6 +194,20 @@ for (const fixture of fixtureCases()) {
       const parsed = (await parseHcl("docker-bake.hcl", only("bake"))) as { target: Record<string, unknown>; group: Record<string, unknown> };
       expect(Object.keys(parsed.target).sort()).toEqual(graph.images.map((i) => i.id).sort());
       expect(Object.keys(parsed.group).sort()).toEqual(["default", ...graph.families.map((f) => f.name)].sort());
+      // No target holds a shared tag: each is a warning and a comment, whose command bash runs over the images' tags (bake --push pushed them), moved by the variable as they are.
+      const warnings: string[] = [];
+      const text = emittedText(emitLoaded(emitter("bake"), loaded, graph, [], undefined, undefined, (message) => warnings.push(message))[0]!);
+      const shared = planSharedTags(graph, false);
+      for (const tags of (Object.values(parsed.target) as { tags: string[] }[][]).flat()) for (const tag of shared) expect(tags.tags).not.toContain(tag.reference);
+      const commands = text.split("\n").filter((line) => line.startsWith("#   docker buildx imagetools create ")).map((line) => line.slice("#   ".length));
+      expect(commands).toHaveLength(shared.length);
+      expect(warnings.filter((warning) => warning.includes("imagetools create"))).toEqual(commands.map((command) => expect.stringContaining(command)));
+      if (shared.length > 0) {
+        for (const [repository, env] of [[undefined, {}], ["localhost:5000/moved", { REPOSITORY: "localhost:5000/moved" }]] as const) {
+          const calls = runScripts(commands, [], env).flat();
+          expect(byReference(createdSharedTags(calls, planSharedTags(graph, false, repository).map((tag) => tag.reference)))).toEqual(byReference(planSharedTags(graph, false, repository)));
+        }
+      }
     });
   });
 }

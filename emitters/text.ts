@@ -2,7 +2,7 @@
 // as they fill, so that the file for 100,000 images streams instead of being built as
 // one string. (Quoting for each language is in quoting.ts.)
 
-import { unmovedFamilies, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { unmovedFamilies, type BasePart, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
 
 /** Text is handed on once this many characters are waiting. */
 const CHUNK = 1 << 16;
@@ -80,23 +80,25 @@ export function remembered<Key, Text>(make: (key: Key) => Text): (key: Key) => T
 
 /**
  * An image's build args as text, each arg's text made once: `plain(arg)`, or, for an arg
- * holding its base's reference (where {from} put it), `withBase(arg, base)`, so that an
- * emitter can write that reference the way it writes the image's own. Such an arg goes
- * with that base alone (the reference is in its value), so it too is remembered by the arg.
+ * holding its base's reference (where {from} put it) or a part of it (`part`, where
+ * {from.repository} or {from.tag} did: core/base-parts.ts), `withBase(arg, base, part)`, so
+ * that an emitter can write that reference the way it writes the image's own. Such an arg
+ * goes with that base alone (the reference is in its value), so it too is remembered by the arg.
  */
-export function argsText(plain: (arg: BuildArg) => string, withBase: (arg: BuildArg, base: ImageNode) => string): (image: ImageNode, base: ImageNode | undefined) => string {
+export function argsText(plain: (arg: BuildArg) => string, withBase: (arg: BuildArg, base: ImageNode, part: BasePart | undefined) => string): (image: ImageNode, base: ImageNode | undefined) => string {
   const plainText = remembered(plain);
   const baseText = new Map<BuildArg, string>();
   return (image, base) => {
     let text = "";
     for (let i = 0; i < image.args.length; i++) {
       const arg = image.args[i]!;
-      if (base === undefined || !arg.value.includes(base.reference)) {
+      const part = image.fromParts?.[arg.name];
+      if (base === undefined || (part === undefined && !arg.value.includes(base.reference))) {
         text += plainText(arg);
         continue;
       }
       let made = baseText.get(arg);
-      if (made === undefined) baseText.set(arg, (made = withBase(arg, base)));
+      if (made === undefined) baseText.set(arg, (made = withBase(arg, base, part)));
       text += made;
     }
     return text;

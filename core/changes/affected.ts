@@ -3,7 +3,8 @@
 // for CI systems that give one). And the subgraph of the affected images that `emit
 // --since` renders, an unaffected base named by its content reference.
 
-import { withBaseContent, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "../graph.ts";
+import { sharedTags, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "../graph.ts";
+import { basePartOf, withBaseContentArg } from "../base-parts.ts";
 import { normalPath, type InputsDigester } from "./inputs.ts";
 
 /** Why an image is affected. Paths are relative to the matrix file's directory. */
@@ -44,8 +45,8 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
     if (old.inputs === image.inputs) continue;
     const base = image.from === null ? undefined : nowById.get(image.from)!;
     const oldBase = old.from === null ? undefined : thenById.get(old.from)!;
-    const a = then.digester.parts(old.dockerfile, old.context, old.args, oldBase, old.upstream, { ...old, runner: runnerOf(then.graph, old) });
-    const b = now.digester.parts(image.dockerfile, image.context, image.args, base, image.upstream, { ...image, runner: runnerOf(now.graph, image) });
+    const a = then.digester.parts(old.dockerfile, old.context, old.args, oldBase, old.upstream, { ...old, runner: runnerOf(then.graph, old) }, old.fromParts);
+    const b = now.digester.parts(image.dockerfile, image.context, image.args, base, image.upstream, { ...image, runner: runnerOf(now.graph, image) }, image.fromParts);
     const why: Reason[] = [];
     if (a.dockerfile !== b.dockerfile || old.dockerfile !== image.dockerfile) why.push({ kind: "dockerfile", path: image.dockerfile });
     if (a.context !== b.context) {
@@ -141,10 +142,16 @@ export function affectedByPaths(now: PlannedSide, matrixPath: string, changed: r
 /**
  * The graph of `ids` only, in graph order. An image whose base is left out builds FROM
  * the base's content reference, which an earlier run pushed: its args name that instead
- * of the base's reference, and it no longer waits for anything.
+ * of the base's reference (and its content tag where an arg held the base's tag, which
+ * leaves no part to redirect: fromParts goes), and it no longer waits for anything.
  */
-export function affectedSubgraph(graph: BuildGraph, ids: ReadonlySet<string>): BuildGraph {
+export function affectedSubgraph(graph: BuildGraph, affected: ReadonlySet<string>): BuildGraph {
   const byId = new Map(graph.images.map((image) => [image.id, image]));
+  // A shared tag is one manifest list over all its images: one affected image brings the
+  // others along, so the list is made again over every one of them (the pipeline finds
+  // the unaffected ones in the registry and builds nothing of them).
+  const ids = new Set(affected);
+  for (const shared of sharedTags(graph)) if (shared.images.some((image) => affected.has(image.id))) for (const image of shared.images) ids.add(image.id);
   const kept = new Map<string, ImageNode>();
   for (const image of graph.images) {
     if (!ids.has(image.id)) continue;
@@ -153,8 +160,9 @@ export function affectedSubgraph(graph: BuildGraph, ids: ReadonlySet<string>): B
       kept.set(image.id, { ...image, level: base ? kept.get(base.id)!.level + 1 : 0 });
       continue;
     }
-    const args: BuildArg[] = image.args.map((arg) => (arg.value.includes(base.reference) ? { name: arg.name, value: withBaseContent(arg.value, base) } : arg));
-    kept.set(image.id, { ...image, args, from: null, fromArg: null, level: 0 });
+    const args: BuildArg[] = image.args.map((arg) => (arg.value.includes(base.reference) || basePartOf(image, arg) ? { name: arg.name, value: withBaseContentArg(image, arg, base) } : arg));
+    const { fromParts: _, ...unlinked } = image;
+    kept.set(image.id, { ...unlinked, args, from: null, fromArg: null, level: 0 });
   }
   const families: FamilyNode[] = graph.families.map((family) => ({ ...family, images: family.images.filter((id) => kept.has(id)) }));
   // Levels changed: graph order must still put every image after its base, and does (a subsequence of it).

@@ -11,6 +11,7 @@
 // it: what it adds after `{repository}`, or the whole of an absolute one.
 
 import { imagesById, type BuildGraph } from "../graph.ts";
+import { baseNamedValue } from "../base-parts.ts";
 
 /** 64 hex digits: the sha256 of the graph's JSON less its digests and repository, as one line per image. */
 export function graphShape(graph: BuildGraph): string {
@@ -21,8 +22,11 @@ export function graphShape(graph: BuildGraph): string {
   for (const image of images) {
     const { repository, repositorySuffix, reference: _ref, inputs: _i, contentReference: _c, args, ...kept } = image;
     const base = image.from === null ? undefined : byId.get(image.from);
-    // An arg naming the base's reference names it as the digest does: {from}.
-    const named = base === undefined ? args : args.map((arg) => (arg.value.includes(base.reference) ? { name: arg.name, value: arg.value.split(base.reference).join("{from}") } : arg));
+    // An arg naming the base's reference, or holding a part of it, names it as the digest does: {from}, {from.repository}, {from.tag}.
+    const named = base === undefined ? args : args.map((arg) => {
+      const value = baseNamedValue(arg.value, image.fromParts?.[arg.name], base);
+      return value === arg.value ? arg : { name: arg.name, value };
+    });
     const own = repositorySuffix === undefined ? {} : { repository: repositorySuffix ?? repository };
     hasher.update(`${JSON.stringify({ ...kept, args: named, ...own })}\n`);
   }

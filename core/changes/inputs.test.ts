@@ -197,7 +197,7 @@ function sha256(data: string | Buffer): string {
  */
 function readmeInputs(
   root: string,
-  image: { dockerfile: string; context: string; args: readonly { name: string; value: string }[]; upstream: readonly string[]; labels: readonly { name: string; value: string; revision: boolean }[]; platforms: readonly string[]; target: string | null },
+  image: { dockerfile: string; context: string; args: readonly { name: string; value: string }[]; upstream: readonly string[]; labels: readonly { name: string; value: string; revision: boolean }[]; platforms: readonly string[]; target: string | null; fromParts?: Readonly<Record<string, string>> },
   base: { reference: string; inputs: string } | undefined,
   runner: readonly string[] | null = null,
 ): string {
@@ -232,7 +232,10 @@ function readmeInputs(
     context += `${kind} ${digest} ${field(path)}\n`;
   }
   let text = `caliban-images inputs 1\ndockerfile ${dockerfile}\ncontext ${sha256(context)}\n`;
-  for (const arg of image.args) text += `arg ${field(arg.name)} ${field(base ? arg.value.split(base.reference).join("{from}") : arg.value)}\n`;
+  for (const arg of image.args) {
+    const part = image.fromParts?.[arg.name];
+    text += `arg ${field(arg.name)} ${field(part !== undefined ? `{from.${part}}` : base ? arg.value.split(base.reference).join("{from}") : arg.value)}\n`;
+  }
   for (const label of image.labels) if (!label.revision) text += `label ${field(label.name)} ${field(label.value)}\n`;
   for (const platform of image.platforms) text += `platform ${field(platform)}\n`;
   if (image.target !== null) text += `target ${field(image.target)}\n`;
@@ -256,6 +259,20 @@ test("the README's algorithm, reimplemented from its text, gives the planner's d
   const copy = mkdtempSync(join(tmpdir(), "inputs-copy-"));
   cpSync(root, copy, { recursive: true, verbatimSymlinks: true });
   expect(inputsOf(await plan(copy))).toEqual(inputsOf(graph));
+});
+
+test("an arg holding a part of the base ({from.repository}, {from.tag}) is digested as that part's name: the README's algorithm gives the planner's digests, the same in any repository", async () => {
+  const root = folder({
+    ...FILES,
+    "matrix.toml": CHAIN.replace('args = ["py"]', 'args = ["py", { IMAGE_NAME = "{from.repository}", BASE_TAG = "{from.tag}" }]'),
+    "docker/app.Dockerfile": "ARG IMAGE_NAME\nARG BASE_TAG\nFROM ${IMAGE_NAME}:${BASE_TAG}\n",
+  });
+  const graph = await plan(root);
+  const byId = new Map(graph.images.map((image) => [image.id, image]));
+  const app = graph.images.find((image) => image.family === "app")!;
+  expect(app.fromParts).toEqual({ IMAGE_NAME: "repository", BASE_TAG: "tag" });
+  for (const image of graph.images) expect(image.inputs).toBe(readmeInputs(root, image, image.from === null ? undefined : byId.get(image.from)!));
+  expect(inputsOf(await plan(root, { repository: "other.io/y" }))).toEqual(inputsOf(graph));
 });
 
 test("with a lock file, the README's algorithm still gives the planner's digests: the pinned arg and an upstream line per locked FROM", async () => {

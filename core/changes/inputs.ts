@@ -10,7 +10,8 @@
 
 import { parseDockerfile, type ParsedDockerfile } from "../plan/dockerfile-from.ts";
 import { fail } from "../errors.ts";
-import type { BuildArg } from "../graph.ts";
+import type { BasePart, BuildArg } from "../graph.ts";
+import { baseNamedValue } from "../base-parts.ts";
 import { isSpecialKind, specialName, type SourceFile, type SourceTree } from "./source-tree.ts";
 
 export { NO_SOURCES, type SourceFile, type SourceTree } from "./source-tree.ts";
@@ -64,7 +65,8 @@ export class InputsDigester {
 
   /**
    * An image's digest: "sha256:" and 64 hex digits. Where an arg's value holds the
-   * base's reference ({from} put it there), it is digested as `{from}`: the base's own
+   * base's reference ({from} put it there), it is digested as `{from}`, and an arg holding
+   * a part of it (`fromParts`) as `{from.repository}` or `{from.tag}`: the base's own
    * digest stands for it, and the repository images are pushed to is no input.
    *
    * It runs once per image of matrices of 100,000: the text's first lines are kept for
@@ -79,6 +81,7 @@ export class InputsDigester {
     base: { readonly reference: string; readonly inputs: string } | undefined,
     upstream: readonly string[] = [],
     settings?: BuildSettings,
+    fromParts?: Readonly<Record<string, BasePart>>,
   ): string {
     if (dockerfile !== this.lastDockerfile || context !== this.lastContext) {
       this.lastDockerfile = dockerfile;
@@ -88,8 +91,9 @@ export class InputsDigester {
     let text = this.lastHead;
     for (let i = 0; i < args.length; i++) {
       const arg = args[i]!;
-      if (base !== undefined && arg.value.includes(base.reference)) {
-        text += `${argLine(arg.name, arg.value.split(base.reference).join("{from}"))}\n`;
+      const part = fromParts?.[arg.name];
+      if (part !== undefined || (base !== undefined && arg.value.includes(base.reference))) {
+        text += `${argLine(arg.name, baseNamedValue(arg.value, part, base))}\n`;
         continue;
       }
       let line = this.argLines.get(arg);
@@ -109,11 +113,12 @@ export class InputsDigester {
     base: { readonly reference: string; readonly inputs: string } | undefined,
     upstream: readonly string[] = [],
     settings?: BuildSettings,
+    fromParts?: Readonly<Record<string, BasePart>>,
   ): InputParts {
     return {
       dockerfile: this.dockerfileLine(dockerfile, context),
       context: this.contextLine(context, dockerfile),
-      args: args.map(({ name, value }) => argLine(name, base !== undefined && value.includes(base.reference) ? value.split(base.reference).join("{from}") : value)),
+      args: args.map(({ name, value }) => argLine(name, baseNamedValue(value, fromParts?.[name], base))),
       build: settings === undefined ? [] : buildLines(settings),
       upstream: upstream.map(upstreamLine),
       base: base ? `base ${base.inputs}` : null,

@@ -8,11 +8,11 @@ import { checkFrom } from "./matrix-from.ts";
 import type { Axis, Family } from "./matrix-types.ts";
 import type { MatrixReader } from "./matrix-reader.ts";
 import { FAMILY_SECTION, keysOf } from "./matrix-schema.ts";
-import { CONTROL_CHARACTER, describeControlCharacter } from "../names.ts";
 import { readWhen } from "./matrix-when.ts";
 import type { CombinationSets } from "./matrix-sets.ts";
 import { readFamilyRepository } from "./matrix-repository.ts";
-import { readArgs, readLabels, readPlatforms, readTemplate, readTemplateList, type TemplateScope } from "./matrix-settings.ts";
+import { readPublished, readRebuild } from "./matrix-policy.ts";
+import { readArgs, readLabels, readPlatforms, readRunner, readSettingTemplates, readSharedTags, readTemplate, readTemplateList, readTimeout, type TemplateScope } from "./matrix-settings.ts";
 
 /** The build arg a family built FROM another is given the base's reference in, unless it says otherwise (`from_arg`). */
 export const DEFAULT_FROM_ARG = "BASE_IMAGE";
@@ -76,6 +76,8 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     );
   }
 
+  const runner = readRunner(reader, table.runner, [...path, "runner"]);
+  const platforms = readPlatforms(reader, table.platforms, [...path, "platforms"]);
   return {
     name,
     keyPath: path,
@@ -85,11 +87,16 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     tag: pathTemplate("tag", undefined),
     // A smoke test run in the built image before it is pushed: `sh -c TEST`.
     test: table.test === undefined ? undefined : readTemplate(reader, table.test, [...path, "test"], undefined, { ...scope, hasFrom: false }),
-    runner: readRunner(reader, table.runner, [...path, "runner"]),
+    runner,
+    runnerTemplates: readSettingTemplates(reader, table.runner, runner, [...path, "runner"], scope),
     timeout: readTimeout(reader, table.timeout, [...path, "timeout"]),
+    published: readPublished(reader, table.published, [...path, "published"]),
+    rebuild: readRebuild(reader, table.rebuild, [...path, "rebuild"]),
     aliases: readTemplateList(reader, table.aliases, [...path, "aliases"], scope),
+    sharedTags: readSharedTags(reader, table.shared_tags, [...path, "shared_tags"], scope),
     labels: readLabels(reader, table.labels, [...path, "labels"], scope),
-    platforms: readPlatforms(reader, table.platforms, [...path, "platforms"]),
+    platforms,
+    platformTemplates: readSettingTemplates(reader, table.platforms, platforms, [...path, "platforms"], scope),
     // A stage of a multi-stage Dockerfile (docker build --target).
     target: table.target === undefined ? undefined : readTemplate(reader, table.target, [...path, "target"], undefined, { ...scope, hasFrom: false }),
     when: readWhen(reader, table.when, [...path, "when"], familyAxes, scope, sets),
@@ -105,42 +112,6 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     argsNameFrom: args.nameFrom,
     baseReferenceArg: from === undefined ? undefined : args.nameFrom ? args.exactFromArg : (fromArg ?? DEFAULT_FROM_ARG),
   };
-}
-
-/**
- * `runner`: the CI machine the family's images build (and are tested) on, as GitHub's
- * `runs-on` names it: one label, or labels that a runner must all have.
- */
-function readRunner(reader: MatrixReader, value: unknown, path: KeyPath): string[] | undefined {
-  if (value === undefined) return undefined;
-  const labels = typeof value === "string" ? [value] : Array.isArray(value) ? reader.stringList(value, path) : undefined;
-  if (labels === undefined) {
-    reader.wrongType(value, path, "a runner label or a list of labels", 'runner = "gpu-large" or runner = ["self-hosted", "gpu"]');
-    return undefined;
-  }
-  const fixed = typeof value === "string" ? path : undefined;
-  labels.forEach((label, index) => {
-    const at = fixed ?? [...path, index];
-    if (label.trim() === "" || label !== label.trim()) reader.report("INVALID_VALUE", at, `the runner label ${JSON.stringify(label)} is empty or has white space at an end`);
-    else if (CONTROL_CHARACTER.test(label)) reader.report("INVALID_VALUE", at, `the runner label contains ${describeControlCharacter(label)}`);
-    else if (label.includes("${{")) reader.report("INVALID_VALUE", at, "a runner label cannot hold an expression (`${{`): it is written as text");
-  });
-  if (labels.length === 0) reader.report("INVALID_VALUE", path, "the list of runner labels is empty", "leave `runner` out for the emitter's default runner");
-  return labels;
-}
-
-/** The longest a `timeout` may be, in minutes: Cloud Build's limit on a build (24 hours). */
-export const MAX_TIMEOUT_MINUTES = 24 * 60;
-
-/** `timeout`: whole minutes an image's build (its job, its step) may run, for a long CUDA build. */
-function readTimeout(reader: MatrixReader, value: unknown, path: KeyPath): number | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_MINUTES) {
-    const hint = typeof value === "string" && /^\d+$/.test(value) ? `write it unquoted: timeout = ${value}` : "timeout = 360 (minutes: six hours)";
-    reader.report("INVALID_VALUE", path, `timeout must be a whole number of minutes from 1 to ${MAX_TIMEOUT_MINUTES}, found ${JSON.stringify(value)}`, hint);
-    return undefined;
-  }
-  return value;
 }
 
 function readFamilyAxes(reader: MatrixReader, value: unknown, axes: ReadonlyMap<string, Axis>, path: KeyPath): string[] {

@@ -35,6 +35,9 @@ const tableOf = (section: Section, required: readonly string[] = []): JsonSchema
   ...(required.length > 0 ? { required } : {}),
 });
 
+/** `rebuild`'s values (matrix-types.ts, RebuildPolicy). */
+export const REBUILD_POLICIES = ["changed", "always"] as const;
+
 /** A family's own keys; FAMILY_SECTION adds its `when` rules. */
 const FAMILY_KEYS: Section = {
   description: string("one line, shown in help texts"),
@@ -66,13 +69,16 @@ const FAMILY_KEYS: Section = {
     schema: { type: "integer", minimum: 1, maximum: 1440 },
   },
   aliases: stringList('more tags (templates), e.g. ["gpu-{python}"]; an alias may name values the CI fills in when it builds: {date} (UTC, YYYYMMDD), {commit}, {short_commit} (its first 7 characters) and {branch} (made a tag), e.g. "nightly.{date}.{short_commit}"'),
+  shared_tags: stringList('tags (templates) several images share, each pushed as one manifest list over every image that names it, e.g. ["{python}"] on a Linux and a Windows image (Docker\'s official images\' SharedTags); their platforms must not overlap'),
   labels: stringTable('the image\'s labels (templates), after the top-level ones; "{revision}" is the commit'),
-  platforms: stringList('what the image is built for, e.g. ["linux/amd64", "linux/arm64"]; none: the builder\'s own'),
+  platforms: stringList('what the image is built for, e.g. ["linux/amd64", "linux/arm64"]; a Windows image\'s may name its release, "windows(10.0.26100)/amd64"; none: the builder\'s own'),
   target: string("the Dockerfile stage to build (template)"),
+  published: boolean("false: an internal image, only handed to the images built FROM it: pushed under its content reference alone (repository:inputs-<digest>), never its tag (so no aliases or shared_tags); default true"),
+  rebuild: string('"always": built and pushed on every run, even when the registry has its content reference (a nightly image); default "changed": built when the registry lacks it', { enum: REBUILD_POLICIES }),
 };
 
 /** The settings a `when` rule may give the combinations it matches: the family's own, per image. */
-export const WHEN_SETTINGS = ["dockerfile", "context", "args", "aliases", "labels", "platforms", "target", "test"] as const;
+export const WHEN_SETTINGS = ["dockerfile", "context", "args", "aliases", "shared_tags", "labels", "platforms", "target", "test", "runner", "timeout", "published", "rebuild"] as const;
 
 /** `[[images.NAME.when]]`: a `match` of axis values, and settings for the images it matches. */
 export const WHEN_SECTION: Section = {

@@ -9,6 +9,7 @@ import { CONTROL_CHARACTER, describeControlCharacter } from "../names.ts";
 import { parseTemplate, TemplateSyntaxError, templateVariables, type Template } from "./template.ts";
 import { checkTemplateVariable, fillVariables, variableHint } from "./matrix-vars.ts";
 import { isBuildTimeValue } from "../build-time.ts";
+import { BASE_PARTS, isBasePart } from "../base-parts.ts";
 
 /** What a family's templates may name: its axes, {family}, and {from} in the args of a family with `from`. */
 export interface TemplateScope {
@@ -25,6 +26,28 @@ export interface TemplateScope {
 export function readTemplateList(reader: MatrixReader, value: unknown, path: KeyPath, scope: TemplateScope): Template[] {
   const sources = reader.stringList(value, path) ?? [];
   return sources.map((_, index) => readTemplate(reader, sources[index], [...path, index], undefined, { ...scope, hasFrom: false, buildTime: true }));
+}
+
+/**
+ * `shared_tags`: tags several images share (bashbrew's SharedTags), each pushed as one
+ * manifest list over the images that name it. Known when the plan is made: a shared tag
+ * names no build-time value, whose images could not be told when the plan is checked.
+ */
+export function readSharedTags(reader: MatrixReader, value: unknown, path: KeyPath, scope: TemplateScope): Template[] {
+  const sources = reader.stringList(value, path) ?? [];
+  return sources.map((_, index) => readTemplate(reader, sources[index], [...path, index], undefined, { ...scope, hasFrom: false }));
+}
+
+/**
+ * `platforms` and `runner` written as templates: a value's attribute says what the value
+ * builds for and where (`platforms = ["{arch.PLATFORM}"]`, `runner = "{arch.RUNNER}"`), so
+ * a family need not repeat a rule per value. Undefined when no entry names a variable:
+ * fixed lists stay as they are, checked once. Each image's values are checked when planned.
+ */
+export function readSettingTemplates(reader: MatrixReader, value: unknown, list: readonly string[] | undefined, path: KeyPath, scope: TemplateScope): Template[] | undefined {
+  if (list === undefined || !list.some((entry) => entry.includes("{"))) return undefined;
+  const single = typeof value === "string";
+  return list.map((entry, index) => readTemplate(reader, entry, single ? path : [...path, index], undefined, { ...scope, hasFrom: false }));
 }
 
 /** A label's name: reverse-DNS style, as OCI's and docker's conventions write them. */
@@ -58,19 +81,33 @@ export function readLabels(reader: MatrixReader, value: unknown, path: KeyPath, 
   return labels;
 }
 
-/** `platforms`: os/arch[/variant], as buildx and docker name them. */
+/**
+ * os/arch[/variant], as buildx and docker name a platform; a Windows one may name the
+ * Windows release in containerd's way, windows(10.0.26100)/amd64, which is what tells
+ * two Windows images of one shared tag apart (a manifest list's os.version).
+ */
+export const PLATFORM = /^([a-z0-9]+)(?:\((\d+(?:\.\d+)+)\))?\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/;
+
+/** `platforms`: os/arch[/variant], as buildx and docker name them (see PLATFORM). */
 export function readPlatforms(reader: MatrixReader, value: unknown, path: KeyPath): string[] {
   const platforms = reader.stringList(value, path) ?? [];
   const seen = new Set<string>();
   platforms.forEach((platform, index) => {
-    if (!/^[a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?$/.test(platform)) {
-      reader.report("INVALID_VALUE", [...path, index], `${JSON.stringify(platform)} is not a platform`, "os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64, linux/arm/v7");
+    const parts = PLATFORM.exec(platform);
+    if (platform.includes("{")) {
+      // A template (readSettingTemplates): its value is checked per image.
+    } else if (parts === null) {
+      reader.report("INVALID_VALUE", [...path, index], `${JSON.stringify(platform)} is not a platform`, "os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64, linux/arm/v7; a Windows image's may name its OS version: windows(10.0.26100)/amd64");
+    } else if (parts[2] !== undefined && parts[1] !== "windows") {
+      reader.report("INVALID_VALUE", [...path, index], `${platform} names an OS version, which only a Windows platform has`, `write ${parts[1]}/${platform.split("/").slice(1).join("/")}`);
     } else if (seen.has(platform)) {
       reader.report("DUPLICATE", [...path, index], `platform ${platform} is listed twice`);
     }
     seen.add(platform);
   });
   if (value !== undefined && platforms.length === 0) reader.report("INVALID_VALUE", path, "the list of platforms is empty", "leave `platforms` out for the builder's own platform");
+  const release = platforms.findIndex((platform) => PLATFORM.exec(platform)?.[2] !== undefined || platform.includes("{"));
+  if (release >= 0 && platforms.length > 1 && !platforms[release]!.includes("{")) reader.report("INVALID_VALUE", [...path, release], `${platforms[release]} names a Windows release: an image of one release is built for that platform alone`, "give the other platforms images of their own (a `when` rule per release)");
   return [...seen];
 }
 
@@ -99,11 +136,7 @@ function checkVariable(reader: MatrixReader, name: string, attribute: string | u
     reader.report("INVALID_VALUE", path, "{revision} is the commit the CI builds, set at build time: it must be the whole value", 'write the label as its own, e.g. "org.opencontainers.image.revision" = "{revision}"');
     return;
   }
-  if (name === "from") {
-    if (!scope.hasFrom) reader.report("UNKNOWN_REFERENCE", path, "{from} is only defined in the build args of a family with `from`");
-    else if (attribute) reader.report("INVALID_VALUE", path, "{from} has no attributes");
-    return;
-  }
+  if (name === "from") return checkFrom(reader, attribute, path, scope);
   if (isBuildTimeValue(name) && !scope.variables.has(name)) return checkBuildTimeValue(reader, name, attribute, path, scope);
   if (!scope.variables.has(name)) {
     const hint = scope.axes.has(name) ? `add "${name}" to this family's \`matrix\`` : variableHint(reader, name, attribute) ?? didYouMean(name, [...scope.variables, ...(scope.hasFrom ? ["from"] : [])]);
@@ -111,6 +144,32 @@ function checkVariable(reader: MatrixReader, name: string, attribute: string | u
     return;
   }
   if (attribute && name === "family") reader.report("INVALID_VALUE", path, "{family} has no attributes");
+}
+
+/** The base's parts, as every message about {from.X} names them. */
+const FROM_FORMS = `{from} (the base's reference, repository:tag), ${BASE_PARTS.map((part) => `{from.${part}}`).join(" or ")}`;
+
+/** {from}, {from.repository}, {from.tag}: the base image, in the build args of a family built FROM another (core/base-parts.ts). */
+function checkFrom(reader: MatrixReader, attribute: string | undefined, path: KeyPath, scope: TemplateScope): void {
+  if (attribute !== undefined && !isBasePart(attribute)) {
+    reader.report("INVALID_VALUE", path, `{from.${attribute}} is no part of the base image`, `write ${FROM_FORMS}`);
+  } else if (!scope.hasFrom) {
+    const hint = attribute === undefined ? undefined : 'a family with from = "FAMILY" names its base\'s parts in its args, e.g. args = [{ IMAGE_NAME = "{from.repository}", BASE_TAG = "{from.tag}" }]';
+    reader.report("UNKNOWN_REFERENCE", path, `{from${attribute === undefined ? "" : `.${attribute}`}} is only defined in the build args of a family with \`from\``, hint);
+  }
+}
+
+/**
+ * {from.repository} and {from.tag} are each an arg's whole value: a pipeline that builds
+ * FROM the image this run built gives a tag arg the base's content tag, in place of the
+ * whole value, which it could not do to a tag inside other text.
+ */
+function checkWholePart(reader: MatrixReader, template: Template, path: KeyPath): void {
+  const part = templateVariables(template).find((v) => v.name === "from" && v.attribute !== undefined && isBasePart(v.attribute));
+  if (part === undefined || template.length === 1) return;
+  const example = part.attribute === "tag" ? '{ BASE_TAG = "{from.tag}" }, and FROM ${IMAGE_NAME}:${BASE_TAG} in the Dockerfile' : '{ IMAGE_NAME = "{from.repository}" }, and FROM ${IMAGE_NAME}:${BASE_TAG} in the Dockerfile';
+  const message = `{from.${part.attribute}} must be the whole value of its arg: a pipeline that builds FROM the image this run built replaces that whole value (a tag by the base's content tag, inputs-<hex>; a repository as REPOSITORY moves it)`;
+  reader.report("INVALID_VALUE", path, message, `give it an arg of its own, ${example}; or, for the base's whole reference, write {from}`);
 }
 
 /**
@@ -157,8 +216,9 @@ export function readArgs(reader: MatrixReader, value: unknown, path: KeyPath, fa
         reader.argName(name, argPath);
         const parsed = readTemplate(reader, template, argPath, undefined, scope);
         if (templateVariables(parsed).some((v) => v.name === "from")) nameFrom = true;
+        if (scope.hasFrom) checkWholePart(reader, parsed, argPath);
         const only = parsed.length === 1 ? parsed[0] : undefined;
-        if (only?.kind === "variable" && only.name === "from") exactFromArg = name;
+        if (only?.kind === "variable" && only.name === "from" && only.attribute === undefined) exactFromArg = name;
         sources.push({ kind: "template", name, template: parsed, keyPath: argPath });
       }
     } else {
@@ -187,4 +247,40 @@ function readAxisArg(reader: MatrixReader, item: string, path: KeyPath, familyAx
     return undefined;
   }
   return attribute !== undefined ? { kind: "attribute", axis, attribute, keyPath: path } : { kind: "axis", axis, keyPath: path };
+}
+
+/**
+ * `runner`: the CI machine a family's images (or a `when` rule's) build (and are tested) on, as GitHub's
+ * `runs-on` names it: one label, or labels that a runner must all have.
+ */
+export function readRunner(reader: MatrixReader, value: unknown, path: KeyPath): string[] | undefined {
+  if (value === undefined) return undefined;
+  const labels = typeof value === "string" ? [value] : Array.isArray(value) ? reader.stringList(value, path) : undefined;
+  if (labels === undefined) {
+    reader.wrongType(value, path, "a runner label or a list of labels", 'runner = "gpu-large" or runner = ["self-hosted", "gpu"]');
+    return undefined;
+  }
+  const fixed = typeof value === "string" ? path : undefined;
+  labels.forEach((label, index) => {
+    const at = fixed ?? [...path, index];
+    if (label.trim() === "" || label !== label.trim()) reader.report("INVALID_VALUE", at, `the runner label ${JSON.stringify(label)} is empty or has white space at an end`);
+    else if (CONTROL_CHARACTER.test(label)) reader.report("INVALID_VALUE", at, `the runner label contains ${describeControlCharacter(label)}`);
+    else if (label.includes("${{")) reader.report("INVALID_VALUE", at, "a runner label cannot hold an expression (`${{`): it is written as text");
+  });
+  if (labels.length === 0) reader.report("INVALID_VALUE", path, "the list of runner labels is empty", "leave `runner` out for the emitter's default runner");
+  return labels;
+}
+
+/** The longest a `timeout` may be, in minutes: Cloud Build's limit on a build (24 hours). */
+export const MAX_TIMEOUT_MINUTES = 24 * 60;
+
+/** `timeout`: whole minutes an image's build (its job, its step) may run, for a long CUDA build. */
+export function readTimeout(reader: MatrixReader, value: unknown, path: KeyPath): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > MAX_TIMEOUT_MINUTES) {
+    const hint = typeof value === "string" && /^\d+$/.test(value) ? `write it unquoted: timeout = ${value}` : "timeout = 360 (minutes: six hours)";
+    reader.report("INVALID_VALUE", path, `timeout must be a whole number of minutes from 1 to ${MAX_TIMEOUT_MINUTES}, found ${JSON.stringify(value)}`, hint);
+    return undefined;
+  }
+  return value;
 }

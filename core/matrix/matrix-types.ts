@@ -8,6 +8,9 @@ import type { Template } from "./template.ts";
 
 export type CacheType = "registry" | "gha" | "inline";
 
+/** `rebuild`: "changed" (the default), built when the registry lacks the image's content reference; "always", on every run. */
+export type RebuildPolicy = "changed" | "always";
+
 export interface CacheSettings {
   /** undefined: each emitter's natural default (GitHub: gha; the others: registry). */
   readonly type: CacheType | undefined;
@@ -80,8 +83,17 @@ export interface WhenRule {
   readonly target: Template | undefined;
   readonly platforms: readonly string[] | undefined;
   readonly aliases: readonly Template[];
+  readonly sharedTags: readonly Template[];
   readonly labels: readonly LabelSource[];
   readonly args: readonly ArgSource[];
+  readonly runner: readonly string[] | undefined;
+  readonly timeout: number | undefined;
+  /** `published` and `rebuild` for the images it matches (core/matrix/matrix-policy.ts), or undefined: the family's. */
+  readonly published: boolean | undefined;
+  readonly rebuild: RebuildPolicy | undefined;
+  /** The rule's platforms and runner labels as templates, when one names an axis ({arch.PLATFORM}); else undefined. */
+  readonly platformTemplates: readonly Template[] | undefined;
+  readonly runnerTemplates: readonly Template[] | undefined;
 }
 
 /** A family's own `repository` (matrix-repository.ts): the template after `{repository}` when `relative`, else the whole of it. */
@@ -106,11 +118,20 @@ export interface Family {
   readonly runner: readonly string[] | undefined;
   /** How many minutes an image's build may run before the CI stops it, or undefined for the emitter's default. */
   readonly timeout: number | undefined;
+  /** `published = false`: internal images, pushed under their content reference only; undefined: published. */
+  readonly published: boolean | undefined;
+  /** `rebuild = "always"`: built on every run, whatever the registry has; undefined: "changed". */
+  readonly rebuild: RebuildPolicy | undefined;
   /** More tag templates. */
   readonly aliases: readonly Template[];
+  /** Tag templates several images may share (`shared_tags`): one manifest list over them each. */
+  readonly sharedTags: readonly Template[];
   readonly labels: readonly LabelSource[];
   /** os/arch[/variant]; empty for the builder's own. */
   readonly platforms: readonly string[];
+  /** `platforms` and `runner` as templates, when one of them names an axis (`{arch.PLATFORM}`, `{arch.RUNNER}`); else undefined. */
+  readonly platformTemplates: readonly Template[] | undefined;
+  readonly runnerTemplates: readonly Template[] | undefined;
   /** A stage of the Dockerfile to build (template), or undefined for the last. */
   readonly target: Template | undefined;
   /** Settings per value or combination, in the order written. */

@@ -11,7 +11,8 @@ import { isTable, type MatrixReader } from "./matrix-reader.ts";
 import { FAMILY_SECTION, keysOf, WHEN_SECTION, WHEN_SETTINGS } from "./matrix-schema.ts";
 import { isRange, rangeIndices } from "./value-range.ts";
 import { setPatterns, type CombinationSets } from "./matrix-sets.ts";
-import { readArgs, readLabels, readPlatforms, readTemplate, readTemplateList, type TemplateScope } from "./matrix-settings.ts";
+import { readPublished, readRebuild } from "./matrix-policy.ts";
+import { readArgs, readLabels, readPlatforms, readRunner, readSettingTemplates, readSharedTags, readTemplate, readTemplateList, readTimeout, type TemplateScope } from "./matrix-settings.ts";
 
 const WHEN_KEYS = keysOf(WHEN_SECTION);
 const FAMILY_KEYS = new Set(keysOf(FAMILY_SECTION));
@@ -40,6 +41,8 @@ export function readWhen(reader: MatrixReader, value: unknown, path: KeyPath, fa
       reader.report("INVALID_VALUE", at, "this `when` rule sets nothing", `give the matched images one of: ${WHEN_SETTINGS.join(", ")}`);
     }
     const template = (key: string) => (table[key] === undefined ? undefined : readTemplate(reader, table[key], [...at, key], undefined, { ...scope, hasFrom: false }));
+    const runner = readRunner(reader, table.runner, [...at, "runner"]);
+    const platforms = table.platforms === undefined ? undefined : readPlatforms(reader, table.platforms, [...at, "platforms"]);
     rules.push({
       keyPath: at,
       match: match?.every((pattern) => pattern !== undefined) ? match : [familyAxes.map(() => undefined)],
@@ -47,8 +50,15 @@ export function readWhen(reader: MatrixReader, value: unknown, path: KeyPath, fa
       context: template("context"),
       test: template("test"),
       target: template("target"),
-      platforms: table.platforms === undefined ? undefined : readPlatforms(reader, table.platforms, [...at, "platforms"]),
+      platforms,
       aliases: table.aliases === undefined ? [] : readTemplateList(reader, table.aliases, [...at, "aliases"], scope),
+      sharedTags: readSharedTags(reader, table.shared_tags, [...at, "shared_tags"], scope),
+      runner,
+      runnerTemplates: readSettingTemplates(reader, table.runner, runner, [...at, "runner"], scope),
+      platformTemplates: readSettingTemplates(reader, table.platforms, platforms, [...at, "platforms"], scope),
+      timeout: readTimeout(reader, table.timeout, [...at, "timeout"]),
+      published: readPublished(reader, table.published, [...at, "published"]),
+      rebuild: readRebuild(reader, table.rebuild, [...at, "rebuild"]),
       labels: readLabels(reader, table.labels, [...at, "labels"], scope),
       // Only the args it names: none, where the family's own `args` left out means every attribute.
       args: table.args === undefined ? [] : readArgs(reader, table.args, [...at, "args"], familyAxes, scope).sources,

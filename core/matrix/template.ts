@@ -1,6 +1,7 @@
 // Templates in tags and build args: `gpu-{cuda}-{python}`, `{python.PYTHON_VERSION}`,
-// `{from}`, `{$TAG_PREFIX}` (a variable of [vars]: its name keeps the '$', which no axis
-// name holds). `{{` and `}}` stand for literal braces. Parsed once per family; the
+// `{from}` (or its parts, `{from.repository}` and `{from.tag}`: core/base-parts.ts),
+// `{$TAG_PREFIX}` (a variable of [vars]: its name keeps the '$', which no axis name
+// holds). `{{` and `}}` stand for literal braces. Parsed once per family; the
 // reader fills in the variables (core/matrix/matrix-vars.ts), the planner compiles the
 // rest against the family's axes (core/plan/compile-family.ts).
 

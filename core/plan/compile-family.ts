@@ -3,13 +3,14 @@
 // args each axis value gives, made once and shared by the images with that value.
 
 import type { KeyPath } from "../errors.ts";
-import type { BuildArg } from "../graph.ts";
+import type { BasePart, BuildArg } from "../graph.ts";
 import type { ArgSource, Axis, AxisValue, Family } from "../matrix/matrix.ts";
+import type { RebuildPolicy } from "../matrix/matrix-types.ts";
 import type { Template } from "../matrix/template.ts";
 import { isBuildTimeValue } from "../build-time.ts";
 
-/** A template part: text, an axis's value name or attribute (by the axis's position in the family), or {from}. */
-export type CompiledPart = string | { readonly axis: number; readonly attribute?: string } | { readonly from: true };
+/** A template part: text, an axis's value name or attribute (by the axis's position in the family), or {from} (the base's reference) or a part of it ({from.tag}). */
+export type CompiledPart = string | { readonly axis: number; readonly attribute?: string } | { readonly from: "reference" | BasePart };
 
 /** Where an image's build args come from, in order (a later arg of the same name replaces an earlier one). */
 export type CompiledArg =
@@ -32,12 +33,26 @@ export interface CompiledFamily {
   readonly fixedContext: string | undefined;
   readonly args: readonly CompiledArg[];
   readonly aliases: readonly (readonly CompiledPart[])[];
+  readonly sharedTags: readonly (readonly CompiledPart[])[];
   readonly labels: readonly { readonly name: string; readonly parts: readonly CompiledPart[]; readonly revision: boolean; readonly keyPath: KeyPath }[];
   readonly target: readonly CompiledPart[] | undefined;
   /** os/arch[/variant]; empty for the builder's own. */
   readonly platforms: readonly string[];
-  /** Where the tag, dockerfile, context, each alias and the target are written, for a report. */
+  /** The runner's labels and the minutes a build may take: the family's, or a `when` rule's. */
+  readonly runner: readonly string[] | undefined;
+  readonly timeout: number | undefined;
+  /** `published` and `rebuild` (core/plan/image-policy.ts): the family's, or a `when` rule's; where the last `published` is written. */
+  readonly published: boolean | undefined;
+  readonly publishedPath: KeyPath;
+  readonly rebuild: RebuildPolicy | undefined;
+  /** The platforms and runner labels as templates, each image's own once expanded; undefined where they are fixed. */
+  readonly platformParts: readonly (readonly CompiledPart[])[] | undefined;
+  readonly runnerParts: readonly (readonly CompiledPart[])[] | undefined;
+  /** Where the tag, dockerfile, context, each alias, each shared tag, the platforms, the runner and the target are written, for a report. */
   readonly aliasPaths: readonly KeyPath[];
+  readonly sharedTagPaths: readonly KeyPath[];
+  readonly platformsPath: KeyPath;
+  readonly runnerPath: KeyPath;
   readonly targetPath: KeyPath;
   readonly tagPath: KeyPath;
   readonly testPath: KeyPath;
@@ -49,7 +64,7 @@ export interface CompiledFamily {
 export function compileTemplate(family: Family, template: Template): CompiledPart[] {
   return template.map((part) => {
     if (part.kind === "text") return part.text;
-    if (part.name === "from") return { from: true as const };
+    if (part.name === "from") return { from: (part.attribute as BasePart | undefined) ?? "reference" };
     if (part.name === "family") return family.name;
     const axis = family.axes.indexOf(part.name);
     // A value the CI fills in when it builds stays as written (an alias's: core/build-time.ts).
@@ -89,16 +104,33 @@ export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFa
     fixedContext: fixedText(context),
     args,
     aliases: family.aliases.map(compile),
+    sharedTags: family.sharedTags.map(compile),
     labels: family.labels.map((label) => ({ name: label.name, parts: compile(label.template), revision: label.revision, keyPath: label.keyPath })),
     target: family.target === undefined ? undefined : compile(family.target),
     platforms: family.platforms,
+    runner: family.runner,
+    timeout: family.timeout,
+    published: family.published,
+    publishedPath: [...family.keyPath, "published"],
+    rebuild: family.rebuild,
+    platformParts: family.platformTemplates?.map(compile),
+    runnerParts: family.runnerTemplates?.map(compile),
     aliasPaths: family.aliases.map((_, index) => [...family.keyPath, "aliases", index]),
+    sharedTagPaths: family.sharedTags.map((_, index) => [...family.keyPath, "shared_tags", index]),
+    platformsPath: [...family.keyPath, "platforms"],
+    runnerPath: [...family.keyPath, "runner"],
     targetPath: [...family.keyPath, "target"],
     tagPath: [...family.keyPath, "tag"],
     testPath: [...family.keyPath, "test"],
     dockerfilePath: [...family.keyPath, "dockerfile"],
     contextPath: [...family.keyPath, "context"],
   };
+}
+
+/** Platforms as the matrix writes them, as buildx takes them, and the Windows release one names (`windows(10.0.26100)/amd64`). */
+export function builderPlatforms(written: readonly string[]): { readonly platforms: readonly string[]; readonly osVersion: string | undefined } {
+  const release = written.map((platform) => /^[a-z0-9]+\(([0-9.]+)\)\//.exec(platform)?.[1]).find((version) => version !== undefined);
+  return release === undefined ? { platforms: written, osVersion: undefined } : { platforms: written.map((platform) => platform.replace(/\([0-9.]+\)/, "")), osVersion: release };
 }
 
 export function fixedText(parts: readonly CompiledPart[]): string | undefined {

@@ -111,6 +111,17 @@ function argValues(parsed: ParsedDockerfile, args: readonly BuildArg[]): (name: 
   };
 }
 
+/** `docker.io/library/ubuntu:22.04` and `ubuntu:22.04` are one image. */
+export function sameImage(a: string, b: string): boolean {
+  const short = (reference: string) => reference.replace(/^(?:index\.)?docker\.io\//, "").replace(/^library\//, "");
+  return short(a) === short(b);
+}
+
+/** Whether a FROM's image expression names the arg (`$NAME`, `${NAME}`, `${NAME:-word}`, ...). */
+export function namesArg(from: FromLine, arg: string): boolean {
+  return new RegExp(`\\$(?:\\{${arg}(?=[}:+-])|${arg}(?![A-Za-z0-9_]))`).test(from.image);
+}
+
 /** A reference in a message: JSON-quoted, in printable ASCII, since it may hold what would move a terminal's cursor or forge a log line. */
 export function quotedReference(text: string): string {
   return /^[\x20-\x7e]*$/.test(text) ? JSON.stringify(text) : commentText(text);

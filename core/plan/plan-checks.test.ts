@@ -1,4 +1,4 @@
-// Plan-time checks (core/plan/plan-checks.ts): a runner written as a template, Windows
+// Plan-time checks (core/plan/plan-checks.ts, plan-runner.ts): runner and platforms as templates, Windows
 // platforms without a Windows runner, a `from` family whose Dockerfile does not build
 // FROM its base, a `target` naming no stage. Each is an error at the matrix line of the
 // key concerned, with a hint. The Dockerfile checks read the working tree, so they are
@@ -23,32 +23,39 @@ function lineOf(toml: string, family: string, key: string): number {
   return start + offset + 1;
 }
 
-describe("runner: one setting per family, never a template", () => {
+describe("runner and platforms as templates: each image's from its values, checked as written ones", () => {
   const TOML = `repository = "r.io/p/img"
 [axes.arch]
-amd64 = { RUNNER = "ubuntu-latest" }
-arm64 = { RUNNER = "ubuntu-24.04-arm" }
+amd64 = { RUNNER = "ubuntu-latest", PLATFORM = "linux/amd64" }
+arm64 = { RUNNER = "ubuntu-24.04-arm", PLATFORM = "linux/arm64" }
 [images.app]
 tag = "app-{arch}"
 matrix = ["arch"]
 runner = "{arch.RUNNER}"
+platforms = ["{arch.PLATFORM}"]
 [images.listed]
-tag = "listed"
+tag = "listed-{arch}"
+matrix = ["arch"]
 runner = ["self-hosted", "{ arch }"]
-[images.plain]
-tag = "plain"
-runner = ["self-hosted", "gpu"]
 `;
 
-  test("a templated label is refused at its line, in a list at its place; plain labels pass", async () => {
-    const errors = await errorsOf(TOML);
-    expect(errors).toHaveLength(2);
-    expect(errors[0]).toStartWith(`error: m.toml:${lineOf(TOML, "app", "runner")}:1: images.app.runner: the runner label "{arch.RUNNER}" is written as a template, but \`runner\` is no template`);
-    expect(errors[1]).toStartWith(`error: m.toml:${lineOf(TOML, "listed", "runner")}:26: images.listed.runner[1]: the runner label "{ arch }" is written as a template`);
-    const [problem] = await problemsOf(TOML);
-    expect(problem!.hint).toContain("give each runner a family of its own");
-    const { graph } = await planText(TOML.slice(0, TOML.indexOf("[images.app]")) + TOML.slice(TOML.indexOf("[images.plain]")));
-    expect(graph.families[0]!.runner).toEqual(["self-hosted", "gpu"]);
+  test("each image gets its value's runner and platforms; the family has no one runner", async () => {
+    const { graph } = await planText(TOML);
+    expect(graph.images.map((image) => [image.tag, image.runner, image.platforms])).toEqual([
+      ["app-amd64", ["ubuntu-latest"], ["linux/amd64"]],
+      ["app-arm64", ["ubuntu-24.04-arm"], ["linux/arm64"]],
+      ["listed-amd64", ["self-hosted", "amd64"], []],
+      ["listed-arm64", ["self-hosted", "arm64"], []],
+    ]);
+    expect(graph.families.map((family) => family.runner)).toEqual([null, null]);
+  });
+
+  test("a value that gives no platform or label, an unknown attribute, a Windows image on a Linux runner: at their line", async () => {
+    const bad = TOML.replace('PLATFORM = "linux/arm64"', 'PLATFORM = "arm64"');
+    expect(await errorsOf(bad)).toEqual([`error: m.toml:${lineOf(TOML, "app", "platforms")}:1: images.app.platforms: "arm64" is not a platform`]);
+    expect((await errorsOf(TOML.replace("{arch.RUNNER}", "{arch.RUNER}")))[0]).toContain('axis "arch" value "amd64" has no attribute RUNER');
+    const windows = TOML.replace('PLATFORM = "linux/arm64"', 'PLATFORM = "windows/amd64"');
+    expect(await errorsOf(windows)).toEqual([`error: m.toml:${lineOf(TOML, "app", "runner")}:1: images.app.runner: the runner label "ubuntu-24.04-arm" is a Linux or macOS machine's, but windows/amd64 is built only on Windows`]);
   });
 });
 
@@ -68,7 +75,7 @@ describe("Windows platforms are built only on a Windows runner", () => {
       `error: m.toml:${lineOf(toml, "none", "platforms")}:14: images.none.platforms[0]: windows/amd64 is built only on a Windows machine, and family "none" names no \`runner\`: its images would go to the CI's default Linux runner, where QEMU cannot run Windows`,
       `error: m.toml:${lineOf(toml, "hosted", "runner")}:1: images.hosted.runner: the runner label "ubuntu-latest" is a Linux or macOS machine's, but windows/amd64 is built only on Windows`,
       `error: m.toml:${lineOf(toml, "selfhosted", "runner")}:26: images.selfhosted.runner[1]: the runner label "Linux" is a Linux or macOS machine's, but windows/amd64 is built only on Windows`,
-      `error: m.toml:${lineOf(toml, "mixed", "platforms")}:14: images.mixed.platforms[0]: linux/amd64 and windows/amd64 are both platforms of family "mixed", whose images all build on one runner: a Windows image builds only on Windows, and a linux one never does`,
+      `error: m.toml:${lineOf(toml, "mixed", "platforms")}:14: images.mixed.platforms[0]: linux/amd64 and windows/amd64 are both platforms of an image of family "mixed", built on one runner: a Windows image builds only on Windows, and a linux one never does`,
     ]);
     expect((await problemsOf(HEAD + family("none", 'platforms = ["windows/amd64"]')))[0]!.hint).toContain('runner = "windows-2022"');
   });

@@ -1,11 +1,10 @@
 // What the matrix says, checked against what the builds would do, at plan time: claims a
 // build would break or quietly not keep.
 //
-// - A family's own settings (familyProblems, every plan): a `runner` label written as a
-//   template, which no key but the templated ones expands (matrix-family.ts reads
-//   `runner` as plain labels, so `{arch.RUNNER}` would be asked of the CI as written), and
+// - Each image's platforms and runner (runnerProblems, every plan; plan-runner.ts asks):
 //   Windows platforms, which only a Windows machine builds: QEMU emulates CPUs, not
-//   operating systems, so a Windows image needs the family's `runner` to be a Windows one.
+//   operating systems, so a Windows image needs its `runner` (the family's or a `when`
+//   rule's, as its values give it when templated) to be a Windows one.
 // - Against the Dockerfile (DockerfileChecks, the working tree only, as the paths check):
 //   a `from` family whose Dockerfile has no FROM that is its base image once the build
 //   args are in (a chain in name only), and a `target` that names no stage.
@@ -16,9 +15,10 @@
 // Linux image on a Windows machine can be built by Docker Desktop's Linux engine).
 
 import { didYouMean, type ErrorCode, type KeyPath } from "../errors.ts";
-import type { BuildArg, ImageNode } from "../graph.ts";
+import type { BasePart, BuildArg, ImageNode } from "../graph.ts";
 import type { Family } from "../matrix/matrix-types.ts";
-import { fromImage, quotedReference, type FromLine, type ParsedDockerfile } from "./dockerfile-from.ts";
+import { fromImage, namesArg, quotedReference, sameImage, type FromLine, type ParsedDockerfile } from "./dockerfile-from.ts";
+import { partsChainProblem } from "./base-parts-chain.ts";
 
 export interface PlanProblem {
   readonly code: ErrorCode;
@@ -27,9 +27,6 @@ export interface PlanProblem {
   readonly hint?: string;
 }
 
-/** A template variable as templates write one (core/matrix/template.ts): `{axis}`, `{axis.ATTRIBUTE}`. */
-const TEMPLATE_VARIABLE = /\{\s*[A-Za-z0-9_-]+(?:\.[A-Za-z_][A-Za-z0-9_]*)?\s*\}/;
-
 /**
  * Labels only a machine that cannot build a Windows image has: GitHub's hosted Linux and
  * macOS images (ubuntu-24.04, ubuntu-latest, macos-15, ...), and the OS label a
@@ -37,41 +34,25 @@ const TEMPLATE_VARIABLE = /\{\s*[A-Za-z0-9_-]+(?:\.[A-Za-z_][A-Za-z0-9_]*)?\s*\}
  */
 const NOT_WINDOWS_RUNNER = /^(?:ubuntu-.*|macos-.*|linux|macos)$/i;
 
-const isWindows = (platform: string) => platform.startsWith("windows/");
+const isWindows = (platform: string) => /^windows[(/]/.test(platform);
 
-/** The problems of a family's runner and platforms: none needs a file. */
-export function familyProblems(family: Family): PlanProblem[] {
-  return [...runnerTemplates(family), ...windowsPlatforms(family)];
-}
-
-/** Where a runner label is written: `runner` itself for one label, its place in the list for several. */
-function runnerPath(family: Family, index: number): KeyPath {
-  return family.runner !== undefined && family.runner.length > 1 ? [...family.keyPath, "runner", index] : [...family.keyPath, "runner"];
-}
-
-function runnerTemplates(family: Family): PlanProblem[] {
-  return (family.runner ?? []).flatMap((label, index) => {
-    if (!TEMPLATE_VARIABLE.test(label)) return [];
-    return [
-      {
-        code: "INVALID_VALUE",
-        keyPath: runnerPath(family, index),
-        message: `the runner label ${JSON.stringify(label)} is written as a template, but \`runner\` is no template: it is one setting of the whole family, and every image would ask the CI for a runner labelled ${JSON.stringify(label)}, which none has`,
-        hint: 'give each runner a family of its own, spanning the values it builds (combinations, or exclude), e.g. [images.app-arm64] with runner = "ubuntu-24.04-arm"',
-      },
-    ];
-  });
+/** What of an image the runner check reads: its platforms and runner, and where each is written (the family's, or a `when` rule's). */
+export interface RunnerSettings {
+  readonly family: string;
+  readonly platforms: readonly string[];
+  readonly platformsPath: KeyPath;
+  readonly runner: readonly string[] | undefined;
+  readonly runnerPath: KeyPath;
 }
 
 /**
- * Windows platforms: every list of the family's (its own `platforms`, and each `when`
- * rule's) is built on its one `runner`. A Windows image is built only on Windows, so the
- * family must name a runner that can be one, and none of its lists may hold a platform of
- * another OS (one machine builds Windows images or Linux ones, not both).
+ * Windows platforms: an image is built on its one runner (the family's, or a `when`
+ * rule's). A Windows image is built only on Windows, so that runner must be one that can
+ * be, and the image may hold no platform of another OS (one machine builds Windows images
+ * or Linux ones, not both). The planner asks once per place the settings are written.
  */
-function windowsPlatforms(family: Family): PlanProblem[] {
-  const lists = [{ platforms: family.platforms, keyPath: [...family.keyPath, "platforms"] }, ...family.when.flatMap((rule) => (rule.platforms === undefined ? [] : [{ platforms: rule.platforms, keyPath: [...rule.keyPath, "platforms"] }]))];
-  const placed = lists.flatMap(({ platforms, keyPath }) => platforms.map((platform, index) => ({ platform, keyPath: [...keyPath, index] })));
+export function runnerProblems(image: RunnerSettings): PlanProblem[] {
+  const placed = image.platforms.map((platform, index) => ({ platform, keyPath: [...image.platformsPath, index] }));
   const windows = placed.find(({ platform }) => isWindows(platform));
   if (windows === undefined) return [];
   const problems: PlanProblem[] = [];
@@ -80,23 +61,23 @@ function windowsPlatforms(family: Family): PlanProblem[] {
     problems.push({
       code: "INVALID_VALUE",
       keyPath: other.keyPath,
-      message: `${other.platform} and ${windows.platform} are both platforms of family "${family.name}", whose images all build on one runner: a Windows image builds only on Windows, and a ${other.platform.split("/")[0]} one never does`,
-      hint: "give the Windows images a family of their own, with their Dockerfile and a Windows runner",
+      message: `${other.platform} and ${windows.platform} are both platforms of an image of family "${image.family}", built on one runner: a Windows image builds only on Windows, and a ${other.platform.split("/")[0]} one never does`,
+      hint: "give the Windows images their own platforms and Windows runner (a `when` rule matching them), or a family of their own",
     });
   }
-  const runners = family.runner ?? [];
+  const runners = image.runner ?? [];
   const notWindows = runners.findIndex((label) => NOT_WINDOWS_RUNNER.test(label));
   if (runners.length === 0) {
     problems.push({
       code: "INVALID_VALUE",
       keyPath: windows.keyPath,
-      message: `${windows.platform} is built only on a Windows machine, and family "${family.name}" names no \`runner\`: its images would go to the CI's default Linux runner, where QEMU cannot run Windows`,
+      message: `${windows.platform} is built only on a Windows machine, and family "${image.family}" names no \`runner\`: its images would go to the CI's default Linux runner, where QEMU cannot run Windows`,
       hint: 'name a Windows runner: runner = "windows-2022" (GitHub\'s hosted Windows Server 2022, "windows-2025" for 2025), or your self-hosted Windows runners\' labels',
     });
   } else if (notWindows >= 0) {
     problems.push({
       code: "INVALID_VALUE",
-      keyPath: runnerPath(family, notWindows),
+      keyPath: runners.length > 1 ? [...image.runnerPath, notWindows] : image.runnerPath,
       message: `the runner label ${JSON.stringify(runners[notWindows])} is a Linux or macOS machine's, but ${windows.platform} is built only on Windows`,
       hint: 'runner = "windows-2022" (GitHub\'s hosted Windows Server 2022, "windows-2025" for 2025), or your self-hosted Windows runners\' labels',
     });
@@ -118,6 +99,8 @@ export interface CheckedImage {
   readonly context: string;
   readonly args: readonly BuildArg[];
   readonly base: ImageNode | undefined;
+  /** The args that hold a part of the base (ImageNode.fromParts), if any. */
+  readonly fromParts?: Readonly<Record<string, BasePart>> | undefined;
   readonly target: string | null;
   /** Where the image's target is written (the family's `target`, or a `when` rule's). */
   readonly targetPath: KeyPath;
@@ -165,23 +148,14 @@ export class DockerfileChecks {
   }
 }
 
-/** `docker.io/library/ubuntu:22.04` and `ubuntu:22.04` are one image. */
-function sameImage(a: string, b: string): boolean {
-  const short = (reference: string) => reference.replace(/^(?:index\.)?docker\.io\//, "").replace(/^library\//, "");
-  return short(a) === short(b);
-}
-
-/** Whether a FROM's image expression names the arg (`$NAME`, `${NAME}`, `${NAME:-word}`, ...). */
-function names(from: FromLine, arg: string): boolean {
-  return new RegExp(`\\$(?:\\{${arg}(?=[}:+-])|${arg}(?![A-Za-z0-9_]))`).test(from.image);
-}
-
 /**
  * A `from` family's image is built FROM its base only when one FROM of its Dockerfile (of
  * any stage) is the base's reference once the build args are in: docker puts in only
  * args declared before the first FROM, and only in FROM lines (`COPY --from` takes none).
  */
 function chainProblem(image: CheckedImage, base: ImageNode, parsed: ParsedDockerfile): PlanProblem | undefined {
+  // Given as parts, the base is checked as a pipeline gives them (base-parts-chain.ts).
+  if (image.fromParts !== undefined) return partsChainProblem(image.family, image.dockerfile, image.args, image.fromParts, base, parsed);
   if (parsed.froms.some((from) => sameImage(fromImage(parsed, from, image.args), base.reference))) return undefined;
   const { family, dockerfile } = image;
   const file = JSON.stringify(dockerfile);
@@ -190,7 +164,7 @@ function chainProblem(image: CheckedImage, base: ImageNode, parsed: ParsedDocker
   // The args that hold the base's reference: from_arg, or the ones whose template names {from}.
   const carriers = image.args.filter((arg) => arg.value.includes(base.reference)).map((arg) => arg.name);
   for (const from of parsed.froms) {
-    const carrier = carriers.find((name) => names(from, name));
+    const carrier = carriers.find((name) => namesArg(from, name));
     if (carrier === undefined) continue;
     if (!parsed.globalArgs.has(carrier)) {
       return {
@@ -204,7 +178,7 @@ function chainProblem(image: CheckedImage, base: ImageNode, parsed: ParsedDocker
       code,
       keyPath,
       message: `the FROM at line ${from.line} of ${file} is ${quotedReference(fromImage(parsed, from, image.args))} once the build args are in, not ${base.reference}, the image of "${family.from}" that ${image.family.name} builds FROM`,
-      hint: `${carrier} holds the base's whole reference (repository:tag): write FROM $${carrier}`,
+      hint: `${carrier} holds the base's whole reference (repository:tag): write FROM $${carrier}; for a FROM that writes a tag after it, give the base as parts, args = [{ ${carrier} = "{from.repository}", BASE_TAG = "{from.tag}" }] and FROM \${${carrier}}:\${BASE_TAG}`,
     };
   }
   const held =

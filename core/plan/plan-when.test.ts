@@ -85,8 +85,8 @@ describe("when: mistakes are reported at their line, with a hint", () => {
     expect(await messages("[[images.python.when]]\naliases = [\"x\"]\n")).toEqual(["14: this `when` rule has no `match` (say which images it is for, e.g. match = { python = \"...\" })"]);
     expect(await messages('[[images.python.when]]\nmatch = { pyton = "py313" }\naliases = ["x"]\n')).toEqual(['15: "pyton" is not an axis of this family (did you mean "python"?)']);
     expect(await messages('[[images.python.when]]\nmatch = { python = "py3133" }\naliases = ["x"]\n')).toEqual(['15: axis "python" has no value "py3133" (did you mean "py313"?)']);
-    expect(await messages('[[images.python.when]]\nmatch = { python = "py313" }\n')).toEqual(["14: this `when` rule sets nothing (give the matched images one of: dockerfile, context, args, aliases, labels, platforms, target, test)"]);
-    expect(await messages('[[images.python.when]]\nmatch = { python = "py313" }\nrunner = "gpu"\n')).toEqual(["16: `runner` is the family's, for all its images: a `when` rule cannot set it (rules set dockerfile, context, args, aliases, labels, platforms, target, test)"]);
+    expect(await messages('[[images.python.when]]\nmatch = { python = "py313" }\n')).toEqual(["14: this `when` rule sets nothing (give the matched images one of: dockerfile, context, args, aliases, shared_tags, labels, platforms, target, test, runner, timeout, published, rebuild)"]);
+    expect(await messages('[[images.python.when]]\nmatch = { python = "py313" }\ntag = "x"\n')).toEqual(["16: `tag` is the family's, for all its images: a `when` rule cannot set it (rules set dockerfile, context, args, aliases, shared_tags, labels, platforms, target, test, runner, timeout, published, rebuild)"]);
     expect(await messages('[[images.python.when]]\nmatch = { python = "py313" }\naliasses = ["x"]\n')).toEqual([expect.stringMatching(/^16: unknown key "aliasses" here \(did you mean "aliases"\?\)/)]);
     expect(await messages('[[images.python.when]]\nmatch = {}\naliases = ["x"]\n')).toEqual(["15: the match names no axis, so it is every image (set what every image gets in the family's own table)"]);
   });

@@ -1,6 +1,6 @@
 // A family's `when` rules, applied: the family as one combination sees it. Each rule that
 // matches the combination lays its settings over the family's own, in the order written
-// (aliases, args and labels add up, a later arg or label of a name replacing the earlier;
+// (aliases, shared tags, args and labels add up, a later arg or label of a name replacing the earlier;
 // the others replace). The views are made once per set of matching rules and shared, so
 // a family of 10,000 images with a few rules compiles a few views, not 10,000.
 
@@ -54,9 +54,15 @@ function overlay(view: CompiledFamily, rule: WhenRule): CompiledFamily {
     ...(context === undefined ? {} : { context, fixedContext: fixedText(context), contextPath: [...rule.keyPath, "context"] }),
     ...(rule.test === undefined ? {} : { test: compile(rule.test), testPath: [...rule.keyPath, "test"] }),
     ...(rule.target === undefined ? {} : { target: compile(rule.target), targetPath: [...rule.keyPath, "target"] }),
-    ...(rule.platforms === undefined ? {} : { platforms: rule.platforms }),
+    ...(rule.platforms === undefined ? {} : { platforms: rule.platforms, platformParts: rule.platformTemplates?.map(compile), platformsPath: [...rule.keyPath, "platforms"] }),
+    ...(rule.runner === undefined ? {} : { runner: rule.runner, runnerParts: rule.runnerTemplates?.map(compile), runnerPath: [...rule.keyPath, "runner"] }),
+    ...(rule.timeout === undefined ? {} : { timeout: rule.timeout }),
+    ...(rule.published === undefined ? {} : { published: rule.published, publishedPath: [...rule.keyPath, "published"] }),
+    ...(rule.rebuild === undefined ? {} : { rebuild: rule.rebuild }),
     aliases: [...view.aliases, ...rule.aliases.map(compile)],
     aliasPaths: [...view.aliasPaths, ...rule.aliases.map((_, index) => [...rule.keyPath, "aliases", index])],
+    sharedTags: [...view.sharedTags, ...rule.sharedTags.map(compile)],
+    sharedTagPaths: [...view.sharedTagPaths, ...rule.sharedTags.map((_, index) => [...rule.keyPath, "shared_tags", index])],
     labels: [...view.labels.filter((label) => !replaced.has(label.name)), ...rule.labels.map((label) => ({ name: label.name, parts: compile(label.template), revision: label.revision, keyPath: label.keyPath }))],
     // The planner sets args in order, a later one of a name replacing the earlier in its place.
     args: [...view.args, ...compileArgs(family, view.axes, rule.args)],

@@ -16,16 +16,18 @@ import type { Axis, AxisValue, Family, Matrix } from "../matrix/matrix.ts";
 import { contentTag, InputsDigester, NO_SOURCES, type SourceTree } from "../changes/inputs.ts";
 import { readLock, type Lock } from "../changes/lock.ts";
 import { matrixDigester } from "../changes/matrix-digester.ts";
-import { exactBaseArg, setArg } from "./build-args.ts";
+import { baseReferenceArg, exactBaseArg, fromPartsOf, setArg } from "./build-args.ts";
 import { ImageIds } from "./image-ids.ts";
-import { describe, describeCombination, familyLevelText, valuesAt } from "./combination-text.ts";
+import { describe, familyLevelText, valuesAt } from "./combination-text.ts";
 import { UpstreamPinner } from "./plan-upstream.ts";
 import { ImageRepositories } from "./image-repository.ts";
 import { viewFor } from "./plan-when.ts";
 import { TAG_PATTERN, TAG_RULE } from "../names.ts";
-import { aliasProblem } from "../build-time.ts";
+import { TagBook, type TaggedImage } from "./image-tags.ts";
+import { imagePolicy } from "./image-policy.ts";
 import { PathChecker, type DirectoryEntries } from "./plan-paths.ts";
-import { DockerfileChecks, familyProblems } from "./plan-checks.ts";
+import { DockerfileChecks } from "./plan-checks.ts";
+import { Placements } from "./plan-runner.ts";
 
 export interface PlanOptions {
   /** Replaces the matrix's `repository` (the CLI's --base-url). */
@@ -54,7 +56,6 @@ export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGrap
 
 /** An image with no locked upstream image (no aliases, no labels): one array for all of them. */
 const NO_UPSTREAM: readonly string[] = [];
-const NO_TEXT: readonly string[] = [];
 const NO_LABELS: readonly BuildLabel[] = [];
 /** A Dockerfile stage name (`FROM ... AS name`), as `--target` takes it. */
 const STAGE_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]*$/;
@@ -71,10 +72,9 @@ class Planner {
   private readonly images: ImageNode[] = [];
   private readonly planned = new Map<string, PlannedFamily>();
   private readonly ids: ImageIds;
-  private readonly byTag = new Map<string, ImageNode>();
+  private readonly tags = new TagBook();
+  private readonly placements = new Placements((code, keyPath, message, hint) => this.report(code, keyPath, message, hint));
   private readonly missingAttributes = new Set<string>();
-  /** Arg name → base image → the arg giving that base's reference (see fromArg). */
-  private readonly fromArgs = new Map<string, Map<ImageNode, BuildArg>>();
   /** The families another builds FROM. */
   private readonly bases: ReadonlySet<string>;
   /** With a lock file: pins each image's external bases (core/plan/plan-upstream.ts). */
@@ -99,8 +99,8 @@ class Planner {
 
   plan(): BuildGraph {
     const nodes = new Map<string, FamilyNode>();
-    for (const family of this.matrix.families) for (const p of familyProblems(family)) this.report(p.code, p.keyPath, p.message, p.hint);
     for (const family of familyOrder(this.matrix.families)) nodes.set(family.name, this.planFamily(family));
+    for (const p of this.tags.sharedTagProblems()) this.report(p.code, p.keyPath, p.message, p.hint);
     if (this.diagnostics.length > 0) throw new CalibanError(this.diagnostics);
     return {
       version: GRAPH_FORMAT_VERSION,
@@ -183,7 +183,7 @@ class Planner {
       from: family.from ?? null,
       images: ids,
       // What the CI runs its images on, and for how long at most.
-      runner: family.runner ?? null,
+      runner: family.runnerTemplates === undefined ? (family.runner ?? null) : null,
       timeout: family.timeout ?? null,
     };
   }
@@ -213,16 +213,24 @@ class Planner {
     const place = family.repository === undefined ? this.repositories.top : this.repositories.place(family, (parts, keyPath) => this.expand(parts, compiled, indices, base, keyPath));
     const values: Record<string, string> = {};
     for (let i = 0; i < indices.length; i++) values[family.axes[i]!] = compiled.axes[i]!.values[indices[i]!]!.name;
-    const clash = this.byTag.get(`${place.repository}:${tag}`);
-    if (clash) {
-      const message = `two images would both be ${place.repository}:${tag}: ${describeCombination(clash.values)} of "${clash.family}"${clash.tag === tag ? "" : " (as an alias)"} and ${describeCombination(values)} of "${family.name}"`;
-      this.report("DUPLICATE", tagPath, message, "make the tag templates include every axis that tells the images apart");
-      return undefined;
-    }
-    const aliases = compiled.aliases.length === 0 ? NO_TEXT : this.aliases(compiled, indices, base, tag, values, place.repository);
+    const tagged: TaggedImage = {
+      family: family.name,
+      values,
+      repository: place.repository,
+      tag,
+      expand: (parts, keyPath) => this.expand(parts, compiled, indices, base, keyPath),
+      report: (code, keyPath, message, hint) => this.report(code, keyPath, message, hint),
+      firstReport: (key) => this.firstReport(key),
+    };
+    if (!this.tags.tagIsFree(tagged, tagPath)) return undefined;
+    const aliases = this.tags.aliases(tagged, compiled.aliases, compiled.aliasPaths);
     if (aliases === undefined) return undefined;
+    const shared = this.tags.sharedTags(tagged, compiled.sharedTags, compiled.sharedTagPaths, aliases);
+    if (shared === undefined) return undefined;
+    const placement = this.placements.place(compiled, (parts, keyPath) => this.expand(parts, compiled, indices, base, keyPath));
     // Args before the dockerfile and context: a missing attribute is reported where it is first met.
     const args = this.args(compiled, indices, base);
+    const fromParts = base && fromPartsOf(compiled, indices, args);
     const dockerfile = compiled.fixedDockerfile ?? this.expand(compiled.dockerfile, compiled, indices, base, compiled.dockerfilePath);
     const context = compiled.fixedContext ?? this.expand(compiled.context, compiled, indices, base, compiled.contextPath);
     if (this.paths) for (const problem of this.paths.check(dockerfile, context, family.keyPath)) this.report("FILE_NOT_FOUND", problem.keyPath, problem.message, problem.hint);
@@ -233,9 +241,10 @@ class Planner {
       this.report("INVALID_VALUE", compiled.targetPath, `the target "${target}" (for ${describe(family.axes, valuesAt(compiled.axes, indices))}) is not a Dockerfile stage name`, "letters, digits, '.', '-' and '_', starting with a letter");
       return undefined;
     }
-    if (this.paths) for (const p of this.checks.image(this.digester, { family, dockerfile, context, args, base, target, targetPath: compiled.targetPath })) this.report(p.code, p.keyPath, p.message, p.hint);
-    const settings = labels.length > 0 || compiled.platforms.length > 0 || target !== null || family.runner !== undefined ? { labels, platforms: compiled.platforms, target, runner: family.runner ?? null } : undefined;
-    const inputs = this.digester.image(dockerfile, context, args, base, upstream, settings);
+    if (this.paths) for (const p of this.checks.image(this.digester, { family, dockerfile, context, args, base, fromParts, target, targetPath: compiled.targetPath })) this.report(p.code, p.keyPath, p.message, p.hint);
+    const { written, runner } = placement;
+    const settings = labels.length > 0 || written.length > 0 || target !== null || runner !== undefined ? { labels, platforms: written, target, runner: runner ?? null } : undefined;
+    const inputs = this.digester.image(dockerfile, context, args, base, upstream, settings, fromParts);
     const image: ImageNode = {
       id: this.ids.unique(place.idPrefix + tag),
       family: family.name,
@@ -249,45 +258,26 @@ class Planner {
       args,
       from: base ? base.id : null,
       fromArg: base ? exactBaseArg(args, family.baseReferenceArg, base) : null,
+      ...(fromParts ? { fromParts } : {}),
       level: base ? base.level + 1 : 0,
       inputs,
       contentReference: `${place.repository}:${contentTag(inputs)}`,
       test: compiled.test === undefined ? null : this.expand(compiled.test, compiled, indices, base, compiled.testPath),
       upstream,
       aliases,
+      ...(shared.length === 0 ? {} : { sharedTags: shared }),
       labels,
-      platforms: compiled.platforms,
+      platforms: placement.platforms,
+      ...(placement.osVersion === undefined ? {} : { osVersion: placement.osVersion }),
       target,
+      // A `when` rule's runner or timeout, or a templated runner's labels, where they differ from the family's.
+      ...(runner === family.runner && family.runnerTemplates === undefined ? {} : { runner: runner ?? null }),
+      ...(compiled.timeout === family.timeout ? {} : { timeout: compiled.timeout ?? null }),
+      // Where it is pushed and when it is built: no input of it (image-policy.ts).
+      ...imagePolicy(compiled, tagged, aliases, shared),
     };
-    this.byTag.set(image.reference, image);
-    for (const alias of aliases) this.byTag.set(`${place.repository}:${alias}`, image);
+    this.tags.add(image);
     return image;
-  }
-
-  /** The family's aliases for an image: each a valid tag, none another image's tag or alias (reported, then undefined). */
-  private aliases(compiled: CompiledFamily, indices: Indices, base: ImageNode | undefined, tag: string, values: Readonly<Record<string, string>>, repository: string): string[] | undefined {
-    const { family } = compiled;
-    const aliases: string[] = [];
-    for (let i = 0; i < compiled.aliases.length; i++) {
-      const keyPath = compiled.aliasPaths[i]!;
-      const alias = this.expand(compiled.aliases[i]!, compiled, indices, base, keyPath);
-      // An alias may name build-time values, filled in by the CI: then it must be a tag for every value they take.
-      const problem = aliasProblem(alias);
-      if (problem) {
-        if (this.firstReport(`${family.name}\u0000${keyPath.join(".")}`)) this.report("INVALID_VALUE", keyPath, `the alias "${alias}" (for ${describeCombination(values)}) ${problem.message}`, problem.hint);
-        return undefined;
-      }
-      const clash = this.byTag.get(`${repository}:${alias}`);
-      if (alias === tag || aliases.includes(alias)) {
-        this.report("DUPLICATE", keyPath, `the alias "${alias}" of ${describeCombination(values)} of "${family.name}" is ${alias === tag ? "its own tag" : "given to it twice"}`, "leave it out");
-        return undefined;
-      } else if (clash) {
-        this.report("DUPLICATE", keyPath, `two images would both be ${repository}:${alias}: ${describeCombination(clash.values)} of "${clash.family}" and ${describeCombination(values)} of "${family.name}" (as an alias)`, "make the alias templates include every axis that tells the images apart");
-        return undefined;
-      }
-      aliases.push(alias);
-    }
-    return aliases;
   }
 
   /** Build args in order; a later arg of the same name replaces an earlier one's value, in its place. */
@@ -306,7 +296,7 @@ class Planner {
         for (let i = 0; i < byValue.length; i++) setArg(args, byValue[i]!);
       }
     }
-    if (base && !compiled.family.argsNameFrom) setArg(args, this.fromArg(compiled.family.fromArg, base));
+    if (base && !compiled.family.argsNameFrom) setArg(args, baseReferenceArg(compiled.family.fromArg, base));
     return args;
   }
 
@@ -315,7 +305,7 @@ class Planner {
     for (let p = 0; p < parts.length; p++) {
       const part = parts[p]!;
       if (typeof part === "string") out += part;
-      else if ("from" in part) out += base!.reference;
+      else if ("from" in part) out += part.from === "reference" ? base!.reference : part.from === "tag" ? base!.tag : base!.repository;
       else {
         const axis = compiled.axes[part.axis]!;
         const value = axis.values[indices[part.axis]!]!;
@@ -323,15 +313,6 @@ class Planner {
       }
     }
     return out;
-  }
-
-  /** The arg naming a base image's reference: one object per base, shared by the images built FROM it. */
-  private fromArg(name: string, base: ImageNode): BuildArg {
-    let byBase = this.fromArgs.get(name);
-    if (!byBase) this.fromArgs.set(name, (byBase = new Map()));
-    let arg = byBase.get(base);
-    if (!arg) byBase.set(base, (arg = { name, value: base.reference }));
-    return arg;
   }
 
   /** An attribute of an axis value; a value that lacks it is reported once. */

@@ -17,7 +17,7 @@ import { dockerBuildView, normalise, recordingDocker, settingsView, type ImageVi
  * Within a config an image waits for its base's step; across configs it builds FROM an
  * image an earlier config pushed (docker pulls it), named by one of its build args.
  */
-export function cloudbuildView(texts: readonly string[], existing: readonly string[] = [], substitutions: Readonly<Record<string, string>> = {}, graph?: BuildGraph): OutputView & { readonly calls: readonly string[][] } {
+export function cloudbuildView(texts: readonly string[], existing: readonly string[] = [], substitutions: Readonly<Record<string, string>> = {}, graph?: BuildGraph): OutputView & { readonly calls: readonly string[][]; readonly steps: readonly CloudBuildStepView[] } {
   const images: ImageView[] = [];
   // The resolve step's file, as `caliban-images resolve --format lines` writes it for the graph, in the $HOME every step shares.
   const home = mkdtempSync(join(tmpdir(), "builder-home-"));
@@ -28,7 +28,8 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
   const bases: Record<string, string[]> = {};
   const pushedEarlier = new Map<string, string>();
   const allCalls: string[][] = [];
-  for (const text of texts) {
+  const stepViews: CloudBuildStepView[] = [];
+  for (const [configIndex, text] of texts.entries()) {
     const config = JSON.parse(text) as { steps: { id: string; entrypoint?: string; args: string[]; env?: string[]; waitFor: string[] }[]; substitutions?: Record<string, string> };
     // COMMIT_SHA and BRANCH_NAME are Cloud Build's own, the commit and branch a trigger builds.
     const values: Record<string, string> = { COMMIT_SHA: BUILD_TIME.commit, SHORT_SHA: BUILD_TIME.commit.slice(0, 7), BRANCH_NAME: BUILD_TIME.branch, ...config.substitutions, ...substitutions };
@@ -53,6 +54,7 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
     config.steps.forEach((step, index) => {
       const calls = scripts[index] === undefined ? [step.args.map((a) => substitute(a, values))] : ran[next++]!;
       allCalls.push(...calls);
+      stepViews.push({ config: configIndex, id: step.id, waitFor: step.waitFor, calls });
       // A step that carries an image an earlier config builds, for the images built FROM it here: it pushes nothing.
       if (step.id.endsWith("-carried")) {
         if (calls.some((c) => c[0] === "push" || (c[0] === "buildx" && c.includes("--push")))) throw new Error(`cloudbuild: ${step.id} pushes`);
@@ -89,7 +91,15 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
       }
     }
   }
-  return { ...normalise(images, bases), calls: allCalls };
+  return { ...normalise(images, bases), calls: allCalls, steps: stepViews };
+}
+
+/** A step as it ran: its config (0 for the first submitted), id, what it waits for, and the docker calls it made. */
+export interface CloudBuildStepView {
+  readonly config: number;
+  readonly id: string;
+  readonly waitFor: readonly string[];
+  readonly calls: readonly string[][];
 }
 
 /**

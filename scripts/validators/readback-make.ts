@@ -41,7 +41,7 @@ while [ $# -gt 0 ]; do case "$1" in --shape) shape=$2;; --registry) registry=$2;
  * what the shell handed to docker after make's and the shell's own expansions; the
  * direct prerequisites of each build target come from make's own database (-p).
  */
-export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly string[] = [], existing: readonly string[] = [], failingTests: readonly string[] = []): OutputView & { readonly order: readonly string[]; readonly pushes: readonly string[]; readonly retags: readonly string[][]; readonly tests: readonly string[]; readonly stderr: string } {
+export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly string[] = [], existing: readonly string[] = [], failingTests: readonly string[] = []): OutputView & { readonly order: readonly string[]; readonly pushes: readonly string[]; readonly retags: readonly string[][]; readonly tests: readonly string[]; readonly stderr: string; readonly calls: readonly string[][] } {
   const docker = recordingDocker(existing, failingTests);
   const directory = docker.directory;
   writeFileSync(join(directory, "Makefile"), makefile);
@@ -90,5 +90,5 @@ export function makeView(makefile: string, graph: BuildGraph, makeArgs: readonly
     const prerequisites = match[2]!.trim().split(/\s+/).filter((p) => p.startsWith("build/"));
     bases[referenceOfId.get(match[1]!)!] = prerequisites.map((p) => referenceOfId.get(p.slice("build/".length)) ?? p);
   }
-  return { ...normalise(images, bases), order, pushes, retags, tests, stderr };
+  return { ...normalise(images, bases), order, pushes, retags, tests, stderr, calls };
 }

@@ -6,7 +6,8 @@
 // readback-make.ts), over the shape they share (readback-view.ts).
 
 import { posix } from "node:path";
-import { imagesById, withBaseContent, type BuildGraph, type ImageNode } from "../../core/graph.ts";
+import { imagesById, type BuildArg, type BuildGraph, type ImageNode } from "../../core/graph.ts";
+import { withBaseContentArg } from "../../core/base-parts.ts";
 import { attestSpecs, cacheSpecs, platformCacheSpecs, type CacheKind } from "../../emitters/build-settings.ts";
 import { expandBuildTime } from "../../core/build-time.ts";
 import { BUILD_TIME, REVISION } from "./build-time-readback.ts";
@@ -22,21 +23,21 @@ export { REVISION };
 /**
  * What the plan says each output builds. With content tags (every emitter's default)
  * an image is also tagged with its content reference, and an arg that names its base
- * names the base's content reference.
+ * names the base's content reference (an arg holding its tag, that reference's tag).
  */
 export function planView(graph: BuildGraph, contentTags = true, naturalCache: CacheKind = "registry", perPlatform: ReadonlySet<string> = new Set()): OutputView {
   const byId = imagesById(graph);
   return normalise(
     graph.images.map((image) => {
       const base = image.from === null ? undefined : byId.get(image.from)!;
-      const value = (text: string) => (contentTags && base ? withBaseContent(text, base) : text);
+      const value = (arg: BuildArg) => (contentTags && base ? withBaseContentArg(image, arg, base) : arg.value);
       const settings = planSettings(graph, image, naturalCache, perPlatform.has(image.id));
       return {
         reference: image.reference,
         ...(contentTags ? { content: image.contentReference } : {}),
         dockerfile: image.dockerfile,
         context: image.context,
-        args: Object.fromEntries(image.args.map((a) => [a.name, value(a.value)])),
+        args: Object.fromEntries(image.args.map((a) => [a.name, value(a)])),
         ...(settings ? { settings } : {}),
       };
     }),

@@ -1,0 +1,30 @@
+// An image's `published` and `rebuild` (core/matrix/matrix-policy.ts), as the graph carries
+// them: a field only where it differs from the default, so a graph that uses neither is
+// the graph it was. Neither is an input (the digester never sees them). An internal image
+// is pushed under its content reference alone: an alias or a shared tag of it would
+// publish nothing, and is refused where it is written.
+
+import { formatKeyPath, type KeyPath } from "../errors.ts";
+import type { ImageNode } from "../graph.ts";
+import type { CompiledFamily } from "./compile-family.ts";
+import type { TaggedImage } from "./image-tags.ts";
+import { describeCombination } from "./combination-text.ts";
+
+/** The image's `published` and `rebuild` fields; an internal image's aliases and shared tags are reported (once per place each is written). */
+export function imagePolicy(compiled: CompiledFamily, image: TaggedImage, aliases: readonly string[], shared: readonly string[]): Pick<ImageNode, "published" | "rebuild"> {
+  const internal = compiled.published === false;
+  if (internal) {
+    refuseTags(compiled, image, "alias", aliases, compiled.aliasPaths);
+    refuseTags(compiled, image, "shared tag", shared, compiled.sharedTagPaths);
+  }
+  return { ...(internal ? { published: false } : {}), ...(compiled.rebuild === "always" ? { rebuild: "always" } : {}) };
+}
+
+function refuseTags(compiled: CompiledFamily, image: TaggedImage, what: string, tags: readonly string[], keyPaths: readonly KeyPath[]): void {
+  tags.forEach((tag, index) => {
+    const keyPath = keyPaths[index]!;
+    if (!image.firstReport(`published\u0000${keyPath.join(".")}\u0000${compiled.publishedPath.join(".")}`)) return;
+    const message = `the ${what} "${tag}" of ${describeCombination(image.values)} of "${image.family}" would publish nothing: the image is internal (published = false, at ${formatKeyPath(compiled.publishedPath)}), pushed under its content reference only`;
+    image.report("INVALID_VALUE", keyPath, message, `leave the ${what} out for internal images (a \`when\` rule can give published = false to the images without one), or publish the image`);
+  });
+}

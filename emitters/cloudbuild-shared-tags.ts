@@ -1,0 +1,46 @@
+// Cloud Build and shared tags (`shared_tags`: core/graph.ts, sharedTags). The config that
+// builds the last of a shared tag's images ends with one step, `shared-tags`, that pushes
+// each such shared tag as one manifest list over its images (docker buildx imagetools
+// create, in the builder the buildx steps run in), waiting for the steps that push those
+// images; the images an earlier config built were pushed before this config was submitted
+// (submit.sh submits each config once the one before has succeeded). A failed step fails
+// the build and Cloud Build starts no step after it: the shared tags stay as they were.
+// With [publish], only a build that pushes ($_PUSH) pushes them. Each config keeps room
+// for the step (one of its setup steps, as the split counts them).
+
+import { sharedTags, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { needsBuildx } from "./build-settings.ts";
+import { INPUTS_OF_FUNCTION, RETRY_FUNCTION, stepText } from "./cloudbuild-resolve.ts";
+import { IF_PUSHING, PUSH_SETTING } from "./cloudbuild-steps.ts";
+
+export const SHARED_TAGS_STEP = "shared-tags";
+
+/** Whether the configs need room for a shared-tags step. */
+export function hasSharedTags(graph: BuildGraph): boolean {
+  return graph.images.some((image) => image.sharedTags !== undefined && image.sharedTags.length > 0);
+}
+
+/**
+ * The shared-tags step of a config whose images are `images` (indices, graph order): none
+ * when no shared tag's last image is among them. Its sources are the images as they were
+ * pushed: with content tags their content references (the digests the resolve step left),
+ * which an image's step pushes, or points its tags from when the registry has it.
+ */
+export function sharedTagsSteps(graph: BuildGraph, images: readonly number[], indexById: ReadonlyMap<string, number>, builder: string, contentTags: boolean, gated: boolean): object[] {
+  const here = new Set(images);
+  const shared = sharedTags(graph).filter((tag) => here.has(Math.max(...tag.images.map((image) => indexById.get(image.id)!))));
+  if (shared.length === 0) return [];
+  const sources = [...new Set(shared.flatMap((tag) => tag.images))];
+  // With content tags each source is a variable the script sets from the resolve step's digests.
+  const word = (image: ImageNode) => (contentTags ? `"$$image_${sources.indexOf(image) + 1}"` : image.reference);
+  const lines = [
+    ...(contentTags ? sources.map((image, index) => `image_${index + 1}=${image.repository}:inputs-$$(inputs_of ${image.id})`) : []),
+    // References hold no character a shell reads (core/graph.ts).
+    ...shared.map((tag) => `${contentTags ? "retry " : ""}docker buildx imagetools create --tag ${tag.reference} ${tag.images.map(word).join(" ")}`),
+  ];
+  const script = [...(gated ? [PUSH_SETTING, IF_PUSHING, ...lines.map((line) => `  ${line}`), "fi"] : lines), ""].join("\n");
+  // A source this config pushes: its image's step (with content tags, or buildx: the one step), else its push step.
+  const pushStep = (image: ImageNode) => (contentTags || needsBuildx(graph, image) ? image.reference : `${image.reference}-push`);
+  const waitFor = sources.filter((image) => here.has(indexById.get(image.id)!)).map(pushStep);
+  return [{ id: SHARED_TAGS_STEP, name: builder, entrypoint: "bash", args: ["-c", `${stepText(["set -euo pipefail", ...(contentTags ? [INPUTS_OF_FUNCTION, RETRY_FUNCTION] : [])])}${script}`], waitFor }];
+}

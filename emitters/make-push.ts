@@ -1,0 +1,30 @@
+// make's `push/ID` with content tags: resolve said whether the registry has the image's
+// content reference (`present/ID=1`); an image it has is not rebuilt, its tag and aliases
+// are pointed at it, and any other is built and pushed. An internal image (published =
+// false) has no tag to point: it is there, or built and pushed under its content
+// reference alone. An image rebuilt every run (rebuild = "always") reads no answer.
+
+import type { ImageNode } from "../core/graph.ts";
+
+/**
+ * The recipe: `content` is the image's content reference as a shell word, `pointed` the
+ * references to point at it when the registry has it (its tag and aliases; none for an
+ * internal image), `commands` what builds and pushes it otherwise, in order.
+ */
+export function contentPushRecipe(image: ImageNode, base: ImageNode | undefined, content: string, pointed: readonly string[], commands: readonly string[]): string {
+  const head = `push/${image.id}:${base ? ` push/${base.id}` : ""}\n`;
+  if (image.rebuild === "always") return `${head}${commands.map((command) => `\t${command}\n`).join("")}\n`;
+  const points = pointed.map((reference) => `$(call RETRY,$(call POINT_TAG,${content},${reference}))`);
+  return `${head}\t${present(image)} \\
+\t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'${points.length === 0 ? "" : `; \\\n\t  ${points.join(" && \\\n\t  ")}`}; \\
+\telse \\
+${commands.map((command) => `\t  ${command}`).join(" && \\\n")}; \\
+\tfi
+
+`;
+}
+
+/** What resolve said of the image's content tag, as data the recipe reads (`present/ID` is 1 when the registry has it). */
+function present(image: ImageNode): string {
+  return `present='$(present/${image.id})'; if [ "$$present" = 1 ]; then`;
+}

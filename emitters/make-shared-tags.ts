@@ -1,0 +1,40 @@
+// make: each shared tag (`shared_tags`: core/graph.ts, sharedTags) is a target that pushes
+// one manifest list over its images, `docker buildx imagetools create --tag TAG SOURCE...`,
+// each source the image as `make push` pushed it. The target depends on every one of its
+// images' push targets, so make runs it only after all of them succeeded: a failed image
+// stops it (with -k too: make runs no target whose prerequisite failed), and the shared
+// tag stays as it was. `push` depends on it; `make all` and `make test` push nothing.
+
+import { sharedTags, type BuildGraph, type ImageNode, type SharedTag } from "../core/graph.ts";
+import type { TextWriter } from "./text.ts";
+
+/**
+ * The shared tags' targets. `source`: an image's reference as a recipe word, as its push
+ * target pushed it (its content reference with content tags, the one its tags are pointed
+ * from when the registry has it); `tagReference`: the shared tag's reference, moved by
+ * REPOSITORY=... as its images are; `retried`: whether a push is retried (`$(call RETRY,...)`).
+ */
+export function writeSharedTagTargets(out: TextWriter, graph: BuildGraph, source: (image: ImageNode) => string, tagReference: (shared: SharedTag) => string, retried: boolean): void {
+  const shared = sharedTags(graph);
+  if (shared.length === 0) return;
+  const targets = shared.map(sharedTagTarget);
+  out.lines([
+    "# Each shared tag: one manifest list over its images (each as it was pushed), once every one of them is pushed.",
+    `.PHONY: ${targets.join(" ")}`,
+    `push: ${targets.join(" ")}`,
+    "",
+  ]);
+  shared.forEach((tag, index) => {
+    const create = `$(DOCKER) buildx imagetools create --tag ${tagReference(tag)} ${tag.images.map(source).join(" ")}`;
+    out.lines([`${targets[index]}: ${tag.images.map((image) => `push/${image.id}`).join(" ")}`, `\t${retried ? `$(call RETRY,${create})` : create}`, ""]);
+  });
+}
+
+/**
+ * A shared tag's target: `push/shared/ID/TAG`, ID its first image's. One tag may be shared
+ * in several repositories (each family's `latest`), each a first image of its own; ids and
+ * tags hold no '/' or ':', so the name is no other target's.
+ */
+export function sharedTagTarget(shared: SharedTag): string {
+  return `push/shared/${shared.images[0]!.id}/${shared.tag}`;
+}
