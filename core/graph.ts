@@ -125,6 +125,8 @@ export interface ImageNode {
   readonly published?: false;
   /** "always" (`rebuild = "always"`): no pipeline skips it for finding its `contentReference` in the registry. Absent: "changed". */
   readonly rebuild?: "always";
+  /** true (`free_disk = true`): the CI frees its runner's disk before the build (GitHub's hosted runners). Absent: false. Not an input. */
+  readonly freeDisk?: true;
 }
 
 export interface FamilyNode {

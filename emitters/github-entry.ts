@@ -54,6 +54,8 @@ export function matrixEntry(
     // An alias naming build-time values is a format() string the job fills in (github-build-time.ts).
     // Whether the job pushes its tag, when some image is internal (published = false: its content reference alone).
     ...(settings.internal ? { published: image.published !== false } : {}),
+    // Whether the job first frees the runner's disk, when some image asks (free_disk = true).
+    ...(settings.freeDisk ? { "free-disk": image.freeDisk === true } : {}),
     ...(settings.aliases ? { aliases: image.aliases.map((alias) => `${image.repository}:${settings.buildTime === null ? alias : githubAlias(alias, settings.buildTime)}`).join("\n") } : {}),
     ...(settings.labels ? labelFields(image, literal) : {}),
     ...(settings.target ? { target: literal(image.target ?? "") } : {}),
@@ -71,6 +73,8 @@ export interface EntrySettings {
   readonly repositories: boolean;
   /** Whether an image is internal (published = false): every entry then says whether its image is published. */
   readonly internal: boolean;
+  /** Whether an image asks for its runner's disk to be freed (free_disk = true): every entry then says whether its image does. */
+  readonly freeDisk: boolean;
   readonly aliases: boolean;
   /** The lengths the branch is cut to when an alias names build-time values and a resolve job fills them in (github-build-time.ts), else null. */
   readonly buildTime: readonly number[] | null;
@@ -86,6 +90,7 @@ export function entrySettings(graph: BuildGraph): EntrySettings {
   return {
     repositories: hasOwnRepositories(graph),
     internal: graph.images.some((image) => image.published === false),
+    freeDisk: graph.images.some((image) => image.freeDisk === true),
     aliases: graph.images.some((image) => image.aliases.length > 0),
     buildTime: buildTimeRooms(graph),
     labels: graph.images.some((image) => image.labels.length > 0),
@@ -112,6 +117,18 @@ export function imageTimeouts(graph: BuildGraph, defaultMinutes: number): ((imag
   if (!anyTimeout(graph)) return undefined;
   const families = new Map(graph.families.map((family) => [family.name, family]));
   return (image) => imageTimeout(families.get(image.family)!, image) ?? defaultMinutes;
+}
+
+/** The step that frees a hosted runner's disk: every job's with the `free-disk` option, else the entries' that ask (free_disk = true). */
+export function freeDiskStep(everyJob: boolean, someEntries: boolean): string[] {
+  if (!everyJob && !someEntries) return [];
+  return [
+    "  - name: Free disk space",
+    ...(everyJob ? [] : ["    if: ${{ matrix.free-disk }}"]),
+    "    run: |",
+    "      sudo rm -rf /usr/share/dotnet /usr/local/lib/android /opt/ghc /opt/hostedtoolcache/CodeQL",
+    "      df -h /",
+  ];
 }
 
 /** A build job's `timeout-minutes`: its entries' when any image has its own, else the option's. */

@@ -13,7 +13,7 @@ import { yamlScalar } from "./quoting.ts";
 import { jobPermissions, writeLogin } from "./github-login.ts";
 import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB, RUNTIME_REFERENCES, runtimeBuildArgs } from "./github-resolve.ts";
 import { ACTIONS, checkoutStep, RETRY, retriedStep } from "./github-actions.ts";
-import { imageTag, jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
+import { freeDiskStep, imageTag, jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
 import { aliasesExpression, buildTimeRooms } from "./github-build-time.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT } = RUNTIME_REFERENCES;
@@ -58,14 +58,7 @@ export function writeJob(
   for (const entry of job.entries) out.line(`      - ${entry}`);
   if (options["content-tags"]) out.lines(digestEnv(graph));
   out.lines(["steps:", ...checkoutStep().map((line) => `  ${line}`)]);
-  if (options["free-disk"]) {
-    out.lines([
-      "  - name: Free disk space",
-      "    run: |",
-      "      sudo rm -rf /usr/share/dotnet /usr/local/lib/android /opt/ghc /opt/hostedtoolcache/CodeQL",
-      "      df -h /",
-    ]);
-  }
+  out.lines(freeDiskStep(options["free-disk"], settings.freeDisk));
   if (settings.platforms) {
     // Other platforms than the runner's are built under QEMU.
     out.lines([`  - uses: ${ACTIONS.setupQemu}`, "    if: matrix.platforms != ''"]);

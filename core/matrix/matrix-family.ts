@@ -92,6 +92,7 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     timeout: readTimeout(reader, table.timeout, [...path, "timeout"]),
     published: readPublished(reader, table.published, [...path, "published"]),
     rebuild: readRebuild(reader, table.rebuild, [...path, "rebuild"]),
+    freeDisk: readPublished(reader, table.free_disk, [...path, "free_disk"]),
     aliases: readTemplateList(reader, table.aliases, [...path, "aliases"], scope),
     sharedTags: readSharedTags(reader, table.shared_tags, [...path, "shared_tags"], scope),
     labels: readLabels(reader, table.labels, [...path, "labels"], scope),

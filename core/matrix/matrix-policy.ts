@@ -8,7 +8,7 @@ import type { MatrixReader } from "./matrix-reader.ts";
 import { REBUILD_POLICIES } from "./matrix-schema.ts";
 import type { RebuildPolicy } from "./matrix-types.ts";
 
-/** `published`: true or false; false makes the images internal (pushed under their content reference only). */
+/** `published` (false makes the images internal: pushed under their content reference only), and `free_disk`: true or false. */
 export function readPublished(reader: MatrixReader, value: unknown, path: KeyPath): boolean | undefined {
   return value === undefined ? undefined : reader.boolean(value, path);
 }

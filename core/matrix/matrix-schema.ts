@@ -74,11 +74,12 @@ const FAMILY_KEYS: Section = {
   platforms: stringList('what the image is built for, e.g. ["linux/amd64", "linux/arm64"]; a Windows image\'s may name its release, "windows(10.0.26100)/amd64"; none: the builder\'s own'),
   target: string("the Dockerfile stage to build (template)"),
   published: boolean("false: an internal image, only handed to the images built FROM it: pushed under its content reference alone (repository:inputs-<digest>), never its tag (so no aliases or shared_tags); default true"),
+  free_disk: boolean("true: the CI first frees its runner's disk for the image's build (GitHub: removes the hosted runner's preinstalled toolchains, about 14 GB free becoming about 40, which a CUDA image needs); default false"),
   rebuild: string('"always": built and pushed on every run, even when the registry has its content reference (a nightly image); default "changed": built when the registry lacks it', { enum: REBUILD_POLICIES }),
 };
 
 /** The settings a `when` rule may give the combinations it matches: the family's own, per image. */
-export const WHEN_SETTINGS = ["dockerfile", "context", "args", "aliases", "shared_tags", "labels", "platforms", "target", "test", "runner", "timeout", "published", "rebuild"] as const;
+export const WHEN_SETTINGS = ["dockerfile", "context", "args", "aliases", "shared_tags", "labels", "platforms", "target", "test", "runner", "timeout", "published", "rebuild", "free_disk"] as const;
 
 /** `[[images.NAME.when]]`: a `match` of axis values, and settings for the images it matches. */
 export const WHEN_SECTION: Section = {

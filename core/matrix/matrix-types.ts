@@ -91,6 +91,8 @@ export interface WhenRule {
   /** `published` and `rebuild` for the images it matches (core/matrix/matrix-policy.ts), or undefined: the family's. */
   readonly published: boolean | undefined;
   readonly rebuild: RebuildPolicy | undefined;
+  /** `free_disk` for the images it matches, or undefined: the family's. */
+  readonly freeDisk: boolean | undefined;
   /** The rule's platforms and runner labels as templates, when one names an axis ({arch.PLATFORM}); else undefined. */
   readonly platformTemplates: readonly Template[] | undefined;
   readonly runnerTemplates: readonly Template[] | undefined;
@@ -120,6 +122,8 @@ export interface Family {
   readonly timeout: number | undefined;
   /** `published = false`: internal images, pushed under their content reference only; undefined: published. */
   readonly published: boolean | undefined;
+  /** `free_disk = true`: the CI frees its runner's disk first (GitHub); undefined: false. */
+  readonly freeDisk: boolean | undefined;
   /** `rebuild = "always"`: built on every run, whatever the registry has; undefined: "changed". */
   readonly rebuild: RebuildPolicy | undefined;
   /** More tag templates. */

@@ -59,6 +59,7 @@ export function readWhen(reader: MatrixReader, value: unknown, path: KeyPath, fa
       timeout: readTimeout(reader, table.timeout, [...at, "timeout"]),
       published: readPublished(reader, table.published, [...at, "published"]),
       rebuild: readRebuild(reader, table.rebuild, [...at, "rebuild"]),
+      freeDisk: readPublished(reader, table.free_disk, [...at, "free_disk"]),
       labels: readLabels(reader, table.labels, [...at, "labels"], scope),
       // Only the args it names: none, where the family's own `args` left out means every attribute.
       args: table.args === undefined ? [] : readArgs(reader, table.args, [...at, "args"], familyAxes, scope).sources,

@@ -45,6 +45,7 @@ export interface CompiledFamily {
   readonly published: boolean | undefined;
   readonly publishedPath: KeyPath;
   readonly rebuild: RebuildPolicy | undefined;
+  readonly freeDisk: boolean | undefined;
   /** The platforms and runner labels as templates, each image's own once expanded; undefined where they are fixed. */
   readonly platformParts: readonly (readonly CompiledPart[])[] | undefined;
   readonly runnerParts: readonly (readonly CompiledPart[])[] | undefined;
@@ -113,6 +114,7 @@ export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFa
     published: family.published,
     publishedPath: [...family.keyPath, "published"],
     rebuild: family.rebuild,
+    freeDisk: family.freeDisk,
     platformParts: family.platformTemplates?.map(compile),
     runnerParts: family.runnerTemplates?.map(compile),
     aliasPaths: family.aliases.map((_, index) => [...family.keyPath, "aliases", index]),

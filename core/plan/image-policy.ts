@@ -1,4 +1,4 @@
-// An image's `published` and `rebuild` (core/matrix/matrix-policy.ts), as the graph carries
+// An image's `published`, `rebuild` and `free_disk` (core/matrix/matrix-policy.ts), as the graph carries
 // them: a field only where it differs from the default, so a graph that uses neither is
 // the graph it was. Neither is an input (the digester never sees them). An internal image
 // is pushed under its content reference alone: an alias or a shared tag of it would
@@ -11,13 +11,13 @@ import type { TaggedImage } from "./image-tags.ts";
 import { describeCombination } from "./combination-text.ts";
 
 /** The image's `published` and `rebuild` fields; an internal image's aliases and shared tags are reported (once per place each is written). */
-export function imagePolicy(compiled: CompiledFamily, image: TaggedImage, aliases: readonly string[], shared: readonly string[]): Pick<ImageNode, "published" | "rebuild"> {
+export function imagePolicy(compiled: CompiledFamily, image: TaggedImage, aliases: readonly string[], shared: readonly string[]): Pick<ImageNode, "published" | "rebuild" | "freeDisk"> {
   const internal = compiled.published === false;
   if (internal) {
     refuseTags(compiled, image, "alias", aliases, compiled.aliasPaths);
     refuseTags(compiled, image, "shared tag", shared, compiled.sharedTagPaths);
   }
-  return { ...(internal ? { published: false } : {}), ...(compiled.rebuild === "always" ? { rebuild: "always" } : {}) };
+  return { ...(internal ? { published: false } : {}), ...(compiled.rebuild === "always" ? { rebuild: "always" } : {}), ...(compiled.freeDisk === true ? { freeDisk: true } : {}) };
 }
 
 function refuseTags(compiled: CompiledFamily, image: TaggedImage, what: string, tags: readonly string[], keyPaths: readonly KeyPath[]): void {

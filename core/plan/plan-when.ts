@@ -59,6 +59,7 @@ function overlay(view: CompiledFamily, rule: WhenRule): CompiledFamily {
     ...(rule.timeout === undefined ? {} : { timeout: rule.timeout }),
     ...(rule.published === undefined ? {} : { published: rule.published, publishedPath: [...rule.keyPath, "published"] }),
     ...(rule.rebuild === undefined ? {} : { rebuild: rule.rebuild }),
+    ...(rule.freeDisk === undefined ? {} : { freeDisk: rule.freeDisk }),
     aliases: [...view.aliases, ...rule.aliases.map(compile)],
     aliasPaths: [...view.aliasPaths, ...rule.aliases.map((_, index) => [...rule.keyPath, "aliases", index])],
     sharedTags: [...view.sharedTags, ...rule.sharedTags.map(compile)],
