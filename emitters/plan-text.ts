@@ -8,7 +8,7 @@
 // list (aliases, platforms) wraps. A fixed width, not the terminal's: the same matrix
 // gives the same text in a terminal, a pipe and a CI log, and the goldens compare it.
 
-import { hasOwnRepositories, imagesById, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
+import { hasOwnRepositories, imageRunner, imagesById, imageTimeout, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 
 /** The widest line the text makes of more than one value. */
 export const PLAN_WIDTH = 100;
@@ -122,6 +122,7 @@ function renderCombinationTables(graph: BuildGraph): string[] {
 /** The shown images by stage; a stage none of them is in (`--family`) is left out, the others keep their numbers. */
 function renderStages(graph: BuildGraph, shown: readonly ImageNode[]): string[] {
   const byId = imagesById(graph);
+  const families = new Map(graph.families.map((family) => [family.name, family]));
   const out: string[] = [];
   // forEach skips the holes a stage with no shown image leaves.
   stages({ ...graph, images: shown }).forEach((images, index) => {
@@ -141,8 +142,16 @@ function renderStages(graph: BuildGraph, shown: readonly ImageNode[]): string[] 
       // A tag it shares with other images: one manifest list over them all (sharedTags).
       if (image.sharedTags !== undefined && image.sharedTags.length > 0) for (const line of wrapList("    shared tags ", image.sharedTags)) out.push(line);
       image.labels.forEach((label, i) => out.push(`    ${i === 0 ? "labels      " : "            "}${label.name}=${label.revision ? "(the commit, at build time)" : label.value}`));
-      if (image.platforms.length > 0) for (const line of wrapList("    platforms   ", image.platforms)) out.push(line);
+      // A Windows image's release as the matrix wrote it, windows(10.0.26100)/amd64 (buildx is given windows/amd64).
+      const platforms = image.osVersion === undefined ? image.platforms : image.platforms.map((platform) => platform.replace("/", `(${image.osVersion})/`));
+      if (platforms.length > 0) for (const line of wrapList("    platforms   ", platforms)) out.push(line);
       if (image.target !== null) out.push(`    target      ${image.target}`);
+      // Where and for how long, when the image's family (or a `when` rule, or its values) says.
+      const family = families.get(image.family)!;
+      const runner = imageRunner(family, image);
+      const timeout = imageTimeout(family, image);
+      if (runner !== null) out.push(`    runner      ${runner.join(", ")}`);
+      if (timeout !== null) out.push(`    timeout     ${timeout} minutes`);
     }
     out.push("");
   });
