@@ -6,12 +6,13 @@
 // checkout's caliban-images. Each goes through (a) an edited middle Dockerfile, committed without
 // emitting again: exactly the affected images are built; (b) an added axis value: the
 // pipeline stops before building, naming the stale file; (c) the registry gone: it stops,
-// nothing built, nothing pushed; (d) nothing changed: nothing built.
+// nothing built, nothing pushed; (d) nothing changed: nothing built. And shared tags
+// (issue 29): make pushes one manifest list over two architectures' images.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCli } from "../../fixtures/test-helpers.ts";
+import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { substitute } from "../validators/readback.ts";
 import { startDockerEngine, type DockerEngine } from "./docker-engine.ts";
 import { runWorkflow } from "./github-run.ts";
@@ -186,3 +187,48 @@ describe("Cloud Build's configs, run step by step with bash and the real docker 
     }
   }, 600_000);
 });
+
+// Shared tags (issue 29) through the real engine: two images of one family, one per
+// architecture (FROM scratch and a COPY: nothing runs, so no emulator is needed to build
+// linux/arm64 here), pushed by `make push` to a registry on 127.0.0.1, and the shared tag
+// one manifest list over both, as the registry itself lists it.
+test("docker: make push pushes a shared tag as one manifest list over its images' platforms", async () => {
+  const work = join(scratch, "shared-tags");
+  mkdirSync(join(work, "docker"), { recursive: true });
+  writeFileSync(join(work, "docker/Dockerfile"), "FROM scratch\nCOPY hello /hello\n");
+  writeFileSync(join(work, "docker/hello"), "hello\n");
+  writeFileSync(
+    join(work, "matrix.toml"),
+    `repository = "registry.example.com/stacks"
+[axes.arch]
+name_only = ["PLATFORM"]
+x86_64 = { PLATFORM = "linux/amd64" }
+aarch64 = { PLATFORM = "linux/arm64" }
+[images.base]
+repository = "{repository}/base"
+dockerfile = "docker/Dockerfile"
+context = "docker"
+matrix = ["arch"]
+tag = "{arch}-latest"
+shared_tags = ["latest"]
+platforms = ["{arch.PLATFORM}"]
+`,
+  );
+  expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
+  const registry = await loopbackRegistry(join(scratch, "shared-tags-registry"));
+  try {
+    const env = { ...process.env, ...engine.env };
+    const made = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${engine.docker}`, `REPOSITORY=127.0.0.1:${registry.port}/stacks`, CLI_FOR_MAKE], { cwd: work, env });
+    expect({ exit: made.exitCode, stderr: made.exitCode === 0 ? "" : made.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
+    const accept = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
+    const answer = await fetch(`http://127.0.0.1:${registry.port}/v2/stacks/base/manifests/latest`, { headers: { accept } });
+    expect(answer.ok).toBe(true);
+    const list = (await answer.json()) as { manifests: { platform?: { os: string; architecture: string } }[] };
+    const platforms = list.manifests.flatMap((m) => (m.platform && m.platform.os !== "unknown" ? [`${m.platform.os}/${m.platform.architecture}`] : [])).sort();
+    expect(platforms).toEqual(["linux/amd64", "linux/arm64"]);
+    // Each image's own tag is there too, each one platform.
+    for (const tag of ["x86_64-latest", "aarch64-latest"]) expect((await fetch(`http://127.0.0.1:${registry.port}/v2/stacks/base/manifests/${tag}`, { method: "HEAD", headers: { accept: `${accept}, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json` } })).ok).toBe(true);
+  } finally {
+    await registry.stop();
+  }
+}, 300_000);
