@@ -3,7 +3,10 @@
 // built-in emitter, and on legacy configs of those sizes for `import`: median and
 // spread of wall time, and peak memory (RSS). An empty
 // compiled Bun program is measured the same way, as the floor, and every time is also
-// given as a ratio to it. Prints a table; writes bench/results.json and bench/results.md.
+// given as a ratio to it. Then (issue 30) each emitter side by side with Caliban's own
+// generator at 10,000 and 100,000 images (against-generator.ts), and `plan` and `affected`
+// over a 1 GB context in a git repository (large-context.ts; not with --quick). Prints a
+// table; writes bench/results.json and bench/results.md.
 //
 //   npm run bench                  everything (a few minutes)
 //   npm run bench -- --quick       up to 10,000 images
@@ -14,6 +17,8 @@ import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } f
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../compile-flags.ts";
 import { generateLegacyConfig, generateMatrix, generateMistakes, SHAPES, writeCalibanProject, writeGeneratedContext } from "./generate.ts";
+import { benchAgainstGenerator, findGenerator, generatorTable } from "./against-generator.ts";
+import { benchLargeContext, contextTable } from "./large-context.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
 const WORK = join(ROOT, ".cache", "bench");
@@ -72,6 +77,21 @@ function measure(argv: string[], runs: number, stdoutFile?: string, floorArgv?: 
   const peak = Bun.spawnSync([process.execPath, join(import.meta.dir, "peak-rss.ts"), ...argv], { cwd: WORK });
   if (peak.exitCode !== exitCode) throw new Error(`peak RSS of ${argv.join(" ")}: exit ${peak.exitCode}`);
   return { times, floorTimes, peakBytes: Number(peak.stdout.toString().trim()) };
+}
+
+/** `argv` `runs` times in `cwd`, each after `before` (not timed): wall times, then its peak RSS from a fresh parent. */
+function measureIn(argv: string[], runs: number, cwd: string, before?: () => void): { times: number[]; peakBytes: number } {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    before?.();
+    const start = performance.now();
+    const result = Bun.spawnSync(argv, { cwd, stdout: "ignore", stderr: "pipe" });
+    times.push(performance.now() - start);
+    if (result.exitCode !== 0) throw new Error(`${argv.join(" ")}: exit ${result.exitCode}: ${result.stderr.toString()}`);
+  }
+  before?.();
+  const peak = Bun.spawnSync([process.execPath, join(import.meta.dir, "peak-rss.ts"), ...argv], { cwd });
+  return { times, peakBytes: Number(peak.stdout.toString().trim()) };
 }
 
 function median(values: number[]): number {
@@ -232,6 +252,24 @@ for (const [shape, file] of [["no context files", "inputs-none.toml"], [`context
 }
 console.log(`digesting a context of ${CONTEXT_FILES} files for ${inputsImages} images adds ${(inputsMedians[1]! - inputsMedians[0]!).toFixed(0)} ms`);
 
+// Issue 30: against Caliban's generator, and a 1 GB context in a git repository.
+const sections: string[] = [];
+const generator = await findGenerator(WORK);
+if ("path" in generator) {
+  const rows = benchAgainstGenerator({ work: WORK, binary, sizes: SIZES.filter((size) => size >= 10000), measure, median }, generator.path);
+  for (const r of rows) console.log(`${String(r.images).padStart(6)} vs generator   ${r.command.padEnd(28)} ${r.oursMs.toFixed(1).padStart(8)} ms, generator ${r.generatorMs.toFixed(1)} ms: ${(r.generatorMs / r.oursMs).toFixed(1)}x faster; ${r.oursMiB.toFixed(0)} MiB, generator ${r.generatorMiB.toFixed(0)} MiB`);
+  sections.push("", ...generatorTable(rows));
+} else {
+  console.log(`against Caliban's generator: left out, no ${generator.missing}`);
+  sections.push("", `Against Caliban's generator: not measured on this run (no ${generator.missing}).`);
+}
+if (!quick) {
+  const { rows, notes } = benchLargeContext({ work: WORK, binary, median }, measureIn);
+  for (const r of rows) console.log(`large context  ${r.command.padEnd(45)} ${r.ms.toFixed(1).padStart(8)} ms  ${r.ratio.toFixed(2)}x empty (target ${r.target}x)`);
+  for (const note of notes) console.log(note);
+  sections.push("", ...contextTable(rows, notes));
+}
+
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "unknown CPU"}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, ${process.platform}, Bun ${Bun.version}`;
 mkdirSync(join(ROOT, "bench"), { recursive: true });
 writeFileSync(join(ROOT, "bench", "results.json"), `${JSON.stringify({ machine, floor: { medianMs: floor, peakMiB: floorMiB }, results }, null, 2)}\n`);
@@ -243,7 +281,7 @@ const table = [
   "|---:|---|---|---:|---:|---:|---:|",
   ...results.map((r) => `| ${r.images} | ${r.shape} | ${r.command} | ${r.medianMs.toFixed(1)} ms | ${r.minMs.toFixed(1)}–${r.maxMs.toFixed(1)} | ${r.ratioToFloor.toFixed(1)} | ${r.peakMiB.toFixed(0)} MiB |`),
 ].join("\n");
-writeFileSync(join(ROOT, "bench", "results.md"), `${table}\n`);
+writeFileSync(join(ROOT, "bench", "results.md"), `${[table, ...sections].join("\n")}\n`);
 
 if (process.argv.includes("--readme")) {
   const readmePath = join(ROOT, "README.md");
