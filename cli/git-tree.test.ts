@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { appendFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { blobId } from "../core/changes/blob-id.ts";
 import { InputsDigester, sha256 } from "../core/changes/inputs.ts";
 import { findRepository, GitTree, resolveRevision } from "./git-tree.ts";
 import { WorkingTree } from "./working-tree.ts";
@@ -41,7 +42,7 @@ function addSubmodule(root: string, path: string, files: Record<string, string>)
 /** The digest's Dockerfile and context lines, and the context's files, from disk and from HEAD. */
 function bothSides(root: string, dockerfile: string, context: string) {
   const repo = findRepository(root)!;
-  const sides = [new WorkingTree(root), new GitTree(repo, resolveRevision(repo, "HEAD"), root)].map((tree) => {
+  const sides = [new WorkingTree(root, 0), new GitTree(repo, resolveRevision(repo, "HEAD"), root)].map((tree) => {
     const digester = new InputsDigester(tree);
     const { dockerfile: dockerfileLine, context: contextLine } = digester.parts(dockerfile, context, [], undefined);
     return { dockerfileLine, contextLine, files: Object.fromEntries(digester.contextFiles(context, dockerfile)?.files ?? []) };
@@ -92,7 +93,7 @@ describe("symlinks: the revision read as docker reads the checkout", () => {
     });
     const viaLink = bothSides(root, "docker/Dockerfile", "docker");
     expect(viaLink.revision).toEqual(viaLink.disk);
-    expect(viaLink.disk.files).toMatchObject({ "main.py": `file ${sha256("print('hi')\n")}`, "link.py": `symlink ${sha256("main.py")}`, "sub-link": `symlink ${sha256("sub")}`, "sub/x.txt": `file ${sha256("x\n")}` });
+    expect(viaLink.disk.files).toMatchObject({ "main.py": `file ${blobId("print('hi')\n")}`, "link.py": `symlink ${blobId("main.py")}`, "sub-link": `symlink ${blobId("sub")}`, "sub/x.txt": `file ${blobId("x\n")}` });
     expect(viaLink.disk.contextLine).toBe(bothSides(root, "ctx/Dockerfile", "ctx").disk.contextLine);
     const below = bothSides(root, "alias/inner/Dockerfile", "alias/inner");
     expect(Object.keys(below.disk.files)).toEqual(["Dockerfile", "a.txt"]);

@@ -1,6 +1,7 @@
 // A git revision's files, as a SourceTree (core/changes/source-tree.ts), read through git itself:
-// `git ls-tree` once for the whole revision, `git cat-file --batch` once per context
-// for the contents. Nothing is checked out. Paths are relative to the matrix file's
+// `git ls-tree` once for the whole revision gives every file's blob id, which is its
+// digest; `git cat-file --batch` reads only what is parsed (Dockerfiles, ignore files,
+// the lock file) and the symlinks on the way to them. Nothing is checked out. Paths are relative to the matrix file's
 // directory, as in the working tree; a path outside the repository is read from disk.
 //
 // It must read a revision as the working tree (cli/working-tree.ts) reads the same files
@@ -21,7 +22,6 @@
 import { lstatSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fail } from "../core/errors.ts";
-import { sha256 } from "../core/changes/inputs.ts";
 import type { SourceFile, SourceTree } from "../core/changes/source-tree.ts";
 import { WorkingTree } from "./working-tree.ts";
 
@@ -132,7 +132,8 @@ export class GitTree implements SourceTree {
     if ("onDisk" in located) return this.disk.digests(located.onDisk, files);
     const start = located.inTree === "" ? "" : `${located.inTree}/`;
     const entries = this.all();
-    return this.contents(files.map((file) => entries.get(start + file.path)!)).map((bytes) => sha256(bytes));
+    // A file's digest is its blob id (core/changes/blob-id.ts): the tree names it, no blob is read.
+    return files.map((file) => entries.get(start + file.path)!.oid);
   }
 
   /** A path as the matrix gives it, in the revision's tree (symlinks followed) or on disk. */

@@ -8,7 +8,8 @@
 // a context is read, is a FILE_UNREADABLE error naming it: exit 2, not a crash.
 
 import { fail } from "../core/errors.ts";
-import { sha256 } from "../core/changes/inputs.ts";
+import { blobId } from "../core/changes/blob-id.ts";
+import { unchangedIds, workTreeOf, type WorkTreeRepository } from "./git-index.ts";
 import type { DirectoryEntries } from "../core/plan/plan-paths.ts";
 import { specialName, type SourceFile, type SourceTree, type SpecialKind } from "../core/changes/source-tree.ts";
 
@@ -22,11 +23,31 @@ function join(directory: string, name: string): string {
   return directory.endsWith("/") ? `${directory}${name}` : `${directory}/${name}`;
 }
 
+/**
+ * What reading the files costs before git is asked instead (spawning git a few times is
+ * milliseconds): their bytes, and FILE_COST for opening each. Either way the digests are the same.
+ */
+const INDEX_FROM = 4 * 1024 * 1024;
+const FILE_COST = 4096;
+
 export class WorkingTree implements SourceTree, DirectoryEntries {
   /** Digests by full path: a file is read once, however often it is asked for. */
   private readonly known = new Map<string, string>();
+  /** Sizes by full path, from the listing: what reading a context would cost. */
+  private readonly sizes = new Map<string, number>();
+  private repository: WorkTreeRepository | null | undefined;
 
-  constructor(private readonly root: string) {}
+  /** `indexFrom`: the cost (see INDEX_FROM) from which git's index is asked; tests set 0 to always ask. */
+  constructor(
+    private readonly root: string,
+    private readonly indexFrom = INDEX_FROM,
+  ) {}
+
+  /** The git work tree the files are in, asked once; null when in none. */
+  private workTree(): WorkTreeRepository | null {
+    if (this.repository === undefined) this.repository = workTreeOf(isDirectory(this.root) ? this.root : ".") ?? null;
+    return this.repository;
+  }
 
   private resolve(path: string): string {
     return path.startsWith("/") ? path : join(this.root, path);
@@ -66,6 +87,7 @@ export class WorkingTree implements SourceTree, DirectoryEntries {
         } else if (stats.isFile()) {
           // git's rule for the executable bit: the owner's.
           files.push({ path, kind: (stats.mode & 0o100) !== 0 ? "executable" : "file" });
+          this.sizes.set(full, stats.size);
         } else {
           files.push({ path, kind: specialKind(stats) });
         }
@@ -77,6 +99,16 @@ export class WorkingTree implements SourceTree, DirectoryEntries {
 
   digests(directory: string, files: readonly SourceFile[]): string[] {
     const top = this.resolve(directory);
+    if (files.length === 0) return [];
+    const repository = this.workTree();
+    if (repository !== null && this.readingCost(top, files) >= this.indexFrom) {
+      const ids = unchangedIds(repository, realpathOf(top));
+      for (const file of files) {
+        const id = ids.get(file.path);
+        if (id !== undefined) this.known.set(join(top, file.path), id);
+      }
+    }
+    const format = repository?.format ?? "sha1";
     return files.map((file) => {
       const full = join(top, file.path);
       let digest = this.known.get(full);
@@ -84,10 +116,19 @@ export class WorkingTree implements SourceTree, DirectoryEntries {
         const shown = joinShown(directory, file.path);
         // Listed as a link, read as one (its target's text); listed as a file, opened without following a link.
         const content = file.kind === "symlink" ? readOrFail(() => fs().readlinkSync(full), shown, "file") : readRegularFile(full, shown, undefined, true);
-        this.known.set(full, (digest = sha256(content)));
+        this.known.set(full, (digest = blobId(content, format)));
       }
       return digest;
     });
+  }
+
+  private readingCost(top: string, files: readonly SourceFile[]): number {
+    let cost = 0;
+    for (const file of files) {
+      const full = join(top, file.path);
+      if (!this.known.has(full)) cost += FILE_COST + (this.sizes.get(full) ?? 0);
+    }
+    return cost;
   }
 }
 
@@ -170,6 +211,14 @@ function unreadable(error: unknown, shown: string, what: "file" | "folder"): nev
 /** A path inside `directory` as messages show it: as the matrix gives the directory. */
 function joinShown(directory: string, relative: string): string {
   return directory === "." || directory === "" ? relative : join(directory, relative);
+}
+
+function realpathOf(path: string): string {
+  try {
+    return fs().realpathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function isDirectory(path: string): boolean {

@@ -144,7 +144,7 @@ describe("what changes an image's inputs", () => {
     mkdirSync(join(root, "docker/.git"));
     writeFileSync(join(root, "docker/.git/HEAD"), "ref: refs/heads/main\n");
     const files = new InputsDigester(new WorkingTree(root)).contextFiles("docker", "docker/base.Dockerfile")!;
-    expect(files.files.get("link")).toBe(`symlink ${sha256("src/main.py")}`);
+    expect(files.files.get("link")).toBe(`symlink ${gitBlobId("src/main.py")}`);
     expect([...files.files.keys()].some((path) => path.startsWith(".git"))).toBe(false);
   });
 
@@ -191,6 +191,12 @@ function sha256(data: string | Buffer): string {
   return createHash("sha256").update(data).digest("hex");
 }
 
+/** git's blob id, from git's definition (SHA-1 of `blob <size>\0` and the bytes), not from the code under test. */
+function gitBlobId(data: string | Buffer): string {
+  const bytes = Buffer.from(data);
+  return createHash("sha1").update(Buffer.concat([Buffer.from(`blob ${bytes.length}\0`), bytes])).digest("hex");
+}
+
 /**
  * The README's algorithm ("The inputs digest"), written again from its text alone, for
  * images built from a folder on disk: the oracle the planner's digests must equal.
@@ -228,7 +234,7 @@ function readmeInputs(
     const full = join(root, image.context, path);
     const stat = lstatSync(full);
     const kind = stat.isSymbolicLink() ? "symlink" : stat.mode & 0o100 ? "executable" : "file";
-    const digest = sha256(stat.isSymbolicLink() ? readlinkSync(full) : readFileSync(full));
+    const digest = gitBlobId(stat.isSymbolicLink() ? readlinkSync(full) : readFileSync(full));
     context += `${kind} ${digest} ${field(path)}\n`;
   }
   let text = `caliban-images inputs 1\ndockerfile ${dockerfile}\ncontext ${sha256(context)}\n`;

@@ -20,7 +20,7 @@ export { NO_SOURCES, type SourceFile, type SourceTree } from "./source-tree.ts";
 export interface ContextFiles {
   /** The ignore file that chose them (`<Dockerfile>.dockerignore` or `<context>/.dockerignore`), if any. */
   readonly ignoreFile: string | undefined;
-  /** path → "<kind> <sha256>", paths relative to the context. */
+  /** path → "<kind> <blob id>", paths relative to the context. */
   readonly files: ReadonlyMap<string, string>;
 }
 

@@ -32,7 +32,11 @@ export interface SourceTree {
    * Symlinks on the way to the directory are followed; those inside it are files.
    */
   listFiles(directory: string, skip: (relative: string) => boolean): SourceFile[] | undefined;
-  /** The sha256 (hex) of each file's content, in order: read together, so that a git revision is read in one call. */
+  /**
+   * Each file's git blob id (core/changes/blob-id.ts: what `git hash-object` prints, SHA-1
+   * unless the repository's object format is sha256), in order, asked together: a git
+   * revision's tree and a work tree's index name most of them without reading a byte.
+   */
   digests(directory: string, files: readonly SourceFile[]): string[];
 }
 

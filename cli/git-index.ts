@@ -1,0 +1,90 @@
+// What git's index already knows of a working tree's files (README, "The inputs digest"):
+// a tracked file that git sees unchanged on disk has the index's object id as its
+// digest, and is never opened. The rest (modified, untracked, outside the repository,
+// in a submodule's checkout) is hashed in-process by cli/working-tree.ts, the same way.
+//
+// Only what git can vouch for is taken, so a digest never differs from the bytes docker sends:
+// - `git diff-files` compares each entry's recorded stat with the file's (racily clean
+//   entries by content): it only reads, unlike `git status`, which may rewrite the index.
+//   A file it names, or whose stat merely changed (touched), is hashed from disk.
+// - Only entries tagged `H` by `git ls-files -v` count: a skip-worktree (sparse
+//   checkout) or assume-unchanged entry is one git does not look at on disk.
+// - An attribute that converts content between the index and the disk (`filter`, as
+//   Git LFS sets; `text`, `eol`, `ident`, `working-tree-encoding`), or any
+//   `core.autocrlf` but false, makes the index's id that of content docker does not
+//   send: such files are hashed from disk.
+
+import { realpathSync } from "node:fs";
+import { relative } from "node:path";
+import type { ObjectFormat } from "../core/changes/blob-id.ts";
+
+export interface WorkTreeRepository {
+  /** The work tree's top folder, symlinks resolved. */
+  readonly root: string;
+  /** Blob ids hashed in-process use it, so they agree with the repository's own. */
+  readonly format: ObjectFormat;
+}
+
+const CONVERTING_ATTRIBUTES = ["filter", "text", "eol", "ident", "working-tree-encoding"];
+
+/** The work tree holding `directory`, or undefined when it is in none (or git is not installed). */
+export function workTreeOf(directory: string): WorkTreeRepository | undefined {
+  const lines = git(["rev-parse", "--show-toplevel", "--show-object-format"], directory)?.toString().split("\n");
+  if (lines === undefined || !lines[0]) return undefined;
+  return { root: realpathSync(lines[0]), format: lines[1] === "sha256" ? "sha256" : "sha1" };
+}
+
+/**
+ * The index's object ids of the files under `folder` (a real path) that are unchanged
+ * on disk and reach it unconverted, by path relative to `folder`. Empty when git cannot
+ * tell: every file is then hashed from disk, with the same result.
+ */
+export function unchangedIds(repository: WorkTreeRepository, folder: string): Map<string, string> {
+  const ids = new Map<string, string>();
+  const inRepo = relative(repository.root, folder).split("\\").join("/");
+  if (inRepo === ".." || inRepo.startsWith("../") || inRepo.startsWith("/")) return ids;
+  const autocrlf = git(["config", "--get", "core.autocrlf"], repository.root)?.toString().trim().toLowerCase();
+  if (autocrlf !== undefined && autocrlf !== "false") return ids;
+  const pathspec = inRepo === "" ? [] : ["--", `:(literal)${inRepo}`];
+  const listed = git(["ls-files", "-s", "-v", "-z", ...pathspec], repository.root);
+  const changed = git(["diff-files", "-z", "--name-only", ...pathspec], repository.root);
+  if (listed === undefined || changed === undefined) return ids;
+  const byPath = new Map<string, string>();
+  for (const record of listed.toString().split("\0")) {
+    // <tag> SP <mode> SP <object> SP <stage> TAB <path>
+    const tab = record.indexOf("\t");
+    if (tab < 0) continue;
+    const [tag, mode, oid, stage] = record.slice(0, tab).split(" ");
+    if (tag === "H" && stage === "0" && mode !== "160000") byPath.set(record.slice(tab + 1), oid!);
+  }
+  for (const path of changed.toString().split("\0")) byPath.delete(path);
+  for (const path of convertedPaths([...byPath.keys()], repository.root)) byPath.delete(path);
+  const start = inRepo === "" ? 0 : inRepo.length + 1;
+  for (const [path, oid] of byPath) ids.set(path.slice(start), oid);
+  return ids;
+}
+
+/** The paths an attribute converts between the index and the disk; all of them when git cannot say. */
+function convertedPaths(paths: readonly string[], root: string): Iterable<string> {
+  if (paths.length === 0) return [];
+  const out = git(["check-attr", "-z", "--stdin", ...CONVERTING_ATTRIBUTES], root, Buffer.from(paths.map((path) => `${path}\0`).join("")));
+  if (out === undefined) return paths;
+  const converted = new Set<string>();
+  // <path> NUL <attribute> NUL <value> NUL, for each path and attribute.
+  const fields = out.toString().split("\0");
+  for (let i = 0; i + 2 < fields.length; i += 3) {
+    const value = fields[i + 2];
+    if (value !== "unspecified" && value !== "unset") converted.add(fields[i]!);
+  }
+  return converted;
+}
+
+/** git's stdout, or undefined when it fails (or is not installed). */
+function git(args: readonly string[], cwd: string, stdin?: Buffer): Buffer | undefined {
+  try {
+    const result = Bun.spawnSync(["git", ...args], { cwd, stdout: "pipe", stderr: "pipe", ...(stdin ? { stdin } : {}) });
+    return result.exitCode === 0 ? result.stdout : undefined;
+  } catch {
+    return undefined;
+  }
+}
