@@ -55,17 +55,25 @@ export function resolveStep(options: InstallOptions & { builder: string }, conte
  */
 export function digestPrelude(image: ImageNode, base: ImageNode | undefined): string {
   // A registry on loopback is plain http: docker's manifest client asks it only with --insecure (else it says "no such manifest").
-  const insecure = LOOPBACK.test(registryHost(image.repository)) ? " --insecure" : "";
+  const functions = LOOPBACK.test(registryHost(image.repository)) ? INSECURE_PRELUDE_FUNCTIONS : PRELUDE_FUNCTIONS;
+  return `${functions}${stepText([
+    // References hold no character a shell reads (core/graph.ts).
+    `content=${image.repository}:inputs-$(inputs_of ${image.id})`,
+    ...(base === undefined ? [] : [`base=${base.repository}:inputs-$(inputs_of ${base.id})`]),
+  ])}`;
+}
+
+/** The functions every prelude starts with, '$' doubled once rather than per image. */
+function preludeFunctions(insecure: string): string {
   return stepText([
     "set -euo pipefail",
     INPUTS_OF_FUNCTION,
     `registry_has() { local out attempt; for attempt in 1 2 3 4; do if out=$(docker manifest inspect${insecure} "$1" 2>&1 >/dev/null); then return 0; fi; case "$out" in "no such manifest"*) return 1 ;; esac; echo "cannot ask the registry for $1 (try $attempt): $out" >&2; sleep $((attempt * attempt)); done; echo "error: the registry did not answer for $1: nothing was built or pushed" >&2; exit 4; }`,
-    // References hold no character a shell reads (core/graph.ts).
     RETRY_FUNCTION,
-    `content=${image.repository}:inputs-$(inputs_of ${image.id})`,
-    ...(base === undefined ? [] : [`base=${base.repository}:inputs-$(inputs_of ${base.id})`]),
   ]);
 }
+const PRELUDE_FUNCTIONS = preludeFunctions("");
+const INSECURE_PRELUDE_FUNCTIONS = preludeFunctions(" --insecure");
 
 /** The words a step's script names the content references by, as the prelude set them ('$' doubled). */
 export const CONTENT_WORD = '"$$content"';

@@ -8,7 +8,7 @@
 // With [publish], only a build that pushes ($_PUSH) pushes them. Each config keeps room
 // for the step (one of its setup steps, as the split counts them).
 
-import { sharedTags, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import type { BuildGraph, ImageNode, SharedTag } from "../core/graph.ts";
 import { needsBuildx } from "./build-settings.ts";
 import { INPUTS_OF_FUNCTION, RETRY_FUNCTION, stepText } from "./cloudbuild-resolve.ts";
 import { IF_PUSHING, PUSH_SETTING } from "./cloudbuild-steps.ts";
@@ -22,13 +22,15 @@ export function hasSharedTags(graph: BuildGraph): boolean {
 
 /**
  * The shared-tags step of a config whose images are `images` (indices, graph order): none
- * when no shared tag's last image is among them. Its sources are the images as they were
+ * when no shared tag's last image is among them. `shared` is sharedTags(graph) (core/graph.ts),
+ * found once for all the configs. Its sources are the images as they were
  * pushed: with content tags their content references (the digests the resolve step left),
  * which an image's step pushes, or points its tags from when the registry has it.
  */
-export function sharedTagsSteps(graph: BuildGraph, images: readonly number[], indexById: ReadonlyMap<string, number>, builder: string, contentTags: boolean, gated: boolean): object[] {
+export function sharedTagsSteps(graph: BuildGraph, allShared: readonly SharedTag[], images: readonly number[], indexById: ReadonlyMap<string, number>, builder: string, contentTags: boolean, gated: boolean): object[] {
+  if (allShared.length === 0) return [];
   const here = new Set(images);
-  const shared = sharedTags(graph).filter((tag) => here.has(Math.max(...tag.images.map((image) => indexById.get(image.id)!))));
+  const shared = allShared.filter((tag) => here.has(Math.max(...tag.images.map((image) => indexById.get(image.id)!))));
   if (shared.length === 0) return [];
   const sources = [...new Set(shared.flatMap((tag) => tag.images))];
   // With content tags each source is a variable the script sets from the resolve step's digests.

@@ -1,7 +1,7 @@
 // The text of Cloud Build steps: a step arg holds text literally once its '$' is doubled
 // (Cloud Build substitutes $NAME), and a content-tags step is a bash script of shell words.
 
-import type { ImageNode } from "../core/graph.ts";
+import type { BuildArg, ImageNode } from "../core/graph.ts";
 import { BASE_TAG_WORD, BASE_WORD, CONTENT_WORD, digestPrelude } from "./cloudbuild-resolve.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 import { splitAliases } from "./build-time.ts";
@@ -36,14 +36,22 @@ export function scriptWord(text: string): string {
  * (and an arg holding the base's tag, {from.tag}, gets that reference's tag).
  */
 export function argWords(image: ImageNode, base: ImageNode | undefined, contentTags: boolean): string {
-  return image.args
-    .map((arg) => {
-      const text = `${arg.name}=${arg.value}`;
-      if (base !== undefined && contentTags && image.fromParts?.[arg.name] === "tag") return ` --build-arg ${scriptWord(`${arg.name}=`)}${BASE_TAG_WORD}`;
-      if (base === undefined || !contentTags || !text.includes(base.reference)) return ` --build-arg ${scriptWord(text)}`;
-      return ` --build-arg ${text.split(base.reference).map((part) => (part === "" ? "" : scriptWord(part))).join(BASE_WORD)}`;
-    })
-    .join("");
+  let words = "";
+  for (const arg of image.args) {
+    const text = `${arg.name}=${arg.value}`;
+    if (base !== undefined && contentTags && image.fromParts?.[arg.name] === "tag") words += ` --build-arg ${scriptWord(`${arg.name}=`)}${BASE_TAG_WORD}`;
+    else if (base === undefined || !contentTags || !text.includes(base.reference)) words += plainArgWord(arg);
+    else words += ` --build-arg ${text.split(base.reference).map((part) => (part === "" ? "" : scriptWord(part))).join(BASE_WORD)}`;
+  }
+  return words;
+}
+
+/** An arg's words as they are, made once per arg: the images of a graph share their axis values' args by the thousand. */
+const plainArgWords = new WeakMap<BuildArg, string>();
+function plainArgWord(arg: BuildArg): string {
+  let words = plainArgWords.get(arg);
+  if (words === undefined) plainArgWords.set(arg, (words = ` --build-arg ${scriptWord(`${arg.name}=${arg.value}`)}`));
+  return words;
 }
 
 /** Aliases (-t; not those naming build-time values, which only a push tags), labels (--label, the commit from $COMMIT_SHA) and target (--target) as words of a step's script. */

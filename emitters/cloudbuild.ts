@@ -8,7 +8,7 @@
 // whose base is built by an earlier config pulls it from the registry (that config
 // pushed it), so the configs must be submitted in order; submit.sh does that.
 
-import { distinctArgs, imagesById, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { distinctArgs, imagesById, sharedTags, type BuildGraph, type ImageNode, type SharedTag } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { imageReferenceProblem } from "../core/names.ts";
 import { loginRegistry } from "./login-registry.ts";
@@ -149,11 +149,12 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     const perConfig = options["content-tags"] ? room : Math.floor(room / plainSteps);
     if (perConfig < 1) throw new CalibanError({ code: "EMITTER", message: `emit cloudbuild: max-steps ${options["max-steps"]} leaves no room for an image's ${plainSteps} steps beside the ${setupSteps} setup steps of each config`, hint: `raise max-steps to at least ${setupSteps + plainSteps}` });
     const indexById = new Map(images.map((image, i) => [image.id, i]));
+    const shared = sharedTags(graph);
     const parts = options["content-tags"] ? partsCarrying(graph, perConfig, indexById) : contiguousParts(images.length, perConfig);
     const names = parts.length === 1 ? [options.output] : numberedNames(options.output, parts.length);
     const files: EmittedFile[] = parts.map((part, i) => ({
       path: names[i]!,
-      contents: writtenText((out) => out.line(JSON.stringify(config(graph, part, indexById, options, context, names[i]!), null, "  "))),
+      contents: writtenText((out) => out.line(JSON.stringify(config(graph, part, indexById, shared, options, context, names[i]!), null, "  "))),
     }));
     // With one config, submit.sh is written only into a directory: a pipeline that runs it never
     // submits configs left from a larger graph, and needs no change when its graph grows.
@@ -177,7 +178,7 @@ function numberedNames(output: string, count: number): string[] {
  * tags a base an earlier config builds is carried (a step of this config); in Caliban's
  * form that config pushed it, and docker build pulls it: there is nothing to wait for.
  */
-function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<string, number>, options: CloudBuildOptions, context: EmitContext, name: string) {
+function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<string, number>, shared: readonly SharedTag[], options: CloudBuildOptions, context: EmitContext, name: string) {
   const steps: object[] = [];
   // One setup step makes buildx's builder, when an image of this config needs it.
   const buildx = part.images.some((i) => needsBuildx(graph, graph.images[i]!));
@@ -234,7 +235,7 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     for (const alias of image.aliases) steps.push({ id: `${image.repository}:${alias}-push`, name: options.builder, ...aliasPushStep(image, alias, graph.publish.declared), waitFor: [`${image.reference}-push`] });
     timed(image, first);
   }
-  steps.push(...sharedTagsSteps(graph, part.images, indexById, options.builder, contentTags, graph.publish.declared));
+  steps.push(...sharedTagsSteps(graph, shared, part.images, indexById, options.builder, contentTags, graph.publish.declared));
   if (buildx) steps.unshift(buildxSetupStep(graph, options.builder, options["login-secret"] ? LOGIN_STEP : "-"));
   if (contentTags) steps.unshift(resolveStep(options, context, name, "-"));
   if (options["login-secret"]) steps.unshift(loginStep(loginRegistry(graph, "cloudbuild", "leave login-secret out where Cloud Build's own account may push to each (Google's registries)"), options));
