@@ -30,8 +30,20 @@ export class Placements {
 
   constructor(private readonly report: Report) {}
 
+  /** Fixed platforms and runner: one placement per family view (a family's images mostly share one), checked once. */
+  private readonly fixed = new WeakMap<CompiledFamily, ImagePlacement>();
+
   /** The image's platforms and runner; a templated one that gives no valid value is reported. */
   place(compiled: CompiledFamily, expand: Expand): ImagePlacement {
+    const templated = compiled.platformParts !== undefined || compiled.runnerParts !== undefined;
+    const known = templated ? undefined : this.fixed.get(compiled);
+    if (known !== undefined) return known;
+    const placement = this.placeOnce(compiled, expand);
+    if (!templated) this.fixed.set(compiled, placement);
+    return placement;
+  }
+
+  private placeOnce(compiled: CompiledFamily, expand: Expand): ImagePlacement {
     const written = compiled.platformParts === undefined ? compiled.platforms : this.expanded(compiled.platformParts, compiled.platformsPath, expand);
     const runner = compiled.runnerParts === undefined ? compiled.runner : this.expanded(compiled.runnerParts, compiled.runnerPath, expand);
     const key = `${compiled.platformsPath.join(".")}\u0000${compiled.runnerPath.join(".")}\u0000${written.join(",")}\u0000${runner?.join(",") ?? ""}`;
