@@ -245,7 +245,7 @@ test.skipIf(!hasShellcheck || !hasMake)("shellcheck finds nothing in the scripts
 }, 120_000);
 
 describe("without content references (content-tags=false) an internal image has nothing to be pushed under: each emitter refuses, naming the option", () => {
-  for (const name of ["make", "bake", "cloudbuild", "github"]) {
+  for (const name of ["make", "bake", "cloudbuild", "github", "gitlab"]) {
     test(name, () => {
       const emit = () => emitLoaded(builtin(name), plain.loaded, plain.graph, ["content-tags=false"]);
       expect(emit).toThrow(CalibanError);

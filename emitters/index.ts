@@ -4,6 +4,7 @@ import { bake } from "./bake.ts";
 import { cloudbuild } from "./cloudbuild.ts";
 import type { Emitter } from "./contract.ts";
 import { github } from "./github.ts";
+import { gitlab } from "./gitlab.ts";
 import { make } from "./make.ts";
 
-export const builtinEmitters = [cloudbuild, github, make, bake] as const satisfies readonly Emitter<any>[];
+export const builtinEmitters = [cloudbuild, github, gitlab, make, bake] as const satisfies readonly Emitter<any>[];

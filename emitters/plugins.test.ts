@@ -20,7 +20,7 @@ const GITLAB = join(PLUGINS, "gitlab.ts");
 const run = runCli;
 
 async function gitlab() {
-  const [registered] = (await loadPlugins([{ path: GITLAB, base: REPO_ROOT, namedIn: "--plugin" }])).filter((r) => r.emitter.name === "gitlab");
+  const [registered] = (await loadPlugins([{ path: GITLAB, base: REPO_ROOT, namedIn: "--plugin" }])).filter((r) => r.emitter.name === "gitlab-example");
   return registered!;
 }
 
@@ -55,14 +55,14 @@ describe("the GitLab CI example plugin, tested like a built-in", () => {
 
   test("from a matrix's `plugins` list, relative to the matrix file, with its [emit.NAME] options", () => {
     const cwd = mkdtempSync(join(tmpdir(), "plugin-"));
-    writeMatrix(join(cwd, "m.toml"), `repository = "r.io/x"\nplugins = [${JSON.stringify(GITLAB)}]\n[images.a]\ntag = "a"\n[emit.gitlab]\nimage = "docker:26"\n`);
-    const result = run(["emit", "gitlab", "--matrix", "m.toml"], cwd);
+    writeMatrix(join(cwd, "m.toml"), `repository = "r.io/x"\nplugins = [${JSON.stringify(GITLAB)}]\n[images.a]\ntag = "a"\n[emit.gitlab-example]\nimage = "docker:26"\n`);
+    const result = run(["emit", "gitlab-example", "--matrix", "m.toml"], cwd);
     expect(result.stderr).not.toContain("error");
     expect(parseYaml(result.stdout).default.image).toBe("docker:26");
     const listed = run(["emitters", "--matrix", "m.toml"], cwd);
-    expect(listed.stdout).toContain(`gitlab      GitLab CI pipeline`);
-    const wrongOption = run(["emit", "gitlab", "--matrix", "m.toml", "--option", "imagee=x"], cwd);
-    expect(wrongOption.stderr).toContain('emitter "gitlab" has no option "imagee"\n  hint: did you mean "image"?');
+    expect(listed.stdout).toContain(`gitlab-example  GitLab CI pipeline`);
+    const wrongOption = run(["emit", "gitlab-example", "--matrix", "m.toml", "--option", "imagee=x"], cwd);
+    expect(wrongOption.stderr).toContain('emitter "gitlab-example" has no option "imagee"\n  hint: did you mean "image"?');
   });
 
   test("a relative `plugins` path is resolved from the matrix's folder, not the working directory", () => {
@@ -71,7 +71,7 @@ describe("the GitLab CI example plugin, tested like a built-in", () => {
     Bun.spawnSync(["mkdir", "-p", sub]);
     writeFileSync(join(sub, "gitlab.ts"), readFileSync(GITLAB, "utf8"));
     writeMatrix(join(sub, "m.toml"), 'repository = "r.io/x"\nplugins = ["gitlab.ts"]\n[images.a]\ntag = "a"\n');
-    expect(run(["emit", "gitlab", "--matrix", "ci/m.toml"], cwd).code).toBe(0);
+    expect(run(["emit", "gitlab-example", "--matrix", "ci/m.toml"], cwd).code).toBe(0);
   });
 });
 
@@ -106,7 +106,7 @@ describe("a broken plugin is a clear error naming the file: exit 2, no output wr
       { path: GITLAB, base: REPO_ROOT, namedIn: "--plugin" },
       { path: join(PLUGINS, "broken", "gitlab-again.js"), base: REPO_ROOT, namedIn: "--plugin" },
     ]);
-    expect(() => registerEmitters(builtinEmitters, plugins)).toThrow(`an emitter named "gitlab" is already defined by plugin ${GITLAB}`);
+    expect(() => registerEmitters(builtinEmitters, plugins)).toThrow(`an emitter named "gitlab-example" is already defined by plugin ${GITLAB}`);
   });
 });
 

@@ -27,7 +27,7 @@ test("the compiled binary plans the embedded matrix from an empty directory, run
 
   // A plugin emitter, loaded at run time by the binary: no node_modules, no bun.
   copyFileSync(join(import.meta.dir, "../fixtures/plugins/gitlab.ts"), join(empty, "gitlab.ts"));
-  const plugin = Bun.spawnSync([binary, "emit", "gitlab", "--plugin", "gitlab.ts"], { cwd: empty, env });
+  const plugin = Bun.spawnSync([binary, "emit", "gitlab-example", "--plugin", "gitlab.ts"], { cwd: empty, env });
   expect(plugin.stderr.toString()).not.toContain("error");
   expect(plugin.stdout.toString()).toContain("build:gpu-cuda101-py38:\n  stage: stage2\n  needs:\n    - build:gpu-base-cuda101");
 

@@ -9,7 +9,8 @@
 #     glibc 2.38: the engine uses Debian 12's runc from /usr/sbin, installed below.
 #     scripts/e2e/docker-engine.ts starts it (no system service, no iptables);
 #   - podman, runc, busybox-static, docker-registry, and skopeo, which the Makefile's
-#     `make push DOCKER=podman` asks the registry with (Debian 12 packages, as root);
+#     `make push DOCKER=podman` asks the registry with, and rsync, which gitlab-ci-local's
+#     shell executor copies a checkout with (Debian 12 packages, as root);
 #   - shellcheck, the machine's own release's package, unpacked into .cache/e2e/shellcheck
 #     (emitters/shellcheck.test.ts, part of npm test, finds it there). With the argument
 #     `shellcheck`, only it: .ci/run installs it so before npm test.
@@ -104,11 +105,11 @@ fi
 
 # --- podman and a registry, from the machine's own Debian release ----------------
 need=()
-for tool in podman runc busybox docker-registry skopeo; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
+for tool in podman runc busybox docker-registry skopeo rsync; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get -q update >/dev/null
-  apt-get -q install -y --no-install-recommends podman runc busybox-static docker-registry skopeo >/dev/null
+  apt-get -q install -y --no-install-recommends podman runc busybox-static docker-registry skopeo rsync >/dev/null
 fi
 
 # The last line: the docker CLI on PATH is the machine's own if it has one, else the

@@ -207,3 +207,19 @@ export function makeScripts(makefile: string, graph: BuildGraph, name: string): 
   if (missed.length > 0) throw new Error(`${name}: make handed the shell no recipe of ${missed.join(" ")}`);
   return scripts;
 }
+
+/**
+ * A GitLab pipeline's scripts, each job's as the runner runs it: `default:`'s before_script,
+ * then the job's script, in one shell. GitLab's shell executor runs bash, its docker executor
+ * sh when the image has no bash: they are read as sh, the stricter. The runner exports the
+ * CI variables (CI_COMMIT_SHA, CALIBAN_PUSH, DOCKER): shellcheck is told they are set.
+ */
+export function gitlabScripts(pipeline: string, name: string): ShellScript[] {
+  interface Job { readonly before_script?: readonly string[]; readonly script?: readonly string[] }
+  const parsed = parseYaml(pipeline) as Record<string, Job> & { default?: Job };
+  const prelude = parsed.default?.before_script ?? [];
+  const keywords = new Set(["default", "workflow", "variables", "stages", "include"]);
+  return Object.entries(parsed)
+    .filter(([job, value]) => !keywords.has(job) && value?.script !== undefined)
+    .map(([job, value]) => ({ where: `${name}: job ${job}`, shell: "sh" as const, text: [...(value.before_script ?? prelude), ...value.script!].join("\n") }));
+}

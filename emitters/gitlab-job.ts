@@ -1,0 +1,176 @@
+// GitLab CI: the script of an image's job, in POSIX sh (GitLab's shell and docker
+// executors run bash or sh). With content tags it decides when it runs, from what the
+// resolve job left in .caliban-images/resolved (`caliban-images resolve --format lines`:
+// `ID HEX`, and ` present` when the registry has the image's content reference): an
+// image the registry has is not rebuilt (its tags are pointed at it, when the pipeline
+// publishes); any other is built FROM its base's content reference, its smoke test run,
+// and, when the pipeline publishes ($CALIBAN_PUSH, set by workflow:rules), pushed under
+// its content reference, its tag and its aliases. An internal image (published = false)
+// is pushed under its content reference alone; one rebuilt every run (rebuild = "always")
+// reads no answer. Every user's string is a shell word (shellWord) here, and a YAML
+// scalar where gitlab.ts writes the script.
+
+import { SHORT_COMMIT_LENGTH, buildTimeParts } from "../core/build-time.ts";
+import type { BasePart, BuildGraph, ImageNode } from "../core/graph.ts";
+import { attestSpecs, cacheSpecs, needsBuildx } from "./build-settings.ts";
+import { branchTagCommand, cutCommand, renderAlias, splitAliases, valuesNamed } from "./build-time.ts";
+import { shellWord } from "./quoting.ts";
+import { argsText } from "./text.ts";
+
+/** Where the resolve job leaves each image's digest; passed on as an artifact. */
+export const RESOLVED_FILE = ".caliban-images/resolved";
+
+/** The condition of every push, login to push and moved tag: workflow:rules set it for a publishing pipeline. */
+export const PUBLISHING = '[ "$CALIBAN_PUSH" = true ]';
+
+/** What talks to the registry is asked again on failure, 4 tries in all, 5, 20 and 45 s apart. */
+const RETRY_FUNCTION = [
+  "retry() {",
+  '  for try in 1 2 3; do "$@" && return 0; echo "failed, asked again: $* (try $try)" >&2; sleep $((try * try * 5)); done',
+  '  "$@"',
+  "}",
+];
+
+/** `inputs_of ID` and `registry_has ID`, read from the resolve job's file (exit 2 when it is missing). */
+const RESOLVED_FUNCTIONS = [
+  "inputs_of() {",
+  `  while read -r id hex rest; do if [ "$id" = "$1" ]; then echo "$hex"; return 0; fi; done < ${RESOLVED_FILE}`,
+  '  echo "error: no digest for $1: the resolve job did not run" >&2; exit 2',
+  "}",
+  "registry_has() {",
+  `  while read -r id hex rest; do if [ "$id" = "$1" ]; then [ "$rest" = present ]; return; fi; done < ${RESOLVED_FILE}`,
+  "  return 1",
+  "}",
+];
+
+/**
+ * `point_tag SOURCE TARGET`: a tag moved to an image the registry has, without pulling it
+ * (buildx's imagetools; skopeo when $DOCKER is podman 4, which cannot copy one image).
+ */
+const POINT_TAG_FUNCTION = [
+  "point_tag() {",
+  '  case "$DOCKER" in',
+  '    *podman) retry skopeo copy "docker://$1" "docker://$2" ;;',
+  '    *) retry "$DOCKER" buildx imagetools create --tag "$2" "$1" ;;',
+  "  esac",
+  "}",
+];
+
+/** Where an image job's and the shared-tags job's scripts get their credentials (gitlab.ts: the login function). */
+export interface JobPrelude {
+  readonly login: readonly string[];
+}
+
+/** The functions a job's script starts with (one script item): set -eu, retry, login, and with content tags the resolved file's readers. */
+export function preludeItem(prelude: JobPrelude, contentTags: boolean): string {
+  return ["set -eu", ...RETRY_FUNCTION, ...prelude.login, ...(contentTags ? [...RESOLVED_FUNCTIONS, ...POINT_TAG_FUNCTION] : [])].join("\n");
+}
+
+/** The script items of an image's job after the prelude. */
+export function imageScript(graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, contentTags: boolean): string[] {
+  const words = imageWords(graph, image, base, contentTags);
+  const stamped = buildTimeLines(image);
+  const publish = [...stamped.define, ...words.publish];
+  if (!contentTags) {
+    return [`registry_login`, `if ${PUBLISHING}; then\n${indent(publish)}\nelse\n${indent(words.local)}\nfi`];
+  }
+  const assign = [`content=${image.repository}:inputs-$(inputs_of ${image.id})`, ...(base === undefined ? [] : [`base=${base.repository}:inputs-$(inputs_of ${base.id})`])];
+  const build = `if ${PUBLISHING}; then\n${indent(publish)}\nelse\n${indent(words.local)}\nfi`;
+  if (image.rebuild === "always") return [...assign, "registry_login", build];
+  const pointed = [...stamped.define, ...words.named.map((word) => `point_tag "$content" ${word}`)];
+  const found = [`echo ${shellWord(`${image.id}: the registry has its inputs digest`)}" ($content): not rebuilt"`, ...(pointed.length === 0 ? [] : [`if ${PUBLISHING}; then\n${indent(pointed)}\nfi`])];
+  return [...assign, "registry_login", `if registry_has ${image.id}; then\n${indent(found)}\nelif ${PUBLISHING}; then\n${indent(publish)}\nelse\n${indent(words.local)}\nfi`];
+}
+
+function indent(lines: readonly string[]): string {
+  return lines.map((line) => line.split("\n").map((part) => `  ${part}`).join("\n")).join("\n");
+}
+
+interface ImageWords {
+  /** The references its tags are pointed from when the registry has it: its tag and aliases (none for an internal image). */
+  readonly named: readonly string[];
+  /** The commands that build, test and push it. */
+  readonly publish: readonly string[];
+  /** The commands that build and test it, pushing nothing (a merge request's pipeline). */
+  readonly local: readonly string[];
+}
+
+function imageWords(graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, contentTags: boolean): ImageWords {
+  const own = contentTags ? '"$content"' : shellWord(image.reference);
+  const { fixed } = splitAliases(image);
+  // The tag first, then the content reference, then the aliases (as make tags them); an internal image has its content reference alone.
+  const tag = image.published === false ? [] : [shellWord(image.reference)];
+  const aliases = [...fixed.map((alias) => shellWord(`${image.repository}:${alias}`)), ...buildTimeWords(image)];
+  const named = [...tag, ...aliases];
+  const pushed = contentTags ? [...tag, own, ...aliases] : named;
+  // A build that pushes nothing tags the image in the engine by its tag too (and its content reference), as make's build/ID does.
+  const local = contentTags ? [...tag, own] : [own];
+  const args = buildArgs(image, base, contentTags);
+  const labels = image.labels.map((label) => ` --label ${label.revision ? `${shellWord(`${label.name}=`)}"$CI_COMMIT_SHA"` : shellWord(`${label.name}=${label.value}`)}`).join("");
+  const target = image.target === null ? "" : ` --target ${shellWord(image.target)}`;
+  const rest = `${labels}${target} -f ${shellWord(image.dockerfile)}${args} ${shellWord(image.context)}`;
+  const tags = (references: readonly string[]) => references.map((reference) => ` -t ${reference}`).join("");
+  const test = image.test === null ? [] : [`"$DOCKER" run --rm ${own} sh -c ${shellWord(image.test)}`];
+  if (!needsBuildx(graph, image)) {
+    const build = (references: readonly string[]) => `"$DOCKER" build${tags(references)}${rest}`;
+    return { named, publish: [build(pushed), ...test, ...pushed.map((reference) => `retry "$DOCKER" push ${reference}`)], local: [build(local), ...test] };
+  }
+  // buildx: the test in a build for this machine, loaded; then one build that pushes every tag, the cache and the attestations.
+  const platforms = image.platforms.length === 0 ? "" : ` --platform ${shellWord(image.platforms.join(","))}`;
+  const cache = cacheSpecs(graph, image, "registry");
+  const cacheFlags = [...cache.from.map((spec) => ` --cache-from ${shellWord(spec)}`), ...cache.to.map((spec) => ` --cache-to ${shellWord(spec)}`)].join("");
+  const attest = attestSpecs(graph).map((spec) => ` --attest ${shellWord(spec)}`).join("");
+  const buildx = (flags: string, references: readonly string[]) => `"$DOCKER" buildx build${flags}${tags(references)}${rest}`;
+  const cacheFrom = cache.from.map((spec) => ` --cache-from ${shellWord(spec)}`).join("");
+  const tested = (references: readonly string[]) => (image.test === null ? [] : [buildx(`${cacheFrom} --load`, references), ...test]);
+  const built = image.test !== null ? tested(local) : [buildx(`${platforms}${cacheFrom}${image.platforms.length > 1 ? " --output type=cacheonly" : " --load"}`, local)];
+  return { named, publish: [...tested([own]), buildx(`${platforms}${cacheFlags}${attest} --push`, pushed)], local: built };
+}
+
+/** The build args: an arg naming the base (where {from} put its reference, or a part of it) names the base as this pipeline builds FROM it. */
+function buildArgs(image: ImageNode, base: ImageNode | undefined, contentTags: boolean): string {
+  const text = argsText(
+    (arg) => ` --build-arg ${shellWord(`${arg.name}=${arg.value}`)}`,
+    (arg, from, part) => ` --build-arg ${contentTags ? withBase(`${arg.name}=${arg.value}`, from, part) : shellWord(`${arg.name}=${arg.value}`)}`,
+  );
+  return text(image, base);
+}
+
+function withBase(text: string, base: ImageNode, part: BasePart | undefined): string {
+  const name = text.slice(0, text.indexOf("=") + 1);
+  if (part === "repository") return shellWord(`${name}${base.repository}`);
+  if (part === "tag") return `${shellWord(name)}"\${base##*:}"`;
+  return text
+    .split(base.reference)
+    .map((piece) => (piece === "" ? "" : shellWord(piece)))
+    .join('"$base"');
+}
+
+/**
+ * The aliases that name build-time values, and the lines that find those values (only
+ * in a publishing pipeline): the date the pipeline was created (GitLab's
+ * $CI_PIPELINE_CREATED_AT, UTC: one date for every job), the commit ($CI_COMMIT_SHA),
+ * the branch ($CI_COMMIT_BRANCH, read as data and made a tag by core's rule).
+ */
+function buildTimeLines(image: ImageNode): { define: string[] } {
+  const { buildTime } = splitAliases(image);
+  if (buildTime.length === 0) return { define: [] };
+  const named = valuesNamed([image]);
+  const rooms = new Set(buildTime.flatMap((alias) => buildTimeParts(alias).flatMap((part) => (typeof part !== "string" && part.value === "branch" ? [part.length] : []))));
+  const fail = (what: string, why: string) => `{ echo "error: ${what} is unknown (${why}): the aliases that name it are not pushed" >&2; exit 2; }`;
+  return {
+    define: [
+      ...(named.has("date") ? ['build_date=$(printf \'%s\' "${CI_PIPELINE_CREATED_AT:-$(date -u +%Y-%m-%d)}" | cut -c1-10 | tr -d -)'] : []),
+      ...(named.has("commit") || named.has("short_commit") ? ['commit="${CI_COMMIT_SHA:-}"', `[ -n "$commit" ] || ${fail("the commit", "CI_COMMIT_SHA is empty")}`] : []),
+      ...(named.has("short_commit") ? [`short_commit=$(${cutCommand('"$commit"', SHORT_COMMIT_LENGTH)})`] : []),
+      ...(named.has("branch") ? [`branch=$(${branchTagCommand('"${CI_COMMIT_BRANCH:-}"')})`, `[ -n "$branch" ] || ${fail("the branch", "CI_COMMIT_BRANCH is empty: a pipeline for a branch sets it")}`] : []),
+      ...[...rooms].map((room) => `branch_${room}=$(${cutCommand('"$branch"', room)})`),
+    ],
+  };
+}
+
+/** Each build-time alias as a shell word, once buildTimeLines ran: the tag's text needs no quoting (core/graph.ts). */
+function buildTimeWords(image: ImageNode): string[] {
+  const variable = { date: "build_date", commit: "commit", short_commit: "short_commit" } as const;
+  return splitAliases(image).buildTime.map((alias) => `${image.repository}:${renderAlias(alias, (text) => text, (part) => (part.value === "branch" ? `"\${branch_${part.length}}"` : `"\${${variable[part.value]}}"`))}`);
+}

@@ -1,0 +1,47 @@
+// A GitLab pipeline as typed data, written once: every key and every string goes through
+// yamlScalar (emitters/quoting.ts), so that no value a user controls is ever spliced into
+// YAML as text. Lists of scalars are block sequences, maps block mappings; an empty list
+// is `[]`. Nothing here knows GitLab's keywords: gitlab.ts and gitlab-job.ts build the data.
+
+import { yamlScalar } from "./quoting.ts";
+
+export type YamlValue = string | number | boolean | readonly YamlValue[] | YamlMap;
+export interface YamlMap {
+  readonly [key: string]: YamlValue | undefined;
+}
+
+/** The lines of `value` as a top-level mapping's entries (keys in insertion order; undefined values left out). */
+export function yamlLines(value: YamlMap, indent = ""): string[] {
+  const lines: string[] = [];
+  for (const [key, item] of Object.entries(value)) {
+    if (item === undefined) continue;
+    const head = `${indent}${yamlScalar(key)}:`;
+    if (isScalar(item) || (Array.isArray(item) && item.length === 0)) lines.push(`${head} ${scalar(item)}`);
+    else if (Array.isArray(item)) lines.push(head, ...sequenceLines(item, `${indent}  `));
+    else lines.push(head, ...yamlLines(item as YamlMap, `${indent}  `));
+  }
+  return lines;
+}
+
+function sequenceLines(items: readonly YamlValue[], indent: string): string[] {
+  const lines: string[] = [];
+  for (const item of items) {
+    if (isScalar(item) || (Array.isArray(item) && item.length === 0)) lines.push(`${indent}- ${scalar(item)}`);
+    else if (Array.isArray(item)) lines.push(`${indent}-`, ...sequenceLines(item, `${indent}  `));
+    else {
+      const [first, ...rest] = yamlLines(item as YamlMap, `${indent}  `);
+      lines.push(`${indent}- ${first!.slice(indent.length + 2)}`, ...rest);
+    }
+  }
+  return lines;
+}
+
+function isScalar(value: YamlValue): value is string | number | boolean {
+  return typeof value !== "object";
+}
+
+function scalar(value: YamlValue): string {
+  if (typeof value === "string") return yamlScalar(value);
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  return "[]";
+}

@@ -1,0 +1,73 @@
+// Issue 31's proof for GitLab CI: gitlab-ci-local (a dev dependency) runs the emitted
+// .gitlab-ci.yml with its shell executor (no job names an image), against a real docker
+// engine (started here, stopped at the end) and a registry on 127.0.0.1, on the chain
+// fixture in a git repository on `main`. The resolve job runs this checkout's
+// caliban-images (install-command=true, the CLI first on PATH). Through the four cases of
+// issue 27 (scripts/e2e/pipeline-runs.ts): a first run pushes every image, a rerun builds
+// nothing, a Dockerfile edit committed without emitting again builds exactly the affected
+// images, a lost registry or a stale file stops the pipeline before anything is built.
+// Then a merge request's pipeline builds and pushes nothing.
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runCli } from "../../fixtures/test-helpers.ts";
+import { gitlabCiLocal } from "../validators/readback-gitlab.ts";
+import { startDockerEngine, type DockerEngine } from "./docker-engine.ts";
+import { chainRepository, cliShim, loopbackRegistry, recorded, recordingShim, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
+
+let engine: DockerEngine;
+// Sockets need a short path.
+const scratch = mkdtempSync("/tmp/e2e-gitlab-");
+
+beforeAll(async () => {
+  engine = await startDockerEngine(join(scratch, "engine"));
+}, 120_000);
+afterAll(async () => {
+  await engine?.stop();
+});
+
+test("gitlab-ci-local runs the pipeline: it decides from the commit checked out, (a) to (d); a merge request's pipeline pushes nothing", async () => {
+  const registry = await loopbackRegistry(join(scratch, "registry"));
+  const work = join(scratch, "chain");
+  const git = chainRepository(work);
+  // What gitlab-ci-local and the resolve job leave in the checkout is no part of it.
+  writeFileSync(join(work, ".gitignore"), ".gitlab-ci-local/\n.caliban-images/\n");
+  const repository = `127.0.0.1:${registry.port}/gl`;
+  const emit = () => expect(runCli(["emit", "gitlab", "--base-url", repository, "--option", "install-command=true", "-o", ".gitlab-ci.yml"], work).code).toBe(0);
+  emit();
+  git("add", "-A");
+  git("commit", "-q", "-m", "images");
+  const bin = join(scratch, "bin");
+  mkdirSync(bin);
+  const calls = join(bin, "calls.log");
+  recordingShim(join(bin, "docker"), engine.docker, calls);
+  cliShim(join(bin, "caliban-images"));
+  const env = { ...engine.env, PATH: `${bin}:${process.env.PATH}` };
+  const run = (variables: readonly string[] = []): PipelineRun => {
+    writeFileSync(calls, "");
+    const result = gitlabCiLocal(work, ["--concurrency", "2", ...variables.flatMap((v) => ["--variable", v])], env);
+    // gitlab-ci-local writes the jobs' output on stdout: a failed job's message is there.
+    return { exit: result.exitCode, stderr: `${result.stdout}\n${result.stderr}`, ...recorded(calls) };
+  };
+  try {
+    await throughTheFourCases({
+      work,
+      git,
+      registry,
+      repository,
+      run: () => run(),
+      emitAgain: emit,
+      unreachable: (result) => expect(result.stderr).toContain(`cannot reach 127.0.0.1:${registry.port}`),
+      stale: (result) => expect(result.stderr).toContain("error: .gitlab-ci.yml is stale for matrix.toml: run caliban-images emit NAME -o .gitlab-ci.yml"),
+    });
+    // A merge request's pipeline after an edit: the affected images are built and tested, nothing is pushed.
+    appendFileSync(join(work, "docker/torch.Dockerfile"), "LABEL edited=yes\n");
+    git("commit", "-q", "-am", "edit the torch image");
+    const request = run(["CI_PIPELINE_SOURCE=merge_request_event"]);
+    expect({ exit: request.exit, pushes: request.pushes }).toEqual({ exit: 0, pushes: 0 });
+    expect(request.built).toEqual(["torch-cuda11-py310", "torch-cuda11-py311", "torch-cuda11-py312", "torch-cuda12-py310", "torch-cuda12-py311", "torch-cuda12-py312"]);
+  } finally {
+    await registry.stop();
+  }
+}, 900_000);
