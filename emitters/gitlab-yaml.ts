@@ -1,9 +1,10 @@
 // A GitLab pipeline as typed data, written once: every key and every string goes through
-// yamlScalar (emitters/quoting.ts), so that no value a user controls is ever spliced into
-// YAML as text. Lists of scalars are block sequences, maps block mappings; an empty list
+// yamlScalar (emitters/quoting.ts), or, for a script of several lines, yamlBlock (a
+// literal block, which reads as the shell gets it), so that no value a user controls is
+// ever spliced into YAML as text. Lists of scalars are block sequences, maps block mappings; an empty list
 // is `[]`. Nothing here knows GitLab's keywords: gitlab.ts and gitlab-job.ts build the data.
 
-import { yamlScalar } from "./quoting.ts";
+import { yamlBlock, yamlScalar } from "./quoting.ts";
 
 export type YamlValue = string | number | boolean | readonly YamlValue[] | YamlMap;
 export interface YamlMap {
@@ -16,7 +17,9 @@ export function yamlLines(value: YamlMap, indent = ""): string[] {
   for (const [key, item] of Object.entries(value)) {
     if (item === undefined) continue;
     const head = `${indent}${yamlScalar(key)}:`;
-    if (isScalar(item) || (Array.isArray(item) && item.length === 0)) lines.push(`${head} ${scalar(item)}`);
+    const block = typeof item === "string" ? yamlBlock(item, `${indent}  `) : undefined;
+    if (block !== undefined) lines.push(`${head} |-`, ...block);
+    else if (isScalar(item) || (Array.isArray(item) && item.length === 0)) lines.push(`${head} ${scalar(item)}`);
     else if (Array.isArray(item)) lines.push(head, ...sequenceLines(item, `${indent}  `));
     else lines.push(head, ...yamlLines(item as YamlMap, `${indent}  `));
   }
@@ -26,7 +29,9 @@ export function yamlLines(value: YamlMap, indent = ""): string[] {
 function sequenceLines(items: readonly YamlValue[], indent: string): string[] {
   const lines: string[] = [];
   for (const item of items) {
-    if (isScalar(item) || (Array.isArray(item) && item.length === 0)) lines.push(`${indent}- ${scalar(item)}`);
+    const block = typeof item === "string" ? yamlBlock(item, `${indent}  `) : undefined;
+    if (block !== undefined) lines.push(`${indent}- |-`, ...block);
+    else if (isScalar(item) || (Array.isArray(item) && item.length === 0)) lines.push(`${indent}- ${scalar(item)}`);
     else if (Array.isArray(item)) lines.push(`${indent}-`, ...sequenceLines(item, `${indent}  `));
     else {
       const [first, ...rest] = yamlLines(item as YamlMap, `${indent}  `);

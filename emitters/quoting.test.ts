@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
-import { yamlScalar } from "./quoting.ts";
+import { yamlBlock, yamlScalar } from "./quoting.ts";
 
 describe("the workflow is written without a YAML library, so every user string is checked as YAML reads it", () => {
   const readBack = (text: string) => parseYaml(`key: ${yamlScalar(text)}\nlist:\n  - ${yamlScalar(text)}\n`);
@@ -19,5 +19,34 @@ describe("the workflow is written without a YAML library, so every user string i
 
   test("plain where the yaml package writes plain: what users see is unchanged", () => {
     for (const text of ["Build images", "ubuntu-latest", "${{ github.actor }}", ".github/workflows/build-images.yml", "docker/**", "gcr.io"]) expect(yamlScalar(text)).toBe(text);
+  });
+});
+
+describe("a script of several lines as a YAML literal block (yamlBlock), read back by a YAML parser", () => {
+  const readBack = (text: string) => {
+    const block = yamlBlock(text, "    ");
+    return block === undefined ? undefined : parseYaml(`script:\n  - |-\n${block.join("\n")}\n`).script[0];
+  };
+
+  test("shell text, blank lines, lines of spaces, '#', quotes, '${{', tabs inside a line: as written", () => {
+    for (const text of ["set -eu\necho 'a # b' \"$x\"", "a\n\n  b\n\tc", "x\n   \ny", "if true; then\n  echo ${{ x }} --- ...\nfi", "a: b\n- c\n? d", "echo é 東京 🐳\ndone"]) {
+      expect(readBack(text)).toBe(text);
+    }
+  });
+
+  test("what a block cannot hold exactly is left to the quoted form", () => {
+    for (const text of ["one line", "ends with a newline\n", " leading space\nx", "\ttab first\nx", "a\r\nb", "a\u0085b\nc", "a\u2028b\nc", "\ufeffa\nb", "bell \u0007\nx", "a\ud800\nb"]) {
+      expect(yamlBlock(text, "  ")).toBeUndefined();
+    }
+  });
+
+  test("any text: a block, where one is given, reads back as the text", () => {
+    fc.assert(
+      fc.property(fc.array(fc.string({ unit: "binary", maxLength: 12 }), { maxLength: 5 }).map((lines) => lines.join("\n")), (text) => {
+        const back = readBack(text);
+        return back === undefined || back === text;
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

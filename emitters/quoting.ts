@@ -70,6 +70,26 @@ export function yamlScalar(text: string): string {
 }
 
 /**
+ * Multi-line text as the lines of a YAML literal block (after `|-`), each behind
+ * `indent`: a block keeps every character as written, so a script reads in the file as
+ * the shell gets it. Undefined where a block cannot hold the text exactly, and
+ * yamlScalar's quoted form must: a single line; a character YAML would have to escape
+ * or reads as a line break (controls but tab and newline, a carriage return, NEL,
+ * U+2028/U+2029, a byte order mark, a lone surrogate); a first line with text that
+ * starts with a space or a tab (the block's indentation is read from it); a final newline
+ * (`|-` drops it).
+ */
+export function yamlBlock(text: string, indent: string): string[] | undefined {
+  if (!text.includes("\n") || text.endsWith("\n") || BLOCK_UNSAFE.test(text)) return undefined;
+  const lines = text.split("\n");
+  const first = lines.find((line) => line !== "");
+  if (first === undefined || /^[ \t]/.test(first)) return undefined;
+  return lines.map((line) => (line === "" ? "" : `${indent}${line}`));
+}
+
+const BLOCK_UNSAFE = /[\x00-\x08\x0b-\x1f\x7f\x85\u2028\u2029\ufeff]|\p{Surrogate}/u;
+
+/**
  * Text a GitHub workflow file gives a step literally. GitHub evaluates `${{ ... }}`
  * anywhere in a workflow's strings, matrix values included; `${{ '${{' }}` is the
  * expression whose value is the literal text. (Data read with fromJSON is not
