@@ -53,7 +53,7 @@ export function installStep(options: InstallOptions): string[] {
   return [
     `- name: Install caliban-images ${options["caliban-images-version"]}`,
     "  run: |",
-    ...[...installScript(options, '"$RUNNER_TEMP/caliban-images"'), 'echo "$RUNNER_TEMP/caliban-images" >> "$GITHUB_PATH"'].map((line) => `    ${line}`),
+    ...[...installScript(options, '"$RUNNER_TEMP/caliban-images"', true), 'echo "$RUNNER_TEMP/caliban-images" >> "$GITHUB_PATH"'].map((line) => `    ${line}`),
   ];
 }
 
@@ -61,9 +61,9 @@ export function installStep(options: InstallOptions): string[] {
  * Bash lines that download the pinned release's binary for this machine into `directory`
  * (a shell word) as `caliban-images`, each file checked with sha256sum: the runner's
  * binary against SHA256SUMS, SHA256SUMS against the pin when one is given. Every CI that
- * runs caliban-images installs it so (GitHub's jobs, Cloud Build's resolve step).
+ * runs caliban-images installs it so (GitHub's jobs, Cloud Build's resolve step, GitLab's resolve job); `annotate`: GitHub's ::error:: form.
  */
-export function installScript(options: InstallOptions, directory: string): string[] {
+export function installScript(options: InstallOptions, directory: string, annotate = false): string[] {
   const base = `${options["release-url"].replace(/\/+$/, "")}/v${options["caliban-images-version"]}`;
   const pin = options["release-sha256sums"];
   return [
@@ -71,7 +71,8 @@ export function installScript(options: InstallOptions, directory: string): strin
     'case "$(uname -s)-$(uname -m)" in',
     "  Linux-x86_64) binary=caliban-images-linux-x64 ;;",
     "  Linux-aarch64 | Linux-arm64) binary=caliban-images-linux-arm64 ;;",
-    '  *) echo "::error::caliban-images has no release binary for $(uname -s) $(uname -m)"; exit 1 ;;',
+    // GitHub shows an ::error:: line as an annotation; any other CI's log shows the line as it is.
+    `  *) echo "${annotate ? "::error::" : "error: "}caliban-images has no release binary for $(uname -s) $(uname -m)"${annotate ? "" : " >&2"}; exit 1 ;;`,
     "esac",
     `mkdir -p ${directory}`,
     `cd ${directory}`,
