@@ -91,24 +91,36 @@ export const PLATFORM = /^([a-z0-9]+)(?:\((\d+(?:\.\d+)+)\))?\/[a-z0-9_]+(?:\/[a
 /** `platforms`: os/arch[/variant], as buildx and docker name them (see PLATFORM). */
 export function readPlatforms(reader: MatrixReader, value: unknown, path: KeyPath): string[] {
   const platforms = reader.stringList(value, path) ?? [];
+  for (const p of platformProblems(platforms, (index) => [...path, index])) reader.report(p.code, p.keyPath, p.message, p.hint);
+  if (value !== undefined && platforms.length === 0) reader.report("INVALID_VALUE", path, "the list of platforms is empty", "leave `platforms` out for the builder's own platform");
+  return [...new Set(platforms)];
+}
+
+/**
+ * The mistakes of a list of platforms: one that is no platform, an OS version on a
+ * platform not Windows's, one listed twice, a Windows release beside other platforms.
+ * A template (`{arch.PLATFORM}`) is left to the planner, which asks again of each image's
+ * expanded list (core/plan/plan-runner.ts).
+ */
+export function platformProblems(platforms: readonly string[], at: (index: number) => KeyPath): { code: "INVALID_VALUE" | "DUPLICATE"; keyPath: KeyPath; message: string; hint?: string }[] {
+  const problems: ReturnType<typeof platformProblems> = [];
   const seen = new Set<string>();
   platforms.forEach((platform, index) => {
     const parts = PLATFORM.exec(platform);
     if (platform.includes("{")) {
-      // A template (readSettingTemplates): its value is checked per image.
+      // A template: its value is checked per image.
     } else if (parts === null) {
-      reader.report("INVALID_VALUE", [...path, index], `${JSON.stringify(platform)} is not a platform`, "os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64, linux/arm/v7; a Windows image's may name its OS version: windows(10.0.26100)/amd64");
+      problems.push({ code: "INVALID_VALUE", keyPath: at(index), message: `${JSON.stringify(platform)} is not a platform`, hint: "os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64, linux/arm/v7; a Windows image's may name its OS version: windows(10.0.26100)/amd64" });
     } else if (parts[2] !== undefined && parts[1] !== "windows") {
-      reader.report("INVALID_VALUE", [...path, index], `${platform} names an OS version, which only a Windows platform has`, `write ${parts[1]}/${platform.split("/").slice(1).join("/")}`);
+      problems.push({ code: "INVALID_VALUE", keyPath: at(index), message: `${platform} names an OS version, which only a Windows platform has`, hint: `write ${parts[1]}/${platform.split("/").slice(1).join("/")}` });
     } else if (seen.has(platform)) {
-      reader.report("DUPLICATE", [...path, index], `platform ${platform} is listed twice`);
+      problems.push({ code: "DUPLICATE", keyPath: at(index), message: `platform ${platform} is listed twice` });
     }
     seen.add(platform);
   });
-  if (value !== undefined && platforms.length === 0) reader.report("INVALID_VALUE", path, "the list of platforms is empty", "leave `platforms` out for the builder's own platform");
-  const release = platforms.findIndex((platform) => PLATFORM.exec(platform)?.[2] !== undefined || platform.includes("{"));
-  if (release >= 0 && platforms.length > 1 && !platforms[release]!.includes("{")) reader.report("INVALID_VALUE", [...path, release], `${platforms[release]} names a Windows release: an image of one release is built for that platform alone`, "give the other platforms images of their own (a `when` rule per release)");
-  return [...seen];
+  const release = platforms.findIndex((platform) => PLATFORM.exec(platform)?.[2] !== undefined);
+  if (release >= 0 && platforms.length > 1) problems.push({ code: "INVALID_VALUE", keyPath: at(release), message: `${platforms[release]} names a Windows release: an image of one release is built for that platform alone`, hint: "give the other platforms images of their own (a `when` rule per release)" });
+  return problems;
 }
 
 export function readTemplate(reader: MatrixReader, value: unknown, path: KeyPath, fallback: string | undefined, scope: TemplateScope): Template {

@@ -6,7 +6,7 @@
 // family of 10,000 images is checked a few times, not 10,000.
 
 import type { ErrorCode, KeyPath } from "../errors.ts";
-import { PLATFORM } from "../matrix/matrix-settings.ts";
+import { platformProblems } from "../matrix/matrix-settings.ts";
 import { builderPlatforms, type CompiledFamily, type CompiledPart } from "./compile-family.ts";
 import { runnerProblems } from "./plan-checks.ts";
 import { CONTROL_CHARACTER } from "../names.ts";
@@ -50,7 +50,7 @@ export class Placements {
     if (!this.checked.has(key)) {
       this.checked.add(key);
       const problems = [
-        ...(compiled.platformParts === undefined ? [] : platformProblems(written, compiled.platformsPath)),
+        ...(compiled.platformParts === undefined ? [] : platformProblems(written, (index) => (written.length > 1 ? [...compiled.platformsPath, index] : compiled.platformsPath))),
         ...(compiled.runnerParts === undefined ? [] : labelProblems(runner!, compiled.runnerPath)),
       ];
       if (problems.length === 0) problems.push(...runnerProblems({ family: compiled.family.name, platforms: written, platformsPath: compiled.platformsPath, runner, runnerPath: compiled.runnerPath }));
@@ -74,19 +74,6 @@ interface Problem {
   readonly keyPath: KeyPath;
   readonly message: string;
   readonly hint?: string;
-}
-
-/** An expanded platform list: each a platform, none twice, a Windows release alone. */
-function platformProblems(platforms: readonly string[], keyPath: KeyPath): Problem[] {
-  const at = (index: number) => (platforms.length > 1 ? [...keyPath, index] : keyPath);
-  for (let i = 0; i < platforms.length; i++) {
-    const platform = platforms[i]!;
-    const parts = PLATFORM.exec(platform);
-    if (parts === null) return [{ code: "INVALID_VALUE", keyPath: at(i), message: `${JSON.stringify(platform)} is not a platform`, hint: "os/arch or os/arch/variant, e.g. linux/amd64, linux/arm64; a Windows image's may name its release: windows(10.0.26100)/amd64" }];
-    if (parts[2] !== undefined && (parts[1] !== "windows" || platforms.length > 1)) return [{ code: "INVALID_VALUE", keyPath: at(i), message: `${platform} names an OS version: only a Windows platform may, alone in its list` }];
-    if (platforms.indexOf(platform) !== i) return [{ code: "DUPLICATE", keyPath: at(i), message: `platform ${platform} is listed twice` }];
-  }
-  return [];
 }
 
 /** Expanded runner labels: none empty, none with white space at an end or a control character. */
