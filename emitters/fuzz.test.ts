@@ -13,7 +13,7 @@ import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
 import { hasCloudBuildLoader } from "../scripts/validators/tools.ts";
 
 // npm test: 150 random matrices (and 450 TOML texts), new ones each run; `npm run fuzz`: 2000.
-const RUNS = Number(process.env.FUZZ_RUNS ?? 100);
+const RUNS = Number(process.env.FUZZ_RUNS ?? 60);
 
 test(`random valid matrices with hostile values: every output reads back to the plan (${RUNS} cases)`, async () => {
   const cloudbuildConfigs: string[] = [];
