@@ -12,7 +12,7 @@ import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 import { sharedTags } from "../core/graph.ts";
 import { planView } from "../scripts/validators/readback.ts";
-import { allBuilds, gitlabCheckout, gitlabJobs, gitlabPreview, gitlabPushVariable, gitlabView, jobScript, publishingBuilds } from "../scripts/validators/readback-gitlab.ts";
+import { allBuilds, gitlabCheckout, gitlabJobs, gitlabPreview, gitlabPushVariable, gitlabView, jobScript, previewJobs, publishingBuilds } from "../scripts/validators/readback-gitlab.ts";
 import { createdSharedTags, planSharedTags, type SharedTagView } from "../scripts/validators/readback-shared-tags.ts";
 import { MAX_GITLAB_JOBS, RESOLVE_JOB, SHARED_TAGS_JOB } from "./gitlab.ts";
 
@@ -23,7 +23,7 @@ const byReference = (tags: readonly SharedTagView[]) => tags.map(({ reference, s
  * base's tag: read back for the fixtures where that differs most (a chain, hostile
  * values, shared tags, every build setting). Every fixture's plain file is still a
  * golden, and shellcheck reads each (emitters/shellcheck.test.ts); gitlab-ci-local's
- * two runs a fixture cost about 3 s, which npm test's five minutes cannot give all 42.
+ * run a fixture costs about 1.5 s, which npm test's five minutes cannot give all 42.
  */
 const PLAIN_READBACK = new Set(["chain-build", "hostile", "shared-tags", "build-settings"]);
 
@@ -35,13 +35,14 @@ describe("gitlab reads back through gitlab-ci-local to the plan", () => {
         const files = emitLoaded(builtin("gitlab"), loaded, graph, contentTags ? [] : ["content-tags=false"]);
         expect(files.map((file) => file.path)).toEqual([".gitlab-ci.yml"]);
         const checkout = gitlabCheckout(emittedText(files[0]!));
-        const jobs = gitlabJobs(checkout);
+        const preview = gitlabPreview(checkout);
+        const jobs = previewJobs(preview);
         const shared = sharedTags(graph).length > 0;
         const resolve = contentTags ? [RESOLVE_JOB] : [];
         expect(jobs.map((job) => job.name)).toEqual([...resolve, ...graph.images.map((image) => image.id), ...(shared ? [SHARED_TAGS_JOB] : [])].sort(byStage(jobs)));
         for (const image of graph.images) expect(jobs.find((job) => job.name === image.id)!.needs).toEqual([...resolve, ...(image.from === null ? [] : [image.from])]);
 
-        const view = gitlabView(gitlabPreview(checkout), jobs, graph);
+        const view = gitlabView(preview, jobs, graph);
         const plan = planView(graph, contentTags);
         expect(view.images).toEqual(plan.images);
         expect(view.bases).toEqual(plan.bases);
@@ -65,6 +66,10 @@ describe("what a pipeline does by its kind", async () => {
   const checkout = gitlabCheckout(text);
   const jobs = gitlabJobs(checkout);
   const preview = gitlabPreview(checkout);
+
+  test("the jobs as --preview prints them (how each fixture's test reads them) are the jobs --list-json lists, with their needs", () => {
+    expect(previewJobs(preview)).toEqual(jobs);
+  });
 
   test("a merge request's pipeline builds every image (tagged with its content reference) and pushes nothing, logs in nowhere, moves no tag", () => {
     const { calls } = gitlabView(preview, jobs, graph, [], { CALIBAN_PUSH: "false" });

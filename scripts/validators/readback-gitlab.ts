@@ -48,8 +48,27 @@ export function gitlabJobs(directory: string, variables: readonly string[] = [])
 }
 
 interface PreviewJob {
+  readonly stage?: string;
+  readonly needs?: readonly (string | { readonly job: string })[];
   readonly before_script?: readonly string[];
   readonly script?: readonly string[];
+}
+
+/**
+ * The jobs of a pipeline as gitlab-ci-local's --preview prints them, listed as --list-json
+ * lists them (by stage, then in file order), with their needs: one gitlab-ci-local run a
+ * fixture instead of two (each validates GitLab's schema, about 0.6 s). The test of a
+ * pipeline's kinds checks this reading against --list-json's.
+ */
+export function previewJobs(preview: Record<string, PreviewJob>): GitlabJobView[] {
+  const stages = (preview as unknown as { stages?: readonly string[] }).stages ?? [];
+  const keywords = new Set(["stages", "workflow", "variables", "default", "include"]);
+  return Object.entries(preview)
+    .filter(([name, job]) => !keywords.has(name) && !name.startsWith(".") && job?.script !== undefined)
+    .map(([name, job]) => ({ name, stage: job.stage ?? "test", needs: (job.needs ?? []).map((need) => (typeof need === "string" ? need : need.job)) }))
+    .map((job, index) => ({ job, index, rank: stages.indexOf(job.stage) }))
+    .sort((a, b) => a.rank - b.rank || a.index - b.index)
+    .map(({ job }) => job);
 }
 
 /** The pipeline as gitlab-ci-local merges it (--preview): `default:` in each job. */
@@ -121,7 +140,8 @@ export function allBuilds(calls: readonly (readonly string[])[]): string[][] {
 export function gitlabPushVariable(pipeline: string, variables: readonly string[] = [], branch = "main"): string {
   const probe = `${pipeline}\ncaliban-probe:\n  stage: ${/^  - (\S+)$/m.exec(pipeline)![1]}\n  needs: []\n  before_script: []\n  script:\n    - echo "push=$CALIBAN_PUSH"\n`;
   const checkout = gitlabCheckout(probe, branch);
-  const run = gitlabCiLocal(checkout, ["caliban-probe", ...variables.flatMap((v) => ["--variable", v])]);
+  // The schema is validated where each fixture's file is read (--preview); the probe job is ours.
+  const run = gitlabCiLocal(checkout, ["caliban-probe", "--no-json-schema-validation", ...variables.flatMap((v) => ["--variable", v])]);
   if (run.exitCode !== 0) throw new Error(`gitlab-ci-local caliban-probe failed (${run.exitCode}): ${run.stderr}${run.stdout}`);
   return /> push=(\S*)/.exec(run.stdout)?.[1] ?? "";
 }
