@@ -59,12 +59,14 @@ function fromDisk(root: string, path: string): string {
   return blobId(readFileSync(join(root, "docker", path)));
 }
 
-test("a file's digest is what `git hash-object` prints, in a sha1 and in a sha256 repository", () => {
-  for (const format of ["sha1", "sha256"] as const) {
-    const root = tree({ format });
-    for (const path of ["main.py", "data/weights.bin"]) {
-      expect(blobId(readFileSync(join(root, "docker", path)), format)).toBe(git(root, "hash-object", `docker/${path}`).trim());
-    }
+test("a file's digest is what `git hash-object` prints in a sha1 repository (and what it prints there for a sha256 repository's files)", () => {
+  const root = tree();
+  const sha256 = tree({ format: "sha256" });
+  for (const path of ["main.py", "data/weights.bin"]) {
+    expect(blobId(readFileSync(join(root, "docker", path)))).toBe(git(root, "hash-object", `docker/${path}`).trim());
+    expect(blobId(readFileSync(join(sha256, "docker", path)))).toBe(git(root, "hash-object", "--no-filters", join(sha256, "docker", path)).trim());
+    // git's own id there is of another hash: not the digest.
+    expect(git(sha256, "hash-object", `docker/${path}`).trim()).toHaveLength(64);
   }
 });
 
@@ -92,15 +94,15 @@ describe("the same files, the same digests, wherever they are read from", () => 
     expect(edited).not.toEqual(digested(root, "HEAD"));
   });
 
-  test("a sha256 repository: the work tree and the revision agree, with sha256 blob ids (a copy outside it differs)", () => {
+  test("a sha256 repository: the work tree, the revision and a copy outside it agree, with SHA-1 blob ids", () => {
     const root = tree({ format: "sha256" });
     writeFileSync(join(root, "docker/new.txt"), "untracked\n");
     git(root, "add", "docker/new.txt");
     git(root, "commit", "-q", "-m", "new");
     const inRepository = digested(root);
     expect(inRepository).toEqual(digested(root, "HEAD"));
-    expect(inRepository.files["new.txt"]).toBe(`file ${blobId("untracked\n", "sha256")}`);
-    expect(inRepository).not.toEqual(digested(tree({ init: false, files: { ...FILES, "docker/new.txt": "untracked\n" } })));
+    expect(inRepository.files["new.txt"]).toBe(`file ${blobId("untracked\n")}`);
+    expect(inRepository).toEqual(digested(tree({ init: false, files: { ...FILES, "docker/new.txt": "untracked\n" } })));
   });
 });
 
@@ -163,6 +165,20 @@ test("in a work tree, a tracked file git sees unchanged is never opened; an edit
   } finally {
     opened.mockRestore();
     linksRead.mockRestore();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("a context cheaper to read than to ask git about (the default, under about 4 MB) runs no git at all", () => {
+  const root = tree();
+  const spawned = spyOn(Bun, "spawnSync");
+  try {
+    const digester = new InputsDigester(new WorkingTree(root));
+    const files = Object.fromEntries(digester.contextFiles("docker", "docker/Dockerfile")!.files);
+    expect(spawned.mock.calls).toEqual([]);
+    expect(files).toEqual(digested(root).files);
+  } finally {
+    spawned.mockRestore();
     rmSync(root, { recursive: true, force: true });
   }
 });

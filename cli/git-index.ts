@@ -16,28 +16,26 @@
 
 import { realpathSync } from "node:fs";
 import { relative } from "node:path";
-import type { ObjectFormat } from "../core/changes/blob-id.ts";
+import { isSha1Id } from "../core/changes/blob-id.ts";
 
 export interface WorkTreeRepository {
   /** The work tree's top folder, symlinks resolved. */
   readonly root: string;
-  /** Blob ids hashed in-process use it, so they agree with the repository's own. */
-  readonly format: ObjectFormat;
 }
 
 const CONVERTING_ATTRIBUTES = ["filter", "text", "eol", "ident", "working-tree-encoding"];
 
 /** The work tree holding `directory`, or undefined when it is in none (or git is not installed). */
 export function workTreeOf(directory: string): WorkTreeRepository | undefined {
-  const lines = git(["rev-parse", "--show-toplevel", "--show-object-format"], directory)?.toString().split("\n");
-  if (lines === undefined || !lines[0]) return undefined;
-  return { root: realpathSync(lines[0]), format: lines[1] === "sha256" ? "sha256" : "sha1" };
+  const top = git(["rev-parse", "--show-toplevel"], directory)?.toString().trim();
+  return top ? { root: realpathSync(top) } : undefined;
 }
 
 /**
  * The index's object ids of the files under `folder` (a real path) that are unchanged
  * on disk and reach it unconverted, by path relative to `folder`. Empty when git cannot
- * tell: every file is then hashed from disk, with the same result.
+ * tell, or when its ids are not SHA-1 (a sha256 repository): every file is then hashed
+ * from disk, with the same result.
  */
 export function unchangedIds(repository: WorkTreeRepository, folder: string): Map<string, string> {
   const ids = new Map<string, string>();
@@ -55,6 +53,7 @@ export function unchangedIds(repository: WorkTreeRepository, folder: string): Ma
     const tab = record.indexOf("\t");
     if (tab < 0) continue;
     const [tag, mode, oid, stage] = record.slice(0, tab).split(" ");
+    if (!isSha1Id(oid!)) return ids;
     if (tag === "H" && stage === "0" && mode !== "160000") byPath.set(record.slice(tab + 1), oid!);
   }
   for (const path of changed.toString().split("\0")) byPath.delete(path);

@@ -23,6 +23,7 @@ import { lstatSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { fail } from "../core/errors.ts";
 import type { SourceFile, SourceTree } from "../core/changes/source-tree.ts";
+import { blobId, isSha1Id } from "../core/changes/blob-id.ts";
 import { WorkingTree } from "./working-tree.ts";
 
 interface GitEntry {
@@ -131,9 +132,12 @@ export class GitTree implements SourceTree {
     if (located === undefined) return [];
     if ("onDisk" in located) return this.disk.digests(located.onDisk, files);
     const start = located.inTree === "" ? "" : `${located.inTree}/`;
-    const entries = this.all();
-    // A file's digest is its blob id (core/changes/blob-id.ts): the tree names it, no blob is read.
-    return files.map((file) => entries.get(start + file.path)!.oid);
+    const entries = files.map((file) => this.all().get(start + file.path)!);
+    // A file's digest is its SHA-1 blob id (core/changes/blob-id.ts): in a SHA-1 repository the
+    // tree names it and no blob is read; in a sha256 one each blob is read and hashed.
+    const read = entries.filter((entry) => !isSha1Id(entry.oid));
+    const contents = new Map(read.length === 0 ? [] : this.contents(read).map((content, i) => [read[i]!.oid, content]));
+    return entries.map((entry) => (isSha1Id(entry.oid) ? entry.oid : blobId(contents.get(entry.oid)!)));
   }
 
   /** A path as the matrix gives it, in the revision's tree (symlinks followed) or on disk. */

@@ -100,15 +100,15 @@ export class WorkingTree implements SourceTree, DirectoryEntries {
   digests(directory: string, files: readonly SourceFile[]): string[] {
     const top = this.resolve(directory);
     if (files.length === 0) return [];
-    const repository = this.workTree();
-    if (repository !== null && this.readingCost(top, files) >= this.indexFrom) {
+    // git is asked (and looked for) only when reading the files would cost more.
+    const repository = this.readingCost(top, files) >= this.indexFrom ? this.workTree() : null;
+    if (repository !== null) {
       const ids = unchangedIds(repository, realpathOf(top));
       for (const file of files) {
         const id = ids.get(file.path);
         if (id !== undefined) this.known.set(join(top, file.path), id);
       }
     }
-    const format = repository?.format ?? "sha1";
     return files.map((file) => {
       const full = join(top, file.path);
       let digest = this.known.get(full);
@@ -116,7 +116,7 @@ export class WorkingTree implements SourceTree, DirectoryEntries {
         const shown = joinShown(directory, file.path);
         // Listed as a link, read as one (its target's text); listed as a file, opened without following a link.
         const content = file.kind === "symlink" ? readOrFail(() => fs().readlinkSync(full), shown, "file") : readRegularFile(full, shown, undefined, true);
-        this.known.set(full, (digest = blobId(content, format)));
+        this.known.set(full, (digest = blobId(content)));
       }
       return digest;
     });

@@ -33,8 +33,8 @@ export interface SourceTree {
    */
   listFiles(directory: string, skip: (relative: string) => boolean): SourceFile[] | undefined;
   /**
-   * Each file's git blob id (core/changes/blob-id.ts: what `git hash-object` prints, SHA-1
-   * unless the repository's object format is sha256), in order, asked together: a git
+   * Each file's SHA-1 git blob id (core/changes/blob-id.ts: what `git hash-object` prints
+   * in a SHA-1 repository), in order, asked together: a git
    * revision's tree and a work tree's index name most of them without reading a byte.
    */
   digests(directory: string, files: readonly SourceFile[]): string[];

@@ -126,5 +126,5 @@ export function writeCalibanProject(directory: string, matrix: string): string {
 export function writeGeneratedContext(directory: string, context = "docker"): void {
   const { mkdirSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
   mkdirSync(`${directory}/${context}`, { recursive: true });
-  writeFileSync(`${directory}/${context}/Dockerfile`, "FROM scratch\n");
+  writeFileSync(`${directory}/${context}/Dockerfile`, "ARG BASE_IMAGE=scratch\nFROM $BASE_IMAGE\n");
 }
