@@ -182,3 +182,40 @@ test("a context cheaper to read than to ask git about (the default, under about 
     rmSync(root, { recursive: true, force: true });
   }
 });
+
+test("many files: one git sees unchanged is not even looked at (its mode is the index's); an edited one is", () => {
+  const root = tree();
+  writeFileSync(join(root, "docker/main.py"), "print('edited')\n");
+  const nodeFs = require("node:fs") as typeof import("node:fs");
+  const looked = spyOn(nodeFs, "lstatSync");
+  try {
+    const { files } = digested(root);
+    const paths = looked.mock.calls.map((call) => String(call[0]));
+    expect(paths.filter((path) => path.endsWith("/docker/main.py"))).toHaveLength(1);
+    for (const unseen of ["data/weights.bin", "run.sh"]) expect(paths.filter((path) => path.endsWith(`/docker/${unseen}`))).toEqual([]);
+    expect(files["run.sh"]).toBe(`executable ${fromDisk(root, "run.sh")}`);
+    expect(files).toEqual(digested(copyOf(root)).files);
+  } finally {
+    looked.mockRestore();
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("core.fileMode false: git does not see an execute bit change, so the file's own mode is looked at", () => {
+  const root = tree();
+  git(root, "config", "core.fileMode", "false");
+  chmodSync(join(root, "docker/main.py"), 0o755);
+  chmodSync(join(root, "docker/run.sh"), 0o644);
+  expect(git(root, "diff-files", "--name-only")).toBe("");
+  const { files } = digested(root);
+  expect(files["main.py"]).toBe(`executable ${fromDisk(root, "main.py")}`);
+  expect(files["run.sh"]).toBe(`file ${fromDisk(root, "run.sh")}`);
+  expect(files).toEqual(digested(copyOf(root)).files);
+});
+
+/** The context's files copied to a folder that is no repository (links kept as links). */
+function copyOf(root: string): string {
+  const copy = mkdtempSync(join(tmpdir(), "git-index-copy-"));
+  cpSync(join(root, "docker"), join(copy, "docker"), { recursive: true, verbatimSymlinks: true });
+  return copy;
+}

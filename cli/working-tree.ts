@@ -9,7 +9,7 @@
 
 import { fail } from "../core/errors.ts";
 import { blobId } from "../core/changes/blob-id.ts";
-import { unchangedIds, workTreeOf, type WorkTreeRepository } from "./git-index.ts";
+import { unchangedEntries, workTreeOf, type IndexEntry, type WorkTreeRepository } from "./git-index.ts";
 import type { DirectoryEntries } from "../core/plan/plan-paths.ts";
 import { specialName, type SourceFile, type SourceTree, type SpecialKind } from "../core/changes/source-tree.ts";
 
@@ -36,6 +36,8 @@ export class WorkingTree implements SourceTree, DirectoryEntries {
   /** Sizes by full path, from the listing: what reading a context would cost. */
   private readonly sizes = new Map<string, number>();
   private repository: WorkTreeRepository | null | undefined;
+  /** What git's index vouches for, by folder (undefined: in no work tree). */
+  private readonly vouched = new Map<string, { entries: Map<string, IndexEntry>; modes: boolean } | undefined>();
 
   /** `indexFrom`: the cost (see INDEX_FROM) from which git's index is asked; tests set 0 to always ask. */
   constructor(
@@ -67,52 +69,85 @@ export class WorkingTree implements SourceTree, DirectoryEntries {
     return listed?.map((entry) => ({ name: entry.name, directory: entry.isDirectory() || (entry.isSymbolicLink() && isDirectory(join(absolute, entry.name))) }));
   }
 
+  /**
+   * The listing's types (readdir's) tell folders, links and special files apart. A regular
+   * file is looked at (lstat: its execute bit and size) unless git's index vouches for it:
+   * with many files (asking git then costs less), a file the index shows unchanged has
+   * the index's mode. A file system that gives no type has each entry looked at.
+   */
   listFiles(directory: string, skip: (relative: string) => boolean): SourceFile[] | undefined {
     const top = this.resolve(directory);
     if (!lookAt(() => fs().statSync(top), directory, "folder")?.isDirectory()) return undefined;
     const files: SourceFile[] = [];
+    /** Where a regular file's entry will go in `files`, and its path. */
+    const regular: { index: number; path: string }[] = [];
     const walk = (absolute: string, relative: string) => {
       const where = relative === "" ? directory : joinShown(directory, relative);
-      const entries = readOrFail(() => fs().readdirSync(absolute), where, "folder");
-      for (const name of entries) {
+      const entries = readOrFail(() => fs().readdirSync(absolute, { withFileTypes: true }), where, "folder");
+      for (const entry of entries) {
+        const name = entry.name;
         if (name === ".git") continue;
         const path = relative === "" ? name : `${relative}/${name}`;
-        const full = join(absolute, name);
-        // lstat, not the listing's type: a file system may not give one, and the mode is needed anyway.
-        const stats = readOrFail(() => fs().lstatSync(full), joinShown(directory, path), "file", name.includes("\uFFFD"));
-        if (stats.isDirectory()) {
-          if (!skip(path)) walk(full, path);
-        } else if (stats.isSymbolicLink()) {
+        if (entry.isDirectory()) {
+          if (!skip(path)) walk(join(absolute, name), path);
+        } else if (entry.isFile()) {
+          regular.push({ index: files.length, path });
+          files.push({ path, kind: "file" });
+        } else if (entry.isSymbolicLink()) {
           files.push({ path, kind: "symlink" });
-        } else if (stats.isFile()) {
-          // git's rule for the executable bit: the owner's.
-          files.push({ path, kind: (stats.mode & 0o100) !== 0 ? "executable" : "file" });
-          this.sizes.set(full, stats.size);
+        } else if (entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice()) {
+          files.push({ path, kind: entry.isFIFO() ? "fifo" : entry.isSocket() ? "socket" : "device" });
         } else {
-          files.push({ path, kind: specialKind(stats) });
+          const kind = this.lookAtFile(top, directory, path);
+          if (kind === "folder") {
+            if (!skip(path)) walk(join(absolute, name), path);
+          } else files.push({ path, kind });
         }
       }
     };
     walk(top, "");
+    const vouched = regular.length * FILE_COST >= this.indexFrom ? this.unchanged(top) : undefined;
+    for (const { index, path } of regular) {
+      const entry = vouched?.modes ? vouched.entries.get(path) : undefined;
+      const kind = entry?.mode === "100755" ? "executable" : entry?.mode === "100644" ? "file" : this.lookAtFile(top, directory, path);
+      if (kind === "folder") changed(joinShown(directory, path));
+      files[index] = { path, kind };
+    }
     return files;
+  }
+
+  /** A listed file's kind, looked at (lstat, not following a link); a regular file's size is kept. */
+  private lookAtFile(top: string, directory: string, path: string): SourceFile["kind"] | "folder" {
+    const full = join(top, path);
+    const stats = readOrFail(() => fs().lstatSync(full), joinShown(directory, path), "file", path.includes("\uFFFD"));
+    if (stats.isDirectory()) return "folder";
+    if (stats.isSymbolicLink()) return "symlink";
+    if (!stats.isFile()) return specialKind(stats);
+    this.sizes.set(full, stats.size);
+    // git's rule for the executable bit: the owner's.
+    return (stats.mode & 0o100) !== 0 ? "executable" : "file";
+  }
+
+  /** What git's index vouches for under `top`, asked once per folder; undefined outside a work tree. */
+  private unchanged(top: string): { entries: Map<string, IndexEntry>; modes: boolean } | undefined {
+    if (this.vouched.has(top)) return this.vouched.get(top);
+    const repository = this.workTree();
+    const found = repository === null ? undefined : unchangedEntries(repository, realpathOf(top));
+    this.vouched.set(top, found);
+    return found;
   }
 
   digests(directory: string, files: readonly SourceFile[]): string[] {
     const top = this.resolve(directory);
     if (files.length === 0) return [];
     // git is asked (and looked for) only when reading the files would cost more.
-    const repository = this.readingCost(top, files) >= this.indexFrom ? this.workTree() : null;
-    if (repository !== null) {
-      const ids = unchangedIds(repository, realpathOf(top));
-      for (const file of files) {
-        const id = ids.get(file.path);
-        if (id !== undefined) this.known.set(join(top, file.path), id);
-      }
-    }
+    const vouched = this.vouched.has(top) || this.readingCost(top, files) >= this.indexFrom ? this.unchanged(top) : undefined;
     return files.map((file) => {
       const full = join(top, file.path);
       let digest = this.known.get(full);
       if (digest === undefined) {
+        const entry = vouched?.entries.get(file.path);
+        if (entry !== undefined && (file.kind === "symlink") === (entry.mode === "120000")) return entry.oid;
         const shown = joinShown(directory, file.path);
         // Listed as a link, read as one (its target's text); listed as a file, opened without following a link.
         const content = file.kind === "symlink" ? readOrFail(() => fs().readlinkSync(full), shown, "file") : readRegularFile(full, shown, undefined, true);

@@ -36,6 +36,8 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
   const nowById = new Map(now.graph.images.map((image) => [image.id, image]));
   const thenById = new Map((then?.graph.images ?? []).map((image) => [image.id, image]));
   const result: AffectedImage[] = [];
+  // Many images share a context: its files are compared once (20,000 files each, else).
+  const filesChanged = new Map<string, string[] | undefined>();
   for (const image of now.graph.images) {
     const old = before.get(image.tag);
     if (!old || !then) {
@@ -50,7 +52,9 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
     const why: Reason[] = [];
     if (a.dockerfile !== b.dockerfile || old.dockerfile !== image.dockerfile) why.push({ kind: "dockerfile", path: image.dockerfile });
     if (a.context !== b.context) {
-      const files = changedFiles(then.digester, old, now.digester, image);
+      const key = [old.context, old.dockerfile, image.context, image.dockerfile].join("\0");
+      if (!filesChanged.has(key)) filesChanged.set(key, changedFiles(then.digester, old, now.digester, image));
+      const files = filesChanged.get(key);
       why.push(files === undefined ? { kind: "context", context: image.context } : { kind: "files", paths: files });
     }
     const names = changedArgs(a.args, b.args);
