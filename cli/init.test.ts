@@ -22,6 +22,7 @@ import { actionlint } from "../scripts/validators/actionlint.ts";
 import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
 import { cloudbuildView, githubView, makeView, planView, resolveOutputs } from "../scripts/validators/readback.ts";
 import { hasCloudBuildLoader, hasMake } from "../scripts/validators/tools.ts";
+import { gitlabCheckout, gitlabPreview, gitlabView, previewJobs } from "../scripts/validators/readback-gitlab.ts";
 
 const GOLDEN = join(FIXTURES, "init");
 
@@ -44,15 +45,15 @@ function freshRepository(): string {
 }
 
 const root = freshRepository();
-const initialised = runCli(["init", "--ci", "github,cloudbuild,make,bake"], root);
+const initialised = runCli(["init", "--ci", "github,gitlab,cloudbuild,make,bake"], root);
 const written = filesUnder(root);
 
-test("init --ci github,cloudbuild,make,bake writes fixtures/init, file for file", () => {
+test("init --ci github,gitlab,cloudbuild,make,bake writes fixtures/init, file for file", () => {
   expect(initialised.code).toBe(0);
   expect(initialised.stdout).toBe("");
   // Cloud Build's pull-request trigger needs a service account that cannot push, which init cannot know: it says so.
   expect(initialised.stderr).toStartWith("warning: emit cloudbuild: [publish] pull_requests: the pull-request trigger is not written");
-  expect(initialised.stderr.replace(/^warning: emit cloudbuild: \[publish\] pull_requests: the pull-request trigger is not written.*\n/, "")).toStartWith("wrote matrix.toml, matrix.schema.json, docker/cuda.Dockerfile, docker/python.Dockerfile, docker/.dockerignore, .github/workflows/build-images.yml, cloudbuild/, Makefile, docker-bake.hcl\nnext:\n");
+  expect(initialised.stderr.replace(/^warning: emit cloudbuild: \[publish\] pull_requests: the pull-request trigger is not written.*\n/, "")).toStartWith("wrote matrix.toml, matrix.schema.json, docker/cuda.Dockerfile, docker/python.Dockerfile, docker/.dockerignore, .github/workflows/build-images.yml, .gitlab-ci.yml, cloudbuild/, Makefile, docker-bake.hcl\nnext:\n");
   if (UPDATING) {
     for (const file of filesUnder(GOLDEN)) rmSync(join(GOLDEN, file));
     for (const file of written) {
@@ -70,7 +71,7 @@ test("where it was written, plan has no complaint and check finds every file up 
   expect(planned.stderr).toBe("using matrix ./matrix.toml\n");
   expect(planned.stdout).toContain("images:     8 in 2 stages");
   const checked = runCli(["check"], root);
-  expect(checked.stderr).toBe("using matrix ./matrix.toml\n6 output files are up to date\n");
+  expect(checked.stderr).toBe("using matrix ./matrix.toml\n7 output files are up to date\n");
   expect(checked.code).toBe(0);
 });
 
@@ -92,6 +93,13 @@ describe("each CI file passes its consumer's check and reads back to the plan", 
     for (const verdict of loadWithCloudBuild(files.map((file) => join(root, "cloudbuild", file)))) expect(verdict).toEqual({ path: verdict.path, ok: true });
     expect(cloudbuildView([read("cloudbuild/cloudbuild.json")], [], {}, graph).images).toEqual(planView(graph).images);
   });
+
+  test("gitlab: gitlab-ci-local takes the file (GitLab's schema) and its jobs build the plan's images, each after its base", () => {
+    const preview = gitlabPreview(gitlabCheckout(read(".gitlab-ci.yml")));
+    const view = gitlabView(preview, previewJobs(preview), graph);
+    expect(view.images).toEqual(planView(graph).images);
+    expect(view.bases).toEqual(planView(graph).bases);
+  }, 30_000);
 
   test.skipIf(!hasMake)("make: make -j2 push runs the plan's builds, each after its base", () => {
     expect(makeView(read("Makefile"), graph).images).toEqual(planView(graph).images);
@@ -164,9 +172,12 @@ describe("init never overwrites a file", () => {
     const sub = runCli(["init", "sub", "--ci", "github"], cwd);
     expect(sub.code).toBe(0);
     expect(sub.stderr).toContain("warning: GitHub runs workflows only from .github/workflows/, the repository's root: sub/.github/workflows/build-images.yml will not run there");
-    const unknown = runCli(["init", "--ci", "gitlab"], freshRepository());
+    const gitlabBelow = runCli(["init", "below", "--ci", "gitlab"], cwd);
+    expect(gitlabBelow.code).toBe(0);
+    expect(gitlabBelow.stderr).toContain("warning: GitLab reads .gitlab-ci.yml, at the repository's root, unless the project's CI/CD configuration file setting names another: below/.gitlab-ci.yml is not read there");
+    const unknown = runCli(["init", "--ci", "jenkins"], freshRepository());
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("error: --ci gitlab: init writes files for github, cloudbuild, make, bake");
+    expect(unknown.stderr).toContain("error: --ci jenkins: init writes files for github, gitlab, cloudbuild, make, bake");
     const bare = freshRepository();
     expect(runCli(["init", "--repository", "ghcr.io"], bare).stderr).toContain('--repository "ghcr.io"');
     expect(existsSync(join(bare, "matrix.toml"))).toBe(false);

@@ -23,6 +23,7 @@ import dockerignore from "./init/dockerignore.txt" with { type: "text" };
 /** Where each CI's files go, as the matrix's [outputs] lists them. */
 export const INIT_OUTPUTS = {
   github: ".github/workflows/build-images.yml",
+  gitlab: ".gitlab-ci.yml",
   cloudbuild: "cloudbuild/",
   make: "Makefile",
   bake: "docker-bake.hcl",
@@ -107,17 +108,21 @@ export async function initCommand(directoryArgument: string | undefined, options
     throw writeError(error, undefined, "nothing was written: init took back what it had made; init another folder, or move what is in the way");
   }
   const matrix = path.join(directory, "matrix.toml");
-  if (ci.includes("github")) {
-    const root = repositoryRoot(path.resolve(directory));
-    if (root !== undefined && root !== fs.realpathSync(directory)) {
-      io.stderr(`warning: GitHub runs workflows only from ${displayName(path.join(path.relative(process.cwd(), root) || ".", ".github", "workflows"))}/, the repository's root: ${displayName(path.join(directory, INIT_OUTPUTS.github))} will not run there (init the root, or emit github -o .github/workflows/build-images.yml from it)\n`);
+  const root = ci.includes("github") || ci.includes("gitlab") ? repositoryRoot(path.resolve(directory)) : undefined;
+  if (root !== undefined && root !== fs.realpathSync(directory)) {
+    const atRoot = (file: string) => displayName(path.join(path.relative(process.cwd(), root) || ".", file));
+    if (ci.includes("github")) {
+      io.stderr(`warning: GitHub runs workflows only from ${atRoot(path.join(".github", "workflows"))}/, the repository's root: ${displayName(path.join(directory, INIT_OUTPUTS.github))} will not run there (init the root, or emit github -o .github/workflows/build-images.yml from it)\n`);
+    }
+    if (ci.includes("gitlab")) {
+      io.stderr(`warning: GitLab reads ${atRoot(".gitlab-ci.yml")}, at the repository's root, unless the project's CI/CD configuration file setting names another: ${displayName(path.join(directory, INIT_OUTPUTS.gitlab))} is not read there (set that path to it, or emit gitlab -o .gitlab-ci.yml from the root)\n`);
     }
   }
   const shown = (file: string) => displayName(path.join(directory, file));
   const matrixOption = directory === "." ? "" : ` --matrix ${displayName(matrix)}`;
   const steps: [string, string][] = [
     [`caliban-images plan${matrixOption}`, "what it builds"],
-    ci.length > 0 ? [`caliban-images emit --all${matrixOption}`, "after each change to the matrix; commit what it writes"] : [`caliban-images emit github${matrixOption} -o .github/workflows/build-images.yml`, "a CI's files (or cloudbuild, make, bake)"],
+    ci.length > 0 ? [`caliban-images emit --all${matrixOption}`, "after each change to the matrix; commit what it writes"] : [`caliban-images emit github${matrixOption} -o .github/workflows/build-images.yml`, "a CI's files (or gitlab, cloudbuild, make, bake)"],
   ];
   const width = Math.max(...steps.map(([command]) => command.length));
   io.stderr(
