@@ -10,7 +10,7 @@ import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
 import { builtin } from "../fixtures/test-helpers.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
-import { sharedTags } from "../core/graph.ts";
+import { imageRunner, sharedTags } from "../core/graph.ts";
 import { planView } from "../scripts/validators/readback.ts";
 import { allBuilds, gitlabCheckout, gitlabJobs, gitlabPreview, gitlabPushVariable, gitlabView, jobScript, previewJobs, publishingBuilds } from "../scripts/validators/readback-gitlab.ts";
 import { createdSharedTags, planSharedTags, type SharedTagView } from "../scripts/validators/readback-shared-tags.ts";
@@ -94,6 +94,19 @@ describe("what a pipeline does by its kind", async () => {
     expect(gitlabPushVariable(text, [], "feature")).toBe("false");
     expect(jobScript(preview[SHARED_TAGS_JOB]!)).toContain('if ! [ "$CALIBAN_PUSH" = true ]; then');
   }, 60_000);
+
+  test("a family's runner labels are its jobs' tags (gitlab-ci-local's reading); runner-tags=false leaves them out; GitHub's hosted labels are warned of", () => {
+    const families = new Map(graph.families.map((family) => [family.name, family]));
+    const tagsOf = (job: string) => (preview[job] as { tags?: string[] } | undefined)?.tags;
+    for (const image of graph.images) expect([image.id, tagsOf(image.id)]).toEqual([image.id, [...imageRunner(families.get(image.family)!, image)!]]);
+    expect(tagsOf(RESOLVE_JOB)).toBeUndefined();
+    const warnings: string[] = [];
+    const untagged = emittedText(emitLoaded(builtin("gitlab"), loaded, graph, ["runner-tags=false"], undefined, undefined, (warning) => warnings.push(warning))[0]!);
+    expect(untagged).not.toMatch(/^ {2}tags:/m);
+    expect(warnings).toEqual([]);
+    emitLoaded(builtin("gitlab"), loaded, graph, [], undefined, undefined, (warning) => warnings.push(warning));
+    expect(warnings).toEqual(['family "base": runner ubuntu-latest names GitHub\'s hosted runners; its GitLab jobs get that tag and wait for a runner that has it (give your runners these tags, or set [emit.gitlab] runner-tags = false)', 'family "notebook": runner ubuntu-latest names GitHub\'s hosted runners; its GitLab jobs get that tag and wait for a runner that has it (give your runners these tags, or set [emit.gitlab] runner-tags = false)']);
+  });
 
   test(`more than ${MAX_GITLAB_JOBS} jobs is refused with a hint`, async () => {
     const big = { ...graph, images: Array.from({ length: MAX_GITLAB_JOBS }, (_, index) => ({ ...graph.images[0]!, id: `i${index}`, from: null, sharedTags: undefined })) };

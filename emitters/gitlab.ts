@@ -12,7 +12,7 @@
 
 import { CalibanError } from "../core/errors.ts";
 import { branchFilter } from "../core/branch-patterns.ts";
-import { imagesById, imageTimeout, sharedTags, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
+import { imageRunner, imagesById, imageTimeout, sharedTags, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 import type { EmitContext, Emitter, OptionSpec } from "./contract.ts";
 import { INSTALL_OPTIONS, installScript, type InstallOptions } from "./github-install.ts";
 import { imageScript, preludeItem, PUBLISHING, RESOLVED_FILE, type JobPrelude } from "./gitlab-job.ts";
@@ -46,7 +46,11 @@ export interface GitlabOptions extends InstallOptions, Record<string, string | b
   "docker-service": string;
   "registry-user-variable": string;
   "registry-password-variable": string;
+  "runner-tags": boolean;
 }
+
+/** Labels of GitHub's hosted runners (ubuntu-24.04, windows-2022, macos-14, ...-arm), which no GitLab runner has unless given them. */
+const GITHUB_HOSTED = /^(?:ubuntu|windows|macos)-/;
 
 export const gitlab: Emitter<GitlabOptions> = {
   name: "gitlab",
@@ -59,11 +63,13 @@ export const gitlab: Emitter<GitlabOptions> = {
     "docker-service": { type: "string", default: "", description: "a service every job gets, e.g. docker:27-dind with image=docker:27; empty: none" },
     "registry-user-variable": { type: "string", default: "REGISTRY_USER", description: "the CI/CD variable holding the registry user, for a registry that is not $CI_REGISTRY (GitLab's own logs in with CI_REGISTRY_USER)", check: variableName },
     "registry-password-variable": { type: "string", default: "REGISTRY_PASSWORD", description: "the CI/CD variable holding its password or token (masked); no login when it is empty", check: variableName },
+    "runner-tags": { type: "boolean", default: true, description: "a family's runner labels become its jobs' tags (a runner must have them all, as GitHub's runs-on reads them); false: no tags, any runner" },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
     checkInternalImages(graph, "gitlab", options["content-tags"]);
     checkJobs(graph, options["content-tags"]);
     const registry = loginRegistry(graph, "gitlab", "push the other registry's images with another pipeline");
+    if (options["runner-tags"]) for (const warning of hostedRunnerWarnings(graph)) context.warn(warning);
     return [{ path: options.output, contents: writtenText((out) => writePipeline(out, graph, options, context, registry)) }];
   },
 };
@@ -105,7 +111,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptio
   const families = new Map(graph.families.map((family) => [family.name, family]));
   for (const image of graph.images) {
     const base = image.from === null ? undefined : byId.get(image.from)!;
-    out.lines(yamlLines({ [image.id]: imageJob(graph, image, base, families.get(image.family)!, contentTags) }));
+    out.lines(yamlLines({ [image.id]: imageJob(graph, image, base, families.get(image.family)!, contentTags, options["runner-tags"]) }));
     out.line("");
     if (out.hasChunk()) yield out.take();
   }
@@ -164,11 +170,14 @@ function resolveJob(graph: BuildGraph, options: GitlabOptions, context: EmitCont
   };
 }
 
-function imageJob(graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, family: FamilyNode, contentTags: boolean): YamlMap {
+function imageJob(graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, family: FamilyNode, contentTags: boolean, runnerTags: boolean): YamlMap {
   const timeout = imageTimeout(family, image);
+  const runner = runnerTags ? imageRunner(family, image) : null;
   return {
     stage: `level-${image.level}`,
     needs: [...(contentTags ? [RESOLVE_JOB] : []), ...(base === undefined ? [] : [base.id])],
+    // A job runs on a runner that has every one of its tags, as a GitHub job on one with every runs-on label.
+    ...(runner === null ? {} : { tags: [...runner] }),
     ...(timeout === null ? {} : { timeout: `${timeout} minutes` }),
     script: imageScript(graph, image, base, contentTags),
   };
@@ -211,4 +220,16 @@ function checkJobs(graph: BuildGraph, contentTags: boolean): void {
       hint: "split the matrix into several (one per family group), each with its own pipeline, or build with emit make or emit bake inside fewer jobs",
     });
   }
+}
+
+/** One warning per family whose runner names GitHub's hosted runners: its GitLab jobs would wait for a runner with those tags. */
+function hostedRunnerWarnings(graph: BuildGraph): string[] {
+  const families = new Map(graph.families.map((family) => [family.name, family]));
+  const hosted = new Map<string, Set<string>>();
+  for (const image of graph.images) {
+    for (const label of imageRunner(families.get(image.family)!, image) ?? []) {
+      if (GITHUB_HOSTED.test(label)) hosted.set(image.family, (hosted.get(image.family) ?? new Set()).add(label));
+    }
+  }
+  return [...hosted].map(([family, labels]) => `family "${family}": runner ${[...labels].join(", ")} names GitHub's hosted runners; its GitLab jobs get ${labels.size === 1 ? "that tag" : "those tags"} and wait for a runner that has ${labels.size === 1 ? "it" : "them"} (give your runners these tags, or set [emit.gitlab] runner-tags = false)`);
 }
