@@ -236,11 +236,16 @@ describe("a repository that is not one, said plainly", () => {
 });
 
 test("100,000 images: plan and every emitter finish (no argument-spread or stack limits on large graphs)", () => {
+  // 430 MB of outputs: removed after, or every run of npm test leaves them in /tmp.
   const cwd = mkdtempSync(join(tmpdir(), "cli-large-"));
-  writeMatrix(join(cwd, "matrix.toml"), generateMatrix("chain", 100_000));
-  for (const args of [["plan"], ["plan", "--json"], ["emit", "cloudbuild", "-o", "cb/"], ["emit", "make", "-o", "Makefile"], ["emit", "bake", "-o", "bake.hcl"]]) {
-    const result = run(args, cwd);
-    expect({ args, code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ args, code: 0, stderr: "" });
+  try {
+    writeMatrix(join(cwd, "matrix.toml"), generateMatrix("chain", 100_000));
+    for (const args of [["plan"], ["plan", "--json"], ["emit", "cloudbuild", "-o", "cb/"], ["emit", "make", "-o", "Makefile"], ["emit", "bake", "-o", "bake.hcl"]]) {
+      const result = run(args, cwd);
+      expect({ args, code: result.code, stderr: result.code === 0 ? "" : result.stderr }).toEqual({ args, code: 0, stderr: "" });
+    }
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
   }
 }, 120_000);
 

@@ -10,7 +10,7 @@
 // (issue 29): make pushes one manifest list over two architectures' images.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { substitute } from "../validators/readback.ts";
@@ -27,6 +27,8 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await engine?.stop();
+  // The engine's images and the registry's blobs: over 100 MB a run.
+  rmSync(scratch, { recursive: true, force: true });
 });
 
 test("docker: make push decides from the tree it runs in: an edit ships without a new Makefile, a stale one or a lost registry stops before anything is built", async () => {

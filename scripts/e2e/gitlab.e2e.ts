@@ -6,10 +6,11 @@
 // issue 27 (scripts/e2e/pipeline-runs.ts): a first run pushes every image, a rerun builds
 // nothing, a Dockerfile edit committed without emitting again builds exactly the affected
 // images, a lost registry or a stale file stops the pipeline before anything is built.
-// Then a merge request's pipeline builds and pushes nothing.
+// Then a merge request's pipeline builds and pushes nothing, and a failing smoke test stops
+// only its image and the images built FROM it.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../fixtures/test-helpers.ts";
 import { gitlabCiLocal } from "../validators/readback-gitlab.ts";
@@ -25,9 +26,11 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(async () => {
   await engine?.stop();
+  // The engine's images and the registry's blobs: over 100 MB a run.
+  rmSync(scratch, { recursive: true, force: true });
 });
 
-test("gitlab-ci-local runs the pipeline: it decides from the commit checked out, (a) to (d); a merge request's pipeline pushes nothing", async () => {
+test("gitlab-ci-local runs the pipeline: it decides from the commit checked out, (a) to (d); a merge request's pipeline pushes nothing; a failing smoke test stops only its image's descendants", async () => {
   const registry = await loopbackRegistry(join(scratch, "registry"));
   const work = join(scratch, "chain");
   const git = chainRepository(work);
@@ -67,6 +70,28 @@ test("gitlab-ci-local runs the pipeline: it decides from the commit checked out,
     const request = run(["CI_PIPELINE_SOURCE=merge_request_event"]);
     expect({ exit: request.exit, pushes: request.pushes }).toEqual({ exit: 0, pushes: 0 });
     expect(request.built).toEqual(["torch-cuda11-py310", "torch-cuda11-py311", "torch-cuda11-py312", "torch-cuda12-py310", "torch-cuda12-py311", "torch-cuda12-py312"]);
+
+    // A smoke test that fails for python 3.11 only: those images are built and tested, never
+    // pushed, and the torch images FROM them never start; every other image is pushed.
+    // (The test engine has no bridge network: a RUN step has none.)
+    appendFileSync(join(work, "docker/cuda.Dockerfile"), 'RUN --network=none ["/bin/busybox", "--install", "-s", "/bin"]\n');
+    appendFileSync(join(work, "docker/python.Dockerfile"), 'RUN --network=none echo "$PYTHON_VERSION" > /python-version\n');
+    const matrix = readFileSync(join(work, "matrix.toml"), "utf8");
+    writeFileSync(join(work, "matrix.toml"), matrix.replace('from = "cuda"\n', 'from = "cuda"\ntest = "! grep -qx 3.11 /python-version"\n'));
+    emit();
+    git("commit", "-q", "-am", "a smoke test that 3.11 fails");
+    const failing = (id: string) => /^py-.*-py311$/.test(id);
+    const descendants = (id: string) => /^torch-.*-py311$/.test(id);
+    // The edit changes the cuda images and all FROM them; the cpu images the registry has.
+    const affected = runCli(["affected", "--since", "HEAD~1", "--json"], work);
+    expect(affected.code).toBe(0);
+    const images = (JSON.parse(affected.stdout) as { images: { id: string }[] }).images.map((image) => image.id);
+    expect(images.some(failing) && images.some(descendants)).toBe(true);
+    const tested = run();
+    expect(tested.exit).not.toBe(0);
+    expect(tested.built).toEqual(images.filter((id) => !descendants(id)).sort());
+    const pushed = readFileSync(calls, "utf8").split("\n").filter((line) => line.startsWith("push ")).map((line) => line.slice(line.lastIndexOf(":") + 1).replace(/'/g, ""));
+    expect(pushed.filter((tag) => !tag.startsWith("inputs-")).sort()).toEqual(images.filter((id) => !failing(id) && !descendants(id)).sort());
   } finally {
     await registry.stop();
   }

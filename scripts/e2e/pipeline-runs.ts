@@ -67,9 +67,13 @@ export function chainRepository(work: string): (...args: string[]) => void {
   return git;
 }
 
-/** A shim for an engine's CLI that records its build and push calls in `calls`, one line each. */
+/**
+ * A shim for an engine's CLI that records its build and push calls in `calls`, one line each.
+ * The test engine has no bridge network (scripts/e2e/docker-engine.ts): a container a
+ * pipeline runs (a smoke test, `docker run --rm IMAGE sh -c TEST`) is given none.
+ */
 export function recordingShim(path: string, real: string, calls: string): void {
-  writeFileSync(path, `#!/bin/sh\ncase "$1" in build|push) printf '%s\\n' "$*" >> ${JSON.stringify(calls)};; esac\nexec ${JSON.stringify(real)} "$@"\n`, { mode: 0o755 });
+  writeFileSync(path, `#!/bin/sh\ncase "$1" in build|push) printf '%s\\n' "$*" >> ${JSON.stringify(calls)};; run) shift; set -- run --network=none "$@";; esac\nexec ${JSON.stringify(real)} "$@"\n`, { mode: 0o755 });
 }
 
 /** `caliban-images` as a pipeline finds it on its PATH: this checkout's CLI. */
