@@ -8,7 +8,6 @@ import { parse as parseHcl } from "@cdktf/hcl2json";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { WorkingTree } from "./working-tree.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
 import { FIXTURES, UPDATING } from "../fixtures/golden.ts";
@@ -20,7 +19,7 @@ import type { Io } from "./terminal.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
-import { cloudbuildView, githubView, makeView, planView, resolveOutputs } from "../scripts/validators/readback.ts";
+import { cloudbuildView, githubView, readGithubWorkflow, makeView, planView, resolveOutputs } from "../scripts/validators/readback.ts";
 import { hasCloudBuildLoader, hasMake } from "../scripts/validators/tools.ts";
 import { gitlabCheckout, gitlabPreview, gitlabView, previewJobs } from "../scripts/validators/readback-gitlab.ts";
 
@@ -84,7 +83,7 @@ describe("each CI file passes its consumer's check and reads back to the plan", 
     const workflow = read(".github/workflows/build-images.yml");
     expect(await actionlint(workflow, "build-images.yml")).toEqual([]);
     expect(validateWorkflow(workflow).errors).toEqual([]);
-    expect(githubView(parseYaml(workflow), "workflow", resolveOutputs(graph)).images).toEqual(planView(graph, true, "gha").images);
+    expect(githubView(readGithubWorkflow(workflow), "workflow", resolveOutputs(graph)).images).toEqual(planView(graph, true, "gha").images);
   });
 
   test.skipIf(!hasCloudBuildLoader)("cloudbuild: Google's own loader takes the config and both triggers", () => {

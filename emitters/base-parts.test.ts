@@ -6,10 +6,9 @@
 // builds FROM the base's tag. Read back through each output's consumer (scripts/validators).
 
 import { describe, expect, test } from "bun:test";
-import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
-import { cloudbuildView, githubView, makeView, resolveOutputs, runnerOutputs, type ImageView } from "../scripts/validators/readback.ts";
+import { cloudbuildView, githubView, readGithubWorkflow, makeView, resolveOutputs, runnerOutputs, type ImageView } from "../scripts/validators/readback.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { contentTagOf } from "../core/base-parts.ts";
 import { affectedSubgraph } from "../core/changes/affected.ts";
@@ -64,7 +63,7 @@ describe("each pipeline builds the child FROM the base this run built", () => {
   });
 
   test("GitHub: {1} of the build args' format(), the resolve job's content tag; as data (format=matrix), the content tag written", () => {
-    const workflow = parseYaml(emitted("github")[0]!);
+    const workflow = readGithubWorkflow(emitted("github")[0]!);
     expect(fromLine(githubView(workflow, "workflow", resolveOutputs(graph)).images)).toBe(base.contentReference);
     const entries = Object.values(runnerOutputs(emitted("github", ["format=matrix"])[0]!)).flatMap((value) => JSON.parse(value).include as Record<string, string>[]);
     expect(entries.find((entry) => entry.id === "app-a")!["build-args"]).toBe(`V=1\nIMAGE_NAME=r.io/x\nBASE_TAG=${contentTagOf(base)}`);

@@ -8,7 +8,7 @@ import { emitLoaded } from "../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
 import { evaluate, evaluateTemplate } from "../scripts/validators/github-expressions.ts";
-import { cloudbuildView, fakeResolve, githubView, jobEnv, makeView, needsResolve, planView, recordingDocker, resolveOutputs, REVISION } from "../scripts/validators/readback.ts";
+import { cloudbuildView, fakeResolve, githubView, readGithubWorkflow, jobEnv, makeView, needsResolve, planView, recordingDocker, resolveOutputs, REVISION } from "../scripts/validators/readback.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { tmpdir } from "node:os";
@@ -152,7 +152,7 @@ provenance = "max"
       const text = emittedText(emitLoaded(builtin("github"), loaded, graph, options)[0]!);
       expect(await actionlint(text, "images.yml")).toEqual([]);
       expect(validateWorkflow(text).errors).toEqual([]);
-      const workflow = parseYaml(text);
+      const workflow = readGithubWorkflow(text);
       const contentTags = !options.includes("content-tags=false");
       // Every job needs the resolve job: whether the run publishes, and the digests.
       const resolve = ["resolve"];
@@ -184,7 +184,7 @@ provenance = "max"
 
   test("the digest hand-over and the join, run by bash: every platform's digest under every tag; a missing platform joins nothing", async () => {
     const { loaded, graph } = await planText(toml);
-    const workflow = parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph, [runners])[0]!));
+    const workflow = readGithubWorkflow(emittedText(emitLoaded(builtin("github"), loaded, graph, [runners])[0]!));
     const exportStep = (workflow.jobs.stage1_native.steps as { name?: string; run?: string }[]).find((step) => step.name === "Hand the digest to the merge job")!;
     const temp = mkdtempSync(join(tmpdir(), "runner-"));
     for (const digest of ["a".repeat(64), "b".repeat(64)]) {

@@ -16,8 +16,7 @@ import { buildTimeLines } from "./make-build-time.ts";
 import { branchTagCommand } from "./build-time.ts";
 import { builtinEmitters } from "./index.ts";
 import { emittedText } from "./contract.ts";
-import { parse as parseYaml } from "yaml";
-import { githubView, planView, resolveOutputs, REVISION } from "../scripts/validators/readback.ts";
+import { githubView, readGithubWorkflow, planView, resolveOutputs, REVISION } from "../scripts/validators/readback.ts";
 
 const fixture = async () => loadFixture(fixtureCases().find((f) => f.name === "build-time-tags")!);
 
@@ -70,7 +69,7 @@ describe("no emitted file depends on when it is emitted", () => {
 describe("GitHub's native runners", () => {
   test("a multi-platform image built a job per platform: its merge job tags it with the aliases' values, as the resolve job found them", async () => {
     const { loaded, graph } = await fixture();
-    const workflow = parseYaml(emittedText(emitLoaded(builtin("github"), loaded, graph, ["platform-runners=linux/amd64=ubuntu-latest,linux/arm64=ubuntu-24.04-arm"])[0]!));
+    const workflow = readGithubWorkflow(emittedText(emitLoaded(builtin("github"), loaded, graph, ["platform-runners=linux/amd64=ubuntu-latest,linux/arm64=ubuntu-24.04-arm"])[0]!));
     expect(Object.keys(workflow.jobs)).toContain("stage1_merge");
     const view = githubView(workflow, "workflow", resolveOutputs(graph));
     const plan = planView(graph, true, "gha", new Set(graph.images.filter((image) => image.platforms.length > 1).map((image) => image.id)));

@@ -14,7 +14,7 @@ import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
 import { builtin } from "../fixtures/test-helpers.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
-import { cloudbuildView, fakeResolve, githubView, makeView, planView, resolveOutputs, REVISION, runnerOutputs } from "../scripts/validators/readback.ts";
+import { cloudbuildView, fakeResolve, githubView, readGithubWorkflow, makeView, planView, resolveOutputs, REVISION, runnerOutputs } from "../scripts/validators/readback.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { MAX_MATRIX_JOBS } from "./github.ts";
 import { emittedText } from "./contract.ts";
@@ -86,7 +86,7 @@ for (const fixture of fixtureCases()) {
         expect(uses.length).toBeGreaterThan(0);
         for (const line of uses) expect(line).toMatch(/uses: [a-z0-9-]+\/[a-z0-9-]+@[0-9a-f]{40} # v[0-9]+\.[0-9]+\.[0-9]+$/);
         expect(validateWorkflow(text).errors).toEqual([]);
-        const workflow = parseYaml(text);
+        const workflow = readGithubWorkflow(text);
         // Its digests come from the resolve job, as `caliban-images resolve` prints them for this graph.
         const resolved = resolveOutputs(graph);
         const view = githubView(workflow, "workflow", resolved);

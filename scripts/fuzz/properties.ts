@@ -3,7 +3,6 @@
 import { expect } from "bun:test";
 import { validateWorkflow } from "../validators/action-validator.ts";
 import { parse as parseHcl } from "@cdktf/hcl2json";
-import { parse as parseYaml } from "yaml";
 import { CalibanError } from "../../core/errors.ts";
 import { loadMatrix, planLoaded } from "../../core/load.ts";
 import { builtinEmitters } from "../../emitters/index.ts";
@@ -11,7 +10,7 @@ import { builtin } from "../../fixtures/test-helpers.ts";
 import { emitLoaded } from "../../cli/emit.ts";
 import { actionlint } from "../validators/actionlint.ts";
 import { hasMake } from "../validators/tools.ts";
-import { cloudbuildView, githubView, makeView, planView, resolveOutputs, runnerOutputs } from "../validators/readback.ts";
+import { cloudbuildView, githubView, readGithubWorkflow, makeView, planView, resolveOutputs, runnerOutputs } from "../validators/readback.ts";
 import { relativeToContext } from "../../emitters/bake.ts";
 import { matrixToml, type MatrixModel } from "./arbitraries.ts";
 import { emittedText } from "../../emitters/contract.ts";
@@ -58,7 +57,7 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
   if (workflow !== undefined) {
     expect(await actionlint(workflow)).toEqual([]);
     expect(validateWorkflow(workflow).errors).toEqual([]);
-    const read = parseYaml(workflow);
+    const read = readGithubWorkflow(workflow);
     expect(Object.keys(read)).toEqual(["name", "on", "concurrency", "permissions", "jobs"]);
     // Only the [publish] branches publish; a pull request pushes nothing.
     expect(Object.keys(read.on)).toEqual(["push", "pull_request", "workflow_dispatch"]);

@@ -1,13 +1,50 @@
-// GitHub Actions read back (readback.ts): each job's matrix entries as build-push-action
-// receives them, every expression evaluated by GitHub's own evaluator, the resolve job's
-// outputs as `caliban-images resolve` and its own steps make them.
+// GitHub Actions read back (readback.ts): the workflow accepted by GitHub's own workflow
+// parser, each job's matrix entries as build-push-action receives them, every expression
+// evaluated by GitHub's own evaluator, the resolve job's outputs as `caliban-images resolve`
+// and its own steps make them.
 
+import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from "@actions/workflow-parser";
 import { parse as parseCsv } from "csv-parse/sync";
+import { parse as parseYaml } from "yaml";
 import type { BuildGraph } from "../../core/graph.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "./github-expressions.ts";
 import { githubOutputs } from "../../cli/resolve.ts";
 import { githubBuildTimeOutputs, REVISION } from "./build-time-readback.ts";
 import { normalise, settingsView, type ImageView, type OutputView } from "./readback-view.ts";
+
+/**
+ * What GitHub's own workflow parser (@actions/workflow-parser, its language services'
+ * parser) finds wrong in a workflow file, [] when it accepts it: parseWorkflow reads the
+ * YAML and checks it against the workflow schema (an unknown or misplaced key, a wrong
+ * type, every `${{ }}` parsed with the contexts and functions its place allows),
+ * convertWorkflowTemplate checks what the schema cannot (job ids, needs and their cycles,
+ * if conditions, cron). Both report into the parse's context. The conversion is async only
+ * to fetch reusable workflows: with none fetched (depth 0) it awaits nothing, so every
+ * error is in when the call returns.
+ */
+export function githubWorkflowErrors(text: string, name = "build-images.yml"): string[] {
+  const parsed = parseWorkflow({ name, content: text }, new NoOperationTraceWriter());
+  if (parsed.value !== undefined) void convertWorkflowTemplate(parsed.context, parsed.value, undefined, { fetchReusableWorkflowDepth: 0 });
+  return parsed.context.errors.getErrors().map((error) => error.message);
+}
+
+/** The workflows (as data) read by readGithubWorkflow: GitHub's parser accepted their text. */
+const accepted = new WeakSet<object>();
+
+/**
+ * A workflow file as data, once GitHub's parser has accepted its text as written (else an
+ * error with what the parser found). githubView reads only workflows read this way.
+ */
+// biome-ignore lint: the workflow's data is as untyped as YAML's.
+export function readGithubWorkflow(text: string, name = "build-images.yml"): any {
+  const errors = githubWorkflowErrors(text, name);
+  if (errors.length > 0) throw new Error(`github: GitHub's workflow parser rejects ${name}:\n${errors.join("\n")}`);
+  const workflow = parseYaml(text);
+  accepted.add(workflow);
+  return workflow;
+}
+
+type GithubWorkflow = { jobs: Record<string, { needs?: string[]; if?: string; env?: Record<string, string>; strategy?: { matrix: { include: Record<string, string>[] } }; steps?: WorkflowStep[] }> };
 
 /**
  * A string of a workflow file as GitHub gives it to a step: every `${{ expression }}`
@@ -29,17 +66,20 @@ export function evaluateWorkflowString(text: string): string {
 }
 
 /**
- * GitHub Actions: each job's matrix entries as build-push-action receives them;
+ * GitHub Actions: the workflow accepted by GitHub's parser (githubWorkflowErrors), and
+ * each job's matrix entries as build-push-action receives them;
  * what an image waits for is every image in the jobs its job (transitively) needs.
  * Entries read from the workflow file are evaluated as GitHub evaluates them; entries
  * read with fromJSON (`--format matrix`) are data, which GitHub does not evaluate.
  */
 export function githubView(
-  workflow: { jobs: Record<string, { needs?: string[]; if?: string; env?: Record<string, string>; strategy?: { matrix: { include: Record<string, string>[] } }; steps?: WorkflowStep[] }> },
+  workflow: GithubWorkflow,
   from: "workflow" | "data" = "workflow",
   resolved?: ResolveOutputs,
   event: "push" | "pull_request" = "push",
 ): OutputView & { readonly after: Readonly<Record<string, ReadonlySet<string>>> } {
+  // A workflow file is first read by GitHub's own parser; matrices given as data are no workflow.
+  if (from === "workflow" && !accepted.has(workflow)) throw new Error("githubView: read the workflow file with readGithubWorkflow(text), so that GitHub's parser reads it as written");
   const literal = from === "workflow" ? evaluateWorkflowString : (text: string) => text;
   if (workflow.jobs.resolve !== undefined && resolved === undefined) throw new Error("github: the workflow reads its digests from the resolve job: give its outputs (resolveOutputs)");
   // The build-time values of aliases, as the resolve job's own step makes them for this event.
