@@ -7,13 +7,15 @@
 // emitting again: exactly the affected images are built; (b) an added axis value: the
 // pipeline stops before building, naming the stale file; (c) the registry gone: it stops,
 // nothing built, nothing pushed; (d) nothing changed: nothing built. And shared tags
-// (issue 29): make pushes one manifest list over two architectures' images.
+// (issue 29): make pushes one manifest list over two architectures' images. And bake
+// (issue 31): `docker buildx bake --push` builds a chain and pushes every reference.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
-import { substitute } from "../validators/readback.ts";
+import { REPO_ROOT } from "../../fixtures/golden.ts";
+import { REVISION, substitute } from "../validators/readback.ts";
 import { startDockerEngine, type DockerEngine } from "./docker-engine.ts";
 import { runWorkflow } from "./github-run.ts";
 import { chainRepository, cliShim, loopbackRegistry, provesTheTree, recorded, recordingShim, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
@@ -230,6 +232,39 @@ platforms = ["{arch.PLATFORM}"]
     expect(platforms).toEqual(["linux/amd64", "linux/arm64"]);
     // Each image's own tag is there too, each one platform.
     for (const tag of ["x86_64-latest", "aarch64-latest"]) expect((await fetch(`http://127.0.0.1:${registry.port}/v2/stacks/base/manifests/${tag}`, { method: "HEAD", headers: { accept: `${accept}, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json` } })).ok).toBe(true);
+  } finally {
+    await registry.stop();
+  }
+}, 300_000);
+
+test("bake: docker buildx bake --push (the engine's own BuildKit) builds the real-build fixture, bases first, and the registry then lists every reference of the plan", async () => {
+  const work = join(scratch, "bake");
+  cpSync(join(REPO_ROOT, "fixtures/real-build"), work, { recursive: true });
+  rmSync(join(work, "expected"), { recursive: true });
+  copyFileSync("/bin/busybox", join(work, "docker/busybox"));
+  const registry = await loopbackRegistry(join(scratch, "bake-registry"));
+  try {
+    const repository = `127.0.0.1:${registry.port}/bake`;
+    expect(runCli(["emit", "bake", "--base-url", repository, "-o", "docker-bake.hcl"], work).code).toBe(0);
+    // As the README says to run it: the digests resolve reads from this tree, then bake.
+    const resolved = runCli(["resolve", "--for", "docker-bake.hcl", "--format", "bake"], work);
+    expect({ exit: resolved.code, stderr: resolved.code === 0 ? "" : resolved.stderr }).toEqual({ exit: 0, stderr: "" });
+    const env = { ...process.env, ...engine.env, CALIBAN_INPUTS: resolved.stdout.trim(), REVISION };
+    const baked = Bun.spawnSync([engine.docker, "buildx", "bake", "-f", "docker-bake.hcl", "--push"], { cwd: work, env });
+    expect({ exit: baked.exitCode, stderr: baked.exitCode === 0 ? "" : baked.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
+    const planned = JSON.parse(runCli(["plan", "--json", "--base-url", repository], work).stdout) as { images: { tag: string; contentReference: string; aliases: string[] }[] };
+    const listed = (await (await fetch(`http://127.0.0.1:${registry.port}/v2/bake/tags/list`)).json()) as { tags: string[] };
+    const tagOf = (reference: string) => reference.slice(reference.lastIndexOf(":") + 1);
+    expect([...listed.tags].sort()).toEqual(planned.images.flatMap((image) => [image.tag, tagOf(image.contentReference), ...image.aliases]).sort());
+    // An app image was built FROM its base as bake linked it: the base's layer is its first.
+    const layers = async (tag: string) => {
+      const answer = await fetch(`http://127.0.0.1:${registry.port}/v2/bake/manifests/${tag}`, { headers: { accept: "application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.index.v1+json" } });
+      const manifest = (await answer.json()) as { layers?: { digest: string }[]; manifests?: { digest: string; platform?: { os: string } }[] };
+      if (manifest.layers) return manifest.layers.map((layer) => layer.digest);
+      const own = manifest.manifests!.find((entry) => entry.platform?.os !== "unknown")!;
+      return layers(own.digest);
+    };
+    expect((await layers("app-plain-hello"))[0]).toBe((await layers("base-plain"))[0]);
   } finally {
     await registry.stop();
   }
