@@ -121,9 +121,9 @@ const encoder = new TextEncoder();
 let encoded = new Uint8Array(0);
 let readBack: Uint8Array | undefined;
 
-/** The UTF-8 of `text`, in a buffer reused by the next call. */
+/** The UTF-8 of `text`, in a buffer reused by the next call (grown by doubling: a file's chunks, a split config's files, mostly grow a little each). */
 function utf8(text: string): Uint8Array {
-  if (text.length * 3 > encoded.length) encoded = new Uint8Array(Math.max(text.length * 3, 1 << 20));
+  if (text.length * 3 > encoded.length) encoded = new Uint8Array(Math.max(text.length * 3, 2 * encoded.length, 1 << 20));
   return encoded.subarray(0, encoder.encodeInto(text, encoded).written);
 }
 

@@ -42,5 +42,7 @@ export function withBaseContentArg(image: ImageNode, arg: BuildArg, base: ImageN
  */
 export function baseNamedValue(value: string, part: BasePart | undefined, base: { readonly reference: string } | undefined): string {
   if (part !== undefined) return `{from.${part}}`;
+  // The common case, from_arg's value: the reference whole.
+  if (base !== undefined && value === base.reference) return "{from}";
   return base !== undefined && value.includes(base.reference) ? value.split(base.reference).join("{from}") : value;
 }

@@ -22,8 +22,12 @@ export function cutCommand(word: string, length: number): string {
   return `printf '%.${length}s' ${word}`;
 }
 
+const NO_ALIASES = { fixed: [], buildTime: [] } as const;
+
 /** The image's aliases that name build-time values, and those that do not. */
-export function splitAliases(image: ImageNode): { fixed: string[]; buildTime: string[] } {
+export function splitAliases(image: ImageNode): { readonly fixed: readonly string[]; readonly buildTime: readonly string[] } {
+  // Most images have no alias: one answer for them all, not two arrays each time an emitter asks.
+  if (image.aliases.length === 0) return NO_ALIASES;
   const fixed: string[] = [];
   const buildTime: string[] = [];
   for (const alias of image.aliases) (namesBuildTime(alias) ? buildTime : fixed).push(alias);

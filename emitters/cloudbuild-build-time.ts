@@ -27,9 +27,12 @@ export interface StampedAliases {
   readonly words: readonly string[];
 }
 
+/** An image without such aliases (most): one answer for all of them. */
+const NO_STAMPED_ALIASES: StampedAliases = { define: [], words: [] };
+
 export function stampedAliases(image: ImageNode): StampedAliases {
   const { buildTime } = splitAliases(image);
-  if (buildTime.length === 0) return { define: [], words: [] };
+  if (buildTime.length === 0) return NO_STAMPED_ALIASES;
   const named = valuesNamed([image]);
   const rooms = new Set<number>();
   const words = buildTimeWords(image, buildTime, rooms);
@@ -56,7 +59,8 @@ export function stampedAliases(image: ImageNode): StampedAliases {
 
 /** The step's `env`, when its script reads the branch: Cloud Build fills $BRANCH_NAME in, bash reads it as data. */
 export function buildTimeEnv(image: ImageNode): { env?: string[] } {
-  return valuesNamed([image]).has("branch") ? { env: [`${BRANCH_VARIABLE}=$BRANCH_NAME`] } : {};
+  // Only an alias names the branch: most images have none, and are answered without a look.
+  return image.aliases.length > 0 && valuesNamed([image]).has("branch") ? { env: [`${BRANCH_VARIABLE}=$BRANCH_NAME`] } : {};
 }
 
 /** The lines that tag the image (`source`, a shell word) with each build-time alias and push it (Cloud Build's form). */

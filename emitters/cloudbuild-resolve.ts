@@ -14,6 +14,7 @@ import type { EmitContext } from "./contract.ts";
 import { installScript, type InstallOptions } from "./github-install.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 import { shellVarFlags } from "./pipeline-variables.ts";
+import { remembered } from "./text.ts";
 
 export const RESOLVE_STEP = "resolve";
 
@@ -54,14 +55,14 @@ export function resolveStep(options: InstallOptions & { builder: string }, conte
  * content references as this build's tree gives them. Written for Cloud Build ('$' doubled).
  */
 export function digestPrelude(image: ImageNode, base: ImageNode | undefined): string {
-  // A registry on loopback is plain http: docker's manifest client asks it only with --insecure (else it says "no such manifest").
-  const functions = LOOPBACK.test(registryHost(image.repository)) ? INSECURE_PRELUDE_FUNCTIONS : PRELUDE_FUNCTIONS;
-  return `${functions}${stepText([
-    // References hold no character a shell reads (core/graph.ts).
-    `content=${image.repository}:inputs-$(inputs_of ${image.id})`,
-    ...(base === undefined ? [] : [`base=${base.repository}:inputs-$(inputs_of ${base.id})`]),
-  ])}`;
+  // References and ids hold no character a shell reads, '$' included (core/graph.ts): the
+  // lines are written with Cloud Build's "$$" already, not doubled again for each image.
+  const content = `content=${image.repository}:inputs-$$(inputs_of ${image.id})\n`;
+  return `${preludeFunctionsFor(image.repository)}${content}${base === undefined ? "" : `base=${base.repository}:inputs-$$(inputs_of ${base.id})\n`}`;
 }
+
+/** A registry on loopback is plain http: docker's manifest client asks it only with --insecure (else it says "no such manifest"). */
+const preludeFunctionsFor = remembered((repository: string) => (LOOPBACK.test(registryHost(repository)) ? INSECURE_PRELUDE_FUNCTIONS : PRELUDE_FUNCTIONS));
 
 /** The functions every prelude starts with, '$' doubled once rather than per image. */
 function preludeFunctions(insecure: string): string {

@@ -38,10 +38,10 @@ export function scriptWord(text: string): string {
 export function argWords(image: ImageNode, base: ImageNode | undefined, contentTags: boolean): string {
   let words = "";
   for (const arg of image.args) {
-    const text = `${arg.name}=${arg.value}`;
     if (base !== undefined && contentTags && image.fromParts?.[arg.name] === "tag") words += ` --build-arg ${scriptWord(`${arg.name}=`)}${BASE_TAG_WORD}`;
-    else if (base === undefined || !contentTags || !text.includes(base.reference)) words += plainArgWord(arg);
-    else words += ` --build-arg ${text.split(base.reference).map((part) => (part === "" ? "" : scriptWord(part))).join(BASE_WORD)}`;
+    // A name holds no reference (nor a reference an '='): the value alone can hold the base's.
+    else if (base === undefined || !contentTags || !arg.value.includes(base.reference)) words += plainArgWord(arg);
+    else words += baseArgWord(arg, base);
   }
   return words;
 }
@@ -54,8 +54,20 @@ function plainArgWord(arg: BuildArg): string {
   return words;
 }
 
+/** An arg holding its base's reference, as words naming the `base` variable instead: made once per arg and base (the images built FROM one base share its arg). */
+const baseArgWords = new WeakMap<BuildArg, { base: string; words: string }>();
+function baseArgWord(arg: BuildArg, base: ImageNode): string {
+  const made = baseArgWords.get(arg);
+  if (made?.base === base.reference) return made.words;
+  const words = ` --build-arg ${`${arg.name}=${arg.value}`.split(base.reference).map((part) => (part === "" ? "" : scriptWord(part))).join(BASE_WORD)}`;
+  baseArgWords.set(arg, { base: base.reference, words });
+  return words;
+}
+
 /** Aliases (-t; not those naming build-time values, which only a push tags), labels (--label, the commit from $COMMIT_SHA) and target (--target) as words of a step's script. */
 export function settingWords(image: ImageNode): string {
+  // Most images have none of them: no arrays made for nothing.
+  if (image.aliases.length === 0 && image.labels.length === 0 && image.target === null) return "";
   return [
     ...splitAliases(image).fixed.map((alias) => ` -t ${image.repository}:${alias}`),
     ...image.labels.map((label) => ` --label ${label.revision ? `${scriptWord(`${label.name}=`)}"$COMMIT_SHA"` : scriptWord(`${label.name}=${label.value}`)}`),

@@ -10,7 +10,7 @@
 // README "The inputs digest") stay the same. A family's own repository is, as they leave
 // it: what it adds after `{repository}`, or the whole of an absolute one.
 
-import { imagesById, type BuildGraph } from "../graph.ts";
+import { imagesById, type BuildGraph, type ImageNode } from "../graph.ts";
 import { baseNamedValue } from "../base-parts.ts";
 
 /** 64 hex digits: the sha256 of the graph's JSON less its digests and repository, as one line per image. */
@@ -20,15 +20,17 @@ export function graphShape(graph: BuildGraph): string {
   const hasher = new Bun.CryptoHasher("sha256");
   hasher.update(`caliban-images shape 1\n${JSON.stringify(rest)}\n`);
   for (const image of images) {
-    const { repository, repositorySuffix, reference: _ref, inputs: _i, contentReference: _c, args, ...kept } = image;
+    // `kept` is a copy already: the args and the repository are set on it, in this order, rather than copied again.
+    const { repository, repositorySuffix, reference: _ref, inputs: _i, contentReference: _c, args, ...kept } = image as ImageNode & Record<string, unknown>;
     const base = image.from === null ? undefined : byId.get(image.from);
     // An arg naming the base's reference, or holding a part of it, names it as the digest does: {from}, {from.repository}, {from.tag}.
-    const named = base === undefined ? args : args.map((arg) => {
+    kept.args = base === undefined ? args : args.map((arg) => {
       const value = baseNamedValue(arg.value, image.fromParts?.[arg.name], base);
       return value === arg.value ? arg : { name: arg.name, value };
     });
-    const own = repositorySuffix === undefined ? {} : { repository: repositorySuffix ?? repository };
-    hasher.update(`${JSON.stringify({ ...kept, args: named, ...own })}\n`);
+    if (repositorySuffix !== undefined) kept.repository = repositorySuffix ?? repository;
+    hasher.update(JSON.stringify(kept));
+    hasher.update("\n");
   }
   return hasher.digest("hex");
 }

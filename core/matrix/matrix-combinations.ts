@@ -23,7 +23,8 @@ export function readWholeCombinations(reader: MatrixReader, value: unknown, path
 
 /** `exclude`: tables, each naming the values of some axes that the combinations it removes have. */
 export function readExcludePatterns(reader: MatrixReader, value: unknown, path: KeyPath, axes: readonly Axis[], sets: CombinationSets = new Map()): ValueIndices | undefined {
-  const plain = (item: unknown) => isTable(item) && Object.values(item).every((text) => typeof text !== "string" || !isRange(text)) && !Object.values(item).some(Array.isArray);
+  // A plain pattern names single values: no range, no list (one look at each value: lists of 100,000 are read here).
+  const plain = (item: unknown) => isTable(item) && Object.values(item).every((text) => (typeof text === "string" ? !isRange(text) : !Array.isArray(text)));
   if (!Array.isArray(value) || value.every(plain)) return readList(reader, value, path, axes, false);
   // A set's name, ranges (">=cu125") or lists of values: each read as the patterns of single values it
   // names, a mistake reported at the pattern written.
@@ -119,8 +120,8 @@ function readCombination(reader: MatrixReader, item: unknown, path: KeyPath, pos
       if (!names.includes(key)) reader.report("UNKNOWN_REFERENCE", [...path, index, key], `"${key}" is not an axis of this family`, didYouMean(key, names));
     }
   }
-  const missing = axes.filter((axis) => !Object.hasOwn(table, axis.name));
-  if (whole && missing.length > 0) {
+  const missing = whole ? axes.filter((axis) => !Object.hasOwn(table, axis.name)) : [];
+  if (missing.length > 0) {
     reader.report(
       "MISSING_KEY",
       [...path, index],

@@ -54,20 +54,27 @@ function combinationAt(list: ValueIndices, i: number, into: number[]): number[] 
   return into;
 }
 
-/** Exclude patterns grouped by the axes they name, each group a hash set: a lookup per group, not per pattern. */
+/**
+ * Exclude patterns grouped by the axes they name, each group a hash set of the values'
+ * combination numbers on those axes: a lookup per group, not per pattern, and no string
+ * made per lookup.
+ */
 class ExcludeSet {
-  private readonly groups: { positions: number[]; keys: Set<string> }[] = [];
+  private readonly groups: { positions: number[]; strides: number[]; keys: Set<number | string> }[] = [];
 
   constructor(patterns: ValueIndices, axes: readonly Axis[]) {
-    const byShape = new Map<string, { positions: number[]; keys: Set<string> }>();
+    const byShape = new Map<string, { positions: number[]; strides: number[]; keys: Set<number | string> }>();
     const pattern = axes.map(() => 0);
     for (let p = 0; p < patterns.count; p++) {
       combinationAt(patterns, p, pattern);
-      const positions = pattern.flatMap((value, i) => (value === ANY_VALUE ? [] : [i]));
-      const shape = positions.join(",");
+      let shape = "";
+      for (let i = 0; i < pattern.length; i++) if (pattern[i] !== ANY_VALUE) shape += `${i},`;
       let group = byShape.get(shape);
-      if (!group) byShape.set(shape, (group = { positions, keys: new Set() }));
-      group.keys.add(positions.map((i) => pattern[i]).join(","));
+      if (!group) {
+        const positions = pattern.flatMap((value, i) => (value === ANY_VALUE ? [] : [i]));
+        byShape.set(shape, (group = { positions, strides: comboStrides(positions.map((i) => axes[i]!)), keys: new Set() }));
+      }
+      group.keys.add(comboNumberAt(pattern, group.positions, group.strides));
     }
     this.groups = [...byShape.values()];
   }
@@ -75,9 +82,7 @@ class ExcludeSet {
   has(indices: Indices): boolean {
     for (let g = 0; g < this.groups.length; g++) {
       const group = this.groups[g]!;
-      let key = "";
-      for (let i = 0; i < group.positions.length; i++) key += (i ? "," : "") + indices[group.positions[i]!];
-      if (group.keys.has(key)) return true;
+      if (group.keys.has(comboNumberAt(indices, group.positions, group.strides))) return true;
     }
     return false;
   }

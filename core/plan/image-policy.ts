@@ -5,19 +5,20 @@
 // publish nothing, and is refused where it is written.
 
 import { formatKeyPath, type KeyPath } from "../errors.ts";
-import type { ImageNode } from "../graph.ts";
 import type { CompiledFamily } from "./compile-family.ts";
 import type { TaggedImage } from "./image-tags.ts";
 import { describeCombination } from "./combination-text.ts";
 
-/** The image's `published` and `rebuild` fields; an internal image's aliases and shared tags are reported (once per place each is written). */
-export function imagePolicy(compiled: CompiledFamily, image: TaggedImage, aliases: readonly string[], shared: readonly string[]): Pick<ImageNode, "published" | "rebuild" | "freeDisk"> {
+/** Sets the image's `published`, `rebuild` and `freeDisk` fields where they apply; an internal image's aliases and shared tags are reported (once per place each is written). */
+export function setImagePolicy(node: { published?: false; rebuild?: "always"; freeDisk?: true }, compiled: CompiledFamily, image: TaggedImage, aliases: readonly string[], shared: readonly string[]): void {
   const internal = compiled.published === false;
   if (internal) {
     refuseTags(compiled, image, "alias", aliases, compiled.aliasPaths);
     refuseTags(compiled, image, "shared tag", shared, compiled.sharedTagPaths);
+    node.published = false;
   }
-  return { ...(internal ? { published: false } : {}), ...(compiled.rebuild === "always" ? { rebuild: "always" } : {}), ...(compiled.freeDisk === true ? { freeDisk: true } : {}) };
+  if (compiled.rebuild === "always") node.rebuild = "always";
+  if (compiled.freeDisk === true) node.freeDisk = true;
 }
 
 function refuseTags(compiled: CompiledFamily, image: TaggedImage, what: string, tags: readonly string[], keyPaths: readonly KeyPath[]): void {

@@ -19,6 +19,8 @@ export interface TaggedImage {
   readonly values: Readonly<Record<string, string>>;
   readonly repository: string;
   readonly tag: string;
+  /** `repository:tag`, made once: the tag book looks it up and keeps it. */
+  readonly reference: string;
   expand(parts: readonly CompiledPart[], keyPath: KeyPath): string;
   report(code: ErrorCode, keyPath: KeyPath, message: string, hint?: string): void;
   /** Whether a template's mistake is met for the first time (its family's other images would repeat it). */
@@ -153,7 +155,7 @@ export class TagBook {
 
   /** The tag (or alias) is free for this image: no other image's tag or alias, no shared tag. */
   private free(image: TaggedImage, tag: string, keyPath: KeyPath, alias: boolean, hint: string): boolean {
-    const reference = `${image.repository}:${tag}`;
+    const reference = alias ? `${image.repository}:${tag}` : image.reference;
     const clash = this.owners.get(reference);
     if (clash) {
       const theirs = `${describeCombination(clash.values)} of "${clash.family}"${!alias && clash.tag !== tag ? " (as an alias)" : ""}`;

@@ -15,8 +15,8 @@ export interface DirectoryEntries {
 export type PathProblem = { readonly keyPath: KeyPath; readonly message: string; readonly hint?: string };
 
 export class PathChecker {
-  /** "dockerfile\0path" and "context\0path" already looked at. */
-  private readonly checked = new Set<string>();
+  /** The paths already looked at, of each kind (a Set of the paths themselves: no key is made per image). */
+  private readonly checked = { dockerfile: new Set<string>(), context: new Set<string>() };
   /** Each directory's entries, read once: a family's Dockerfiles are mostly in one folder. */
   private readonly listed = new Map<string, ReadonlyMap<string, boolean> | undefined>();
 
@@ -40,10 +40,10 @@ export class PathChecker {
     return problems;
   }
 
-  private once(key: string, path: string, check: () => { message: string; hint?: string } | undefined): { message: string; hint?: string } | undefined {
-    const seen = `${key}\u0000${path}`;
-    if (this.checked.has(seen)) return undefined;
-    this.checked.add(seen);
+  private once(key: "dockerfile" | "context", path: string, check: () => { message: string; hint?: string } | undefined): { message: string; hint?: string } | undefined {
+    const checked = this.checked[key];
+    if (checked.has(path)) return undefined;
+    checked.add(path);
     const found = check();
     return found && { ...found, message: `the ${key} "${path}" ${found.message}` };
   }

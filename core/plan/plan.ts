@@ -24,7 +24,7 @@ import { ImageRepositories } from "./image-repository.ts";
 import { viewFor } from "./plan-when.ts";
 import { TAG_PATTERN, TAG_RULE } from "../names.ts";
 import { TagBook, type TaggedImage } from "./image-tags.ts";
-import { imagePolicy } from "./image-policy.ts";
+import { setImagePolicy } from "./image-policy.ts";
 import { PathChecker, type DirectoryEntries } from "./plan-paths.ts";
 import { DockerfileChecks } from "./plan-checks.ts";
 import { Placements } from "./plan-runner.ts";
@@ -53,6 +53,9 @@ export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGrap
   const paths = options.checkPaths === undefined ? undefined : new PathChecker(options.checkPaths, matrix.file);
   return new Planner(matrix, options.repository ?? matrix.repository, matrixDigester(matrix, sources, name), lock, paths).plan();
 }
+
+/** An ImageNode as the planner fills it in, field by field. */
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /** An image with no locked upstream image (no aliases, no labels): one array for all of them. */
 const NO_UPSTREAM: readonly string[] = [];
@@ -218,6 +221,7 @@ class Planner {
       values,
       repository: place.repository,
       tag,
+      reference: `${place.repository}:${tag}`,
       expand: (parts, keyPath) => this.expand(parts, compiled, indices, base, keyPath),
       report: (code, keyPath, message, hint) => this.report(code, keyPath, message, hint),
       firstReport: (key) => this.firstReport(key),
@@ -245,37 +249,34 @@ class Planner {
     const { written, runner } = placement;
     const settings = labels.length > 0 || written.length > 0 || target !== null || runner !== undefined ? { labels, platforms: written, target, runner: runner ?? null } : undefined;
     const inputs = this.digester.image(dockerfile, context, args, base, upstream, settings, fromParts);
-    const image: ImageNode = {
-      id: this.ids.unique(place.idPrefix + tag),
-      family: family.name,
-      values,
-      repository: place.repository,
-      ...place.node,
-      tag,
-      reference: `${place.repository}:${tag}`,
-      dockerfile,
-      context,
-      args,
-      from: base ? base.id : null,
-      fromArg: base ? exactBaseArg(args, family.baseReferenceArg, base) : null,
-      ...(fromParts ? { fromParts } : {}),
-      level: base ? base.level + 1 : 0,
-      inputs,
-      contentReference: `${place.repository}:${contentTag(inputs)}`,
-      test: compiled.test === undefined ? null : this.expand(compiled.test, compiled, indices, base, compiled.testPath),
-      upstream,
-      aliases,
-      ...(shared.length === 0 ? {} : { sharedTags: shared }),
-      labels,
-      platforms: placement.platforms,
-      ...(placement.osVersion === undefined ? {} : { osVersion: placement.osVersion }),
-      target,
-      // A `when` rule's runner or timeout, or a templated runner's labels, where they differ from the family's.
-      ...(runner === family.runner && family.runnerTemplates === undefined ? {} : { runner: runner ?? null }),
-      ...(compiled.timeout === family.timeout ? {} : { timeout: compiled.timeout ?? null }),
-      // Where it is pushed and when it is built: no input of it (image-policy.ts).
-      ...imagePolicy(compiled, tagged, aliases, shared),
-    };
+    // The node's fields in the graph's order (core/graph.ts), an optional one set only where it
+    // applies: spreading an object (`...(x ? { x } : {})`) for each took about a tenth of planning.
+    const image: Mutable<ImageNode> = { id: this.ids.unique(place.idPrefix + tag), family: family.name, values, repository: place.repository } as Mutable<ImageNode>;
+    if (place.node.repositorySuffix !== undefined) image.repositorySuffix = place.node.repositorySuffix;
+    image.tag = tag;
+    image.reference = tagged.reference;
+    image.dockerfile = dockerfile;
+    image.context = context;
+    image.args = args;
+    image.from = base ? base.id : null;
+    image.fromArg = base ? exactBaseArg(args, family.baseReferenceArg, base) : null;
+    if (fromParts) image.fromParts = fromParts;
+    image.level = base ? base.level + 1 : 0;
+    image.inputs = inputs;
+    image.contentReference = `${place.repository}:${contentTag(inputs)}`;
+    image.test = compiled.test === undefined ? null : this.expand(compiled.test, compiled, indices, base, compiled.testPath);
+    image.upstream = upstream;
+    image.aliases = aliases;
+    if (shared.length > 0) image.sharedTags = shared;
+    image.labels = labels;
+    image.platforms = placement.platforms;
+    if (placement.osVersion !== undefined) image.osVersion = placement.osVersion;
+    image.target = target;
+    // A `when` rule's runner or timeout, or a templated runner's labels, where they differ from the family's.
+    if (runner !== family.runner || family.runnerTemplates !== undefined) image.runner = runner ?? null;
+    if (compiled.timeout !== family.timeout) image.timeout = compiled.timeout ?? null;
+    // Where it is pushed and when it is built: no input of it (image-policy.ts).
+    setImagePolicy(image, compiled, tagged, aliases, shared);
     this.tags.add(image);
     return image;
   }
