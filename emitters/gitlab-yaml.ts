@@ -2,7 +2,7 @@
 // yamlScalar (emitters/quoting.ts), or, for a script of several lines, yamlBlock (a
 // literal block, which reads as the shell gets it), so that no value a user controls is
 // ever spliced into YAML as text. Lists of scalars are block sequences, maps block mappings; an empty list
-// is `[]`. Nothing here knows GitLab's keywords: gitlab.ts and gitlab-job.ts build the data.
+// is `[]`. Nothing here knows GitLab's keywords: gitlab.ts and ci-job.ts build the data (buildkite.ts too).
 
 import { yamlBlock, yamlScalar } from "./quoting.ts";
 

@@ -3,7 +3,7 @@
 // when the matrix no longer gives the graph this file was emitted for, reads every
 // image's inputs digest from the tree (an edited Dockerfile needs no new file) and asks
 // the registry which content references it has, leaving `ID HEX [present]` lines as an
-// artifact (gitlab-job.ts reads them). Each image's job `needs` resolve and its base's
+// artifact (ci-job.ts reads them). Each image's job `needs` resolve and its base's
 // job only, so a failed image stops its descendants alone; stages follow the graph's
 // levels. `workflow:rules` say when a pipeline runs and whether it publishes
 // ($CALIBAN_PUSH): a push (or a schedule, or a manual run) on a [publish] branch
@@ -14,14 +14,13 @@ import { CalibanError } from "../core/errors.ts";
 import { branchFilter } from "../core/branch-patterns.ts";
 import { imageRunner, imagesById, imageTimeout, sharedTags, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 import type { EmitContext, Emitter, OptionSpec } from "./contract.ts";
-import { INSTALL_OPTIONS, installScript, type InstallOptions } from "./github-install.ts";
-import { imageScript, preludeItem, PUBLISHING, RESOLVED_FILE, type JobPrelude } from "./gitlab-job.ts";
+import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
+import { imageScript, installCommands, preludeItem, resolveCommands, sharedTagsScript, type CiVariables, type JobPrelude } from "./ci-job.ts";
+import { GITLAB_LOCK_JOB, GITLAB_LOCK_OPTIONS, gitlabLockJob, hasGitlabLockJob } from "./gitlab-lock-job.ts";
 import { yamlLines, type YamlMap, type YamlValue } from "./gitlab-yaml.ts";
 import { checkInternalImages } from "./image-policy.ts";
-import { matrixFromRoot } from "./input-paths.ts";
 import { loginRegistry } from "./login-registry.ts";
 import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
-import { shellVarFlags } from "./pipeline-variables.ts";
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 
@@ -33,8 +32,11 @@ export const MAX_NEEDS = 50;
 export const RESOLVE_JOB = "resolve";
 export const SHARED_TAGS_JOB = "shared-tags";
 
+/** GitLab's predefined variables the job scripts read. */
+const GITLAB_VARIABLES: CiVariables = { commit: "CI_COMMIT_SHA", branch: "CI_COMMIT_BRANCH", branchSetBy: "a pipeline for a branch sets it", created: "CI_PIPELINE_CREATED_AT" };
+
 /** Names a job cannot have: GitLab's global keywords, and this file's own jobs. */
-const RESERVED = new Set(["default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script", "after_script", "types", "pages", RESOLVE_JOB, SHARED_TAGS_JOB]);
+const RESERVED = new Set(["default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script", "after_script", "types", "pages", RESOLVE_JOB, SHARED_TAGS_JOB, GITLAB_LOCK_JOB]);
 
 const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const variableName = (value: unknown) => (VARIABLE_NAME.test(String(value)) ? undefined : `"${value}" is not a variable name (letters, digits and '_')`);
@@ -47,6 +49,7 @@ export interface GitlabOptions extends InstallOptions, Record<string, string | b
   "registry-user-variable": string;
   "registry-password-variable": string;
   "runner-tags": boolean;
+  "lock-token-variable": string;
 }
 
 /** Labels of GitHub's hosted runners (ubuntu-24.04, windows-2022, macos-14, ...-arm), which no GitLab runner has unless given them. */
@@ -63,6 +66,7 @@ export const gitlab: Emitter<GitlabOptions> = {
     "docker-service": { type: "string", default: "", description: "a service every job gets, e.g. docker:27-dind with image=docker:27; empty: none" },
     "registry-user-variable": { type: "string", default: "REGISTRY_USER", description: "the CI/CD variable holding the registry user, for a registry that is not $CI_REGISTRY (GitLab's own logs in with CI_REGISTRY_USER)", check: variableName },
     "registry-password-variable": { type: "string", default: "REGISTRY_PASSWORD", description: "the CI/CD variable holding its password or token (masked); no login when it is empty", check: variableName },
+    ...GITLAB_LOCK_OPTIONS,
     "runner-tags": { type: "boolean", default: true, description: "a family's runner labels become its jobs' tags (a runner must have them all, as GitHub's runs-on reads them); false: no tags, any runner" },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
@@ -83,6 +87,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptio
     "#",
     `# Pushes to ${publish.branches.join(", ")} publish${publish.pullRequests ? "; a merge request's pipeline builds and tests, pushing nothing" : ""}; other pipelines do not run.`,
     ...(publish.schedule ? [`# [publish] schedule "${commentText(publish.schedule)}" (UTC): create a pipeline schedule with it for a publishing branch (CI/CD > Schedules).`] : []),
+    ...(hasGitlabLockJob(graph) ? [`# A schedule's pipeline also runs ${GITLAB_LOCK_JOB}: a moved upstream digest goes to a merge request, pushed with the token in the CI/CD variable ${options["lock-token-variable"]}.`] : []),
     contentTags ? "# An image whose inputs digest the registry has is not rebuilt; its tags are pointed at it." : "# Every image is built and pushed under its tags.",
     "# $DOCKER (a CI/CD variable) names the engine: docker by default, or podman.",
     "",
@@ -94,7 +99,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptio
     workflow: { rules },
     variables: { DOCKER: "docker", CALIBAN_PUSH: "false" },
     stages: [...(contentTags ? [RESOLVE_JOB] : []), ...levels.map((_, level) => `level-${level}`), ...(shared.length > 0 ? [SHARED_TAGS_JOB] : [])],
-    // Every job's script starts with the same functions (gitlab-job.ts), run in its shell before it.
+    // Every job's script starts with the same functions (ci-job.ts), run in its shell before it.
     default: {
       ...(options.image === "" ? {} : { image: options.image }),
       ...(options["docker-service"] === "" ? {} : { services: [options["docker-service"]] }),
@@ -103,6 +108,10 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptio
   };
   out.lines(yamlLines(top));
   out.line("");
+  if (hasGitlabLockJob(graph)) {
+    out.lines(yamlLines({ [GITLAB_LOCK_JOB]: gitlabLockJob(graph, options.output, options["lock-token-variable"], context, installCommands(options)) }));
+    out.line("");
+  }
   if (contentTags) {
     out.lines(yamlLines({ [RESOLVE_JOB]: resolveJob(graph, options, context) }));
     out.line("");
@@ -152,20 +161,9 @@ function loginPrelude(registry: string, options: GitlabOptions): JobPrelude {
 }
 
 function resolveJob(graph: BuildGraph, options: GitlabOptions, context: EmitContext): YamlMap {
-  const install =
-    options["install-command"].trim() !== ""
-      ? [options["install-command"]]
-      : [`(\n${installScript(options, '"$HOME/.caliban-images/bin"').map((line) => `  ${line}`).join("\n")}\n)`, 'export PATH="$HOME/.caliban-images/bin:$PATH"'];
   return {
     stage: RESOLVE_JOB,
-    script: [
-      ...install,
-      "registry_login",
-      // Written beside the checkout, then moved in: a build context holding the checkout's root is digested without it.
-      `resolved=$(mktemp)`,
-      `caliban-images resolve --matrix ${shellWord(matrixFromRoot(context))}${shellVarFlags(context.variables)} --for ${shellWord(options.output)} --shape ${context.shape} --registry ${shellWord(graph.repository)} --format lines > "$resolved"`,
-      `mkdir -p .caliban-images && mv "$resolved" ${RESOLVED_FILE}`,
-    ],
+    script: resolveCommands(graph, options, context),
     artifacts: { paths: [".caliban-images/"], expire_in: "1 week" },
   };
 }
@@ -179,7 +177,7 @@ function imageJob(graph: BuildGraph, image: ImageNode, base: ImageNode | undefin
     // A job runs on a runner that has every one of its tags, as a GitHub job on one with every runs-on label.
     ...(runner === null ? {} : { tags: [...runner] }),
     ...(timeout === null ? {} : { timeout: `${timeout} minutes` }),
-    script: imageScript(graph, image, base, contentTags),
+    script: imageScript(graph, image, base, contentTags, GITLAB_VARIABLES),
   };
 }
 
@@ -192,15 +190,10 @@ function sharedTagsJob(graph: BuildGraph, contentTags: boolean): YamlMap {
   const shared = sharedTags(graph);
   const images = [...new Set(shared.flatMap((tag) => tag.images.map((image) => image.id)))];
   const needs = [...(contentTags ? [RESOLVE_JOB] : []), ...images];
-  const source = (image: ImageNode) => (contentTags ? `"${image.repository}:inputs-$(inputs_of ${image.id})"` : shellWord(image.reference));
   return {
     stage: SHARED_TAGS_JOB,
     ...(needs.length <= MAX_NEEDS ? { needs } : contentTags ? { dependencies: [RESOLVE_JOB] } : {}),
-    script: [
-      `if ! ${PUBLISHING}; then echo "this pipeline does not publish: no shared tag is pushed"; exit 0; fi`,
-      "registry_login",
-      ...shared.map((tag) => `retry "$DOCKER" buildx imagetools create --tag ${shellWord(tag.reference)} ${tag.images.map(source).join(" ")}`),
-    ],
+    script: sharedTagsScript(graph, contentTags),
   };
 }
 

@@ -112,11 +112,11 @@ describe("a broken plugin is a clear error naming the file: exit 2, no output wr
 
 test("the README's example plugin works as written", () => {
   const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-  const example = /```ts\n(\/\/ ci\/buildkite\.ts\n[\s\S]*?)```/.exec(readme)![1]!;
+  const example = /```ts\n(\/\/ ci\/my-buildkite\.ts\n[\s\S]*?)```/.exec(readme)![1]!;
   const cwd = mkdtempSync(join(tmpdir(), "readme-plugin-"));
   Bun.spawnSync(["mkdir", "-p", join(cwd, "ci")]);
-  writeFileSync(join(cwd, "ci", "buildkite.ts"), example);
-  const result = run(["emit", "buildkite", "--plugin", "ci/buildkite.ts", "--option", "agent=gpu"], cwd);
+  writeFileSync(join(cwd, "ci", "my-buildkite.ts"), example);
+  const result = run(["emit", "my-buildkite", "--plugin", "ci/my-buildkite.ts", "--option", "agent=gpu"], cwd);
   expect(result.stderr).not.toContain("error");
   const pipeline = parseYaml(result.stdout);
   expect(pipeline.steps).toHaveLength(8);

@@ -2,7 +2,8 @@
 // every fixture's golden outputs (golden.test.ts proves them what the emitters write): each
 // `run:` block of a workflow, each bash step of a Cloud Build config after Cloud Build's
 // substitutions (the config's own and each trigger's), submit.sh, each recipe and
-// $(shell) of a Makefile as make hands it to /bin/sh, and each GitLab job's script. shellcheck finds nothing, or the
+// $(shell) of a Makefile as make hands it to /bin/sh, each GitLab job's script and each
+// Buildkite step's command. shellcheck finds nothing, or the
 // finding is allowed below with its reason; an allowance nothing needs any more fails too.
 
 import { describe, expect, test } from "bun:test";
@@ -10,7 +11,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
 import { hasMake, hasShellcheck, shellcheckPath } from "../scripts/validators/tools.ts";
-import { cloudbuildScripts, githubRunScripts, gitlabScripts, makeScripts, shellcheck, type ShellcheckFinding, type ShellScript } from "../scripts/validators/shellcheck.ts";
+import { buildkiteScripts, cloudbuildScripts, githubRunScripts, gitlabScripts, makeScripts, shellcheck, type ShellcheckFinding, type ShellScript } from "../scripts/validators/shellcheck.ts";
 
 interface Allowance {
   readonly code: number;
@@ -28,7 +29,7 @@ const ALLOWED: readonly Allowance[] = [
   },
   {
     code: 2016,
-    where: /^[\w-]+\/(?:plain__)?gitlab__\.gitlab-ci\.yml: job /,
+    where: /^[\w-]+\/(?:plain__)?(?:gitlab__\.gitlab-ci\.yml: job |buildkite__\.buildkite__pipeline\.yml: step )/,
     reason: "a value holding '$' as text (an arg, a label, a --var value), single-quoted on purpose (shellWord) for \"$DOCKER\" or caliban-images; shellcheck exempts a command named docker, not one a variable names",
   },
 ];
@@ -130,6 +131,16 @@ describe("shellcheck on every shell script we emit", () => {
       Object.entries(files)
         .filter(([name]) => /^(plain__)?gitlab__/.test(name))
         .flatMap(([name, text]) => onePerShape(fixture.name, gitlabScripts(text, `${fixture.name}/${name}`))),
+    );
+    expect(scripts.length).toBeGreaterThan(goldens.length);
+    expect(unexplained(await shellcheck(shellcheckPath!, scripts))).toEqual([]);
+  }, 120_000);
+
+  test.skipIf(!hasShellcheck)("buildkite: every step's command (the first whole, the others with the shared functions stubbed), as sh", async () => {
+    const scripts = goldens.flatMap(({ fixture, files }) =>
+      Object.entries(files)
+        .filter(([name]) => /^(plain__)?buildkite__/.test(name))
+        .flatMap(([name, text]) => onePerShape(fixture.name, buildkiteScripts(text, `${fixture.name}/${name}`))),
     );
     expect(scripts.length).toBeGreaterThan(goldens.length);
     expect(unexplained(await shellcheck(shellcheckPath!, scripts))).toEqual([]);

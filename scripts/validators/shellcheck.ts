@@ -1,7 +1,8 @@
 // shellcheck (Debian's package) on the shell scripts our outputs hand a shell, each
 // taken out the way its consumer takes it: a workflow's `run:` blocks as GitHub's
 // runner writes them to a file for bash, a Cloud Build step's `bash -c` script after
-// Cloud Build's substitutions, a Makefile's recipes as make hands them to its SHELL.
+// Cloud Build's substitutions, a Makefile's recipes as make hands them to its SHELL, a
+// GitLab job's script and a Buildkite step's command.
 
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
@@ -227,4 +228,22 @@ export function gitlabScripts(pipeline: string, name: string): ShellScript[] {
     .filter(([job, value]) => !keywords.has(job) && value?.script !== undefined)
     .map(([job, value]) => ({ where: `${name}: job ${job}`, shell: "sh" as const, text: [...(value.before_script ?? stubbed), ...value.script!].join("\n") }));
   return prelude.length === 0 ? jobs : [{ where: `${name}: default before_script`, shell: "sh", text: prelude.join("\n") }, ...jobs];
+}
+
+/**
+ * A Buildkite pipeline's scripts: each step's command, as the agent runs it (`bash -e -c`,
+ * its default shell); read as sh, the stricter, as GitLab's. Every step starts with the
+ * same prelude of functions: the first step is checked whole, each other with its
+ * functions' bodies stubbed (the calls are still checked as calls).
+ */
+export function buildkiteScripts(pipeline: string, name: string): ShellScript[] {
+  const parsed = parseYaml(pipeline) as { steps?: { key?: string; command?: string }[] };
+  return (parsed.steps ?? [])
+    .filter((step) => step.command !== undefined)
+    .map((step, index) => ({
+      where: `${name}: step ${step.key}`,
+      shell: "sh" as const,
+      options: "set -e",
+      text: index === 0 ? step.command! : step.command!.replace(/^(\w+)\(\) \{\n[\s\S]*?\n\}$/gm, "$1() { :; }"),
+    }));
 }

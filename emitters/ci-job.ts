@@ -1,26 +1,32 @@
-// GitLab CI: the script of an image's job, in POSIX sh (GitLab's shell and docker
-// executors run bash or sh). With content tags it decides when it runs, from what the
-// resolve job left in .caliban-images/resolved (`caliban-images resolve --format lines`:
-// `ID HEX`, and ` present` when the registry has the image's content reference): an
-// image the registry has is not rebuilt (its tags are pointed at it, when the pipeline
-// publishes); any other is built FROM its base's content reference, its smoke test run,
-// and, when the pipeline publishes ($CALIBAN_PUSH, set by workflow:rules), pushed under
-// its content reference, its tag and its aliases. An internal image (published = false)
-// is pushed under its content reference alone; one rebuilt every run (rebuild = "always")
-// reads no answer. Every user's string is a shell word (shellWord) here, and a YAML
-// scalar where gitlab.ts writes the script.
+// The script of an image's job (or step), in POSIX sh, shared by the pipelines that run
+// one job per image with a shell: GitLab CI (gitlab.ts) and Buildkite (buildkite.ts). With
+// content tags it decides when it runs, from what the resolve job left in
+// .caliban-images/resolved (`caliban-images resolve --format lines`: `ID HEX`, and
+// ` present` when the registry has the image's content reference): an image the registry
+// has is not rebuilt (its tags are pointed at it, when the pipeline publishes); any other
+// is built FROM its base's content reference, its smoke test run, and, when the pipeline
+// publishes ($CALIBAN_PUSH, which each CI sets its own way), pushed under its content
+// reference, its tag and its aliases. An internal image (published = false) is pushed
+// under its content reference alone; one rebuilt every run (rebuild = "always") reads no
+// answer. Every user's string is a shell word (shellWord) here, and a YAML scalar where
+// the emitter writes the script. The CI's own variables (the commit, the branch, when the
+// pipeline was created) are named by a CiVariables.
 
 import { SHORT_COMMIT_LENGTH, buildTimeParts } from "../core/build-time.ts";
-import type { BasePart, BuildGraph, ImageNode } from "../core/graph.ts";
+import { sharedTags, type BasePart, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import type { EmitContext } from "./contract.ts";
 import { attestSpecs, cacheSpecs, needsBuildx } from "./build-settings.ts";
 import { branchTagCommand, cutCommand, renderAlias, splitAliases, valuesNamed } from "./build-time.ts";
+import { installScript, type InstallOptions } from "./github-install.ts";
+import { matrixFromRoot } from "./input-paths.ts";
+import { shellVarFlags } from "./pipeline-variables.ts";
 import { shellWord } from "./quoting.ts";
 import { argsText } from "./text.ts";
 
 /** Where the resolve job leaves each image's digest; passed on as an artifact. */
 export const RESOLVED_FILE = ".caliban-images/resolved";
 
-/** The condition of every push, login to push and moved tag: workflow:rules set it for a publishing pipeline. */
+/** The condition of every push, login to push and moved tag: the CI sets $CALIBAN_PUSH for a publishing pipeline (GitLab: workflow:rules; Buildkite: the step's prelude). */
 export const PUBLISHING = '[ "$CALIBAN_PUSH" = true ]';
 
 /** What talks to the registry is asked again on failure, 4 tries in all, 5, 20 and 45 s apart. */
@@ -56,20 +62,69 @@ const POINT_TAG_FUNCTION = [
   "}",
 ];
 
-/** Where an image job's and the shared-tags job's scripts get their credentials (gitlab.ts: the login function). */
+/** What a CI's jobs start with beside the shared functions: its lines run first (setup), and where the scripts get their credentials (the login function). */
 export interface JobPrelude {
+  readonly setup?: readonly string[];
   readonly login: readonly string[];
 }
 
-/** The functions a job's script starts with (one script item): set -eu, retry, login, and with content tags the resolved file's readers. */
+/** The CI's variables a job's script reads, by name. */
+export interface CiVariables {
+  /** The commit built: the revision label, and the commit's build-time values. */
+  readonly commit: string;
+  /** The branch built: the branch's build-time value. */
+  readonly branch: string;
+  /** Why the branch variable is set, said when it is empty. */
+  readonly branchSetBy: string;
+  /** When the pipeline was created (ISO 8601, UTC): one date for every job; the job's own date when unset. */
+  readonly created: string;
+}
+
+/** The functions a job's script starts with (one script item): set -eu, the CI's setup, retry, login, and with content tags the resolved file's readers. */
 export function preludeItem(prelude: JobPrelude, contentTags: boolean): string {
-  return ["set -eu", ...RETRY_FUNCTION, ...prelude.login, ...(contentTags ? [...RESOLVED_FUNCTIONS, ...POINT_TAG_FUNCTION] : [])].join("\n");
+  return ["set -eu", ...(prelude.setup ?? []), ...RETRY_FUNCTION, ...prelude.login, ...(contentTags ? [...RESOLVED_FUNCTIONS, ...POINT_TAG_FUNCTION] : [])].join("\n");
+}
+
+/** The commands that put caliban-images on the PATH: the release binary for the runner (checked against its SHA256SUMS), or the install-command. */
+export function installCommands(options: InstallOptions): string[] {
+  return options["install-command"].trim() !== ""
+    ? [options["install-command"]]
+    : [`(\n${installScript(options, '"$HOME/.caliban-images/bin"').map((line) => `  ${line}`).join("\n")}\n)`, 'export PATH="$HOME/.caliban-images/bin:$PATH"'];
+}
+
+/**
+ * The resolve job's commands before its artifact is kept: install caliban-images (the
+ * release binary, or the install-command), log in, and write every image's `ID HEX
+ * [present]` line to RESOLVED_FILE.
+ */
+export function resolveCommands(graph: BuildGraph, options: InstallOptions & { readonly output: string }, context: EmitContext): string[] {
+  return [
+    ...installCommands(options),
+    "registry_login",
+    // Written beside the checkout, then moved in: a build context holding the checkout's root is digested without it.
+    `resolved=$(mktemp)`,
+    `caliban-images resolve --matrix ${shellWord(matrixFromRoot(context))}${shellVarFlags(context.variables)} --for ${shellWord(options.output)} --shape ${context.shape} --registry ${shellWord(graph.repository)} --format lines > "$resolved"`,
+    `mkdir -p .caliban-images && mv "$resolved" ${RESOLVED_FILE}`,
+  ];
+}
+
+/**
+ * The shared tags' job: each tag one manifest list over its images, as this pipeline pushed
+ * them (or found them), in a publishing pipeline only.
+ */
+export function sharedTagsScript(graph: BuildGraph, contentTags: boolean): string[] {
+  const source = (image: ImageNode) => (contentTags ? `"${image.repository}:inputs-$(inputs_of ${image.id})"` : shellWord(image.reference));
+  return [
+    `if ! ${PUBLISHING}; then echo "this pipeline does not publish: no shared tag is pushed"; exit 0; fi`,
+    "registry_login",
+    ...sharedTags(graph).map((tag) => `retry "$DOCKER" buildx imagetools create --tag ${shellWord(tag.reference)} ${tag.images.map(source).join(" ")}`),
+  ];
 }
 
 /** The script items of an image's job after the prelude. */
-export function imageScript(graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, contentTags: boolean): string[] {
-  const words = imageWords(graph, image, base, contentTags);
-  const stamped = buildTimeLines(image);
+export function imageScript(graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, contentTags: boolean, ci: CiVariables): string[] {
+  const words = imageWords(graph, image, base, contentTags, ci);
+  const stamped = buildTimeLines(image, ci);
   const publish = [...stamped.define, ...words.publish];
   if (!contentTags) {
     return [`registry_login`, `if ${PUBLISHING}; then\n${indent(publish)}\nelse\n${indent(words.local)}\nfi`];
@@ -95,7 +150,7 @@ interface ImageWords {
   readonly local: readonly string[];
 }
 
-function imageWords(graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, contentTags: boolean): ImageWords {
+function imageWords(graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, contentTags: boolean, ci: CiVariables): ImageWords {
   const own = contentTags ? '"$content"' : shellWord(image.reference);
   const { fixed } = splitAliases(image);
   // The tag first, then the content reference, then the aliases (as make tags them); an internal image has its content reference alone.
@@ -106,7 +161,7 @@ function imageWords(graph: BuildGraph, image: ImageNode, base: ImageNode | undef
   // A build that pushes nothing tags the image in the engine by its tag too (and its content reference), as make's build/ID does.
   const local = contentTags ? [...tag, own] : [own];
   const args = buildArgs(image, base, contentTags);
-  const labels = image.labels.map((label) => ` --label ${label.revision ? `${shellWord(`${label.name}=`)}"$CI_COMMIT_SHA"` : shellWord(`${label.name}=${label.value}`)}`).join("");
+  const labels = image.labels.map((label) => ` --label ${label.revision ? `${shellWord(`${label.name}=`)}"$${ci.commit}"` : shellWord(`${label.name}=${label.value}`)}`).join("");
   const target = image.target === null ? "" : ` --target ${shellWord(image.target)}`;
   const rest = `${labels}${target} -f ${shellWord(image.dockerfile)}${args} ${shellWord(image.context)}`;
   const tags = (references: readonly string[]) => references.map((reference) => ` -t ${reference}`).join("");
@@ -148,11 +203,11 @@ function withBase(text: string, base: ImageNode, part: BasePart | undefined): st
 
 /**
  * The aliases that name build-time values, and the lines that find those values (only
- * in a publishing pipeline): the date the pipeline was created (GitLab's
- * $CI_PIPELINE_CREATED_AT, UTC: one date for every job), the commit ($CI_COMMIT_SHA),
- * the branch ($CI_COMMIT_BRANCH, read as data and made a tag by core's rule).
+ * in a publishing pipeline): the date the pipeline was created (ci.created, UTC: one date
+ * for every job), the commit (ci.commit), the branch (ci.branch, read as data and made a
+ * tag by core's rule).
  */
-function buildTimeLines(image: ImageNode): { define: string[] } {
+function buildTimeLines(image: ImageNode, ci: CiVariables): { define: string[] } {
   const { buildTime } = splitAliases(image);
   if (buildTime.length === 0) return { define: [] };
   const named = valuesNamed([image]);
@@ -160,10 +215,10 @@ function buildTimeLines(image: ImageNode): { define: string[] } {
   const fail = (what: string, why: string) => `{ echo "error: ${what} is unknown (${why}): the aliases that name it are not pushed" >&2; exit 2; }`;
   return {
     define: [
-      ...(named.has("date") ? ['build_date=$(printf \'%s\' "${CI_PIPELINE_CREATED_AT:-$(date -u +%Y-%m-%d)}" | cut -c1-10 | tr -d -)'] : []),
-      ...(named.has("commit") || named.has("short_commit") ? ['commit="${CI_COMMIT_SHA:-}"', `[ -n "$commit" ] || ${fail("the commit", "CI_COMMIT_SHA is empty")}`] : []),
+      ...(named.has("date") ? [`build_date=$(printf '%s' "\${${ci.created}:-$(date -u +%Y-%m-%d)}" | cut -c1-10 | tr -d -)`] : []),
+      ...(named.has("commit") || named.has("short_commit") ? [`commit="\${${ci.commit}:-}"`, `[ -n "$commit" ] || ${fail("the commit", `${ci.commit} is empty`)}`] : []),
       ...(named.has("short_commit") ? [`short_commit=$(${cutCommand('"$commit"', SHORT_COMMIT_LENGTH)})`] : []),
-      ...(named.has("branch") ? [`branch=$(${branchTagCommand('"${CI_COMMIT_BRANCH:-}"')})`, `[ -n "$branch" ] || ${fail("the branch", "CI_COMMIT_BRANCH is empty: a pipeline for a branch sets it")}`] : []),
+      ...(named.has("branch") ? [`branch=$(${branchTagCommand(`"\${${ci.branch}:-}"`)})`, `[ -n "$branch" ] || ${fail("the branch", `${ci.branch} is empty: ${ci.branchSetBy}`)}`] : []),
       ...[...rooms].map((room) => `branch_${room}=$(${cutCommand('"$branch"', room)})`),
     ],
   };
