@@ -139,7 +139,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     usage: "init [dir]",
     description: "Write a starting point into DIR (default: here): a commented matrix.toml for python × CUDA, its Dockerfiles and .dockerignore, the schema for editors, and the CI files --ci asks for; never overwrites a file",
     options: [
-      ["--ci <names>", "also write these CI files, from the matrix: github, gitlab, cloudbuild, make, bake (comma-separated or repeated)", { type: [String] }],
+      ["--ci <names>", "also write these CI files, from the matrix: github, gitlab, buildkite, cloudbuild, make, bake (comma-separated or repeated)", { type: [String] }],
       ["--repository <repository>", `where the images go (default: ${"ghcr.io/your-org/images"})`],
     ],
     examples: ["caliban-images init", "caliban-images init images --ci github", "caliban-images init --ci github,make --repository ghcr.io/acme/ml-images"],

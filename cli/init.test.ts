@@ -44,15 +44,15 @@ function freshRepository(): string {
 }
 
 const root = freshRepository();
-const initialised = runCli(["init", "--ci", "github,gitlab,cloudbuild,make,bake"], root);
+const initialised = runCli(["init", "--ci", "github,gitlab,buildkite,cloudbuild,make,bake"], root);
 const written = filesUnder(root);
 
-test("init --ci github,gitlab,cloudbuild,make,bake writes fixtures/init, file for file", () => {
+test("init --ci github,gitlab,buildkite,cloudbuild,make,bake writes fixtures/init, file for file", () => {
   expect(initialised.code).toBe(0);
   expect(initialised.stdout).toBe("");
   // Cloud Build's pull-request trigger needs a service account that cannot push, which init cannot know: it says so.
   expect(initialised.stderr).toStartWith("warning: emit cloudbuild: [publish] pull_requests: the pull-request trigger is not written");
-  expect(initialised.stderr.replace(/^warning: emit cloudbuild: \[publish\] pull_requests: the pull-request trigger is not written.*\n/, "")).toStartWith("wrote matrix.toml, matrix.schema.json, docker/cuda.Dockerfile, docker/python.Dockerfile, docker/.dockerignore, .github/workflows/build-images.yml, .gitlab-ci.yml, cloudbuild/, Makefile, docker-bake.hcl\nnext:\n");
+  expect(initialised.stderr.replace(/^warning: emit cloudbuild: \[publish\] pull_requests: the pull-request trigger is not written.*\n/, "")).toStartWith("wrote matrix.toml, matrix.schema.json, docker/cuda.Dockerfile, docker/python.Dockerfile, docker/.dockerignore, .github/workflows/build-images.yml, .gitlab-ci.yml, .buildkite/pipeline.yml, cloudbuild/, Makefile, docker-bake.hcl\nnext:\n");
   if (UPDATING) {
     for (const file of filesUnder(GOLDEN)) rmSync(join(GOLDEN, file));
     for (const file of written) {
@@ -70,7 +70,7 @@ test("where it was written, plan has no complaint and check finds every file up 
   expect(planned.stderr).toBe("using matrix ./matrix.toml\n");
   expect(planned.stdout).toContain("images:     8 in 2 stages");
   const checked = runCli(["check"], root);
-  expect(checked.stderr).toBe("using matrix ./matrix.toml\n7 output files are up to date\n");
+  expect(checked.stderr).toBe("using matrix ./matrix.toml\n8 output files are up to date\n");
   expect(checked.code).toBe(0);
 });
 
@@ -176,7 +176,7 @@ describe("init never overwrites a file", () => {
     expect(gitlabBelow.stderr).toContain("warning: GitLab reads .gitlab-ci.yml, at the repository's root, unless the project's CI/CD configuration file setting names another: below/.gitlab-ci.yml is not read there");
     const unknown = runCli(["init", "--ci", "jenkins"], freshRepository());
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("error: --ci jenkins: init writes files for github, gitlab, cloudbuild, make, bake");
+    expect(unknown.stderr).toContain("error: --ci jenkins: init writes files for github, gitlab, buildkite, cloudbuild, make, bake");
     const bare = freshRepository();
     expect(runCli(["init", "--repository", "ghcr.io"], bare).stderr).toContain('--repository "ghcr.io"');
     expect(existsSync(join(bare, "matrix.toml"))).toBe(false);

@@ -24,6 +24,7 @@ import dockerignore from "./init/dockerignore.txt" with { type: "text" };
 export const INIT_OUTPUTS = {
   github: ".github/workflows/build-images.yml",
   gitlab: ".gitlab-ci.yml",
+  buildkite: ".buildkite/pipeline.yml",
   cloudbuild: "cloudbuild/",
   make: "Makefile",
   bake: "docker-bake.hcl",
@@ -122,7 +123,7 @@ export async function initCommand(directoryArgument: string | undefined, options
   const matrixOption = directory === "." ? "" : ` --matrix ${displayName(matrix)}`;
   const steps: [string, string][] = [
     [`caliban-images plan${matrixOption}`, "what it builds"],
-    ci.length > 0 ? [`caliban-images emit --all${matrixOption}`, "after each change to the matrix; commit what it writes"] : [`caliban-images emit github${matrixOption} -o .github/workflows/build-images.yml`, "a CI's files (or gitlab, cloudbuild, make, bake)"],
+    ci.length > 0 ? [`caliban-images emit --all${matrixOption}`, "after each change to the matrix; commit what it writes"] : [`caliban-images emit github${matrixOption} -o .github/workflows/build-images.yml`, "a CI's files (or gitlab, buildkite, cloudbuild, make, bake)"],
   ];
   const width = Math.max(...steps.map(([command]) => command.length));
   io.stderr(
