@@ -102,7 +102,7 @@ export function buildkiteView(steps: readonly BuildkiteStep[], graph: BuildGraph
 }
 
 /** `buildkite-agent artifact upload PATH` keeps PATH under the step's key; `artifact download --step KEY PATH DIR` puts it back at DIR/PATH. */
-function fakeAgent(directory: string): void {
+export function fakeAgent(directory: string): void {
   const store = join(directory, "artifacts");
   mkdirSync(store);
   const path = join(directory, "buildkite-agent");
