@@ -10,12 +10,12 @@
 // only its image and the images built FROM it.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../fixtures/test-helpers.ts";
 import { gitlabCiLocal } from "../validators/readback-gitlab.ts";
 import { startDockerEngine, type DockerEngine } from "./docker-engine.ts";
-import { chainRepository, cliShim, loopbackRegistry, recorded, recordingShim, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
+import { chainRepository, cliShim, loopbackRegistry, pullRequestThenFailingTest, recorded, recordingShim, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
 
 let engine: DockerEngine;
 // Sockets need a short path.
@@ -64,34 +64,7 @@ test("gitlab-ci-local runs the pipeline: it decides from the commit checked out,
       unreachable: (result) => expect(result.stderr).toContain(`cannot reach 127.0.0.1:${registry.port}`),
       stale: (result) => expect(result.stderr).toContain("error: .gitlab-ci.yml is stale for matrix.toml: run caliban-images emit NAME -o .gitlab-ci.yml"),
     });
-    // A merge request's pipeline after an edit: the affected images are built and tested, nothing is pushed.
-    appendFileSync(join(work, "docker/torch.Dockerfile"), "LABEL edited=yes\n");
-    git("commit", "-q", "-am", "edit the torch image");
-    const request = run(["CI_PIPELINE_SOURCE=merge_request_event"]);
-    expect({ exit: request.exit, pushes: request.pushes }).toEqual({ exit: 0, pushes: 0 });
-    expect(request.built).toEqual(["torch-cuda11-py310", "torch-cuda11-py311", "torch-cuda11-py312", "torch-cuda12-py310", "torch-cuda12-py311", "torch-cuda12-py312"]);
-
-    // A smoke test that fails for python 3.11 only: those images are built and tested, never
-    // pushed, and the torch images FROM them never start; every other image is pushed.
-    // (The test engine has no bridge network: a RUN step has none.)
-    appendFileSync(join(work, "docker/cuda.Dockerfile"), 'RUN --network=none ["/bin/busybox", "--install", "-s", "/bin"]\n');
-    appendFileSync(join(work, "docker/python.Dockerfile"), 'RUN --network=none echo "$PYTHON_VERSION" > /python-version\n');
-    const matrix = readFileSync(join(work, "matrix.toml"), "utf8");
-    writeFileSync(join(work, "matrix.toml"), matrix.replace('from = "cuda"\n', 'from = "cuda"\ntest = "! grep -qx 3.11 /python-version"\n'));
-    emit();
-    git("commit", "-q", "-am", "a smoke test that 3.11 fails");
-    const failing = (id: string) => /^py-.*-py311$/.test(id);
-    const descendants = (id: string) => /^torch-.*-py311$/.test(id);
-    // The edit changes the cuda images and all FROM them; the cpu images the registry has.
-    const affected = runCli(["affected", "--since", "HEAD~1", "--json"], work);
-    expect(affected.code).toBe(0);
-    const images = (JSON.parse(affected.stdout) as { images: { id: string }[] }).images.map((image) => image.id);
-    expect(images.some(failing) && images.some(descendants)).toBe(true);
-    const tested = run();
-    expect(tested.exit).not.toBe(0);
-    expect(tested.built).toEqual(images.filter((id) => !descendants(id)).sort());
-    const pushed = readFileSync(calls, "utf8").split("\n").filter((line) => line.startsWith("push ")).map((line) => line.slice(line.lastIndexOf(":") + 1).replace(/'/g, ""));
-    expect(pushed.filter((tag) => !tag.startsWith("inputs-")).sort()).toEqual(images.filter((id) => !failing(id) && !descendants(id)).sort());
+    pullRequestThenFailingTest({ work, git, emitAgain: emit, run: (pullRequest) => run(pullRequest ? ["CI_PIPELINE_SOURCE=merge_request_event"] : []), calls });
   } finally {
     await registry.stop();
   }

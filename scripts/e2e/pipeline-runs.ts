@@ -241,3 +241,39 @@ export async function sameImage(port: number, repository: string, tag: string, c
   const platforms = (manifest: { manifests?: { digest: string }[] }, digest: string | null) => (manifest.manifests ? manifest.manifests.map((m) => m.digest).sort() : [digest]);
   return JSON.stringify(platforms(index, ownDigest)) === JSON.stringify(platforms(targetIndex, targetDigest));
 }
+
+/**
+ * After throughTheFourCases, on the chain: a pull request's (merge request's) build after
+ * an edit builds and tests the affected images and pushes nothing; then a smoke test that
+ * fails for python 3.11 only (the test engine has no bridge network: a RUN step has none):
+ * those images are built and tested, never pushed, the torch images FROM them never start,
+ * every other affected image is pushed, and the build fails. `run(true)` is a pull
+ * request's build; `calls` is the recording shim's log.
+ */
+export function pullRequestThenFailingTest(options: { readonly work: string; readonly git: (...args: string[]) => void; readonly emitAgain: () => void; readonly run: (pullRequest: boolean) => PipelineRun; readonly calls: string }): void {
+  const { work, git, run } = options;
+  appendFileSync(join(work, "docker/torch.Dockerfile"), "LABEL edited=yes\n");
+  git("commit", "-q", "-am", "edit the torch image");
+  const request = run(true);
+  expect({ exit: request.exit, pushes: request.pushes }).toEqual({ exit: 0, pushes: 0 });
+  expect(request.built).toEqual(["torch-cuda11-py310", "torch-cuda11-py311", "torch-cuda11-py312", "torch-cuda12-py310", "torch-cuda12-py311", "torch-cuda12-py312"]);
+
+  appendFileSync(join(work, "docker/cuda.Dockerfile"), 'RUN --network=none ["/bin/busybox", "--install", "-s", "/bin"]\n');
+  appendFileSync(join(work, "docker/python.Dockerfile"), 'RUN --network=none echo "$PYTHON_VERSION" > /python-version\n');
+  const matrix = readFileSync(join(work, "matrix.toml"), "utf8");
+  writeFileSync(join(work, "matrix.toml"), matrix.replace('from = "cuda"\n', 'from = "cuda"\ntest = "! grep -qx 3.11 /python-version"\n'));
+  options.emitAgain();
+  git("commit", "-q", "-am", "a smoke test that 3.11 fails");
+  const failing = (id: string) => /^py-.*-py311$/.test(id);
+  const descendants = (id: string) => /^torch-.*-py311$/.test(id);
+  // The edit changes the cuda images and all FROM them; the cpu images the registry has.
+  const affected = runCli(["affected", "--since", "HEAD~1", "--json"], work);
+  expect(affected.code).toBe(0);
+  const images = (JSON.parse(affected.stdout) as { images: { id: string }[] }).images.map((image) => image.id);
+  expect(images.some(failing) && images.some(descendants)).toBe(true);
+  const tested = run(false);
+  expect(tested.exit).not.toBe(0);
+  expect(tested.built).toEqual(images.filter((id) => !descendants(id)).sort());
+  const pushed = readFileSync(options.calls, "utf8").split("\n").filter((line) => line.startsWith("push ")).map((line) => line.slice(line.lastIndexOf(":") + 1).replace(/'/g, ""));
+  expect(pushed.filter((tag) => !tag.startsWith("inputs-")).sort()).toEqual(images.filter((id) => !failing(id) && !descendants(id)).sort());
+}
