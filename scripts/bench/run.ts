@@ -10,6 +10,7 @@
 //
 //   npm run bench                  everything (a few minutes)
 //   npm run bench -- --quick       up to 10,000 images
+//   npm run bench -- --issue30     Caliban's matrix, the generator and the large context only
 //   npm run bench -- --readme      also put the table into README.md
 
 import { cpus, totalmem } from "node:os";
@@ -23,6 +24,8 @@ import { benchLargeContext, contextTable } from "./large-context.ts";
 const ROOT = join(import.meta.dir, "..", "..");
 const WORK = join(ROOT, ".cache", "bench");
 const quick = process.argv.includes("--quick");
+/** `--issue30`: only Caliban's matrix (the floor), the generator and the large context, issue 30's targets (results.md says so). */
+const issue30Only = process.argv.includes("--issue30");
 const SIZES = quick ? [10, 1000, 10000] : [10, 1000, 10000, 100000];
 
 interface Measurement {
@@ -172,7 +175,7 @@ const results: Measurement[] = [];
 const cases: { size: number; shape: string; file: string; images: number }[] = [];
 writeCalibanProject(join(WORK, "caliban"), readFileSync(join(ROOT, "matrix.toml"), "utf8"));
 cases.push({ size: 8, shape: "caliban", file: "caliban/matrix.toml", images: 8 });
-for (const size of SIZES) {
+for (const size of issue30Only ? [] : SIZES) {
   for (const shape of SHAPES) {
     const file = `${shape}-${size}.toml`;
     writeFileSync(join(WORK, file), generateMatrix(shape, size));
@@ -183,7 +186,7 @@ for (const size of SIZES) {
 
 /** `import` of a legacy config of each size: its exclude patterns are searched for (import/legacy-import.ts). */
 const legacyCases: { size: number; file: string; images: number }[] = [];
-for (const size of SIZES) {
+for (const size of issue30Only ? [] : SIZES) {
   const file = `legacy-${size}.json`;
   writeFileSync(join(WORK, file), generateLegacyConfig(size));
   legacyCases.push({ size, file, images: JSON.parse(readFileSync(join(WORK, file), "utf8")).images.length });
@@ -191,7 +194,7 @@ for (const size of SIZES) {
 
 /** `plan` of a matrix whose combinations are mostly mistakes: every one reported, located, with its hint. */
 const mistakeCases: { size: number; file: string; images: number }[] = [];
-for (const size of SIZES.filter((size) => size >= 1000)) {
+for (const size of issue30Only ? [] : SIZES.filter((size) => size >= 1000)) {
   const file = `mistakes-${size}.toml`;
   writeFileSync(join(WORK, file), generateMistakes(size));
   const rows = readFileSync(join(WORK, file), "utf8").match(/^ {2}\["distro/gm)!.length;
@@ -234,23 +237,26 @@ for (const { size, file, images } of mistakeCases) {
 // Digesting contexts (issue 18): 1,000 images over one context of 10,000 files, against the
 // same matrix whose context holds only its Dockerfile; the difference is what hashing adds.
 const CONTEXT_FILES = 10_000;
-mkdirSync(join(WORK, "ctx-10k"), { recursive: true });
-for (let d = 0; d < 100; d++) {
-  mkdirSync(join(WORK, "ctx-10k", `dir${d}`), { recursive: true });
-  for (let f = 0; f < CONTEXT_FILES / 100; f++) writeFileSync(join(WORK, "ctx-10k", `dir${d}`, `file${f}.py`), `# file ${d}/${f}\n${"x = 1\n".repeat(40)}`);
+if (!issue30Only) {
+  mkdirSync(join(WORK, "ctx-10k"), { recursive: true });
+  for (let d = 0; d < 100; d++) {
+    mkdirSync(join(WORK, "ctx-10k", `dir${d}`), { recursive: true });
+    for (let f = 0; f < CONTEXT_FILES / 100; f++) writeFileSync(join(WORK, "ctx-10k", `dir${d}`, `file${f}.py`), `# file ${d}/${f}\n${"x = 1\n".repeat(40)}`);
+  }
+  // Its Dockerfile as every generated family's (scripts/bench/generate.test.ts plans them).
+  writeGeneratedContext(WORK, "ctx-10k");
+  writeFileSync(join(WORK, "inputs-files.toml"), generateMatrix("cross", 1000, "ctx-10k"));
+  writeGeneratedContext(WORK, "empty-context");
+  writeFileSync(join(WORK, "inputs-none.toml"), generateMatrix("cross", 1000, "empty-context"));
+  const inputsImages = JSON.parse(Bun.spawnSync([binary, "plan", "--json", "--matrix", "inputs-none.toml"], { cwd: WORK, stderr: "ignore" }).stdout.toString()).images.length;
+  const inputsMedians: number[] = [];
+  for (const [shape, file] of [["no context files", "inputs-none.toml"], [`context of ${CONTEXT_FILES} files`, "inputs-files.toml"]] as const) {
+    const { times, peakBytes } = measure([binary, "plan", "--json", "--matrix", file], 11);
+    record({ size: 1000, shape, images: inputsImages, command: "plan --json", runs: 11, times, floorMs: floor, peakBytes });
+    inputsMedians.push(median(times));
+  }
+  console.log(`digesting a context of ${CONTEXT_FILES} files for ${inputsImages} images adds ${(inputsMedians[1]! - inputsMedians[0]!).toFixed(0)} ms`);
 }
-writeFileSync(join(WORK, "ctx-10k", "Dockerfile"), "FROM scratch\nCOPY . /app\n");
-writeFileSync(join(WORK, "inputs-files.toml"), generateMatrix("cross", 1000, "ctx-10k"));
-writeGeneratedContext(WORK, "empty-context");
-writeFileSync(join(WORK, "inputs-none.toml"), generateMatrix("cross", 1000, "empty-context"));
-const inputsImages = JSON.parse(Bun.spawnSync([binary, "plan", "--json", "--matrix", "inputs-none.toml"], { cwd: WORK, stderr: "ignore" }).stdout.toString()).images.length;
-const inputsMedians: number[] = [];
-for (const [shape, file] of [["no context files", "inputs-none.toml"], [`context of ${CONTEXT_FILES} files`, "inputs-files.toml"]] as const) {
-  const { times, peakBytes } = measure([binary, "plan", "--json", "--matrix", file], 11);
-  record({ size: 1000, shape, images: inputsImages, command: "plan --json", runs: 11, times, floorMs: floor, peakBytes });
-  inputsMedians.push(median(times));
-}
-console.log(`digesting a context of ${CONTEXT_FILES} files for ${inputsImages} images adds ${(inputsMedians[1]! - inputsMedians[0]!).toFixed(0)} ms`);
 
 // Issue 30: against Caliban's generator, and a 1 GB context in a git repository.
 const sections: string[] = [];
@@ -275,7 +281,7 @@ mkdirSync(join(ROOT, "bench"), { recursive: true });
 writeFileSync(join(ROOT, "bench", "results.json"), `${JSON.stringify({ machine, floor: { medianMs: floor, peakMiB: floorMiB }, results }, null, 2)}\n`);
 
 const table = [
-  `Measured on ${machine}. Floor: an empty compiled Bun program, ${floor.toFixed(1)} ms and ${floorMiB.toFixed(1)} MiB. Times are medians of whole processes (min–max in brackets). On Caliban's matrix each run alternates with a run of the floor (its stdout going where the command's goes), and × floor is the ratio of the two medians. An emitter with -o replaces files that differ (written for another repository just before); ", unchanged" reruns it over its own output, which it leaves as it is; ", to a new path" writes where no file is yet.`,
+  `${issue30Only ? "Issue 30's rows only (npm run bench -- --issue30): Caliban's matrix, the generator, the large context. " : ""}Measured on ${machine}, ${new Date().toISOString().slice(0, 10)}. Floor: an empty compiled Bun program, ${floor.toFixed(1)} ms and ${floorMiB.toFixed(1)} MiB. Times are medians of whole processes (min–max in brackets). On Caliban's matrix each run alternates with a run of the floor (its stdout going where the command's goes), and × floor is the ratio of the two medians. An emitter with -o replaces files that differ (written for another repository just before); ", unchanged" reruns it over its own output, which it leaves as it is; ", to a new path" writes where no file is yet.`,
   "",
   "| images | shape | command | median | min–max | × floor | peak RSS |",
   "|---:|---|---|---:|---:|---:|---:|",
