@@ -29,6 +29,13 @@ const byReference = (tags: readonly SharedTagView[]) => tags.map(({ reference, s
 /** As gitlab.test.ts: without content tags, read back where that differs most; every plain file is still a golden, schema-checked and shellchecked. */
 const PLAIN_READBACK = new Set(["chain-build", "hostile", "shared-tags", "build-settings"]);
 
+/**
+ * github-job-cap (273 images of one shape, GitHub's job cap) is read for its steps and
+ * their dependencies, not run: running its 273 steps took 10 s of npm test's five
+ * minutes, and every step's shape runs in the other fixtures.
+ */
+const STEPS_ONLY = new Set(["github-job-cap"]);
+
 /** The resolve step runs too: caliban-images is "installed" by `true`, the fake resolve on PATH answers. */
 const RUNNABLE = ["install-command=true"];
 
@@ -44,6 +51,7 @@ describe("buildkite reads back, as the agent runs it, to the plan", () => {
         const shared = sharedTags(graph).length > 0;
         expect(steps.map((step) => step.key)).toEqual([...resolve, ...graph.images.map((image) => image.id), ...(shared ? [SHARED_TAGS_STEP] : [])]);
         for (const image of graph.images) expect(steps.find((step) => step.key === image.id)!.depends_on).toEqual([...resolve, ...(image.from === null ? [] : [image.from])]);
+        if (STEPS_ONLY.has(fixture.name)) return;
 
         const view = buildkiteView(steps, graph, publishingBuild(graph));
         expect(view.ran).toEqual(steps.map((step) => step.key));

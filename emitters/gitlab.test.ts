@@ -28,6 +28,13 @@ const byReference = (tags: readonly SharedTagView[]) => tags.map(({ reference, s
  */
 const PLAIN_READBACK = new Set(["chain-build", "hostile", "shared-tags", "build-settings"]);
 
+/**
+ * github-job-cap (273 images of one shape, GitHub's job cap) is read by gitlab-ci-local for
+ * its jobs and needs, not run: running its 273 jobs took 9 s of npm test's five minutes,
+ * and every job's shape runs in the other fixtures.
+ */
+const JOBS_ONLY = new Set(["github-job-cap"]);
+
 describe("gitlab reads back through gitlab-ci-local to the plan", () => {
   for (const fixture of fixtureCases()) {
     for (const contentTags of PLAIN_READBACK.has(fixture.name) ? [true, false] : [true]) {
@@ -43,6 +50,7 @@ describe("gitlab reads back through gitlab-ci-local to the plan", () => {
         const lock = hasGitlabLockJob(graph) ? [GITLAB_LOCK_JOB] : [];
         expect(jobs.map((job) => job.name)).toEqual([...lock, ...resolve, ...graph.images.map((image) => image.id), ...(shared ? [SHARED_TAGS_JOB] : [])].sort(byStage(jobs)));
         for (const image of graph.images) expect(jobs.find((job) => job.name === image.id)!.needs).toEqual([...resolve, ...(image.from === null ? [] : [image.from])]);
+        if (JOBS_ONLY.has(fixture.name)) return;
 
         const view = gitlabView(preview, jobs, graph);
         const plan = planView(graph, contentTags);
