@@ -30,7 +30,7 @@ import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { yamlLines, type YamlMap } from "./gitlab-yaml.ts";
 import { checkInternalImages } from "./image-policy.ts";
 import { loginRegistry } from "./login-registry.ts";
-import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
+import { CONTENT_TAGS_OPTION, outputPathProblem, variableNameProblem } from "./options.ts";
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 
@@ -45,8 +45,6 @@ const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 /** Buildkite's variables the step scripts read. BUILDKITE_BUILD_CREATED_AT is when the build was created, UTC. */
 const BUILDKITE_VARIABLES: CiVariables = { commit: "BUILDKITE_COMMIT", branch: "BUILDKITE_BRANCH", branchSetBy: "a build for a branch sets it", created: "BUILDKITE_BUILD_CREATED_AT" };
 
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const variableName = (value: unknown) => (VARIABLE_NAME.test(String(value)) ? undefined : `"${value}" is not a variable name (letters, digits and '_')`);
 /** An agent tag's value, as the agent takes one on its command line (`--tags queue=VALUE`). */
 const queueName = (value: unknown) => (String(value) === "" || /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(String(value)) ? undefined : `"${value}" is not a queue name (letters, digits, '.', '_' and '-')`);
 
@@ -65,8 +63,8 @@ export const buildkite: Emitter<BuildkiteOptions> = {
     output: { type: "string", default: ".buildkite/pipeline.yml", description: "file name, when -o names a directory", check: outputPathProblem },
     "content-tags": CONTENT_TAGS_OPTION,
     ...INSTALL_OPTIONS,
-    "registry-user-variable": { type: "string", default: "REGISTRY_USER", description: "the environment variable holding the registry user (set by an agent hook or a secret)", check: variableName },
-    "registry-password-variable": { type: "string", default: "REGISTRY_PASSWORD", description: "the environment variable holding its password or token; no login when it is empty", check: variableName },
+    "registry-user-variable": { type: "string", default: "REGISTRY_USER", description: "the environment variable holding the registry user (set by an agent hook or a secret)", check: variableNameProblem },
+    "registry-password-variable": { type: "string", default: "REGISTRY_PASSWORD", description: "the environment variable holding its password or token; no login when it is empty", check: variableNameProblem },
     queue: { type: "string", default: "", description: "the agent queue every step runs on (agents: queue=...); empty: the pipeline's default queue. A family's runner labels are not read", check: queueName },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {

@@ -24,11 +24,6 @@ import { IDENTIFIER_PATTERN } from "../core/names.ts";
 
 export const LOCK_JOB = "update-lock";
 
-/** Whether the workflow has the lock job: a schedule, and a lock file to update. */
-export function hasLockJob(graph: BuildGraph): boolean {
-  return graph.publish.schedule !== undefined && graph.lock !== null;
-}
-
 /** `variables`: the values the workflow was emitted with (--var): lock plans with them and writes [outputs] again with them. */
 export function writeLockJob(out: TextWriter, graph: BuildGraph, options: GithubOptions, matrixFile: string, variables: readonly PipelineVariable[]): void {
   const lockFile = `${matrixFile.slice(0, matrixFile.lastIndexOf("/") + 1)}${graph.lock!.file}`;

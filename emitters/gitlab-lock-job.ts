@@ -14,29 +14,23 @@
 // without its credentials.
 
 import type { BuildGraph } from "../core/graph.ts";
-import type { EmitContext, OptionSpec, OptionValue } from "./contract.ts";
+import type { EmitContext, OptionSpec } from "./contract.ts";
 import type { YamlMap } from "./gitlab-yaml.ts";
 import { matrixFromRoot } from "./input-paths.ts";
+import { variableNameProblem } from "./options.ts";
 import { shellVarFlags } from "./pipeline-variables.ts";
 import { shellWord } from "./quoting.ts";
 
 export const GITLAB_LOCK_JOB = "update-lock";
-
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 export const GITLAB_LOCK_OPTIONS = {
   "lock-token-variable": {
     type: "string",
     default: "CALIBAN_LOCK_TOKEN",
     description: "with a schedule and a lock: the CI/CD variable (masked) holding a project access token with write_repository, with which the scheduled lock job pushes its branch and opens a merge request",
-    check: (value: OptionValue) => (VARIABLE_NAME.test(String(value)) ? undefined : `"${value}" is not a variable name (letters, digits and '_')`),
+    check: variableNameProblem,
   },
 } satisfies Record<string, OptionSpec>;
-
-/** Whether the pipeline has the lock job: a schedule, and a lock file to update. */
-export function hasGitlabLockJob(graph: BuildGraph): boolean {
-  return graph.publish.schedule !== undefined && graph.lock !== null;
-}
 
 /**
  * The job, in GitLab's `.pre` stage (before every other, whatever the pipeline's stages),

@@ -15,7 +15,8 @@ import { planView } from "../scripts/validators/readback.ts";
 import { allBuilds, gitlabCheckout, gitlabJobs, gitlabPreview, gitlabPushVariable, gitlabView, jobScript, previewJobs, publishingBuilds } from "../scripts/validators/readback-gitlab.ts";
 import { createdSharedTags, planSharedTags, type SharedTagView } from "../scripts/validators/readback-shared-tags.ts";
 import { MAX_GITLAB_JOBS, RESOLVE_JOB, SHARED_TAGS_JOB } from "./gitlab.ts";
-import { GITLAB_LOCK_JOB, hasGitlabLockJob } from "./gitlab-lock-job.ts";
+import { GITLAB_LOCK_JOB } from "./gitlab-lock-job.ts";
+import { hasLockJob } from "./options.ts";
 
 const byReference = (tags: readonly SharedTagView[]) => tags.map(({ reference, sources }) => ({ reference, sources })).sort((a, b) => (a.reference < b.reference ? -1 : 1));
 
@@ -47,7 +48,7 @@ describe("gitlab reads back through gitlab-ci-local to the plan", () => {
         const jobs = previewJobs(preview);
         const shared = sharedTags(graph).length > 0;
         const resolve = contentTags ? [RESOLVE_JOB] : [];
-        const lock = hasGitlabLockJob(graph) ? [GITLAB_LOCK_JOB] : [];
+        const lock = hasLockJob(graph) ? [GITLAB_LOCK_JOB] : [];
         expect(jobs.map((job) => job.name)).toEqual([...lock, ...resolve, ...graph.images.map((image) => image.id), ...(shared ? [SHARED_TAGS_JOB] : [])].sort(byStage(jobs)));
         for (const image of graph.images) expect(jobs.find((job) => job.name === image.id)!.needs).toEqual([...resolve, ...(image.from === null ? [] : [image.from])]);
         if (JOBS_ONLY.has(fixture.name)) return;

@@ -16,11 +16,11 @@ import { imageRunner, imagesById, imageTimeout, sharedTags, stages, type BuildGr
 import type { EmitContext, Emitter, OptionSpec } from "./contract.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { imageScript, installCommands, preludeItem, resolveCommands, sharedTagsScript, type CiVariables, type JobPrelude } from "./ci-job.ts";
-import { GITLAB_LOCK_JOB, GITLAB_LOCK_OPTIONS, gitlabLockJob, hasGitlabLockJob } from "./gitlab-lock-job.ts";
+import { GITLAB_LOCK_JOB, GITLAB_LOCK_OPTIONS, gitlabLockJob } from "./gitlab-lock-job.ts";
 import { yamlLines, type YamlMap, type YamlValue } from "./gitlab-yaml.ts";
 import { checkInternalImages } from "./image-policy.ts";
 import { loginRegistry } from "./login-registry.ts";
-import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
+import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem } from "./options.ts";
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 
@@ -38,8 +38,6 @@ const GITLAB_VARIABLES: CiVariables = { commit: "CI_COMMIT_SHA", branch: "CI_COM
 /** Names a job cannot have: GitLab's global keywords, and this file's own jobs. */
 const RESERVED = new Set(["default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script", "after_script", "types", "pages", RESOLVE_JOB, SHARED_TAGS_JOB, GITLAB_LOCK_JOB]);
 
-const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const variableName = (value: unknown) => (VARIABLE_NAME.test(String(value)) ? undefined : `"${value}" is not a variable name (letters, digits and '_')`);
 
 export interface GitlabOptions extends InstallOptions, Record<string, string | boolean> {
   output: string;
@@ -64,8 +62,8 @@ export const gitlab: Emitter<GitlabOptions> = {
     ...INSTALL_OPTIONS,
     image: { type: "string", default: "", description: "the image every job runs in (docker executor; it needs docker, and buildx for platforms, cache or attestations); empty: the runner's (shell executor)" },
     "docker-service": { type: "string", default: "", description: "a service every job gets, e.g. docker:27-dind with image=docker:27; empty: none" },
-    "registry-user-variable": { type: "string", default: "REGISTRY_USER", description: "the CI/CD variable holding the registry user, for a registry that is not $CI_REGISTRY (GitLab's own logs in with CI_REGISTRY_USER)", check: variableName },
-    "registry-password-variable": { type: "string", default: "REGISTRY_PASSWORD", description: "the CI/CD variable holding its password or token (masked); no login when it is empty", check: variableName },
+    "registry-user-variable": { type: "string", default: "REGISTRY_USER", description: "the CI/CD variable holding the registry user, for a registry that is not $CI_REGISTRY (GitLab's own logs in with CI_REGISTRY_USER)", check: variableNameProblem },
+    "registry-password-variable": { type: "string", default: "REGISTRY_PASSWORD", description: "the CI/CD variable holding its password or token (masked); no login when it is empty", check: variableNameProblem },
     ...GITLAB_LOCK_OPTIONS,
     "runner-tags": { type: "boolean", default: true, description: "a family's runner labels become its jobs' tags (a runner must have them all, as GitHub's runs-on reads them); false: no tags, any runner" },
   } satisfies Record<string, OptionSpec>,
@@ -87,7 +85,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptio
     "#",
     `# Pushes to ${publish.branches.join(", ")} publish${publish.pullRequests ? "; a merge request's pipeline builds and tests, pushing nothing" : ""}; other pipelines do not run.`,
     ...(publish.schedule ? [`# [publish] schedule "${commentText(publish.schedule)}" (UTC): create a pipeline schedule with it for a publishing branch (CI/CD > Schedules).`] : []),
-    ...(hasGitlabLockJob(graph) ? [`# A schedule's pipeline also runs ${GITLAB_LOCK_JOB}: a moved upstream digest goes to a merge request, pushed with the token in the CI/CD variable ${options["lock-token-variable"]}.`] : []),
+    ...(hasLockJob(graph) ? [`# A schedule's pipeline also runs ${GITLAB_LOCK_JOB}: a moved upstream digest goes to a merge request, pushed with the token in the CI/CD variable ${options["lock-token-variable"]}.`] : []),
     contentTags ? "# An image whose inputs digest the registry has is not rebuilt; its tags are pointed at it." : "# Every image is built and pushed under its tags.",
     "# $DOCKER (a CI/CD variable) names the engine: docker by default, or podman.",
     "",
@@ -108,7 +106,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptio
   };
   out.lines(yamlLines(top));
   out.line("");
-  if (hasGitlabLockJob(graph)) {
+  if (hasLockJob(graph)) {
     out.lines(yamlLines({ [GITLAB_LOCK_JOB]: gitlabLockJob(graph, options.output, options["lock-token-variable"], context, installCommands(options)) }));
     out.line("");
   }

@@ -2,6 +2,8 @@
 // matrix's [emit.NAME] table and from --option key=value (which wins).
 
 import { CalibanError, didYouMean, type Diagnostic } from "../core/errors.ts";
+import type { BuildGraph } from "../core/graph.ts";
+import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import type { Emitter, OptionSpec, OptionValue } from "./contract.ts";
 
 export interface OptionSources {
@@ -122,6 +124,16 @@ export const CONTENT_TAGS_OPTION: OptionSpec = {
   default: true,
   description: "push each image under its inputs digest too and skip the images the registry has (false: build every image, tags only)",
 };
+
+/** Whether a pipeline has a scheduled lock job: a schedule, and a lock file to update (GitHub's, GitLab's). */
+export function hasLockJob(graph: BuildGraph): boolean {
+  return graph.publish.schedule !== undefined && graph.lock !== null;
+}
+
+/** A CI variable's (or secret's) name: letters, digits and '_', not starting with a digit. */
+export function variableNameProblem(value: OptionValue): string | undefined {
+  return IDENTIFIER_PATTERN.test(String(value)) ? undefined : `"${value}" is not a variable name (letters, digits and '_')`;
+}
 
 /** What a schedule does without a lock file, said when a workflow has one (Cloud Build's schedule trigger too). */
 export const SCHEDULE_WITHOUT_LOCK =
