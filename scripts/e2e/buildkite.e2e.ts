@@ -9,25 +9,15 @@
 // build before anything is built. Then a pull request's build builds and pushes nothing,
 // and a failing smoke test stops only its image and the images built FROM it.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../fixtures/test-helpers.ts";
 import { runBuildkite } from "./buildkite-run.ts";
-import { startDockerEngine, type DockerEngine } from "./docker-engine.ts";
-import { chainRepository, cliShim, loopbackRegistry, pullRequestThenFailingTest, recorded, recordingShim, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
+import { engineForFile } from "./docker-engine.ts";
+import { chainRepository, loopbackRegistry, pullRequestThenFailingTest, recorded, shimmedTools, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
 
-let engine: DockerEngine;
-// Sockets need a short path.
-const scratch = mkdtempSync("/tmp/e2e-buildkite-");
-
-beforeAll(async () => {
-  engine = await startDockerEngine(join(scratch, "engine"));
-}, 120_000);
-afterAll(async () => {
-  await engine?.stop();
-  rmSync(scratch, { recursive: true, force: true });
-});
+const { scratch, engine } = engineForFile("e2e-buildkite-");
 
 test("Buildkite's steps, run as the agent runs them: they decide from the commit checked out, (a) to (d); a pull request's build pushes nothing; a failing smoke test stops only its image's descendants", async () => {
   const registry = await loopbackRegistry(join(scratch, "registry"));
@@ -38,12 +28,7 @@ test("Buildkite's steps, run as the agent runs them: they decide from the commit
   emit();
   git("add", "-A");
   git("commit", "-q", "-m", "images");
-  const bin = join(scratch, "bin");
-  mkdirSync(bin);
-  const calls = join(bin, "calls.log");
-  recordingShim(join(bin, "docker"), engine.docker, calls);
-  cliShim(join(bin, "caliban-images"));
-  const env = { ...(process.env as Record<string, string>), ...engine.env, PATH: `${bin}:${process.env.PATH}` };
+  const { calls, env } = shimmedTools(join(scratch, "bin"), engine());
   const run = (pullRequest: string | null = null): PipelineRun => {
     writeFileSync(calls, "");
     const result = runBuildkite(work, { branch: "main", pullRequest }, env, scratch);

@@ -14,7 +14,8 @@
 // registry by default (`docker info`: "Insecure Registries: 127.0.0.0/8"), so `docker
 // push` there needs nothing; `docker manifest inspect` needs `--insecure`.
 
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll } from "bun:test";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 const CACHE = join(import.meta.dir, "../../.cache/e2e");
@@ -153,4 +154,23 @@ async function stopProcess(child: Child) {
   const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
   await child.exited;
   clearTimeout(timer);
+}
+
+/**
+ * The engine of one e2e test file, under a scratch folder of its own (`PREFIX...` in /tmp:
+ * sockets need a short path): started before the file's tests, stopped after them, and
+ * the folder removed (the engine's images and the registry's blobs: over 100 MB a run).
+ * Call it at the file's top level; `engine()` is the started engine.
+ */
+export function engineForFile(prefix: string): { readonly scratch: string; engine(): DockerEngine } {
+  const scratch = mkdtempSync(`/tmp/${prefix}`);
+  let engine: DockerEngine | undefined;
+  beforeAll(async () => {
+    engine = await startDockerEngine(join(scratch, "engine"));
+  }, 120_000);
+  afterAll(async () => {
+    await engine?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+  return { scratch, engine: () => engine! };
 }

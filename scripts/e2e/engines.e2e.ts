@@ -10,31 +10,20 @@
 // (issue 29): make pushes one manifest list over two architectures' images. And bake
 // (issue 31): `docker buildx bake --push` builds a chain and pushes every reference.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { REPO_ROOT } from "../../fixtures/golden.ts";
 import { REVISION, substitute } from "../validators/readback.ts";
-import { startDockerEngine, type DockerEngine } from "./docker-engine.ts";
+import { engineForFile } from "./docker-engine.ts";
 import { runWorkflow } from "./github-run.ts";
-import { chainRepository, cliShim, loopbackRegistry, provesTheTree, recorded, recordingShim, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
+import { chainRepository, loopbackRegistry, provesTheTree, recorded, shimmedTools, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
 
-let engine: DockerEngine;
-// Sockets need a short path.
-const scratch = mkdtempSync("/tmp/e2e-engine-");
-
-beforeAll(async () => {
-  engine = await startDockerEngine(join(scratch, "engine"));
-}, 120_000);
-afterAll(async () => {
-  await engine?.stop();
-  // The engine's images and the registry's blobs: over 100 MB a run.
-  rmSync(scratch, { recursive: true, force: true });
-});
+const { scratch, engine } = engineForFile("e2e-engine-");
 
 test("docker: make push decides from the tree it runs in: an edit ships without a new Makefile, a stale one or a lost registry stops before anything is built", async () => {
-  await provesTheTree("docker", engine.docker, join(scratch, "tree-docker"), () => ({ env: { ...process.env, ...engine.env }, makeArgs: [] }));
+  await provesTheTree("docker", engine().docker, join(scratch, "tree-docker"), () => ({ env: { ...process.env, ...engine().env }, makeArgs: [] }));
 }, 600_000);
 
 describe("GitHub's workflow, its jobs run as a runner runs them against the real docker engine", () => {
@@ -50,11 +39,7 @@ describe("GitHub's workflow, its jobs run as a runner runs them against the real
     git("add", "-A");
     git("commit", "-q", "-m", "images");
     const bin = join(scratch, "github-bin");
-    mkdirSync(bin);
-    const calls = join(bin, "calls.log");
-    recordingShim(join(bin, "docker"), engine.docker, calls);
-    cliShim(join(bin, "caliban-images"));
-    const env = { ...process.env, ...engine.env, PATH: `${bin}:${process.env.PATH}` };
+    const { calls, env } = shimmedTools(bin, engine());
     const run = (event = "push", ref = "refs/heads/main"): PipelineRun & { ran: readonly string[] } => {
       writeFileSync(calls, "");
       const result = runWorkflow(readFileSync(join(work, workflow), "utf8"), { cwd: work, event, ref, docker: join(bin, "docker"), env });
@@ -118,10 +103,7 @@ describe("Cloud Build's configs, run step by step with bash and the real docker 
 
     // The builder's tools: the engine's docker, every build and push recorded; caliban-images, this checkout's.
     const bin = join(scratch, "cloudbuild-bin");
-    mkdirSync(bin);
-    const calls = join(bin, "calls.log");
-    recordingShim(join(bin, "docker"), engine.docker, calls);
-    cliShim(join(bin, "caliban-images"));
+    const { calls } = shimmedTools(bin, engine());
 
     /** Each config a build of its own, in submit.sh's order: its steps in order, each waiting only for earlier ones; a failed step ends it. */
     const submit = (substitutions: Record<string, string> = {}): PipelineRun => {
@@ -143,7 +125,7 @@ describe("Cloud Build's configs, run step by step with bash and the real docker 
           for (const wait of step.waitFor) expect(wait === "-" || done.has(wait)).toBe(true);
           const args = step.args.map((arg) => substitute(arg, values));
           const command = step.entrypoint === "bash" ? ["bash", ...args] : [join(bin, "docker"), ...args];
-          const ran = Bun.spawnSync(command, { cwd: work, env: { ...process.env, ...engine.env, HOME: home, PATH: `${bin}:${process.env.PATH}` } });
+          const ran = Bun.spawnSync(command, { cwd: work, env: { ...process.env, ...engine().env, HOME: home, PATH: `${bin}:${process.env.PATH}` } });
           stderr += ran.stderr.toString();
           if (ran.exitCode !== 0) {
             exit = ran.exitCode;
@@ -221,8 +203,8 @@ platforms = ["{arch.PLATFORM}"]
   expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
   const registry = await loopbackRegistry(join(scratch, "shared-tags-registry"));
   try {
-    const env = { ...process.env, ...engine.env };
-    const made = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${engine.docker}`, `REPOSITORY=127.0.0.1:${registry.port}/stacks`, CLI_FOR_MAKE], { cwd: work, env });
+    const env = { ...process.env, ...engine().env };
+    const made = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${engine().docker}`, `REPOSITORY=127.0.0.1:${registry.port}/stacks`, CLI_FOR_MAKE], { cwd: work, env });
     expect({ exit: made.exitCode, stderr: made.exitCode === 0 ? "" : made.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
     const accept = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
     const answer = await fetch(`http://127.0.0.1:${registry.port}/v2/stacks/base/manifests/latest`, { headers: { accept } });
@@ -249,8 +231,8 @@ test("bake: docker buildx bake --push (the engine's own BuildKit) builds the rea
     // As the README says to run it: the digests resolve reads from this tree, then bake.
     const resolved = runCli(["resolve", "--for", "docker-bake.hcl", "--format", "bake"], work);
     expect({ exit: resolved.code, stderr: resolved.code === 0 ? "" : resolved.stderr }).toEqual({ exit: 0, stderr: "" });
-    const env = { ...process.env, ...engine.env, CALIBAN_INPUTS: resolved.stdout.trim(), REVISION };
-    const baked = Bun.spawnSync([engine.docker, "buildx", "bake", "-f", "docker-bake.hcl", "--push"], { cwd: work, env });
+    const env = { ...process.env, ...engine().env, CALIBAN_INPUTS: resolved.stdout.trim(), REVISION };
+    const baked = Bun.spawnSync([engine().docker, "buildx", "bake", "-f", "docker-bake.hcl", "--push"], { cwd: work, env });
     expect({ exit: baked.exitCode, stderr: baked.exitCode === 0 ? "" : baked.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
     const planned = JSON.parse(runCli(["plan", "--json", "--base-url", repository], work).stdout) as { images: { tag: string; contentReference: string; aliases: string[] }[] };
     const listed = (await (await fetch(`http://127.0.0.1:${registry.port}/v2/bake/tags/list`)).json()) as { tags: string[] };

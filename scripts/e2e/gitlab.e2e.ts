@@ -9,26 +9,15 @@
 // Then a merge request's pipeline builds and pushes nothing, and a failing smoke test stops
 // only its image and the images built FROM it.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../../fixtures/test-helpers.ts";
 import { gitlabCiLocal } from "../validators/readback-gitlab.ts";
-import { startDockerEngine, type DockerEngine } from "./docker-engine.ts";
-import { chainRepository, cliShim, loopbackRegistry, pullRequestThenFailingTest, recorded, recordingShim, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
+import { engineForFile } from "./docker-engine.ts";
+import { chainRepository, loopbackRegistry, pullRequestThenFailingTest, recorded, shimmedTools, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
 
-let engine: DockerEngine;
-// Sockets need a short path.
-const scratch = mkdtempSync("/tmp/e2e-gitlab-");
-
-beforeAll(async () => {
-  engine = await startDockerEngine(join(scratch, "engine"));
-}, 120_000);
-afterAll(async () => {
-  await engine?.stop();
-  // The engine's images and the registry's blobs: over 100 MB a run.
-  rmSync(scratch, { recursive: true, force: true });
-});
+const { scratch, engine } = engineForFile("e2e-gitlab-");
 
 test("gitlab-ci-local runs the pipeline: it decides from the commit checked out, (a) to (d); a merge request's pipeline pushes nothing; a failing smoke test stops only its image's descendants", async () => {
   const registry = await loopbackRegistry(join(scratch, "registry"));
@@ -41,12 +30,7 @@ test("gitlab-ci-local runs the pipeline: it decides from the commit checked out,
   emit();
   git("add", "-A");
   git("commit", "-q", "-m", "images");
-  const bin = join(scratch, "bin");
-  mkdirSync(bin);
-  const calls = join(bin, "calls.log");
-  recordingShim(join(bin, "docker"), engine.docker, calls);
-  cliShim(join(bin, "caliban-images"));
-  const env = { ...engine.env, PATH: `${bin}:${process.env.PATH}` };
+  const { calls, env } = shimmedTools(join(scratch, "bin"), engine());
   const run = (variables: readonly string[] = []): PipelineRun => {
     writeFileSync(calls, "");
     const result = gitlabCiLocal(work, ["--concurrency", "2", ...variables.flatMap((v) => ["--variable", v])], env);

@@ -277,3 +277,16 @@ export function pullRequestThenFailingTest(options: { readonly work: string; rea
   const pushed = readFileSync(options.calls, "utf8").split("\n").filter((line) => line.startsWith("push ")).map((line) => line.slice(line.lastIndexOf(":") + 1).replace(/'/g, ""));
   expect(pushed.filter((tag) => !tag.startsWith("inputs-")).sort()).toEqual(images.filter((id) => !failing(id) && !descendants(id)).sort());
 }
+
+/**
+ * A folder `bin` under `scratch` with the engine's docker, every build and push recorded in
+ * `calls`, and this checkout's caliban-images; `env` puts it first on the PATH, with the
+ * engine's variables.
+ */
+export function shimmedTools(bin: string, engine: { readonly docker: string; readonly env: Record<string, string> }): { calls: string; env: Record<string, string> } {
+  mkdirSync(bin);
+  const calls = join(bin, "calls.log");
+  recordingShim(join(bin, "docker"), engine.docker, calls);
+  cliShim(join(bin, "caliban-images"));
+  return { calls, env: { ...(process.env as Record<string, string>), ...engine.env, PATH: `${bin}:${process.env.PATH}` } };
+}
