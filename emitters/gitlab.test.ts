@@ -14,7 +14,7 @@ import { imageRunner, sharedTags } from "../core/graph.ts";
 import { planView } from "../scripts/validators/readback.ts";
 import { allBuilds, gitlabCheckout, gitlabJobs, gitlabPreview, gitlabPushVariable, gitlabView, jobScript, previewJobs, publishingBuilds } from "../scripts/validators/readback-gitlab.ts";
 import { createdSharedTags, planSharedTags, type SharedTagView } from "../scripts/validators/readback-shared-tags.ts";
-import { MAX_GITLAB_JOBS, RESOLVE_JOB, SHARED_TAGS_JOB } from "./gitlab.ts";
+import { RESOLVE_JOB, SHARED_TAGS_JOB } from "./gitlab.ts";
 import { GITLAB_LOCK_JOB } from "./gitlab-lock-job.ts";
 import { hasLockJob } from "./options.ts";
 
@@ -117,10 +117,5 @@ describe("what a pipeline does by its kind", async () => {
     expect(warnings).toEqual([]);
     emitLoaded(builtin("gitlab"), loaded, graph, [], undefined, undefined, (warning) => warnings.push(warning));
     expect(warnings).toEqual(['family "base": runner ubuntu-latest names GitHub\'s hosted runners; its GitLab jobs get that tag and wait for a runner that has it (give your runners these tags, or set [emit.gitlab] runner-tags = false)', 'family "notebook": runner ubuntu-latest names GitHub\'s hosted runners; its GitLab jobs get that tag and wait for a runner that has it (give your runners these tags, or set [emit.gitlab] runner-tags = false)']);
-  });
-
-  test(`more than ${MAX_GITLAB_JOBS} jobs is refused with a hint`, async () => {
-    const big = { ...graph, images: Array.from({ length: MAX_GITLAB_JOBS }, (_, index) => ({ ...graph.images[0]!, id: `i${index}`, from: null, sharedTags: undefined })) };
-    expect(() => emitLoaded(builtin("gitlab"), loaded, big as typeof graph)).toThrow(/the pipeline would have 501 jobs/);
   });
 });

@@ -12,9 +12,10 @@
 
 import { CalibanError } from "../core/errors.ts";
 import { branchFilter } from "../core/branch-patterns.ts";
-import { imageRunner, imagesById, imageTimeout, sharedTags, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
+import { imageRunner, imagesById, imageTimeout, sharedTags, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 import type { EmitContext, Emitter, OptionSpec } from "./contract.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
+import { childWorkflowRules, pipelineParts, triggerJob, triggerJobName, type PipelinePart } from "./gitlab-parts.ts";
 import { imageScript, installCommands, preludeItem, resolveCommands, sharedTagsScript, type CiVariables, type JobPrelude } from "./ci-job.ts";
 import { GITLAB_LOCK_JOB, GITLAB_LOCK_OPTIONS, gitlabLockJob } from "./gitlab-lock-job.ts";
 import { yamlLines, type YamlMap, type YamlValue } from "./gitlab-yaml.ts";
@@ -24,7 +25,11 @@ import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 
-/** Jobs in one pipeline this emitter writes at most (GitLab.com's default `ci_pipeline_size` is far above; a pipeline this large is slow to show and to plan). */
+/**
+ * Jobs in one pipeline, by default (the `max-jobs` option): past it the images go to child
+ * pipelines (gitlab-parts.ts). GitLab.com's Free tier runs at most 500 jobs in a project's
+ * active pipelines, and a pipeline this large is slow to show and to plan.
+ */
 export const MAX_GITLAB_JOBS = 500;
 /** GitLab's limit on `needs` per job. */
 export const MAX_NEEDS = 50;
@@ -39,7 +44,7 @@ const GITLAB_VARIABLES: CiVariables = { commit: "CI_COMMIT_SHA", branch: "CI_COM
 const RESERVED = new Set(["default", "include", "stages", "variables", "workflow", "image", "services", "cache", "before_script", "after_script", "types", "pages", RESOLVE_JOB, SHARED_TAGS_JOB, GITLAB_LOCK_JOB]);
 
 
-export interface GitlabOptions extends InstallOptions, Record<string, string | boolean> {
+export interface GitlabOptions extends InstallOptions, Record<string, string | number | boolean> {
   output: string;
   "content-tags": boolean;
   image: string;
@@ -48,6 +53,8 @@ export interface GitlabOptions extends InstallOptions, Record<string, string | b
   "registry-password-variable": string;
   "runner-tags": boolean;
   "lock-token-variable": string;
+  "max-jobs": number;
+  directory: string;
 }
 
 /** Labels of GitHub's hosted runners (ubuntu-24.04, windows-2022, macos-14, ...-arm), which no GitLab runner has unless given them. */
@@ -65,48 +72,119 @@ export const gitlab: Emitter<GitlabOptions> = {
     "registry-user-variable": { type: "string", default: "REGISTRY_USER", description: "the CI/CD variable holding the registry user, for a registry that is not $CI_REGISTRY (GitLab's own logs in with CI_REGISTRY_USER)", check: variableNameProblem },
     "registry-password-variable": { type: "string", default: "REGISTRY_PASSWORD", description: "the CI/CD variable holding its password or token (masked); no login when it is empty", check: variableNameProblem },
     ...GITLAB_LOCK_OPTIONS,
+    "max-jobs": {
+      type: "number",
+      default: MAX_GITLAB_JOBS,
+      description: "most jobs in one pipeline; more images go to child pipelines, one after another (-o then names a folder)",
+      check: (value) => (Number.isInteger(value) && Number(value) >= 3 ? undefined : "must be a whole number, at least 3 (a resolve job, an image, the shared tags)"),
+    },
+    directory: {
+      type: "string",
+      default: "",
+      description: "the folder -o writes into, from the repository's root: where the parent's include: local finds the child pipelines; empty: the root",
+      check: (value) => (value === "" ? undefined : outputPathProblem(value)),
+    },
     "runner-tags": { type: "boolean", default: true, description: "a family's runner labels become its jobs' tags (a runner must have them all, as GitHub's runs-on reads them); false: no tags, any runner" },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
     checkInternalImages(graph, "gitlab", options["content-tags"]);
-    checkJobs(graph, options["content-tags"]);
+    checkJobNames(graph);
     const registry = loginRegistry(graph, "gitlab", "push the other registry's images with another pipeline");
     if (options["runner-tags"]) for (const warning of hostedRunnerWarnings(graph)) context.warn(warning);
-    return [{ path: options.output, contents: writtenText((out) => writePipeline(out, graph, options, context, registry)) }];
+    const parts = pipelineParts(graph, options.output, options["max-jobs"], { resolve: options["content-tags"], sharedTags: sharedTags(graph).length > 0 });
+    if (parts === undefined) return [{ path: options.output, contents: writtenText((out) => writePipeline(out, graph, options, context, registry, undefined)) }];
+    if (parts.length + (hasLockJob(graph) ? 1 : 0) > options["max-jobs"]) {
+      throw new CalibanError({
+        code: "LIMIT",
+        message: `emit gitlab: ${graph.images.length} images would need ${parts.length} child pipelines, more than the parent's ${options["max-jobs"]} jobs (max-jobs)`,
+        hint: "raise [emit.gitlab] max-jobs to what your instance allows, or split the matrix into several",
+      });
+    }
+    return [
+      { path: options.output, contents: writtenText((out) => writeParent(out, graph, options, context, parts)) },
+      ...parts.map((part) => ({ path: part.path, contents: writtenText((out) => writePipeline(out, graph, options, context, registry, part)) })),
+    ];
   },
 };
 
-function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptions, context: EmitContext, registry: string): Generator<string> {
-  const contentTags = options["content-tags"];
+/** The header of each file: what made it, its shape, and when it publishes. */
+function headerLines(graph: BuildGraph, options: GitlabOptions, context: EmitContext): string[] {
   const publish = graph.publish;
-  out.lines([
+  return [
     `# Generated by caliban-images from ${commentText(context.matrixFile)}; regenerate with \`caliban-images emit gitlab\`.`,
     `# caliban-images shape: ${context.shape}`,
     "#",
     `# Pushes to ${publish.branches.join(", ")} publish${publish.pullRequests ? "; a merge request's pipeline builds and tests, pushing nothing" : ""}; other pipelines do not run.`,
     ...(publish.schedule ? [`# [publish] schedule "${commentText(publish.schedule)}" (UTC): create a pipeline schedule with it for a publishing branch (CI/CD > Schedules).`] : []),
     ...(hasLockJob(graph) ? [`# A schedule's pipeline also runs ${GITLAB_LOCK_JOB}: a moved upstream digest goes to a merge request, pushed with the token in the CI/CD variable ${options["lock-token-variable"]}.`] : []),
-    contentTags ? "# An image whose inputs digest the registry has is not rebuilt; its tags are pointed at it." : "# Every image is built and pushed under its tags.",
+    options["content-tags"] ? "# An image whose inputs digest the registry has is not rebuilt; its tags are pointed at it." : "# Every image is built and pushed under its tags.",
     "# $DOCKER (a CI/CD variable) names the engine: docker by default, or podman.",
+  ];
+}
+
+/** The engine, and whether the pipeline publishes (workflow:rules set it). */
+const PIPELINE_VARIABLES = { DOCKER: "docker", CALIBAN_PUSH: "false" };
+
+/** The parent of a split pipeline: its rules, the lock job, and a job per child pipeline, one after another. */
+function* writeParent(out: TextWriter, graph: BuildGraph, options: GitlabOptions, context: EmitContext, parts: readonly PipelinePart[]): Generator<string> {
+  out.lines([
+    ...headerLines(graph, options, context),
+    `# The ${graph.images.length} images are built by ${parts.length} child pipelines of at most ${options["max-jobs"]} jobs (max-jobs), in ${parts[0]!.path.slice(0, parts[0]!.path.lastIndexOf("/") + 1)}, one after another: a failed one stops the later ones.`,
     "",
   ]);
-  const rules = workflowRules(graph);
-  const levels = stages(graph);
-  const shared = sharedTags(graph);
+  const lock = hasLockJob(graph);
+  out.lines(
+    yamlLines({
+      workflow: { rules: workflowRules(graph) },
+      variables: PIPELINE_VARIABLES,
+      stages: parts.map(triggerJobName),
+      ...(lock ? { default: defaultSettings(options, undefined) } : {}),
+    }),
+  );
+  out.line("");
+  if (lock) {
+    out.lines(yamlLines({ [GITLAB_LOCK_JOB]: gitlabLockJob(graph, options.output, options["lock-token-variable"], context, installCommands(options)) }));
+    out.line("");
+  }
+  for (const part of parts) {
+    out.lines(yamlLines({ [triggerJobName(part)]: triggerJob(part, options.directory) }));
+    out.line("");
+  }
+  yield out.take();
+}
+
+/** `default:`: the image and service every job runs with, and the functions every job's script starts with (ci-job.ts). */
+function defaultSettings(options: GitlabOptions, prelude: YamlValue | undefined): YamlMap {
+  return {
+    ...(options.image === "" ? {} : { image: options.image }),
+    ...(options["docker-service"] === "" ? {} : { services: [options["docker-service"]] }),
+    ...(prelude === undefined ? {} : { before_script: [prelude] }),
+  };
+}
+
+/** The whole pipeline, or (`part`) one child pipeline of a split one. */
+function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptions, context: EmitContext, registry: string, part: PipelinePart | undefined): Generator<string> {
+  const contentTags = options["content-tags"];
+  const images = part === undefined ? graph.images : part.images;
+  const last = part === undefined || part.index === part.count - 1;
+  out.lines([
+    ...headerLines(graph, options, context),
+    ...(part === undefined ? [] : [`# Child pipeline ${part.index + 1} of ${part.count}, triggered by ${commentText(options.output)}: ${images.length} images.`]),
+    "",
+  ]);
+  const levels = [...new Set(images.map((image) => image.level))].sort((a, b) => a - b);
+  const shared = last ? sharedTags(graph) : [];
+  const lock = part === undefined && hasLockJob(graph);
   const top: YamlMap = {
-    workflow: { rules },
-    variables: { DOCKER: "docker", CALIBAN_PUSH: "false" },
-    stages: [...(contentTags ? [RESOLVE_JOB] : []), ...levels.map((_, level) => `level-${level}`), ...(shared.length > 0 ? [SHARED_TAGS_JOB] : [])],
+    workflow: { rules: part === undefined ? workflowRules(graph) : childWorkflowRules() },
+    variables: PIPELINE_VARIABLES,
+    stages: [...(contentTags ? [RESOLVE_JOB] : []), ...levels.map((level) => `level-${level}`), ...(shared.length > 0 ? [SHARED_TAGS_JOB] : [])],
     // Every job's script starts with the same functions (ci-job.ts), run in its shell before it.
-    default: {
-      ...(options.image === "" ? {} : { image: options.image }),
-      ...(options["docker-service"] === "" ? {} : { services: [options["docker-service"]] }),
-      before_script: [preludeItem(loginPrelude(registry, options), contentTags)],
-    },
+    default: defaultSettings(options, preludeItem(loginPrelude(registry, options), contentTags)),
   };
   out.lines(yamlLines(top));
   out.line("");
-  if (hasLockJob(graph)) {
+  if (lock) {
     out.lines(yamlLines({ [GITLAB_LOCK_JOB]: gitlabLockJob(graph, options.output, options["lock-token-variable"], context, installCommands(options)) }));
     out.line("");
   }
@@ -115,14 +193,17 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptio
     out.line("");
   }
   const byId = imagesById(graph);
+  // A base built by an earlier child is in the registry (or this runner's engine) by then: it is no job of this file.
+  const here = part === undefined ? undefined : new Set(images.map((image) => image.id));
   const families = new Map(graph.families.map((family) => [family.name, family]));
-  for (const image of graph.images) {
+  for (const image of images) {
     const base = image.from === null ? undefined : byId.get(image.from)!;
-    out.lines(yamlLines({ [image.id]: imageJob(graph, image, base, families.get(image.family)!, contentTags, options["runner-tags"]) }));
+    const needsBase = base !== undefined && (here === undefined || here.has(base.id));
+    out.lines(yamlLines({ [image.id]: imageJob(graph, image, base, needsBase, families.get(image.family)!, contentTags, options["runner-tags"]) }));
     out.line("");
     if (out.hasChunk()) yield out.take();
   }
-  if (shared.length > 0) out.lines(yamlLines({ [SHARED_TAGS_JOB]: sharedTagsJob(graph, contentTags) }));
+  if (shared.length > 0) out.lines(yamlLines({ [SHARED_TAGS_JOB]: sharedTagsJob(graph, contentTags, here) }));
 }
 
 /**
@@ -166,12 +247,12 @@ function resolveJob(graph: BuildGraph, options: GitlabOptions, context: EmitCont
   };
 }
 
-function imageJob(graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, family: FamilyNode, contentTags: boolean, runnerTags: boolean): YamlMap {
+function imageJob(graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, needsBase: boolean, family: FamilyNode, contentTags: boolean, runnerTags: boolean): YamlMap {
   const timeout = imageTimeout(family, image);
   const runner = runnerTags ? imageRunner(family, image) : null;
   return {
     stage: `level-${image.level}`,
-    needs: [...(contentTags ? [RESOLVE_JOB] : []), ...(base === undefined ? [] : [base.id])],
+    needs: [...(contentTags ? [RESOLVE_JOB] : []), ...(needsBase ? [base!.id] : [])],
     // A job runs on a runner that has every one of its tags, as a GitHub job on one with every runs-on label.
     ...(runner === null ? {} : { tags: [...runner] }),
     ...(timeout === null ? {} : { timeout: `${timeout} minutes` }),
@@ -182,11 +263,12 @@ function imageJob(graph: BuildGraph, image: ImageNode, base: ImageNode | undefin
 /**
  * The shared tags: each one manifest list over its images, as this pipeline pushed them (or
  * found them), once every job it needs succeeded (a failed image leaves the tag as it was).
- * Past GitLab's 50 needs it waits for the earlier stages instead.
+ * Past GitLab's 50 needs it waits for the earlier stages instead. In the last child of a
+ * split pipeline it needs the images of that file (`here`); the earlier children are done.
  */
-function sharedTagsJob(graph: BuildGraph, contentTags: boolean): YamlMap {
+function sharedTagsJob(graph: BuildGraph, contentTags: boolean, here: ReadonlySet<string> | undefined): YamlMap {
   const shared = sharedTags(graph);
-  const images = [...new Set(shared.flatMap((tag) => tag.images.map((image) => image.id)))];
+  const images = [...new Set(shared.flatMap((tag) => tag.images.map((image) => image.id)))].filter((id) => here === undefined || here.has(id));
   const needs = [...(contentTags ? [RESOLVE_JOB] : []), ...images];
   return {
     stage: SHARED_TAGS_JOB,
@@ -195,21 +277,13 @@ function sharedTagsJob(graph: BuildGraph, contentTags: boolean): YamlMap {
   };
 }
 
-/** Refuses a graph this pipeline cannot hold: a job named as GitLab's keywords or this file's own jobs, or more jobs than MAX_GITLAB_JOBS. */
-function checkJobs(graph: BuildGraph, contentTags: boolean): void {
-  const clashing = graph.images.filter((image) => RESERVED.has(image.id));
+/** Refuses an image whose job would be named as GitLab's keywords or this file's own jobs. */
+function checkJobNames(graph: BuildGraph): void {
+  const clashing = graph.images.filter((image) => RESERVED.has(image.id) || /^images-\d+$/.test(image.id));
   if (clashing.length > 0) {
     throw new CalibanError(
       clashing.map((image) => ({ code: "EMITTER", message: `emit gitlab: image ${image.id}'s job would be named "${image.id}", which GitLab reads as a keyword or this pipeline's own job`, hint: "give the image another tag" })),
     );
-  }
-  const jobs = graph.images.length + (contentTags ? 1 : 0) + (sharedTags(graph).length > 0 ? 1 : 0);
-  if (jobs > MAX_GITLAB_JOBS) {
-    throw new CalibanError({
-      code: "LIMIT",
-      message: `emit gitlab: the pipeline would have ${jobs} jobs; this emitter writes at most ${MAX_GITLAB_JOBS} in one pipeline (GitLab plans and shows larger ones slowly, and instances limit a pipeline's size)`,
-      hint: "split the matrix into several (one per family group), each with its own pipeline, or build with emit make or emit bake inside fewer jobs",
-    });
   }
 }
 

@@ -250,14 +250,32 @@ export async function sameImage(port: number, repository: string, tag: string, c
  * every other affected image is pushed, and the build fails. `run(true)` is a pull
  * request's build; `calls` is the recording shim's log.
  */
-export function pullRequestThenFailingTest(options: { readonly work: string; readonly git: (...args: string[]) => void; readonly emitAgain: () => void; readonly run: (pullRequest: boolean) => PipelineRun; readonly calls: string }): void {
+export function pullRequestThenFailingTest(options: PullRequestRuns): void {
+  pullRequestPushesNothing(options);
+  failingTestStopsDescendants(options);
+}
+
+interface PullRequestRuns {
+  readonly work: string;
+  readonly git: (...args: string[]) => void;
+  readonly emitAgain: () => void;
+  readonly run: (pullRequest: boolean) => PipelineRun;
+  readonly calls: string;
+}
+
+/** A merge request's pipeline after an edit: it builds the affected images and pushes nothing. */
+export function pullRequestPushesNothing(options: PullRequestRuns): void {
   const { work, git, run } = options;
   appendFileSync(join(work, "docker/torch.Dockerfile"), "LABEL edited=yes\n");
   git("commit", "-q", "-am", "edit the torch image");
   const request = run(true);
   expect({ exit: request.exit, pushes: request.pushes }).toEqual({ exit: 0, pushes: 0 });
   expect(request.built).toEqual(["torch-cuda11-py310", "torch-cuda11-py311", "torch-cuda11-py312", "torch-cuda12-py310", "torch-cuda12-py311", "torch-cuda12-py312"]);
+}
 
+/** A smoke test that fails for one python: that image and those FROM it are not pushed, every other affected image is. */
+export function failingTestStopsDescendants(options: PullRequestRuns): void {
+  const { work, git, run } = options;
   appendFileSync(join(work, "docker/cuda.Dockerfile"), 'RUN --network=none ["/bin/busybox", "--install", "-s", "/bin"]\n');
   appendFileSync(join(work, "docker/python.Dockerfile"), 'RUN --network=none echo "$PYTHON_VERSION" > /python-version\n');
   const matrix = readFileSync(join(work, "matrix.toml"), "utf8");
