@@ -39,8 +39,8 @@ export function emitLoaded(
  * `github-repository` from git remote origin, and `directory`, the -o folder from the
  * repository's root.
  */
-/** Defaults worked out whether or not the matrix has [publish]: a split GitLab pipeline includes its children by their path from the root. */
-const DEFAULTED_WITHOUT_PUBLISH = new Set(["gitlab directory"]);
+/** Defaults worked out whether or not the matrix has [publish]: a split GitLab or Buildkite pipeline names its further files by their path from the root. */
+const DEFAULTED_WITHOUT_PUBLISH = new Set(["gitlab directory", "buildkite directory"]);
 
 export async function pipelineDefaults(registered: RegisteredEmitter, planned: Pick<Planned, "loaded" | "graph" | "source">, given: readonly string[], directory: string | undefined): Promise<string[]> {
   const { emitter } = registered;

@@ -22,7 +22,7 @@ import { planView } from "../scripts/validators/readback.ts";
 import { allBuilds, publishingBuilds } from "../scripts/validators/readback-gitlab.ts";
 import { buildkiteSteps, buildkiteView, evaluateCondition, publishingBuild, stepRuns } from "../scripts/validators/readback-buildkite.ts";
 import { createdSharedTags, planSharedTags, type SharedTagView } from "../scripts/validators/readback-shared-tags.ts";
-import { MAX_BUILDKITE_STEPS, RESOLVE_STEP, SHARED_TAGS_STEP } from "./buildkite.ts";
+import { RESOLVE_STEP, SHARED_TAGS_STEP, UPLOAD_STEP } from "./buildkite.ts";
 
 const byReference = (tags: readonly SharedTagView[]) => tags.map(({ reference, sources }) => ({ reference, sources })).sort((a, b) => (a.reference < b.reference ? -1 : 1));
 
@@ -162,9 +162,40 @@ describe("what a build does by its kind", async () => {
     expect(run.exitCode).toBe(2);
     expect(run.stderr.toString()).toContain("upload it with buildkite-agent pipeline upload --no-interpolation");
   });
+});
 
-  test(`more than ${MAX_BUILDKITE_STEPS} steps is refused with a hint`, () => {
-    const big = { ...graph, images: Array.from({ length: MAX_BUILDKITE_STEPS }, (_, index) => ({ ...graph.images[0]!, id: `i${index}`, from: null, sharedTags: undefined })) };
-    expect(() => emitLoaded(builtin("buildkite"), loaded, big as typeof graph)).toThrow(/the pipeline would have 501 steps/);
+describe("past max-steps: the first file uploads the others, each at most max-steps steps", async () => {
+  const { loaded, graph } = await loadFixture(fixtureCases().find((f) => f.name === "github-job-cap")!);
+  const files = emitLoaded(builtin("buildkite"), loaded, graph, ["max-steps=100"]);
+  const texts = files.map((file) => emittedText(file));
+
+  test("files in upload order; every depends_on names a step of the same file or an earlier upload; every image once", () => {
+    expect(files.map((file) => file.path)).toEqual([".buildkite/pipeline.yml", ".buildkite/pipeline-02.yml", ".buildkite/pipeline-03.yml"]);
+    const inBuild: string[] = [];
+    for (const text of texts) {
+      // buildkiteSteps refuses a dependency on a step not yet in the build.
+      const steps = buildkiteSteps(text, inBuild);
+      expect(steps.length).toBeLessThanOrEqual(100);
+      inBuild.push(...steps.map((step) => step.key));
+    }
+    expect(inBuild.slice(0, 2)).toEqual([RESOLVE_STEP, UPLOAD_STEP]);
+    expect(inBuild.slice(2).sort()).toEqual(graph.images.map((image) => image.id).sort());
+    const upload = buildkiteSteps(texts[0]!)[1]!.command;
+    expect(upload.split("\n").filter((line) => line.startsWith("buildkite-agent"))).toEqual(["buildkite-agent pipeline upload --no-interpolation '.buildkite/pipeline-02.yml'", "buildkite-agent pipeline upload --no-interpolation '.buildkite/pipeline-03.yml'"]);
+    // From the repository's root, where -o wrote them (emit's default, from the -o folder).
+    expect(emittedText(emitLoaded(builtin("buildkite"), loaded, graph, ["max-steps=100", "directory=ci"])[0]!)).toContain("buildkite-agent pipeline upload --no-interpolation 'ci/.buildkite/pipeline-02.yml'");
+    if (existsSync(SCHEMA_PATH)) {
+      const validate = schemaValidator();
+      for (const text of texts) expect([validate(parseYaml(text)), validate.errors ?? []]).toEqual([true, []]);
+    }
+  });
+
+  test("the shared tags' step is in the last file; max-steps is at least 4 and at most 500", async () => {
+    const shared = await loadFixture(fixtureCases().find((f) => f.name === "shared-tags")!);
+    const parts = emitLoaded(builtin("buildkite"), shared.loaded, shared.graph, ["max-steps=4"]).map((file) => emittedText(file));
+    expect(parts.length).toBe(shared.graph.images.length);
+    expect(parts.map((text) => buildkiteSteps(text, [RESOLVE_STEP, UPLOAD_STEP, ...shared.graph.images.map((image) => image.id)]).some((step) => step.key === SHARED_TAGS_STEP))).toEqual(parts.map((_, index) => index === parts.length - 1));
+    expect(() => emitLoaded(builtin("buildkite"), loaded, graph, ["max-steps=3"])).toThrow(/max-steps.*from 4 to 500/);
+    expect(() => emitLoaded(builtin("buildkite"), loaded, graph, ["max-steps=501"])).toThrow(/max-steps.*from 4 to 500/);
   });
 });

@@ -17,6 +17,12 @@
 // interpolation every value reaches the shell as written; each step first checks that it
 // did (a '$$' left whole), and stops with the fix when it did not.
 //
+// Past `max-steps` (500, what one upload takes) the images are split into runs in level
+// order (image-runs.ts): the first file holds the first run and a step, `upload-parts`,
+// that uploads the others (.buildkite/pipeline-02.yml, ...) in order, so that every
+// `depends_on` names a step already in the build. A base built by an earlier run is
+// depended on all the same: a build's steps share one set of keys.
+//
 // Runner labels are not read: Buildkite sends a step to an agent by `agents` tags, each a
 // key=value pair (`queue=builders`), which a family's GitHub-style labels (`ubuntu-latest`,
 // `gpu`) do not name. The `queue` option puts every step on one queue.
@@ -24,6 +30,7 @@
 import { branchFilter } from "../core/branch-patterns.ts";
 import { CalibanError } from "../core/errors.ts";
 import { imagesById, imageTimeout, sharedTags, type BuildGraph, type ImageNode } from "../core/graph.ts";
+import { imageRuns, partNumber } from "./image-runs.ts";
 import { imageScript, preludeItem, resolveCommands, RESOLVED_FILE, sharedTagsScript, type CiVariables, type JobPrelude } from "./ci-job.ts";
 import type { EmitContext, Emitter, OptionSpec } from "./contract.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
@@ -36,6 +43,7 @@ import { writtenText, type TextWriter } from "./text.ts";
 
 export const RESOLVE_STEP = "resolve";
 export const SHARED_TAGS_STEP = "shared-tags";
+export const UPLOAD_STEP = "upload-parts";
 /** Steps in one upload: Buildkite takes at most 500 (docs: buildkite-agent pipeline upload; an organization's job limit is 500 too). */
 export const MAX_BUILDKITE_STEPS = 500;
 /** A step's key (Buildkite's pipeline schema): at most 100 of these characters, and not a UUID. */
@@ -48,8 +56,10 @@ const BUILDKITE_VARIABLES: CiVariables = { commit: "BUILDKITE_COMMIT", branch: "
 /** An agent tag's value, as the agent takes one on its command line (`--tags queue=VALUE`). */
 const queueName = (value: unknown) => (String(value) === "" || /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(String(value)) ? undefined : `"${value}" is not a queue name (letters, digits, '.', '_' and '-')`);
 
-export interface BuildkiteOptions extends InstallOptions, Record<string, string | boolean> {
+export interface BuildkiteOptions extends InstallOptions, Record<string, string | number | boolean> {
   output: string;
+  "max-steps": number;
+  directory: string;
   "content-tags": boolean;
   "registry-user-variable": string;
   "registry-password-variable": string;
@@ -65,18 +75,49 @@ export const buildkite: Emitter<BuildkiteOptions> = {
     ...INSTALL_OPTIONS,
     "registry-user-variable": { type: "string", default: "REGISTRY_USER", description: "the environment variable holding the registry user (set by an agent hook or a secret)", check: variableNameProblem },
     "registry-password-variable": { type: "string", default: "REGISTRY_PASSWORD", description: "the environment variable holding its password or token; no login when it is empty", check: variableNameProblem },
+    "max-steps": {
+      type: "number",
+      default: MAX_BUILDKITE_STEPS,
+      description: "most steps in one file; more images go to further files, which the first uploads (-o then names a folder)",
+      check: (value) => (Number.isInteger(value) && Number(value) >= 4 && Number(value) <= MAX_BUILDKITE_STEPS ? undefined : `must be a whole number from 4 to ${MAX_BUILDKITE_STEPS}, what one upload takes`),
+    },
+    directory: {
+      type: "string",
+      default: "",
+      description: "the folder -o writes into, from the repository's root: where the upload step finds the further files; empty: the root",
+      check: (value) => (value === "" ? undefined : outputPathProblem(value)),
+    },
     queue: { type: "string", default: "", description: "the agent queue every step runs on (agents: queue=...); empty: the pipeline's default queue. A family's runner labels are not read", check: queueName },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
     checkInternalImages(graph, "buildkite", options["content-tags"]);
-    checkSteps(graph, options["content-tags"]);
+    checkSteps(graph);
     const registry = loginRegistry(graph, "buildkite", "push the other registry's images with another pipeline");
-    return [{ path: options.output, contents: writtenText((out) => writePipeline(out, graph, options, context, registry)) }];
+    const parts = pipelineParts(graph, options);
+    return parts.map((part) => ({ path: part.path, contents: writtenText((out) => writePipeline(out, graph, options, context, registry, part, parts)) }));
   },
 };
 
-function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOptions, context: EmitContext, registry: string): Generator<string> {
+/** A file of the pipeline: its path (from the -o folder) and the images it builds. */
+interface PipelinePart {
+  readonly path: string;
+  readonly images: readonly ImageNode[];
+}
+
+/** One file while the graph fits in `max-steps`; else runs of images in level order, each file at most max-steps steps. */
+function pipelineParts(graph: BuildGraph, options: BuildkiteOptions): PipelinePart[] {
+  const own = (options["content-tags"] ? 1 : 0) + (sharedTags(graph).length > 0 ? 1 : 0);
+  if (graph.images.length + own <= options["max-steps"]) return [{ path: options.output, images: graph.images }];
+  // The upload step too, in the first file.
+  const runs = imageRuns(graph, options["max-steps"] - own - 1);
+  const stem = options.output.replace(/\.ya?ml$/, "");
+  return runs.map((images, index) => ({ path: index === 0 ? options.output : `${stem}-${partNumber(index + 1, runs.length)}.yml`, images }));
+}
+
+function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOptions, context: EmitContext, registry: string, part: PipelinePart, parts: readonly PipelinePart[]): Generator<string> {
   const contentTags = options["content-tags"];
+  const first = part === parts[0];
+  const last = part === parts.at(-1);
   const publish = graph.publish;
   out.lines([
     `# Generated by caliban-images from ${commentText(context.matrixFile)}; regenerate with \`caliban-images emit buildkite\`.`,
@@ -88,6 +129,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
     ...(publish.schedule ? [`# [publish] schedule "${commentText(publish.schedule)}" (UTC): create a pipeline schedule with it for a publishing branch (Pipeline Settings > Schedules).`] : []),
     contentTags ? "# An image whose inputs digest the registry has is not rebuilt; its tags are pointed at it." : "# Every image is built and pushed under its tags.",
     "# $DOCKER (an agent environment variable) names the engine: docker by default, or podman.",
+    ...(parts.length === 1 ? [] : first ? [`# The ${graph.images.length} images are in ${parts.length} files of at most ${options["max-steps"]} steps (max-steps): this one's ${UPLOAD_STEP} step uploads the others.`] : [`# Part ${parts.indexOf(part) + 1} of ${parts.length}: uploaded by ${commentText(options.output)}'s ${UPLOAD_STEP} step.`]),
     "",
   ]);
   const when = stepCondition(graph);
@@ -97,7 +139,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
   out.line("steps:");
   // One step at a time, as an item of `steps:` (the file is written in chunks).
   const step = (map: YamlMap) => out.lines(yamlLines({ steps: [map] }).slice(1));
-  if (contentTags) {
+  if (contentTags && first) {
     step({
       label: RESOLVE_STEP,
       key: RESOLVE_STEP,
@@ -105,9 +147,19 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
       command: [prelude, ...resolveCommands(graph, options, context), `buildkite-agent artifact upload ${RESOLVED_FILE}`].join("\n"),
     });
   }
+  if (first && parts.length > 1) {
+    const folder = options.directory === "" ? "" : `${options.directory.replace(/\/+$/, "")}/`;
+    step({
+      label: UPLOAD_STEP,
+      key: UPLOAD_STEP,
+      if: when,
+      // In order: each file's steps depend on steps of the files before it, already in the build.
+      command: [prelude, ...parts.slice(1).map((later) => `buildkite-agent pipeline upload --no-interpolation ${shellWord(`${folder}${later.path}`)}`)].join("\n"),
+    });
+  }
   const byId = imagesById(graph);
   const families = new Map(graph.families.map((family) => [family.name, family]));
-  for (const image of graph.images) {
+  for (const image of part.images) {
     const base = image.from === null ? undefined : byId.get(image.from)!;
     const timeout = imageTimeout(families.get(image.family)!, image);
     step({
@@ -120,7 +172,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
     });
     if (out.hasChunk()) yield out.take();
   }
-  const shared = sharedTags(graph);
+  const shared = last ? sharedTags(graph) : [];
   if (shared.length > 0) {
     const images = [...new Set(shared.flatMap((tag) => tag.images.map((image: ImageNode) => image.id)))];
     step({
@@ -179,20 +231,13 @@ function stepPrelude(graph: BuildGraph, registry: string, options: BuildkiteOpti
   };
 }
 
-/** Refuses a graph this pipeline cannot hold: an image id that is no step key or is this file's own step's, or more steps than one upload takes. */
-function checkSteps(graph: BuildGraph, contentTags: boolean): void {
-  const clashing = graph.images.filter((image) => !STEP_KEY.test(image.id) || UUID.test(image.id) || image.id === RESOLVE_STEP || image.id === SHARED_TAGS_STEP);
+/** Refuses an image id that is no step key, or is this file's own step's. */
+function checkSteps(graph: BuildGraph): void {
+  const own = new Set([RESOLVE_STEP, SHARED_TAGS_STEP, UPLOAD_STEP]);
+  const clashing = graph.images.filter((image) => !STEP_KEY.test(image.id) || UUID.test(image.id) || own.has(image.id));
   if (clashing.length > 0) {
     throw new CalibanError(
-      clashing.map((image) => ({ code: "EMITTER", message: `emit buildkite: image ${image.id}'s step key would be "${image.id}", which is ${image.id === RESOLVE_STEP || image.id === SHARED_TAGS_STEP ? "this pipeline's own step" : "not a Buildkite step key (at most 100 letters, digits and _-:.,, not a UUID)"}`, hint: "give the image another tag" })),
+      clashing.map((image) => ({ code: "EMITTER", message: `emit buildkite: image ${image.id}'s step key would be "${image.id}", which is ${own.has(image.id) ? "this pipeline's own step" : "not a Buildkite step key (at most 100 letters, digits and _-:.,, not a UUID)"}`, hint: "give the image another tag" })),
     );
-  }
-  const steps = graph.images.length + (contentTags ? 1 : 0) + (sharedTags(graph).length > 0 ? 1 : 0);
-  if (steps > MAX_BUILDKITE_STEPS) {
-    throw new CalibanError({
-      code: "LIMIT",
-      message: `emit buildkite: the pipeline would have ${steps} steps; buildkite-agent pipeline upload takes at most ${MAX_BUILDKITE_STEPS} in one file`,
-      hint: "split the matrix into several (one per family group), each with its own pipeline, or build with emit make or emit bake inside fewer steps",
-    });
   }
 }

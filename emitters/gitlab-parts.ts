@@ -9,6 +9,7 @@
 // CALIBAN_PUBLISH: a child's own workflow:rules see only that it was triggered.
 
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import { imageRuns, partNumber } from "./image-runs.ts";
 import type { YamlMap, YamlValue } from "./gitlab-yaml.ts";
 
 /** The variable a trigger job hands its child: "true" when the parent pipeline publishes. */
@@ -30,18 +31,14 @@ export interface PipelinePart {
 export function pipelineParts(graph: BuildGraph, output: string, maxJobs: number, ownJobs: { readonly resolve: boolean; readonly sharedTags: boolean }): PipelinePart[] | undefined {
   const fixed = (ownJobs.resolve ? 1 : 0) + (ownJobs.sharedTags ? 1 : 0);
   if (graph.images.length + fixed <= maxJobs) return undefined;
-  const byLevel = [...graph.images].sort((a, b) => a.level - b.level);
-  const size = maxJobs - fixed;
-  const runs: ImageNode[][] = [];
-  for (let start = 0; start < byLevel.length; start += size) runs.push(byLevel.slice(start, start + size));
-  const width = Math.max(2, String(runs.length).length);
-  return runs.map((images, index) => ({ path: childPath(output, index + 1, width), images, index, count: runs.length }));
+  const runs = imageRuns(graph, maxJobs - fixed);
+  return runs.map((images, index) => ({ path: childPath(output, partNumber(index + 1, runs.length)), images, index, count: runs.length }));
 }
 
 /** `.gitlab-ci.yml` -> `.gitlab-ci/images-01.yml`: a folder beside the parent, named as it is. */
-function childPath(output: string, number: number, width: number): string {
+function childPath(output: string, number: string): string {
   const stem = output.replace(/\.ya?ml$/, "");
-  return `${stem === output ? `${output}.d` : stem}/images-${String(number).padStart(width, "0")}.yml`;
+  return `${stem === output ? `${output}.d` : stem}/images-${number}.yml`;
 }
 
 /** The trigger job's name (and its stage's) for a part. */

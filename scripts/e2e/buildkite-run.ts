@@ -3,11 +3,12 @@
 // evaluated as at upload, scripts/validators/readback-buildkite.ts), in file order, each in
 // a fresh clone of the checkout at HEAD with `bash -e -c COMMAND`, Buildkite's variables,
 // and a `buildkite-agent` whose artifacts a step uploads and a later step downloads. A step
-// whose dependency failed, or did not run, does not run: Buildkite's default.
+// whose dependency failed, or did not run, does not run: Buildkite's default. A step that
+// uploads a pipeline (`buildkite-agent pipeline upload`) adds its steps after the others.
 
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildkiteSteps, fakeAgent, stepRuns, type BuildkiteBuild } from "../validators/readback-buildkite.ts";
+import { buildkiteSteps, fakeAgent, stepRuns, uploadedPipelines, type BuildkiteBuild } from "../validators/readback-buildkite.ts";
 
 export interface BuildkiteRun {
   readonly exit: number;
@@ -24,7 +25,10 @@ export function runBuildkite(work: string, build: BuildkiteBuild, env: Record<st
   const passed = new Set<string>();
   let exit = 0;
   let log = "";
-  for (const step of steps) {
+  const uploads = uploadedPipelines(tools);
+  let uploaded = 0;
+  for (let index = 0; index < steps.length; index++) {
+    const step = steps[index]!;
     if (!stepRuns(step, build) || !(step.depends_on ?? []).every((need) => passed.has(need))) continue;
     const checkout = mkdtempSync(join(scratch, "checkout-"));
     const clone = Bun.spawnSync(["git", "clone", "-q", work, checkout]);
@@ -47,6 +51,10 @@ export function runBuildkite(work: string, build: BuildkiteBuild, env: Record<st
     log += `--- ${step.key} (exit ${run.exitCode})\n${run.stdout.toString()}${run.stderr.toString()}`;
     if (run.exitCode === 0) passed.add(step.key);
     else exit = 1;
+    const files = existsSync(uploads) ? readdirSync(uploads).sort() : [];
+    // An uploaded step may depend on any step already in the build.
+    for (const file of files.slice(uploaded)) steps.push(...buildkiteSteps(readFileSync(join(uploads, file), "utf8"), steps.map((earlier) => earlier.key)));
+    uploaded = files.length;
   }
   return { exit, log, passed: [...passed] };
 }

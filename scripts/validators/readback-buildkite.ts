@@ -27,11 +27,11 @@ export interface BuildkiteStep {
   readonly timeout_in_minutes?: number;
 }
 
-/** The steps of a pipeline, in file order; an error when a step is not a command step with a key, or depends on a step not before it. */
-export function buildkiteSteps(pipeline: string): BuildkiteStep[] {
+/** The steps of a pipeline, in file order; an error when a step is not a command step with a key, or depends on a step neither before it nor `inBuild` (the steps of earlier uploads). */
+export function buildkiteSteps(pipeline: string, inBuild: readonly string[] = []): BuildkiteStep[] {
   const parsed = parseYaml(pipeline) as { steps?: BuildkiteStep[] };
   const steps = parsed.steps ?? [];
-  const seen = new Set<string>();
+  const seen = new Set<string>(inBuild);
   for (const step of steps) {
     if (typeof step.key !== "string" || typeof step.command !== "string") throw new Error(`not a command step with a key: ${JSON.stringify(step).slice(0, 200)}`);
     for (const need of step.depends_on ?? []) if (!seen.has(need)) throw new Error(`step ${step.key} depends on ${need}, which is not an earlier step`);
@@ -101,7 +101,15 @@ export function buildkiteView(steps: readonly BuildkiteStep[], graph: BuildGraph
   return { ...normalise(images, bases), calls, ran };
 }
 
-/** `buildkite-agent artifact upload PATH` keeps PATH under the step's key; `artifact download --step KEY PATH DIR` puts it back at DIR/PATH. */
+/**
+ * `buildkite-agent artifact upload PATH` keeps PATH under the step's key; `artifact download
+ * --step KEY PATH DIR` puts it back at DIR/PATH; `pipeline upload --no-interpolation FILE`
+ * keeps FILE, numbered in upload order, in uploadedPipelines(directory).
+ */
+export function uploadedPipelines(directory: string): string {
+  return join(directory, "artifacts", "uploads");
+}
+
 export function fakeAgent(directory: string): void {
   const store = join(directory, "artifacts");
   mkdirSync(store);
@@ -114,6 +122,7 @@ store=${JSON.stringify(store)}
 case "$1 $2" in
   "artifact upload") [ $# = 3 ] || exit 9; mkdir -p "$store/$BUILDKITE_STEP_KEY/$(dirname "$3")"; cp "$3" "$store/$BUILDKITE_STEP_KEY/$3" ;;
   "artifact download") [ $# = 6 ] && [ "$3" = --step ] || exit 9; [ -f "$store/$4/$5" ] || { echo "no artifact $5 from step $4" >&2; exit 1; }; mkdir -p "$6/$(dirname "$5")"; cp "$store/$4/$5" "$6/$5" ;;
+  "pipeline upload") [ $# = 4 ] && [ "$3" = --no-interpolation ] || exit 9; mkdir -p "$store/uploads"; cp "$4" "$store/uploads/$(printf '%03d' "$(($(ls "$store/uploads" | wc -l) + 1))").yml" ;;
   *) echo "buildkite-agent: not faked: $*" >&2; exit 9 ;;
 esac
 `,
