@@ -31,13 +31,14 @@ import { branchFilter } from "../core/branch-patterns.ts";
 import { CalibanError } from "../core/errors.ts";
 import { imagesById, imageTimeout, sharedTags, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { imageRuns, partNumber } from "./image-runs.ts";
-import { imageScript, preludeItem, resolveCommands, RESOLVED_FILE, sharedTagsScript, type CiVariables, type JobPrelude } from "./ci-job.ts";
+import { BUILDKITE_LOCK_OPTIONS, BUILDKITE_LOCK_STEP, buildkiteLockCommands } from "./buildkite-lock-step.ts";
+import { imageScript, installCommands, preludeItem, resolveCommands, RESOLVED_FILE, sharedTagsScript, type CiVariables, type JobPrelude } from "./ci-job.ts";
 import type { EmitContext, Emitter, OptionSpec } from "./contract.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { yamlLines, type YamlMap } from "./gitlab-yaml.ts";
 import { checkInternalImages } from "./image-policy.ts";
 import { loginRegistry } from "./login-registry.ts";
-import { CONTENT_TAGS_OPTION, outputPathProblem, variableNameProblem } from "./options.ts";
+import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem } from "./options.ts";
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 
@@ -64,6 +65,7 @@ export interface BuildkiteOptions extends InstallOptions, Record<string, string 
   "registry-user-variable": string;
   "registry-password-variable": string;
   queue: string;
+  "lock-token-variable": string;
 }
 
 export const buildkite: Emitter<BuildkiteOptions> = {
@@ -87,6 +89,7 @@ export const buildkite: Emitter<BuildkiteOptions> = {
       description: "the folder -o writes into, from the repository's root: where the upload step finds the further files; empty: the root",
       check: (value) => (value === "" ? undefined : outputPathProblem(value)),
     },
+    ...BUILDKITE_LOCK_OPTIONS,
     queue: { type: "string", default: "", description: "the agent queue every step runs on (agents: queue=...); empty: the pipeline's default queue. A family's runner labels are not read", check: queueName },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
@@ -106,7 +109,7 @@ interface PipelinePart {
 
 /** One file while the graph fits in `max-steps`; else runs of images in level order, each file at most max-steps steps. */
 function pipelineParts(graph: BuildGraph, options: BuildkiteOptions): PipelinePart[] {
-  const own = (options["content-tags"] ? 1 : 0) + (sharedTags(graph).length > 0 ? 1 : 0);
+  const own = (options["content-tags"] ? 1 : 0) + (sharedTags(graph).length > 0 ? 1 : 0) + (hasLockJob(graph) ? 1 : 0);
   if (graph.images.length + own <= options["max-steps"]) return [{ path: options.output, images: graph.images }];
   // The upload step too, in the first file.
   const runs = imageRuns(graph, options["max-steps"] - own - 1);
@@ -127,6 +130,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
     "# its scripts are written for the shell, not for the agent's $VARIABLE interpolation.",
     `# Builds of ${publish.branches.join(", ")} publish${publish.pullRequests ? "; a pull request's build builds and tests, pushing nothing" : ""}; other builds run no step.`,
     ...(publish.schedule ? [`# [publish] schedule "${commentText(publish.schedule)}" (UTC): create a pipeline schedule with it for a publishing branch (Pipeline Settings > Schedules).`] : []),
+    ...(hasLockJob(graph) ? [`# A schedule's build also runs ${BUILDKITE_LOCK_STEP}: a moved upstream digest goes to a pull request on GitHub, pushed with the token in the environment variable ${options["lock-token-variable"]}.`] : []),
     contentTags ? "# An image whose inputs digest the registry has is not rebuilt; its tags are pointed at it." : "# Every image is built and pushed under its tags.",
     "# $DOCKER (an agent environment variable) names the engine: docker by default, or podman.",
     ...(parts.length === 1 ? [] : first ? [`# The ${graph.images.length} images are in ${parts.length} files of at most ${options["max-steps"]} steps (max-steps): this one's ${UPLOAD_STEP} step uploads the others.`] : [`# Part ${parts.indexOf(part) + 1} of ${parts.length}: uploaded by ${commentText(options.output)}'s ${UPLOAD_STEP} step.`]),
@@ -139,6 +143,17 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
   out.line("steps:");
   // One step at a time, as an item of `steps:` (the file is written in chunks).
   const step = (map: YamlMap) => out.lines(yamlLines({ steps: [map] }).slice(1));
+  // The files' folder from the repository's root, where the steps run.
+  const folder = options.directory === "" ? "" : `${options.directory.replace(/\/+$/, "")}/`;
+  if (first && hasLockJob(graph)) {
+    // A schedule's build of a publishing branch: beside the images, which build with the lock as committed.
+    step({
+      label: BUILDKITE_LOCK_STEP,
+      key: BUILDKITE_LOCK_STEP,
+      if: `build.source == "schedule" && build.branch ${branchMatch(graph)}`,
+      command: [prelude, ...installCommands(options), ...buildkiteLockCommands(graph, `${folder}${options.output}`, options["lock-token-variable"], context)].join("\n"),
+    });
+  }
   if (contentTags && first) {
     step({
       label: RESOLVE_STEP,
@@ -148,7 +163,6 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
     });
   }
   if (first && parts.length > 1) {
-    const folder = options.directory === "" ? "" : `${options.directory.replace(/\/+$/, "")}/`;
     step({
       label: UPLOAD_STEP,
       key: UPLOAD_STEP,
@@ -233,7 +247,7 @@ function stepPrelude(graph: BuildGraph, registry: string, options: BuildkiteOpti
 
 /** Refuses an image id that is no step key, or is this file's own step's. */
 function checkSteps(graph: BuildGraph): void {
-  const own = new Set([RESOLVE_STEP, SHARED_TAGS_STEP, UPLOAD_STEP]);
+  const own = new Set([RESOLVE_STEP, SHARED_TAGS_STEP, UPLOAD_STEP, BUILDKITE_LOCK_STEP]);
   const clashing = graph.images.filter((image) => !STEP_KEY.test(image.id) || UUID.test(image.id) || own.has(image.id));
   if (clashing.length > 0) {
     throw new CalibanError(

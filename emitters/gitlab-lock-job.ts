@@ -16,10 +16,8 @@
 import type { BuildGraph } from "../core/graph.ts";
 import type { EmitContext, OptionSpec } from "./contract.ts";
 import type { YamlMap } from "./gitlab-yaml.ts";
-import { matrixFromRoot } from "./input-paths.ts";
+import { lockCommitLines } from "./lock-commit.ts";
 import { variableNameProblem } from "./options.ts";
-import { shellVarFlags } from "./pipeline-variables.ts";
-import { shellWord } from "./quoting.ts";
 
 export const GITLAB_LOCK_JOB = "update-lock";
 
@@ -38,9 +36,8 @@ export const GITLAB_LOCK_OPTIONS = {
  * the lock as committed. `install`: the lines that put caliban-images on the PATH.
  */
 export function gitlabLockJob(graph: BuildGraph, output: string, tokenVariable: string, context: Pick<EmitContext, "matrixFile" | "matrixPath" | "variables">, install: readonly string[]): YamlMap {
-  const matrix = matrixFromRoot(context);
-  const lock = `${matrix.slice(0, matrix.lastIndexOf("/") + 1)}${graph.lock!.file}`;
   const token = `\${${tokenVariable}:-}`;
+  const [lock, checks] = lockCommitLines(graph, output, tokenVariable, `set the CI/CD variable ${tokenVariable} (masked) to a project access token with write_repository: this job pushes the moved digests to a branch and opens a merge request with it`, context);
   return {
     stage: ".pre",
     rules: [{ if: '$CI_PIPELINE_SOURCE == "schedule"' }],
@@ -48,21 +45,9 @@ export function gitlabLockJob(graph: BuildGraph, output: string, tokenVariable: 
     script: [
       ...install,
       "registry_login",
-      `caliban-images lock --matrix ${shellWord(matrix)}${shellVarFlags(context.variables)}`,
+      lock!,
       [
-        "git add --all",
-        "if git diff --cached --quiet; then",
-        '  echo "No upstream base image moved: nothing to build"',
-        "  exit 0",
-        "fi",
-        `if git diff --cached --quiet -- ${shellWord(output)}; then`,
-        `  echo ${shellWord(`error: ${lock} changed, but ${output} names the old digests: list it in the matrix's [outputs], which lock writes again`)} >&2`,
-        "  exit 1",
-        "fi",
-        `if [ -z "${token}" ]; then`,
-        `  echo ${shellWord(`error: set the CI/CD variable ${tokenVariable} (masked) to a project access token with write_repository: this job pushes the moved digests to a branch and opens a merge request with it`)} >&2`,
-        "  exit 1",
-        "fi",
+        checks!,
         'branch="caliban-images/update-lock/$CI_COMMIT_BRANCH"',
         'git -c "user.name=${GITLAB_USER_NAME:-caliban-images}" -c "user.email=${GITLAB_USER_EMAIL:-caliban-images@noreply.invalid}" commit --quiet --message "Update the base image digests (caliban-images lock)"',
         // The clone's own URL, its job token (before the first '@') replaced by the variable's; a path stays a path.
