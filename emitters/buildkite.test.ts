@@ -23,6 +23,8 @@ import { allBuilds, publishingBuilds } from "../scripts/validators/readback-gitl
 import { buildkiteSteps, buildkiteView, evaluateCondition, publishingBuild, stepRuns } from "../scripts/validators/readback-buildkite.ts";
 import { createdSharedTags, planSharedTags, type SharedTagView } from "../scripts/validators/readback-shared-tags.ts";
 import { RESOLVE_STEP, SHARED_TAGS_STEP, UPLOAD_STEP } from "./buildkite.ts";
+import { BUILDKITE_LOCK_STEP } from "./buildkite-lock-step.ts";
+import { hasLockJob } from "./options.ts";
 
 const byReference = (tags: readonly SharedTagView[]) => tags.map(({ reference, sources }) => ({ reference, sources })).sort((a, b) => (a.reference < b.reference ? -1 : 1));
 
@@ -49,12 +51,14 @@ describe("buildkite reads back, as the agent runs it, to the plan", () => {
         const steps = buildkiteSteps(emittedText(files[0]!));
         const resolve = contentTags ? [RESOLVE_STEP] : [];
         const shared = sharedTags(graph).length > 0;
-        expect(steps.map((step) => step.key)).toEqual([...resolve, ...graph.images.map((image) => image.id), ...(shared ? [SHARED_TAGS_STEP] : [])]);
+        // The lock step first, with a schedule and a lock: a schedule's build runs it (buildkite-lock.test.ts), a push's does not.
+        const lock = hasLockJob(graph) ? [BUILDKITE_LOCK_STEP] : [];
+        expect(steps.map((step) => step.key)).toEqual([...lock, ...resolve, ...graph.images.map((image) => image.id), ...(shared ? [SHARED_TAGS_STEP] : [])]);
         for (const image of graph.images) expect(steps.find((step) => step.key === image.id)!.depends_on).toEqual([...resolve, ...(image.from === null ? [] : [image.from])]);
         if (STEPS_ONLY.has(fixture.name)) return;
 
         const view = buildkiteView(steps, graph, publishingBuild(graph));
-        expect(view.ran).toEqual(steps.map((step) => step.key));
+        expect(view.ran).toEqual(steps.map((step) => step.key).filter((key) => key !== BUILDKITE_LOCK_STEP));
         const plan = planView(graph, contentTags);
         expect(view.images).toEqual(plan.images);
         expect(view.bases).toEqual(plan.bases);
