@@ -74,7 +74,7 @@ const SCHEMA_PATH = process.env.BUILDKITE_PIPELINE_SCHEMA ?? join(REPO_ROOT, ".c
 
 const schemaValidator = () => new Ajv({ strict: false, allErrors: true, formats: { regex: true } }).compile(JSON.parse(readFileSync(SCHEMA_PATH, "utf8")));
 
-test.skipIf(!existsSync(SCHEMA_PATH))("Buildkite's pipeline schema accepts every golden pipeline (content tags and plain)", () => {
+test.skipIf(!existsSync(SCHEMA_PATH))("Buildkite's pipeline schema accepts every golden pipeline (content tags and plain) (needs buildkite/pipeline-schema's schema.json in .cache/buildkite/ or $BUILDKITE_PIPELINE_SCHEMA)", () => {
   const validate = schemaValidator();
   let checked = 0;
   for (const fixture of fixtureCases()) {
