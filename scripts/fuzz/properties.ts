@@ -14,6 +14,10 @@ import { cloudbuildView, githubView, readGithubWorkflow, makeView, planView, res
 import { relativeToContext } from "../../emitters/bake.ts";
 import { matrixToml, type MatrixModel } from "./arbitraries.ts";
 import { emittedText } from "../../emitters/contract.ts";
+import { imageRegistries, type BuildGraph } from "../../core/graph.ts";
+import type { LoadedMatrix } from "../../core/load.ts";
+import { buildkiteSteps, buildkiteView, publishingBuild } from "../validators/readback-buildkite.ts";
+import { gitlabCheckout, gitlabPreview, gitlabView, previewJobs } from "../validators/readback-gitlab.ts";
 
 const emitter = builtin;
 
@@ -89,7 +93,46 @@ export async function checkMatrixOutputs(model: MatrixModel): Promise<string> {
     expect(Object.keys(parsed.variable).sort()).toEqual([model.emit.bake.variable, "CALIBAN_INPUTS", ...(revision ? ["REVISION"] : [])].sort());
     expect(Object.keys(parsed.target).sort()).toEqual(graph.images.map((i) => i.id).sort());
   }
+
+  checkJobPipelines(graph, loaded, plan);
   return cloudbuild;
+}
+
+/** Cases run so far: gitlab-ci-local reads every GITLAB_EVERY-th (about a second each; npm test's budget). */
+let cases = 0;
+const GITLAB_EVERY = Number(process.env.FUZZ_GITLAB_EVERY ?? 8);
+
+/**
+ * GitLab and Buildkite, whose scripts the same values reach as shell words in YAML
+ * scalars: Buildkite's steps run by bash as the agent runs them (every case), GitLab's
+ * jobs as gitlab-ci-local reads them (--preview) run by bash, each reading back to the
+ * plan. Both log in to one registry: a graph pushed to several is refused, and only it.
+ */
+function checkJobPipelines(graph: BuildGraph, loaded: LoadedMatrix, plan: ReturnType<typeof planView>): void {
+  const oneRegistry = imageRegistries(graph).length <= 1;
+  const emitted = (name: string) => {
+    try {
+      return emittedText(emitLoaded(emitter(name), loaded, graph, ["install-command=true"])[0]!);
+    } catch (error) {
+      if (!(error instanceof CalibanError) || oneRegistry) throw error;
+      expect(error.message).toContain("registries");
+      return undefined;
+    }
+  };
+  const pipeline = emitted("buildkite");
+  expect(pipeline !== undefined).toBe(oneRegistry);
+  if (pipeline !== undefined) {
+    const read = buildkiteView(buildkiteSteps(pipeline), graph, publishingBuild(graph));
+    expect(read.images).toEqual(plan.images);
+    expect(read.bases).toEqual(plan.bases);
+  }
+  if (cases++ % GITLAB_EVERY !== 0) return;
+  const gitlab = emitted("gitlab");
+  if (gitlab === undefined) return;
+  const preview = gitlabPreview(gitlabCheckout(gitlab));
+  const read = gitlabView(preview, previewJobs(preview), graph);
+  expect(read.images).toEqual(plan.images);
+  expect(read.bases).toEqual(plan.bases);
 }
 
 /** Any text as a matrix: the only failure allowed is a CalibanError (exit 2), never another exception. */
