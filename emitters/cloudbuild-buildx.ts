@@ -10,7 +10,7 @@
 
 import { cacheReference, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { attestSpecs, cacheSpecs } from "./build-settings.ts";
-import { CONTENT_WORD, digestPrelude } from "./cloudbuild-resolve.ts";
+import { CONTENT_WORD, digestPrelude, registryHasCall } from "./cloudbuild-resolve.ts";
 import { IF_PUSHING, PUSH_SETTING } from "./cloudbuild-steps.ts";
 import { splitAliases } from "./build-time.ts";
 import { BUILD_TIME_CALL, stampedAliases } from "./cloudbuild-build-time.ts";
@@ -76,7 +76,7 @@ export function buildxScript(
   return `${digestPrelude(image, base)}${[
     ...stamped.define,
     ...setting,
-    `if registry_has ${content}; then`,
+    `if ${registryHasCall(image)}; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
     ...(retag.length === 0 ? [] : gated ? [`  ${IF_PUSHING}`, ...indent(retag, 2), "  fi"] : indent(retag, 1)),
     "else",

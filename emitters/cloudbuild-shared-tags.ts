@@ -10,7 +10,7 @@
 
 import type { BuildGraph, ImageNode, SharedTag } from "../core/graph.ts";
 import { needsBuildx } from "./build-settings.ts";
-import { INPUTS_OF_FUNCTION, RETRY_FUNCTION, stepText } from "./cloudbuild-resolve.ts";
+import { SOURCE_FUNCTIONS, stepText } from "./cloudbuild-resolve.ts";
 import { IF_PUSHING, PUSH_SETTING } from "./cloudbuild-steps.ts";
 
 export const SHARED_TAGS_STEP = "shared-tags";
@@ -24,7 +24,8 @@ export function hasSharedTags(graph: BuildGraph): boolean {
  * The shared-tags step of a config whose images are `images` (indices, graph order): none
  * when no shared tag's last image is among them. `shared` is sharedTags(graph) (core/graph.ts),
  * found once for all the configs. Its sources are the images as they were
- * pushed: with content tags their content references (the digests the resolve step left),
+ * pushed: with content tags their content references (the digests the resolve step left, read
+ * by the functions it left: see cloudbuild-resolve.ts),
  * which an image's step pushes, or points its tags from when the registry has it.
  */
 export function sharedTagsSteps(graph: BuildGraph, allShared: readonly SharedTag[], images: readonly number[], indexById: ReadonlyMap<string, number>, builder: string, contentTags: boolean, gated: boolean): object[] {
@@ -44,5 +45,5 @@ export function sharedTagsSteps(graph: BuildGraph, allShared: readonly SharedTag
   // A source this config pushes: its image's step (with content tags, or buildx: the one step), else its push step.
   const pushStep = (image: ImageNode) => (contentTags || needsBuildx(graph, image) ? image.reference : `${image.reference}-push`);
   const waitFor = sources.filter((image) => here.has(indexById.get(image.id)!)).map(pushStep);
-  return [{ id: SHARED_TAGS_STEP, name: builder, entrypoint: "bash", args: ["-c", `${stepText(["set -euo pipefail", ...(contentTags ? [INPUTS_OF_FUNCTION, RETRY_FUNCTION] : [])])}${script}`], waitFor }];
+  return [{ id: SHARED_TAGS_STEP, name: builder, entrypoint: "bash", args: ["-c", `${stepText(["set -euo pipefail", ...(contentTags ? [SOURCE_FUNCTIONS] : [])])}${script}`], waitFor }];
 }

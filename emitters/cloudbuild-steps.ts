@@ -2,7 +2,7 @@
 // (Cloud Build substitutes $NAME), and a content-tags step is a bash script of shell words.
 
 import type { BuildArg, ImageNode } from "../core/graph.ts";
-import { BASE_TAG_WORD, BASE_WORD, CONTENT_WORD, digestPrelude } from "./cloudbuild-resolve.ts";
+import { BASE_TAG_WORD, BASE_WORD, CONTENT_WORD, digestPrelude, registryHasCall } from "./cloudbuild-resolve.ts";
 import { doubleDollars, shellWord } from "./quoting.ts";
 import { splitAliases } from "./build-time.ts";
 import { buildTimeEnv, pushStampedLines, stampedAliases } from "./cloudbuild-build-time.ts";
@@ -103,7 +103,7 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
     // rebuild = "always": built whatever the registry has, so it is not asked.
     ...(image.rebuild === "always"
       ? [`echo '${image.reference}: rebuilt every run (rebuild = "always")'`, ...build.map((line) => line.slice(2))]
-      : [`if registry_has ${content}; then`, `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`, ...when(retag), "else", ...build, "fi"]),
+      : [`if ${registryHasCall(image)}; then`, `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`, ...when(retag), "else", ...build, "fi"]),
     "",
   ].join("\n")}`;
 }
@@ -116,7 +116,7 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
  */
 export function carryScript(image: ImageNode, base: ImageNode | undefined): string {
   return `${digestPrelude(image, base)}${[
-    `if registry_has ${CONTENT_WORD}; then`,
+    `if ${registryHasCall(image)}; then`,
     `  retry docker pull ${CONTENT_WORD}`,
     "else",
     `  echo '${image.reference}: not in the registry (this build pushes nothing): built here for the images built FROM it'`,

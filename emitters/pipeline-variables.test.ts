@@ -99,7 +99,7 @@ test("github: the check-outputs and update-lock jobs pass the values on too (che
   expect(cli.calls().map((call) => [call[0], varsOf(call)])).toEqual([["check", given], ["lock", given]]);
 });
 
-test("cloudbuild: the resolve step, after Cloud Build's substitutions, run by bash in the build's folder, passes the values; resolve accepts the config and leaves every digest", () => {
+test("cloudbuild: the resolve step, after Cloud Build's substitutions, run by bash in the build's folder, passes the values; resolve accepts the config and leaves every digest, and the step its functions", () => {
   const config = JSON.parse(emitted("cloudbuild", ["install-command=true"])) as { steps: { id: string; args: string[] }[] };
   const step = config.steps.find((s) => s.id === "resolve")!;
   const cli = recordingCli();
@@ -108,6 +108,9 @@ test("cloudbuild: the resolve step, after Cloud Build's substitutions, run by ba
   expect({ code: ran.exitCode, stderr: ran.exitCode === 0 ? "" : ran.stderr.toString() }).toEqual({ code: 0, stderr: "" });
   expect(cli.calls().map(varsOf)).toEqual([given]);
   expect(readFileSync(join(home, ".caliban-images", "resolved"), "utf8").split("\n").filter(Boolean).map((line) => line.split(" ")[0])).toEqual(graph.images.map((image) => image.id));
+  // ...and the functions every other step sources.
+  const defined = Bun.spawnSync(["bash", "-c", '. "$HOME/.caliban-images/functions.sh" && declare -F'], { env: { ...process.env, HOME: home } });
+  expect(defined.stdout.toString().split("\n").filter(Boolean)).toEqual(["declare -f inputs_of", "declare -f registry_has", "declare -f retry"]);
 });
 
 describe.skipIf(!hasMake)("make", () => {

@@ -4,7 +4,7 @@
 // builds the same chain through make in scripts/e2e.)
 
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { digestLines } from "../cli/resolve.ts";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,7 +12,7 @@ import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
-import { cloudbuildView, fakeResolve, jobEnv, makeView, needsResolve, resolveOutputs, REVISION, runScripts } from "../scripts/validators/readback.ts";
+import { cloudbuildView, fakeRelease, fakeResolve, jobEnv, makeView, needsResolve, resolveOutputs, REVISION, runScripts } from "../scripts/validators/readback.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "../scripts/validators/github-expressions.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { emittedText } from "./contract.ts";
@@ -50,14 +50,18 @@ describe("Cloud Build: digests from the build's tree, and a registry that cannot
   const config = JSON.parse(emittedText(emitted("cloudbuild")[0]!)) as { steps: { id: string; args: string[]; waitFor: string[] }[] };
   const image = graph.images[0]!;
   const step = config.steps.find((s) => s.id === image.reference)!;
-  /** The step's script run by bash as Cloud Build runs it ($$ is $), with the digests the resolve step left and a docker that answers as given. */
-  const runStep = (resolved: string, manifest: string, others = "") => {
+  const resolveScript = config.steps.find((s) => s.id === "resolve")!.args[1]!.replaceAll("$$", "$");
+  /**
+   * The step's script run by bash as Cloud Build runs it ($$ is $), after the resolve step's
+   * own script (the network faked: fakeRelease), which leaves `resolved` (these digests) and
+   * the functions; with `resolved` undefined, no resolve step ran. A docker that answers as given.
+   */
+  const runStep = (resolved: string | undefined, manifest: string, others = "") => {
     const home = mkdtempSync(join(tmpdir(), "builder-home-"));
-    mkdirSync(join(home, ".caliban-images"));
-    writeFileSync(join(home, ".caliban-images", "resolved"), resolved);
     const log = join(home, "docker.log");
     const docker = `docker() { echo "$*" >> ${JSON.stringify(log)}; if [ "$1 $2" = "manifest inspect" ]; then ${manifest}; fi; ${others} }; sleep() { :; }; export -f docker sleep\n`;
-    const run = Bun.spawnSync(["bash", "-c", `${docker}bash -c "$SCRIPT"`], { env: { ...process.env, HOME: home, SCRIPT: step.args[1]!.replaceAll("$$", "$") } });
+    const resolve = resolved === undefined ? "" : `PATH=${JSON.stringify(fakeRelease(resolved))}:"$PATH" bash -c "$RESOLVE" || exit 99\n`;
+    const run = Bun.spawnSync(["bash", "-c", `${docker}${resolve}bash -c "$SCRIPT"`], { env: { ...process.env, HOME: home, RESOLVE: resolveScript, SCRIPT: step.args[1]!.replaceAll("$$", "$") } });
     writeFileSync(log, "", { flag: "a" });
     return { exit: run.exitCode, stderr: run.stderr.toString(), calls: readFileSync(log, "utf8").split("\n").filter(Boolean) };
   };
@@ -101,6 +105,11 @@ describe("Cloud Build: digests from the build's tree, and a registry that cannot
     expect(ran.exit).not.toBe(0);
     expect(ran.calls).toEqual([]);
     expect(ran.stderr).toContain(`no digest for ${image.id}`);
+    // No resolve step at all: no functions either.
+    const none = runStep(undefined, "return 1");
+    expect(none.exit).toBe(2);
+    expect(none.calls).toEqual([]);
+    expect(none.stderr).toContain("the resolve step did not run");
   });
 
   test("a split graph in a pull request's build (_PUSH=false): a later config carries the bases an earlier one built, and pushes nothing", async () => {

@@ -4,13 +4,13 @@
 // it, and through the Cloud Build and GitHub scripts as bash runs them.
 
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { digestLines } from "../cli/resolve.ts";
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
 import { builtin, planText, problemsOf } from "../fixtures/test-helpers.ts";
-import { fakeResolve, jobEnv, makeView, recordingDocker, resolveOutputs } from "../scripts/validators/readback.ts";
+import { fakeRelease, fakeResolve, jobEnv, makeView, recordingDocker, resolveOutputs } from "../scripts/validators/readback.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { emittedText } from "./contract.ts";
 
@@ -81,9 +81,10 @@ test("Cloud Build: the failing image's step fails before any push; its child's s
   const config = JSON.parse(emittedText(emitLoaded(builtin("cloudbuild"), loaded, graph)[0]!));
   const step = config.steps.find((s: { id: string }) => s.id === failing.reference);
   const docker = recordingDocker([], [failing.contentReference]);
-  // The digests the config's resolve step leaves in $HOME, as `caliban-images resolve --format lines` writes them.
-  mkdirSync(join(docker.directory, ".caliban-images"));
-  writeFileSync(join(docker.directory, ".caliban-images", "resolved"), digestLines(graph, undefined));
+  // The config's resolve step first (the network faked: fakeRelease): it leaves in $HOME the digests, as `caliban-images resolve --format lines` writes them, and the functions.
+  const resolve = config.steps.find((s: { id: string }) => s.id === "resolve");
+  const resolved = Bun.spawnSync(["bash", "-c", resolve.args[1].replaceAll("$$", "$")], { cwd: docker.directory, env: { ...process.env, HOME: docker.directory, PATH: `${fakeRelease(digestLines(graph, undefined))}:${process.env.PATH}` } });
+  expect({ code: resolved.exitCode, stderr: resolved.stderr.toString() }).toEqual({ code: 0, stderr: "" });
   const run = Bun.spawnSync(["bash", "-c", step.args[1].replaceAll("$$", "$")], { cwd: docker.directory, env: { ...process.env, HOME: docker.directory, PATH: `${docker.directory}:${process.env.PATH}` } });
   expect(run.exitCode).not.toBe(0);
   const calls = docker.calls();

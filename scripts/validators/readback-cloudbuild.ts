@@ -1,11 +1,12 @@
 // Cloud Build read back (readback.ts): every config's steps as Cloud Build runs them,
 // substitutions made, each bash step run by bash with a recording docker.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BuildGraph } from "../../core/graph.ts";
 import { digestLines } from "../../cli/resolve.ts";
+import { checksums } from "../release.ts";
 import { BUILD_TIME, fakeDate, stepEnvExports } from "./build-time-readback.ts";
 import { dockerBuildView, normalise, recordingDocker, settingsView, type ImageView, type OutputView } from "./readback-view.ts";
 
@@ -14,17 +15,16 @@ import { dockerBuildView, normalise, recordingDocker, settingsView, type ImageVi
  * reads it. A plain step's args are docker's; a content-tags step is a bash script,
  * which is run here by bash with a recording docker whose `manifest inspect` finds
  * only the references in `existing`: what it ran is what the step builds and pushes.
+ * The resolve step's script runs too, with a fake release and network (fakeRelease):
+ * the digests and functions the other steps read are the ones it leaves.
  * Within a config an image waits for its base's step; across configs it builds FROM an
  * image an earlier config pushed (docker pulls it), named by one of its build args.
  */
 export function cloudbuildView(texts: readonly string[], existing: readonly string[] = [], substitutions: Readonly<Record<string, string>> = {}, graph?: BuildGraph): OutputView & { readonly calls: readonly string[][]; readonly steps: readonly CloudBuildStepView[] } {
   const images: ImageView[] = [];
-  // The resolve step's file, as `caliban-images resolve --format lines` writes it for the graph, in the $HOME every step shares.
+  // The $HOME every step shares, where each config's resolve step leaves its files.
   const home = mkdtempSync(join(tmpdir(), "builder-home-"));
-  if (graph !== undefined) {
-    mkdirSync(join(home, ".caliban-images"));
-    writeFileSync(join(home, ".caliban-images", "resolved"), digestLines(graph, undefined));
-  }
+  const fakes = graph === undefined ? undefined : fakeRelease(digestLines(graph, undefined));
   const bases: Record<string, string[]> = {};
   const pushedEarlier = new Map<string, string>();
   const allCalls: string[][] = [];
@@ -39,17 +39,16 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
     const scripts = config.steps.map((step) => {
       const args = step.args.map((a) => substitute(a, values));
       if (step.entrypoint === undefined) return undefined;
-      // The resolve step installs caliban-images and runs it: its file is written above (the e2e tests run it for real).
+      // The resolve step runs as it is (see fakeRelease): it leaves `resolved` and functions.sh, which the other steps read.
       if (step.id === "resolve") {
         if (graph === undefined) throw new Error("cloudbuild: the configs read their digests from the resolve step: give the graph");
         if (!args[1]!.includes("caliban-images resolve")) throw new Error("cloudbuild: the resolve step runs no caliban-images resolve");
-        return "true";
       }
       // Cloud Build gives the step its `env` (substitutions made), which its script reads as data.
       if (step.entrypoint === "bash" && args[0] === "-c" && args.length === 2) return stepEnvExports(step.env, (entry) => substitute(entry, values)) + args[1]!;
       throw new Error(`cloudbuild: a step runs ${step.entrypoint} ${JSON.stringify(args)}`);
     });
-    const ran = runScripts(scripts.filter((script) => script !== undefined), existing, { HOME: home });
+    const ran = runScripts(scripts.filter((script) => script !== undefined), existing, { HOME: home, ...(fakes === undefined ? {} : { PATH: `${fakes}:${process.env.PATH}` }) });
     let next = 0;
     config.steps.forEach((step, index) => {
       const calls = scripts[index] === undefined ? [step.args.map((a) => substitute(a, values))] : ran[next++]!;
@@ -94,6 +93,34 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
   return { ...normalise(images, bases), calls: allCalls, steps: stepViews };
 }
 
+/**
+ * A folder for PATH in which the resolve step's script runs as it is, the network and
+ * caliban-images faked: `curl URL -o FILE` copies the release's file of URL's name from a
+ * folder of this test (404, exit 22, for any other), whose binaries are a stand-in for
+ * `caliban-images resolve --format lines` that prints `lines` (the graph's digests, as
+ * `caliban-images resolve` prints them for the tree it was emitted from), and whose
+ * SHA256SUMS the step checks with the real sha256sum. The same stand-in is on PATH as
+ * `caliban-images`, for a config with install-command. So functions.sh is the one the
+ * step's own `declare -f` writes, not a copy of the test's.
+ */
+export function fakeRelease(lines: string): string {
+  const directory = mkdtempSync(join(tmpdir(), "cloudbuild-release-"));
+  const release = join(directory, "release");
+  mkdirSync(release);
+  const printed = join(directory, "resolved-lines");
+  writeFileSync(printed, lines);
+  const stand = join(directory, "caliban-images");
+  writeFileSync(stand, `#!/bin/sh\n[ "$1" = resolve ] || { echo "fake caliban-images: $*" >&2; exit 9; }\nexec cat ${JSON.stringify(printed)}\n`);
+  chmodSync(stand, 0o755);
+  const binaries = ["caliban-images-linux-x64", "caliban-images-linux-arm64"];
+  for (const binary of binaries) copyFileSync(stand, join(release, binary));
+  writeFileSync(join(release, "SHA256SUMS"), checksums(release, binaries));
+  const curl = join(directory, "curl");
+  writeFileSync(curl, `#!/usr/bin/env bash\nout=; while [ $# -gt 1 ]; do [ "$1" = -o ] && out=$2; shift; done\nfile=${JSON.stringify(release)}/"\${1##*/}"\n[ -n "$out" ] && [ -f "$file" ] || { echo "curl: (22) The requested URL returned error: 404" >&2; exit 22; }\ncp "$file" "$out"\n`);
+  chmodSync(curl, 0o755);
+  return directory;
+}
+
 /** A step as it ran: its config (0 for the first submitted), id, what it waits for, and the docker calls it made. */
 export interface CloudBuildStepView {
   readonly config: number;
@@ -127,7 +154,7 @@ export function runScripts(scripts: readonly string[], existing: readonly string
     `if [ "$1 $2" = "manifest inspect" ]; then [[ "$REGISTRY_HAS" == *$'\\n'"\${@: -1}"$'\\n'* ]] && return; echo "no such manifest: \${@: -1}" >&2; return 1; fi; }\nexport -f docker\n`;
   const driver = recorder + files.map((file) => `bash -c "$(cat ${JSON.stringify(file)})" || exit $?\ndocker --end-of-step\n`).join("");
   const registryHas = `\n${existing.map((reference) => `${reference}\n`).join("")}`;
-  const run = Bun.spawnSync(["bash", "-c", driver], { cwd: docker.directory, env: { ...process.env, ...env, REGISTRY_HAS: registryHas, PATH: `${docker.directory}:${process.env.PATH}` } });
+  const run = Bun.spawnSync(["bash", "-c", driver], { cwd: docker.directory, env: { ...process.env, ...env, REGISTRY_HAS: registryHas, PATH: `${docker.directory}:${env.PATH ?? process.env.PATH}` } });
   if (run.exitCode !== 0) throw new Error(`a script failed (${run.exitCode}): ${run.stderr.toString()}`);
   const perScript: string[][][] = [[]];
   for (const call of docker.calls()) {
