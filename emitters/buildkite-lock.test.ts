@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
-import { builtin } from "../fixtures/test-helpers.ts";
+import { builtin, gitIn } from "../fixtures/test-helpers.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 import { buildkiteSteps, stepRuns } from "../scripts/validators/readback-buildkite.ts";
@@ -20,11 +20,7 @@ import { BUILDKITE_LOCK_STEP } from "./buildkite-lock-step.ts";
 const scratch = mkdtempSync(join(tmpdir(), "buildkite-lock-"));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-function git(cwd: string, ...args: string[]): string {
-  const run = Bun.spawnSync(["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd });
-  if (run.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr.toString()}`);
-  return run.stdout.toString();
-}
+const git = gitIn;
 
 describe("buildkite: the scheduled lock step", async () => {
   const fixture = fixtureCases().find((f) => f.name === "publish-example")!;

@@ -9,17 +9,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
-import { builtin } from "../fixtures/test-helpers.ts";
+import { builtin, gitIn } from "../fixtures/test-helpers.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 import { gitlabCiLocal } from "../scripts/validators/readback-gitlab.ts";
 import { GITLAB_LOCK_JOB } from "./gitlab-lock-job.ts";
 
-function git(cwd: string, ...args: string[]): string {
-  const run = Bun.spawnSync(["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false", ...args], { cwd });
-  if (run.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr.toString()}`);
-  return run.stdout.toString();
-}
+const git = gitIn;
 
 describe("gitlab: the scheduled lock job", async () => {
   const fixture = fixtureCases().find((f) => f.name === "publish-example")!;
