@@ -30,7 +30,7 @@
 import { branchFilter } from "../core/branch-patterns.ts";
 import { CalibanError } from "../core/errors.ts";
 import { imagesById, imageTimeout, sharedTags, type BuildGraph, type ImageNode } from "../core/graph.ts";
-import { imageRuns, partNumber } from "./image-runs.ts";
+import { imageRuns, partNumber, writtenInto } from "./image-runs.ts";
 import { BUILDKITE_LOCK_OPTIONS, BUILDKITE_LOCK_STEP, buildkiteLockCommands } from "./buildkite-lock-step.ts";
 import { imageScript, installCommands, preludeItem, resolveCommands, RESOLVED_FILE, sharedTagsScript, type CiVariables, type JobPrelude } from "./ci-job.ts";
 import type { EmitContext, Emitter, OptionSpec } from "./contract.ts";
@@ -159,7 +159,8 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
       label: RESOLVE_STEP,
       key: RESOLVE_STEP,
       if: when,
-      command: [prelude, ...resolveCommands(graph, options, context), `buildkite-agent artifact upload ${RESOLVED_FILE}`].join("\n"),
+      // Split, a stale pipeline is named by the folder -o wrote it into (`emit buildkite -o FOLDER/` writes it again).
+      command: [prelude, ...resolveCommands(graph, parts.length > 1 ? { ...options, output: writtenInto(options.directory) } : options, context), `buildkite-agent artifact upload ${RESOLVED_FILE}`].join("\n"),
     });
   }
   if (first && parts.length > 1) {

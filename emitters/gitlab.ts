@@ -16,6 +16,7 @@ import { imageRunner, imagesById, imageTimeout, sharedTags, type BuildGraph, typ
 import type { EmitContext, Emitter, OptionSpec } from "./contract.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { childWorkflowRules, pipelineParts, triggerJob, triggerJobName, type PipelinePart } from "./gitlab-parts.ts";
+import { writtenInto } from "./image-runs.ts";
 import { imageScript, installCommands, preludeItem, resolveCommands, sharedTagsScript, type CiVariables, type JobPrelude } from "./ci-job.ts";
 import { GITLAB_LOCK_JOB, GITLAB_LOCK_OPTIONS, gitlabLockJob } from "./gitlab-lock-job.ts";
 import { yamlLines, type YamlMap, type YamlValue } from "./gitlab-yaml.ts";
@@ -189,7 +190,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptio
     out.line("");
   }
   if (contentTags) {
-    out.lines(yamlLines({ [RESOLVE_JOB]: resolveJob(graph, options, context) }));
+    out.lines(yamlLines({ [RESOLVE_JOB]: resolveJob(graph, options, context, part !== undefined) }));
     out.line("");
   }
   const byId = imagesById(graph);
@@ -239,10 +240,11 @@ function loginPrelude(registry: string, options: GitlabOptions): JobPrelude {
   };
 }
 
-function resolveJob(graph: BuildGraph, options: GitlabOptions, context: EmitContext): YamlMap {
+/** The resolve job; in a child pipeline, a stale file is named by the folder -o wrote the pipeline into (`emit gitlab -o FOLDER/` writes it again). */
+function resolveJob(graph: BuildGraph, options: GitlabOptions, context: EmitContext, split: boolean): YamlMap {
   return {
     stage: RESOLVE_JOB,
-    script: resolveCommands(graph, options, context),
+    script: resolveCommands(graph, split ? { ...options, output: writtenInto(options.directory) } : options, context),
     artifacts: { paths: [".caliban-images/"], expire_in: "1 week" },
   };
 }

@@ -16,3 +16,8 @@ export function imageRuns(graph: BuildGraph, size: number): ImageNode[][] {
 export function partNumber(number: number, count: number): string {
   return String(number).padStart(Math.max(2, String(count).length), "0");
 }
+
+/** The folder a split pipeline's files were written into, from the repository's root ("./" for the root), as `-o` takes it. */
+export function writtenInto(directory: string): string {
+  return directory === "" ? "./" : `${directory.replace(/\/+$/, "")}/`;
+}

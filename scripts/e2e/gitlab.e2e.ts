@@ -72,5 +72,5 @@ test("gitlab-ci-local runs the pipeline: it decides from the commit checked out,
 
 test("split into child pipelines (max-jobs=6: children of five images, bases built by an earlier one): (a) to (d) and a merge request's pipeline, run by gitlab-ci-local's child pipelines", async () => {
   // Each child's resolve job checks the shape: a stale file stops the first child, before anything is built.
-  await throughGitlabCiLocal("split", ["max-jobs=6"], "./", "error: .gitlab-ci.yml is stale for matrix.toml", true);
+  await throughGitlabCiLocal("split", ["max-jobs=6"], "./", "error: ./ is stale for matrix.toml: run caliban-images emit NAME -o ./", true);
 }, 900_000);
