@@ -82,6 +82,19 @@ export async function outputGroups(planned: Planned, options: Options, io: Io | 
     const warn = io === undefined ? undefined : (message: string) => io.stderr(`warning: emit ${name}: ${message}\n`);
     const files = emitLoaded(registered, loaded, graph, [...defaults, ...ownPath], matrixPathOf(source), undefined, warn);
     const producer = registered.source ? `plugin ${registered.source}: emitter "${name}"` : `emit ${name}`;
+    // A split pipeline (Cloud Build's configs, GitLab's children, Buildkite's parts) is several files: [outputs] must name a folder, said at its line.
+    const written = files.some((file) => file.companion) ? files.filter((file) => !file.companion) : files;
+    if (!path.endsWith("/") && written.length > 1) {
+      // Not the matrix's own folder: every file in an [outputs] folder is left out of the build contexts' digests.
+      const suggested = `${path.replace(/(?<=[^/])\.[^./]*$/, "").replace(/^\.(?=[^./])/, "")}/`;
+      located(loaded.document, () =>
+        fail("USAGE", `[outputs] ${name} = "${path}" names a file, but ${producer} writes ${written.length} files for this graph: ${written.map((file) => file.path).slice(0, 3).join(", ")}${written.length > 3 ? ", ..." : ""}`, {
+          file: loaded.matrix.file,
+          keyPath: ["outputs", name],
+          hint: `name a folder that holds only what it writes, e.g. ${name} = "${suggested}"; nothing was written`,
+        }),
+      );
+    }
     groups.push({ files, target, producer });
   }
   return groups;

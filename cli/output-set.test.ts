@@ -157,3 +157,20 @@ test("check does not wait on a FIFO where an output goes: it is not the file emi
   expect(result.exitCode).toBe(3);
   expect(result.stdout.toString()).toBe("missing  Makefile\n");
 });
+
+describe("a split pipeline in [outputs]", () => {
+  test("a file, for an emitter that writes several (GitLab past max-jobs): refused at its line with a folder to name, nothing written; that folder then emits and checks", () => {
+    const cwd = workspace();
+    const four = MATRIX.replace("b = {}\n", "b = {}\nc = {}\nd = {}\n");
+    writeMatrix(join(cwd, "matrix.toml"), `${four}[outputs]\ngitlab = ".gitlab-ci.yml"\n[emit.gitlab]\nmax-jobs = 3\n`);
+    const refused = runCli(["emit", "--all"], cwd);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('error: matrix.toml:11:1: outputs.gitlab: [outputs] gitlab = ".gitlab-ci.yml" names a file, but emit gitlab writes 3 files for this graph: .gitlab-ci.yml, .gitlab-ci/images-01.yml, .gitlab-ci/images-02.yml');
+    expect(refused.stderr).toContain('hint: name a folder that holds only what it writes, e.g. gitlab = "gitlab-ci/"; nothing was written');
+    expect(readdirSync(cwd).sort()).toEqual(["Dockerfile", "matrix.toml"]);
+    writeMatrix(join(cwd, "matrix.toml"), `${four}[outputs]\ngitlab = "gitlab-ci/"\n[emit.gitlab]\nmax-jobs = 3\n`);
+    expect(runCli(["emit", "--all"], cwd).code).toBe(0);
+    expect(readdirSync(join(cwd, "gitlab-ci", ".gitlab-ci")).sort()).toEqual(["images-01.yml", "images-02.yml"]);
+    expect(runCli(["check"], cwd).code).toBe(0);
+  });
+});
