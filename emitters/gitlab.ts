@@ -8,7 +8,8 @@
 // levels. `workflow:rules` say when a pipeline runs and whether it publishes
 // ($CALIBAN_PUSH): a push (or a schedule, or a manual run) on a [publish] branch
 // publishes, a merge request's pipeline builds and tests without pushing, anything else
-// runs no pipeline. A final job pushes the shared tags.
+// runs no pipeline. A final job pushes the shared tags. Past `max-jobs` the image jobs go
+// to child pipelines, run one after another (gitlab-parts.ts).
 
 import { CalibanError } from "../core/errors.ts";
 import { branchFilter } from "../core/branch-patterns.ts";
