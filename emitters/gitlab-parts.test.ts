@@ -11,7 +11,8 @@ import { builtin } from "../fixtures/test-helpers.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 import { imagesById, sharedTags } from "../core/graph.ts";
-import { gitlabCheckout, gitlabJobs, gitlabPushVariable } from "../scripts/validators/readback-gitlab.ts";
+import { gitlabCheckout, gitlabJobs, gitlabPreview, gitlabPushVariable } from "../scripts/validators/readback-gitlab.ts";
+import { GITLAB_LOCK_JOB } from "./gitlab-lock-job.ts";
 import { RESOLVE_JOB, SHARED_TAGS_JOB } from "./gitlab.ts";
 
 describe("a pipeline past max-jobs: child pipelines, as gitlab-ci-local reads them", async () => {
@@ -84,4 +85,15 @@ describe("a pipeline past max-jobs: child pipelines, as gitlab-ci-local reads th
     expect(() => emitLoaded(builtin("gitlab"), loaded, graph, ["max-jobs=3"])).toThrow(/273 images would need 137 child pipelines, more than the parent's 3 jobs \(max-jobs\)/);
     expect(() => emitLoaded(builtin("gitlab"), loaded, graph, ["max-jobs=2"])).toThrow(/max-jobs.*at least 3/);
   });
+
+  test("the scheduled lock job stays in the parent, with the functions its script calls (registry_login), as gitlab-ci-local merges default: into it", async () => {
+    const publish = await loadFixture(fixtureCases().find((f) => f.name === "publish-example")!);
+    const files = emitLoaded(builtin("gitlab"), publish.loaded, publish.graph, ["max-jobs=4"]);
+    expect(files.length).toBeGreaterThan(2);
+    const preview = gitlabPreview(gitlabCheckout(emittedText(files[0]!)));
+    const lock = preview[GITLAB_LOCK_JOB] as { before_script?: string[]; script?: string[] };
+    expect(lock.script!.some((line) => line === "registry_login")).toBe(true);
+    expect((lock.before_script ?? []).join("\n")).toContain("registry_login() {");
+    for (const child of files.slice(1)) expect(emittedText(child)).not.toContain(`\n${GITLAB_LOCK_JOB}:\n`);
+  }, 30_000);
 });

@@ -103,7 +103,7 @@ export const gitlab: Emitter<GitlabOptions> = {
       });
     }
     return [
-      { path: options.output, contents: writtenText((out) => writeParent(out, graph, options, context, parts)) },
+      { path: options.output, contents: writtenText((out) => writeParent(out, graph, options, context, registry, parts)) },
       ...parts.map((part) => ({ path: part.path, contents: writtenText((out) => writePipeline(out, graph, options, context, registry, part)) })),
     ];
   },
@@ -128,7 +128,7 @@ function headerLines(graph: BuildGraph, options: GitlabOptions, context: EmitCon
 const PIPELINE_VARIABLES = { DOCKER: "docker", CALIBAN_PUSH: "false" };
 
 /** The parent of a split pipeline: its rules, the lock job, and a job per child pipeline, one after another. */
-function* writeParent(out: TextWriter, graph: BuildGraph, options: GitlabOptions, context: EmitContext, parts: readonly PipelinePart[]): Generator<string> {
+function* writeParent(out: TextWriter, graph: BuildGraph, options: GitlabOptions, context: EmitContext, registry: string, parts: readonly PipelinePart[]): Generator<string> {
   out.lines([
     ...headerLines(graph, options, context),
     `# The ${graph.images.length} images are built by ${parts.length} child pipelines of at most ${options["max-jobs"]} jobs (max-jobs), in ${parts[0]!.path.slice(0, parts[0]!.path.lastIndexOf("/") + 1)}, one after another: a failed one stops the later ones.`,
@@ -140,7 +140,8 @@ function* writeParent(out: TextWriter, graph: BuildGraph, options: GitlabOptions
       workflow: { rules: workflowRules(graph) },
       variables: PIPELINE_VARIABLES,
       stages: parts.map(triggerJobName),
-      ...(lock ? { default: defaultSettings(options, undefined) } : {}),
+      // The lock job's script starts with the same functions as every job's (registry_login).
+      ...(lock ? { default: defaultSettings(options, preludeItem(loginPrelude(registry, options), options["content-tags"])) } : {}),
     }),
   );
   out.line("");
@@ -156,11 +157,11 @@ function* writeParent(out: TextWriter, graph: BuildGraph, options: GitlabOptions
 }
 
 /** `default:`: the image and service every job runs with, and the functions every job's script starts with (ci-job.ts). */
-function defaultSettings(options: GitlabOptions, prelude: YamlValue | undefined): YamlMap {
+function defaultSettings(options: GitlabOptions, prelude: YamlValue): YamlMap {
   return {
     ...(options.image === "" ? {} : { image: options.image }),
     ...(options["docker-service"] === "" ? {} : { services: [options["docker-service"]] }),
-    ...(prelude === undefined ? {} : { before_script: [prelude] }),
+    before_script: [prelude],
   };
 }
 
