@@ -76,3 +76,12 @@ describe("make and bake pass each image's secrets, by name", () => {
     expect(Object.fromEntries(Object.entries(secrets).map(([id, list]) => [id, list?.map(literal).sort()]))).toEqual({ token: expected, "tools-plain": tools, "tools-fancy": tools });
   });
 });
+
+test.skipIf(!hasMake)("make: an image built by buildx (platforms, a cache) gets its secrets on every buildx build, the --push one included", async () => {
+  const planned = await planText('repository = "r.io/p/img"\n[images.gpu]\ntag = "gpu"\nplatforms = ["linux/amd64", "linux/arm64"]\ntest = "true"\nsecrets = { hf = { env = "HF_TOKEN" } }\n[cache]\ntype = "registry"\n');
+  const view = makeView(emittedText(emitLoaded(builtin("make"), planned.loaded, planned.graph, [])[0]!), planned.graph);
+  expect(view.images).toEqual(planView(planned.graph).images);
+  const builds = view.calls.filter((call) => call[0] === "buildx" && call[1] === "build");
+  expect(builds.length).toBeGreaterThan(1); // the test's --load build, then the --push one
+  for (const call of builds) expect(call.filter((_, i) => call[i - 1] === "--secret")).toEqual(["id=hf,env=HF_TOKEN"]);
+});
