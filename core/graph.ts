@@ -33,6 +33,20 @@ export interface BuildLabel {
   readonly revision: boolean;
 }
 
+/**
+ * A build secret (`secrets` of [images.NAME]): the id a Dockerfile's `RUN
+ * --mount=type=secret,id=ID` names, and where the build takes its value from, exactly one
+ * of an environment variable (`env`) or a file (`file`, relative to the matrix file's
+ * folder, or absolute). Never its value: nothing here ever reads one. The id matches
+ * SECRET_ID_PATTERN and `env` IDENTIFIER_PATTERN (core/names.ts); `file` holds no control
+ * character, ',' or '"', but may hold '$', quotes and spaces: quote it.
+ */
+export interface BuildSecret {
+  readonly id: string;
+  readonly env?: string;
+  readonly file?: string;
+}
+
 export interface ImageNode {
   /**
    * Unique, stable, and a valid bake target name ([A-Za-z0-9_-]): the tag with other
@@ -127,6 +141,12 @@ export interface ImageNode {
   readonly rebuild?: "always";
   /** true (`free_disk = true`): the CI frees its runner's disk before the build (GitHub's hosted runners). Absent: false. Not an input. */
   readonly freeDisk?: true;
+  /**
+   * Build secrets its build is handed as BuildKit secrets, never as build args (its family's
+   * `secrets`). Absent: none. Not an input: a value is never read, and a secret's id and
+   * source say nothing of what the build makes that the Dockerfile (which mounts it) does not.
+   */
+  readonly secrets?: readonly BuildSecret[];
 }
 
 export interface FamilyNode {

@@ -15,6 +15,10 @@ export const IDENTIFIER_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const ARG_NAME_PATTERN = IDENTIFIER_PATTERN;
 export const ARG_NAME_RULE = "letters, digits and '_', not starting with a digit";
 
+/** A build secret's id, as BuildKit takes it (`--secret id=ID`, `RUN --mount=type=secret,id=ID`). */
+export const SECRET_ID_PATTERN = /^[A-Za-z0-9_.-]+$/;
+export const SECRET_ID_RULE = "letters, digits, '_', '.' and '-'";
+
 /** Docker's tag grammar. */
 export const TAG_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 export const TAG_RULE = "a tag is 1 to 128 of letters, digits, '_', '.' and '-', not starting with '.' or '-'";

@@ -14,6 +14,7 @@ import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
 import { isRemoteContext } from "../core/changes/inputs.ts";
 import { attestSpecs, cacheSpecs } from "./build-settings.ts";
 import { commentText, hclString } from "./quoting.ts";
+import { secretSpecs } from "./secrets.ts";
 import { varLines } from "./pipeline-variables.ts";
 import { bakeAlias, buildTimeLines, buildTimeVariables } from "./bake-build-time.ts";
 import { argsText, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
@@ -159,6 +160,8 @@ function settingsBlock(graph: BuildGraph, image: ImageNode, variable: string): s
   }
   if (image.platforms.length > 0) out += `  platforms = [${image.platforms.map(hclString).join(", ")}]\n`;
   if (image.target !== null) out += `  target = ${hclString(image.target)}\n`;
+  // Build secrets by name only (emitters/secrets.ts): BuildKit reads the variable or the file itself.
+  if (image.secrets !== undefined) out += `  secret = [${secretSpecs(image).map(hclString).join(", ")}]\n`;
   // The cache image follows the repository variable, as the image does.
   const repository = movedRepository(image, `\${${variable}}`);
   const cacheImage = graph.cache?.repository === null ? `${repository}:cache-${image.tag}` : undefined;

@@ -41,6 +41,7 @@ import { loginRegistry } from "./login-registry.ts";
 import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem } from "./options.ts";
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
+import { refuseSecrets } from "./secrets.ts";
 
 export const RESOLVE_STEP = "resolve";
 export const SHARED_TAGS_STEP = "shared-tags";
@@ -93,6 +94,7 @@ export const buildkite: Emitter<BuildkiteOptions> = {
     queue: { type: "string", default: "", description: "the agent queue every step runs on (agents: queue=...); empty: the pipeline's default queue. A family's runner labels are not read", check: queueName },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
+    refuseSecrets(graph, "buildkite");
     checkInternalImages(graph, "buildkite", options["content-tags"]);
     checkSteps(graph);
     const registry = loginRegistry(graph, "buildkite", "push the other registry's images with another pipeline");

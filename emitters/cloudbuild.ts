@@ -27,6 +27,7 @@ import { shellWord } from "./quoting.ts";
 import { durationProblem, imageStepTimeout, SETUP_STEP_TIMEOUT, STEP_TIMEOUT_OPTION, timeoutsBeyondTheBuild } from "./cloudbuild-timeouts.ts";
 import { writtenText } from "./text.ts";
 import { checkInternalImages } from "./image-policy.ts";
+import { refuseSecrets } from "./secrets.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number | boolean>, InstallOptions, TriggerOptions {
   timeout: string;
@@ -129,6 +130,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     ...TRIGGER_OPTIONS,
   },
   emit(graph, options, context) {
+    refuseSecrets(graph, "cloudbuild");
     if ((options["login-secret"] === "") !== (options["login-user"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: a registry login needs both login-secret and login-user", hint: "give both, or neither (Google's registries need no login)" });
     }

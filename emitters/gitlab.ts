@@ -26,6 +26,7 @@ import { loginRegistry } from "./login-registry.ts";
 import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem } from "./options.ts";
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
+import { refuseSecrets } from "./secrets.ts";
 
 /**
  * Jobs in one pipeline, by default (the `max-jobs` option): past it the images go to child
@@ -89,6 +90,7 @@ export const gitlab: Emitter<GitlabOptions> = {
     "runner-tags": { type: "boolean", default: true, description: "a family's runner labels become its jobs' tags (a runner must have them all, as GitHub's runs-on reads them); false: no tags, any runner" },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
+    refuseSecrets(graph, "gitlab");
     checkInternalImages(graph, "gitlab", options["content-tags"]);
     checkJobNames(graph);
     const registry = loginRegistry(graph, "gitlab", "push the other registry's images with another pipeline");

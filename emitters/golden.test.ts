@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { graphJsonChunks } from "./plan-json.ts";
 import { renderPlan } from "./plan-text.ts";
-import { fixtureCases, goldenDifferences, loadFixture } from "../fixtures/golden.ts";
+import { fixtureCases, goldenDifferences, loadFixture, restrictedFixtureCases } from "../fixtures/golden.ts";
+import { CalibanError } from "../core/errors.ts";
 import { loadWithCloudBuild, waitForProblems } from "../scripts/validators/cloudbuild.ts";
 import { hasCloudBuildLoader } from "../scripts/validators/tools.ts";
 import { builtinEmitters } from "./index.ts";
@@ -41,10 +42,39 @@ describe("golden outputs", () => {
       expect(goldenDifferences(fixture.expected, outputs)).toEqual([]);
     });
   }
+  // A fixture only some emitters accept (secrets: make and bake): their outputs are goldens;
+  // each other emitter refuses it with an EMITTER error, whose message is a golden too.
+  for (const fixture of restrictedFixtureCases()) {
+    test(`${fixture.name} (only ${fixture.emitters.join(", ")}; the others refuse it)`, async () => {
+      const { loaded, graph } = await loadFixture(fixture);
+      const outputs: Record<string, string> = {
+        "plan.txt": renderPlan(graph, fixture.matrix),
+        "plan.json": [...graphJsonChunks(graph)].join(""),
+      };
+      for (const [prefix, options] of [["", []], ["plain__", ["content-tags=false"]]] as const) {
+        for (const emitter of builtinEmitters) {
+          if (fixture.emitters.includes(emitter.name)) {
+            for (const file of emitLoaded(emitter, loaded, graph, options)) outputs[`${prefix}${emitter.name}__${file.path.replaceAll("/", "__")}`] = emittedText(file);
+            continue;
+          }
+          let refused: unknown;
+          try {
+            emitLoaded(emitter, loaded, graph, options);
+          } catch (error) {
+            refused = error;
+          }
+          expect(refused).toBeInstanceOf(CalibanError);
+          expect((refused as CalibanError).code).toBe("EMITTER");
+          outputs[`${prefix}${emitter.name}__REFUSED.txt`] = `${(refused as CalibanError).message}\n`;
+        }
+      }
+      expect(goldenDifferences(fixture.expected, outputs)).toEqual([]);
+    });
+  }
 });
 
 test("plan --json is exactly JSON.stringify of the graph", async () => {
-  for (const fixture of fixtureCases()) {
+  for (const fixture of [...fixtureCases(), ...restrictedFixtureCases()]) {
     const { graph } = await loadFixture(fixture);
     expect([...graphJsonChunks(graph)].join("")).toBe(`${JSON.stringify(graph, null, 2)}\n`);
   }

@@ -17,6 +17,7 @@ import { argsText, remembered, TextWriter, unmovedComment, writtenText } from ".
 import { writeSharedTagTargets } from "./make-shared-tags.ts";
 import { contentPushRecipe } from "./make-push.ts";
 import { checkInternalImages } from "./image-policy.ts";
+import { secretSpecs } from "./secrets.ts";
 
 export interface MakeOptions extends Record<string, string | boolean> {
   output: string;
@@ -177,7 +178,9 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
     // A label the CI sets at build time takes the commit from REVISION.
     const labels = image.labels.map((label) => ` --label ${label.revision ? `${recipeWord(`${label.name}=`)}'$(REVISION)'` : recipeWord(`${label.name}=${label.value}`)}`).join("");
     const target = image.target === null ? "" : ` --target ${recipeWord(image.target)}`;
-    const rest = `${tags}${labels}${target} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
+    // Build secrets by name only (emitters/secrets.ts): BuildKit reads the variable or the file itself.
+    const secrets = secretSpecs(image).map((spec) => ` --secret ${recipeWord(spec)}`).join("");
+    const rest = `${tags}${labels}${target}${secrets} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
     // The family's smoke test runs in the built image before it is pushed: a failure pushes nothing of it or of what builds FROM it.
     const test = (ref: string) => (image.test === null ? "" : `$(DOCKER) run --rm ${ref} sh -c ${recipeWord(image.test)}`);
     if (needsBuildx(graph, image)) {
@@ -219,6 +222,7 @@ function checkRecipeLengths(graph: BuildGraph): void {
   for (const image of graph.images) {
     let bound = 512 + 4 * image.reference.length + 4 * (image.dockerfile.length + image.context.length + (image.test?.length ?? 0));
     for (let i = 0; i < image.args.length; i++) bound += 16 + 4 * (image.args[i]!.name.length + image.args[i]!.value.length);
+    for (const secret of image.secrets ?? []) bound += 32 + 4 * (secret.id.length + (secret.env ?? secret.file ?? "").length);
     if (bound > most) most = bound;
   }
   if (most <= MAX_RECIPE_BYTES) return;

@@ -138,6 +138,8 @@ function renderStages(graph: BuildGraph, shown: readonly ImageNode[]): string[] 
       image.upstream.forEach((pinned, i) => out.push(`    ${i === 0 ? "upstream    " : "            "}${pinned}`));
       out.push(`    dockerfile  ${image.dockerfile}${image.context === "." ? "" : `  (context ${image.context})`}`);
       image.args.forEach((arg, i) => out.push(`    ${i === 0 ? "args        " : "            "}${arg.name}=${arg.value}`));
+      // Build secrets: each id and where the build takes it from, never a value (none is read).
+      image.secrets?.forEach((secret, i) => out.push(`    ${i === 0 ? "secrets     " : "            "}${secret.id} (${secret.env !== undefined ? `env ${secret.env}` : `file ${secret.file}`})`));
       if (image.aliases.length > 0) for (const line of wrapList("    aliases     ", image.aliases)) out.push(line);
       // A tag it shares with other images: one manifest list over them all (sharedTags).
       if (image.sharedTags !== undefined && image.sharedTags.length > 0) for (const line of wrapList("    shared tags ", image.sharedTags)) out.push(line);

@@ -9,6 +9,7 @@ import type { Axis, Family } from "./matrix-types.ts";
 import type { MatrixReader } from "./matrix-reader.ts";
 import { FAMILY_SECTION, keysOf } from "./matrix-schema.ts";
 import { readWhen } from "./matrix-when.ts";
+import { readSecrets } from "./matrix-secrets.ts";
 import type { CombinationSets } from "./matrix-sets.ts";
 import { readFamilyRepository } from "./matrix-repository.ts";
 import { readPublished, readRebuild } from "./matrix-policy.ts";
@@ -93,6 +94,7 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     published: readPublished(reader, table.published, [...path, "published"]),
     rebuild: readRebuild(reader, table.rebuild, [...path, "rebuild"]),
     freeDisk: readPublished(reader, table.free_disk, [...path, "free_disk"]),
+    secrets: readSecrets(reader, table.secrets, [...path, "secrets"]),
     aliases: readTemplateList(reader, table.aliases, [...path, "aliases"], scope),
     sharedTags: readSharedTags(reader, table.shared_tags, [...path, "shared_tags"], scope),
     labels: readLabels(reader, table.labels, [...path, "labels"], scope),

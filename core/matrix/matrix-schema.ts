@@ -4,7 +4,7 @@
 // so the two cannot drift; cli/schema.test.ts checks that every key's type here
 // is one the reader refuses the wrong type of.
 
-import { ARG_NAME_PATTERN, NAME_PATTERN, VALUE_PATTERN } from "../names.ts";
+import { ARG_NAME_PATTERN, IDENTIFIER_PATTERN, NAME_PATTERN, SECRET_ID_PATTERN, VALUE_PATTERN } from "../names.ts";
 
 /** A JSON Schema (draft-07), as plain data. */
 export type JsonSchema = { readonly [key: string]: unknown };
@@ -75,6 +75,20 @@ const FAMILY_KEYS: Section = {
   target: string("the Dockerfile stage to build (template)"),
   published: boolean("false: an internal image, only handed to the images built FROM it: pushed under its content reference alone (repository:inputs-<digest>), never its tag (so no aliases or shared_tags); default true"),
   free_disk: boolean("true: the CI first frees its runner's disk for the image's build (GitHub: removes the hosted runner's preinstalled toolchains, about 14 GB free becoming about 40, which a CUDA image needs); default false"),
+  secrets: {
+    description: 'build secrets, handed to the build only as BuildKit secrets (RUN --mount=type=secret,id=ID), never as build args, never read by caliban-images, never in the inputs digest: ID = { env = "NAME" } (an environment variable of the machine that builds) or ID = { file = "PATH" } (relative to the matrix file\'s folder, outside the build context); only the make and bake emitters pass them yet, the others refuse them',
+    schema: {
+      type: "object",
+      propertyNames: { pattern: pattern(SECRET_ID_PATTERN) },
+      additionalProperties: {
+        type: "object",
+        properties: { env: { type: "string", pattern: pattern(IDENTIFIER_PATTERN) }, file: { type: "string", minLength: 1 } },
+        additionalProperties: false,
+        minProperties: 1,
+        maxProperties: 1,
+      },
+    },
+  },
   rebuild: string('"always": built and pushed on every run, even when the registry has its content reference (a nightly image); default "changed": built when the registry lacks it', { enum: REBUILD_POLICIES }),
 };
 

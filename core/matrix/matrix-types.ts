@@ -98,6 +98,19 @@ export interface WhenRule {
   readonly runnerTemplates: readonly Template[] | undefined;
 }
 
+/**
+ * A build secret of a family (`secrets`, matrix-secrets.ts): where the build takes it from,
+ * an environment variable (`env`) or a file (`file`, relative to the matrix file's folder
+ * or absolute); exactly one of them. Its value is never read.
+ */
+export interface SecretSource {
+  readonly id: string;
+  readonly env?: string;
+  readonly file?: string;
+  /** Where it is written: images.NAME.secrets.ID. */
+  readonly keyPath: KeyPath;
+}
+
 /** A family's own `repository` (matrix-repository.ts): the template after `{repository}` when `relative`, else the whole of it. */
 export interface FamilyRepository {
   readonly relative: boolean;
@@ -126,6 +139,8 @@ export interface Family {
   readonly freeDisk: boolean | undefined;
   /** `rebuild = "always"`: built on every run, whatever the registry has; undefined: "changed". */
   readonly rebuild: RebuildPolicy | undefined;
+  /** Build secrets (`secrets`), in the order written; empty for none. */
+  readonly secrets: readonly SecretSource[];
   /** More tag templates. */
   readonly aliases: readonly Template[];
   /** Tag templates several images may share (`shared_tags`): one manifest list over them each. */

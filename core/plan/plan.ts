@@ -28,6 +28,7 @@ import { setImagePolicy } from "./image-policy.ts";
 import { PathChecker, type DirectoryEntries } from "./plan-paths.ts";
 import { DockerfileChecks } from "./plan-checks.ts";
 import { Placements } from "./plan-runner.ts";
+import { secretsInContext } from "./plan-secrets.ts";
 
 export interface PlanOptions {
   /** Replaces the matrix's `repository` (the CLI's --base-url). */
@@ -238,6 +239,7 @@ class Planner {
     const dockerfile = compiled.fixedDockerfile ?? this.expand(compiled.dockerfile, compiled, indices, base, compiled.dockerfilePath);
     const context = compiled.fixedContext ?? this.expand(compiled.context, compiled, indices, base, compiled.contextPath);
     if (this.paths) for (const problem of this.paths.check(dockerfile, context, family.keyPath)) this.report("FILE_NOT_FOUND", problem.keyPath, problem.message, problem.hint);
+    for (const p of secretsInContext(this.digester, family, dockerfile, context)) if (this.firstReport(p.key)) this.report(p.code, p.keyPath, p.message, p.hint);
     const upstream = this.pinner ? this.pinner.pin(dockerfile, context, args, base) : NO_UPSTREAM;
     const labels = compiled.labels.length === 0 ? NO_LABELS : compiled.labels.map(({ name, parts, revision, keyPath }) => ({ name, value: revision ? "" : this.expand(parts, compiled, indices, base, keyPath), revision }));
     const target = compiled.target === undefined ? null : this.expand(compiled.target, compiled, indices, base, compiled.targetPath);

@@ -8,11 +8,14 @@
 // pipeline stops before building, naming the stale file; (c) the registry gone: it stops,
 // nothing built, nothing pushed; (d) nothing changed: nothing built. And shared tags
 // (issue 29): make pushes one manifest list over two architectures' images. And bake
-// (issue 31): `docker buildx bake --push` builds a chain and pushes every reference.
+// (issue 31): `docker buildx bake --push` builds a chain and pushes every reference. And
+// build secrets (issue 32): `make build/token` hands a secret from an environment variable
+// to the build, and its value is nowhere but where the Dockerfile put its hash.
 
 import { describe, expect, test } from "bun:test";
 import { appendFileSync, copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createHash, randomBytes } from "node:crypto";
 import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { REPO_ROOT } from "../../fixtures/golden.ts";
 import { REVISION, substitute } from "../validators/readback.ts";
@@ -250,4 +253,43 @@ test("bake: docker buildx bake --push (the engine's own BuildKit) builds the rea
   } finally {
     await registry.stop();
   }
+}, 300_000);
+
+test("docker: make build passes a build secret from an environment variable; the image keeps only its sha256, and the value is in no file, plan, log or history", () => {
+  const work = join(scratch, "secrets");
+  cpSync(join(REPO_ROOT, "fixtures/secrets"), work, { recursive: true });
+  rmSync(join(work, "expected"), { recursive: true });
+  copyFileSync("/bin/busybox", join(work, "docker/busybox"));
+  const value = `caliban-secret-${randomBytes(16).toString("hex")}`;
+  expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
+  const plan = runCli(["plan", "--json"], work);
+  expect(plan.code).toBe(0);
+  const env = { ...process.env, ...engine().env, CALIBAN_E2E_TOKEN: value };
+  // --progress=plain: every line BuildKit would log, each checked for the value below.
+  const made = Bun.spawnSync(["make", "build/token", `DOCKER=${engine().docker}`, "BUILD_FLAGS=--progress=plain", CLI_FOR_MAKE], { cwd: work, env });
+  const output = made.stdout.toString() + made.stderr.toString();
+  expect({ exit: made.exitCode, output: made.exitCode === 0 ? "" : output }).toEqual({ exit: 0, output: "" });
+  expect(output).toContain("--secret");
+  const reference = "localhost/caliban-e2e/secrets:token";
+  const docker = (...args: string[]) => Bun.spawnSync([engine().docker, ...args], { cwd: work, env });
+  const stored = docker("run", "--rm", "--network=none", reference, "/bin/busybox", "cat", "/token.sha256");
+  expect({ exit: stored.exitCode, stderr: stored.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
+  expect(stored.stdout.toString().trim()).toBe(createHash("sha256").update(value).digest("hex"));
+  const history = docker("history", "--no-trunc", reference);
+  expect(history.exitCode).toBe(0);
+  const inspected = docker("image", "inspect", reference);
+  const saved = docker("save", reference);
+  expect(saved.exitCode).toBe(0);
+  const places: Record<string, string> = {
+    Makefile: readFileSync(join(work, "Makefile"), "utf8"),
+    "plan --json": plan.stdout,
+    "the build's output": output,
+    "docker history --no-trunc": history.stdout.toString(),
+    "docker image inspect": inspected.stdout.toString(),
+    "docker save (every layer)": saved.stdout.toString("latin1"),
+  };
+  expect(Object.entries(places).filter(([, text]) => text.includes(value)).map(([place]) => place)).toEqual([]);
+  // The Makefile names the variable, and the plan the id and its source.
+  expect(places.Makefile).toContain("--secret 'id=token,env=CALIBAN_E2E_TOKEN'");
+  expect(plan.stdout).toContain('"env": "CALIBAN_E2E_TOKEN"');
 }, 300_000);

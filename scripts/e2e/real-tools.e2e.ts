@@ -7,13 +7,13 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { builtin, CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { loadMatrix, planLoaded } from "../../core/load.ts";
 import { WorkingTree } from "../../cli/working-tree.ts";
 import { InputsDigester } from "../../core/changes/inputs.ts";
 import { emitLoaded } from "../../cli/emit.ts";
-import { fixtureCases, loadFixture, REPO_ROOT } from "../../fixtures/golden.ts";
+import { fixtureCases, loadFixture, REPO_ROOT, restrictedFixtureCases } from "../../fixtures/golden.ts";
 import { bakeView, planView, REVISION } from "../validators/readback.ts";
 import { BUILD_TIME } from "../validators/build-time-readback.ts";
 import { provesTheTree } from "./pipeline-runs.ts";
@@ -22,9 +22,14 @@ import { emittedText } from "../../emitters/contract.ts";
 const DOCKER_CONFIG = process.env.DOCKER_CONFIG ?? join(REPO_ROOT, ".cache/e2e/docker-config");
 const emitter = builtin;
 
-function bakePrint(hcl: string, env: Record<string, string> = {}) {
+/** `files`: relative paths made (empty) beside the file first: bake stats a secret's file even to print. */
+function bakePrint(hcl: string, env: Record<string, string> = {}, files: readonly string[] = []) {
   const directory = mkdtempSync(join(tmpdir(), "bake-"));
   writeFileSync(join(directory, "docker-bake.hcl"), hcl);
+  for (const file of files) {
+    mkdirSync(dirname(join(directory, file)), { recursive: true });
+    writeFileSync(join(directory, file), "");
+  }
   const result = Bun.spawnSync(["docker", "buildx", "bake", "-f", "docker-bake.hcl", "--print"], {
     cwd: directory,
     env: { ...process.env, DOCKER_CONFIG, ...env },
@@ -39,13 +44,15 @@ function bakeInputs(graph: { images: readonly { id: string; inputs: string }[] }
 }
 
 describe("docker buildx bake --print", () => {
-  for (const fixture of fixtureCases()) {
+  // With the fixtures only some emitters accept, when bake is one (secrets: each target's `secret` list, read back too).
+  for (const fixture of [...fixtureCases(), ...restrictedFixtureCases().filter((f) => f.emitters.includes("bake"))]) {
     test(`${fixture.name}: resolves to exactly the plan's images, args, tags, links, labels, platforms, target, cache and attestations`, async () => {
       const { loaded, graph } = await loadFixture(fixture);
       // The commit the labels name comes from the environment, as a CI gives it.
       // The digests as `caliban-images resolve --format bake` gives them, in CALIBAN_INPUTS.
       // The build-time values of aliases too: the date, the commit (REVISION) and the branch, from the environment.
-      const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!), { REVISION, BRANCH: BUILD_TIME.branch, BUILD_DATE: BUILD_TIME.date, CALIBAN_INPUTS: bakeInputs(graph) });
+      const secretFiles = graph.images.flatMap((image) => (image.secrets ?? []).flatMap((secret) => (secret.file === undefined ? [] : [secret.file])));
+      const printed = bakePrint(emittedText(emitLoaded(emitter("bake"), loaded, graph)[0]!), { REVISION, BRANCH: BUILD_TIME.branch, BUILD_DATE: BUILD_TIME.date, CALIBAN_INPUTS: bakeInputs(graph) }, secretFiles);
       const view = bakeView(printed);
       const plan = planView(graph);
       expect(view.images).toEqual(plan.images);

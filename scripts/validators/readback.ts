@@ -10,6 +10,7 @@ import { imagesById, type BuildArg, type BuildGraph, type ImageNode } from "../.
 import { withBaseContentArg } from "../../core/base-parts.ts";
 import { attestSpecs, cacheSpecs, platformCacheSpecs, type CacheKind } from "../../emitters/build-settings.ts";
 import { expandBuildTime } from "../../core/build-time.ts";
+import { secretSpecs } from "../../emitters/secrets.ts";
 import { BUILD_TIME, REVISION } from "./build-time-readback.ts";
 import { normalise, settingsView, type ImageSettings, type ImageView, type OutputView } from "./readback-view.ts";
 
@@ -39,6 +40,7 @@ export function planView(graph: BuildGraph, contentTags = true, naturalCache: Ca
         context: image.context,
         args: Object.fromEntries(image.args.map((a) => [a.name, value(a)])),
         ...(settings ? { settings } : {}),
+        ...(image.secrets === undefined ? {} : { secrets: secretSpecs(image).sort() }),
       };
     }),
     Object.fromEntries(graph.images.map((i) => [i.reference, i.from === null ? [] : [byId.get(i.from)!.reference]])),
@@ -81,6 +83,8 @@ export function bakeView(
         "cache-from"?: string[];
         "cache-to"?: string[];
         attest?: string[];
+        /** `id=ID,env=NAME` as written, or (newer buildx) { id, env } / { id, src } objects. */
+        secret?: (string | { id: string; env?: string; src?: string })[];
       }
     >;
   },
@@ -110,7 +114,8 @@ export function bakeView(
         }
       : {};
     // bake's dockerfile is relative to the context; the plan's, to where the build runs.
-    images.push({ reference, ...content, dockerfile: posix.normalize(posix.join(target.context, target.dockerfile)), context: target.context, args: target.args ?? {}, ...settings });
+    const secrets = (target.secret ?? []).map((secret) => (typeof secret === "string" ? secret : `id=${secret.id},${secret.env !== undefined ? `env=${secret.env}` : `src=${secret.src}`}`)).sort();
+    images.push({ reference, ...content, dockerfile: posix.normalize(posix.join(target.context, target.dockerfile)), context: target.context, args: target.args ?? {}, ...settings, ...(secrets.length === 0 ? {} : { secrets }) });
     // A base is linked by the name its child builds FROM: its reference, or its content reference.
     bases[reference] = Object.entries(target.contexts ?? {}).map(([name, link]) => {
       if (!link.startsWith("target:")) throw new Error(`bake: context ${name} is not a target link`);
