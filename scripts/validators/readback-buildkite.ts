@@ -8,7 +8,7 @@
 // that answers `--format lines` with the plan's digests, and a `buildkite-agent` whose
 // artifacts a step uploads and a later step downloads.
 
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
@@ -87,6 +87,8 @@ export function buildkiteView(steps: readonly BuildkiteStep[], graph: BuildGraph
     // A checkout of its own: what a step needs from another comes as an artifact.
     const checkout = mkdtempSync(join(tmpdir(), "buildkite-checkout-"));
     const run = Bun.spawnSync(["bash", "-e", "-c", step.command], { cwd: checkout, env: { ...env, HOME: checkout, BUILDKITE_STEP_KEY: step.key } });
+    // Removed after: npm test runs thousands of steps.
+    rmSync(checkout, { recursive: true, force: true });
     if (run.exitCode !== 0) throw new Error(`step ${step.key} failed (${run.exitCode}): ${run.stderr.toString()}`);
     ran.push(step.key);
   }
