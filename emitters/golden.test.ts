@@ -14,19 +14,24 @@ import { hasCloudBuildLoader } from "../scripts/validators/tools.ts";
 import { builtinEmitters } from "./index.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
+import type { BuildGraph } from "../core/graph.ts";
 
 const emittedCloudBuild: { fixture: string; contents: string }[] = [];
+
+/** Each emitter's default (content tags), and its plain form, which Caliban's generator wrote: the golden files' prefix and the options. */
+const FORMS = [["", []], ["plain__", ["content-tags=false"]]] as const;
+
+/** What `plan` prints for the graph, the first of a fixture's goldens. */
+function planOutputs(graph: BuildGraph, matrix: string): Record<string, string> {
+  return { "plan.txt": renderPlan(graph, matrix), "plan.json": [...graphJsonChunks(graph)].join("") };
+}
 
 describe("golden outputs", () => {
   for (const fixture of fixtureCases()) {
     test(fixture.name, async () => {
       const { loaded, graph } = await loadFixture(fixture);
-      const outputs: Record<string, string> = {
-        "plan.txt": renderPlan(graph, fixture.matrix),
-        "plan.json": [...graphJsonChunks(graph)].join(""),
-      };
-      // Each emitter's default (content tags), and its plain form, which Caliban's generator wrote.
-      for (const [prefix, options] of [["", []], ["plain__", ["content-tags=false"]]] as const) {
+      const outputs = planOutputs(graph, fixture.matrix);
+      for (const [prefix, options] of FORMS) {
         for (const emitter of builtinEmitters) {
           for (const file of emitLoaded(emitter, loaded, graph, options)) {
             expect(emittedText(file)).toBe(emittedText(file)); // chunked contents can be read twice
@@ -47,11 +52,8 @@ describe("golden outputs", () => {
   for (const fixture of restrictedFixtureCases()) {
     test(`${fixture.name} (only ${fixture.emitters.join(", ")}; the others refuse it)`, async () => {
       const { loaded, graph } = await loadFixture(fixture);
-      const outputs: Record<string, string> = {
-        "plan.txt": renderPlan(graph, fixture.matrix),
-        "plan.json": [...graphJsonChunks(graph)].join(""),
-      };
-      for (const [prefix, options] of [["", []], ["plain__", ["content-tags=false"]]] as const) {
+      const outputs = planOutputs(graph, fixture.matrix);
+      for (const [prefix, options] of FORMS) {
         for (const emitter of builtinEmitters) {
           if (fixture.emitters.includes(emitter.name)) {
             for (const file of emitLoaded(emitter, loaded, graph, options)) outputs[`${prefix}${emitter.name}__${file.path.replaceAll("/", "__")}`] = emittedText(file);
