@@ -10,7 +10,7 @@ import { emitLoaded, pipelineDefaults } from "./emit.ts";
 import type { WriteMode } from "./file-set.ts";
 import { emitterRegistry, loadGraph, type Options, type Planned } from "./load-graph.ts";
 import { matrixPathOf } from "./matrix-source.ts";
-import { outputDestinations, writeOutputGroups, type OutputGroup } from "./output.ts";
+import { mainFiles, outputDestinations, writeOutputGroups, type OutputGroup } from "./output.ts";
 import type { Io } from "./terminal.ts";
 
 /** Exit status of `check` when an output is stale or missing (1 is a bug of ours, 2 bad input). */
@@ -83,7 +83,7 @@ export async function outputGroups(planned: Planned, options: Options, io: Io | 
     const files = emitLoaded(registered, loaded, graph, [...defaults, ...ownPath], matrixPathOf(source), undefined, warn);
     const producer = registered.source ? `plugin ${registered.source}: emitter "${name}"` : `emit ${name}`;
     // A split pipeline (Cloud Build's configs, GitLab's children, Buildkite's parts) is several files: [outputs] must name a folder, said at its line.
-    const written = files.some((file) => file.companion) ? files.filter((file) => !file.companion) : files;
+    const written = mainFiles(files);
     if (!path.endsWith("/") && written.length > 1) {
       // Not the matrix's own folder: every file in an [outputs] folder is left out of the build contexts' digests.
       const suggested = `${path.replace(/(?<=[^/])\.[^./]*$/, "").replace(/^\.(?=[^./])/, "")}/`;

@@ -35,27 +35,25 @@ export function emitLoaded(
 /**
  * Options a pipeline's files need from where they are and which repository holds them,
  * for an emitter that has them and where neither the matrix nor the command line sets
- * them (Cloud Build's triggers, with [publish]; GitLab's child pipelines, always):
- * `github-repository` from git remote origin, and `directory`, the -o folder from the
- * repository's root.
+ * them: `github-repository` from git remote origin (Cloud Build's triggers, with
+ * [publish]), and `directory`, the -o folder from the repository's root (where Cloud
+ * Build's triggers, GitLab's parent and Buildkite's first file find the other files).
  */
-/** Defaults worked out whether or not the matrix has [publish]: a split GitLab or Buildkite pipeline names its further files by their path from the root. */
-const DEFAULTED_WITHOUT_PUBLISH = new Set(["gitlab directory", "buildkite directory"]);
-
 export async function pipelineDefaults(registered: RegisteredEmitter, planned: Pick<Planned, "loaded" | "graph" | "source">, given: readonly string[], directory: string | undefined): Promise<string[]> {
   const { emitter } = registered;
   if (planned.source.directory === undefined) return [];
-  const set = (key: string) => given.some((option) => option.startsWith(`${key}=`)) || Object.hasOwn(planned.loaded.matrix.emit[emitter.name] ?? {}, key);
-  const wanted = (key: string) => Object.hasOwn(emitter.options, key) && !set(key) && (planned.graph.publish.declared || DEFAULTED_WITHOUT_PUBLISH.has(`${emitter.name} ${key}`));
-  if (!wanted("github-repository") && !wanted("directory")) return [];
+  const unset = (key: string) => Object.hasOwn(emitter.options, key) && !given.some((option) => option.startsWith(`${key}=`)) && !Object.hasOwn(planned.loaded.matrix.emit[emitter.name] ?? {}, key);
+  const wantsRepository = planned.graph.publish.declared && unset("github-repository");
+  const wantsDirectory = directory !== undefined && unset("directory");
+  if (!wantsRepository && !wantsDirectory) return [];
   const { findRepository, githubRepositoryOf } = await import("./git-tree.ts");
   const path: typeof import("node:path") = require("node:path");
   const defaults: string[] = [];
-  if (wanted("github-repository")) {
+  if (wantsRepository) {
     const repository = githubRepositoryOf(planned.source.directory);
     if (repository) defaults.push(`github-repository=${repository}`);
   }
-  if (wanted("directory") && directory !== undefined) {
+  if (wantsDirectory && directory !== undefined) {
     const root = findRepository(planned.source.directory)?.root ?? process.cwd();
     const relative = path.relative(root, path.resolve(directory)).split(path.sep).join("/");
     if (relative !== "" && !relative.startsWith("..")) defaults.push(`directory=${relative}`);

@@ -185,7 +185,7 @@ function refuseFileTarget(target: string, files: readonly EmittedFile[], produce
 }
 
 /** The files written anywhere: all but the companions (emitters/contract.ts), which go only into a directory. */
-function mainFiles(files: readonly EmittedFile[]): readonly EmittedFile[] {
+export function mainFiles(files: readonly EmittedFile[]): readonly EmittedFile[] {
   return files.some((file) => file.companion) ? files.filter((file) => !file.companion) : files;
 }
 

@@ -31,6 +31,7 @@ import { branchFilter } from "../core/branch-patterns.ts";
 import { CalibanError } from "../core/errors.ts";
 import { imagesById, imageTimeout, sharedTags, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { imageRuns, partNumber, writtenInto } from "./image-runs.ts";
+import { inDirectory } from "./input-paths.ts";
 import { BUILDKITE_LOCK_OPTIONS, BUILDKITE_LOCK_STEP, buildkiteLockCommands } from "./buildkite-lock-step.ts";
 import { imageScript, installCommands, preludeItem, resolveCommands, RESOLVED_FILE, sharedTagsScript, type CiVariables, type JobPrelude } from "./ci-job.ts";
 import type { EmitContext, Emitter, OptionSpec } from "./contract.ts";
@@ -145,15 +146,13 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
   out.line("steps:");
   // One step at a time, as an item of `steps:` (the file is written in chunks).
   const step = (map: YamlMap) => out.lines(yamlLines({ steps: [map] }).slice(1));
-  // The files' folder from the repository's root, where the steps run.
-  const folder = options.directory === "" ? "" : `${options.directory.replace(/\/+$/, "")}/`;
   if (first && hasLockJob(graph)) {
     // A schedule's build of a publishing branch: beside the images, which build with the lock as committed.
     step({
       label: BUILDKITE_LOCK_STEP,
       key: BUILDKITE_LOCK_STEP,
       if: `build.source == "schedule" && build.branch ${branchMatch(graph)}`,
-      command: [prelude, ...installCommands(options), ...buildkiteLockCommands(graph, `${folder}${options.output}`, options["lock-token-variable"], context)].join("\n"),
+      command: [prelude, ...installCommands(options), ...buildkiteLockCommands(graph, inDirectory(options.directory, options.output), options["lock-token-variable"], context)].join("\n"),
     });
   }
   if (contentTags && first) {
@@ -171,7 +170,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
       key: UPLOAD_STEP,
       if: when,
       // In order: each file's steps depend on steps of the files before it, already in the build.
-      command: [prelude, ...parts.slice(1).map((later) => `buildkite-agent pipeline upload --no-interpolation ${shellWord(`${folder}${later.path}`)}`)].join("\n"),
+      command: [prelude, ...parts.slice(1).map((later) => `buildkite-agent pipeline upload --no-interpolation ${shellWord(inDirectory(options.directory, later.path))}`)].join("\n"),
     });
   }
   const byId = imagesById(graph);

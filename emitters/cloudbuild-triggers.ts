@@ -5,7 +5,7 @@ import { branchFilter, firstPlainBranch } from "../core/branch-patterns.ts";
 import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import type { EmitContext, EmittedFile, OptionSpec } from "./contract.ts";
-import { inputPaths } from "./input-paths.ts";
+import { inDirectory, inputPaths } from "./input-paths.ts";
 
 export interface TriggerOptions {
   triggers: boolean;
@@ -80,14 +80,13 @@ export function triggerFiles(graph: BuildGraph, configs: readonly string[], opti
       hint: "add --option logging=CLOUD_LOGGING_ONLY (the account needs roles/logging.logWriter)",
     });
   }
-  const inDirectory = (file: string) => (options.directory === "" ? file : `${options.directory.replace(/\/+$/, "")}/${file}`);
   // One config: the trigger runs it. Several: a build runs submit.sh, which submits them in order.
   const build =
     configs.length === 1
-      ? { filename: inDirectory(configs[0]!) }
+      ? { filename: inDirectory(options.directory, configs[0]!) }
       : {
           build: {
-            steps: [{ name: "gcr.io/google.com/cloudsdktool/cloud-sdk", entrypoint: "bash", args: [inDirectory("submit.sh"), "--substitutions=_PUSH=$_PUSH"] }],
+            steps: [{ name: "gcr.io/google.com/cloudsdktool/cloud-sdk", entrypoint: "bash", args: [inDirectory(options.directory, "submit.sh"), "--substitutions=_PUSH=$_PUSH"] }],
             timeout: options.timeout,
           },
         };
@@ -125,7 +124,7 @@ export function triggerFiles(graph: BuildGraph, configs: readonly string[], opti
     const uri = `https://github.com/${owner}/${name}`;
     const source = { sourceToBuild: { uri, ref, repoType: "GITHUB" } };
     // A manual trigger names its config as a file of the repository at that ref.
-    const run = configs.length === 1 ? { gitFileSource: { path: inDirectory(configs[0]!), uri, revision: ref, repoType: "GITHUB" } } : build;
+    const run = configs.length === 1 ? { gitFileSource: { path: inDirectory(options.directory, configs[0]!), uri, revision: ref, repoType: "GITHUB" } } : build;
     files.push(trigger("schedule", `Run by Cloud Scheduler on "${graph.publish.schedule}" (UTC): build what the registry lacks; updates of base images come in through the lock file (caliban-images)`, source, true, run));
   }
   return files;

@@ -10,6 +10,7 @@
 
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
 import { imageRuns, partNumber } from "./image-runs.ts";
+import { inDirectory } from "./input-paths.ts";
 import type { YamlMap, YamlValue } from "./gitlab-yaml.ts";
 
 /** The variable a trigger job hands its child: "true" when the parent pipeline publishes. */
@@ -48,11 +49,10 @@ export function triggerJobName(part: PipelinePart): string {
 
 /** The parent's job for a part: the child pipeline, waited for (its result is the job's). */
 export function triggerJob(part: PipelinePart, directory: string): YamlMap {
-  const local = directory === "" ? part.path : `${directory.replace(/\/+$/, "")}/${part.path}`;
   return {
     stage: triggerJobName(part),
     variables: { [PUBLISH_VARIABLE]: "$CALIBAN_PUSH" },
-    trigger: { include: [{ local }], strategy: "depend" },
+    trigger: { include: [{ local: inDirectory(directory, part.path) }], strategy: "depend" },
   };
 }
 

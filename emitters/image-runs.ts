@@ -3,6 +3,7 @@
 // built FROM it, or an earlier one, which the CI runs (or uploads) first.
 
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import { inDirectory } from "./input-paths.ts";
 
 /** The graph's images in level order, `size` at a time. */
 export function imageRuns(graph: BuildGraph, size: number): ImageNode[][] {
@@ -19,5 +20,5 @@ export function partNumber(number: number, count: number): string {
 
 /** The folder a split pipeline's files were written into, from the repository's root ("./" for the root), as `-o` takes it. */
 export function writtenInto(directory: string): string {
-  return directory === "" ? "./" : `${directory.replace(/\/+$/, "")}/`;
+  return inDirectory(directory, "") || "./";
 }

@@ -41,6 +41,11 @@ export function inputPaths(graph: BuildGraph, context: Pick<EmitContext, "matrix
   return paths;
 }
 
+/** `path` in the folder the `directory` option names (from the repository's root; "" for the root itself), as a job at the root names it. */
+export function inDirectory(directory: string, path: string): string {
+  return directory === "" ? path : `${directory.replace(/\/+$/, "")}/${path}`;
+}
+
 /** The matrix file as a job at the repository's root names it (EmitContext.matrixPath, else as the user named it). */
 export function matrixFromRoot(context: Pick<EmitContext, "matrixFile" | "matrixPath">): string {
   return context.matrixPath ?? (context.matrixFile.startsWith("<") ? "matrix.toml" : normal(context.matrixFile));

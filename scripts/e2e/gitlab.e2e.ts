@@ -11,13 +11,13 @@
 // into child pipelines (max-jobs), which gitlab-ci-local runs (but for the failing test:
 // gitlab-ci-local runs the children after a failed one, GitLab does not).
 
-import { expect, test } from "bun:test";
+import { test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runCli } from "../../fixtures/test-helpers.ts";
 import { gitlabCiLocal } from "../validators/readback-gitlab.ts";
 import { engineForFile } from "./docker-engine.ts";
-import { chainRepository, loopbackRegistry, pullRequestPushesNothing, pullRequestThenFailingTest, recorded, shimmedTools, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
+import { throughTheCasesOnCi } from "./ci-scenario.ts";
+import { pullRequestPushesNothing, pullRequestThenFailingTest } from "./pipeline-runs.ts";
 
 const { scratch, engine } = engineForFile("e2e-gitlab-");
 
@@ -25,45 +25,29 @@ const { scratch, engine } = engineForFile("e2e-gitlab-");
  * The chain through the four cases, a merge request's pipeline and a failing smoke test,
  * emitted with `options` into the checkout's root (-o FILE, or -o ./ for a split pipeline).
  */
-async function throughGitlabCiLocal(name: string, options: readonly string[], output: string, stale: string, split = false): Promise<void> {
-  const registry = await loopbackRegistry(join(scratch, name, "registry"));
-  const work = join(scratch, name, "chain");
-  const git = chainRepository(work);
-  // What gitlab-ci-local and the resolve job leave in the checkout is no part of it.
-  writeFileSync(join(work, ".gitignore"), ".gitlab-ci-local/\n.caliban-images/\n");
-  const repository = `127.0.0.1:${registry.port}/gl`;
-  const emit = () => expect(runCli(["emit", "gitlab", "--base-url", repository, "--option", "install-command=true", ...options.flatMap((option) => ["--option", option]), "-o", output], work).code).toBe(0);
-  emit();
-  git("add", "-A");
-  git("commit", "-q", "-m", "images");
-  const { calls, env } = shimmedTools(join(scratch, name, "bin"), engine());
-  const run = (variables: readonly string[] = []): PipelineRun => {
-    writeFileSync(calls, "");
-    const result = gitlabCiLocal(work, ["--concurrency", "2", ...variables.flatMap((v) => ["--variable", v])], env);
-    // gitlab-ci-local writes the jobs' output on stdout: a failed job's message is there. Its
-    // child pipelines ("experimental") pass whatever their jobs do, where GitLab fails a
-    // trigger job with strategy: depend with its child: a failed job's FAIL line is the failure.
-    const failed = split && /^ FAIL /m.test(result.stdout);
-    return { exit: failed && result.exitCode === 0 ? 1 : result.exitCode, stderr: `${result.stdout}\n${result.stderr}`, ...recorded(calls) };
-  };
-  try {
-    await throughTheFourCases({
-      work,
-      git,
-      registry,
-      repository,
-      run: () => run(),
-      emitAgain: emit,
-      unreachable: (result) => expect(result.stderr).toContain(`cannot reach 127.0.0.1:${registry.port}`),
-      stale: (result) => expect(result.stderr).toContain(stale),
-    });
-    const runs = { work, git, emitAgain: emit, run: (pullRequest: boolean) => run(pullRequest ? ["CI_PIPELINE_SOURCE=merge_request_event"] : []), calls };
+function throughGitlabCiLocal(name: string, options: readonly string[], output: string, stale: string, split = false): Promise<void> {
+  return throughTheCasesOnCi({
+    scratch,
+    engine,
+    name,
+    emitter: "gitlab",
+    path: "gl",
+    options,
+    output,
+    stale,
+    // What gitlab-ci-local and the resolve job leave in the checkout is no part of it.
+    prepare: (work) => writeFileSync(join(work, ".gitignore"), ".gitlab-ci-local/\n.caliban-images/\n"),
+    run: (work, env, pullRequest) => {
+      const result = gitlabCiLocal(work, ["--concurrency", "2", ...(pullRequest ? ["--variable", "CI_PIPELINE_SOURCE=merge_request_event"] : [])], env);
+      // gitlab-ci-local writes the jobs' output on stdout: a failed job's message is there. Its
+      // child pipelines ("experimental") pass whatever their jobs do, where GitLab fails a
+      // trigger job with strategy: depend with its child: a failed job's FAIL line is the failure.
+      const failed = split && /^ FAIL /m.test(result.stdout);
+      return { exit: failed && result.exitCode === 0 ? 1 : result.exitCode, stderr: `${result.stdout}\n${result.stderr}` };
+    },
     // A failed child stops the later ones in GitLab (their stages wait for it); gitlab-ci-local runs them anyway, so a split pipeline's failing test is not played here.
-    if (split) pullRequestPushesNothing(runs);
-    else pullRequestThenFailingTest(runs);
-  } finally {
-    await registry.stop();
-  }
+    then: split ? pullRequestPushesNothing : pullRequestThenFailingTest,
+  });
 }
 
 test("gitlab-ci-local runs the pipeline: it decides from the commit checked out, (a) to (d); a merge request's pipeline pushes nothing; a failing smoke test stops only its image's descendants", async () => {

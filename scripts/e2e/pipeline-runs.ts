@@ -255,7 +255,7 @@ export function pullRequestThenFailingTest(options: PullRequestRuns): void {
   failingTestStopsDescendants(options);
 }
 
-interface PullRequestRuns {
+export interface PullRequestRuns {
   readonly work: string;
   readonly git: (...args: string[]) => void;
   readonly emitAgain: () => void;
