@@ -8,6 +8,7 @@
 #     their commands linked in .cache/e2e/docker-engine/bin. Debian 13's runc needs
 #     glibc 2.38: the engine uses Debian 12's runc from /usr/sbin, installed below.
 #     scripts/e2e/docker-engine.ts starts it (no system service, no iptables);
+#   - cosign, Debian 13's, into .cache/e2e/cosign;
 #   - podman, runc, busybox-static, docker-registry, and skopeo, which the Makefile's
 #     `make push DOCKER=podman` asks the registry with, and rsync, which gitlab-ci-local's
 #     shell executor copies a checkout with (Debian 12 packages, as root);
@@ -77,6 +78,17 @@ if [ ! -x "$buildx" ]; then
   ln -sf "$apt_root/unpacked/usr/libexec/docker/cli-plugins/docker-buildx" "$buildx"
 fi
 
+# --- cosign (Debian 13's, a static Go binary): signs and verifies pushed images ---
+cosign_dir="$cache/cosign"
+if [ ! -x "$cosign_dir/usr/bin/cosign" ]; then
+  trixie_apt
+  rm -rf "$cosign_dir"
+  mkdir -p "$cosign_dir/debs"
+  (cd "$cosign_dir/debs" && APT_CONFIG="$apt_root/apt.conf" apt-get -q download cosign >/dev/null)
+  dpkg -x "$cosign_dir"/debs/cosign_*.deb "$cosign_dir"
+  "$cosign_dir/usr/bin/cosign" version >/dev/null 2>&1
+fi
+
 # --- a docker engine: dockerd, the docker CLI, containerd, docker-init -----------
 engine="$cache/docker-engine"
 # command in bin -> where the package puts it
@@ -117,5 +129,6 @@ fi
 path="$PATH"
 case ":$path:" in *":$engine/bin:"*) ;; *) path="$path:$engine/bin" ;; esac
 [ ! -d "$shellcheck_dir/usr/bin" ] || path="$path:$shellcheck_dir/usr/bin"
+path="$path:$cosign_dir/usr/bin"
 printf 'DOCKER_CONFIG=%q CALIBAN_E2E_DOCKERD=%q CALIBAN_E2E_DOCKER=%q PATH=%q\n' \
   "$cache/docker-config" "$engine/bin/dockerd" "$engine/bin/docker" "$path"
