@@ -108,6 +108,7 @@ export const COMMANDS: readonly CommandSpec[] = [
       ["--ref <ref>", "the git ref the run is on (refs/heads/BRANCH): only a [publish] branch publishes, never a pull request or a tag"],
       ["--retries <n>", "ask a registry that did not answer (5xx, rate limit, network) again this many times, after 1, 2, 4, ... s (default 4)"],
       ["--insecure-registry <host>", "ask this registry over plain http (loopback hosts always are; repeatable)", { type: [String] }],
+      ["--cosign <path>", "with [sign] and --registry: the cosign that verifies each image the registry has before it is reused (default: cosign on the PATH)"],
       ["--format <format>", "json (default), make (one line of make assignments: inputs/ID=HEX, present/ID=1) github (inputs=, present= and publish= lines for $GITHUB_OUTPUT) lines (ID HEX per line, for a shell) or bake (JSON, id to hex, for docker-bake.hcl's CALIBAN_INPUTS)"],
     ],
     examples: ["caliban-images resolve", "caliban-images resolve --registry ghcr.io/acme/images --format json"],

@@ -124,10 +124,14 @@ export class Registry {
 
   private base(registry: string): string {
     const host = registry === "docker.io" ? "registry-1.docker.io" : registry;
-    const hostname = host.replace(/:[0-9]+$/, "");
+    return `${this.isPlainHttp(registry) ? "http" : "https"}://${host}`;
+  }
+
+  /** Whether a registry is asked over plain http: on loopback, or given as insecure. */
+  isPlainHttp(registry: string): boolean {
+    const hostname = registry.replace(/:[0-9]+$/, "");
     // Loopback by address, never by a name that starts like one (127.attacker.example).
-    const plain = hostname === "localhost" || /^127(\.[0-9]{1,3}){3}$/.test(hostname) || hostname === "[::1]" || (this.options.insecure ?? []).includes(registry);
-    return `${plain ? "http" : "https"}://${host}`;
+    return hostname === "localhost" || /^127(\.[0-9]{1,3}){3}$/.test(hostname) || hostname === "[::1]" || (this.options.insecure ?? []).includes(registry);
   }
 
   /** A request, with the registry's token when it wants one (asked for once per registry and repository). */

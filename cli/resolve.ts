@@ -19,7 +19,9 @@ import { runPublishes } from "../core/branch-patterns.ts";
 import { EXIT_STALE } from "./emit-all.ts";
 import { loadGraph, optionalString, stringList, variablesOption, type Options } from "./load-graph.ts";
 import { varsIn } from "../emitters/pipeline-variables.ts";
-import { Registry } from "./registry.ts";
+import { imageName, Registry } from "./registry.ts";
+import { cosignVerifier, type Verifier } from "./verify-signature.ts";
+import { dirname } from "node:path";
 import type { Io } from "./terminal.ts";
 
 export const RESOLVE_FORMATS = ["json", "make", "github", "lines", "bake"] as const;
@@ -62,7 +64,9 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
 
   const decision = event === undefined ? undefined : runPublishes(graph.publish, event, ref!);
   if (decision !== undefined) io.stderr(`${decision.publishes ? "publishing" : "not publishing"}: ${decision.why}\n`);
-  const present = repository === undefined ? undefined : await presentImages(graph, repository, new Registry({ insecure: stringList(options.insecureRegistry), retryDelays: backoff(retries) }));
+  const registry = new Registry({ insecure: stringList(options.insecureRegistry), retryDelays: backoff(retries) });
+  const verifier = graph.sign === undefined ? undefined : cosignVerifier(optionalString(options.cosign, "--cosign") ?? "cosign", graph.sign, dirname(loaded.matrix.file));
+  const present = repository === undefined ? undefined : await presentImages(graph, repository, registry, verifier, io);
   const always = graph.images.filter((image) => image.rebuild === "always").length;
   if (present !== undefined) io.stderr(`${present.size} of ${graph.images.length} images are in ${hasOwnRepositories(graph) ? "their repositories" : repository} by their inputs digest; ${graph.images.length - present.size} to build${always > 0 ? ` (${always} rebuilt every run, rebuild = "always": not asked for)` : ""}\n`);
   const text = {
@@ -138,7 +142,7 @@ function hex(image: ImageNode): string {
  * The ids of the images whose content tag is in their repository (`repository` in the top-level one's place); every question answered for certain, or a REGISTRY error naming each that was not.
  * An image rebuilt every run (rebuild = "always") is not asked for: no pipeline skips it, whatever the registry has.
  */
-async function presentImages(graph: BuildGraph, repository: string, registry: Registry): Promise<Set<string>> {
+async function presentImages(graph: BuildGraph, repository: string, registry: Registry, verifier: Verifier | undefined, io: Io): Promise<Set<string>> {
   const present = new Set<string>();
   const failures: Diagnostic[] = [];
   const asked = graph.images.filter((image) => image.rebuild !== "always");
@@ -148,7 +152,9 @@ async function presentImages(graph: BuildGraph, repository: string, registry: Re
     while (next < asked.length && failures.length === 0) {
       const image = asked[next++]!;
       try {
-        if ((await registry.lookup(`${movedRepository(image, repository)}:${contentTag(image.inputs)}`)).present) present.add(image.id);
+        const where = movedRepository(image, repository);
+        const found = await registry.lookup(`${where}:${contentTag(image.inputs)}`);
+        if (found.present && (await reusable(image, where, found.digest, registry, verifier, io))) present.add(image.id);
       } catch (error) {
         if (!(error instanceof CalibanError)) throw error;
         failures.push(...error.diagnostics.map((d) => ({ ...d, message: `${image.id}: ${d.message}` })));
@@ -158,6 +164,14 @@ async function presentImages(graph: BuildGraph, repository: string, registry: Re
   await Promise.all(Array.from({ length: Math.min(CONCURRENT_REQUESTS, asked.length) }, worker));
   if (failures.length > 0) throw new CalibanError(failures);
   return present;
+}
+
+/** With [sign], whether the image the registry has verifies (the log says why not); without, any image found is reused. */
+async function reusable(image: ImageNode, repository: string, digest: string, registry: Registry, verifier: Verifier | undefined, io: Io): Promise<boolean> {
+  if (verifier === undefined) return true;
+  const verdict = await verifier(`${repository}@${digest}`, hex(image), registry.isPlainHttp(imageName(repository).registry));
+  if (!verdict.verified) io.stderr(`${image.id}: ${repository}:${contentTag(image.inputs)} is in the registry, but cosign does not verify it (${verdict.why}): rebuilt, not reused\n`);
+  return verdict.verified;
 }
 
 function retriesOption(value: unknown): number {

@@ -202,8 +202,20 @@ export interface BuildGraph {
   readonly cache: { readonly type: "registry" | "gha" | "inline" | null; readonly repository: string | null } | null;
   /** `[attest]`: provenance (buildx's min or max mode, or null) and SBOM attestations. */
   readonly attest: { readonly provenance: "min" | "max" | null; readonly sbom: boolean };
+  /** `[sign]`: absent when nothing is signed (then a graph's JSON, and its shape, are as before signing existed). */
+  readonly sign?: SignPolicy;
   readonly images: readonly ImageNode[];
 }
+
+/**
+ * How pushed images are signed with cosign and a reused image's signature is verified:
+ * a key pair (`key` as cosign's --key reads it, `publicKey` for cosign verify --key), or
+ * keyless (the certificate identity and OIDC issuer the CI signs with). `transparencyLog`:
+ * whether signatures go to, and are checked against, Sigstore's Rekor.
+ */
+export type SignPolicy =
+  | { readonly key: string; readonly publicKey: string; readonly transparencyLog: boolean }
+  | { readonly identity: string; readonly issuer: string; readonly transparencyLog: boolean };
 
 /** A tag several images share: one manifest list over them (ImageNode.sharedTags). */
 export interface SharedTag {

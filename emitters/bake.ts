@@ -2,6 +2,7 @@
 // An image built FROM another links it with `contexts = { "<base ref>" = "target:<base>" }`,
 // so bake builds the whole chain locally without pushing the base first.
 
+import { refuseSigning } from "./signing.ts";
 import { posix } from "node:path";
 import { imagesById, movedRepository, type BasePart, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
@@ -43,6 +44,8 @@ export const bake: Emitter<BakeOptions> = {
   emit(graph, options, context) {
     checkInternalImages(graph, "bake", options["content-tags"]);
     checkDockerfiles(graph);
+    // `docker buildx bake --push` signs nothing, and a bake file cannot say what to run after it.
+    refuseSigning(graph, "bake", "docker buildx bake pushes without signing");
     if (buildTimeVariables(graph).includes(options.variable)) {
       const holds = options.variable === "REVISION" ? "the commit the labels and aliases name" : "a build-time value of the aliases";
       throw new CalibanError({ code: "EMITTER", message: `emit bake: the variable "${options.variable}" holds ${holds}; the repository needs another`, hint: "--option variable=REPOSITORY (the default)" });

@@ -43,6 +43,7 @@ import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 import { refuseSecrets } from "./secrets.ts";
+import { refuseSigning } from "./signing.ts";
 
 export const RESOLVE_STEP = "resolve";
 export const SHARED_TAGS_STEP = "shared-tags";
@@ -96,6 +97,7 @@ export const buildkite: Emitter<BuildkiteOptions> = {
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
     refuseSecrets(graph, "buildkite");
+    refuseSigning(graph, "buildkite");
     checkInternalImages(graph, "buildkite", options["content-tags"]);
     checkSteps(graph);
     const registry = loginRegistry(graph, "buildkite", "push the other registry's images with another pipeline");

@@ -28,6 +28,7 @@ import { durationProblem, imageStepTimeout, SETUP_STEP_TIMEOUT, STEP_TIMEOUT_OPT
 import { writtenText } from "./text.ts";
 import { checkInternalImages } from "./image-policy.ts";
 import { refuseSecrets } from "./secrets.ts";
+import { refuseSigning } from "./signing.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number | boolean>, InstallOptions, TriggerOptions {
   timeout: string;
@@ -131,6 +132,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
   },
   emit(graph, options, context) {
     refuseSecrets(graph, "cloudbuild");
+    refuseSigning(graph, "cloudbuild");
     if ((options["login-secret"] === "") !== (options["login-user"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: a registry login needs both login-secret and login-user", hint: "give both, or neither (Google's registries need no login)" });
     }

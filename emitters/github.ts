@@ -31,6 +31,7 @@ import { hasBuildTimeAliases } from "./build-time.ts";
 import { inputPaths, matrixFromRoot } from "./input-paths.ts";
 import { commentText, pathFilter, workflowLiteral, yamlScalar } from "./quoting.ts";
 import { refuseSecrets } from "./secrets.ts";
+import { refuseSigning } from "./signing.ts";
 
 /** GitHub's limit on the jobs one matrix may generate. */
 export const MAX_MATRIX_JOBS = 256;
@@ -102,6 +103,7 @@ export const github: Emitter<GithubOptions> = {
   },
   emit(graph, options, context) {
     refuseSecrets(graph, "github");
+    refuseSigning(graph, "github");
     checkBuildArgsSurvive(graph);
     checkInternalImages(graph, "github", options["content-tags"]);
     if ((options["workload-identity-provider"] === "") !== (options["service-account"] === "")) {

@@ -27,6 +27,7 @@ import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 import { refuseSecrets } from "./secrets.ts";
+import { refuseSigning } from "./signing.ts";
 
 /**
  * Jobs in one pipeline, by default (the `max-jobs` option): past it the images go to child
@@ -91,6 +92,7 @@ export const gitlab: Emitter<GitlabOptions> = {
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
     refuseSecrets(graph, "gitlab");
+    refuseSigning(graph, "gitlab");
     checkInternalImages(graph, "gitlab", options["content-tags"]);
     checkJobNames(graph);
     const registry = loginRegistry(graph, "gitlab", "push the other registry's images with another pipeline");

@@ -11,10 +11,11 @@ import type { ImageNode } from "../core/graph.ts";
  * references to point at it when the registry has it (its tag and aliases; none for an
  * internal image), `commands` what builds and pushes it otherwise, in order.
  */
-export function contentPushRecipe(image: ImageNode, base: ImageNode | undefined, content: string, pointed: readonly string[], commands: readonly string[]): string {
+export function contentPushRecipe(image: ImageNode, base: ImageNode | undefined, content: string, pointed: readonly string[], commands: readonly string[], signPointed?: (reference: string) => string): string {
   const head = `push/${image.id}:${base ? ` push/${base.id}` : ""}\n`;
   if (image.rebuild === "always") return `${head}${commands.map((command) => `\t${command}\n`).join("")}\n`;
-  const points = pointed.map((reference) => `$(call RETRY,$(call POINT_TAG,${content},${reference}))`);
+  // A pointed tag may name a new manifest (buildx wraps a single-platform image in an index): with [sign], it is signed too.
+  const points = pointed.map((reference) => `$(call RETRY,$(call POINT_TAG,${content},${reference}))${signPointed ? ` && ${signPointed(reference)}` : ""}`);
   return `${head}\t${present(image)} \\
 \t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'${points.length === 0 ? "" : `; \\\n\t  ${points.join(" && \\\n\t  ")}`}; \\
 \telse \\

@@ -18,6 +18,7 @@ import { writeSharedTagTargets } from "./make-shared-tags.ts";
 import { contentPushRecipe } from "./make-push.ts";
 import { checkInternalImages } from "./image-policy.ts";
 import { secretSpecs } from "./secrets.ts";
+import { resolveCosignFlag, signDefinitions, signedPush, signPointedTag } from "./make-sign.ts";
 
 export interface MakeOptions extends Record<string, string | boolean> {
   output: string;
@@ -57,7 +58,7 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
     ...buildTimeLines(graph),
     "",
   ]);
-  if (contentTags) writeResolve(out, context);
+  if (contentTags) writeResolve(out, graph, context);
   out.lines([".DEFAULT_GOAL := all", ""]);
 
   // The ids once, as a variable per family; IMAGES joins them in graph order (a family's
@@ -117,7 +118,7 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
  * Its output is one line of `inputs/ID=HEX` and `present/ID=1` assignments, then the
  * exit status as a word (make 3.81, macOS's, has no .SHELLSTATUS).
  */
-function writeResolve(out: TextWriter, context: EmitContext): void {
+function writeResolve(out: TextWriter, graph: BuildGraph, context: EmitContext): void {
   // The embedded matrix ("<embedded matrix.toml>") is no file: resolve finds the same one.
   const name = context.matrixFile.startsWith("<") ? undefined : context.matrixFile.slice(context.matrixFile.lastIndexOf("/") + 1);
   if (name !== undefined && CONTROL_CHARACTER.test(name)) {
@@ -137,6 +138,7 @@ function writeResolve(out: TextWriter, context: EmitContext): void {
     "# A push or a moved tag the registry fails (a 5xx, \"unknown blob\", the network) is asked again, 4 tries in all.",
     "RETRY = ( for try in 1 2 3; do $(1) && exit 0; echo \"failed, asked again (try $$try)\" >&2; sleep $$((try * try * 5)); done; $(1) )",
     "PUSH = $(call RETRY,$(DOCKER) push $(1))",
+    ...signDefinitions(graph),
     "RESOLVE_FLAGS ?=",
     "SKOPEO ?= skopeo",
     "ifeq ($(notdir $(DOCKER)),podman)",
@@ -149,7 +151,7 @@ function writeResolve(out: TextWriter, context: EmitContext): void {
     ...(name === undefined ? [] : [`MATRIX_FILE := ${makeValue(shellWord(name))}`]),
     ...vars.definition,
     "ifneq ($(filter-out help,$(or $(MAKECMDGOALS),all)),)",
-    `RESOLVED := $(shell $(CALIBAN_IMAGES) resolve${name === undefined ? "" : " --matrix $(MATRIX_FILE)"}${vars.reference} --for '$(THIS_MAKEFILE)' --shape ${context.shape} --format make$(if $(filter push%,$(MAKECMDGOALS)), --registry '$(REPOSITORY)') $(RESOLVE_FLAGS); echo resolve-status=$$?)`,
+    `RESOLVED := $(shell $(CALIBAN_IMAGES) resolve${name === undefined ? "" : " --matrix $(MATRIX_FILE)"}${vars.reference} --for '$(THIS_MAKEFILE)' --shape ${context.shape} --format make$(if $(filter push%,$(MAKECMDGOALS)), --registry '$(REPOSITORY)')${resolveCosignFlag(graph)} $(RESOLVE_FLAGS); echo resolve-status=$$?)`,
     "ifneq ($(lastword $(RESOLVED)),resolve-status=0)",
     "$(error no image built: caliban-images resolve failed ($(lastword $(RESOLVED))), see its message above. This Makefile reads each image's inputs digest with it: install caliban-images, or name it with CALIBAN_IMAGES=PATH)",
     "endif",
@@ -183,7 +185,8 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
     const rest = `${tags}${labels}${target}${secrets} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
     // The family's smoke test runs in the built image before it is pushed: a failure pushes nothing of it or of what builds FROM it.
     const test = (ref: string) => (image.test === null ? "" : `$(DOCKER) run --rm ${ref} sh -c ${recipeWord(image.test)}`);
-    if (needsBuildx(graph, image)) {
+    // A signed image is pushed by buildx, which names the digest it pushed (emitters/make-sign.ts).
+    if (needsBuildx(graph, image) || graph.sign !== undefined) {
       writeBuildxRecipes(out, graph, image, base, rest, test, contentTags);
       return;
     }
@@ -277,7 +280,7 @@ function writeBuildxRecipes(out: TextWriter, graph: BuildGraph, image: ImageNode
   const buildx = (output: string, withPlatforms = true) => `$(DOCKER) buildx build $(BUILD_FLAGS)${withPlatforms ? platforms : ""}${cacheFlags}${output === "--push" ? attest : ""} ${output} ${rest}`;
   const local = image.platforms.length > 1 ? buildx("--output type=cacheonly") : buildx("--load");
   const tested = image.test === null ? [] : [buildx("--load", false), test(contentTags ? contentReference(image) : reference(image))];
-  const publish = [...tested, buildx("--push")];
+  const publish = [...tested, signedPush(graph, image, buildx("--push"), `'${repository}'`)];
   out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t${local}
 `);
@@ -290,7 +293,7 @@ ${publish.map((line) => `\t${line}\n`).join("")}
     return;
   }
   const aliases = image.aliases.map((alias) => aliasReference(image, alias));
-  out.write(contentPushRecipe(image, base, contentReference(image), [...(image.published === false ? [] : [reference(image)]), ...aliases], publish));
+  out.write(contentPushRecipe(image, base, contentReference(image), [...(image.published === false ? [] : [reference(image)]), ...aliases], publish, signPointedTag(graph, image)));
 }
 
 /** An alias of the image, moved by REPOSITORY=... as its reference is (a tag needs no quoting; its build-time values are make's). */

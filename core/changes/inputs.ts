@@ -230,6 +230,13 @@ export function imageText(parts: InputParts): string {
 }
 
 /** The tag an image is also pushed under: its digest's hex, so any tag grammar accepts it (71 characters). */
+/**
+ * The cosign annotation every signature of a pushed image carries, its inputs digest's hex
+ * (README "Signing"): a signature vouches for a digest, and this says which inputs built
+ * it, so a signed image put under another image's content tag does not verify there.
+ */
+export const INPUTS_ANNOTATION = "caliban-images.inputs";
+
 export function contentTag(inputs: string): string {
   return `inputs-${inputs.slice("sha256:".length)}`;
 }

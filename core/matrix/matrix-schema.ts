@@ -138,6 +138,14 @@ export const ATTEST_SECTION: Section = {
   sbom: boolean("an SBOM attestation"),
 };
 
+export const SIGN_SECTION: Section = {
+  key: string('cosign\'s signing key, as cosign reads one: "env://NAME" (the key\'s text in a variable; its password in COSIGN_PASSWORD), a KMS URI (gcpkms://, awskms://, azurekms://, hashivault://) or a file; with public_key'),
+  public_key: string("the key that verifies the signatures, as cosign verify --key reads one: a file relative to the matrix file, or a KMS URI; with key"),
+  identity: string('keyless (GitHub Actions, GitLab CI): the certificate identity a signature must carry, e.g. "https://github.com/ORG/REPO/.github/workflows/images.yml@refs/heads/main"; with issuer'),
+  issuer: string('keyless: the OIDC issuer of that identity, e.g. "https://token.actions.githubusercontent.com"; with identity'),
+  transparency_log: boolean("whether signatures are uploaded to Sigstore's public transparency log (Rekor), and verified against it; default true"),
+};
+
 export const TOP_LEVEL_SECTION: Section = {
   repository: string('where every image is pushed, e.g. "gcr.io/my-project/images" (a registry host and a path)', { minLength: 1 }),
   axes: {
@@ -180,6 +188,7 @@ export const TOP_LEVEL_SECTION: Section = {
   },
   cache: { description: "the build cache", schema: tableOf(CACHE_SECTION) },
   attest: { description: "attestations", schema: tableOf(ATTEST_SECTION) },
+  sign: { description: "cosign signatures of every pushed image, and verified reuse: an image the registry has is reused only when its signature verifies", schema: tableOf(SIGN_SECTION) },
 };
 
 /** A table's keys, in the order written here (the reader's "did you mean" lists them). */

@@ -3,7 +3,7 @@
 // without importing one another.
 
 import type { KeyPath } from "../errors.ts";
-import type { Publish } from "../graph.ts";
+import type { Publish, SignPolicy } from "../graph.ts";
 import type { Template } from "./template.ts";
 
 export type CacheType = "registry" | "gha" | "inline";
@@ -189,6 +189,8 @@ export interface Matrix {
   /** `[cache]`, undefined for none (core/matrix/matrix-build-settings.ts). */
   readonly cache: CacheSettings | undefined;
   readonly attest: AttestSettings;
+  /** `[sign]`, undefined for none (core/matrix/matrix-sign.ts). */
+  readonly sign: SignPolicy | undefined;
   /** `[vars]`, in the order written, with the values this matrix was read with (core/matrix/matrix-vars.ts). */
   readonly variables: readonly Variable[];
 }

@@ -11,6 +11,7 @@ import { readSets } from "./matrix-sets.ts";
 import { MatrixReader } from "./matrix-reader.ts";
 import { keysOf, TOP_LEVEL_SECTION } from "./matrix-schema.ts";
 import { readPublish } from "./matrix-publish.ts";
+import { readSign } from "./matrix-sign.ts";
 import { NO_VARIABLES, readVars, type GivenVariables } from "./matrix-vars.ts";
 import { repositoryProblem } from "../names.ts";
 import type { KeysAsWritten } from "./toml.ts";
@@ -36,8 +37,9 @@ export function readMatrix(data: Record<string, unknown>, file: string, keysAsWr
   const publish = readPublish(reader, data.publish);
   const cache = readCache(reader, data.cache);
   const attest = readAttest(reader, data.attest);
+  const sign = readSign(reader, data.sign);
   if (reader.diagnostics.length > 0) throw new CalibanError(reader.diagnostics);
-  return { file, repository, axes, families, emit, plugins, outputs, publish, cache, attest, variables };
+  return { file, repository, axes, families, emit, plugins, outputs, publish, cache, attest, sign, variables };
 }
 
 /** Every image's labels, then the family's: a family's label of the same name replaces the other, in its place. */

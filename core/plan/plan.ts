@@ -115,6 +115,7 @@ class Planner {
       lock: this.pinner ? { file: this.pinner.lock.file, unlocked: [...this.pinner.unlocked].sort() } : null,
       cache: this.matrix.cache ? { type: this.matrix.cache.type ?? null, repository: this.matrix.cache.repository ?? null } : null,
       attest: { provenance: this.matrix.attest.provenance ?? null, sbom: this.matrix.attest.sbom },
+      ...(this.matrix.sign === undefined ? {} : { sign: this.matrix.sign }),
       images: this.images,
     };
   }

@@ -1,0 +1,56 @@
+// Verified reuse (README "Signing"): with [sign], an image the registry has under its
+// content tag is reused only when cosign verifies its signature by the matrix's public
+// key, or by the identity and issuer the CI signs with keylessly. Anyone with push rights
+// can write under a content tag; only the pipeline's key (or identity) can sign. cosign
+// itself verifies: the signature format, the certificate chain and the transparency log
+// are its to check, not ours to reimplement.
+//
+// An unsigned image, or one signed otherwise, is rebuilt (and the log says why). cosign
+// failing for any other reason (the registry, the network, a key it cannot read) is an
+// error, exit 4 as for any registry question: never taken for "not signed" or "signed".
+
+import { isAbsolute, join } from "node:path";
+import { CalibanError } from "../core/errors.ts";
+import type { SignPolicy } from "../core/graph.ts";
+import { INPUTS_ANNOTATION } from "../core/changes/inputs.ts";
+
+export type Verdict = { readonly verified: true } | { readonly verified: false; readonly why: string };
+
+/** Verifies `REPOSITORY@DIGEST` as the image of an inputs digest (its hex); `plainHttp` for a registry asked over http (loopback, --insecure-registry). */
+export type Verifier = (reference: string, inputsHex: string, plainHttp: boolean) => Promise<Verdict>;
+
+/** How long one `cosign verify` may take: a registry or Rekor that hangs fails the run rather than stalls it. */
+const VERIFY_TIMEOUT_MS = 120_000;
+
+/** What cosign says when the image is there but carries no signature the policy accepts. */
+const NOT_SIGNED = [/no signatures found/i, /no matching signatures/i, /missing or incorrect annotation/i];
+
+/** A key as cosign reads one: a URI (env://, gcpkms://, https://, ...) as given, a file relative to the matrix's folder. */
+export function keyReference(key: string, matrixDirectory: string): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(key) || isAbsolute(key) ? key : join(matrixDirectory, key);
+}
+
+/** cosign verify's arguments for one image under the policy. */
+export function cosignVerifyArgs(policy: SignPolicy, reference: string, inputsHex: string, plainHttp: boolean, matrixDirectory: string): string[] {
+  const trust = "key" in policy ? ["--key", keyReference(policy.publicKey, matrixDirectory)] : ["--certificate-identity", policy.identity, "--certificate-oidc-issuer", policy.issuer];
+  return ["verify", ...trust, "-a", `${INPUTS_ANNOTATION}=${inputsHex}`, ...(policy.transparencyLog ? [] : ["--insecure-ignore-tlog=true"]), ...(plainHttp ? ["--allow-insecure-registry", "--allow-http-registry"] : []), reference];
+}
+
+/** A verifier that runs `cosign` (a command name or path) under the policy. */
+export function cosignVerifier(cosign: string, policy: SignPolicy, matrixDirectory: string): Verifier {
+  return async (reference, inputsHex, plainHttp) => {
+    let child: ReturnType<typeof Bun.spawn>;
+    try {
+      child = Bun.spawn([cosign, ...cosignVerifyArgs(policy, reference, inputsHex, plainHttp, matrixDirectory)], { stdin: "ignore", stdout: "ignore", stderr: "pipe", timeout: VERIFY_TIMEOUT_MS, killSignal: "SIGKILL" });
+    } catch {
+      throw new CalibanError({ code: "REGISTRY", message: `[sign] is set, and cosign (${JSON.stringify(cosign)}) cannot be run: each image the registry has is verified with it before it is reused`, hint: "install cosign (https://docs.sigstore.dev/cosign/system_config/installation/), or name it with --cosign PATH" });
+    }
+    const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr as ReadableStream).text()]);
+    if (code === 0) return { verified: true };
+    const lines = stderr.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+    const said = lines.find((line) => NOT_SIGNED.some((pattern) => pattern.test(line)));
+    if (said !== undefined) return { verified: false, why: said.replace(/^Error: /, "") };
+    const last = lines.at(-1) ?? (child.signalCode ? `stopped by ${child.signalCode} after ${VERIFY_TIMEOUT_MS / 1000} s` : `exit ${code}`);
+    throw new CalibanError({ code: "REGISTRY", message: `cosign could not verify ${reference}: ${last}`, hint: "nothing was reused or built: run again once the registry answers (a key cosign cannot read is named above)" });
+  };
+}

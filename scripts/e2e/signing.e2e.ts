@@ -1,0 +1,132 @@
+// Signing and verified reuse (issue 32), with cosign (Debian's), a generated key pair and
+// the registry on 127.0.0.1: `make push` signs every image it pushes by digest (each
+// platform of a multi-platform image too), `cosign verify` accepts each, and a second
+// push reuses them. An image someone else put under a content tag (unsigned, signed
+// with another key, or another image of ours, signed, under the wrong tag) is rebuilt,
+// not reused, and the log says why.
+
+import { expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
+import { engineForFile } from "./docker-engine.ts";
+import { loopbackRegistry } from "./pipeline-runs.ts";
+
+const { scratch, engine } = engineForFile("e2e-signing-");
+
+const MATRIX = `repository = "registry.example.com/signed"
+[sign]
+key = "keys/cosign.key"
+public_key = "keys/cosign.pub"
+transparency_log = false
+[images.base]
+dockerfile = "docker/base.Dockerfile"
+context = "docker"
+tag = "base"
+platforms = ["linux/amd64"]
+[images.app]
+from = "base"
+dockerfile = "docker/app.Dockerfile"
+context = "docker"
+tag = "app"
+`;
+
+function cosign(args: readonly string[], cwd: string): { exit: number; output: string } {
+  const run = Bun.spawnSync(["cosign", ...args], { cwd, env: { ...process.env, COSIGN_PASSWORD: "" }, stdout: "pipe", stderr: "pipe" });
+  return { exit: run.exitCode, output: run.stdout.toString() + run.stderr.toString() };
+}
+
+test("make push signs each image it pushes; cosign verifies them; an image under a content tag that does not verify is rebuilt, not reused", async () => {
+  const work = join(scratch, "signed");
+  mkdirSync(join(work, "docker"), { recursive: true });
+  mkdirSync(join(work, "keys"), { recursive: true });
+  mkdirSync(join(work, "other"), { recursive: true });
+  writeFileSync(join(work, "matrix.toml"), MATRIX);
+  writeFileSync(join(work, "docker/base.Dockerfile"), "FROM scratch\nCOPY hello /hello\n");
+  writeFileSync(join(work, "docker/app.Dockerfile"), "ARG BASE_IMAGE\nFROM $BASE_IMAGE\nCOPY app /app\n");
+  writeFileSync(join(work, "docker/evil.Dockerfile"), "FROM scratch\nCOPY hello /evil\n");
+  writeFileSync(join(work, "docker/hello"), "hello\n");
+  writeFileSync(join(work, "docker/app"), "app\n");
+  expect(cosign(["generate-key-pair"], join(work, "keys")).exit).toBe(0);
+  expect(cosign(["generate-key-pair"], join(work, "other")).exit).toBe(0);
+  expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
+  const registry = await loopbackRegistry(join(scratch, "signed-registry"));
+  const repository = `127.0.0.1:${registry.port}/signed`;
+  const env = { ...process.env, ...engine().env, COSIGN_PASSWORD: "" };
+  const docker = (...args: string[]) => Bun.spawnSync([engine().docker, ...args], { cwd: work, env, stdout: "pipe", stderr: "pipe" });
+  const push = () => {
+    const made = Bun.spawnSync(["make", "-s", "push", `DOCKER=${engine().docker}`, `REPOSITORY=${repository}`, CLI_FOR_MAKE], { cwd: work, env, stdout: "pipe", stderr: "pipe" });
+    return { exit: made.exitCode, output: made.stdout.toString() + made.stderr.toString() };
+  };
+  const planned = () => JSON.parse(runCli(["plan", "--json"], work).stdout) as { images: { id: string; tag: string; inputs: string }[] };
+  const inputs = (tag: string): string => planned().images.find((image) => image.tag === tag)!.inputs.slice("sha256:".length);
+  const id = (tag: string): string => planned().images.find((image) => image.tag === tag)!.id;
+  const verify = (reference: string, key = "keys/cosign.pub", hex?: string) =>
+    cosign(["verify", "--key", key, "--insecure-ignore-tlog=true", "--allow-insecure-registry", "--allow-http-registry", ...(hex ? ["-a", `caliban-images.inputs=${hex}`] : []), reference], work);
+  const digestOf = async (reference: string, accept = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json") => {
+    const [name, tag] = reference.slice(repository.length - "signed".length).split(":");
+    const answer = await fetch(`http://127.0.0.1:${registry.port}/v2/${name}/manifests/${tag}`, { method: "GET", headers: { accept } });
+    expect(answer.ok).toBe(true);
+    return { digest: answer.headers.get("docker-content-digest")!, body: (await answer.json()) as { manifests?: { digest: string; platform?: { os: string; architecture: string } }[] } };
+  };
+  // The very manifest (the same digest) under another tag, as a registry client with push rights can put it.
+  const copyManifest = async (from: string, to: string) => {
+    const url = (reference: string) => `http://127.0.0.1:${registry.port}/v2/signed/manifests/${reference.slice(reference.lastIndexOf(":") + 1)}`;
+    const got = await fetch(url(from), { headers: { accept: "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json" } });
+    const put = await fetch(url(to), { method: "PUT", headers: { "content-type": got.headers.get("content-type")! }, body: await got.arrayBuffer() });
+    expect(put.status).toBe(201);
+  };
+  try {
+    const first = push();
+    expect({ exit: first.exit, output: first.exit === 0 ? "" : first.output }).toEqual({ exit: 0, output: "" });
+    const base = `${repository}:inputs-${inputs("base")}`;
+    const app = `${repository}:inputs-${inputs("app")}`;
+    // Every reference pushed verifies, bound to its inputs digest; the index's platform manifests too.
+    for (const [reference, id] of [[base, "base"], [`${repository}:base`, "base"], [app, "app"], [`${repository}:app`, "app"]] as const) {
+      const checked = verify(reference, "keys/cosign.pub", inputs(id));
+      expect({ reference, exit: checked.exit, output: checked.exit === 0 ? "" : checked.output }).toEqual({ reference, exit: 0, output: "" });
+    }
+    const index = await digestOf(base);
+    // With attestations or several platforms it is an index: each manifest in it is signed too (--recursive).
+    for (const manifest of index.body.manifests ?? []) expect(verify(`${repository}@${manifest.digest}`).exit).toBe(0);
+    // Another key does not verify them.
+    expect(verify(app, "other/cosign.pub").exit).not.toBe(0);
+
+    // A second push reuses both: their signatures verify.
+    const again = push();
+    expect(again.exit).toBe(0);
+    expect(again.output).toContain(`push/${id("base")}: the registry has its inputs digest: not rebuilt`);
+    expect(again.output).toContain(`push/${id("app")}: the registry has its inputs digest: not rebuilt`);
+    expect(again.output).toContain(`2 of 2 images are in ${repository} by their inputs digest; 0 to build`);
+    // The tags pointed at what was reused name the signed digest still.
+    for (const tag of ["base", "app"]) expect({ tag, ...verify(`${repository}:${tag}`, "keys/cosign.pub", inputs(tag)) }).toMatchObject({ tag, exit: 0 });
+
+    // Someone with push rights puts another image under app's content tag: unsigned, then
+    // signed with another key, then the base (signed by us, for other inputs). Each time it is rebuilt.
+    const evil = docker("buildx", "build", "--push", "-t", app, "-f", "docker/evil.Dockerfile", "docker");
+    expect({ exit: evil.exitCode, stderr: evil.exitCode === 0 ? "" : evil.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
+    const cases: [string, () => unknown, RegExp][] = [
+      ["unsigned", () => {}, /no signatures found/],
+      ["signed with another key", () => expect(cosign(["sign", "--yes", "--key", "other/cosign.key", "--tlog-upload=false", "--allow-insecure-registry", "--allow-http-registry", app], work).exit).toBe(0), /no matching signatures/],
+      ["our base, signed, under app's tag", () => copyManifest(base, app), /no matching signatures|missing or incorrect annotation/],
+    ];
+    for (const [what, poison, why] of cases) {
+      if (what !== "unsigned") {
+        // Put the unsigned image back first where a case needs it (the first case's image is there).
+        if (what === "signed with another key") expect(docker("buildx", "build", "--push", "-t", app, "-f", "docker/evil.Dockerfile", "docker").exitCode).toBe(0);
+      }
+      await poison();
+      const rebuilt = push();
+      expect({ what, exit: rebuilt.exit, output: rebuilt.exit === 0 ? "" : rebuilt.output }).toEqual({ what, exit: 0, output: "" });
+      expect(rebuilt.output).toContain(`${id("app")}: ${app} is in the registry, but cosign does not verify it (`);
+      expect(rebuilt.output).toMatch(why);
+      expect(rebuilt.output).toContain(`1 of 2 images are in ${repository} by their inputs digest; 1 to build`);
+      expect(rebuilt.output).toContain(`push/${id("base")}: the registry has its inputs digest: not rebuilt`);
+      expect(rebuilt.output).not.toContain(`push/${id("app")}: the registry has its inputs digest`);
+      // The rebuilt image is ours again, and verifies.
+      expect(verify(app, "keys/cosign.pub", inputs("app")).exit).toBe(0);
+    }
+  } finally {
+    await registry.stop();
+  }
+}, 600_000);
