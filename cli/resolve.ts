@@ -21,7 +21,7 @@ import { loadGraph, optionalString, stringList, variablesOption, type Options } 
 import { varsIn } from "../emitters/pipeline-variables.ts";
 import { imageName, Registry } from "./registry.ts";
 import { cosignVerifier, type Verifier } from "./verify-signature.ts";
-import { dirname } from "node:path";
+import { dirname, resolve as absolutePath } from "node:path";
 import type { Io } from "./terminal.ts";
 
 export const RESOLVE_FORMATS = ["json", "make", "github", "lines", "bake"] as const;
@@ -65,7 +65,7 @@ export async function resolveCommand(options: Options, io: Io): Promise<number> 
   const decision = event === undefined ? undefined : runPublishes(graph.publish, event, ref!);
   if (decision !== undefined) io.stderr(`${decision.publishes ? "publishing" : "not publishing"}: ${decision.why}\n`);
   const registry = new Registry({ insecure: stringList(options.insecureRegistry), retryDelays: backoff(retries) });
-  const verifier = graph.sign === undefined ? undefined : cosignVerifier(optionalString(options.cosign, "--cosign") ?? "cosign", graph.sign, dirname(loaded.matrix.file));
+  const verifier = graph.sign === undefined ? undefined : cosignVerifier(optionalString(options.cosign, "--cosign") ?? "cosign", graph.sign, absolutePath(dirname(loaded.matrix.file)));
   const present = repository === undefined ? undefined : await presentImages(graph, repository, registry, verifier, io);
   const always = graph.images.filter((image) => image.rebuild === "always").length;
   if (present !== undefined) io.stderr(`${present.size} of ${graph.images.length} images are in ${hasOwnRepositories(graph) ? "their repositories" : repository} by their inputs digest; ${graph.images.length - present.size} to build${always > 0 ? ` (${always} rebuilt every run, rebuild = "always": not asked for)` : ""}\n`);

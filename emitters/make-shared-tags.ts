@@ -4,6 +4,7 @@
 // images' push targets, so make runs it only after all of them succeeded: a failed image
 // stops it (with -k too: make runs no target whose prerequisite failed), and the shared
 // tag stays as it was. `push` depends on it; `make all` and `make test` push nothing.
+// With [sign] the manifest list is signed once made (emitters/make-sign.ts).
 
 import { sharedTags, type BuildGraph, type ImageNode, type SharedTag } from "../core/graph.ts";
 import type { TextWriter } from "./text.ts";
@@ -26,7 +27,9 @@ export function writeSharedTagTargets(out: TextWriter, graph: BuildGraph, source
   ]);
   shared.forEach((tag, index) => {
     const create = `$(DOCKER) buildx imagetools create --tag ${tagReference(tag)} ${tag.images.map(source).join(" ")}`;
-    out.lines([`${targets[index]}: ${tag.images.map((image) => `push/${image.id}`).join(" ")}`, `\t${retried ? `$(call RETRY,${create})` : create}`, ""]);
+    // With [sign], the new manifest list is signed too (by the digest its tag names once made; it is no one image's, so no inputs digest).
+    const sign = graph.sign === undefined ? "" : ` && $(call COSIGN_SIGN,${tagReference(tag)},)`;
+    out.lines([`${targets[index]}: ${tag.images.map((image) => `push/${image.id}`).join(" ")}`, `\t${retried ? `$(call RETRY,${create})` : create}${sign}`, ""]);
   });
 }
 

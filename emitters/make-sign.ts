@@ -13,7 +13,7 @@ import { makeValue, shellWord } from "./quoting.ts";
 export function signDefinitions(graph: BuildGraph): string[] {
   const sign = graph.sign;
   if (sign === undefined) return [];
-  if (!("key" in sign)) refuseSigning(graph, "make", "make signs with a key pair (key and public_key), and keyless signing needs a CI's OIDC identity");
+  if (!("key" in sign)) refuseSigning(graph, "make", "keyless signing needs a CI's OIDC identity, which make has not", "give [sign] a key pair (key and public_key) for make");
   if (!("key" in sign)) return [];
   return [
     "# [sign]: each pushed image is signed by its digest with cosign (COSIGN_PASSWORD holds the key's",

@@ -18,6 +18,7 @@ import { writeSharedTagTargets } from "./make-shared-tags.ts";
 import { contentPushRecipe } from "./make-push.ts";
 import { checkInternalImages } from "./image-policy.ts";
 import { secretSpecs } from "./secrets.ts";
+import { refuseSigning } from "./signing.ts";
 import { resolveCosignFlag, signDefinitions, signedPush, signPointedTag } from "./make-sign.ts";
 
 export interface MakeOptions extends Record<string, string | boolean> {
@@ -58,6 +59,8 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
     ...buildTimeLines(graph),
     "",
   ]);
+  // Signing lives beside the content tags: what it signs is bound to an inputs digest, which resolve reads.
+  if (!contentTags) refuseSigning(graph, "make", "with content-tags=false make pushes no inputs digest to bind a signature to, and reuses nothing to verify", "leave content-tags on (the default) to sign");
   if (contentTags) writeResolve(out, graph, context);
   out.lines([".DEFAULT_GOAL := all", ""]);
 

@@ -7,11 +7,11 @@ import type { BuildGraph } from "../core/graph.ts";
 import { CalibanError } from "../core/errors.ts";
 
 /** Refuses a graph with [sign], for an emitter that cannot sign (or not in the way [sign] asks): never push unsigned images silently. */
-export function refuseSigning(graph: BuildGraph, emitter: string, why = `the ${emitter} emitter does not sign images yet`): void {
+export function refuseSigning(graph: BuildGraph, emitter: string, why = `the ${emitter} emitter does not sign images yet`, hint = "emit make, which signs each pushed image with cosign; or remove [sign] to push unsigned images"): void {
   if (graph.sign === undefined) return;
   throw new CalibanError({
     code: "EMITTER",
     message: `emit ${emitter}: the matrix's [sign] asks for every pushed image to be signed, and ${why}`,
-    hint: "emit make, which signs each pushed image with cosign; or remove [sign] to push unsigned images",
+    hint,
   });
 }
