@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { loopbackServer, runCliAsync as run } from "../fixtures/test-helpers.ts";
-import { cosignVerifyArgs, keyReference } from "./verify-signature.ts";
+import { keyReference } from "./verify-signature.ts";
+import { cosignVerifyArgs } from "../emitters/signing.ts";
 
 const DIGEST = `sha256:${"d".repeat(64)}`;
 const server = loopbackServer((_request, url) => {
@@ -105,7 +106,7 @@ describe("cosign verify's arguments", () => {
 
   test("keyless: the identity and issuer to expect, the transparency log checked", () => {
     const policy = { identity: "https://github.com/acme/images/.github/workflows/images.yml@refs/heads/main", issuer: "https://token.actions.githubusercontent.com", transparencyLog: true };
-    expect(cosignVerifyArgs(policy, `ghcr.io/acme/images@${DIGEST}`, "ab", false, "/repo")).toEqual([
+    expect(cosignVerifyArgs(policy, `ghcr.io/acme/images@${DIGEST}`, "ab")).toEqual([
       "verify", "--certificate-identity", policy.identity, "--certificate-oidc-issuer", policy.issuer, "-a", "caliban-images.inputs=ab", `ghcr.io/acme/images@${DIGEST}`,
     ]);
   });

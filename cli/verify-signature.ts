@@ -12,7 +12,7 @@
 import { isAbsolute, join } from "node:path";
 import { CalibanError } from "../core/errors.ts";
 import type { SignPolicy } from "../core/graph.ts";
-import { INPUTS_ANNOTATION } from "../core/changes/inputs.ts";
+import { cosignVerifyArgs } from "../emitters/signing.ts";
 
 export type Verdict = { readonly verified: true } | { readonly verified: false; readonly why: string };
 
@@ -30,18 +30,12 @@ export function keyReference(key: string, matrixDirectory: string): string {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(key) || isAbsolute(key) ? key : join(matrixDirectory, key);
 }
 
-/** cosign verify's arguments for one image under the policy. */
-export function cosignVerifyArgs(policy: SignPolicy, reference: string, inputsHex: string, plainHttp: boolean, matrixDirectory: string): string[] {
-  const trust = "key" in policy ? ["--key", keyReference(policy.publicKey, matrixDirectory)] : ["--certificate-identity", policy.identity, "--certificate-oidc-issuer", policy.issuer];
-  return ["verify", ...trust, "-a", `${INPUTS_ANNOTATION}=${inputsHex}`, ...(policy.transparencyLog ? [] : ["--insecure-ignore-tlog=true"]), ...(plainHttp ? ["--allow-insecure-registry", "--allow-http-registry"] : []), reference];
-}
-
 /** A verifier that runs `cosign` (a command name or path) under the policy. */
 export function cosignVerifier(cosign: string, policy: SignPolicy, matrixDirectory: string): Verifier {
   return async (reference, inputsHex, plainHttp) => {
     let child: ReturnType<typeof Bun.spawn>;
     try {
-      child = Bun.spawn([cosign, ...cosignVerifyArgs(policy, reference, inputsHex, plainHttp, matrixDirectory)], { stdin: "ignore", stdout: "ignore", stderr: "pipe", timeout: VERIFY_TIMEOUT_MS, killSignal: "SIGKILL" });
+      child = Bun.spawn([cosign, ...cosignVerifyArgs(policy, reference, inputsHex, { plainHttp, publicKey: "key" in policy ? keyReference(policy.publicKey, matrixDirectory) : undefined })], { stdin: "ignore", stdout: "ignore", stderr: "pipe", timeout: VERIFY_TIMEOUT_MS, killSignal: "SIGKILL" });
     } catch {
       throw new CalibanError({ code: "REGISTRY", message: `[sign] is set, and cosign (${JSON.stringify(cosign)}) cannot be run: each image the registry has is verified with it before it is reused`, hint: "install cosign (https://docs.sigstore.dev/cosign/system_config/installation/), or name it with --cosign PATH" });
     }

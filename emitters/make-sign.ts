@@ -9,12 +9,15 @@ import { INPUTS_ANNOTATION } from "../core/changes/inputs.ts";
 import { refuseSigning } from "./signing.ts";
 import { makeValue, shellWord } from "./quoting.ts";
 
-/** The Makefile's signing variables; none without [sign]. Keyless signing needs a CI's identity, which make has not. */
+/** Refuses keyless [sign]: it needs a CI's OIDC identity, which make has not. */
+export function checkSigning(graph: BuildGraph): void {
+  if (graph.sign !== undefined && !("key" in graph.sign)) refuseSigning(graph, "make", "keyless signing needs a CI's OIDC identity, which make has not", "give [sign] a key pair (key and public_key) for make");
+}
+
+/** The Makefile's signing variables; none without [sign] (checkSigning has refused a keyless one). */
 export function signDefinitions(graph: BuildGraph): string[] {
   const sign = graph.sign;
-  if (sign === undefined) return [];
-  if (!("key" in sign)) refuseSigning(graph, "make", "keyless signing needs a CI's OIDC identity, which make has not", "give [sign] a key pair (key and public_key) for make");
-  if (!("key" in sign)) return [];
+  if (sign === undefined || !("key" in sign)) return [];
   return [
     "# [sign]: each pushed image is signed by its digest with cosign (COSIGN_PASSWORD holds the key's",
     "# password), and `make push` reuses an image the registry has only when its signature verifies.",
@@ -26,7 +29,7 @@ export function signDefinitions(graph: BuildGraph): string[] {
     // COSIGN_SIGN signs a reference ($(1)) as the image of an inputs digest ($(2), its hex).
     `COSIGN_SIGN = $(call RETRY,$(COSIGN) sign --yes --recursive --key $(COSIGN_KEY)${sign.transparencyLog ? "" : " --tlog-upload=false"} $(if $(2),-a ${INPUTS_ANNOTATION}=$(2)) $(call SIGN_PLAIN_HTTP,$(1)) $(COSIGN_FLAGS) $(1))`,
     // SIGN signs what buildx pushed to repository $(1), by the digest its metadata file $(2) names.
-    `SIGN = digest=$$(sed -n 's/^ *"containerimage.digest": *"\\(sha256:[0-9a-f]*\\)".*/\\1/p' $(2)) && rm -f $(2) && { [ -n "$$digest" ] || { echo "buildx named no digest of $(1): not signed" >&2; exit 1; }; } && $(call COSIGN_SIGN,$(1)@$$digest,$(3))`,
+    `SIGN = digest=$$(sed -n 's/^ *"containerimage.digest": *"\\(sha256:[0-9a-f]*\\)".*/\\1/p' $(2)) && rm -f $(2) && { [ -n "$$digest" ] || { echo "buildx named no digest of $(1): not signed" >&2; exit 1; }; } && $(call COSIGN_SIGN,$(1)@"$$digest",$(3))`,
   ];
 }
 

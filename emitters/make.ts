@@ -19,7 +19,7 @@ import { contentPushRecipe } from "./make-push.ts";
 import { checkInternalImages } from "./image-policy.ts";
 import { secretSpecs } from "./secrets.ts";
 import { refuseSigning } from "./signing.ts";
-import { resolveCosignFlag, signDefinitions, signedPush, signPointedTag } from "./make-sign.ts";
+import { checkSigning, resolveCosignFlag, signDefinitions, signedPush, signPointedTag } from "./make-sign.ts";
 
 export interface MakeOptions extends Record<string, string | boolean> {
   output: string;
@@ -36,6 +36,9 @@ export const make: Emitter<MakeOptions> = {
   emit(graph, options, context) {
     checkInternalImages(graph, "make", options["content-tags"]);
     checkRecipeLengths(graph);
+    // Signing lives beside the content tags: what it signs is bound to an inputs digest, which resolve reads.
+    if (!options["content-tags"]) refuseSigning(graph, "make", "with content-tags=false make pushes no inputs digest to bind a signature to, and reuses nothing to verify", "leave content-tags on (the default) to sign");
+    checkSigning(graph);
     return [{ path: options.output, contents: writtenText((out) => writeMakefile(out, graph, context, options["content-tags"])) }];
   },
 };
@@ -59,8 +62,6 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
     ...buildTimeLines(graph),
     "",
   ]);
-  // Signing lives beside the content tags: what it signs is bound to an inputs digest, which resolve reads.
-  if (!contentTags) refuseSigning(graph, "make", "with content-tags=false make pushes no inputs digest to bind a signature to, and reuses nothing to verify", "leave content-tags on (the default) to sign");
   if (contentTags) writeResolve(out, graph, context);
   out.lines([".DEFAULT_GOAL := all", ""]);
 

@@ -8,6 +8,8 @@
 // list (aliases, platforms) wraps. A fixed width, not the terminal's: the same matrix
 // gives the same text in a terminal, a pipe and a CI log, and the goldens compare it.
 
+import { cosignVerifyArgs } from "./signing.ts";
+import { readableShellWord } from "./quoting.ts";
 import { hasOwnRepositories, imageRunner, imagesById, imageTimeout, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 
 /** The widest line the text makes of more than one value. */
@@ -154,6 +156,8 @@ function renderStages(graph: BuildGraph, shown: readonly ImageNode[]): string[] 
       const timeout = imageTimeout(family, image);
       if (runner !== null) out.push(`    runner      ${runner.join(", ")}`);
       if (timeout !== null) out.push(`    timeout     ${timeout} minutes`);
+      // With [sign]: how to check the image, as resolve does before reusing it (its tags verify the same way).
+      if (graph.sign !== undefined) out.push(`    verify      cosign ${cosignVerifyArgs(graph.sign, image.contentReference, image.inputs.slice("sha256:".length)).map(readableShellWord).join(" ")}`);
     }
     out.push("");
   });

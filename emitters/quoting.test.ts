@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { parse as parseYaml } from "yaml";
-import { yamlBlock, yamlScalar } from "./quoting.ts";
+import { readableShellWord, yamlBlock, yamlScalar } from "./quoting.ts";
 
 describe("the workflow is written without a YAML library, so every user string is checked as YAML reads it", () => {
   const readBack = (text: string) => parseYaml(`key: ${yamlScalar(text)}\nlist:\n  - ${yamlScalar(text)}\n`);
@@ -48,5 +48,15 @@ describe("a script of several lines as a YAML literal block (yamlBlock), read ba
       }),
       { numRuns: 1000 },
     );
+  });
+});
+
+describe("readableShellWord", () => {
+  test("bash reads each word back as the text: bare where nothing in it is the shell's, quoted otherwise", () => {
+    const texts = ["keys/cosign.pub", "caliban-images.inputs=ab12", "r.io/x:inputs-1@sha256:ff", "env://COSIGN_KEY", "a b", "it's", "$HOME", "a*b", "~/k", "#x", "a;b", "`id`", "!x", "a\\b", "", "{a,b}", "x=y z"];
+    const words = texts.map(readableShellWord);
+    expect(words.slice(0, 4)).toEqual(texts.slice(0, 4));
+    const back = Bun.spawnSync(["bash", "-c", `printf '%s\\0' ${words.join(" ")}`]);
+    expect(back.stdout.toString().split("\0").slice(0, -1)).toEqual(texts);
   });
 });

@@ -14,6 +14,11 @@ export function shellWord(text: string): string {
   return `'${text.replaceAll("'", `'\\''`)}'`;
 }
 
+/** A word for bash as a person would type it: bare when it holds nothing the shell reads, else shellWord's. */
+export function readableShellWord(text: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(text) ? text : shellWord(text);
+}
+
 /**
  * One shell word in a make recipe line: a shell word, then every '$' doubled, because
  * make expands the line before the shell reads it.

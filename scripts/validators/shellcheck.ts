@@ -168,9 +168,11 @@ export function makeScripts(makefile: string, graph: BuildGraph, name: string, p
   if (/^(?:SHELL|\.SHELLFLAGS|\.ONESHELL|\.POSIX)\b/m.test(makefile)) throw new Error(`${name}: sets SHELL, its flags, .ONESHELL or .POSIX, which this check does not read`);
   const directory = mkdtempSync(join(tmpdir(), "make-shell-"));
   writeFileSync(join(directory, "Makefile"), makefile);
-  // docker does nothing (each recipe is run only for make to go on to the next).
-  writeFileSync(join(directory, "docker"), "#!/bin/sh\nexit 0\n");
-  chmodSync(join(directory, "docker"), 0o755);
+  // docker does nothing (each recipe is run only for make to go on to the next), but for
+  // the digest buildx's --metadata-file names, which a signed push reads; cosign does nothing.
+  writeFileSync(join(directory, "docker"), `#!/bin/sh\nwhile [ "$#" -gt 0 ]; do [ "$1" = --metadata-file ] && printf '{\\n  "containerimage.digest": "sha256:${"0".repeat(64)}"\\n}\\n' > "$2"; shift; done\nexit 0\n`);
+  writeFileSync(join(directory, "cosign"), "#!/bin/sh\nexit 0\n");
+  for (const tool of ["docker", "cosign"]) chmodSync(join(directory, tool), 0o755);
   const resolve = `CALIBAN_IMAGES=${fakeResolve(directory, graph)}`;
   // REVISION's default asks git for the commit: the folder is a repository with one, as a checkout is.
   const git = Bun.spawnSync(["sh", "-c", "git init -q && git -c user.name=test -c user.email=test@example.invalid commit -q --allow-empty -m test"], { cwd: directory });
