@@ -42,7 +42,7 @@ import { loginRegistry } from "./login-registry.ts";
 import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem } from "./options.ts";
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
-import { refuseSecrets } from "./secrets.ts";
+import { secretsHeader } from "./secrets.ts";
 import { refuseSigning } from "./signing.ts";
 
 export const RESOLVE_STEP = "resolve";
@@ -96,7 +96,6 @@ export const buildkite: Emitter<BuildkiteOptions> = {
     queue: { type: "string", default: "", description: "the agent queue every step runs on (agents: queue=...); empty: the pipeline's default queue. A family's runner labels are not read", check: queueName },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
-    refuseSecrets(graph, "buildkite");
     refuseSigning(graph, "buildkite");
     checkInternalImages(graph, "buildkite", options["content-tags"]);
     checkSteps(graph);
@@ -138,6 +137,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: BuildkiteOp
     ...(hasLockJob(graph) ? [`# A schedule's build also runs ${BUILDKITE_LOCK_STEP}: a moved upstream digest goes to a pull request on GitHub, pushed with the token in the environment variable ${options["lock-token-variable"]}.`] : []),
     contentTags ? "# An image whose inputs digest the registry has is not rebuilt; its tags are pointed at it." : "# Every image is built and pushed under its tags.",
     "# $DOCKER (an agent environment variable) names the engine: docker by default, or podman.",
+    ...secretsHeader(graph, "the agent's environment (an environment hook, or Buildkite secrets)", "A pull request's build"),
     ...(parts.length === 1 ? [] : first ? [`# The ${graph.images.length} images are in ${parts.length} files of at most ${options["max-steps"]} steps (max-steps): this one's ${UPLOAD_STEP} step uploads the others.`] : [`# Part ${parts.indexOf(part) + 1} of ${parts.length}: uploaded by ${commentText(options.output)}'s ${UPLOAD_STEP} step.`]),
     "",
   ]);

@@ -21,6 +21,7 @@ import { installScript, type InstallOptions } from "./github-install.ts";
 import { matrixFromRoot } from "./input-paths.ts";
 import { shellVarFlags } from "./pipeline-variables.ts";
 import { shellWord } from "./quoting.ts";
+import { secretFlags } from "./secrets.ts";
 import { argsText } from "./text.ts";
 
 /** Where the resolve job leaves each image's digest; passed on as an artifact. */
@@ -166,9 +167,11 @@ function imageWords(graph: BuildGraph, image: ImageNode, base: ImageNode | undef
   const rest = `${labels}${target} -f ${shellWord(image.dockerfile)}${args} ${shellWord(image.context)}`;
   const tags = (references: readonly string[]) => references.map((reference) => ` -t ${reference}`).join("");
   const test = image.test === null ? [] : [`"$DOCKER" run --rm ${own} sh -c ${shellWord(image.test)}`];
+  // Build secrets go to a publishing pipeline's builds only: a merge or pull request's build gets none (README, "Build secrets").
+  const secrets = secretFlags(image, shellWord);
   if (!needsBuildx(graph, image)) {
-    const build = (references: readonly string[]) => `"$DOCKER" build${tags(references)}${rest}`;
-    return { named, publish: [build(pushed), ...test, ...pushed.map((reference) => `retry "$DOCKER" push ${reference}`)], local: [build(local), ...test] };
+    const build = (references: readonly string[], flags = "") => `"$DOCKER" build${tags(references)}${flags}${rest}`;
+    return { named, publish: [build(pushed, secrets), ...test, ...pushed.map((reference) => `retry "$DOCKER" push ${reference}`)], local: [build(local), ...test] };
   }
   // buildx: the test in a build for this machine, loaded; then one build that pushes every tag, the cache and the attestations.
   const platforms = image.platforms.length === 0 ? "" : ` --platform ${shellWord(image.platforms.join(","))}`;
@@ -177,9 +180,9 @@ function imageWords(graph: BuildGraph, image: ImageNode, base: ImageNode | undef
   const attest = attestSpecs(graph).map((spec) => ` --attest ${shellWord(spec)}`).join("");
   const buildx = (flags: string, references: readonly string[]) => `"$DOCKER" buildx build${flags}${tags(references)}${rest}`;
   const cacheFrom = cache.from.map((spec) => ` --cache-from ${shellWord(spec)}`).join("");
-  const tested = (references: readonly string[]) => (image.test === null ? [] : [buildx(`${cacheFrom} --load`, references), ...test]);
+  const tested = (references: readonly string[], flags = "") => (image.test === null ? [] : [buildx(`${cacheFrom}${flags} --load`, references), ...test]);
   const built = image.test !== null ? tested(local) : [buildx(`${platforms}${cacheFrom}${image.platforms.length > 1 ? " --output type=cacheonly" : " --load"}`, local)];
-  return { named, publish: [...tested([own]), buildx(`${platforms}${cacheFlags}${attest} --push`, pushed)], local: built };
+  return { named, publish: [...tested([own], secrets), buildx(`${platforms}${cacheFlags}${attest}${secrets} --push`, pushed)], local: built };
 }
 
 /** The build args: an arg naming the base (where {from} put its reference, or a part of it) names the base as this pipeline builds FROM it. */

@@ -11,7 +11,7 @@
 import { cacheReference, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { attestSpecs, cacheSpecs } from "./build-settings.ts";
 import { CONTENT_WORD, digestPrelude, registryHasCall } from "./cloudbuild-resolve.ts";
-import { IF_PUSHING, PUSH_SETTING } from "./cloudbuild-steps.ts";
+import { IF_PUSHING, PUSH_SETTING, secretScriptParts } from "./cloudbuild-steps.ts";
 import { splitAliases } from "./build-time.ts";
 import { BUILD_TIME_CALL, stampedAliases } from "./cloudbuild-build-time.ts";
 
@@ -51,7 +51,9 @@ export function buildxScript(
   const found = stamped.words.length > 0 ? [BUILD_TIME_CALL] : [];
   const stampedTags = stamped.words.map((word) => ` -t ${word}`).join("");
   // An internal image (published = false) is tagged with its content reference alone.
-  const tags = `${image.published === false ? `-t ${content}` : `-t ${image.reference}${contentTags ? ` -t ${content}` : ""}`}${settings}`;
+  // Its secrets go with every build (handed to it only when it pushes, with [publish]); the retag names no build.
+  const secrets = secretScriptParts(image, gated);
+  const tags = `${image.published === false ? `-t ${content}` : `-t ${image.reference}${contentTags ? ` -t ${content}` : ""}`}${settings}${secrets.word}`;
   const source = `-f ${word(image.dockerfile)}${args} ${word(image.context)}`;
   const cache = cacheSpecs(graph, image, "registry", image.reference, cacheReference(graph, image));
   const cacheFlags = [...cache.from.map((spec) => ` --cache-from ${spec}`), ...cache.to.map((spec) => ` --cache-to ${spec}`)].join("");
@@ -67,7 +69,7 @@ export function buildxScript(
   const local = [`docker build ${tags} ${source}`, ...test];
   const indent = (lines: readonly string[], depth: number) => lines.map((line) => `${"  ".repeat(depth)}${line}`);
   const build = (depth: number) => (gated ? [`${"  ".repeat(depth)}${IF_PUSHING}`, ...indent(push, depth + 1), `${"  ".repeat(depth)}else`, ...indent(local, depth + 1), `${"  ".repeat(depth)}fi`] : indent(push, depth));
-  const setting = gated ? [PUSH_SETTING] : [];
+  const setting = [...(gated ? [PUSH_SETTING] : []), ...secrets.define];
   if (!contentTags) return ["set -euo pipefail", ...stamped.define, ...setting, ...build(0), ""].join("\n");
   // rebuild = "always": built whatever the registry has, so it is not asked.
   if (image.rebuild === "always") return `${digestPrelude(image, base)}${[...stamped.define, ...setting, `echo '${image.reference}: rebuilt every run (rebuild = "always")'`, ...build(0), ""].join("\n")}`;

@@ -7,6 +7,7 @@ import { doubleDollars, shellWord } from "./quoting.ts";
 import { splitAliases } from "./build-time.ts";
 import { buildTimeEnv, pushStampedLines, stampedAliases } from "./cloudbuild-build-time.ts";
 import { namesBuildTime } from "../core/build-time.ts";
+import { secretEnvNames, secretSpecs } from "./secrets.ts";
 
 /** A step arg holding `text` literally: Cloud Build substitutes $NAME and ${NAME} in args, and reads "$$" as '$'. */
 export const stepArg = doubleDollars;
@@ -90,9 +91,11 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
   const publish = [`  retry docker push ${content}`, ...named.map((reference) => `  retry docker push ${reference}`), ...stampedPushes];
   // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
   const settings = settingWords(image);
+  // Its secrets, handed to the build only when it pushes (with [publish]).
+  const secrets = secretScriptParts(image, gated);
   const when = (lines: string[]) => (gated ? [`  ${IF_PUSHING}`, ...lines.map((line) => `  ${line}`), "  fi"] : lines);
   const build = [
-    `  docker build${image.published === false ? "" : ` -t ${image.reference}`} -t ${content}${settings} -f ${word(image.dockerfile)}${args.join("")} ${word(image.context)}`,
+    `  docker build${image.published === false ? "" : ` -t ${image.reference}`} -t ${content}${settings}${secrets.word} -f ${word(image.dockerfile)}${args.join("")} ${word(image.context)}`,
     // The family's smoke test, in the built image: with `set -e` a failure pushes nothing of it.
     ...(image.test === null ? [] : [`  docker run --rm ${content} sh -c ${word(image.test)}`]),
     ...when(publish),
@@ -100,6 +103,7 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
   return `${digestPrelude(image, base)}${[
     ...stamped.define,
     ...(gated ? [PUSH_SETTING] : []),
+    ...secrets.define,
     // rebuild = "always": built whatever the registry has, so it is not asked.
     ...(image.rebuild === "always"
       ? [`echo '${image.reference}: rebuilt every run (rebuild = "always")'`, ...build.map((line) => line.slice(2))]
@@ -155,3 +159,26 @@ export function buildSettingArgs(image: ImageNode): string[] {
   return args;
 }
 
+/**
+ * An image's secrets in its step's script: the lines that set the `secrets` array (after
+ * PUSH_SETTING when `gated`: empty, and the variables unset, unless the build pushes), and
+ * the word its builds take. None for an image without secrets. BuildKit is asked for
+ * explicitly: a `docker build` of an older engine has --secret only with it.
+ */
+export function secretScriptParts(image: ImageNode, gated: boolean): { define: string[]; word: string } {
+  if (image.secrets === undefined) return { define: [], word: "" };
+  const flags = secretSpecs(image).map((spec) => `--secret ${scriptWord(spec)}`).join(" ");
+  const names = secretEnvNames([image]);
+  const define = gated
+    ? ["secrets=()", `${IF_PUSHING} secrets=(${flags});${names.length === 0 ? "" : ` else unset ${names.join(" ")};`} fi`]
+    : [`secrets=(${flags})`];
+  return { define: ["export DOCKER_BUILDKIT=1", ...define], word: ' "$${secrets[@]}"' };
+}
+
+/** A plain step's `docker` args as a bash script that hands the image's secrets to the build (before the context, the last arg). */
+export function plainSecretScript(image: ImageNode, args: readonly string[], gated: boolean): string {
+  const { define, word } = secretScriptParts(image, gated);
+  // The args are step args already ('$' doubled): a shell word of each keeps it so.
+  const words = args.map(shellWord);
+  return ["set -euo pipefail", ...(gated ? [PUSH_SETTING] : []), ...define, `docker ${words.slice(0, -1).join(" ")}${word} ${words.at(-1)}`, ""].join("\n");
+}

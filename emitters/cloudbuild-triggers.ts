@@ -60,7 +60,7 @@ const USER_ACCOUNT_LOGGING = ["CLOUD_LOGGING_ONLY", "NONE"];
  * README, "Publishing"). Each watches the build's inputs. A graph split into several
  * configs is run by a build that runs submit.sh.
  */
-export function triggerFiles(graph: BuildGraph, configs: readonly string[], options: TriggerInputs, context: Pick<EmitContext, "matrixPath" | "warn">): EmittedFile[] {
+export function triggerFiles(graph: BuildGraph, configs: readonly string[], options: TriggerInputs, context: Pick<EmitContext, "matrixPath" | "warn">, pullRequestConfig?: string): EmittedFile[] {
   const repository = options["github-repository"];
   if (repository === "") {
     throw new CalibanError({
@@ -71,7 +71,7 @@ export function triggerFiles(graph: BuildGraph, configs: readonly string[], opti
   }
   const [owner, name] = repository.split("/") as [string, string];
   const pullRequestAccount = options["pull-request-service-account"];
-  const pullRequests = graph.publish.pullRequests && pullRequestAccount !== "" && configs.length === 1;
+  const pullRequests = writesPullRequestTrigger(graph, configs, options);
   if (graph.publish.pullRequests && !pullRequests) context.warn(pullRequestAccount === "" ? PULL_REQUEST_TRIGGER_NEEDS_ACCOUNT : PULL_REQUEST_TRIGGER_SPLIT);
   if (pullRequests && !USER_ACCOUNT_LOGGING.includes(options.logging)) {
     throw new CalibanError({
@@ -112,6 +112,8 @@ export function triggerFiles(graph: BuildGraph, configs: readonly string[], opti
         "Build the images a pull request changes, as an account that cannot push, once a writer comments /gcbrun; push nothing (caliban-images)",
         { github: { owner, name, pullRequest: { ...branch, commentControl: "COMMENTS_ENABLED" } }, includedFiles, serviceAccount: pullRequestAccount },
         false,
+        // A graph with build secrets: a config of its own without them (cloudbuild-secrets.ts).
+        pullRequestConfig === undefined ? build : { filename: inDirectory(options.directory, pullRequestConfig) },
       ),
     );
   }
@@ -128,6 +130,11 @@ export function triggerFiles(graph: BuildGraph, configs: readonly string[], opti
     files.push(trigger("schedule", `Run by Cloud Scheduler on "${graph.publish.schedule}" (UTC): build what the registry lacks; updates of base images come in through the lock file (caliban-images)`, source, true, run));
   }
   return files;
+}
+
+/** Whether a pull-request trigger is written: with [publish] pull_requests, an account that cannot push, and one config (a split graph's would run submit.sh). */
+export function writesPullRequestTrigger(graph: BuildGraph, configs: readonly string[], options: Pick<TriggerOptions, "pull-request-service-account">): boolean {
+  return graph.publish.pullRequests && options["pull-request-service-account"] !== "" && configs.length === 1;
 }
 
 /** A path as Cloud Build's includedFiles glob reads it literally: its glob characters escaped. */

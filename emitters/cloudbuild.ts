@@ -14,20 +14,21 @@ import { imageReferenceProblem } from "../core/names.ts";
 import { loginRegistry } from "./login-registry.ts";
 import type { EmitContext, EmittedFile, Emitter } from "./contract.ts";
 import { RESOLVE_STEP, resolveStep, RETRY_FUNCTION, stepText } from "./cloudbuild-resolve.ts";
-import { carriedStep, contiguousParts, partsCarrying, type ConfigPart } from "./cloudbuild-split.ts";
+import { carriedStep, contiguousParts, partsCarrying, submitScript, type ConfigPart } from "./cloudbuild-split.ts";
 import { INSTALL_OPTIONS, type InstallOptions } from "./github-install.ts";
 import { CONTENT_TAGS_OPTION, outputPathProblem, SCHEDULE_WITHOUT_LOCK } from "./options.ts";
-import { TRIGGER_OPTIONS, triggerFiles, type TriggerOptions } from "./cloudbuild-triggers.ts";
+import { TRIGGER_OPTIONS, triggerFiles, writesPullRequestTrigger, type TriggerOptions } from "./cloudbuild-triggers.ts";
+import { hasSecrets } from "./secrets.ts";
 import { needsBuildx } from "./build-settings.ts";
 import { BUILDX_STEP, buildxScript, buildxSetupStep } from "./cloudbuild-buildx.ts";
 import { hasSharedTags, sharedTagsSteps } from "./cloudbuild-shared-tags.ts";
-import { aliasPushStep, argWords, buildSettingArgs, carryScript, IF_PUSHING, PUSH_SETTING, scriptWord, settingWords, stepArg, stepScript } from "./cloudbuild-steps.ts";
+import { aliasPushStep, argWords, buildSettingArgs, carryScript, IF_PUSHING, plainSecretScript, PUSH_SETTING, scriptWord, settingWords, stepArg, stepScript } from "./cloudbuild-steps.ts";
+import { checkSecretNames, REGISTRY_PASSWORD_ENV, secretEnvField, secretManagerEntries } from "./cloudbuild-secrets.ts";
 import { buildTimeEnv } from "./cloudbuild-build-time.ts";
 import { shellWord } from "./quoting.ts";
 import { durationProblem, imageStepTimeout, SETUP_STEP_TIMEOUT, STEP_TIMEOUT_OPTION, timeoutsBeyondTheBuild } from "./cloudbuild-timeouts.ts";
 import { writtenText } from "./text.ts";
 import { checkInternalImages } from "./image-policy.ts";
-import { refuseSecrets } from "./secrets.ts";
 import { refuseSigning } from "./signing.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number | boolean>, InstallOptions, TriggerOptions {
@@ -131,7 +132,6 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     ...TRIGGER_OPTIONS,
   },
   emit(graph, options, context) {
-    refuseSecrets(graph, "cloudbuild");
     refuseSigning(graph, "cloudbuild");
     if ((options["login-secret"] === "") !== (options["login-user"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: a registry login needs both login-secret and login-user", hint: "give both, or neither (Google's registries need no login)" });
@@ -140,6 +140,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
       throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: [cache] type = \"gha\" is GitHub Actions' own cache, which a Cloud Build step cannot reach", hint: 'use type = "registry" (the default for Cloud Build when [cache] names no type)' });
     }
     checkInternalImages(graph, "cloudbuild", options["content-tags"]);
+    checkSecretNames(graph, options["login-secret"]);
     checkArgLengths(graph, options["max-arg-length"], options["content-tags"]);
     const { images } = graph;
     // With content tags an image is one step (look up, then build and push, or retag); else a build step and a push step.
@@ -163,7 +164,13 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     // With one config, submit.sh is written only into a directory: a pipeline that runs it never
     // submits configs left from a larger graph, and needs no change when its graph grows.
     files.push({ path: "submit.sh", contents: submitScript(names, images.length), ...(names.length === 1 ? { companion: true } : {}) });
-    if (graph.publish.declared && options.triggers) files.push(...triggerFiles(graph, names, options, context));
+    // The pull-request trigger runs a config without build secrets: its account is never granted one (cloudbuild-secrets.ts).
+    const pullRequestConfig = graph.publish.declared && options.triggers && hasSecrets(graph) && writesPullRequestTrigger(graph, names, options) ? names[0]!.replace(/\.json$/, "-pull-request.json") : undefined;
+    if (pullRequestConfig !== undefined) {
+      const unsecret = { ...graph, images: graph.images.map(({ secrets: _, ...image }) => image) };
+      files.push({ path: pullRequestConfig, companion: true, contents: writtenText((out) => out.line(JSON.stringify(config(unsecret, parts[0]!, indexById, shared, options, context, pullRequestConfig), null, "  "))) });
+    }
+    if (graph.publish.declared && options.triggers) files.push(...triggerFiles(graph, names, options, context, pullRequestConfig));
     if (graph.publish.declared && options.triggers && graph.publish.schedule !== undefined && graph.lock === null) context.warn(SCHEDULE_WITHOUT_LOCK);
     for (const warning of timeoutsBeyondTheBuild(graph, options.timeout)) context.warn(warning);
     return files;
@@ -214,13 +221,13 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     const waitFor = base !== undefined && (own.has(base) || carried.has(base)) ? [baseStep!] : setup.length > 0 ? setup : ["-"];
     if (needsBuildx(graph, image)) {
       const script = buildxScript(graph, image, options["content-tags"], graph.publish.declared, scriptWord, settingWords(image), argWords(image, baseImage, options["content-tags"]), baseImage);
-      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], ...buildTimeEnv(image), waitFor });
+      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], ...buildTimeEnv(image), ...secretEnvField(image), waitFor });
       timed(image, first);
       continue;
     }
     if (options["content-tags"]) {
       const script = stepScript(image, base === undefined ? undefined : graph.images[base]!, graph.publish.declared);
-      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], ...buildTimeEnv(image), waitFor });
+      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], ...buildTimeEnv(image), ...secretEnvField(image), waitFor });
       timed(image, first);
       continue;
     }
@@ -232,7 +239,9 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     const push = graph.publish.declared
       ? { entrypoint: "bash", args: ["-c", `${PUSH_SETTING}; ${IF_PUSHING} docker push ${image.reference}; fi`] }
       : { args: ["push", image.reference] };
-    steps.push({ id: image.reference, name: options.builder, args, waitFor });
+    // An image with secrets is built by a script, which hands them over only when the build pushes.
+    const build = image.secrets === undefined ? { args } : { entrypoint: "bash", args: ["-c", plainSecretScript(image, args, graph.publish.declared)], ...secretEnvField(image) };
+    steps.push({ id: image.reference, name: options.builder, ...build, waitFor });
     // The family's smoke test, in the built image: a failure stops the build before this image is pushed.
     if (image.test !== null) steps.push({ id: `${image.reference}-test`, name: options.builder, args: ["run", "--rm", image.reference, "sh", "-c", stepArg(image.test)], waitFor: [image.reference] });
     steps.push({ id: `${image.reference}-push`, name: options.builder, ...push, waitFor: [image.test === null ? image.reference : `${image.reference}-test`] });
@@ -244,12 +253,13 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
   if (contentTags) steps.unshift(resolveStep(options, context, name, "-"));
   if (options["login-secret"]) steps.unshift(loginStep(loginRegistry(graph, "cloudbuild", "leave login-secret out where Cloud Build's own account may push to each (Google's registries)"), options));
   if (options["step-timeout"] !== "") for (const step of steps) if (!("timeout" in step)) Object.assign(step, { timeout: SETUP_STEP_TIMEOUT });
+  const secretManager = secretManagerEntries(part.images.map((i) => graph.images[i]!), options["login-secret"]);
   return {
     steps,
     timeout: options.timeout,
     ...(graph.publish.declared ? { substitutions: { _PUSH: "true" } } : {}),
     ...buildOptions(options),
-    ...(options["login-secret"] ? { availableSecrets: { secretManager: [{ versionName: options["login-secret"], env: "REGISTRY_PASSWORD" }] } } : {}),
+    ...(secretManager.length > 0 ? { availableSecrets: { secretManager } } : {}),
   };
 }
 
@@ -268,7 +278,7 @@ function loginStep(registry: string, options: CloudBuildOptions) {
     entrypoint: "bash",
     // Asked again when the registry fails it, as every push is.
     args: ["-c", stepText([RETRY_FUNCTION, `login() { printf '%s' "$REGISTRY_PASSWORD" | docker login --username ${shellWord(options["login-user"])} --password-stdin ${registry}; }`, "retry login"])],
-    secretEnv: ["REGISTRY_PASSWORD"],
+    secretEnv: [REGISTRY_PASSWORD_ENV],
     waitFor: ["-"],
   };
 }
@@ -298,6 +308,8 @@ function checkArgLengths(graph: BuildGraph, limit: number, contentTags: boolean)
       // Each alias is tagged and pushed twice (the retag and the push); one naming build-time values adds the function that finds them.
       for (const alias of image.aliases) bound += 2048 + 8 * (image.repository.length + alias.length);
       for (let a = 0; a < image.args.length; a++) bound += 16 + 8 * (image.args[a]!.name.length + image.args[a]!.value.length + image.contentReference.length);
+      // Each secret is one --secret word, in the array the builds name (cloudbuild-steps.ts, secretScriptParts).
+      for (const secret of image.secrets ?? []) bound += 64 + 8 * (secret.id.length + (secret.env ?? secret.file ?? "").length);
       if (bound > most) most = bound;
     }
     if (most <= limit) return;
@@ -326,23 +338,4 @@ function checkArgLengths(graph: BuildGraph, limit: number, contentTags: boolean)
     }
   }
   if (diagnostics.length > 0) throw new CalibanError(diagnostics);
-}
-
-function submitScript(configs: readonly string[], images: number): string {
-  const lines = [
-    "#!/usr/bin/env bash",
-    ...(configs.length === 1
-      ? [`# Generated by caliban-images: ${images} images fit one Cloud Build config (at most 300 steps).`]
-      : [
-          `# Generated by caliban-images: ${images} images need ${configs.length} Cloud Build configs (at most 300 steps each).`,
-          "# Submit them in this order, each after the one before has finished: a config pulls",
-          "# the base images that earlier ones pushed.",
-        ]),
-    "#",
-    "#   bash submit.sh [extra gcloud builds submit flags]   (run from the build context's root)",
-    "set -euo pipefail",
-    'here="$(cd "$(dirname "$0")" && pwd)"',
-    ...configs.map((config) => `gcloud builds submit --config "$here"/${shellWord(config)} "$@" .`),
-  ];
-  return `${lines.join("\n")}\n`;
 }

@@ -5,6 +5,8 @@ import { hasOwnRepositories, imageRunner, imageTimeout, type BuildArg, type Buil
 import { withBaseContentArg } from "../core/base-parts.ts";
 import type { CacheSpecs } from "./build-settings.ts";
 import { buildTimeRooms, githubAlias } from "./github-build-time.ts";
+import { secretFields } from "./github-secrets.ts";
+import { hasSecrets } from "./secrets.ts";
 
 /**
  * Where a workflow's content references come from: none (content-tags=false); written in
@@ -64,6 +66,8 @@ export function matrixEntry(
     ...(settings.cache ? { "cache-from": cache!.from.join("\n"), "cache-to": cache!.to.join("\n") } : {}),
     // The family's timeout, when a family sets one: the job's timeout-minutes reads it.
     ...(timeout === undefined ? {} : { "timeout-minutes": timeout }),
+    // Build secrets by name, when some image has any (github-secrets.ts).
+    ...(settings.secrets ? secretFields(image, literal) : {}),
   });
 }
 
@@ -84,6 +88,8 @@ export interface EntrySettings {
   readonly cache: boolean;
   readonly provenance: "min" | "max" | null;
   readonly sbom: boolean;
+  /** Whether some image has build secrets: every entry then names its own (github-secrets.ts). */
+  readonly secrets: boolean;
 }
 
 export function entrySettings(graph: BuildGraph): EntrySettings {
@@ -99,6 +105,7 @@ export function entrySettings(graph: BuildGraph): EntrySettings {
     cache: graph.cache !== null,
     provenance: graph.attest.provenance,
     sbom: graph.attest.sbom,
+    secrets: hasSecrets(graph),
   };
 }
 

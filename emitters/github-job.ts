@@ -15,6 +15,7 @@ import { baseCheckScript, digestEnv, PUBLISHING, registryAnswerStep, RESOLVE_JOB
 import { ACTIONS, checkoutStep, RETRY, retriedStep } from "./github-actions.ts";
 import { freeDiskStep, imageTag, jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
 import { aliasesExpression, buildTimeRooms } from "./github-build-time.ts";
+import { secretStepLines } from "./github-secrets.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT } = RUNTIME_REFERENCES;
 
@@ -52,6 +53,8 @@ export function writeJob(
   const pushes = tested ? `${publishing} && matrix.test == ''` : publishing;
   const push = `\${{ ${pushes} }}`;
   const load = tested ? ["      load: ${{ matrix.test != '' }}"] : [];
+  // Every build of an image with secrets is handed them, the loaded one before a smoke test too.
+  const secrets = secretStepLines(job.images);
   out.line("name: ${{ matrix.id }}");
   writeNeeds(out, job, options, lockJob);
   out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${jobTimeout(graph, options["timeout-minutes"])}`, ...jobPermissions(registry, options, "write"), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
@@ -78,11 +81,12 @@ export function writeJob(
       ...settingInputs,
       `      push: ${push}`,
       ...load,
+      ...secrets,
     ], "build", pushes, "The build and push"));
     if (tested) {
       // A native image is built and tested a job per platform.
       const plainCondition = job.anyNative ? "(!matrix.native) && " : "";
-      const rebuild = pushBuild(settings, plainCondition, ["      tags: |", "        ${{ matrix.image }}", ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)]);
+      const rebuild = pushBuild(settings, plainCondition, ["      tags: |", "        ${{ matrix.image }}", ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)], secrets);
       writeTestThenPush(out, plainCondition, ["IMAGE: ${{ matrix.image }}", ...aliasEnv(settings)], ['retry docker push "$IMAGE"', ...aliasPushes(settings)], "IMAGE", rebuild);
     }
     return;
@@ -133,10 +137,11 @@ export function writeJob(
     ...settingInputs,
     `      push: ${push}`,
     ...load,
+    ...secrets,
   ], "build", pushes, "The build and push"));
   if (tested) {
     const condition = `steps.registry.outputs.has != 'true'${notNative} && `;
-    const rebuild = pushBuild(settings, condition, ["      tags: |", `        ${imageTag(settings)}`, `        ${CONTENT}`, ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)], runtimeBuildArgs(graph));
+    const rebuild = pushBuild(settings, condition, ["      tags: |", `        ${imageTag(settings)}`, `        ${CONTENT}`, ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)], secrets, runtimeBuildArgs(graph));
     writeTestThenPush(
       out,
       condition,
@@ -181,7 +186,7 @@ function writePlatformJob(out: TextWriter, job: StageJob, registry: string, opti
   if (options["content-tags"]) out.lines(digestEnv(graph, job.kind === "native"));
   out.lines(["steps:", ...(job.kind === "native" ? checkoutStep().map((line) => `  ${line}`) : []), `  - uses: ${ACTIONS.setupBuildx}`]);
   writeLogin(out, registry, options, PUBLISHING);
-  if (job.kind === "native") writeNativeSteps(out, graph, options);
+  if (job.kind === "native") writeNativeSteps(out, graph, options, job.images);
   else writeMergeSteps(out, options, aliasesExpression(buildTimeRooms(graph), RESOLVE_JOB), graph.images.some((image) => image.published === false));
 }
 
@@ -217,7 +222,7 @@ function isBuildkitLine(line: string): boolean {
  * (its layers in the builder's cache): a `docker push` of the loaded image would push one
  * platform and no attestation. Undefined when a `docker push` pushes all there is.
  */
-function pushBuild(settings: EntrySettings, condition: string, tags: readonly string[], inputs: readonly string[], buildArgs = "${{ matrix.build-args }}"): string[] | undefined {
+function pushBuild(settings: EntrySettings, condition: string, tags: readonly string[], inputs: readonly string[], secrets: readonly string[], buildArgs = "${{ matrix.build-args }}"): string[] | undefined {
   if (!settings.platforms && settings.provenance === null && !settings.sbom) return undefined;
   return retriedStep([
     `  - uses: ${ACTIONS.buildPush}`,
@@ -229,6 +234,7 @@ function pushBuild(settings: EntrySettings, condition: string, tags: readonly st
     ...tags,
     ...inputs,
     "      push: true",
+    ...secrets,
   ], "push", "true", "The push");
 }
 

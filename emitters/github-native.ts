@@ -17,6 +17,8 @@ import { baseCheckScript, registryAnswerStep, RUNTIME_REFERENCES, runtimeBuildAr
 import type { TextWriter } from "./text.ts";
 import { ACTIONS, RETRY, retriedStep } from "./github-actions.ts";
 import { githubAlias } from "./github-build-time.ts";
+import { secretFields, secretStepLines } from "./github-secrets.ts";
+import { hasSecrets } from "./secrets.ts";
 
 const PAIR = /^([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)=([^=,\s]+)$/;
 
@@ -62,6 +64,7 @@ export function nativeEntry(image: ImageNode, platform: string, runner: string, 
     "cache-from": cache.from.join("\n"),
     "cache-to": cache.to.join("\n"),
     ...(timeout === undefined ? {} : { "timeout-minutes": timeout }),
+    ...(hasSecrets(graph) ? secretFields(image, literal) : {}),
   });
 }
 
@@ -79,7 +82,7 @@ export function mergeEntry(image: ImageNode, buildTime: readonly number[] | null
 }
 
 /** The native job's steps (after checkout, buildx and the login): look up, build one platform and push it by digest, hand the digest to the merge job. */
-export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: GithubOptions): void {
+export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: GithubOptions, images: readonly ImageNode[]): void {
   const contentTags = options["content-tags"];
   const building = contentTags ? "steps.registry.outputs.has != 'true'" : "";
   if (contentTags) {
@@ -94,6 +97,8 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
     ]);
   }
   const attest = graph.attest;
+  // Both builds of an image with secrets are handed them (github-secrets.ts).
+  const secrets = secretStepLines(images);
   const inputs = [
     "      context: ${{ matrix.context }}",
     "      file: ${{ matrix.dockerfile }}",
@@ -116,6 +121,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
       // Loaded into this runner's docker only: nothing is pushed by this build.
       "      tags: ${{ matrix.image }}",
       "      load: true",
+      ...secrets,
       "  - name: Test the image on this platform",
       `    if: ${tested}`,
       "    env:",
@@ -136,6 +142,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
     ...(attest.sbom ? ["      sbom: true"] : []),
     // By digest: the merge job gives the manifest list its tags.
     "      outputs: type=image,name=${{ matrix.image }},push-by-digest=true,name-canonical=true,push=true",
+    ...secrets,
   ], "build", "true", "The build and push"));
   out.lines([
     "  - name: Hand the digest to the merge job",

@@ -30,7 +30,7 @@ import { checkInternalImages } from "./image-policy.ts";
 import { hasBuildTimeAliases } from "./build-time.ts";
 import { inputPaths, matrixFromRoot } from "./input-paths.ts";
 import { commentText, pathFilter, workflowLiteral, yamlScalar } from "./quoting.ts";
-import { refuseSecrets } from "./secrets.ts";
+import { checkSecretFilesSurvive } from "./github-secrets.ts";
 import { refuseSigning } from "./signing.ts";
 
 /** GitHub's limit on the jobs one matrix may generate. */
@@ -102,7 +102,6 @@ export const github: Emitter<GithubOptions> = {
     },
   },
   emit(graph, options, context) {
-    refuseSecrets(graph, "github");
     refuseSigning(graph, "github");
     checkBuildArgsSurvive(graph);
     checkInternalImages(graph, "github", options["content-tags"]);
@@ -154,10 +153,10 @@ function checkBuildArgsSurvive(graph: BuildGraph): void {
       });
     }
   }
+  // Secret files' paths are read the same way (build-push-action's `secret-files`).
+  diagnostics.push(...checkSecretFilesSurvive(graph));
   if (diagnostics.length > 0) throw new CalibanError(diagnostics);
 }
-
-
 
 /**
  * One job per stage, or per part of a stage: a part holds at most 256 images

@@ -26,7 +26,7 @@ import { loginRegistry } from "./login-registry.ts";
 import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem } from "./options.ts";
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
-import { refuseSecrets } from "./secrets.ts";
+import { secretsHeader } from "./secrets.ts";
 import { refuseSigning } from "./signing.ts";
 
 /**
@@ -91,7 +91,6 @@ export const gitlab: Emitter<GitlabOptions> = {
     "runner-tags": { type: "boolean", default: true, description: "a family's runner labels become its jobs' tags (a runner must have them all, as GitHub's runs-on reads them); false: no tags, any runner" },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
-    refuseSecrets(graph, "gitlab");
     refuseSigning(graph, "gitlab");
     checkInternalImages(graph, "gitlab", options["content-tags"]);
     checkJobNames(graph);
@@ -125,6 +124,7 @@ function headerLines(graph: BuildGraph, options: GitlabOptions, context: EmitCon
     ...(hasLockJob(graph) && !child ? [`# A schedule's pipeline also runs ${GITLAB_LOCK_JOB}: a moved upstream digest goes to a merge request, pushed with the token in the CI/CD variable ${options["lock-token-variable"]}.`] : []),
     options["content-tags"] ? "# An image whose inputs digest the registry has is not rebuilt; its tags are pointed at it." : "# Every image is built and pushed under its tags.",
     "# $DOCKER (a CI/CD variable) names the engine: docker by default, or podman.",
+    ...secretsHeader(graph, "the project's CI/CD variables (masked, and protected: only the protected publishing branches get them)", "A merge request's pipeline"),
   ];
 }
 

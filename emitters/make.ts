@@ -17,7 +17,7 @@ import { argsText, remembered, TextWriter, unmovedComment, writtenText } from ".
 import { writeSharedTagTargets } from "./make-shared-tags.ts";
 import { contentPushRecipe } from "./make-push.ts";
 import { checkInternalImages } from "./image-policy.ts";
-import { secretSpecs } from "./secrets.ts";
+import { secretFlags } from "./secrets.ts";
 import { refuseSigning } from "./signing.ts";
 import { checkSigning, resolveCosignFlag, signDefinitions, signedPush, signPointedTag } from "./make-sign.ts";
 
@@ -185,7 +185,7 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
     const labels = image.labels.map((label) => ` --label ${label.revision ? `${recipeWord(`${label.name}=`)}'$(REVISION)'` : recipeWord(`${label.name}=${label.value}`)}`).join("");
     const target = image.target === null ? "" : ` --target ${recipeWord(image.target)}`;
     // Build secrets by name only (emitters/secrets.ts): BuildKit reads the variable or the file itself.
-    const secrets = secretSpecs(image).map((spec) => ` --secret ${recipeWord(spec)}`).join("");
+    const secrets = secretFlags(image, recipeWord);
     const rest = `${tags}${labels}${target}${secrets} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
     // The family's smoke test runs in the built image before it is pushed: a failure pushes nothing of it or of what builds FROM it.
     const test = (ref: string) => (image.test === null ? "" : `$(DOCKER) run --rm ${ref} sh -c ${recipeWord(image.test)}`);

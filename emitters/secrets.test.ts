@@ -1,53 +1,51 @@
-// Build secrets through the emitters (issue 32): make and bake hand each image's secrets
-// to BuildKit by name (read back: make's docker arguments as a shell hands them to
+// Build secrets through the emitters (issue 32): every built-in emitter hands each image's
+// secrets to BuildKit by name (read back: make's docker arguments as a shell hands them to
 // docker, bake's file through HashiCorp's HCL parser; docker buildx bake --print in the
-// e2e suite); every other built-in emitter refuses a graph with secrets, naming the images.
+// e2e suite). The CI emitters, and what a pull or merge request's build gets, are in
+// secrets-ci.test.ts.
 
 import { describe, expect, test } from "bun:test";
 import { parse as parseHcl } from "@cdktf/hcl2json";
-import { restrictedFixtureCases, loadFixture } from "../fixtures/golden.ts";
+import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { makeView, planView } from "../scripts/validators/readback.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 import { builtinEmitters } from "./index.ts";
-import { CalibanError } from "../core/errors.ts";
+import { secretEnvNames, secretsHeader } from "./secrets.ts";
 
-const fixture = restrictedFixtureCases().find((f) => f.name === "secrets")!;
+const fixture = fixtureCases().find((f) => f.name === "secrets")!;
 const { loaded, graph } = await loadFixture(fixture);
 
-test("the secrets fixture is only make's and bake's: the other built-in emitters are each one that refuses it", () => {
-  expect(fixture.emitters).toEqual(["make", "bake"]);
-  expect(builtinEmitters.map((e) => e.name).filter((name) => !fixture.emitters.includes(name)).sort()).toEqual(["buildkite", "cloudbuild", "github", "gitlab"]);
+test("no value reaches an emitted file, whatever the environment holds: caliban-images never reads one", () => {
+  const values = { CALIBAN_E2E_TOKEN: "token-value-4f1c", PIP_INDEX_URL: "https://user:pip-value-9b2e@pypi.example/simple" };
+  const saved = Object.fromEntries(Object.keys(values).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, values);
+  try {
+    for (const emitter of builtinEmitters) {
+      for (const options of [[], ["content-tags=false"]]) {
+        const texts = emitLoaded(emitter, loaded, graph, options).map(emittedText);
+        expect(texts.length).toBeGreaterThan(0);
+        for (const text of texts) for (const value of Object.values(values)) expect(text).not.toContain(value);
+        // Each variable is named (by a --secret, a secret-envs line or a Secret Manager entry) in every emitter's output.
+        for (const name of Object.keys(values)) expect([emitter.name, texts.some((text) => text.includes(name))]).toEqual([emitter.name, true]);
+      }
+    }
+  } finally {
+    for (const [name, value] of Object.entries(saved)) if (value === undefined) delete process.env[name];
+    else process.env[name] = value;
+  }
 });
 
-describe("every emitter that does not pass secrets refuses a graph with them, naming the images and the families", () => {
-  for (const name of ["github", "cloudbuild", "gitlab", "buildkite"]) {
-    test(name, async () => {
-      for (const options of [[], ["content-tags=false"]]) {
-        let error: unknown;
-        try {
-          emitLoaded(builtin(name), loaded, graph, options);
-        } catch (e) {
-          error = e;
-        }
-        expect(error).toBeInstanceOf(CalibanError);
-        const diagnostic = (error as CalibanError).diagnostics[0]!;
-        expect(diagnostic.code).toBe("EMITTER");
-        expect(diagnostic.message).toBe(`emit ${name}: images token, tools-plain, tools-fancy (families base, tools) need build secrets, and the ${name} emitter does not pass build secrets yet`);
-        expect(diagnostic.hint).toStartWith("emit make or emit bake");
-      }
-    });
-  }
-
-  test("one image of many is enough; a graph without secrets is emitted as before", async () => {
-    const toml = 'repository = "r.io/p/img"\n[images.a]\ntag = "one"\n[images.b]\ntag = "two"\nsecrets = { token = { env = "HF_TOKEN" } }\n';
-    const planned = await planText(toml);
-    expect(() => emitLoaded(builtin("github"), planned.loaded, planned.graph, [])).toThrow("emit github: image two (family b) needs build secrets");
-    const plain = await planText(toml.replace(/secrets = .*\n/, ""));
-    expect(emitLoaded(builtin("github"), plain.loaded, plain.graph, []).length).toBeGreaterThan(0);
-  });
+test("the variables, each once and sorted; the header names them and says a pull request gets none", () => {
+  expect(secretEnvNames(graph.images)).toEqual(["CALIBAN_E2E_TOKEN", "PIP_INDEX_URL"]);
+  expect(secretsHeader(graph, "the store", "A pull request's build")).toEqual([
+    "# Build secrets reach the builds only as BuildKit secrets (--secret), from the store: CALIBAN_E2E_TOKEN, PIP_INDEX_URL.",
+    "# A file secret is read at its path in the checkout, where an earlier step must have written it.",
+    '# A pull request\'s build gets none: its Dockerfiles must build without them (README, "Build secrets").',
+  ]);
+  expect(secretsHeader({ ...graph, images: graph.images.map(({ secrets: _, ...image }) => image) }, "the store", "A pull request's build")).toEqual([]);
 });
 
 describe("make and bake pass each image's secrets, by name", () => {

@@ -1,10 +1,10 @@
-// Build secrets (core/graph.ts, ImageNode.secrets) as the emitters write them: make and
-// bake hand each to BuildKit as `id=ID,env=NAME` or `id=ID,src=PATH` (docker build's
-// --secret, bake's `secret`), names only, never a value. The other built-in emitters do
-// not pass secrets yet, and refuse a graph with any rather than build without them.
+// Build secrets (core/graph.ts, ImageNode.secrets) as the emitters write them: each is
+// handed to BuildKit by name only, `id=ID,env=NAME` or `id=ID,src=PATH` (docker build's
+// --secret, bake's `secret`, build-push-action's `secret-envs`/`secret-files`), never a
+// value. Where the value comes from is the CI's secret store (README, "Build secrets");
+// a pull or merge request's build is handed none, so a Dockerfile must build without them.
 
 import type { BuildGraph, BuildSecret, ImageNode } from "../core/graph.ts";
-import { CalibanError } from "../core/errors.ts";
 
 /** A secret as `docker build --secret` and bake's `secret` take it (a CSV record: ids, names and paths hold no ',' or '"'). */
 export function secretSpec(secret: BuildSecret): string {
@@ -15,15 +15,33 @@ export function secretSpecs(image: ImageNode): string[] {
   return image.secrets === undefined ? [] : image.secrets.map(secretSpec);
 }
 
-/** Refuses a graph whose images have build secrets, for an emitter that cannot pass them: never build without one silently. */
-export function refuseSecrets(graph: BuildGraph, emitter: string): void {
-  const families = [...new Set(graph.images.filter((image) => image.secrets !== undefined).map((image) => image.family))];
-  if (families.length === 0) return;
-  const images = graph.images.filter((image) => image.secrets !== undefined);
-  const named = images.slice(0, 3).map((image) => image.id).join(", ") + (images.length > 3 ? ` and ${images.length - 3} more` : "");
-  throw new CalibanError({
-    code: "EMITTER",
-    message: `emit ${emitter}: ${images.length === 1 ? "image" : "images"} ${named} (${families.length === 1 ? "family" : "families"} ${families.join(", ")}) ${images.length === 1 ? "needs" : "need"} build secrets, and the ${emitter} emitter does not pass build secrets yet`,
-    hint: "emit make or emit bake, which hand them to BuildKit (--secret); or build those images with another pipeline",
-  });
+/** ` --secret WORD` for each of the image's secrets, each spec one word of `quote` (a shell's, make's): "" for none. */
+export function secretFlags(image: ImageNode, quote: (text: string) => string): string {
+  return secretSpecs(image).map((spec) => ` --secret ${quote(spec)}`).join("");
+}
+
+/** The environment variables the images' secrets are read from: each name once, sorted (a CI's secret store is asked for each). */
+export function secretEnvNames(images: readonly ImageNode[]): string[] {
+  return [...new Set(images.flatMap((image) => (image.secrets ?? []).flatMap((secret) => (secret.env === undefined ? [] : [secret.env]))))].sort();
+}
+
+/** Whether any image of the graph has build secrets. */
+export function hasSecrets(graph: BuildGraph): boolean {
+  return graph.images.some((image) => image.secrets !== undefined);
+}
+
+/**
+ * A pipeline file's header lines on its build secrets (none without any): where the CI
+ * keeps each variable (`store`), that a file secret is read at its path in the checkout,
+ * and that a pull or merge request's build (`request`) gets none.
+ */
+export function secretsHeader(graph: BuildGraph, store: string, request: string): string[] {
+  if (!hasSecrets(graph)) return [];
+  const names = secretEnvNames(graph.images);
+  const files = graph.images.some((image) => image.secrets?.some((secret) => secret.file !== undefined));
+  return [
+    `# Build secrets reach the builds only as BuildKit secrets (--secret), from ${store}${names.length === 0 ? "" : `: ${names.join(", ")}`}.`,
+    ...(files ? ["# A file secret is read at its path in the checkout, where an earlier step must have written it."] : []),
+    `# ${request} gets none: its Dockerfiles must build without them (README, "Build secrets").`,
+  ];
 }

@@ -55,13 +55,18 @@ export interface PipelineRun {
 
 /** The chain fixture (three families in a chain and an independent one) in a new git repository, busybox in its context: its git. */
 export function chainRepository(work: string): (...args: string[]) => void {
+  return fixtureRepository(work, "chain-build");
+}
+
+/** A fixture's files (not its goldens) in a new git repository on `main`, busybox in its docker/ for the Dockerfiles to COPY; returns git in it. */
+export function fixtureRepository(work: string, fixture: string): (...args: string[]) => void {
   mkdirSync(work, { recursive: true });
   const git = (...args: string[]) => {
     const run = Bun.spawnSync(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: work });
     if (run.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${run.stderr.toString()}`);
   };
   git("init", "-q", "-b", "main");
-  cpSync(join(REPO_ROOT, "fixtures/chain-build"), work, { recursive: true });
+  cpSync(join(REPO_ROOT, "fixtures", fixture), work, { recursive: true });
   rmSync(join(work, "expected"), { recursive: true });
   copyFileSync("/bin/busybox", join(work, "docker/busybox"));
   return git;

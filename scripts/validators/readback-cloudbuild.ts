@@ -30,7 +30,7 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
   const allCalls: string[][] = [];
   const stepViews: CloudBuildStepView[] = [];
   for (const [configIndex, text] of texts.entries()) {
-    const config = JSON.parse(text) as { steps: { id: string; entrypoint?: string; args: string[]; env?: string[]; waitFor: string[] }[]; substitutions?: Record<string, string> };
+    const config = JSON.parse(text) as CloudBuildConfig;
     // COMMIT_SHA and BRANCH_NAME are Cloud Build's own, the commit and branch a trigger builds.
     const values: Record<string, string> = { COMMIT_SHA: BUILD_TIME.commit, SHORT_SHA: BUILD_TIME.commit.slice(0, 7), BRANCH_NAME: BUILD_TIME.branch, ...config.substitutions, ...substitutions };
     const pushing = values._PUSH === undefined || values._PUSH === "true";
@@ -64,6 +64,7 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
       const buildx = calls.find((c) => c[0] === "buildx" && c[1] === "build" && c.includes("--push"));
       if (buildx) for (let i = 2; i < buildx.length; i++) if (buildx[i] === "-t") pushedHere.push(buildx[i + 1]!);
       const build = buildx ? buildx.slice(1) : calls.find((c) => c[0] === "build");
+      checkSecretSources(config, step, calls);
       if (!build) return;
       const image = dockerBuildView(build.slice(1));
       images.push(image);
@@ -91,6 +92,28 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
     }
   }
   return { ...normalise(images, bases), calls: allCalls, steps: stepViews };
+}
+
+interface CloudBuildConfig {
+  readonly steps: readonly { id: string; entrypoint?: string; args: string[]; env?: string[]; secretEnv?: string[]; waitFor: string[] }[];
+  readonly substitutions?: Record<string, string>;
+  readonly availableSecrets?: { secretManager?: { versionName: string; env: string }[] };
+}
+
+/**
+ * Cloud Build puts a variable in a step's environment only when the step names it in
+ * `secretEnv` and the config's availableSecrets gives it: a `--secret id=ID,env=NAME` whose
+ * NAME is not both would hand the build nothing.
+ */
+function checkSecretSources(config: CloudBuildConfig, step: CloudBuildConfig["steps"][number], calls: readonly (readonly string[])[]): void {
+  const given = new Set((config.availableSecrets?.secretManager ?? []).map((secret) => secret.env));
+  for (const name of step.secretEnv ?? []) if (!given.has(name)) throw new Error(`cloudbuild: step ${step.id}'s secretEnv ${name} is in no availableSecrets entry`);
+  for (const call of calls) {
+    for (const [i, arg] of call.entries()) {
+      const name = call[i - 1] === "--secret" ? /(?:^|,)env=([^,]*)/.exec(arg)?.[1] : undefined;
+      if (name !== undefined && !(step.secretEnv ?? []).includes(name)) throw new Error(`cloudbuild: step ${step.id} builds with --secret ${arg}, and ${name} is not in its secretEnv`);
+    }
+  }
 }
 
 /**

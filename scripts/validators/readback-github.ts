@@ -171,6 +171,7 @@ export interface WorkflowStep {
   readonly uses?: string;
   readonly if?: string;
   readonly with?: Record<string, unknown>;
+  readonly env?: Record<string, string>;
 }
 
 /**
@@ -206,6 +207,7 @@ function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, strin
   const provenance = input(step, "provenance");
   const attest = [...(provenance !== "" && provenance !== "false" ? [`type=provenance,${provenance}`] : []), ...(input(step, "sbom") === "true" ? ["type=sbom"] : [])];
   const hasSettings = aliases.length > 0 || Object.keys(labels).length > 0 || target !== null || platforms.length > 0 || cacheFrom.length > 0 || attest.length > 0;
+  const secrets = stepSecrets(step, input, context, entry.id!);
   return {
     reference: tags[0]!,
     ...(content === undefined ? {} : { content }),
@@ -213,7 +215,35 @@ function pushedImage(steps: readonly WorkflowStep[], entry: Record<string, strin
     context: input(step, "context"),
     args,
     ...(hasSettings ? { settings: settingsView({ aliases, labels, platforms, target, cacheFrom, cacheTo, attest }) } : {}),
+    ...(secrets.length === 0 ? {} : { secrets }),
   };
+}
+
+/**
+ * A build-push-action step's build secrets as BuildKit gets them (secretSpecsRead). Each
+ * variable must be one the step's `env:` sets from the repository secret of its name, as
+ * the runner evaluates it for the event: else the build would read an empty value.
+ */
+function stepSecrets(step: WorkflowStep, input: (step: WorkflowStep, name: string) => string, context: Context, id: string): string[] {
+  // The repository's secrets that the step names, each value naming its secret: the env then shows which one it read.
+  const named = Object.values(step.env ?? {}).flatMap((value) => [...value.matchAll(/\bsecrets\.([A-Za-z_][A-Za-z0-9_]*)/g)].map((match) => match[1]!));
+  const secrets = Object.fromEntries(named.map((name) => [name, `value of the repository secret ${name}`]));
+  const env = Object.fromEntries(Object.entries(step.env ?? {}).map(([name, value]) => [name, String(evaluateTemplate(value, { ...context, secrets }) ?? "")]));
+  const specs = secretSpecsRead(input(step, "secret-envs"), input(step, "secret-files"));
+  for (const spec of specs) {
+    const name = /^id=([^,]*),env=(.*)$/.exec(spec)?.[2];
+    if (name !== undefined && env[name] !== `value of the repository secret ${name}`) throw new Error(`github: ${id}: ${spec}: the step's env does not take ${name} from the repository secret ${name} (it holds ${JSON.stringify(env[name] ?? null)})`);
+  }
+  return specs;
+}
+
+/** `secret-envs` and `secret-files` as build-push-action reads them (actions-toolkit's getInputList: env pairs split at commas, file lines whole), as BuildKit's specs, sorted. */
+function secretSpecsRead(envs: string, files: string): string[] {
+  const pair = (line: string) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)] as const;
+  return [
+    ...buildPushActionList(envs, false).map((line) => `id=${pair(line)[0]},env=${pair(line)[1]}`),
+    ...buildPushActionList(files).map((line) => `id=${pair(line)[0]},src=${pair(line)[1]}`),
+  ].sort();
 }
 
 /** What the resolve job hands every build job (`caliban-images resolve --format github`): the digests by id, the ids the registry has; JSON text, as job outputs are. */
@@ -253,7 +283,8 @@ export function jobEnv(env: Record<string, string> | undefined, entry: Record<st
 function entryImage(entry: Record<string, string>): ImageView {
   const args: Record<string, string> = {};
   for (const line of buildPushActionList(entry["build-args"] ?? "")) args[line.slice(0, line.indexOf("="))] = line.slice(line.indexOf("=") + 1);
-  return { reference: entry.image!, ...(entry.content === undefined ? {} : { content: entry.content }), dockerfile: entry.dockerfile!, context: entry.context!, args };
+  const secrets = secretSpecsRead(entry["secret-envs"] ?? "", entry["secret-files"] ?? "");
+  return { reference: entry.image!, ...(entry.content === undefined ? {} : { content: entry.content }), dockerfile: entry.dockerfile!, context: entry.context!, args, ...(secrets.length === 0 ? {} : { secrets }) };
 }
 
 /**
