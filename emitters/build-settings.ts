@@ -40,9 +40,13 @@ export function attestSpecs(graph: BuildGraph): string[] {
   return specs;
 }
 
-/** Whether an image needs buildx (BuildKit) rather than a plain `docker build`: platforms, a cache or attestations. */
+/**
+ * Whether an image needs buildx (BuildKit) rather than a plain `docker build`: platforms, a
+ * cache or attestations; or [sign], whose signature is of the digest buildx names for its
+ * push (--metadata-file), never of a tag another push could have moved since.
+ */
 export function needsBuildx(graph: BuildGraph, image: ImageNode): boolean {
-  return image.platforms.length > 0 || graph.cache !== null || graph.attest.provenance !== null || graph.attest.sbom;
+  return image.platforms.length > 0 || graph.cache !== null || graph.attest.provenance !== null || graph.attest.sbom || graph.sign !== undefined;
 }
 
 /** A platform in a name: `linux/arm64` → `linux-arm64`. */

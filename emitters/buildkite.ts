@@ -43,7 +43,8 @@ import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 import { secretsHeader } from "./secrets.ts";
-import { refuseSigning } from "./signing.ts";
+import { refuseSigning, signShellFunctions } from "./signing.ts";
+import { cosignInstallCommands } from "./cosign-install.ts";
 
 export const RESOLVE_STEP = "resolve";
 export const SHARED_TAGS_STEP = "shared-tags";
@@ -96,7 +97,7 @@ export const buildkite: Emitter<BuildkiteOptions> = {
     queue: { type: "string", default: "", description: "the agent queue every step runs on (agents: queue=...); empty: the pipeline's default queue. A family's runner labels are not read", check: queueName },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
-    refuseSigning(graph, "buildkite");
+    if (!options["content-tags"]) refuseSigning(graph, "buildkite", "with content-tags=false no inputs digest is pushed to bind a signature to", "leave content-tags on (the default) to sign");
     checkInternalImages(graph, "buildkite", options["content-tags"]);
     checkSteps(graph);
     const registry = loginRegistry(graph, "buildkite", "push the other registry's images with another pipeline");
@@ -231,6 +232,7 @@ function stepPrelude(graph: BuildGraph, registry: string, options: BuildkiteOpti
   const user = options["registry-user-variable"];
   const password = options["registry-password-variable"];
   return {
+    signing: signShellFunctions(graph, cosignInstallCommands(options)),
     setup: [
       "uploaded='$$'",
       `case "$uploaded" in '$'?) ;; *) echo "error: the agent interpolated this pipeline's variables: upload it with buildkite-agent pipeline upload --no-interpolation" >&2; exit 2 ;; esac`,

@@ -67,6 +67,8 @@ const POINT_TAG_FUNCTION = [
 export interface JobPrelude {
   readonly setup?: readonly string[];
   readonly login: readonly string[];
+  /** With [sign]: the functions that sign (emitters/signing.ts, signShellFunctions). */
+  readonly signing?: readonly string[];
 }
 
 /** The CI's variables a job's script reads, by name. */
@@ -83,7 +85,7 @@ export interface CiVariables {
 
 /** The functions a job's script starts with (one script item): set -eu, the CI's setup, retry, login, and with content tags the resolved file's readers. */
 export function preludeItem(prelude: JobPrelude, contentTags: boolean): string {
-  return ["set -eu", ...(prelude.setup ?? []), ...RETRY_FUNCTION, ...prelude.login, ...(contentTags ? [...RESOLVED_FUNCTIONS, ...POINT_TAG_FUNCTION] : [])].join("\n");
+  return ["set -eu", ...(prelude.setup ?? []), ...RETRY_FUNCTION, ...(prelude.signing ?? []), ...prelude.login, ...(contentTags ? [...RESOLVED_FUNCTIONS, ...POINT_TAG_FUNCTION] : [])].join("\n");
 }
 
 /** The commands that put caliban-images on the PATH: the release binary for the runner (checked against its SHA256SUMS), or the install-command. */
@@ -101,6 +103,8 @@ export function installCommands(options: InstallOptions): string[] {
 export function resolveCommands(graph: BuildGraph, options: InstallOptions & { readonly output: string }, context: EmitContext): string[] {
   return [
     ...installCommands(options),
+    // With [sign], resolve verifies each image the registry has with cosign before it is reused.
+    ...(graph.sign === undefined ? [] : ["need_cosign"]),
     "registry_login",
     // Written beside the checkout, then moved in: a build context holding the checkout's root is digested without it.
     `resolved=$(mktemp)`,
@@ -118,7 +122,11 @@ export function sharedTagsScript(graph: BuildGraph, contentTags: boolean): strin
   return [
     `if ! ${PUBLISHING}; then echo "this pipeline does not publish: no shared tag is pushed"; exit 0; fi`,
     "registry_login",
-    ...sharedTags(graph).map((tag) => `retry "$DOCKER" buildx imagetools create --tag ${shellWord(tag.reference)} ${tag.images.map(source).join(" ")}`),
+    ...sharedTags(graph).flatMap((tag) => [
+      `retry "$DOCKER" buildx imagetools create --tag ${shellWord(tag.reference)} ${tag.images.map(source).join(" ")}`,
+      // With [sign], the new manifest list is signed too (it is no one image's: no inputs digest).
+      ...(graph.sign === undefined ? [] : [`sign_reference ${shellWord(tag.reference)}`]),
+    ]),
   ];
 }
 
@@ -133,7 +141,9 @@ export function imageScript(graph: BuildGraph, image: ImageNode, base: ImageNode
   const assign = [`content=${image.repository}:inputs-$(inputs_of ${image.id})`, ...(base === undefined ? [] : [`base=${base.repository}:inputs-$(inputs_of ${base.id})`])];
   const build = `if ${PUBLISHING}; then\n${indent(publish)}\nelse\n${indent(words.local)}\nfi`;
   if (image.rebuild === "always") return [...assign, "registry_login", build];
-  const pointed = [...stamped.define, ...words.named.map((word) => `point_tag "$content" ${word}`)];
+  // A pointed tag may name a new manifest (buildx wraps a single-platform image in an index): with [sign], it is signed too.
+  const signPointed = (word: string) => (graph.sign === undefined ? [] : [`sign_reference ${word} "$(inputs_of ${image.id})"`]);
+  const pointed = [...stamped.define, ...words.named.flatMap((word) => [`point_tag "$content" ${word}`, ...signPointed(word)])];
   const found = [`echo ${shellWord(`${image.id}: the registry has its inputs digest`)}" ($content): not rebuilt"`, ...(pointed.length === 0 ? [] : [`if ${PUBLISHING}; then\n${indent(pointed)}\nfi`])];
   return [...assign, "registry_login", `if registry_has ${image.id}; then\n${indent(found)}\nelif ${PUBLISHING}; then\n${indent(publish)}\nelse\n${indent(words.local)}\nfi`];
 }
@@ -182,7 +192,10 @@ function imageWords(graph: BuildGraph, image: ImageNode, base: ImageNode | undef
   const cacheFrom = cache.from.map((spec) => ` --cache-from ${shellWord(spec)}`).join("");
   const tested = (references: readonly string[], flags = "") => (image.test === null ? [] : [buildx(`${cacheFrom}${flags} --load`, references), ...test]);
   const built = image.test !== null ? tested(local) : [buildx(`${platforms}${cacheFrom}${image.platforms.length > 1 ? " --output type=cacheonly" : " --load"}`, local)];
-  return { named, publish: [...tested([own], secrets), buildx(`${platforms}${cacheFlags}${attest}${secrets} --push`, pushed)], local: built };
+  const push = buildx(`${platforms}${cacheFlags}${attest}${secrets} --push${graph.sign === undefined ? "" : ' --metadata-file "$meta"'}`, pushed);
+  // With [sign], what buildx pushed is signed by the digest its metadata file names (emitters/signing.ts).
+  const signed = graph.sign === undefined ? [push] : ["meta=$(mktemp)", push, `sign_pushed ${shellWord(image.repository)} "$meta" "$(inputs_of ${image.id})"`];
+  return { named, publish: [...tested([own], secrets), ...signed], local: built };
 }
 
 /** The build args: an arg naming the base (where {from} put its reference, or a part of it) names the base as this pipeline builds FROM it. */

@@ -33,3 +33,9 @@ export function cosignInstallScript(directory: string): string[] {
     ")",
   ];
 }
+
+/** The commands that put cosign on the PATH: the cosign-install-command when given, else the pinned release into $HOME/.caliban-images/bin. */
+export function cosignInstallCommands(options: { readonly "cosign-install-command": string }): string[] {
+  if (options["cosign-install-command"].trim() !== "") return [options["cosign-install-command"]];
+  return ["(", ...cosignInstallScript('"$HOME/.caliban-images/bin"').map((line) => `  ${line}`), ")", 'export PATH="$HOME/.caliban-images/bin:$PATH"'];
+}

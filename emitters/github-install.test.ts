@@ -43,6 +43,7 @@ afterAll(() => server.stop(true));
 
 const options = (more: Partial<InstallOptions> = {}): InstallOptions => ({
   "install-command": "",
+  "cosign-install-command": "",
   "caliban-images-version": "9.9.9",
   "release-url": `http://127.0.0.1:${server.port}/releases/download`,
   "release-sha256sums": "",

@@ -32,6 +32,12 @@ export const INSTALL_OPTIONS = {
     description: "where the releases are (a fork's or a mirror's): RELEASE-URL/vVERSION/caliban-images-linux-x64 and SHA256SUMS",
     check: (value) => noExpressionProblem(value) ?? (/^https?:\/\/[^\s'"`\\]+$/.test(String(value)) ? undefined : "must be an http(s) URL"),
   },
+  "cosign-install-command": {
+    type: "string",
+    default: "",
+    description: "with [sign]: the shell command that puts cosign on the PATH of the jobs that sign or verify; default: the cosign release sigstore/cosign-installer pins, checksum-verified (GitHub: the installer itself)",
+    check: noExpressionProblem,
+  },
   "release-sha256sums": {
     type: "string",
     default: "",
@@ -42,6 +48,7 @@ export const INSTALL_OPTIONS = {
 
 export interface InstallOptions {
   "install-command": string;
+  "cosign-install-command": string;
   "caliban-images-version": string;
   "release-url": string;
   "release-sha256sums": string;

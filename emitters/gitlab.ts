@@ -27,7 +27,8 @@ import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 import { secretsHeader } from "./secrets.ts";
-import { refuseSigning } from "./signing.ts";
+import { refuseSigning, signShellFunctions } from "./signing.ts";
+import { cosignInstallCommands } from "./cosign-install.ts";
 
 /**
  * Jobs in one pipeline, by default (the `max-jobs` option): past it the images go to child
@@ -91,7 +92,7 @@ export const gitlab: Emitter<GitlabOptions> = {
     "runner-tags": { type: "boolean", default: true, description: "a family's runner labels become its jobs' tags (a runner must have them all, as GitHub's runs-on reads them); false: no tags, any runner" },
   } satisfies Record<string, OptionSpec>,
   emit(graph, options, context) {
-    refuseSigning(graph, "gitlab");
+    if (!options["content-tags"]) refuseSigning(graph, "gitlab", "with content-tags=false no inputs digest is pushed to bind a signature to", "leave content-tags on (the default) to sign");
     checkInternalImages(graph, "gitlab", options["content-tags"]);
     checkJobNames(graph);
     const registry = loginRegistry(graph, "gitlab", "push the other registry's images with another pipeline");
@@ -145,7 +146,7 @@ function* writeParent(out: TextWriter, graph: BuildGraph, options: GitlabOptions
       variables: PIPELINE_VARIABLES,
       stages: parts.map(triggerJobName),
       // The lock job's script starts with the same functions as every job's (registry_login).
-      ...(lock ? { default: defaultSettings(options, preludeItem(loginPrelude(registry, options), options["content-tags"])) } : {}),
+      ...(lock ? { default: defaultSettings(options, preludeItem(loginPrelude(graph, registry, options), options["content-tags"])) } : {}),
     }),
   );
   out.line("");
@@ -187,7 +188,7 @@ function* writePipeline(out: TextWriter, graph: BuildGraph, options: GitlabOptio
     variables: PIPELINE_VARIABLES,
     stages: [...(contentTags ? [RESOLVE_JOB] : []), ...levels.map((level) => `level-${level}`), ...(shared.length > 0 ? [SHARED_TAGS_JOB] : [])],
     // Every job's script starts with the same functions (ci-job.ts), run in its shell before it.
-    default: defaultSettings(options, preludeItem(loginPrelude(registry, options), contentTags)),
+    default: defaultSettings(options, preludeItem(loginPrelude(graph, registry, options), contentTags)),
   };
   out.lines(yamlLines(top));
   out.line("");
@@ -230,10 +231,11 @@ function workflowRules(graph: BuildGraph): YamlValue[] {
 }
 
 /** The login every job runs first: $CI_REGISTRY's own credentials for GitLab's registry, else the variables the options name; none without a password. */
-function loginPrelude(registry: string, options: GitlabOptions): JobPrelude {
+function loginPrelude(graph: BuildGraph, registry: string, options: GitlabOptions): JobPrelude {
   const user = options["registry-user-variable"];
   const password = options["registry-password-variable"];
   return {
+    signing: signShellFunctions(graph, cosignInstallCommands(options)),
     login: [
       "registry_login() {",
       `  if [ ${shellWord(registry)} = "\${CI_REGISTRY:-}" ] && [ -n "\${CI_REGISTRY_PASSWORD:-}" ]; then`,
@@ -264,6 +266,7 @@ function imageJob(graph: BuildGraph, image: ImageNode, base: ImageNode | undefin
     // A job runs on a runner that has every one of its tags, as a GitHub job on one with every runs-on label.
     ...(runner === null ? {} : { tags: [...runner] }),
     ...(timeout === null ? {} : { timeout: `${timeout} minutes` }),
+    ...keylessToken(graph),
     script: imageScript(graph, image, base, contentTags, GITLAB_VARIABLES),
   };
 }
@@ -281,8 +284,14 @@ function sharedTagsJob(graph: BuildGraph, contentTags: boolean, here: ReadonlySe
   return {
     stage: SHARED_TAGS_JOB,
     ...(needs.length <= MAX_NEEDS ? { needs } : contentTags ? { dependencies: [RESOLVE_JOB] } : {}),
+    ...keylessToken(graph),
     script: sharedTagsScript(graph, contentTags),
   };
+}
+
+/** With keyless [sign], a job that signs gets GitLab's OIDC token for Sigstore, which cosign reads from SIGSTORE_ID_TOKEN. */
+function keylessToken(graph: BuildGraph): YamlMap {
+  return graph.sign === undefined || "key" in graph.sign ? {} : { id_tokens: { SIGSTORE_ID_TOKEN: { aud: "sigstore" } } };
 }
 
 /** Refuses an image whose job would be named as GitLab's keywords or this file's own jobs. */

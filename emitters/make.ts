@@ -189,8 +189,7 @@ function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean):
     const rest = `${tags}${labels}${target}${secrets} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
     // The family's smoke test runs in the built image before it is pushed: a failure pushes nothing of it or of what builds FROM it.
     const test = (ref: string) => (image.test === null ? "" : `$(DOCKER) run --rm ${ref} sh -c ${recipeWord(image.test)}`);
-    // A signed image is pushed by buildx, which names the digest it pushed (emitters/make-sign.ts).
-    if (needsBuildx(graph, image) || graph.sign !== undefined) {
+    if (needsBuildx(graph, image)) {
       writeBuildxRecipes(out, graph, image, base, rest, test, contentTags);
       return;
     }

@@ -5,6 +5,7 @@
 
 import type { BuildGraph, SignPolicy } from "../core/graph.ts";
 import { INPUTS_ANNOTATION } from "../core/changes/inputs.ts";
+import { shellWord } from "./quoting.ts";
 import { CalibanError } from "../core/errors.ts";
 
 /** Refuses a graph with [sign], for an emitter that cannot sign (or not in the way [sign] asks): never push unsigned images silently. */
@@ -25,4 +26,48 @@ export function refuseSigning(graph: BuildGraph, emitter: string, why = `the ${e
 export function cosignVerifyArgs(policy: SignPolicy, reference: string, inputsHex: string, options: { readonly plainHttp?: boolean; readonly publicKey?: string | undefined } = {}): string[] {
   const trust = "key" in policy ? ["--key", options.publicKey ?? policy.publicKey] : ["--certificate-identity", policy.identity, "--certificate-oidc-issuer", policy.issuer];
   return ["verify", ...trust, "-a", `${INPUTS_ANNOTATION}=${inputsHex}`, ...(policy.transparencyLog ? [] : ["--insecure-ignore-tlog=true"]), ...(options.plainHttp ? ["--allow-insecure-registry", "--allow-http-registry"] : []), reference];
+}
+
+/** What buildx's --metadata-file names as the digest it pushed: a sed program (a shell word), the line `  "containerimage.digest": "sha256:..."`. */
+export const METADATA_DIGEST_SED = `'s/^ *"containerimage.digest": *"\\(sha256:[0-9a-f]*\\)".*/\\1/p'`;
+
+/**
+ * The shell functions (POSIX sh, bash alike) a CI job signs with, after `retry`: `need_cosign`
+ * (the cosign-install-command, else the pinned release, once a job), `sign_reference REF [HEX]`
+ * (cosign sign, bound to an inputs digest when HEX is given) and `sign_pushed REPOSITORY
+ * METADATA HEX` (the digest buildx's metadata file names). None without [sign].
+ */
+export function signShellFunctions(graph: BuildGraph, installCommands: readonly string[]): string[] {
+  const sign = graph.sign;
+  if (sign === undefined) return [];
+  const key = "key" in sign ? ` --key ${shellWord(sign.key)}` : "";
+  return [
+    "need_cosign() {",
+    '  [ -z "${cosign_ready:-}" ] || return 0',
+    ...installCommands.map((line) => line.split("\n").map((part) => `  ${part}`).join("\n")),
+    "  cosign_ready=1",
+    "}",
+    "sign_reference() {",
+    "  need_cosign",
+    '  set -- "$1" "${2:-}" --yes --recursive',
+    // A loopback registry is plain http (a test's); cosign asks it so only when told.
+    '  case "$1" in localhost[:/]* | 127.* | "[::1]"*) set -- "$@" --allow-insecure-registry --allow-http-registry ;; esac',
+    ...(sign.transparencyLog
+      ? []
+      : [
+          // cosign 3 takes --tlog-upload=false only without its TUF signing config; cosign 2 has no such flag.
+          '  if cosign sign --help 2>&1 | grep -q -- --use-signing-config; then set -- "$@" --use-signing-config=false; fi',
+          '  set -- "$@" --tlog-upload=false',
+        ]),
+    `  ref=$1; hex=$2; shift 2`,
+    `  if [ -n "$hex" ]; then set -- "$@" -a "${INPUTS_ANNOTATION}=$hex"; fi`,
+    `  retry cosign sign "$@"${key} "$ref"`,
+    "}",
+    "sign_pushed() {",
+    `  digest=$(sed -n ${METADATA_DIGEST_SED} "$2")`,
+    '  rm -f "$2"',
+    '  [ -n "$digest" ] || { echo "error: buildx named no digest of $1: not signed" >&2; exit 1; }',
+    '  sign_reference "$1@$digest" "$3"',
+    "}",
+  ];
 }

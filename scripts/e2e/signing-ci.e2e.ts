@@ -1,0 +1,95 @@
+// Signing and verified reuse on the CI emitters for real (issue 32): the signing fixture
+// in a git repository on `main`, its pipeline emitted and committed, run against the e2e
+// docker engine and a registry on 127.0.0.1 by what runs it here (Buildkite's steps as the
+// agent runs them; GitLab's jobs by gitlab-ci-local), cosign (Debian's) on the PATH and
+// the key in COSIGN_PRIVATE_KEY as the CI's secret store gives it. A first build signs
+// every image it pushes, each tag and the shared tag's list; cosign verifies each with the
+// public key, bound to its inputs digest. A second build reuses them all. An unsigned image
+// put under a content tag is rebuilt, not reused, and the resolve job's log says why.
+
+import { describe, expect, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fixtureRepository, loopbackRegistry, shimmedTools } from "./pipeline-runs.ts";
+import { runCli } from "../../fixtures/test-helpers.ts";
+import { engineForFile } from "./docker-engine.ts";
+import { runBuildkite } from "./buildkite-run.ts";
+import { gitlabCiLocal } from "../validators/readback-gitlab.ts";
+
+const { scratch, engine } = engineForFile("e2e-signing-ci-");
+
+interface CiRun {
+  readonly exit: number;
+  readonly log: string;
+}
+
+function cosign(args: readonly string[], cwd: string, env: Record<string, string> = {}): { exit: number; output: string } {
+  const run = Bun.spawnSync(["cosign", ...args], { cwd, env: { ...process.env, COSIGN_PASSWORD: "", ...env }, stdout: "pipe", stderr: "pipe" });
+  return { exit: run.exitCode, output: run.stdout.toString() + run.stderr.toString() };
+}
+
+async function signingOnCi(name: string, emitter: string, output: string, run: (work: string, env: Record<string, string>) => CiRun): Promise<void> {
+  const registry = await loopbackRegistry(join(scratch, name, "registry"));
+  const work = join(scratch, name, "signing");
+  const git = fixtureRepository(work, "signing");
+  // No transparency log here (no route to Rekor); the key pair the fixture names, its private half in the CI's secret store.
+  const matrix = join(work, "matrix.toml");
+  writeFileSync(matrix, readFileSync(matrix, "utf8").replace('public_key = "keys/cosign.pub"\n', 'public_key = "keys/cosign.pub"\ntransparency_log = false\n'));
+  expect(cosign(["generate-key-pair", "--output-key-prefix", join(scratch, name, "cosign")], work).exit).toBe(0);
+  Bun.spawnSync(["mkdir", "-p", join(work, "keys")]);
+  writeFileSync(join(work, "keys/cosign.pub"), readFileSync(join(scratch, name, "cosign.pub")));
+  writeFileSync(join(work, ".gitignore"), ".gitlab-ci-local/\n.caliban-images/\n");
+  const repository = `127.0.0.1:${registry.port}/signed`;
+  expect(runCli(["emit", emitter, "--base-url", repository, "--option", "install-command=true", "--option", "cosign-install-command=true", "-o", output], work).code).toBe(0);
+  git("add", "-A");
+  git("commit", "-q", "-m", "images");
+  const { env } = shimmedTools(join(scratch, name, "bin"), engine());
+  const withKey = { ...env, COSIGN_PRIVATE_KEY: readFileSync(join(scratch, name, "cosign.key"), "utf8"), COSIGN_PASSWORD: "" };
+  const planned = JSON.parse(runCli(["plan", "--json", "--base-url", repository], work).stdout) as { images: { id: string; tag: string; inputs: string; contentReference: string }[] };
+  const verify = (reference: string, hex?: string) =>
+    cosign(["verify", "--key", "keys/cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", "--allow-http-registry", ...(hex ? ["-a", `caliban-images.inputs=${hex}`] : []), reference], work);
+  try {
+    const first = run(work, withKey);
+    expect({ exit: first.exit, log: first.exit === 0 ? "" : first.log }).toEqual({ exit: 0, log: "" });
+    for (const image of planned.images) {
+      const hex = image.inputs.slice("sha256:".length);
+      for (const reference of [image.contentReference, `${repository}:${image.tag}`]) expect({ reference, ...verify(reference, hex) }).toMatchObject({ reference, exit: 0 });
+    }
+    expect(verify(`${repository}:base`).exit).toBe(0);
+
+    const again = run(work, withKey);
+    expect(again.exit).toBe(0);
+    for (const image of planned.images) expect(again.log).toContain(`${image.id}: the registry has its inputs digest`);
+    expect(again.log).toContain(`${planned.images.length} of ${planned.images.length} images are in ${repository} by their inputs digest; 0 to build`);
+
+    // Someone with push rights puts an unsigned image under app-x86_64's content tag.
+    const app = planned.images.find((image) => image.tag === "app-x86_64")!;
+    writeFileSync(join(scratch, name, "Dockerfile.evil"), "FROM scratch\nCOPY hello /evil\n");
+    const evil = Bun.spawnSync([engine().docker, "buildx", "build", "--push", "-t", app.contentReference, "-f", join(scratch, name, "Dockerfile.evil"), join(work, "docker")], { env: withKey });
+    expect({ exit: evil.exitCode, stderr: evil.exitCode === 0 ? "" : evil.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
+    const rebuilt = run(work, withKey);
+    expect({ exit: rebuilt.exit, log: rebuilt.exit === 0 ? "" : rebuilt.log }).toEqual({ exit: 0, log: "" });
+    expect(rebuilt.log).toContain(`${app.contentReference} is in the registry, but cosign does not verify it (no signatures found): rebuilt, not reused`);
+    expect(verify(app.contentReference, app.inputs.slice("sha256:".length)).exit).toBe(0);
+  } finally {
+    await registry.stop();
+  }
+}
+
+describe("signing on a CI, for real: every pushed image signed and verified; what does not verify is rebuilt", () => {
+  test("Buildkite, its steps run as the agent runs them, the key in the agent's environment", async () => {
+    await signingOnCi("buildkite", "buildkite", ".buildkite/pipeline.yml", (work, env) => {
+      const result = runBuildkite(work, { branch: "main", pullRequest: null }, env, scratch);
+      return { exit: result.exit, log: result.log };
+    });
+  }, 600_000);
+
+  test("GitLab, gitlab-ci-local running the pipeline, the key as a CI/CD variable", async () => {
+    await signingOnCi("gitlab", "gitlab", ".gitlab-ci.yml", (work, env) => {
+      const { COSIGN_PRIVATE_KEY, COSIGN_PASSWORD, ...rest } = env;
+      const variables = Object.entries({ COSIGN_PRIVATE_KEY, COSIGN_PASSWORD }).flatMap(([name, value]) => ["--variable", `${name}=${value}`]);
+      const result = gitlabCiLocal(work, ["--concurrency", "1", ...variables], rest as Record<string, string>);
+      return { exit: result.exitCode, log: `${result.stdout}\n${result.stderr}` };
+    });
+  }, 600_000);
+});
