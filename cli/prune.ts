@@ -1,0 +1,96 @@
+// `caliban-images prune`: list (and with --delete, delete) what the matrix's repositories
+// hold that no kept plan needs: content tags no [publish] branch head and no kept lock
+// generation reaches, build caches of images no kept plan has, cosign signatures of what
+// goes, and the children of the indexes that go. What is kept: cli/kept-plans.ts; what is
+// deleted: core/prune/prune-plan.ts; the registry: cli/registry-repository.ts.
+
+import { fail } from "../core/errors.ts";
+import { registryHost } from "../core/names.ts";
+import { keptTags, prunedRepositories } from "../core/prune/kept.ts";
+import { prunePlan, type Deletion, type LeftTag } from "../core/prune/prune-plan.ts";
+import { keptPlans } from "./kept-plans.ts";
+import { loadGraph, optionalString, stringList, type Options } from "./load-graph.ts";
+import { Registry } from "./registry.ts";
+import { RegistryRepository } from "./registry-repository.ts";
+import type { Io } from "./terminal.ts";
+
+export const DEFAULT_KEEP_LOCKS = 3;
+
+/** Registries whose Distribution API deletes nothing: their own API does (not called here). */
+const NO_DISTRIBUTION_DELETE: Record<string, string> = {
+  "ghcr.io": "GHCR deletes a package's versions through GitHub's REST API (DELETE /orgs/ORG/packages/container/NAME/versions/ID), which prune does not call yet: delete the listed digests there (gh api), or with actions/delete-package-versions",
+};
+
+interface RepositoryResult {
+  readonly repository: string;
+  readonly deletions: readonly Deletion[];
+  readonly left: readonly LeftTag[];
+}
+
+export async function pruneCommand(options: Options, io: Io): Promise<number> {
+  const keepLocks = keepLocksOption(options.keepLocks);
+  const deleting = options.delete === true;
+  const planned = await loadGraph(options, io);
+  const kept = await keptPlans(planned, keepLocks);
+  for (const note of kept.notes) io.stderr(`note: ${note}\n`);
+  for (const problem of kept.unplanned) io.stderr(`warning: ${problem}\n`);
+  if (deleting && kept.unplanned.length > 0) {
+    fail("USAGE", `prune --delete deletes nothing it cannot prove unneeded, and ${kept.unplanned.length === 1 ? "a kept plan" : `${kept.unplanned.length} kept plans`} could not be planned (above)`, { hint: "fetch the [publish] branches (git fetch origin), or fix the matrix there; the dry run (without --delete) still lists" });
+  }
+  io.stderr(`kept: ${kept.plans.map((plan) => plan.label).join(", ")}\n`);
+
+  const registry = new Registry({ insecure: stringList(options.insecureRegistry) });
+  const keep = keptTags(kept.plans);
+  const results: RepositoryResult[] = [];
+  for (const repository of prunedRepositories(kept.plans)) {
+    const contents = await new RegistryRepository(registry, repository).contents();
+    results.push({ repository, ...prunePlan(contents, keep.tags.get(repository) ?? new Map(), keep.cacheRepositories.has(repository)) });
+  }
+  for (const { repository, tag, keptBy } of results.flatMap((result) => result.left)) io.stderr(`left ${repository}:${tag}: its manifest is also ${keptBy}'s, which is kept\n`);
+  const total = results.reduce((sum, result) => sum + result.deletions.length, 0);
+
+  if (!deleting) {
+    if (options.json) io.stdout(pruneJson(results, kept.plans.map((plan) => plan.label), kept.unplanned, false));
+    else for (const deletion of results.flatMap((result) => result.deletions)) io.stdout(`${describe(deletion)}\n`);
+    io.stderr(`${total} manifest${total === 1 ? "" : "s"} to delete${total === 0 ? "" : " (a dry run: prune --delete deletes them)"}\n`);
+    return 0;
+  }
+  for (const result of results) {
+    const refusal = NO_DISTRIBUTION_DELETE[registryHost(result.repository)];
+    if (refusal !== undefined && result.deletions.length > 0) fail("USAGE", `${result.repository}: prune --delete cannot delete from ${registryHost(result.repository)}`, { hint: refusal });
+  }
+  const done: Deletion[] = [];
+  for (const result of results) {
+    const repository = new RegistryRepository(registry, result.repository);
+    for (const deletion of result.deletions) {
+      const outcome = await repository.delete(deletion.digest);
+      done.push(deletion);
+      if (!options.json) io.stdout(`${outcome === "deleted" ? "deleted" : "gone already"} ${describe(deletion).replace(/^delete /, "")}\n`);
+    }
+  }
+  if (options.json) io.stdout(pruneJson(results, kept.plans.map((plan) => plan.label), kept.unplanned, true));
+  io.stderr(`${done.length} manifest${done.length === 1 ? "" : "s"} deleted\n`);
+  return 0;
+}
+
+/** `delete REPOSITORY@DIGEST (TAG, ...): why`: one line a manifest, what a script can read. */
+function describe(deletion: Deletion): string {
+  const tags = deletion.tags.length === 0 ? "" : ` (${deletion.tags.join(", ")})`;
+  return `delete ${deletion.repository}@${deletion.digest}${tags}: ${deletion.why}`;
+}
+
+function pruneJson(results: readonly RepositoryResult[], kept: readonly string[], unplanned: readonly string[], deleted: boolean): string {
+  const repositories = results.map(({ repository, deletions, left }) => ({
+    repository,
+    deletions: deletions.map(({ digest, tags, why }) => ({ digest, tags, why })),
+    left: left.map(({ tag, digest, keptBy }) => ({ tag, digest, keptBy })),
+  }));
+  return `${JSON.stringify({ version: 1, deleted, kept, unplanned, repositories }, null, 2)}\n`;
+}
+
+function keepLocksOption(value: unknown): number {
+  const text = optionalString(value === undefined ? undefined : String(value), "--keep-locks");
+  if (text === undefined) return DEFAULT_KEEP_LOCKS;
+  if (!/^[0-9]+$/.test(text)) fail("USAGE", `--keep-locks ${JSON.stringify(text)}: give how many lock generations each branch keeps, a whole number (default ${DEFAULT_KEEP_LOCKS})`);
+  return Number(text);
+}
