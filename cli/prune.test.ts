@@ -155,6 +155,16 @@ describe("prune", () => {
     git("checkout", "-q", "--", "matrix.toml");
   });
 
+  test("--delete from ghcr.io, which deletes through GitHub's package API only, is refused before anything is asked", async () => {
+    const matrix = await Bun.file(join(work, "matrix.toml")).text();
+    writeFileSync(join(work, "matrix.toml"), matrix.replace(`"${server.host}/app"`, '"ghcr.io/acme/app"'));
+    const refused = await prune("--delete");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain("error: ghcr.io/acme/app: prune --delete cannot delete from ghcr.io");
+    expect(refused.stderr).toContain("hint: GHCR deletes a package's versions through GitHub's REST API");
+    git("checkout", "-q", "--", "matrix.toml");
+  });
+
   test("--keep-locks takes a whole number", async () => {
     const bad = await prune("--keep-locks", "many");
     expect(bad.code).toBe(2);

@@ -39,10 +39,15 @@ export async function pruneCommand(options: Options, io: Io): Promise<number> {
   }
   io.stderr(`kept: ${kept.plans.map((plan) => plan.label).join(", ")}\n`);
 
+  const repositories = prunedRepositories(kept.plans);
+  for (const repository of deleting ? repositories : []) {
+    const refusal = NO_DISTRIBUTION_DELETE[registryHost(repository)];
+    if (refusal !== undefined) fail("USAGE", `${repository}: prune --delete cannot delete from ${registryHost(repository)}`, { hint: refusal });
+  }
   const registry = new Registry({ insecure: stringList(options.insecureRegistry) });
   const keep = keptTags(kept.plans);
   const results: RepositoryResult[] = [];
-  for (const repository of prunedRepositories(kept.plans)) {
+  for (const repository of repositories) {
     const contents = await new RegistryRepository(registry, repository).contents();
     results.push({ repository, ...prunePlan(contents, keep.tags.get(repository) ?? new Map(), keep.cacheRepositories.has(repository)) });
   }
@@ -54,10 +59,6 @@ export async function pruneCommand(options: Options, io: Io): Promise<number> {
     else for (const deletion of results.flatMap((result) => result.deletions)) io.stdout(`${describe(deletion)}\n`);
     io.stderr(`${total} manifest${total === 1 ? "" : "s"} to delete${total === 0 ? "" : " (a dry run: prune --delete deletes them)"}\n`);
     return 0;
-  }
-  for (const result of results) {
-    const refusal = NO_DISTRIBUTION_DELETE[registryHost(result.repository)];
-    if (refusal !== undefined && result.deletions.length > 0) fail("USAGE", `${result.repository}: prune --delete cannot delete from ${registryHost(result.repository)}`, { hint: refusal });
   }
   const done: Deletion[] = [];
   for (const result of results) {
