@@ -5,12 +5,13 @@
 // the rest is listed, deleted only with --delete, and a second run finds nothing.
 
 import { beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lockText } from "../core/changes/lock.ts";
 import { FakeRegistry, imageManifest, indexManifest } from "../fixtures/fake-registry.ts";
-import { loopbackServer, runCliAsync } from "../fixtures/test-helpers.ts";
+import { REPO_ROOT } from "../fixtures/golden.ts";
+import { loopbackServer, runCli, runCliAsync } from "../fixtures/test-helpers.ts";
 
 const registry = new FakeRegistry();
 const server = loopbackServer((request, url) => registry.answer(request, url));
@@ -170,4 +171,13 @@ describe("prune", () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("--keep-locks");
   });
+});
+
+test("the README's prune help is what prune --help prints", () => {
+  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+  const section = readme.slice(readme.indexOf("### A registry that does not only grow: `caliban-images prune`"));
+  const block = /\*\*Help\*\* \(`caliban-images prune --help`\):\n\n  ```\n([\s\S]*?)\n  ```/.exec(section)![1]!;
+  const help = runCli(["prune", "--help"]);
+  expect(help.code).toBe(0);
+  expect(block.split("\n").map((line) => line.slice(2))).toEqual(help.stdout.trimEnd().split("\n").map((line) => line.trimEnd()));
 });
