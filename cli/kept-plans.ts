@@ -2,8 +2,8 @@
 // [publish] names (a local branch, or origin/BRANCH; a pattern matches the branches
 // that exist), the last N commits on each that changed the lock file (lock generations:
 // what was published before an upstream base moved, kept for a rollback), and the
-// working tree's plan. What cannot be planned is said, never skipped in silence: prune
-// refuses to delete then.
+// working tree's plan. What cannot be planned (a matrix that does not plan, or is not
+// there) is said, never skipped in silence: prune refuses to delete then.
 
 import { lockFileName } from "../core/changes/lock.ts";
 import { branchPublishes } from "../core/branch-patterns.ts";
@@ -17,21 +17,18 @@ export interface KeptPlans {
   readonly plans: readonly KeptPlan[];
   /** What could not be planned (or found), each a sentence: nothing may be deleted while there is one. */
   readonly unplanned: readonly string[];
-  /** Every plan that is none: a branch or lock generation whose commit has no matrix file. */
-  readonly notes: readonly string[];
 }
 
 /** The branches, their lock generations and the working tree, planned; `keepLocks` generations per branch. */
 export async function keptPlans(planned: Planned, keepLocks: number): Promise<KeptPlans> {
   const plans: KeptPlan[] = [{ label: "the working tree", graph: planned.graph }];
   const unplanned: string[] = [];
-  const notes: string[] = [];
   const { source, loaded } = planned;
   const repository = source.directory === undefined ? undefined : findRepository(source.directory);
   const branchPatterns = planned.graph.publish.branches;
   if (repository === undefined) {
     unplanned.push(`${source.directory === undefined ? "the embedded matrix" : source.file} is in no git repository: no branch of [publish] (${branchPatterns.join(", ")}) could be planned`);
-    return { plans, unplanned, notes };
+    return { plans, unplanned };
   }
   const heads = publishedHeads(repository, branchPatterns);
   if (heads.length === 0) unplanned.push(`no branch [publish] names (${branchPatterns.join(", ")}) is here, as a local branch or origin/BRANCH`);
@@ -48,14 +45,15 @@ export async function keptPlans(planned: Planned, keepLocks: number): Promise<Ke
   for (const [commit, label] of revisions) {
     try {
       const plan = await planRevision(repository, commit, commit.slice(0, 12), source.file, loaded, planned.repository === undefined ? {} : { repository: planned.repository });
-      if (plan === undefined) notes.push(`${label} has no ${revisionMatrixPath(repository, source.file)}: it keeps nothing`);
+      // Its images may be planned by a matrix elsewhere (moved, renamed): what it needs cannot be told.
+      if (plan === undefined) unplanned.push(`${label} has no ${revisionMatrixPath(repository, source.file)}`);
       else plans.push({ label, graph: plan.graph });
     } catch (error) {
       if (!(error instanceof CalibanError)) throw error;
       unplanned.push(`${label} does not plan: ${formatDiagnostic(error.diagnostics[0]!).replace(/^error: /, "")}`);
     }
   }
-  return { plans, unplanned, notes };
+  return { plans, unplanned };
 }
 
 /** Each branch [publish] names that exists, local and origin/ (both when they differ), by name. */

@@ -156,6 +156,18 @@ describe("prune", () => {
     git("checkout", "-q", "--", "matrix.toml");
   });
 
+  test("a [publish] branch whose head has no matrix file (moved, perhaps) refuses --delete: what it publishes cannot be told", async () => {
+    const emptyTree = Bun.spawnSync(["git", "hash-object", "-t", "tree", "/dev/null"], { cwd: work }).stdout.toString().trim();
+    const commit = Bun.spawnSync(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit-tree", emptyTree, "-m", "no matrix here"], { cwd: work }).stdout.toString().trim();
+    git("branch", "elsewhere", commit);
+    writeFileSync(join(work, "matrix.toml"), `${await Bun.file(join(work, "matrix.toml")).text()}[publish]\nbranches = ["main", "elsewhere"]\n`);
+    const refused = await prune("--delete");
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`warning: elsewhere (${commit.slice(0, 7)}) has no matrix.toml`);
+    git("checkout", "-q", "--", "matrix.toml");
+    git("branch", "-D", "elsewhere");
+  });
+
   test("--delete from ghcr.io, which deletes through GitHub's package API only, is refused before anything is asked", async () => {
     const matrix = await Bun.file(join(work, "matrix.toml")).text();
     writeFileSync(join(work, "matrix.toml"), matrix.replace(`"${server.host}/app"`, '"ghcr.io/acme/app"'));

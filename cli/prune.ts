@@ -32,7 +32,6 @@ export async function pruneCommand(options: Options, io: Io): Promise<number> {
   const deleting = options.delete === true;
   const planned = await loadGraph(options, io);
   const kept = await keptPlans(planned, keepLocks);
-  for (const note of kept.notes) io.stderr(`note: ${note}\n`);
   for (const problem of kept.unplanned) io.stderr(`warning: ${problem}\n`);
   if (deleting && kept.unplanned.length > 0) {
     fail("USAGE", `prune --delete deletes nothing it cannot prove unneeded, and ${kept.unplanned.length === 1 ? "a kept plan" : `${kept.unplanned.length} kept plans`} could not be planned (above)`, { hint: "fetch the [publish] branches (git fetch origin), or fix the matrix there; the dry run (without --delete) still lists" });

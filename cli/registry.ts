@@ -6,6 +6,9 @@
 //
 // The digest is the manifest's as the registry has it: for a multi-platform image, its
 // index, so a pinned `REF@sha256:...` still serves every platform.
+//
+// `call` and `retried` are the same requests for any path of the API (prune's tag lists,
+// manifests and deletes: cli/registry-repository.ts), with a token for the scope asked.
 
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -13,7 +16,7 @@ import { join } from "node:path";
 import { CalibanError } from "../core/errors.ts";
 
 /** What a manifest may be; the registry answers with the one it has. */
-export const MANIFEST_TYPES = [
+const MANIFEST_TYPES = [
   "application/vnd.oci.image.index.v1+json",
   "application/vnd.docker.distribution.manifest.list.v2+json",
   "application/vnd.oci.image.manifest.v1+json",
@@ -239,7 +242,7 @@ const MAX_TOKEN_BYTES = 1 << 20;
 export const MAX_MANIFEST_BYTES = 4 << 20;
 
 /** A body's bytes, at most `limit` of them (a larger one is an error, read no further); a stalled body is no answer. */
-export async function boundedBytes(response: Response, limit: number, what: string, reference: string): Promise<Uint8Array> {
+async function boundedBytes(response: Response, limit: number, what: string, reference: string): Promise<Uint8Array> {
   const declared = Number(response.headers.get("content-length") ?? "0");
   if (declared > limit) throw problem(reference, `${what} is ${declared} bytes, more than the ${limit} caliban-images reads`);
   const chunks: Uint8Array[] = [];
