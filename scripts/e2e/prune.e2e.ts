@@ -7,7 +7,8 @@
 // then a kept image (c3's), a kept lock generation's (c1's) and an unkept one (c2's)
 // signed with cosign. `prune` keeps main's head (c3), its lock generations (c3, c1) and the
 // working tree: the dry run lists c2's content tags with their platform and attestation
-// manifests, the removed value's cache, and the unkept signature; `--delete` deletes
+// manifests (but the removed value's, which its own tag, no tag of ours, still names:
+// left), the removed value's cache, and the unkept signature; `--delete` deletes
 // exactly that; every reference c1 and c3 need still pulls on both platforms (every
 // manifest and blob), with its attestations, and its signature verifies; a second
 // prune finds nothing.
