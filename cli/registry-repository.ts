@@ -9,10 +9,8 @@
 // not done here, so prune refuses --delete for ghcr.io).
 
 import type { ManifestFacts, RepositoryContents } from "../core/prune/prune-plan.ts";
-import { boundedText, imageName, MAX_MANIFEST_BYTES, problem, said, Unanswered, type Registry, type RepositoryName } from "./registry.ts";
+import { boundedText, eachAtOnce, imageName, MAX_MANIFEST_BYTES, problem, said, Unanswered, type Registry, type RepositoryName } from "./registry.ts";
 
-/** Questions asked of a registry at once: as `lock` asks. */
-const CONCURRENT_REQUESTS = 8;
 const BUILDKIT_CACHE_CONFIG = "application/vnd.buildkit.cacheconfig.v0";
 const MANIFEST_MEDIA_TYPES = new Set([
   "application/vnd.oci.image.index.v1+json",
@@ -141,18 +139,4 @@ function childKind(entry: Descriptor): string {
     return `${[platform.os, platform.architecture, ...(typeof platform.variant === "string" ? [platform.variant] : [])].join("/")} image`;
   }
   return "manifest";
-}
-
-/** `step` of each item, CONCURRENT_REQUESTS at a time, results in the items' order. */
-export async function eachAtOnce<T, R>(items: readonly T[], step: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await step(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENT_REQUESTS, items.length) }, worker));
-  return results;
 }

@@ -24,6 +24,8 @@ const MANIFEST_TYPES = [
 ].join(", ");
 
 const TIMEOUT_MS = 30_000;
+/** Questions asked at once: enough for many tags or bases, few enough for a registry's rate limits. */
+const CONCURRENT_REQUESTS = 8;
 
 export interface ImageName {
   /** The host the reference names (docker.io when it names none). */
@@ -279,4 +281,18 @@ export async function said(response: Response): Promise<string> {
 
 export function problem(reference: string, message: string, hint?: string): CalibanError {
   return new CalibanError({ code: "REGISTRY", message: `${reference}: ${message}`, ...(hint ? { hint } : {}) });
+}
+
+/** `step` of each item, CONCURRENT_REQUESTS at a time, the results in the items' order; the first error ends it. */
+export async function eachAtOnce<T, R>(items: readonly T[], step: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await step(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_REQUESTS, items.length) }, worker));
+  return results;
 }
