@@ -134,13 +134,18 @@ describe("prune", () => {
     expect(refused.stderr).toContain(`${server.host} answered HTTP 403 when asked to list the tags of app: denied: no access`);
     registry.overrides.length = 0;
 
-    registry.put("app", imageManifest("stale-cache", { configType: CACHE_CONFIG }), "cache-stale");
+    const stale = [registry.put("app", imageManifest("stale-cache", { configType: CACHE_CONFIG }), "cache-stale"), registry.put("app", imageManifest("stale-too", { configType: CACHE_CONFIG }), "cache-stale-too")];
     registry.overrides.push({ pattern: /manifests\/sha256:/, method: "DELETE", answer: () => new Response("unsupported", { status: 405 }) });
+    registry.requests.length = 0;
     const unsupported = await prune("--delete");
     expect(unsupported.code).toBe(4);
+    expect(registry.requests.filter((r) => r.startsWith("DELETE"))).toEqual([`DELETE /v2/app/manifests/${stale[0]}`]);
     expect(unsupported.stderr).toContain("does not delete manifests (HTTP 405: unsupported)");
     expect(unsupported.stderr).toContain("storage: { delete: { enabled: true } }");
     registry.overrides.length = 0;
+    // Once the registry deletes, both go.
+    expect((await prune("--delete")).code).toBe(0);
+    for (const digest of stale) expect(registry.has("app", digest)).toBe(false);
   });
 
   test("a [publish] branch that is not here: the dry run warns, --delete is refused (exit 2) before asking any registry", async () => {
@@ -154,6 +159,18 @@ describe("prune", () => {
     expect(refused.stderr).toContain("prune --delete deletes nothing it cannot prove unneeded");
     expect(registry.requests).toEqual([]);
     git("checkout", "-q", "--", "matrix.toml");
+  });
+
+  test("a branch that exists only as origin/BRANCH, matched by a pattern, is kept as its own plan", async () => {
+    const head = Bun.spawnSync(["git", "rev-parse", "HEAD~1"], { cwd: work }).stdout.toString().trim();
+    git("update-ref", "refs/remotes/origin/release/1.0", head);
+    writeFileSync(join(work, "matrix.toml"), `${await Bun.file(join(work, "matrix.toml")).text()}[publish]\nbranches = ["main", "release/**"]\n`);
+    const dry = await prune("--keep-locks", "0");
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain(`kept: the working tree, main (`);
+    expect(dry.stderr).toContain(`, origin/release/1.0 (${head.slice(0, 7)})`);
+    git("checkout", "-q", "--", "matrix.toml");
+    git("update-ref", "-d", "refs/remotes/origin/release/1.0");
   });
 
   test("a [publish] branch whose head has no matrix file (moved, perhaps) refuses --delete: what it publishes cannot be told", async () => {
