@@ -185,13 +185,15 @@ describe("prune", () => {
     git("branch", "-D", "elsewhere");
   });
 
-  test("--delete from ghcr.io, which deletes through GitHub's package API only, is refused before anything is asked", async () => {
+  test("--delete from ghcr.io, which deletes through GitHub's package API only, is refused without a token before anything is asked", async () => {
     const matrix = await Bun.file(join(work, "matrix.toml")).text();
     writeFileSync(join(work, "matrix.toml"), matrix.replace(`"${server.host}/app"`, '"ghcr.io/acme/app"'));
-    const refused = await prune("--delete");
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toContain("error: ghcr.io/acme/app: prune --delete cannot delete from ghcr.io");
-    expect(refused.stderr).toContain("hint: GHCR deletes a package's versions through GitHub's REST API");
+    registry.requests.length = 0;
+    const child = Bun.spawn([process.execPath, join(REPO_ROOT, "cli/main.ts"), "prune", "--delete"], { cwd: work, env: { ...process.env, GITHUB_TOKEN: "", GH_TOKEN: "" }, stdout: "pipe", stderr: "pipe" });
+    const [stderr, code] = await Promise.all([new Response(child.stderr).text(), child.exited]);
+    expect(code).toBe(2);
+    expect(stderr).toContain("error: ghcr.io/acme/app: prune --delete deletes from ghcr.io through GitHub's package API, and needs a token: GITHUB_TOKEN (or GH_TOKEN) is not set");
+    expect(registry.requests).toEqual([]);
     git("checkout", "-q", "--", "matrix.toml");
   });
 

@@ -8,6 +8,7 @@ import { fail } from "../core/errors.ts";
 import { registryHost } from "../core/names.ts";
 import { keptTags, prunedRepositories } from "../core/prune/kept.ts";
 import { prunePlan, type Deletion, type LeftTag } from "../core/prune/prune-plan.ts";
+import { GHCR, GhcrPackage, githubApi, githubToken } from "./ghcr-packages.ts";
 import { keptPlans } from "./kept-plans.ts";
 import { loadGraph, optionalString, stringList, type Options } from "./load-graph.ts";
 import { Registry } from "./registry.ts";
@@ -16,10 +17,10 @@ import type { Io } from "./terminal.ts";
 
 export const DEFAULT_KEEP_LOCKS = 3;
 
-/** Registries whose Distribution API deletes nothing: their own API does (not called here). */
-const NO_DISTRIBUTION_DELETE: Record<string, string> = {
-  "ghcr.io": "GHCR deletes a package's versions through GitHub's REST API (DELETE /orgs/ORG/packages/container/NAME/versions/ID), which prune does not call yet: delete the listed digests there (gh api), or with actions/delete-package-versions",
-};
+/** What deletes a manifest of one repository: the Distribution API, or GHCR's package API. */
+interface ManifestDeleter {
+  delete(digest: string): Promise<"deleted" | "gone">;
+}
 
 interface RepositoryResult {
   readonly repository: string;
@@ -39,11 +40,14 @@ export async function pruneCommand(options: Options, io: Io): Promise<number> {
   io.stderr(`kept: ${kept.plans.map((plan) => plan.label).join(", ")}\n`);
 
   const repositories = prunedRepositories(kept.plans);
-  for (const repository of deleting ? repositories : []) {
-    const refusal = NO_DISTRIBUTION_DELETE[registryHost(repository)];
-    if (refusal !== undefined) fail("USAGE", `${repository}: prune --delete cannot delete from ${registryHost(repository)}`, { hint: refusal });
+  const token = githubToken(process.env);
+  const onGhcr = repositories.filter((repository) => registryHost(repository) === GHCR);
+  if (deleting && onGhcr.length > 0 && token === undefined) {
+    fail("USAGE", `${onGhcr[0]}: prune --delete deletes from ${GHCR} through GitHub's package API, and needs a token: GITHUB_TOKEN (or GH_TOKEN) is not set`, { hint: "a token with read:packages and delete:packages (in GitHub Actions: permissions: packages: write)" });
   }
   const registry = new Registry({ insecure: stringList(options.insecureRegistry) });
+  const deleterOf = (repository: string): ManifestDeleter =>
+    registryHost(repository) === GHCR ? new GhcrPackage(registry, repository, token!, githubApi(process.env)) : new RegistryRepository(registry, repository);
   const keep = keptTags(kept.plans);
   const results: RepositoryResult[] = [];
   for (const repository of repositories) {
@@ -61,7 +65,7 @@ export async function pruneCommand(options: Options, io: Io): Promise<number> {
   }
   const done: Deletion[] = [];
   for (const result of results) {
-    const repository = new RegistryRepository(registry, result.repository);
+    const repository = deleterOf(result.repository);
     for (const deletion of result.deletions) {
       const outcome = await repository.delete(deletion.digest);
       done.push(deletion);

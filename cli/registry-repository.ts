@@ -5,8 +5,8 @@
 // OCI subject), and `DELETE /v2/NAME/manifests/DIGEST`.
 //
 // The API has no way to list a repository's untagged manifests: only those an index
-// being deleted lists are found. GHCR deletes nothing through it (its package API does:
-// not done here, so prune refuses --delete for ghcr.io).
+// being deleted lists are found. GHCR deletes nothing through it: its package API does
+// (cli/ghcr-packages.ts).
 
 import type { ManifestFacts, RepositoryContents } from "../core/prune/prune-plan.ts";
 import { boundedText, eachAtOnce, imageName, MAX_MANIFEST_BYTES, problem, said, Unanswered, type Registry, type RepositoryName } from "./registry.ts";
