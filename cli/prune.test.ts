@@ -143,8 +143,12 @@ describe("prune", () => {
     expect(unsupported.stderr).toContain("does not delete manifests (HTTP 405: unsupported)");
     expect(unsupported.stderr).toContain("storage: { delete: { enabled: true } }");
     registry.overrides.length = 0;
-    // Once the registry deletes, both go.
-    expect((await prune("--delete")).code).toBe(0);
+    // Once the registry deletes, both go; --json says so of each.
+    const deleted = await prune("--delete", "--json");
+    expect(deleted.code).toBe(0);
+    const json = JSON.parse(deleted.stdout) as { deleted: boolean; repositories: { deletions: { digest: string; outcome: string }[] }[] };
+    expect(json.deleted).toBe(true);
+    expect(json.repositories[0]!.deletions.map(({ digest, outcome }) => [digest, outcome])).toEqual(stale.map((digest) => [digest, "deleted"]));
     for (const digest of stale) expect(registry.has("app", digest)).toBe(false);
   });
 

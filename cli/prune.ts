@@ -2,7 +2,8 @@
 // hold that no kept plan needs: content tags no [publish] branch head and no kept lock
 // generation reaches, build caches of images no kept plan has, cosign signatures of what
 // goes, and the children of the indexes that go. What is kept: cli/kept-plans.ts; what is
-// deleted: core/prune/prune-plan.ts; the registry: cli/registry-repository.ts.
+// deleted: core/prune/prune-plan.ts; the registry: cli/registry-repository.ts (and GHCR's
+// package API, cli/ghcr-packages.ts).
 
 import { fail } from "../core/errors.ts";
 import { registryHost } from "../core/names.ts";
@@ -57,23 +58,25 @@ export async function pruneCommand(options: Options, io: Io): Promise<number> {
   for (const { repository, tag, keptBy } of results.flatMap((result) => result.left)) io.stderr(`left ${repository}:${tag}: its manifest is also ${keptBy}'s, which is kept\n`);
   const total = results.reduce((sum, result) => sum + result.deletions.length, 0);
 
+  const labels = kept.plans.map((plan) => plan.label);
   if (!deleting) {
-    if (options.json) io.stdout(pruneJson(results, kept.plans.map((plan) => plan.label), kept.unplanned, false));
+    if (options.json) io.stdout(pruneJson(results, labels, kept.unplanned, undefined));
     else for (const deletion of results.flatMap((result) => result.deletions)) io.stdout(`${describe(deletion)}\n`);
     io.stderr(`${total} manifest${total === 1 ? "" : "s"} to delete${total === 0 ? "" : " (a dry run: prune --delete deletes them)"}\n`);
     return 0;
   }
-  const done: Deletion[] = [];
+  const outcomes = new Map<Deletion, "deleted" | "gone">();
   for (const result of results) {
     const repository = deleterOf(result.repository);
     for (const deletion of result.deletions) {
       const outcome = await repository.delete(deletion.digest);
-      done.push(deletion);
+      outcomes.set(deletion, outcome);
       if (!options.json) io.stdout(`${outcome === "deleted" ? "deleted" : "gone already"} ${describe(deletion).replace(/^delete /, "")}\n`);
     }
   }
-  if (options.json) io.stdout(pruneJson(results, kept.plans.map((plan) => plan.label), kept.unplanned, true));
-  io.stderr(`${done.length} manifest${done.length === 1 ? "" : "s"} deleted\n`);
+  if (options.json) io.stdout(pruneJson(results, labels, kept.unplanned, outcomes));
+  const deleted = [...outcomes.values()].filter((outcome) => outcome === "deleted").length;
+  io.stderr(`${deleted} manifest${deleted === 1 ? "" : "s"} deleted${deleted === outcomes.size ? "" : `, ${outcomes.size - deleted} gone already`}\n`);
   return 0;
 }
 
@@ -83,13 +86,14 @@ function describe(deletion: Deletion): string {
   return `delete ${deletion.repository}@${deletion.digest}${tags}: ${deletion.why}`;
 }
 
-function pruneJson(results: readonly RepositoryResult[], kept: readonly string[], unplanned: readonly string[], deleted: boolean): string {
+/** `--json`: what is kept, and per repository what goes (with each outcome once deleted) and what is left. */
+function pruneJson(results: readonly RepositoryResult[], kept: readonly string[], unplanned: readonly string[], outcomes: ReadonlyMap<Deletion, "deleted" | "gone"> | undefined): string {
   const repositories = results.map(({ repository, deletions, left }) => ({
     repository,
-    deletions: deletions.map(({ digest, tags, why }) => ({ digest, tags, why })),
+    deletions: deletions.map((deletion) => ({ digest: deletion.digest, tags: deletion.tags, why: deletion.why, ...(outcomes ? { outcome: outcomes.get(deletion) } : {}) })),
     left: left.map(({ tag, digest, keptBy }) => ({ tag, digest, keptBy })),
   }));
-  return `${JSON.stringify({ version: 1, deleted, kept, unplanned, repositories }, null, 2)}\n`;
+  return `${JSON.stringify({ version: 1, deleted: outcomes !== undefined, kept, unplanned, repositories }, null, 2)}\n`;
 }
 
 function keepLocksOption(value: unknown): number {
