@@ -19,15 +19,15 @@ export interface KeptPlans {
   readonly unplanned: readonly string[];
 }
 
-/** The branches, their lock generations and the working tree, planned; `keepLocks` generations per branch. */
+/** The branches, their lock generations and the working tree, planned; `keepLocks` generations per branch. A matrix file's only (not the embedded one). */
 export async function keptPlans(planned: Planned, keepLocks: number): Promise<KeptPlans> {
   const plans: KeptPlan[] = [{ label: "the working tree", graph: planned.graph }];
   const unplanned: string[] = [];
   const { source, loaded } = planned;
-  const repository = source.directory === undefined ? undefined : findRepository(source.directory);
+  const repository = findRepository(source.directory!);
   const branchPatterns = planned.graph.publish.branches;
   if (repository === undefined) {
-    unplanned.push(`${source.directory === undefined ? "the embedded matrix" : source.file} is in no git repository: no branch of [publish] (${branchPatterns.join(", ")}) could be planned`);
+    unplanned.push(`${source.file} is in no git repository: no branch of [publish] (${branchPatterns.join(", ")}) could be planned`);
     return { plans, unplanned };
   }
   const heads = publishedHeads(repository, branchPatterns);

@@ -201,6 +201,23 @@ describe("prune", () => {
     git("checkout", "-q", "--", "matrix.toml");
   });
 
+  test("the embedded matrix (no matrix.toml here) is no project's to prune: exit 2, no registry asked", async () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), "prune-embedded-"));
+    const run = await runCliAsync(elsewhere, "prune");
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("the embedded matrix is no project's");
+  });
+
+  test("a matrix in no git repository: the dry run warns that no branch could be planned, --delete is refused", async () => {
+    const alone = mkdtempSync(join(tmpdir(), "prune-alone-"));
+    writeFileSync(join(alone, "matrix.toml"), `repository = "${server.host}/alone"\n[images.x]\ndockerfile = "Dockerfile"\ntag = "x"\n`);
+    writeFileSync(join(alone, "Dockerfile"), "FROM scratch\n");
+    const dry = await runCliAsync(alone, "prune");
+    expect({ code: dry.code, stdout: dry.stdout }).toEqual({ code: 0, stdout: "" });
+    expect(dry.stderr).toContain("warning: matrix.toml is in no git repository: no branch of [publish] (main) could be planned");
+    expect((await runCliAsync(alone, "prune", "--delete")).code).toBe(2);
+  });
+
   test("--keep-locks takes a whole number", async () => {
     const bad = await prune("--keep-locks", "many");
     expect(bad.code).toBe(2);

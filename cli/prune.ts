@@ -33,6 +33,7 @@ export async function pruneCommand(options: Options, io: Io): Promise<number> {
   const keepLocks = keepLocksOption(options.keepLocks);
   const deleting = options.delete === true;
   const planned = await loadGraph(options, io);
+  if (planned.source.directory === undefined) fail("USAGE", "the embedded matrix is no project's: prune keeps what a repository's branches plan", { hint: "run it where a matrix.toml is, or pass --matrix FILE" });
   const kept = await keptPlans(planned, keepLocks);
   for (const problem of kept.unplanned) io.stderr(`warning: ${problem}\n`);
   if (deleting && kept.unplanned.length > 0) {
