@@ -11,7 +11,7 @@ import { Registry } from "./registry.ts";
 
 const digest = (n: number) => `sha256:${String(n).padStart(64, "0")}`;
 /** The fake API's packages: `kind/owner/package` → versions. */
-const packages = new Map<string, { id: number; name: string }[]>();
+const packages = new Map<string, { id: number; name: string; updated_at?: string; metadata?: unknown }[]>();
 const requests: string[] = [];
 let refuse = false;
 const api = loopbackServer((request, url) => {
@@ -56,6 +56,18 @@ test("a user's package, when no organisation has it; a digest it has no version 
   expect(await userPackage.delete(digest(1))).toBe("deleted");
   expect(await userPackage.delete(digest(2))).toBe("gone");
   expect(packages.get("users/someone/app")).toEqual([]);
+});
+
+test("the untagged versions, last updated before the cutoff: a tagged one, a newer one, or one whose tags the API did not give, is none", async () => {
+  const container = (tags?: string[]) => ({ package_type: "container", container: tags === undefined ? {} : { tags } });
+  packages.set("orgs/acme/untagged", [
+    { id: 1, name: digest(1), updated_at: "2026-01-01T00:00:00Z", metadata: container([]) },
+    { id: 2, name: digest(2), updated_at: "2026-01-01T00:00:00Z", metadata: container(["latest"]) },
+    { id: 3, name: digest(3), updated_at: "2026-06-01T00:00:00Z", metadata: container([]) },
+    { id: 4, name: digest(4), updated_at: "2026-01-01T00:00:00Z", metadata: container() },
+    { id: 5, name: digest(5), metadata: container([]) },
+  ]);
+  expect(await ghcr("ghcr.io/acme/untagged").untaggedBefore(Date.parse("2026-03-01T00:00:00Z"))).toEqual([digest(1)]);
 });
 
 test("a refusal is a REGISTRY error with GitHub's words; a package nobody has is one too", async () => {

@@ -13,16 +13,26 @@ export const GHCR = "ghcr.io";
 const PER_PAGE = 100;
 const RETRY_HINT = "GitHub's API did not answer: run prune --delete again";
 
+/** A package version as the API gives it (the fields read here). */
 interface Version {
   readonly id: number;
   readonly name: string;
+  readonly updated_at?: string;
+  readonly metadata?: { readonly container?: { readonly tags?: readonly string[] } };
+}
+
+interface Listed {
+  readonly id: number;
+  readonly untagged: boolean;
+  /** When it was last pushed or tagged, in ms since the epoch (NaN when the API did not say). */
+  readonly updated: number;
 }
 
 export class GhcrPackage {
   private readonly owner: string;
   private readonly packageName: string;
   /** The owner's kind, "orgs" or "users", and the package's versions by digest, once listed. */
-  private listed: { readonly kind: string; readonly versions: ReadonlyMap<string, number> } | undefined;
+  private listed: { readonly kind: string; readonly versions: ReadonlyMap<string, Listed> } | undefined;
 
   constructor(
     private readonly registry: Registry,
@@ -40,7 +50,7 @@ export class GhcrPackage {
   /** Deletes the version whose name is `digest`; "gone" when the package has none (any more). */
   async delete(digest: string): Promise<"deleted" | "gone"> {
     const { kind, versions } = await this.versions();
-    const id = versions.get(digest);
+    const id = versions.get(digest)?.id;
     if (id === undefined) return "gone";
     return this.registry.retried(`${this.repository}@${digest}`, async () => {
       const response = await this.ask("DELETE", `/${kind}/${this.owner}/packages/container/${encodeURIComponent(this.packageName)}/versions/${id}`);
@@ -50,11 +60,21 @@ export class GhcrPackage {
     }, RETRY_HINT);
   }
 
+  /**
+   * The digests of the package's untagged versions last updated before `cutoff` (ms since
+   * the epoch): the manifests the Distribution API cannot list. A newer one may be a build's
+   * by-digest push still waiting for its index (GitHub's native runners), so it is left.
+   */
+  async untaggedBefore(cutoff: number): Promise<string[]> {
+    const { versions } = await this.versions();
+    return [...versions].filter(([, version]) => version.untagged && version.updated < cutoff).map(([digest]) => digest).sort();
+  }
+
   /** Every version of the package, page by page, from the organisation's packages or else the user's. */
-  private async versions(): Promise<{ kind: string; versions: ReadonlyMap<string, number> }> {
+  private async versions(): Promise<{ kind: string; versions: ReadonlyMap<string, Listed> }> {
     if (this.listed) return this.listed;
     for (const kind of ["orgs", "users"]) {
-      const versions = new Map<string, number>();
+      const versions = new Map<string, Listed>();
       for (let page = 1; ; page++) {
         const path = `/${kind}/${this.owner}/packages/container/${encodeURIComponent(this.packageName)}/versions?per_page=${PER_PAGE}&page=${page}`;
         const answer = await this.registry.retried(this.repository, async () => {
@@ -65,7 +85,12 @@ export class GhcrPackage {
         }, RETRY_HINT);
         if (answer === undefined) break;
         if (!Array.isArray(answer)) throw problem(this.repository, `${this.api} answered the versions of package ${this.packageName} with no list`);
-        for (const version of answer as Version[]) if (typeof version.id === "number" && typeof version.name === "string") versions.set(version.name, version.id);
+        for (const version of answer as Version[]) {
+          if (typeof version.id !== "number" || typeof version.name !== "string") continue;
+          const tags = version.metadata?.container?.tags;
+          // No tag list is no proof it has none: such a version counts as tagged.
+          versions.set(version.name, { id: version.id, untagged: Array.isArray(tags) && tags.length === 0, updated: Date.parse(version.updated_at ?? "") });
+        }
         if (answer.length < PER_PAGE) return (this.listed = { kind, versions });
       }
     }

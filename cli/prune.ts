@@ -17,6 +17,8 @@ import { RegistryRepository } from "./registry-repository.ts";
 import type { Io } from "./terminal.ts";
 
 export const DEFAULT_KEEP_LOCKS = 3;
+/** An untagged manifest younger than this may be a build's by-digest push still waiting for its index: left. */
+const UNTAGGED_MIN_AGE_HOURS = 24;
 
 /** What deletes a manifest of one repository: the Distribution API, or GHCR's package API. */
 interface ManifestDeleter {
@@ -48,12 +50,15 @@ export async function pruneCommand(options: Options, io: Io): Promise<number> {
     fail("USAGE", `${onGhcr[0]}: prune --delete deletes from ${GHCR} through GitHub's package API, and needs a token: GITHUB_TOKEN (or GH_TOKEN) is not set`, { hint: "a token with read:packages and delete:packages (in GitHub Actions: permissions: packages: write)" });
   }
   const registry = new Registry({ insecure: stringList(options.insecureRegistry) });
-  const deleterOf = (repository: string): ManifestDeleter =>
-    registryHost(repository) === GHCR ? new GhcrPackage(registry, repository, token!, githubApi(process.env)) : new RegistryRepository(registry, repository);
+  // One per GHCR repository: its versions are listed once, for the untagged ones and to delete by id.
+  const packages = new Map<string, GhcrPackage>();
+  const ghcrPackage = token === undefined ? undefined : (repository: string) => packages.get(repository) ?? packages.set(repository, new GhcrPackage(registry, repository, token, githubApi(process.env))).get(repository)!;
+  const deleterOf = (repository: string): ManifestDeleter => (registryHost(repository) === GHCR ? ghcrPackage!(repository) : new RegistryRepository(registry, repository));
   const keep = keptTags(kept.plans);
   const results: RepositoryResult[] = [];
   for (const repository of repositories) {
-    const contents = await new RegistryRepository(registry, repository).contents();
+    const untagged = await untaggedManifests(repository, ghcrPackage, io);
+    const contents = await new RegistryRepository(registry, repository).contents(untagged);
     results.push({ repository, ...prunePlan(contents, keep.tags.get(repository) ?? new Map(), keep.cacheRepositories.has(repository)) });
   }
   for (const { repository, tag, keptBy } of results.flatMap((result) => result.left)) io.stderr(`left ${repository}:${tag}: its manifest is also ${keptBy}'s, which is kept\n`);
@@ -79,6 +84,19 @@ export async function pruneCommand(options: Options, io: Io): Promise<number> {
   const deleted = [...outcomes.values()].filter((outcome) => outcome === "deleted").length;
   io.stderr(`${deleted} manifest${deleted === 1 ? "" : "s"} deleted${deleted === outcomes.size ? "" : `, ${outcomes.size - deleted} gone already`}\n`);
   return 0;
+}
+
+/**
+ * The untagged manifests of a repository whose registry can list them (GHCR, through its
+ * package API, with a token), left alone for UNTAGGED_MIN_AGE_HOURS: none elsewhere.
+ */
+async function untaggedManifests(repository: string, ghcrPackage: ((repository: string) => GhcrPackage) | undefined, io: Io): Promise<string[]> {
+  if (registryHost(repository) !== GHCR) return [];
+  if (ghcrPackage === undefined) {
+    io.stderr(`note: ${repository}: its untagged versions are listed through GitHub's package API, which needs GITHUB_TOKEN (or GH_TOKEN): not listed\n`);
+    return [];
+  }
+  return ghcrPackage(repository).untaggedBefore(Date.now() - UNTAGGED_MIN_AGE_HOURS * 3_600_000);
 }
 
 /** `delete REPOSITORY@DIGEST (TAG, ...): why`: one line a manifest, what a script can read. */

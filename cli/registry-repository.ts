@@ -35,15 +35,16 @@ export class RegistryRepository {
     this.name = { registry: host, path };
   }
 
-  /** Every tag, the digest each names, and what each of those manifests holds. */
-  async contents(): Promise<RepositoryContents> {
+  /** Every tag, the digest each names, and what each of those manifests (and the `untagged` ones given) holds. */
+  async contents(untagged: readonly string[] = []): Promise<RepositoryContents> {
     const listed = await this.tags();
     const lookups = await eachAtOnce(listed, (tag) => this.registry.lookup(`${this.repository}:${tag}`));
-    // A tag deleted since the list was read is no tag.
+    // A tag deleted since the list was read is no tag; so is a manifest.
     const tags = new Map(listed.flatMap((tag, i) => { const found = lookups[i]!; return found.present ? [[tag, found.digest] as const] : []; }));
-    const distinct = [...new Set(tags.values())];
+    const distinct = [...new Set([...tags.values(), ...untagged])];
     const facts = await eachAtOnce(distinct, (digest) => this.manifest(digest));
-    return { repository: this.repository, tags, manifests: new Map(distinct.map((digest, i) => [digest, facts[i]!])) };
+    const manifests = new Map(distinct.flatMap((digest, i) => (facts[i] === undefined ? [] : [[digest, facts[i]] as const])));
+    return { repository: this.repository, tags, manifests, untagged: untagged.filter((digest) => manifests.has(digest)) };
   }
 
   /** The repository's tags, every page of them; none for a repository the registry does not have (404). */
@@ -72,10 +73,11 @@ export class RegistryRepository {
     return { tags, next };
   }
 
-  /** What a manifest holds: an index's children, whether it is a BuildKit cache, its subject. */
-  async manifest(digest: string): Promise<ManifestFacts> {
+  /** What a manifest holds: an index's children, whether it is a BuildKit cache, its subject; undefined when it is gone. */
+  async manifest(digest: string): Promise<ManifestFacts | undefined> {
     return this.registry.retried(`${this.repository}@${digest}`, async () => {
       const response = await this.registry.call("GET", this.name, `/v2/${this.name.path}/manifests/${digest}`, this.repository);
+      if (response.status === 404) return undefined;
       await this.check(response, `read ${digest} of`);
       return manifestFacts(parseJson(await boundedText(response, MAX_MANIFEST_BYTES, `${this.name.registry}'s manifest ${digest} of ${this.name.path}`, this.repository)));
     }, RETRY_HINT);

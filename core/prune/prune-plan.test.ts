@@ -77,6 +77,19 @@ describe("prunePlan", () => {
     const plan = prunePlan(contents({ [inputs(1)]: 1, [inputs(2)]: 2 }, { 2: { ...image, subject: digest(1) } }), keeping(inputs(1)), false);
     expect(deleted(plan)).toEqual([]);
   });
+
+  test("untagged manifests the registry lists: a kept index's children and a kept manifest's referrers stay; the rest go, an index with its children", () => {
+    const repository = contents({ [inputs(1)]: 10 }, { 10: index(11, 12) });
+    const manifests = new Map(repository.manifests);
+    // 20: an untagged index (a tag moved off it) over 21 and 11; 30 refers to the kept 10, 31 to the unkept 20.
+    manifests.set(digest(20), index(21, 11));
+    manifests.set(digest(30), { ...image, subject: digest(10) });
+    manifests.set(digest(31), { ...image, subject: digest(20) });
+    const untagged = [11, 12, 20, 21, 30, 31].map(digest);
+    const plan = prunePlan({ ...repository, manifests, untagged }, keeping(inputs(1)), false);
+    expect(deleted(plan)).toEqual([[digest(20), ""], [digest(21), ""], [digest(31), ""]]);
+    expect(plan.deletions.map((d) => d.why)).toEqual(["untagged manifest that nothing kept refers to", `child 21 of ${digest(20)}`, "untagged manifest that nothing kept refers to"]);
+  });
 });
 
 describe("keptTags", () => {

@@ -14,6 +14,8 @@
 // index's platform manifests and attestation manifests, and the signatures of each. An
 // unkept tag naming a kept digest is left (its manifest cannot go without the kept tag).
 // Deleting an index deletes its children too, but for those something kept refers to.
+// Untagged manifests the registry lists (GHCR's package API can) go when nothing kept
+// refers to them: not a kept index's child, not a referrer of something kept.
 
 /** What one manifest of the repository holds, as far as `prune` needs. */
 export interface ManifestFacts {
@@ -31,6 +33,11 @@ export interface RepositoryContents {
   readonly tags: ReadonlyMap<string, string>;
   /** What each manifest a tag names holds (a manifest not read has no children and is no cache). */
   readonly manifests: ReadonlyMap<string, ManifestFacts>;
+  /**
+   * Untagged manifests the registry listed (GHCR's package API can; the Distribution API
+   * cannot), old enough that no build still in flight pushed them; their facts in `manifests`.
+   */
+  readonly untagged?: readonly string[];
 }
 
 /** A manifest to delete: its digest, its tags (none for an index's child), and why. */
@@ -50,7 +57,7 @@ export interface LeftTag {
 }
 
 export interface RepositoryPrune {
-  /** In the order to delete them: tagged manifests by their first tag, each followed by its children; then the signatures. */
+  /** In the order to delete them: tagged manifests by their first tag, each followed by its children; then the untagged, by digest, each with its children; then the signatures. */
   readonly deletions: readonly Deletion[];
   readonly left: readonly LeftTag[];
 }
@@ -91,18 +98,22 @@ export function prunePlan(contents: RepositoryContents, kept: ReadonlyMap<string
     const scheme = schemes.get(tag)!;
     if (scheme.kind === "other" || (scheme.kind !== "cosign" && kept.has(tag))) protect(tags.get(tag)!, tag);
   }
-  // A signature (or a referrer) of something kept is kept; it may keep another in turn.
+  // A signature (or a referrer, tagged or not) of something kept is kept; it may keep another in turn.
+  const untagged = [...(contents.untagged ?? [])].sort();
   for (let grew = true; grew; ) {
     grew = false;
-    for (const tag of sortedTags) {
-      const scheme = schemes.get(tag)!;
-      const digest = tags.get(tag)!;
-      if (keptDigests.has(digest)) continue;
-      const subject = scheme.kind === "cosign" ? scheme.subject : manifests.get(digest)?.subject;
-      if (subject !== undefined && keptDigests.has(subject)) {
-        protect(digest, tag);
-        grew = true;
-      }
+    const subjects: [string, string | undefined, string][] = [
+      ...sortedTags.map((tag): [string, string | undefined, string] => {
+        const scheme = schemes.get(tag)!;
+        const digest = tags.get(tag)!;
+        return [digest, scheme.kind === "cosign" ? scheme.subject : manifests.get(digest)?.subject, tag];
+      }),
+      ...untagged.map((digest): [string, string | undefined, string] => [digest, manifests.get(digest)?.subject, `the referrer ${digest}`]),
+    ];
+    for (const [digest, subject, by] of subjects) {
+      if (keptDigests.has(digest) || subject === undefined || !keptDigests.has(subject)) continue;
+      protect(digest, by);
+      grew = true;
     }
   }
 
@@ -126,18 +137,23 @@ export function prunePlan(contents: RepositoryContents, kept: ReadonlyMap<string
   const deletions: Deletion[] = [];
   const signatures: Deletion[] = [];
   const listed = new Set<string>(byDigest.keys());
-  for (const [digest, { tags: itsTags, whys }] of byDigest) {
-    const deletion = { repository, digest, tags: itsTags, why: [...new Set(whys)].join("; ") };
-    if (itsTags.every((tag) => schemes.get(tag)!.kind === "cosign")) {
-      signatures.push(deletion);
-      continue;
-    }
+  const withChildren = (deletion: Deletion) => {
     deletions.push(deletion);
-    for (const child of manifests.get(digest)?.children ?? []) {
+    for (const child of manifests.get(deletion.digest)?.children ?? []) {
       if (keptDigests.has(child.digest) || listed.has(child.digest)) continue;
       listed.add(child.digest);
-      deletions.push({ repository, digest: child.digest, tags: [], why: `${child.what} of ${digest}` });
+      deletions.push({ repository, digest: child.digest, tags: [], why: `${child.what} of ${deletion.digest}` });
     }
+  };
+  for (const [digest, { tags: itsTags, whys }] of byDigest) {
+    const deletion = { repository, digest, tags: itsTags, why: [...new Set(whys)].join("; ") };
+    if (itsTags.every((tag) => schemes.get(tag)!.kind === "cosign")) signatures.push(deletion);
+    else withChildren(deletion);
+  }
+  for (const digest of untagged) {
+    if (keptDigests.has(digest) || listed.has(digest)) continue;
+    listed.add(digest);
+    withChildren({ repository, digest, tags: [], why: "untagged manifest that nothing kept refers to" });
   }
   return { deletions: [...deletions, ...signatures], left };
 }
