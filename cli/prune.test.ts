@@ -4,8 +4,8 @@
 // generations and the working tree plan is kept, with every child and signature of it;
 // the rest is listed, deleted only with --delete, and a second run finds nothing.
 
-import { beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { lockText } from "../core/changes/lock.ts";
@@ -43,8 +43,17 @@ function push(generation: Record<string, string>, seed: string, humanTags: boole
   return indexes;
 }
 
+/** Every folder the tests make, removed after them. */
+const folders: string[] = [];
+const folder = (prefix: string) => {
+  const made = mkdtempSync(join(tmpdir(), prefix));
+  folders.push(made);
+  return made;
+};
+afterAll(() => folders.forEach((made) => rmSync(made, { recursive: true, force: true })));
+
 beforeAll(async () => {
-  work = mkdtempSync(join(tmpdir(), "prune-"));
+  work = folder("prune-");
   git("init", "-q", "-b", "main");
   writeFileSync(
     join(work, "matrix.toml"),
@@ -202,14 +211,14 @@ describe("prune", () => {
   });
 
   test("the embedded matrix (no matrix.toml here) is no project's to prune: exit 2, no registry asked", async () => {
-    const elsewhere = mkdtempSync(join(tmpdir(), "prune-embedded-"));
+    const elsewhere = folder("prune-embedded-");
     const run = await runCliAsync(elsewhere, "prune");
     expect(run.code).toBe(2);
     expect(run.stderr).toContain("the embedded matrix is no project's");
   });
 
   test("a matrix in no git repository: the dry run warns that no branch could be planned, --delete is refused", async () => {
-    const alone = mkdtempSync(join(tmpdir(), "prune-alone-"));
+    const alone = folder("prune-alone-");
     writeFileSync(join(alone, "matrix.toml"), `repository = "${server.host}/alone"\n[images.x]\ndockerfile = "Dockerfile"\ntag = "x"\n`);
     writeFileSync(join(alone, "Dockerfile"), "FROM scratch\n");
     const dry = await runCliAsync(alone, "prune");
