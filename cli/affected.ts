@@ -5,10 +5,10 @@
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { affectedByPaths, affectedSince, type AffectedImage, type PlannedSide, type Reason } from "../core/changes/affected.ts";
 import { CalibanError, fail, formatDiagnostic } from "../core/errors.ts";
-import { loadMatrix, planLoaded } from "../core/load.ts";
 import { matrixDigester } from "../core/changes/matrix-digester.ts";
 import { displayName } from "../core/printable.ts";
-import { findRepository, GitTree, resolveRevision } from "./git-tree.ts";
+import { findRepository, resolveRevision } from "./git-tree.ts";
+import { planRevision, revisionMatrixPath } from "./revision-plan.ts";
 import type { Planned } from "./load-graph.ts";
 
 
@@ -33,21 +33,14 @@ export async function findAffected(planned: Planned, comparison: Comparison, war
   }
   if (!repository) fail("USAGE", `--since needs a git repository, and ${displayName(source.directory)} is in none`, { hint: "or give the changed files: --changed PATH..." });
   const commit = resolveRevision(repository, comparison.since);
-  const tree = new GitTree(repository, commit, source.directory);
-  const matrixPath = join(repository.matrixDirectory, source.file.slice(source.file.lastIndexOf("/") + 1)).split("\\").join("/");
-  const text = tree.fileAt(matrixPath);
-  if (text === undefined) {
-    warn(`${matrixPath} does not exist at ${comparison.since}: every image is new`);
-    return affectedSince(now, undefined);
-  }
   let then: PlannedSide;
   try {
-    // With this run's --var values: a variable the revision does not declare, none of its templates names.
-    const given = { values: new Map(loaded.matrix.variables.filter((v) => v.set).map((v) => [v.name, v.value])), undeclaredIgnored: true };
-    const old = await loadMatrix(new TextDecoder().decode(text), `${comparison.since}:${matrixPath}`, given);
-    // Its name, `REV:path`, is for messages: the tree's own name of it says which files are its lock and itself.
-    const matrixName = matrixPath.slice(matrixPath.lastIndexOf("/") + 1);
-    then = { graph: planLoaded(old, { sources: tree, matrixName }), digester: matrixDigester(old.matrix, tree, matrixName) };
+    const old = await planRevision(repository, commit, comparison.since, source.file, loaded);
+    if (old === undefined) {
+      warn(`${revisionMatrixPath(repository, source.file)} does not exist at ${comparison.since}: every image is new`);
+      return affectedSince(now, undefined);
+    }
+    then = { graph: old.graph, digester: old.digester };
   } catch (error) {
     if (!(error instanceof CalibanError)) throw error;
     warn(`the matrix at ${comparison.since} does not plan (${formatDiagnostic(error.diagnostics[0]!)}): every image counts as new`);

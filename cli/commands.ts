@@ -126,6 +126,20 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ["caliban-images lock", "caliban-images lock --check || echo 'an upstream base image moved'"],
   },
   {
+    name: "prune",
+    usage: "prune",
+    description: "List what the matrix's repositories hold that no kept plan needs (a dry run; --delete deletes it): content tags no [publish] branch head, kept lock generation or the working tree reaches, build caches of images none has, cosign signatures of what goes, and the platform and attestation manifests of the indexes that go; never a tag of no scheme of ours, nor anything a kept tag refers to",
+    options: [
+      MATRIX_OPTION, VAR_OPTION,
+      BASE_URL_OPTION,
+      ["--keep-locks <n>", "also keep the plans of the last N commits that changed the lock file on each [publish] branch (default 3; 0: only the heads)"],
+      ["--delete", "delete what the dry run lists (refused while a kept plan cannot be planned)"],
+      ["--json", "print the listing (or what was deleted) as JSON"],
+      ["--insecure-registry <host>", "ask this registry over plain http (loopback hosts always are; repeatable)", { type: [String] }],
+    ],
+    examples: ["caliban-images prune", "caliban-images prune --keep-locks 5 --json", "git fetch origin && caliban-images prune --delete"],
+  },
+  {
     name: "import",
     usage: "import <legacy-config>",
     description: "Convert Caliban's legacy cloudbuild_config.json into a matrix.toml",
@@ -179,6 +193,8 @@ export async function runCommand(name: string, args: string[], options: Options,
       return (await import("./lock.ts")).lockCommand(options, io);
     case "resolve":
       return (await import("./resolve.ts")).resolveCommand(options, io);
+    case "prune":
+      return (await import("./prune.ts")).pruneCommand(options, io);
     case "import":
       return importLegacy(args[0]!, options, io);
     case "init":

@@ -13,12 +13,9 @@ import { planLoaded } from "../core/load.ts";
 import { EXIT_STALE, outputGroups } from "./emit-all.ts";
 import { loadGraph, stringList, type Options, type Planned } from "./load-graph.ts";
 import { writeOutputGroups, type OutputGroup } from "./output.ts";
-import { Registry } from "./registry.ts";
+import { eachAtOnce, Registry } from "./registry.ts";
 import type { Io } from "./terminal.ts";
 import { WorkingTree } from "./working-tree.ts";
-
-/** Registries asked at once: enough for a matrix's few bases, few enough for a registry's rate limits. */
-const CONCURRENT_REQUESTS = 8;
 
 export async function lockCommand(options: Options, io: Io): Promise<number> {
   const planned = await loadGraph(options, io, { lock: false });
@@ -71,24 +68,18 @@ function withNewLock(planned: Planned, file: string, text: string): Planned {
   return { ...planned, graph, sources };
 }
 
-/** Each reference's digest, asked CONCURRENT_REQUESTS at a time; every failure is reported, together. */
+/** Each reference's digest, a few at a time; every failure is reported, together. */
 async function resolveAll(externals: readonly ExternalImage[], registry: Registry): Promise<Map<string, string>> {
-  const results = new Array<string | undefined>(externals.length);
   const failures: Diagnostic[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < externals.length) {
-      const index = next++;
-      const external = externals[index]!;
-      try {
-        results[index] = await registry.digest(external.reference);
-      } catch (error) {
-        if (!(error instanceof CalibanError)) throw error;
-        failures.push(...error.diagnostics.map((d) => ({ ...d, message: `FROM ${d.message}`, file: external.dockerfile, line: external.line, column: 1 })));
-      }
+  const results = await eachAtOnce(externals, async (external) => {
+    try {
+      return await registry.digest(external.reference);
+    } catch (error) {
+      if (!(error instanceof CalibanError)) throw error;
+      failures.push(...error.diagnostics.map((d) => ({ ...d, message: `FROM ${d.message}`, file: external.dockerfile, line: external.line, column: 1 })));
+      return undefined;
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENT_REQUESTS, externals.length) }, worker));
+  });
   if (failures.length > 0) throw new CalibanError(failures);
   return new Map(externals.map((external, index) => [external.reference, results[index]!]));
 }

@@ -6,6 +6,9 @@
 //
 // The digest is the manifest's as the registry has it: for a multi-platform image, its
 // index, so a pinned `REF@sha256:...` still serves every platform.
+//
+// `call` and `retried` are the same requests for any path of the API (prune's tag lists,
+// manifests and deletes: cli/registry-repository.ts), with a token for the scope asked.
 
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -21,6 +24,8 @@ const MANIFEST_TYPES = [
 ].join(", ");
 
 const TIMEOUT_MS = 30_000;
+/** Questions asked at once: enough for many tags or bases, few enough for a registry's rate limits. */
+const CONCURRENT_REQUESTS = 8;
 
 export interface ImageName {
   /** The host the reference names (docker.io when it names none). */
@@ -58,7 +63,10 @@ export interface RegistryOptions {
 export type Lookup = { readonly present: true; readonly digest: string } | { readonly present: false };
 
 /** Could not ask: the network, a 5xx, a rate limit. Asked again; a refusal (401/403) or a malformed answer is not. */
-class Unanswered extends Error {}
+export class Unanswered extends Error {}
+
+/** A repository of a registry: the host and the repository's path in it. */
+export type RepositoryName = Pick<ImageName, "registry" | "path">;
 
 export class Registry {
   private readonly fetch: typeof fetch;
@@ -83,13 +91,22 @@ export class Registry {
    * backoff; then, or at once for a refusal, a REGISTRY error with the registry's words.
    */
   async lookup(reference: string): Promise<Lookup> {
+    return this.retried(reference, () => this.ask(reference), "the registry did not answer: nothing was built or pushed; run it again");
+  }
+
+  /**
+   * `step`, asked again with backoff while the registry gives no answer (Unanswered: a 5xx,
+   * a rate limit, the network); then a REGISTRY error naming `reference`. A refusal or a
+   * malformed answer (a CalibanError) ends it at once.
+   */
+  async retried<T>(reference: string, step: () => Promise<T>, hint: string): Promise<T> {
     const delays = this.options.retryDelays ?? [1000, 2000, 4000, 8000];
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.ask(reference);
+        return await step();
       } catch (error) {
         if (!(error instanceof Unanswered)) throw error;
-        if (attempt >= delays.length) throw problem(reference, `${error.message} (asked ${attempt + 1} times)`, "the registry did not answer: nothing was built or pushed; run it again");
+        if (attempt >= delays.length) throw problem(reference, `${error.message} (asked ${attempt + 1} times)`, hint);
         await Bun.sleep(delays[attempt]!);
       }
     }
@@ -97,11 +114,11 @@ export class Registry {
 
   private async ask(reference: string): Promise<Lookup> {
     const name = imageName(reference);
-    const url = `${this.base(name.registry)}/v2/${name.path}/manifests/${encodeURIComponent(name.tag)}`;
-    let response = await this.request("HEAD", url, name, reference);
+    const path = `/v2/${name.path}/manifests/${encodeURIComponent(name.tag)}`;
+    let response = await this.call("HEAD", name, path, reference);
     if (response.status === 405 || (response.ok && !response.headers.get("docker-content-digest"))) {
       // A registry that answers no HEAD, or no digest to one: the manifest's own bytes tell it.
-      response = await this.request("GET", url, name, reference);
+      response = await this.call("GET", name, path, reference);
       if (response.ok && !response.headers.get("docker-content-digest")) {
         return { present: true, digest: `sha256:${new Bun.CryptoHasher("sha256").update(await boundedBytes(response, MAX_MANIFEST_BYTES, `${name.registry}'s manifest of ${name.path}:${name.tag}`, reference)).digest("hex")}` };
       }
@@ -109,7 +126,7 @@ export class Registry {
     if (response.status === 404) return { present: false };
     // A HEAD's answer has no body: an error is asked again by GET, for the registry's own words.
     if (!response.ok && response.status !== 405) {
-      const got = await this.request("GET", url, name, reference);
+      const got = await this.call("GET", name, path, reference);
       if (got.status === response.status) response = got;
     }
     if (response.status === 401 || response.status === 403) {
@@ -134,10 +151,16 @@ export class Registry {
     return hostname === "localhost" || /^127(\.[0-9]{1,3}){3}$/.test(hostname) || hostname === "[::1]" || (this.options.insecure ?? []).includes(registry);
   }
 
-  /** A request, with the registry's token when it wants one (asked for once per registry and repository). */
-  private async request(method: string, url: string, name: ImageName, reference: string): Promise<Response> {
-    const key = `${name.registry}/${name.path}`;
-    const headers: Record<string, string> = { accept: MANIFEST_TYPES };
+  /**
+   * A request to the registry's API about one repository (`path` is /v2/...), with the
+   * registry's token when it wants one: asked for once per registry, repository and
+   * `actions` (docker's scopes: "pull", or "pull,delete" to delete). Not asked again: see `retried`.
+   */
+  async call(method: string, name: RepositoryName, path: string, reference: string, options: { readonly actions?: string; readonly accept?: string } = {}): Promise<Response> {
+    const actions = options.actions ?? "pull";
+    const key = `${name.registry}/${name.path} ${actions}`;
+    const url = `${this.base(name.registry)}${path}`;
+    const headers: Record<string, string> = { accept: options.accept ?? MANIFEST_TYPES };
     const token = this.tokens.get(key);
     if (token !== undefined) headers.authorization = token;
     let response = await this.send(method, url, headers, name.registry);
@@ -145,7 +168,7 @@ export class Registry {
     const challenge = response.headers.get("www-authenticate") ?? "";
     const login = this.login(name.registry);
     let authorization: string | undefined;
-    if (/^bearer\s/i.test(challenge)) authorization = await this.bearer(challenge, name, login, reference);
+    if (/^bearer\s/i.test(challenge)) authorization = await this.bearer(challenge, name, actions, login, reference);
     else if (/^basic\s/i.test(challenge) && login !== undefined) authorization = `Basic ${login}`;
     if (authorization === undefined) return response;
     this.tokens.set(key, authorization);
@@ -154,7 +177,7 @@ export class Registry {
     return response;
   }
 
-  private async bearer(challenge: string, name: ImageName, login: string | undefined, reference: string): Promise<string | undefined> {
+  private async bearer(challenge: string, name: RepositoryName, actions: string, login: string | undefined, reference: string): Promise<string | undefined> {
     const parameters = new Map<string, string>();
     for (const match of challenge.replace(/^bearer\s+/i, "").matchAll(/([A-Za-z]+)="([^"]*)"/g)) parameters.set(match[1]!.toLowerCase(), match[2]!);
     const realm = parameters.get("realm");
@@ -171,7 +194,7 @@ export class Registry {
       throw problem(reference, `${name.registry} named a token service at ${JSON.stringify(`${url.protocol}//${url.host}`)}, which is not https: no login or token is sent there`, "a registry's token service is https (plain http only for a registry on loopback or given with --insecure-registry)");
     }
     if (parameters.has("service")) url.searchParams.set("service", parameters.get("service")!);
-    url.searchParams.set("scope", `repository:${name.path}:pull`);
+    url.searchParams.set("scope", `repository:${name.path}:${actions}`);
     const response = await this.send("GET", url.href, login === undefined ? {} : { authorization: `Basic ${login}` }, name.registry);
     if (response.status === 429 || response.status >= 500) throw new Unanswered(`${name.registry}'s token service (${url.origin}) answered HTTP ${response.status}`);
     if (!response.ok) throw problem(reference, `${name.registry}'s token service (${url.origin}) answered HTTP ${response.status}`, login === undefined ? `log in first (docker login ${name.registry})` : undefined);
@@ -222,7 +245,7 @@ export class Registry {
 /** A token service's answer holds a token of a few KB: more than this is refused, not read on. */
 const MAX_TOKEN_BYTES = 1 << 20;
 /** The distribution spec's limit on a manifest a registry must accept (4 MiB). */
-const MAX_MANIFEST_BYTES = 4 << 20;
+export const MAX_MANIFEST_BYTES = 4 << 20;
 
 /** A body's bytes, at most `limit` of them (a larger one is an error, read no further); a stalled body is no answer. */
 async function boundedBytes(response: Response, limit: number, what: string, reference: string): Promise<Uint8Array> {
@@ -248,18 +271,32 @@ async function boundedBytes(response: Response, limit: number, what: string, ref
   return Buffer.concat(chunks);
 }
 
-async function boundedText(response: Response, limit: number, what: string, reference: string): Promise<string> {
+export async function boundedText(response: Response, limit: number, what: string, reference: string): Promise<string> {
   return new TextDecoder().decode(await boundedBytes(response, limit, what, reference));
 }
 
 /** The first line of what a registry said with an error, if it said anything: its own words, for the log. */
-async function said(response: Response): Promise<string> {
+export async function said(response: Response): Promise<string> {
   if (response.bodyUsed) return "";
   const text = await boundedText(response, 1 << 16, "an error's text", "").catch(() => "");
   const line = text.slice(0, 300).split("\n")[0]!.trim();
   return line === "" ? "" : `: ${line}`;
 }
 
-function problem(reference: string, message: string, hint?: string): CalibanError {
+export function problem(reference: string, message: string, hint?: string): CalibanError {
   return new CalibanError({ code: "REGISTRY", message: `${reference}: ${message}`, ...(hint ? { hint } : {}) });
+}
+
+/** `step` of each item, CONCURRENT_REQUESTS at a time, the results in the items' order; the first error ends it. */
+export async function eachAtOnce<T, R>(items: readonly T[], step: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await step(items[index]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENT_REQUESTS, items.length) }, worker));
+  return results;
 }

@@ -19,15 +19,12 @@ import { runPublishes } from "../core/branch-patterns.ts";
 import { EXIT_STALE } from "./emit-all.ts";
 import { loadGraph, optionalString, stringList, variablesOption, type Options } from "./load-graph.ts";
 import { varsIn } from "../emitters/pipeline-variables.ts";
-import { imageName, Registry } from "./registry.ts";
+import { eachAtOnce, imageName, Registry } from "./registry.ts";
 import { cosignVerifier, type Verifier } from "./verify-signature.ts";
 import { dirname, resolve as absolutePath } from "node:path";
 import type { Io } from "./terminal.ts";
 
 export const RESOLVE_FORMATS = ["json", "make", "github", "lines", "bake"] as const;
-
-/** Registry questions at once: a pipeline asks one per image, and registries limit rates. */
-const CONCURRENT_REQUESTS = 8;
 
 export async function resolveCommand(options: Options, io: Io): Promise<number> {
   const format = optionalString(options.format, "--format") ?? "json";
@@ -146,22 +143,18 @@ async function presentImages(graph: BuildGraph, repository: string, registry: Re
   const present = new Set<string>();
   const failures: Diagnostic[] = [];
   const asked = graph.images.filter((image) => image.rebuild !== "always");
-  let next = 0;
-  const worker = async () => {
+  await eachAtOnce(asked, async (image) => {
     // One question the registry could not answer stops the asking: the pipeline fails anyway.
-    while (next < asked.length && failures.length === 0) {
-      const image = asked[next++]!;
-      try {
-        const where = movedRepository(image, repository);
-        const found = await registry.lookup(`${where}:${contentTag(image.inputs)}`);
-        if (found.present && (await reusable(image, where, found.digest, registry, verifier, io))) present.add(image.id);
-      } catch (error) {
-        if (!(error instanceof CalibanError)) throw error;
-        failures.push(...error.diagnostics.map((d) => ({ ...d, message: `${image.id}: ${d.message}` })));
-      }
+    if (failures.length > 0) return;
+    try {
+      const where = movedRepository(image, repository);
+      const found = await registry.lookup(`${where}:${contentTag(image.inputs)}`);
+      if (found.present && (await reusable(image, where, found.digest, registry, verifier, io))) present.add(image.id);
+    } catch (error) {
+      if (!(error instanceof CalibanError)) throw error;
+      failures.push(...error.diagnostics.map((d) => ({ ...d, message: `${image.id}: ${d.message}` })));
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(CONCURRENT_REQUESTS, asked.length) }, worker));
+  });
   if (failures.length > 0) throw new CalibanError(failures);
   return present;
 }

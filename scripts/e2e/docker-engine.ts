@@ -37,7 +37,7 @@ export interface DockerEngine {
 }
 
 /** Starts containerd and dockerd with their state in `scratch`, an empty folder with a short path (sockets go there), and waits until `docker version` answers. */
-export async function startDockerEngine(scratch: string, options: { timeoutMs?: number } = {}): Promise<DockerEngine> {
+export async function startDockerEngine(scratch: string, options: { timeoutMs?: number; daemon?: Record<string, unknown>; storageDriver?: string } = {}): Promise<DockerEngine> {
   const dockerd = process.env.CALIBAN_E2E_DOCKERD ?? join(CACHE, "docker-engine/bin/dockerd");
   const bin = dirname(dockerd);
   const docker = process.env.CALIBAN_E2E_DOCKER ?? join(bin, "docker");
@@ -74,7 +74,7 @@ export async function startDockerEngine(scratch: string, options: { timeoutMs?: 
     ].join("\n"),
   );
   // Not /etc/docker/daemon.json, whatever the machine has there.
-  writeFileSync(join(scratch, "daemon.json"), "{}\n");
+  writeFileSync(join(scratch, "daemon.json"), `${JSON.stringify(options.daemon ?? {})}\n`);
 
   const env = { DOCKER_HOST: `unix://${socket}`, DOCKER_CONFIG: config };
   // containerd finds containerd-shim-runc-v2 and runc, dockerd docker-init, on this PATH.
@@ -117,7 +117,7 @@ export async function startDockerEngine(scratch: string, options: { timeoutMs?: 
         "--pidfile", join(scratch, "pid"),
         "--iptables=false",
         "--bridge=none",
-        "--storage-driver=vfs",
+        `--storage-driver=${options.storageDriver ?? "vfs"}`,
       ],
       logs.dockerd,
     );
@@ -130,6 +130,14 @@ export async function startDockerEngine(scratch: string, options: { timeoutMs?: 
     throw error;
   }
 }
+
+/**
+ * An engine whose docker driver builds and pushes multi-platform images with attestations
+ * (an index over each platform and its attestation manifest) and exports a registry cache:
+ * containerd's image store, whose snapshotter for the vfs driver is `native`. The classic
+ * store's docker driver refuses all three.
+ */
+export const MULTI_PLATFORM_ENGINE = { daemon: { features: { "containerd-snapshotter": true } }, storageDriver: "native" } as const;
 
 type Child = ReturnType<typeof Bun.spawn>;
 
@@ -160,13 +168,14 @@ async function stopProcess(child: Child) {
  * The engine of one e2e test file, under a scratch folder of its own (`PREFIX...` in /tmp:
  * sockets need a short path): started before the file's tests, stopped after them, and
  * the folder removed (the engine's images and the registry's blobs: over 100 MB a run).
- * Call it at the file's top level; `engine()` is the started engine.
+ * Call it at the file's top level; `engine()` is the started engine. `options`: see
+ * MULTI_PLATFORM_ENGINE.
  */
-export function engineForFile(prefix: string): { readonly scratch: string; engine(): DockerEngine } {
+export function engineForFile(prefix: string, options: { readonly daemon?: Record<string, unknown>; readonly storageDriver?: string } = {}): { readonly scratch: string; engine(): DockerEngine } {
   const scratch = mkdtempSync(`/tmp/${prefix}`);
   let engine: DockerEngine | undefined;
   beforeAll(async () => {
-    engine = await startDockerEngine(join(scratch, "engine"));
+    engine = await startDockerEngine(join(scratch, "engine"), options);
   }, 120_000);
   afterAll(async () => {
     await engine?.stop();

@@ -8,10 +8,10 @@
 #     their commands linked in .cache/e2e/docker-engine/bin. Debian 13's runc needs
 #     glibc 2.38: the engine uses Debian 12's runc from /usr/sbin, installed below.
 #     scripts/e2e/docker-engine.ts starts it (no system service, no iptables);
-#   - cosign, Debian 13's, into .cache/e2e/cosign;
 #   - podman, runc, busybox-static, docker-registry, and skopeo, which the Makefile's
 #     `make push DOCKER=podman` asks the registry with, and rsync, which gitlab-ci-local's
 #     shell executor copies a checkout with (Debian 12 packages, as root);
+#   - cosign, Debian 13's (a static binary), unpacked into .cache/e2e/cosign;
 #   - shellcheck, the machine's own release's package, unpacked into .cache/e2e/shellcheck
 #     (emitters/shellcheck.test.ts, part of npm test, finds it there). With the argument
 #     `shellcheck`, only it: .ci/run installs it so before npm test.
@@ -78,17 +78,6 @@ if [ ! -x "$buildx" ]; then
   ln -sf "$apt_root/unpacked/usr/libexec/docker/cli-plugins/docker-buildx" "$buildx"
 fi
 
-# --- cosign (Debian 13's, a static Go binary): signs and verifies pushed images ---
-cosign_dir="$cache/cosign"
-if [ ! -x "$cosign_dir/usr/bin/cosign" ]; then
-  trixie_apt
-  rm -rf "$cosign_dir"
-  mkdir -p "$cosign_dir/debs"
-  (cd "$cosign_dir/debs" && APT_CONFIG="$apt_root/apt.conf" apt-get -q download cosign >/dev/null)
-  dpkg -x "$cosign_dir"/debs/cosign_*.deb "$cosign_dir"
-  "$cosign_dir/usr/bin/cosign" version >/dev/null 2>&1
-fi
-
 # --- a docker engine: dockerd, the docker CLI, containerd, docker-init -----------
 engine="$cache/docker-engine"
 # command in bin -> where the package puts it
@@ -115,6 +104,18 @@ if [ -z "$engine_ready" ]; then
   done
 fi
 
+# --- cosign: Debian 13's package (one static Go binary), unpacked into .cache/e2e/cosign:
+# prune's end-to-end check signs images with a generated key pair and verifies them.
+cosign_dir="$cache/cosign"
+if ! command -v cosign >/dev/null 2>&1 && [ ! -x "$cosign_dir/usr/bin/cosign" ]; then
+  trixie_apt
+  rm -rf "$cosign_dir"
+  mkdir -p "$cosign_dir/debs"
+  (cd "$cosign_dir/debs" && APT_CONFIG="$apt_root/apt.conf" apt-get -q download cosign >/dev/null)
+  dpkg -x "$cosign_dir"/debs/cosign_*.deb "$cosign_dir"
+  "$cosign_dir/usr/bin/cosign" version >/dev/null 2>&1
+fi
+
 # --- podman and a registry, from the machine's own Debian release ----------------
 need=()
 for tool in podman runc busybox docker-registry skopeo rsync; do command -v "$tool" >/dev/null 2>&1 || need+=("$tool"); done
@@ -129,6 +130,6 @@ fi
 path="$PATH"
 case ":$path:" in *":$engine/bin:"*) ;; *) path="$path:$engine/bin" ;; esac
 [ ! -d "$shellcheck_dir/usr/bin" ] || path="$path:$shellcheck_dir/usr/bin"
-path="$path:$cosign_dir/usr/bin"
+[ ! -d "$cosign_dir/usr/bin" ] || path="$path:$cosign_dir/usr/bin"
 printf 'DOCKER_CONFIG=%q CALIBAN_E2E_DOCKERD=%q CALIBAN_E2E_DOCKER=%q PATH=%q\n' \
   "$cache/docker-config" "$engine/bin/dockerd" "$engine/bin/docker" "$path"

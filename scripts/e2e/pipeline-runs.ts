@@ -17,13 +17,17 @@ export async function plannedIn(directory: string) {
   return planLoaded(loaded, { sources: new WorkingTree(directory) });
 }
 
-/** A docker-registry on a free loopback port, its storage in `root`: stopped and started again on the same port and storage. */
-export async function loopbackRegistry(root: string): Promise<{ port: number; stop(): Promise<void>; start(): Promise<void> }> {
+/**
+ * A docker-registry on a free loopback port, its storage in `root`: stopped and started again on the same port and storage.
+ * `deletion`: it deletes manifests (`DELETE /v2/NAME/manifests/DIGEST`; off by default, as docker-registry ships).
+ */
+export async function loopbackRegistry(root: string, options: { readonly deletion?: boolean } = {}): Promise<{ port: number; stop(): Promise<void>; start(): Promise<void> }> {
   const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const port = probe.port;
   probe.stop(true);
   mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, "registry.yml"), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(root, "storage")}\nhttp:\n  addr: 127.0.0.1:${port}\n`);
+  const deletion = options.deletion ? "  delete:\n    enabled: true\n" : "";
+  writeFileSync(join(root, "registry.yml"), `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(root, "storage")}\n${deletion}http:\n  addr: 127.0.0.1:${port}\n`);
   let process: ReturnType<typeof Bun.spawn> | undefined;
   const registry = {
     port,
