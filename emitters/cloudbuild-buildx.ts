@@ -30,6 +30,12 @@ export function buildxSetupStep(graph: BuildGraph, builder: string, waitFor: str
   return { id: BUILDX_STEP, name: builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] };
 }
 
+/** With [sign], a push that signs the digest buildx names in its metadata file (signing.ts's sign_pushed); '$' doubled for Cloud Build. */
+function signedPush(graph: BuildGraph, image: ImageNode, push: string): string[] {
+  if (graph.sign === undefined) return [push];
+  return ["meta=$$(mktemp)", push.replace(" --push ", () => ' --push --metadata-file "$$meta" '), `sign_pushed ${image.repository} "$$meta" "$$(inputs_of ${image.id})"`];
+}
+
 /**
  * The image's step script. `word` writes a shell word for a Cloud Build step (its '$'
  * doubled); `settings` are its -t, --label and --target words; `args` its --build-arg words.
@@ -64,7 +70,7 @@ export function buildxScript(
   const push = [
     ...(image.test === null ? [] : [`docker build ${tags} ${source}`, ...test]),
     ...found,
-    `${contentTags ? "retry " : ""}docker buildx build --builder ${BUILDER}${platforms}${cacheFlags}${attest} --push ${tags}${stampedTags} ${source}`,
+    ...signedPush(graph, image, `${contentTags ? "retry " : ""}docker buildx build --builder ${BUILDER}${platforms}${cacheFlags}${attest} --push ${tags}${stampedTags} ${source}`),
   ];
   const local = [`docker build ${tags} ${source}`, ...test];
   const indent = (lines: readonly string[], depth: number) => lines.map((line) => `${"  ".repeat(depth)}${line}`);
@@ -74,11 +80,14 @@ export function buildxScript(
   // rebuild = "always": built whatever the registry has, so it is not asked.
   if (image.rebuild === "always") return `${digestPrelude(image, base)}${[...stamped.define, ...setting, `echo '${image.reference}: rebuilt every run (rebuild = "always")'`, ...build(0), ""].join("\n")}`;
   // The registry has it: its tags (every platform's manifest) are pointed at it; an internal image has none.
-  const retag = image.published === false ? [] : [...found, `retry docker buildx imagetools create ${[image.reference, ...aliases, ...stamped.words].map((reference) => `--tag ${reference}`).join(" ")} ${content}`];
+  const pointed = [image.reference, ...aliases, ...stamped.words];
+  // A pointed tag names a new manifest when buildx wraps a single-platform image in an index: with [sign], each is signed.
+  const signPointed = graph.sign === undefined ? [] : pointed.map((reference) => `sign_reference ${reference} "$$(inputs_of ${image.id})"`);
+  const retag = image.published === false ? [] : [...found, `retry docker buildx imagetools create ${pointed.map((reference) => `--tag ${reference}`).join(" ")} ${content}`, ...signPointed];
   return `${digestPrelude(image, base)}${[
     ...stamped.define,
     ...setting,
-    `if ${registryHasCall(image)}; then`,
+    `if ${registryHasCall(image, graph.sign !== undefined)}; then`,
     `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`,
     ...(retag.length === 0 ? [] : gated ? [`  ${IF_PUSHING}`, ...indent(retag, 2), "  fi"] : indent(retag, 1)),
     "else",

@@ -13,7 +13,8 @@
 // ("no such manifest"), or no answer (anything else, asked again with backoff, then
 // exit 4: nothing built).
 
-import type { ImageNode } from "../core/graph.ts";
+import type { BuildGraph, ImageNode } from "../core/graph.ts";
+import { cloudbuildSigningLines, SIGNING_FUNCTIONS } from "./cloudbuild-signing.ts";
 import { LOOPBACK, registryHost } from "../core/names.ts";
 import type { EmitContext } from "./contract.ts";
 import { installScript, type InstallOptions } from "./github-install.ts";
@@ -53,7 +54,7 @@ export const RETRY_FUNCTION = 'retry() { local attempt; for attempt in 1 2 3; do
  * that shellcheck reads them as code), and writes them to functions.sh with `declare -f`
  * (bash's own text of them), through a temporary name as `resolved` is.
  */
-export function resolveStep(options: InstallOptions & { builder: string }, context: EmitContext, config: string, waitFor: string) {
+export function resolveStep(options: InstallOptions & { builder: string }, context: EmitContext, config: string, waitFor: string, graph: BuildGraph) {
   // Steps start in /workspace, the folder the matrix is in (paths in the matrix are relative to it).
   const matrix = context.matrixFile.startsWith("<") ? "" : ` --matrix ${shellWord(context.matrixFile.slice(context.matrixFile.lastIndexOf("/") + 1))}`;
   const install = options["install-command"].trim() !== "" ? [options["install-command"]] : ["(", ...installScript(options, '"$HOME/.caliban-images/bin"').map((line) => `  ${line}`), ")", 'export PATH="$HOME/.caliban-images/bin:$PATH"'];
@@ -66,7 +67,9 @@ export function resolveStep(options: InstallOptions & { builder: string }, conte
     INPUTS_OF_FUNCTION,
     REGISTRY_HAS_FUNCTION,
     RETRY_FUNCTION,
-    'declare -f inputs_of registry_has retry > "$HOME/.caliban-images/functions.sh.new"',
+    // With [sign]: cosign installed, and the functions that sign and verify (emitters/cloudbuild-signing.ts).
+    ...cloudbuildSigningLines(graph, options),
+    `declare -f inputs_of registry_has retry${graph.sign === undefined ? "" : ` ${SIGNING_FUNCTIONS.join(" ")}`} > "$HOME/.caliban-images/functions.sh.new"`,
     'mv "$HOME/.caliban-images/functions.sh.new" "$HOME/.caliban-images/functions.sh"',
   ]);
   return { id: RESOLVE_STEP, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] };
@@ -92,9 +95,9 @@ export function digestPrelude(image: ImageNode, base: ImageNode | undefined): st
   return `${FUNCTIONS_PRELUDE}${content}${base === undefined ? "" : `base=${base.repository}:inputs-$$(inputs_of ${base.id})\n`}`;
 }
 
-/** The command asking the registry for the image's content reference ('$' doubled), for an `if`. */
-export function registryHasCall(image: ImageNode): string {
-  return `registry_has ${CONTENT_WORD}${insecureFlag(image.repository)}`;
+/** The command asking the registry for the image's content reference ('$' doubled), for an `if`; with [sign] (`verified`), cosign must verify what it has. */
+export function registryHasCall(image: ImageNode, verified: boolean): string {
+  return `registry_has ${CONTENT_WORD}${insecureFlag(image.repository)}${verified ? ` && verified_reuse ${CONTENT_WORD} "$$(inputs_of ${image.id})"` : ""}`;
 }
 
 /** A registry on loopback is plain http: docker's manifest client asks it only with --insecure (else it says "no such manifest"). */

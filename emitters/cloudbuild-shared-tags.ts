@@ -39,7 +39,11 @@ export function sharedTagsSteps(graph: BuildGraph, allShared: readonly SharedTag
   const lines = [
     ...(contentTags ? sources.map((image, index) => `image_${index + 1}=${image.repository}:inputs-$$(inputs_of ${image.id})`) : []),
     // References hold no character a shell reads (core/graph.ts).
-    ...shared.map((tag) => `${contentTags ? "retry " : ""}docker buildx imagetools create --tag ${tag.reference} ${tag.images.map(word).join(" ")}`),
+    ...shared.flatMap((tag) => [
+      `${contentTags ? "retry " : ""}docker buildx imagetools create --tag ${tag.reference} ${tag.images.map(word).join(" ")}`,
+      // With [sign], the list is signed once made (it is no one image's: no inputs digest).
+      ...(graph.sign === undefined ? [] : [`sign_reference ${tag.reference}`]),
+    ]),
   ];
   const script = [...(gated ? [PUSH_SETTING, IF_PUSHING, ...lines.map((line) => `  ${line}`), "fi"] : lines), ""].join("\n");
   // A source this config pushes: its image's step (with content tags, or buildx: the one step), else its push step.

@@ -107,7 +107,7 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
     // rebuild = "always": built whatever the registry has, so it is not asked.
     ...(image.rebuild === "always"
       ? [`echo '${image.reference}: rebuilt every run (rebuild = "always")'`, ...build.map((line) => line.slice(2))]
-      : [`if ${registryHasCall(image)}; then`, `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`, ...when(retag), "else", ...build, "fi"]),
+      : [`if ${registryHasCall(image, false)}; then`, `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`, ...when(retag), "else", ...build, "fi"]),
     "",
   ].join("\n")}`;
 }
@@ -118,9 +118,10 @@ export function stepScript(image: ImageNode, base: ImageNode | undefined, gated:
  * built into this build's daemon under it (a pull request's build pushes nothing for a
  * later config to pull). It pushes nothing either way.
  */
-export function carryScript(image: ImageNode, base: ImageNode | undefined): string {
+export function carryScript(image: ImageNode, base: ImageNode | undefined, verified: boolean): string {
   return `${digestPrelude(image, base)}${[
-    `if ${registryHasCall(image)}; then`,
+    // With [sign], a base is pulled to build FROM only when cosign verifies it.
+    `if ${registryHasCall(image, verified)}; then`,
     `  retry docker pull ${CONTENT_WORD}`,
     "else",
     `  echo '${image.reference}: not in the registry (this build pushes nothing): built here for the images built FROM it'`,

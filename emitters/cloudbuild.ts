@@ -29,7 +29,7 @@ import { shellWord } from "./quoting.ts";
 import { durationProblem, imageStepTimeout, SETUP_STEP_TIMEOUT, STEP_TIMEOUT_OPTION, timeoutsBeyondTheBuild } from "./cloudbuild-timeouts.ts";
 import { writtenText } from "./text.ts";
 import { checkInternalImages } from "./image-policy.ts";
-import { refuseSigning } from "./signing.ts";
+import { checkCloudBuildSigning, signingSecretNames } from "./cloudbuild-signing.ts";
 
 export interface CloudBuildOptions extends Record<string, string | number | boolean>, InstallOptions, TriggerOptions {
   timeout: string;
@@ -132,7 +132,7 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     ...TRIGGER_OPTIONS,
   },
   emit(graph, options, context) {
-    refuseSigning(graph, "cloudbuild");
+    checkCloudBuildSigning(graph, options["content-tags"]);
     if ((options["login-secret"] === "") !== (options["login-user"] === "")) {
       throw new CalibanError({ code: "EMITTER", message: "emit cloudbuild: a registry login needs both login-secret and login-user", hint: "give both, or neither (Google's registries need no login)" });
     }
@@ -159,16 +159,16 @@ export const cloudbuild: Emitter<CloudBuildOptions> = {
     const names = parts.length === 1 ? [options.output] : numberedNames(options.output, parts.length);
     const files: EmittedFile[] = parts.map((part, i) => ({
       path: names[i]!,
-      contents: writtenText((out) => out.line(JSON.stringify(config(graph, part, indexById, shared, options, context, names[i]!), null, "  "))),
+      contents: writtenText((out) => out.line(JSON.stringify(config(graph, part, indexById, shared, options, context, names[i]!, signingSecretNames(graph)), null, "  "))),
     }));
     // With one config, submit.sh is written only into a directory: a pipeline that runs it never
     // submits configs left from a larger graph, and needs no change when its graph grows.
     files.push({ path: "submit.sh", contents: submitScript(names, images.length), ...(names.length === 1 ? { companion: true } : {}) });
     // The pull-request trigger runs a config without build secrets: its account is never granted one (cloudbuild-secrets.ts).
-    const pullRequestConfig = graph.publish.declared && options.triggers && hasSecrets(graph) && writesPullRequestTrigger(graph, names, options) ? names[0]!.replace(/\.json$/, "-pull-request.json") : undefined;
+    const pullRequestConfig = graph.publish.declared && options.triggers && (hasSecrets(graph) || signingSecretNames(graph).length > 0) && writesPullRequestTrigger(graph, names, options) ? names[0]!.replace(/\.json$/, "-pull-request.json") : undefined;
     if (pullRequestConfig !== undefined) {
       const unsecret = { ...graph, images: graph.images.map(({ secrets: _, ...image }) => image) };
-      files.push({ path: pullRequestConfig, companion: true, contents: writtenText((out) => out.line(JSON.stringify(config(unsecret, parts[0]!, indexById, shared, options, context, pullRequestConfig), null, "  "))) });
+      files.push({ path: pullRequestConfig, companion: true, contents: writtenText((out) => out.line(JSON.stringify(config(unsecret, parts[0]!, indexById, shared, options, context, pullRequestConfig, []), null, "  "))) });
     }
     if (graph.publish.declared && options.triggers) files.push(...triggerFiles(graph, names, options, context, pullRequestConfig));
     if (graph.publish.declared && options.triggers && graph.publish.schedule !== undefined && graph.lock === null) context.warn(SCHEDULE_WITHOUT_LOCK);
@@ -189,7 +189,9 @@ function numberedNames(output: string, count: number): string[] {
  * tags a base an earlier config builds is carried (a step of this config); in Caliban's
  * form that config pushed it, and docker build pulls it: there is nothing to wait for.
  */
-function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<string, number>, shared: readonly SharedTag[], options: CloudBuildOptions, context: EmitContext, name: string) {
+function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<string, number>, shared: readonly SharedTag[], options: CloudBuildOptions, context: EmitContext, name: string, signing: readonly string[]) {
+  // With [sign] and a key in Secret Manager: its variables in the environment of each step that pushes (none in the pull-request trigger's config).
+  const signingEnv = (field: { secretEnv?: string[] }) => (signing.length === 0 ? field : { secretEnv: [...(field.secretEnv ?? []), ...signing] });
   const steps: object[] = [];
   // One setup step makes buildx's builder, when an image of this config needs it.
   const buildx = part.images.some((i) => needsBuildx(graph, graph.images[i]!));
@@ -209,7 +211,7 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     timed(image, steps.length);
     const base = baseIndex(i);
     const baseImage = base === undefined ? undefined : graph.images[base]!;
-    steps.push({ id: carriedStep(image), name: options.builder, entrypoint: "bash", args: ["-c", carryScript(image, baseImage)], waitFor: baseImage === undefined ? (setup.length > 0 ? setup : ["-"]) : [carriedStep(baseImage)] });
+    steps.push({ id: carriedStep(image), name: options.builder, entrypoint: "bash", args: ["-c", carryScript(image, baseImage, graph.sign !== undefined)], waitFor: baseImage === undefined ? (setup.length > 0 ? setup : ["-"]) : [carriedStep(baseImage)] });
   }
   for (const i of part.images) {
     const image = graph.images[i]!;
@@ -221,7 +223,7 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     const waitFor = base !== undefined && (own.has(base) || carried.has(base)) ? [baseStep!] : setup.length > 0 ? setup : ["-"];
     if (needsBuildx(graph, image)) {
       const script = buildxScript(graph, image, options["content-tags"], graph.publish.declared, scriptWord, settingWords(image), argWords(image, baseImage, options["content-tags"]), baseImage);
-      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], ...buildTimeEnv(image), ...secretEnvField(image), waitFor });
+      steps.push({ id: image.reference, name: options.builder, entrypoint: "bash", args: ["-c", script], ...buildTimeEnv(image), ...signingEnv(secretEnvField(image)), waitFor });
       timed(image, first);
       continue;
     }
@@ -248,12 +250,14 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
     for (const alias of image.aliases) steps.push({ id: `${image.repository}:${alias}-push`, name: options.builder, ...aliasPushStep(image, alias, graph.publish.declared), waitFor: [`${image.reference}-push`] });
     timed(image, first);
   }
-  steps.push(...sharedTagsSteps(graph, shared, part.images, indexById, options.builder, contentTags, graph.publish.declared));
+  steps.push(...sharedTagsSteps(graph, shared, part.images, indexById, options.builder, contentTags, graph.publish.declared).map((step) => ({ ...step, ...signingEnv({}) })));
   if (buildx) steps.unshift(buildxSetupStep(graph, options.builder, options["login-secret"] ? LOGIN_STEP : "-"));
-  if (contentTags) steps.unshift(resolveStep(options, context, name, "-"));
+  if (contentTags) steps.unshift(resolveStep(options, context, name, "-", graph));
   if (options["login-secret"]) steps.unshift(loginStep(loginRegistry(graph, "cloudbuild", "leave login-secret out where Cloud Build's own account may push to each (Google's registries)"), options));
   if (options["step-timeout"] !== "") for (const step of steps) if (!("timeout" in step)) Object.assign(step, { timeout: SETUP_STEP_TIMEOUT });
-  const secretManager = secretManagerEntries(part.images.map((i) => graph.images[i]!), options["login-secret"]);
+  const entries = [...secretManagerEntries(part.images.map((i) => graph.images[i]!), options["login-secret"]), ...signing.map((env) => ({ versionName: `projects/$PROJECT_ID/secrets/${env}/versions/latest`, env }))];
+  // A variable a build secret and the signing key both read is one entry.
+  const secretManager = entries.filter((entry, i) => entries.findIndex((other) => other.env === entry.env) === i);
   return {
     steps,
     timeout: options.timeout,

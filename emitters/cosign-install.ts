@@ -34,8 +34,13 @@ export function cosignInstallScript(directory: string): string[] {
   ];
 }
 
-/** The commands that put cosign on the PATH: the cosign-install-command when given, else the pinned release into $HOME/.caliban-images/bin. */
+/**
+ * The commands that put cosign on the PATH: the cosign-install-command when given, else the
+ * pinned release, in a folder named by its version (a later step, or job on the same
+ * machine, finds it there and downloads nothing).
+ */
 export function cosignInstallCommands(options: { readonly "cosign-install-command": string }): string[] {
   if (options["cosign-install-command"].trim() !== "") return [options["cosign-install-command"]];
-  return ["(", ...cosignInstallScript('"$HOME/.caliban-images/bin"').map((line) => `  ${line}`), ")", 'export PATH="$HOME/.caliban-images/bin:$PATH"'];
+  const directory = `"$HOME/.caliban-images/cosign-${COSIGN_RELEASE.version}"`;
+  return [`if [ ! -x ${directory}/cosign ]; then`, ...cosignInstallScript(directory).map((line) => `  ${line}`), "fi", `export PATH=${directory}:"$PATH"`];
 }

@@ -3,14 +3,15 @@
 // platform of a multi-platform image too), `cosign verify` accepts each, and a second
 // push reuses them. An image someone else put under a content tag (unsigned, signed
 // with another key, or another image of ours, signed, under the wrong tag) is rebuilt,
-// not reused, and the log says why.
+// not reused, and the log says why. Then the same through Cloud Build's steps run under bash.
 
 import { expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { engineForFile } from "./docker-engine.ts";
-import { loopbackRegistry } from "./pipeline-runs.ts";
+import { cliShim, fixtureRepository, loopbackRegistry } from "./pipeline-runs.ts";
+import { substitute } from "../validators/readback-cloudbuild.ts";
 
 const { scratch, engine } = engineForFile("e2e-signing-");
 
@@ -126,6 +127,74 @@ test("make push signs each image it pushes; cosign verifies them; an image under
       // The rebuilt image is ours again, and verifies.
       expect(verify(app, "keys/cosign.pub", inputs("app")).exit).toBe(0);
     }
+  } finally {
+    await registry.stop();
+  }
+}, 600_000);
+
+// Cloud Build's config, its steps run one after another with bash against the engine, as
+// Cloud Build runs them: the builder its setup step makes (the docker-container driver,
+// from Docker Hub) is the engine's own here, so the docker the steps call leaves out
+// `--builder` and makes no builder. The key is in the steps' environment, as secretEnv
+// puts Secret Manager's COSIGN_PRIVATE_KEY and COSIGN_PASSWORD there.
+test("Cloud Build's steps sign every image they push; a second build reuses them; an unsigned image under a content tag is rebuilt", async () => {
+  const work = join(scratch, "cloudbuild");
+  const git = fixtureRepository(work, "signing");
+  const matrix = join(work, "matrix.toml");
+  writeFileSync(matrix, readFileSync(matrix, "utf8").replace('public_key = "keys/cosign.pub"\n', 'public_key = "keys/cosign.pub"\ntransparency_log = false\n'));
+  mkdirSync(join(work, "keys"), { recursive: true });
+  expect(cosign(["generate-key-pair", "--output-key-prefix", join(scratch, "cloudbuild-cosign")], work).exit).toBe(0);
+  writeFileSync(join(work, "keys/cosign.pub"), readFileSync(join(scratch, "cloudbuild-cosign.pub")));
+  const registry = await loopbackRegistry(join(scratch, "cloudbuild-registry"));
+  const repository = `127.0.0.1:${registry.port}/signed`;
+  expect(runCli(["emit", "cloudbuild", "--base-url", repository, "--option", "install-command=true", "--option", "cosign-install-command=true", "--option", "triggers=false", "-o", "cloudbuild.json"], work).code).toBe(0);
+  git("add", "-A");
+  git("commit", "-q", "-m", "images");
+  const bin = join(scratch, "cloudbuild-bin");
+  mkdirSync(bin);
+  cliShim(join(bin, "caliban-images"));
+  writeFileSync(
+    join(bin, "docker"),
+    `#!/bin/bash\n[ "$1 $2" = "buildx create" ] && exit 0\n[ "$1 $2" = "run --privileged" ] && exit 0\nargs=(); skip=\nfor a in "$@"; do if [ -n "$skip" ]; then skip=; continue; fi; if [ "$a" = --builder ]; then skip=1; continue; fi; args+=("$a"); done\nexec ${JSON.stringify(engine().docker)} "\${args[@]}"\n`,
+    { mode: 0o755 },
+  );
+  const key = readFileSync(join(scratch, "cloudbuild-cosign.key"), "utf8");
+  const build = (): { exit: number; log: string } => {
+    const config = JSON.parse(readFileSync(join(work, "cloudbuild.json"), "utf8")) as { steps: { id: string; entrypoint?: string; args: string[]; secretEnv?: string[] }[]; substitutions?: Record<string, string> };
+    const home = mkdtempSync(join(scratch, "builder-home-"));
+    let log = "";
+    for (const step of config.steps) {
+      const secrets = Object.fromEntries((step.secretEnv ?? []).map((name) => [name, name === "COSIGN_PRIVATE_KEY" ? key : ""]));
+      const args = step.args.map((arg) => substitute(arg, { COMMIT_SHA: "0".repeat(40), ...config.substitutions }));
+      const ran = Bun.spawnSync(step.entrypoint === "bash" ? ["bash", ...args] : [join(bin, "docker"), ...args], { cwd: work, env: { ...process.env, ...engine().env, ...secrets, HOME: home, PATH: `${bin}:${process.env.PATH}` } });
+      log += ran.stdout.toString() + ran.stderr.toString();
+      if (ran.exitCode !== 0) return { exit: ran.exitCode, log: `${step.id}: ${log}` };
+    }
+    return { exit: 0, log };
+  };
+  const planned = JSON.parse(runCli(["plan", "--json", "--base-url", repository], work).stdout) as { images: { tag: string; inputs: string; contentReference: string }[] };
+  const verify = (reference: string, hex?: string) =>
+    cosign(["verify", "--key", "keys/cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", "--allow-http-registry", ...(hex ? ["-a", `caliban-images.inputs=${hex}`] : []), reference], work);
+  try {
+    const first = build();
+    expect({ exit: first.exit, log: first.exit === 0 ? "" : first.log }).toEqual({ exit: 0, log: "" });
+    for (const image of planned.images) {
+      const hex = image.inputs.slice("sha256:".length);
+      for (const reference of [image.contentReference, `${repository}:${image.tag}`]) expect({ reference, ...verify(reference, hex) }).toMatchObject({ reference, exit: 0 });
+    }
+    expect(verify(`${repository}:base`).exit).toBe(0);
+    const again = build();
+    expect(again.exit).toBe(0);
+    for (const image of planned.images) expect(again.log).toContain(`${repository}:${image.tag}: the registry has its inputs digest: not rebuilt`);
+    for (const image of planned.images) expect({ tag: image.tag, ...verify(`${repository}:${image.tag}`, image.inputs.slice(7)) }).toMatchObject({ tag: image.tag, exit: 0 });
+    const app = planned.images.find((image) => image.tag === "app-x86_64")!;
+    writeFileSync(join(scratch, "Dockerfile.evil"), "FROM scratch\nCOPY hello /evil\n");
+    expect(Bun.spawnSync([engine().docker, "buildx", "build", "--push", "-t", app.contentReference, "-f", join(scratch, "Dockerfile.evil"), join(work, "docker")], { env: { ...process.env, ...engine().env } }).exitCode).toBe(0);
+    const rebuilt = build();
+    expect({ exit: rebuilt.exit, log: rebuilt.exit === 0 ? "" : rebuilt.log }).toEqual({ exit: 0, log: "" });
+    expect(rebuilt.log).toContain(`${app.contentReference} is in the registry, but cosign does not verify it: rebuilt, not reused`);
+    expect(rebuilt.log).not.toContain(`${repository}:app-x86_64: the registry has its inputs digest`);
+    expect(verify(app.contentReference, app.inputs.slice(7)).exit).toBe(0);
   } finally {
     await registry.stop();
   }
