@@ -141,7 +141,7 @@ export const ATTEST_SECTION: Section = {
 export const SIGN_SECTION: Section = {
   key: string('cosign\'s signing key, as cosign reads one: "env://NAME" (the key\'s text in a variable; its password in COSIGN_PASSWORD), a KMS URI (gcpkms://, awskms://, azurekms://, hashivault://) or a file; with public_key'),
   public_key: string("the key that verifies the signatures, as cosign verify --key reads one: a file relative to the matrix file, or a KMS URI; with key"),
-  identity: string('keyless (GitHub Actions, GitLab CI): the certificate identity a signature must carry, e.g. "https://github.com/ORG/REPO/.github/workflows/images.yml@refs/heads/main"; with issuer'),
+  identity: string('keyless, by the CI\'s OIDC identity: the certificate identity a signature must carry, e.g. "https://github.com/ORG/REPO/.github/workflows/images.yml@refs/heads/main"; with issuer'),
   issuer: string('keyless: the OIDC issuer of that identity, e.g. "https://token.actions.githubusercontent.com"; with identity'),
   transparency_log: boolean("whether signatures are uploaded to Sigstore's public transparency log (Rekor), and verified against it; default true"),
 };
