@@ -113,6 +113,8 @@ export interface ImageNode {
   readonly aliases: readonly string[];
   /** Labels, every image's (top-level `labels`) then its family's, names unique. */
   readonly labels: readonly BuildLabel[];
+  /** OCI annotations, every image's (top-level `annotations`) then its family's, names unique. Absent: none. */
+  readonly annotations?: readonly BuildAnnotation[];
   /**
    * Tags it shares with other images (`shared_tags`), each pushed as one manifest list over
    * every image naming it (sharedTags): their platforms do not overlap. Absent: none.
@@ -216,6 +218,12 @@ export interface BuildGraph {
 export type SignPolicy =
   | { readonly key: string; readonly publicKey: string; readonly transparencyLog: boolean }
   | { readonly identity: string; readonly issuer: string; readonly transparencyLog: boolean };
+
+/** An OCI annotation of the pushed image (its manifest; a multi-platform image's index too). */
+export interface BuildAnnotation {
+  readonly name: string;
+  readonly value: string;
+}
 
 /** A tag several images share: one manifest list over them (ImageNode.sharedTags). */
 export interface SharedTag {

@@ -13,7 +13,7 @@ import type { EmitContext, Emitter } from "./contract.ts";
 export const INPUTS_VARIABLE = "CALIBAN_INPUTS";
 import { CONTENT_TAGS_OPTION, outputPathProblem } from "./options.ts";
 import { isRemoteContext } from "../core/changes/inputs.ts";
-import { attestSpecs, cacheSpecs } from "./build-settings.ts";
+import { annotationSpecs, attestSpecs, cacheSpecs } from "./build-settings.ts";
 import { commentText, hclString } from "./quoting.ts";
 import { secretSpecs } from "./secrets.ts";
 import { varLines } from "./pipeline-variables.ts";
@@ -172,6 +172,8 @@ function settingsBlock(graph: BuildGraph, image: ImageNode, variable: string): s
   if (cache.from.length > 0) out += `  cache-from = [${cache.from.map((spec) => `"${spec}"`).join(", ")}]\n  cache-to = [${cache.to.map((spec) => `"${spec}"`).join(", ")}]\n`;
   const attest = attestSpecs(graph);
   if (attest.length > 0) out += `  attest = [${attest.map(hclString).join(", ")}]\n`;
+  const annotations = annotationSpecs(graph, image);
+  if (annotations.length > 0) out += `  annotations = [${annotations.map(hclString).join(", ")}]\n`;
   return out;
 }
 

@@ -2,6 +2,7 @@
 // `--cache-from`, `--cache-to` and `--attest` take, as bake's `cache-from`, `cache-to`
 // and `attest` do). Each emitter writes these strings in its language.
 
+import { CalibanError } from "../core/errors.ts";
 import { cacheReference, type BuildGraph, type ImageNode } from "../core/graph.ts";
 
 export type CacheKind = "registry" | "gha" | "inline";
@@ -42,11 +43,41 @@ export function attestSpecs(graph: BuildGraph): string[] {
 
 /**
  * Whether an image needs buildx (BuildKit) rather than a plain `docker build`: platforms, a
- * cache or attestations; or [sign], whose signature is of the digest buildx names for its
+ * cache, attestations or annotations; or [sign], whose signature is of the digest buildx names for its
  * push (--metadata-file), never of a tag another push could have moved since.
  */
 export function needsBuildx(graph: BuildGraph, image: ImageNode): boolean {
-  return image.platforms.length > 0 || graph.cache !== null || graph.attest.provenance !== null || graph.attest.sbom || graph.sign !== undefined;
+  return image.platforms.length > 0 || graph.cache !== null || graph.attest.provenance !== null || graph.attest.sbom || graph.sign !== undefined || image.annotations !== undefined;
+}
+
+/**
+ * An image's annotations as buildx's --annotation and bake's `annotations` take them
+ * (`LEVELS:NAME=VALUE`; a name holds no ':' or '=', core/matrix/matrix-annotations.ts): on
+ * each manifest, and on the index when the push makes one (several platforms, or
+ * attestations beside the image), which is where GHCR and Docker Hub read a description.
+ */
+export function annotationSpecs(graph: BuildGraph, image: ImageNode): string[] {
+  const indexed = image.platforms.length > 1 || graph.attest.provenance !== null || graph.attest.sbom;
+  return (image.annotations ?? []).map((annotation) => `${indexed ? "index,manifest" : "manifest"}:${annotation.name}=${annotation.value}`);
+}
+
+/** Refuses a graph with annotations, for an emitter that does not write them yet: never push without what the matrix says to show. */
+export function refuseAnnotations(graph: BuildGraph, emitter: string): void {
+  const images = graph.images.filter((image) => image.annotations !== undefined);
+  if (images.length === 0) return;
+  const families = [...new Set(images.map((image) => image.family))];
+  throw new CalibanError({
+    code: "EMITTER",
+    message: `emit ${emitter}: the ${families.length === 1 ? "family" : "families"} ${families.join(", ")} ${families.length === 1 ? "has" : "have"} annotations, and the ${emitter} emitter does not write annotations yet`,
+    hint: "emit make, bake, cloudbuild, gitlab or buildkite, which write them; or leave annotations out",
+  });
+}
+
+/** A shared tag's manifest list: the annotations every one of its images has alike, on the list (imagetools create takes index ones). */
+export function sharedTagAnnotationSpecs(images: readonly ImageNode[]): string[] {
+  const [first, ...rest] = images;
+  const alike = (first?.annotations ?? []).filter((annotation) => rest.every((image) => (image.annotations ?? []).some((other) => other.name === annotation.name && other.value === annotation.value)));
+  return alike.map((annotation) => `index:${annotation.name}=${annotation.value}`);
 }
 
 /** A platform in a name: `linux/arm64` → `linux-arm64`. */

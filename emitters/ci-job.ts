@@ -15,7 +15,7 @@
 import { SHORT_COMMIT_LENGTH, buildTimeParts } from "../core/build-time.ts";
 import { sharedTags, type BasePart, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import type { EmitContext } from "./contract.ts";
-import { attestSpecs, cacheSpecs, needsBuildx } from "./build-settings.ts";
+import { annotationSpecs, attestSpecs, cacheSpecs, needsBuildx, sharedTagAnnotationSpecs } from "./build-settings.ts";
 import { branchTagCommand, cutCommand, renderAlias, splitAliases, valuesNamed } from "./build-time.ts";
 import { installScript, type InstallOptions } from "./github-install.ts";
 import { matrixFromRoot } from "./input-paths.ts";
@@ -123,7 +123,7 @@ export function sharedTagsScript(graph: BuildGraph, contentTags: boolean): strin
     `if ! ${PUBLISHING}; then echo "this pipeline does not publish: no shared tag is pushed"; exit 0; fi`,
     "registry_login",
     ...sharedTags(graph).flatMap((tag) => [
-      `retry "$DOCKER" buildx imagetools create --tag ${shellWord(tag.reference)} ${tag.images.map(source).join(" ")}`,
+      `retry "$DOCKER" buildx imagetools create${sharedTagAnnotationSpecs(tag.images).map((spec) => ` --annotation ${shellWord(spec)}`).join("")} --tag ${shellWord(tag.reference)} ${tag.images.map(source).join(" ")}`,
       // With [sign], the new manifest list is signed too (it is no one image's: no inputs digest).
       ...(graph.sign === undefined ? [] : [`sign_reference ${shellWord(tag.reference)}`]),
     ]),
@@ -187,7 +187,7 @@ function imageWords(graph: BuildGraph, image: ImageNode, base: ImageNode | undef
   const platforms = image.platforms.length === 0 ? "" : ` --platform ${shellWord(image.platforms.join(","))}`;
   const cache = cacheSpecs(graph, image, "registry");
   const cacheFlags = [...cache.from.map((spec) => ` --cache-from ${shellWord(spec)}`), ...cache.to.map((spec) => ` --cache-to ${shellWord(spec)}`)].join("");
-  const attest = attestSpecs(graph).map((spec) => ` --attest ${shellWord(spec)}`).join("");
+  const attest = [...attestSpecs(graph).map((spec) => ` --attest ${shellWord(spec)}`), ...annotationSpecs(graph, image).map((spec) => ` --annotation ${shellWord(spec)}`)].join("");
   const buildx = (flags: string, references: readonly string[]) => `"$DOCKER" buildx build${flags}${tags(references)}${rest}`;
   const cacheFrom = cache.from.map((spec) => ` --cache-from ${shellWord(spec)}`).join("");
   const tested = (references: readonly string[], flags = "") => (image.test === null ? [] : [buildx(`${cacheFrom}${flags} --load`, references), ...test]);

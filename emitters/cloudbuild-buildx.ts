@@ -9,7 +9,7 @@
 // the worker's platform, into the shared daemon where the images built FROM it find it.
 
 import { cacheReference, type BuildGraph, type ImageNode } from "../core/graph.ts";
-import { attestSpecs, cacheSpecs } from "./build-settings.ts";
+import { annotationSpecs, attestSpecs, cacheSpecs } from "./build-settings.ts";
 import { CONTENT_WORD, digestPrelude, registryHasCall } from "./cloudbuild-resolve.ts";
 import { IF_PUSHING, PUSH_SETTING, secretScriptParts } from "./cloudbuild-steps.ts";
 import { splitAliases } from "./build-time.ts";
@@ -63,7 +63,7 @@ export function buildxScript(
   const source = `-f ${word(image.dockerfile)}${args} ${word(image.context)}`;
   const cache = cacheSpecs(graph, image, "registry", image.reference, cacheReference(graph, image));
   const cacheFlags = [...cache.from.map((spec) => ` --cache-from ${spec}`), ...cache.to.map((spec) => ` --cache-to ${spec}`)].join("");
-  const attest = attestSpecs(graph).map((spec) => ` --attest ${spec}`).join("");
+  const attest = [...attestSpecs(graph).map((spec) => ` --attest ${spec}`), ...annotationSpecs(graph, image).map((spec) => ` --annotation ${word(spec)}`)].join("");
   const platforms = image.platforms.length === 0 ? "" : ` --platform ${image.platforms.join(",")}`;
   const tested = contentTags ? content : image.reference;
   const test = image.test === null ? [] : [`docker run --rm ${tested} sh -c ${word(image.test)}`];

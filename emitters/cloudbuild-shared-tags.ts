@@ -9,9 +9,9 @@
 // for the step (one of its setup steps, as the split counts them).
 
 import type { BuildGraph, ImageNode, SharedTag } from "../core/graph.ts";
-import { needsBuildx } from "./build-settings.ts";
+import { needsBuildx, sharedTagAnnotationSpecs } from "./build-settings.ts";
 import { SOURCE_FUNCTIONS, stepText } from "./cloudbuild-resolve.ts";
-import { IF_PUSHING, PUSH_SETTING } from "./cloudbuild-steps.ts";
+import { IF_PUSHING, PUSH_SETTING, scriptWord } from "./cloudbuild-steps.ts";
 
 export const SHARED_TAGS_STEP = "shared-tags";
 
@@ -40,7 +40,7 @@ export function sharedTagsSteps(graph: BuildGraph, allShared: readonly SharedTag
     ...(contentTags ? sources.map((image, index) => `image_${index + 1}=${image.repository}:inputs-$$(inputs_of ${image.id})`) : []),
     // References hold no character a shell reads (core/graph.ts).
     ...shared.flatMap((tag) => [
-      `${contentTags ? "retry " : ""}docker buildx imagetools create --tag ${tag.reference} ${tag.images.map(word).join(" ")}`,
+      `${contentTags ? "retry " : ""}docker buildx imagetools create${sharedTagAnnotationSpecs(tag.images).map((spec) => ` --annotation ${scriptWord(spec)}`).join("")} --tag ${tag.reference} ${tag.images.map(word).join(" ")}`,
       // With [sign], the list is signed once made (it is no one image's: no inputs digest).
       ...(graph.sign === undefined ? [] : [`sign_reference ${tag.reference}`]),
     ]),

@@ -6,6 +6,7 @@
 // `--format matrix` writes only the matrices, one `NAME=JSON` line per job, for teams
 // that keep their own workflow: append them to $GITHUB_OUTPUT and use fromJSON().
 
+import { refuseAnnotations } from "./build-settings.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
@@ -103,6 +104,7 @@ export const github: Emitter<GithubOptions> = {
   },
   emit(graph, options, context) {
     refuseSigning(graph, "github");
+    refuseAnnotations(graph, "github");
     checkBuildArgsSurvive(graph);
     checkInternalImages(graph, "github", options["content-tags"]);
     if ((options["workload-identity-provider"] === "") !== (options["service-account"] === "")) {

@@ -8,6 +8,8 @@
 
 import { sharedTags, type BuildGraph, type ImageNode, type SharedTag } from "../core/graph.ts";
 import type { TextWriter } from "./text.ts";
+import { sharedTagAnnotationSpecs } from "./build-settings.ts";
+import { makeValue, shellWord } from "./quoting.ts";
 
 /**
  * The shared tags' targets. `source`: an image's reference as a recipe word, as its push
@@ -26,7 +28,11 @@ export function writeSharedTagTargets(out: TextWriter, graph: BuildGraph, source
     "",
   ]);
   shared.forEach((tag, index) => {
-    const create = `$(DOCKER) buildx imagetools create --tag ${tagReference(tag)} ${tag.images.map(source).join(" ")}`;
+    // The annotations its images have alike go on the list, where registries read a description: through a
+    // target-specific variable, since a ',' in one would split $(call RETRY,...)'s argument where it is written.
+    const specs = sharedTagAnnotationSpecs(tag.images);
+    if (specs.length > 0) out.line(`${targets[index]}: CALIBAN_ANNOTATIONS := ${specs.map((spec) => `--annotation ${makeValue(shellWord(spec))}`).join(" ")}`);
+    const create = `$(DOCKER) buildx imagetools create${specs.length > 0 ? " $(CALIBAN_ANNOTATIONS)" : ""} --tag ${tagReference(tag)} ${tag.images.map(source).join(" ")}`;
     // With [sign], the new manifest list is signed too (by the digest its tag names once made; it is no one image's, so no inputs digest).
     const sign = graph.sign === undefined ? "" : ` && $(call COSIGN_SIGN,${tagReference(tag)},)`;
     out.lines([`${targets[index]}: ${tag.images.map((image) => `push/${image.id}`).join(" ")}`, `\t${retried ? `$(call RETRY,${create})` : create}${sign}`, ""]);

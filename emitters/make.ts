@@ -11,7 +11,7 @@ import { CONTROL_CHARACTER } from "../core/names.ts";
 import { commentText, makeValue, recipeWord, shellWord } from "./quoting.ts";
 import { makeResolveVars, makeVarLines } from "./pipeline-variables.ts";
 import { CONTENT_TAGS_OPTION } from "./options.ts";
-import { attestSpecs, cacheSpecs, needsBuildx } from "./build-settings.ts";
+import { annotationSpecs, attestSpecs, cacheSpecs, needsBuildx } from "./build-settings.ts";
 import { buildTimeLines, makeAlias } from "./make-build-time.ts";
 import { argsText, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
 import { writeSharedTagTargets } from "./make-shared-tags.ts";
@@ -278,8 +278,8 @@ function writeBuildxRecipes(out: TextWriter, graph: BuildGraph, image: ImageNode
   // A spec is safe text around the REPOSITORY variable, which make expands.
   const specWord = (spec: string) => spec.split("$(REPOSITORY)").map((part) => (part === "" ? "" : recipeWord(part))).join("'$(REPOSITORY)'");
   const cacheFlags = [...cache.from.map((spec) => ` --cache-from ${specWord(spec)}`), ...cache.to.map((spec) => ` --cache-to ${specWord(spec)}`)].join("");
-  const attest = attestSpecs(graph).map((spec) => ` --attest ${recipeWord(spec)}`).join("");
-  // Attestations go with the push: an image loaded into docker keeps none.
+  // Attestations and annotations go with the push: an image loaded into docker keeps neither.
+  const attest = [...attestSpecs(graph).map((spec) => ` --attest ${recipeWord(spec)}`), ...annotationSpecs(graph, image).map((spec) => ` --annotation ${recipeWord(spec)}`)].join("");
   const buildx = (output: string, withPlatforms = true) => `$(DOCKER) buildx build $(BUILD_FLAGS)${withPlatforms ? platforms : ""}${cacheFlags}${output === "--push" ? attest : ""} ${output} ${rest}`;
   const local = image.platforms.length > 1 ? buildx("--output type=cacheonly") : buildx("--load");
   const tested = image.test === null ? [] : [buildx("--load", false), test(contentTags ? contentReference(image) : reference(image))];

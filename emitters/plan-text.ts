@@ -146,6 +146,7 @@ function renderStages(graph: BuildGraph, shown: readonly ImageNode[]): string[] 
       // A tag it shares with other images: one manifest list over them all (sharedTags).
       if (image.sharedTags !== undefined && image.sharedTags.length > 0) for (const line of wrapList("    shared tags ", image.sharedTags)) out.push(line);
       image.labels.forEach((label, i) => out.push(`    ${i === 0 ? "labels      " : "            "}${label.name}=${label.revision ? "(the commit, at build time)" : label.value}`));
+      image.annotations?.forEach((annotation, i) => out.push(`    ${i === 0 ? "annotations " : "            "}${annotation.name}=${annotation.value}`));
       // A Windows image's release as the matrix wrote it, windows(10.0.26100)/amd64 (buildx is given windows/amd64).
       const platforms = image.osVersion === undefined ? image.platforms : image.platforms.map((platform) => platform.replace("/", `(${image.osVersion})/`));
       if (platforms.length > 0) for (const line of wrapList("    platforms   ", platforms)) out.push(line);

@@ -16,8 +16,11 @@ export type Reason =
   | { readonly kind: "args"; readonly names: readonly string[] }
   | { readonly kind: "base"; readonly image: string }
   | { readonly kind: "upstream"; readonly images: readonly string[] }
-  | { readonly kind: "build"; readonly changed: readonly ("labels" | "platforms" | "target" | "runner")[] }
+  | { readonly kind: "build"; readonly changed: readonly BuildSetting[] }
   | { readonly kind: "matrix"; readonly path: string };
+
+/** A build setting an image's inputs hold beside its files, args and base. */
+type BuildSetting = "labels" | "annotations" | "platforms" | "target" | "runner";
 
 export interface AffectedImage {
   readonly image: ImageNode;
@@ -73,10 +76,11 @@ function runnerOf(graph: BuildGraph, image: ImageNode): readonly string[] | null
 }
 
 /** Which of an image's labels, platforms, target and runner differ between two plans of it. */
-function changedBuildSettings(then: BuildGraph, old: ImageNode, now: BuildGraph, image: ImageNode): ("labels" | "platforms" | "target" | "runner")[] {
+function changedBuildSettings(then: BuildGraph, old: ImageNode, now: BuildGraph, image: ImageNode): BuildSetting[] {
   const labels = (node: ImageNode) => JSON.stringify(node.labels.filter((label) => !label.revision));
-  const changed: ("labels" | "platforms" | "target" | "runner")[] = [];
+  const changed: BuildSetting[] = [];
   if (labels(old) !== labels(image)) changed.push("labels");
+  if (JSON.stringify(old.annotations ?? []) !== JSON.stringify(image.annotations ?? [])) changed.push("annotations");
   if (old.platforms.join(",") !== image.platforms.join(",")) changed.push("platforms");
   if (old.target !== image.target) changed.push("target");
   if (JSON.stringify(runnerOf(then, old)) !== JSON.stringify(runnerOf(now, image))) changed.push("runner");

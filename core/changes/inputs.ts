@@ -252,6 +252,8 @@ export interface BuildSettings {
    * runner), so two such builds must never share a content reference.
    */
   readonly runner?: readonly string[] | null;
+  /** OCI annotations: absent or none adds nothing, so an image without them keeps its digest. */
+  readonly annotations?: readonly { readonly name: string; readonly value: string }[];
 }
 
 function buildLines(settings: BuildSettings): string[] {
@@ -260,6 +262,7 @@ function buildLines(settings: BuildSettings): string[] {
   for (const platform of settings.platforms) lines.push(`platform ${netstring(platform)}`);
   if (settings.target !== null) lines.push(`target ${netstring(settings.target)}`);
   for (const label of settings.runner ?? []) lines.push(`runner ${netstring(label)}`);
+  for (const annotation of settings.annotations ?? []) lines.push(`annotation ${netstring(annotation.name)} ${netstring(annotation.value)}`);
   return lines;
 }
 

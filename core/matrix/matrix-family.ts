@@ -2,6 +2,7 @@
 // `matrix`, each built from `dockerfile` with the build args `args` gives, optionally
 // FROM an image of another family.
 
+import { readAnnotations } from "./matrix-annotations.ts";
 import { didYouMean, type KeyPath } from "../errors.ts";
 import { readExcludePatterns, readWholeCombinations } from "./matrix-combinations.ts";
 import { checkFrom } from "./matrix-from.ts";
@@ -95,6 +96,7 @@ function readFamily(reader: MatrixReader, name: string, value: unknown, axes: Re
     rebuild: readRebuild(reader, table.rebuild, [...path, "rebuild"]),
     freeDisk: readPublished(reader, table.free_disk, [...path, "free_disk"]),
     secrets: readSecrets(reader, table.secrets, [...path, "secrets"]),
+    annotations: readAnnotations(reader, table.annotations, [...path, "annotations"]),
     aliases: readTemplateList(reader, table.aliases, [...path, "aliases"], scope),
     sharedTags: readSharedTags(reader, table.shared_tags, [...path, "shared_tags"], scope),
     labels: readLabels(reader, table.labels, [...path, "labels"], scope),

@@ -71,12 +71,13 @@ const FAMILY_KEYS: Section = {
   aliases: stringList('more tags (templates), e.g. ["gpu-{python}"]; an alias may name values the CI fills in when it builds: {date} (UTC, YYYYMMDD), {commit}, {short_commit} (its first 7 characters) and {branch} (made a tag), e.g. "nightly.{date}.{short_commit}"'),
   shared_tags: stringList('tags (templates) several images share, each pushed as one manifest list over every image that names it, e.g. ["{python}"] on a Linux and a Windows image (Docker\'s official images\' SharedTags); their platforms must not overlap'),
   labels: stringTable('the image\'s labels (templates), after the top-level ones; "{revision}" is the commit'),
+  annotations: stringTable("the images' OCI annotations (plain text), after the top-level ones: on each manifest, and on a multi-platform image's index (what GHCR and Docker Hub show), e.g. org.opencontainers.image.description"),
   platforms: stringList('what the image is built for, e.g. ["linux/amd64", "linux/arm64"]; a Windows image\'s may name its release, "windows(10.0.26100)/amd64"; none: the builder\'s own'),
   target: string("the Dockerfile stage to build (template)"),
   published: boolean("false: an internal image, only handed to the images built FROM it: pushed under its content reference alone (repository:inputs-<digest>), never its tag (so no aliases or shared_tags); default true"),
   free_disk: boolean("true: the CI first frees its runner's disk for the image's build (GitHub: removes the hosted runner's preinstalled toolchains, about 14 GB free becoming about 40, which a CUDA image needs); default false"),
   secrets: {
-    description: 'build secrets, handed to the build only as BuildKit secrets (RUN --mount=type=secret,id=ID), never as build args, never read by caliban-images, never in the inputs digest: ID = { env = "NAME" } (an environment variable of the machine that builds) or ID = { file = "PATH" } (relative to the matrix file\'s folder, outside the build context); only the make and bake emitters pass them yet, the others refuse them',
+    description: 'build secrets, handed to the build only as BuildKit secrets (RUN --mount=type=secret,id=ID), never as build args, never read by caliban-images, never in the inputs digest: ID = { env = "NAME" } (an environment variable of the machine that builds) or ID = { file = "PATH" } (relative to the matrix file\'s folder, outside the build context); every emitter passes them, a pull or merge request\'s build none',
     schema: {
       type: "object",
       propertyNames: { pattern: pattern(SECRET_ID_PATTERN) },
@@ -174,6 +175,7 @@ export const TOP_LEVEL_SECTION: Section = {
   outputs: stringTable('emitter → the path emit --all writes and check compares, relative to the matrix file; a folder ends in "/"'),
   publish: { description: "when the pipelines publish", schema: tableOf(PUBLISH_SECTION) },
   labels: stringTable("every image's labels (templates); a family's label of the same name wins"),
+  annotations: stringTable("every image's OCI annotations (plain text); a family's of the same name wins"),
   vars: {
     description: 'variables with their defaults, e.g. TAG_PREFIX = "": a template names one as {$TAG_PREFIX}; --var TAG_PREFIX=VALUE sets it when a command plans',
     schema: { type: "object", propertyNames: { pattern: pattern(ARG_NAME_PATTERN) }, additionalProperties: { type: "string" } },

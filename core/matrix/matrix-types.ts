@@ -3,7 +3,7 @@
 // without importing one another.
 
 import type { KeyPath } from "../errors.ts";
-import type { Publish, SignPolicy } from "../graph.ts";
+import type { BuildAnnotation, Publish, SignPolicy } from "../graph.ts";
 import type { Template } from "./template.ts";
 
 export type CacheType = "registry" | "gha" | "inline";
@@ -141,6 +141,8 @@ export interface Family {
   readonly rebuild: RebuildPolicy | undefined;
   /** Build secrets (`secrets`), in the order written; empty for none. */
   readonly secrets: readonly SecretSource[];
+  /** `annotations`: the top-level ones, then the family's (core/matrix/matrix-annotations.ts). */
+  readonly annotations: readonly BuildAnnotation[];
   /** More tag templates. */
   readonly aliases: readonly Template[];
   /** Tag templates several images may share (`shared_tags`): one manifest list over them each. */

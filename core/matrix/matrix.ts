@@ -12,6 +12,7 @@ import { MatrixReader } from "./matrix-reader.ts";
 import { keysOf, TOP_LEVEL_SECTION } from "./matrix-schema.ts";
 import { readPublish } from "./matrix-publish.ts";
 import { readSign } from "./matrix-sign.ts";
+import { mergeAnnotations, readAnnotations } from "./matrix-annotations.ts";
 import { NO_VARIABLES, readVars, type GivenVariables } from "./matrix-vars.ts";
 import { repositoryProblem } from "../names.ts";
 import type { KeysAsWritten } from "./toml.ts";
@@ -30,7 +31,10 @@ export function readMatrix(data: Record<string, unknown>, file: string, keysAsWr
   const variables = readVars(reader, data.vars, given);
   const axes = readAxes(reader, data.axes);
   const labels = readTopLabels(reader, data.labels);
-  const families = readFamilies(reader, data.images, axes, readSets(reader, data.sets, axes)).map((family) => (labels.length === 0 ? family : { ...family, labels: mergeLabels(labels, family.labels) }));
+  const annotations = readAnnotations(reader, data.annotations, ["annotations"]);
+  const families = readFamilies(reader, data.images, axes, readSets(reader, data.sets, axes))
+    .map((family) => (labels.length === 0 ? family : { ...family, labels: mergeLabels(labels, family.labels) }))
+    .map((family) => (annotations.length === 0 ? family : { ...family, annotations: mergeAnnotations(annotations, family.annotations) }));
   const emit = readEmitSettings(reader, data.emit);
   const plugins = reader.stringList(data.plugins, ["plugins"]) ?? [];
   const outputs = readOutputs(reader, data.outputs);

@@ -3,7 +3,7 @@
 // args each axis value gives, made once and shared by the images with that value.
 
 import type { KeyPath } from "../errors.ts";
-import type { BasePart, BuildArg, BuildSecret } from "../graph.ts";
+import type { BasePart, BuildArg, BuildAnnotation, BuildSecret } from "../graph.ts";
 import type { ArgSource, Axis, AxisValue, Family } from "../matrix/matrix.ts";
 import type { RebuildPolicy } from "../matrix/matrix-types.ts";
 import type { Template } from "../matrix/template.ts";
@@ -48,6 +48,8 @@ export interface CompiledFamily {
   readonly freeDisk: boolean | undefined;
   /** The family's build secrets as the graph carries them, one array its images share; undefined for none. */
   readonly secrets: readonly BuildSecret[] | undefined;
+  /** The family's annotations, one array its images share; undefined for none. */
+  readonly annotations: readonly BuildAnnotation[] | undefined;
   /** The platforms and runner labels as templates, each image's own once expanded; undefined where they are fixed. */
   readonly platformParts: readonly (readonly CompiledPart[])[] | undefined;
   readonly runnerParts: readonly (readonly CompiledPart[])[] | undefined;
@@ -117,6 +119,7 @@ export function compileFamily(family: Family, axes: readonly Axis[]): CompiledFa
     publishedPath: [...family.keyPath, "published"],
     rebuild: family.rebuild,
     freeDisk: family.freeDisk,
+    annotations: family.annotations.length === 0 ? undefined : family.annotations,
     secrets: family.secrets.length === 0 ? undefined : family.secrets.map(({ id, env, file }) => (env !== undefined ? { id, env } : { id, file: file! })),
     platformParts: family.platformTemplates?.map(compile),
     runnerParts: family.runnerTemplates?.map(compile),

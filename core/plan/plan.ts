@@ -250,7 +250,8 @@ class Planner {
     }
     if (this.paths) for (const p of this.checks.image(this.digester, { family, dockerfile, context, args, base, fromParts, target, targetPath: compiled.targetPath })) this.report(p.code, p.keyPath, p.message, p.hint);
     const { written, runner } = placement;
-    const settings = labels.length > 0 || written.length > 0 || target !== null || runner !== undefined ? { labels, platforms: written, target, runner: runner ?? null } : undefined;
+    const annotations = compiled.annotations;
+    const settings = labels.length > 0 || written.length > 0 || target !== null || runner !== undefined || annotations !== undefined ? { labels, platforms: written, target, runner: runner ?? null, ...(annotations === undefined ? {} : { annotations }) } : undefined;
     const inputs = this.digester.image(dockerfile, context, args, base, upstream, settings, fromParts);
     // The node's fields in the graph's order (core/graph.ts), an optional one set only where it
     // applies: spreading an object (`...(x ? { x } : {})`) for each took about a tenth of planning.
@@ -272,6 +273,7 @@ class Planner {
     image.aliases = aliases;
     if (shared.length > 0) image.sharedTags = shared;
     image.labels = labels;
+    if (annotations !== undefined) image.annotations = annotations;
     image.platforms = placement.platforms;
     if (placement.osVersion !== undefined) image.osVersion = placement.osVersion;
     image.target = target;
