@@ -204,7 +204,9 @@ export function writeMergeSteps(out: TextWriter, options: GithubOptions, aliases
     '  echo "::error::$IMAGE: ${#digests[@]} of $PLATFORMS platforms were built (a platform\'s job failed): not joined"',
     "  exit 1",
     "fi",
-    'retry docker buildx imagetools create "${tags[@]}" $(printf "$REPOSITORY@sha256:%s " "${digests[@]}")',
+    // Each platform's digest (a file named by it) as a source of the list: one word each.
+    'sources=("${digests[@]/#/$REPOSITORY@sha256:}")',
+    'retry docker buildx imagetools create "${tags[@]}" "${sources[@]}"',
     ...(signs ? ['sign_tags "${tags[@]}"'] : []),
   ];
   const name = "Join the platforms under every tag";
