@@ -30,7 +30,7 @@ function cosign(args: readonly string[], cwd: string, env: Record<string, string
   return { exit: run.exitCode, output: run.stdout.toString() + run.stderr.toString() };
 }
 
-async function signingOnCi(name: string, emitter: string, output: string, run: (work: string, env: Record<string, string>) => CiRun, options: readonly string[] = []): Promise<void> {
+async function signingOnCi(name: string, emitter: string, output: string, run: (work: string, env: Record<string, string>) => CiRun, more: { readonly options?: readonly string[]; readonly saysEachReused?: boolean } = {}): Promise<void> {
   const registry = await loopbackRegistry(join(scratch, name, "registry"));
   const work = join(scratch, name, "signing");
   const git = fixtureRepository(work, "signing");
@@ -42,7 +42,7 @@ async function signingOnCi(name: string, emitter: string, output: string, run: (
   writeFileSync(join(work, "keys/cosign.pub"), readFileSync(join(scratch, name, "cosign.pub")));
   writeFileSync(join(work, ".gitignore"), ".gitlab-ci-local/\n.caliban-images/\n");
   const repository = `127.0.0.1:${registry.port}/signed`;
-  expect(runCli(["emit", emitter, "--base-url", repository, "--option", "install-command=true", "--option", "cosign-install-command=true", ...options.flatMap((option) => ["--option", option]), "-o", output], work).code).toBe(0);
+  expect(runCli(["emit", emitter, "--base-url", repository, "--option", "install-command=true", "--option", "cosign-install-command=true", ...(more.options ?? []).flatMap((option) => ["--option", option]), "-o", output], work).code).toBe(0);
   git("add", "-A");
   git("commit", "-q", "-m", "images");
   const { env } = shimmedTools(join(scratch, name, "bin"), engine());
@@ -61,7 +61,8 @@ async function signingOnCi(name: string, emitter: string, output: string, run: (
 
     const again = run(work, withKey);
     expect(again.exit).toBe(0);
-    for (const image of planned.images) expect(again.log).toContain(`${image.id}: the registry has its inputs digest`);
+    // A job script's line per image (GitLab's, Buildkite's); GitHub's jobs say it on stdout, unread here: resolve's count says it.
+    if (more.saysEachReused !== false) for (const image of planned.images) expect(again.log).toContain(`${image.id}: the registry has its inputs digest`);
     expect(again.log).toContain(`${planned.images.length} of ${planned.images.length} images are in ${repository} by their inputs digest; 0 to build`);
 
     // Someone with push rights puts an unsigned image under app-x86_64's content tag.
@@ -93,7 +94,7 @@ describe("signing on a CI, for real: every pushed image signed and verified; wha
       // The key reaches the signing steps only as `secrets.*`: the jobs' environment has none of it.
       const result = runWorkflow(readFileSync(join(work, output), "utf8"), { cwd: work, event: "push", ref: "refs/heads/main", docker: join(scratch, "github", "bin", "docker"), env: rest, secrets: { COSIGN_PRIVATE_KEY: COSIGN_PRIVATE_KEY!, COSIGN_PASSWORD: COSIGN_PASSWORD! } });
       return { exit: result.exit, log: result.exit === 0 ? result.log : `${result.stderr}\n${result.ran.join("\n")}` };
-    }, ["login=false"]);
+    }, { options: ["login=false"], saysEachReused: false });
   }, 600_000);
 
   test("GitLab, gitlab-ci-local running the pipeline, the key as a CI/CD variable", async () => {
