@@ -121,6 +121,16 @@ describe("GitHub with [sign]", () => {
     expect(JSON.stringify(jobs.stage1_native)).not.toContain("COSIGN");
   });
 
+  test("keyless with workload identity: one id-token line; --format matrix warns that the user's workflow signs", async () => {
+    const wif = ["workload-identity-provider=projects/1/locations/global/workloadIdentityPools/p/providers/q", "service-account=builder@my-project.iam.gserviceaccount.com"];
+    const { text } = await emit(PLATFORMS.replace("ghcr.io/o/img", "gcr.io/p/img") + KEYLESS, wif);
+    expect(await actionlint(text, "build-images.yml")).toEqual([]);
+    const { loaded, graph } = await planText(PUSHED + KEY);
+    const warnings: string[] = [];
+    emitLoaded(builtin("github"), loaded, graph, ["format=matrix"], undefined, undefined, (message: string) => warnings.push(message));
+    expect(warnings.join("\n")).toContain("the matrices sign nothing");
+  });
+
   test("cosign-install-command: a run step with it in place of the installer", async () => {
     const { text, jobs } = await emit(PUSHED + KEY, ["cosign-install-command=apt-get install -y cosign"]);
     expect(text).not.toContain("sigstore/cosign-installer");
