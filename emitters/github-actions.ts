@@ -18,6 +18,8 @@ export const ACTIONS = {
   setupBuildx: pinned("docker/setup-buildx-action", "37fe631027851001ddb9b187196cc803df7f5f0e", "v4.3.0"),
   setupQemu: pinned("docker/setup-qemu-action", "96fe6ef7f33517b61c61be40b68a1882f3264fb8", "v4.2.0"),
   googleAuth: pinned("google-github-actions/auth", "7c6bc770dae815cd3e89ee6cdf493a5fab2cc093", "v3.0.0"),
+  // Installs cosign v3.0.6, checked against the sha256 the action carries (emitters/cosign-install.ts pins the same release).
+  cosignInstaller: pinned("sigstore/cosign-installer", "6f9f17788090df1f26f669e9d70d6ae9567deba6", "v4.1.2"),
 } as const;
 
 /**

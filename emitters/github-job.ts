@@ -16,6 +16,7 @@ import { ACTIONS, checkoutStep, RETRY, retriedStep } from "./github-actions.ts";
 import { freeDiskStep, imageTag, jobTimeout, labelAndTargetInputs } from "./github-entry.ts";
 import { aliasesExpression, buildTimeRooms } from "./github-build-time.ts";
 import { secretStepLines } from "./github-secrets.ts";
+import { cosignSetupStep, PUSH_SIGNED, signBuildStep, signingPermissions, signingStep } from "./github-signing.ts";
 
 const { content: CONTENT, baseContent: BASE_CONTENT } = RUNTIME_REFERENCES;
 
@@ -57,7 +58,7 @@ export function writeJob(
   const secrets = secretStepLines(job.images);
   out.line("name: ${{ matrix.id }}");
   writeNeeds(out, job, options, lockJob);
-  out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${jobTimeout(graph, options["timeout-minutes"])}`, ...jobPermissions(registry, options, "write"), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
+  out.lines([`runs-on: ${job.runners ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${jobTimeout(graph, options["timeout-minutes"])}`, ...jobPermissions(registry, options, "write", signingPermissions(graph)), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   if (options["content-tags"]) out.lines(digestEnv(graph));
   out.lines(["steps:", ...checkoutStep().map((line) => `  ${line}`)]);
@@ -68,6 +69,7 @@ export function writeJob(
   }
   out.line(`  - uses: ${ACTIONS.setupBuildx}`);
   writeLogin(out, registry, options, publishing);
+  out.lines(cosignSetupStep(graph, options, publishing));
   if (!options["content-tags"]) {
     // A build that pushes is tried again when the registry fails it.
     out.lines(retriedStep([
@@ -94,25 +96,16 @@ export function writeJob(
   // The resolve job asked the registry for the image's content reference: an image it has
   // is not rebuilt, its tag is pointed at it. Matrix values reach the scripts as environment
   // variables, never as text of the script.
-  out.lines([
-    ...registryAnswerStep(),
-    "  - name: Point the tag at it",
-    // An internal image (published = false) has no tag to point: its content reference is all there is.
-    `    if: steps.registry.outputs.has == 'true' && ${publishing}${job.anyNative ? " && !matrix.native" : ""}${settings.internal ? " && matrix.published" : ""}`,
-    "    env:",
-    `      CONTENT: ${CONTENT}`,
-    "      IMAGE: ${{ matrix.image }}",
-    ...(settings.aliases
-      ? [
-          `      ALIASES: ${aliasesExpression(settings.buildTime, RESOLVE_JOB)}`,
-          "    run: |",
-          `      ${RETRY}`,
-          '      tags=(--tag "$IMAGE")',
-          '      while IFS= read -r alias; do [ -n "$alias" ] && tags+=(--tag "$alias"); done <<< "$ALIASES"',
-          '      retry docker buildx imagetools create "${tags[@]}" "$CONTENT"',
-        ]
-      : ["    run: |", `      ${RETRY}`, '      retry docker buildx imagetools create --tag "$IMAGE" "$CONTENT"']),
-  ]);
+  // An internal image (published = false) has no tag to point: its content reference is all there is.
+  const pointWhen = `steps.registry.outputs.has == 'true' && ${publishing}${job.anyNative ? " && !matrix.native" : ""}${settings.internal ? " && matrix.published" : ""}`;
+  const pointEnv = [`      CONTENT: ${CONTENT}`, "      IMAGE: ${{ matrix.image }}", ...(settings.aliases ? [`      ALIASES: ${aliasesExpression(settings.buildTime, RESOLVE_JOB)}`] : [])];
+  const point = settings.aliases
+    ? ['tags=(--tag "$IMAGE")', 'while IFS= read -r alias; do [ -n "$alias" ] && tags+=(--tag "$alias"); done <<< "$ALIASES"', 'retry docker buildx imagetools create "${tags[@]}" "$CONTENT"']
+    : ['retry docker buildx imagetools create --tag "$IMAGE" "$CONTENT"'];
+  out.lines(registryAnswerStep());
+  // With [sign], each tag pointed is signed: buildx wraps a single-platform image in a new index, which no signature covers yet.
+  if (graph.sign !== undefined) out.lines(signingStep(graph, "Point the tag at it", pointWhen, pointEnv, [...point, settings.aliases ? 'sign_tags "${tags[@]}"' : 'sign_tags --tag "$IMAGE"']));
+  else out.lines(["  - name: Point the tag at it", `    if: ${pointWhen}`, "    env:", ...pointEnv, "    run: |", ...[RETRY, ...point].map((line) => `      ${line}`)]);
   if (job.needs.length > 0) {
     out.lines([
       "  - name: Check that its base image was built",
@@ -139,6 +132,7 @@ export function writeJob(
     ...load,
     ...secrets,
   ], "build", pushes, "The build and push"));
+  out.lines(signBuildStep(graph, "build", `steps.registry.outputs.has != 'true'${notNative} && ${pushes}`));
   if (tested) {
     const condition = `steps.registry.outputs.has != 'true'${notNative} && `;
     const rebuild = pushBuild(settings, condition, ["      tags: |", `        ${imageTag(settings)}`, `        ${CONTENT}`, ...aliasTag], [...settingInputs.filter((line) => !isBuildkitLine(line)), ...buildkitInputs(true)], secrets, runtimeBuildArgs(graph));
@@ -148,7 +142,8 @@ export function writeJob(
       [`CONTENT: ${CONTENT}`, `IMAGE: ${imageTag(settings)}`, ...aliasEnv(settings)],
       ['retry docker push "$CONTENT"', settings.internal ? '[ -z "$IMAGE" ] || retry docker push "$IMAGE"' : 'retry docker push "$IMAGE"', ...aliasPushes(settings)],
       "CONTENT",
-      rebuild,
+      rebuild === undefined ? undefined : [...rebuild, ...signBuildStep(graph, "push", `${condition}matrix.test != '' && ${PUBLISHING}`)],
+      graph,
     );
   }
 }
@@ -181,13 +176,14 @@ function writePlatformJob(out: TextWriter, job: StageJob, registry: string, opti
   out.line(job.kind === "native" ? "name: ${{ matrix.id }} (${{ matrix.platform }})" : "name: ${{ matrix.id }} (all platforms)");
   writeNeeds(out, job, options, lockJob);
   // A merge job only joins manifests: the option's time, whatever a family's build takes.
-  out.lines([`runs-on: ${job.kind === "native" ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${job.kind === "native" ? jobTimeout(graph, options["timeout-minutes"]) : options["timeout-minutes"]}`, ...jobPermissions(registry, options, "write"), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
+  out.lines([`runs-on: ${job.kind === "native" ? "${{ matrix.runs-on }}" : yamlScalar(options["runs-on"])}`, `timeout-minutes: ${job.kind === "native" ? jobTimeout(graph, options["timeout-minutes"]) : options["timeout-minutes"]}`, ...jobPermissions(registry, options, "write", job.kind === "merge" ? signingPermissions(graph) : []), "strategy:", "  fail-fast: false", "  matrix:", "    include:"]);
   for (const entry of job.entries) out.line(`      - ${entry}`);
   if (options["content-tags"]) out.lines(digestEnv(graph, job.kind === "native"));
   out.lines(["steps:", ...(job.kind === "native" ? checkoutStep().map((line) => `  ${line}`) : []), `  - uses: ${ACTIONS.setupBuildx}`]);
   writeLogin(out, registry, options, PUBLISHING);
+  // A platform's build is signed in its merge job (cosign sign --recursive signs the list and every platform in it): only the merge holds what signing needs.
   if (job.kind === "native") writeNativeSteps(out, graph, options, job.images);
-  else writeMergeSteps(out, options, aliasesExpression(buildTimeRooms(graph), RESOLVE_JOB), graph.images.some((image) => image.published === false));
+  else writeMergeSteps(out, options, aliasesExpression(buildTimeRooms(graph), RESOLVE_JOB), graph);
 }
 
 /**
@@ -252,7 +248,7 @@ function aliasPushes(settings: EntrySettings): string[] {
  * entry as an environment variable), then its push: a failing test ends the job before
  * the push, and the images built FROM it find no base (see the base check).
  */
-function writeTestThenPush(out: TextWriter, condition: string, env: readonly string[], pushes: readonly string[], tested: string, rebuild?: readonly string[]): void {
+function writeTestThenPush(out: TextWriter, condition: string, env: readonly string[], pushes: readonly string[], tested: string, rebuild?: readonly string[], graph?: BuildGraph): void {
   out.lines([
     "  - name: Test the image",
     `    if: ${condition}matrix.test != ''`,
@@ -265,9 +261,15 @@ function writeTestThenPush(out: TextWriter, condition: string, env: readonly str
     out.lines(rebuild);
     return;
   }
+  const when = `${condition}matrix.test != '' && ${PUBLISHING}`;
+  if (graph?.sign !== undefined) {
+    // With [sign], each push is signed by the digest the registry answered it with (push_signed).
+    out.lines(signingStep(graph, "Push it", when, env.map((line) => `      ${line}`), [...PUSH_SIGNED, ...pushes.map((line) => line.replaceAll("retry docker push", "push_signed"))]));
+    return;
+  }
   out.lines([
     "  - name: Push it",
-    `    if: ${condition}matrix.test != '' && ${PUBLISHING}`,
+    `    if: ${when}`,
     "    env:",
     ...env.map((line) => `      ${line}`),
     "    run: |",

@@ -9,14 +9,17 @@ import { ACTIONS, retriedStep } from "./github-actions.ts";
 /**
  * A job's own permissions, beside the workflow's read-only ones: what its login uses
  * (`packages` on ghcr.io, GitHub's own token; `id-token` for Google's workload identity).
- * `access`: write for a job that pushes, read for one that only asks.
+ * `access`: write for a job that pushes, read for one that only asks. `signing`: what a
+ * job that signs needs besides (github-signing.ts, signingPermissions).
  */
-export function jobPermissions(registry: string, options: GithubOptions, access: "read" | "write"): string[] {
+export function jobPermissions(registry: string, options: GithubOptions, access: "read" | "write", signing: readonly string[] = []): string[] {
   const extra = [
     ...(options.login && registry === "ghcr.io" ? [`  packages: ${access}`] : []),
     // Workload identity: the job asks GitHub for an OIDC token, which Google exchanges.
     ...(options.login && options["workload-identity-provider"] ? ["  id-token: write"] : []),
   ];
+  // Keyless signing asks for the same token: one line of it.
+  for (const line of signing) if (!extra.includes(line)) extra.push(line);
   return extra.length === 0 ? [] : ["permissions:", "  contents: read", ...extra];
 }
 

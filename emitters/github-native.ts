@@ -19,6 +19,7 @@ import { ACTIONS, RETRY, retriedStep } from "./github-actions.ts";
 import { githubAlias } from "./github-build-time.ts";
 import { secretFields, secretStepLines } from "./github-secrets.ts";
 import { hasSecrets } from "./secrets.ts";
+import { cosignSetupStep, signingStep } from "./github-signing.ts";
 
 const PAIR = /^([a-z0-9]+\/[a-z0-9_]+(?:\/[a-z0-9]+)?)=([^=,\s]+)$/;
 
@@ -162,9 +163,16 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
   ]);
 }
 
-/** The merge job's steps: the registry has the image (point its tags at it), or the platforms' digests are joined under every tag. */
-export function writeMergeSteps(out: TextWriter, options: GithubOptions, aliases: string, internal = false): void {
+/**
+ * The merge job's steps: the registry has the image (point its tags at it), or the
+ * platforms' digests are joined under every tag. With [sign], each tag is signed once it
+ * names the list (cosign sign --recursive: the list and every platform in it).
+ */
+export function writeMergeSteps(out: TextWriter, options: GithubOptions, aliases: string, graph: BuildGraph): void {
   const contentTags = options["content-tags"];
+  const internal = graph.images.some((image) => image.published === false);
+  const signs = graph.sign !== undefined;
+  out.lines(cosignSetupStep(graph, options, ""));
   if (contentTags) out.lines(registryAnswerStep());
   const building = contentTags ? "steps.registry.outputs.has != 'true'" : "";
   out.lines([
@@ -174,29 +182,36 @@ export function writeMergeSteps(out: TextWriter, options: GithubOptions, aliases
     "      pattern: digests-${{ matrix.id }}-*",
     "      path: ${{ runner.temp }}/digests",
     "      merge-multiple: true",
-    "  - name: Join the platforms under every tag",
-    "    env:",
+  ]);
+  const env = [
     "      IMAGE: ${{ matrix.image }}",
     ...(internal ? ["      PUBLISHED: ${{ matrix.published }}"] : []),
     ...(contentTags ? [`      CONTENT: ${RUNTIME_REFERENCES.content}`, "      HAS: ${{ steps.registry.outputs.has }}"] : []),
     "      REPOSITORY: ${{ matrix.repository }}",
     `      ALIASES: ${aliases}`,
     "      PLATFORMS: ${{ matrix.platforms }}",
-    "    run: |",
-    `      ${RETRY}`,
+  ];
+  const signed = signs ? 'sign_tags "${tags[@]}"; ' : "";
+  const script = [
     // An internal image's (published = false) platforms are joined under its content reference alone.
-    ...(internal ? ["      tags=()", '      [ "$PUBLISHED" = false ] || tags+=(--tag "$IMAGE")'] : ['      tags=(--tag "$IMAGE")']),
-    ...(contentTags ? ['      [ "$HAS" = true ] || tags+=(--tag "$CONTENT")'] : []),
-    '      while IFS= read -r alias; do [ -z "$alias" ] || tags+=(--tag "$alias"); done <<< "$ALIASES"',
-    ...(contentTags ? [`      if [ "$HAS" = true ]; then ${internal ? '[ "${#tags[@]}" = 0 ] || ' : ""}retry docker buildx imagetools create "\${tags[@]}" "$CONTENT"; exit 0; fi`] : []),
-    '      cd "$RUNNER_TEMP/digests"',
-    "      digests=(*)",
-    '      if [ "${#digests[@]}" != "$PLATFORMS" ]; then',
-    '        echo "::error::$IMAGE: ${#digests[@]} of $PLATFORMS platforms were built (a platform\'s job failed): not joined"',
-    "        exit 1",
-    "      fi",
-    '      retry docker buildx imagetools create "${tags[@]}" $(printf "$REPOSITORY@sha256:%s " "${digests[@]}")',
-  ]);
+    ...(internal ? ["tags=()", '[ "$PUBLISHED" = false ] || tags+=(--tag "$IMAGE")'] : ['tags=(--tag "$IMAGE")']),
+    ...(contentTags ? ['[ "$HAS" = true ] || tags+=(--tag "$CONTENT")'] : []),
+    'while IFS= read -r alias; do [ -z "$alias" ] || tags+=(--tag "$alias"); done <<< "$ALIASES"',
+    ...(contentTags ? [`if [ "$HAS" = true ]; then ${internal ? '[ "${#tags[@]}" = 0 ] || ' : ""}retry docker buildx imagetools create "\${tags[@]}" "$CONTENT"; ${signed}exit 0; fi`] : []),
+    'cd "$RUNNER_TEMP/digests"',
+    "digests=(*)",
+    'if [ "${#digests[@]}" != "$PLATFORMS" ]; then',
+    '  echo "::error::$IMAGE: ${#digests[@]} of $PLATFORMS platforms were built (a platform\'s job failed): not joined"',
+    "  exit 1",
+    "fi",
+    // Each platform's digest (a file named by it) as a source of the list: one word each.
+    'sources=("${digests[@]/#/$REPOSITORY@sha256:}")',
+    'retry docker buildx imagetools create "${tags[@]}" "${sources[@]}"',
+    ...(signs ? ['sign_tags "${tags[@]}"'] : []),
+  ];
+  const name = "Join the platforms under every tag";
+  if (signs) out.lines(signingStep(graph, name, "", env, script));
+  else out.lines([`  - name: ${name}`, "    env:", ...env, "    run: |", ...[RETRY, ...script].map((line) => `      ${line}`)]);
 }
 
 /** Refuses what the native jobs cannot do: the matrix-only format, which has no merge job. */

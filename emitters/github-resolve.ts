@@ -19,6 +19,7 @@ import { checkoutStep } from "./github-actions.ts";
 import { buildTimeOutputs, buildTimeRooms, buildTimeStep } from "./github-build-time.ts";
 import type { PipelineVariable } from "./contract.ts";
 import { workflowVarEnv, workflowVarFlags } from "./pipeline-variables.ts";
+import { cosignSetupStep } from "./github-signing.ts";
 
 export const RESOLVE_JOB = "resolve";
 /** A pull request's resolve job: no login, no permission beyond reading the repository. */
@@ -140,6 +141,8 @@ export function writeResolveJob(out: TextWriter, graph: BuildGraph, options: Git
     ...(contentTags
       ? [
           ...login.map((line) => `  ${line}`),
+          // With [sign], resolve verifies each image the registry has with cosign; one that does not verify is rebuilt.
+          ...cosignSetupStep(graph, options, "").map((line) => `  ${line}`),
           "    - name: Read every image's inputs digest, and ask the registry which it has",
           `      id: ${RESOLVE_JOB}`,
           `      run: caliban-images resolve --matrix "$MATRIX"${vars} --registry "$REPOSITORY" --format github >> "$GITHUB_OUTPUT"`,

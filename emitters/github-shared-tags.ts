@@ -19,6 +19,7 @@ import { jobPermissions, writeLogin } from "./github-login.ts";
 import { writeNeeds } from "./github-job.ts";
 import { PUBLISHING, RESOLVE_JOB } from "./github-resolve.ts";
 import { ACTIONS, RETRY } from "./github-actions.ts";
+import { cosignSetupStep, signingPermissions, signingStep } from "./github-signing.ts";
 
 export const SHARED_TAGS_JOB = "shared-tags";
 
@@ -36,27 +37,28 @@ export function writeSharedTagsJob(out: TextWriter, graph: BuildGraph, jobs: rea
     out.line("name: Push the shared tags");
     writeNeeds(out, { needs: jobs.filter(pushes).map((job) => job.name) }, options, lockJob);
     // It only joins manifests: the option's time, as a merge job has.
-    out.lines([`runs-on: ${yamlScalar(options["runs-on"])}`, `timeout-minutes: ${options["timeout-minutes"]}`, ...jobPermissions(registry, options, "write"), "steps:", `  - uses: ${ACTIONS.setupBuildx}`]);
+    out.lines([`runs-on: ${yamlScalar(options["runs-on"])}`, `timeout-minutes: ${options["timeout-minutes"]}`, ...jobPermissions(registry, options, "write", signingPermissions(graph)), "steps:", `  - uses: ${ACTIONS.setupBuildx}`]);
     writeLogin(out, registry, options, PUBLISHING);
+    out.lines(cosignSetupStep(graph, options, PUBLISHING));
     const source = (image: ImageNode) =>
       contentTags ? `\${{ format('${image.repository}:inputs-{0}', fromJSON(needs.${RESOLVE_JOB}.outputs.inputs)['${image.id}']) }}` : yamlScalar(image.reference);
     const check = contentTags ? sourceCheck(graph) : [];
     for (const tag of shared) {
       const words = tag.images.map((_, index) => `"$SOURCE_${index + 1}"`).join(" ");
-      out.lines([
-        `  - name: ${yamlScalar(`Push ${tag.reference}`)}`,
-        // Each shared tag for itself: one that cannot be pushed leaves the others to be.
-        "    if: ${{ !cancelled() }}",
-        "    env:",
-        `      TAG: ${yamlScalar(tag.reference)}`,
-        ...tag.images.map((image, index) => `      SOURCE_${index + 1}: ${source(image)}`),
-        "    run: |",
-        `      ${RETRY}`,
+      const name = `Push ${tag.reference}`;
+      // Each shared tag for itself: one that cannot be pushed leaves the others to be.
+      const when = "${{ !cancelled() }}";
+      const env = [`      TAG: ${yamlScalar(tag.reference)}`, ...tag.images.map((image, index) => `      SOURCE_${index + 1}: ${source(image)}`)];
+      const script = [
         // The sources as the arguments: one or many, each a word (shellcheck: a loop over one quoted word is a mistake).
-        `      set -- ${words}`,
-        ...(check.length > 0 ? ['      for source in "$@"; do', ...check.map((line) => `        ${line}`), "      done"] : []),
-        '      retry docker buildx imagetools create --tag "$TAG" "$@"',
-      ]);
+        `set -- ${words}`,
+        ...(check.length > 0 ? ['for source in "$@"; do', ...check.map((line) => `  ${line}`), "done"] : []),
+        'retry docker buildx imagetools create --tag "$TAG" "$@"',
+        // With [sign], the new list is signed too (it is no one image's: no inputs digest).
+        ...(graph.sign === undefined ? [] : ['sign_reference "$TAG"']),
+      ];
+      if (graph.sign !== undefined) out.lines(signingStep(graph, name, when, env, script));
+      else out.lines([`  - name: ${yamlScalar(name)}`, `    if: ${when}`, "    env:", ...env, "    run: |", ...[RETRY, ...script].map((line) => `      ${line}`)]);
     }
   });
 }

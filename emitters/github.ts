@@ -32,7 +32,7 @@ import { hasBuildTimeAliases } from "./build-time.ts";
 import { inputPaths, matrixFromRoot } from "./input-paths.ts";
 import { commentText, pathFilter, workflowLiteral, yamlScalar } from "./quoting.ts";
 import { checkSecretFilesSurvive } from "./github-secrets.ts";
-import { refuseSigning } from "./signing.ts";
+import { checkGithubSigning, signingMatrixWarning } from "./github-signing.ts";
 
 /** GitHub's limit on the jobs one matrix may generate. */
 export const MAX_MATRIX_JOBS = 256;
@@ -103,7 +103,7 @@ export const github: Emitter<GithubOptions> = {
     },
   },
   emit(graph, options, context) {
-    refuseSigning(graph, "github");
+    checkGithubSigning(graph, options["content-tags"]);
     refuseAnnotations(graph, "github");
     checkBuildArgsSurvive(graph);
     checkInternalImages(graph, "github", options["content-tags"]);
@@ -117,6 +117,7 @@ export const github: Emitter<GithubOptions> = {
     // A user's workflow has no resolve job to find the build-time values: the entries keep them as the graph writes them.
     if (options.format === "matrix" && hasBuildTimeAliases(graph)) context.warn("emit github --format matrix: some aliases name build-time values ({date}, {commit}, {short_commit}, {branch}), which the entries keep as written: your workflow fills them in (README, \"Build-time values\")");
     if (options.format === "matrix" && sharedTagsMatrixWarning(graph)) context.warn(sharedTagsMatrixWarning(graph)!);
+    if (options.format === "matrix" && signingMatrixWarning(graph)) context.warn(signingMatrixWarning(graph)!);
     if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags ? "static" : "none", runner, new Map(), options["timeout-minutes"]), options.job) }];
     // The workflow's digests are read when it runs, from its checkout (the resolve job).
     if (contentTags) checkResolveOutputs(graph, MAX_JOB_OUTPUT_BYTES);

@@ -9,7 +9,7 @@ import { shellWord } from "./quoting.ts";
 import { CalibanError } from "../core/errors.ts";
 
 /** Refuses a graph with [sign], for an emitter that cannot sign (or not in the way [sign] asks): never push unsigned images silently. */
-export function refuseSigning(graph: BuildGraph, emitter: string, why = `the ${emitter} emitter does not sign images yet`, hint = "emit make, which signs each pushed image with cosign; or remove [sign] to push unsigned images"): void {
+export function refuseSigning(graph: BuildGraph, emitter: string, why = `the ${emitter} emitter does not sign images yet`, hint = "emit make or a CI's pipeline (github, gitlab, buildkite, cloudbuild), which sign each pushed image with cosign; or remove [sign] to push unsigned images"): void {
   if (graph.sign === undefined) return;
   throw new CalibanError({
     code: "EMITTER",
@@ -38,17 +38,29 @@ export const METADATA_DIGEST_SED = `'s/^ *"containerimage.digest": *"\\(sha256:[
  * METADATA HEX` (the digest buildx's metadata file names). None without [sign].
  */
 export function signShellFunctions(graph: BuildGraph, installCommands: readonly string[]): string[] {
-  const sign = graph.sign;
-  if (sign === undefined) return [];
-  const key = "key" in sign ? ` --key ${shellWord(sign.key)}` : "";
+  if (graph.sign === undefined) return [];
   return [
     "need_cosign() {",
     '  [ -z "${cosign_ready:-}" ] || return 0',
     ...installCommands.map((line) => line.split("\n").map((part) => `  ${part}`).join("\n")),
     "  cosign_ready=1",
     "}",
+    ...signReferenceFunction(graph.sign, ["need_cosign"]),
+    "sign_pushed() {",
+    `  digest=$(sed -n ${METADATA_DIGEST_SED} "$2")`,
+    '  rm -f "$2"',
+    '  [ -n "$digest" ] || { echo "error: buildx named no digest of $1: not signed" >&2; exit 1; }',
+    '  sign_reference "$1@$digest" "$3"',
+    "}",
+  ];
+}
+
+/** `sign_reference REF [HEX]` alone (after `retry`), `first` its first lines (what puts cosign on the PATH, when a job has not). */
+export function signReferenceFunction(sign: SignPolicy, first: readonly string[] = []): string[] {
+  const key = "key" in sign ? ` --key ${shellWord(sign.key)}` : "";
+  return [
     "sign_reference() {",
-    "  need_cosign",
+    ...first.map((line) => `  ${line}`),
     '  set -- "$1" "${2:-}" --yes --recursive',
     // A loopback registry is plain http (a test's); cosign asks it so only when told.
     '  case "$1" in localhost[:/]* | 127.* | "[::1]"*) set -- "$@" --allow-insecure-registry --allow-http-registry ;; esac',
@@ -62,12 +74,6 @@ export function signShellFunctions(graph: BuildGraph, installCommands: readonly 
     `  ref=$1; hex=$2; shift 2`,
     `  if [ -n "$hex" ]; then set -- "$@" -a "${INPUTS_ANNOTATION}=$hex"; fi`,
     `  retry cosign sign "$@"${key} "$ref"`,
-    "}",
-    "sign_pushed() {",
-    `  digest=$(sed -n ${METADATA_DIGEST_SED} "$2")`,
-    '  rm -f "$2"',
-    '  [ -n "$digest" ] || { echo "error: buildx named no digest of $1: not signed" >&2; exit 1; }',
-    '  sign_reference "$1@$digest" "$3"',
     "}",
   ];
 }

@@ -5,7 +5,8 @@
 // The actions are stood in for: checkout is the working copy, setup-buildx and
 // setup-qemu do nothing, login-action does nothing (a loopback registry needs no login),
 // build-push-action is `docker build` with its inputs, read as the action reads them,
-// then `docker push` of each tag when `push` is true; upload-artifact copies its path to a
+// then `docker push` of each tag when `push` is true (its `digest` output the one docker's
+// push names, as the action's names what it pushed); upload-artifact copies its path to a
 // folder of the run's, by name, and download-artifact copies it back (failing when no job
 // uploaded it, as the action does). Any other action stops the run.
 
@@ -44,10 +45,12 @@ export interface WorkflowRun {
   readonly results: Readonly<Record<string, string>>;
   /** The steps that ran, as "JOB: STEP". */
   readonly ran: readonly string[];
+  /** What every step said on stderr, in order. */
+  readonly log: string;
 }
 
 /** Runs `workflow` for one event on `ref`, in `cwd`, `docker` the CLI its steps and build-push-action call. */
-export function runWorkflow(workflow: string, options: { cwd: string; event: string; ref: string; docker: string; env: Record<string, string | undefined> }): WorkflowRun {
+export function runWorkflow(workflow: string, options: { cwd: string; event: string; ref: string; docker: string; env: Record<string, string | undefined>; secrets?: Record<string, string> }): WorkflowRun {
   const jobs = (parseYaml(workflow) as { jobs: Record<string, Job> }).jobs;
   const github = { event_name: options.event, ref: options.ref, sha: REVISION };
   const results: Record<string, string> = {};
@@ -55,6 +58,7 @@ export function runWorkflow(workflow: string, options: { cwd: string; event: str
   const ran: string[] = [];
   let exit = 0;
   let stderr = "";
+  let log = "";
   // The run's artifacts, by name: no other run's.
   const artifacts = mkdtempSync(join(options.cwd, "..", "artifacts-"));
   for (const [name, job] of Object.entries(jobs)) {
@@ -63,7 +67,7 @@ export function runWorkflow(workflow: string, options: { cwd: string; event: str
     let result = "skipped";
     for (const entry of job.strategy?.matrix.include ?? [{}]) {
       // The job's temporary folder ($RUNNER_TEMP, runner.temp): one per job, shared by its steps.
-      const context: Context = { github, matrix: entry as Context, needs, runner: { temp: mkdtempSync(join(options.cwd, "..", "runner-temp-")) } };
+      const context: Context = { github, matrix: entry as Context, needs, runner: { temp: mkdtempSync(join(options.cwd, "..", "runner-temp-")) }, secrets: options.secrets ?? {} };
       // A job's `if` without a status function is `success() && (...)`, as GitHub reads it.
       const condition = job.if ?? "success()";
       const status = { failed: failedNeed };
@@ -78,6 +82,7 @@ export function runWorkflow(workflow: string, options: { cwd: string; event: str
         if (!truthy(evaluate(/\b(success|failure|cancelled|always)\(\)/.test(stepCondition) ? stepCondition : `success() && (${stepCondition.replace(/^\$\{\{(.*)\}\}$/s, "$1")})`, inStep, { failed }))) continue;
         ran.push(`${name}: ${step.name ?? step.uses ?? step.id}`);
         const outcome = runStep(step, inStep, env, { ...options, artifacts });
+        log += outcome.stderr;
         if (step.id !== undefined) steps[step.id] = { outputs: outcome.outputs, outcome: outcome.exit === 0 ? "success" : "failure" };
         // `continue-on-error` (a boolean, or an expression of one): a failure it allows fails the step alone.
         const mayFail = [true, "true"].includes(evaluateTemplate(String(step["continue-on-error"] ?? "false"), inStep) as boolean | string);
@@ -92,7 +97,7 @@ export function runWorkflow(workflow: string, options: { cwd: string; event: str
     }
     results[name] = result;
   }
-  return { exit, stderr, results, ran };
+  return { exit, stderr, results, ran, log };
 }
 
 function runStep(step: Step, context: Context, jobEnv: Record<string, string>, options: { cwd: string; docker: string; env: Record<string, string | undefined>; artifacts: string }): { exit: number; stderr: string; outputs: Record<string, string> } {
@@ -132,5 +137,7 @@ function runStep(step: Step, context: Context, jobEnv: Record<string, string>, o
   words.push("-f", input("file"), input("context"));
   const quoted = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
   const push = [true, "true"].includes(evaluateTemplate(String(step.with?.push ?? "false"), context) as boolean | string);
-  return shell([`${quoted(options.docker)} ${words.map(quoted).join(" ")}`, ...(push ? tags.map((tag) => `${quoted(options.docker)} push ${quoted(tag)}`) : [])].join("\n"));
+  const pushes = tags.map((tag) => `${quoted(options.docker)} push ${quoted(tag)}`);
+  const digest = `sed -n 's/^.*digest: \\(sha256:[0-9a-f]\\{64\\}\\) size: .*$/digest=\\1/p' "$RUNNER_TEMP/pushed" | head -n 1 >> "$GITHUB_OUTPUT"`;
+  return shell([`${quoted(options.docker)} ${words.map(quoted).join(" ")}`, ...(push ? [`{\n${pushes.join("\n")}\n} | tee "$RUNNER_TEMP/pushed"`, digest] : [])].join("\n"));
 }
