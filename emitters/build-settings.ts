@@ -58,7 +58,9 @@ export function needsBuildx(graph: BuildGraph, image: ImageNode): boolean {
  */
 export function annotationSpecs(graph: BuildGraph, image: ImageNode): string[] {
   const indexed = image.platforms.length > 1 || graph.attest.provenance !== null || graph.attest.sbom;
-  return (image.annotations ?? []).map((annotation) => `${indexed ? "index,manifest" : "manifest"}:${annotation.name}=${annotation.value}`);
+  // One flag a level: "index,manifest:" in one is not read alike by every buildx.
+  const levels = indexed ? ["index", "manifest"] : ["manifest"];
+  return levels.flatMap((level) => (image.annotations ?? []).map((annotation) => `${level}:${annotation.name}=${annotation.value}`));
 }
 
 /** Refuses a graph with annotations, for an emitter that does not write them yet: never push without what the matrix says to show. */
