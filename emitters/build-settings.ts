@@ -57,20 +57,25 @@ export function needsBuildx(graph: BuildGraph, image: ImageNode): boolean {
  * attestations beside the image), which is where GHCR and Docker Hub read a description.
  */
 export function annotationSpecs(graph: BuildGraph, image: ImageNode): string[] {
-  const indexed = image.platforms.length > 1 || graph.attest.provenance !== null || graph.attest.sbom;
+  return imageAnnotationSpecs(image, graph.attest.provenance !== null || graph.attest.sbom);
+}
+
+/** annotationSpecs, `attested` whether the push attaches attestations (then an index holds the image). */
+export function imageAnnotationSpecs(image: ImageNode, attested: boolean): string[] {
+  const indexed = image.platforms.length > 1 || attested;
   // One flag a level: "index,manifest:" in one is not read alike by every buildx.
   const levels = indexed ? ["index", "manifest"] : ["manifest"];
   return levels.flatMap((level) => (image.annotations ?? []).map((annotation) => `${level}:${annotation.name}=${annotation.value}`));
 }
 
-/** Refuses a graph with annotations, for an emitter that does not write them yet: never push without what the matrix says to show. */
-export function refuseAnnotations(graph: BuildGraph, emitter: string): void {
-  const images = graph.images.filter((image) => image.annotations !== undefined);
+/** Refuses `images` with annotations, for an emitter that does not write them there yet: never push without what the matrix says to show. */
+export function refuseAnnotations(images: readonly ImageNode[], emitter: string, where = `the ${emitter} emitter does not write annotations yet`): void {
+  images = images.filter((image) => image.annotations !== undefined);
   if (images.length === 0) return;
   const families = [...new Set(images.map((image) => image.family))];
   throw new CalibanError({
     code: "EMITTER",
-    message: `emit ${emitter}: the ${families.length === 1 ? "family" : "families"} ${families.join(", ")} ${families.length === 1 ? "has" : "have"} annotations, and the ${emitter} emitter does not write annotations yet`,
+    message: `emit ${emitter}: the ${families.length === 1 ? "family" : "families"} ${families.join(", ")} ${families.length === 1 ? "has" : "have"} annotations, and ${where}`,
     hint: "emit make, bake, cloudbuild, gitlab or buildkite, which write them; or leave annotations out",
   });
 }

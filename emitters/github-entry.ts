@@ -1,6 +1,7 @@
 // A GitHub workflow's matrix entries: what each job of a stage reads of its image, as
 // JSON, every entry with the same keys. github-native.ts writes its entries of the same parts.
 
+import { imageAnnotationSpecs } from "./build-settings.ts";
 import { hasOwnRepositories, imageRunner, imageTimeout, type BuildArg, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { withBaseContentArg } from "../core/base-parts.ts";
 import type { CacheSpecs } from "./build-settings.ts";
@@ -61,6 +62,8 @@ export function matrixEntry(
     ...(settings.aliases ? { aliases: image.aliases.map((alias) => `${image.repository}:${settings.buildTime === null ? alias : githubAlias(alias, settings.buildTime)}`).join("\n") } : {}),
     ...(settings.labels ? labelFields(image, literal) : {}),
     ...(settings.target ? { target: literal(image.target ?? "") } : {}),
+    // Its annotations, one LEVEL:NAME=VALUE a line, as build-push-action reads `annotations` (build-settings.ts).
+    ...(settings.annotations ? { annotations: literal(imageAnnotationSpecs(image, settings.provenance !== null || settings.sbom).join("\n")) } : {}),
     // What buildx is asked for beyond that (CSV and newline lists, as build-push-action reads them).
     ...(settings.platforms ? { platforms: image.platforms.join(",") } : {}),
     ...(settings.cache ? { "cache-from": cache!.from.join("\n"), "cache-to": cache!.to.join("\n") } : {}),
@@ -90,6 +93,8 @@ export interface EntrySettings {
   readonly sbom: boolean;
   /** Whether some image has build secrets: every entry then names its own (github-secrets.ts). */
   readonly secrets: boolean;
+  /** Whether some image has annotations: every entry then names its own. */
+  readonly annotations: boolean;
 }
 
 export function entrySettings(graph: BuildGraph): EntrySettings {
@@ -106,6 +111,7 @@ export function entrySettings(graph: BuildGraph): EntrySettings {
     provenance: graph.attest.provenance,
     sbom: graph.attest.sbom,
     secrets: hasSecrets(graph),
+    annotations: graph.images.some((image) => image.annotations !== undefined),
   };
 }
 

@@ -204,10 +204,12 @@ function buildkitLines(settings: EntrySettings, loaded: string): string[] {
   }
   if (settings.provenance !== null) lines.push(`      provenance: ${unlessLoaded(`'mode=${settings.provenance}'`, `mode=${settings.provenance}`, "'false'")}`);
   if (settings.sbom) lines.push(`      sbom: ${unlessLoaded("'true'", "true", "'false'")}`);
+  // Annotations go with the push: an image loaded into docker keeps none.
+  if (settings.annotations) lines.push(`      annotations: ${unlessLoaded("matrix.annotations", "${{ matrix.annotations }}", "''")}`);
   return lines;
 }
 
-const BUILDKIT_INPUTS = ["      platforms:", "      cache-from:", "      cache-to:", "      provenance:", "      sbom:"];
+const BUILDKIT_INPUTS = ["      platforms:", "      cache-from:", "      cache-to:", "      provenance:", "      sbom:", "      annotations:"];
 
 function isBuildkitLine(line: string): boolean {
   return BUILDKIT_INPUTS.some((start) => line.startsWith(start));

@@ -10,6 +10,7 @@
 // that the registry has each of its images' content references, which only a successful
 // job pushes (or found there).
 
+import { sharedTagAnnotationSpecs } from "./build-settings.ts";
 import { imageRegistries, sharedTags, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { LOOPBACK } from "../core/names.ts";
 import type { GithubOptions, StageJob } from "./github-types.ts";
@@ -48,12 +49,16 @@ export function writeSharedTagsJob(out: TextWriter, graph: BuildGraph, jobs: rea
       const name = `Push ${tag.reference}`;
       // Each shared tag for itself: one that cannot be pushed leaves the others to be.
       const when = "${{ !cancelled() }}";
-      const env = [`      TAG: ${yamlScalar(tag.reference)}`, ...tag.images.map((image, index) => `      SOURCE_${index + 1}: ${source(image)}`)];
+      // The annotations its images have alike go on the list, one a line (build-settings.ts): data in the environment, never script text.
+      const annotations = sharedTagAnnotationSpecs(tag.images);
+      const env = [`      TAG: ${yamlScalar(tag.reference)}`, ...tag.images.map((image, index) => `      SOURCE_${index + 1}: ${source(image)}`), ...(annotations.length > 0 ? [`      ANNOTATIONS: ${yamlScalar(annotations.join("\n"))}`] : [])];
       const script = [
         // The sources as the arguments: one or many, each a word (shellcheck: a loop over one quoted word is a mistake).
         `set -- ${words}`,
         ...(check.length > 0 ? ['for source in "$@"; do', ...check.map((line) => `  ${line}`), "done"] : []),
-        'retry docker buildx imagetools create --tag "$TAG" "$@"',
+        ...(annotations.length > 0
+          ? ["annotations=()", 'while IFS= read -r annotation; do annotations+=(--annotation "$annotation"); done <<< "$ANNOTATIONS"', 'retry docker buildx imagetools create "${annotations[@]}" --tag "$TAG" "$@"']
+          : ['retry docker buildx imagetools create --tag "$TAG" "$@"']),
         // With [sign], the new list is signed too (it is no one image's: no inputs digest).
         ...(graph.sign === undefined ? [] : ['sign_reference "$TAG"']),
       ];

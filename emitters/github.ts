@@ -104,7 +104,6 @@ export const github: Emitter<GithubOptions> = {
   },
   emit(graph, options, context) {
     checkGithubSigning(graph, options["content-tags"]);
-    refuseAnnotations(graph, "github");
     checkBuildArgsSurvive(graph);
     checkInternalImages(graph, "github", options["content-tags"]);
     if ((options["workload-identity-provider"] === "") !== (options["service-account"] === "")) {
@@ -169,6 +168,8 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
   const byId = imagesById(graph);
   const native = nativeImages(graph, perPlatform);
   const anyNative = native.size > 0;
+  // A native image's index is made by its merge job, which does not annotate it yet.
+  refuseAnnotations(graph.images.filter((image) => native.has(image.id)), "github", "its images built a job per platform (per-platform-runners) are joined by a merge job that does not write annotations yet");
   const tested = hasTests(graph);
   const runners = imageRunners(graph, defaultRunner);
   const timeouts = imageTimeouts(graph, defaultMinutes);

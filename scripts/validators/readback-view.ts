@@ -18,6 +18,8 @@ export interface ImageView {
   readonly settings?: ImageSettings;
   /** Its build secrets as BuildKit takes them (`id=ID,env=NAME`, `id=ID,src=PATH`), sorted, when it has any (issue 32). */
   readonly secrets?: readonly string[];
+  /** Its --annotation values, in order (buildx: LEVEL:NAME=VALUE). */
+  readonly annotations?: readonly string[];
 }
 
 /** What an image's build is asked for beyond its args, as every output must say it. */
@@ -60,6 +62,7 @@ export function dockerBuildView(args: readonly string[]): ImageView {
   const cacheTo: string[] = [];
   const attest: string[] = [];
   const secrets: string[] = [];
+  const annotations: string[] = [];
   const rest: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -72,6 +75,8 @@ export function dockerBuildView(args: readonly string[]): ImageView {
     else if (arg === "--cache-to") cacheTo.push(args[++i]!);
     else if (arg === "--attest") attest.push(args[++i]!);
     else if (arg === "--secret") secrets.push(args[++i]!);
+    else if (arg === "--annotation") annotations.push(args[++i]!);
+    else if (arg === "--metadata-file") i++;
     else if (arg === "--push" || arg === "--load") continue;
     else if (arg === "--builder") i++;
     else if (arg === "--output") i++;
@@ -88,7 +93,7 @@ export function dockerBuildView(args: readonly string[]): ImageView {
   const aliases = tags.slice(1).filter((tag) => tag !== content);
   const hasSettings = aliases.length > 0 || Object.keys(labels).length > 0 || target !== null || platforms.length > 0 || cacheFrom.length > 0 || attest.length > 0;
   const settings = hasSettings ? { settings: settingsView({ aliases, labels, platforms, target, cacheFrom, cacheTo, attest }) } : {};
-  return { reference: tags[0]!, ...(content === undefined ? {} : { content }), dockerfile, context: rest[0]!, args: buildArgs, ...settings, ...(secrets.length === 0 ? {} : { secrets: secrets.sort() }) };
+  return { reference: tags[0]!, ...(content === undefined ? {} : { content }), dockerfile, context: rest[0]!, args: buildArgs, ...settings, ...(secrets.length === 0 ? {} : { secrets: secrets.sort() }), ...(annotations.length === 0 ? {} : { annotations }) };
 }
 
 /**
