@@ -33,13 +33,13 @@ export function readAnnotations(reader: MatrixReader, value: unknown, path: KeyP
   return annotations;
 }
 
-/** Every image's annotations, then the family's: a family's of the same name replaces the other, in its place. */
-export function mergeAnnotations(top: readonly BuildAnnotation[], own: readonly BuildAnnotation[]): BuildAnnotation[] {
+/** The top-level entries (labels, annotations), then a family's own: one of the same name replaces the other, in its place. */
+export function mergeByName<T extends { readonly name: string }>(top: readonly T[], own: readonly T[]): T[] {
   const merged = [...top];
-  for (const annotation of own) {
-    const at = merged.findIndex((other) => other.name === annotation.name);
-    if (at >= 0) merged[at] = annotation;
-    else merged.push(annotation);
+  for (const entry of own) {
+    const at = merged.findIndex((other) => other.name === entry.name);
+    if (at >= 0) merged[at] = entry;
+    else merged.push(entry);
   }
   return merged;
 }

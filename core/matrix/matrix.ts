@@ -12,14 +12,14 @@ import { MatrixReader } from "./matrix-reader.ts";
 import { keysOf, TOP_LEVEL_SECTION } from "./matrix-schema.ts";
 import { readPublish } from "./matrix-publish.ts";
 import { readSign } from "./matrix-sign.ts";
-import { mergeAnnotations, readAnnotations } from "./matrix-annotations.ts";
+import { mergeByName, readAnnotations } from "./matrix-annotations.ts";
 import { NO_VARIABLES, readVars, type GivenVariables } from "./matrix-vars.ts";
 import { repositoryProblem } from "../names.ts";
 import type { KeysAsWritten } from "./toml.ts";
 
 export type { ArgSource, Axis, AxisValue, AttestSettings, CacheSettings, Family, LabelSource, Matrix, ValueIndices, Variable } from "./matrix-types.ts";
 export type { GivenVariables } from "./matrix-vars.ts";
-import type { LabelSource, Matrix } from "./matrix-types.ts";
+import type { Matrix } from "./matrix-types.ts";
 
 const TOP_LEVEL_KEYS = keysOf(TOP_LEVEL_SECTION);
 
@@ -33,8 +33,8 @@ export function readMatrix(data: Record<string, unknown>, file: string, keysAsWr
   const labels = readTopLabels(reader, data.labels);
   const annotations = readAnnotations(reader, data.annotations, ["annotations"]);
   const families = readFamilies(reader, data.images, axes, readSets(reader, data.sets, axes))
-    .map((family) => (labels.length === 0 ? family : { ...family, labels: mergeLabels(labels, family.labels) }))
-    .map((family) => (annotations.length === 0 ? family : { ...family, annotations: mergeAnnotations(annotations, family.annotations) }));
+    .map((family) => (labels.length === 0 ? family : { ...family, labels: mergeByName(labels, family.labels) }))
+    .map((family) => (annotations.length === 0 ? family : { ...family, annotations: mergeByName(annotations, family.annotations) }));
   const emit = readEmitSettings(reader, data.emit);
   const plugins = reader.stringList(data.plugins, ["plugins"]) ?? [];
   const outputs = readOutputs(reader, data.outputs);
@@ -46,16 +46,6 @@ export function readMatrix(data: Record<string, unknown>, file: string, keysAsWr
   return { file, repository, axes, families, emit, plugins, outputs, publish, cache, attest, sign, variables };
 }
 
-/** Every image's labels, then the family's: a family's label of the same name replaces the other, in its place. */
-function mergeLabels(top: readonly LabelSource[], own: readonly LabelSource[]): LabelSource[] {
-  const merged = [...top];
-  for (const label of own) {
-    const at = merged.findIndex((other) => other.name === label.name);
-    if (at >= 0) merged[at] = label;
-    else merged.push(label);
-  }
-  return merged;
-}
 
 /** `[outputs]`: each a path below the matrix file's directory, so `emit --all` writes nothing elsewhere. */
 function readOutputs(reader: MatrixReader, value: unknown): Record<string, string> {
