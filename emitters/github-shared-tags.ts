@@ -57,7 +57,7 @@ export function writeSharedTagsJob(out: TextWriter, graph: BuildGraph, jobs: rea
         `set -- ${words}`,
         ...(check.length > 0 ? ['for source in "$@"; do', ...check.map((line) => `  ${line}`), "done"] : []),
         ...(annotations.length > 0
-          ? ["annotations=()", 'while IFS= read -r annotation; do annotations+=(--annotation "$annotation"); done <<< "$ANNOTATIONS"', 'retry docker buildx imagetools create "${annotations[@]}" --tag "$TAG" "$@"']
+          ? ["flags=()", 'while IFS= read -r annotation; do flags+=(--annotation "$annotation"); done <<< "$ANNOTATIONS"', 'retry docker buildx imagetools create "${flags[@]}" --tag "$TAG" "$@"']
           : ['retry docker buildx imagetools create --tag "$TAG" "$@"']),
         // With [sign], the new list is signed too (it is no one image's: no inputs digest).
         ...(graph.sign === undefined ? [] : ['sign_reference "$TAG"']),
