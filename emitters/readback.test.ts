@@ -52,6 +52,7 @@ for (const fixture of fixtureCases()) {
         const submitted = Bun.spawnSync(["bash", join(directory, "submit.sh"), "--project", "p"], { cwd: tmpdir(), env: { ...process.env, PATH: `${shims}:${process.env.PATH}`, GCLOUD_LOG: log } });
         expect(submitted.exitCode).toBe(0);
         expect(readFileSync(log, "utf8")).toBe(configs.map((f) => `builds submit --config ${join(directory, f.path)} --project p .\n`).join(""));
+        for (const folder of [directory, shims]) rmSync(folder, { recursive: true, force: true });
         const view = cloudbuildView(configs.map(emittedText), [], {}, graph);
         expect(view.images).toEqual(plan.images);
         expect(view.bases).toEqual(plan.bases);

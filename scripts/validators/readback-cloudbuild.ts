@@ -1,7 +1,7 @@
 // Cloud Build read back (readback.ts): every config's steps as Cloud Build runs them,
 // substitutions made, each bash step run by bash with a recording docker.
 
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { BuildGraph } from "../../core/graph.ts";
@@ -91,6 +91,8 @@ export function cloudbuildView(texts: readonly string[], existing: readonly stri
       }
     }
   }
+  // Thousands of views a run of npm test: each leaves nothing behind.
+  for (const directory of [home, ...(fakes === undefined ? [] : [fakes])]) rmSync(directory, { recursive: true, force: true });
   return { ...normalise(images, bases), calls: allCalls, steps: stepViews };
 }
 
