@@ -13,6 +13,8 @@ import { cloudbuildView } from "../scripts/validators/readback.ts";
 import { allBuilds, gitlabCheckout, gitlabPreview, gitlabView, previewJobs } from "../scripts/validators/readback-gitlab.ts";
 import { buildkiteSteps, buildkiteView, publishingBuild } from "../scripts/validators/readback-buildkite.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
+import { githubRunScripts, shellcheck } from "../scripts/validators/shellcheck.ts";
+import { hasShellcheck, shellcheckPath } from "../scripts/validators/tools.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { annotationSpecs } from "./build-settings.ts";
 import { emittedText } from "./contract.ts";
@@ -66,6 +68,24 @@ describe("every pushing build is handed the plan's annotations", () => {
   test("cloudbuild: the steps under bash, after Cloud Build's substitutions", () => {
     const configs = emitLoaded(builtin("cloudbuild"), loaded, graph, ["triggers=false"]).filter((file) => file.path.endsWith(".json")).map(emittedText);
     expectAnnotated(graph, allBuilds(cloudbuildView(configs, [], {}, graph).calls));
+  });
+
+  test("github, a job per platform (platform-runners): each platform's push annotates its manifest, the merge job the list; actionlint finds nothing", async () => {
+    const text = emittedText(emitLoaded(builtin("github"), loaded, graph, ["platform-runners=linux/amd64=ubuntu-24.04,linux/arm64=ubuntu-24.04-arm"])[0]!);
+    expect(await actionlint(text, "build-images.yml")).toEqual([]);
+    const entries = [...text.matchAll(/^ {10}- (\{.*\})$/gm)].map((match) => JSON.parse(match[1]!) as { id: string; platform?: string; platforms?: number; annotations?: string });
+    expect(text).toContain("annotations: ${{ matrix.annotations }}");
+    const multi = graph.images.find((image) => image.tag === "multi")!;
+    const lines = (entry: { annotations?: string } | undefined) => entry?.annotations?.split("\n");
+    const names = multi.annotations!.map((annotation) => `${annotation.name}=${annotation.value}`);
+    for (const platform of multi.platforms) expect(lines(entries.find((entry) => entry.id === multi.id && entry.platform === platform))).toEqual(names.map((pair) => `manifest:${pair}`));
+    expect(lines(entries.find((entry) => entry.id === multi.id && entry.platforms === 2))).toEqual(names.map((pair) => `index:${pair}`));
+    expect(text).toContain('retry docker buildx imagetools create "${flags[@]}" "${tags[@]}" "${sources[@]}"');
+  });
+
+  test.skipIf(!hasShellcheck)("github, a job per platform: shellcheck finds nothing in the merge job's script", async () => {
+    const text = emittedText(emitLoaded(builtin("github"), loaded, graph, ["platform-runners=linux/amd64=ubuntu-24.04,linux/arm64=ubuntu-24.04-arm"])[0]!);
+    expect(await shellcheck(shellcheckPath!, githubRunScripts(text, "annotations/native").scripts)).toEqual([]);
   });
 
   test("github: actionlint finds nothing; each entry's annotations are the plan's, one a line", async () => {

@@ -9,7 +9,7 @@
 
 import { CalibanError } from "../core/errors.ts";
 import { hasOwnRepositories, type BuildGraph, type ImageNode } from "../core/graph.ts";
-import { platformCacheSpecs, platformSlug } from "./build-settings.ts";
+import { imageAnnotationSpecs, platformCacheSpecs, platformSlug } from "./build-settings.ts";
 import type { OptionValue } from "./contract.ts";
 import type { GithubOptions } from "./github-types.ts";
 import { buildArgLines, labelFields, repositoryFields, type Digests } from "./github-entry.ts";
@@ -66,11 +66,17 @@ export function nativeEntry(image: ImageNode, platform: string, runner: string, 
     "cache-to": cache.to.join("\n"),
     ...(timeout === undefined ? {} : { "timeout-minutes": timeout }),
     ...(hasSecrets(graph) ? secretFields(image, literal) : {}),
+    // Its annotations on this platform's push (the manifest; an index too with attestations); the merge job puts them on the list.
+    ...(annotated(graph) ? { annotations: literal(imageAnnotationSpecs({ ...image, platforms: [platform] }, graph.attest.provenance !== null || graph.attest.sbom).join("\n")) } : {}),
   });
 }
 
+function annotated(graph: BuildGraph): boolean {
+  return graph.images.some((image) => image.annotations !== undefined);
+}
+
 /** An image's entry in the merge job: the tags its manifest list gets, and how many platforms it joins. */
-export function mergeEntry(image: ImageNode, buildTime: readonly number[] | null, internal = false): string {
+export function mergeEntry(image: ImageNode, buildTime: readonly number[] | null, internal = false, annotations = false): string {
   return JSON.stringify({
     id: image.id,
     image: image.reference,
@@ -79,6 +85,8 @@ export function mergeEntry(image: ImageNode, buildTime: readonly number[] | null
     repository: image.repository,
     aliases: image.aliases.map((alias) => `${image.repository}:${buildTime === null ? alias : githubAlias(alias, buildTime)}`).join("\n"),
     platforms: image.platforms.length,
+    // The list's own annotations, one a line, when some image has any.
+    ...(annotations ? { annotations: (image.annotations ?? []).map((annotation) => `index:${annotation.name}=${annotation.value}`).join("\n") } : {}),
   });
 }
 
@@ -142,6 +150,7 @@ export function writeNativeSteps(out: TextWriter, graph: BuildGraph, options: Gi
     ...(attest.provenance !== null ? [`      provenance: mode=${attest.provenance}`] : []),
     ...(attest.sbom ? ["      sbom: true"] : []),
     // By digest: the merge job gives the manifest list its tags.
+    ...(annotated(graph) ? ["      annotations: ${{ matrix.annotations }}"] : []),
     "      outputs: type=image,name=${{ matrix.image }},push-by-digest=true,name-canonical=true,push=true",
     ...secrets,
   ], "build", "true", "The build and push"));
@@ -190,6 +199,7 @@ export function writeMergeSteps(out: TextWriter, options: GithubOptions, aliases
     "      REPOSITORY: ${{ matrix.repository }}",
     `      ALIASES: ${aliases}`,
     "      PLATFORMS: ${{ matrix.platforms }}",
+    ...(annotated(graph) ? ["      ANNOTATIONS: ${{ matrix.annotations }}"] : []),
   ];
   const signed = signs ? 'sign_tags "${tags[@]}"; ' : "";
   const script = [
@@ -206,7 +216,10 @@ export function writeMergeSteps(out: TextWriter, options: GithubOptions, aliases
     "fi",
     // Each platform's digest (a file named by it) as a source of the list: one word each.
     'sources=("${digests[@]/#/$REPOSITORY@sha256:}")',
-    'retry docker buildx imagetools create "${tags[@]}" "${sources[@]}"',
+    // The image's annotations on the list it makes (data in the environment, never script text).
+    ...(annotated(graph)
+      ? ["flags=()", 'while IFS= read -r annotation; do [ -z "$annotation" ] || flags+=(--annotation "$annotation"); done <<< "$ANNOTATIONS"', 'retry docker buildx imagetools create "${flags[@]}" "${tags[@]}" "${sources[@]}"']
+      : ['retry docker buildx imagetools create "${tags[@]}" "${sources[@]}"']),
     ...(signs ? ['sign_tags "${tags[@]}"'] : []),
   ];
   const name = "Join the platforms under every tag";

@@ -6,7 +6,6 @@
 // `--format matrix` writes only the matrices, one `NAME=JSON` line per job, for teams
 // that keep their own workflow: append them to $GITHUB_OUTPUT and use fromJSON().
 
-import { refuseAnnotations } from "./build-settings.ts";
 import { CalibanError, type Diagnostic } from "../core/errors.ts";
 import { distinctArgs, imagesById, stages, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import { IDENTIFIER_PATTERN, REGISTRY_HOST_PATTERN, registryHost } from "../core/names.ts";
@@ -168,8 +167,6 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
   const byId = imagesById(graph);
   const native = nativeImages(graph, perPlatform);
   const anyNative = native.size > 0;
-  // A native image's index is made by its merge job, which does not annotate it yet.
-  refuseAnnotations(graph.images.filter((image) => native.has(image.id)), "github", "its images built a job per platform (per-platform-runners) are joined by a merge job that does not write annotations yet");
   const tested = hasTests(graph);
   const runners = imageRunners(graph, defaultRunner);
   const timeouts = imageTimeouts(graph, defaultMinutes);
@@ -220,7 +217,7 @@ export function stageJobs(graph: BuildGraph, literal: (text: string) => string, 
       const nativeName = `stage${index + 1}_native`;
       const mergeName = `stage${index + 1}_merge`;
       jobs.push({ name: nativeName, stage: index + 1, images: nativeHere, entries, needs: previous, runners: true, kind: "native", anyNative });
-      jobs.push({ name: mergeName, stage: index + 1, images: nativeHere, entries: nativeHere.map((image) => mergeEntry(image, settings.buildTime, settings.internal)), needs: [nativeName], runners: false, kind: "merge", anyNative });
+      jobs.push({ name: mergeName, stage: index + 1, images: nativeHere, entries: nativeHere.map((image) => mergeEntry(image, settings.buildTime, settings.internal, settings.annotations)), needs: [nativeName], runners: false, kind: "merge", anyNative });
       previous = [...names, nativeName, mergeName];
     } else {
       previous = names;
