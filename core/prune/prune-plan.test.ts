@@ -51,6 +51,15 @@ describe("prunePlan", () => {
     expect(deleted(plan)).toEqual([[digest(10), inputs(1)], [digest(11), ""], [digest(20), inputs(2)]]);
   });
 
+  test("cosign 3's referrers index (the tag sha256-HEX, no suffix) goes with its subject, with the bundles it lists; stays with a kept one", () => {
+    const referrers = (subject: number) => `sha256-${n64(subject)}`;
+    const tags = { [inputs(1)]: 10, [inputs(2)]: 20, [referrers(10)]: 40, [referrers(20)]: 50 };
+    const plan = prunePlan(contents(tags, { 40: index(41, 42), 50: index(51) }), keeping(inputs(2)), false);
+    expect(deleted(plan)).toEqual([[digest(10), inputs(1)], [digest(40), referrers(10)], [digest(41), ""], [digest(42), ""]]);
+    expect(plan.deletions[1]!.why).toBe(`cosign referrers index (signatures and attestations) of ${digest(10)}, which is not kept`);
+    expect(plan.left).toEqual([]);
+  });
+
   test("a cosign signature or attestation goes with its subject, and stays with a kept one, a kept index's child included", () => {
     const tags = { [inputs(1)]: 10, [inputs(2)]: 20, [signature(10)]: 30, [signature(10, "att")]: 31, [signature(20)]: 32, [signature(21)]: 33, [signature(99)]: 34 };
     const plan = prunePlan(contents(tags, { 20: index(21) }), keeping(inputs(2)), false);

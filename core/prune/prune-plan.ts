@@ -63,8 +63,13 @@ export interface RepositoryPrune {
 }
 
 const CONTENT_TAG = /^inputs-[0-9a-f]{64}$/;
-const COSIGN_TAG = /^sha256-([0-9a-f]{64})\.(sig|att|sbom)$/;
-const COSIGN_KIND: Record<string, string> = { sig: "signature", att: "attestation", sbom: "SBOM" };
+/**
+ * A cosign signature, attestation or SBOM (`.sig`, `.att`, `.sbom`), or, with no suffix, the
+ * referrers index the OCI distribution spec's tag schema keeps for a registry without the
+ * referrers API: where cosign 3 (the pipelines') puts its signature bundles.
+ */
+const COSIGN_TAG = /^sha256-([0-9a-f]{64})(?:\.(sig|att|sbom))?$/;
+const COSIGN_KIND: Record<string, string> = { sig: "signature", att: "attestation", sbom: "SBOM", "": "referrers index (signatures and attestations)" };
 
 type Scheme = { readonly kind: "content" | "cache" | "other" } | { readonly kind: "cosign"; readonly subject: string; readonly what: string };
 
@@ -72,7 +77,7 @@ type Scheme = { readonly kind: "content" | "cache" | "other" } | { readonly kind
 function schemeOf(tag: string, facts: ManifestFacts | undefined, cacheRepository: boolean): Scheme {
   if (CONTENT_TAG.test(tag)) return { kind: "content" };
   const cosign = COSIGN_TAG.exec(tag);
-  if (cosign) return { kind: "cosign", subject: `sha256:${cosign[1]}`, what: COSIGN_KIND[cosign[2]!]! };
+  if (cosign) return { kind: "cosign", subject: `sha256:${cosign[1]}`, what: COSIGN_KIND[cosign[2] ?? ""]! };
   if (facts?.buildCache && (cacheRepository || tag.startsWith("cache-"))) return { kind: "cache" };
   return { kind: "other" };
 }
@@ -137,18 +142,18 @@ export function prunePlan(contents: RepositoryContents, kept: ReadonlyMap<string
   const deletions: Deletion[] = [];
   const signatures: Deletion[] = [];
   const listed = new Set<string>(byDigest.keys());
-  const withChildren = (deletion: Deletion) => {
-    deletions.push(deletion);
+  // A referrers index's children are the signature bundles it lists: they go with it.
+  const withChildren = (deletion: Deletion, into = deletions) => {
+    into.push(deletion);
     for (const child of manifests.get(deletion.digest)?.children ?? []) {
       if (keptDigests.has(child.digest) || listed.has(child.digest)) continue;
       listed.add(child.digest);
-      deletions.push({ repository, digest: child.digest, tags: [], why: `${child.what} of ${deletion.digest}` });
+      into.push({ repository, digest: child.digest, tags: [], why: `${child.what} of ${deletion.digest}` });
     }
   };
   for (const [digest, { tags: itsTags, whys }] of byDigest) {
     const deletion = { repository, digest, tags: itsTags, why: [...new Set(whys)].join("; ") };
-    if (itsTags.every((tag) => schemes.get(tag)!.kind === "cosign")) signatures.push(deletion);
-    else withChildren(deletion);
+    withChildren(deletion, itsTags.every((tag) => schemes.get(tag)!.kind === "cosign") ? signatures : deletions);
   }
   for (const digest of untagged) {
     if (keptDigests.has(digest) || listed.has(digest)) continue;
