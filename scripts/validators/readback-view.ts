@@ -3,8 +3,8 @@
 // (its images, what each builds after), in an order that compares with toEqual; and what
 // the readbacks share: docker's build arguments read back, a recording docker.
 
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { scratchFolder } from "./scratch.ts";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 export interface ImageView {
@@ -104,7 +104,7 @@ export function dockerBuildView(args: readonly string[]): ImageView {
  * registry holding those images would answer.
  */
 export function recordingDocker(existing: readonly string[] = [], failingTests: readonly string[] = []): { path: string; directory: string; calls(): string[][] } {
-  const directory = mkdtempSync(join(tmpdir(), "docker-"));
+  const directory = scratchFolder("docker-");
   const log = join(directory, "docker.log");
   const path = join(directory, "docker");
   const registry = join(directory, "registry.txt");
