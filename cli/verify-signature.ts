@@ -12,7 +12,7 @@
 import { isAbsolute, join } from "node:path";
 import { CalibanError } from "../core/errors.ts";
 import type { SignPolicy } from "../core/graph.ts";
-import { cosignVerifyArgs } from "../emitters/signing.ts";
+import { COSIGN_NOT_SIGNED, cosignVerifyArgs } from "../emitters/signing.ts";
 
 export type Verdict = { readonly verified: true } | { readonly verified: false; readonly why: string };
 
@@ -22,8 +22,6 @@ export type Verifier = (reference: string, inputsHex: string, plainHttp: boolean
 /** How long one `cosign verify` may take: a registry or Rekor that hangs fails the run rather than stalls it. */
 const VERIFY_TIMEOUT_MS = 120_000;
 
-/** What cosign says when the image is there but carries no signature the policy accepts. */
-const NOT_SIGNED = [/no signatures found/i, /no matching signatures/i, /missing or incorrect annotation/i];
 
 /** A key as cosign reads one: a URI (env://, gcpkms://, https://, ...) as given, a file relative to the matrix's folder. */
 export function keyReference(key: string, matrixDirectory: string): string {
@@ -42,7 +40,7 @@ export function cosignVerifier(cosign: string, policy: SignPolicy, matrixDirecto
     const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr as ReadableStream).text()]);
     if (code === 0) return { verified: true };
     const lines = stderr.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-    const said = lines.find((line) => NOT_SIGNED.some((pattern) => pattern.test(line)));
+    const said = lines.find((line) => COSIGN_NOT_SIGNED.some((phrase) => line.toLowerCase().includes(phrase)));
     if (said !== undefined) return { verified: false, why: said.replace(/^Error: /, "") };
     const last = lines.at(-1) ?? (child.signalCode ? `stopped by ${child.signalCode} after ${VERIFY_TIMEOUT_MS / 1000} s` : `exit ${code}`);
     throw new CalibanError({ code: "REGISTRY", message: `cosign could not verify ${reference}: ${last}`, hint: "nothing was reused or built: run again once the registry answers (a key cosign cannot read is named above)" });

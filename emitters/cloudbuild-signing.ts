@@ -12,7 +12,7 @@ import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { INPUTS_ANNOTATION } from "../core/changes/inputs.ts";
 import { cosignInstallCommands } from "./cosign-install.ts";
-import { cosignVerifyArgs, signShellFunctions } from "./signing.ts";
+import { COSIGN_NOT_SIGNED, cosignVerifyArgs, LOOPBACK_REFERENCE_PATTERN, signShellFunctions } from "./signing.ts";
 import { shellWord } from "./quoting.ts";
 
 /** The functions the resolve step leaves for the others with [sign], by name (for `declare -f`). */
@@ -54,10 +54,10 @@ export function cloudbuildSigningLines(graph: BuildGraph, options: { readonly "c
     "verified_reuse() {",
     "  local out plain=()",
     "  need_cosign",
-    '  case "$1" in localhost[:/]* | 127.* | "[::1]"*) plain=(--allow-insecure-registry --allow-http-registry) ;; esac',
+    `  case "$1" in ${LOOPBACK_REFERENCE_PATTERN}) plain=(--allow-insecure-registry --allow-http-registry) ;; esac`,
     `  if out=$(cosign ${words.slice(0, -1).join(" ")} "\${plain[@]}" ${words.at(-1)} 2>&1 >/dev/null); then return 0; fi`,
     '  case "$out" in',
-    '    *"no signatures found"* | *"no matching signatures"* | *"missing or incorrect annotation"*) echo "$1 is in the registry, but cosign does not verify it: rebuilt, not reused" >&2; return 1 ;;',
+    `    ${COSIGN_NOT_SIGNED.map((said) => `*"${said}"*`).join(" | ")}) echo "$1 is in the registry, but cosign does not verify it: rebuilt, not reused" >&2; return 1 ;;`,
     "  esac",
     '  echo "error: cosign could not verify $1: $out" >&2',
     "  exit 4",

@@ -71,8 +71,12 @@ export function nativeEntry(image: ImageNode, platform: string, runner: string, 
   });
 }
 
+/** Whether some image has annotations: every entry then names its own. Asked once a graph, not once an entry. */
+const annotatedGraphs = new WeakMap<BuildGraph, boolean>();
 function annotated(graph: BuildGraph): boolean {
-  return graph.images.some((image) => image.annotations !== undefined);
+  let found = annotatedGraphs.get(graph);
+  if (found === undefined) annotatedGraphs.set(graph, (found = graph.images.some((image) => image.annotations !== undefined)));
+  return found;
 }
 
 /** An image's entry in the merge job: the tags its manifest list gets, and how many platforms it joins. */

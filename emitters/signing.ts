@@ -8,6 +8,12 @@ import { INPUTS_ANNOTATION } from "../core/changes/inputs.ts";
 import { shellWord } from "./quoting.ts";
 import { CalibanError } from "../core/errors.ts";
 
+/** What cosign says when an image is there but carries no signature the policy accepts (anything else it says is an error). */
+export const COSIGN_NOT_SIGNED = ["no signatures found", "no matching signatures", "missing or incorrect annotation"];
+
+/** A shell `case` pattern for a reference on loopback: a plain-http registry, which cosign asks so only when told. */
+export const LOOPBACK_REFERENCE_PATTERN = 'localhost[:/]* | 127.* | "[::1]"*';
+
 /** Refuses a graph with [sign], for an emitter that cannot sign (or not in the way [sign] asks): never push unsigned images silently. */
 export function refuseSigning(graph: BuildGraph, emitter: string, why = `the ${emitter} emitter does not sign images yet`, hint = "emit make or a CI's pipeline (github, gitlab, buildkite, cloudbuild), which sign each pushed image with cosign; or remove [sign] to push unsigned images"): void {
   if (graph.sign === undefined) return;
@@ -63,7 +69,7 @@ export function signReferenceFunction(sign: SignPolicy, first: readonly string[]
     ...first.map((line) => `  ${line}`),
     '  set -- "$1" "${2:-}" --yes --recursive',
     // A loopback registry is plain http (a test's); cosign asks it so only when told.
-    '  case "$1" in localhost[:/]* | 127.* | "[::1]"*) set -- "$@" --allow-insecure-registry --allow-http-registry ;; esac',
+    `  case "$1" in ${LOOPBACK_REFERENCE_PATTERN}) set -- "$@" --allow-insecure-registry --allow-http-registry ;; esac`,
     ...(sign.transparencyLog
       ? []
       : [

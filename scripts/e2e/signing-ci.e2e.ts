@@ -11,7 +11,8 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fixtureRepository, loopbackRegistry, shimmedTools } from "./pipeline-runs.ts";
+import { loopbackRegistry, shimmedTools } from "./pipeline-runs.ts";
+import { cosignVerify, signingRepository } from "./cosign-run.ts";
 import { runCli } from "../../fixtures/test-helpers.ts";
 import { engineForFile } from "./docker-engine.ts";
 import { runBuildkite } from "./buildkite-run.ts";
@@ -25,31 +26,20 @@ interface CiRun {
   readonly log: string;
 }
 
-function cosign(args: readonly string[], cwd: string, env: Record<string, string> = {}): { exit: number; output: string } {
-  const run = Bun.spawnSync(["cosign", ...args], { cwd, env: { ...process.env, COSIGN_PASSWORD: "", ...env }, stdout: "pipe", stderr: "pipe" });
-  return { exit: run.exitCode, output: run.stdout.toString() + run.stderr.toString() };
-}
-
 async function signingOnCi(name: string, emitter: string, output: string, run: (work: string, env: Record<string, string>) => CiRun, more: { readonly options?: readonly string[]; readonly saysEachReused?: boolean } = {}): Promise<void> {
   const registry = await loopbackRegistry(join(scratch, name, "registry"));
   const work = join(scratch, name, "signing");
-  const git = fixtureRepository(work, "signing");
-  // No transparency log here (no route to Rekor); the key pair the fixture names, its private half in the CI's secret store.
-  const matrix = join(work, "matrix.toml");
-  writeFileSync(matrix, readFileSync(matrix, "utf8").replace('public_key = "keys/cosign.pub"\n', 'public_key = "keys/cosign.pub"\ntransparency_log = false\n'));
-  expect(cosign(["generate-key-pair", "--output-key-prefix", join(scratch, name, "cosign")], work).exit).toBe(0);
-  Bun.spawnSync(["mkdir", "-p", join(work, "keys")]);
-  writeFileSync(join(work, "keys/cosign.pub"), readFileSync(join(scratch, name, "cosign.pub")));
+  // The key pair the fixture names, its private half in the CI's secret store.
+  const { git, privateKey } = signingRepository(work, join(scratch, name, "cosign"));
   writeFileSync(join(work, ".gitignore"), ".gitlab-ci-local/\n.caliban-images/\n");
   const repository = `127.0.0.1:${registry.port}/signed`;
   expect(runCli(["emit", emitter, "--base-url", repository, "--option", "install-command=true", "--option", "cosign-install-command=true", ...(more.options ?? []).flatMap((option) => ["--option", option]), "-o", output], work).code).toBe(0);
   git("add", "-A");
   git("commit", "-q", "-m", "images");
   const { env } = shimmedTools(join(scratch, name, "bin"), engine());
-  const withKey = { ...env, COSIGN_PRIVATE_KEY: readFileSync(join(scratch, name, "cosign.key"), "utf8"), COSIGN_PASSWORD: "" };
+  const withKey = { ...env, COSIGN_PRIVATE_KEY: privateKey, COSIGN_PASSWORD: "" };
   const planned = JSON.parse(runCli(["plan", "--json", "--base-url", repository], work).stdout) as { images: { id: string; tag: string; inputs: string; contentReference: string }[] };
-  const verify = (reference: string, hex?: string) =>
-    cosign(["verify", "--key", "keys/cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", "--allow-http-registry", ...(hex ? ["-a", `caliban-images.inputs=${hex}`] : []), reference], work);
+  const verify = (reference: string, hex?: string) => cosignVerify(work, reference, hex);
   try {
     const first = run(work, withKey);
     expect({ exit: first.exit, log: first.exit === 0 ? "" : first.log }).toEqual({ exit: 0, log: "" });

@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { engineForFile } from "./docker-engine.ts";
-import { cliShim, fixtureRepository, loopbackRegistry } from "./pipeline-runs.ts";
+import { cliShim, loopbackRegistry } from "./pipeline-runs.ts";
+import { cosign, cosignVerify, signingRepository } from "./cosign-run.ts";
 import { substitute } from "../validators/readback-cloudbuild.ts";
 
 const { scratch, engine } = engineForFile("e2e-signing-");
@@ -31,11 +32,6 @@ dockerfile = "docker/app.Dockerfile"
 context = "docker"
 tag = "app"
 `;
-
-function cosign(args: readonly string[], cwd: string): { exit: number; output: string } {
-  const run = Bun.spawnSync(["cosign", ...args], { cwd, env: { ...process.env, COSIGN_PASSWORD: "" }, stdout: "pipe", stderr: "pipe" });
-  return { exit: run.exitCode, output: run.stdout.toString() + run.stderr.toString() };
-}
 
 test("make push signs each image it pushes; cosign verifies them; an image under a content tag that does not verify is rebuilt, not reused", async () => {
   const work = join(scratch, "signed");
@@ -62,8 +58,7 @@ test("make push signs each image it pushes; cosign verifies them; an image under
   const planned = () => JSON.parse(runCli(["plan", "--json"], work).stdout) as { images: { id: string; tag: string; inputs: string }[] };
   const inputs = (tag: string): string => planned().images.find((image) => image.tag === tag)!.inputs.slice("sha256:".length);
   const id = (tag: string): string => planned().images.find((image) => image.tag === tag)!.id;
-  const verify = (reference: string, key = "keys/cosign.pub", hex?: string) =>
-    cosign(["verify", "--key", key, "--insecure-ignore-tlog=true", "--allow-insecure-registry", "--allow-http-registry", ...(hex ? ["-a", `caliban-images.inputs=${hex}`] : []), reference], work);
+  const verify = (reference: string, key = "keys/cosign.pub", hex?: string) => cosignVerify(work, reference, hex, key);
   const digestOf = async (reference: string, accept = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json") => {
     const [name, tag] = reference.slice(repository.length - "signed".length).split(":");
     const answer = await fetch(`http://127.0.0.1:${registry.port}/v2/${name}/manifests/${tag}`, { method: "GET", headers: { accept } });
@@ -139,12 +134,7 @@ test("make push signs each image it pushes; cosign verifies them; an image under
 // puts Secret Manager's COSIGN_PRIVATE_KEY and COSIGN_PASSWORD there.
 test("Cloud Build's steps sign every image they push; a second build reuses them; an unsigned image under a content tag is rebuilt", async () => {
   const work = join(scratch, "cloudbuild");
-  const git = fixtureRepository(work, "signing");
-  const matrix = join(work, "matrix.toml");
-  writeFileSync(matrix, readFileSync(matrix, "utf8").replace('public_key = "keys/cosign.pub"\n', 'public_key = "keys/cosign.pub"\ntransparency_log = false\n'));
-  mkdirSync(join(work, "keys"), { recursive: true });
-  expect(cosign(["generate-key-pair", "--output-key-prefix", join(scratch, "cloudbuild-cosign")], work).exit).toBe(0);
-  writeFileSync(join(work, "keys/cosign.pub"), readFileSync(join(scratch, "cloudbuild-cosign.pub")));
+  const { git, privateKey: key } = signingRepository(work, join(scratch, "cloudbuild-cosign"));
   const registry = await loopbackRegistry(join(scratch, "cloudbuild-registry"));
   const repository = `127.0.0.1:${registry.port}/signed`;
   expect(runCli(["emit", "cloudbuild", "--base-url", repository, "--option", "install-command=true", "--option", "cosign-install-command=true", "--option", "triggers=false", "-o", "cloudbuild.json"], work).code).toBe(0);
@@ -158,7 +148,6 @@ test("Cloud Build's steps sign every image they push; a second build reuses them
     `#!/bin/bash\n[ "$1 $2" = "buildx create" ] && exit 0\n[ "$1 $2" = "run --privileged" ] && exit 0\nargs=(); skip=\nfor a in "$@"; do if [ -n "$skip" ]; then skip=; continue; fi; if [ "$a" = --builder ]; then skip=1; continue; fi; args+=("$a"); done\nexec ${JSON.stringify(engine().docker)} "\${args[@]}"\n`,
     { mode: 0o755 },
   );
-  const key = readFileSync(join(scratch, "cloudbuild-cosign.key"), "utf8");
   const build = (): { exit: number; log: string } => {
     const config = JSON.parse(readFileSync(join(work, "cloudbuild.json"), "utf8")) as { steps: { id: string; entrypoint?: string; args: string[]; secretEnv?: string[] }[]; substitutions?: Record<string, string> };
     const home = mkdtempSync(join(scratch, "builder-home-"));
@@ -173,8 +162,7 @@ test("Cloud Build's steps sign every image they push; a second build reuses them
     return { exit: 0, log };
   };
   const planned = JSON.parse(runCli(["plan", "--json", "--base-url", repository], work).stdout) as { images: { tag: string; inputs: string; contentReference: string }[] };
-  const verify = (reference: string, hex?: string) =>
-    cosign(["verify", "--key", "keys/cosign.pub", "--insecure-ignore-tlog=true", "--allow-insecure-registry", "--allow-http-registry", ...(hex ? ["-a", `caliban-images.inputs=${hex}`] : []), reference], work);
+  const verify = (reference: string, hex?: string) => cosignVerify(work, reference, hex);
   try {
     const first = build();
     expect({ exit: first.exit, log: first.exit === 0 ? "" : first.log }).toEqual({ exit: 0, log: "" });
