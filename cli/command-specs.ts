@@ -119,6 +119,19 @@ export const COMMANDS: readonly CommandSpec[] = [
     examples: ["caliban-images prune", "caliban-images prune --keep-locks 5 --json", "git fetch origin && caliban-images prune --delete"],
   },
   {
+    name: "explain",
+    usage: "explain <reference>",
+    description: "Print the inputs that built an image the registry has (its Dockerfile, the context's files, build args, build settings, upstream images and base): with [sign], its signature, verified by cosign, names its inputs digest and commit, and the matrix planned at that commit has the image whose inputs hash to it; without, a content tag (REPOSITORY:inputs-HEX) names the digest, unverified",
+    options: [
+      MATRIX_OPTION, VAR_OPTION,
+      ["--revision <rev>", "plan the matrix at this commit, rather than at the one the signature names (without either: the working tree)"],
+      ["--cosign <path>", "with [sign]: the cosign that verifies the image's signature (default: cosign on the PATH)"],
+      ["--insecure-registry <host>", "ask this registry over plain http (loopback hosts always are; repeatable)", { type: [String] }],
+      ["--json", "print the inputs as JSON"],
+    ],
+    examples: ["caliban-images explain ghcr.io/acme/images:py311-cuda121", "caliban-images explain ghcr.io/acme/images:inputs-<hex> --revision v1.4.0 --json"],
+  },
+  {
     name: "import",
     usage: "import <legacy-config>",
     description: "Convert Caliban's legacy cloudbuild_config.json into a matrix.toml",

@@ -45,6 +45,8 @@ export async function runCommand(name: string, args: string[], options: Options,
       return (await import("./lock.ts")).lockCommand(options, io);
     case "resolve":
       return (await import("./resolve.ts")).resolveCommand(options, io);
+    case "explain":
+      return (await import("./explain.ts")).explainCommand(args[0]!, options, io);
     case "prune":
       return (await import("./prune.ts")).pruneCommand(options, io);
     case "import":

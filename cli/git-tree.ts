@@ -57,11 +57,11 @@ export function findRepository(matrixDirectory: string): Repository | undefined 
   return { root, matrixDirectory: inRepo };
 }
 
-/** The commit a revision names, or an error saying it names none. */
-export function resolveRevision(repository: Repository, revision: string): string {
-  if (revision.startsWith("-")) fail("USAGE", `--since "${revision}" is not a revision`, { hint: "give a commit, a branch or a tag, e.g. --since origin/main" });
+/** The commit a revision names, or an error saying it names none; `flag`: the option that gave it, for the messages. */
+export function resolveRevision(repository: Repository, revision: string, flag = "--since"): string {
+  if (revision.startsWith("-")) fail("USAGE", `${flag} "${revision}" is not a revision`, { hint: `give a commit, a branch or a tag, e.g. ${flag} origin/main` });
   const commit = git(["rev-parse", "--verify", "--quiet", "--end-of-options", `${revision}^{commit}`], repository.root);
-  if (commit === undefined) fail("USAGE", `--since "${revision}" names no commit of the repository at ${repository.root}`, { hint: "fetch it first (a shallow clone lacks history: actions/checkout with fetch-depth: 0)" });
+  if (commit === undefined) fail("USAGE", `${flag} "${revision}" names no commit of the repository at ${repository.root}`, { hint: "fetch it first (a shallow clone lacks history: actions/checkout with fetch-depth: 0)" });
   return commit.toString().trim();
 }
 

@@ -31,18 +31,54 @@ export function keyReference(key: string, matrixDirectory: string): string {
 /** A verifier that runs `cosign` (a command name or path) under the policy. */
 export function cosignVerifier(cosign: string, policy: SignPolicy, matrixDirectory: string): Verifier {
   return async (reference, inputsHex, plainHttp) => {
-    let child: ReturnType<typeof Bun.spawn>;
-    try {
-      child = Bun.spawn([cosign, ...cosignVerifyArgs(policy, reference, inputsHex, { plainHttp, publicKey: "key" in policy ? keyReference(policy.publicKey, matrixDirectory) : undefined })], { stdin: "ignore", stdout: "ignore", stderr: "pipe", timeout: VERIFY_TIMEOUT_MS, killSignal: "SIGKILL" });
-    } catch {
-      throw new CalibanError({ code: "REGISTRY", message: `[sign] is set, and cosign (${JSON.stringify(cosign)}) cannot be run: each image the registry has is verified with it before it is reused`, hint: "install cosign (https://docs.sigstore.dev/cosign/system_config/installation/), or name it with --cosign PATH" });
-    }
-    const [code, stderr] = await Promise.all([child.exited, new Response(child.stderr as ReadableStream).text()]);
-    if (code === 0) return { verified: true };
-    const lines = stderr.split("\n").map((line) => line.trim()).filter((line) => line !== "");
-    const said = lines.find((line) => COSIGN_NOT_SIGNED.some((phrase) => line.toLowerCase().includes(phrase)));
-    if (said !== undefined) return { verified: false, why: said.replace(/^Error: /, "") };
-    const last = lines.at(-1) ?? (child.signalCode ? `stopped by ${child.signalCode} after ${VERIFY_TIMEOUT_MS / 1000} s` : `exit ${code}`);
-    throw new CalibanError({ code: "REGISTRY", message: `cosign could not verify ${reference}: ${last}`, hint: "nothing was reused or built: run again once the registry answers (a key cosign cannot read is named above)" });
+    const answer = await cosignVerify(cosign, policy, matrixDirectory, reference, inputsHex, plainHttp);
+    return answer.verified ? { verified: true } : answer;
   };
+}
+
+/** One signature's payload as `cosign verify` prints it: the image's digest, and the annotations it was signed with. */
+export interface SignaturePayload {
+  readonly digest: string;
+  readonly annotations: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the signatures cosign verifies for `reference` under the policy say, whatever inputs
+ * they name (`explain`): their payloads, or why there is none (unsigned, signed otherwise).
+ */
+export async function verifiedPayloads(cosign: string, policy: SignPolicy, matrixDirectory: string, reference: string, plainHttp: boolean): Promise<{ readonly verified: true; readonly payloads: readonly SignaturePayload[] } | { readonly verified: false; readonly why: string }> {
+  const answer = await cosignVerify(cosign, policy, matrixDirectory, reference, undefined, plainHttp);
+  if (!answer.verified) return answer;
+  let printed: unknown;
+  try {
+    printed = JSON.parse(answer.stdout);
+  } catch {
+    printed = undefined;
+  }
+  if (!Array.isArray(printed)) throw new CalibanError({ code: "REGISTRY", message: `cosign verified ${reference}, but printed no payloads this version of caliban-images can read` });
+  return {
+    verified: true,
+    payloads: printed.map((payload: { critical?: { image?: { "docker-manifest-digest"?: unknown } }; optional?: Record<string, unknown> | null }) => ({
+      digest: String(payload.critical?.image?.["docker-manifest-digest"] ?? ""),
+      annotations: Object.fromEntries(Object.entries(payload.optional ?? {}).filter((entry): entry is [string, string] => typeof entry[1] === "string")),
+    })),
+  };
+}
+
+/** `cosign verify` of a reference, bound to an inputs digest when one is given: verified (with what it printed), or why not. */
+async function cosignVerify(cosign: string, policy: SignPolicy, matrixDirectory: string, reference: string, inputsHex: string | undefined, plainHttp: boolean): Promise<{ readonly verified: true; readonly stdout: string } | { readonly verified: false; readonly why: string }> {
+  let child: ReturnType<typeof Bun.spawn>;
+  try {
+    const args = cosignVerifyArgs(policy, reference, inputsHex, { plainHttp, publicKey: "key" in policy ? keyReference(policy.publicKey, matrixDirectory) : undefined });
+    child = Bun.spawn([cosign, ...args], { stdin: "ignore", stdout: "pipe", stderr: "pipe", timeout: VERIFY_TIMEOUT_MS, killSignal: "SIGKILL" });
+  } catch {
+    throw new CalibanError({ code: "REGISTRY", message: `[sign] is set, and cosign (${JSON.stringify(cosign)}) cannot be run: each image the registry has is verified with it`, hint: "install cosign (https://docs.sigstore.dev/cosign/system_config/installation/), or name it with --cosign PATH" });
+  }
+  const [code, stdout, stderr] = await Promise.all([child.exited, new Response(child.stdout as ReadableStream).text(), new Response(child.stderr as ReadableStream).text()]);
+  if (code === 0) return { verified: true, stdout };
+  const lines = stderr.split("\n").map((line) => line.trim()).filter((line) => line !== "");
+  const said = lines.find((line) => COSIGN_NOT_SIGNED.some((phrase) => line.toLowerCase().includes(phrase)));
+  if (said !== undefined) return { verified: false, why: said.replace(/^Error: /, "") };
+  const last = lines.at(-1) ?? (child.signalCode ? `stopped by ${child.signalCode} after ${VERIFY_TIMEOUT_MS / 1000} s` : `exit ${code}`);
+  throw new CalibanError({ code: "REGISTRY", message: `cosign could not verify ${reference}: ${last}`, hint: "run again once the registry answers (a key cosign cannot read is named above)" });
 }

@@ -43,7 +43,7 @@ import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 import { secretsHeader } from "./secrets.ts";
-import { refuseSigning, signShellFunctions } from "./signing.ts";
+import { refuseSigning, SIGN_REVISION, signShellFunctions } from "./signing.ts";
 import { cosignInstallCommands } from "./cosign-install.ts";
 
 export const RESOLVE_STEP = "resolve";
@@ -232,7 +232,7 @@ function stepPrelude(graph: BuildGraph, registry: string, options: BuildkiteOpti
   const user = options["registry-user-variable"];
   const password = options["registry-password-variable"];
   return {
-    signing: signShellFunctions(graph, cosignInstallCommands(options)),
+    signing: signShellFunctions(graph, cosignInstallCommands(options), SIGN_REVISION.buildkite),
     setup: [
       "uploaded='$$'",
       `case "$uploaded" in '$'?) ;; *) echo "error: the agent interpolated this pipeline's variables: upload it with buildkite-agent pipeline upload --no-interpolation" >&2; exit 2 ;; esac`,

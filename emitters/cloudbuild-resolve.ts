@@ -14,7 +14,7 @@
 // exit 4: nothing built).
 
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
-import { cloudbuildSigningLines, SIGNING_FUNCTIONS } from "./cloudbuild-signing.ts";
+import { cloudbuildSigningLines, COMMIT_PLACEHOLDER, SIGNING_FUNCTIONS } from "./cloudbuild-signing.ts";
 import { LOOPBACK, registryHost } from "../core/names.ts";
 import type { EmitContext } from "./contract.ts";
 import { installScript, type InstallOptions } from "./github-install.ts";
@@ -71,7 +71,7 @@ export function resolveStep(options: InstallOptions & { builder: string }, conte
     ...cloudbuildSigningLines(graph, options),
     `declare -f inputs_of registry_has retry${graph.sign === undefined ? "" : ` ${SIGNING_FUNCTIONS.join(" ")}`} > "$HOME/.caliban-images/functions.sh.new"`,
     'mv "$HOME/.caliban-images/functions.sh.new" "$HOME/.caliban-images/functions.sh"',
-  ]);
+  ]).replaceAll(COMMIT_PLACEHOLDER, "$COMMIT_SHA");
   return { id: RESOLVE_STEP, name: options.builder, entrypoint: "bash", args: ["-c", script], waitFor: [waitFor] };
 }
 

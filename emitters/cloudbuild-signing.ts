@@ -15,6 +15,13 @@ import { cosignInstallCommands } from "./cosign-install.ts";
 import { COSIGN_NOT_SIGNED, cosignVerifyArgs, LOOPBACK_REFERENCE_PATTERN, signShellFunctions } from "./signing.ts";
 import { shellWord } from "./quoting.ts";
 
+/**
+ * Where the signing functions name the commit, in the resolve step's script: it becomes
+ * Cloud Build's $COMMIT_SHA there, the one '$' not doubled (resolveStep), so that bash defines
+ * sign_reference with the commit in it (empty in a build no trigger started).
+ */
+export const COMMIT_PLACEHOLDER = "\u0000COMMIT_SHA";
+
 /** The functions the resolve step leaves for the others with [sign], by name (for `declare -f`). */
 export const SIGNING_FUNCTIONS = ["need_cosign", "sign_reference", "sign_pushed", "verified_reuse"];
 
@@ -50,7 +57,7 @@ export function cloudbuildSigningLines(graph: BuildGraph, options: { readonly "c
   const HEX = "\u0000hex";
   const words = cosignVerifyArgs(sign, REFERENCE, HEX).map((word) => (word === REFERENCE ? '"$1"' : word === `${INPUTS_ANNOTATION}=${HEX}` ? `"${INPUTS_ANNOTATION}=$2"` : shellWord(word)));
   return [
-    ...signShellFunctions(graph, cosignInstallCommands(options)),
+    ...signShellFunctions(graph, cosignInstallCommands(options), `"${COMMIT_PLACEHOLDER}"`),
     "verified_reuse() {",
     "  local out plain=()",
     "  need_cosign",

@@ -15,7 +15,7 @@ import { IDENTIFIER_PATTERN } from "../core/names.ts";
 import { ACTIONS, RETRY } from "./github-actions.ts";
 import type { GithubOptions } from "./github-types.ts";
 import { yamlScalar } from "./quoting.ts";
-import { signReferenceFunction } from "./signing.ts";
+import { SIGN_REVISION, signReferenceFunction } from "./signing.ts";
 import { INPUTS_ANNOTATION } from "../core/changes/inputs.ts";
 
 /** A key cosign reads from a KMS or the environment (`scheme://...`), not a file. */
@@ -70,7 +70,7 @@ export function cosignSetupStep(graph: BuildGraph, options: Pick<GithubOptions, 
 export function signingStep(graph: BuildGraph, name: string, condition: string, env: readonly string[], script: readonly string[]): string[] {
   const secrets = keySecrets(graph).map((secret) => `      ${yamlScalar(secret)}: \${{ secrets.${secret} }}`);
   if (graph.sign === undefined) return [];
-  const functions = [RETRY, ...signReferenceFunction(graph.sign), ...(script.some((line) => line.includes("sign_tags ")) ? SIGN_TAGS : [])];
+  const functions = [RETRY, ...signReferenceFunction(graph.sign, SIGN_REVISION.github), ...(script.some((line) => line.includes("sign_tags ")) ? SIGN_TAGS : [])];
   return [
     `  - name: ${yamlScalar(name)}`,
     ...(condition === "" ? [] : [`    if: ${condition}`]),

@@ -4,7 +4,7 @@
 // unsigned images that every later run would then refuse to reuse.
 
 import type { BuildGraph, SignPolicy } from "../core/graph.ts";
-import { INPUTS_ANNOTATION } from "../core/changes/inputs.ts";
+import { INPUTS_ANNOTATION, REVISION_ANNOTATION } from "../core/changes/inputs.ts";
 import { shellWord } from "./quoting.ts";
 import { CalibanError } from "../core/errors.ts";
 
@@ -26,12 +26,13 @@ export function refuseSigning(graph: BuildGraph, emitter: string, why = `the ${e
 
 /**
  * `cosign verify`'s arguments for an image under the policy, bound to its inputs digest
- * (hex). `publicKey`: the key's path as the caller's cosign finds it (the matrix's, as
- * written, by default); `plainHttp` for a registry on loopback or given as insecure.
+ * (hex; undefined: any, as `explain` reads it from the signature). `publicKey`: the key's
+ * path as the caller's cosign finds it (the matrix's, as written, by default); `plainHttp`
+ * for a registry on loopback or given as insecure.
  */
-export function cosignVerifyArgs(policy: SignPolicy, reference: string, inputsHex: string, options: { readonly plainHttp?: boolean; readonly publicKey?: string | undefined } = {}): string[] {
+export function cosignVerifyArgs(policy: SignPolicy, reference: string, inputsHex: string | undefined, options: { readonly plainHttp?: boolean; readonly publicKey?: string | undefined } = {}): string[] {
   const trust = "key" in policy ? ["--key", options.publicKey ?? policy.publicKey] : ["--certificate-identity", policy.identity, "--certificate-oidc-issuer", policy.issuer];
-  return ["verify", ...trust, "-a", `${INPUTS_ANNOTATION}=${inputsHex}`, ...(policy.transparencyLog ? [] : ["--insecure-ignore-tlog=true"]), ...(options.plainHttp ? ["--allow-insecure-registry", "--allow-http-registry"] : []), reference];
+  return ["verify", ...trust, ...(inputsHex === undefined ? [] : ["-a", `${INPUTS_ANNOTATION}=${inputsHex}`]), ...(policy.transparencyLog ? [] : ["--insecure-ignore-tlog=true"]), ...(options.plainHttp ? ["--allow-insecure-registry", "--allow-http-registry"] : []), reference];
 }
 
 /** What buildx's --metadata-file names as the digest it pushed: a sed program (a shell word), the line `  "containerimage.digest": "sha256:..."`. */
@@ -41,9 +42,10 @@ export const METADATA_DIGEST_SED = `'s/^ *"containerimage.digest": *"\\(sha256:[
  * The shell functions (POSIX sh, bash alike) a CI job signs with, after `retry`: `need_cosign`
  * (the cosign-install-command, else the pinned release, once a job), `sign_reference REF [HEX]`
  * (cosign sign, bound to an inputs digest when HEX is given) and `sign_pushed REPOSITORY
- * METADATA HEX` (the digest buildx's metadata file names). None without [sign].
+ * METADATA HEX` (the digest buildx's metadata file names). None without [sign]. `revision`:
+ * the shell expression of the commit the job builds (signRevision).
  */
-export function signShellFunctions(graph: BuildGraph, installCommands: readonly string[]): string[] {
+export function signShellFunctions(graph: BuildGraph, installCommands: readonly string[], revision: string): string[] {
   if (graph.sign === undefined) return [];
   return [
     "need_cosign() {",
@@ -51,7 +53,7 @@ export function signShellFunctions(graph: BuildGraph, installCommands: readonly 
     ...installCommands.map((line) => line.split("\n").map((part) => `  ${part}`).join("\n")),
     "  cosign_ready=1",
     "}",
-    ...signReferenceFunction(graph.sign, ["need_cosign"]),
+    ...signReferenceFunction(graph.sign, revision, ["need_cosign"]),
     "sign_pushed() {",
     `  digest=$(sed -n ${METADATA_DIGEST_SED} "$2")`,
     '  rm -f "$2"',
@@ -61,8 +63,23 @@ export function signShellFunctions(graph: BuildGraph, installCommands: readonly 
   ];
 }
 
-/** `sign_reference REF [HEX]` alone (after `retry`), `first` its first lines (what puts cosign on the PATH, when a job has not). */
-export function signReferenceFunction(sign: SignPolicy, first: readonly string[] = []): string[] {
+/**
+ * How a CI's job knows the commit it builds, a shell expression (double-quoted, empty when
+ * the CI does not say): what a signature's revision annotation records. Buildkite's
+ * BUILDKITE_COMMIT may be a name (HEAD), so its job asks the checkout.
+ */
+export const SIGN_REVISION = {
+  github: '"${GITHUB_SHA:-}"',
+  gitlab: '"${CI_COMMIT_SHA:-}"',
+  buildkite: '"$(git rev-parse HEAD 2>/dev/null || true)"',
+} as const;
+
+/**
+ * `sign_reference REF [HEX]` alone (after `retry`), `first` its first lines (what puts cosign
+ * on the PATH, when a job has not). Each signature is annotated with the inputs digest (HEX,
+ * when given) and the commit (`revision`, a shell expression; none when it is empty).
+ */
+export function signReferenceFunction(sign: SignPolicy, revision: string, first: readonly string[] = []): string[] {
   const key = "key" in sign ? ` --key ${shellWord(sign.key)}` : "";
   return [
     "sign_reference() {",
@@ -79,6 +96,8 @@ export function signReferenceFunction(sign: SignPolicy, first: readonly string[]
         ]),
     `  ref=$1; hex=$2; shift 2`,
     `  if [ -n "$hex" ]; then set -- "$@" -a "${INPUTS_ANNOTATION}=$hex"; fi`,
+    `  revision=${revision}`,
+    `  if [ -n "$revision" ]; then set -- "$@" -a "${REVISION_ANNOTATION}=$revision"; fi`,
     `  retry cosign sign "$@"${key} "$ref"`,
     "}",
   ];

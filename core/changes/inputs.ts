@@ -229,7 +229,6 @@ export function imageText(parts: InputParts): string {
   return `caliban-images inputs 1\n${parts.dockerfile}\n${parts.context}\n${[...parts.args, ...parts.build, ...parts.upstream].map((line) => `${line}\n`).join("")}${parts.base === null ? "" : `${parts.base}\n`}`;
 }
 
-/** The tag an image is also pushed under: its digest's hex, so any tag grammar accepts it (71 characters). */
 /**
  * The cosign annotation every signature of a pushed image carries, its inputs digest's hex
  * (README "Signing"): a signature vouches for a digest, and this says which inputs built
@@ -237,6 +236,14 @@ export function imageText(parts: InputParts): string {
  */
 export const INPUTS_ANNOTATION = "caliban-images.inputs";
 
+/**
+ * The annotation naming the commit the pipeline built from, where the CI tells it: what
+ * `explain` plans to read the image's inputs back (it checks they hash to the signed
+ * inputs digest, so a wrong or missing revision can mislead no one).
+ */
+export const REVISION_ANNOTATION = "caliban-images.revision";
+
+/** The tag an image is also pushed under: its digest's hex, so any tag grammar accepts it (71 characters). */
 export function contentTag(inputs: string): string {
   return `inputs-${inputs.slice("sha256:".length)}`;
 }

@@ -50,9 +50,10 @@ export interface WorkflowRun {
 }
 
 /** Runs `workflow` for one event on `ref`, in `cwd`, `docker` the CLI its steps and build-push-action call. */
-export function runWorkflow(workflow: string, options: { cwd: string; event: string; ref: string; docker: string; env: Record<string, string | undefined>; secrets?: Record<string, string> }): WorkflowRun {
+export function runWorkflow(workflow: string, options: { cwd: string; event: string; ref: string; docker: string; env: Record<string, string | undefined>; secrets?: Record<string, string>; sha?: string }): WorkflowRun {
   const jobs = (parseYaml(workflow) as { jobs: Record<string, Job> }).jobs;
-  const github = { event_name: options.event, ref: options.ref, sha: REVISION };
+  // The commit the run is for (github.sha, $GITHUB_SHA): the checkout's, when a test gives it.
+  const github = { event_name: options.event, ref: options.ref, sha: options.sha ?? REVISION };
   const results: Record<string, string> = {};
   const outputs: Record<string, Record<string, string>> = {};
   const ran: string[] = [];
@@ -106,7 +107,7 @@ function runStep(step: Step, context: Context, jobEnv: Record<string, string>, o
   const temp = String((context.runner as Context).temp);
   const outputFile = join(mkdtempSync(join(options.cwd, "..", "step-output-")), "output");
   writeFileSync(outputFile, "");
-  const env = { ...options.env, ...jobEnv, ...stepEnv, GITHUB_OUTPUT: outputFile, GITHUB_EVENT_NAME: String((context.github as Context).event_name), GITHUB_REF: String((context.github as Context).ref), RUNNER_TEMP: temp };
+  const env = { ...options.env, ...jobEnv, ...stepEnv, GITHUB_OUTPUT: outputFile, GITHUB_EVENT_NAME: String((context.github as Context).event_name), GITHUB_REF: String((context.github as Context).ref), GITHUB_SHA: String((context.github as Context).sha), RUNNER_TEMP: temp };
   const shell = (script: string) => {
     const run = Bun.spawnSync(["bash", "-e", "-o", "pipefail", "-c", script], { cwd: options.cwd, env });
     const outputs: Record<string, string> = {};

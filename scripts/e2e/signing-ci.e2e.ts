@@ -48,6 +48,13 @@ async function signingOnCi(name: string, emitter: string, output: string, run: (
       for (const reference of [image.contentReference, `${repository}:${image.tag}`]) expect({ reference, ...verify(reference, hex) }).toMatchObject({ reference, exit: 0 });
     }
     expect(verify(`${repository}:base`).exit).toBe(0);
+    // Each signature names the commit the CI built: explain plans the matrix there and finds each image.
+    const commit = Bun.spawnSync(["git", "rev-parse", "HEAD"], { cwd: work, stdout: "pipe" }).stdout.toString().trim();
+    for (const image of planned.images) {
+      const explained = runCli(["explain", `${repository}:${image.tag}`, "--cosign", "cosign", "--json"], work);
+      const told = explained.code === 0 ? (JSON.parse(explained.stdout) as { revision: string; image: { inputs: string } }) : { revision: explained.stderr, image: { inputs: "" } };
+      expect({ tag: image.tag, revision: told.revision, inputs: told.image.inputs }).toEqual({ tag: image.tag, revision: commit, inputs: image.inputs });
+    }
 
     const again = run(work, withKey);
     expect(again.exit).toBe(0);
@@ -82,7 +89,7 @@ describe("signing on a CI, for real: every pushed image signed and verified; wha
     await signingOnCi("github", "github", output, (work, env) => {
       const { COSIGN_PRIVATE_KEY, COSIGN_PASSWORD, ...rest } = env;
       // The key reaches the signing steps only as `secrets.*`: the jobs' environment has none of it.
-      const result = runWorkflow(readFileSync(join(work, output), "utf8"), { cwd: work, event: "push", ref: "refs/heads/main", docker: join(scratch, "github", "bin", "docker"), env: rest, secrets: { COSIGN_PRIVATE_KEY: COSIGN_PRIVATE_KEY!, COSIGN_PASSWORD: COSIGN_PASSWORD! } });
+      const result = runWorkflow(readFileSync(join(work, output), "utf8"), { cwd: work, event: "push", ref: "refs/heads/main", docker: join(scratch, "github", "bin", "docker"), env: rest, sha: Bun.spawnSync(["git", "rev-parse", "HEAD"], { cwd: work, stdout: "pipe" }).stdout.toString().trim(), secrets: { COSIGN_PRIVATE_KEY: COSIGN_PRIVATE_KEY!, COSIGN_PASSWORD: COSIGN_PASSWORD! } });
       return { exit: result.exit, log: result.exit === 0 ? result.log : `${result.stderr}\n${result.ran.join("\n")}` };
     }, { options: ["login=false"], saysEachReused: false });
   }, 600_000);

@@ -47,6 +47,13 @@ test("make push signs each image it pushes; cosign verifies them; an image under
   expect(cosign(["generate-key-pair"], join(work, "keys")).exit).toBe(0);
   expect(cosign(["generate-key-pair"], join(work, "other")).exit).toBe(0);
   expect(runCli(["emit", "make", "-o", "Makefile"], work).code).toBe(0);
+  // A repository, so that each signature names the commit make built (explain reads it back).
+  const git = (...args: string[]) => Bun.spawnSync(["git", "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "-c", "commit.gpgsign=false", ...args], { cwd: work, stdout: "pipe" }).stdout.toString().trim();
+  git("init", "-q");
+  git("add", "-A");
+  git("commit", "-q", "-m", "images");
+  const commit = git("rev-parse", "HEAD");
+  expect(commit).toMatch(/^[0-9a-f]{40}$/);
   const registry = await loopbackRegistry(join(scratch, "signed-registry"));
   const repository = `127.0.0.1:${registry.port}/signed`;
   const env = { ...process.env, ...engine().env, COSIGN_PASSWORD: "" };
@@ -88,6 +95,15 @@ test("make push signs each image it pushes; cosign verifies them; an image under
     // Another key does not verify them.
     expect(verify(app, "other/cosign.pub").exit).not.toBe(0);
 
+    // explain reads back what built app: the signature names its inputs and the commit, and the matrix planned there has them.
+    const explained = runCli(["explain", `${repository}:app`, "--cosign", "cosign", "--json"], work);
+    expect({ exit: explained.code, stderr: explained.code === 0 ? "" : explained.stderr }).toEqual({ exit: 0, stderr: "" });
+    const told = JSON.parse(explained.stdout) as { verified: boolean; revision: string; image: { id: string; inputs: string; context: { files: { path: string; blob: string }[] }; args: { name: string; value: string }[]; base: { id: string } } };
+    expect({ verified: told.verified, revision: told.revision, id: told.image.id, inputs: told.image.inputs, base: told.image.base.id }).toEqual({ verified: true, revision: commit, id: id("app"), inputs: `sha256:${inputs("app")}`, base: id("base") });
+    const blob = (path: string) => git("rev-parse", `${commit}:docker/${path}`);
+    expect(told.image.context.files.map((file) => [file.path, file.blob])).toContainEqual(["app", blob("app")]);
+    expect(told.image.args).toEqual([{ name: "BASE_IMAGE", value: "{from}" }]);
+
     // A second push reuses both: their signatures verify.
     const again = push();
     expect(again.exit).toBe(0);
@@ -121,6 +137,13 @@ test("make push signs each image it pushes; cosign verifies them; an image under
       expect(rebuilt.output).not.toContain(`push/${id("app")}: the registry has its inputs digest`);
       // The rebuilt image is ours again, and verifies.
       expect(verify(app, "keys/cosign.pub", inputs("app")).exit).toBe(0);
+      if (what === "unsigned") {
+        // What cosign does not verify, explain does not vouch for: before the rebuild, put the unsigned image back.
+        expect(docker("buildx", "build", "--push", "-t", app, "-f", "docker/evil.Dockerfile", "docker").exitCode).toBe(0);
+        const refused = runCli(["explain", app, "--cosign", "cosign"], work);
+        expect({ exit: refused.code, stdout: refused.stdout }).toEqual({ exit: 4, stdout: "" });
+        expect(refused.stderr).toContain("does not verify under the matrix's [sign]");
+      }
     }
   } finally {
     await registry.stop();
@@ -140,6 +163,7 @@ test("Cloud Build's steps sign every image they push; a second build reuses them
   expect(runCli(["emit", "cloudbuild", "--base-url", repository, "--option", "install-command=true", "--option", "cosign-install-command=true", "--option", "triggers=false", "-o", "cloudbuild.json"], work).code).toBe(0);
   git("add", "-A");
   git("commit", "-q", "-m", "images");
+  const commit = Bun.spawnSync(["git", "rev-parse", "HEAD"], { cwd: work, stdout: "pipe" }).stdout.toString().trim();
   const bin = join(scratch, "cloudbuild-bin");
   mkdirSync(bin);
   cliShim(join(bin, "caliban-images"));
@@ -154,7 +178,7 @@ test("Cloud Build's steps sign every image they push; a second build reuses them
     let log = "";
     for (const step of config.steps) {
       const secrets = Object.fromEntries((step.secretEnv ?? []).map((name) => [name, name === "COSIGN_PRIVATE_KEY" ? key : ""]));
-      const args = step.args.map((arg) => substitute(arg, { COMMIT_SHA: "0".repeat(40), ...config.substitutions }));
+      const args = step.args.map((arg) => substitute(arg, { COMMIT_SHA: commit, ...config.substitutions }));
       const ran = Bun.spawnSync(step.entrypoint === "bash" ? ["bash", ...args] : [join(bin, "docker"), ...args], { cwd: work, env: { ...process.env, ...engine().env, ...secrets, HOME: home, PATH: `${bin}:${process.env.PATH}` } });
       log += ran.stdout.toString() + ran.stderr.toString();
       if (ran.exitCode !== 0) return { exit: ran.exitCode, log: `${step.id}: ${log}` };
@@ -171,6 +195,12 @@ test("Cloud Build's steps sign every image they push; a second build reuses them
       for (const reference of [image.contentReference, `${repository}:${image.tag}`]) expect({ reference, ...verify(reference, hex) }).toMatchObject({ reference, exit: 0 });
     }
     expect(verify(`${repository}:base`).exit).toBe(0);
+    // Each signature names the commit Cloud Build built ($COMMIT_SHA): explain plans it there and finds the image.
+    for (const image of planned.images) {
+      const explained = runCli(["explain", `${repository}:${image.tag}`, "--cosign", "cosign", "--json"], work);
+      const told = explained.code === 0 ? (JSON.parse(explained.stdout) as { revision: string; image: { inputs: string } }) : { revision: explained.stderr, image: { inputs: "" } };
+      expect({ tag: image.tag, revision: told.revision, inputs: told.image.inputs }).toEqual({ tag: image.tag, revision: commit, inputs: image.inputs });
+    }
     const again = build();
     expect(again.exit).toBe(0);
     for (const image of planned.images) expect(again.log).toContain(`${repository}:${image.tag}: the registry has its inputs digest: not rebuilt`);
