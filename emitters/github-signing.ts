@@ -16,7 +16,7 @@ import { ACTIONS, RETRY } from "./github-actions.ts";
 import type { GithubOptions } from "./github-types.ts";
 import { yamlScalar } from "./quoting.ts";
 import { SIGN_REVISION, signReferenceFunction } from "./signing.ts";
-import { INPUTS_ANNOTATION } from "../core/changes/inputs.ts";
+import { INPUTS_ANNOTATION, REVISION_ANNOTATION } from "../core/changes/inputs.ts";
 
 /** A key cosign reads from a KMS or the environment (`scheme://...`), not a file. */
 const KEY_URI = /^[a-z][a-z0-9+.-]*:\/\//i;
@@ -136,5 +136,5 @@ export const PUSH_SIGNED = [
 /** With --format matrix the user's workflow pushes, and so signs: said, with what [sign] asks of it. */
 export function signingMatrixWarning(graph: BuildGraph): string | undefined {
   if (graph.sign === undefined) return undefined;
-  return `emit github --format matrix: the matrix's [sign] asks for every pushed image to be signed, and the matrices sign nothing: your workflow signs what it pushes (cosign sign --recursive -a ${INPUTS_ANNOTATION}=<inputs digest> REPOSITORY@DIGEST), and verifies before it reuses (README, "Signing and verified reuse")`;
+  return `emit github --format matrix: the matrix's [sign] asks for every pushed image to be signed, and the matrices sign nothing: your workflow signs what it pushes (cosign sign --recursive -a ${INPUTS_ANNOTATION}=<inputs digest> -a ${REVISION_ANNOTATION}=$GITHUB_SHA REPOSITORY@DIGEST), and verifies before it reuses (README, "Signing and verified reuse")`;
 }
