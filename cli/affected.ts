@@ -5,7 +5,6 @@
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { affectedByPaths, affectedSince, type AffectedImage, type PlannedSide, type Reason } from "../core/changes/affected.ts";
 import { CalibanError, fail, formatDiagnostic } from "../core/errors.ts";
-import { matrixDigester } from "../core/changes/matrix-digester.ts";
 import { displayName } from "../core/printable.ts";
 import { findRepository, resolveRevision } from "./git-tree.ts";
 import { planRevision, revisionMatrixPath } from "./revision-plan.ts";
@@ -21,7 +20,7 @@ export async function findAffected(planned: Planned, comparison: Comparison, war
   if (source.directory === undefined) {
     fail("USAGE", "the embedded matrix has no files to compare", { hint: "run it where a matrix.toml is, or pass --matrix FILE" });
   }
-  const now: PlannedSide = { graph, digester: matrixDigester(loaded.matrix, planned.sources) };
+  const now: PlannedSide = { graph, digester: planned.digester };
   const repository = findRepository(source.directory);
   if ("changed" in comparison) {
     // Paths as CI systems give them: relative to the repository's root (else to this folder).
@@ -86,7 +85,7 @@ export function describeReason(reason: Reason): string {
  */
 export function outputsInContexts(planned: Planned, outputPaths: readonly string[]): string[] {
   if (planned.source.directory === undefined) return [];
-  const digester = matrixDigester(planned.loaded.matrix, planned.sources);
+  const digester = planned.digester;
   const matrixDirectory = resolve(planned.source.directory);
   const pairs = new Map<string, { context: string; dockerfile: string; images: number }>();
   for (const image of planned.graph.images) {

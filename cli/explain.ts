@@ -10,7 +10,6 @@
 import { dirname, resolve as absolutePath } from "node:path";
 import { explainImage, type ExplainedImage } from "../core/changes/explain.ts";
 import { INPUTS_ANNOTATION, REVISION_ANNOTATION } from "../core/changes/inputs.ts";
-import { matrixDigester } from "../core/changes/matrix-digester.ts";
 import { CalibanError, fail } from "../core/errors.ts";
 import type { BuildGraph, ImageNode } from "../core/graph.ts";
 import type { InputsDigester } from "../core/changes/inputs.ts";
@@ -113,7 +112,7 @@ async function planFor(claim: Claim, planned: Planned, revisionOption: string | 
   const candidates = revisionOption !== undefined ? [{ revision: revisionOption, flag: "--revision" }] : claim.revisions.map((revision) => ({ revision, flag: "the signature's revision" }));
   if (candidates.length === 0) {
     const images = having(planned.graph);
-    if (images.length > 0) return { graph: planned.graph, digester: matrixDigester(planned.loaded.matrix, planned.sources), plannedAt: null, images };
+    if (images.length > 0) return { graph: planned.graph, digester: planned.digester, plannedAt: null, images };
     fail("USAGE", `no image the matrix plans from the working tree has the inputs ${inputs}, and no signature names the commit that built it`, { hint: "give the commit it was built from: --revision REV" });
   }
   if (source.directory === undefined) fail("USAGE", "the embedded matrix has no history to plan a revision of", { hint: "run it where a matrix.toml is, or pass --matrix FILE" });

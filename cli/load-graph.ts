@@ -1,15 +1,14 @@
 // A command's matrix, read and planned: --matrix or the matrix found here, --var,
-// --base-url, its files digested from the working tree; and the emitters it can use (the built-ins
-// and plugins). Shared by the commands (commands.ts) and `emit --all` (emit-all.ts).
+// --base-url, its files digested from the working tree. Shared by the commands; what emits
+// (the built-in emitters and plugins) is cli/emitter-registry.ts, loaded by those that emit.
 
 import { fail } from "../core/errors.ts";
 import { unmovedFamilies, type BuildGraph } from "../core/graph.ts";
-import { NO_SOURCES, type SourceTree } from "../core/changes/inputs.ts";
+import { NO_SOURCES, type InputsDigester, type SourceTree } from "../core/changes/inputs.ts";
+import { matrixDigester } from "../core/changes/matrix-digester.ts";
 import { loadMatrix, planLoaded, type LoadedMatrix } from "../core/load.ts";
 import type { GivenVariables, Matrix } from "../core/matrix/matrix.ts";
 import { IDENTIFIER_PATTERN, repositoryProblem } from "../core/names.ts";
-import { builtinEmitters } from "../emitters/index.ts";
-import { loadPlugins, registerEmitters, type PluginReference, type RegisteredEmitter } from "../emitters/plugins.ts";
 import { readMatrixSource, type MatrixSource } from "./matrix-source.ts";
 import type { Io } from "./terminal.ts";
 import { WorkingTree } from "./working-tree.ts";
@@ -21,6 +20,8 @@ export interface Planned {
   readonly graph: BuildGraph;
   readonly source: MatrixSource;
   readonly sources: SourceTree;
+  /** What read the sources for the plan, with what it read: ask it (not a new one) of the same files. */
+  readonly digester: InputsDigester;
   readonly repository: string | undefined;
 }
 
@@ -41,7 +42,8 @@ export async function loadGraph(options: Options, io: Io, planOptions: { readonl
   // The embedded matrix names no files of the folder it runs in: its images are digested with none.
   const tree = source.directory === undefined ? undefined : new WorkingTree(source.directory);
   const sources = tree ?? NO_SOURCES;
-  const graph = planLoaded(loaded, { sources, ...(tree ? { checkPaths: tree } : {}), ...planOptions, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
+  const digester = matrixDigester(loaded.matrix, sources);
+  const graph = planLoaded(loaded, { sources, digester, ...(tree ? { checkPaths: tree } : {}), ...planOptions, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
   // A family with an absolute repository stays where it is: said, so that a test push cannot land in production unawares.
   const unmoved = baseUrl === undefined ? [] : unmovedFamilies(graph);
   if (unmoved.length > 0) io.stderr(`warning: --base-url moves no image of ${unmoved.join(", ")}: ${unmoved.length === 1 ? "its repository is" : "their repositories are"} absolute (write ${unmoved.length === 1 ? "it" : "them"} as {repository}/PATH to move with it)\n`);
@@ -49,7 +51,7 @@ export async function loadGraph(options: Options, io: Io, planOptions: { readonl
     const { unlocked, file } = graph.lock;
     io.stderr(`warning: ${file} has no digest for ${unlocked.join(", ")}: builds pull ${unlocked.length === 1 ? "its tag" : "their tags"} (run caliban-images lock)\n`);
   }
-  return { loaded, graph, source, sources, repository: baseUrl };
+  return { loaded, graph, source, sources, digester, repository: baseUrl };
 }
 
 /**
@@ -68,15 +70,6 @@ function mostImages(matrix: Matrix): number {
     total += family.combinations?.count ?? product + family.include.count;
   }
   return total;
-}
-
-/** Built-in emitters plus plugins from --plugin (relative to the cwd) and the matrix's `plugins` (relative to it). */
-export async function emitterRegistry(options: Options, matrix: { source: MatrixSource; plugins: readonly string[] } | undefined): Promise<RegisteredEmitter[]> {
-  const references: PluginReference[] = stringList(options.plugin).map((path) => ({ path, base: process.cwd(), namedIn: "--plugin" }));
-  if (matrix && matrix.source.directory !== undefined) {
-    for (const path of matrix.plugins) references.push({ path, base: matrix.source.directory, namedIn: matrix.source.file });
-  }
-  return registerEmitters(builtinEmitters, await loadPlugins(references));
 }
 
 /** --var NAME=VALUE, repeatable: values of the matrix's [vars] to plan with (the matrix says which names there are). */

@@ -7,7 +7,6 @@ import { join } from "node:path";
 import { CalibanError, fail, formatDiagnostic, type Diagnostic } from "../core/errors.ts";
 import type { SourceTree } from "../core/changes/inputs.ts";
 import { externalImages, lockFileName, lockText, readLock, type ExternalImage } from "../core/changes/lock.ts";
-import { matrixDigester } from "../core/changes/matrix-digester.ts";
 import { displayName } from "../core/printable.ts";
 import { planLoaded } from "../core/load.ts";
 import { EXIT_STALE, outputGroups } from "./emit-all.ts";
@@ -23,7 +22,7 @@ export async function lockCommand(options: Options, io: Io): Promise<number> {
   if (source.directory === undefined) {
     fail("USAGE", "the embedded matrix has no Dockerfiles to lock", { hint: "run it where a matrix.toml is, or pass --matrix FILE" });
   }
-  const externals = externalImages(planned.graph, matrixDigester(loaded.matrix, planned.sources));
+  const externals = externalImages(planned.graph, planned.digester);
   for (const external of externals) if (!external.pinnable) io.stderr(`warning: ${unpinnableWarning(external)}\n`);
   const registry = new Registry({ insecure: stringList(options.insecureRegistry) });
   const digests = await resolveAll(externals, registry);

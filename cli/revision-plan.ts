@@ -37,8 +37,9 @@ export async function planRevision(
   const loaded = await loadMatrix(new TextDecoder().decode(text), `${revision}:${matrixPath}`, given);
   // Its name, `REV:path`, is for messages: the tree's own name of it says which files are its lock and itself.
   const matrixName = matrixPath.slice(matrixPath.lastIndexOf("/") + 1);
-  const graph = planLoaded(loaded, { sources: tree, matrixName, ...(options.repository === undefined ? {} : { repository: options.repository }) });
-  return { loaded, graph, digester: matrixDigester(loaded.matrix, tree, matrixName) };
+  const digester = matrixDigester(loaded.matrix, tree, matrixName);
+  const graph = planLoaded(loaded, { sources: tree, matrixName, digester, ...(options.repository === undefined ? {} : { repository: options.repository }) });
+  return { loaded, graph, digester };
 }
 
 /** The matrix file's path in the repository (`images/matrix.toml`). */

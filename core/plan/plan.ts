@@ -45,6 +45,12 @@ export interface PlanOptions {
    * the folder it runs in, nor for a revision `affected` compares with.
    */
   readonly checkPaths?: DirectoryEntries;
+  /**
+   * What reads the Dockerfiles and contexts (default: a new one over `sources`). Given, it
+   * keeps what it read for later questions of the same files (`affected` asks why an image
+   * changed, `explain` what it was made of), so no context is listed or hashed twice.
+   */
+  readonly digester?: InputsDigester;
 }
 
 export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGraph {
@@ -52,7 +58,7 @@ export function planMatrix(matrix: Matrix, options: PlanOptions = {}): BuildGrap
   const name = options.matrixName ?? matrix.file;
   const lock = options.lock === false ? undefined : readLock(sources, name, matrix.file);
   const paths = options.checkPaths === undefined ? undefined : new PathChecker(options.checkPaths, matrix.file);
-  return new Planner(matrix, options.repository ?? matrix.repository, matrixDigester(matrix, sources, name), lock, paths).plan();
+  return new Planner(matrix, options.repository ?? matrix.repository, options.digester ?? matrixDigester(matrix, sources, name), lock, paths).plan();
 }
 
 /** An ImageNode as the planner fills it in, field by field. */
