@@ -57,13 +57,20 @@ export function unchangedEntries(repository: WorkTreeRepository, folder: string)
   if (listed === undefined || changed === undefined) return none;
   // Paths in the repository, each entry under its path relative to `folder`.
   const start = inRepo === "" ? 0 : inRepo.length + 1;
-  for (const record of listed.toString().split("\0")) {
-    // <tag> SP <mode> SP <object> SP <stage> TAB <path>
-    const tab = record.indexOf("\t");
-    if (tab < 0) continue;
-    const [tag, mode, oid, stage] = record.slice(0, tab).split(" ");
-    if (!isSha1Id(oid!)) return none;
-    if (tag === "H" && stage === "0" && mode !== "160000") entries.set(record.slice(tab + 1 + start), { oid: oid!, mode: mode! });
+  // Records of `<tag> SP <mode> SP <object> SP <stage> TAB <path> NUL`, the tag one letter and
+  // the mode six digits, read in place: a context of 20,000 files is 20,000 of them.
+  const text = listed.toString();
+  for (let at = 0; at < text.length; ) {
+    const end = text.indexOf("\0", at);
+    const stop = end < 0 ? text.length : end;
+    const tab = text.indexOf("\t", at);
+    if (tab > 0 && tab < stop) {
+      const mode = text.slice(at + 2, at + 8);
+      const oid = text.slice(at + 9, tab - 2);
+      if (!isSha1Id(oid)) return none;
+      if (text[at] === "H" && text[tab - 1] === "0" && mode !== "160000") entries.set(text.slice(tab + 1 + start, stop), { oid, mode });
+    }
+    at = stop + 1;
   }
   for (const path of changed.toString().split("\0")) entries.delete(path.slice(start));
   const prefix = inRepo === "" ? "" : `${inRepo}/`;
