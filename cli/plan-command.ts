@@ -24,7 +24,10 @@ export async function planCommand(options: Options, io: Io): Promise<number> {
   const families = familyOption(options.family);
   // The build graph's JSON is whole or it is not the build graph (a base outside it, levels, the shape).
   if (families !== undefined && format === "json") fail("USAGE", "--family filters the text and the diagrams, not --json: the build graph is printed whole", { hint: `select from it instead, e.g. plan --json | jq '.images[] | select(.family == "${families[0]}")'` });
-  const { loaded, graph } = await loadGraph(options, io);
+  const planned = await loadGraph(options, io);
+  const { loaded, graph } = planned;
+  // [emit.*] is checked as emit checks it: a plan that passes is one every emit of it accepts.
+  if (Object.keys(loaded.matrix.emit).length > 0) await (await import("./emitter-registry.ts")).checkEmitSettings(options, planned, (line) => io.stderr(`warning: ${line}\n`));
   const known = graph.families.map((family) => family.name);
   for (const name of families ?? []) if (!known.includes(name)) fail("USAGE", `--family ${name}: the matrix has no family "${name}"`, { hint: didYouMean(name, known) });
   const pictured = families === undefined ? graph : familiesPicture(graph, families);

@@ -128,7 +128,7 @@ labels = { "a.b" = "x-{commit}" }
       `8: the alias "${long}-py311-{commit}" (for python=py311) is 137 characters once the CI fills in its build-time values (the date 8, the commit 40, the short commit 7); a tag has at most 128 (shorten the alias)`,
     ]);
     expect(await messages('[images.py]\nmatrix = ["python"]\ntag = "py-{python}"\naliases = ["nightly-{date}"]\n')).toEqual([
-      '8: two images would both be r.io/p/img:nightly-{date}: python=py311 of "py" and python=py312 of "py" (as an alias) (make the alias templates include every axis that tells the images apart)',
+      '8: two images would both be r.io/p/img:nightly-{date}: python=py311 of "py" and python=py312 of "py" (as an alias) (make the alias templates include every axis that tells the images apart, or give it to one image in a `when` rule: a table [[images.py.when]] with match = { python = "py311" } and aliases = ["nightly-{date}"])',
     ]);
   });
 });

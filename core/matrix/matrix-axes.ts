@@ -4,9 +4,9 @@
 
 import type { Axis, AxisValue } from "./matrix-types.ts";
 import { isTable, type MatrixReader } from "./matrix-reader.ts";
-import { VALUE_PATTERN, VALUE_RULE } from "../names.ts";
+import { ARG_NAME_PATTERN, VALUE_PATTERN, VALUE_RULE } from "../names.ts";
 import { didYouMean, type KeyPath } from "../errors.ts";
-import type { AXIS_SECTION } from "./matrix-schema.ts";
+import { FAMILY_SECTION, TOP_LEVEL_SECTION, type AXIS_SECTION } from "./matrix-schema.ts";
 
 /**
  * The one key of an axis's table that is no value: the attributes that only name (used in
@@ -32,6 +32,12 @@ export function readAxes(reader: MatrixReader, value: unknown): Map<string, Axis
       if (!VALUE_PATTERN.test(valueName) || valueName.length > 128) {
         reader.report("INVALID_NAME", valuePath, `"${valueName}" is not a valid axis value name`, `use ${VALUE_RULE}`);
       }
+      if (misplacedSetting(valueName, valuesTable[valueName])) {
+        // One message for the one mistake, not one per key of the table it holds.
+        const where = Object.hasOwn(TOP_LEVEL_SECTION, valueName) ? "above the first [table], beside repository" : "in the [images.NAME] table of the family it is for";
+        reader.report("UNKNOWN_KEY", valuePath, `"${valueName}" is read as a value of the axis "${axisName}": every key after [axes.${axisName}] belongs to that table, up to the next [table] header`, `${valueName} is a matrix setting: write it ${where}`);
+        continue;
+      }
       const attributeTable = reader.table(valuesTable[valueName], valuePath, valueHint(valueName, valuesTable[valueName]));
       const attributes = new Map<string, string>();
       for (const [attributeName, attribute] of Object.entries(attributeTable ?? {})) {
@@ -53,6 +59,16 @@ export function readAxes(reader: MatrixReader, value: unknown): Map<string, Axis
     axes.set(axisName, { name: axisName, values, indexByName: new Map(values.map((v, i) => [v.name, i])), nameOnly });
   }
   return axes;
+}
+
+/**
+ * A matrix setting (`labels`, `platforms`, `dockerfile`, ...) written under an axis's table,
+ * as TOML puts every key after a header into that table: its name is a setting's, and what
+ * it holds is no table of build args (a list, a string, or keys no build arg can have).
+ */
+function misplacedSetting(valueName: string, value: unknown): boolean {
+  if (!Object.hasOwn(TOP_LEVEL_SECTION, valueName) && !Object.hasOwn(FAMILY_SECTION, valueName)) return false;
+  return !isTable(value) || Object.keys(value).some((key) => !ARG_NAME_PATTERN.test(key));
 }
 
 /** A value that is no table; a list is most likely a misspelled name_only. */

@@ -158,8 +158,11 @@ export class TagBook {
     const reference = alias ? `${image.repository}:${tag}` : image.reference;
     const clash = this.owners.get(reference);
     if (clash) {
+      // Said once per place and reference: an alias naming no axis of a family of 27 is one mistake, not 26.
+      if (!image.firstReport(`duplicate\u0000${reference}\u0000${keyPath.join(".")}`)) return false;
       const theirs = `${describeCombination(clash.values)} of "${clash.family}"${!alias && clash.tag !== tag ? " (as an alias)" : ""}`;
-      image.report("DUPLICATE", keyPath, `two images would both be ${reference}: ${theirs} and ${describeCombination(image.values)} of "${image.family}"${alias ? " (as an alias)" : ""}`, hint);
+      const oneImage = alias && clash.family === image.family ? `, or give it to one image in a \`when\` rule: a table [[images.${image.family}.when]] with match = { ${Object.entries(clash.values).map(([axis, value]) => `${axis} = ${JSON.stringify(value)}`).join(", ")} } and aliases = [${JSON.stringify(tag)}]` : "";
+      image.report("DUPLICATE", keyPath, `two images would both be ${reference}: ${theirs} and ${describeCombination(image.values)} of "${image.family}"${alias ? " (as an alias)" : ""}`, `${hint}${oneImage}`);
       return false;
     }
     const shared = this.shared.get(reference);
