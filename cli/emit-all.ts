@@ -36,7 +36,10 @@ export async function emitAll(args: readonly string[], options: Options, io: Io,
   // check writes nothing and says only what is stale: the warnings are emit --all's.
   const groups = await outputGroups(planned, options, mode === "write" ? io : undefined);
   if (mode === "write") {
-    await writeOutputGroups(groups, io, { base: source.directory, mode: writing });
+    const results = await writeOutputGroups(groups, io, { base: source.directory, mode: writing });
+    // Each file said as it stands, so that a run shows what to commit (and that nothing moved);
+    // init ("create") lists what it made itself, its own files with them.
+    if (writing === "replace") io.stderr(results.map(({ destination, wrote }) => `${wrote ? "wrote    " : "unchanged"} ${displayName(shownPath(destination))}\n`).join(""));
     return 0;
   }
   const stale: string[] = [];
@@ -99,6 +102,12 @@ export async function outputGroups(planned: Planned, options: Options, io: Io | 
     groups.push({ files, target, producer });
   }
   return groups;
+}
+
+/** A path as the user would type it from here: relative to the current folder. */
+function shownPath(destination: string): string {
+  const { relative } = require("node:path") as typeof import("node:path");
+  return relative(process.cwd(), destination) || destination;
 }
 
 /** A file's text, or undefined when there is no regular file there (a FIFO is not opened to wait for a writer). */

@@ -51,8 +51,15 @@ interface Staged {
 }
 
 /** Writes every file, or none: see the top of this file. Errors are CalibanErrors (OUTPUT) that say what was left. */
-export async function writeFileSet(fs: NodeFs, path: NodePath, files: readonly FileToWrite[], mode: WriteMode, scratch: Scratch): Promise<void> {
+/** What writing did to a file: replaced or made it (`wrote`), or left it as it was, holding the contents already (`unchanged`). */
+export interface WriteResult {
+  readonly destination: string;
+  readonly wrote: boolean;
+}
+
+export async function writeFileSet(fs: NodeFs, path: NodePath, files: readonly FileToWrite[], mode: WriteMode, scratch: Scratch): Promise<WriteResult[]> {
   const staged: Staged[] = [];
+  const results: WriteResult[] = [];
   try {
     const folders = new Set<string>();
     for (const { destination, contents } of files) {
@@ -65,6 +72,7 @@ export async function writeFileSet(fs: NodeFs, path: NodePath, files: readonly F
       // Only a file that is there can hold the contents already: for "create", one that appeared since the check above.
       if (temporary === undefined && mode === "create") throw errorAt(destination, "EEXIST", "it is there already");
       if (temporary !== undefined) staged.push({ destination, temporary });
+      results.push({ destination, wrote: temporary !== undefined });
     }
     // Every target checked before the first is replaced, so a failing one cannot leave the others half done.
     for (const { destination } of staged) {
@@ -78,6 +86,7 @@ export async function writeFileSet(fs: NodeFs, path: NodePath, files: readonly F
     throw writeError(error, undefined, NOTHING_WRITTEN);
   }
   putInPlace(fs, staged, mode, scratch);
+  return results;
 }
 
 /** Renames each file into place; when one fails, takes back those before it and says what it could not. */

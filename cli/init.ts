@@ -128,7 +128,8 @@ export async function initCommand(directoryArgument: string | undefined, options
   const width = Math.max(...steps.map(([command]) => command.length));
   io.stderr(
     [
-      `wrote ${[...Object.keys(files), ...ci.map((name) => INIT_OUTPUTS[name])].map(shown).join(", ")}`,
+      // One line a file, as emit --all lists them: init makes every one of them new.
+      ...[...Object.keys(files), ...ci.map((name) => INIT_OUTPUTS[name])].map((file) => `wrote     ${shown(file)}`),
       "next:",
       `  set repository in ${shown("matrix.toml")} to where your images go (now ${repository})`,
       ...steps.map(([command, why]) => `  ${command.padEnd(width)}  # ${why}`),

@@ -7,7 +7,7 @@
 
 import { fail } from "../core/errors.ts";
 import type { EmittedFile } from "../emitters/contract.ts";
-import { discard, existingKind, newScratch, NOTHING_WRITTEN, writeError, writeFileSet, type WriteMode } from "./file-set.ts";
+import { discard, existingKind, newScratch, NOTHING_WRITTEN, writeError, writeFileSet, type WriteMode, type WriteResult } from "./file-set.ts";
 import { checkedDestination, destinationsOf, repositoryOf, type PlacedFile, type Repository } from "./output-targets.ts";
 import { batches, writeText } from "./replace-file.ts";
 import { writeTo, type Io } from "./terminal.ts";
@@ -49,11 +49,12 @@ export async function writeOutputs(files: readonly EmittedFile[], target: string
  * written beside its target first, and all are renamed into place together
  * (cli/file-set.ts). Two groups that land on one file are refused before any is written.
  */
-export async function writeOutputGroups(groups: readonly OutputGroup[], io: Io, options: WriteOptions = {}): Promise<void> {
-  await writeFiles(groups, io, options, false);
+export async function writeOutputGroups(groups: readonly OutputGroup[], io: Io, options: WriteOptions = {}): Promise<WriteResult[]> {
+  return writeFiles(groups, io, options, false);
 }
 
-async function writeFiles(groups: readonly OutputGroup[], io: Io, options: WriteOptions, streams: boolean): Promise<void> {
+/** Each file as written (or left as it was); none for a stream (-o /dev/stdout, a FIFO), which is written into. */
+async function writeFiles(groups: readonly OutputGroup[], io: Io, options: WriteOptions, streams: boolean): Promise<WriteResult[]> {
   const fs: NodeFs = require("node:fs");
   const path: NodePath = require("node:path");
   const placed = groups.flatMap((group) => placeFiles(group, fs, path));
@@ -72,11 +73,11 @@ async function writeFiles(groups: readonly OutputGroup[], io: Io, options: Write
       // Messages already on stderr go out first, so a log reads in order.
       if (!streamed.opened) await io.flushed();
       await writeStream(fs, streamed, placed[0]!.contents);
-      return;
+      return [];
     }
     const destinations = destinationsOf(fs, path, placed, repository);
     for (const signal of signals) process.on(signal, onSignal);
-    await writeFileSet(fs, path, destinations, options.mode ?? "replace", scratch);
+    return await writeFileSet(fs, path, destinations, options.mode ?? "replace", scratch);
   } catch (error) {
     discard(fs, scratch);
     throw writeError(error, groups[0]?.target, NOTHING_WRITTEN);

@@ -22,3 +22,11 @@ export function createEmitContext(matrixFile: string, shape: string, matrixPath?
     },
   };
 }
+
+/**
+ * The matrix as a generated file's header names it: its path from the repository's root
+ * (the same from any working directory, as the file must be), else as the user named it.
+ */
+export function matrixNamed(context: Pick<EmitContext, "matrixFile" | "matrixPath">): string {
+  return context.matrixPath ?? context.matrixFile;
+}
