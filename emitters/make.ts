@@ -21,6 +21,7 @@ import { secretFlags } from "./secrets.ts";
 import { refuseSigning } from "./signing.ts";
 import { checkSigning, resolveCosignFlag, signDefinitions, signedPush, signPointedTag } from "./make-sign.ts";
 import { matrixNamed } from "./context.ts";
+import { podmanRefusal, tagTargetImages } from "./make-podman.ts";
 
 export interface MakeOptions extends Record<string, string | boolean> {
   output: string;
@@ -62,6 +63,7 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
     "BUILD_FLAGS ?=",
     ...buildTimeLines(graph),
     "",
+    ...podmanRefusal(graph),
   ]);
   if (contentTags) writeResolve(out, graph, context);
   out.lines([".DEFAULT_GOAL := all", ""]);
@@ -100,11 +102,7 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
   }
   writeSharedTagTargets(out, graph, contentTags ? contentReference : reference, (shared) => aliasReference(shared.images[0]!, shared.tag), contentTags);
 
-  // Targets are named by id (the tag with other characters than [A-Za-z0-9_-] made '-'): the tag names them too, unless it is another image's id.
-  const ids = new Set(graph.images.map((image) => image.id));
-  // In several repositories a tag may name several images: such a tag names none.
-  const uses = graph.images.reduce((count, image) => count.set(image.tag, (count.get(image.tag) ?? 0) + 1), new Map<string, number>());
-  const byTag = graph.images.filter((image) => image.tag !== image.id && !ids.has(image.tag) && uses.get(image.tag) === 1);
+  const byTag = tagTargetImages(graph);
   if (byTag.length > 0) {
     out.lines(["# The same targets by tag (a tag needs no quoting in a target's name: core/graph.ts).", `.PHONY: ${byTag.flatMap((image) => [`build/${image.tag}`, `push/${image.tag}`]).join(" ")}`]);
     for (const image of byTag) out.lines([`build/${image.tag}: build/${image.id}`, `push/${image.tag}: push/${image.id}`]);
