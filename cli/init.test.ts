@@ -98,7 +98,7 @@ describe("each CI file passes its consumer's check and reads back to the plan", 
     const view = gitlabView(preview, previewJobs(preview), graph);
     expect(view.images).toEqual(planView(graph).images);
     expect(view.bases).toEqual(planView(graph).bases);
-  }, 30_000);
+  });
 
   test.skipIf(!hasMake)("make: make -j2 push runs the plan's builds, each after its base", () => {
     expect(makeView(read("Makefile"), graph).images).toEqual(planView(graph).images);

@@ -79,7 +79,7 @@ describe("no file is written through a link out of the repository", () => {
     expect(Bun.spawnSync(["mkfifo", join(folder, "fifo")]).exitCode).toBe(0);
     symlinkSync(join(folder, "fifo"), join(cwd, "out.hcl"));
     // Opened for writing, a FIFO with no reader would wait forever: the timeout is the failure.
-    const result = Bun.spawnSync([process.execPath, MAIN, "emit", "bake", "-o", "out.hcl"], { cwd, timeout: 20_000 });
+    const result = Bun.spawnSync([process.execPath, MAIN, "emit", "bake", "-o", "out.hcl"], { cwd, timeout: 120_000 });
     expect(result.exitCode).toBe(2);
     expect(result.stderr.toString()).toContain(`error: out.hcl: a link leads it out of the repository (${cwd}), to ${join(folder, "fifo")}`);
   });
@@ -153,7 +153,7 @@ describe("two outputs that are one file are refused before anything is written",
 test("check does not wait on a FIFO where an output goes: it is not the file emit --all writes", () => {
   const cwd = workspace({ make: "Makefile" });
   expect(Bun.spawnSync(["mkfifo", join(cwd, "Makefile")]).exitCode).toBe(0);
-  const result = Bun.spawnSync([process.execPath, MAIN, "check"], { cwd, timeout: 20_000 });
+  const result = Bun.spawnSync([process.execPath, MAIN, "check"], { cwd, timeout: 120_000 });
   expect(result.exitCode).toBe(3);
   expect(result.stdout.toString()).toBe("missing  Makefile\n");
 });

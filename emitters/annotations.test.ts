@@ -58,7 +58,7 @@ describe("every pushing build is handed the plan's annotations", () => {
     const checkout = gitlabCheckout(emittedText(emitLoaded(builtin("gitlab"), loaded, graph, [])[0]!));
     const preview = gitlabPreview(checkout);
     expectAnnotated(graph, allBuilds(gitlabView(preview, previewJobs(preview), graph).calls));
-  }, 60_000);
+  });
 
   test("buildkite: the steps, as the agent runs them", () => {
     const steps = buildkiteSteps(emittedText(emitLoaded(builtin("buildkite"), loaded, graph, ["install-command=true"])[0]!));

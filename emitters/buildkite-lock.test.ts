@@ -106,7 +106,7 @@ describe("buildkite: the scheduled lock step", async () => {
     expect(again.exit).toBe(0);
     expect(again.stdout).toContain("Pushed caliban-images/update-lock/main: its pull request into main has the newest digests");
     expect(requests.length).toBe(2);
-  }, 30_000);
+  });
 
   test("nothing moved: nothing pushed; a moved digest without the token: the step fails, naming the variable", async () => {
     const still = checkout(undefined);
@@ -119,5 +119,5 @@ describe("buildkite: the scheduled lock step", async () => {
     expect(refused.exit).toBe(1);
     expect(refused.stderr).toContain("error: set the agent's environment variable CALIBAN_LOCK_TOKEN (a secret) to a GitHub token");
     expect(git(moved.origin, "branch", "--list", "caliban-images/*").trim()).toBe("");
-  }, 30_000);
+  });
 });

@@ -64,7 +64,7 @@ describe("buildkite reads back, as the agent runs it, to the plan", () => {
         expect(view.bases).toEqual(plan.bases);
         const expected = planSharedTags(graph, contentTags);
         expect(byReference(createdSharedTags(view.calls, expected.map((tag) => tag.reference)))).toEqual(byReference(expected));
-      }, 60_000);
+      });
     }
   }
 });

@@ -54,7 +54,7 @@ test("through the real CLI process, mutated matrices exit 0 or 2, never with an 
       expect(result.stderr.toString()).not.toContain("internal error");
     }
   }
-}, 60_000);
+});
 
 test("every kept fuzz regression case still behaves", async () => {
   const directory = join(REPO_ROOT, "fixtures", "fuzz-regressions");

@@ -38,7 +38,7 @@ describe("a pipeline past max-jobs: child pipelines, as gitlab-ci-local reads th
     // From the repository's root, where -o wrote them (the CLI's default, from the -o folder).
     const inCi = emitLoaded(builtin("gitlab"), loaded, graph, ["max-jobs=100", "directory=ci"]);
     expect(emittedText(inCi[0]!)).toContain("      - local: ci/.gitlab-ci/images-01.yml\n");
-  }, 30_000);
+  });
 
   test("each child: at most max-jobs jobs, its own resolve first; every image once, in level order, needing its base where the base is in it", () => {
     const byId = imagesById(graph);
@@ -63,7 +63,7 @@ describe("a pipeline past max-jobs: child pipelines, as gitlab-ci-local reads th
     expect([...childOf.keys()].sort()).toEqual(graph.images.map((image) => image.id).sort());
     // A base is built by the same child or an earlier one.
     for (const image of graph.images) if (image.from !== null) expect(childOf.get(image.from)!).toBeLessThanOrEqual(childOf.get(image.id)!);
-  }, 30_000);
+  });
 
   test("the shared tags are pushed once, by the last child, after its images", async () => {
     const shared = await loadFixture(fixtureCases().find((f) => f.name === "shared-tags")!);
@@ -72,13 +72,13 @@ describe("a pipeline past max-jobs: child pipelines, as gitlab-ci-local reads th
     expect(parts.map((part) => emittedText(part).includes(`\n${SHARED_TAGS_JOB}:\n`))).toEqual([false, true]);
     const last = gitlabJobs(gitlabCheckout(emittedText(parts.at(-1)!)), ["CI_PIPELINE_SOURCE=parent_pipeline"]);
     expect(last.map((job) => job.name)).toEqual([RESOLVE_JOB, ...shared.graph.images.toSorted((a, b) => a.level - b.level).slice(2).map((image) => image.id), SHARED_TAGS_JOB]);
-  }, 30_000);
+  });
 
   test("a child publishes when its parent does: its workflow:rules read CALIBAN_PUBLISH, which only a trigger job sets", () => {
     const child = text.get(children[0]!)!;
     expect(gitlabPushVariable(child, ["CI_PIPELINE_SOURCE=parent_pipeline", "CALIBAN_PUBLISH=true"])).toBe("true");
     expect(gitlabPushVariable(child, ["CI_PIPELINE_SOURCE=parent_pipeline", "CALIBAN_PUBLISH=false"])).toBe("false");
-  }, 30_000);
+  });
 
   test("one pipeline while it fits (the default 500); more children than the parent can hold is refused with a hint", () => {
     expect(emitLoaded(builtin("gitlab"), loaded, graph).map((file) => file.path)).toEqual([".gitlab-ci.yml"]);
@@ -95,5 +95,5 @@ describe("a pipeline past max-jobs: child pipelines, as gitlab-ci-local reads th
     expect(lock.script!.some((line) => line === "registry_login")).toBe(true);
     expect((lock.before_script ?? []).join("\n")).toContain("registry_login() {");
     for (const child of files.slice(1)) expect(emittedText(child)).not.toContain(GITLAB_LOCK_JOB);
-  }, 30_000);
+  });
 });

@@ -59,7 +59,7 @@ describe("gitlab reads back through gitlab-ci-local to the plan", () => {
         expect(view.bases).toEqual(plan.bases);
         const expected = planSharedTags(graph, contentTags);
         expect(byReference(createdSharedTags(view.calls, expected.map((tag) => tag.reference)))).toEqual(byReference(expected));
-      }, 60_000);
+      });
     }
   }
 });
@@ -104,7 +104,7 @@ describe("what a pipeline does by its kind", async () => {
     // Another branch: GitLab creates no pipeline (no rule matches); gitlab-ci-local runs it anyway, and it publishes nothing.
     expect(gitlabPushVariable(text, [], "feature")).toBe("false");
     expect(jobScript(preview[SHARED_TAGS_JOB]!)).toContain('if ! [ "$CALIBAN_PUSH" = true ]; then');
-  }, 60_000);
+  });
 
   test("a family's runner labels are its jobs' tags (gitlab-ci-local's reading); runner-tags=false leaves them out; GitHub's hosted labels are warned of", () => {
     const families = new Map(graph.families.map((family) => [family.name, family]));

@@ -242,7 +242,7 @@ test.skipIf(!hasShellcheck || !hasMake)("shellcheck finds nothing in the scripts
   // A Cloud Build step sources the functions the resolve step left under $HOME, which shellcheck cannot follow (SC1091); the resolve step's script, checked here, defines them.
   const findings = (await shellcheck(shellcheckPath!, scripts)).filter((finding) => !(finding.code === 1091 && finding.where.includes("/cloudbuild: step ")));
   expect(findings.map((finding) => `${finding.where}: SC${finding.code} ${finding.message}\n    ${finding.line}`)).toEqual([]);
-}, 120_000);
+});
 
 describe("without content references (content-tags=false) an internal image has nothing to be pushed under: each emitter refuses, naming the option", () => {
   for (const name of ["make", "bake", "cloudbuild", "github", "gitlab"]) {

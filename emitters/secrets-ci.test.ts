@@ -77,12 +77,12 @@ describe("gitlab: a publishing pipeline hands each build its secrets (the projec
   test("the fixture's jobs, run by bash as gitlab-ci-local gives them, on main and in a merge request's pipeline", () => {
     expectHanded(graph, allBuilds(gitlabView(preview, jobs, graph).calls), graph.images.length);
     expectNone(allBuilds(gitlabView(preview, jobs, graph, [], { CALIBAN_PUSH: "false" }).calls), graph.images.length);
-  }, 60_000);
+  });
 
   test("workflow:rules, as gitlab-ci-local evaluates them: a merge request's pipeline does not publish", () => {
     expect(gitlabPushVariable(text, ["CI_PIPELINE_SOURCE=merge_request_event"])).toBe("false");
     expect(gitlabPushVariable(text)).toBe("true");
-  }, 60_000);
+  });
 });
 
 describe("buildkite: a publishing build hands each build its secrets (the agent's environment); a pull request's, none", () => {
@@ -135,7 +135,7 @@ describe("cloudbuild: Secret Manager secrets in the image's step only; a build w
       paths.forEach((path, i) => writeFileSync(path, files[["cloudbuild.json", "cloudbuild-pull-request.json"][i]!]!));
       for (const verdict of loadWithCloudBuild(paths)) expect(verdict).toEqual({ path: verdict.path, ok: true });
     }
-  }, 30_000);
+  });
 
   test("a build that pushes nothing unsets the step's secret variables before it builds; one that pushes keeps them", () => {
     const [text] = configs(["content-tags=false"]);

@@ -135,7 +135,7 @@ describe("shellcheck on every shell script we emit", () => {
     const scripts = cloudbuild.flatMap(({ scripts }) => scripts);
     expect(scripts.length).toBeGreaterThan(goldens.length);
     expect(unexplained(await shellcheck(shellcheckPath!, scripts))).toEqual([]);
-  }, 120_000);
+  });
 
   test.skipIf(!hasShellcheck || !hasMake)("make: every recipe and $(shell) of every Makefile, as make hands it to /bin/sh", async () => {
     const scripts: ShellScript[] = [];
@@ -146,7 +146,7 @@ describe("shellcheck on every shell script we emit", () => {
     }
     expect(scripts.some((script) => script.where.startsWith("signing/") && script.text.includes("cosign"))).toBe(true);
     expect(unexplained(await shellcheck(shellcheckPath!, scripts))).toEqual([]);
-  }, 120_000);
+  });
 
   test.skipIf(!hasShellcheck)("gitlab: the shared before_script, then every job's script after it (its functions stubbed), as one sh script", async () => {
     const scripts = allGoldens.flatMap(({ fixture, files }) =>
@@ -156,7 +156,7 @@ describe("shellcheck on every shell script we emit", () => {
     );
     expect(scripts.length).toBeGreaterThan(goldens.length);
     expect(unexplained(await shellcheck(shellcheckPath!, scripts))).toEqual([]);
-  }, 120_000);
+  });
 
   test.skipIf(!hasShellcheck)("buildkite: every step's command (the first whole, the others with the shared functions stubbed), as sh", async () => {
     const scripts = allGoldens.flatMap(({ fixture, files }) =>
@@ -166,7 +166,7 @@ describe("shellcheck on every shell script we emit", () => {
     );
     expect(scripts.length).toBeGreaterThan(goldens.length);
     expect(unexplained(await shellcheck(shellcheckPath!, scripts))).toEqual([]);
-  }, 120_000);
+  });
 
   test.skipIf(!hasShellcheck || !hasMake)("every allowance is still needed", () => {
     expect(ALLOWED.filter((allowed) => !allFindings.some((finding) => finding.code === allowed.code && allowed.where.test(finding.where))).map((allowed) => `SC${allowed.code} ${allowed.where}`)).toEqual([]);

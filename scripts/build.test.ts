@@ -42,4 +42,4 @@ test("the compiled binary plans the embedded matrix from an empty directory, run
   const broken = Bun.spawnSync([binary, "plan"], { cwd: empty, env });
   expect(broken.exitCode).toBe(2);
   expect(broken.stderr.toString()).toContain("error: matrix.toml:2:10: invalid TOML");
-}, 60_000);
+});

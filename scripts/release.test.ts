@@ -34,7 +34,7 @@ test.skipIf(!(host in RELEASE_PLATFORMS))("the host's release binary runs, and S
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-}, 120_000);
+});
 
 function checkRelease(out: string): void {
   const built = Bun.spawnSync([process.execPath, join(REPO_ROOT, "scripts", "release.ts"), "--out", out, "--platforms", host], { stderr: "pipe" });
