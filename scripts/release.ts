@@ -24,6 +24,21 @@ export function binaryName(platform: string): string {
   return `caliban-images-${platform}${platform.startsWith("windows-") ? ".exe" : ""}`;
 }
 
+/**
+ * Compiles the CLI for PLATFORM (a key of RELEASE_PLATFORMS) into OUTFILE, bun build's
+ * messages on this process's stderr; returns bun build's exit code. The npm packages
+ * (scripts/npm-packages.ts) compile with this too, so both carry the same binary.
+ */
+export function compileBinary(platform: string, outfile: string): number {
+  const target = RELEASE_PLATFORMS[platform];
+  if (target === undefined) throw new Error(`no release platform ${platform}`);
+  const result = Bun.spawnSync(
+    [process.execPath, "build", ...COMPILE_FLAGS, "--sourcemap=none", `--target=${target}`, join(import.meta.dir, "..", "cli", "main.ts"), "--outfile", outfile],
+    { stdout: "inherit", stderr: "inherit" },
+  );
+  return result.exitCode ?? 1;
+}
+
 /** SHA256SUMS: `HEX  NAME` per file, in name order, as sha256sum writes it. */
 export function checksums(directory: string, names: readonly string[]): string {
   return [...names]
@@ -46,12 +61,8 @@ if (import.meta.main) {
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   for (const platform of platforms) {
-    const target = RELEASE_PLATFORMS[platform]!;
-    const result = Bun.spawnSync(
-      [process.execPath, "build", ...COMPILE_FLAGS, "--sourcemap=none", `--target=${target}`, join(import.meta.dir, "..", "cli", "main.ts"), "--outfile", join(out, binaryName(platform))],
-      { stdout: "inherit", stderr: "inherit" },
-    );
-    if (result.exitCode !== 0) process.exit(result.exitCode ?? 1);
+    const exitCode = compileBinary(platform, join(out, binaryName(platform)));
+    if (exitCode !== 0) process.exit(exitCode);
   }
   const names = readdirSync(out).filter((name) => name.startsWith("caliban-images-"));
   writeFileSync(join(out, "SHA256SUMS"), checksums(out, names));
