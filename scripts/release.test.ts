@@ -5,13 +5,16 @@
 // each would download a Bun runtime.)
 
 import { expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import packageJson from "../package.json" with { type: "json" };
 import { actionlint } from "./validators/actionlint.ts";
+import { ACTIONS } from "../emitters/github-actions.ts";
 import { binaryName, RELEASE_PLATFORMS } from "./release.ts";
+import { mainManifest, platformManifest, platformPackageName } from "./npm-packages.ts";
+import { scratchFolder } from "./validators/scratch.ts";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 
 const host = `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
@@ -54,4 +57,68 @@ test("release.yml: actionlint finds nothing; on a v* tag it tests, builds and at
   const runs = workflow.jobs.release.steps.map((step: { run?: string }) => step.run ?? "").join("\n");
   for (const command of ["npm ci", "npm test", "npm run release", "sha256sum --check --strict SHA256SUMS", "gh release create"]) expect(runs).toContain(command);
   expect(workflow.jobs.release.permissions).toEqual({ contents: "write" });
+});
+
+test("release.yml's npm job: after the release, its binaries checked and packed, NPM_TOKEN and OIDC for provenance on that job alone", () => {
+  const workflow = parseYaml(readFileSync(join(REPO_ROOT, ".github", "workflows", "release.yml"), "utf8"));
+  expect(workflow.permissions).toEqual({ contents: "read" });
+  const job = workflow.jobs.npm;
+  expect(job.needs).toBe("release");
+  expect(job.permissions).toEqual({ contents: "read", "id-token": "write" });
+  const steps = job.steps as { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }[];
+  expect(steps.find((step) => step.uses?.startsWith("actions/setup-node@"))?.with?.["registry-url"]).toBe("https://registry.npmjs.org");
+  const runs = steps.map((step) => step.run ?? "").join("\n");
+  for (const command of ["npm ci", 'gh release download "$TAG" --dir dist/release', "sha256sum --check --strict SHA256SUMS", "npm run npm-packages -- --binaries dist/release"]) expect(runs).toContain(command);
+  expect(publishStep().env).toEqual({ NODE_AUTH_TOKEN: "${{ secrets.NPM_TOKEN }}" });
+});
+
+function publishStep(): { run: string; env: Record<string, string> } {
+  const workflow = parseYaml(readFileSync(join(REPO_ROOT, ".github", "workflows", "release.yml"), "utf8"));
+  return workflow.jobs.npm.steps.find((step: { run?: string }) => step.run?.includes("npm publish"));
+}
+
+/**
+ * The publish step's script, run by bash as a runner runs it, over dist/npm as
+ * npm-packages writes it, with a stand-in npm that records its calls and says that the
+ * packages named in PUBLISHED are on the registry: the npm commands it ran.
+ */
+function publishCalls(version: string, published: string[]): string[] {
+  const root = scratchFolder("release-publish-");
+  writeFileSync(join(root, "package.json"), JSON.stringify({ version }));
+  for (const platform of Object.keys(RELEASE_PLATFORMS)) {
+    mkdirSync(join(root, "dist", "npm", platform), { recursive: true });
+    writeFileSync(join(root, "dist", "npm", platform, "package.json"), JSON.stringify(platformManifest(platform)));
+  }
+  mkdirSync(join(root, "dist", "npm", "main"), { recursive: true });
+  writeFileSync(join(root, "dist", "npm", "main", "package.json"), JSON.stringify(mainManifest()));
+  mkdirSync(join(root, "bin"));
+  writeFileSync(
+    join(root, "bin", "npm"),
+    `#!/bin/sh\necho "npm $*" >> "${root}/calls"\nif [ "$1" = view ]; then for name in $PUBLISHED; do [ "$2" = "$name@${version}" ] && echo ${version}; done; fi\nexit 0\n`,
+  );
+  chmodSync(join(root, "bin", "npm"), 0o755);
+  const env = { PATH: `${join(root, "bin")}:${process.env.PATH}`, PUBLISHED: published.join(" "), NODE_AUTH_TOKEN: "token" };
+  const result = Bun.spawnSync(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", publishStep().run], { cwd: root, env, stdout: "pipe", stderr: "pipe" });
+  expect(result.stderr.toString()).toBe("");
+  expect(result.exitCode).toBe(0);
+  return readFileSync(join(root, "calls"), "utf8").trimEnd().split("\n").filter((call) => call.startsWith("npm publish"));
+}
+
+test.skipIf(process.platform === "win32")("release.yml publishes each platform's package, then the main one; a re-run skips what is on the registry; a pre-release goes to the next tag", () => {
+  const publish = (directory: string, tag = "latest") => `npm publish ./dist/npm/${directory} --access public --provenance --tag ${tag}`;
+  const platforms = Object.keys(RELEASE_PLATFORMS).sort();
+  expect(publishCalls(packageJson.version, [])).toEqual([...platforms.map((platform) => publish(platform)), publish("main")]);
+  expect(publishCalls(packageJson.version, [platformPackageName("linux-x64"), platformPackageName("darwin-arm64")])).toEqual([
+    ...platforms.filter((platform) => platform !== "linux-x64" && platform !== "darwin-arm64").map((platform) => publish(platform)),
+    publish("main"),
+  ]);
+  expect(publishCalls("9.9.9-rc.1", [])).toEqual([...platforms.map((platform) => publish(platform, "next")), publish("main", "next")]);
+});
+
+test("release.yml pins every action by the full commit SHA of a release, checkout at the commit the emitted workflows use", () => {
+  const workflow = parseYaml(readFileSync(join(REPO_ROOT, ".github", "workflows", "release.yml"), "utf8"));
+  const uses = Object.values(workflow.jobs as Record<string, { steps: { uses?: string }[] }>).flatMap((job) => job.steps.flatMap((step) => (step.uses === undefined ? [] : [step.uses])));
+  expect(uses.length).toBeGreaterThan(0);
+  for (const action of uses) expect(action).toMatch(/^[\w.-]+\/[\w.-]+@[0-9a-f]{40}$/);
+  expect(uses).toContain(ACTIONS.checkout.replace(/ # .*/, ""));
 });
