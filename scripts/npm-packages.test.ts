@@ -4,7 +4,7 @@
 // run. (The other platforms' packages are the same files around another --target's
 // binary: built by the release workflow, not here, where each would download a Bun runtime.)
 
-import { afterAll, expect, test } from "bun:test";
+import { expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
@@ -12,18 +12,14 @@ import { REPO_ROOT } from "../fixtures/golden.ts";
 import { LAUNCHER, MAIN_PACKAGE, mainManifest, packagedBinary, platformManifest, platformPackageName, VERSION } from "./npm-packages.ts";
 import { binaryName, RELEASE_PLATFORMS } from "./release.ts";
 import { scratchFolder } from "./validators/scratch.ts";
+import { host, hostReleased, npm, packed, run, UNREACHABLE_REGISTRY, type PackedFile } from "./npm-install-run.ts";
 
-const host = `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
-const hostReleased = host in RELEASE_PLATFORMS;
 const skipped = hostReleased ? "" : ` (skipped: this machine is ${host}, not a release platform: ${Object.keys(RELEASE_PLATFORMS).join(", ")})`;
 
 // npm test's bound on a test (package.json's --timeout), given to the tests that pack and
 // install (about 8 s and 5 s), so that `bun test scripts/`, whose default is 5 s, runs
 // them under the same bound.
 const NPM_TEST_TIMEOUT = Number(/--timeout (\d+)/.exec(packageJson.scripts.test)![1]);
-
-// A port no one listens on (discard): any request npm makes to the registry fails.
-const UNREACHABLE_REGISTRY = "http://127.0.0.1:9/";
 
 test("each platform package is SCOPE/PLATFORM, from package.json's npmPackages, with npm's os and cpu for it", () => {
   const fields = Object.keys(RELEASE_PLATFORMS).map((platform) => {
@@ -79,72 +75,6 @@ test("--binaries DIR: each platform's package holds that release file, byte for 
   expect(incomplete.exitCode).toBe(1);
   expect(incomplete.stderr.toString()).toContain(binaryName("darwin-x64"));
 });
-
-interface PackedFile {
-  path: string;
-  mode: number;
-}
-
-interface Packed {
-  root: string;
-  mainTarball: string;
-  platformTarball: string;
-  mainFiles: PackedFile[];
-  platformFiles: PackedFile[];
-}
-
-// The host's packages are built and packed once, for the tests below (a 110 MB binary,
-// packed in about 8 s); the folder is removed as soon as they are done.
-let packedOnce: Packed | undefined;
-afterAll(() => {
-  if (packedOnce !== undefined) rmSync(packedOnce.root, { recursive: true, force: true });
-});
-
-function packed(): Packed {
-  if (packedOnce !== undefined) return packedOnce;
-  const root = scratchFolder("npm-packages-");
-  const out = join(root, "out");
-  const built = Bun.spawnSync([process.execPath, join(REPO_ROOT, "scripts", "npm-packages.ts"), "--out", out, "--platforms", host], { stdout: "pipe", stderr: "pipe" });
-  if (built.exitCode !== 0) throw new Error(`npm-packages failed:\n${built.stdout}${built.stderr}`);
-  expect(readdirSync(out).sort()).toEqual([host, "main"].sort());
-  mkdirSync(join(root, "packs"));
-  const pack = npm(root, root, ["pack", "--json", "--pack-destination", "packs", "./out/main", `./out/${host}`]);
-  const [main, platform] = JSON.parse(pack.stdout) as { filename: string; files: PackedFile[] }[];
-  packedOnce = {
-    root,
-    mainTarball: join(root, "packs", main!.filename),
-    platformTarball: join(root, "packs", platform!.filename),
-    mainFiles: main!.files,
-    platformFiles: platform!.files,
-  };
-  return packedOnce;
-}
-
-/**
- * Runs npm in DIRECTORY, configured by nothing of this machine's or of a parent `npm
- * test` (no npm_* variable, no ~/.npmrc, no proxy), with a cache of its own in ROOT and
- * the unreachable registry; fails the test when npm does.
- */
-function npm(root: string, directory: string, args: string[]): { stdout: string; stderr: string } {
-  const inherited = Object.entries(process.env).filter(([name, value]) => value !== undefined && !/^(npm_|(https?|all|no)_proxy$)/i.test(name));
-  const env = {
-    ...Object.fromEntries(inherited),
-    npm_config_registry: UNREACHABLE_REGISTRY,
-    npm_config_cache: join(root, "npm-cache"),
-    npm_config_userconfig: join(root, "no-npmrc"),
-    npm_config_update_notifier: "false",
-    npm_config_fetch_retries: "0",
-  };
-  const run = Bun.spawnSync(["npm", ...args], { cwd: directory, env, stdout: "pipe", stderr: "pipe" });
-  const result = { stdout: run.stdout.toString(), stderr: run.stderr.toString() };
-  if (run.exitCode !== 0) throw new Error(`npm ${args.join(" ")} failed (exit ${run.exitCode}):\n${result.stderr}`);
-  return result;
-}
-
-function run(command: string, args: string[], cwd: string): { exitCode: number | null; stdout: string; stderr: string } {
-  const result = Bun.spawnSync([command, ...args], { cwd, stdout: "pipe", stderr: "pipe" });
-  return { exitCode: result.exitCode, stdout: result.stdout.toString(), stderr: result.stderr.toString() };
-}
 
 test.skipIf(!hostReleased)(`npm pack: the platform tarball holds the binary (mode 0755), the main one the launcher, each its package.json and README, nothing else${skipped}`, () => {
   const { mainFiles, platformFiles, mainTarball, platformTarball } = packed();
