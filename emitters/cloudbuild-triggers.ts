@@ -57,7 +57,7 @@ const USER_ACCOUNT_LOGGING = ["CLOUD_LOGGING_ONLY", "NONE"];
  * (`_PUSH=false`, which the pull request's own config could change: so it runs as an
  * account that cannot push, and is written only when one is given); and for a schedule
  * a manual trigger that Cloud Scheduler runs (Cloud Build has no cron of its own;
- * README, "Publishing"). Each watches the build's inputs. A graph split into several
+ * docs/ci-cloudbuild.md). Each watches the build's inputs. A graph split into several
  * configs is run by a build that runs submit.sh.
  */
 export function triggerFiles(graph: BuildGraph, configs: readonly string[], options: TriggerInputs, context: Pick<EmitContext, "matrixPath" | "warn">, pullRequestConfig?: string): EmittedFile[] {
