@@ -42,6 +42,6 @@ export function secretsHeader(graph: BuildGraph, store: string, request: string)
   return [
     `# Build secrets reach the builds only as BuildKit secrets (--secret), from ${store}${names.length === 0 ? "" : `: ${names.join(", ")}`}.`,
     ...(files ? ["# A file secret is read at its path in the checkout, where an earlier step must have written it."] : []),
-    `# ${request} gets none: its Dockerfiles must build without them (README, "Build secrets").`,
+    `# ${request} gets none: its Dockerfiles must build without them (caliban-images docs/secrets.md).`,
   ];
 }
