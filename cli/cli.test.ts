@@ -108,9 +108,9 @@ describe("output redirected to a file", () => {
     expect(readFileSync(join(cwd, "out.log"), "utf8")).toBe(plan);
   });
 
-  test("the README's `>> \"$GITHUB_OUTPUT\"` step, run as written after an earlier output, leaves what GitHub's runner reads as the matrices", () => {
-    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-    const step = /run: (\.\/caliban-images emit github --format matrix >> "\$GITHUB_OUTPUT")\n/.exec(readme)?.[1];
+  test("docs/ci-github.md's `>> \"$GITHUB_OUTPUT\"` step, run as written after an earlier output, leaves what GitHub's runner reads as the matrices", () => {
+    const page = readFileSync(join(REPO_ROOT, "docs/ci-github.md"), "utf8");
+    const step = /run: (\.\/caliban-images emit github --format matrix >> "\$GITHUB_OUTPUT")\n/.exec(page)?.[1];
     expect(step).toBeDefined();
     const cwd = mkdtempSync(join(tmpdir(), "cli-"));
     writeFileSync(join(cwd, "caliban-images"), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`, { mode: 0o755 });
@@ -235,10 +235,10 @@ describe("a repository that is not one, said plainly", () => {
   });
 });
 
-test("the README's complete example is the publish-example fixture's matrix, word for word (its outputs are golden files, checked by their consumers)", () => {
-  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
+test("docs/publishing.md's complete example is the publish-example fixture's matrix, word for word (its outputs are golden files, checked by their consumers)", () => {
+  const page = readFileSync(join(REPO_ROOT, "docs/publishing.md"), "utf8");
   const matrix = readFileSync(join(REPO_ROOT, "fixtures/publish-example/matrix.toml"), "utf8");
-  expect(readme).toContain("```toml\n" + matrix + "```");
+  expect(page).toContain("```toml\n" + matrix + "```");
 });
 
 test("emit github -o FILE: the workflow's paths filter names FILE, relative to the repository's root, from any folder", () => {

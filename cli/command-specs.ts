@@ -26,7 +26,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     options: [
       MATRIX_OPTION, VAR_OPTION,
       BASE_URL_OPTION,
-      ["--json", "print the build graph as JSON (format: README, \"plan --json\"); short for --format json"],
+      ["--json", "print the build graph as JSON (its format: docs/build-graph.md); short for --format json"],
       ["--full", `list every image, however many (short for --format full); without it, past ${SUMMARY_ABOVE} images plan prints one entry per family`],
       ["--format <format>", `text (default: full up to ${SUMMARY_ABOVE} images, else summary), full, summary, json, mermaid (a diagram GitHub renders in Markdown) or dot (Graphviz)`],
       ["--family <names>", "show only these families' images (comma-separated or repeated); the diagrams draw their bases too; not with --json", { type: [String] }],

@@ -54,7 +54,7 @@ function digested(root: string, source: "disk" | "HEAD" = "disk") {
   return { files: Object.fromEntries(digester.contextFiles("docker", "docker/Dockerfile")!.files), context: digester.parts("docker/Dockerfile", "docker", [], undefined).context };
 }
 
-/** What the README says a file's digest is, from the bytes on disk. */
+/** What docs/incremental-builds.md says a file's digest is, from the bytes on disk. */
 function fromDisk(root: string, path: string): string {
   return blobId(readFileSync(join(root, "docker", path)));
 }

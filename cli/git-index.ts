@@ -1,4 +1,4 @@
-// What git's index already knows of a working tree's files (README, "The inputs digest"):
+// What git's index already knows of a working tree's files (docs/incremental-builds.md, "The inputs digest"):
 // a tracked file that git sees unchanged on disk has the index's object id as its
 // digest, and is never opened. The rest (modified, untracked, outside the repository,
 // in a submodule's checkout) is hashed in-process by cli/working-tree.ts, the same way.

@@ -176,7 +176,7 @@ function placeFiles({ files, target, producer, exact }: OutputGroup, fs: NodeFs,
 function refuseFileTarget(target: string, files: readonly EmittedFile[], producer: string): never {
   const names = files.map((file) => file.path);
   const listed = names.length > 4 ? [...names.slice(0, 2), "...", ...names.slice(-2)] : names;
-  // cloudbuild.json → cloudbuild/, as the README writes it; a first file of the target's own name (GitLab's parent pipeline) stays where it is: its folder.
+  // cloudbuild.json → cloudbuild/, as docs/ci-cloudbuild.md writes it; a first file of the target's own name (GitLab's parent pipeline) stays where it is: its folder.
   const stem = target.replace(/(?<=[^/])\.[^./]*$/, "");
   const folder = target.slice(0, target.lastIndexOf("/") + 1);
   const directory = names[0] === target.slice(folder.length) ? (folder === "" ? "./" : folder) : stem === target ? "DIRECTORY/" : `${stem}/`;

@@ -85,9 +85,9 @@ describe("the listing up to SUMMARY_ABOVE images, a summary by family past it", 
     expect(narrow.stdout.toString()).toBe(summary.stdout);
   });
 
-  test("the README's summary is the repository's matrix's, as plan --format summary prints it", () => {
-    const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-    const block = /\n```\n(matrix: {5}matrix\.toml\n[^`]*?\nsummary: [^`]*?)```\n/.exec(readme);
+  test("docs/commands.md's summary is the repository's matrix's, as plan --format summary prints it", () => {
+    const page = readFileSync(join(REPO_ROOT, "docs/commands.md"), "utf8");
+    const block = /\n```\n(matrix: {5}matrix\.toml\n[^`]*?\nsummary: [^`]*?)```\n/.exec(page);
     expect(block).not.toBeNull();
     const printed = runCli(["plan", "--format", "summary"], REPO_ROOT);
     expect(printed.code).toBe(0);

@@ -234,9 +234,9 @@ describe("prune", () => {
   });
 });
 
-test("the README's prune help is what prune --help prints", () => {
-  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf("### A registry that does not only grow: `caliban-images prune`"));
+test("docs/prune.md's prune help is what prune --help prints", () => {
+  const page = readFileSync(join(REPO_ROOT, "docs/prune.md"), "utf8");
+  const section = page.slice(page.indexOf("# A registry that does not only grow: `caliban-images prune`"));
   const block = /\*\*Help\*\* \(`caliban-images prune --help`\):\n\n  ```\n([\s\S]*?)\n  ```/.exec(section)![1]!;
   const help = runCli(["prune", "--help"]);
   expect(help.code).toBe(0);

@@ -1,4 +1,4 @@
-// Verified reuse (README "Signing"): with [sign], an image the registry has under its
+// Verified reuse (docs/signing.md): with [sign], an image the registry has under its
 // content tag is reused only when cosign verifies its signature by the matrix's public
 // key, or by the identity and issuer the CI signs with keylessly. Anyone with push rights
 // can write under a content tag; only the pipeline's key (or identity) can sign. cosign

@@ -1,4 +1,4 @@
-// The base given as parts (README, "The base as parts"). A family built FROM another names
+// The base given as parts (docs/matrix.md, "The base as parts"). A family built FROM another names
 // its base in its build args whole, `{from}` (`repository:tag`), or as its two parts,
 // `{from.repository}` and `{from.tag}`, each the whole value of an arg, for a Dockerfile
 // that says `FROM ${IMAGE_NAME}:${BASE_TAG}` as NVIDIA's CUDA Dockerfiles do. The graph

@@ -94,7 +94,7 @@ export interface ImageNode {
   /**
    * "sha256:" + 64 hex digits over everything that decides what the build produces: the
    * Dockerfile's bytes, the context's files that docker sends, the build args, and the
-   * base's `inputs` (core/changes/inputs.ts; README, "The inputs digest").
+   * base's `inputs` (core/changes/inputs.ts; docs/incremental-builds.md).
    */
   readonly inputs: string;
   /** `repository:inputs-<hex>`: the image as pushed under its digest, which a pipeline looks for before building. */

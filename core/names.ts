@@ -1,4 +1,4 @@
-// The naming rules, in one place. Documented in the README's matrix reference.
+// The naming rules, in one place. Documented in docs/matrix.md ("Names").
 
 /** Axis and family names: also bake target and group names, make targets, GitHub matrix keys. */
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;

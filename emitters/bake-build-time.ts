@@ -29,7 +29,7 @@ export function buildTimeLines(graph: BuildGraph): string[] {
   const given = [...(commit ? ["REVISION=$(git rev-parse HEAD)"] : []), ...(named.has("branch") ? ["BRANCH=$(git symbolic-ref --short HEAD)"] : [])];
   lines.push(
     "",
-    "# The values of the aliases that name them (README, \"Build-time values\"), each made a tag by the",
+    "# The values of the aliases that name them (caliban-images docs/image-settings.md, \"Build-time values\"), each made a tag by the",
     `# branch's rule; bake stops (Call to function "tag_value" failed) when one is empty${given.length > 0 ? ":" : "."}`,
     ...(given.length > 0 ? [`#   ${given.join(" ")} docker buildx bake`] : []),
   );

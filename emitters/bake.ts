@@ -76,7 +76,7 @@ function* writeBakeFile(out: TextWriter, graph: BuildGraph, variable: string, co
           `#   ${variable}=localhost:5000/test docker buildx bake --push`,
           "#",
           "# bake cannot ask the registry first: to build only what changed, bake the targets that",
-          "# `caliban-images affected --since REV` lists, or emit with --since REV (README).",
+          "# `caliban-images affected --since REV` lists, or emit with --since REV (caliban-images docs/incremental-builds.md).",
           `# caliban-images shape: ${context.shape}`,
           ...varLines(context.variables),
         ]

@@ -86,7 +86,7 @@ describe("what each emitter says or refuses", () => {
     expect(emittedText(file!)).toContain('"aliases":"ghcr.io/your-org/nightly:nightly.{date}.{short_commit}-py311-cu124');
     const [plain] = emitLoaded(builtin("github"), loaded, graph, ["format=matrix", "content-tags=false"], undefined, undefined, () => {});
     expect(emittedText(plain!)).toContain('"aliases":"ghcr.io/your-org/nightly:nightly.{date}.{short_commit}-py311-cu124');
-    expect(warnings).toEqual(['emit github --format matrix: some aliases name build-time values ({date}, {commit}, {short_commit}, {branch}), which the entries keep as written: your workflow fills them in (README, "Build-time values")']);
+    expect(warnings).toEqual(['emit github --format matrix: some aliases name build-time values ({date}, {commit}, {short_commit}, {branch}), which the entries keep as written: your workflow fills them in (caliban-images docs/image-settings.md, "Build-time values")']);
   });
 
   test("bake: the repository's variable cannot be one a build-time value is read from", async () => {

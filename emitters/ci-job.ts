@@ -177,7 +177,7 @@ function imageWords(graph: BuildGraph, image: ImageNode, base: ImageNode | undef
   const rest = `${labels}${target} -f ${shellWord(image.dockerfile)}${args} ${shellWord(image.context)}`;
   const tags = (references: readonly string[]) => references.map((reference) => ` -t ${reference}`).join("");
   const test = image.test === null ? [] : [`"$DOCKER" run --rm ${own} sh -c ${shellWord(image.test)}`];
-  // Build secrets go to a publishing pipeline's builds only: a merge or pull request's build gets none (README, "Build secrets").
+  // Build secrets go to a publishing pipeline's builds only: a merge or pull request's build gets none (docs/secrets.md).
   const secrets = secretFlags(image, shellWord);
   if (!needsBuildx(graph, image)) {
     const build = (references: readonly string[], flags = "") => `"$DOCKER" build${tags(references)}${flags}${rest}`;

@@ -38,14 +38,14 @@ export const TRIGGER_OPTIONS = {
     check: (value) => {
       if (value === "") return undefined;
       if (!SERVICE_ACCOUNT.test(String(value))) return `"${value}" is not projects/PROJECT/serviceAccounts/NAME@PROJECT.iam.gserviceaccount.com`;
-      return DEFAULT_SERVICE_ACCOUNT.test(String(value)) ? "is one of Cloud Build's default service accounts, which can push: name one made for pull requests (README, Publishing)" : undefined;
+      return DEFAULT_SERVICE_ACCOUNT.test(String(value)) ? "is one of Cloud Build's default service accounts, which can push: name one made for pull requests (caliban-images docs/ci-cloudbuild.md)" : undefined;
     },
   },
 } satisfies Record<string, OptionSpec>;
 
 /** Why the pull-request trigger is left out, when it is (a warning). */
 export const PULL_REQUEST_TRIGGER_NEEDS_ACCOUNT =
-  "[publish] pull_requests: the pull-request trigger is not written, since it would run the pull request's own config as Cloud Build's default service account, which can push; give it an account that cannot: --option pull-request-service-account=projects/PROJECT/serviceAccounts/NAME@PROJECT.iam.gserviceaccount.com (README, Publishing, says how to make one)";
+  "[publish] pull_requests: the pull-request trigger is not written, since it would run the pull request's own config as Cloud Build's default service account, which can push; give it an account that cannot: --option pull-request-service-account=projects/PROJECT/serviceAccounts/NAME@PROJECT.iam.gserviceaccount.com (caliban-images docs/ci-cloudbuild.md says how to make one)";
 export const PULL_REQUEST_TRIGGER_SPLIT =
   "[publish] pull_requests: the pull-request trigger is not written for a graph split over several configs: its build would run submit.sh, which submits builds, and an account that may submit builds may run them as Cloud Build's default service account, which can push; build pull requests on GitHub Actions, or with make test";
 /** Where a build run as a service account of one's own may keep its logs (not Cloud Build's default bucket). */
@@ -57,7 +57,7 @@ const USER_ACCOUNT_LOGGING = ["CLOUD_LOGGING_ONLY", "NONE"];
  * (`_PUSH=false`, which the pull request's own config could change: so it runs as an
  * account that cannot push, and is written only when one is given); and for a schedule
  * a manual trigger that Cloud Scheduler runs (Cloud Build has no cron of its own;
- * README, "Publishing"). Each watches the build's inputs. A graph split into several
+ * docs/ci-cloudbuild.md). Each watches the build's inputs. A graph split into several
  * configs is run by a build that runs submit.sh.
  */
 export function triggerFiles(graph: BuildGraph, configs: readonly string[], options: TriggerInputs, context: Pick<EmitContext, "matrixPath" | "warn">, pullRequestConfig?: string): EmittedFile[] {

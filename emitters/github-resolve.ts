@@ -161,7 +161,7 @@ export function checkResolveOutputs(graph: BuildGraph, limit: number): void {
     throw new CalibanError({
       code: "LIMIT",
       message: `emit github: the resolve job's outputs would be about ${Math.ceil((2 * units) / 1000)} KB for ${graph.images.length} images; a job's outputs hold at most 1 MB`,
-      hint: "keep your own workflow and feed it the matrices: caliban-images emit github --format matrix (see the README)",
+      hint: "keep your own workflow and feed it the matrices: caliban-images emit github --format matrix (see caliban-images docs/ci-github.md)",
     });
   }
 }

@@ -91,5 +91,5 @@ function sourceCheck(graph: BuildGraph): string[] {
 export function sharedTagsMatrixWarning(graph: BuildGraph): string | undefined {
   const shared = sharedTags(graph);
   if (shared.length === 0) return undefined;
-  return `emit github --format matrix: the matrices hold no shared tags (shared_tags); your workflow pushes each once its images are pushed, e.g. docker buildx imagetools create --tag ${shared[0]!.reference} ${shared[0]!.images.map((image) => image.reference).join(" ")} (README, "Shared tags")`;
+  return `emit github --format matrix: the matrices hold no shared tags (shared_tags); your workflow pushes each once its images are pushed, e.g. docker buildx imagetools create --tag ${shared[0]!.reference} ${shared[0]!.images.map((image) => image.reference).join(" ")} (caliban-images docs/image-settings.md, "Shared tags")`;
 }

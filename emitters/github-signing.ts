@@ -136,5 +136,5 @@ export const PUSH_SIGNED = [
 /** With --format matrix the user's workflow pushes, and so signs: said, with what [sign] asks of it. */
 export function signingMatrixWarning(graph: BuildGraph): string | undefined {
   if (graph.sign === undefined) return undefined;
-  return `emit github --format matrix: the matrix's [sign] asks for every pushed image to be signed, and the matrices sign nothing: your workflow signs what it pushes (cosign sign --recursive -a ${INPUTS_ANNOTATION}=<inputs digest> -a ${REVISION_ANNOTATION}=$GITHUB_SHA REPOSITORY@DIGEST), and verifies before it reuses (README, "Signing and verified reuse")`;
+  return `emit github --format matrix: the matrix's [sign] asks for every pushed image to be signed, and the matrices sign nothing: your workflow signs what it pushes (cosign sign --recursive -a ${INPUTS_ANNOTATION}=<inputs digest> -a ${REVISION_ANNOTATION}=$GITHUB_SHA REPOSITORY@DIGEST), and verifies before it reuses (caliban-images docs/signing.md)`;
 }

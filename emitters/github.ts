@@ -114,7 +114,7 @@ export const github: Emitter<GithubOptions> = {
     checkPlatformRunners(options);
     const runner = options["runs-on"];
     // A user's workflow has no resolve job to find the build-time values: the entries keep them as the graph writes them.
-    if (options.format === "matrix" && hasBuildTimeAliases(graph)) context.warn("emit github --format matrix: some aliases name build-time values ({date}, {commit}, {short_commit}, {branch}), which the entries keep as written: your workflow fills them in (README, \"Build-time values\")");
+    if (options.format === "matrix" && hasBuildTimeAliases(graph)) context.warn("emit github --format matrix: some aliases name build-time values ({date}, {commit}, {short_commit}, {branch}), which the entries keep as written: your workflow fills them in (caliban-images docs/image-settings.md, \"Build-time values\")");
     if (options.format === "matrix" && sharedTagsMatrixWarning(graph)) context.warn(sharedTagsMatrixWarning(graph)!);
     if (options.format === "matrix" && signingMatrixWarning(graph)) context.warn(signingMatrixWarning(graph)!);
     if (options.format === "matrix") return [{ path: "matrix.txt", contents: matrixLines(stageJobs(graph, asData, contentTags ? "static" : "none", runner, new Map(), options["timeout-minutes"]), options.job) }];
@@ -129,7 +129,7 @@ export const github: Emitter<GithubOptions> = {
       throw new CalibanError({
         code: "LIMIT",
         message: `emit github: the workflow would be ${Math.ceil(bytes / 1000)} KB (${graph.images.length} images); GitHub does not start a workflow from a file larger than 500 KB`,
-        hint: "keep your own workflow and feed it the matrices: caliban-images emit github --format matrix (see the README)",
+        hint: "keep your own workflow and feed it the matrices: caliban-images emit github --format matrix (see caliban-images docs/ci-github.md)",
       });
     }
     return [{ path: options.output, contents: workflow }];

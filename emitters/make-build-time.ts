@@ -23,7 +23,7 @@ export function buildTimeLines(graph: BuildGraph): string[] {
   return [
     ...revision,
     "# The values of the aliases that name them, found once when make starts, each made a tag by",
-    "# the branch's rule (README, \"Build-time values\"): the date (UTC), the commit, the branch.",
+    "# the branch's rule (caliban-images docs/image-settings.md, \"Build-time values\"): the date (UTC), the commit, the branch.",
     ...(named.has("date") ? [`BUILD_DATE ?= $(shell ${DATE_COMMAND})`] : []),
     ...(named.has("branch") ? ["BRANCH ?= $(shell git symbolic-ref --short -q HEAD 2>/dev/null)"] : []),
     // A value a command line or the environment gives is read as given: make expands no '$' in it, nor hands it to a recipe.

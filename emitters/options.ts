@@ -114,7 +114,7 @@ export function noExpressionProblem(value: OptionValue): string | undefined {
 }
 
 /**
- * Every built-in emitter's `content-tags` (README, "Only what changed gets built"): each
+ * Every built-in emitter's `content-tags` (docs/incremental-builds.md): each
  * image is also pushed under its inputs digest (`contentReference`), a child builds
  * FROM its base's, and a pipeline skips an image whose digest the registry already has.
  * false writes the pipeline as before: every image built and pushed under its tag only.

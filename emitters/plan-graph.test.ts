@@ -102,8 +102,8 @@ test("plan --format: text, json, mermaid, dot; a mistake is a usage error; GitHu
   expect(large.stderr).toContain(`warning: the diagram has ${edges} edges, and GitHub's Mermaid draws at most 500: it will not render on GitHub`);
 });
 
-test("the README shows the default matrix's graph, as plan --format mermaid prints it", () => {
-  const readme = readFileSync(join(REPO_ROOT, "README.md"), "utf8");
-  const block = /```mermaid\n([\s\S]*?)```/.exec(readme);
+test("docs/commands.md shows the default matrix's graph, as plan --format mermaid prints it", () => {
+  const page = readFileSync(join(REPO_ROOT, "docs/commands.md"), "utf8");
+  const block = /```mermaid\n([\s\S]*?)```/.exec(page);
   expect(block?.[1]).toBe(runCli(["plan", "--format", "mermaid"]).stdout);
 });

@@ -43,7 +43,7 @@ test("the variables, each once and sorted; the header names them and says a pull
   expect(secretsHeader(graph, "the store", "A pull request's build")).toEqual([
     "# Build secrets reach the builds only as BuildKit secrets (--secret), from the store: CALIBAN_E2E_TOKEN, PIP_INDEX_URL.",
     "# A file secret is read at its path in the checkout, where an earlier step must have written it.",
-    '# A pull request\'s build gets none: its Dockerfiles must build without them (README, "Build secrets").',
+    '# A pull request\'s build gets none: its Dockerfiles must build without them (caliban-images docs/secrets.md).',
   ]);
   expect(secretsHeader({ ...graph, images: graph.images.map(({ secrets: _, ...image }) => image) }, "the store", "A pull request's build")).toEqual([]);
 });

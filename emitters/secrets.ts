@@ -1,7 +1,7 @@
 // Build secrets (core/graph.ts, ImageNode.secrets) as the emitters write them: each is
 // handed to BuildKit by name only, `id=ID,env=NAME` or `id=ID,src=PATH` (docker build's
 // --secret, bake's `secret`, build-push-action's `secret-envs`/`secret-files`), never a
-// value. Where the value comes from is the CI's secret store (README, "Build secrets");
+// value. Where the value comes from is the CI's secret store (docs/secrets.md);
 // a pull or merge request's build is handed none, so a Dockerfile must build without them.
 
 import type { BuildGraph, BuildSecret, ImageNode } from "../core/graph.ts";
@@ -42,6 +42,6 @@ export function secretsHeader(graph: BuildGraph, store: string, request: string)
   return [
     `# Build secrets reach the builds only as BuildKit secrets (--secret), from ${store}${names.length === 0 ? "" : `: ${names.join(", ")}`}.`,
     ...(files ? ["# A file secret is read at its path in the checkout, where an earlier step must have written it."] : []),
-    `# ${request} gets none: its Dockerfiles must build without them (README, "Build secrets").`,
+    `# ${request} gets none: its Dockerfiles must build without them (caliban-images docs/secrets.md).`,
   ];
 }

@@ -19,7 +19,7 @@ import { sharedFolder } from "../fixtures/shared-data.ts";
 // Caliban's own files, kept beside the clone (fixtures/shared-data.ts): the parity tests read them there.
 const REFS = sharedFolder("refs/caliban", "the parity tests with Caliban's own files") ?? "";
 const cloudbuild = builtin("cloudbuild");
-/** Caliban's form: a build and a push step per image, no content tags (README, "Only what changed gets built"). */
+/** Caliban's form: a build and a push step per image, no content tags (docs/incremental-builds.md). */
 const PLAIN = ["content-tags=false"];
 
 async function importThenEmit(configText: string, repository?: string) {

@@ -7,7 +7,7 @@
 //
 // The repository is no part of it either: `make push REPOSITORY=...` and `emit
 // --base-url` move every reference, and the digests (which never hold the repository,
-// README "The inputs digest") stay the same. A family's own repository is, as they leave
+// docs/incremental-builds.md) stay the same. A family's own repository is, as they leave
 // it: what it adds after `{repository}`, or the whole of an absolute one.
 
 import { imagesById, type BuildGraph, type ImageNode } from "../graph.ts";

@@ -1,5 +1,5 @@
-// The inputs digest: what changes it, what does not, and the README's algorithm
-// reimplemented plainly here as the oracle.
+// The inputs digest: what changes it, what does not, and docs/incremental-builds.md's
+// algorithm reimplemented plainly here as the oracle.
 
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
@@ -198,7 +198,7 @@ function gitBlobId(data: string | Buffer): string {
 }
 
 /**
- * The README's algorithm ("The inputs digest"), written again from its text alone, for
+ * docs/incremental-builds.md's algorithm ("The inputs digest"), written again from its text alone, for
  * images built from a folder on disk: the oracle the planner's digests must equal.
  */
 function readmeInputs(
@@ -251,7 +251,7 @@ function readmeInputs(
   return `sha256:${sha256(text)}`;
 }
 
-test("the README's algorithm, reimplemented from its text, gives the planner's digests", async () => {
+test("the documented algorithm, reimplemented from its text, gives the planner's digests", async () => {
   const root = folder({ ...FILES, "docker/.dockerignore": "*.txt\n", "docker/émoji-😀.py": "x\n", "docker/z.py": "" });
   chmodSync(join(root, "docker/z.py"), 0o755);
   symlinkSync("z.py", join(root, "docker/zz"));
@@ -267,7 +267,7 @@ test("the README's algorithm, reimplemented from its text, gives the planner's d
   expect(inputsOf(await plan(copy))).toEqual(inputsOf(graph));
 });
 
-test("an arg holding a part of the base ({from.repository}, {from.tag}) is digested as that part's name: the README's algorithm gives the planner's digests, the same in any repository", async () => {
+test("an arg holding a part of the base ({from.repository}, {from.tag}) is digested as that part's name: the documented algorithm gives the planner's digests, the same in any repository", async () => {
   const root = folder({
     ...FILES,
     "matrix.toml": CHAIN.replace('args = ["py"]', 'args = ["py", { IMAGE_NAME = "{from.repository}", BASE_TAG = "{from.tag}" }]'),
@@ -281,7 +281,7 @@ test("an arg holding a part of the base ({from.repository}, {from.tag}) is diges
   expect(inputsOf(await plan(root, { repository: "other.io/y" }))).toEqual(inputsOf(graph));
 });
 
-test("with a lock file, the README's algorithm still gives the planner's digests: the pinned arg and an upstream line per locked FROM", async () => {
+test("with a lock file, the documented algorithm still gives the planner's digests: the pinned arg and an upstream line per locked FROM", async () => {
   const locked = `sha256:${"1".repeat(64)}`;
   const root = folder({
     ...FILES,
@@ -304,7 +304,7 @@ test("with a lock file, the README's algorithm still gives the planner's digests
   expect(inputsOf(await plan(root))).toEqual(inputsOf(graph));
 });
 
-test("two families split only by their runner (x86 and arm machines) never share a content reference; the README's algorithm gives both", async () => {
+test("two families split only by their runner (x86 and arm machines) never share a content reference; the documented algorithm gives both", async () => {
   const split = `repository = "r.io/x"
 [images.x86]
 dockerfile = "docker/base.Dockerfile"

@@ -1,5 +1,5 @@
-// The digest of everything that decides what an image's build produces (README,
-// "The inputs digest"): its Dockerfile's bytes, the files of its build context that
+// The digest of everything that decides what an image's build produces (docs/
+// incremental-builds.md, "The inputs digest"): its Dockerfile's bytes, the files of its build context that
 // docker would send, its build args, and its base image's digest. Two checkouts with
 // the same files give the same digests on any machine; an image is rebuilt exactly
 // when its digest is not yet in the registry.
@@ -224,14 +224,14 @@ export class InputsDigester {
   }
 }
 
-/** The text an image's digest is the sha256 of (README, "The inputs digest"). */
+/** The text an image's digest is the sha256 of (docs/incremental-builds.md, "The inputs digest"). */
 export function imageText(parts: InputParts): string {
   return `caliban-images inputs 1\n${parts.dockerfile}\n${parts.context}\n${[...parts.args, ...parts.build, ...parts.upstream].map((line) => `${line}\n`).join("")}${parts.base === null ? "" : `${parts.base}\n`}`;
 }
 
 /**
  * The cosign annotation every signature of a pushed image carries, its inputs digest's hex
- * (README "Signing"): a signature vouches for a digest, and this says which inputs built
+ * (docs/signing.md): a signature vouches for a digest, and this says which inputs built
  * it, so a signed image put under another image's content tag does not verify there.
  */
 export const INPUTS_ANNOTATION = "caliban-images.inputs";

@@ -83,7 +83,10 @@ const FAMILY_KEYS: Section = {
       propertyNames: { pattern: pattern(SECRET_ID_PATTERN) },
       additionalProperties: {
         type: "object",
-        properties: { env: { type: "string", pattern: pattern(IDENTIFIER_PATTERN) }, file: { type: "string", minLength: 1 } },
+        properties: {
+          env: { description: "an environment variable of the machine that builds, by its name (its value is never read)", type: "string", pattern: pattern(IDENTIFIER_PATTERN) },
+          file: { description: "a file, relative to the matrix file's folder or absolute, outside the image's build context", type: "string", minLength: 1 },
+        },
         additionalProperties: false,
         minProperties: 1,
         maxProperties: 1,
@@ -203,7 +206,7 @@ export function matrixSchema(): JsonSchema {
   return {
     $schema: "http://json-schema.org/draft-07/schema#",
     title: "caliban-images matrix.toml",
-    description: "One matrix of Docker images: axes of values, families of images built from them (README, \"The matrix file\").",
+    description: "One matrix of Docker images: axes of values, families of images built from them (docs/matrix.md).",
     ...tableOf(TOP_LEVEL_SECTION, ["repository", "images"]),
   };
 }

@@ -1,5 +1,5 @@
 // `[sign]`: every pushed image signed with cosign, and an image the registry already has
-// reused only when its signature verifies (verified reuse, README "Signing"). Either a
+// reused only when its signature verifies (verified reuse, docs/signing.md). Either a
 // key pair (`key` signs, `public_key` verifies: any CI) or keyless (`identity` and
 // `issuer`: the CI's OIDC identity, on GitHub Actions and GitLab CI). Read here, carried
 // by the graph; each pushing emitter signs in its own terms, and `resolve` verifies.

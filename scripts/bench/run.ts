@@ -11,7 +11,7 @@
 //   npm run bench                  everything (a few minutes)
 //   npm run bench -- --quick       up to 10,000 images
 //   npm run bench -- --issue30     Caliban's matrix, the generator and the large context only
-//   npm run bench -- --readme      also put the table into README.md
+//   npm run bench -- --docs        also put the table into docs/performance.md
 
 import { cpus, totalmem } from "node:os";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -289,12 +289,12 @@ const table = [
 ].join("\n");
 writeFileSync(join(ROOT, "bench", "results.md"), `${[table, ...sections].join("\n")}\n`);
 
-if (process.argv.includes("--readme")) {
-  const readmePath = join(ROOT, "README.md");
-  const readme = readFileSync(readmePath, "utf8");
+if (process.argv.includes("--docs")) {
+  const pagePath = join(ROOT, "docs", "performance.md");
+  const page = readFileSync(pagePath, "utf8");
   const start = "<!-- bench:start -->";
   const end = "<!-- bench:end -->";
-  if (!readme.includes(start)) throw new Error("README.md has no bench markers");
-  writeFileSync(readmePath, readme.slice(0, readme.indexOf(start) + start.length) + `\n${table}\n` + readme.slice(readme.indexOf(end)));
+  if (!page.includes(start)) throw new Error("docs/performance.md has no bench markers");
+  writeFileSync(pagePath, page.slice(0, page.indexOf(start) + start.length) + `\n${table}\n` + page.slice(page.indexOf(end)));
 }
 console.log("\nwritten: bench/results.json, bench/results.md");

@@ -231,7 +231,7 @@ test("bake: docker buildx bake --push (the engine's own BuildKit) builds the rea
   try {
     const repository = `127.0.0.1:${registry.port}/bake`;
     expect(runCli(["emit", "bake", "--base-url", repository, "-o", "docker-bake.hcl"], work).code).toBe(0);
-    // As the README says to run it: the digests resolve reads from this tree, then bake.
+    // As docs/ci-make-bake.md says to run it: the digests resolve reads from this tree, then bake.
     const resolved = runCli(["resolve", "--for", "docker-bake.hcl", "--format", "bake"], work);
     expect({ exit: resolved.code, stderr: resolved.code === 0 ? "" : resolved.stderr }).toEqual({ exit: 0, stderr: "" });
     const env = { ...process.env, ...engine().env, CALIBAN_INPUTS: resolved.stdout.trim(), REVISION };

@@ -6,7 +6,7 @@
 // token image keeps the token's sha256, the tools images saw the pip index, and the file
 // secret's path (every character a shell or YAML could misread) reached BuildKit whole.
 // A pull or merge request's build of an edited token image hands it none, though the
-// environment holds the value: its `required=true` mount fails the build, as the README
+// environment holds the value: its `required=true` mount fails the build, as docs/secrets.md
 // says. No value is in the pipeline file, the log or the image's history.
 
 import { describe, expect, test } from "bun:test";
