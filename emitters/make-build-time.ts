@@ -15,7 +15,7 @@ export function buildTimeLines(graph: BuildGraph): string[] {
   const named = valuesNamed(graph.images);
   const labels = graph.images.some((image) => image.labels.some((label) => label.revision));
   const commit = named.has("commit") || named.has("short_commit");
-  const revision = labels || commit ? [labels && !commit ? "# The commit being built, for the labels that name it." : "# The commit being built, for the labels and aliases that name it.", "REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)"] : [];
+  const revision = labels || commit ? [labels && !commit ? "# The commit being built, for the labels that name it." : "# The commit being built, for the labels and aliases that name it.", "REVISION ?= $(shell git rev-parse --verify --quiet HEAD 2>/dev/null)"] : [];
   if (named.size === 0) return revision;
   const tagValue = (variable: string) => `$(call TAG_VALUE,${variable})`;
   const given = [...(named.has("date") ? ["BUILD_DATE"] : []), ...(named.has("branch") ? ["BRANCH"] : [])];

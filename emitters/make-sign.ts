@@ -25,7 +25,7 @@ export function signDefinitions(graph: BuildGraph): string[] {
     `COSIGN_KEY ?= ${makeValue(shellWord(sign.key))}`,
     "COSIGN_FLAGS ?=",
     "# The commit a signature names (caliban-images explain reads it back): the checkout's HEAD.",
-    "SIGN_REVISION ?= $(shell git rev-parse HEAD 2>/dev/null)",
+    "SIGN_REVISION ?= $(shell git rev-parse --verify --quiet HEAD 2>/dev/null)",
     // Loopback registries are plain http, as resolve asks them.
     "SIGN_PLAIN_HTTP = $(if $(filter localhost:% localhost/% 127.% [::1]%,$(subst ',,$(1))),--allow-insecure-registry --allow-http-registry)",
     // COSIGN_SIGN signs a reference ($(1)) as the image of an inputs digest ($(2), its hex). cosign 3

@@ -71,7 +71,7 @@ export function signShellFunctions(graph: BuildGraph, installCommands: readonly 
 export const SIGN_REVISION = {
   github: '"${GITHUB_SHA:-}"',
   gitlab: '"${CI_COMMIT_SHA:-}"',
-  buildkite: '"$(git rev-parse HEAD 2>/dev/null || true)"',
+  buildkite: '"$(git rev-parse --verify --quiet HEAD 2>/dev/null || true)"',
 } as const;
 
 /**
