@@ -2,8 +2,8 @@
 // `npm pack` once a test file, and installed by `npm install` into an empty folder with the
 // registry unreachable. Shared by the packages' test and the new user's hour (first-hour.test.ts).
 
-import { afterAll, expect } from "bun:test";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { expect } from "bun:test";
+import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { RELEASE_PLATFORMS } from "./release.ts";
@@ -29,12 +29,11 @@ export interface Packed {
   platformFiles: PackedFile[];
 }
 
-// The host's packages are built and packed once, for the tests below (a 110 MB binary,
-// packed in about 8 s); the folder is removed as soon as they are done.
+// The host's packages are built and packed once a run (a 110 MB binary, packed in about
+// 8 s), for every test file that asks: npm test runs the files in one process. Its scratch
+// folder goes with the others after the last test (fixtures/test-cleanup.ts), not when one
+// file is done, as another may still use it.
 let packedOnce: Packed | undefined;
-afterAll(() => {
-  if (packedOnce !== undefined) rmSync(packedOnce.root, { recursive: true, force: true });
-});
 
 export function packed(): Packed {
   if (packedOnce !== undefined) return packedOnce;
