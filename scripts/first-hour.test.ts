@@ -7,14 +7,17 @@
 // emit --all again, affected. Every output the pages show is what the installed binary
 // prints (the docs test, scripts/docs/run.test.ts, plays them with this checkout's CLI).
 
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { commandsFolder, docsEnvironment, installed, pageFolder, runStep, stepName } from "./docs/doc-runner.ts";
 import { docSteps, type DocStep } from "./docs/doc-steps.ts";
 import { readPage } from "./docs/markdown.ts";
-import { host, hostReleased, npm, packed, run } from "./npm-install-run.ts";
+import { host, hostReleased, npm, packer, run } from "./npm-install-run.ts";
 import packageJson from "../package.json" with { type: "json" };
+
+const { packed, remove } = packer();
+afterAll(remove);
 
 // npm test's bound on a test (package.json's --timeout), so that the first step, which packs
 // and installs (about 15 s), runs under it also when this file is run alone.

@@ -3,11 +3,11 @@
 // registry unreachable. Shared by the packages' test and the new user's hour (first-hour.test.ts).
 
 import { expect } from "bun:test";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { RELEASE_PLATFORMS } from "./release.ts";
-import { scratchFolder } from "./validators/scratch.ts";
 
 /** This machine's platform as the release names it (linux-x64, ...), and whether a package is made for it. */
 export const host = `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
@@ -29,15 +29,24 @@ export interface Packed {
   platformFiles: PackedFile[];
 }
 
-// The host's packages are built and packed once a run (a 110 MB binary, packed in about
-// 8 s), for every test file that asks: npm test runs the files in one process. Its scratch
-// folder goes with the others after the last test (fixtures/test-cleanup.ts), not when one
-// file is done, as another may still use it.
-let packedOnce: Packed | undefined;
+/**
+ * The host's packages, built and packed once for the test file that makes this (a 110 MB
+ * binary, packed in about 8 s): call it at the file's top, and `remove` after its last
+ * test. Their folder is no scratch folder: those go whenever a test file is done
+ * (fixtures/test-cleanup.ts), and npm test's workers run files side by side.
+ */
+export function packer(): { packed: () => Packed; remove: () => void } {
+  let packedOnce: Packed | undefined;
+  return {
+    packed: () => (packedOnce ??= pack()),
+    remove: () => {
+      if (packedOnce !== undefined) rmSync(packedOnce.root, { recursive: true, force: true });
+    },
+  };
+}
 
-export function packed(): Packed {
-  if (packedOnce !== undefined) return packedOnce;
-  const root = scratchFolder("npm-packages-");
+function pack(): Packed {
+  const root = mkdtempSync(join(tmpdir(), "npm-packages-"));
   const out = join(root, "out");
   const built = Bun.spawnSync([process.execPath, join(REPO_ROOT, "scripts", "npm-packages.ts"), "--out", out, "--platforms", host], { stdout: "pipe", stderr: "pipe" });
   if (built.exitCode !== 0) throw new Error(`npm-packages failed:\n${built.stdout}${built.stderr}`);
@@ -45,14 +54,13 @@ export function packed(): Packed {
   mkdirSync(join(root, "packs"));
   const pack = npm(root, root, ["pack", "--json", "--pack-destination", "packs", "./out/main", `./out/${host}`]);
   const [main, platform] = JSON.parse(pack.stdout) as { filename: string; files: PackedFile[] }[];
-  packedOnce = {
+  return {
     root,
     mainTarball: join(root, "packs", main!.filename),
     platformTarball: join(root, "packs", platform!.filename),
     mainFiles: main!.files,
     platformFiles: platform!.files,
   };
-  return packedOnce;
 }
 
 /**

@@ -4,7 +4,7 @@
 // run. (The other platforms' packages are the same files around another --target's
 // binary: built by the release workflow, not here, where each would download a Bun runtime.)
 
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import packageJson from "../package.json" with { type: "json" };
@@ -12,7 +12,10 @@ import { REPO_ROOT } from "../fixtures/golden.ts";
 import { LAUNCHER, MAIN_PACKAGE, mainManifest, packagedBinary, platformManifest, platformPackageName, VERSION } from "./npm-packages.ts";
 import { binaryName, RELEASE_PLATFORMS } from "./release.ts";
 import { scratchFolder } from "./validators/scratch.ts";
-import { host, hostReleased, npm, packed, run, UNREACHABLE_REGISTRY, type PackedFile } from "./npm-install-run.ts";
+import { host, hostReleased, npm, packer, run, UNREACHABLE_REGISTRY, type PackedFile } from "./npm-install-run.ts";
+
+const { packed, remove } = packer();
+afterAll(remove);
 
 const skipped = hostReleased ? "" : ` (skipped: this machine is ${host}, not a release platform: ${Object.keys(RELEASE_PLATFORMS).join(", ")})`;
 
