@@ -23,7 +23,7 @@ import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import packageJson from "../package.json" with { type: "json" };
-import { binaryName, compileBinary, RELEASE_PLATFORMS } from "./release.ts";
+import { binaryName, compileBinary, platformsOption, RELEASE_PLATFORMS } from "./release.ts";
 
 export const MAIN_PACKAGE = packageJson.npmPackages.name;
 export const VERSION = packageJson.version;
@@ -159,13 +159,7 @@ export function writeMainPackage(directory: string): void {
 if (import.meta.main) {
   const { values } = parseArgs({ options: { out: { type: "string" }, platforms: { type: "string" }, binaries: { type: "string" } } });
   const out = values.out ?? join(import.meta.dir, "..", "dist", "npm");
-  const platforms = values.platforms === undefined ? Object.keys(RELEASE_PLATFORMS) : values.platforms.split(",");
-  for (const platform of platforms) {
-    if (!(platform in RELEASE_PLATFORMS)) {
-      console.error(`error: no release platform ${platform}: ${Object.keys(RELEASE_PLATFORMS).join(", ")}`);
-      process.exit(2);
-    }
-  }
+  const platforms = platformsOption(values.platforms);
   // This version's packages only: nothing of an earlier run is published with them.
   rmSync(out, { recursive: true, force: true });
   try {

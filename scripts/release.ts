@@ -39,6 +39,18 @@ export function compileBinary(platform: string, outfile: string): number {
   return result.exitCode ?? 1;
 }
 
+/** --platforms a,b (default: every release platform); an unknown one is said, and exit 2, before anything is written. */
+export function platformsOption(value: string | undefined): string[] {
+  const platforms = value === undefined ? Object.keys(RELEASE_PLATFORMS) : value.split(",");
+  for (const platform of platforms) {
+    if (!(platform in RELEASE_PLATFORMS)) {
+      console.error(`error: no release platform ${platform}: ${Object.keys(RELEASE_PLATFORMS).join(", ")}`);
+      process.exit(2);
+    }
+  }
+  return platforms;
+}
+
 /** SHA256SUMS: `HEX  NAME` per file, in name order, as sha256sum writes it. */
 export function checksums(directory: string, names: readonly string[]): string {
   return [...names]
@@ -50,13 +62,7 @@ export function checksums(directory: string, names: readonly string[]): string {
 if (import.meta.main) {
   const { values } = parseArgs({ options: { out: { type: "string" }, platforms: { type: "string" } } });
   const out = values.out ?? join(import.meta.dir, "..", "dist", "release");
-  const platforms = values.platforms === undefined ? Object.keys(RELEASE_PLATFORMS) : values.platforms.split(",");
-  for (const platform of platforms) {
-    if (!(platform in RELEASE_PLATFORMS)) {
-      console.error(`error: no release platform ${platform}: ${Object.keys(RELEASE_PLATFORMS).join(", ")}`);
-      process.exit(2);
-    }
-  }
+  const platforms = platformsOption(values.platforms);
   // A folder of this release only: no binary of an earlier one is listed in its SHA256SUMS.
   rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
