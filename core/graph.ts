@@ -254,6 +254,11 @@ export function imageRunner(family: FamilyNode, image: ImageNode): readonly stri
   return image.runner !== undefined ? image.runner : family.runner;
 }
 
+/** Its platforms as the matrix wrote them: a Windows release back in each (`windows(10.0.26100)/amd64`), as the inputs digest reads them. */
+export function writtenPlatforms(image: ImageNode): readonly string[] {
+  return image.osVersion === undefined ? image.platforms : image.platforms.map((platform) => platform.replace("/", `(${image.osVersion})/`));
+}
+
 /** The minutes an image's build may take: its own when a `when` rule gives it some, else its family's (null: the emitter's default). */
 export function imageTimeout(family: FamilyNode, image: ImageNode): number | null {
   return image.timeout !== undefined ? image.timeout : family.timeout;

@@ -10,7 +10,7 @@
 
 import { cosignVerifyArgs } from "./signing.ts";
 import { readableShellWord } from "./quoting.ts";
-import { hasOwnRepositories, imageRunner, imagesById, imageTimeout, stages, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
+import { hasOwnRepositories, imageRunner, imagesById, imageTimeout, stages, writtenPlatforms, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
 
 /** The widest line the text makes of more than one value. */
 export const PLAN_WIDTH = 100;
@@ -148,7 +148,7 @@ function renderStages(graph: BuildGraph, shown: readonly ImageNode[]): string[] 
       image.labels.forEach((label, i) => out.push(`    ${i === 0 ? "labels      " : "            "}${label.name}=${label.revision ? "(the commit, at build time)" : label.value}`));
       image.annotations?.forEach((annotation, i) => out.push(`    ${i === 0 ? "annotations " : "            "}${annotation.name}=${annotation.value}`));
       // A Windows image's release as the matrix wrote it, windows(10.0.26100)/amd64 (buildx is given windows/amd64).
-      const platforms = image.osVersion === undefined ? image.platforms : image.platforms.map((platform) => platform.replace("/", `(${image.osVersion})/`));
+      const platforms = writtenPlatforms(image);
       if (platforms.length > 0) for (const line of wrapList("    platforms   ", platforms)) out.push(line);
       if (image.target !== null) out.push(`    target      ${image.target}`);
       // Where and for how long, when the image's family (or a `when` rule, or its values) says.

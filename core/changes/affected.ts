@@ -5,7 +5,7 @@
 
 import { sharedTags, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "../graph.ts";
 import { basePartOf, withBaseContentArg } from "../base-parts.ts";
-import { normalPath, type InputsDigester } from "./inputs.ts";
+import { digestedSettings, normalPath, type InputsDigester } from "./inputs.ts";
 
 /** Why an image is affected. Paths are relative to the matrix file's directory. */
 export type Reason =
@@ -50,8 +50,8 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
     if (old.inputs === image.inputs) continue;
     const base = image.from === null ? undefined : nowById.get(image.from)!;
     const oldBase = old.from === null ? undefined : thenById.get(old.from)!;
-    const a = then.digester.parts(old.dockerfile, old.context, old.args, oldBase, old.upstream, { ...old, runner: runnerOf(then.graph, old) }, old.fromParts);
-    const b = now.digester.parts(image.dockerfile, image.context, image.args, base, image.upstream, { ...image, runner: runnerOf(now.graph, image) }, image.fromParts);
+    const a = then.digester.parts(old.dockerfile, old.context, old.args, oldBase, old.upstream, digestedSettings(then.graph, old), old.fromParts);
+    const b = now.digester.parts(image.dockerfile, image.context, image.args, base, image.upstream, digestedSettings(now.graph, image), image.fromParts);
     const why: Reason[] = [];
     if (a.dockerfile !== b.dockerfile || old.dockerfile !== image.dockerfile) why.push({ kind: "dockerfile", path: image.dockerfile });
     if (a.context !== b.context) {
@@ -71,19 +71,16 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
 }
 
 /** The runner labels of an image's family, a line of its inputs. */
-function runnerOf(graph: BuildGraph, image: ImageNode): readonly string[] | null {
-  return graph.families.find((family) => family.name === image.family)?.runner ?? null;
-}
-
 /** Which of an image's labels, platforms, target and runner differ between two plans of it. */
 function changedBuildSettings(then: BuildGraph, old: ImageNode, now: BuildGraph, image: ImageNode): BuildSetting[] {
   const labels = (node: ImageNode) => JSON.stringify(node.labels.filter((label) => !label.revision));
   const changed: BuildSetting[] = [];
   if (labels(old) !== labels(image)) changed.push("labels");
   if (JSON.stringify(old.annotations ?? []) !== JSON.stringify(image.annotations ?? [])) changed.push("annotations");
-  if (old.platforms.join(",") !== image.platforms.join(",")) changed.push("platforms");
+  const [was, is] = [digestedSettings(then, old), digestedSettings(now, image)];
+  if (was.platforms.join(",") !== is.platforms.join(",")) changed.push("platforms");
   if (old.target !== image.target) changed.push("target");
-  if (JSON.stringify(runnerOf(then, old)) !== JSON.stringify(runnerOf(now, image))) changed.push("runner");
+  if (JSON.stringify(was.runner) !== JSON.stringify(is.runner)) changed.push("runner");
   return changed;
 }
 

@@ -6,7 +6,7 @@
 
 import type { BuildGraph, ImageNode } from "../graph.ts";
 import { baseNamedValue } from "../base-parts.ts";
-import { imageText, sha256, type InputsDigester } from "./inputs.ts";
+import { digestedSettings, imageText, sha256, type InputsDigester } from "./inputs.ts";
 
 export interface ExplainedImage {
   readonly id: string;
@@ -41,8 +41,7 @@ export interface ContextFile {
 /** An image's inputs, read through the digester that planned its graph. */
 export function explainImage(graph: BuildGraph, digester: InputsDigester, image: ImageNode): ExplainedImage {
   const base = image.from === null ? undefined : graph.images.find((other) => other.id === image.from);
-  const runner = graph.families.find((family) => family.name === image.family)?.runner ?? null;
-  const settings = { ...image, runner };
+  const settings = digestedSettings(graph, image);
   const parts = digester.parts(image.dockerfile, image.context, image.args, base, image.upstream, settings, image.fromParts);
   // The parts are the digest's own text: were they ever to disagree, what is printed would not be what built the image.
   if (`sha256:${sha256(imageText(parts))}` !== image.inputs) throw new Error(`explain: the inputs of ${image.id} do not hash to its digest`);
@@ -61,9 +60,9 @@ export function explainImage(graph: BuildGraph, digester: InputsDigester, image:
     args: image.args.map(({ name, value }) => ({ name, value: baseNamedValue(value, image.fromParts?.[name], base) })),
     labels: image.labels.filter((label) => !label.revision).map(({ name, value }) => ({ name, value })),
     annotations: (image.annotations ?? []).map(({ name, value }) => ({ name, value })),
-    platforms: image.platforms,
+    platforms: settings.platforms,
     target: image.target,
-    runner,
+    runner: settings.runner ?? null,
     upstream: image.upstream,
     base: base === undefined ? null : { id: base.id, inputs: base.inputs, contentReference: base.contentReference },
   };

@@ -10,7 +10,7 @@
 
 import { parseDockerfile, type ParsedDockerfile } from "../plan/dockerfile-from.ts";
 import { fail } from "../errors.ts";
-import type { BasePart, BuildArg } from "../graph.ts";
+import { imageRunner, writtenPlatforms, type BasePart, type BuildArg, type BuildGraph, type ImageNode } from "../graph.ts";
 import { baseNamedValue } from "../base-parts.ts";
 import { isSpecialKind, specialName, type SourceFile, type SourceTree } from "./source-tree.ts";
 
@@ -261,6 +261,16 @@ export interface BuildSettings {
   readonly runner?: readonly string[] | null;
   /** OCI annotations: absent or none adds nothing, so an image without them keeps its digest. */
   readonly annotations?: readonly { readonly name: string; readonly value: string }[];
+}
+
+/**
+ * The settings an image of the graph was digested with, read back from it (`affected` and
+ * `explain` ask the digester for its parts): its platforms as written, and the runner a
+ * `when` rule gave it, else its family's.
+ */
+export function digestedSettings(graph: BuildGraph, image: ImageNode): BuildSettings {
+  const family = graph.families.find((candidate) => candidate.name === image.family)!;
+  return { ...image, platforms: writtenPlatforms(image), runner: imageRunner(family, image) };
 }
 
 function buildLines(settings: BuildSettings): string[] {
