@@ -2,14 +2,13 @@
 // renders the graph through one emitter, and what lists them.
 
 import { fail } from "../core/errors.ts";
-import { displayName } from "../core/printable.ts";
 import { graphShape } from "../core/changes/graph-shape.ts";
 import { affectedSubgraph } from "../core/changes/affected.ts";
 import { describeOptions } from "../emitters/options.ts";
 import { findEmitter } from "../emitters/plugins.ts";
 import type { Comparison } from "./affected.ts";
 import { emitLoaded, isDirectory, ownPathDefault, pipelineDefaults } from "./emit.ts";
-import { emitterRegistry } from "./emitter-registry.ts";
+import { emitterRegistry, warnOfUnknownTables } from "./emitter-registry.ts";
 import { loadGraph, optionalString, stringList, type Options } from "./load-graph.ts";
 import { matrixHere, matrixPathOf, type MatrixSource } from "./matrix-source.ts";
 import { plannedOutputs, writeOutputs } from "./output.ts";
@@ -59,9 +58,7 @@ export async function emitCommand(name: string, paths: string[], options: Option
   }
   const registry = await emitterRegistry(options, { source, plugins: loaded.matrix.plugins });
   const registered = findEmitter(registry, name);
-  for (const configured of Object.keys(loaded.matrix.emit)) {
-    if (!registry.some((r) => r.emitter.name === configured)) io.stderr(`warning: ${displayName(loaded.matrix.file)}: [emit.${configured}] configures no known emitter\n`);
-  }
+  warnOfUnknownTables(registry, loaded.matrix, (line) => io.stderr(`warning: ${line}\n`));
   const format = optionalString(options.format, "--format");
   const given = [...stringList(options.option), ...(format === undefined ? [] : [`format=${format}`])];
   const target = optionalString(options.output, "-o");

@@ -30,13 +30,11 @@ export async function checkEmitSettings(options: Options, planned: Pick<Planned,
   const tables = Object.entries(loaded.matrix.emit);
   if (tables.length === 0) return;
   const registry = await emitterRegistry(options, { source, plugins: loaded.matrix.plugins });
+  warnOfUnknownTables(registry, loaded.matrix, warn);
   const diagnostics: Diagnostic[] = [];
   for (const [name, values] of tables) {
     const registered = registry.find((candidate) => candidate.emitter.name === name);
-    if (registered === undefined) {
-      warn(`${displayName(loaded.matrix.file)}: [emit.${name}] configures no known emitter`);
-      continue;
-    }
+    if (registered === undefined) continue;
     try {
       located(loaded.document, () => resolveOptions(registered.emitter, { fromMatrix: { file: loaded.matrix.file, values } }));
     } catch (error) {
@@ -45,4 +43,11 @@ export async function checkEmitSettings(options: Options, planned: Pick<Planned,
     }
   }
   if (diagnostics.length > 0) throw new CalibanError(diagnostics);
+}
+
+/** Each [emit.NAME] table no emitter of the registry answers to: a warning (a misspelled name configures nothing). */
+export function warnOfUnknownTables(registry: readonly RegisteredEmitter[], matrix: { readonly file: string; readonly emit: Readonly<Record<string, unknown>> }, warn: (line: string) => void): void {
+  for (const name of Object.keys(matrix.emit)) {
+    if (!registry.some((registered) => registered.emitter.name === name)) warn(`${displayName(matrix.file)}: [emit.${name}] configures no known emitter`);
+  }
 }

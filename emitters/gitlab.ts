@@ -27,7 +27,7 @@ import { CONTENT_TAGS_OPTION, hasLockJob, outputPathProblem, variableNameProblem
 import { commentText, shellWord } from "./quoting.ts";
 import { writtenText, type TextWriter } from "./text.ts";
 import { secretsHeader } from "./secrets.ts";
-import { refuseSigning, SIGN_REVISION, signShellFunctions } from "./signing.ts";
+import { refuseSigning, signShellFunctions } from "./signing.ts";
 import { cosignInstallCommands } from "./cosign-install.ts";
 import { matrixNamed } from "./context.ts";
 
@@ -236,7 +236,7 @@ function loginPrelude(graph: BuildGraph, registry: string, options: GitlabOption
   const user = options["registry-user-variable"];
   const password = options["registry-password-variable"];
   return {
-    signing: signShellFunctions(graph, cosignInstallCommands(options), SIGN_REVISION.gitlab),
+    signing: signShellFunctions(graph, cosignInstallCommands(options), `"\${${GITLAB_VARIABLES.commit}:-}"`),
     login: [
       "registry_login() {",
       `  if [ ${shellWord(registry)} = "\${CI_REGISTRY:-}" ] && [ -n "\${CI_REGISTRY_PASSWORD:-}" ]; then`,

@@ -65,12 +65,12 @@ export function signShellFunctions(graph: BuildGraph, installCommands: readonly 
 
 /**
  * How a CI's job knows the commit it builds, a shell expression (double-quoted, empty when
- * the CI does not say): what a signature's revision annotation records. Buildkite's
- * BUILDKITE_COMMIT may be a name (HEAD), so its job asks the checkout.
+ * the CI does not say): what a signature's revision annotation records (GitLab's is its CI
+ * variables' commit, emitters/gitlab.ts). Buildkite's BUILDKITE_COMMIT may be a name
+ * (HEAD), so its job asks the checkout.
  */
 export const SIGN_REVISION = {
   github: '"${GITHUB_SHA:-}"',
-  gitlab: '"${CI_COMMIT_SHA:-}"',
   buildkite: '"$(git rev-parse --verify --quiet HEAD 2>/dev/null || true)"',
 } as const;
 

@@ -13,15 +13,10 @@ import { join } from "node:path";
 import { commandsFolder, docsEnvironment, installed, pageFolder, runStep, stepName } from "./docs/doc-runner.ts";
 import { docSteps, type DocStep } from "./docs/doc-steps.ts";
 import { readPage } from "./docs/markdown.ts";
-import { host, hostReleased, npm, packer, run } from "./npm-install-run.ts";
-import packageJson from "../package.json" with { type: "json" };
+import { host, hostReleased, npm, NPM_TEST_TIMEOUT, packer, run } from "./npm-install-run.ts";
 
 const { packed, remove } = packer();
 afterAll(remove);
-
-// npm test's bound on a test (package.json's --timeout), so that the first step, which packs
-// and installs (about 15 s), runs under it also when this file is run alone.
-const NPM_TEST_TIMEOUT = Number(/--timeout (\d+)/.exec(packageJson.scripts.test)![1]);
 
 const skipped = hostReleased ? "" : ` (skipped: this machine is ${host}, for which no package is made)`;
 const PAGES = ["README.md", "docs/recipes.md"];

@@ -6,12 +6,20 @@ import { expect } from "bun:test";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import packageJson from "../package.json" with { type: "json" };
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { RELEASE_PLATFORMS } from "./release.ts";
 
 /** This machine's platform as the release names it (linux-x64, ...), and whether a package is made for it. */
 export const host = `${process.platform === "win32" ? "windows" : process.platform}-${process.arch}`;
 export const hostReleased = host in RELEASE_PLATFORMS;
+
+/**
+ * npm test's bound on a test (package.json's --timeout), given to the tests that pack and
+ * install (about 8 s, then 5 s each), so that they run under it also when their file is run
+ * alone, where bun's default is 5 s.
+ */
+export const NPM_TEST_TIMEOUT = Number(/--timeout (\d+)/.exec(packageJson.scripts.test)![1]);
 
 /** A port no one listens on (discard): any request npm makes to the registry fails. */
 export const UNREACHABLE_REGISTRY = "http://127.0.0.1:9/";

@@ -12,17 +12,13 @@ import { REPO_ROOT } from "../fixtures/golden.ts";
 import { LAUNCHER, MAIN_PACKAGE, mainManifest, packagedBinary, platformManifest, platformPackageName, VERSION } from "./npm-packages.ts";
 import { binaryName, RELEASE_PLATFORMS } from "./release.ts";
 import { scratchFolder } from "./validators/scratch.ts";
-import { host, hostReleased, npm, packer, run, UNREACHABLE_REGISTRY, type PackedFile } from "./npm-install-run.ts";
+import { host, hostReleased, npm, NPM_TEST_TIMEOUT, packer, run, UNREACHABLE_REGISTRY, type PackedFile } from "./npm-install-run.ts";
 
 const { packed, remove } = packer();
 afterAll(remove);
 
 const skipped = hostReleased ? "" : ` (skipped: this machine is ${host}, not a release platform: ${Object.keys(RELEASE_PLATFORMS).join(", ")})`;
 
-// npm test's bound on a test (package.json's --timeout), given to the tests that pack and
-// install (about 8 s and 5 s), so that `bun test scripts/`, whose default is 5 s, runs
-// them under the same bound.
-const NPM_TEST_TIMEOUT = Number(/--timeout (\d+)/.exec(packageJson.scripts.test)![1]);
 
 test("each platform package is SCOPE/PLATFORM, from package.json's npmPackages, with npm's os and cpu for it", () => {
   const fields = Object.keys(RELEASE_PLATFORMS).map((platform) => {
