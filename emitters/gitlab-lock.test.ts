@@ -29,7 +29,8 @@ describe("gitlab: the scheduled lock job", async () => {
     // GitLab takes push options (merge_request.create): the bare origin must too.
     git(origin, "config", "receive.advertisePushOptions", "true");
     // What GitLab reads them from: the options a push carries, recorded by the receiving end.
-    writeFileSync(join(origin, "hooks", "pre-receive"), `#!/bin/sh\ni=0\nwhile [ "$i" -lt "\${GIT_PUSH_OPTION_COUNT:-0}" ]; do eval "option=\\"\\\${GIT_PUSH_OPTION_$i}\\""; printf '%s\\n' "$option" >> push-options; i=$((i + 1)); done\n`, { mode: 0o755 });
+    // It reads the ref updates git feeds it, as a hook must: one that exits first leaves git writing to a closed pipe.
+    writeFileSync(join(origin, "hooks", "pre-receive"), `#!/bin/sh\ncat > /dev/null\ni=0\nwhile [ "$i" -lt "\${GIT_PUSH_OPTION_COUNT:-0}" ]; do eval "option=\\"\\\${GIT_PUSH_OPTION_$i}\\""; printf '%s\\n' "$option" >> push-options; i=$((i + 1)); done\n`, { mode: 0o755 });
     const work = mkdtempSync(join(tmpdir(), "lock-work-"));
     git(work, "clone", "-q", origin, ".");
     writeFileSync(join(work, ".gitlab-ci.yml"), pipeline);
