@@ -44,6 +44,9 @@ export async function loadGraph(options: Options, io: Io, planOptions: { readonl
   const sources = tree ?? NO_SOURCES;
   const digester = matrixDigester(loaded.matrix, sources);
   const graph = planLoaded(loaded, { sources, digester, ...(tree ? { checkPaths: tree } : {}), ...planOptions, ...(baseUrl === undefined ? {} : { repository: baseUrl }) });
+  // What reading and planning left behind (the TOML's tables, each image's text) is
+  // collected before any output is made, where a graph is large enough for it to count.
+  if (graph.images.length >= COLLECT_AFTER_PLANNING) Bun.gc(true);
   // A family with an absolute repository stays where it is: said, so that a test push cannot land in production unawares.
   const unmoved = baseUrl === undefined ? [] : unmovedFamilies(graph);
   if (unmoved.length > 0) io.stderr(`warning: --base-url moves no image of ${unmoved.join(", ")}: ${unmoved.length === 1 ? "its repository is" : "their repositories are"} absolute (write ${unmoved.length === 1 ? "it" : "them"} as {repository}/PATH to move with it)\n`);
@@ -61,6 +64,12 @@ export async function loadGraph(options: Options, io: Io, planOptions: { readonl
  * comes back first.
  */
 const LARGE_MATRIX = 500;
+
+/**
+ * From how many images a full collection follows planning (core/memory.ts): at 100,000
+ * it takes 30 ms and lowers the peak by 30 MiB; at 10,000 there is little to gain.
+ */
+const COLLECT_AFTER_PLANNING = 50_000;
 
 /** At most how many images the matrix makes: each family's explicit list, or its product plus includes. */
 function mostImages(matrix: Matrix): number {

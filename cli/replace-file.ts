@@ -4,6 +4,7 @@
 // place. A target that already holds exactly the output is left as it is.
 
 import { fail } from "../core/errors.ts";
+import { collectionRequester } from "../core/memory.ts";
 
 type NodeFs = typeof import("node:fs");
 type NodePath = typeof import("node:path");
@@ -168,6 +169,9 @@ function writeBytes(fs: NodeFs, fd: number, bytes: Uint8Array): void {
 /** Chunks are gathered into strings of about this many characters, then written. */
 const BATCH = 1 << 18;
 
+/** The chunks and batches written are dead at once: a collection is asked for every 8 Mi characters (core/memory.ts). */
+const requestCollection = collectionRequester(32);
+
 /** Text or chunks as strings of about BATCH characters: no string the size of the output. */
 export function* batches(contents: string | Iterable<string>): Generator<string> {
   if (typeof contents === "string") {
@@ -181,6 +185,7 @@ export function* batches(contents: string | Iterable<string>): Generator<string>
     if (pending.length >= BATCH) {
       yield pending;
       pending = "";
+      requestCollection();
     }
   }
   if (pending) yield pending;

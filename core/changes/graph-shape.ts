@@ -12,12 +12,15 @@
 
 import { imagesById, type BuildGraph, type ImageNode } from "../graph.ts";
 import { baseNamedValue } from "../base-parts.ts";
+import { collectionRequester, IMAGES_PER_COLLECTION } from "../memory.ts";
 
 /** 64 hex digits: the sha256 of the graph's JSON less its digests and repository, as one line per image. */
 export function graphShape(graph: BuildGraph): string {
   const byId = imagesById(graph);
   const { repository: _repository, images, ...rest } = graph;
   const hasher = new Bun.CryptoHasher("sha256");
+  // Each image's JSON is dead once hashed: 100,000 of them are 70 MiB (core/memory.ts).
+  const requestCollection = collectionRequester(IMAGES_PER_COLLECTION);
   hasher.update(`caliban-images shape 1\n${JSON.stringify(rest)}\n`);
   for (const image of images) {
     // `kept` is a copy already: the args and the repository are set on it, in this order, rather than copied again.
@@ -31,6 +34,7 @@ export function graphShape(graph: BuildGraph): string {
     if (repositorySuffix !== undefined) kept.repository = repositorySuffix ?? repository;
     hasher.update(JSON.stringify(kept));
     hasher.update("\n");
+    requestCollection();
   }
   return hasher.digest("hex");
 }

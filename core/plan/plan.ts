@@ -28,6 +28,7 @@ import { setImagePolicy } from "./image-policy.ts";
 import { PathChecker, type DirectoryEntries } from "./plan-paths.ts";
 import { DockerfileChecks } from "./plan-checks.ts";
 import { Placements } from "./plan-runner.ts";
+import { collectionRequester, IMAGES_PER_COLLECTION } from "../memory.ts";
 import { secretsInContext } from "./plan-secrets.ts";
 
 export interface PlanOptions {
@@ -93,6 +94,8 @@ class Planner {
   /** Tag and alias templates already reported as giving an invalid tag: each once, not once per image. */
   private readonly badTemplates = new Set<string>();
   private readonly checks = new DockerfileChecks();
+  /** Each image leaves text behind (its digest's, its references' parts): core/memory.ts. */
+  private readonly requestCollection = collectionRequester(IMAGES_PER_COLLECTION);
 
   constructor(
     private readonly matrix: Matrix,
@@ -180,6 +183,7 @@ class Planner {
       if (!image) return;
       if (indexed) planned.images.set(key, image);
       this.images.push(image);
+      this.requestCollection();
       ids.push(image.id);
     });
     if (combinations === 0) {
