@@ -3,12 +3,12 @@
 // (The real builds that must agree with these lists are in scripts/e2e.)
 
 import { beforeAll, describe, expect, test } from "bun:test";
-import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { runCli, writeMatrix } from "../fixtures/test-helpers.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 function git(cwd: string, ...args: string[]): string {
   const result = Bun.spawnSync(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], { cwd });
@@ -18,7 +18,7 @@ function git(cwd: string, ...args: string[]): string {
 
 /** The chain fixture in a new git repository, committed. */
 function chainRepository(): string {
-  const root = mkdtempSync(join(tmpdir(), "affected-"));
+  const root = scratchFolder("affected-");
   cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });
   git(root, "init", "-q", "-b", "main");
   git(root, "add", "-A");
@@ -145,7 +145,7 @@ describe("affected: mistakes", () => {
     const neither = runCli(["affected"], root);
     expect(neither.code).toBe(2);
     expect(neither.stderr).toContain("needs --since REVISION or --changed PATH...");
-    const outside = mkdtempSync(join(tmpdir(), "no-git-"));
+    const outside = scratchFolder("no-git-");
     cpSync(join(REPO_ROOT, "fixtures/chain-build"), outside, { recursive: true });
     const noRepository = runCli(["affected", "--since", "HEAD"], outside);
     expect(noRepository.code).toBe(2);
@@ -154,7 +154,7 @@ describe("affected: mistakes", () => {
   });
 
   test("a revision whose matrix does not exist: every image new, with a warning", () => {
-    const root = mkdtempSync(join(tmpdir(), "affected-empty-"));
+    const root = scratchFolder("affected-empty-");
     git(root, "init", "-q", "-b", "main");
     writeFileSync(join(root, "README"), "x\n");
     git(root, "add", "-A");
@@ -245,7 +245,7 @@ describe("emit --all and check", () => {
 });
 
 test("a matrix at the repository's root with context \".\": nothing changed is nothing affected (the revision's matrix and lock are left out of its context, as the working tree's are)", () => {
-  const root = mkdtempSync(join(tmpdir(), "affected-root-"));
+  const root = scratchFolder("affected-root-");
   writeMatrix(join(root, "matrix.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n');
   writeFileSync(join(root, "Dockerfile"), "FROM scratch\n");
   writeFileSync(join(root, "matrix.lock"), "version = 1\n[digests]\n");
@@ -258,12 +258,12 @@ test("a matrix at the repository's root with context \".\": nothing changed is n
 });
 
 test("a symlinked Dockerfile, a symlinked context and a submodule in a context: unchanged is unaffected, run after run; an edit in the submodule names its file", () => {
-  const library = mkdtempSync(join(tmpdir(), "affected-lib-"));
+  const library = scratchFolder("affected-lib-");
   writeFileSync(join(library, "lib.py"), "x = 1\n");
   git(library, "init", "-q", "-b", "main");
   git(library, "add", "-A");
   git(library, "commit", "-q", "-m", "lib");
-  const root = mkdtempSync(join(tmpdir(), "affected-links-"));
+  const root = scratchFolder("affected-links-");
   mkdirSync(join(root, "common"));
   writeFileSync(join(root, "common/app.Dockerfile"), "FROM scratch\nCOPY . /app\n");
   mkdirSync(join(root, "ctx"));

@@ -1,14 +1,14 @@
 // The command line as a user meets it: a real process, its exit code, stdout and stderr.
 
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { expectCleanUsageError, MAIN, problemsOf, runCli, writeMatrix } from "../fixtures/test-helpers.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 import { runnerOutputs } from "../scripts/validators/readback.ts";
 import { sharedFolder } from "../fixtures/shared-data.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const REFS = sharedFolder("refs/caliban", "the import tests of Caliban's own files") ?? "";
 
@@ -25,7 +25,7 @@ describe("matrix resolution", () => {
   });
 
   test("from a folder of a repository, the nearest matrix.toml above, up to the repository's root; outside one, not a parent's", () => {
-    const outer = mkdtempSync(join(tmpdir(), "cli-"));
+    const outer = scratchFolder("cli-");
     writeMatrix(join(outer, "matrix.toml"), 'repository = "r.io/outside"\n[images.out]\ntag = "out"\n');
     const project = join(outer, "project");
     mkdirSync(join(project, "ci", "deep"), { recursive: true });
@@ -44,7 +44,7 @@ describe("matrix resolution", () => {
   });
 
   test("./matrix.toml when present; --matrix over both", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeMatrix(join(cwd, "matrix.toml"), 'repository = "r.io/here"\n[images.one]\ntag = "one"\n');
     writeMatrix(join(cwd, "other.toml"), 'repository = "r.io/other"\n[images.two]\ntag = "two"\n');
     const here = run(["plan", "--json"], cwd);
@@ -62,7 +62,7 @@ describe("matrix resolution", () => {
 
 describe("reading and writing", () => {
   test("a matrix from a pipe, an empty one, one with a byte order mark, one that cannot be read", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     const text = 'repository = "r.io/piped"\n[images.one]\ntag = "one"\n';
     // Process substitution and stdin cannot be mapped into memory: read another way, same result.
     // A piped matrix's paths are relative to the current folder (not to /dev).
@@ -78,7 +78,7 @@ describe("reading and writing", () => {
   });
 
   test("a reader that stops early (| head) ends the run quietly, with the shell's SIGPIPE status", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeMatrix(join(cwd, "big.toml"), generateMatrix("cross", 2000));
     const result = Bun.spawnSync(["bash", "-c", `"${process.execPath}" "${MAIN}" emit make --matrix big.toml | head -c 100 >/dev/null; echo "\${PIPESTATUS[0]}" >&2`], { cwd });
     expect(result.stderr.toString()).toBe("using matrix big.toml\n141\n");
@@ -89,7 +89,7 @@ describe("output redirected to a file", () => {
   // Bun.write to stdout or stderr preallocates the file from offset 0 (fallocate), which
   // an appending fd (`>> log`) turns into a block of NUL bytes (oven-sh/bun#41685).
   test("`>>` and `2>>` append exactly what was printed, small and large outputs alike", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeMatrix(join(cwd, "big.toml"), generateMatrix("cross", 3000));
     writeMatrix(join(cwd, "bad.toml"), 'repository = "r.io/x"\n[images.x]\ntagg = "x"\n');
     const sh = (command: string) => Bun.spawnSync(["bash", "-c", command.replaceAll("CLI", `"${process.execPath}" "${MAIN}"`)], { cwd });
@@ -112,7 +112,7 @@ describe("output redirected to a file", () => {
     const page = readFileSync(join(REPO_ROOT, "docs/ci-github.md"), "utf8");
     const step = /run: (\.\/caliban-images emit github --format matrix >> "\$GITHUB_OUTPUT")\n/.exec(page)?.[1];
     expect(step).toBeDefined();
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeFileSync(join(cwd, "caliban-images"), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`, { mode: 0o755 });
     const outputFile = join(cwd, "github-output");
     writeFileSync(outputFile, "earlier=1\n");
@@ -128,7 +128,7 @@ describe("output redirected to a file", () => {
   });
 
   test("a stdout that cannot be written is a clear error, exit 2: a full device, a file open for reading only", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeFileSync(join(cwd, "read-only.txt"), "");
     for (const redirect of ["> /dev/full", "1< read-only.txt"]) {
       for (const command of ["plan", "emit make"]) {
@@ -142,7 +142,7 @@ describe("output redirected to a file", () => {
 
 describe("errors", () => {
   test("a TOML syntax error: file:line:col, the line, a caret", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeMatrix(join(cwd, "m.toml"), 'repository = "r.io/x"\n[axes.py]\npy37 = { V = 3.7 ]\n');
     const result = run(["plan", "--matrix", "m.toml"], cwd);
     expectCleanUsageError(result, "error: m.toml:3:18: invalid TOML");
@@ -150,7 +150,7 @@ describe("errors", () => {
   });
 
   test("all semantic problems at once, with lines and hints, and a count", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeMatrix(join(cwd, "m.toml"), 'repository = "r.io/x"\n[axes.py]\npy37 = {}\n[images.a]\ntag = "a-{py}"\nmatrix = ["py"]\nfrom = "nope"\n[images.b]\ntagg = "b"\n');
     const result = run(["plan", "--matrix", "m.toml"], cwd);
     expectCleanUsageError(result, 'error: m.toml:7:1: images.a.from: no image family named "nope"');
@@ -169,7 +169,7 @@ describe("errors", () => {
   });
 
   test("an emitter option in the matrix is checked and located", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeMatrix(join(cwd, "m.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n[emit.cloudbuild]\ntimeout = 3600\n');
     expectCleanUsageError(run(["emit", "cloudbuild", "--matrix", "m.toml"], cwd), 'error: m.toml:5:1: emit.cloudbuild.timeout: option "timeout" of emitter "cloudbuild": expected a string, found 3600');
   });
@@ -181,7 +181,7 @@ describe("import", () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('[images.gpu-base]\ndockerfile = "dockerfiles/Dockerfile.gpu"');
     expect(result.stderr).toContain("cuda110 not used by any image; left out");
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     expect(run(["import", join(REFS, "2020-06", "cloudbuild_config.json"), "-o", "matrix.toml"], cwd).code).toBe(0);
     // A matrix imported into a project with Caliban's Dockerfiles plans there.
     expect(run(["plan", "--json"], cwd).stderr).toContain('the dockerfile "dockerfiles/Dockerfile.gpu" is not there');
@@ -192,7 +192,7 @@ describe("import", () => {
   });
 
   test("a file that is not JSON, or a config the old generator would refuse", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeFileSync(join(cwd, "bad.json"), "{ nope");
     expectCleanUsageError(run(["import", "bad.json"], cwd), "error: bad.json: invalid JSON");
     writeFileSync(join(cwd, "refused.json"), '{"python_versions": {}, "gpu_versions": {}, "images": [{"python": "py37"}]}');
@@ -242,7 +242,7 @@ test("docs/publishing.md's complete example is the publish-example fixture's mat
 });
 
 test("emit github -o FILE: the workflow's paths filter names FILE, relative to the repository's root, from any folder", () => {
-  const root = mkdtempSync(join(tmpdir(), "own-path-"));
+  const root = scratchFolder("own-path-");
   Bun.spawnSync(["git", "init", "-q"], { cwd: root });
   mkdirSync(join(root, "ci"));
   writeMatrix(join(root, "matrix.toml"), 'repository = "r.io/x"\n[images.a]\ntag = "a"\n');

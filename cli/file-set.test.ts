@@ -4,11 +4,11 @@
 // that appears between the check and the write.
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CalibanError } from "../core/errors.ts";
 import { makeFolders, newScratch, writeFileSet, type WriteMode } from "./file-set.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const realFs = require("node:fs") as typeof import("node:fs");
 const path = require("node:path") as typeof import("node:path");
@@ -31,7 +31,7 @@ function renameFailingAt(nth: number, code = "EISDIR"): { fs: typeof realFs; ren
 }
 
 function folderWith(files: Record<string, string>): string {
-  const folder = mkdtempSync(join(tmpdir(), "file-set-"));
+  const folder = scratchFolder("file-set-");
   for (const [name, text] of Object.entries(files)) writeFileSync(join(folder, name), text);
   return folder;
 }

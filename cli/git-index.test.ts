@@ -4,13 +4,13 @@
 // sends (a converting attribute, a skip-worktree entry), the file is read.
 
 import { describe, expect, spyOn, test } from "bun:test";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { blobId } from "../core/changes/blob-id.ts";
 import { InputsDigester } from "../core/changes/inputs.ts";
 import { findRepository, GitTree, resolveRevision } from "./git-tree.ts";
 import { WorkingTree } from "./working-tree.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 function git(cwd: string, ...args: string[]): string {
   const result = Bun.spawnSync(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", ...args], { cwd });
@@ -27,7 +27,7 @@ const FILES: Record<string, string> = {
 
 /** A folder with FILES (run.sh executable, link.py a symlink); a repository with them committed unless `init` is false. */
 function tree(options: { init?: boolean; format?: "sha1" | "sha256"; files?: Record<string, string> } = {}): string {
-  const root = mkdtempSync(join(tmpdir(), "git-index-"));
+  const root = scratchFolder("git-index-");
   for (const [path, content] of Object.entries(options.files ?? FILES)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), content);
@@ -85,7 +85,7 @@ describe("the same files, the same digests, wherever they are read from", () => 
     writeFileSync(join(root, "docker/main.py"), "print('edited')\n");
     writeFileSync(join(root, "docker/new.txt"), "untracked\n");
     utimesSync(join(root, "docker/run.sh"), new Date(), new Date(2001, 1, 1));
-    const copy = mkdtempSync(join(tmpdir(), "git-index-copy-"));
+    const copy = scratchFolder("git-index-copy-");
     cpSync(join(root, "docker"), join(copy, "docker"), { recursive: true, verbatimSymlinks: true });
     const edited = digested(root);
     expect(edited).toEqual(digested(copy));
@@ -218,7 +218,7 @@ test("core.fileMode false: git does not see an execute bit change, so the file's
 
 /** The context's files copied to a folder that is no repository (links kept as links). */
 function copyOf(root: string): string {
-  const copy = mkdtempSync(join(tmpdir(), "git-index-copy-"));
+  const copy = scratchFolder("git-index-copy-");
   cpSync(join(root, "docker"), join(copy, "docker"), { recursive: true, verbatimSymlinks: true });
   return copy;
 }

@@ -4,13 +4,13 @@
 // calls nothing changed that did not change.
 
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { blobId } from "../core/changes/blob-id.ts";
 import { InputsDigester, sha256 } from "../core/changes/inputs.ts";
 import { findRepository, GitTree, resolveRevision } from "./git-tree.ts";
 import { WorkingTree } from "./working-tree.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 function git(cwd: string, ...args: string[]): string {
   const result = Bun.spawnSync(["git", "-c", "user.name=test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", "-c", "protocol.file.allow=always", ...args], { cwd });
@@ -20,7 +20,7 @@ function git(cwd: string, ...args: string[]): string {
 
 /** A repository with these files (path → text, or `{ link }` for a symlink), committed. */
 function repository(files: Record<string, string | { link: string }>): string {
-  const root = mkdtempSync(join(tmpdir(), "git-tree-"));
+  const root = scratchFolder("git-tree-");
   for (const [path, content] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     if (typeof content === "string") writeFileSync(join(root, path), content);
@@ -54,7 +54,7 @@ const FROM = "FROM scratch\n";
 
 describe("symlinks: the revision read as docker reads the checkout", () => {
   test("a Dockerfile through a symlink is its target's bytes, whether the link stays in the repository or leaves it", () => {
-    const outside = mkdtempSync(join(tmpdir(), "git-tree-outside-"));
+    const outside = scratchFolder("git-tree-outside-");
     writeFileSync(join(outside, "shared.Dockerfile"), "FROM busybox\n");
     const root = repository({
       "real/a.Dockerfile": FROM,
@@ -125,7 +125,7 @@ describe("submodules: the files docker would send, read at the commit the revisi
   test("not checked out (a clone without --recurse-submodules): an empty folder on disk, no files in the revision", () => {
     const origin = repository({ "ctx/Dockerfile": FROM });
     addSubmodule(origin, "ctx/vendor/lib", { "lib.py": "" });
-    const clone = mkdtempSync(join(tmpdir(), "git-tree-clone-"));
+    const clone = scratchFolder("git-tree-clone-");
     git(clone, "clone", "-q", origin, ".");
     const { disk, revision } = bothSides(clone, "ctx/Dockerfile", "ctx");
     expect(Object.keys(disk.files)).toEqual(["Dockerfile"]);

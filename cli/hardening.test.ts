@@ -2,8 +2,7 @@
 // attacker would, through the CLI and the tool that reads the output.
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { parse as parseYaml } from "yaml";
@@ -14,6 +13,7 @@ import { makeView, planView } from "../scripts/validators/readback.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { sharedFolder } from "../fixtures/shared-data.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 // Caliban's own files, kept beside the clone (fixtures/shared-data.ts).
 const CALIBAN_REFS = sharedFolder("refs/caliban", "the import hardening test of Caliban's file") ?? "";
@@ -21,7 +21,7 @@ const CALIBAN_REFS = sharedFolder("refs/caliban", "the import hardening test of 
 const MATRIX = 'repository = "r.io/x"\n[axes.v]\na = { X = "1" }\n[images.base]\ntag = "base"\n[images.one]\ntag = "one-{v}"\nmatrix = ["v"]\nfrom = "base"\n';
 
 function workspace(): string {
-  const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
+  const cwd = scratchFolder("hardening-");
   writeMatrix(join(cwd, "matrix.toml"), MATRIX);
   return cwd;
 }
@@ -126,7 +126,7 @@ describe("a file name cannot become code", () => {
   });
 
   test.skipIf(!CALIBAN_REFS)("(needs ../shared/refs/caliban) import: a legacy file's name cannot add a key (plugins) to the matrix it writes", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
+    const cwd = scratchFolder("hardening-");
     const name = 'x\nplugins = ["evil.ts"]\n#.json';
     writeFileSync(join(cwd, name), readFileSync(join(CALIBAN_REFS, "2020-08", "cloudbuild_config.json")));
     const result = runCli(["import", name, "-o", "matrix.toml"], cwd);
@@ -189,10 +189,10 @@ args = [{ BASE_IMAGE = "{from}", SLIM = "{from}-slim", BOTH = "{from} and {from}
   });
 
   test("bake's dockerfile, relative to the context, is the same from any directory; where it cannot be, an error", async () => {
-    const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
+    const cwd = scratchFolder("hardening-");
     mkdirSync(join(cwd, "sub", "deeper"), { recursive: true });
     // An absolute context of another folder (it must exist: the CLI checks that it does).
-    const elsewhere = mkdtempSync(join(tmpdir(), "absolute-"));
+    const elsewhere = scratchFolder("absolute-");
     writeMatrix(join(cwd, "sub", "m.toml"), `repository = "r.io/x"\n[images.a]\ntag = "ta"\ncontext = ".."\ndockerfile = "../docker/A"\n[images.b]\ntag = "tb"\ncontext = "${elsewhere}"\ndockerfile = "${elsewhere}/B"\n[images.c]\ntag = "tc"\ncontext = "https://github.com/x/y.git#main"\ndockerfile = "docker/C"\n`);
     const here = runCli(["emit", "bake", "--matrix", "sub/m.toml"], cwd);
     const deeper = runCli(["emit", "bake", "--matrix", "../m.toml"], join(cwd, "sub", "deeper"));
@@ -296,7 +296,7 @@ describe("each consumer's limits, checked before anything is written", () => {
 
 describe("input that is not what it seems", () => {
   test("a matrix that is not UTF-8 is refused at the byte, not read with U+FFFD in a value", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
+    const cwd = scratchFolder("hardening-");
     writeMatrix(join(cwd, "matrix.toml"), Buffer.concat([Buffer.from('repository = "r.io/x"\n[images.x]\ntag = "x"\ndescription = "caf'), Buffer.from([0xc3]), Buffer.from('"\n')]));
     const result = runCli(["plan"], cwd);
     expect(result.code).toBe(2);
@@ -304,7 +304,7 @@ describe("input that is not what it seems", () => {
   });
 
   test("a file TOML 1.0 forbids is refused, though the reader that locates errors would take it", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
+    const cwd = scratchFolder("hardening-");
     writeMatrix(join(cwd, "matrix.toml"), 'repository = "r.io/x"\n[images.x]\ntag = "x"\n[images]\nx.from_arg = "A"\n');
     const result = runCli(["plan"], cwd);
     expect(result.code).toBe(2);
@@ -324,7 +324,7 @@ test("text options reach the workflow as written: name and runs-on read back exa
 });
 
 test("a file name with a newline cannot forge a line of the log: messages quote it", () => {
-  const cwd = mkdtempSync(join(tmpdir(), "hardening-"));
+  const cwd = scratchFolder("hardening-");
   const name = "m.toml\nerror: forged";
   writeFileSync(join(cwd, name), 'repository = "r.io/x"\n[images.x]\ntag = "bad tag"\n');
   const result = runCli(["plan", "--matrix", name], cwd);

@@ -5,8 +5,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { parse as parseHcl } from "@cdktf/hcl2json";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { WorkingTree } from "./working-tree.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
@@ -22,6 +21,7 @@ import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
 import { cloudbuildView, githubView, readGithubWorkflow, makeView, planView, resolveOutputs } from "../scripts/validators/readback.ts";
 import { hasCloudBuildLoader, hasMake } from "../scripts/validators/tools.ts";
 import { gitlabCheckout, gitlabPreview, gitlabView, previewJobs } from "../scripts/validators/readback-gitlab.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const GOLDEN = join(FIXTURES, "init");
 
@@ -38,7 +38,7 @@ function filesUnder(root: string, directory = root): string[] {
 
 /** A new git repository with no remote: where a team runs init first. */
 function freshRepository(): string {
-  const root = mkdtempSync(join(tmpdir(), "init-"));
+  const root = scratchFolder("init-");
   expect(Bun.spawnSync(["git", "init", "-q"], { cwd: root }).exitCode).toBe(0);
   return root;
 }
@@ -149,7 +149,7 @@ describe("init never overwrites a file", () => {
 
   test("a folder of init's that is a link out of the repository: refused, exit 2, nothing written there", () => {
     const cwd = freshRepository();
-    const outside = mkdtempSync(join(tmpdir(), "elsewhere-"));
+    const outside = scratchFolder("elsewhere-");
     symlinkSync(outside, join(cwd, "docker"));
     const result = runCli(["init"], cwd);
     expect(result.code).toBe(2);

@@ -5,12 +5,12 @@
 // (scripts/e2e does the same with a real registry and a real image push.)
 
 import { expect, test } from "bun:test";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { loopbackServer, runCliAsync as run, writeMatrix } from "../fixtures/test-helpers.ts";
 import { imageName } from "./registry.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const digestOf = (letter: string) => `sha256:${letter.repeat(64)}`;
 /** What the fake registry has: path:tag → digest. */
@@ -34,7 +34,7 @@ const server = loopbackServer((request, url) => {
 
 /** The chain fixture, its cuda family FROM an upstream image on the fake registry, the cpu family FROM another. */
 function project(): string {
-  const root = mkdtempSync(join(tmpdir(), "lock-"));
+  const root = scratchFolder("lock-");
   cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });
   writeFileSync(join(root, "docker/cuda.Dockerfile"), `ARG BASE_IMAGE=${server.host}/nvidia/cuda:12.4.1-devel\nFROM $BASE_IMAGE\nARG CUDA\nLABEL cuda=$CUDA\n`);
   writeFileSync(join(root, "docker/cpu.Dockerfile"), `FROM ${server.host}/ubuntu:22.04\nARG PYTHON_VERSION\nLABEL python=$PYTHON_VERSION\n`);
@@ -172,7 +172,7 @@ test("matrix.lock through a link out of the repository: refused, exit 2, the fil
   manifests.set("nvidia/cuda:12.4.1-devel", digestOf("a"));
   manifests.set("ubuntu:22.04", digestOf("b"));
   const linked = project();
-  const outside = join(mkdtempSync(join(tmpdir(), "elsewhere-")), "victim");
+  const outside = join(scratchFolder("elsewhere-"), "victim");
   writeFileSync(outside, "not ours\n");
   symlinkSync(outside, join(linked, "matrix.lock"));
   const refused = await run(linked, "lock");

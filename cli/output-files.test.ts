@@ -2,18 +2,18 @@
 // not change, Cloud Build's configs where -o says, and several files all or none.
 
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { expectCleanUsageError, MAIN, runCli, writeMatrix } from "../fixtures/test-helpers.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const run = runCli;
 
 describe("output files are replaced whole or not at all", () => {
   test("-o writes the file; an error leaves an existing file exactly as it was", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     const ok = run(["emit", "cloudbuild", "-o", "cloudbuild.json"], cwd);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toBe("");
@@ -26,12 +26,12 @@ describe("output files are replaced whole or not at all", () => {
   });
 
   test("an unwritable output path is a clear error, and leaves no temporary file", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeFileSync(join(cwd, "file"), "");
     const result = run(["emit", "cloudbuild", "-o", "file/sub/out.json"], cwd);
     expectCleanUsageError(result, "error: cannot write");
     expect(result.stderr).toContain("hint: nothing was written");
-    const readOnly = mkdtempSync(join(tmpdir(), "cli-ro-"));
+    const readOnly = scratchFolder("cli-ro-");
     chmodSync(readOnly, 0o500);
     // As root, permissions do not stop a write; the ENOTDIR case above covers this machine.
     if (process.getuid?.() !== 0) expect(run(["emit", "cloudbuild", "-o", join(readOnly, "x.json")], cwd).code).toBe(2);
@@ -46,7 +46,7 @@ describe("an output file that would not change is left as it is", () => {
   };
 
   test("a rerun replaces no file (same inode, same time stamp); a change replaces each file that changed", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 700));
     expect(run(["emit", "cloudbuild", "-o", "out/"], cwd).code).toBe(0);
     const names = readdirSync(join(cwd, "out")).sort();
@@ -67,7 +67,7 @@ describe("an output file that would not change is left as it is", () => {
   });
 
   test("a file that differs late, is longer, or is shorter is replaced by exactly the output", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 3000));
     expect(run(["emit", "make", "-o", "Makefile"], cwd).code).toBe(0);
     const expected = readFileSync(join(cwd, "Makefile"), "utf8");
@@ -82,7 +82,7 @@ describe("an output file that would not change is left as it is", () => {
   });
 
   test("a FIFO at the output path is written into, for its reader, as `>` would; it stays a FIFO", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     expect(Bun.spawnSync(["mkfifo", join(cwd, "out.json")]).exitCode).toBe(0);
     const result = Bun.spawnSync(["bash", "-c", `cat out.json > read.json & timeout 10 "${process.execPath}" "${MAIN}" emit cloudbuild -o out.json; status=$?; wait; exit $status`], { cwd });
     expect(result.exitCode).toBe(0);
@@ -95,7 +95,7 @@ describe("where Cloud Build's configs go", () => {
   const listing = (directory: string) => readdirSync(directory).sort();
 
   test("stdout and -o FILE get the one config; -o DIRECTORY gets it and submit.sh, which submits it", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     const onStdout = run(["emit", "cloudbuild"], cwd);
     expect(onStdout.code).toBe(0);
     expect(JSON.parse(onStdout.stdout).steps).toHaveLength(9); // the resolve step, and a step per image of the embedded matrix
@@ -109,7 +109,7 @@ describe("where Cloud Build's configs go", () => {
   });
 
   test("-o FILE for a split config is refused before anything is written, with the directory to use", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
     for (const [target, directory] of [["cloudbuild.json", "cloudbuild/"], ["ci/build.json", "ci/build/"]] as const) {
       const result = run(["emit", "cloudbuild", "-o", target], cwd);
@@ -125,7 +125,7 @@ describe("where Cloud Build's configs go", () => {
   });
 
   test("when the graph shrinks to one config, the directory's submit.sh submits only it", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 400));
     expect(run(["emit", "cloudbuild", "-o", "ci/"], cwd).code).toBe(0);
     writeMatrix(join(cwd, "matrix.toml"), generateMatrix("cross", 10));
@@ -139,7 +139,7 @@ describe("multi-file output is all or nothing", () => {
   const plugin = join(REPO_ROOT, "fixtures/plugins/two-files.js");
 
   test("-o DIRECTORY writes every file; without -o it is a usage error", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     expect(run(["emit", "twofiles", "--plugin", plugin, "-o", "out"], cwd).code).toBe(0);
     expect(readFileSync(join(cwd, "out/a.txt"), "utf8")).toBe("8 images\n");
     expect(readFileSync(join(cwd, "out/sub/b.txt"), "utf8")).toBe("second\n");
@@ -147,7 +147,7 @@ describe("multi-file output is all or nothing", () => {
   });
 
   test("when one file cannot be written, none is, and existing files are unchanged", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     Bun.spawnSync(["mkdir", "-p", join(cwd, "out")]);
     writeFileSync(join(cwd, "out/a.txt"), "old a");
     writeFileSync(join(cwd, "out/sub"), "a file where a directory must go");
@@ -158,7 +158,7 @@ describe("multi-file output is all or nothing", () => {
   });
 
   test("a target that is a directory stops the write before any file is replaced", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "cli-"));
+    const cwd = scratchFolder("cli-");
     Bun.spawnSync(["mkdir", "-p", join(cwd, "out/sub/b.txt")]);
     writeFileSync(join(cwd, "out/a.txt"), "old a");
     expectCleanUsageError(run(["emit", "twofiles", "--plugin", plugin, "-o", "out"], cwd), "is a directory");

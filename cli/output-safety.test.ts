@@ -4,17 +4,17 @@
 // were asked to, each once; an interrupted run leaves nothing behind.
 
 import { describe, expect, test } from "bun:test";
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 import { MAIN, runCli, writeMatrix } from "../fixtures/test-helpers.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const MATRIX = (repository: string) => `repository = "${repository}"\n[axes.v]\na = {}\nb = {}\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n`;
 const isRoot = process.getuid?.() === 0;
 
 function workspace(): string {
-  const cwd = mkdtempSync(join(tmpdir(), "output-"));
+  const cwd = scratchFolder("output-");
   writeMatrix(join(cwd, "matrix.toml"), MATRIX("r.io/x"));
   return cwd;
 }
@@ -137,7 +137,7 @@ describe("several files land where they were asked to, each once", () => {
 
   test("a path through a link inside the -o directory may not land outside it", () => {
     const cwd = workspace();
-    const elsewhere = mkdtempSync(join(tmpdir(), "elsewhere-"));
+    const elsewhere = scratchFolder("elsewhere-");
     mkdirSync(join(cwd, "out"));
     symlinkSync(elsewhere, join(cwd, "out", "link"));
     plugin(cwd, ["ok.txt", "link/escaped.txt"]);

@@ -4,16 +4,16 @@
 // (`lock`, which writes the lock file with the outputs: cli/lock.test.ts.)
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MAIN, runCli, writeMatrix } from "../fixtures/test-helpers.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const MATRIX = 'repository = "r.io/x"\n[axes.v]\na = {}\nb = {}\n[images.x]\ntag = "x-{v}"\nmatrix = ["v"]\n';
 
 /** A folder with the matrix, [outputs] as given (emitter → path, in this order). */
 function workspace(outputs: Record<string, string> = {}, git = false): string {
-  const cwd = mkdtempSync(join(tmpdir(), "output-set-"));
+  const cwd = scratchFolder("output-set-");
   const listed = Object.entries(outputs).map(([name, path]) => `${name} = ${JSON.stringify(path)}\n`).join("");
   writeMatrix(join(cwd, "matrix.toml"), `${MATRIX}${listed === "" ? "" : `[outputs]\n${listed}`}`);
   if (git) expect(Bun.spawnSync(["git", "init", "-q"], { cwd }).exitCode).toBe(0);
@@ -22,7 +22,7 @@ function workspace(outputs: Record<string, string> = {}, git = false): string {
 
 /** A file outside every workspace, and its folder. */
 function elsewhere(text = "not ours\n"): { folder: string; file: string } {
-  const folder = mkdtempSync(join(tmpdir(), "elsewhere-"));
+  const folder = scratchFolder("elsewhere-");
   writeFileSync(join(folder, "target"), text);
   return { folder, file: join(folder, "target") };
 }

@@ -1,13 +1,13 @@
 import { expect, test } from "bun:test";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chunks } from "../emitters/contract.ts";
 import { writeOutputs } from "./output.ts";
 import { Terminal } from "./terminal.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 test("chunks are written byte for byte, multi-byte characters split across buffer boundaries included", async () => {
-  const directory = mkdtempSync(join(tmpdir(), "output-"));
+  const directory = scratchFolder("output-");
   // Odd-sized pieces of 2-, 3- and 4-byte UTF-8 (a surrogate pair), some larger than the 1 MiB buffer.
   const pieces = ["é", "✓", "𝄞", "a"].map((c, i) => c.repeat(100_003 + i * 333_331));
   const expected = pieces.join("").repeat(3);

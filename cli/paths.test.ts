@@ -3,14 +3,14 @@
 // "did you mean" where a near name is there.
 
 import { expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { runCli } from "../fixtures/test-helpers.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 function project(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), "paths-"));
+  const root = scratchFolder("paths-");
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(join(root, path, ".."), { recursive: true });
     writeFileSync(join(root, path), text);

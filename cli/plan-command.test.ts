@@ -3,18 +3,18 @@
 // the mistakes among them (exit 2, `error: ...`, nothing on stdout).
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { runCli, writeMatrix, type CliRun } from "../fixtures/test-helpers.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
 import { SUMMARY_ABOVE } from "../emitters/plan-summary.ts";
 import { PLAN_WIDTH } from "../emitters/plan-text.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 /** A project whose matrix is `text`; generateMatrix's Dockerfile (docker/) builds FROM its base's arg, as plan checks a chain's does. */
 function project(text: string): string {
-  const cwd = mkdtempSync(join(tmpdir(), "plan-"));
+  const cwd = scratchFolder("plan-");
   writeMatrix(join(cwd, "matrix.toml"), text);
   if (existsSync(join(cwd, "docker"))) writeFileSync(join(cwd, "docker", "Dockerfile"), "ARG BASE_IMAGE=scratch\nFROM $BASE_IMAGE\n");
   return cwd;

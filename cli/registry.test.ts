@@ -4,12 +4,12 @@
 // never a stack trace, and no login goes where it should not.
 
 import { expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CalibanError } from "../core/errors.ts";
 import { Registry } from "./registry.ts";
 import { loopbackServer } from "../fixtures/test-helpers.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 /** What the fake registry does for the next request, by path. */
 let behave: (request: Request, url: URL) => Response | Promise<Response> = () => new Response("", { status: 404 });
@@ -21,7 +21,7 @@ const server = loopbackServer((request, url) => {
 
 /** docker's config.json with a login for `registry`, so that a leak would show. */
 function dockerConfig(registry: string): string {
-  const directory = mkdtempSync(join(tmpdir(), "docker-config-"));
+  const directory = scratchFolder("docker-config-");
   const path = join(directory, "config.json");
   writeFileSync(path, JSON.stringify({ auths: { [registry]: { auth: Buffer.from("user:secret").toString("base64") } } }));
   return path;

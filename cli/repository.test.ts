@@ -4,16 +4,16 @@
 // repository; a pipeline that logs in to one registry refuses images in two.
 
 import { describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { loopbackServer, runCli, runCliAsync, writeMatrix } from "../fixtures/test-helpers.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 /** A copy of fixtures/multi-repository: quay.io/jupyter, base-notebook below it, scipy-notebook in quay.io/jupyter-stacks, tools in the top-level one. */
 function project(): string {
-  const root = mkdtempSync(join(tmpdir(), "repositories-"));
+  const root = scratchFolder("repositories-");
   cpSync(join(REPO_ROOT, "fixtures/multi-repository"), root, { recursive: true });
   return root;
 }
@@ -36,7 +36,7 @@ describe("--base-url", () => {
     expect(moved.stderr).toContain("warning: --base-url moves no image of scipy-notebook: its repository is absolute (write it as {repository}/PATH to move with it)\n");
     // Without --base-url, and with it on a matrix whose families all move, nothing to warn of.
     expect(runCli(["plan", "--json"], root).stderr).not.toContain("warning");
-    const chain = mkdtempSync(join(tmpdir(), "repositories-"));
+    const chain = scratchFolder("repositories-");
     cpSync(join(REPO_ROOT, "fixtures/chain-build"), chain, { recursive: true });
     expect(runCli(["plan", "--base-url", "localhost:5000/test"], chain).stderr).not.toContain("warning");
   });
@@ -83,7 +83,7 @@ describe("resolve --registry asks each image in its own repository, --registry i
   });
 
   test("a family below the top-level repository moves with --registry, an absolute one is asked where it is", async () => {
-    const root = mkdtempSync(join(tmpdir(), "repositories-"));
+    const root = scratchFolder("repositories-");
     writeMatrix(
       join(root, "matrix.toml"),
       `repository = "${server.host}/top"

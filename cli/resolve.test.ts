@@ -4,12 +4,12 @@
 // that answers as told. (scripts/e2e runs the Makefile with it against a real registry.)
 
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { loopbackServer, runCliAsync as run } from "../fixtures/test-helpers.ts";
 import { Registry } from "./registry.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 /** tag → what the fake registry answers for REPOSITORY:tag (a status; 200 with a digest). */
 const answers = new Map<string, number>();
@@ -25,7 +25,7 @@ const server = loopbackServer((request, url) => {
 });
 
 function project(): string {
-  const root = mkdtempSync(join(tmpdir(), "resolve-"));
+  const root = scratchFolder("resolve-");
   cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });
   return root;
 }

@@ -5,13 +5,13 @@
 
 import { describe, expect, test } from "bun:test";
 import Ajv from "ajv";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fixtureCases, REPO_ROOT } from "../fixtures/golden.ts";
 import { problemsOf, runCli } from "../fixtures/test-helpers.ts";
 import { ATTEST_SECTION, CACHE_SECTION, FAMILY_SECTION, PUBLISH_SECTION, TOP_LEVEL_SECTION, type JsonSchema, type Section } from "../core/matrix/matrix-schema.ts";
 import { generateMatrix } from "../scripts/bench/generate.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const printed = runCli(["schema"]);
 const schema = JSON.parse(printed.stdout) as JsonSchema;
@@ -34,13 +34,13 @@ const MINIMAL = 'repository = "r.io/p/img"\n[axes.python]\npy312 = { V = "3.12" 
 test("schema prints a draft-07 JSON Schema that ajv compiles in strict mode; -o writes it", () => {
   expect(printed.code).toBe(0);
   expect(schema.$schema).toBe("http://json-schema.org/draft-07/schema#");
-  const cwd = mkdtempSync(join(tmpdir(), "schema-"));
+  const cwd = scratchFolder("schema-");
   expect(runCli(["schema", "-o", "matrix.schema.json"], cwd).code).toBe(0);
   expect(readFileSync(join(cwd, "matrix.schema.json"), "utf8")).toBe(printed.stdout);
 });
 
 test("every fixture, the default matrix and generated ones validate, with ajv and with taplo", async () => {
-  const directory = mkdtempSync(join(tmpdir(), "schema-"));
+  const directory = scratchFolder("schema-");
   writeFileSync(join(directory, "matrix.schema.json"), printed.stdout);
   const files: string[] = [];
   const texts = [
@@ -58,7 +58,7 @@ test("every fixture, the default matrix and generated ones validate, with ajv an
 });
 
 test("a misspelled key fails in the reader, in ajv and in taplo (read from the file's #:schema line)", async () => {
-  const directory = mkdtempSync(join(tmpdir(), "schema-"));
+  const directory = scratchFolder("schema-");
   writeFileSync(join(directory, "matrix.schema.json"), printed.stdout);
   const misspelled = MINIMAL.replace('tag = "base"', 'tagg = "base"\ntag = "base"').replace('matrix = ["python"]', 'matrix = ["python"]\nfrom_args = "B"');
   writeFileSync(join(directory, "matrix.toml"), `#:schema ./matrix.schema.json\n${misspelled}`);

@@ -3,10 +3,10 @@
 // matrix does not declare is reported at its [vars] line with the near name (exit 2).
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli, writeMatrix } from "../fixtures/test-helpers.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const MATRIX = `repository = "ghcr.io/acme/images"
 
@@ -30,7 +30,7 @@ bake = "docker-bake.hcl"
 `;
 
 function project(text = MATRIX): string {
-  const root = mkdtempSync(join(tmpdir(), "vars-cli-"));
+  const root = scratchFolder("vars-cli-");
   writeMatrix(join(root, "matrix.toml"), text);
   return root;
 }

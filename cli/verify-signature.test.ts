@@ -4,13 +4,13 @@
 // (scripts/e2e/signing.e2e.ts) runs Debian's cosign against a real registry.
 
 import { describe, expect, test } from "bun:test";
-import { appendFileSync, chmodSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { appendFileSync, chmodSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../fixtures/golden.ts";
 import { loopbackServer, runCliAsync as run } from "../fixtures/test-helpers.ts";
 import { keyReference } from "./verify-signature.ts";
 import { cosignVerifyArgs } from "../emitters/signing.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const DIGEST = `sha256:${"d".repeat(64)}`;
 const server = loopbackServer((_request, url) => {
@@ -36,7 +36,7 @@ exit 0
 `;
 
 function signedProject(): string {
-  const root = mkdtempSync(join(tmpdir(), "resolve-signed-"));
+  const root = scratchFolder("resolve-signed-");
   cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });
   appendFileSync(join(root, "matrix.toml"), '\n[sign]\nkey = "env://COSIGN_PRIVATE_KEY"\npublic_key = "keys/cosign.pub"\ntransparency_log = false\n');
   writeFileSync(join(root, "cosign"), FAKE_COSIGN);

@@ -4,12 +4,12 @@
 // block on a FIFO is a process with a time limit, so a regression fails instead of hanging.
 
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CalibanError } from "../core/errors.ts";
 import { MAIN, writeMatrix } from "../fixtures/test-helpers.ts";
 import { WorkingTree } from "./working-tree.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const MATRIX = 'repository = "r.io/x"\n[images.a]\ntag = "a"\ndockerfile = "docker/a.Dockerfile"\ncontext = "docker"\n[outputs]\nmake = "Makefile"\n';
 /** What a user runs on a project: each must say what is wrong with the file. */
@@ -19,7 +19,7 @@ const LIMIT_MS = 15_000;
 const CLI_TEST_MS = 90_000;
 
 function project(): string {
-  const root = mkdtempSync(join(tmpdir(), "working-tree-"));
+  const root = scratchFolder("working-tree-");
   writeMatrix(join(root, "matrix.toml"), MATRIX);
   writeFileSync(join(root, "docker/main.py"), "print('hi')\n");
   return root;

@@ -10,11 +10,10 @@
 import { describe, expect, test } from "bun:test";
 import { RE2JS } from "re2js";
 import { branchFilter, branchListProblems, branchPatternProblem, branchPublishes, firstPlainBranch, runPublishes } from "./branch-patterns.ts";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { problemsOf, runCli, writeMatrix } from "../fixtures/test-helpers.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 /** GitHub's own examples ("Filter pattern cheat sheet", "Patterns to match branches and tags", "Including and excluding branches"). */
 const GITHUB_DOCUMENTED: readonly { patterns: string[]; matches: string[]; not: string[] }[] = [
@@ -170,7 +169,7 @@ describe("what one of them cannot say is refused", () => {
     expect(problems.map((d) => `${d.line}:${d.column}: ${d.message}`)).toEqual(['8:3: "ma++in": "+" after "+" repeats no single character']);
     const listed = await problemsOf(matrix.replace('  "ma++in",\n', ""));
     expect(listed.map((d) => `${d.line}:${d.column}`)).toEqual(["9:3"]);
-    const root = mkdtempSync(join(tmpdir(), "branches-"));
+    const root = scratchFolder("branches-");
     writeMatrix(join(root, "matrix.toml"), matrix.replace('  "ma++in",\n', ""));
     const run = runCli(["plan"], root);
     expect(run.code).toBe(2);

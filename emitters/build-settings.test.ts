@@ -11,10 +11,10 @@ import { evaluate, evaluateTemplate } from "../scripts/validators/github-express
 import { cloudbuildView, fakeResolve, githubView, readGithubWorkflow, jobEnv, makeView, needsResolve, planView, recordingDocker, resolveOutputs, REVISION } from "../scripts/validators/readback.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
-import { tmpdir } from "node:os";
 import { emittedText } from "./contract.ts";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const fixture = async () => loadFixture(fixtureCases().find((f) => f.name === "build-settings")!);
 
@@ -186,7 +186,7 @@ provenance = "max"
     const { loaded, graph } = await planText(toml);
     const workflow = readGithubWorkflow(emittedText(emitLoaded(builtin("github"), loaded, graph, [runners])[0]!));
     const exportStep = (workflow.jobs.stage1_native.steps as { name?: string; run?: string }[]).find((step) => step.name === "Hand the digest to the merge job")!;
-    const temp = mkdtempSync(join(tmpdir(), "runner-"));
+    const temp = scratchFolder("runner-");
     for (const digest of ["a".repeat(64), "b".repeat(64)]) {
       expect(Bun.spawnSync(["bash", "-e", "-c", exportStep.run!], { env: { ...process.env, DIGEST: `sha256:${digest}`, RUNNER_TEMP: temp } }).exitCode).toBe(0);
     }

@@ -4,8 +4,7 @@
 // emitter refuses or says.
 
 import { describe, expect, setSystemTime, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { branchTag } from "../core/build-time.ts";
 import { emitLoaded } from "../cli/emit.ts";
@@ -17,6 +16,7 @@ import { branchTagCommand } from "./build-time.ts";
 import { builtinEmitters } from "./index.ts";
 import { emittedText } from "./contract.ts";
 import { githubView, readGithubWorkflow, planView, resolveOutputs, REVISION } from "../scripts/validators/readback.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const fixture = async () => loadFixture(fixtureCases().find((f) => f.name === "build-time-tags")!);
 
@@ -35,7 +35,7 @@ describe("one rule makes a branch a tag in every shell the outputs run", () => {
 
   test.skipIf(!hasMake)("make reads BRANCH= from its command line or the environment as given: it expands no '$' in it, and runs nothing of it", async () => {
     const { graph } = await fixture();
-    const directory = mkdtempSync(join(tmpdir(), "make-branch-"));
+    const directory = scratchFolder("make-branch-");
     writeFileSync(join(directory, "Makefile"), `${buildTimeLines(graph).join("\n")}\nshow:\n\t@printf '%s' '$(build-time/branch)'\n`);
     rmSync("/tmp/caliban-pwned", { force: true });
     for (const branch of BRANCHES.filter((name) => !name.includes("\n"))) {

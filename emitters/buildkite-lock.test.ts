@@ -8,7 +8,6 @@
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { builtin, gitIn } from "../fixtures/test-helpers.ts";
@@ -16,8 +15,9 @@ import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 import { buildkiteSteps, stepRuns } from "../scripts/validators/readback-buildkite.ts";
 import { BUILDKITE_LOCK_STEP } from "./buildkite-lock-step.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
-const scratch = mkdtempSync(join(tmpdir(), "buildkite-lock-"));
+const scratch = scratchFolder("buildkite-lock-");
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 const git = gitIn;

@@ -3,13 +3,13 @@
 // given number of times and a `sleep` that does not wait: asked again, as every push is.
 
 import { expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { emitLoaded } from "../cli/emit.ts";
 import { builtin, planText } from "../fixtures/test-helpers.ts";
 import { substitute } from "../scripts/validators/readback.ts";
 import { emittedText } from "./contract.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 async function loginScript(): Promise<string> {
   const { loaded, graph } = await planText('repository = "registry.example.com/team/images"\n[images.base]\ntag = "base"\n');
@@ -20,7 +20,7 @@ async function loginScript(): Promise<string> {
 }
 
 function run(script: string, failures: number) {
-  const bin = mkdtempSync(join(tmpdir(), "cb-login-"));
+  const bin = scratchFolder("cb-login-");
   const log = join(bin, "log");
   writeFileSync(join(bin, "left"), String(failures));
   writeFileSync(join(bin, "docker"), `#!/bin/sh\nread -r password\necho "docker $* <$password>" >> ${log}\nleft=$(cat ${bin}/left)\nif [ "$left" -gt 0 ]; then echo $((left - 1)) > ${bin}/left; echo "Error response from daemon: 503 Service Unavailable" >&2; exit 1; fi\n`, { mode: 0o755 });

@@ -4,8 +4,7 @@
 // GitHub repository read from git remote origin.
 
 import { describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { emitLoaded } from "../cli/emit.ts";
 import { REPO_ROOT } from "../fixtures/golden.ts";
@@ -14,6 +13,7 @@ import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
 import { cloudbuildView } from "../scripts/validators/readback.ts";
 import { hasCloudBuildLoader } from "../scripts/validators/tools.ts";
 import { emittedText } from "./contract.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const CHAIN = readFileSync(join(REPO_ROOT, "fixtures/chain-build/matrix.toml"), "utf8");
 const PUBLISH = '\n[publish]\nbranches = ["main", "release/**"]\nschedule = "0 4 * * 1"\n';
@@ -112,7 +112,7 @@ describe("trigger configs", () => {
   });
 
   test.skipIf(!hasCloudBuildLoader)("Google's loaders accept every trigger and config", async () => {
-    const directory = mkdtempSync(join(tmpdir(), "triggers-"));
+    const directory = scratchFolder("triggers-");
     const paths: string[] = [];
     const inverted = '\n[publish]\nbranches = ["**", "!wip/**"]\n';
     for (const [index, [publish, options]] of ([[PUBLISH, PULL_REQUESTS], [PUBLISH, ["content-tags=false", ...PULL_REQUESTS]], [PUBLISH, ["max-steps=4"]], [inverted, PULL_REQUESTS]] as const).entries()) {
@@ -141,7 +141,7 @@ test.skipIf(!hasCloudBuildLoader)("machine type, disk, private pool and logging 
   const { files } = await emitted("", ["machine-type=E2_HIGHCPU_32", "disk-size-gb=500", "pool=projects/my-project/locations/us-central1/workerPools/gpu-builds", "logging=CLOUD_LOGGING_ONLY"]);
   const config = JSON.parse(files["cloudbuild.json"]!);
   expect(config.options).toEqual({ machineType: "E2_HIGHCPU_32", diskSizeGb: "500", pool: { name: "projects/my-project/locations/us-central1/workerPools/gpu-builds" }, logging: "CLOUD_LOGGING_ONLY" });
-  const path = join(mkdtempSync(join(tmpdir(), "options-")), "cloudbuild.json");
+  const path = join(scratchFolder("options-"), "cloudbuild.json");
   writeFileSync(path, files["cloudbuild.json"]!);
   expect(loadWithCloudBuild([path])).toEqual([{ path, ok: true }]);
   expect(JSON.parse((await emitted("", [])).files["cloudbuild.json"]!).options).toBeUndefined();
@@ -164,14 +164,14 @@ test.skipIf(!hasCloudBuildLoader)("a registry outside Google: a login step first
   const view = cloudbuildView([emittedText(file!)], [], {}, graph);
   expect(view.calls[0]).toEqual(["login", "--username", "ci-bot", "--password-stdin", "registry.example.com:5000"]);
   expect(view.images).toHaveLength(graph.images.length);
-  const path = join(mkdtempSync(join(tmpdir(), "login-")), "cloudbuild.json");
+  const path = join(scratchFolder("login-"), "cloudbuild.json");
   writeFileSync(path, emittedText(file!));
   expect(loadWithCloudBuild([path])).toEqual([{ path, ok: true }]);
   expect(() => emitLoaded(builtin("cloudbuild"), loaded, graph, [`login-secret=${secret}`])).toThrow("needs both");
 });
 
 test("the CLI reads the repository from git remote origin, and the triggers' paths from -o", () => {
-  const root = mkdtempSync(join(tmpdir(), "triggers-repo-"));
+  const root = scratchFolder("triggers-repo-");
   cpSync(join(REPO_ROOT, "fixtures/chain-build"), root, { recursive: true });
   writeMatrix(join(root, "matrix.toml"), CHAIN + PUBLISH);
   Bun.spawnSync(["git", "init", "-q"], { cwd: root });

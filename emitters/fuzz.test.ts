@@ -2,8 +2,7 @@
 // A failing case is printed with its seed; keep it under fixtures/fuzz-regressions/.
 
 import { expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { fixtureCases, REPO_ROOT } from "../fixtures/golden.ts";
@@ -11,6 +10,7 @@ import { matrixModel, mutatedToml } from "../scripts/fuzz/arbitraries.ts";
 import { checkMatrixOutputs, checkNeverCrashes } from "../scripts/fuzz/properties.ts";
 import { loadWithCloudBuild } from "../scripts/validators/cloudbuild.ts";
 import { hasCloudBuildLoader } from "../scripts/validators/tools.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 // npm test: 24 random matrices (and 120 TOML texts), new ones each run, within npm test's
 // five minutes (each is also run by Buildkite's steps, and every eighth read by
@@ -27,7 +27,7 @@ test(`random valid matrices with hostile values: every output reads back to the 
   );
   // Google's own loader on every Cloud Build config, in one batch (where the gcloud SDK is installed).
   if (!hasCloudBuildLoader) return;
-  const directory = mkdtempSync(join(tmpdir(), "fuzz-cloudbuild-"));
+  const directory = scratchFolder("fuzz-cloudbuild-");
   const paths = cloudbuildConfigs.map((config, index) => {
     const path = join(directory, `${index}.json`);
     writeFileSync(path, config);
@@ -44,7 +44,7 @@ test(`random and mutated TOML never crashes: only success or a CalibanError (${R
 
 test("through the real CLI process, mutated matrices exit 0 or 2, never with an internal error", () => {
   const sources = fixtureCases().map((f) => readFileSync(join(REPO_ROOT, f.matrix), "utf8"));
-  const directory = mkdtempSync(join(tmpdir(), "fuzz-cli-"));
+  const directory = scratchFolder("fuzz-cli-");
   for (const [index, text] of fc.sample(mutatedToml(sources), { numRuns: 20, seed: 42 }).entries()) {
     const file = join(directory, `${index}.toml`);
     writeFileSync(file, text);

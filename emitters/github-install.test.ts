@@ -4,8 +4,7 @@
 // SHA256SUMS that does not match its pin, and a release that is not there.
 
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import packageJson from "../package.json" with { type: "json" };
@@ -16,11 +15,12 @@ import { runEmitter } from "./run.ts";
 import { planText } from "../fixtures/test-helpers.ts";
 import { github } from "./github.ts";
 import { ACTIONS } from "./github-actions.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 /** An action as YAML reads the `uses:` line: the pinned reference, its version comment gone. */
 const uses = (action: string) => action.split(" ")[0]!;
 
-const release = mkdtempSync(join(tmpdir(), "release-"));
+const release = scratchFolder("release-");
 const binary = "#!/bin/sh\necho 'caliban-images 9.9.9'\n";
 const arch = process.arch === "arm64" ? "linux-arm64" : "linux-x64";
 writeFileSync(join(release, `caliban-images-${arch}`), binary);
@@ -54,7 +54,7 @@ const options = (more: Partial<InstallOptions> = {}): InstallOptions => ({
 async function runStep(step: InstallOptions): Promise<{ code: number; output: string; path: string }> {
   const yaml = `steps:\n${installStep(step).map((line) => `  ${line}`).join("\n")}\n`;
   const script = (parseYaml(yaml) as { steps: { run: string }[] }).steps[0]!.run;
-  const runnerTemp = mkdtempSync(join(tmpdir(), "runner-"));
+  const runnerTemp = scratchFolder("runner-");
   const githubPath = join(runnerTemp, "github_path");
   writeFileSync(githubPath, "");
   const proc = Bun.spawn(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], { env: { ...process.env, RUNNER_TEMP: runnerTemp, GITHUB_PATH: githubPath }, stdout: "pipe", stderr: "pipe" });
@@ -112,7 +112,7 @@ test("by default it is this version, from this project's releases; options are c
 
 test("check-outputs (on with [outputs]): a job that installs caliban-images and runs check, which fails the run when an output is stale; the generated files trigger the workflow", async () => {
   const { MAIN, runCli: run } = await import("../fixtures/test-helpers.ts");
-  const root = mkdtempSync(join(tmpdir(), "check-job-"));
+  const root = scratchFolder("check-job-");
   expect(Bun.spawnSync(["git", "init", "-q"], { cwd: root }).exitCode).toBe(0);
   expect(run(["init", "--ci", "github,make"], root).code).toBe(0);
   // init's matrix lists [outputs]: the job is there by default, and its files are in the path filters.
@@ -125,7 +125,7 @@ test("check-outputs (on with [outputs]): a job that installs caliban-images and 
   expect(job.steps.map((step: { name?: string; uses?: string }) => step.name ?? step.uses)).toEqual([uses(ACTIONS.checkout), `Install caliban-images ${packageJson.version}`, "caliban-images check"]);
   expect(parseYaml(run(["emit", "github", "--option", "check-outputs=false"], root).stdout).jobs["check-outputs"]).toBeUndefined();
   // The check step, run by bash in the checkout, with caliban-images on the PATH.
-  const bin = mkdtempSync(join(tmpdir(), "bin-"));
+  const bin = scratchFolder("bin-");
   writeFileSync(join(bin, "caliban-images"), `#!/bin/sh\nexec "${process.execPath}" "${MAIN}" "$@"\n`, { mode: 0o755 });
   const check = () => Bun.spawnSync(["bash", "-eo", "pipefail", "-c", job.steps[2].run], { cwd: root, env: { ...process.env, ...job.env, PATH: `${bin}:${process.env.PATH}` } });
   expect(check().exitCode).toBe(0);

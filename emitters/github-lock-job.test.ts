@@ -10,11 +10,11 @@ import { emitLoaded } from "../cli/emit.ts";
 import { builtin, chain, planText } from "../fixtures/test-helpers.ts";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { emittedText } from "./contract.ts";
 import { planLoaded } from "../core/load.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const CHAIN = chain("ghcr.io/your-org/images", '[publish]\nschedule = "0 4 * * 1"\n');
 
@@ -74,7 +74,7 @@ describe("a schedule with a lock file: the scheduled run updates the lock", () =
   };
   /** A clone of a bare origin with a first commit, and a gh that records its arguments and prints `ghAnswer` to `pr list`. */
   const setUp = (ghAnswer = "") => {
-    const root = mkdtempSync(join(tmpdir(), "lock-job-"));
+    const root = scratchFolder("lock-job-");
     git(root, "init", "-q", "--bare", "-b", "main", "origin.git");
     git(root, "clone", "-q", "origin.git", "clone");
     const clone = join(root, "clone");

@@ -13,11 +13,11 @@ import { actionlint } from "../scripts/validators/actionlint.ts";
 import { jobEnv, needsResolve, recordingDocker, resolveOutputs, REVISION, runScripts, type ResolveOutputs } from "../scripts/validators/readback.ts";
 import { evaluate, evaluateTemplate, truthy, type Context } from "../scripts/validators/github-expressions.ts";
 import { runPublishes } from "../core/branch-patterns.ts";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { emittedText } from "./contract.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const SETTINGS = [
   { name: "the defaults", toml: "", branches: ["main"], pullRequests: true, schedule: undefined },
@@ -223,7 +223,7 @@ test("a failed image stops only the images built FROM it: later stages run anywa
   expect(baseContent).toBe(graph.images.find((image) => image.id === entry.base)!.contentReference);
   const run = (existing: string[], artifact: boolean) => {
     const docker = recordingDocker(existing);
-    const temp = mkdtempSync(join(tmpdir(), "runner-"));
+    const temp = scratchFolder("runner-");
     if (artifact) {
       mkdirSync(join(temp, "base"));
       writeFileSync(join(temp, "base", "image.tar"), "");
@@ -241,7 +241,7 @@ test("a failed image stops only the images built FROM it: later stages run anywa
   expect(failed.out).toContain(`::error::its base ${baseContent} was not built in this run (its job failed): not building`);
   // A registry that does not answer is asked again (4 tries), then the step fails with exit 4 and its words.
   const flaky = (failures: number) => {
-    const bin = mkdtempSync(join(tmpdir(), "flaky-manifest-"));
+    const bin = scratchFolder("flaky-manifest-");
     writeFileSync(join(bin, "left"), String(failures));
     writeFileSync(join(bin, "docker"), `#!/bin/sh\nleft=$(cat ${bin}/left)\nif [ "$left" -gt 0 ]; then echo $((left - 1)) > ${bin}/left; echo "received unexpected HTTP status: 503 Service Unavailable" >&2; exit 1; fi\nexit 0\n`, { mode: 0o755 });
     writeFileSync(join(bin, "sleep"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });

@@ -4,18 +4,18 @@
 // registry fails a given number of times, and a `sleep` that does not wait.
 
 import { expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runCli } from "../fixtures/test-helpers.ts";
 import { runWorkflow } from "../scripts/e2e/github-run.ts";
 import { cliShim } from "../scripts/e2e/pipeline-runs.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const WORKFLOW = ".github/workflows/build-images.yml";
 
 /** A repository of one image, its workflow emitted; a docker whose first `failures` pushes fail; `caliban-images` on the PATH. */
 function setUp(failures: number) {
-  const root = mkdtempSync(join(tmpdir(), "retry-"));
+  const root = scratchFolder("retry-");
   const work = join(root, "work");
   mkdirSync(work);
   writeFileSync(join(work, "matrix.toml"), 'repository = "registry.example.com/team/images"\n[images.base]\ntag = "base"\ndockerfile = "image/Dockerfile"\ncontext = "image"\n');

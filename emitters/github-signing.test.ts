@@ -4,8 +4,7 @@
 // or by a second build, native platforms and their merge, shared tags, keyless).
 
 import { describe, expect, test } from "bun:test";
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
@@ -17,6 +16,7 @@ import { hasShellcheck, shellcheckPath } from "../scripts/validators/tools.ts";
 import { emittedText } from "./contract.ts";
 import { ACTIONS } from "./github-actions.ts";
 import { pushedDigest } from "./github-signing.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const KEY = '[sign]\nkey = "env://COSIGN_PRIVATE_KEY"\npublic_key = "cosign.pub"\n';
 const KEYLESS = '[sign]\nidentity = "https://github.com/o/r/.github/workflows/build-images.yml@refs/heads/main"\nissuer = "https://token.actions.githubusercontent.com"\n';
@@ -159,7 +159,7 @@ describe("GitHub with [sign]", () => {
 
 /** A step's script run by bash -eo pipefail (as the runner runs it) with a recording docker and cosign: the cosign calls. */
 function runStep(step: Step, env: Record<string, string>, pushDigests: readonly string[] = []): string[] {
-  const bin = mkdtempSync(join(tmpdir(), "sign-bin-"));
+  const bin = scratchFolder("sign-bin-");
   const log = join(bin, "cosign.log");
   // docker push answers as docker does, a digest per push in turn; every other docker call succeeds.
   writeFileSync(join(bin, "docker"), `#!/bin/bash\nif [ "$1" = push ]; then n=$(cat "${bin}/n" 2>/dev/null || echo 0); echo $((n + 1)) > "${bin}/n"; digests=(${pushDigests.join(" ")}); echo "The push refers to repository [x]"; echo "$2: digest: \${digests[$n]} size: 528"; fi\n`);

@@ -5,8 +5,7 @@
 // that is not a schedule has no such job.
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
 import { builtin, gitIn } from "../fixtures/test-helpers.ts";
@@ -14,6 +13,7 @@ import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 import { gitlabCiLocal } from "../scripts/validators/readback-gitlab.ts";
 import { GITLAB_LOCK_JOB } from "./gitlab-lock-job.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const git = gitIn;
 
@@ -24,14 +24,14 @@ describe("gitlab: the scheduled lock job", async () => {
 
   /** A clone of a bare origin holding the pipeline, the matrix and its lock; `lock` is what the fake caliban-images lock writes into the lock file. */
   function checkout(lock: string | undefined): { work: string; origin: string; bin: string; head: string } {
-    const origin = mkdtempSync(join(tmpdir(), "lock-origin-"));
+    const origin = scratchFolder("lock-origin-");
     git(origin, "init", "-q", "--bare", "-b", "main");
     // GitLab takes push options (merge_request.create): the bare origin must too.
     git(origin, "config", "receive.advertisePushOptions", "true");
     // What GitLab reads them from: the options a push carries, recorded by the receiving end.
     // It reads the ref updates git feeds it, as a hook must: one that exits first leaves git writing to a closed pipe.
     writeFileSync(join(origin, "hooks", "pre-receive"), `#!/bin/sh\ncat > /dev/null\ni=0\nwhile [ "$i" -lt "\${GIT_PUSH_OPTION_COUNT:-0}" ]; do eval "option=\\"\\\${GIT_PUSH_OPTION_$i}\\""; printf '%s\\n' "$option" >> push-options; i=$((i + 1)); done\n`, { mode: 0o755 });
-    const work = mkdtempSync(join(tmpdir(), "lock-work-"));
+    const work = scratchFolder("lock-work-");
     git(work, "clone", "-q", origin, ".");
     writeFileSync(join(work, ".gitlab-ci.yml"), pipeline);
     writeFileSync(join(work, "matrix.toml"), readFileSync(join(REPO_ROOT, fixture.matrix)));
@@ -41,7 +41,7 @@ describe("gitlab: the scheduled lock job", async () => {
     git(work, "commit", "-q", "-m", "images");
     git(work, "push", "-q", "origin", "main");
     // caliban-images lock, as it behaves when a digest moved: the lock and the pipeline written again.
-    const bin = mkdtempSync(join(tmpdir(), "lock-bin-"));
+    const bin = scratchFolder("lock-bin-");
     const writes = lock === undefined ? "" : `printf '%s\\n' '${lock}' >> matrix.lock\nprintf '# digests moved\\n' >> .gitlab-ci.yml\n`;
     writeFileSync(join(bin, "caliban-images"), `#!/bin/sh\n[ "$1" = lock ] || exit 9\n${writes}`, { mode: 0o755 });
     return { work, origin, bin, head: git(work, "rev-parse", "HEAD").trim() };

@@ -2,8 +2,7 @@
 // the golden files; then every emitted Cloud Build config through Google's own loader.
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { graphJsonChunks } from "./plan-json.ts";
 import { renderPlan } from "./plan-text.ts";
@@ -15,6 +14,7 @@ import { builtinEmitters } from "./index.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
 import type { BuildGraph } from "../core/graph.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const emittedCloudBuild: { fixture: string; contents: string }[] = [];
 
@@ -86,7 +86,7 @@ test("plan --json is exactly JSON.stringify of the graph", async () => {
 
 test.skipIf(!hasCloudBuildLoader)("Google's Cloud Build loader accepts every emitted config, and every waitFor names an earlier step", () => {
   expect(emittedCloudBuild.length).toBeGreaterThan(fixtureCases().length); // one fixture is split into several configs
-  const directory = mkdtempSync(join(tmpdir(), "cloudbuild-"));
+  const directory = scratchFolder("cloudbuild-");
   const paths = emittedCloudBuild.map(({ fixture, contents }) => {
     const path = join(directory, `${fixture}.json`);
     writeFileSync(path, contents);

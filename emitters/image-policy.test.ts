@@ -6,8 +6,7 @@
 // FROM that; an image rebuilt every run is built though the registry has it.
 
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseHcl } from "@cdktf/hcl2json";
 import { parse as parseYaml } from "yaml";
@@ -22,6 +21,7 @@ import { cloudbuildScripts, githubRunScripts, makeScripts, shellcheck } from "..
 import { emittedText } from "./contract.ts";
 import { actionlint } from "../scripts/validators/actionlint.ts";
 import { renderPlan } from "./plan-text.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 /** An internal CUDA base per version; a torch image FROM each, with an alias; the cu126 one rebuilt every run. */
 const matrix = (repository: string, platforms = false) => `repository = "${repository}"
@@ -132,7 +132,7 @@ describe("GitHub: what the real resolve says of a registry decides, and an inter
 
   /** The workflow, the graph and resolve's outputs, all from the CLI in one project folder. */
   const project = async () => {
-    const root = mkdtempSync(join(tmpdir(), "policy-"));
+    const root = scratchFolder("policy-");
     writeMatrix(join(root, "matrix.toml"), matrix(`${server.host}/ml`));
     const workflow = parseYaml((await runCliAsync(root, "emit", "github")).stdout) as { jobs: Record<string, Job> };
     const graph = JSON.parse((await runCliAsync(root, "plan", "--json")).stdout) as BuildGraph;
@@ -207,7 +207,7 @@ describe("GitHub: what the real resolve says of a registry decides, and an inter
     const image = roles(multi.graph).internal[0]!;
     const entry = merge.strategy.matrix.include.find((each) => each.id === image.id)!;
     expect(String(evaluateTemplate(join_.env!.PUBLISHED!, { matrix: entry }))).toBe("false");
-    const temp = mkdtempSync(join(tmpdir(), "runner-temp-"));
+    const temp = scratchFolder("runner-temp-");
     mkdirSync(join(temp, "digests"));
     for (const hex of ["a", "b"]) writeFileSync(join(temp, "digests", hex.repeat(64)), "");
     const env = { IMAGE: image.reference, PUBLISHED: "false", CONTENT: image.contentReference, REPOSITORY: image.repository, ALIASES: "", PLATFORMS: "2", RUNNER_TEMP: temp };

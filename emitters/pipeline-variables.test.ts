@@ -6,8 +6,7 @@
 // the file stale. fixtures/variables: a hostile value, emitted with --var (its `vars`).
 
 import { describe, expect, test } from "bun:test";
-import { chmodSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
@@ -20,6 +19,7 @@ import { emittedText } from "./contract.ts";
 import { loadMatrix, planLoaded } from "../core/load.ts";
 import { WorkingTree } from "../cli/working-tree.ts";
 import { makeVarLines, varsIn } from "./pipeline-variables.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const fixture = fixtureCases().find((f) => f.name === "variables")!;
 const { loaded, graph } = await loadFixture(fixture);
@@ -28,7 +28,7 @@ const emitted = (name: string, options: string[] = []) => emittedText(emitLoaded
 
 /** A copy of the fixture's folder: a project whose matrix, Dockerfiles and contexts resolve reads. */
 function project(): string {
-  const root = mkdtempSync(join(tmpdir(), "variables-"));
+  const root = scratchFolder("variables-");
   cpSync(join(REPO_ROOT, "fixtures", "variables"), root, { recursive: true });
   return root;
 }
@@ -38,7 +38,7 @@ function project(): string {
  * CLI (but for `--registry`, which would ask a real registry: it answers nothing there).
  */
 function recordingCli(run = true): { bin: string; calls: () => string[][] } {
-  const bin = mkdtempSync(join(tmpdir(), "caliban-bin-"));
+  const bin = scratchFolder("caliban-bin-");
   const log = join(bin, "calls");
   writeFileSync(log, "");
   writeFileSync(
@@ -103,7 +103,7 @@ test("cloudbuild: the resolve step, after Cloud Build's substitutions, run by ba
   const config = JSON.parse(emitted("cloudbuild", ["install-command=true"])) as { steps: { id: string; args: string[] }[] };
   const step = config.steps.find((s) => s.id === "resolve")!;
   const cli = recordingCli();
-  const home = mkdtempSync(join(tmpdir(), "builder-home-"));
+  const home = scratchFolder("builder-home-");
   const ran = Bun.spawnSync(["bash", "-c", substitute(step.args[1]!, {})], { cwd: project(), env: { ...process.env, HOME: home, PATH: `${cli.bin}:${process.env.PATH}` } });
   expect({ code: ran.exitCode, stderr: ran.exitCode === 0 ? "" : ran.stderr.toString() }).toEqual({ code: 0, stderr: "" });
   expect(cli.calls().map(varsOf)).toEqual([given]);

@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { Graphviz } from "@hpcc-js/wasm-graphviz";
 import { readFileSync } from "node:fs";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 import { join } from "node:path";
 import type { BuildGraph } from "../core/graph.ts";
 import { fixtureCases, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
@@ -95,7 +96,7 @@ test("plan --format: text, json, mermaid, dot; a mistake is a usage error; GitHu
   const { graph } = await planText(generateMatrix("chain", 1200));
   const edges = graph.images.filter((image) => image.from !== null).length;
   expect(edges).toBeGreaterThan(500);
-  const cwd = (await import("node:fs")).mkdtempSync(join((await import("node:os")).tmpdir(), "graph-"));
+  const cwd = scratchFolder("graph-");
   (await import("../fixtures/test-helpers.ts")).writeMatrix(join(cwd, "matrix.toml"), generateMatrix("chain", 1200));
   const large = runCli(["plan", "--format", "mermaid"], cwd);
   expect(large.code).toBe(0);

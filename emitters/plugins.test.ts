@@ -2,8 +2,7 @@
 // --plugin and with `plugins` in a matrix; every failure a clear error naming the file.
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { fixtureCases, goldenDifferences, loadFixture, REPO_ROOT } from "../fixtures/golden.ts";
@@ -13,6 +12,7 @@ import { builtinEmitters } from "./index.ts";
 import { loadPlugins, registerEmitters } from "./plugins.ts";
 import { emitLoaded } from "../cli/emit.ts";
 import { emittedText } from "./contract.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const PLUGINS = join(REPO_ROOT, "fixtures", "plugins");
 const GITLAB = join(PLUGINS, "gitlab.ts");
@@ -54,7 +54,7 @@ describe("the GitLab CI example plugin, tested like a built-in", () => {
   }
 
   test("from a matrix's `plugins` list, relative to the matrix file, with its [emit.NAME] options", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "plugin-"));
+    const cwd = scratchFolder("plugin-");
     writeMatrix(join(cwd, "m.toml"), `repository = "r.io/x"\nplugins = [${JSON.stringify(GITLAB)}]\n[images.a]\ntag = "a"\n[emit.gitlab-example]\nimage = "docker:26"\n`);
     const result = run(["emit", "gitlab-example", "--matrix", "m.toml"], cwd);
     expect(result.stderr).not.toContain("error");
@@ -66,7 +66,7 @@ describe("the GitLab CI example plugin, tested like a built-in", () => {
   });
 
   test("a relative `plugins` path is resolved from the matrix's folder, not the working directory", () => {
-    const cwd = mkdtempSync(join(tmpdir(), "plugin-"));
+    const cwd = scratchFolder("plugin-");
     const sub = join(cwd, "ci");
     Bun.spawnSync(["mkdir", "-p", sub]);
     writeFileSync(join(sub, "gitlab.ts"), readFileSync(GITLAB, "utf8"));
@@ -91,7 +91,7 @@ describe("a broken plugin is a clear error naming the file: exit 2, no output wr
   ];
   for (const [file, emitArgs, message] of cases) {
     test(file, () => {
-      const cwd = mkdtempSync(join(tmpdir(), "plugin-"));
+      const cwd = scratchFolder("plugin-");
       const args = ["emit", emitArgs[0] ?? "cloudbuild", "--plugin", join("fixtures/plugins/broken", file), "-o", join(cwd, "out")];
       const result = run(args, REPO_ROOT);
       expect(result.code).toBe(2);
@@ -113,7 +113,7 @@ describe("a broken plugin is a clear error naming the file: exit 2, no output wr
 test("docs/plugins.md's example plugin works as written", () => {
   const page = readFileSync(join(REPO_ROOT, "docs/plugins.md"), "utf8");
   const example = /```ts\n(\/\/ ci\/my-buildkite\.ts\n[\s\S]*?)```/.exec(page)![1]!;
-  const cwd = mkdtempSync(join(tmpdir(), "readme-plugin-"));
+  const cwd = scratchFolder("readme-plugin-");
   Bun.spawnSync(["mkdir", "-p", join(cwd, "ci")]);
   writeFileSync(join(cwd, "ci", "my-buildkite.ts"), example);
   const result = run(["emit", "my-buildkite", "--plugin", "ci/my-buildkite.ts", "--option", "agent=gpu"], cwd);

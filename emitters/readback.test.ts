@@ -4,7 +4,7 @@
 // HashiCorp's own HCL parser checks its syntax.)
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { validateWorkflow } from "../scripts/validators/action-validator.ts";
@@ -22,6 +22,7 @@ import { movedRepository, sharedTags } from "../core/graph.ts";
 import { createdSharedTags, githubPushingJobs, githubSharedTags, lastPush, planSharedTags, type SharedTagView } from "../scripts/validators/readback-shared-tags.ts";
 import { runScripts } from "../scripts/validators/readback-cloudbuild.ts";
 import { SHARED_TAGS_JOB } from "./github-shared-tags.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 /** Shared tags in an order that compares with toEqual (outputs push them in an order of their own). */
 const byReference = (tags: readonly SharedTagView[]) => tags.map(({ reference, sources }) => ({ reference, sources })).sort((a, b) => (a.reference < b.reference ? -1 : 1));
@@ -44,9 +45,9 @@ for (const fixture of fixtureCases()) {
         const files = emitLoaded(emitter("cloudbuild"), loaded, graph, options);
         const configs = files.filter((f) => f.path.endsWith(".json") && !f.path.startsWith("trigger-"));
         // submit.sh, run by bash from elsewhere with gcloud as a shim, submits every config in order, passing flags on.
-        const directory = mkdtempSync(join(tmpdir(), "submit-"));
+        const directory = scratchFolder("submit-");
         for (const file of files) writeFileSync(join(directory, file.path), emittedText(file));
-        const shims = mkdtempSync(join(tmpdir(), "shims-"));
+        const shims = scratchFolder("shims-");
         writeFileSync(join(shims, "gcloud"), '#!/bin/sh\necho "$@" >> "$GCLOUD_LOG"\n', { mode: 0o755 });
         const log = join(shims, "log");
         const submitted = Bun.spawnSync(["bash", join(directory, "submit.sh"), "--project", "p"], { cwd: tmpdir(), env: { ...process.env, PATH: `${shims}:${process.env.PATH}`, GCLOUD_LOG: log } });
@@ -152,7 +153,7 @@ for (const fixture of fixtureCases()) {
     }
 
     test.skipIf(!hasMake)("make: `make help` lists every named target and every image with its reference, which follows REPOSITORY", () => {
-      const directory = mkdtempSync(join(tmpdir(), "caliban-make-help-"));
+      const directory = scratchFolder("caliban-make-help-");
       writeFileSync(join(directory, "Makefile"), only("make"));
       const help = (...args: string[]) => {
         const run = Bun.spawnSync(["make", "--no-print-directory", "help", ...args], { cwd: directory });
@@ -173,7 +174,7 @@ for (const fixture of fixtureCases()) {
     });
 
     test.skipIf(!hasMake)("make: every target is phony, so a file named like one does not stop it", () => {
-      const directory = mkdtempSync(join(tmpdir(), "caliban-make-phony-"));
+      const directory = scratchFolder("caliban-make-phony-");
       writeFileSync(join(directory, "Makefile"), only("make"));
       // The first image builds FROM nothing here: only .PHONY makes make run it when the file exists.
       const image = graph.images[0]!;

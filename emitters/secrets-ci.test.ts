@@ -5,8 +5,7 @@
 // build of an image its --secret flags; a pull or merge request's build hands none.
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { emitLoaded } from "../cli/emit.ts";
 import { fixtureCases, loadFixture } from "../fixtures/golden.ts";
@@ -21,6 +20,7 @@ import { CalibanError } from "../core/errors.ts";
 import type { BuildGraph } from "../core/graph.ts";
 import { emittedText } from "./contract.ts";
 import { secretSpecs } from "./secrets.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const fixture = fixtureCases().find((f) => f.name === "secrets")!;
 const { loaded, graph } = await loadFixture(fixture);
@@ -130,7 +130,7 @@ describe("cloudbuild: Secret Manager secrets in the image's step only; a build w
     // It builds what the push trigger's config builds, and pushes nothing.
     expect(cloudbuildView([files["cloudbuild-pull-request.json"]!], [], { _PUSH: "false" }, mixed.graph).images.map((image) => image.reference)).toEqual(planView(mixed.graph).images.map((image) => image.reference));
     if (hasCloudBuildLoader) {
-      const directory = mkdtempSync(join(tmpdir(), "cloudbuild-secrets-"));
+      const directory = scratchFolder("cloudbuild-secrets-");
       const paths = ["cloudbuild.json", "cloudbuild-pull-request.json"].map((name) => join(directory, name));
       paths.forEach((path, i) => writeFileSync(path, files[["cloudbuild.json", "cloudbuild-pull-request.json"][i]!]!));
       for (const verdict of loadWithCloudBuild(paths)) expect(verdict).toEqual({ path: verdict.path, ok: true });
@@ -141,7 +141,7 @@ describe("cloudbuild: Secret Manager secrets in the image's step only; a build w
     const [text] = configs(["content-tags=false"]);
     const step = JSON.parse(text!).steps.find((s: { id: string }) => s.id === "r.io/p/img:plain") as { args: string[] };
     // A docker that writes down what it sees of the variable Cloud Build put in the step's environment.
-    const tools = mkdtempSync(join(tmpdir(), "cloudbuild-env-"));
+    const tools = scratchFolder("cloudbuild-env-");
     writeFileSync(join(tools, "docker"), `#!/bin/sh\nprintf '%s\\n' "\${HF_TOKEN-unset}" >> ${JSON.stringify(join(tools, "seen"))}\n`, { mode: 0o755 });
     const seen = (push: string) => {
       writeFileSync(join(tools, "seen"), "");

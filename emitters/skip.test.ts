@@ -4,9 +4,8 @@
 // builds the same chain through make in scripts/e2e.)
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { digestLines } from "../cli/resolve.ts";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { emitLoaded } from "../cli/emit.ts";
@@ -16,6 +15,7 @@ import { cloudbuildView, fakeRelease, fakeResolve, jobEnv, makeView, needsResolv
 import { evaluate, evaluateTemplate, truthy, type Context } from "../scripts/validators/github-expressions.ts";
 import { hasMake } from "../scripts/validators/tools.ts";
 import { emittedText } from "./contract.ts";
+import { scratchFolder } from "../scripts/validators/scratch.ts";
 
 const { loaded, graph } = await loadFixture(fixtureCases().find((f) => f.name === "chain-build")!);
 const all = graph.images.map((image) => image.contentReference);
@@ -57,7 +57,7 @@ describe("Cloud Build: digests from the build's tree, and a registry that cannot
    * the functions; with `resolved` undefined, no resolve step ran. A docker that answers as given.
    */
   const runStep = (resolved: string | undefined, manifest: string, others = "") => {
-    const home = mkdtempSync(join(tmpdir(), "builder-home-"));
+    const home = scratchFolder("builder-home-");
     const log = join(home, "docker.log");
     const docker = `docker() { echo "$*" >> ${JSON.stringify(log)}; if [ "$1 $2" = "manifest inspect" ]; then ${manifest}; fi; ${others} }; sleep() { :; }; export -f docker sleep\n`;
     const resolve = resolved === undefined ? "" : `PATH=${JSON.stringify(fakeRelease(resolved))}:"$PATH" bash -c "$RESOLVE" || exit 99\n`;
@@ -88,7 +88,7 @@ describe("Cloud Build: digests from the build's tree, and a registry that cannot
   test("a push the registry fails is asked again: it goes through on a later try; four failures fail the step", () => {
     const absent = 'echo "no such manifest: $3" >&2; return 1';
     // The first two pushes of the content reference fail, as a registry's 5xx or "unknown blob" does.
-    const counter = join(mkdtempSync(join(tmpdir(), "pushes-")), "count");
+    const counter = join(scratchFolder("pushes-"), "count");
     writeFileSync(counter, "");
     const flaky = `if [ "$1" = push ] && [ "$(wc -c < ${JSON.stringify(counter)})" -lt 2 ]; then printf x >> ${JSON.stringify(counter)}; return 1; fi;`;
     const recovered = runStep(digestLines(graph, undefined), absent, flaky);
@@ -170,7 +170,7 @@ describe("GitHub: a job builds only when the registry lacks its content referenc
       const build = job.steps.find((step) => step.uses?.startsWith("docker/build-push-action"))!;
       for (const entry of job.strategy.matrix.include) {
         const context = contextOf(job, entry);
-        const outputFile = join(mkdtempSync(join(tmpdir(), "gh-output-")), "output");
+        const outputFile = join(scratchFolder("gh-output-"), "output");
         writeFileSync(outputFile, "");
         // The step runs docker for nothing: the answer is the resolve job's.
         const [answerCalls] = runScripts([answer.run!], [], { ...context.env, ...stepEnv(answer, context), GITHUB_OUTPUT: outputFile });
@@ -187,7 +187,7 @@ describe("GitHub: a job builds only when the registry lacks its content referenc
 
   test("moving a tag the registry fails is asked again: the step goes through on a later try", () => {
     const point = buildJobs[0]!.steps.find((step) => step.name === "Point the tag at it")!;
-    const directory = mkdtempSync(join(tmpdir(), "flaky-tag-"));
+    const directory = scratchFolder("flaky-tag-");
     const log = join(directory, "calls.log");
     // The first imagetools create fails, as a registry's 5xx does; sleep is instant.
     writeFileSync(join(directory, "docker"), `#!/bin/sh\necho "$*" >> ${JSON.stringify(log)}\nif [ ! -e ${JSON.stringify(join(directory, "failed"))} ]; then touch ${JSON.stringify(join(directory, "failed"))}; exit 1; fi\n`, { mode: 0o755 });
@@ -225,7 +225,7 @@ describe("make push", () => {
 
   test.skipIf(!hasMake)("a push the registry fails is asked again (4 tries): the first failure of each push is survived, the run goes on", () => {
     // A docker whose first push of each reference fails, as a registry's 5xx does; sleep is instant.
-    const directory = mkdtempSync(join(tmpdir(), "flaky-push-"));
+    const directory = scratchFolder("flaky-push-");
     const log = join(directory, "calls.log");
     writeFileSync(
       join(directory, "docker"),
@@ -245,7 +245,7 @@ describe("make push", () => {
 
   test.skipIf(!hasMake)("a tag the registry fails to move is asked again too: the first failure of each is survived", () => {
     // The registry has some images; a docker whose first `buildx imagetools create` of each tag fails.
-    const directory = mkdtempSync(join(tmpdir(), "flaky-tag-"));
+    const directory = scratchFolder("flaky-tag-");
     const log = join(directory, "calls.log");
     writeFileSync(
       join(directory, "docker"),

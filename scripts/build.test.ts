@@ -2,16 +2,16 @@
 // directory, with no node_modules and no bun on PATH.
 
 import { expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { scratchFolder } from "./validators/scratch.ts";
 
 test("the compiled binary plans the embedded matrix from an empty directory, runs a plugin, ignores a .env, and locates a syntax error", () => {
-  const buildDirectory = mkdtempSync(join(tmpdir(), "build-"));
+  const buildDirectory = scratchFolder("build-");
   const built = Bun.spawnSync([process.execPath, join(import.meta.dir, "build.ts"), join(buildDirectory, "caliban-images")]);
   expect(built.exitCode).toBe(0);
 
-  const empty = mkdtempSync(join(tmpdir(), "empty-"));
+  const empty = scratchFolder("empty-");
   const binary = join(empty, "caliban-images");
   copyFileSync(join(buildDirectory, "caliban-images"), binary);
   const env = { PATH: "/usr/bin:/bin", HOME: empty };

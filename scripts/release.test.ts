@@ -5,8 +5,7 @@
 // each would download a Bun runtime.)
 
 import { expect, test } from "bun:test";
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import packageJson from "../package.json" with { type: "json" };
@@ -31,7 +30,7 @@ test("the release names a binary per platform: linux x64 and arm64, macOS x64 an
 
 test.skipIf(!(host in RELEASE_PLATFORMS))("the host's release binary runs, and SHA256SUMS checks it with sha256sum --check", () => {
   // A 108 MB binary: removed after, or every run of npm test leaves one in /tmp.
-  const out = mkdtempSync(join(tmpdir(), "release-"));
+  const out = scratchFolder("release-");
   try {
     checkRelease(out);
   } finally {

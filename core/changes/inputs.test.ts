@@ -3,8 +3,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, lstatSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, cpSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync, lstatSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import dockerignore from "@balena/dockerignore";
 import { WorkingTree } from "../../cli/working-tree.ts";
@@ -12,10 +11,11 @@ import { loadMatrix, planLoaded } from "../load.ts";
 import type { BuildGraph } from "../graph.ts";
 import { InputsDigester, type SourceTree } from "./inputs.ts";
 import { writeMatrix } from "../../fixtures/test-helpers.ts";
+import { scratchFolder } from "../../scripts/validators/scratch.ts";
 
 /** A folder with these files (path → text; a function of the folder for more). */
 function folder(files: Record<string, string>): string {
-  const root = mkdtempSync(join(tmpdir(), "inputs-"));
+  const root = scratchFolder("inputs-");
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, path)), { recursive: true });
     writeFileSync(join(root, path), text);
@@ -262,7 +262,7 @@ test("the documented algorithm, reimplemented from its text, gives the planner's
     expect(image.inputs).toBe(readmeInputs(root, image, base));
   }
   // The same matrix somewhere else gives the same digests.
-  const copy = mkdtempSync(join(tmpdir(), "inputs-copy-"));
+  const copy = scratchFolder("inputs-copy-");
   cpSync(root, copy, { recursive: true, verbatimSymlinks: true });
   expect(inputsOf(await plan(copy))).toEqual(inputsOf(graph));
 });

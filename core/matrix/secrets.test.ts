@@ -3,14 +3,14 @@
 // input of the digest.
 
 import { describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatDiagnostic, CalibanError } from "../errors.ts";
 import { loadMatrix, planLoaded } from "../load.ts";
 import { planText, problemsOf } from "../../fixtures/test-helpers.ts";
 import { graphShape } from "../changes/graph-shape.ts";
 import { WorkingTree } from "../../cli/working-tree.ts";
+import { scratchFolder } from "../../scripts/validators/scratch.ts";
 
 const BASE = `repository = "r.io/p/img"
 [axes.python]
@@ -64,7 +64,7 @@ describe("the graph carries ids and sources, only where a family has secrets, an
 
   test("adding, changing or removing secrets leaves every inputs digest as it was (values are never read; an id or source alone changes no build's output that the Dockerfile does not say); the graph's shape changes", async () => {
     // Planned over a real tree, so that the digests cover files.
-    const directory = mkdtempSync(join(tmpdir(), "secrets-"));
+    const directory = scratchFolder("secrets-");
     writeFileSync(join(directory, "Dockerfile"), "FROM scratch\nRUN --mount=type=secret,id=pip_index true\n");
     const plan = async (toml: string) => planLoaded(await loadMatrix(toml, join(directory, "matrix.toml")), { sources: new WorkingTree(directory) });
     const without = await plan(BASE);
@@ -79,7 +79,7 @@ describe("the graph carries ids and sources, only where a family has secrets, an
 
 describe("a file secret inside the build context", () => {
   const tree = (files: Record<string, string>) => {
-    const directory = mkdtempSync(join(tmpdir(), "secrets-context-"));
+    const directory = scratchFolder("secrets-context-");
     for (const [path, text] of Object.entries(files)) {
       mkdirSync(join(directory, path, ".."), { recursive: true });
       writeFileSync(join(directory, path), text);

@@ -3,13 +3,13 @@
 // checked against the Dockerfile as a pipeline gives them (core/plan/base-parts-chain.ts).
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatDiagnostic } from "../errors.ts";
 import { planText, problemsOf, runCli, type CliRun } from "../../fixtures/test-helpers.ts";
 import { REPO_ROOT } from "../../fixtures/golden.ts";
 import { graphShape } from "../changes/graph-shape.ts";
+import { scratchFolder } from "../../scripts/validators/scratch.ts";
 
 const HEAD = `repository = "r.io/x"
 [axes.v]
@@ -109,7 +109,7 @@ describe("planning: the parts are the base's repository and tag, and the graph s
 
 /** A folder with a matrix and its Dockerfiles, planned by the CLI. */
 function planFolder(toml: string, files: Record<string, string>): CliRun {
-  const cwd = mkdtempSync(join(tmpdir(), "base-parts-"));
+  const cwd = scratchFolder("base-parts-");
   writeFileSync(join(cwd, "matrix.toml"), toml);
   for (const [path, text] of Object.entries({ "base.Dockerfile": "FROM scratch\n", ...files })) writeFileSync(join(cwd, path), text);
   return runCli(["plan"], cwd);

@@ -1,14 +1,14 @@
 // What a Dockerfile builds FROM, as docker reads it: the cases docker's own rules decide.
 
 import { describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDockerfile, resolveFroms } from "./dockerfile-from.ts";
 import { CalibanError, formatDiagnostic } from "../errors.ts";
 import { parseLock } from "../changes/lock.ts";
 import { dockerReferenceProblem } from "../names.ts";
 import { runCli } from "../../fixtures/test-helpers.ts";
+import { scratchFolder } from "../../scripts/validators/scratch.ts";
 
 const buildArgs = (args: Record<string, string>) => Object.entries(args).map(([name, value]) => ({ name, value }));
 const froms = (text: string, args: Record<string, string> = {}) =>
@@ -113,7 +113,7 @@ describe("a FROM reference is checked against Docker's reference grammar (distri
   });
 
   test("through the CLI: lock and plan (with a lock) exit 2 at the Dockerfile's line, and write nothing", () => {
-    const root = mkdtempSync(join(tmpdir(), "from-grammar-"));
+    const root = scratchFolder("from-grammar-");
     mkdirSync(join(root, "docker"));
     writeFileSync(join(root, "docker/base.Dockerfile"), "ARG BASE_IMAGE=ubuntu:22.04\nFROM $BASE_IMAGE\nRUN true\n");
     // (The matrix reader refuses a control character in a build arg itself; a space it lets through.)

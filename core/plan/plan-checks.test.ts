@@ -5,11 +5,11 @@
 // run through the CLI in a folder of their own; with no files (planText) they are skipped.
 
 import { beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { formatDiagnostic } from "../errors.ts";
 import { planText, problemsOf, runCli, type CliRun } from "../../fixtures/test-helpers.ts";
+import { scratchFolder } from "../../scripts/validators/scratch.ts";
 
 /** Each problem's first line, as the CLI prints it. */
 const errorsOf = async (toml: string) => (await problemsOf(toml)).map((d) => formatDiagnostic(d).split("\n")[0]!);
@@ -100,7 +100,7 @@ describe("Windows platforms are built only on a Windows runner", () => {
 
 /** A folder with a matrix and its Dockerfiles, planned by the CLI. */
 function planFolder(toml: string, files: Record<string, string>): CliRun {
-  const cwd = mkdtempSync(join(tmpdir(), "plan-checks-"));
+  const cwd = scratchFolder("plan-checks-");
   writeFileSync(join(cwd, "matrix.toml"), toml);
   for (const [path, text] of Object.entries(files)) writeFileSync(join(cwd, path), text);
   return runCli(["plan"], cwd);

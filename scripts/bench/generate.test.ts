@@ -2,17 +2,17 @@
 // failing on its own inputs (a family FROM another once stopped it at its first matrix).
 
 import { describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { REPO_ROOT } from "../../fixtures/golden.ts";
 import { runCli } from "../../fixtures/test-helpers.ts";
 import { generateMatrix, generateMistakes, SHAPES, writeCalibanProject, writeGeneratedContext } from "./generate.ts";
+import { scratchFolder } from "../validators/scratch.ts";
 
 describe("the bench's generated matrices", () => {
   for (const shape of SHAPES) {
     test(`${shape}: about 100 images (75 to 125) plan, exit 0`, () => {
-      const directory = mkdtempSync(join(tmpdir(), "bench-matrix-"));
+      const directory = scratchFolder("bench-matrix-");
       writeGeneratedContext(directory);
       writeFileSync(join(directory, "matrix.toml"), generateMatrix(shape, 100));
       const run = runCli(["plan", "--json", "--matrix", "matrix.toml"], directory);
@@ -25,7 +25,7 @@ describe("the bench's generated matrices", () => {
   }
 
   test("Caliban's matrix as a project plans; the matrix with mistakes exits 2 with errors", () => {
-    const directory = mkdtempSync(join(tmpdir(), "bench-caliban-"));
+    const directory = scratchFolder("bench-caliban-");
     const matrix = writeCalibanProject(directory, readFileSync(join(REPO_ROOT, "matrix.toml"), "utf8"));
     expect(runCli(["plan", "--matrix", matrix], directory).code).toBe(0);
     const mistakes = join(directory, "mistakes.toml");

@@ -2,9 +2,9 @@
 // run on emitted files. It checks unknown fields, types and enums, offline; not that
 // a waitFor names an earlier step (waitForProblems does).
 
-import { existsSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { scratchFolder } from "./scratch.ts";
 
 const SDK_ROOTS = ["/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "/google-cloud-sdk"];
 
@@ -26,7 +26,7 @@ export function loadWithCloudBuild(paths: readonly string[]): LoaderVerdict[] {
   const sdk = findCloudSdk();
   if (!sdk) throw new Error("the gcloud SDK is not installed; it is needed to check Cloud Build configs");
   const result = Bun.spawnSync([sdk.python, join(import.meta.dir, "cloudbuild_loader.py"), sdk.root, ...paths], {
-    env: { ...process.env, CLOUDSDK_CONFIG: mkdtempSync(join(tmpdir(), "gcloud-config-")) },
+    env: { ...process.env, CLOUDSDK_CONFIG: scratchFolder("gcloud-config-") },
   });
   const lines = result.stdout.toString().trim().split("\n").filter(Boolean);
   if (result.exitCode !== 0 || lines.length !== paths.length) {

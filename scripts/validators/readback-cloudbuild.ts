@@ -4,6 +4,7 @@
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { scratchFolder } from "./scratch.ts";
 import type { BuildGraph } from "../../core/graph.ts";
 import { digestLines } from "../../cli/resolve.ts";
 import { checksums } from "../release.ts";
@@ -129,7 +130,7 @@ function checkSecretSources(config: CloudBuildConfig, step: CloudBuildConfig["st
  * step's own `declare -f` writes, not a copy of the test's.
  */
 export function fakeRelease(lines: string): string {
-  const directory = mkdtempSync(join(tmpdir(), "cloudbuild-release-"));
+  const directory = scratchFolder("cloudbuild-release-");
   const release = join(directory, "release");
   mkdirSync(release);
   const printed = join(directory, "resolved-lines");

@@ -7,9 +7,9 @@
 // writes it (the plan's digests), so every argument docker gets is what GitLab's shell
 // would hand it. gitlab-ci-local 4.75 needs Node 22's Set methods: it runs under bun.
 
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { scratchFolder } from "./scratch.ts";
 import { parse as parseYaml } from "yaml";
 import { imagesById, type BuildGraph } from "../../core/graph.ts";
 import { REPO_ROOT } from "../../fixtures/golden.ts";
@@ -26,7 +26,7 @@ export function gitlabCiLocal(directory: string, args: readonly string[], env: R
 
 /** A new git repository on branch `branch` with the pipeline committed, as a checkout is. */
 export function gitlabCheckout(pipeline: string, branch = "main"): string {
-  const directory = mkdtempSync(join(tmpdir(), "gitlab-"));
+  const directory = scratchFolder("gitlab-");
   writeFileSync(join(directory, ".gitlab-ci.yml"), pipeline);
   const git = Bun.spawnSync(["sh", "-c", `git init -q -b ${branch} && git add .gitlab-ci.yml && git -c user.name=t -c user.email=t@example.invalid -c commit.gpgsign=false commit -qm test`], { cwd: directory });
   if (git.exitCode !== 0) throw new Error(`git: ${git.stderr.toString()}`);
