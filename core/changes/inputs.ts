@@ -41,7 +41,7 @@ export class InputsDigester {
   private readonly dockerfiles = new Map<string, string>();
   private readonly parsedDockerfiles = new Map<string, ParsedDockerfile | undefined>();
   private readonly ignoreFiles = new Map<string, string | undefined>();
-  private readonly contexts = new Map<string, { digest: string; files: ContextFiles | undefined }>();
+  private readonly contexts = new Map<string, DigestedContext>();
   private readonly matchers = new Map<string, IgnoreMatcher>();
   private readonly argLines = new Map<BuildArg, string>();
   private lastDockerfile: string | undefined;
@@ -138,7 +138,11 @@ export class InputsDigester {
   /** The files a context sends for a Dockerfile (undefined for a URL context or a missing directory). */
   contextFiles(context: string, dockerfile: string): ContextFiles | undefined {
     if (isRemoteContext(context)) return undefined;
-    return this.context(context, this.ignoreFile(dockerfile, context)).files;
+    const known = this.context(context, this.ignoreFile(dockerfile, context));
+    if (known.listing === undefined) return undefined;
+    const { files, digests, ignoreFile } = known.listing;
+    // Made when asked (affected, explain), not by every plan: 20,000 files are 20,000 entries.
+    return (known.byPath ??= { ignoreFile, files: new Map(files.map((file, i) => [file.path, `${file.kind} ${digests[i]}`])) });
   }
 
   /** Whether a build of `dockerfile` in `context` sends the file at `relative` (in the context), were it there. */
@@ -191,14 +195,14 @@ export class InputsDigester {
     return found;
   }
 
-  private context(context: string, ignoreFile: string | undefined): { digest: string; files: ContextFiles | undefined } {
+  private context(context: string, ignoreFile: string | undefined): DigestedContext {
     const key = `${context}\u0000${ignoreFile ?? ""}`;
     let known = this.contexts.get(key);
     if (known) return known;
     const ignore = ignoreFile === undefined ? undefined : this.matcher(ignoreFile);
     const listed = this.tree.listFiles(context, (relative) => ignore?.skipsDirectory(relative) ?? false);
     if (listed === undefined) {
-      known = { digest: "missing", files: undefined };
+      known = { digest: "missing" };
     } else {
       const generated = this.generatedIn(context);
       const sent = listed.filter((file) => !(ignore?.ignores(file.path) ?? false) && !generated(file.path));
@@ -211,18 +215,33 @@ export class InputsDigester {
         });
       }
       const digests = this.tree.digests(context, sent);
-      const files = new Map<string, string>();
+      // Hashed a piece at a time: a context of 20,000 files is 1.5 MB of text, not made into one string.
+      const hasher = new Bun.CryptoHasher("sha256");
       let text = "caliban-images context 1\n";
-      sent.forEach((file, i) => {
-        files.set(file.path, `${file.kind} ${digests[i]}`);
+      for (let i = 0; i < sent.length; i++) {
+        const file = sent[i]!;
         text += `${file.kind} ${digests[i]} ${netstring(file.path)}\n`;
-      });
-      known = { digest: sha256(text), files: { ignoreFile, files } };
+        if (text.length >= HASHED_AT_ONCE) {
+          hasher.update(text);
+          text = "";
+        }
+      }
+      known = { digest: hasher.update(text).digest("hex"), listing: { files: sent, digests, ignoreFile } };
     }
     this.contexts.set(key, known);
     return known;
   }
 }
+
+/** A context's digest, and the files it sends with theirs (no listing: the directory is missing). */
+interface DigestedContext {
+  readonly digest: string;
+  readonly listing?: { readonly files: readonly SourceFile[]; readonly digests: readonly string[]; readonly ignoreFile: string | undefined };
+  /** The listing by path, once asked for. */
+  byPath?: ContextFiles;
+}
+
+const HASHED_AT_ONCE = 1 << 16;
 
 /** The text an image's digest is the sha256 of (docs/incremental-builds.md, "The inputs digest"). */
 export function imageText(parts: InputParts): string {

@@ -14,9 +14,13 @@ export interface DirectoryEntries {
 
 export type PathProblem = { readonly keyPath: KeyPath; readonly message: string; readonly hint?: string };
 
+const NO_PROBLEMS: readonly PathProblem[] = [];
+
 export class PathChecker {
   /** The paths already looked at, of each kind (a Set of the paths themselves: no key is made per image). */
   private readonly checked = { dockerfile: new Set<string>(), context: new Set<string>() };
+  private lastDockerfile: string | undefined;
+  private lastContext: string | undefined;
   /** Each directory's entries, read once: a family's Dockerfiles are mostly in one folder. */
   private readonly listed = new Map<string, ReadonlyMap<string, boolean> | undefined>();
 
@@ -26,8 +30,12 @@ export class PathChecker {
   ) {}
 
   /** The problems with an image's two paths (none twice for the same path). */
-  check(dockerfile: string, context: string, familyPath: KeyPath): PathProblem[] {
-    if (isRemoteContext(context)) return [];
+  check(dockerfile: string, context: string, familyPath: KeyPath): readonly PathProblem[] {
+    // A family's images mostly share both paths, and come one after another: the pair just checked has nothing new.
+    if (dockerfile === this.lastDockerfile && context === this.lastContext) return NO_PROBLEMS;
+    this.lastDockerfile = dockerfile;
+    this.lastContext = context;
+    if (isRemoteContext(context)) return NO_PROBLEMS;
     const problems: PathProblem[] = [];
     const dockerfileProblem = this.once("dockerfile", dockerfile, () => this.problem(dockerfile, "file"));
     if (dockerfileProblem) {
