@@ -206,15 +206,24 @@ export class GitTree implements SourceTree {
   private list(repository: string, commit: string, prefix: string): boolean {
     const listing = git(["ls-tree", "-r", "-z", "--full-tree", commit], repository, gitEnvironment(repository, this.repository.root));
     if (listing === undefined) return false;
-    for (const record of listing.toString().split("\0")) {
-      if (record === "") continue;
-      // <mode> SP <type> SP <object> TAB <path>
-      const tab = record.indexOf("\t");
-      const [mode, , oid] = record.slice(0, tab).split(" ");
-      const path = prefix + record.slice(tab + 1);
-      this.entries!.set(path, { mode: mode!, oid: oid!, repository });
-      const folder = join(this.repository.root, path);
-      if (mode === GITLINK && isCheckedOut(folder)) this.list(folder, oid!, `${path}/`);
+    // Records of `<mode> SP <type> SP <object> TAB <path> NUL`, read in place: a context of 20,000 files is 20,000 of them.
+    const text = listing.toString();
+    for (let at = 0; at < text.length; ) {
+      const end = text.indexOf("\0", at);
+      const stop = end < 0 ? text.length : end;
+      const tab = text.indexOf("\t", at);
+      if (tab > at && tab < stop) {
+        const modeEnd = text.indexOf(" ", at);
+        const mode = text.slice(at, modeEnd);
+        const oid = text.slice(text.indexOf(" ", modeEnd + 1) + 1, tab);
+        const path = prefix + text.slice(tab + 1, stop);
+        this.entries!.set(path, { mode, oid, repository });
+        if (mode === GITLINK) {
+          const folder = join(this.repository.root, path);
+          if (isCheckedOut(folder)) this.list(folder, oid, `${path}/`);
+        }
+      }
+      at = stop + 1;
     }
     return true;
   }
