@@ -33,8 +33,13 @@ export function secretManagerEntries(images: readonly ImageNode[], loginSecret: 
   ];
 }
 
+/** An image without secrets (most): one answer for all of them, spread into its step, never changed. */
+const NO_SECRET_ENV: { secretEnv?: string[] } = {};
+
 /** The `secretEnv` of an image's step: the variables its secrets are read from (none: no field). */
 export function secretEnvField(image: ImageNode): { secretEnv?: string[] } {
+  // Answered without the arrays and the set that find the names.
+  if (image.secrets === undefined) return NO_SECRET_ENV;
   const names = secretEnvNames([image]);
   return names.length === 0 ? {} : { secretEnv: names };
 }

@@ -8,6 +8,7 @@ import { splitAliases } from "./build-time.ts";
 import { buildTimeEnv, pushStampedLines, stampedAliases } from "./cloudbuild-build-time.ts";
 import { namesBuildTime } from "../core/build-time.ts";
 import { secretEnvNames, secretSpecs } from "./secrets.ts";
+import { remembered } from "./text.ts";
 
 /** A step arg holding `text` literally: Cloud Build substitutes $NAME and ${NAME} in args, and reads "$$" as '$'. */
 export const stepArg = doubleDollars;
@@ -20,16 +21,13 @@ export const stepArg = doubleDollars;
 export const PUSH_SETTING = "push='$_PUSH'";
 export const IF_PUSHING = 'if [ "$$push" = true ]; then';
 
-/**
- * An image's step with content tags, a bash script: when the registry has the image's
- * content reference, the image is pulled and its tag pushed (the daemon is shared, so a
- * later step building FROM it finds it); otherwise it is built FROM its base's content
- * reference and pushed under both.
- */
 /** A shell word of a step's script, '$' doubled for Cloud Build: the script's own `$_PUSH` and `$COMMIT_SHA` are its substitutions. */
 export function scriptWord(text: string): string {
   return stepArg(shellWord(text));
 }
+
+/** A family's dockerfile, context or test as a word, made once: its images share them by the thousand. */
+const familyWord = remembered(scriptWord);
 
 /**
  * The --build-arg words of a step's script; with content tags, a base is named by its
@@ -76,59 +74,65 @@ export function settingWords(image: ImageNode): string {
   ].join("");
 }
 
+/**
+ * An image's step with content tags, a bash script: when the registry has the image's
+ * content reference, the image is pulled and its tag pushed (the daemon is shared, so a
+ * later step building FROM it finds it); otherwise it is built FROM its base's content
+ * reference and pushed under both.
+ */
 export function stepScript(image: ImageNode, base: ImageNode | undefined, gated: boolean): string {
+  // Written with `+=`, a line at a time, rather than as arrays spread and joined: it is made for each of thousands of images.
   const content = CONTENT_WORD;
-  const word = scriptWord;
-  const args = [argWords(image, base, true)];
-  // References need no quoting (core/graph.ts).
-  const aliases = splitAliases(image).fixed.map((alias) => `${image.repository}:${alias}`);
   // The aliases naming build-time values are tagged when the image is pushed, their values found then.
   const stamped = stampedAliases(image);
-  const stampedPushes = pushStampedLines(stamped, content, true).map((line) => `  ${line}`);
-  // An internal image (published = false) has no tag of its own: it is pushed under its content reference alone.
-  const named = image.published === false ? [] : [image.reference, ...aliases];
-  const retag = [`  retry docker pull ${content}`, ...named.flatMap((reference) => [`  docker tag ${content} ${reference}`, `  retry docker push ${reference}`]), ...stampedPushes];
-  const publish = [`  retry docker push ${content}`, ...named.map((reference) => `  retry docker push ${reference}`), ...stampedPushes];
-  // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
-  const settings = settingWords(image);
+  const stampedPushes = pushStampedLines(stamped, content, true);
   // Its secrets, handed to the build only when it pushes (with [publish]).
   const secrets = secretScriptParts(image, gated);
-  const when = (lines: string[]) => (gated ? [`  ${IF_PUSHING}`, ...lines.map((line) => `  ${line}`), "  fi"] : lines);
-  const build = [
-    `  docker build${image.published === false ? "" : ` -t ${image.reference}`} -t ${content}${settings}${secrets.word} -f ${word(image.dockerfile)}${args.join("")} ${word(image.context)}`,
-    // The family's smoke test, in the built image: with `set -e` a failure pushes nothing of it.
-    ...(image.test === null ? [] : [`  docker run --rm ${content} sh -c ${word(image.test)}`]),
-    ...when(publish),
-  ];
-  return `${digestPrelude(image, base)}${[
-    ...stamped.define,
-    ...(gated ? [PUSH_SETTING] : []),
-    ...secrets.define,
-    // rebuild = "always": built whatever the registry has, so it is not asked.
-    ...(image.rebuild === "always"
-      ? [`echo '${image.reference}: rebuilt every run (rebuild = "always")'`, ...build.map((line) => line.slice(2))]
-      : [`if ${registryHasCall(image, false)}; then`, `  echo '${image.reference}: the registry has its inputs digest: not rebuilt'`, ...when(retag), "else", ...build, "fi"]),
-    "",
-  ].join("\n")}`;
+  let script = digestPrelude(image, base);
+  for (const line of stamped.define) script += `${line}\n`;
+  if (gated) script += `${PUSH_SETTING}\n`;
+  for (const line of secrets.define) script += `${line}\n`;
+  // rebuild = "always": built whatever the registry has, so it is not asked (and its build is in no `else`).
+  const always = image.rebuild === "always";
+  const indent = always ? "" : "  ";
+  // What only a build that pushes runs: with [publish], in an `if` that asks whether it does.
+  const pushIndent = gated ? `${indent}  ` : indent;
+  const whenPushing = (lines: string) => (gated ? `${indent}${IF_PUSHING}\n${lines}${indent}fi\n` : lines);
+  // An internal image (published = false) has no tag of its own: it is pushed under its content reference alone.
+  // References need no quoting (core/graph.ts).
+  const named = image.published === false ? [] : [image.reference, ...splitAliases(image).fixed.map((alias) => `${image.repository}:${alias}`)];
+  // Built: pushed under its content reference and its tags.
+  let publish = `${pushIndent}retry docker push ${content}\n`;
+  for (const reference of named) publish += `${pushIndent}retry docker push ${reference}\n`;
+  for (const line of stampedPushes) publish += `${pushIndent}${line}\n`;
+  // Aliases, labels and target as shell words; Cloud Build puts the commit in for $COMMIT_SHA before bash runs.
+  let build = `${indent}docker build${image.published === false ? "" : ` -t ${image.reference}`} -t ${content}${settingWords(image)}${secrets.word} -f ${familyWord(image.dockerfile)}${argWords(image, base, true)} ${familyWord(image.context)}\n`;
+  // The family's smoke test, in the built image: with `set -e` a failure pushes nothing of it.
+  if (image.test !== null) build += `${indent}docker run --rm ${content} sh -c ${familyWord(image.test)}\n`;
+  build += whenPushing(publish);
+  if (always) return `${script}echo '${image.reference}: rebuilt every run (rebuild = "always")'\n${build}`;
+  // The registry has its content reference: pulled, and pushed under its tags.
+  let retag = `${pushIndent}retry docker pull ${content}\n`;
+  for (const reference of named) retag += `${pushIndent}docker tag ${content} ${reference}\n${pushIndent}retry docker push ${reference}\n`;
+  for (const line of stampedPushes) retag += `${pushIndent}${line}\n`;
+  return `${script}if ${registryHasCall(image, false)}; then\n  echo '${image.reference}: the registry has its inputs digest: not rebuilt'\n${whenPushing(retag)}else\n${build}fi\n`;
 }
 
 /**
  * A step that carries an image an earlier config builds into this one, for the images
  * built FROM it here: pulled by its content reference when the registry has it, else
  * built into this build's daemon under it (a pull request's build pushes nothing for a
- * later config to pull). It pushes nothing either way.
+ * later config to pull). It pushes nothing either way. With [sign] (`verified`), a base
+ * is pulled to build FROM only when cosign verifies it.
  */
 export function carryScript(image: ImageNode, base: ImageNode | undefined, verified: boolean): string {
-  return `${digestPrelude(image, base)}${[
-    // With [sign], a base is pulled to build FROM only when cosign verifies it.
-    `if ${registryHasCall(image, verified)}; then`,
-    `  retry docker pull ${CONTENT_WORD}`,
-    "else",
-    `  echo '${image.reference}: not in the registry (this build pushes nothing): built here for the images built FROM it'`,
-    `  docker build -t ${CONTENT_WORD}${settingWords(image)} -f ${scriptWord(image.dockerfile)}${argWords(image, base, true)} ${scriptWord(image.context)}`,
-    "fi",
-    "",
-  ].join("\n")}`;
+  return `${digestPrelude(image, base)}if ${registryHasCall(image, verified)}; then
+  retry docker pull ${CONTENT_WORD}
+else
+  echo '${image.reference}: not in the registry (this build pushes nothing): built here for the images built FROM it'
+  docker build -t ${CONTENT_WORD}${settingWords(image)} -f ${familyWord(image.dockerfile)}${argWords(image, base, true)} ${familyWord(image.context)}
+fi
+`;
 }
 
 /**
@@ -160,14 +164,17 @@ export function buildSettingArgs(image: ImageNode): string[] {
   return args;
 }
 
+/** An image without secrets (most): one answer for all of them. */
+const NO_SECRETS = { define: [], word: "" } as const;
+
 /**
  * An image's secrets in its step's script: the lines that set the `secrets` array (after
  * PUSH_SETTING when `gated`: empty, and the variables unset, unless the build pushes), and
  * the word its builds take. None for an image without secrets. BuildKit is asked for
  * explicitly: a `docker build` of an older engine has --secret only with it.
  */
-export function secretScriptParts(image: ImageNode, gated: boolean): { define: string[]; word: string } {
-  if (image.secrets === undefined) return { define: [], word: "" };
+export function secretScriptParts(image: ImageNode, gated: boolean): { readonly define: readonly string[]; readonly word: string } {
+  if (image.secrets === undefined) return NO_SECRETS;
   const flags = secretSpecs(image).map((spec) => `--secret ${scriptWord(spec)}`).join(" ");
   const names = secretEnvNames([image]);
   const define = gated

@@ -192,7 +192,7 @@ function numberedNames(output: string, count: number): string[] {
 function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<string, number>, shared: readonly SharedTag[], options: CloudBuildOptions, context: EmitContext, name: string, signing: readonly string[]) {
   // With [sign] and a key in Secret Manager: its variables in the environment of each step that pushes (none in the pull-request trigger's config).
   const signingEnv = (field: { secretEnv?: string[] }) => (signing.length === 0 ? field : { secretEnv: [...(field.secretEnv ?? []), ...signing] });
-  const steps: object[] = [];
+  const steps: Record<string, unknown>[] = [];
   // One setup step makes buildx's builder, when an image of this config needs it.
   const buildx = part.images.some((i) => needsBuildx(graph, graph.images[i]!));
   const contentTags = options["content-tags"];
@@ -204,7 +204,7 @@ function config(graph: BuildGraph, part: ConfigPart, indexById: ReadonlyMap<stri
   // Each image's steps end within its timeout (emitters/cloudbuild-timeouts.ts).
   const timed = (image: ImageNode, from: number) => {
     const timeout = imageStepTimeout(graph, image, options["step-timeout"]);
-    if (timeout !== undefined) for (const step of steps.slice(from)) Object.assign(step, { timeout });
+    if (timeout !== undefined) for (let s = from; s < steps.length; s++) steps[s]!.timeout = timeout;
   };
   for (const i of part.carried) {
     const image = graph.images[i]!;
