@@ -18,7 +18,7 @@ import { commentText, hclString } from "./quoting.ts";
 import { secretSpecs } from "./secrets.ts";
 import { varLines } from "./pipeline-variables.ts";
 import { bakeAlias, buildTimeLines, buildTimeVariables } from "./bake-build-time.ts";
-import { argsText, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
+import { argsText, flat, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
 import { checkInternalImages } from "./image-policy.ts";
 import { sharedTagComment, sharedTagWarnings } from "./bake-shared-tags.ts";
 import { matrixNamed } from "./context.ts";
@@ -121,7 +121,10 @@ function* writeBakeFile(out: TextWriter, graph: BuildGraph, variable: string, co
 /** Writes an image's target. */
 function targetWriter(out: TextWriter, graph: BuildGraph, variable: string, contentTags: boolean): (image: ImageNode) => void {
   const byId = imagesById(graph);
-  const quote = remembered(hclString);
+  const quote = remembered((text: string) => flat(hclString(text)));
+  // relativeToContext works on the paths' segments: once for each context and dockerfile.
+  const dockerfileText = remembered((context: string) => remembered((dockerfile: string) => quote(relativeToContext(context, dockerfile)!)));
+  const settings = settingsWriter(graph, variable);
 
   // The repository comes from the variable, so that REPOSITORY=... moves every image (but those of a family with an absolute repository).
   const repository = (image: ImageNode) => movedRepository(image, `\${${variable}}`);
@@ -135,52 +138,60 @@ function targetWriter(out: TextWriter, graph: BuildGraph, variable: string, cont
     (arg) => `    "${arg.name}" = ${hclString(arg.value)}\n`,
     (arg, base, part) => `    "${arg.name}" = "${part !== undefined ? basePart(base, part) : arg.value.split(base.reference).map((text) => hclString(text).slice(1, -1)).join(baseReference(base).slice(1, -1))}"\n`,
   );
+  // A base is built by its own target, not pulled: bake links the base's reference to that target (the same lines for each image FROM it).
+  const contextsBlock = remembered((base: ImageNode) => flat(`  contexts = {\n    ${baseReference(base)} = "target:${base.id}"\n  }\n`));
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
     const args = argLines(image, base);
     const argsBlock = args === "" ? "" : `  args = {\n${args}  }\n`;
-    // A base is built by its own target, not pulled: bake links the base's reference to that target.
-    const contextsBlock = base ? `  contexts = {\n    ${baseReference(base)} = "target:${base.id}"\n  }\n` : "";
-    const aliases = image.aliases.map((alias) => `, "${repository(image)}:${bakeAlias(alias)}"`).join("");
+    let aliases = "";
+    for (const alias of image.aliases) aliases += `, "${repository(image)}:${bakeAlias(alias)}"`;
     // An internal image (published = false) is tagged with its content reference alone.
     const tags = `${contentTags ? `${image.published === false ? "" : `${reference(image)}, `}${contentReference(image)}` : reference(image)}${aliases}`;
     // Ids, tags and arg names never need escaping (core/graph.ts).
     out.write(`
 target "${image.id}" {
   context    = ${quote(image.context)}
-  dockerfile = ${quote(relativeToContext(image.context, image.dockerfile)!)}
+  dockerfile = ${dockerfileText(image.context)(image.dockerfile)}
   tags       = [${tags}]
-${settingsBlock(graph, image, variable)}${argsBlock}${contextsBlock}}
+${settings(image)}${argsBlock}${base ? contextsBlock(base) : ""}}
 `);
   };
 }
 
-/** Labels, platforms, target, cache and attestations, as bake's own attributes. */
-function settingsBlock(graph: BuildGraph, image: ImageNode, variable: string): string {
-  let out = "";
-  if (image.labels.length > 0) {
-    const lines = image.labels.map((label) => `    ${hclString(label.name)} = ${label.revision ? '"${REVISION}"' : hclString(label.value)}\n`);
-    out += `  labels = {\n${lines.join("")}  }\n`;
-  }
-  if (image.platforms.length > 0) out += `  platforms = [${image.platforms.map(hclString).join(", ")}]\n`;
-  if (image.target !== null) out += `  target = ${hclString(image.target)}\n`;
-  // Build secrets by name only (emitters/secrets.ts): BuildKit reads the variable or the file itself.
-  if (image.secrets !== undefined) out += `  secret = [${secretSpecs(image).map(hclString).join(", ")}]\n`;
-  // The cache image follows the repository variable, as the image does.
-  const repository = movedRepository(image, `\${${variable}}`);
-  const cacheImage = graph.cache?.repository === null ? `${repository}:cache-${image.tag}` : undefined;
-  const cache = cacheSpecs(graph, image, "registry", `${repository}:${image.tag}`, cacheImage);
-  if (cache.from.length > 0) out += `  cache-from = [${cache.from.map((spec) => `"${spec}"`).join(", ")}]\n  cache-to = [${cache.to.map((spec) => `"${spec}"`).join(", ")}]\n`;
+/** Labels, platforms, target, cache and attestations, as bake's own attributes: the graph's attestations written once. */
+function settingsWriter(graph: BuildGraph, variable: string): (image: ImageNode) => string {
   const attest = attestSpecs(graph);
-  if (attest.length > 0) out += `  attest = [${attest.map(hclString).join(", ")}]\n`;
-  const annotations = annotationSpecs(graph, image);
-  if (annotations.length > 0) out += `  annotations = [${annotations.map(hclString).join(", ")}]\n`;
-  return out;
+  const attestLine = attest.length > 0 ? `  attest = [${attest.map(hclString).join(", ")}]\n` : "";
+  return (image) => {
+    let out = "";
+    if (image.labels.length > 0) {
+      const lines = image.labels.map((label) => `    ${hclString(label.name)} = ${label.revision ? '"${REVISION}"' : hclString(label.value)}\n`);
+      out += `  labels = {\n${lines.join("")}  }\n`;
+    }
+    if (image.platforms.length > 0) out += `  platforms = [${image.platforms.map(hclString).join(", ")}]\n`;
+    if (image.target !== null) out += `  target = ${hclString(image.target)}\n`;
+    // Build secrets by name only (emitters/secrets.ts): BuildKit reads the variable or the file itself.
+    if (image.secrets !== undefined) out += `  secret = [${secretSpecs(image).map(hclString).join(", ")}]\n`;
+    if (graph.cache !== null) {
+      // The cache image follows the repository variable, as the image does.
+      const repository = movedRepository(image, `\${${variable}}`);
+      const cacheImage = graph.cache.repository === null ? `${repository}:cache-${image.tag}` : undefined;
+      const cache = cacheSpecs(graph, image, "registry", `${repository}:${image.tag}`, cacheImage);
+      if (cache.from.length > 0) out += `  cache-from = [${cache.from.map((spec) => `"${spec}"`).join(", ")}]\n  cache-to = [${cache.to.map((spec) => `"${spec}"`).join(", ")}]\n`;
+    }
+    out += attestLine;
+    if (image.annotations !== undefined) {
+      const annotations = annotationSpecs(graph, image);
+      if (annotations.length > 0) out += `  annotations = [${annotations.map(hclString).join(", ")}]\n`;
+    }
+    return out;
+  };
 }
 
 /** A group: ids need no escaping (core/graph.ts). */
 function writeGroup(out: TextWriter, name: string, ids: readonly string[]): void {
-  out.lines(["", `group ${hclString(name)} {`, `  targets = [${ids.map((id) => `"${id}"`).join(", ")}]`, "}"]);
+  out.lines(["", `group ${hclString(name)} {`, `  targets = [${ids.length === 0 ? "" : `"${ids.join('", "')}"`}]`, "}"]);
 }
 
 /**
@@ -211,8 +222,10 @@ function segments(path: string): string[] {
 function checkDockerfiles(graph: BuildGraph): void {
   const diagnostics: Diagnostic[] = [];
   const reported = new Set<string>();
+  // Once for each context and dockerfile, which images share (null, not undefined, is remembered).
+  const relative = remembered((context: string) => remembered((dockerfile: string) => relativeToContext(context, dockerfile) ?? null));
   for (const image of graph.images) {
-    if (relativeToContext(image.context, image.dockerfile) !== undefined) continue;
+    if (relative(image.context)(image.dockerfile) !== null) continue;
     const key = `${image.context}\u0000${image.dockerfile}`;
     if (reported.has(key)) continue;
     reported.add(key);

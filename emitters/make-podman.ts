@@ -12,6 +12,8 @@ import { sharedTagTarget } from "./make-shared-tags.ts";
 
 /** The images whose targets their tag names too (build/TAG): targets are named by id, a tag also unless it is another image's id or names several images (in several repositories). */
 export function tagTargetImages(graph: BuildGraph): ImageNode[] {
+  // Most graphs' ids are their tags: then there is nothing to count.
+  if (graph.images.every((image) => image.tag === image.id)) return [];
   const ids = new Set(graph.images.map((image) => image.id));
   const uses = graph.images.reduce((count, image) => count.set(image.tag, (count.get(image.tag) ?? 0) + 1), new Map<string, number>());
   return graph.images.filter((image) => image.tag !== image.id && !ids.has(image.tag) && uses.get(image.tag) === 1);
@@ -19,12 +21,10 @@ export function tagTargetImages(graph: BuildGraph): ImageNode[] {
 
 /** The Makefile's lines that refuse DOCKER=podman for the goals that reach a buildx-built image (none when no image is). */
 export function podmanRefusal(graph: BuildGraph): string[] {
-  const byId = new Map(graph.images.map((image) => [image.id, image]));
-  // An image FROM a refused one is refused too: make builds its base first.
+  // An image FROM a refused one is refused too: make builds its base first (and a base comes before its images).
   const refused = new Set<string>();
   for (const image of graph.images) {
-    const base = image.from === null ? undefined : byId.get(image.from);
-    if (needsBuildx(graph, image) || (base !== undefined && refused.has(base.id))) refused.add(image.id);
+    if (needsBuildx(graph, image) || (image.from !== null && refused.has(image.from))) refused.add(image.id);
   }
   if (refused.size === 0) return [];
   const ids = graph.images.filter((image) => refused.has(image.id)).map((image) => image.id);

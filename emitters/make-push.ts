@@ -13,16 +13,27 @@ import type { ImageNode } from "../core/graph.ts";
  */
 export function contentPushRecipe(image: ImageNode, base: ImageNode | undefined, content: string, pointed: readonly string[], commands: readonly string[], signPointed?: (reference: string) => string): string {
   const head = `push/${image.id}:${base ? ` push/${base.id}` : ""}\n`;
-  if (image.rebuild === "always") return `${head}${commands.map((command) => `\t${command}\n`).join("")}\n`;
+  if (image.rebuild === "always") return `${head}${joined(commands, "\t", "\n", "\n")}\n`;
   // A pointed tag may name a new manifest (buildx wraps a single-platform image in an index): with [sign], it is signed too.
-  const points = pointed.map((reference) => `$(call RETRY,$(call POINT_TAG,${content},${reference}))${signPointed ? ` && ${signPointed(reference)}` : ""}`);
+  let points = "";
+  for (const reference of pointed) points += `${points === "" ? "; \\\n\t  " : " && \\\n\t  "}$(call RETRY,$(call POINT_TAG,${content},${reference}))${signPointed ? ` && ${signPointed(reference)}` : ""}`;
   return `${head}\t${present(image)} \\
-\t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'${points.length === 0 ? "" : `; \\\n\t  ${points.join(" && \\\n\t  ")}`}; \\
+\t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'${points}; \\
 \telse \\
-${commands.map((command) => `\t  ${command}`).join(" && \\\n")}; \\
-\tfi
+${joined(commands, "\t  ", " && \\\n", "; \\\n")}\tfi
 
 `;
+}
+
+/**
+ * `lines`, each after `before` and before `between` (`after` for the last): as Array's join
+ * would, but by concatenation, which leaves the copying of long lines (a build command, of
+ * many pieces) to the file's write, where it is done anyway. A join copies each one now.
+ */
+function joined(lines: readonly string[], before: string, between: string, after: string): string {
+  let text = "";
+  for (let i = 0; i < lines.length; i++) text += before + lines[i]! + (i === lines.length - 1 ? after : between);
+  return text;
 }
 
 /** What resolve said of the image's content tag, as data the recipe reads (`present/ID` is 1 when the registry has it). */

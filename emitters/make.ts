@@ -3,7 +3,7 @@
 // the graph allows. Targets use '/' (`build/ID`, `push/ID`, `build/family/NAME`),
 // which no id or family name contains, so no two targets can collide.
 
-import { imagesById, movedRepository, type BasePart, type BuildGraph, type FamilyNode, type ImageNode } from "../core/graph.ts";
+import { imagesById, movedRepository, type BasePart, type BuildGraph, type ImageNode } from "../core/graph.ts";
 import type { EmitContext, Emitter } from "./contract.ts";
 import { outputPathProblem } from "./options.ts";
 import { CalibanError, fail, type Diagnostic } from "../core/errors.ts";
@@ -13,7 +13,7 @@ import { makeResolveVars, makeVarLines } from "./pipeline-variables.ts";
 import { CONTENT_TAGS_OPTION } from "./options.ts";
 import { annotationSpecs, attestSpecs, cacheSpecs, needsBuildx } from "./build-settings.ts";
 import { buildTimeLines, makeAlias } from "./make-build-time.ts";
-import { argsText, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
+import { argsText, flat, remembered, TextWriter, unmovedComment, writtenText } from "./text.ts";
 import { writeSharedTagTargets } from "./make-shared-tags.ts";
 import { contentPushRecipe } from "./make-push.ts";
 import { checkInternalImages } from "./image-policy.ts";
@@ -22,6 +22,7 @@ import { refuseSigning } from "./signing.ts";
 import { checkSigning, resolveCosignFlag, signDefinitions, signedPush, signPointedTag } from "./make-sign.ts";
 import { matrixNamed } from "./context.ts";
 import { podmanRefusal, tagTargetImages } from "./make-podman.ts";
+import { writeHelp } from "./make-help.ts";
 
 export interface MakeOptions extends Record<string, string | boolean> {
   output: string;
@@ -82,8 +83,8 @@ function* writeMakefile(out: TextWriter, graph: BuildGraph, context: EmitContext
   out.line("");
   const familyTargets = families.flatMap((f) => [`build/family/${f.name}`, `push/family/${f.name}`]);
   // The families with a smoke test: `make test` builds their images and runs it in each, pushing nothing.
-  const byId = imagesById(graph);
-  const tested = families.filter((family) => family.images.some((id) => byId.get(id)!.test !== null));
+  const testedFamilies = new Set(graph.images.filter((image) => image.test !== null).map((image) => image.family));
+  const tested = families.filter((family) => testedFamilies.has(family.name));
   const testTargets = tested.length === 0 ? "" : " test $(addprefix test/,$(TESTED))";
   if (tested.length > 0) out.line(`TESTED := ${tested.map((family) => `$(family/${family.name})`).join(" ")}`);
   out.lines([`.PHONY: all push help${testTargets} $(addprefix build/,$(IMAGES)) $(addprefix push/,$(IMAGES)) ${familyTargets.join(" ")}`, ""]);
@@ -167,49 +168,63 @@ function writeResolve(out: TextWriter, graph: BuildGraph, context: EmitContext):
 /** Writes an image's build and push targets. */
 function recipeWriter(out: TextWriter, graph: BuildGraph, contentTags: boolean): (image: ImageNode) => void {
   const byId = imagesById(graph);
-  const word = remembered(recipeWord);
+  // Dockerfiles and contexts repeat from image to image: each word made once, as one string (text.ts, flat).
+  const word = remembered((text: string) => flat(recipeWord(text)));
   const baseWord = contentTags ? contentReference : reference;
   // Where {from} put the base's reference, it follows REPOSITORY=... as the image's own does; so do the parts {from.repository} and {from.tag} gave.
   const argWords = argsText(
     (arg) => ` --build-arg ${recipeWord(`${arg.name}=${arg.value}`)}`,
     (arg, base, part) => ` --build-arg ${part === undefined ? withReference(`${arg.name}=${arg.value}`, base, baseWord(base)) : recipeWord(`${arg.name}=`) + basePartWord(base, part, contentTags)}`,
   );
+  // Most images have no aliases, labels or secrets: arrays are mapped and joined only for those that have some.
+  const labelWords = (image: ImageNode) => image.labels.map((label) => ` --label ${label.revision ? `${recipeWord(`${label.name}=`)}'$(REVISION)'` : recipeWord(`${label.name}=${label.value}`)}`).join("");
   return (image) => {
     const base = image.from === null ? undefined : byId.get(image.from)!;
-    const buildArgs = argWords(image, base);
-    const aliases = image.aliases.map((alias) => aliasReference(image, alias));
+    const ref = reference(image);
+    const content = contentReference(image);
+    const aliases = image.aliases.length === 0 ? NONE : image.aliases.map((alias) => aliasReference(image, alias));
     // An internal image (published = false) is tagged with its content reference alone.
-    const tags = `${contentTags ? `${image.published === false ? "" : `-t ${reference(image)} `}-t ${contentReference(image)}` : `-t ${reference(image)}`}${aliases.map((alias) => ` -t ${alias}`).join("")}`;
+    let tags = contentTags ? `${image.published === false ? "" : `-t ${ref} `}-t ${content}` : `-t ${ref}`;
+    for (const alias of aliases) tags += ` -t ${alias}`;
     // A label the CI sets at build time takes the commit from REVISION.
-    const labels = image.labels.map((label) => ` --label ${label.revision ? `${recipeWord(`${label.name}=`)}'$(REVISION)'` : recipeWord(`${label.name}=${label.value}`)}`).join("");
+    const labels = image.labels.length === 0 ? "" : labelWords(image);
     const target = image.target === null ? "" : ` --target ${recipeWord(image.target)}`;
     // Build secrets by name only (emitters/secrets.ts): BuildKit reads the variable or the file itself.
-    const secrets = secretFlags(image, recipeWord);
-    const rest = `${tags}${labels}${target}${secrets} -f ${word(image.dockerfile)}${buildArgs} ${word(image.context)}`;
-    // The family's smoke test runs in the built image before it is pushed: a failure pushes nothing of it or of what builds FROM it.
-    const test = (ref: string) => (image.test === null ? "" : `$(DOCKER) run --rm ${ref} sh -c ${recipeWord(image.test)}`);
+    const secrets = image.secrets === undefined ? "" : secretFlags(image, recipeWord);
+    const rest = `${tags}${labels}${target}${secrets} -f ${word(image.dockerfile)}${argWords(image, base)} ${word(image.context)}`;
     if (needsBuildx(graph, image)) {
-      writeBuildxRecipes(out, graph, image, base, rest, test, contentTags);
+      writeBuildxRecipes(out, graph, image, base, aliases, rest, contentTags);
       return;
     }
     // test/ID: its smoke test in the image build/ID made, pushing nothing (a merge request's target: make test).
-    if (image.test !== null) out.write(`test/${image.id}: build/${image.id}\n\t${test(image.published === false ? contentReference(image) : reference(image))}\n`);
+    if (image.test !== null) out.write(`test/${image.id}: build/${image.id}\n\t${testCommand(image, image.published === false ? content : ref)}\n`);
     const build = `$(DOCKER) build $(BUILD_FLAGS) ${rest}`;
-    const pushAliases = aliases.map((alias) => `\t$(DOCKER) push ${alias}\n`).join("");
     if (!contentTags) {
+      let pushAliases = "";
+      for (const alias of aliases) pushAliases += `\t$(DOCKER) push ${alias}\n`;
       out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t${build}
 push/${image.id}: build/${image.id}${base && base.test !== null ? ` push/${base.id}` : ""}
-${image.test === null ? "" : `\t${test(reference(image))}\n`}\t$(DOCKER) push ${reference(image)}
+${image.test === null ? "" : `\t${testCommand(image, ref)}\n`}\t$(DOCKER) push ${ref}
 ${pushAliases}
 `);
       return;
     }
     // push/ID builds for itself (after its base is pushed, which it builds FROM), unless the registry has it (make-push.ts).
-    const named = [...(image.published === false ? [] : [reference(image)]), ...aliases];
-    const commands = [build, ...(image.test === null ? [] : [test(contentReference(image))]), ...[contentReference(image), ...named].map((ref) => `$(call PUSH,${ref})`)];
-    out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}\n\t${build}\n${contentPushRecipe(image, base, contentReference(image), named, commands)}`);
+    const named = image.published === false ? aliases : [ref, ...aliases];
+    const commands = image.test === null ? [build] : [build, testCommand(image, content)];
+    commands.push(`$(call PUSH,${content})`);
+    for (const name of named) commands.push(`$(call PUSH,${name})`);
+    out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}\n\t${build}\n${contentPushRecipe(image, base, content, named, commands)}`);
   };
+}
+
+/** No aliases: one empty array for every image that has none. */
+const NONE: readonly string[] = [];
+
+/** The family's smoke test, run in the built image `ref` before it is pushed: a failure pushes nothing of it or of what builds FROM it. */
+function testCommand(image: ImageNode, ref: string): string {
+  return `$(DOCKER) run --rm ${ref} sh -c ${recipeWord(image.test!)}`;
 }
 
 /**
@@ -227,7 +242,7 @@ function checkRecipeLengths(graph: BuildGraph): void {
   for (const image of graph.images) {
     let bound = 512 + 4 * image.reference.length + 4 * (image.dockerfile.length + image.context.length + (image.test?.length ?? 0));
     for (let i = 0; i < image.args.length; i++) bound += 16 + 4 * (image.args[i]!.name.length + image.args[i]!.value.length);
-    for (const secret of image.secrets ?? []) bound += 32 + 4 * (secret.id.length + (secret.env ?? secret.file ?? "").length);
+    if (image.secrets !== undefined) for (const secret of image.secrets) bound += 32 + 4 * (secret.id.length + (secret.env ?? secret.file ?? "").length);
     if (bound > most) most = bound;
   }
   if (most <= MAX_RECIPE_BYTES) return;
@@ -268,7 +283,7 @@ function reference(image: ImageNode): string {
  * image, and builds a multi-platform one into the builder's cache only. buildx's builder
  * pulls an image's base from the registry: `make push` pushes bases first.
  */
-function writeBuildxRecipes(out: TextWriter, graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, rest: string, test: (ref: string) => string, contentTags: boolean): void {
+function writeBuildxRecipes(out: TextWriter, graph: BuildGraph, image: ImageNode, base: ImageNode | undefined, aliases: readonly string[], rest: string, contentTags: boolean): void {
   const platforms = image.platforms.length === 0 ? "" : ` --platform ${image.platforms.join(",")}`;
   // The cache image follows REPOSITORY=... when it is in the image's own repository.
   const repository = movedRepository(image, "$(REPOSITORY)");
@@ -281,7 +296,7 @@ function writeBuildxRecipes(out: TextWriter, graph: BuildGraph, image: ImageNode
   const attest = [...attestSpecs(graph).map((spec) => ` --attest ${recipeWord(spec)}`), ...annotationSpecs(graph, image).map((spec) => ` --annotation ${recipeWord(spec)}`)].join("");
   const buildx = (output: string, withPlatforms = true) => `$(DOCKER) buildx build $(BUILD_FLAGS)${withPlatforms ? platforms : ""}${cacheFlags}${output === "--push" ? attest : ""} ${output} ${rest}`;
   const local = image.platforms.length > 1 ? buildx("--output type=cacheonly") : buildx("--load");
-  const tested = image.test === null ? [] : [buildx("--load", false), test(contentTags ? contentReference(image) : reference(image))];
+  const tested = image.test === null ? [] : [buildx("--load", false), testCommand(image, contentTags ? contentReference(image) : reference(image))];
   const publish = [...tested, signedPush(graph, image, buildx("--push"), `'${repository}'`)];
   out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t${local}
@@ -294,7 +309,6 @@ ${publish.map((line) => `\t${line}\n`).join("")}
 `);
     return;
   }
-  const aliases = image.aliases.map((alias) => aliasReference(image, alias));
   out.write(contentPushRecipe(image, base, contentReference(image), [...(image.published === false ? [] : [reference(image)]), ...aliases], publish, signPointedTag(graph, image)));
 }
 
@@ -307,40 +321,3 @@ function aliasReference(image: ImageNode, alias: string): string {
 function contentReference(image: ImageNode): string {
   return `'${movedRepository(image, "$(REPOSITORY)")}':'inputs-$(inputs/${image.id})'`;
 }
-
-/**
- * `make help`: the named targets, then each image's id and reference, each line one
- * word of a printf. One printf per HELP_LINES lines: a recipe line per help line would
- * start a shell each, which took `make help` 22 s at 10,000 images.
- */
-function* writeHelp(out: TextWriter, graph: BuildGraph, families: readonly FamilyNode[]): Generator<string> {
-  const targets: [string, string][] = [
-    ["all", "build every image"],
-    ["push", "build and push every image"],
-    ...(graph.images.some((image) => image.test !== null) ? ([["test", "build every tested image and run its test, pushing nothing"]] as [string, string][]) : []),
-    ...families.flatMap((f): [string, string][] => [
-      [`build/family/${f.name}`, `build the ${f.images.length} image${f.images.length === 1 ? "" : "s"} of ${f.name}`],
-      [`push/family/${f.name}`, `build and push them`],
-    ]),
-  ];
-  const targetWidth = Math.max(...targets.map(([target]) => target.length));
-  const idWidth = graph.images.reduce((width, image) => Math.max(width, image.id.length), 0);
-  const words = [
-    "'Targets:'",
-    ...targets.map(([target, text]) => recipeWord(`  ${target.padEnd(targetWidth)}  ${text}`)),
-    "'Images (build/ID builds one, after its base; push/ID builds and pushes it; build/TAG and push/TAG name them too):'",
-    // Ids need no quoting (core/graph.ts); the quoted id runs on into the reference's quotes.
-    ...graph.images.map((image) => `'  ${image.id.padEnd(idWidth)}  ${reference(image).slice(1)}`),
-  ];
-  out.line("help:");
-  for (let start = 0; start < words.length; start += HELP_LINES) {
-    const group = words.slice(start, start + HELP_LINES);
-    // Each word on a line of its own: make passes backslash-newline to the shell, less the next line's tab.
-    out.line("\t@printf '%s\\n' \\");
-    group.forEach((word, i) => out.line(`\t  ${word}${i < group.length - 1 ? " \\" : ""}`));
-    if (out.hasChunk()) yield out.take();
-  }
-}
-
-/** Help lines per printf: one shell for each, and far below the kernel's limit on one command. */
-const HELP_LINES = 64;

@@ -66,6 +66,16 @@ export function writtenText(write: (out: TextWriter) => Generator<string, void> 
 }
 
 /**
+ * `text` as one string in memory. Text made by concatenation is a rope (in JavaScriptCore):
+ * its pieces are copied when the file is written, and each time it is written, a piece at a
+ * time. Text written for thousands of images is cheaper copied together once, here: a join
+ * makes one string of its parts (with a single part it could hand that part back as it is).
+ */
+export function flat(text: string): string {
+  return ["", text].join("");
+}
+
+/**
  * `make`, remembering what it gave for each key: the images of a graph repeat a few
  * values thousands of times (a dockerfile; an axis value's args, which images share).
  */
@@ -86,7 +96,7 @@ export function remembered<Key, Text>(make: (key: Key) => Text): (key: Key) => T
  * goes with that base alone (the reference is in its value), so it too is remembered by the arg.
  */
 export function argsText(plain: (arg: BuildArg) => string, withBase: (arg: BuildArg, base: ImageNode, part: BasePart | undefined) => string): (image: ImageNode, base: ImageNode | undefined) => string {
-  const plainText = remembered(plain);
+  const plainText = remembered((arg: BuildArg) => flat(plain(arg)));
   const baseText = new Map<BuildArg, string>();
   return (image, base) => {
     let text = "";
@@ -98,7 +108,7 @@ export function argsText(plain: (arg: BuildArg) => string, withBase: (arg: Build
         continue;
       }
       let made = baseText.get(arg);
-      if (made === undefined) baseText.set(arg, (made = withBase(arg, base, part)));
+      if (made === undefined) baseText.set(arg, (made = flat(withBase(arg, base, part))));
       text += made;
     }
     return text;
