@@ -13,6 +13,7 @@ import { fail } from "../errors.ts";
 import { imageRunner, writtenPlatforms, type BasePart, type BuildArg, type BuildGraph, type ImageNode } from "../graph.ts";
 import { baseNamedValue } from "../base-parts.ts";
 import { isSpecialKind, specialName, type SourceFile, type SourceTree } from "./source-tree.ts";
+import { ignoreMatcher, type IgnoreMatcher } from "./ignore-matcher.ts";
 
 export { NO_SOURCES, type SourceFile, type SourceTree } from "./source-tree.ts";
 
@@ -344,27 +345,4 @@ export function joinPath(directory: string, name: string): string {
 /** A context docker fetches: a URL, or a git remote (git@host:repo, github.com/...). */
 export function isRemoteContext(context: string): boolean {
   return /^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(context) || /^git@/.test(context) || /^github\.com\//.test(context);
-}
-
-interface IgnoreMatcher {
-  ignores(path: string): boolean;
-  /** A directory whose every file is ignored, whatever is below it: nothing to walk. */
-  skipsDirectory(path: string): boolean;
-}
-
-/**
- * docker's matcher (moby/patternmatcher), through @balena/dockerignore: case-sensitive,
- * as on Linux (the library folds case by default). With no `!` exception a directory
- * that matches sends nothing below it, so it is not walked.
- */
-function ignoreMatcher(bytes: Uint8Array): IgnoreMatcher {
-  const text = new TextDecoder().decode(bytes);
-  // Loaded when a matrix has an ignore file, not at every start (it loads node:path: a millisecond).
-  const dockerignore: typeof import("@balena/dockerignore").default = require("@balena/dockerignore");
-  const matcher = dockerignore({ ignorecase: false }).add(text);
-  const hasExceptions = text.split(/\r?\n/).some((line) => line.trim().startsWith("!"));
-  return {
-    ignores: (path) => matcher.ignores(path),
-    skipsDirectory: (path) => !hasExceptions && matcher.ignores(path),
-  };
 }
