@@ -25,6 +25,7 @@ import { fail } from "../core/errors.ts";
 import type { SourceFile, SourceTree } from "../core/changes/source-tree.ts";
 import { blobId, isSha1Id } from "../core/changes/blob-id.ts";
 import { WorkingTree } from "./working-tree.ts";
+import { forEachPathRecord } from "./git-records.ts";
 
 interface GitEntry {
   readonly mode: string;
@@ -206,25 +207,19 @@ export class GitTree implements SourceTree {
   private list(repository: string, commit: string, prefix: string): boolean {
     const listing = git(["ls-tree", "-r", "-z", "--full-tree", commit], repository, gitEnvironment(repository, this.repository.root));
     if (listing === undefined) return false;
-    // Records of `<mode> SP <type> SP <object> TAB <path> NUL`, read in place: a context of 20,000 files is 20,000 of them.
+    // Records of `<mode> SP <type> SP <object> TAB <path>`.
     const text = listing.toString();
-    for (let at = 0; at < text.length; ) {
-      const end = text.indexOf("\0", at);
-      const stop = end < 0 ? text.length : end;
-      const tab = text.indexOf("\t", at);
-      if (tab > at && tab < stop) {
-        const modeEnd = text.indexOf(" ", at);
-        const mode = text.slice(at, modeEnd);
-        const oid = text.slice(text.indexOf(" ", modeEnd + 1) + 1, tab);
-        const path = prefix + text.slice(tab + 1, stop);
-        this.entries!.set(path, { mode, oid, repository });
-        if (mode === GITLINK) {
-          const folder = join(this.repository.root, path);
-          if (isCheckedOut(folder)) this.list(folder, oid, `${path}/`);
-        }
+    forEachPathRecord(text, (at, tab, end) => {
+      const modeEnd = text.indexOf(" ", at);
+      const mode = text.slice(at, modeEnd);
+      const oid = text.slice(text.indexOf(" ", modeEnd + 1) + 1, tab);
+      const path = prefix + text.slice(tab + 1, end);
+      this.entries!.set(path, { mode, oid, repository });
+      if (mode === GITLINK) {
+        const folder = join(this.repository.root, path);
+        if (isCheckedOut(folder)) this.list(folder, oid, `${path}/`);
       }
-      at = stop + 1;
-    }
+    });
     return true;
   }
 

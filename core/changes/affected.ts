@@ -70,7 +70,6 @@ export function affectedSince(now: PlannedSide, then: PlannedSide | undefined): 
   return result;
 }
 
-/** The runner labels of an image's family, a line of its inputs. */
 /** Which of an image's labels, platforms, target and runner differ between two plans of it. */
 function changedBuildSettings(then: BuildGraph, old: ImageNode, now: BuildGraph, image: ImageNode): BuildSetting[] {
   const labels = (node: ImageNode) => JSON.stringify(node.labels.filter((label) => !label.revision));

@@ -33,8 +33,10 @@ test("prune after builds, an edit and a lock update: the dry run's listing is de
   const host = `127.0.0.1:${registry.port}`;
   const work = join(scratch, "work");
   const env = { ...process.env, ...engine().env, COSIGN_PASSWORD: "", COSIGN_YES: "true" };
-  const run = (command: string[], what = command.join(" ")) => {
-    const done = Bun.spawnSync(command, { cwd: work, env });
+  /** `retried`: run again on the registry's 500, as a CI would retry the job (pipeline-runs.ts). */
+  const run = (command: string[], what = command.join(" "), retried = false) => {
+    const spawn = () => Bun.spawnSync(command, { cwd: work, env });
+    const done = retried ? retriedOnRegistry500(spawn) : spawn();
     if (done.exitCode !== 0) throw new Error(`${what}: exit ${done.exitCode}\n${done.stdout.toString().slice(-2000)}\n${done.stderr.toString().slice(-4000)}`);
     return done.stdout.toString();
   };
@@ -54,12 +56,7 @@ test("prune after builds, an edit and a lock update: the dry run's listing is de
     writeFileSync(join(context, "Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\nCOPY marker /marker\n");
     run([docker, "buildx", "build", "--platform", "linux/amd64,linux/arm64", "--provenance=false", "-t", `${host}/upstream/busybox:1`, "--push", context], "push the upstream image");
   };
-  // Run again on the registry's 500, as a CI would retry the job (pipeline-runs.ts).
-  const makePush = () => {
-    const done = retriedOnRegistry500(() => Bun.spawnSync(["make", "-j2", "push", `DOCKER=${docker}`, CLI_FOR_MAKE], { cwd: work, env }));
-    if (done.exitCode !== 0) throw new Error(`make push: exit ${done.exitCode}\n${done.stdout.toString().slice(-2000)}\n${done.stderr.toString().slice(-4000)}`);
-    return done.stdout.toString();
-  };
+  const makePush = () => run(["make", "-j2", "push", `DOCKER=${docker}`, CLI_FOR_MAKE], "make push", true);
   const plan = () => JSON.parse(cli("plan", "--json").stdout) as Planned;
 
   try {
