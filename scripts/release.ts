@@ -1,5 +1,5 @@
 // `npm run release`: the standalone binary for each platform a team's CI or laptop runs,
-// compiled with the same flags as `npm run build` (bun build --compile --target), each
+// compiled as `npm run build` compiles it (scripts/compile.ts, with --target), each
 // named for its platform, and SHA256SUMS beside them (sha256sum's format: `sha256sum
 // --check` reads it). .github/workflows/release.yml attaches them to the GitHub release
 // of a v* tag; the emitted workflows download them (emitters/github-install.ts).
@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { COMPILE_FLAGS } from "./compile-flags.ts";
+import { compileBinary as compileTo } from "./compile.ts";
 
 /** Platform name (in the file name) → Bun's compile target. */
 export const RELEASE_PLATFORMS: Readonly<Record<string, string>> = {
@@ -32,11 +32,7 @@ export function binaryName(platform: string): string {
 export function compileBinary(platform: string, outfile: string): number {
   const target = RELEASE_PLATFORMS[platform];
   if (target === undefined) throw new Error(`no release platform ${platform}`);
-  const result = Bun.spawnSync(
-    [process.execPath, "build", ...COMPILE_FLAGS, "--sourcemap=none", `--target=${target}`, join(import.meta.dir, "..", "cli", "main.ts"), "--outfile", outfile],
-    { stdout: "inherit", stderr: "inherit" },
-  );
-  return result.exitCode ?? 1;
+  return compileTo(outfile, ["--sourcemap=none", `--target=${target}`]);
 }
 
 /** --platforms a,b (default: every release platform); an unknown one is said, and exit 2, before anything is written. */

@@ -31,6 +31,7 @@ function run(command: string[], cwd = ROOT): void {
   if (result.exitCode !== 0) throw new Error(`${command.join(" ")}: ${result.stderr.toString()}`);
 }
 
+/** Both trees with the binary's flags, neither with its bytecode layout (scripts/compile.ts): an older revision may have no profile to record, and the comparison is of the code. */
 function compile(tree: string, outfile: string): void {
   run([process.execPath, "build", ...COMPILE_FLAGS, join(tree, "cli", "main.ts"), "--outfile", outfile]);
 }

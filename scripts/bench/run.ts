@@ -17,6 +17,7 @@ import { cpus, totalmem } from "node:os";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { COMPILE_FLAGS } from "../compile-flags.ts";
+import { compileBinary } from "../compile.ts";
 import { generateLegacyConfig, generateMatrix, generateMistakes, SHAPES, writeCalibanProject, writeGeneratedContext } from "./generate.ts";
 import { benchAgainstGenerator, findGenerator, generatorTable } from "./against-generator.ts";
 import { benchLargeContext, contextTable } from "./large-context.ts";
@@ -43,7 +44,8 @@ interface Measurement {
   readonly peakMiB: number;
 }
 
-function compile(entry: string, outfile: string): void {
+/** The empty program, the floor: compiled with the binary's flags (its bytecode has nothing to lay out). */
+function compileEmpty(entry: string, outfile: string): void {
   const result = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, entry, "--outfile", outfile], { stderr: "pipe", stdout: "ignore" });
   if (result.exitCode !== 0) throw new Error(`bun build ${entry}: ${result.stderr.toString()}`);
 }
@@ -126,9 +128,9 @@ mkdirSync(join(WORK, "out"), { recursive: true });
 writeGeneratedContext(WORK);
 const binary = join(WORK, "caliban-images");
 const empty = join(WORK, "empty");
-compile(join(ROOT, "cli", "main.ts"), binary);
+if (compileBinary(binary) !== 0) throw new Error("bun build of the binary failed");
 writeFileSync(join(WORK, "empty.ts"), "");
-compile(join(WORK, "empty.ts"), empty);
+compileEmpty(join(WORK, "empty.ts"), empty);
 
 const floorRun = measure([empty], 21);
 const floor = median(floorRun.times);
