@@ -192,7 +192,9 @@ function imageWords(graph: BuildGraph, image: ImageNode, base: ImageNode | undef
   const cacheFrom = cache.from.map((spec) => ` --cache-from ${shellWord(spec)}`).join("");
   const tested = (references: readonly string[], flags = "") => (image.test === null ? [] : [buildx(`${cacheFrom}${flags} --load`, references), ...test]);
   const built = image.test !== null ? tested(local) : [buildx(`${platforms}${cacheFrom}${image.platforms.length > 1 ? " --output type=cacheonly" : " --load"}`, local)];
-  const push = buildx(`${platforms}${cacheFlags}${attest}${secrets} --push${graph.sign === undefined ? "" : ' --metadata-file "$meta"'}`, pushed);
+  // Asked again as a `docker push` is (a registry's 5xx mid-push), as the GitHub and Cloud Build
+  // pipelines ask again theirs: a build that fails for itself fails again quickly, from the builder's cache.
+  const push = `retry ${buildx(`${platforms}${cacheFlags}${attest}${secrets} --push${graph.sign === undefined ? "" : ' --metadata-file "$meta"'}`, pushed)}`;
   // With [sign], what buildx pushed is signed by the digest its metadata file names (emitters/signing.ts).
   const signed = graph.sign === undefined ? [push] : ["meta=$(mktemp)", push, `sign_pushed ${shellWord(image.repository)} "$meta" "$(inputs_of ${image.id})"`];
   return { named, publish: [...tested([own], secrets), ...signed], local: built };

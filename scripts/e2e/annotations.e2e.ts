@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { REPO_ROOT } from "../../fixtures/golden.ts";
 import { engineForFile, MULTI_PLATFORM_ENGINE } from "./docker-engine.ts";
-import { loopbackRegistry, retriedOnRegistry500 } from "./pipeline-runs.ts";
+import { loopbackRegistry } from "./pipeline-runs.ts";
 
 const { scratch, engine } = engineForFile("e2e-annotations-", MULTI_PLATFORM_ENGINE);
 
@@ -27,7 +27,7 @@ test("make push writes each image's annotations on its manifest, and a multi-pla
   const repository = `127.0.0.1:${registry.port}/annotated`;
   const env = { ...process.env, ...engine().env };
   try {
-    const made = retriedOnRegistry500(() => Bun.spawnSync(["make", "-s", "push", `DOCKER=${engine().docker}`, `REPOSITORY=${repository}`, CLI_FOR_MAKE], { cwd: work, env, stdout: "pipe", stderr: "pipe" }));
+    const made = Bun.spawnSync(["make", "-s", "push", `DOCKER=${engine().docker}`, `REPOSITORY=${repository}`, CLI_FOR_MAKE], { cwd: work, env, stdout: "pipe", stderr: "pipe" });
     expect({ exit: made.exitCode, stderr: made.exitCode === 0 ? "" : made.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
     const raw = (reference: string) => {
       const inspected = Bun.spawnSync([engine().docker, "buildx", "imagetools", "inspect", "--raw", reference], { env, stdout: "pipe", stderr: "pipe" });

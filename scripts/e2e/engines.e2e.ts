@@ -21,7 +21,7 @@ import { REPO_ROOT } from "../../fixtures/golden.ts";
 import { REVISION, substitute } from "../validators/readback.ts";
 import { engineForFile } from "./docker-engine.ts";
 import { runWorkflow } from "./github-run.ts";
-import { chainRepository, loopbackRegistry, retriedOnRegistry500, provesTheTree, recorded, shimmedTools, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
+import { chainRepository, loopbackRegistry, provesTheTree, recorded, shimmedTools, throughTheFourCases, type PipelineRun } from "./pipeline-runs.ts";
 
 const { scratch, engine } = engineForFile("e2e-engine-");
 
@@ -207,7 +207,7 @@ platforms = ["{arch.PLATFORM}"]
   const registry = await loopbackRegistry(join(scratch, "shared-tags-registry"));
   try {
     const env = { ...process.env, ...engine().env };
-    const made = retriedOnRegistry500(() => Bun.spawnSync(["make", "-j2", "push", `DOCKER=${engine().docker}`, `REPOSITORY=127.0.0.1:${registry.port}/stacks`, CLI_FOR_MAKE], { cwd: work, env }));
+    const made = Bun.spawnSync(["make", "-j2", "push", `DOCKER=${engine().docker}`, `REPOSITORY=127.0.0.1:${registry.port}/stacks`, CLI_FOR_MAKE], { cwd: work, env });
     expect({ exit: made.exitCode, stderr: made.exitCode === 0 ? "" : made.stderr.toString() }).toEqual({ exit: 0, stderr: "" });
     const accept = "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json";
     const answer = await fetch(`http://127.0.0.1:${registry.port}/v2/stacks/base/manifests/latest`, { headers: { accept } });

@@ -49,20 +49,6 @@ export async function loopbackRegistry(root: string, options: { readonly deletio
   return registry;
 }
 
-/**
- * A push to the loopback registry (`make push`), run again when docker-registry answered
- * a 500: Debian's docker-registry answers a manifest's HEAD with one now and then while
- * another push writes a tag of it (buildx pushes an image's tags at once; make -j2 runs
- * two pushes), seen in the prune and annotations runs. A CI retries the job so, and a
- * rerun pushes only what the registry lacks. At most three runs; any other failure is returned at once.
- */
-export function retriedOnRegistry500<Run extends { readonly exitCode: number | null; readonly stderr: { toString(): string } }>(push: () => Run): Run {
-  for (let attempt = 1; ; attempt++) {
-    const run = push();
-    if (run.exitCode === 0 || attempt === 3 || !run.stderr.toString().includes("500 Internal Server Error")) return run;
-  }
-}
-
 /** What one run of a pipeline did: its exit status and messages, the images it built (by tag) and how many pushes it made. */
 export interface PipelineRun {
   readonly exit: number;

@@ -18,7 +18,7 @@ import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } 
 import { join } from "node:path";
 import { CLI_FOR_MAKE, runCli } from "../../fixtures/test-helpers.ts";
 import { engineForFile, MULTI_PLATFORM_ENGINE } from "./docker-engine.ts";
-import { loopbackRegistry, retriedOnRegistry500 } from "./pipeline-runs.ts";
+import { loopbackRegistry } from "./pipeline-runs.ts";
 
 const { scratch, engine } = engineForFile("e2e-prune-", MULTI_PLATFORM_ENGINE);
 
@@ -33,10 +33,8 @@ test("prune after builds, an edit and a lock update: the dry run's listing is de
   const host = `127.0.0.1:${registry.port}`;
   const work = join(scratch, "work");
   const env = { ...process.env, ...engine().env, COSIGN_PASSWORD: "", COSIGN_YES: "true" };
-  /** `retried`: run again on the registry's 500, as a CI would retry the job (pipeline-runs.ts). */
-  const run = (command: string[], what = command.join(" "), retried = false) => {
-    const spawn = () => Bun.spawnSync(command, { cwd: work, env });
-    const done = retried ? retriedOnRegistry500(spawn) : spawn();
+  const run = (command: string[], what = command.join(" ")) => {
+    const done = Bun.spawnSync(command, { cwd: work, env });
     if (done.exitCode !== 0) throw new Error(`${what}: exit ${done.exitCode}\n${done.stdout.toString().slice(-2000)}\n${done.stderr.toString().slice(-4000)}`);
     return done.stdout.toString();
   };
@@ -56,7 +54,7 @@ test("prune after builds, an edit and a lock update: the dry run's listing is de
     writeFileSync(join(context, "Dockerfile"), "FROM scratch\nCOPY busybox /bin/busybox\nCOPY marker /marker\n");
     run([docker, "buildx", "build", "--platform", "linux/amd64,linux/arm64", "--provenance=false", "-t", `${host}/upstream/busybox:1`, "--push", context], "push the upstream image");
   };
-  const makePush = () => run(["make", "-j2", "push", `DOCKER=${docker}`, CLI_FOR_MAKE], "make push", true);
+  const makePush = () => run(["make", "-j2", "push", `DOCKER=${docker}`, CLI_FOR_MAKE], "make push");
   const plan = () => JSON.parse(cli("plan", "--json").stdout) as Planned;
 
   try {
