@@ -59,59 +59,50 @@ exit 0
   return { path, pushes: () => calls().filter((call) => call[0] === "buildx" && call.includes("--push")) };
 }
 
+interface Run {
+  readonly exit: number | null;
+  readonly stderr: string;
+  readonly pushes: string[][];
+}
+
+/** The two cases for a pipeline whose run, with a docker failing the first `failures` pushes, is `run`. */
+function asksAgain(run: (failures: number) => Run, askedAgain: string): void {
+  test("twice failed, the third try pushes and the run succeeds, each try with the build arg whole", () => {
+    const ran = run(2);
+    expect({ exit: ran.exit, stderr: ran.exit === 0 ? "" : ran.stderr }).toEqual({ exit: 0, stderr: "" });
+    expect(ran.pushes).toHaveLength(3);
+    for (const push of ran.pushes) expect([push.includes("NOTE=a,b (c"), push.includes(image.contentReference)]).toEqual([true, true]);
+    expect(ran.stderr).toContain(askedAgain);
+  });
+
+  test("four failures fail the run, with the registry's words", () => {
+    const ran = run(4);
+    expect(ran.exit).not.toBe(0);
+    expect(ran.pushes).toHaveLength(4);
+    expect(ran.stderr).toContain("500 Internal Server Error");
+  });
+}
+
 describe.skipIf(!hasMake)("make push: a buildx push the registry fails is asked again", () => {
   const makefile = emittedText(emitLoaded(builtin("make"), planned.loaded, planned.graph, [])[0]!);
-  const make = (failures: number) => {
+  asksAgain((failures) => {
     const directory = scratchFolder("buildx-retry-make-");
     const docker = flakyDocker(directory, failures);
     writeFileSync(join(directory, "Makefile"), makefile);
     const made = Bun.spawnSync(["make", "push", `DOCKER=${docker.path}`, `CALIBAN_IMAGES=${fakeResolve(directory, planned.graph)}`], { cwd: directory, env: { ...process.env, PATH: `${directory}:${process.env.PATH}` } });
     return { exit: made.exitCode, stderr: made.stderr.toString(), pushes: docker.pushes() };
-  };
-
-  test("twice failed, the third try pushes: make succeeds, each try with the build arg whole", () => {
-    const run = make(2);
-    expect({ exit: run.exit, stderr: run.exit === 0 ? "" : run.stderr }).toEqual({ exit: 0, stderr: "" });
-    expect(run.pushes).toHaveLength(3);
-    for (const push of run.pushes) {
-      expect(push).toContain("NOTE=a,b (c");
-      expect(push).toContain(image.contentReference);
-    }
-    expect(run.stderr).toContain("failed, asked again (try 2)");
-  });
-
-  test("four failures fail make, with the registry's words", () => {
-    const run = make(4);
-    expect(run.exit).not.toBe(0);
-    expect(run.pushes).toHaveLength(4);
-    expect(run.stderr).toContain("500 Internal Server Error");
-  });
+  }, "failed, asked again (try 2)");
 });
 
 describe("GitLab: a buildx push the registry fails is asked again (the job's script as gitlab-ci-local previews it, run by bash)", () => {
   const pipeline = emittedText(emitLoaded(builtin("gitlab"), planned.loaded, planned.graph, [])[0]!);
   const script = jobScript(gitlabPreview(gitlabCheckout(pipeline))[image.id]!);
-  const job = (failures: number) => {
+  asksAgain((failures) => {
     const directory = scratchFolder("buildx-retry-gitlab-");
     const docker = flakyDocker(directory, failures);
     mkdirSync(join(directory, ".caliban-images"));
     writeFileSync(join(directory, ".caliban-images", "resolved"), `${image.id} ${image.inputs.slice("sha256:".length)}\n`);
     const run = Bun.spawnSync(["bash", "-e", "-c", script], { cwd: directory, env: { ...process.env, PATH: `${directory}:${process.env.PATH}`, HOME: directory, DOCKER: docker.path, CALIBAN_PUSH: "true" } });
     return { exit: run.exitCode, stderr: run.stderr.toString(), pushes: docker.pushes() };
-  };
-
-  test("twice failed, the third try pushes: the job succeeds", () => {
-    const run = job(2);
-    expect({ exit: run.exit, stderr: run.exit === 0 ? "" : run.stderr }).toEqual({ exit: 0, stderr: "" });
-    expect(run.pushes).toHaveLength(3);
-    for (const push of run.pushes) expect(push).toContain("NOTE=a,b (c");
-    expect(run.stderr).toContain("failed, asked again: ");
-  });
-
-  test("four failures fail the job, with the registry's words", () => {
-    const run = job(4);
-    expect(run.exit).not.toBe(0);
-    expect(run.pushes).toHaveLength(4);
-    expect(run.stderr).toContain("500 Internal Server Error");
-  });
+  }, "failed, asked again: ");
 });
