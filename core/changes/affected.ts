@@ -6,6 +6,7 @@
 import { sharedTags, type BuildArg, type BuildGraph, type FamilyNode, type ImageNode } from "../graph.ts";
 import { basePartOf, withBaseContentArg } from "../base-parts.ts";
 import { digestedSettings, normalPath, type InputsDigester } from "./inputs.ts";
+import { comparePaths } from "./path-order.ts";
 
 /** Why an image is affected. Paths are relative to the matrix file's directory. */
 export type Reason =
@@ -85,13 +86,24 @@ function changedBuildSettings(then: BuildGraph, old: ImageNode, now: BuildGraph,
 
 /** Paths (relative to the matrix's directory) that differ between two contexts' files, or undefined when one is not a folder. */
 function changedFiles(thenDigester: InputsDigester, old: ImageNode, nowDigester: InputsDigester, image: ImageNode): string[] | undefined {
-  const a = thenDigester.contextFiles(old.context, old.dockerfile);
-  const b = nowDigester.contextFiles(image.context, image.dockerfile);
+  const a = thenDigester.contextListing(old.context, old.dockerfile);
+  const b = nowDigester.contextListing(image.context, image.dockerfile);
   if (!a || !b || old.context !== image.context) return undefined;
-  const paths = new Set<string>();
-  for (const [path, digest] of b.files) if (a.files.get(path) !== digest) paths.add(path);
-  for (const path of a.files.keys()) if (!b.files.has(path)) paths.add(path);
-  return [...paths].sort().map((path) => inContext(image.context, path));
+  // Both lists are in code point order: one walk over the two, no map of 20,000 paths.
+  const paths: string[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.files.length || j < b.files.length) {
+    const order = i === a.files.length ? 1 : j === b.files.length ? -1 : comparePaths(a.files[i]!.path, b.files[j]!.path);
+    if (order < 0) paths.push(a.files[i++]!.path);
+    else if (order > 0) paths.push(b.files[j++]!.path);
+    else {
+      if (a.files[i]!.kind !== b.files[j]!.kind || a.digests[i] !== b.digests[j]) paths.push(b.files[j]!.path);
+      i++;
+      j++;
+    }
+  }
+  return paths.map((path) => inContext(image.context, path));
 }
 
 /** Arg names whose digested line differs, was added or was removed, in the new order then the removed ones. */

@@ -14,6 +14,7 @@ import { imageRunner, writtenPlatforms, type BasePart, type BuildArg, type Build
 import { baseNamedValue } from "../base-parts.ts";
 import { isSpecialKind, specialName, type SourceFile, type SourceTree } from "./source-tree.ts";
 import { ignoreMatcher, type IgnoreMatcher } from "./ignore-matcher.ts";
+import { sortByCodePoints } from "./path-order.ts";
 
 export { NO_SOURCES, type SourceFile, type SourceTree } from "./source-tree.ts";
 
@@ -138,12 +139,20 @@ export class InputsDigester {
 
   /** The files a context sends for a Dockerfile (undefined for a URL context or a missing directory). */
   contextFiles(context: string, dockerfile: string): ContextFiles | undefined {
-    if (isRemoteContext(context)) return undefined;
-    const known = this.context(context, this.ignoreFile(dockerfile, context));
-    if (known.listing === undefined) return undefined;
+    const known = this.contextFor(context, dockerfile);
+    if (known?.listing === undefined) return undefined;
     const { files, digests, ignoreFile } = known.listing;
     // Made when asked (affected, explain), not by every plan: 20,000 files are 20,000 entries.
     return (known.byPath ??= { ignoreFile, files: new Map(files.map((file, i) => [file.path, `${file.kind} ${digests[i]}`])) });
+  }
+
+  /** The same files as a list in code point order (comparePaths), each with its blob id: two contexts' lists are compared in one walk. */
+  contextListing(context: string, dockerfile: string): ContextListing | undefined {
+    return this.contextFor(context, dockerfile)?.listing;
+  }
+
+  private contextFor(context: string, dockerfile: string): DigestedContext | undefined {
+    return isRemoteContext(context) ? undefined : this.context(context, this.ignoreFile(dockerfile, context));
   }
 
   /** Whether a build of `dockerfile` in `context` sends the file at `relative` (in the context), were it there. */
@@ -234,10 +243,17 @@ export class InputsDigester {
   }
 }
 
+/** The files a context sends, in code point order, with their digests (by index), and the ignore file that chose them. */
+export interface ContextListing {
+  readonly files: readonly SourceFile[];
+  readonly digests: readonly string[];
+  readonly ignoreFile: string | undefined;
+}
+
 /** A context's digest, and the files it sends with theirs (no listing: the directory is missing). */
 interface DigestedContext {
   readonly digest: string;
-  readonly listing?: { readonly files: readonly SourceFile[]; readonly digests: readonly string[]; readonly ignoreFile: string | undefined };
+  readonly listing?: ContextListing;
   /** The listing by path, once asked for. */
   byPath?: ContextFiles;
 }
@@ -318,19 +334,6 @@ function netstring(text: string): string {
 
 export function sha256(data: string | Uint8Array): string {
   return Bun.SHA256.hash(data, "hex");
-}
-
-/**
- * Files in code point order, which is UTF-8 byte order. JavaScript's `<` compares UTF-16
- * units, which agrees unless a path holds a character beyond U+FFFF.
- */
-function sortByCodePoints(files: SourceFile[]): void {
-  if (!files.some((file) => /[\ud800-\udfff]/.test(file.path))) {
-    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return;
-  }
-  const keys = new Map(files.map((file) => [file, Buffer.from(file.path)]));
-  files.sort((a, b) => Buffer.compare(keys.get(a)!, keys.get(b)!));
 }
 
 /** A relative path without '.' segments or doubled slashes ("" for the directory itself); '..' stays. */
