@@ -16,7 +16,7 @@ export function contentPushRecipe(image: ImageNode, base: ImageNode | undefined,
   if (image.rebuild === "always") return `${head}${joined(commands, "\t", "\n", "\n")}\n`;
   // A pointed tag may name a new manifest (buildx wraps a single-platform image in an index): with [sign], it is signed too.
   let points = "";
-  for (const reference of pointed) points += `${points === "" ? "; \\\n\t  " : " && \\\n\t  "}$(call RETRY,$(call POINT_TAG,${content},${reference}))${signPointed ? ` && ${signPointed(reference)}` : ""}`;
+  for (const reference of pointed) points += `${points === "" ? "; \\\n\t  " : " && \\\n\t  "}$(RETRY) $(call POINT_TAG,${content},${reference})${signPointed ? ` && ${signPointed(reference)}` : ""}`;
   return `${head}\t${present(image)} \\
 \t  echo 'push/${image.id}: the registry has its inputs digest: not rebuilt'${points}; \\
 \telse \\

@@ -15,7 +15,7 @@ import { makeValue, shellWord } from "./quoting.ts";
  * The shared tags' targets. `source`: an image's reference as a recipe word, as its push
  * target pushed it (its content reference with content tags, the one its tags are pointed
  * from when the registry has it); `tagReference`: the shared tag's reference, moved by
- * REPOSITORY=... as its images are; `retried`: whether a push is retried (`$(call RETRY,...)`).
+ * REPOSITORY=... as its images are; `retried`: whether a push is retried (`$(RETRY) ...`).
  */
 export function writeSharedTagTargets(out: TextWriter, graph: BuildGraph, source: (image: ImageNode) => string, tagReference: (shared: SharedTag) => string, retried: boolean): void {
   const shared = sharedTags(graph);
@@ -29,13 +29,13 @@ export function writeSharedTagTargets(out: TextWriter, graph: BuildGraph, source
   ]);
   shared.forEach((tag, index) => {
     // The annotations its images have alike go on the list, where registries read a description: through a
-    // target-specific variable, since a ',' in one would split $(call RETRY,...)'s argument where it is written.
+    // target-specific variable, which holds them as one make value ('$' and '#' escaped by makeValue).
     const specs = sharedTagAnnotationSpecs(tag.images);
     if (specs.length > 0) out.line(`${targets[index]}: CALIBAN_ANNOTATIONS := ${specs.map((spec) => `--annotation ${makeValue(shellWord(spec))}`).join(" ")}`);
     const create = `$(DOCKER) buildx imagetools create${specs.length > 0 ? " $(CALIBAN_ANNOTATIONS)" : ""} --tag ${tagReference(tag)} ${tag.images.map(source).join(" ")}`;
     // With [sign], the new manifest list is signed too (by the digest its tag names once made; it is no one image's, so no inputs digest).
     const sign = graph.sign === undefined ? "" : ` && $(call COSIGN_SIGN,${tagReference(tag)},)`;
-    out.lines([`${targets[index]}: ${tag.images.map((image) => `push/${image.id}`).join(" ")}`, `\t${retried ? `$(call RETRY,${create})` : create}${sign}`, ""]);
+    out.lines([`${targets[index]}: ${tag.images.map((image) => `push/${image.id}`).join(" ")}`, `\t${retried ? `$(RETRY) ${create}` : create}${sign}`, ""]);
   });
 }
 

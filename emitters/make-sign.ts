@@ -30,7 +30,7 @@ export function signDefinitions(graph: BuildGraph): string[] {
     "SIGN_PLAIN_HTTP = $(if $(filter localhost:% localhost/% 127.% [::1]%,$(subst ',,$(1))),--allow-insecure-registry --allow-http-registry)",
     // COSIGN_SIGN signs a reference ($(1)) as the image of an inputs digest ($(2), its hex). cosign 3
     // takes --tlog-upload=false only without its TUF signing config, which cosign 2 has no flag for.
-    `COSIGN_SIGN = $(call RETRY,$(COSIGN) sign --yes --recursive --key $(COSIGN_KEY)${sign.transparencyLog ? "" : " $$($(COSIGN) sign --help 2>&1 | grep -q -- --use-signing-config && echo --use-signing-config=false) --tlog-upload=false"} $(if $(2),-a ${INPUTS_ANNOTATION}=$(2)) $(if $(SIGN_REVISION),-a ${REVISION_ANNOTATION}=$(SIGN_REVISION)) $(call SIGN_PLAIN_HTTP,$(1)) $(COSIGN_FLAGS) $(1))`,
+    `COSIGN_SIGN = $(RETRY) $(COSIGN) sign --yes --recursive --key $(COSIGN_KEY)${sign.transparencyLog ? "" : " $$($(COSIGN) sign --help 2>&1 | grep -q -- --use-signing-config && echo --use-signing-config=false) --tlog-upload=false"} $(if $(2),-a ${INPUTS_ANNOTATION}=$(2)) $(if $(SIGN_REVISION),-a ${REVISION_ANNOTATION}=$(SIGN_REVISION)) $(call SIGN_PLAIN_HTTP,$(1)) $(COSIGN_FLAGS) $(1)`,
     // SIGN signs what buildx pushed to repository $(1), by the digest its metadata file $(2) names.
     `SIGN = digest=$$(sed -n 's/^ *"containerimage.digest": *"\\(sha256:[0-9a-f]*\\)".*/\\1/p' $(2)) && rm -f $(2) && { [ -n "$$digest" ] || { echo "buildx named no digest of $(1): not signed" >&2; exit 1; }; } && $(call COSIGN_SIGN,$(1)@"$$digest",$(3))`,
   ];

@@ -139,14 +139,11 @@ function writeResolve(out: TextWriter, graph: BuildGraph, context: EmitContext):
     "# DOCKER=podman, skopeo does (SKOPEO=\"skopeo --registries-conf FILE\" for a registry only such",
     "# a file allows). RESOLVE_FLAGS=--insecure-registry HOST for a plain-http registry not on loopback.",
     "CALIBAN_IMAGES ?= caliban-images",
-    "# A push or a moved tag the registry fails (a 5xx, \"unknown blob\", the network) is asked again, 4 tries in all.",
-    "RETRY = ( for try in 1 2 3; do $(1) && exit 0; echo \"failed, asked again (try $$try)\" >&2; sleep $$((try * try * 5)); done; $(1) )",
-    "PUSH = $(call RETRY,$(DOCKER) push $(1))",
-    // A command whose words may hold ',' and ')' (a buildx push: --platform a,b, cache specs, any
-    // build arg), which $(call RETRY,...) would split: its words follow, handed to sh as they are.
-    ...(graph.images.some((image) => needsBuildx(graph, image))
-      ? ["# A buildx build that pushes is asked again the same way (its words follow RETRIED).", `RETRIED = sh -c 'for try in 1 2 3; do "$$@" && exit 0; echo "failed, asked again (try $$try)" >&2; sleep $$((try * try * 5)); done; "$$@"' retried`]
-      : []),
+    "# A push, a build that pushes or a moved tag the registry fails (a 5xx, \"unknown blob\", the network) is asked again, 4 tries in all: $(RETRY) COMMAND.",
+    // The command's words follow RETRY and reach sh as they are: a $(call ...) argument would be split at a
+    // ',' or a ')' (a buildx push's --platform a,b, its cache specs, any build arg).
+    `RETRY = sh -c 'for try in 1 2 3; do "$$@" && exit 0; echo "failed, asked again (try $$try)" >&2; sleep $$((try * try * 5)); done; "$$@"' retried`,
+    "PUSH = $(RETRY) $(DOCKER) push $(1)",
     ...signDefinitions(graph),
     "RESOLVE_FLAGS ?=",
     "SKOPEO ?= skopeo",
@@ -302,8 +299,8 @@ function writeBuildxRecipes(out: TextWriter, graph: BuildGraph, image: ImageNode
   const buildx = (output: string, withPlatforms = true) => `$(DOCKER) buildx build $(BUILD_FLAGS)${withPlatforms ? platforms : ""}${cacheFlags}${output === "--push" ? attest : ""} ${output} ${rest}`;
   const local = image.platforms.length > 1 ? buildx("--output type=cacheonly") : buildx("--load");
   const tested = image.test === null ? [] : [buildx("--load", false), testCommand(image, contentTags ? contentReference(image) : reference(image))];
-  // With content tags a push is asked again on failure (RETRIED), as every other pipeline asks its pushes again.
-  const publish = [...tested, signedPush(graph, image, `${contentTags ? "$(RETRIED) " : ""}${buildx("--push")}`, `'${repository}'`)];
+  // With content tags a push is asked again on failure (RETRY), as every other pipeline asks its pushes again.
+  const publish = [...tested, signedPush(graph, image, `${contentTags ? "$(RETRY) " : ""}${buildx("--push")}`, `'${repository}'`)];
   out.write(`build/${image.id}:${base ? ` build/${base.id}` : ""}
 \t${local}
 `);

@@ -45,7 +45,7 @@ export function explainImage(graph: BuildGraph, digester: InputsDigester, image:
   const parts = digester.parts(image.dockerfile, image.context, image.args, base, image.upstream, settings, image.fromParts);
   // The parts are the digest's own text: were they ever to disagree, what is printed would not be what built the image.
   if (`sha256:${sha256(imageText(parts))}` !== image.inputs) throw new Error(`explain: the inputs of ${image.id} do not hash to its digest`);
-  const files = digester.contextFiles(image.context, image.dockerfile);
+  const listing = digester.contextListing(image.context, image.dockerfile);
   return {
     id: image.id,
     reference: image.reference,
@@ -54,8 +54,8 @@ export function explainImage(graph: BuildGraph, digester: InputsDigester, image:
     dockerfile: { path: image.dockerfile, sha256: parts.dockerfile.startsWith("dockerfile path ") ? null : parts.dockerfile.slice("dockerfile ".length) },
     context: {
       path: image.context,
-      ignoreFile: files?.ignoreFile ?? null,
-      files: files === undefined ? null : [...files.files].map(([path, digest]) => ({ path, kind: digest.slice(0, digest.indexOf(" ")), blob: digest.slice(digest.indexOf(" ") + 1) })),
+      ignoreFile: listing?.ignoreFile ?? null,
+      files: listing === undefined ? null : listing.files.map(({ path, kind }, i) => ({ path, kind, blob: listing.digests[i]! })),
     },
     args: image.args.map(({ name, value }) => ({ name, value: baseNamedValue(value, image.fromParts?.[name], base) })),
     labels: image.labels.filter((label) => !label.revision).map(({ name, value }) => ({ name, value })),

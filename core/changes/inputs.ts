@@ -137,22 +137,17 @@ export class InputsDigester {
     return parsed;
   }
 
-  /** The files a context sends for a Dockerfile (undefined for a URL context or a missing directory). */
-  contextFiles(context: string, dockerfile: string): ContextFiles | undefined {
-    const known = this.contextFor(context, dockerfile);
-    if (known?.listing === undefined) return undefined;
-    const { files, digests, ignoreFile } = known.listing;
-    // Made when asked (affected, explain), not by every plan: 20,000 files are 20,000 entries.
-    return (known.byPath ??= { ignoreFile, files: new Map(files.map((file, i) => [file.path, `${file.kind} ${digests[i]}`])) });
-  }
-
-  /** The same files as a list in code point order (comparePaths), each with its blob id: two contexts' lists are compared in one walk. */
+  /** The files a context sends for a Dockerfile, in code point order (path-order.ts), each with its blob id (undefined for a URL context or a missing directory). */
   contextListing(context: string, dockerfile: string): ContextListing | undefined {
-    return this.contextFor(context, dockerfile)?.listing;
+    return isRemoteContext(context) ? undefined : this.context(context, this.ignoreFile(dockerfile, context)).listing;
   }
 
-  private contextFor(context: string, dockerfile: string): DigestedContext | undefined {
-    return isRemoteContext(context) ? undefined : this.context(context, this.ignoreFile(dockerfile, context));
+  /** The same files by path, each as "<kind> <blob id>". */
+  contextFiles(context: string, dockerfile: string): ContextFiles | undefined {
+    const listing = this.contextListing(context, dockerfile);
+    if (listing === undefined) return undefined;
+    const { files, digests, ignoreFile } = listing;
+    return { ignoreFile, files: new Map(files.map((file, i) => [file.path, `${file.kind} ${digests[i]}`])) };
   }
 
   /** Whether a build of `dockerfile` in `context` sends the file at `relative` (in the context), were it there. */
@@ -254,8 +249,6 @@ export interface ContextListing {
 interface DigestedContext {
   readonly digest: string;
   readonly listing?: ContextListing;
-  /** The listing by path, once asked for. */
-  byPath?: ContextFiles;
 }
 
 const HASHED_AT_ONCE = 1 << 16;
