@@ -2,7 +2,7 @@
 // default matrix embedded. Minified, with bytecode laid out for a faster start (scripts/compile.ts).
 
 import { join } from "node:path";
-import { compileBinary } from "./compile.ts";
+import { compileCli } from "./compile.ts";
 
 const outfile = process.argv[2] ?? join(import.meta.dir, "..", "dist", "caliban-images");
-process.exit(compileBinary(outfile, ["--sourcemap=none"]));
+process.exit(compileCli(outfile, ["--sourcemap=none"]));

@@ -38,8 +38,8 @@ const PROFILED_RUNS: readonly (readonly string[])[] = [
 /** The records of this process's profiled runs, taken once (a release compiles five binaries). */
 let records: string[] | undefined;
 
-/** `bun build` with the binary's flags and `flags`; returns its exit code, its messages on this process's stderr. */
-function bunBuild(entry: string, outfile: string, flags: readonly string[]): number {
+/** `bun build` of `entry` with the binary's flags and `flags`, its bytecode not laid out; returns its exit code, its messages on this process's stderr. */
+export function compilePlain(entry: string, outfile: string, flags: readonly string[] = []): number {
   const result = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, ...flags, entry, "--outfile", outfile], { stdout: "ignore", stderr: "inherit" });
   return result.exitCode ?? 1;
 }
@@ -50,7 +50,7 @@ function profiledRecords(): string[] {
   const folder = mkdtempSync(join(tmpdir(), "caliban-images-profile-"));
   process.on("exit", () => rmSync(folder, { recursive: true, force: true }));
   const first = join(folder, "caliban-images");
-  if (bunBuild(ENTRY, first, []) !== 0) throw new Error("bun build failed: the binary to profile was not compiled");
+  if (compilePlain(ENTRY, first) !== 0) throw new Error("bun build failed: the binary to profile was not compiled");
   records = PROFILED_RUNS.map((args, i) => {
     const record = join(folder, `order-${i}.txt`);
     const run = Bun.spawnSync([first, ...args, "--matrix", "matrix.toml"], { cwd: ROOT, stdout: "ignore", stderr: "pipe", env: { ...process.env, BUN_BYTECODE_ORDER_OUT: record } });
@@ -64,6 +64,6 @@ function profiledRecords(): string[] {
  * Compiles the CLI into `outfile`, its bytecode laid out by the profiled runs; `flags`
  * are bun build's (--target=..., --sourcemap=none). Returns bun build's exit code.
  */
-export function compileBinary(outfile: string, flags: readonly string[] = []): number {
-  return bunBuild(ENTRY, outfile, [...flags, `--bytecode-order=${profiledRecords().join(",")}`]);
+export function compileCli(outfile: string, flags: readonly string[] = []): number {
+  return compilePlain(ENTRY, outfile, [...flags, `--bytecode-order=${profiledRecords().join(",")}`]);
 }

@@ -9,7 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { compileBinary as compileTo } from "./compile.ts";
+import { compileCli } from "./compile.ts";
 
 /** Platform name (in the file name) → Bun's compile target. */
 export const RELEASE_PLATFORMS: Readonly<Record<string, string>> = {
@@ -32,7 +32,7 @@ export function binaryName(platform: string): string {
 export function compileBinary(platform: string, outfile: string): number {
   const target = RELEASE_PLATFORMS[platform];
   if (target === undefined) throw new Error(`no release platform ${platform}`);
-  return compileTo(outfile, ["--sourcemap=none", `--target=${target}`]);
+  return compileCli(outfile, ["--sourcemap=none", `--target=${target}`]);
 }
 
 /** --platforms a,b (default: every release platform); an unknown one is said, and exit 2, before anything is written. */

@@ -10,7 +10,7 @@
 
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { COMPILE_FLAGS } from "../compile-flags.ts";
+import { compilePlain } from "../compile.ts";
 import { generateMatrix, SHAPES, writeCalibanProject, writeGeneratedContext } from "./generate.ts";
 
 const ROOT = join(import.meta.dir, "..", "..");
@@ -33,7 +33,7 @@ function run(command: string[], cwd = ROOT): void {
 
 /** Both trees with the binary's flags, neither with its bytecode layout (scripts/compile.ts): an older revision may have no profile to record, and the comparison is of the code. */
 function compile(tree: string, outfile: string): void {
-  run([process.execPath, "build", ...COMPILE_FLAGS, join(tree, "cli", "main.ts"), "--outfile", outfile]);
+  if (compilePlain(join(tree, "cli", "main.ts"), outfile) !== 0) throw new Error(`bun build of ${tree} failed`);
 }
 
 rmSync(WORK, { recursive: true, force: true });

@@ -16,8 +16,7 @@
 import { cpus, totalmem } from "node:os";
 import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { COMPILE_FLAGS } from "../compile-flags.ts";
-import { compileBinary } from "../compile.ts";
+import { compileCli, compilePlain } from "../compile.ts";
 import { generateLegacyConfig, generateMatrix, generateMistakes, SHAPES, writeCalibanProject, writeGeneratedContext } from "./generate.ts";
 import { benchAgainstGenerator, findGenerator, generatorTable } from "./against-generator.ts";
 import { benchLargeContext, contextTable } from "./large-context.ts";
@@ -42,12 +41,6 @@ interface Measurement {
   /** The floor's median the ratio is taken against. */
   readonly floorMs: number;
   readonly peakMiB: number;
-}
-
-/** The empty program, the floor: compiled with the binary's flags (its bytecode has nothing to lay out). */
-function compileEmpty(entry: string, outfile: string): void {
-  const result = Bun.spawnSync([process.execPath, "build", ...COMPILE_FLAGS, entry, "--outfile", outfile], { stderr: "pipe", stdout: "ignore" });
-  if (result.exitCode !== 0) throw new Error(`bun build ${entry}: ${result.stderr.toString()}`);
 }
 
 /**
@@ -128,9 +121,10 @@ mkdirSync(join(WORK, "out"), { recursive: true });
 writeGeneratedContext(WORK);
 const binary = join(WORK, "caliban-images");
 const empty = join(WORK, "empty");
-if (compileBinary(binary) !== 0) throw new Error("bun build of the binary failed");
+if (compileCli(binary) !== 0) throw new Error("bun build of the binary failed");
 writeFileSync(join(WORK, "empty.ts"), "");
-compileEmpty(join(WORK, "empty.ts"), empty);
+// The floor: the binary's flags, its bytecode nothing to lay out.
+if (compilePlain(join(WORK, "empty.ts"), empty) !== 0) throw new Error("bun build of the empty program failed");
 
 const floorRun = measure([empty], 21);
 const floor = median(floorRun.times);
