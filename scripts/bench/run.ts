@@ -267,7 +267,7 @@ if ("path" in generator) {
 }
 if (!quick) {
   const { rows, notes } = benchLargeContext({ work: WORK, binary, median }, measureIn);
-  for (const r of rows) console.log(`large context  ${r.command.padEnd(45)} ${r.ms.toFixed(1).padStart(8)} ms  ${r.ratio.toFixed(2)}x empty (target ${r.target}x)`);
+  for (const r of rows) console.log(`large context  ${r.command.padEnd(45)} ${r.ms.toFixed(1).padStart(8)} ms  ${r.ratio.toFixed(2)}x empty${r.target === null ? "" : ` (target ${r.target}x)`}`);
   for (const note of notes) console.log(note);
   sections.push("", ...contextTable(rows, notes));
 }
