@@ -26,10 +26,6 @@ function codePointRank(unit: number): number {
  * agrees unless a path holds a character beyond U+FFFF, and is the faster comparison.
  */
 export function sortByCodePoints(files: SourceFile[]): void {
-  if (!files.some((file) => /[\ud800-\udfff]/.test(file.path))) {
-    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    return;
-  }
-  const keys = new Map(files.map((file) => [file, Buffer.from(file.path)]));
-  files.sort((a, b) => Buffer.compare(keys.get(a)!, keys.get(b)!));
+  if (files.some((file) => /[\ud800-\udfff]/.test(file.path))) files.sort((a, b) => comparePaths(a.path, b.path));
+  else files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

@@ -104,7 +104,7 @@ export function contextTable(rows: readonly ContextRow[], notes: readonly string
     "",
     "| command | median | × empty | target | peak RSS |",
     "|---|---:|---:|---:|---:|",
-    // No peak RSS for git's rows: peak-rss.ts reads at least its own fork's (about 23 MiB), more than git's.
-    ...rows.map((r) => `| ${r.command} | ${r.ms.toFixed(1)} ms | ${r.ratio.toFixed(2)} | ${r.target === null ? "–" : `${r.target}×`} | ${r.target === null ? "–" : `${r.peakMiB.toFixed(0)} MiB`} |`),
+    // A git row (no target) has no peak RSS: peak-rss.ts reads at least its own fork's (about 23 MiB), more than git's.
+    ...rows.map((r) => `| ${r.command} | ${r.ms.toFixed(1)} ms | ${r.ratio.toFixed(2)} | ${r.target === null ? "– | –" : `${r.target}× | ${r.peakMiB.toFixed(0)} MiB`} |`),
   ];
 }
